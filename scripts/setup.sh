@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Set up everything the hub needs, idempotently: Debian packages, the Python virtual
+# environment, the npm packages and the built world. Fast when nothing changed.
+#   scripts/setup.sh          what serving needs
+#   scripts/setup.sh --test   plus what the test suite needs (chromium, redis-server)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# --- Debian packages ------------------------------------------------------------------
+apt_packages=(ffmpeg espeak-ng)
+[ "$want_test" = 1 ] && apt_packages+=(chromium redis-server)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- Python ---------------------------------------------------------------------------
+python_bin="${PYTHON:-}"
+if [ -z "$python_bin" ]; then
+  for candidate in python3.11 python3.12 python3.13 python3; do
+    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+      python_bin="$candidate"; break
+    fi
+  done
+fi
+[ -n "$python_bin" ] || { echo "error: Python 3.11 or newer is needed" >&2; exit 1; }
+if [ ! -x .venv/bin/python ]; then
+  say "creating the virtual environment (.venv)"
+  "$python_bin" -m venv .venv
+fi
+extras="" ; [ "$want_test" = 1 ] && extras="[test]"
+stamp=".venv/.installed$( [ "$want_test" = 1 ] && echo -test )"
+digest=$(sha256sum pyproject.toml | cut -c1-16)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
+  say "installing Python packages"
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q -e ".${extras}"
+  echo "$digest" > "$stamp"
+fi
+
+# --- npm (three.js for the browser client, the Khronos glTF validator) ----------------
+digest=$(sha256sum package.json package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
+if [ "$(cat node_modules/.installed 2>/dev/null)" != "$digest" ]; then
+  say "installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  echo "$digest" > node_modules/.installed
+fi
+
+# --- the built world and site assets (incremental) -----------------------------------
+.venv/bin/hubtwin world build --quiet

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Set everything up, then run the whole test suite: ruff, mypy and pytest (unit, socket,
+# browser and Redis tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --test
+echo "==> ruff" >&2
+.venv/bin/ruff check .
+.venv/bin/ruff format --check . >/dev/null || { .venv/bin/ruff format --diff . | head -40; exit 1; }
+echo "==> mypy" >&2
+.venv/bin/mypy
+echo "==> pytest" >&2
+exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -1,0 +1,1 @@
+"""Öko.HUB Twin server: realtime rooms, HTTP API, persistence."""

@@ -1,0 +1,50 @@
+"""The ``hubtwin`` command: one entry point, one subcommand per job.
+
+Each feature module registers its own subcommands through a ``register(subparsers)``
+function; this module only dispatches and turns a ``HubError`` into one readable line
+and its exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+from world.errors import HubError
+
+# Modules that add subcommands; each has ``register(subparsers) -> None``.
+COMMAND_MODULES = (
+    "server.serve_command",
+    "world.cli",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hubtwin",
+        description="Öko.HUB Twin: run and manage a hub's digital twin.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(name)
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int | None] = args.handler
+    try:
+        return handler(args) or 0
+    except HubError as exc:
+        print(f"hubtwin: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""``hubtwin serve``: run the hub (HTTP and realtime endpoints) in this process."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "serve", help="run the hub: web client, REST API and realtime rooms"
+    )
+    parser.add_argument("--site", type=Path, help="site folder (default: the Dortmund hub)")
+    parser.add_argument("--config", type=Path, help="TOML settings file")
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, dest="http_port", help="HTTP port (default 8080)")
+    parser.add_argument("--ws-port", type=int, help="realtime WebSocket port (default 8081)")
+    parser.add_argument("--data-dir", type=Path, help="database and built world (default var/SITE)")
+    parser.add_argument("--redis", dest="redis_url", help="redis://… to run as one of several processes")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from server.app import run_forever
+    from server.settings import load_settings
+
+    overrides = {
+        name: getattr(args, name)
+        for name in ("site", "host", "http_port", "ws_port", "data_dir", "redis_url")
+    }
+    settings = load_settings(overrides, config_file=args.config)
+    return run_forever(settings)

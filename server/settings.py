@@ -1,0 +1,149 @@
+"""The one typed settings object of a hub process.
+
+Values come, last one wins, from the defaults here, a TOML file (``--config`` or
+``HUBTWIN_CONFIG``), ``HUBTWIN_*`` environment variables, and command-line flags.
+The defaults run: ``hubtwin serve`` with nothing else set serves the Dortmund hub on
+http://127.0.0.1:8080/ from one process with SQLite.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from world.errors import UsageError
+from world.site import DEFAULT_SITE, PROJECT_ROOT
+
+
+@dataclass
+class Settings:
+    """Everything a hub process can be configured with."""
+
+    site: Path = DEFAULT_SITE
+    data_dir: Path | None = None
+    host: str = "127.0.0.1"
+    http_port: int = 8080
+    ws_port: int = 8081
+    public_url: str | None = None
+    public_ws_url: str | None = None
+    secret: str | None = None
+    redis_url: str | None = None
+    log_level: str = "info"
+
+    tick_hz: int = 20
+    max_speed: float = 6.0
+    reconnect_grace_s: float = 30.0
+    token_ttl_s: int = 7 * 24 * 3600
+    guest_renew_window_s: int = 180 * 24 * 3600
+    chat_history: int = 50
+    chat_retention_days: int = 30
+    chat_max_chars: int = 500
+    interest_near: int = 32
+    interest_far_every: int = 5
+    max_frame_bytes: int = 16 * 1024
+    max_messages_per_s: float = 60.0
+    slow_client_limit_s: float = 10.0
+
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        """Where this site's database, secret and built world live."""
+        if self.data_dir is not None:
+            return self.data_dir
+        return PROJECT_ROOT / "var" / self.site.name
+
+    @property
+    def database_path(self) -> Path:
+        return self.resolved_data_dir / "hub.sqlite3"
+
+    @property
+    def world_dir(self) -> Path:
+        return self.resolved_data_dir / "world"
+
+    def ensure_secret(self) -> str:
+        """The token signing key: configured, or made once and kept in the data folder."""
+        if self.secret:
+            return self.secret
+        path = self.resolved_data_dir / "secret.key"
+        if path.exists():
+            self.secret = path.read_text(encoding="ascii").strip()
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            key = secrets.token_urlsafe(48)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(key)
+            self.secret = key
+        return self.secret
+
+    def http_url(self) -> str:
+        if self.public_url:
+            return self.public_url
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.http_port}/"
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "extra"}
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    kind = _FIELDS[name].type
+    text = str(kind)
+    try:
+        if raw is None:
+            return None
+        if "Path" in text:
+            return Path(raw).expanduser()
+        if text.startswith("int"):
+            return int(raw)
+        if text.startswith("float"):
+            return float(raw)
+        return str(raw)
+    except (TypeError, ValueError):
+        raise UsageError(f"setting {name}: {raw!r} is not a valid {text}") from None
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Build settings from a TOML file, the environment and explicit overrides."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    config_path = config_file or (Path(env["HUBTWIN_CONFIG"]) if "HUBTWIN_CONFIG" in env else None)
+    extra: dict[str, Any] = {}
+    if config_path is not None:
+        try:
+            data = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UsageError(f"{config_path}: config file not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise UsageError(f"{config_path}: not valid TOML: {exc}") from None
+        for key, value in data.items():
+            if key in _FIELDS:
+                values[key] = _coerce(key, value)
+            else:
+                extra[key] = value
+    for name in _FIELDS:
+        env_name = f"HUBTWIN_{name.upper()}"
+        if env_name in env:
+            values[name] = _coerce(name, env[env_name])
+    for name, value in (overrides or {}).items():
+        if value is None:
+            continue
+        if name not in _FIELDS:
+            raise UsageError(f"unknown setting {name!r}")
+        values[name] = _coerce(name, value)
+    settings = Settings(**values, extra=extra)
+    if settings.tick_hz < 1 or settings.tick_hz > 60:
+        raise UsageError("tick_hz must be between 1 and 60")
+    return settings

@@ -1,0 +1,1 @@
+"""Staff asset tools: import, check, place, publish and roll back the world."""
