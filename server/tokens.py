@@ -66,21 +66,16 @@ class TokenSigner:
 
     def expiry(self, token: str) -> int:
         """The expiry (epoch seconds) of a token whose signature is valid."""
-        return int(self._payload(token)["exp"])
+        return self._claims(token)[1]
 
     def verify(self, token: str, now: float, *, leeway_s: float = 0.0) -> Identity:
         """The identity in a valid token; ``leeway_s`` accepts tokens expired that long ago."""
-        payload = self._payload(token)
-        if payload["exp"] + leeway_s < now:
+        identity, expires = self._claims(token)
+        if expires + leeway_s < now:
             raise TokenError("token_expired", "the session has expired; please sign in again")
-        return Identity(
-            id=payload["sub"],
-            name=payload["name"],
-            role=Role(payload["role"]),
-            guest=payload["guest"],
-        )
+        return identity
 
-    def _payload(self, token: object) -> dict[str, object]:
+    def _claims(self, token: object) -> tuple[Identity, int]:
         invalid = TokenError("token_invalid", "the session token is not valid")
         if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_LENGTH:
             raise invalid
@@ -100,4 +95,5 @@ class TokenSigner:
             or not isinstance(data.get("exp"), int)
         ):
             raise invalid
-        return data
+        identity = Identity(data["sub"], data["name"], Role(data["role"]), data["guest"])
+        return identity, data["exp"]

@@ -1,0 +1,320 @@
+"""Persistence: everything the hub keeps across restarts, in SQLite by default.
+
+``Store`` is the one interface the rest of the server uses. Its methods are coroutines; the
+SQLite implementation runs every statement on one dedicated thread, so the event loop never
+blocks on disk and writes are serialised. The database is in WAL mode, every write is one
+transaction, and the schema is versioned with ``PRAGMA user_version`` and applied by
+``MIGRATIONS`` in order.
+
+>>> store = await Store.open(Path("var/hub.sqlite3"))   # doctest: +SKIP
+>>> await store.add_chat(record)                        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from server.identity import Identity, Role
+from server.passwords import check_password, hash_password
+from server.records import ChatRecord
+from world.errors import HubError
+
+T = TypeVar("T")
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: identities, accounts, chat
+    """
+    CREATE TABLE identities (
+        id TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL,
+        guest INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        last_seen_at REAL NOT NULL
+    );
+    CREATE TABLE accounts (
+        username TEXT PRIMARY KEY COLLATE NOCASE,
+        identity_id TEXT NOT NULL UNIQUE REFERENCES identities(id) ON DELETE CASCADE,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('visitor', 'facilitator', 'staff')),
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE chat_messages (
+        id TEXT PRIMARY KEY,
+        room TEXT NOT NULL,
+        instance INTEGER NOT NULL,
+        sender_id TEXT NOT NULL,
+        sender_name TEXT NOT NULL,
+        text TEXT NOT NULL,
+        to_id TEXT,
+        ts REAL NOT NULL
+    );
+    CREATE INDEX chat_by_room ON chat_messages (room, instance, ts);
+    CREATE INDEX chat_by_sender ON chat_messages (sender_id);
+    CREATE INDEX chat_by_recipient ON chat_messages (to_id);
+    """,
+)
+
+
+class StoreError(HubError):
+    """The store refused an operation (e.g. a duplicate account)."""
+
+
+class Store:
+    """The hub's persistent state in one SQLite file."""
+
+    def __init__(self, connection: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
+        self._db = connection
+        self._executor = executor
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    @classmethod
+    async def open(cls, path: Path) -> Store:
+        """Open (creating and migrating as needed) the database at ``path``."""
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        loop = asyncio.get_running_loop()
+        connection = await loop.run_in_executor(executor, cls._connect, path)
+        return cls(connection, executor)
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA busy_timeout=5000")
+            migrate(db)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: cannot open the database: {exc}") from None
+        db.row_factory = sqlite3.Row
+        return db
+
+    async def close(self) -> None:
+        await self._run(self._db.close)
+        self._executor.shutdown(wait=True)
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, fn, *args)
+
+    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` inside one transaction (on the store thread)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(self._db)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+        return result
+
+    async def ping(self) -> bool:
+        """True when the database answers."""
+        row = await self._run(lambda: self._db.execute("SELECT 1").fetchone())
+        return bool(row and row[0] == 1)
+
+    async def schema_version(self) -> int:
+        return int(await self._run(lambda: self._db.execute("PRAGMA user_version").fetchone()[0]))
+
+    # --- identities and accounts ---------------------------------------------------------
+
+    async def remember_identity(self, identity: Identity, now: float | None = None) -> None:
+        """Record that an identity was seen (insert, or update name and last-seen time)."""
+        at = time.time() if now is None else now
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO identities (id, display_name, guest, created_at, last_seen_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
+                " display_name = excluded.display_name, last_seen_at = excluded.last_seen_at",
+                (identity.id, identity.name, int(identity.guest), at, at),
+            )
+
+        await self._run(self._write, write)
+
+    async def identity_exists(self, identity_id: str) -> bool:
+        row = await self._run(
+            lambda: self._db.execute(
+                "SELECT 1 FROM identities WHERE id = ?", (identity_id,)
+            ).fetchone()
+        )
+        return row is not None
+
+    async def create_account(
+        self, username: str, password: str, role: Role, display_name: str
+    ) -> Identity:
+        """A new facilitator/staff (or visitor) account that logs in with a password."""
+        hashed = await self._run(hash_password, password)
+        identity = Identity(f"a-{uuid.uuid4().hex}", display_name, role, guest=False)
+        now = time.time()
+
+        def write(db: sqlite3.Connection) -> None:
+            if db.execute("SELECT 1 FROM accounts WHERE username = ?", (username,)).fetchone():
+                raise StoreError(f"an account named {username!r} exists already")
+            db.execute(
+                "INSERT INTO identities VALUES (?, ?, 0, ?, ?)",
+                (identity.id, display_name, now, now),
+            )
+            db.execute(
+                "INSERT INTO accounts VALUES (?, ?, ?, ?, ?)",
+                (username, identity.id, hashed, role.value, now),
+            )
+
+        await self._run(self._write, write)
+        return identity
+
+    async def login(self, username: str, password: str) -> Identity | None:
+        """The account's identity when the password is right, else None."""
+        row = await self._run(
+            lambda: self._db.execute(
+                "SELECT a.password_hash, a.role, i.id, i.display_name FROM accounts a"
+                " JOIN identities i ON i.id = a.identity_id WHERE a.username = ?",
+                (username,),
+            ).fetchone()
+        )
+        if row is None:
+            await self._run(check_password, password, hash_password("timing-equaliser"))
+            return None
+        if not await self._run(check_password, password, row["password_hash"]):
+            return None
+        return Identity(row["id"], row["display_name"], Role(row["role"]), guest=False)
+
+    async def list_accounts(self) -> list[dict[str, Any]]:
+        rows = await self._run(
+            lambda: self._db.execute(
+                "SELECT a.username, a.role, i.display_name, i.id, a.created_at FROM accounts a"
+                " JOIN identities i ON i.id = a.identity_id ORDER BY a.username"
+            ).fetchall()
+        )
+        return [dict(row) for row in rows]
+
+    async def account_role(self, identity_id: str) -> Role | None:
+        row = await self._run(
+            lambda: self._db.execute(
+                "SELECT role FROM accounts WHERE identity_id = ?", (identity_id,)
+            ).fetchone()
+        )
+        return Role(row["role"]) if row else None
+
+    # --- chat ----------------------------------------------------------------------------
+
+    async def add_chat(self, record: ChatRecord) -> None:
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT OR IGNORE INTO chat_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    record.room,
+                    record.instance,
+                    record.sender_id,
+                    record.sender_name,
+                    record.text,
+                    record.to_id,
+                    record.ts,
+                ),
+            )
+
+        await self._run(self._write, write)
+
+    async def recent_chat(self, room: str, instance: int, limit: int) -> list[ChatRecord]:
+        """The last ``limit`` room messages (not direct ones), oldest first."""
+        rows = await self._run(
+            lambda: self._db.execute(
+                "SELECT * FROM chat_messages WHERE room = ? AND instance = ? AND to_id IS NULL"
+                " ORDER BY ts DESC LIMIT ?",
+                (room, instance, limit),
+            ).fetchall()
+        )
+        return [_chat_record(row) for row in reversed(rows)]
+
+    async def purge_chat(self, older_than: float) -> int:
+        """Delete messages older than the retention limit; returns how many."""
+
+        def write(db: sqlite3.Connection) -> int:
+            return db.execute("DELETE FROM chat_messages WHERE ts < ?", (older_than,)).rowcount
+
+        return await self._run(self._write, write)
+
+    # --- a person's own data (GDPR: access and erasure) ----------------------------------
+
+    async def export_identity(self, identity_id: str) -> dict[str, Any]:
+        """Everything stored about one person, JSON-ready."""
+
+        def read() -> dict[str, Any]:
+            person = self._db.execute(
+                "SELECT id, display_name, guest, created_at, last_seen_at FROM identities"
+                " WHERE id = ?",
+                (identity_id,),
+            ).fetchone()
+            account = self._db.execute(
+                "SELECT username, role, created_at FROM accounts WHERE identity_id = ?",
+                (identity_id,),
+            ).fetchone()
+            chat = self._db.execute(
+                "SELECT * FROM chat_messages WHERE sender_id = ? OR to_id = ? ORDER BY ts",
+                (identity_id, identity_id),
+            ).fetchall()
+            return {
+                "identity": dict(person) if person else None,
+                "account": dict(account) if account else None,
+                "chat_messages": [dict(row) for row in chat],
+            }
+
+        return await self._run(read)
+
+    async def delete_identity(self, identity_id: str) -> None:
+        """Erase a person: their identity, account and every chat message they sent or got."""
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
+                "DELETE FROM chat_messages WHERE sender_id = ? OR to_id = ?",
+                (identity_id, identity_id),
+            )
+            db.execute("DELETE FROM accounts WHERE identity_id = ?", (identity_id,))
+            db.execute("DELETE FROM identities WHERE id = ?", (identity_id,))
+
+        await self._run(self._write, write)
+
+
+def _chat_record(row: sqlite3.Row) -> ChatRecord:
+    return ChatRecord(
+        id=row["id"],
+        room=row["room"],
+        instance=row["instance"],
+        sender_id=row["sender_id"],
+        sender_name=row["sender_name"],
+        text=row["text"],
+        to_id=row["to_id"],
+        ts=row["ts"],
+    )
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Bring the schema up to date, one transaction per migration; returns the version."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > len(MIGRATIONS):
+        raise StoreError(
+            f"the database has schema version {version}, newer than this program "
+            f"({len(MIGRATIONS)}); refusing to touch it"
+        )
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in script.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    return len(MIGRATIONS)
