@@ -68,7 +68,7 @@ class TokenSigner:
         """The expiry (epoch seconds) of a token whose signature is valid."""
         return self._claims(token)[1]
 
-    def verify(self, token: str, now: float, *, leeway_s: float = 0.0) -> Identity:
+    def verify(self, token: object, now: float, *, leeway_s: float = 0.0) -> Identity:
         """The identity in a valid token; ``leeway_s`` accepts tokens expired that long ago."""
         identity, expires = self._claims(token)
         if expires + leeway_s < now:
@@ -77,7 +77,11 @@ class TokenSigner:
 
     def _claims(self, token: object) -> tuple[Identity, int]:
         invalid = TokenError("token_invalid", "the session token is not valid")
-        if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_LENGTH:
+        if (
+            not isinstance(token, str)
+            or not 0 < len(token) <= MAX_TOKEN_LENGTH
+            or not token.isascii()
+        ):
             raise invalid
         payload, _, signature = token.partition(".")
         if not signature or not hmac.compare_digest(self._sign(payload), signature):

@@ -1,0 +1,302 @@
+"""The HTTP side of a hub process (aiohttp): the web client, the REST API, the world file,
+site files, health and metrics.
+
+It knows nothing of rooms: what it needs from the realtime side comes in as plain
+callables on ``HttpContext``, so it is tested on its own with real sockets.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from server.identity import Identity
+from server.ratelimit import KeyedLimiter
+from server.sessions import SessionIssuer, SessionRefused
+from server.settings import Settings
+from server.store import Store
+from server.tokens import TokenError
+from world.site import PROJECT_ROOT, Site
+
+WEB_CLIENT_DIR = PROJECT_ROOT / "web-client"
+THREE_DIR = PROJECT_ROOT / "node_modules" / "three"
+MAX_JSON_BODY = 8 * 1024
+SITE_FILE_TYPES = {
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".vtt": "text/vtt",
+    ".css": "text/css",
+}
+_INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S)
+
+
+@dataclass
+class HttpContext:
+    """What the HTTP layer needs from the rest of the process."""
+
+    settings: Settings
+    site: Site
+    store: Store
+    sessions: SessionIssuer
+    world_file: Callable[[], Path]
+    world_digest: Callable[[], str]
+    protocol_version: int
+    protocol_description: Callable[[], dict[str, Any]]
+    ws_port: Callable[[], int]
+    metrics: Callable[[], str]
+    health: Callable[[], Awaitable[dict[str, Any]]]
+
+
+CONTEXT = web.AppKey("context", HttpContext)
+SESSION_LIMIT = web.AppKey("session_limit", KeyedLimiter)
+
+
+def json_response(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        body=orjson.dumps(data), status=status, content_type="application/json", headers=headers
+    )
+
+
+def error_response(status: int, code: str, message: str) -> web.Response:
+    return json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+async def read_json_object(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object, or an HTTP 4xx with a clear message."""
+    if request.content_length is not None and request.content_length > MAX_JSON_BODY:
+        raise _http_error(413, "body_too_large", f"request body over {MAX_JSON_BODY} bytes")
+    raw = await request.content.read(MAX_JSON_BODY + 1)
+    if len(raw) > MAX_JSON_BODY:
+        raise _http_error(413, "body_too_large", f"request body over {MAX_JSON_BODY} bytes")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise _http_error(400, "json_invalid", "the request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise _http_error(400, "json_invalid", "the request body must be a JSON object")
+    return data
+
+
+def _http_error(status: int, code: str, message: str) -> web.HTTPException:
+    exc = web.HTTPException(
+        body=orjson.dumps({"error": {"code": code, "message": message}}),
+        content_type="application/json",
+    )
+    exc.set_status(status)
+    return exc
+
+
+def bearer_identity(request: web.Request) -> Identity:
+    """The identity of the request's ``Authorization: Bearer`` token, or HTTP 401."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise _http_error(
+            401, "token_missing", "send the session token as 'Authorization: Bearer …'"
+        )
+    try:
+        return request.app[CONTEXT].sessions.identity_of(token.strip())
+    except TokenError as exc:
+        raise _http_error(401, exc.code, exc.message) from None
+
+
+def content_security_policy(index_html: bytes) -> str:
+    """A strict CSP: only this origin, inline scripts allowed by their hash alone."""
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(body).digest()).decode()}'"
+        for body in _INLINE_SCRIPT.findall(index_html)
+    )
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' 'wasm-unsafe-eval' {hashes}; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+        "media-src 'self' blob:; connect-src 'self' ws: wss:; font-src 'self'; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'self'"
+    )
+
+
+# --- handlers -------------------------------------------------------------------------------
+
+
+async def index(request: web.Request) -> web.StreamResponse:
+    path = WEB_CLIENT_DIR / "index.html"
+    if not path.is_file():
+        return error_response(503, "client_missing", "the web client is not installed")
+    body = path.read_bytes()
+    return web.Response(
+        body=body,
+        content_type="text/html",
+        charset="utf-8",
+        headers={
+            "Cache-Control": "no-cache",
+            "Content-Security-Policy": content_security_policy(body),
+        },
+    )
+
+
+async def world_file(request: web.Request) -> web.StreamResponse:
+    context = request.app[CONTEXT]
+    path = context.world_file()
+    if not path.is_file():
+        return error_response(503, "world_missing", "the world has not been built yet")
+    return web.FileResponse(
+        path,
+        headers={"Content-Type": "model/gltf-binary", "Cache-Control": "no-cache"},
+    )
+
+
+async def site_file(request: web.Request) -> web.StreamResponse:
+    context = request.app[CONTEXT]
+    relative = request.match_info["path"]
+    suffix = Path(relative).suffix.lower()
+    if suffix not in SITE_FILE_TYPES:
+        return error_response(404, "not_found", "no such site file")
+    try:
+        path = context.site.file(relative)
+    except Exception:
+        return error_response(404, "not_found", "no such site file")
+    if not path.is_file():
+        return error_response(404, "not_found", "no such site file")
+    return web.FileResponse(
+        path, headers={"Content-Type": SITE_FILE_TYPES[suffix], "Cache-Control": "max-age=300"}
+    )
+
+
+def ws_url(request: web.Request, context: HttpContext) -> str:
+    configured = context.settings.public_ws_url
+    scheme = "wss" if request.secure else "ws"
+    if configured and configured.startswith(("ws://", "wss://")):
+        return configured
+    if configured:
+        return f"{scheme}://{request.host}{configured}"
+    return f"{scheme}://{request.url.host}:{context.ws_port()}/ws"
+
+
+async def config(request: web.Request) -> web.Response:
+    context = request.app[CONTEXT]
+    site = context.site
+    brand = site.branding
+    world_path = context.world_file()
+    return json_response(
+        {
+            "site": {
+                "id": site.id,
+                "name": brand.name,
+                "short_name": brand.short_name,
+                "tagline": brand.tagline,
+                "primary_colour": brand.primary_colour,
+                "accent_colour": brand.accent_colour,
+                "logo": f"/site/{brand.logo}" if brand.logo else None,
+                "languages": list(site.languages),
+                "default_language": site.default_language,
+            },
+            "ws_url": ws_url(request, context),
+            "protocol_version": context.protocol_version,
+            "world": {
+                "url": "/world/hub.glb",
+                "digest": context.world_digest(),
+                "bytes": world_path.stat().st_size if world_path.is_file() else 0,
+            },
+        },
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+async def protocol(request: web.Request) -> web.Response:
+    return json_response(request.app[CONTEXT].protocol_description())
+
+
+async def create_session(request: web.Request) -> web.Response:
+    context = request.app[CONTEXT]
+    if not request.app[SESSION_LIMIT].allow(request.remote or "?", time.monotonic()):
+        return error_response(429, "rate_limited", "too many sign-ins from here; wait a minute")
+    body = await read_json_object(request)
+    try:
+        session = await context.sessions.sign_in(body)
+    except SessionRefused as exc:
+        return error_response(exc.status, exc.code, exc.message)
+    return json_response(session.as_dict(), headers={"Cache-Control": "no-store"})
+
+
+async def me(request: web.Request) -> web.Response:
+    return json_response(bearer_identity(request).as_dict())
+
+
+async def export_me(request: web.Request) -> web.Response:
+    identity = bearer_identity(request)
+    data = await request.app[CONTEXT].store.export_identity(identity.id)
+    return json_response(
+        data,
+        headers={
+            "Content-Disposition": 'attachment; filename="oekohub-twin-meine-daten.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+async def delete_me(request: web.Request) -> web.Response:
+    identity = bearer_identity(request)
+    await request.app[CONTEXT].store.delete_identity(identity.id)
+    return json_response({"deleted": identity.id})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    report = await request.app[CONTEXT].health()
+    return json_response(report, status=200 if report.get("ready") else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(
+        text=request.app[CONTEXT].metrics(),
+        content_type="text/plain",
+        charset="utf-8",
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
+
+
+@web.middleware
+async def security_headers(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    response = await handler(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    return response
+
+
+def make_http_app(context: HttpContext) -> web.Application:
+    """The aiohttp application of one hub process."""
+    app = web.Application(middlewares=[security_headers], client_max_size=MAX_JSON_BODY * 4)
+    app[CONTEXT] = context
+    app[SESSION_LIMIT] = KeyedLimiter(rate=0.5, burst=20)
+    app.router.add_get("/", index)
+    if WEB_CLIENT_DIR.is_dir():
+        app.router.add_static("/app/", WEB_CLIENT_DIR, follow_symlinks=False)
+    if THREE_DIR.is_dir():
+        app.router.add_static("/vendor/three/", THREE_DIR, follow_symlinks=False)
+    app.router.add_get("/world/hub.glb", world_file)
+    app.router.add_get("/site/{path:.+}", site_file)
+    app.router.add_get("/api/config", config)
+    app.router.add_get("/api/protocol", protocol)
+    app.router.add_post("/api/session", create_session)
+    app.router.add_get("/api/me", me)
+    app.router.add_get("/api/me/export", export_me)
+    app.router.add_delete("/api/me", delete_me)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    return app
