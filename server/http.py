@@ -78,26 +78,27 @@ def error_response(status: int, code: str, message: str) -> web.Response:
 async def read_json_object(request: web.Request) -> dict[str, Any]:
     """The request body as a JSON object, or an HTTP 4xx with a clear message."""
     if request.content_length is not None and request.content_length > MAX_JSON_BODY:
-        raise _http_error(413, "body_too_large", f"request body over {MAX_JSON_BODY} bytes")
+        raise ApiError(413, "body_too_large", f"request body over {MAX_JSON_BODY} bytes")
     raw = await request.content.read(MAX_JSON_BODY + 1)
     if len(raw) > MAX_JSON_BODY:
-        raise _http_error(413, "body_too_large", f"request body over {MAX_JSON_BODY} bytes")
+        raise ApiError(413, "body_too_large", f"request body over {MAX_JSON_BODY} bytes")
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        raise _http_error(400, "json_invalid", "the request body is not valid JSON") from None
+        raise ApiError(400, "json_invalid", "the request body is not valid JSON") from None
     if not isinstance(data, dict):
-        raise _http_error(400, "json_invalid", "the request body must be a JSON object")
+        raise ApiError(400, "json_invalid", "the request body must be a JSON object")
     return data
 
 
-def _http_error(status: int, code: str, message: str) -> web.HTTPException:
-    exc = web.HTTPException(
-        body=orjson.dumps({"error": {"code": code, "message": message}}),
-        content_type="application/json",
-    )
-    exc.set_status(status)
-    return exc
+class ApiError(Exception):
+    """A refused request; the middleware answers it as ``{"error": {"code", "message"}}``."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
 
 
 def bearer_identity(request: web.Request) -> Identity:
@@ -105,13 +106,11 @@ def bearer_identity(request: web.Request) -> Identity:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise _http_error(
-            401, "token_missing", "send the session token as 'Authorization: Bearer …'"
-        )
+        raise ApiError(401, "token_missing", "send the session token as 'Authorization: Bearer …'")
     try:
         return request.app[CONTEXT].sessions.identity_of(token.strip())
     except TokenError as exc:
-        raise _http_error(401, exc.code, exc.message) from None
+        raise ApiError(401, exc.code, exc.message) from None
 
 
 def content_security_policy(index_html: bytes) -> str:
@@ -269,10 +268,13 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 @web.middleware
-async def security_headers(
+async def api_errors_and_security_headers(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    response = await handler(request)
+    try:
+        response = await handler(request)
+    except ApiError as exc:
+        response = error_response(exc.status, exc.code, exc.message)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
@@ -281,7 +283,9 @@ async def security_headers(
 
 def make_http_app(context: HttpContext) -> web.Application:
     """The aiohttp application of one hub process."""
-    app = web.Application(middlewares=[security_headers], client_max_size=MAX_JSON_BODY * 4)
+    app = web.Application(
+        middlewares=[api_errors_and_security_headers], client_max_size=MAX_JSON_BODY * 4
+    )
     app[CONTEXT] = context
     app[SESSION_LIMIT] = KeyedLimiter(rate=0.5, burst=20)
     app.router.add_get("/", index)
