@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from server.app import RunningHub
 
 
 def register(subparsers: Any) -> None:
@@ -17,7 +20,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--port", type=int, dest="http_port", help="HTTP port (default 8080)")
     parser.add_argument("--ws-port", type=int, help="realtime WebSocket port (default 8081)")
     parser.add_argument("--data-dir", type=Path, help="database and built world (default var/SITE)")
-    parser.add_argument("--redis", dest="redis_url", help="redis://… to run as one of several processes")
+    parser.add_argument(
+        "--redis", dest="redis_url", help="redis://… to run as one of several processes"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -30,4 +35,13 @@ def run(args: argparse.Namespace) -> int:
         for name in ("site", "host", "http_port", "ws_port", "data_dir", "redis_url")
     }
     settings = load_settings(overrides, config_file=args.config)
-    return run_forever(settings)
+    return run_forever(settings, on_ready=_announce)
+
+
+def _announce(hub: RunningHub) -> None:
+    print(
+        f"\n  {hub.site.branding.short_name} Twin läuft / is running.\n"
+        f"  Im Browser öffnen / open in your browser:  {hub.url}\n"
+        "  Beenden / stop: Ctrl+C\n",
+        flush=True,
+    )
