@@ -18,6 +18,7 @@ from world.errors import HubError
 COMMAND_MODULES = (
     "server.serve_command",
     "world.cli",
+    "server.accounts_command",
 )
 
 

@@ -1,0 +1,102 @@
+"""``hubtwin accounts``: create and list the logins of facilitators and staff.
+
+Passwords are read from standard input (one line) or asked for on the terminal; they never
+appear on the command line, where other users of the machine could see them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from pathlib import Path
+from typing import Any
+
+from server.identity import Role
+from server.passwords import MIN_LENGTH
+from server.sessions import SessionRefused, clean_display_name
+from server.settings import load_settings
+from server.store import Store
+from world.errors import UsageError
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "accounts", help="create and list facilitator and staff logins"
+    )
+    parser.add_argument("--site", type=Path, help="site folder (default: the Dortmund hub)")
+    parser.add_argument("--data-dir", type=Path, help="data folder (default var/SITE)")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="create an account")
+    add.add_argument("username")
+    add.add_argument("--role", choices=[r.value for r in Role], default=Role.FACILITATOR.value)
+    add.add_argument("--name", required=True, help="display name shown to others")
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    add.set_defaults(handler=add_account)
+    listing = actions.add_parser("list", help="list accounts")
+    listing.set_defaults(handler=list_accounts)
+
+
+def _store_path(args: argparse.Namespace) -> Path:
+    settings = load_settings({"site": args.site, "data_dir": args.data_dir})
+    return settings.database_path
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Passwort / password: ")
+        if getpass.getpass("Wiederholen / repeat: ") != password:
+            raise UsageError("the two passwords differ")
+    if len(password) < MIN_LENGTH:
+        raise UsageError(f"the password needs at least {MIN_LENGTH} characters")
+    return password
+
+
+def add_account(args: argparse.Namespace) -> int:
+    username = args.username.strip()
+    if (
+        not username
+        or len(username) > 64
+        or not username.replace(".", "").replace("-", "").replace("_", "").isalnum()
+    ):
+        raise UsageError("a username is 1-64 letters, digits, '.', '-' or '_'")
+    try:
+        name = clean_display_name(args.name)
+    except SessionRefused as exc:
+        raise UsageError(exc.message) from None
+    password = _read_password(args.password_stdin)
+
+    async def create() -> str:
+        store = await Store.open(_store_path(args))
+        try:
+            identity = await store.create_account(username, password, Role(args.role), name)
+        finally:
+            await store.close()
+        return identity.id
+
+    identity_id = asyncio.run(create())
+    print(f"created {args.role} account {username!r} ({identity_id})")
+    return 0
+
+
+def list_accounts(args: argparse.Namespace) -> int:
+    async def read() -> list[dict[str, Any]]:
+        store = await Store.open(_store_path(args))
+        try:
+            return await store.list_accounts()
+        finally:
+            await store.close()
+
+    rows = asyncio.run(read())
+    if not rows:
+        print("no accounts yet: hubtwin accounts add USERNAME --name 'Display Name'")
+        return 0
+    print(f"{'username':<24} {'role':<12} display name")
+    for row in rows:
+        print(f"{row['username']:<24} {row['role']:<12} {row['display_name']}")
+    return 0

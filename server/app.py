@@ -1,0 +1,174 @@
+"""One hub process, wired: site and world, store, realtime endpoint and HTTP app.
+
+``start_hub`` brings everything up (and is what the socket-level tests use);
+``run_forever`` is ``hubtwin serve``: it runs until SIGINT/SIGTERM and shuts down cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from server import protocol
+from server.http import HttpContext, make_http_app
+from server.hub import HubCore
+from server.logs import configure_logging
+from server.metrics import Metrics
+from server.sessions import SessionIssuer
+from server.settings import Settings
+from server.store import Store
+from server.tokens import TokenSigner
+from server.transport import RealtimeServer, start_realtime
+from world.builder import build_world
+from world.model import World, load
+from world.site import Site, load_site
+
+log = logging.getLogger("hubtwin.app")
+RETENTION_SWEEP_S = 3600.0
+
+
+@dataclass
+class RunningHub:
+    """A started hub process; ``close()`` stops it."""
+
+    settings: Settings
+    site: Site
+    world: World
+    store: Store
+    realtime: RealtimeServer
+    runner: web.AppRunner
+    http_port: int
+    started_at: float = field(default_factory=time.time)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        if self.settings.public_url:
+            return self.settings.public_url
+        host = self.settings.host if self.settings.host not in ("0.0.0.0", "::") else "127.0.0.1"
+        return f"http://{host}:{self.http_port}/"
+
+    async def health(self) -> dict[str, Any]:
+        checks: dict[str, Any] = {}
+        try:
+            checks["store"] = "ok" if await self.store.ping() else "not answering"
+        except Exception as exc:
+            checks["store"] = f"error: {exc}"
+        realtime = self.realtime.health()
+        checks["realtime"] = realtime
+        checks["world"] = {"digest": self.world.digest, "rooms": len(self.world.rooms)}
+        ready = checks["store"] == "ok" and bool(realtime.get("listening"))
+        return {
+            "ready": ready,
+            "uptime_s": round(time.time() - self.started_at, 1),
+            "checks": checks,
+        }
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.runner.cleanup()
+        await self.realtime.close()
+        await self.store.close()
+
+
+def world_path(settings: Settings, site: Site) -> Path:
+    """The world this process serves, built from the site folder when missing or stale."""
+    target = settings.world_dir / "hub.glb"
+    build_world(site, target, quiet=True)
+    return target
+
+
+async def _sweep_chat(store: Store, settings: Settings) -> None:
+    while True:
+        cutoff = time.time() - settings.chat_retention_days * 86400
+        removed = await store.purge_chat(cutoff)
+        if removed:
+            log.info("chat retention sweep", extra={"removed": removed})
+        await asyncio.sleep(RETENTION_SWEEP_S)
+
+
+async def start_hub(settings: Settings) -> RunningHub:
+    """Bring up one hub process on the configured ports (0 picks free ones)."""
+    site = load_site(settings.site)
+    glb = await asyncio.to_thread(world_path, settings, site)
+    world = await asyncio.to_thread(load, glb)
+    store = await Store.open(settings.database_path)
+    signer = TokenSigner(settings.ensure_secret())
+    metrics = Metrics()
+    core = HubCore(world, settings)
+    realtime = await start_realtime(
+        core, settings=settings, signer=signer, store=store, metrics=metrics
+    )
+    hub_ref: list[RunningHub] = []
+
+    async def health() -> dict[str, Any]:
+        return await hub_ref[0].health()
+
+    context = HttpContext(
+        settings=settings,
+        site=site,
+        store=store,
+        sessions=SessionIssuer(settings, signer, store),
+        world_file=lambda: glb,
+        world_digest=lambda: world.digest,
+        protocol_version=protocol.PROTOCOL_VERSION,
+        protocol_description=protocol.describe,
+        ws_port=lambda: realtime.port,
+        metrics=metrics.render,
+        health=health,
+    )
+    runner = web.AppRunner(make_http_app(context), access_log=None)
+    await runner.setup()
+    tcp = web.TCPSite(runner, settings.host, settings.http_port)
+    await tcp.start()
+    port = runner.addresses[0][1]
+    hub = RunningHub(settings, site, world, store, realtime, runner, port)
+    hub_ref.append(hub)
+    hub.tasks.append(asyncio.create_task(_sweep_chat(store, settings)))
+    log.info(
+        "hub started",
+        extra={
+            "site": site.id,
+            "url": hub.url,
+            "ws_port": realtime.port,
+            "rooms": len(world.rooms),
+        },
+    )
+    return hub
+
+
+def run_forever(settings: Settings, on_ready: Callable[[RunningHub], None] | None = None) -> int:
+    """Run the hub until interrupted; returns the process exit code."""
+    configure_logging(settings.log_level)
+
+    async def main() -> int:
+        hub = await start_hub(settings)
+        if on_ready is not None:
+            on_ready(hub)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("shutting down")
+        await hub.close()
+        return 0
+
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main())
+    return uvloop.run(main())
