@@ -11,7 +11,7 @@ import base64
 import hashlib
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -281,8 +281,12 @@ async def api_errors_and_security_headers(
     return response
 
 
-def make_http_app(context: HttpContext) -> web.Application:
-    """The aiohttp application of one hub process."""
+HttpFeature = Callable[[web.Application], None]
+"""A feature's routes: a function that adds them to the app (stations, talks, workshops …)."""
+
+
+def make_http_app(context: HttpContext, features: Sequence[HttpFeature] = ()) -> web.Application:
+    """The aiohttp application of one hub process, with each feature's routes added."""
     app = web.Application(
         middlewares=[api_errors_and_security_headers], client_max_size=MAX_JSON_BODY * 4
     )
@@ -303,4 +307,6 @@ def make_http_app(context: HttpContext) -> web.Application:
     app.router.add_delete("/api/me", delete_me)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    for add_routes in features:
+        add_routes(app)
     return app
