@@ -1,0 +1,229 @@
+"""Shared fixtures of the browser tests: the real hub server and Debian's chromium.
+
+* ``hub`` starts ``hubtwin serve`` on free ports with a fresh data folder (the built world
+  is copied in so it is not rebuilt), waits for ``/healthz`` and stops the server after the
+  test module.
+* ``browser`` is one chromium (SwiftShader WebGL) for the whole session; each visitor is a
+  browser context of its own, so several visitors are cheap.
+* ``visitors`` opens visitors (``visitors.new("Anna")``) and fails the test on any console
+  error or uncaught exception in any of their pages.
+
+Screenshots go to ``test-artifacts/`` at the project root.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+
+from world.site import PROJECT_ROOT
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--no-sandbox",
+    "--disable-dev-shm-usage",
+]
+# SwiftShader renders on the CPU: a small view keeps two or three visitors quick.
+VIEWPORT = {"width": 480, "height": 360}
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+BUILT_WORLD = PROJECT_ROOT / "var" / "oekohub-dortmund" / "world"
+SERVER_START_TIMEOUT_S = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class HubServer:
+    """A running ``hubtwin serve``: its URL, data folder and process."""
+
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"hubtwin serve exited with {process.returncode}:\n{log_path.read_text()[-4000:]}"
+            )
+        try:
+            with urllib.request.urlopen(url + "healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"hubtwin serve not healthy after {SERVER_START_TIMEOUT_S:.0f} s")
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
+    data_dir = tmp_path_factory.mktemp("hub-data")
+    if (BUILT_WORLD / "hub.glb").is_file():
+        shutil.copytree(BUILT_WORLD, data_dir / "world")
+    http_port, ws_port = free_port(), free_port()
+    log_path = data_dir / "server.log"
+    env = {**os.environ, "HUBTWIN_LOG_LEVEL": "warning"}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                str(PROJECT_ROOT / ".venv" / "bin" / "hubtwin"),
+                "serve",
+                "--port",
+                str(http_port),
+                "--ws-port",
+                str(ws_port),
+                "--data-dir",
+                str(data_dir),
+            ],
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    url = f"http://127.0.0.1:{http_port}/"
+    try:
+        _wait_healthy(url, process, log_path)
+        yield HubServer(url, data_dir, process, log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@dataclass
+class Visitor:
+    """One person in their own browser context."""
+
+    name: str
+    context: BrowserContext
+    page: Page
+    problems: list[str] = field(default_factory=list)
+
+    def state(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.page.evaluate("window.hubtwin.state()")
+        return result
+
+    def venue(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.page.evaluate("window.hubtwin.venue()")
+        return result
+
+    def walk_to(self, x: float, z: float) -> dict[str, Any]:
+        result: dict[str, Any] = self.page.evaluate(
+            "([x, z]) => window.hubtwin.walkTo(x, z)", [x, z]
+        )
+        return result
+
+    def wait_for(self, expression: str, arg: Any = None, timeout_ms: float = 15000) -> None:
+        """Wait until a JavaScript predicate (of window.hubtwin.state() as s) holds."""
+        self.page.wait_for_function(
+            f"(arg) => {{ const s = window.hubtwin.state(); return {expression}; }}",
+            arg=arg,
+            timeout=timeout_ms,
+            polling=50,
+        )
+
+    def screenshot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / name
+        self.page.screenshot(path=str(path))
+        return path
+
+
+class Visitors:
+    """Opens visitors against one hub and collects every console error of their pages."""
+
+    def __init__(self, browser: Browser, hub: HubServer) -> None:
+        self.browser = browser
+        self.hub = hub
+        self.opened: list[Visitor] = []
+
+    def open(self, name: str, *, language: str = "de") -> Visitor:
+        """A fresh browser context on the start page (nothing entered yet)."""
+        context = self.browser.new_context(viewport=VIEWPORT, locale=f"{language}-DE")
+        page = context.new_page()
+        visitor = Visitor(name, context, page)
+        page.on("console", lambda message: self._console(visitor, message))
+        page.on("pageerror", lambda error: visitor.problems.append(f"page error: {error}"))
+        page.goto(self.hub.url)
+        page.wait_for_function("window.hubtwin !== undefined", timeout=15000)
+        self.opened.append(visitor)
+        return visitor
+
+    def new(self, name: str, *, colour: str | None = None, shape: str | None = None) -> Visitor:
+        """A visitor who has entered the hub and is standing in a room."""
+        visitor = self.open(name)
+        enter(visitor, colour=colour, shape=shape)
+        return visitor
+
+    @staticmethod
+    def _console(visitor: Visitor, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            visitor.problems.append(f"console error: {message.text} ({message.location})")
+
+    def problems(self) -> list[str]:
+        return [f"{v.name}: {p}" for v in self.opened for p in v.problems]
+
+    def close(self) -> None:
+        for visitor in self.opened:
+            visitor.context.close()
+
+
+def enter(visitor: Visitor, *, colour: str | None = None, shape: str | None = None) -> None:
+    """Fill in the start page as a guest and wait until the hub is shown and joined."""
+    page = visitor.page
+    page.get_by_label("Anzeigename").or_(page.get_by_label("display name")).fill(visitor.name)
+    if colour:
+        page.locator(f'input[name="colour"][value="{colour}"]').check()
+    if shape:
+        page.locator(f'input[name="shape"][value="{shape}"]').check()
+    page.locator("#enter-button").click()
+    visitor.wait_for("s.phase === 'hub' && s.room !== null && s.connection === 'open'", timeout_ms=60000)
+
+
+@pytest.fixture
+def visitors(browser: Browser, hub: HubServer) -> Iterator[Visitors]:
+    group = Visitors(browser, hub)
+    try:
+        yield group
+        assert group.problems() == [], "the browser reported errors"
+    finally:
+        group.close()

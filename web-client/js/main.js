@@ -1,0 +1,305 @@
+/**
+ * The web client, top to bottom: boot (site config and protocol table, start page), enter
+ * (sign in, load the hub model with progress, connect), and the render loop that moves the
+ * visitor, sends their pose, moves everyone else and draws the frame.
+ */
+
+import * as THREE from "three";
+import { AvatarCrowd } from "./avatars.js";
+import { Controls } from "./controls.js";
+import { fetchConfig, fetchProtocol, signIn } from "./net/api.js";
+import { ServerClock } from "./net/clock.js";
+import { Connection } from "./net/connection.js";
+import { FrameCodec } from "./net/frames.js";
+import { ProtocolTable } from "./net/protocol.js";
+import { Player } from "./player.js";
+import { RoomState } from "./room-state.js";
+import {
+  forgetEverything, savedLook, savedPreferences, savedSession, saveLook, saveSession,
+} from "./session.js";
+import { installTestHook } from "./test-hook.js";
+import { ConnectionBanner } from "./ui/banner.js";
+import { ChatPanel } from "./ui/chat.js";
+import { Hud } from "./ui/hud.js";
+import { language, onLanguageChange, preferredLanguage, setLanguage, t, translatePage } from "./ui/i18n.js";
+import { LoadingScreen } from "./ui/loading.js";
+import { PeopleList } from "./ui/people.js";
+import { RoomFullDialog } from "./ui/room-full.js";
+import { RoomsPanel } from "./ui/rooms-panel.js";
+import { SettingsPanel, applyPreferences } from "./ui/settings.js";
+import { StartPage, markLanguage } from "./ui/start-page.js";
+import { applySiteColours } from "./ui/theme.js";
+import { Visit } from "./visit.js";
+import { fetchWithProgress, parseGlb } from "./world/loader.js";
+import { Stage, webglAvailable } from "./world/scene.js";
+import { readVenue } from "./world/venue.js";
+import { WalkableFloor } from "./world/walkable.js";
+
+const app = {
+  phase: "start",
+  config: null,
+  table: null,
+  session: null,
+  look: null,
+  preferences: savedPreferences(),
+  loading: { loaded: 0, total: 0 },
+  fps: 0,
+};
+
+// --- boot: what the site is, what the protocol says, the start page ----------------------
+
+async function boot() {
+  translatePage(document);
+  const [config, description] = await Promise.all([fetchConfig(), fetchProtocol()]);
+  app.config = config;
+  app.table = new ProtocolTable(description);
+  applySiteColours(config.site);
+  app.reducedMotion = applyPreferences(app.preferences);
+  onLanguageChange((lang) => {
+    markLanguage(lang);
+    document.title = t("app.title", { site: config.site.short_name });
+  });
+
+  const startPage = new StartPage(config, app.table.shapes, savedSession(), savedLook(), enter);
+  app.startPage = startPage;
+  onLanguageChange(() => startPage.render());
+  setLanguage(preferredLanguage(config.site.languages, config.site.default_language));
+  installTestHook(app);
+  startPage.show();
+  if (!webglAvailable()) {
+    document.getElementById("start-error").textContent = t("start.noWebgl");
+    document.getElementById("enter-button").disabled = true;
+  }
+}
+
+// --- enter: sign in, load the world, connect ---------------------------------------------
+
+async function enter(request) {
+  const kept = savedSession();
+  const body = request.staff
+    ? { username: request.staff.username, password: request.staff.password }
+    : { name: request.guest.name, ...(kept?.identity?.guest ? { token: kept.token } : {}) };
+  const session = await signIn(body);
+  saveSession(session);
+  saveLook(request.look);
+  app.session = session;
+  app.look = request.look;
+  app.startPage.hide();
+  await loadAndConnect();
+}
+
+async function loadAndConnect() {
+  app.phase = "loading";
+  const loading = new LoadingScreen();
+  loading.show();
+  try {
+    const buffer = await fetchWithProgress(
+      app.config.world.url,
+      (loaded, total) => {
+        app.loading = { loaded, total };
+        loading.progress(loaded, total);
+      },
+      app.config.world.bytes,
+    );
+    loading.step("loading.building");
+    const gltf = await parseGlb(buffer);
+    buildHub(gltf);
+    loading.step("loading.connecting");
+    await connect();
+    loading.hide();
+    showHub();
+  } catch (error) {
+    console.warn("hubtwin: loading failed", error);
+    loading.failed(error.message, () => window.location.reload());
+  }
+}
+
+function buildHub(gltf) {
+  const canvas = document.getElementById("view");
+  document.getElementById("hub").hidden = false;
+  const stage = new Stage(canvas);
+  const venue = readVenue(gltf.scene);
+  stage.addWorld(gltf.scene);
+  const floor = new WalkableFloor(venue.walkable);
+  const player = new Player(floor);
+  player.reducedMotion = app.reducedMotion;
+  const entrance = venue.spawns[0];
+  if (entrance) player.placeAt(entrance.x, entrance.y, entrance.z, entrance.yaw);
+  const crowd = new AvatarCrowd(stage.scene);
+  const raycaster = new THREE.Raycaster();
+  const controls = new Controls(canvas, document.getElementById("joystick"), (clientX, clientY) => {
+    const point = floorPointAt(stage, raycaster, venue, clientX, clientY);
+    if (point) player.walkTo(point.x, point.z);
+  });
+  controls.invertLook = app.preferences.invertLook;
+  Object.assign(app, { stage, venue, floor, player, crowd, controls });
+  window.addEventListener("resize", () => stage.resize());
+  document.getElementById("hub").hidden = true;
+}
+
+/** Where a click at (clientX, clientY) meets the visible floor, or null. */
+function floorPointAt(stage, raycaster, venue, clientX, clientY) {
+  const rect = stage.canvas.getBoundingClientRect();
+  const ndc = new THREE.Vector2(
+    ((clientX - rect.left) / rect.width) * 2 - 1,
+    -((clientY - rect.top) / rect.height) * 2 + 1,
+  );
+  raycaster.setFromCamera(ndc, stage.camera);
+  const hits = raycaster.intersectObjects(venue.walkable, false);
+  if (hits.length > 0) return hits[0].point;
+  const solid = raycaster.intersectObjects(venue.solid, false);
+  if (solid.length > 0 && solid[0].face && solid[0].face.normal.y > 0.7) return solid[0].point;
+  return null;
+}
+
+function connect() {
+  const { table, config } = app;
+  const clock = new ServerClock();
+  const frames = new FrameCodec(table.binary);
+  const connection = new Connection({
+    url: config.ws_url,
+    table,
+    frames,
+    clock,
+    hello: () => ({
+      token: app.session.token,
+      lang: language(),
+      appearance: { color: app.look.colour, shape: app.look.shape },
+    }),
+  });
+  const roomState = new RoomState();
+  const banner = new ConnectionBanner();
+  const hud = new Hud(app.stage.canvas, () => {});
+  const chat = new ChatPanel((message) => visit.sendChat(message), () => {});
+  const people = new PeopleList((person) => {
+    hud.open("panel-chat");
+    chat.writeTo(person);
+  });
+  const roomsPanel = new RoomsPanel(app.venue.rooms, (roomId) => visit.jumpTo(roomId));
+  const roomFull = new RoomFullDialog(
+    (room, instance) => visit.jumpTo(room, instance),
+    (room, instance) => connection.send("wait", { room, instance }),
+    (waiting) => waiting && connection.send("cancel_wait"),
+  );
+  const settings = new SettingsPanel(
+    app.preferences,
+    app.config.site.languages,
+    (preferences) => {
+      app.reducedMotion = applyPreferences(preferences);
+      app.player.reducedMotion = app.reducedMotion;
+      app.controls.invertLook = preferences.invertLook;
+    },
+    () => app.session.token,
+    () => {
+      connection.stop();
+      forgetEverything();
+      setTimeout(() => window.location.assign("/"), 1500);
+    },
+  );
+  onLanguageChange(() => {
+    people.refresh();
+    chat.renderRecipients();
+    roomsPanel.render();
+    if (visit.roomState.room) {
+      document.getElementById("room-name").textContent = t("hud.room", { room: visit.roomName(visit.roomState.room) });
+    }
+  });
+  connection.on("state", ({ state, code }) => {
+    if (state === "closed" && (code === "token_invalid" || code === "token_expired")) renewAndReconnect(connection);
+  });
+
+  let firstJoin;
+  const joinedOnce = new Promise((resolve) => {
+    firstJoin = resolve;
+  });
+  const visit = new Visit({
+    connection, table, roomState, clock, banner, hud, chat, people, roomsPanel, roomFull, settings,
+    crowd: app.crowd, player: app.player, venue: app.venue, onFirstJoin: () => firstJoin(),
+  });
+  Object.assign(app, { connection, clock, visit, roomState, roomsPanel, hud });
+  connection.connect();
+  return joinedOnce;
+}
+
+/** The token ran out: a guest gets a fresh one for the same identity, then reconnects. */
+async function renewAndReconnect(connection) {
+  const identity = app.session.identity;
+  if (!identity.guest) {
+    app.visit.banner.closed(t("net.reload"));
+    return;
+  }
+  try {
+    app.session = await signIn({ name: identity.name, token: app.session.token });
+    saveSession(app.session);
+    connection.connect();
+  } catch (error) {
+    app.visit.banner.closed(error.message);
+  }
+}
+
+function showHub() {
+  app.phase = "hub";
+  document.getElementById("hub").hidden = false;
+  app.stage.resize();
+  app.stage.canvas.focus();
+  requestAnimationFrame(frame);
+}
+
+// --- the render loop ----------------------------------------------------------------------
+
+let lastFrame = performance.now();
+let lastPoseSent = 0;
+let posePending = false;
+let lastMapDraw = 0;
+let fpsFrames = 0;
+let fpsSince = performance.now();
+
+function frame(now) {
+  const { stage, player, crowd, controls, connection, clock } = app;
+  const dt = Math.min(0.1, (now - lastFrame) / 1000);
+  lastFrame = now;
+
+  // 1. the visitor moves (keys, joystick, mouse, click-to-walk), walls stop them
+  if (player.update(dt, controls.read())) posePending = true;
+
+  // 2. their pose goes to the server, at most max_pose_hz and only while it changes
+  const poseInterval = 1000 / app.table.limits.max_pose_hz;
+  if (posePending && now - lastPoseSent >= poseInterval) {
+    const p = player.position;
+    if (connection.sendPose(p.x, p.y, p.z, player.yaw, player.pitch) !== null) {
+      lastPoseSent = now;
+      posePending = false;
+    }
+  }
+
+  // 3. everyone else, a little in the past, interpolated between snapshots
+  player.applyToCamera(stage.camera);
+  crowd.update(clock.now(), stage.camera);
+
+  // 4. the site plan, a few times a second while it is open
+  if (!document.getElementById("panel-rooms").hidden && now - lastMapDraw > 200) {
+    lastMapDraw = now;
+    const others = [...crowd.avatars.values()]
+      .filter((avatar) => avatar.shown)
+      .map((avatar) => ({ x: avatar.shown.x, z: avatar.shown.z, colour: avatar.colour }));
+    app.roomsPanel.drawMap({ x: player.position.x, y: player.position.y, z: player.position.z, yaw: player.yaw }, others);
+  }
+
+  stage.render();
+
+  fpsFrames += 1;
+  if (now - fpsSince >= 1000) {
+    app.fps = (fpsFrames * 1000) / (now - fpsSince);
+    fpsFrames = 0;
+    fpsSince = now;
+  }
+  requestAnimationFrame(frame);
+}
+
+boot().catch((error) => {
+  console.warn("hubtwin: start failed", error);
+  const message = document.getElementById("start-error");
+  message.textContent = t("start.error", { message: error.message });
+});
+
+

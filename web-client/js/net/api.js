@@ -1,0 +1,70 @@
+/**
+ * The hub's REST API, same origin only: configuration, the protocol table, signing in, and
+ * the visitor's own data (export and delete). Errors arrive as ApiError with the server's
+ * code and human sentence.
+ */
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function request(method, path, { body, token } = {}) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+  } catch (error) {
+    throw new ApiError(0, "network", error.message || "network error");
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const error = data?.error ?? {};
+    throw new ApiError(response.status, error.code ?? "http_error", error.message ?? `HTTP ${response.status}`);
+  }
+  return data;
+}
+
+/** The site, realtime address and world file: GET /api/config. */
+export function fetchConfig() {
+  return request("GET", "/api/config");
+}
+
+/** The message and error table of the realtime protocol: GET /api/protocol. */
+export function fetchProtocol() {
+  return request("GET", "/api/protocol");
+}
+
+/**
+ * Sign in. A guest sends {name} (plus their previous token to keep their identity);
+ * facilitators and staff send {username, password}. Returns {token, identity, expires_at}.
+ */
+export function signIn(body) {
+  return request("POST", "/api/session", { body });
+}
+
+/** Everything the hub stored about the bearer of token, as a JSON object. */
+export function exportMyData(token) {
+  return request("GET", "/api/me/export", { token });
+}
+
+/** Delete the bearer's data and identity. */
+export function deleteMyData(token) {
+  return request("DELETE", "/api/me", { token });
+}

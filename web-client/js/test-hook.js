@@ -1,0 +1,85 @@
+/**
+ * window.hubtwin: a small, stable window into the running client for the browser tests
+ * (and for anyone curious at the console). State is read-only copies; the few actions are
+ * the ones a visitor has too. Nothing else of the client is reachable from outside.
+ *
+ *   hubtwin.state()             {phase, connection, identity, session, room, instance,
+ *                                position: {x, y, z}, yaw, people: [{id, net, name, role}],
+ *                                others: [{id, name, x, y, z}] (avatars as drawn now),
+ *                                chat: [{fromName, text, direct, history}], fps,
+ *                                drawCalls, triangles, loading: {loaded, total}}
+ *   hubtwin.venue()             {rooms: [{id, names, bounds, floorY}], doors: [{id, rooms,
+ *                                x, y, z}], spawns: [{room, x, y, z, yaw}]}
+ *   hubtwin.walkTo(x, z)        walk there as a click on the floor would; resolves
+ *                                {arrived, position} when the walk ends (or after 30 s)
+ *   hubtwin.dropConnection()    drop the WebSocket without saying bye (reconnection)
+ */
+
+export function installTestHook(app) {
+  const hook = {
+    state() {
+      const { player, roomState, crowd, connection, visit, stage } = app;
+      const stats = stage ? stage.stats() : { drawCalls: 0, triangles: 0 };
+      return {
+        phase: app.phase,
+        connection: connection?.state ?? "idle",
+        identity: app.session?.identity ?? null,
+        session: visit?.session ?? null,
+        room: roomState?.room ?? null,
+        instance: roomState?.instance ?? null,
+        position: player ? { x: player.position.x, y: player.position.y, z: player.position.z } : null,
+        yaw: player?.yaw ?? null,
+        people: roomState
+          ? roomState.people().map(({ id, net, name, role, away }) => ({ id, net, name, role, away }))
+          : [],
+        others: crowd
+          ? [...crowd.avatars.values()].filter((a) => a.shown).map((a) => ({ id: a.id, name: a.name, ...a.shown }))
+          : [],
+        chat: visit
+          ? visit.chatLog.map(({ fromName, text, direct, history, outgoing }) => ({ fromName, text, direct, history, outgoing }))
+          : [],
+        fps: app.fps,
+        drawCalls: stats.drawCalls,
+        triangles: stats.triangles,
+        loading: { ...app.loading },
+        clockSynced: app.clock?.synced ?? false,
+      };
+    },
+
+    venue() {
+      const venue = app.venue;
+      if (!venue) return null;
+      return {
+        rooms: venue.rooms.map(({ id, names, bounds, floorY }) => ({ id, names, bounds, floorY })),
+        doors: venue.doors.map((door) => ({ ...door })),
+        spawns: venue.spawns.map((spawn) => ({ ...spawn })),
+      };
+    },
+
+    walkTo(x, z) {
+      const player = app.player;
+      if (!player || !player.walkTo(x, z)) {
+        return Promise.resolve({ arrived: false, position: player ? { ...player.position } : null });
+      }
+      const started = performance.now();
+      return new Promise((resolve) => {
+        const check = () => {
+          const position = { x: player.position.x, y: player.position.y, z: player.position.z };
+          if (!player.walking) {
+            resolve({ arrived: Math.hypot(position.x - x, position.z - z) < 0.6, position });
+          } else if (performance.now() - started > 30000) {
+            resolve({ arrived: false, position });
+          } else {
+            setTimeout(check, 50);
+          }
+        };
+        check();
+      });
+    },
+
+    dropConnection() {
+      app.connection?.drop();
+    },
+  };
+  Object.defineProperty(window, "hubtwin", { value: Object.freeze(hook), configurable: false });
+}

@@ -1,0 +1,151 @@
+/**
+ * The chat panel: the room's messages and direct messages in one live log, a recipient
+ * choice (everyone in the room or one person), and the input with its length limit.
+ * Every name and message is set with textContent; nothing from a person becomes HTML.
+ */
+
+import { t } from "./i18n.js";
+
+const KEEP = 200;
+const TYPING_IDLE_MS = 3000;
+
+export class ChatPanel {
+  /**
+   * onSend({text, to}) sends (to is a person id or null for the room) and returns a
+   * promise that rejects with the reason; onTyping(bool) reports typing.
+   */
+  constructor(onSend, onTyping) {
+    this.log = document.getElementById("chat-log");
+    this.form = document.getElementById("chat-form");
+    this.input = document.getElementById("chat-input");
+    this.recipient = document.getElementById("chat-recipient");
+    this.error = document.getElementById("chat-error");
+    this.onSend = onSend;
+    this.onTyping = onTyping;
+    this.maxChars = 500;
+    this.people = [];
+    this.selfId = null;
+    this.typing = false;
+    this.typingTimer = null;
+
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.send();
+    });
+    this.input.addEventListener("input", () => this.noteTyping());
+    this.input.addEventListener("blur", () => this.stopTyping());
+    this.renderRecipients();
+  }
+
+  setLimit(maxChars) {
+    this.maxChars = maxChars;
+    this.input.maxLength = maxChars;
+  }
+
+  /** The people one can write to directly (everyone here except oneself). */
+  setPeople(people, selfId) {
+    this.people = people.filter((person) => person.id !== selfId);
+    this.selfId = selfId;
+    this.renderRecipients();
+  }
+
+  renderRecipients() {
+    const chosen = this.recipient.value;
+    const room = document.createElement("option");
+    room.value = "";
+    room.textContent = t("chat.toRoom");
+    const options = [room];
+    for (const person of this.people) {
+      const option = document.createElement("option");
+      option.value = person.id;
+      option.textContent = person.name;
+      options.push(option);
+    }
+    this.recipient.replaceChildren(...options);
+    this.recipient.value = this.people.some((person) => person.id === chosen) ? chosen : "";
+  }
+
+  /** Preselect a direct message to person. */
+  writeTo(person) {
+    this.recipient.value = person.id;
+    this.input.focus();
+  }
+
+  /**
+   * Show one message: {fromName, text, direct, toName, outgoing, history, system, at}.
+   */
+  add(message) {
+    const stickToBottom = this.log.scrollTop + this.log.clientHeight >= this.log.scrollHeight - 8;
+    const li = document.createElement("li");
+    if (message.system) {
+      li.className = "system";
+      li.textContent = message.text;
+    } else {
+      if (message.direct) li.classList.add("direct");
+      if (message.history) li.classList.add("history");
+      const from = document.createElement("span");
+      from.className = "from";
+      from.textContent = message.fromName;
+      li.appendChild(from);
+      if (message.direct) {
+        const to = document.createElement("span");
+        to.className = "to";
+        to.textContent = message.outgoing ? `(${t("chat.directTo", { name: message.toName })}) ` : `(${t("chat.directFrom")}) `;
+        li.appendChild(to);
+      }
+      const text = document.createElement("span");
+      text.className = "text";
+      text.textContent = message.text;
+      li.appendChild(text);
+    }
+    if (message.at) {
+      const time = document.createElement("time");
+      time.dateTime = new Date(message.at).toISOString();
+      time.className = "visually-hidden";
+      time.textContent = new Date(message.at).toLocaleTimeString();
+      li.prepend(time);
+    }
+    this.log.appendChild(li);
+    while (this.log.children.length > KEEP) this.log.firstElementChild.remove();
+    if (stickToBottom) this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  clear() {
+    this.log.replaceChildren();
+  }
+
+  async send() {
+    const text = this.input.value.trim();
+    this.error.textContent = "";
+    if (!text) return;
+    if ([...text].length > this.maxChars) {
+      this.error.textContent = t("chat.tooLong", { max: this.maxChars });
+      return;
+    }
+    const to = this.recipient.value || null;
+    this.stopTyping();
+    try {
+      await this.onSend({ text, to });
+      this.input.value = "";
+    } catch (error) {
+      this.error.textContent = error.message;
+    }
+  }
+
+  noteTyping() {
+    if (!this.typing && this.input.value.trim()) {
+      this.typing = true;
+      this.onTyping(true);
+    }
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+  }
+
+  stopTyping() {
+    clearTimeout(this.typingTimer);
+    if (this.typing) {
+      this.typing = false;
+      this.onTyping(false);
+    }
+  }
+}

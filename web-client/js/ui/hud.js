@@ -1,0 +1,103 @@
+/**
+ * The frame around the 3D view: the toolbar, opening and closing the side panels and the
+ * settings dialog, keyboard shortcuts (M rooms, P people, C chat, H hand), Esc to close,
+ * and giving focus back to where it came from.
+ */
+
+const PANEL_BUTTONS = {
+  "panel-rooms": "toggle-rooms",
+  "panel-people": "toggle-people",
+  "panel-chat": "toggle-chat",
+  "panel-settings": "toggle-settings",
+};
+
+export class Hud {
+  /** view: the 3D canvas; onHand(): toggle the raised hand. */
+  constructor(view, onHand) {
+    this.view = view;
+    this.onHand = onHand;
+    for (const [panelId, buttonId] of Object.entries(PANEL_BUTTONS)) {
+      document.getElementById(buttonId).addEventListener("click", () => this.toggle(panelId));
+    }
+    for (const button of document.querySelectorAll("[data-close]")) {
+      button.addEventListener("click", () => this.close(button.dataset.close));
+    }
+    document.getElementById("toggle-hand").addEventListener("click", () => this.onHand());
+    const settings = document.getElementById("panel-settings");
+    settings.addEventListener("close", () => this.afterClose("panel-settings"));
+    window.addEventListener("keydown", (event) => this.shortcut(event));
+  }
+
+  isOpen(panelId) {
+    const panel = document.getElementById(panelId);
+    return panel.tagName === "DIALOG" ? panel.open : !panel.hidden;
+  }
+
+  toggle(panelId) {
+    if (this.isOpen(panelId)) this.close(panelId);
+    else this.open(panelId);
+  }
+
+  /** Open a panel and put the keyboard in it. */
+  open(panelId, focusSelector) {
+    const panel = document.getElementById(panelId);
+    if (panel.tagName === "DIALOG") {
+      if (!panel.open) panel.showModal();
+    } else {
+      panel.hidden = false;
+    }
+    document.getElementById(PANEL_BUTTONS[panelId])?.setAttribute("aria-expanded", "true");
+    const target = focusSelector
+      ? panel.querySelector(focusSelector)
+      : panel.querySelector("input, select, button:not(.close), [tabindex]") ?? panel.querySelector("button");
+    target?.focus();
+  }
+
+  close(panelId) {
+    const panel = document.getElementById(panelId);
+    if (panel.tagName === "DIALOG") {
+      if (panel.open) panel.close();
+      return;
+    }
+    const hadFocus = panel.contains(document.activeElement);
+    panel.hidden = true;
+    this.afterClose(panelId, hadFocus);
+  }
+
+  afterClose(panelId, hadFocus = true) {
+    const button = document.getElementById(PANEL_BUTTONS[panelId]);
+    button?.setAttribute("aria-expanded", "false");
+    if (hadFocus) button?.focus();
+  }
+
+  /** Show whether the hand is up on its toggle button. */
+  showHand(raised, label) {
+    const button = document.getElementById("toggle-hand");
+    button.setAttribute("aria-pressed", String(raised));
+    button.dataset.i18n = raised ? "hud.hand.lower" : "hud.hand.raise";
+    button.textContent = label;
+  }
+
+  shortcut(event) {
+    if (document.getElementById("hub").hidden || event.ctrlKey || event.metaKey || event.altKey) return;
+    const active = document.activeElement;
+    const typing = active && (active.tagName === "INPUT" || active.tagName === "SELECT" || active.tagName === "TEXTAREA");
+    if (event.key === "Escape") {
+      for (const panelId of ["panel-chat", "panel-people", "panel-rooms"]) {
+        const panel = document.getElementById(panelId);
+        if (!panel.hidden && panel.contains(active)) {
+          this.close(panelId);
+          event.preventDefault();
+          return;
+        }
+      }
+      return;
+    }
+    if (typing || document.querySelector("dialog[open]")) return;
+    const key = event.key.toLowerCase();
+    const button = document.querySelector(`.toolbar [data-shortcut="${key}"]`);
+    if (!button) return;
+    event.preventDefault();
+    button.click();
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The people list of the current room: name, role, raised hand, typing, and a button to
+ * write to someone directly. Names are set with textContent only.
+ */
+
+import { t } from "./i18n.js";
+
+export class PeopleList {
+  /** onDirect(person): start a direct message to person. */
+  constructor(onDirect) {
+    this.list = document.getElementById("people-list");
+    this.count = document.getElementById("people-count");
+    this.onDirect = onDirect;
+    this.people = [];
+    this.selfId = null;
+  }
+
+  /** people: [{id, name, role, hand, typing}] including the visitor (selfId). */
+  render(people, selfId) {
+    this.people = people;
+    this.selfId = selfId;
+    const sorted = [...people].sort((a, b) => {
+      if (a.id === selfId) return -1;
+      if (b.id === selfId) return 1;
+      if (a.hand !== b.hand) return a.hand ? -1 : 1;
+      return a.name.localeCompare(b.name);
+    });
+    this.count.textContent = t("people.count", { count: people.length });
+    const items = sorted.map((person) => this.item(person));
+    if (people.length <= 1) {
+      const empty = document.createElement("li");
+      empty.className = "status";
+      empty.textContent = t("people.empty");
+      items.push(empty);
+    }
+    this.list.replaceChildren(...items);
+  }
+
+  item(person) {
+    const li = document.createElement("li");
+    li.dataset.personId = person.id;
+    const swatch = document.createElement("span");
+    swatch.className = "swatch";
+    swatch.style.background = person.colour ?? "#6b7280";
+    swatch.setAttribute("aria-hidden", "true");
+    const name = document.createElement("span");
+    name.className = "person-name";
+    name.textContent = person.id === this.selfId ? t("people.you", { name: person.name }) : person.name;
+    const role = document.createElement("span");
+    role.className = "person-role";
+    role.textContent = t(`role.${person.role}`);
+    li.append(swatch, name, role);
+    const flags = [];
+    if (person.hand) flags.push(t("people.handRaised"));
+    if (person.typing) flags.push(t("people.typing"));
+    if (flags.length) {
+      const flag = document.createElement("span");
+      flag.className = "person-flags";
+      flag.textContent = flags.join(", ");
+      li.appendChild(flag);
+    }
+    if (person.id !== this.selfId) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = t("chat.direct");
+      button.setAttribute("aria-label", t("people.dm", { name: person.name }));
+      button.addEventListener("click", () => this.onDirect(person));
+      li.appendChild(button);
+    }
+    return li;
+  }
+
+  refresh() {
+    this.render(this.people, this.selfId);
+  }
+}
