@@ -408,7 +408,7 @@ CLIENT_MESSAGES: Final[Mapping[str, MessageSpec]] = {
             "react",
             "client",
             "An emoji reaction shown above your avatar.",
-            (_str("emoji", "one of the allowed emoji", max_len=8, choices=EMOJI),),
+            (_str("emoji", "one of the allowed emoji (see emoji)", max_len=16),),
         ),
         MessageSpec("bye", "client", "Leaving on purpose: no reconnection grace."),
     )

@@ -1,0 +1,758 @@
+"""The hub core: every room session of one process, as a plain object (no I/O).
+
+``HubCore`` is what the transport drives. It takes typed messages in and returns
+``Effects``: frames to send (and to whom), connections to close, chat records to keep. It
+never touches a socket or the store, so tests drive it directly:
+
+>>> core = HubCore(world, settings)                       # doctest: +SKIP
+>>> fx = core.hello(conn=1, identity=ada, hello=hello, now=0.0)   # welcome, joined
+>>> core.pose(1, frame)                                   # kept for the tick
+>>> fx = core.tick(now=0.05)                              # corrections, snapshots
+
+The verbs, as in a room lifecycle: ``hello`` (join), ``handle`` (a control message),
+``pose``, ``disconnected`` (leave without consent: the reconnection grace starts),
+``tick`` (poses applied, doors crossed, graces expired, snapshots packed). What the core
+owns on top of the room instances: overflow instances (created on demand, disposed when
+idle), the queues, reconnection, and which instance a door or a ``go`` leads to.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import secrets
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from server import protocol
+from server.chat import ChatLimits, ChatLine, ChatRefused, check_emoji, clean_text, new_record
+from server.identity import Identity
+from server.protocol import (
+    CLOSE_NORMAL,
+    Bye,
+    CancelWait,
+    Chat,
+    ClientMessage,
+    Go,
+    Hello,
+    Ping,
+    Pose,
+    React,
+    Wait,
+    encode,
+)
+from server.records import ChatRecord
+from server.room import RoomInstance, Session
+from server.settings import Settings
+from server.sync import Grid, SnapshotPlan, apply_poses, build_snapshots, refill_budgets
+from server.worldview import WorldView
+
+#: An empty overflow instance nobody waits for is removed after this long.
+OVERFLOW_IDLE_S = 60.0
+#: Occupancy updates go out at most this often.
+ROOMS_EVERY_S = 1.0
+#: Someone pushing against the door of a full room is offered a choice at most this often.
+DOOR_OFFER_EVERY_S = 3.0
+#: Every client gets a full snapshot at least this often.
+FULL_EVERY_S = 10.0
+#: Arrivals are spread around a spawn point by up to this much.
+SPAWN_SPREAD_M = 0.75
+
+
+@dataclass(frozen=True)
+class Closing:
+    """Close a connection: WebSocket close code and reason; ``error`` is the error code."""
+
+    conn: int
+    code: int
+    reason: str
+    error: str | None
+
+
+@dataclass
+class Effects:
+    """What the core wants done: control frames in order, snapshot frames (latest wins),
+    closes, records to persist and the error codes it answered with (for metrics)."""
+
+    sends: list[tuple[bytes, list[int]]] = field(default_factory=list)
+    snapshots: list[tuple[bytes, list[int]]] = field(default_factory=list)
+    closes: list[Closing] = field(default_factory=list)
+    records: list[ChatRecord] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def send(self, frame: bytes, conns: Sequence[int]) -> None:
+        if conns:
+            self.sends.append((frame, list(conns)))
+
+    def send_to(self, session: Session, frame: bytes) -> None:
+        if session.conn is not None:
+            self.sends.append((frame, [session.conn]))
+
+    def error(
+        self,
+        conn: int | None,
+        lang: str,
+        code: str,
+        detail: str | None = None,
+        about: str | None = None,
+    ) -> None:
+        self.errors.append(code)
+        if conn is None:
+            return
+        self.sends.append((protocol.error_frame(code, lang, detail, about), [conn]))
+        if protocol.ERRORS[code].close is not None:
+            close, reason = protocol.close_reason(code, detail)
+            self.closes.append(Closing(conn, close, reason, code))
+
+    def close(self, conn: int, code: str, detail: str | None = None) -> None:
+        """Close with a fatal error code (an error message first, then the close)."""
+        self.error(conn, "de", code, detail)
+
+
+class HubCore:
+    """All room sessions of one hub process.
+
+    ``HubCore(world, settings)``: ``world`` is the loaded ``world.model.World`` (anything
+    with the ``server.worldview.WorldView`` shape); ``settings`` gives the tick rate, speed
+    limit, reconnection grace, chat limits and interest sizes. ``seed`` makes spawn
+    spreading repeatable in tests."""
+
+    def __init__(self, world: WorldView, settings: Settings, *, seed: int | None = None) -> None:
+        if not world.rooms:
+            raise ValueError("the world has no rooms")
+        self.world = world
+        self.settings = settings
+        self._random = random.Random(seed)
+        self._rooms = {room.id: room for room in world.rooms}
+        self.entrance = world.rooms[0].id
+        self._links: dict[str, NDArray[np.intp]] = {
+            room.id: np.array(
+                [world.room_index(link) for link in room.links if link in self._rooms],
+                dtype=np.intp,
+            )
+            for room in world.rooms
+        }
+        lows = np.array([r.bounds_min for r in world.rooms], dtype=np.float64)
+        highs = np.array([r.bounds_max for r in world.rooms], dtype=np.float64)
+        self.grid = Grid.covering(lows.min(axis=0), highs.max(axis=0))
+        self.tick_count = 0
+        self._last_tick: float | None = None
+        self._serials: set[int] = set()
+        self._next_serial = 1
+        self.instances: dict[str, dict[int, RoomInstance]] = {}
+        for room in world.rooms:
+            self.instances[room.id] = {}
+            self._new_instance(room.id, 0, now=0.0)
+        self.sessions: dict[str, Session] = {}
+        self._by_conn: dict[int, Session] = {}
+        self._by_resume: dict[str, Session] = {}
+        self._away: dict[str, Session] = {}
+        self._freed: deque[RoomInstance] = deque()
+        self._rooms_dirty = False
+        self._rooms_sent_at = float("-inf")
+
+    # --- lifecycle verbs ------------------------------------------------------------------
+
+    def hello(self, conn: int, identity: Identity, hello: Hello, now: float) -> Effects:
+        """A connection said hello with a verified identity: welcome, then join a room
+        (or resume the session named by ``hello.resume``)."""
+        fx = Effects()
+        if conn in self._by_conn:
+            fx.error(conn, hello.lang, "already_welcomed", about="hello")
+            return fx
+        session = self._by_resume.get(hello.resume) if hello.resume else None
+        if session is not None and session.identity.id == identity.id:
+            self._resume(session, conn, hello, now, fx)
+        else:
+            self._start(conn, identity, hello, now, fx)
+        self._settle(fx, now)
+        return fx
+
+    def handle(self, conn: int, message: ClientMessage, now: float) -> Effects:
+        """A control message from a welcomed connection."""
+        fx = Effects()
+        session = self._by_conn.get(conn)
+        if session is None:
+            fx.close(conn, "hello_required")
+            return fx
+        if isinstance(message, Pose):
+            self.pose(conn, message.frame)
+        elif isinstance(message, Ping):
+            fx.send(encode("pong", c=message.c, s=now), [conn])
+        elif isinstance(message, Chat):
+            self._chat(session, message, now, fx)
+        elif isinstance(message, React):
+            self._react(session, message, now, fx)
+        elif isinstance(message, Go):
+            self._go(session, message, now, fx)
+        elif isinstance(message, Wait):
+            self._wait(session, message, now, fx)
+        elif isinstance(message, CancelWait):
+            self._cancel_wait(session, fx)
+        elif isinstance(message, Bye):
+            self._end(session, fx, now)
+            fx.closes.append(Closing(conn, CLOSE_NORMAL, "bye", None))
+        elif isinstance(message, Hello):
+            fx.error(conn, session.lang, "already_welcomed", about="hello")
+        self._settle(fx, now)
+        return fx
+
+    def pose(self, conn: int, frame: bytes) -> None:
+        """A pose frame: kept (newest wins) until the tick applies it."""
+        session = self._by_conn.get(conn)
+        if session is not None and session.instance is not None:
+            session.instance.poses.offer(session.slot, frame)
+
+    def disconnected(self, conn: int, now: float) -> Effects:
+        """The connection is gone without a bye: hold the session for the grace period."""
+        fx = Effects()
+        session = self._by_conn.pop(conn, None)
+        if session is None or session.conn != conn:
+            return fx
+        session.conn = None
+        session.away_since = now
+        self._away[session.id] = session
+        inst = session.instance
+        if inst is not None:
+            inst.changed()
+            inst.poses.set_away(session.slot, True, self.tick_count)
+            fx.send(
+                encode("presence_update", net=session.slot, session=session.id, away=True),
+                inst.conns(),
+            )
+        return fx
+
+    def tick(self, now: float, behind: Iterable[int] = ()) -> Effects:
+        """One tick: expire graces, apply poses, cross doors, send occupancy and snapshots.
+
+        ``behind`` are connections whose last snapshot has not gone out yet; they get a
+        full snapshot, which replaces the one waiting."""
+        fx = Effects()
+        self.tick_count += 1
+        dt = 1 / self.settings.tick_hz if self._last_tick is None else now - self._last_tick
+        dt = min(max(dt, 0.0), 0.5)
+        self._last_tick = now
+        for conn in behind:
+            late = self._by_conn.get(conn)
+            if late is not None:
+                late.needs_full = True
+        self._expire(now, fx)
+        self._dispose_idle(now)
+        crossings = []
+        for inst in self._all_instances():
+            if not inst.members:
+                continue
+            refill_budgets(inst.poses, dt, self.settings.max_speed)
+            report = apply_poses(
+                inst.poses,
+                self.world,
+                room_index=inst.room_index,
+                linked=self._links[inst.room_id],
+                tick=self.tick_count,
+            )
+            for slot in report.invalid:
+                member = inst.members[slot]
+                fx.error(member.conn, member.lang, "bad_pose", about="pose")
+            for slot, reason in report.fixes:
+                self._send_fix(inst.members[slot], reason, fx)
+            crossings += [
+                (inst.members[slot], room, before) for slot, room, before in report.crossings
+            ]
+        for session, room_index, before in crossings:
+            self._cross(session, room_index, before, now, fx)
+        self._settle(fx, now)
+        self._send_rooms(now, fx)
+        self._pack_snapshots(now, fx)
+        return fx
+
+    # --- other entry points ---------------------------------------------------------------
+
+    def seed_chat(self, room_id: str, records: Iterable[ChatRecord]) -> None:
+        """Fill a room's main instance history from the store, at start."""
+        self.instances[room_id][0].chat.seed(records)
+
+    def forget(self, identity_id: str) -> int:
+        """Drop an identity's chat lines from memory (after they erased their data)."""
+        return sum(inst.chat.forget(identity_id) for inst in self._all_instances())
+
+    def rooms_summary(self) -> list[dict[str, Any]]:
+        out = []
+        for room in self.world.rooms:
+            names = dict(room.names)
+            out.append(
+                {
+                    "id": room.id,
+                    "names": {"de": names.get("de", room.id), "en": names.get("en", room.id)},
+                    "kind": room.kind,
+                    "capacity": room.capacity,
+                    "instances": [
+                        inst.summary() for _, inst in sorted(self.instances[room.id].items())
+                    ],
+                }
+            )
+        return out
+
+    def gauges(self) -> dict[str, Any]:
+        """Numbers for metrics: sessions, connections and occupancy per room instance."""
+        return {
+            "sessions": len(self.sessions),
+            "connected": len(self._by_conn),
+            "away": len(self._away),
+            "instances": [
+                (inst.room_id, inst.number, inst.occupancy, len(inst.queue))
+                for inst in self._all_instances()
+            ],
+        }
+
+    def session_of(self, conn: int) -> Session | None:
+        return self._by_conn.get(conn)
+
+    # --- sessions -------------------------------------------------------------------------
+
+    def _start(self, conn: int, identity: Identity, hello: Hello, now: float, fx: Effects) -> None:
+        session = Session(
+            id=secrets.token_urlsafe(9),
+            identity=identity,
+            appearance=hello.appearance,
+            lang=hello.lang,
+            resume_key=secrets.token_urlsafe(24),
+            limits=ChatLimits(now),
+            conn=conn,
+        )
+        self.sessions[session.id] = session
+        self._by_conn[conn] = session
+        self._by_resume[session.resume_key] = session
+        fx.send_to(session, self._welcome(session, now, resumed=False))
+        room = hello.room
+        if room is not None and room not in self._rooms:
+            fx.error(conn, session.lang, "room_unknown", room, about="hello")
+            room = None
+        self._enter(session, room or self.entrance, None, "hello", now, fx)
+
+    def _resume(self, session: Session, conn: int, hello: Hello, now: float, fx: Effects) -> None:
+        if session.conn is not None:
+            old = session.conn
+            self._by_conn.pop(old, None)
+            fx.close(old, "replaced")
+        session.conn = conn
+        session.lang = hello.lang
+        self._by_conn[conn] = session
+        was_away = session.away_since is not None
+        session.away_since = None
+        self._away.pop(session.id, None)
+        fx.send_to(session, self._welcome(session, now, resumed=True))
+        inst = session.instance
+        if inst is not None:
+            inst.changed()
+            if was_away:
+                inst.poses.set_away(session.slot, False, self.tick_count)
+                fx.send(
+                    encode("presence_update", net=session.slot, session=session.id, away=False),
+                    inst.conns(but=session),
+                )
+            fx.send_to(session, self._joined(session, "resume"))
+            session.needs_full = True
+        elif session.waiting is not None:
+            waiting = session.waiting
+            fx.send_to(session, self._queued(waiting, waiting.position(session)))
+        else:
+            self._enter(session, self.entrance, None, "hello", now, fx)
+
+    def _end(self, session: Session, fx: Effects, now: float) -> None:
+        """The session is over: leave its instance and queue, forget it."""
+        if session.instance is not None:
+            self._leave_instance(session, fx, now)
+        if session.waiting is not None:
+            self._leave_queue(session, fx)
+        self.sessions.pop(session.id, None)
+        self._by_resume.pop(session.resume_key, None)
+        self._away.pop(session.id, None)
+        if session.conn is not None:
+            self._by_conn.pop(session.conn, None)
+
+    def _expire(self, now: float, fx: Effects) -> None:
+        grace = self.settings.reconnect_grace_s
+        for session in list(self._away.values()):
+            if session.away_since is not None and now - session.away_since > grace:
+                self._end(session, fx, now)
+
+    # --- rooms and instances --------------------------------------------------------------
+
+    def _all_instances(self) -> list[RoomInstance]:
+        return [inst for by_number in self.instances.values() for inst in by_number.values()]
+
+    def _new_instance(self, room_id: str, number: int, now: float) -> RoomInstance:
+        serial = self._next_serial
+        while serial in self._serials or serial == 0:
+            serial = (serial + 1) & 0xFFFF
+        self._next_serial = (serial + 1) & 0xFFFF
+        self._serials.add(serial)
+        room = self._rooms[room_id]
+        inst = RoomInstance(
+            room_id,
+            self.world.room_index(room_id),
+            number,
+            serial,
+            room.capacity,
+            self.settings.chat_history,
+            now,
+        )
+        self.instances[room_id][number] = inst
+        self._rooms_dirty = True
+        return inst
+
+    def _overflow(self, room_id: str, now: float) -> RoomInstance:
+        """An instance of the room with a free place: an existing one, or a new one."""
+        by_number = self.instances[room_id]
+        for number in sorted(by_number):
+            if by_number[number].has_room:
+                return by_number[number]
+        number = 1
+        while number in by_number:
+            number += 1
+        return self._new_instance(room_id, number, now)
+
+    def _dispose_idle(self, now: float) -> None:
+        for room_id, by_number in self.instances.items():
+            for number, inst in list(by_number.items()):
+                if (
+                    number != 0
+                    and not inst.members
+                    and not inst.queue
+                    and inst.empty_since is not None
+                    and now - inst.empty_since > OVERFLOW_IDLE_S
+                ):
+                    del self.instances[room_id][number]
+                    self._serials.discard(inst.serial)
+                    self._rooms_dirty = True
+
+    def _spawn_pose(self, room_id: str) -> tuple[NDArray[np.float64], float]:
+        spawns = self.world.spawns_for(room_id)
+        room = self._rooms[room_id]
+        if spawns:
+            spawn = spawns[self._random.randrange(len(spawns))]
+            base = np.asarray(spawn.position, dtype=np.float64)
+            yaw = float(spawn.yaw)
+        else:
+            low = np.asarray(room.bounds_min, dtype=np.float64)
+            high = np.asarray(room.bounds_max, dtype=np.float64)
+            centre = np.array([(low[0] + high[0]) / 2, low[1], (low[2] + high[2]) / 2])
+            base = np.asarray(self.world.nearest_walkable(centre[None, :])[0], dtype=np.float64)
+            yaw = 0.0
+        angles = np.array([self._random.uniform(0, 2 * math.pi) for _ in range(4)])
+        radii = np.array([self._random.uniform(0.2, SPAWN_SPREAD_M) for _ in range(4)])
+        candidates = np.repeat(base[None, :], 4, axis=0)
+        candidates[:, 0] += radii * np.cos(angles)
+        candidates[:, 2] += radii * np.sin(angles)
+        index = self.world.room_index(room_id)
+        fits = np.asarray(self.world.is_walkable(candidates), dtype=bool) & (
+            np.asarray(self.world.room_at(candidates)) == index
+        )
+        if fits.any():
+            return candidates[int(np.argmax(fits))], yaw
+        return base, yaw
+
+    def _enter(
+        self,
+        session: Session,
+        room_id: str,
+        number: int | None,
+        via: str,
+        now: float,
+        fx: Effects,
+    ) -> None:
+        """Go to a room (its main instance unless ``number``): join, respawn, or offer."""
+        inst = self.instances[room_id].get(0 if number is None else number)
+        if inst is None:
+            fx.error(session.conn, session.lang, "instance_unknown", f"{room_id}#{number}", via)
+            return
+        if session.instance is inst:
+            position, yaw = self._spawn_pose(room_id)
+            inst.poses.place(session.slot, position, yaw, 0.0, self.tick_count, snap=True)
+            self._send_fix(session, "spawn", fx)
+            return
+        if inst.has_room:
+            position, yaw = self._spawn_pose(room_id)
+            self._move(session, inst, position, yaw, 0.0, via, now, fx, snap=True)
+        else:
+            self._offer(session, inst, now, fx)
+
+    def _move(
+        self,
+        session: Session,
+        inst: RoomInstance,
+        position: NDArray[np.floating],
+        yaw: float,
+        pitch: float,
+        via: str,
+        now: float,
+        fx: Effects,
+        *,
+        snap: bool,
+    ) -> None:
+        """Move a session into ``inst`` (which has a free place) at the given pose."""
+        budget = 0.0
+        if session.instance is not None:
+            budget = float(session.instance.poses.budget[session.slot])
+            self._leave_instance(session, fx, now)
+        if session.waiting is not None:
+            self._leave_queue(session, fx)
+        if not inst.admit(session, position, yaw, pitch, self.tick_count, snap=snap):
+            raise RuntimeError("_move needs an instance with a free place")
+        inst.poses.budget[session.slot] = budget
+        fx.send(encode("presence_join", **session.person()), inst.conns(but=session))
+        fx.send_to(session, self._joined(session, via))
+        session.needs_full = True
+        self._rooms_dirty = True
+
+    def _leave_instance(self, session: Session, fx: Effects, now: float) -> None:
+        inst = session.instance
+        assert inst is not None
+        slot = inst.remove(session, now)
+        fx.send(encode("presence_leave", net=slot, session=session.id), inst.conns())
+        self._freed.append(inst)
+        self._rooms_dirty = True
+
+    def _offer(self, session: Session, inst: RoomInstance, now: float, fx: Effects) -> None:
+        """The instance is full: list the room's instances and suggest one with a place."""
+        suggested = self._overflow(inst.room_id, now)
+        fx.send_to(
+            session,
+            encode(
+                "room_full",
+                room=inst.room_id,
+                instance=inst.number,
+                capacity=inst.capacity,
+                instances=[i.summary() for _, i in sorted(self.instances[inst.room_id].items())],
+                suggested=suggested.number,
+            ),
+        )
+
+    def _settle(self, fx: Effects, now: float) -> None:
+        """Give freed places to the people waiting for them, in order."""
+        while self._freed:
+            inst = self._freed.popleft()
+            if inst.number not in self.instances[inst.room_id]:
+                continue
+            while inst.has_room and inst.queue:
+                session = inst.queue[0]
+                position, yaw = self._spawn_pose(inst.room_id)
+                self._move(session, inst, position, yaw, 0.0, "queue", now, fx, snap=True)
+
+    def _cross(
+        self,
+        session: Session,
+        room_index: int,
+        before: NDArray[np.float64],
+        now: float,
+        fx: Effects,
+    ) -> None:
+        """A pose went through a door into a linked room: move there, or back if full."""
+        inst = session.instance
+        if inst is None:
+            return
+        room_id = self.world.rooms[room_index].id
+        target = next((i for _, i in sorted(self.instances[room_id].items()) if i.has_room), None)
+        position, yaw, pitch = inst.poses.pose_of(session.slot)
+        if target is None:
+            inst.poses.place(session.slot, before, yaw, pitch, self.tick_count, snap=False)
+            self._send_fix(session, "full", fx)
+            if now - session.last_offer >= DOOR_OFFER_EVERY_S:
+                session.last_offer = now
+                self._offer(session, self.instances[room_id][0], now, fx)
+            return
+        self._move(session, target, np.array(position), yaw, pitch, "door", now, fx, snap=False)
+
+    # --- queues ---------------------------------------------------------------------------
+
+    def _queued(self, inst: RoomInstance, position: int) -> bytes:
+        return encode("queued", room=inst.room_id, instance=inst.number, position=position)
+
+    def _leave_queue(self, session: Session, fx: Effects) -> None:
+        inst = session.waiting
+        assert inst is not None
+        session.waiting = None
+        inst.dequeue(session)
+        fx.send_to(session, self._queued(inst, 0))
+        for place, other in enumerate(inst.queue, start=1):
+            fx.send_to(other, self._queued(inst, place))
+        self._rooms_dirty = True
+
+    def _wait(self, session: Session, message: Wait, now: float, fx: Effects) -> None:
+        if message.room not in self._rooms:
+            fx.error(session.conn, session.lang, "room_unknown", message.room, "wait")
+            return
+        inst = self.instances[message.room].get(message.instance)
+        if inst is None:
+            detail = f"{message.room}#{message.instance}"
+            fx.error(session.conn, session.lang, "instance_unknown", detail, "wait")
+            return
+        if session.instance is inst:
+            fx.send_to(session, self._queued(inst, 0))
+            return
+        if inst.has_room and not inst.queue:
+            position, yaw = self._spawn_pose(inst.room_id)
+            self._move(session, inst, position, yaw, 0.0, "queue", now, fx, snap=True)
+            return
+        if session.waiting is not None and session.waiting is not inst:
+            self._leave_queue(session, fx)
+        session.waiting = inst
+        fx.send_to(session, self._queued(inst, inst.enqueue(session)))
+        self._rooms_dirty = True
+
+    def _cancel_wait(self, session: Session, fx: Effects) -> None:
+        if session.waiting is None:
+            fx.error(session.conn, session.lang, "not_waiting", about="cancel_wait")
+            return
+        self._leave_queue(session, fx)
+
+    def _go(self, session: Session, message: Go, now: float, fx: Effects) -> None:
+        if message.room not in self._rooms:
+            fx.error(session.conn, session.lang, "room_unknown", message.room, "go")
+            return
+        self._enter(session, message.room, message.instance, "go", now, fx)
+
+    # --- chat -----------------------------------------------------------------------------
+
+    def _chat(self, session: Session, message: Chat, now: float, fx: Effects) -> None:
+        inst = session.instance
+        if inst is None:
+            fx.error(session.conn, session.lang, "not_in_room", about="chat")
+            return
+        target = None
+        if message.to is not None:
+            target = self.sessions.get(message.to)
+            if target is None:
+                fx.error(session.conn, session.lang, "recipient_unknown", about="chat")
+                return
+        try:
+            session.limits.allow_chat(now)
+            text = clean_text(message.text, self.settings.chat_max_chars)
+        except ChatRefused as exc:
+            fx.error(session.conn, session.lang, exc.code, exc.detail or None, "chat")
+            return
+        record = new_record(
+            room=inst.room_id,
+            instance=inst.number,
+            sender_id=session.identity.id,
+            sender_name=session.identity.name,
+            text=text,
+            to_id=target.identity.id if target is not None else None,
+            now=now,
+        )
+        line = ChatLine(record, session.id, target.id if target is not None else None)
+        frame = encode("chat", **line.as_dict())
+        if target is None:
+            inst.chat.add(line)
+            fx.send(frame, inst.conns())
+        else:
+            fx.send(frame, [c for c in {session.conn, target.conn} if c is not None])
+        fx.records.append(record)
+
+    def _react(self, session: Session, message: React, now: float, fx: Effects) -> None:
+        inst = session.instance
+        if inst is None:
+            fx.error(session.conn, session.lang, "not_in_room", about="react")
+            return
+        try:
+            emoji = check_emoji(message.emoji)
+            session.limits.allow_react(now)
+        except ChatRefused as exc:
+            fx.error(session.conn, session.lang, exc.code, exc.detail or None, "react")
+            return
+        fx.send(
+            encode("reaction", **{"from": session.id}, net=session.slot, emoji=emoji), inst.conns()
+        )
+
+    # --- outgoing -------------------------------------------------------------------------
+
+    def _welcome(self, session: Session, now: float, *, resumed: bool) -> bytes:
+        s = self.settings
+        return encode(
+            "welcome",
+            session=session.id,
+            identity=session.identity.as_dict(),
+            time=now,
+            tick_hz=s.tick_hz,
+            grid=self.grid.as_dict(),
+            rooms=self.rooms_summary(),
+            resume=session.resume_key,
+            resumed=resumed,
+            limits={
+                "chat_max_chars": s.chat_max_chars,
+                "max_speed": float(s.max_speed),
+                "max_pose_hz": s.tick_hz,
+                "reconnect_grace_s": float(s.reconnect_grace_s),
+                "ping_interval_s": protocol.PING_INTERVAL_S,
+                "idle_timeout_s": protocol.IDLE_TIMEOUT_S,
+                "interest_near": s.interest_near,
+                "interest_far_every": s.interest_far_every,
+            },
+        )
+
+    def _joined(self, session: Session, via: str) -> bytes:
+        inst = session.instance
+        assert inst is not None
+        position, yaw, pitch = inst.poses.pose_of(session.slot)
+        return encode(
+            "joined",
+            room=inst.room_id,
+            instance=inst.number,
+            serial=inst.serial,
+            capacity=inst.capacity,
+            you=session.slot,
+            via=via,
+            pose={"pos": position, "yaw": yaw, "pitch": pitch},
+            presence=inst.presence(),
+            chat=inst.chat.recent(),
+        )
+
+    def _send_fix(self, session: Session, reason: str, fx: Effects) -> None:
+        inst = session.instance
+        if inst is None or session.conn is None:
+            return
+        position, yaw, pitch = inst.poses.pose_of(session.slot)
+        fx.send_to(
+            session,
+            encode(
+                "pose_fix",
+                pos=position,
+                yaw=yaw,
+                pitch=pitch,
+                seq=int(inst.poses.seq[session.slot]),
+                reason=reason,
+            ),
+        )
+
+    def _send_rooms(self, now: float, fx: Effects) -> None:
+        if not self._rooms_dirty or now - self._rooms_sent_at < ROOMS_EVERY_S:
+            return
+        self._rooms_dirty = False
+        self._rooms_sent_at = now
+        fx.send(encode("rooms", rooms=self.rooms_summary()), list(self._by_conn))
+
+    def _pack_snapshots(self, now: float, fx: Effects) -> None:
+        s = self.settings
+        full_every = max(1, round(FULL_EVERY_S * s.tick_hz))
+        for inst in self._all_instances():
+            slots, conns, sessions = inst.recipients()
+            if not conns:
+                continue
+            force = np.fromiter((m.needs_full for m in sessions), dtype=bool, count=len(sessions))
+            for member in sessions:
+                member.needs_full = False
+            plan = SnapshotPlan(
+                tick=self.tick_count,
+                time=now,
+                serial=inst.serial,
+                near=s.interest_near,
+                far_every=max(1, s.interest_far_every),
+                full_every=full_every,
+            )
+            for frame, who in build_snapshots(inst.poses, self.grid, slots, force, plan):
+                fx.snapshots.append((frame, [conns[i] for i in who.tolist()]))

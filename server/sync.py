@@ -1,0 +1,370 @@
+"""Avatar sync for one room instance: pose arrays, validation, quantisation, interest, snapshots.
+
+Everything here is numpy and works on all avatars of an instance at once; there is no
+Python loop over avatars, let alone over pairs of them. No I/O.
+
+* ``PoseBuffer`` holds the instance's poses in arrays indexed by slot (the avatar's ``net``
+  number). Client pose frames are copied, unparsed, into a pending byte buffer as they
+  arrive; the tick reads them all with one ``frombuffer``.
+* ``apply_poses`` checks the pending poses against the world (finite, speed, walls,
+  walkable floor, which room) and reports corrections and door crossings.
+* ``build_snapshots`` packs the tick's snapshot frames: the entries of all avatars are
+  quantised once; the frames shared by many clients (full, far, small rooms) are built once;
+  only the near part is per recipient, gathered from the shared entries in one fancy index.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from server.protocol import (
+    ENTRY_AWAY,
+    ENTRY_SNAP,
+    PITCH_STEPS_PER_RADIAN,
+    POSE_BODY,
+    SNAPSHOT_ENTRY,
+    SNAPSHOT_FAR,
+    SNAPSHOT_FULL,
+    SNAPSHOT_HEADER,
+    SNAPSHOT_HEADER_SIZE,
+    SNAPSHOT_TAG,
+    YAW_STEPS_PER_RADIAN,
+)
+from server.worldview import WorldView
+
+#: Speed tolerance over ``max_speed`` for network jitter.
+SPEED_SLACK = 1.25
+#: How much movement an avatar may save up while standing still, in seconds of max speed.
+BUDGET_WINDOW_S = 0.5
+#: A pose the server moved by more than this (metres) is answered with a correction.
+FIX_TOLERANCE_M = 0.01
+_NEVER = np.iinfo(np.int64).min // 2
+_BODY = POSE_BODY.itemsize
+_ENTRY = SNAPSHOT_ENTRY.itemsize
+
+
+@dataclass(frozen=True)
+class Grid:
+    """How positions are quantised to int16: ``pos = origin + q * step``."""
+
+    origin: tuple[float, float, float]
+    step: float
+
+    @classmethod
+    def covering(cls, low: NDArray[np.floating], high: NDArray[np.floating]) -> Grid:
+        """A grid centred on a box, 1 cm steps unless the box is wider than ±327 m."""
+        low = np.asarray(low, dtype=np.float64)
+        high = np.asarray(high, dtype=np.float64)
+        centre = (low + high) / 2
+        half = float(np.max(high - low)) / 2 + 1.0
+        step = max(0.01, math.ceil(half / 32000 * 1000) / 1000)
+        return cls((float(centre[0]), float(centre[1]), float(centre[2])), step)
+
+    def quantise(self, positions: NDArray[np.floating]) -> NDArray[np.int16]:
+        q = np.rint((positions - np.asarray(self.origin)) / self.step)
+        return np.clip(q, -32768, 32767).astype(np.int16)
+
+    def dequantise(self, q: NDArray[np.integer]) -> NDArray[np.float64]:
+        return np.asarray(self.origin) + q.astype(np.float64) * self.step
+
+    def as_dict(self) -> dict[str, object]:
+        return {"origin": list(self.origin), "step": self.step}
+
+
+def quantise_yaw(yaw: NDArray[np.floating]) -> NDArray[np.int16]:
+    q = np.rint(np.asarray(yaw, dtype=np.float64) * YAW_STEPS_PER_RADIAN).astype(np.int64)
+    return (((q + 32768) % 65536) - 32768).astype(np.int16)
+
+
+def quantise_pitch(pitch: NDArray[np.floating]) -> NDArray[np.int8]:
+    q = np.rint(np.asarray(pitch, dtype=np.float64) * PITCH_STEPS_PER_RADIAN)
+    return np.clip(q, -127, 127).astype(np.int8)
+
+
+def wrap_yaw(yaw: NDArray[np.floating]) -> NDArray[np.float64]:
+    return (np.asarray(yaw, dtype=np.float64) + math.pi) % (2 * math.pi) - math.pi
+
+
+class PoseBuffer:
+    """The poses of one room instance, one row per slot; rows grow as slots are used."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = 0
+        self.active = np.zeros(0, dtype=bool)
+        self.pos = np.zeros((0, 3))
+        self.yaw = np.zeros(0)
+        self.pitch = np.zeros(0)
+        self.changed = np.zeros(0, dtype=np.int64)
+        self.snap = np.zeros(0, dtype=bool)
+        self.away = np.zeros(0, dtype=bool)
+        self.budget = np.zeros(0)
+        self.seq = np.zeros(0, dtype=np.uint16)
+        self.has_pending = np.zeros(0, dtype=bool)
+        self.pending = bytearray()
+        self._grow(size)
+
+    def _grow(self, size: int) -> None:
+        extra = size - self.size
+        if extra <= 0:
+            return
+        self.active = np.concatenate([self.active, np.zeros(extra, dtype=bool)])
+        self.pos = np.concatenate([self.pos, np.zeros((extra, 3))])
+        self.yaw = np.concatenate([self.yaw, np.zeros(extra)])
+        self.pitch = np.concatenate([self.pitch, np.zeros(extra)])
+        self.changed = np.concatenate([self.changed, np.full(extra, _NEVER, dtype=np.int64)])
+        self.snap = np.concatenate([self.snap, np.zeros(extra, dtype=bool)])
+        self.away = np.concatenate([self.away, np.zeros(extra, dtype=bool)])
+        self.budget = np.concatenate([self.budget, np.zeros(extra)])
+        self.seq = np.concatenate([self.seq, np.zeros(extra, dtype=np.uint16)])
+        self.has_pending = np.concatenate([self.has_pending, np.zeros(extra, dtype=bool)])
+        self.pending.extend(bytes(extra * _BODY))
+        self.size = size
+
+    def place(
+        self,
+        slot: int,
+        position: NDArray[np.floating] | tuple[float, float, float],
+        yaw: float,
+        pitch: float,
+        tick: int,
+        *,
+        snap: bool,
+    ) -> None:
+        """Put an avatar at a pose (arrival, spawn, correction); ``snap`` means teleported."""
+        if slot >= self.size:
+            self._grow(max(slot + 1, self.size * 2))
+        self.active[slot] = True
+        self.pos[slot] = position
+        self.yaw[slot] = float(wrap_yaw(np.array(yaw)))
+        self.pitch[slot] = min(max(pitch, -math.pi / 2), math.pi / 2)
+        self.changed[slot] = tick
+        self.snap[slot] = snap
+        self.has_pending[slot] = False
+
+    def clear(self, slot: int) -> None:
+        self.active[slot] = False
+        self.away[slot] = False
+        self.has_pending[slot] = False
+        self.changed[slot] = _NEVER
+        self.budget[slot] = 0.0
+
+    def offer(self, slot: int, frame: bytes) -> None:
+        """Keep a client's pose frame (tag byte first) until the tick; newer ones replace it."""
+        start = slot * _BODY
+        self.pending[start : start + _BODY] = frame[1:]
+        self.has_pending[slot] = True
+
+    def set_away(self, slot: int, away: bool, tick: int) -> None:
+        self.away[slot] = away
+        self.changed[slot] = tick
+
+    def pose_of(self, slot: int) -> tuple[list[float], float, float]:
+        return [float(v) for v in self.pos[slot]], float(self.yaw[slot]), float(self.pitch[slot])
+
+    def entries(self, grid: Grid) -> NDArray[np.void]:
+        """Every slot as a 12-byte snapshot entry (inactive rows are never sent)."""
+        out = np.empty(self.size, dtype=SNAPSHOT_ENTRY)
+        q = grid.quantise(self.pos)
+        out["net"] = np.arange(self.size, dtype=np.uint16)
+        out["x"] = q[:, 0]
+        out["y"] = q[:, 1]
+        out["z"] = q[:, 2]
+        out["yaw"] = quantise_yaw(self.yaw)
+        out["pitch"] = quantise_pitch(self.pitch)
+        out["flags"] = np.where(self.snap, ENTRY_SNAP, 0) | np.where(self.away, ENTRY_AWAY, 0)
+        return out
+
+
+@dataclass
+class MoveReport:
+    """What the tick's poses of one instance came to."""
+
+    #: slots whose pose had NaN or infinite numbers
+    invalid: list[int] = field(default_factory=list)
+    #: (slot, reason) for every pose the server changed: speed, wall, outside, invalid
+    fixes: list[tuple[int, str]] = field(default_factory=list)
+    #: (slot, room index, position before the move) for poses that entered a linked room
+    crossings: list[tuple[int, int, NDArray[np.float64]]] = field(default_factory=list)
+    #: how many poses were applied
+    applied: int = 0
+
+
+def refill_budgets(buffer: PoseBuffer, dt: float, max_speed: float) -> None:
+    """Let every avatar save up movement for the time since the last tick."""
+    cap = max_speed * BUDGET_WINDOW_S
+    np.minimum(buffer.budget + max_speed * SPEED_SLACK * dt, cap, out=buffer.budget)
+
+
+def apply_poses(
+    buffer: PoseBuffer,
+    world: WorldView,
+    *,
+    room_index: int,
+    linked: NDArray[np.integer],
+    tick: int,
+) -> MoveReport:
+    """Apply the pending poses, each checked against the world; report what was changed."""
+    report = MoveReport()
+    slots = np.flatnonzero(buffer.has_pending & buffer.active)
+    buffer.has_pending[:] = False
+    if slots.size == 0:
+        return report
+    body = np.frombuffer(buffer.pending, dtype=POSE_BODY, count=buffer.size)[slots]
+    requested = np.column_stack([body["x"], body["y"], body["z"]]).astype(np.float64)
+    yaw = body["yaw"].astype(np.float64)
+    pitch = body["pitch"].astype(np.float64)
+    buffer.seq[slots] = body["seq"]
+    finite = np.isfinite(requested).all(axis=1) & np.isfinite(yaw) & np.isfinite(pitch)
+    for slot in slots[~finite].tolist():
+        report.invalid.append(slot)
+        report.fixes.append((slot, "invalid"))
+    slots, requested, yaw, pitch = slots[finite], requested[finite], yaw[finite], pitch[finite]
+    if slots.size == 0:
+        return report
+    old = buffer.pos[slots]
+    delta = requested - old
+    distance = np.linalg.norm(delta, axis=1)
+    allowed = buffer.budget[slots]
+    too_fast = distance > allowed + 1e-9
+    scale = np.where(too_fast, allowed / np.maximum(distance, 1e-12), 1.0)
+    target = old + delta * scale[:, None]
+    buffer.budget[slots] = allowed - distance * scale
+
+    stepped = np.asarray(world.clamp_step(old, target), dtype=np.float64)
+    hit_wall = np.linalg.norm(stepped - target, axis=1) > FIX_TOLERANCE_M
+    walkable = np.asarray(world.is_walkable(stepped), dtype=bool)
+    if not walkable.all():
+        stepped[~walkable] = world.nearest_walkable(stepped[~walkable])
+    rooms = np.asarray(world.room_at(stepped))
+    foreign = (rooms >= 0) & (rooms != room_index)
+    into_linked = foreign & np.isin(rooms, linked)
+    blocked = foreign & ~into_linked
+    stepped[blocked] = old[blocked]
+
+    moved_off = np.linalg.norm(stepped - requested, axis=1) > FIX_TOLERANCE_M
+    reason = np.where(~walkable, "outside", np.where(hit_wall | blocked, "wall", "speed"))
+    for i in np.flatnonzero(moved_off).tolist():
+        report.fixes.append((int(slots[i]), str(reason[i])))
+    for i in np.flatnonzero(into_linked).tolist():
+        report.crossings.append((int(slots[i]), int(rooms[i]), old[i].copy()))
+
+    buffer.pos[slots] = stepped
+    buffer.yaw[slots] = wrap_yaw(yaw)
+    buffer.pitch[slots] = np.clip(pitch, -math.pi / 2, math.pi / 2)
+    buffer.changed[slots] = tick
+    buffer.snap[slots] = False
+    report.applied = int(slots.size)
+    return report
+
+
+def nearest(
+    positions: NDArray[np.floating], queries: NDArray[np.integer], k: int
+) -> NDArray[np.intp]:
+    """For each query row (an index into ``positions``), the indices of its ``k`` nearest
+    other rows on the floor plane (x, z); ``k`` must be less than ``len(positions)``."""
+    plane = positions[:, [0, 2]]
+    tree = cKDTree(plane)
+    _, found = tree.query(plane[queries], k=k + 1)
+    found = np.asarray(found, dtype=np.intp).reshape(len(queries), k + 1)
+    is_self = found == np.asarray(queries)[:, None]
+    missing_self = ~is_self.any(axis=1)
+    is_self[missing_self, k] = True  # a tie hid the query itself: drop the farthest instead
+    return found[~is_self].reshape(len(queries), k)
+
+
+@dataclass(frozen=True)
+class SnapshotPlan:
+    """The knobs of interest management for one tick."""
+
+    tick: int
+    time: float
+    serial: int
+    near: int
+    far_every: int
+    full_every: int
+
+
+def build_snapshots(
+    buffer: PoseBuffer,
+    grid: Grid,
+    recipients: NDArray[np.integer],
+    force_full: NDArray[np.bool_],
+    plan: SnapshotPlan,
+) -> list[tuple[bytes, NDArray[np.intp]]]:
+    """This tick's snapshot frames for an instance, each with the positions (in
+    ``recipients``) of the clients that get it. A client gets at most one frame.
+
+    ``recipients`` are the slots of connected members; ``force_full`` marks those that must
+    get every avatar (newcomers, resumed, behind)."""
+    out: list[tuple[bytes, NDArray[np.intp]]] = []
+    if recipients.size == 0:
+        return out
+    tick = plan.tick
+    entries = buffer.entries(grid)
+    active = buffer.active
+    window = active & (buffer.changed > tick - plan.far_every)
+
+    def header(flags: int) -> bytes:
+        return SNAPSHOT_HEADER.pack(
+            SNAPSHOT_TAG, flags, plan.serial & 0xFFFF, tick & 0xFFFFFFFF, plan.time
+        )
+
+    full = force_full | ((recipients + tick) % plan.full_every == 0)
+    far = ~full & ((recipients + tick) % plan.far_every == 0)
+    rest = ~full & ~far
+    if full.any():
+        frame = header(SNAPSHOT_FULL | SNAPSHOT_FAR) + entries[active].tobytes()
+        out.append((frame, np.flatnonzero(full)))
+    window_bytes = entries[window].tobytes() if window.any() else b""
+    if far.any():
+        out.append((header(SNAPSHOT_FAR) + window_bytes, np.flatnonzero(far)))
+    if not rest.any() or not window_bytes:
+        return out
+    active_slots = np.flatnonzero(active)
+    if active_slots.size - 1 <= plan.near:
+        out.append((header(0) + window_bytes, np.flatnonzero(rest)))
+        return out
+    out.extend(_near_frames(entries, window, active_slots, recipients, rest, header(0), plan))
+    return out
+
+
+def _near_frames(
+    entries: NDArray[np.void],
+    window: NDArray[np.bool_],
+    active_slots: NDArray[np.intp],
+    recipients: NDArray[np.integer],
+    rest: NDArray[np.bool_],
+    header: bytes,
+    plan: SnapshotPlan,
+) -> list[tuple[bytes, NDArray[np.intp]]]:
+    """One frame per recipient: the changed ones among its ``near`` nearest avatars."""
+    who = np.flatnonzero(rest)
+    row_of_slot = np.full(window.size, -1, dtype=np.intp)
+    row_of_slot[active_slots] = np.arange(active_slots.size)
+    rows = row_of_slot[recipients[who]]
+    near_slots = active_slots[nearest(_grid_positions(entries, active_slots), rows, plan.near)]
+    send = window[near_slots]
+    counts = send.sum(axis=1)
+    order = np.argsort(~send, axis=1, kind="stable")
+    picked = np.take_along_axis(near_slots, order, axis=1)
+    k = plan.near
+    block = np.empty((who.size, SNAPSHOT_HEADER_SIZE + k * _ENTRY), dtype=np.uint8)
+    block[:, :SNAPSHOT_HEADER_SIZE] = np.frombuffer(header, dtype=np.uint8)
+    body = entries.view(np.uint8).reshape(-1, _ENTRY)[picked]
+    block[:, SNAPSHOT_HEADER_SIZE:] = body.reshape(who.size, k * _ENTRY)
+    sizes = SNAPSHOT_HEADER_SIZE + counts * _ENTRY
+    frames = []
+    for i in np.flatnonzero(counts).tolist():
+        frames.append((block[i, : sizes[i]].tobytes(), who[i : i + 1]))
+    return frames
+
+
+def _grid_positions(entries: NDArray[np.void], active_slots: NDArray[np.intp]) -> NDArray:
+    """Quantised x, y, z of the active avatars (what the clients see) as floats."""
+    chosen = entries[active_slots]
+    return np.column_stack([chosen["x"], chosen["y"], chosen["z"]]).astype(np.float64)
