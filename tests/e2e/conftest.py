@@ -30,7 +30,6 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, s
 
 from world.site import PROJECT_ROOT
 
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--use-angle=swiftshader",
@@ -152,14 +151,21 @@ class Visitor:
         )
         return result
 
-    def wait_for(self, expression: str, arg: Any = None, timeout_ms: float = 15000) -> None:
-        """Wait until a JavaScript predicate (of window.hubtwin.state() as s) holds."""
-        self.page.wait_for_function(
-            f"(arg) => {{ const s = window.hubtwin.state(); return {expression}; }}",
-            arg=arg,
-            timeout=timeout_ms,
-            polling=50,
-        )
+    def wait_for(self, expression: str, arg: Any = None, timeout_ms: float = 15000) -> float:
+        """Wait until a JavaScript predicate (of window.hubtwin.state() as s, and arg) holds;
+        returns the seconds it took.
+
+        Polled with evaluate(): wait_for_function would evaluate a string in the page,
+        which the client's Content-Security-Policy (rightly) forbids."""
+        script = f"(arg) => {{ const s = window.hubtwin.state(); return Boolean({expression}); }}"
+        started = time.monotonic()
+        while True:
+            if self.page.evaluate(script, arg):
+                return time.monotonic() - started
+            if (time.monotonic() - started) * 1000 > timeout_ms:
+                state = self.page.evaluate("window.hubtwin.state()")
+                raise AssertionError(f"{self.name}: timed out waiting for {expression}: {state}")
+            self.page.wait_for_timeout(25)
 
     def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
@@ -184,15 +190,33 @@ class Visitors:
         page.on("console", lambda message: self._console(visitor, message))
         page.on("pageerror", lambda error: visitor.problems.append(f"page error: {error}"))
         page.goto(self.hub.url)
-        page.wait_for_function("window.hubtwin !== undefined", timeout=15000)
+        deadline = time.monotonic() + 15
+        while not page.evaluate("window.hubtwin !== undefined"):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{name}: the client did not start")
+            page.wait_for_timeout(50)
         self.opened.append(visitor)
         return visitor
 
     def new(self, name: str, *, colour: str | None = None, shape: str | None = None) -> Visitor:
         """A visitor who has entered the hub and is standing in a room."""
         visitor = self.open(name)
-        enter(visitor, colour=colour, shape=shape)
+        self.enter(visitor, colour=colour, shape=shape)
         return visitor
+
+    @staticmethod
+    def enter(visitor: Visitor, *, colour: str | None = None, shape: str | None = None) -> None:
+        """Fill in the start page as a guest and wait until the hub is shown and joined."""
+        page = visitor.page
+        page.fill("#display-name", visitor.name)
+        if colour:
+            page.locator(f'input[name="colour"][value="{colour}"]').check()
+        if shape:
+            page.locator(f'input[name="shape"][value="{shape}"]').check()
+        page.locator("#enter-button").click()
+        visitor.wait_for(
+            "s.phase === 'hub' && s.room !== null && s.connection === 'open'", timeout_ms=60000
+        )
 
     @staticmethod
     def _console(visitor: Visitor, message: ConsoleMessage) -> None:
@@ -205,18 +229,6 @@ class Visitors:
     def close(self) -> None:
         for visitor in self.opened:
             visitor.context.close()
-
-
-def enter(visitor: Visitor, *, colour: str | None = None, shape: str | None = None) -> None:
-    """Fill in the start page as a guest and wait until the hub is shown and joined."""
-    page = visitor.page
-    page.get_by_label("Anzeigename").or_(page.get_by_label("display name")).fill(visitor.name)
-    if colour:
-        page.locator(f'input[name="colour"][value="{colour}"]').check()
-    if shape:
-        page.locator(f'input[name="shape"][value="{shape}"]').check()
-    page.locator("#enter-button").click()
-    visitor.wait_for("s.phase === 'hub' && s.room !== null && s.connection === 'open'", timeout_ms=60000)
 
 
 @pytest.fixture

@@ -117,6 +117,12 @@ export class AvatarCrowd {
     if (avatar) avatar.speakingUntil = performance.now() + SPEAKING_MS;
   }
 
+  /** Someone reacted: show the emoji on their tag for a few seconds. */
+  react(id, emoji) {
+    const avatar = this.avatars.get(id);
+    if (avatar) avatar.reaction = { emoji, until: performance.now() + SPEAKING_MS };
+  }
+
   /** Where an avatar is shown now ({x, y, z, yaw}) or null. */
   shownPose(id) {
     return this.avatars.get(id)?.shown ?? null;
@@ -163,7 +169,8 @@ export class AvatarCrowd {
       const distance = camera.position.distanceTo(this.point);
       if (distance < TAG_DISTANCE) {
         const speaking = avatar.typing || avatar.speakingUntil > now;
-        this.tags.paint(avatar.id, { name: avatar.name, colour: avatar.colour, hand: avatar.hand, speaking });
+        const emoji = avatar.reaction && avatar.reaction.until > now ? avatar.reaction.emoji : "";
+        this.tags.paint(avatar.id, { name: avatar.name, colour: avatar.colour, hand: avatar.hand, speaking, emoji });
         tagged.push({ key: avatar.id, x, y: y + TAG_HEIGHT, z, distance });
       }
     }

@@ -64,7 +64,7 @@ export class PoseBuffer {
       const a = samples[i - 1];
       const b = samples[i];
       if (t >= a.t && t <= b.t) {
-        if (b.jump) return copy(a, out);
+        if (b.jump) return copy(t >= b.t ? b : a, out);
         const f = (t - a.t) / (b.t - a.t);
         out.x = a.x + (b.x - a.x) * f;
         out.y = a.y + (b.y - a.y) * f;

@@ -137,7 +137,7 @@ function buildHub(gltf) {
   document.getElementById("hub").hidden = true;
 }
 
-/** Where a click at (clientX, clientY) meets the visible floor, or null. */
+/** Where a click at (clientX, clientY) meets the visible hub (floor, wall, furniture), or null. */
 function floorPointAt(stage, raycaster, venue, clientX, clientY) {
   const rect = stage.canvas.getBoundingClientRect();
   const ndc = new THREE.Vector2(
@@ -145,11 +145,9 @@ function floorPointAt(stage, raycaster, venue, clientX, clientY) {
     -((clientY - rect.top) / rect.height) * 2 + 1,
   );
   raycaster.setFromCamera(ndc, stage.camera);
-  const hits = raycaster.intersectObjects(venue.walkable, false);
-  if (hits.length > 0) return hits[0].point;
-  const solid = raycaster.intersectObjects(venue.solid, false);
-  if (solid.length > 0 && solid[0].face && solid[0].face.normal.y > 0.7) return solid[0].point;
-  return null;
+  raycaster.far = 80;
+  const hit = raycaster.intersectObjects(venue.solid, false)[0];
+  return hit ? hit.point : null;
 }
 
 function connect() {
@@ -169,8 +167,11 @@ function connect() {
   });
   const roomState = new RoomState();
   const banner = new ConnectionBanner();
-  const hud = new Hud(app.stage.canvas, () => {});
-  const chat = new ChatPanel((message) => visit.sendChat(message), () => {});
+  const hud = new Hud(app.stage.canvas, () => visit.toggleHand());
+  const chat = new ChatPanel((message) => visit.sendChat(message), (typing) => visit.sendTyping(typing));
+  chat.setReactions(table.emoji, (emoji) => connection.send("react", { emoji }));
+  // Raising a hand needs a server that knows the "hand" message.
+  document.getElementById("toggle-hand").hidden = !table.accepts("hand");
   const people = new PeopleList((person) => {
     hud.open("panel-chat");
     chat.writeTo(person);
@@ -198,6 +199,8 @@ function connect() {
   );
   onLanguageChange(() => {
     people.refresh();
+    chat.relabelReactions();
+    hud.showHand(visit.handRaised, t(visit.handRaised ? "hud.hand.lower" : "hud.hand.raise"));
     chat.renderRecipients();
     roomsPanel.render();
     if (visit.roomState.room) {

@@ -23,7 +23,8 @@ const vertexShader = /* glsl */ `
   void main() {
     vUv = slotRect.xy + uv * slotRect.zw;
     vec4 centre = modelViewMatrix * instanceMatrix * vec4(0.0, 0.0, 0.0, 1.0);
-    centre.xy += position.xy;
+    // Real size up close, then growing with distance so names stay readable further away.
+    centre.xy += position.xy * clamp(-centre.z / 4.0, 1.0, 3.0);
     gl_Position = projectionMatrix * centre;
   }
 `;
@@ -71,8 +72,8 @@ export class NameTags {
   }
 
   /** Paint the tag for key (an avatar id) unless it already shows exactly this. */
-  paint(key, { name, colour, hand, speaking }) {
-    const signature = `${name}|${colour}|${hand}|${speaking}`;
+  paint(key, { name, colour, hand, speaking, emoji = "" }) {
+    const signature = `${name}|${colour}|${hand}|${speaking}|${emoji}`;
     let entry = this.drawn.get(key);
     if (entry && entry.signature === signature) return;
     if (!entry) {
@@ -82,11 +83,11 @@ export class NameTags {
       this.drawn.set(key, entry);
     }
     entry.signature = signature;
-    this.drawSlot(entry.slot, name, colour, hand, speaking);
+    this.drawSlot(entry.slot, name, colour, hand, speaking, emoji);
     this.texture.needsUpdate = true;
   }
 
-  drawSlot(slot, name, colour, hand, speaking) {
+  drawSlot(slot, name, colour, hand, speaking, emoji) {
     const ctx = this.context;
     const x0 = (slot % COLUMNS) * SLOT_W;
     const y0 = Math.floor(slot / COLUMNS) * SLOT_H;
@@ -97,7 +98,7 @@ export class NameTags {
     ctx.clip();
 
     ctx.font = '600 28px system-ui, "Noto Sans", "DejaVu Sans", sans-serif';
-    const iconSpace = (hand ? 34 : 0) + (speaking ? 38 : 0);
+    const iconSpace = (hand ? 34 : 0) + (speaking ? 38 : 0) + (emoji ? 36 : 0);
     let text = name;
     while (text.length > 1 && ctx.measureText(text).width > SLOT_W - 36 - iconSpace) {
       text = text.slice(0, -1);
@@ -123,7 +124,11 @@ export class NameTags {
       drawHand(ctx, iconX, top + 6, "#f2b705");
       iconX += 34;
     }
-    if (speaking) drawBubble(ctx, iconX, top + 8);
+    if (speaking) {
+      drawBubble(ctx, iconX, top + 8);
+      iconX += 38;
+    }
+    if (emoji) ctx.fillText(emoji, iconX, top + height / 2 - 1);
     ctx.restore();
   }
 

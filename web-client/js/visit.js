@@ -175,8 +175,8 @@ export class Visit {
   reaction(message) {
     const person = this.roomState.byNet.get(message.net);
     if (!person) return;
-    this.chat.add({ system: true, text: `${person.name}: ${message.emoji}` });
-    this.crowd.spoke(person.session);
+    this.chat.add({ system: true, text: t("chat.reacted", { name: person.name, emoji: message.emoji }) });
+    this.crowd.react(person.session, message.emoji);
   }
 
   poseFix(message) {
@@ -219,6 +219,22 @@ export class Visit {
   async sendChat({ text, to }) {
     const fields = to ? { text, to } : { text };
     if (!this.connection.send("chat", fields)) throw new Error(t("net.reconnecting"));
+  }
+
+  /** Raise or lower the hand (when the server offers the "hand" message). */
+  toggleHand() {
+    if (!this.table.accepts("hand")) return;
+    const [field] = this.table.clientFields("hand");
+    if (!this.connection.send("hand", { [field]: !this.handRaised })) return;
+    this.handRaised = !this.handRaised;
+    this.hud.showHand(this.handRaised, t(this.handRaised ? "hud.hand.lower" : "hud.hand.raise"));
+  }
+
+  /** Tell the room we are typing (when the server offers the "typing" message). */
+  sendTyping(typing) {
+    if (!this.table.accepts("typing")) return;
+    const [field] = this.table.clientFields("typing");
+    this.connection.send("typing", { [field]: typing });
   }
 
   /** Jump to a room's spawn point (the room list). */

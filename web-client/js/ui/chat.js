@@ -37,6 +37,26 @@ export class ChatPanel {
     this.renderRecipients();
   }
 
+  /** Offer the server's reaction emoji as buttons; onReact(emoji) sends one. */
+  setReactions(emoji, onReact) {
+    const buttons = emoji.map((symbol) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = symbol;
+      button.dataset.emoji = symbol;
+      button.setAttribute("aria-label", t("chat.react", { emoji: symbol }));
+      button.addEventListener("click", () => onReact(symbol));
+      return button;
+    });
+    document.getElementById("reactions").replaceChildren(...buttons);
+  }
+
+  relabelReactions() {
+    for (const button of document.querySelectorAll("#reactions button")) {
+      button.setAttribute("aria-label", t("chat.react", { emoji: button.dataset.emoji }));
+    }
+  }
+
   setLimit(maxChars) {
     this.maxChars = maxChars;
     this.input.maxLength = maxChars;

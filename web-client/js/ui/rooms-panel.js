@@ -95,7 +95,8 @@ export class RoomsPanel {
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
     for (const room of this.rooms) {
-      if (!room.bounds) continue;
+      // Only the storey one is on: rooms above or below would overlap on the plan.
+      if (!room.bounds || (me && Math.abs(room.floorY - me.y) > 2)) continue;
       const { x0, x1, z0, z1 } = room.bounds;
       const here = room.id === this.current;
       ctx.fillStyle = here ? "#3e5c4b" : "#33443a";

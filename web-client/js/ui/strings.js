@@ -113,6 +113,9 @@ export const STRINGS = {
     "chat.empty": "Noch keine Nachrichten.",
     "chat.announce": "{name}: {text}",
     "chat.recipientGone": "{name} ist nicht mehr im Raum.",
+    "chat.reactions": "Reaktionen",
+    "chat.react": "Reaktion senden: {emoji}",
+    "chat.reacted": "{name} reagiert: {emoji}",
 
     "settings.heading": "Einstellungen",
     "settings.display": "Darstellung",
@@ -263,6 +266,9 @@ export const STRINGS = {
     "chat.empty": "No messages yet.",
     "chat.announce": "{name}: {text}",
     "chat.recipientGone": "{name} is no longer in the room.",
+    "chat.reactions": "Reactions",
+    "chat.react": "Send a reaction: {emoji}",
+    "chat.reacted": "{name} reacts: {emoji}",
 
     "settings.heading": "Settings",
     "settings.display": "Display",

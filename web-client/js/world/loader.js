@@ -3,6 +3,7 @@
  * parse it with three.js's GLTFLoader (meshopt-compressed geometry supported).
  */
 
+import { TextureLoader } from "three";
 import { GLTFLoader } from "three/addons/loaders/GLTFLoader.js";
 import { MeshoptDecoder } from "three/addons/libs/meshopt_decoder.module.js";
 
@@ -53,6 +54,13 @@ export async function fetchWithProgress(url, onProgress, expectedBytes = 0) {
 export function parseGlb(buffer) {
   const loader = new GLTFLoader();
   loader.setMeshoptDecoder(MeshoptDecoder);
+  // Embedded textures become blob: URLs. GLTFLoader's default image path fetches them,
+  // which the page's Content-Security-Policy (connect-src) rightly refuses; decoding them
+  // as <img> (img-src allows blob:) needs no exception in the policy.
+  loader.register((parser) => {
+    parser.textureLoader = new TextureLoader(parser.options.manager);
+    return { name: "hubtwin_image_elements" };
+  });
   return new Promise((resolve, reject) => {
     loader.parse(buffer, "/world/", resolve, (error) =>
       reject(error instanceof Error ? error : new Error(String(error))),

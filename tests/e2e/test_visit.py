@@ -1,0 +1,193 @@
+"""Two people visit the hub in real browsers and meet: the scenarios of the web client.
+
+Each visitor is a browser context of Debian's chromium (WebGL through SwiftShader) on the
+real ``hubtwin serve``. The ``visitors`` fixture fails a test on any console error.
+Screenshots are saved in test-artifacts/ and checked for content.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from PIL import Image, ImageStat
+
+if TYPE_CHECKING:
+    from conftest import Visitor, Visitors
+
+pytestmark = pytest.mark.e2e
+
+RED = "#c23b3b"
+
+
+def ahead_of(visitor: Visitor, distance: float) -> tuple[float, float]:
+    """The point distance metres in front of where the visitor looks."""
+    state = visitor.state()
+    yaw = state["yaw"]
+    return (
+        state["position"]["x"] - math.sin(yaw) * distance,
+        state["position"]["z"] - math.cos(yaw) * distance,
+    )
+
+
+def other_named(visitor: Visitor, name: str) -> dict[str, Any] | None:
+    for other in visitor.state()["others"]:
+        if other["name"] == name:
+            return dict(other)
+    return None
+
+
+def people_list_text(visitor: Visitor) -> str:
+    return str(visitor.page.locator("#people-list").text_content())
+
+
+def assert_rendered(path: Path) -> Image.Image:
+    """The screenshot shows a rendered scene: many colours, real contrast, no error text."""
+    image = Image.open(path).convert("RGB")
+    stat = ImageStat.Stat(image)
+    assert max(stat.stddev) > 20, f"{path.name} is nearly uniform: {stat.stddev}"
+    colours = image.quantize(colors=64).getcolors()
+    assert colours is not None and len(colours) > 24, f"{path.name} has too few colours"
+    return image
+
+
+def reddish_pixels(image: Image.Image) -> int:
+    """Pixels close to the avatar colour RED (lit or in shade)."""
+    count = 0
+    for r, g, b in image.getdata():
+        if r > 90 and r > 2.2 * g and r > 2.2 * b:
+            count += 1
+    return count
+
+
+def test_two_visitors_meet_see_each_other_move_and_chat(visitors: Visitors) -> None:
+    anna = visitors.new("Anna")
+    ben = visitors.new("Ben", colour=RED, shape="cone")
+
+    # Each sees the other: in the people list (with the name as text) and as an avatar.
+    anna.wait_for("s.others.some((o) => o.name === 'Ben')")
+    ben.wait_for("s.others.some((o) => o.name === 'Anna')")
+    assert "Ben" in people_list_text(anna)
+    assert "Anna" in people_list_text(ben)
+    assert anna.state()["room"] == ben.state()["room"]
+
+    # Ben walks to a spot in front of Anna; she sees him arrive within a second.
+    x, z = ahead_of(anna, 3.0)
+    walk = ben.walk_to(x, z)
+    assert walk["arrived"], walk
+    arrived = ben.state()["position"]
+    seconds = anna.wait_for(
+        "s.others.some((o) => o.name === 'Ben' && Math.hypot(o.x - arg.x, o.z - arg.z) < 0.2)",
+        arrived,
+        timeout_ms=5000,
+    )
+    assert seconds < 1.0, f"Anna saw Ben arrive after {seconds:.2f} s"
+
+    # Screenshots: the hub as Anna sees it, with Ben (red) in front of her.
+    anna.page.wait_for_timeout(500)
+    hub_shot = assert_rendered(anna.screenshot("visit-anna-sees-ben.png"))
+    assert reddish_pixels(hub_shot) > 150, "Ben's red avatar is not in Anna's view"
+    assert_rendered(ben.screenshot("visit-ben-view.png"))
+
+    # A chat message each way; text that looks like HTML stays text.
+    anna.page.click("#toggle-chat")
+    anna.page.fill("#chat-input", "Hallo Ben! <b>fett</b> & <img src=x>")
+    anna.page.press("#chat-input", "Enter")
+    ben.wait_for("s.chat.some((m) => m.fromName === 'Anna' && m.text.startsWith('Hallo Ben!'))")
+    log = ben.page.locator("#chat-log")
+    assert "Hallo Ben! <b>fett</b> & <img src=x>" in str(log.text_content())
+    assert log.locator("b, img").count() == 0
+
+    ben.page.click("#toggle-chat")
+    reply = "Hallo Anna, schön dich zu sehen"
+    ben.page.fill("#chat-input", reply)
+    ben.page.click("#chat-form button[type=submit]")
+    anna.wait_for("s.chat.some((m) => m.fromName === 'Ben' && m.text === arg)", reply)
+    assert reply in str(anna.page.locator("#chat-log").text_content())
+    anna.screenshot("visit-chat.png")
+
+
+def door_out_of(visitor: Visitor) -> tuple[dict[str, Any], str, tuple[float, float]]:
+    """A door of the visitor's room, the room behind it and a spot 2.5 m inside that room."""
+    state = visitor.state()
+    venue = visitor.venue()
+    rooms = {room["id"]: room for room in venue["rooms"]}
+    here = state["position"]
+    candidates = []
+    for door in venue["doors"]:
+        if state["room"] not in door["rooms"]:
+            continue
+        other = next(r for r in door["rooms"] if r != state["room"])
+        bounds = rooms[other]["bounds"]
+        if min(abs(door["z"] - bounds["z0"]), abs(door["z"] - bounds["z1"])) < 0.5:
+            inward = 1.0 if abs(door["z"] - bounds["z0"]) < 0.5 else -1.0
+            target = (door["x"], door["z"] + 2.5 * inward)
+        else:
+            inward = 1.0 if abs(door["x"] - bounds["x0"]) < 0.5 else -1.0
+            target = (door["x"] + 2.5 * inward, door["z"])
+        distance = math.hypot(door["x"] - here["x"], door["z"] - here["z"])
+        candidates.append((distance, door, other, target))
+    assert candidates, f"no door out of {state['room']}"
+    _, door, other, target = min(candidates, key=lambda c: c[0])
+    return door, other, target
+
+
+def test_walking_through_a_door_moves_you_to_the_next_room(visitors: Visitors) -> None:
+    anna = visitors.new("Anna")
+    ben = visitors.new("Ben")
+    anna.wait_for("s.people.some((p) => p.name === 'Ben')")
+    start_room = ben.state()["room"]
+
+    door, next_room, (x, z) = door_out_of(ben)
+    walk = ben.walk_to(x, z)
+    assert walk["arrived"], f"Ben could not walk through door {door['id']}: {walk}"
+    ben.wait_for("s.room === arg", next_room, timeout_ms=10000)
+
+    # Both people lists follow: Anna no longer has Ben, Ben's new room has no Anna.
+    anna.wait_for("!s.people.some((p) => p.name === 'Ben')", timeout_ms=5000)
+    ben.wait_for("!s.people.some((p) => p.name === 'Anna')")
+    assert "Ben" not in people_list_text(anna)
+    assert "Anna" not in people_list_text(ben)
+    assert ben.state()["room"] != start_room
+
+    # The room list shows where everyone is now (occupancy is sent at most once a second).
+    anna.page.click("#toggle-rooms")
+    anna.page.wait_for_timeout(1500)
+    item = anna.page.locator(f'#room-list li[data-room-id="{next_room}"] .room-count')
+    assert str(item.text_content()).startswith("1 ")
+    anna.screenshot("visit-room-list.png")
+
+
+def test_a_reload_keeps_the_guest_identity(visitors: Visitors) -> None:
+    carla = visitors.new("Carla")
+    first = carla.state()["identity"]
+    assert first["guest"] is True and first["name"] == "Carla"
+
+    carla.page.reload()
+    returning = carla.page.locator("#returning")
+    returning.wait_for(state="visible")
+    assert "Carla" in str(returning.text_content())
+    assert carla.page.input_value("#display-name") == "Carla"
+    visitors.enter(carla)
+    assert carla.state()["identity"]["id"] == first["id"]
+
+
+def test_a_dropped_connection_comes_back_without_leaving(visitors: Visitors) -> None:
+    anna = visitors.new("Anna")
+    ben = visitors.new("Ben")
+    anna.wait_for("s.people.some((p) => p.name === 'Ben')")
+    session = ben.state()["session"]
+
+    ben.page.evaluate("window.hubtwin.dropConnection()")
+    ben.wait_for("s.connection === 'reconnecting'", timeout_ms=5000)
+    assert ben.page.locator("#banner").is_visible()
+    ben.wait_for("s.connection === 'open'", timeout_ms=15000)
+    ben.page.locator("#banner.ok").wait_for(state="visible")
+    assert ben.state()["session"] == session
+
+    # Anna never saw Ben leave.
+    time.sleep(0.5)
+    assert any(p["name"] == "Ben" for p in anna.state()["people"])
