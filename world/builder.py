@@ -1,0 +1,577 @@
+"""``hub.glb`` from a site folder: geometry, materials, signs, and the venue metadata.
+
+``build_model`` turns a building description into GLB bytes; ``build_site`` does that for a
+site folder and writes the file, skipping the work when neither the inputs nor the builder
+changed since the last build (the digest of both is kept next to the model).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from world import conventions as cv
+from world.anchor_pieces import add_board, add_station_stand, anchor_placement, screen_meshes
+from world.building import BuildingPlan, load_building
+from world.errors import InputFileError
+from world.floor_plan import SpawnSpot, place_spawns, rasterise, walkable_mesh
+from world.furniture import place_furniture
+from world.geometry import Mesh, Placement, merge, planar_uvs, quad
+from world.gltf_writer import GlbWriter, Primitive
+from world.materials import MaterialSpec, hex_to_linear
+from world.pieces import GROUPS, Pieces, SignPlate
+from world.signage import SignText, poster, sign_atlas
+from world.site import Site, load_site
+from world.textures import catalogue
+from world.walls import add_floors, add_walls
+
+log = logging.getLogger(__name__)
+
+BUILDER_VERSION = "1"
+# The builder's own source is part of what a build depends on.
+_SOURCES = (
+    "anchor_pieces.py",
+    "builder.py",
+    "building.py",
+    "conventions.py",
+    "floor_plan.py",
+    "furniture.py",
+    "geometry.py",
+    "gltf_writer.py",
+    "materials.py",
+    "pieces.py",
+    "signage.py",
+    "textures.py",
+    "walls.py",
+)
+
+
+@dataclass(frozen=True)
+class BuiltModel:
+    glb: bytes
+    triangles: int
+    spawns: int
+    anchors: int
+    colliders: int
+    walkable_area: float
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    path: Path
+    built: bool  # False when the existing model was already up to date
+    sha256: str
+    size: int
+    seconds: float
+    model: BuiltModel | None = None
+
+
+def _quat_y(yaw: float) -> list[float]:
+    return [0.0, round(math.sin(yaw / 2), 7), 0.0, round(math.cos(yaw / 2), 7)]
+
+
+def _v(values: Any) -> list[float]:
+    return [round(float(v), 4) for v in values]
+
+
+def _focus_points(plan: BuildingPlan) -> dict[str, tuple[float, float]]:
+    """Where newcomers in a room should look: its stage or main screen, if it has one."""
+    focus: dict[str, tuple[float, float]] = {}
+    for kind in ("screen", "stage"):
+        for anchor in plan.anchors:
+            if anchor.kind == kind:
+                focus[anchor.room] = (anchor.x, anchor.z)
+    return focus
+
+
+def _sign_texts(plan: BuildingPlan, site: Site, pieces: Pieces) -> dict[str, SignText]:
+    lang_a = site.default_language
+    lang_b = next((lang for lang in site.languages if lang != lang_a), lang_a)
+    texts: dict[str, SignText] = {}
+    primary, accent = site.branding.primary_colour, site.branding.accent_colour
+    for plate in pieces.signs:
+        key = plate.key
+        if key in texts:
+            continue
+        kind, _, ident = key.partition(":")
+        if kind == "room":
+            names = plan.room(ident).names
+            texts[key] = SignText(names[lang_a], names.get(lang_b, ""), bar=primary)
+        elif kind in ("station", "board"):
+            anchor = next(a for a in plan.anchors if a.id == ident)
+            title = anchor.extras.get("title")
+            if isinstance(title, dict):
+                texts[key] = SignText(
+                    str(title.get(lang_a, ident)), str(title.get(lang_b, "")), bar=accent
+                )
+            else:
+                texts[key] = SignText(str(title or ident), "", bar=accent)
+        elif kind == "facade":
+            texts[key] = SignText(
+                site.branding.short_name,
+                site.branding.name.get(lang_a, ""),
+                background=primary,
+                foreground="#ffffff",
+                bar=accent,
+                muted="#e3efe7",
+            )
+    return texts
+
+
+def _add_facade_sign(plan: BuildingPlan, pieces: Pieces) -> None:
+    """The hub's name above the main entrance: the door from the foyer to the outside."""
+    for door in plan.doors:
+        a, b = (plan.room(r) for r in door.rooms)
+        inside, outside = (a, b) if not a.outdoor else (b, a)
+        if inside.kind != "foyer" or not outside.outdoor or inside.outdoor:
+            continue
+        t = plan.settings.exterior_wall_thickness / 2 + 0.03
+        if door.axis == "x":
+            sign = 1.0 if outside.z0 >= inside.z1 - 1e-6 else -1.0
+            x, z, yaw = door.x, door.z + sign * t, 0.0 if sign > 0 else math.pi
+        else:
+            sign = 1.0 if outside.x0 >= inside.x1 - 1e-6 else -1.0
+            x, z, yaw = door.x + sign * t, door.z, math.pi / 2 if sign > 0 else -math.pi / 2
+        y = inside.elevation + door.height + 1.2
+        width = 3.2
+        if y + width / 8 > inside.elevation + inside.height:
+            return
+        at = Placement(x, y, z, yaw)
+        pieces.add_box(
+            "signage",
+            "brand-green",
+            (width + 0.1, width / 4 + 0.1, 0.04),
+            (0.0, 0.0, -0.02),
+            at,
+            skip=(),
+        )
+        pieces.signs.append(
+            SignPlate("facade:main", at.then(Placement(0, 0, 0.006)), width, width / 4)
+        )
+        return
+
+
+def _add_ground(plan: BuildingPlan, pieces: Pieces) -> None:
+    x0 = min(r.x0 for r in plan.rooms)
+    x1 = max(r.x1 for r in plan.rooms)
+    z0 = min(r.z0 for r in plan.rooms)
+    z1 = max(r.z1 for r in plan.rooms)
+    margin = plan.settings.ground_margin
+    apron = 2.5
+    pieces.add_box(
+        "landscape",
+        plan.settings.apron_material,
+        (x1 - x0 + 2 * apron, 0.05, z1 - z0 + 2 * apron),
+        ((x0 + x1) / 2, -0.035, (z0 + z1) / 2),
+    )
+    if margin > 0:
+        pieces.add_box(
+            "landscape",
+            plan.settings.ground_material,
+            (x1 - x0 + 2 * margin, 0.05, z1 - z0 + 2 * margin),
+            ((x0 + x1) / 2, -0.045, (z0 + z1) / 2),
+        )
+
+
+def _sign_mesh(plate: SignPlate, slot: Any) -> Mesh:
+    mesh = quad(plate.width, plate.height)
+    mesh.uvs = np.array(
+        [[slot.u0, slot.v1], [slot.u1, slot.v1], [slot.u1, slot.v0], [slot.u0, slot.v0]]
+    )
+    return plate.placement.apply(mesh)
+
+
+class _Materials:
+    """glTF materials and textures, created the first time a mesh asks for them."""
+
+    def __init__(
+        self, writer: GlbWriter, palette: dict[str, MaterialSpec], images: dict[str, bytes]
+    ) -> None:
+        self.writer = writer
+        self.palette = palette
+        self.images = images
+        self.index: dict[str, int] = {}
+        self.textures: dict[str, int] = {}
+        self.repeat = writer.add_sampler(repeat=True)
+        self.clamp = writer.add_sampler(repeat=False)
+        self.makers = catalogue()
+
+    def spec(self, name: str) -> MaterialSpec:
+        return self.palette[name]
+
+    def texture(self, name: str) -> int:
+        if name not in self.textures:
+            if name in self.images:
+                png, sampler = self.images[name], self.clamp
+            else:
+                png, sampler = self.makers[name](), self.repeat
+            self.textures[name] = self.writer.add_png_texture(png, name, sampler)
+        return self.textures[name]
+
+    def get(self, name: str) -> int:
+        if name in self.index:
+            return self.index[name]
+        spec = self.palette[name]
+        pbr: dict[str, Any] = {
+            "baseColorFactor": spec.rgba(),
+            "metallicFactor": spec.metallic,
+            "roughnessFactor": spec.roughness,
+        }
+        if spec.texture:
+            pbr["baseColorTexture"] = {"index": self.texture(spec.texture)}
+        material: dict[str, Any] = {"name": name, "pbrMetallicRoughness": pbr}
+        if spec.opacity < 1.0:
+            material["alphaMode"] = "BLEND"
+        if spec.double_sided:
+            material["doubleSided"] = True
+        if spec.emissive:
+            material["emissiveFactor"] = hex_to_linear(spec.emissive)
+        if spec.unlit:
+            material["extensions"] = {cv.UNLIT_EXT: {}}
+        self.index[name] = self.writer.add_material(material)
+        return self.index[name]
+
+
+def _primitive(materials: _Materials, name: str, meshes: list[Mesh]) -> Primitive:
+    mesh = merge(meshes)
+    spec = materials.spec(name)
+    uvs = None
+    if spec.texture:
+        uvs = mesh.uvs if mesh.uvs is not None else planar_uvs(mesh, spec.tile)
+    return Primitive(mesh.positions, mesh.normals, mesh.triangles, materials.get(name), uvs)
+
+
+def build_model(plan: BuildingPlan, site: Site) -> BuiltModel:
+    """Everything in ``plan`` as GLB bytes (deterministic: same plan, same bytes)."""
+    pieces = Pieces()
+    add_floors(plan, pieces)
+    add_walls(plan, pieces)
+    _add_ground(plan, pieces)
+    _add_facade_sign(plan, pieces)
+    names = set(plan.materials)
+    for item in plan.furniture:
+        place_furniture(item, pieces, names)
+    screens = []
+    for anchor in plan.anchors:
+        at = anchor_placement(plan, anchor)
+        if anchor.kind == "station":
+            add_station_stand(anchor, at, pieces)
+        elif anchor.kind == "board":
+            add_board(anchor, at, pieces)
+        elif anchor.kind == "screen":
+            screens.append(anchor)
+
+    raster = rasterise(plan, pieces)
+    spawns = place_spawns(plan, raster, pieces, _focus_points(plan))
+    missing = sorted({r.id for r in plan.rooms} - {s.room for s in spawns})
+    if missing:
+        raise InputFileError(f"{plan.path}: no free floor for spawn points in {', '.join(missing)}")
+
+    atlas_png, slots = sign_atlas(_sign_texts(plan, site, pieces))
+    for plate in pieces.signs:
+        pieces.add("signage", "signage", _sign_mesh(plate, slots[plate.key]))
+    primary, accent = site.branding.primary_colour, site.branding.accent_colour
+    poster_png = poster(
+        site.branding.short_name,
+        [site.branding.tagline.get(lang, "") for lang in site.languages][:2],
+        primary,
+        accent,
+    )
+
+    writer = GlbWriter(f"Öko.HUB Twin world builder {BUILDER_VERSION}")
+    materials = _Materials(writer, plan.materials, {"signage": atlas_png, "poster": poster_png})
+    roots: list[int] = []
+    triangles = 0
+    for group in GROUPS:
+        keys = sorted(k for k in pieces.meshes if k[0] == group)
+        if not keys:
+            continue
+        prims = [
+            _primitive(materials, material, pieces.meshes[(group, material)])
+            for _, material in keys
+        ]
+        triangles += sum(len(p.indices) for p in prims)
+        mesh = writer.add_mesh(group.capitalize(), prims)
+        roots.append(writer.add_node({"name": group.capitalize(), "mesh": mesh}))
+
+    venue_children = []
+    venue_children.append(_rooms_node(writer, plan))
+    venue_children.append(_spawns_node(writer, plan, spawns))
+    anchor_node, screen_tris = _anchors_node(writer, materials, plan, screens)
+    triangles += screen_tris
+    venue_children.append(anchor_node)
+    venue_children.append(_doors_node(writer, plan))
+    venue_children.append(_colliders_node(writer, pieces))
+    positions, tris = walkable_mesh(raster)
+    walk_mesh = writer.add_mesh(
+        "Walkable floor",
+        [
+            Primitive(
+                positions,
+                np.tile([0.0, 1.0, 0.0], (len(positions), 1)),
+                tris,
+                materials.get("walkable"),
+            )
+        ],
+    )
+    venue_children.append(
+        writer.add_node(
+            {
+                "name": "Walkable floor",
+                "mesh": walk_mesh,
+                "extensions": {cv.NODE_VISIBILITY_EXT: {"visible": False}},
+                "extras": {cv.EXTRAS_KEY: {"type": cv.TYPE_WALKABLE}},
+            }
+        )
+    )
+    venue = writer.add_node(
+        {
+            "name": "Venue",
+            "children": venue_children,
+            "extras": {
+                cv.EXTRAS_KEY: {
+                    "type": cv.TYPE_VENUE,
+                    "format": cv.FORMAT_VERSION,
+                    "site": site.id,
+                    "name": plan.name,
+                    "avatar_radius": plan.settings.avatar_radius,
+                }
+            },
+        }
+    )
+    roots.append(venue)
+    writer.add_scene(site.branding.short_name, roots)
+    walkable_area = float((~np.isnan(raster.heights)).sum()) * raster.cell**2
+    return BuiltModel(
+        glb=writer.to_glb(),
+        triangles=triangles,
+        spawns=len(spawns),
+        anchors=len(plan.anchors),
+        colliders=len(pieces.colliders),
+        walkable_area=walkable_area,
+    )
+
+
+def _links(plan: BuildingPlan) -> dict[str, list[str]]:
+    links: dict[str, list[str]] = {r.id: [] for r in plan.rooms}
+    for door in plan.doors:
+        a, b = door.rooms
+        if b not in links[a]:
+            links[a].append(b)
+        if a not in links[b]:
+            links[b].append(a)
+    return links
+
+
+def _rooms_node(writer: GlbWriter, plan: BuildingPlan) -> int:
+    links = _links(plan)
+    children = []
+    for room in plan.rooms:
+        cx, cz = room.centre
+        size = (room.x1 - room.x0, room.height, room.z1 - room.z0)
+        children.append(
+            writer.add_node(
+                {
+                    "name": f"Room {room.id}",
+                    "translation": _v((cx, room.elevation + room.height / 2, cz)),
+                    "extras": {
+                        cv.EXTRAS_KEY: {
+                            "type": cv.TYPE_ROOM,
+                            "id": room.id,
+                            "names": room.names,
+                            "kind": room.kind,
+                            "capacity": room.capacity,
+                            "size": _v(size),
+                            "moderated": room.moderated,
+                            "outdoor": room.outdoor,
+                            "floor": room.floor,
+                            "links": links[room.id],
+                        }
+                    },
+                }
+            )
+        )
+    return writer.add_node({"name": "Rooms", "children": children})
+
+
+def _spawns_node(writer: GlbWriter, plan: BuildingPlan, spawns: list[SpawnSpot]) -> int:
+    children = []
+    for spot in spawns:
+        title = plan.room(spot.room).names
+        children.append(
+            writer.add_node(
+                {
+                    "name": f"Spawn {spot.id}",
+                    "translation": _v((spot.x, spot.y, spot.z)),
+                    "rotation": _quat_y(spot.yaw),
+                    "extensions": {
+                        cv.SPAWN_POINT_EXT: {
+                            "title": next(iter(title.values())),
+                            "group": spot.room,
+                        }
+                    },
+                    "extras": {
+                        cv.EXTRAS_KEY: {"type": cv.TYPE_SPAWN, "id": spot.id, "room": spot.room}
+                    },
+                }
+            )
+        )
+    return writer.add_node({"name": "Spawn points", "children": children})
+
+
+def _anchors_node(
+    writer: GlbWriter, materials: _Materials, plan: BuildingPlan, screens: list[Any]
+) -> tuple[int, int]:
+    children = []
+    triangles = 0
+    for anchor in plan.anchors:
+        at = anchor_placement(plan, anchor)
+        meta: dict[str, Any] = {
+            "type": cv.TYPE_ANCHOR,
+            "kind": anchor.kind,
+            "id": anchor.id,
+            "room": anchor.room,
+        }
+        if anchor.size is not None:
+            meta["size"] = _v(anchor.size)
+        meta.update(anchor.extras)
+        node: dict[str, Any] = {
+            "name": f"{anchor.kind.capitalize()} {anchor.id}",
+            "translation": _v((at.x, at.y, at.z)),
+            "rotation": _quat_y(at.yaw),
+            "extras": {cv.EXTRAS_KEY: meta},
+        }
+        if anchor in screens and anchor.size is not None:
+            prims = [
+                _primitive(materials, material, [mesh])
+                for material, mesh in screen_meshes(*anchor.size)
+            ]
+            triangles += sum(len(p.indices) for p in prims)
+            node["mesh"] = writer.add_mesh(f"Screen {anchor.id}", prims)
+        children.append(writer.add_node(node))
+    return writer.add_node({"name": "Anchors", "children": children}), triangles
+
+
+def _doors_node(writer: GlbWriter, plan: BuildingPlan) -> int:
+    children = []
+    for door in plan.doors:
+        room = plan.room(door.rooms[0])
+        children.append(
+            writer.add_node(
+                {
+                    "name": f"Door {door.id}",
+                    "translation": _v((door.x, room.elevation, door.z)),
+                    "rotation": _quat_y(0.0 if door.axis == "x" else math.pi / 2),
+                    "extras": {
+                        cv.EXTRAS_KEY: {
+                            "type": cv.TYPE_DOOR,
+                            "id": door.id,
+                            "rooms": list(door.rooms),
+                            "width": door.width,
+                            "height": door.height,
+                        }
+                    },
+                }
+            )
+        )
+    return writer.add_node({"name": "Doors", "children": children})
+
+
+def _colliders_node(writer: GlbWriter, pieces: Pieces) -> int:
+    shapes: list[dict[str, Any]] = []
+    shape_index: dict[tuple[float, ...], int] = {}
+    children = []
+    for number, collider in enumerate(pieces.colliders):
+        size = tuple(round(v, 4) for v in collider.size)
+        if size not in shape_index:
+            shape_index[size] = len(shapes)
+            shapes.append({"type": "box", "box": {"size": list(size)}})
+        node: dict[str, Any] = {
+            "name": f"Collider {number} {collider.name}",
+            "translation": _v(collider.centre),
+            "extensions": {cv.PHYSICS_BODY_EXT: {"collider": {"shape": shape_index[size]}}},
+        }
+        if collider.yaw:
+            node["rotation"] = _quat_y(collider.yaw)
+        children.append(writer.add_node(node))
+    writer.set_root_extension(cv.PHYSICS_SHAPE_EXT, {"shapes": shapes})
+    return writer.add_node({"name": "Colliders", "children": children})
+
+
+# --- building a site, incrementally ------------------------------------------------------
+
+
+def inputs_digest(site: Site) -> str:
+    """What a build depends on: builder version and source, site.toml, building.toml."""
+    h = hashlib.sha256(f"hubtwin-world-builder {BUILDER_VERSION}\n".encode())
+    here = Path(__file__).resolve().parent
+    for name in _SOURCES:
+        h.update(name.encode() + b"\0" + (here / name).read_bytes())
+    for path in (site.path / "site.toml", site.building_file):
+        h.update(path.name.encode() + b"\0")
+        if path.is_file():
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _record_path(out: Path) -> Path:
+    return out.with_name(out.name + ".build.json")
+
+
+def is_up_to_date(site: Site, out: Path) -> bool:
+    record = _record_path(out)
+    if not out.is_file() or not record.is_file():
+        return False
+    try:
+        data = orjson.loads(record.read_bytes())
+    except orjson.JSONDecodeError:
+        return False
+    if not isinstance(data, dict) or data.get("inputs") != inputs_digest(site):
+        return False
+    return data.get("sha256") == hashlib.sha256(out.read_bytes()).hexdigest()
+
+
+def build_site(site_path: Path | str | None, out: Path, *, force: bool = False) -> BuildReport:
+    """Build the site's model into ``out`` unless it is already up to date."""
+    started = time.perf_counter()
+    site = load_site(site_path)
+    if not force and is_up_to_date(site, out):
+        data = out.read_bytes()
+        return BuildReport(
+            out, False, hashlib.sha256(data).hexdigest(), len(data), time.perf_counter() - started
+        )
+    plan = load_building(site.building_file, site.languages)
+    model = build_model(plan, site)
+    digest = hashlib.sha256(model.glb).hexdigest()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_bytes(model.glb)
+        os.replace(tmp, out)
+        _record_path(out).write_bytes(
+            orjson.dumps(
+                {"inputs": inputs_digest(site), "sha256": digest}, option=orjson.OPT_INDENT_2
+            )
+        )
+    except OSError as exc:
+        raise InputFileError(f"{out}: cannot write the model: {exc.strerror or exc}") from None
+    seconds = time.perf_counter() - started
+    log.info(
+        "world built",
+        extra={
+            "path": str(out),
+            "bytes": len(model.glb),
+            "triangles": model.triangles,
+            "seconds": round(seconds, 2),
+        },
+    )
+    return BuildReport(out, True, digest, len(model.glb), seconds, model)
