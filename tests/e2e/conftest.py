@@ -3,8 +3,9 @@
 * ``hub`` starts ``hubtwin serve`` on free ports with a fresh data folder (the built world
   is copied in so it is not rebuilt), waits for ``/healthz`` and stops the server after the
   test module.
-* ``browser`` is one chromium (SwiftShader WebGL) for the whole session; each visitor is a
-  browser context of its own, so several visitors are cheap.
+* ``browser`` is one chromium (SwiftShader WebGL) per test module (so no Playwright
+  instance outlives its module); each visitor is a browser context of its own, so several
+  visitors are cheap.
 * ``visitors`` opens visitors (``visitors.new("Anna")``) and fails the test on any console
   error or uncaught exception in any of their pages.
 
@@ -118,7 +119,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
             process.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

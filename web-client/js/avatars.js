@@ -1,8 +1,9 @@
 /**
  * The other people in the room as 3D avatars: one instanced mesh per body shape (colour per
  * instance), one for the visors that show where someone looks, one for raised hands, and
- * the name tags (nametags.js). However many people there are, that is a handful of draw
- * calls. Each avatar's movement comes from its PoseBuffer (interpolation.js).
+ * the name tags (nametags.js), and soft blob shadows on the floor. However many people
+ * there are, that is a handful of draw calls. Each avatar's movement comes from its
+ * PoseBuffer (interpolation.js).
  */
 
 import * as THREE from "three";
@@ -27,10 +28,22 @@ function bodyGeometry(shape) {
   return mergeGeometries([body, head]);
 }
 
+/** A round, soft shadow texture (drawn once). */
+function blobTexture() {
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 64;
+  const ctx = canvas.getContext("2d");
+  const gradient = ctx.createRadialGradient(32, 32, 4, 32, 32, 32);
+  gradient.addColorStop(0, "rgba(0, 0, 0, 0.55)");
+  gradient.addColorStop(1, "rgba(0, 0, 0, 0)");
+  ctx.fillStyle = gradient;
+  ctx.fillRect(0, 0, 64, 64);
+  return new THREE.CanvasTexture(canvas);
+}
+
 function instanced(geometry, material, capacity, name) {
   const mesh = new THREE.InstancedMesh(geometry, material, capacity);
   mesh.count = 0;
-  mesh.castShadow = true;
   mesh.frustumCulled = false;
   mesh.name = name;
   return mesh;
@@ -57,7 +70,11 @@ export class AvatarCrowd {
     const hand = new THREE.SphereGeometry(0.09, 12, 8).translate(0.32, 1.95, 0);
     const arm = new THREE.CylinderGeometry(0.035, 0.035, 0.5, 8).translate(0.3, 1.68, 0);
     this.hands = instanced(mergeGeometries([hand, arm]), new THREE.MeshStandardMaterial({ color: 0xf2b705, roughness: 0.5 }), this.capacity, "avatar-hands");
-    for (const mesh of [...this.bodies.values(), this.visors, this.hands]) this.group.add(mesh);
+    const blob = new THREE.PlaneGeometry(1.1, 1.1).rotateX(-Math.PI / 2).translate(0, 0.02, 0);
+    const blobMaterial = new THREE.MeshBasicMaterial({ map: blobTexture(), transparent: true, depthWrite: false });
+    this.shadows = instanced(blob, blobMaterial, this.capacity, "avatar-shadows");
+    this.shadows.renderOrder = 1;
+    for (const mesh of [...this.bodies.values(), this.visors, this.hands, this.shadows]) this.group.add(mesh);
     this.tags = new NameTags(scene);
 
     this.matrix = new THREE.Matrix4();
@@ -141,6 +158,8 @@ export class AvatarCrowd {
     for (const [shape, mesh] of this.bodies) this.bodies.set(shape, grow(mesh));
     this.visors = grow(this.visors);
     this.hands = grow(this.hands);
+    this.shadows = grow(this.shadows);
+    this.shadows.renderOrder = 1;
   }
 
   /** Move every avatar to where it was shortly before server time serverNow; lay out tags. */
@@ -163,6 +182,7 @@ export class AvatarCrowd {
       body.setMatrixAt(n, this.matrix);
       body.setColorAt(n, this.colour.set(avatar.colour));
       counts.set(avatar.shape, n + 1);
+      this.shadows.setMatrixAt(visors, this.matrix);
       this.visors.setMatrixAt(visors++, this.matrix);
       if (avatar.hand) this.hands.setMatrixAt(hands++, this.matrix);
 
@@ -181,6 +201,8 @@ export class AvatarCrowd {
     }
     this.visors.count = visors;
     this.visors.instanceMatrix.needsUpdate = true;
+    this.shadows.count = visors;
+    this.shadows.instanceMatrix.needsUpdate = true;
     this.hands.count = hands;
     this.hands.instanceMatrix.needsUpdate = true;
     tagged.sort((a, b) => a.distance - b.distance);

@@ -207,6 +207,10 @@ function connect() {
       document.getElementById("room-name").textContent = t("hud.room", { room: visit.roomName(visit.roomState.room) });
     }
   });
+  document.getElementById("leave-hub").addEventListener("click", () => {
+    connection.leave();
+    window.location.assign("/");
+  });
   connection.on("state", ({ state, code }) => {
     if (state === "closed" && (code === "token_invalid" || code === "token_expired")) renewAndReconnect(connection);
   });

@@ -9,12 +9,12 @@
 
 import * as THREE from "three";
 
-const SLOT_W = 256;
+const SLOT_W = 320;
 const SLOT_H = 64;
-const COLUMNS = 4;
-const ROWS = 16;
+const COLUMNS = 3;
+const ROWS = 22;
 export const TAG_SLOTS = COLUMNS * ROWS;
-const TAG_WIDTH = 1.2;
+const TAG_WIDTH = 1.5;
 const TAG_HEIGHT = TAG_WIDTH * (SLOT_H / SLOT_W);
 
 const vertexShader = /* glsl */ `
@@ -97,7 +97,7 @@ export class NameTags {
     ctx.rect(x0, y0, SLOT_W, SLOT_H);
     ctx.clip();
 
-    ctx.font = '600 28px system-ui, "Noto Sans", "DejaVu Sans", sans-serif';
+    ctx.font = '600 26px system-ui, "Noto Sans", "DejaVu Sans", sans-serif';
     const iconSpace = (hand ? 34 : 0) + (speaking ? 38 : 0) + (emoji ? 36 : 0);
     let text = name;
     while (text.length > 1 && ctx.measureText(text).width > SLOT_W - 36 - iconSpace) {

@@ -6,8 +6,9 @@
  *   hubtwin.state()             {phase, connection, identity, session, room, instance,
  *                                position: {x, y, z}, yaw, people: [{id, net, name, role}],
  *                                others: [{id, name, x, y, z}] (avatars as drawn now),
- *                                chat: [{fromName, text, direct, history}], fps,
- *                                drawCalls, triangles, loading: {loaded, total}}
+ *                                chat: [{fromName, text, direct, history}],
+ *                                corrections: [reason] (the server's pose_fix reasons),
+ *                                fps, drawCalls, triangles, loading: {loaded, total}}
  *   hubtwin.venue()             {rooms: [{id, names, bounds, floorY}], doors: [{id, rooms,
  *                                x, y, z}], spawns: [{room, x, y, z, yaw}]}
  *   hubtwin.walkTo(x, z)        walk there as a click on the floor would; resolves
@@ -38,6 +39,7 @@ export function installTestHook(app) {
         chat: visit
           ? visit.chatLog.map(({ fromName, text, direct, history, outgoing }) => ({ fromName, text, direct, history, outgoing }))
           : [],
+        corrections: visit ? [...visit.corrections] : [],
         fps: app.fps,
         drawCalls: stats.drawCalls,
         triangles: stats.triangles,

@@ -20,6 +20,7 @@ export class Visit {
     this.chatSeen = new Set();
     this.chatLog = [];
     this.handRaised = false;
+    this.corrections = [];
     this.joinedOnce = false;
     this.lastJoinAt = 0;
     this.listen();
@@ -180,6 +181,7 @@ export class Visit {
   }
 
   poseFix(message) {
+    this.corrections.push(message.reason);
     const [x, y, z] = message.pos;
     this.player.correct(x, y, z, message.yaw);
     this.player.pitch = message.pitch;

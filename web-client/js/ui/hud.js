@@ -4,6 +4,13 @@
  * and giving focus back to where it came from.
  */
 
+// Where the keyboard goes when a panel opens.
+const FIRST_FOCUS = {
+  "panel-rooms": "#room-list button",
+  "panel-people": "#people-list button",
+  "panel-chat": "#chat-input",
+};
+
 const PANEL_BUTTONS = {
   "panel-rooms": "toggle-rooms",
   "panel-people": "toggle-people",
@@ -47,9 +54,9 @@ export class Hud {
       panel.hidden = false;
     }
     document.getElementById(PANEL_BUTTONS[panelId])?.setAttribute("aria-expanded", "true");
-    const target = focusSelector
-      ? panel.querySelector(focusSelector)
-      : panel.querySelector("input, select, button:not(.close), [tabindex]") ?? panel.querySelector("button");
+    const target =
+      panel.querySelector(focusSelector ?? FIRST_FOCUS[panelId] ?? "input, select, button:not(.close)") ??
+      panel.querySelector("button");
     target?.focus();
   }
 

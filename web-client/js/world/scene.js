@@ -2,9 +2,9 @@
  * The three.js stage: renderer, camera, lights and shadows around the loaded hub model.
  *
  * Lighting is a sky/ground hemisphere light for soft fill plus one sun with a single
- * shadow map fitted to the hub's bounds (cheap: the map is only redrawn when something
- * that casts a shadow moves, which is the avatars). Colours are sRGB with neutral tone
- * mapping so the model's materials look as authored.
+ * shadow map fitted to the hub's bounds. The building does not move, so its shadow map is
+ * drawn once, not every frame; avatars get cheap blob shadows instead (avatars.js).
+ * Colours are sRGB with neutral tone mapping so the model's materials look as authored.
  */
 
 import * as THREE from "three";
@@ -26,7 +26,7 @@ export class Stage {
     this.renderer.toneMapping = THREE.NeutralToneMapping;
     this.renderer.shadowMap.enabled = true;
     this.renderer.shadowMap.type = THREE.PCFShadowMap;
-    this.renderer.shadowMap.autoUpdate = true;
+    this.renderer.shadowMap.autoUpdate = false;
 
     this.scene = new THREE.Scene();
     this.scene.background = new THREE.Color(SKY);
@@ -61,6 +61,7 @@ export class Stage {
     const bounds = new THREE.Box3().setFromObject(root, true);
     this.fitSun(bounds);
     this.bounds = bounds;
+    this.renderer.shadowMap.needsUpdate = true;
   }
 
   fitSun(bounds) {

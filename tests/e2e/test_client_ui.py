@@ -1,0 +1,231 @@
+"""The web client's 2D interface in a real browser: keyboard use, languages, settings,
+privacy, moving and walls, jumping between rooms and the full-room choice."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import urllib.request
+from typing import TYPE_CHECKING, Any
+
+import msgpack
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+if TYPE_CHECKING:
+    from conftest import HubServer, Visitor, Visitors
+
+pytestmark = pytest.mark.e2e
+
+
+def focused(visitor: Visitor) -> dict[str, Any]:
+    """The focused element: id, name, value and its outline (the visible focus)."""
+    result: dict[str, Any] = visitor.page.evaluate(
+        """() => {
+            const el = document.activeElement;
+            const style = getComputedStyle(el);
+            return {id: el.id, name: el.name || "", value: el.value || "",
+                    language: el.dataset.language || "",
+                    outline: style.outlineStyle, width: parseFloat(style.outlineWidth)};
+        }"""
+    )
+    return result
+
+
+def tab_until(visitor: Visitor, predicate: Any, limit: int = 40) -> dict[str, Any]:
+    for _ in range(limit):
+        visitor.page.keyboard.press("Tab")
+        element = focused(visitor)
+        if predicate(element):
+            return element
+    raise AssertionError("not reachable with the Tab key")
+
+
+def test_the_start_page_works_by_keyboard_and_in_english(visitors: Visitors) -> None:
+    dora = visitors.open("Dora")
+    page = dora.page
+    assert page.evaluate("document.documentElement.lang") == "de"
+    page.evaluate("document.activeElement.blur()")
+
+    tab_until(dora, lambda e: e["language"] == "en")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.locator("#start-heading").text_content() == "Welcome to the digital twin"
+
+    name = tab_until(dora, lambda e: e["id"] == "display-name")
+    assert name["outline"] != "none" and name["width"] >= 2, "no visible focus"
+    colour = tab_until(dora, lambda e: e["name"] == "colour")
+    assert colour["value"].startswith("#")
+    page.keyboard.press("ArrowRight")
+    assert focused(dora)["value"] != colour["value"], "arrow keys do not change the colour"
+    tab_until(dora, lambda e: e["name"] == "shape")
+    tab_until(dora, lambda e: e["id"] == "enter-button")
+    page.keyboard.press("Enter")
+    alert = page.locator("#display-name-error")
+    assert alert.text_content() == "Please enter a display name."
+    assert alert.get_attribute("role") == "alert"
+
+
+def test_panels_open_and_close_by_keyboard_and_settings_apply(visitors: Visitors) -> None:
+    emil = visitors.new("Emil")
+    page = emil.page
+    page.locator("#view").focus()
+    page.keyboard.press("c")
+    assert page.locator("#panel-chat").is_visible()
+    assert focused(emil)["id"] == "chat-input"
+    page.keyboard.press("Escape")
+    assert not page.locator("#panel-chat").is_visible()
+    assert focused(emil)["id"] == "toggle-chat"
+    assert page.get_attribute("#toggle-chat", "aria-expanded") == "false"
+
+    page.locator("#view").focus()
+    page.keyboard.press("p")
+    assert page.locator("#panel-people").is_visible()
+    assert "Emil (Sie)" in str(page.locator("#people-list").text_content())
+
+    page.click("#toggle-settings")
+    assert page.locator("#panel-settings").is_visible()
+    page.select_option("#text-size", "1.5")
+    assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "24px"
+    page.check("#reduced-motion")
+    assert page.evaluate("document.documentElement.classList.contains('reduced-motion')")
+    page.keyboard.press("Escape")
+    assert not page.locator("#panel-settings").is_visible()
+
+    page.reload()
+    assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "24px"
+    assert page.evaluate("document.documentElement.classList.contains('reduced-motion')")
+
+
+def test_a_visitor_downloads_and_deletes_their_data(visitors: Visitors, hub: HubServer) -> None:
+    fritz = visitors.new("Fritz")
+    page = fritz.page
+    identity = fritz.state()["identity"]
+    token = page.evaluate("JSON.parse(localStorage.getItem('hubtwin.session')).token")
+    page.click("#toggle-settings")
+    with page.expect_download() as download_info:
+        page.click("#export-data")
+    exported = json.loads(download_info.value.path().read_text(encoding="utf-8"))
+    assert identity["id"] in json.dumps(exported)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#delete-data")
+    page.wait_for_url(hub.url, timeout=10000)
+    page.locator("#start").wait_for(state="visible")
+    assert page.locator("#returning").is_hidden()
+    assert page.evaluate("localStorage.getItem('hubtwin.session')") is None
+    request = urllib.request.Request(
+        hub.url + "api/me/export", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request) as response:
+        after = json.loads(response.read())
+    assert "Fritz" not in json.dumps(after)
+
+
+def hold_key(visitor: Visitor, key: str, seconds: float) -> None:
+    visitor.page.keyboard.down(key)
+    visitor.page.wait_for_timeout(int(seconds * 1000))
+    visitor.page.keyboard.up(key)
+
+
+def test_keys_move_and_walls_stop_without_server_corrections(visitors: Visitors) -> None:
+    gina = visitors.new("Gina")
+    page = gina.page
+    page.locator("#view").focus()
+    start = gina.state()
+    hold_key(gina, "ArrowLeft", 0.4)
+    turned = gina.state()
+    assert turned["yaw"] != start["yaw"], "arrow left does not turn"
+
+    hold_key(gina, "w", 1.0)
+    moved, before = gina.state()["position"], start["position"]
+    assert math.hypot(moved["x"] - before["x"], moved["z"] - before["z"]) > 0.3
+
+    # Walk into the nearest wall for a long time: the visitor stops at it, stays in the
+    # room, and the server never has to put them back.
+    room = gina.state()["room"]
+    bounds = next(r for r in gina.venue()["rooms"] if r["id"] == room)["bounds"]
+    hold_key(gina, "w", 6.0)
+    page.wait_for_timeout(500)
+    state = gina.state()
+    x, z = state["position"]["x"], state["position"]["z"]
+    inside = bounds["x0"] <= x <= bounds["x1"] and bounds["z0"] <= z <= bounds["z1"]
+    assert inside or state["room"] != room
+    assert not {"wall", "outside", "speed"} & set(state["corrections"]), state["corrections"]
+
+
+def test_the_room_list_jumps_to_a_room(visitors: Visitors) -> None:
+    hans = visitors.new("Hans")
+    page = hans.page
+    page.click("#toggle-rooms")
+    target = next(r for r in hans.venue()["rooms"] if r["id"] != hans.state()["room"])
+    page.click(f'#room-list li[data-room-id="{target["id"]}"] button')
+    hans.wait_for("s.room === arg", target["id"], timeout_ms=10000)
+    position = hans.state()["position"]
+    bounds = target["bounds"]
+    assert bounds["x0"] <= position["x"] <= bounds["x1"]
+    assert bounds["z0"] <= position["z"] <= bounds["z1"]
+    assert page.locator(f'#room-list li[data-room-id="{target["id"]}"].here').count() == 1
+    hans.screenshot("ui-room-jump.png")
+
+
+# --- a full room ------------------------------------------------------------------------
+
+
+def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request) as response:
+        result: dict[str, Any] = json.loads(response.read())
+    return result
+
+
+def protocol_client(hub: HubServer, name: str, room: str) -> ClientConnection:
+    """A guest speaking the real protocol from Python, standing in room."""
+    config = json.loads(urllib.request.urlopen(hub.url + "api/config").read())
+    session = _post(hub.url + "api/session", {"name": name})
+    ws = connect(config["ws_url"], open_timeout=10)
+    hello = {
+        "t": "hello",
+        "v": config["protocol_version"],
+        "token": session["token"],
+        "lang": "de",
+        "appearance": {"color": "#1f5fae", "shape": "cube"},
+        "room": room,
+    }
+    ws.send(msgpack.packb(hello))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        frame = ws.recv(timeout=10)
+        if isinstance(frame, bytes) and frame[:1] != b"S":
+            message = msgpack.unpackb(frame)
+            if message.get("t") == "joined":
+                assert message["room"] == room and message["instance"] == 0
+                return ws
+    raise AssertionError(f"{name} did not get into {room}")
+
+
+def test_a_full_room_offers_an_overflow_room(visitors: Visitors, hub: HubServer) -> None:
+    ida = visitors.new("Ida")
+    rooms = ida.venue()["rooms"]
+    small = min(
+        (r for r in rooms if r["id"] != ida.state()["room"]), key=lambda r: r["capacity"]
+    )
+    assert small["capacity"] <= 12, "the hub has no small room to fill"
+    clients = [protocol_client(hub, f"Gast {n}", small["id"]) for n in range(small["capacity"])]
+    try:
+        page = ida.page
+        page.click("#toggle-rooms")
+        page.click(f'#room-list li[data-room-id="{small["id"]}"] button')
+        dialog = page.locator("#room-full")
+        dialog.wait_for(state="visible", timeout=10000)
+        assert str(small["capacity"]) in str(page.locator("#room-full-text").text_content())
+        ida.screenshot("ui-room-full.png")
+        page.locator("#room-full-options button").first.click()
+        ida.wait_for("s.room === arg && s.instance > 0", small["id"], timeout_ms=10000)
+        assert not dialog.is_visible()
+    finally:
+        for ws in clients:
+            ws.close()
