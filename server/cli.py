@@ -19,6 +19,8 @@ COMMAND_MODULES = (
     "server.serve_command",
     "world.cli",
     "server.accounts_command",
+    "server.content_command",
+    "server.talks_command",
 )
 
 
