@@ -666,6 +666,19 @@ class Pose:
 
 ClientMessage = Hello | Ping | Go | Wait | CancelWait | Chat | React | Bye | Pose
 
+#: the wire name of each typed client message
+TYPE_NAMES: Final[Mapping[type, str]] = {
+    Hello: "hello",
+    Ping: "ping",
+    Go: "go",
+    Wait: "wait",
+    CancelWait: "cancel_wait",
+    Chat: "chat",
+    React: "react",
+    Bye: "bye",
+    Pose: "pose",
+}
+
 
 def _typed(kind: str, data: dict[str, Any]) -> ClientMessage:
     if kind == "hello":

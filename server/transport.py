@@ -1,0 +1,489 @@
+"""The realtime endpoint: WebSockets on ``/ws`` and the fixed-rate tick, around the hub core.
+
+Thin on purpose. Each TCP connection is an ``asyncio.Protocol`` that feeds bytes to the
+sans-I/O ``websockets`` server protocol (handshake, frame parsing, close handshake,
+ping/pong) and hands every message to its ``ConnectionEdge`` and then to the ``HubCore``,
+synchronously, in ``data_received``: no task and no await per message. What the core
+returns is written straight to the transports. The tick loop calls ``core.tick`` at
+``tick_hz`` and writes the snapshots.
+
+Slow connections: asyncio's write-buffer limits call ``pause_writing``; from then on a
+connection keeps at most one snapshot (the newest replaces the older, and the core is told
+to make it a full one so nothing is lost). It is written when the buffer drains; a
+connection behind for longer than ``slow_client_limit_s`` is closed (``too_slow``).
+
+``start_realtime`` is what the app wiring calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from typing import Any
+
+from websockets.exceptions import InvalidState, PayloadTooBig
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Request
+from websockets.server import ServerProtocol
+
+from server import protocol
+from server.edge import Arrival, ConnectionEdge, Refusal
+from server.hub import Effects, HubCore
+from server.metrics import Metrics
+from server.protocol import SNAPSHOT_FULL, Pose
+from server.records import ChatRecord
+from server.settings import Settings
+from server.store import Store
+from server.tokens import TokenSigner
+
+log = logging.getLogger("hubtwin.realtime")
+
+WS_PATH = "/ws"
+#: Outgoing bytes a connection may have queued before it counts as behind.
+WRITE_HIGH_WATER = 256 * 1024
+WRITE_LOW_WATER = 64 * 1024
+#: After a close frame, how long the peer has to finish the closing handshake.
+CLOSE_TIMEOUT_S = 3.0
+#: How often timeouts and slow connections are looked at.
+HOUSEKEEPING_EVERY_S = 0.5
+
+
+def _frame_header(size: int) -> bytes:
+    """An unmasked, final, binary WebSocket frame header for ``size`` payload bytes."""
+    if size < 126:
+        return bytes((0x82, size))
+    if size < 65536:
+        return b"\x82\x7e" + size.to_bytes(2, "big")
+    return b"\x82\x7f" + size.to_bytes(8, "big")
+
+
+class WsConnection(asyncio.Protocol):
+    """One WebSocket connection: bytes in, messages to the core, frames out."""
+
+    def __init__(self, server: RealtimeServer, conn_id: int) -> None:
+        self.server = server
+        self.id = conn_id
+        self.ws = ServerProtocol(max_size=server.settings.max_frame_bytes, logger=log)
+        self.transport: asyncio.Transport | None = None
+        self.edge: ConnectionEdge | None = None
+        self.opened_at = time.monotonic()
+        self.open = False
+        self.welcomed = False
+        self.paused = False
+        self.behind_since: float | None = None
+        self.pending: bytes | None = None
+        self.needs_full = False
+        self.close_deadline: float | None = None
+        self._fragments: list[bytes] = []
+        self._fragment_text = False
+
+    # --- asyncio.Protocol --------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.set_write_buffer_limits(WRITE_HIGH_WATER, WRITE_LOW_WATER)
+        self.server.connected(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.server.metrics.bytes_in.inc(by=len(data))
+        ws = self.ws
+        ws.receive_data(data)
+        events = ws.events_received()
+        if isinstance(ws.parser_exc, PayloadTooBig) and self.open:
+            self.refuse(Refusal("frame_too_large", str(ws.parser_exc), None, True), close=False)
+            self.open = False
+        self._flush_ws()
+        for event in events:
+            if isinstance(event, Frame):
+                self._frame(event)
+            elif isinstance(event, Request):
+                self._handshake(event)
+        if ws.close_expected() and self.close_deadline is None:
+            self.close_deadline = time.monotonic() + CLOSE_TIMEOUT_S
+
+    def eof_received(self) -> bool | None:
+        self.ws.receive_eof()
+        self._flush_ws()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.ws.receive_eof()
+        self.open = False
+        self.server.lost(self)
+
+    def pause_writing(self) -> None:
+        self.paused = True
+        self.behind_since = time.monotonic()
+
+    def resume_writing(self) -> None:
+        self.paused = False
+        self.behind_since = None
+        if self.pending is not None and self.open:
+            frame, self.pending = self.pending, None
+            self._write(frame, "snapshot")
+
+    # --- receiving ----------------------------------------------------------------------
+
+    def _handshake(self, request: Request) -> None:
+        if request.path.partition("?")[0] != WS_PATH:
+            response = self.ws.reject(404, f"The realtime endpoint is {WS_PATH}.\n")
+        else:
+            response = self.ws.accept(request)
+        self.ws.send_response(response)
+        self._flush_ws()
+        if response.status_code == 101:
+            self.open = True
+            self.edge = ConnectionEdge(self.server.settings, self.server.verify, time.time())
+            self.server.metrics.connections_total.inc()
+
+    def _frame(self, frame: Frame) -> None:
+        opcode = frame.opcode
+        data = bytes(frame.data)
+        if opcode is Opcode.BINARY or opcode is Opcode.TEXT:
+            if frame.fin:
+                self._message(data, opcode is Opcode.TEXT)
+            else:
+                self._fragments = [data]
+                self._fragment_text = opcode is Opcode.TEXT
+        elif opcode is Opcode.CONT:
+            self._fragments.append(data)
+            if frame.fin:
+                data, self._fragments = b"".join(self._fragments), []
+                self._message(data, self._fragment_text)
+
+    def _message(self, data: bytes, text: bool) -> None:
+        if not self.open or self.edge is None:
+            return
+        now = time.time()
+        server = self.server
+        result = self.edge.receive(data.decode("utf-8", "replace") if text else data, now)
+        if result is None:
+            return
+        if isinstance(result, Pose):
+            server.metrics.messages_in.inc("pose")
+            server.core.pose(self.id, result.frame)
+            return
+        if isinstance(result, Refusal):
+            self.refuse(result)
+            return
+        try:
+            if isinstance(result, Arrival):
+                server.metrics.messages_in.inc("hello")
+                fx = server.core.hello(self.id, result.identity, result.hello, now)
+                self.welcomed = True
+            else:
+                server.metrics.messages_in.inc(protocol.TYPE_NAMES[type(result)])
+                fx = server.core.handle(self.id, result, now)
+        except Exception:
+            log.exception("the hub core failed on a message", extra={"conn": self.id})
+            self.refuse(Refusal("internal", "", None, True))
+            return
+        server.apply(fx)
+
+    def refuse(self, refusal: Refusal, *, close: bool = True) -> None:
+        self.server.metrics.errors.inc(refusal.code)
+        if refusal.first:
+            log.info(
+                "refused: %s",
+                refusal.code,
+                extra={"conn": self.id, "code": refusal.code, "detail": refusal.detail[:200]},
+            )
+        lang = self.edge.lang if self.edge is not None else "de"
+        self.send_control(protocol.error_frame(refusal.code, lang, refusal.detail, refusal.about))
+        if refusal.fatal and close:
+            self.close(*protocol.close_reason(refusal.code, refusal.detail))
+
+    # --- sending ------------------------------------------------------------------------
+
+    def _flush_ws(self) -> None:
+        transport = self.transport
+        if transport is None:
+            return
+        for data in self.ws.data_to_send():
+            if data:
+                transport.write(data)
+            elif transport.can_write_eof():
+                with contextlib.suppress(Exception):
+                    transport.write_eof()
+            else:
+                transport.close()
+
+    def _write(self, frame: bytes, kind: str) -> None:
+        assert self.transport is not None
+        self.transport.write(_frame_header(len(frame)) + frame)
+        metrics = self.server.metrics
+        metrics.messages_out.inc(kind)
+        metrics.bytes_out.inc(kind, by=len(frame))
+
+    def send_control(self, frame: bytes) -> None:
+        """A control message: always written, in order. A snapshot still waiting would now
+        arrive after it, so it is dropped and the next snapshot is a full one."""
+        if not self.open:
+            return
+        if self.pending is not None:
+            self.pending = None
+            self.needs_full = True
+            self.server.metrics.snapshots_replaced.inc()
+        self._write(frame, "control")
+
+    def send_snapshot(self, frame: bytes) -> None:
+        """A snapshot: written now, or kept as the one waiting while the client is behind."""
+        if not self.open:
+            return
+        full = bool(frame[1] & SNAPSHOT_FULL)
+        if full:
+            self.needs_full = False
+        if not self.paused:
+            self._write(frame, "snapshot")
+            return
+        if self.pending is not None:
+            self.server.metrics.snapshots_replaced.inc()
+            if not full:
+                self.needs_full = True
+        self.pending = frame
+
+    @property
+    def behind(self) -> bool:
+        return self.paused or self.needs_full
+
+    def close(self, code: int, reason: str) -> None:
+        """Start the closing handshake; the connection is dropped if it does not finish."""
+        if self.transport is None:
+            return
+        self.open = False
+        self.pending = None
+        with contextlib.suppress(InvalidState):
+            self.ws.send_close(code, reason)
+        self._flush_ws()
+        if self.close_deadline is None:
+            self.close_deadline = time.monotonic() + CLOSE_TIMEOUT_S
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+
+class RealtimeServer:
+    """The running realtime endpoint: listening socket, connections, tick loop."""
+
+    def __init__(
+        self,
+        core: HubCore,
+        *,
+        settings: Settings,
+        signer: TokenSigner,
+        store: Store | None,
+        metrics: Metrics,
+    ) -> None:
+        self.core = core
+        self.settings = settings
+        self.verify = signer.verify
+        self.store = store
+        self.metrics = metrics
+        self.port = 0
+        self.connections: dict[int, WsConnection] = {}
+        self._next_id = 1
+        self._server: asyncio.Server | None = None
+        self._tick_task: asyncio.Task[None] | None = None
+        self._writer_task: asyncio.Task[None] | None = None
+        self._records: asyncio.Queue[ChatRecord] = asyncio.Queue()
+        self._tick_times: deque[float] = deque(maxlen=max(2, settings.tick_hz))
+        self._last_lag = 0.0
+        self._last_duration = 0.0
+        self._next_housekeeping = 0.0
+        metrics.watch(core)
+        metrics.on_render(self._refresh_metrics)
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            self._new_connection,
+            self.settings.host,
+            self.settings.ws_port,
+            reuse_address=True,
+            backlog=2048,
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._tick_task = asyncio.create_task(self._tick_loop(), name="hubtwin-tick")
+        self._writer_task = asyncio.create_task(self._record_writer(), name="hubtwin-chat-store")
+        log.info("realtime endpoint listening", extra={"port": self.port, "path": WS_PATH})
+
+    def _new_connection(self) -> WsConnection:
+        conn = WsConnection(self, self._next_id)
+        self._next_id += 1
+        return conn
+
+    # --- connections --------------------------------------------------------------------
+
+    def connected(self, conn: WsConnection) -> None:
+        self.connections[conn.id] = conn
+
+    def lost(self, conn: WsConnection) -> None:
+        if self.connections.pop(conn.id, None) is None:
+            return
+        if conn.welcomed:
+            try:
+                self.apply(self.core.disconnected(conn.id, time.time()))
+            except Exception:
+                log.exception("the hub core failed on a disconnect", extra={"conn": conn.id})
+
+    def apply(self, fx: Effects) -> None:
+        """Do what the core asked: send, close, persist, count."""
+        connections = self.connections
+        for frame, targets in fx.sends:
+            for conn_id in targets:
+                conn = connections.get(conn_id)
+                if conn is not None:
+                    conn.send_control(frame)
+        for frame, targets in fx.snapshots:
+            for conn_id in targets:
+                conn = connections.get(conn_id)
+                if conn is not None:
+                    conn.send_snapshot(frame)
+        for closing in fx.closes:
+            conn = connections.get(closing.conn)
+            if conn is not None:
+                if closing.error is not None:
+                    log.info("closing: %s", closing.error, extra={"conn": closing.conn})
+                conn.close(closing.code, closing.reason)
+        for record in fx.records:
+            self._records.put_nowait(record)
+        for code in fx.errors:
+            self.metrics.errors.inc(code)
+
+    # --- the tick -----------------------------------------------------------------------
+
+    async def _tick_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        interval = 1.0 / self.settings.tick_hz
+        due = loop.time() + interval
+        while True:
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            started = loop.time()
+            self._last_lag = max(0.0, started - due)
+            try:
+                self._tick()
+            except Exception:
+                log.exception("tick failed")
+            self._last_duration = loop.time() - started
+            self.metrics.tick_duration.observe(self._last_duration)
+            self._tick_times.append(started)
+            due += interval
+            if loop.time() - due > interval:
+                due = loop.time() + interval  # overloaded: fall behind instead of bursting
+
+    def _tick(self) -> None:
+        behind = [c.id for c in self.connections.values() if c.behind]
+        self.apply(self.core.tick(time.time(), behind))
+        now = time.monotonic()
+        if now >= self._next_housekeeping:
+            self._next_housekeeping = now + HOUSEKEEPING_EVERY_S
+            self._housekeeping(now)
+
+    def _housekeeping(self, now: float) -> None:
+        wall = time.time()
+        limit = self.settings.slow_client_limit_s
+        for conn in list(self.connections.values()):
+            if conn.close_deadline is not None:
+                if now > conn.close_deadline:
+                    conn.abort()
+                continue
+            if conn.edge is None:
+                if now - conn.opened_at > protocol.HELLO_TIMEOUT_S:
+                    conn.abort()
+                continue
+            expired = conn.edge.expired(wall)
+            if expired is not None:
+                conn.refuse(Refusal(expired, "", None, conn.edge.first(expired)))
+            elif conn.behind_since is not None and now - conn.behind_since > limit:
+                conn.refuse(Refusal("too_slow", f"behind for over {limit:g} s", None, True))
+
+    # --- persistence --------------------------------------------------------------------
+
+    async def _record_writer(self) -> None:
+        while True:
+            record = await self._records.get()
+            try:
+                if self.store is not None:
+                    await self.store.add_chat(record)
+            except Exception:
+                log.exception("could not store a chat message", extra={"id": record.id})
+            finally:
+                self._records.task_done()
+
+    # --- health and shutdown ------------------------------------------------------------
+
+    def tick_rate(self) -> float:
+        times = self._tick_times
+        if len(times) < 2 or times[-1] == times[0]:
+            return 0.0
+        return (len(times) - 1) / (times[-1] - times[0])
+
+    def _refresh_metrics(self) -> None:
+        self.metrics.connections.set(float(len(self.connections)))
+        self.metrics.tick_lag.set(self._last_lag)
+        self.metrics.tick_rate.set(round(self.tick_rate(), 3))
+
+    def health(self) -> dict[str, Any]:
+        """Listening or not, the tick rate achieved, the last tick's lag, connections."""
+        listening = self._server is not None and self._server.is_serving()
+        ticking = self._tick_task is not None and not self._tick_task.done()
+        return {
+            "listening": listening and ticking,
+            "port": self.port,
+            "tick_hz_target": self.settings.tick_hz,
+            "tick_hz": round(self.tick_rate(), 2),
+            "last_tick_lag_ms": round(self._last_lag * 1000, 2),
+            "last_tick_ms": round(self._last_duration * 1000, 2),
+            "clients": len(self.connections),
+            "sessions": len(self.core.sessions),
+        }
+
+    async def close(self) -> None:
+        """Stop accepting, tell everyone the server is closing, store what is pending."""
+        if self._server is not None:
+            self._server.close()
+        if self._tick_task is not None:
+            self._tick_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._tick_task
+        for conn in list(self.connections.values()):
+            if conn.open:
+                conn.refuse(Refusal("server_closing", "", None, False))
+        deadline = time.monotonic() + 1.0
+        while self.connections and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        for conn in list(self.connections.values()):
+            conn.abort()
+        if self._writer_task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._records.join(), timeout=5.0)
+            self._writer_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer_task
+        if self._server is not None:
+            await self._server.wait_closed()
+
+
+async def start_realtime(
+    core: HubCore,
+    *,
+    settings: Settings,
+    signer: TokenSigner,
+    store: Store | None,
+    metrics: Metrics,
+) -> RealtimeServer:
+    """Seed chat history from the store, listen on ``settings.ws_port`` (0 picks a free
+    port: see ``.port``) and start the tick."""
+    if store is not None:
+        for room in core.world.rooms:
+            core.seed_chat(room.id, await store.recent_chat(room.id, 0, settings.chat_history))
+    server = RealtimeServer(core, settings=settings, signer=signer, store=store, metrics=metrics)
+    await server.start()
+    return server
