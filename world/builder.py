@@ -28,6 +28,7 @@ from world.furniture import place_furniture
 from world.geometry import Mesh, Placement, merge, planar_uvs, quad
 from world.gltf_writer import GlbWriter, Primitive
 from world.materials import MaterialSpec, hex_to_linear
+from world.pictures import picture_atlas
 from world.pieces import GROUPS, Pieces, SignPlate
 from world.signage import SignText, poster, sign_atlas
 from world.site import Site, load_site
@@ -37,22 +38,6 @@ from world.walls import add_floors, add_walls
 log = logging.getLogger(__name__)
 
 BUILDER_VERSION = "1"
-# The builder's own source is part of what a build depends on.
-_SOURCES = (
-    "anchor_pieces.py",
-    "builder.py",
-    "building.py",
-    "conventions.py",
-    "floor_plan.py",
-    "furniture.py",
-    "geometry.py",
-    "gltf_writer.py",
-    "materials.py",
-    "pieces.py",
-    "signage.py",
-    "textures.py",
-    "walls.py",
-)
 
 
 @dataclass(frozen=True)
@@ -100,7 +85,7 @@ def _sign_texts(plan: BuildingPlan, site: Site, pieces: Pieces) -> dict[str, Sig
     primary, accent = site.branding.primary_colour, site.branding.accent_colour
     for plate in pieces.signs:
         key = plate.key
-        if key in texts:
+        if key in texts or key.startswith("picture:"):
             continue
         kind, _, ident = key.partition(":")
         if kind == "room":
@@ -115,6 +100,9 @@ def _sign_texts(plan: BuildingPlan, site: Site, pieces: Pieces) -> dict[str, Sig
                 )
             else:
                 texts[key] = SignText(str(title or ident), "", bar=accent)
+        elif kind == "text":
+            title, _, subtitle = ident.partition("\n")
+            texts[key] = SignText(title, subtitle, bar=accent)
         elif kind == "facade":
             texts[key] = SignText(
                 site.branding.short_name,
@@ -277,8 +265,13 @@ def build_model(plan: BuildingPlan, site: Site) -> BuiltModel:
         raise InputFileError(f"{plan.path}: no free floor for spawn points in {', '.join(missing)}")
 
     atlas_png, slots = sign_atlas(_sign_texts(plan, site, pieces))
+    pictures_png, motif_slots = picture_atlas()
     for plate in pieces.signs:
-        pieces.add("signage", "signage", _sign_mesh(plate, slots[plate.key]))
+        kind, _, motif = plate.key.partition(":")
+        if kind == "picture":
+            pieces.add("furniture", "pictures", _sign_mesh(plate, motif_slots[motif]))
+        else:
+            pieces.add("signage", "signage", _sign_mesh(plate, slots[plate.key]))
     primary, accent = site.branding.primary_colour, site.branding.accent_colour
     poster_png = poster(
         site.branding.short_name,
@@ -288,7 +281,8 @@ def build_model(plan: BuildingPlan, site: Site) -> BuiltModel:
     )
 
     writer = GlbWriter(f"Öko.HUB Twin world builder {BUILDER_VERSION}")
-    materials = _Materials(writer, plan.materials, {"signage": atlas_png, "poster": poster_png})
+    images = {"signage": atlas_png, "poster": poster_png, "pictures": pictures_png}
+    materials = _Materials(writer, plan.materials, images)
     roots: list[int] = []
     triangles = 0
     for group in GROUPS:
@@ -511,11 +505,10 @@ def _colliders_node(writer: GlbWriter, pieces: Pieces) -> int:
 
 
 def inputs_digest(site: Site) -> str:
-    """What a build depends on: builder version and source, site.toml, building.toml."""
+    """What a build depends on: builder version, the world package's source, the site files."""
     h = hashlib.sha256(f"hubtwin-world-builder {BUILDER_VERSION}\n".encode())
-    here = Path(__file__).resolve().parent
-    for name in _SOURCES:
-        h.update(name.encode() + b"\0" + (here / name).read_bytes())
+    for source in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        h.update(source.name.encode() + b"\0" + source.read_bytes())
     for path in (site.path / "site.toml", site.building_file):
         h.update(path.name.encode() + b"\0")
         if path.is_file():

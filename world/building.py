@@ -52,6 +52,8 @@ class RoomPlan:
     moderated: bool
     outdoor: bool
     sign: bool
+    accent_wall: str | None = None
+    accent_material: str | None = None
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -348,6 +350,8 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
         "moderated",
         "outdoor",
         "sign",
+        "accent_wall",
+        "accent_material",
     }
     for i, table in enumerate(_tables(data, "rooms", path)):
         where = f"{path}: rooms[{i}]"
@@ -363,6 +367,14 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
         if x1 - x0 < 1.5 or z1 - z0 < 1.5:
             raise InputFileError(f"{where}: x and z must each span at least 1.5 m, low to high")
         outdoor = r.flag("outdoor", False)
+        accent_wall = r.text("accent_wall") if r.has("accent_wall") else None
+        if accent_wall is not None and accent_wall not in SIDES:
+            raise InputFileError(f"{where}: accent_wall must be one of {', '.join(SIDES)}")
+        accent_material = (
+            check_material(r.text("accent_material"), where) if r.has("accent_material") else None
+        )
+        if (accent_wall is None) != (accent_material is None):
+            raise InputFileError(f"{where}: give accent_wall and accent_material together")
         rooms.append(
             RoomPlan(
                 id=room_id,
@@ -382,6 +394,8 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
                 moderated=r.flag("moderated", False),
                 outdoor=outdoor,
                 sign=r.flag("sign", True),
+                accent_wall=accent_wall,
+                accent_material=accent_material,
             )
         )
     if not rooms:

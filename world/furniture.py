@@ -16,7 +16,8 @@ from typing import Any
 from world.building import FurniturePlan
 from world.errors import InputFileError
 from world.geometry import Placement, box, cylinder, merge, sphere
-from world.pieces import Footprint, Pieces, Surface
+from world.pictures import MOTIFS
+from world.pieces import Footprint, Pieces, SignPlate, Surface
 
 F = "furniture"
 
@@ -714,6 +715,31 @@ def whiteboard(p: Params, at: Placement, pieces: Pieces) -> None:
     )
 
 
+def picture(p: Params, at: Placement, pieces: Pieces) -> None:
+    """A framed picture on a wall (its back at the piece's origin); motifs in pictures.py."""
+    w, h = p.size()
+    motif = p.text("motif")
+    if motif not in MOTIFS:
+        raise InputFileError(f"{p.where}: motif must be one of {', '.join(MOTIFS)}")
+    y = p.num("bottom") + h / 2
+    pieces.add_box(
+        F, p.text("frame_material"), (w + 0.08, h + 0.08, 0.03), (0.0, y, 0.015), at, skip=()
+    )
+    plate = at.then(Placement(0.0, y, 0.036))
+    pieces.signs.append(SignPlate(f"picture:{motif}", plate, w, h))
+
+
+def wall_sign(p: Params, at: Placement, pieces: Pieces) -> None:
+    """Lettering on a wall: a title and a smaller line below, on a plate in the hub's colours."""
+    w = p.num("width")
+    y = p.num("bottom") + w / 8
+    pieces.add_box(
+        F, p.text("plate_material"), (w + 0.08, w / 4 + 0.08, 0.03), (0.0, y, 0.015), at, skip=()
+    )
+    key = f"text:{p.text('title')}\n{p.text('subtitle')}"
+    pieces.signs.append(SignPlate(key, at.then(Placement(0.0, y, 0.036)), w, w / 4))
+
+
 CATALOGUE: dict[str, FurnitureType] = {
     "chair": FurnitureType(
         chair, {"material": "fabric-green", "frame_material": "steel-dark"}, "a chair"
@@ -822,6 +848,16 @@ CATALOGUE: dict[str, FurnitureType] = {
     "pv_demo": FurnitureType(pv_demo, {"size": [1.8, 1.0]}, "a solar module on a demo frame"),
     "heat_pump": FurnitureType(heat_pump, {}, "a heat pump unit (demo)"),
     "floor_lamp": FurnitureType(floor_lamp, {}, "a floor lamp"),
+    "picture": FurnitureType(
+        picture,
+        {"size": [1.2, 0.9], "motif": "ruhr", "bottom": 1.3, "frame_material": "wood-dark"},
+        "a framed picture on a wall (motif ruhr, solar, forest or chart)",
+    ),
+    "wall_sign": FurnitureType(
+        wall_sign,
+        {"width": 3.2, "title": "", "subtitle": "", "bottom": 2.2, "plate_material": "brand-green"},
+        "lettering on a wall: title and subtitle",
+    ),
     "whiteboard": FurnitureType(
         whiteboard,
         {"size": [2.4, 1.2], "bottom": 0.9, "surface_material": "whiteboard"},

@@ -59,7 +59,7 @@ _PALETTE = [
     MaterialSpec("plaster-sage", "#b9cbb3", 0.9),
     MaterialSpec("plaster-sand", "#e8d9bf", 0.9),
     MaterialSpec("plaster-petrol", "#4f7f86", 0.9),
-    MaterialSpec("plaster-terracotta", "#d39a7c", 0.9),
+    MaterialSpec("plaster-terracotta", "#dfae93", 0.9),
     MaterialSpec("coping", "#8f8f8c", 0.8),
     MaterialSpec("acoustic-green", "#5d8f63", 1.0, texture="felt-green", tile=(0.5, 0.5)),
     # glass and metal
@@ -101,6 +101,7 @@ _PALETTE = [
     # special: unlit surfaces carrying images (signs, screens) and the hidden walkable floor
     MaterialSpec("signage", "#ffffff", 0.7, texture="signage", unlit=True),
     MaterialSpec("poster", "#ffffff", 0.7, texture="poster", unlit=True),
+    MaterialSpec("pictures", "#ffffff", 0.6, texture="pictures"),
     MaterialSpec("walkable", "#ffffff", 1.0, opacity=0.0, unlit=True),
 ]
 

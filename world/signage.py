@@ -1,12 +1,16 @@
 """Images with words on them: all signs in one atlas, and the poster screens show at rest.
 
 Text is drawn with Pillow's bundled font (``ImageFont.load_default(size=...)``), so no font
-files are needed. Every image is a power of two in both directions.
+files are needed. That font covers ASCII only, so German letters are composed: an umlaut is
+its base letter with two dots drawn above, ß becomes "ss", typographic dashes and quotes
+their ASCII cousins. Every image is a power of two in both directions.
 """
 
 from __future__ import annotations
 
 import io
+import math
+import unicodedata
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont
@@ -37,17 +41,86 @@ class AtlasSlot:
     v1: float
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+UMLAUT_BASE = {"Ä": "A", "Ö": "O", "Ü": "U", "ä": "a", "ö": "o", "ü": "u"}
+REPLACEMENTS = {
+    "ß": "ss",
+    "ẞ": "SS",
+    "–": "-",
+    "—": "-",
+    "„": '"',
+    "“": '"',
+    "”": '"',
+    "‚": "'",
+    "‘": "'",
+    "’": "'",
+    "€": "EUR",
+    "²": "2",
+    "³": "3",
+    "₂": "2",
+    "…": "...",
+    "\u00a0": " ",
+}
+
+
+def _font(size: int) -> Font:
     return ImageFont.load_default(size=size)
 
 
-def _fitted_font(
-    draw: ImageDraw.ImageDraw, text: str, size: int, max_width: int
-) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def _glyphs(text: str) -> list[tuple[str, bool]]:
+    """The text as (ASCII glyph, has umlaut dots) pairs the bundled font can draw."""
+    out: list[tuple[str, bool]] = []
+    for ch in text:
+        if ch in UMLAUT_BASE:
+            out.append((UMLAUT_BASE[ch], True))
+        elif ch in REPLACEMENTS:
+            out.extend((c, False) for c in REPLACEMENTS[ch])
+        elif ch.isascii() or ch == "·":
+            out.append((ch, False))
+        else:
+            decomposed = unicodedata.normalize("NFKD", ch)
+            base = "".join(c for c in decomposed if c.isascii())
+            out.extend((c, "\u0308" in decomposed) for c in (base or "?"))
+    return out
+
+
+def text_width(text: str, font: Font) -> float:
+    return float(font.getlength("".join(g for g, _ in _glyphs(text))))
+
+
+def draw_text(
+    draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, font: Font, fill: str
+) -> None:
+    """Draw ``text`` at ``xy`` (top-left), composing letters the font does not have."""
+    x, y = xy
+    run = ""
+    size = getattr(font, "size", 12)
+    for glyph, dots in [*_glyphs(text), ("", False)]:
+        if dots or not glyph:
+            if run:
+                draw.text((x, y), run, font=font, fill=fill)
+                x += font.getlength(run)
+                run = ""
+        if not glyph:
+            break
+        if not dots:
+            run += glyph
+            continue
+        draw.text((x, y), glyph, font=font, fill=fill)
+        left, top, right, _ = font.getbbox(glyph)
+        r = max(1.0, size * 0.06)
+        cy = y + top - r * (1.7 if glyph.isupper() else 1.9)
+        for frac in (0.3, 0.7):
+            cx = x + left + (right - left) * frac
+            draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=fill)
+        x += font.getlength(glyph)
+
+
+def _fitted_font(draw: ImageDraw.ImageDraw, text: str, size: int, max_width: int) -> Font:
+    del draw
     while size > 12:
         font = _font(size)
-        left, _, right, _ = draw.textbbox((0, 0), text, font=font)
-        if right - left <= max_width:
+        if text_width(text, font) <= max_width:
             return font
         size -= 2
     return _font(size)
@@ -73,10 +146,10 @@ def _draw_sign(sign: SignText) -> Image.Image:
     draw.rectangle((20, SLOT_H - 7, SLOT_W, SLOT_H), fill=sign.bar)
     text_left, text_width = 40, SLOT_W - 60
     title_font = _fitted_font(draw, sign.title, 46, text_width)
-    draw.text((text_left, 14), sign.title, font=title_font, fill=sign.foreground)
+    draw_text(draw, (text_left, 14), sign.title, title_font, sign.foreground)
     if sign.subtitle:
         sub_font = _fitted_font(draw, sign.subtitle, 27, text_width)
-        draw.text((text_left, 74), sign.subtitle, font=sub_font, fill=sign.muted)
+        draw_text(draw, (text_left, 74), sign.subtitle, sub_font, sign.muted)
     return image
 
 
@@ -99,23 +172,39 @@ def sign_atlas(signs: dict[str, SignText]) -> tuple[bytes, dict[str, AtlasSlot]]
     return _png(atlas), slots
 
 
+def leaf_outline(
+    cx: float, cy: float, length: float, angle_deg: float
+) -> list[tuple[float, float]]:
+    """A leaf: two arcs meeting at stem and tip, turned by ``angle_deg``."""
+    points = []
+    a = math.radians(angle_deg)
+    for side in (1, -1):
+        for k in range(21):
+            t = k / 20 if side == 1 else 1 - k / 20
+            x = (t - 0.5) * length
+            y = side * math.sin(math.pi * t) * length * 0.3
+            points.append(
+                (cx + x * math.cos(a) - y * math.sin(a), cy + x * math.sin(a) + y * math.cos(a))
+            )
+    return points
+
+
 def poster(title: str, lines: list[str], primary: str, accent: str) -> bytes:
     """The still image a screen shows until the client puts a talk on it (16:9 drawn on 2:1)."""
     w, h = 1024, 576
     image = Image.new("RGB", (w, h), primary)
     draw = ImageDraw.Draw(image)
-    for i in range(6):
-        box = (w - 360 + i * 28, -200 + i * 20, w + 240, 400 + i * 10)
-        draw.ellipse(box, outline=accent, width=3)
-    draw.rectangle((0, h - 24, w, h), fill=accent)
-    leaf = [(90, 250), (150, 150), (250, 110), (230, 210), (170, 270)]
-    draw.polygon(leaf, fill=accent)
-    draw.line((100, 262, 215, 150), fill=primary, width=6)
-    title_font = _fitted_font(draw, title, 140, w - 380)
-    draw.text((290, 120), title, font=title_font, fill="#ffffff")
+    for i in range(5):
+        r = 110 + i * 26
+        draw.ellipse((w - r, h - r, w + r, h + r), outline=accent, width=3)
+    draw.rectangle((0, h - 18, w, h), fill=accent)
+    draw.polygon(leaf_outline(165, 190, 170, -40), fill=accent)
+    draw.line((110, 255, 222, 125), fill=primary, width=5)
+    title_font = _fitted_font(draw, title, 140, w - 360)
+    draw_text(draw, (290, 115), title, title_font, "#ffffff")
     y = 330
     for line in lines:
-        font = _fitted_font(draw, line, 40, w - 160)
-        draw.text((90, y), line, font=font, fill="#e9f2ec")
+        font = _fitted_font(draw, line, 40, w - 330)
+        draw_text(draw, (90, y), line, font, "#e9f2ec")
         y += 60
     return _png(image.resize((1024, 512), Image.Resampling.LANCZOS))

@@ -162,14 +162,16 @@ def catalogue() -> dict[str, TextureMaker]:
         "oak": lambda: planks("oak", "#c49a6c"),
         "decking": lambda: planks("decking", "#8d6e55", boards=8, lengths=2),
         "brick": lambda: brick("brick", "#9c4a32", "#c9bfb1"),
-        "terrazzo": lambda: speckle("terrazzo", "#e4e0d8", ["#b9b2a6", "#7d8a84", "#c99c7a"]),
+        "terrazzo": lambda: speckle(
+            "terrazzo", "#ebe7df", ["#cfc7ba", "#a9b3ad", "#d9b89c"], density=0.006
+        ),
         "carpet-blue": lambda: speckle(
             "carpet-blue", "#3f4f63", ["#4a5d75", "#36455a"], size=256, density=0.2
         ),
         "carpet-sage": lambda: speckle(
             "carpet-sage", "#7f9a82", ["#8ca68e", "#6f8972"], size=256, density=0.2
         ),
-        "lino": lambda: speckle("lino", "#cfd3cc", ["#bfc4bc", "#dfe2dc"], size=256, density=0.05),
+        "lino": lambda: speckle("lino", "#c3d0c5", ["#b5c2b7", "#d3ddd4"], size=256, density=0.05),
         "grass": lambda: grass("grass", "#6f9a4a"),
         "paving": lambda: slabs("paving", "#b8b3aa"),
         "felt-green": lambda: fabric("felt-green", "#4f8a5b"),

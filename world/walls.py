@@ -174,9 +174,16 @@ def _box_on_run(
 
 def _face_materials(run: WallRun) -> dict[str, str]:
     neg_face, pos_face = ("-z", "+z") if run.axis == "x" else ("-x", "+x")
+    # which side of a room this wall is, seen from the room on each side of it
+    neg_side, pos_side = ("south", "north") if run.axis == "x" else ("east", "west")
     out = {}
-    for face, room in ((neg_face, run.neg), (pos_face, run.pos)):
-        out[face] = "brick" if room is None or room.outdoor else room.wall_material
+    for face, room, side in ((neg_face, run.neg, neg_side), (pos_face, run.pos, pos_side)):
+        if room is None or room.outdoor:
+            out[face] = "brick"
+        elif room.accent_wall == side and room.accent_material:
+            out[face] = room.accent_material
+        else:
+            out[face] = room.wall_material
     return out
 
 
