@@ -30,12 +30,12 @@ def _sky(
 def _hills(
     draw: ImageDraw.ImageDraw, base: int, amplitude: float, phase: float, colour: str
 ) -> None:
-    points = [(0, SLOT)]
+    points: list[tuple[float, float]] = [(0.0, float(SLOT))]
     for x in range(0, SLOT + 16, 16):
         points.append(
             (x, base - amplitude * math.sin(x / 90 + phase) - amplitude * 0.4 * math.sin(x / 37))
         )
-    points.append((SLOT, SLOT))
+    points.append((float(SLOT), float(SLOT)))
     draw.polygon(points, fill=colour)
 
 

@@ -96,11 +96,10 @@ def draw_text(
     run = ""
     size = getattr(font, "size", 12)
     for glyph, dots in [*_glyphs(text), ("", False)]:
-        if dots or not glyph:
-            if run:
-                draw.text((x, y), run, font=font, fill=fill)
-                x += font.getlength(run)
-                run = ""
+        if (dots or not glyph) and run:
+            draw.text((x, y), run, font=font, fill=fill)
+            x += font.getlength(run)
+            run = ""
         if not glyph:
             break
         if not dots:
