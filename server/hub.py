@@ -49,7 +49,14 @@ from server.protocol import (
 from server.records import ChatRecord
 from server.room import RoomInstance, Session
 from server.settings import Settings
-from server.sync import Grid, SnapshotPlan, apply_poses, build_snapshots, refill_budgets
+from server.sync import (
+    Grid,
+    SnapshotPlan,
+    apply_poses,
+    build_snapshots,
+    refill_budgets,
+    wrap_yaw,
+)
 from server.worldview import WorldView
 
 #: An empty overflow instance nobody waits for is removed after this long.
@@ -62,6 +69,11 @@ DOOR_OFFER_EVERY_S = 3.0
 FULL_EVERY_S = 10.0
 #: Arrivals are spread around a spawn point by up to this much.
 SPAWN_SPREAD_M = 0.75
+
+
+def world_yaw_to_wire(yaw: float) -> float:
+    """A world-model yaw (0 faces +Z) as a protocol yaw (three.js camera: 0 looks along -Z)."""
+    return float(wrap_yaw(np.array(yaw + math.pi)))
 
 
 @dataclass(frozen=True)
@@ -437,7 +449,7 @@ class HubCore:
         if spawns:
             spawn = spawns[self._random.randrange(len(spawns))]
             base = np.asarray(spawn.position, dtype=np.float64)
-            yaw = float(spawn.yaw)
+            yaw = world_yaw_to_wire(float(spawn.yaw))
         else:
             low = np.asarray(room.bounds_min, dtype=np.float64)
             high = np.asarray(room.bounds_max, dtype=np.float64)

@@ -352,7 +352,7 @@ _CHAT_LINE = (
     _str("to", "recipient's session id for a direct message, else nil", nullable=True),
     _float("ts", "server time (Unix seconds)"),
 )
-_YAW = _float("yaw", "rotation about +Y in radians, -pi..pi (three.js rotation.y, order YXZ)")
+_YAW = _float("yaw", "radians about +Y, -pi..pi; 0 looks along -Z (three.js camera), pi/2 along -X")
 _PITCH = _float("pitch", "rotation about X in radians, -pi/2..pi/2, positive looks up")
 
 CLIENT_MESSAGES: Final[Mapping[str, MessageSpec]] = {
@@ -921,7 +921,7 @@ POSE_LAYOUT: Final = _layout(
         ("x", "f32", "metres"),
         ("y", "f32", "metres (up)"),
         ("z", "f32", "metres"),
-        ("yaw", "f32", "radians about +Y"),
+        ("yaw", "f32", "radians about +Y; 0 looks along -Z (three.js camera)"),
         ("pitch", "f32", "radians about X, positive looks up"),
     ]
 )
