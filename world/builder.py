@@ -533,10 +533,16 @@ def is_up_to_date(site: Site, out: Path) -> bool:
     return data.get("sha256") == hashlib.sha256(out.read_bytes()).hexdigest()
 
 
-def build_site(site_path: Path | str | None, out: Path, *, force: bool = False) -> BuildReport:
-    """Build the site's model into ``out`` unless it is already up to date."""
+def build_site(
+    site: Site | Path | str | None, out: Path, *, force: bool = False, quiet: bool = False
+) -> BuildReport:
+    """Build the site's model into ``out`` unless it is already up to date.
+
+    ``site`` is a loaded ``Site`` or a site folder (None: the Dortmund hub). ``quiet``
+    keeps the build out of the log (the setup script calls this on every run).
+    """
     started = time.perf_counter()
-    site = load_site(site_path)
+    site = site if isinstance(site, Site) else load_site(site)
     if not force and is_up_to_date(site, out):
         data = out.read_bytes()
         return BuildReport(
@@ -547,24 +553,29 @@ def build_site(site_path: Path | str | None, out: Path, *, force: bool = False) 
     digest = hashlib.sha256(model.glb).hexdigest()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
+        tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
         tmp.write_bytes(model.glb)
         os.replace(tmp, out)
-        _record_path(out).write_bytes(
-            orjson.dumps(
-                {"inputs": inputs_digest(site), "sha256": digest}, option=orjson.OPT_INDENT_2
-            )
-        )
+        record = {"inputs": inputs_digest(site), "sha256": digest}
+        _record_path(out).write_bytes(orjson.dumps(record, option=orjson.OPT_INDENT_2))
     except OSError as exc:
         raise InputFileError(f"{out}: cannot write the model: {exc.strerror or exc}") from None
     seconds = time.perf_counter() - started
-    log.info(
-        "world built",
-        extra={
-            "path": str(out),
-            "bytes": len(model.glb),
-            "triangles": model.triangles,
-            "seconds": round(seconds, 2),
-        },
-    )
+    if not quiet:
+        log.info(
+            "world built",
+            extra={
+                "path": str(out),
+                "bytes": len(model.glb),
+                "triangles": model.triangles,
+                "seconds": round(seconds, 2),
+            },
+        )
     return BuildReport(out, True, digest, len(model.glb), seconds, model)
+
+
+def build_world(
+    site: Site | Path | str | None, out: Path, *, quiet: bool = False, force: bool = False
+) -> BuildReport:
+    """The same as ``build_site`` (the name the server uses)."""
+    return build_site(site, out, force=force, quiet=quiet)
