@@ -16,13 +16,14 @@ import asyncio
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 from server.identity import Identity, Role
 from server.passwords import check_password, hash_password
+from server.progress import ExportRow, ProgressEvent, ProgressRecord, StationProgress
 from server.records import ChatRecord
 from world.errors import HubError
 
@@ -58,6 +59,21 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX chat_by_room ON chat_messages (room, instance, ts);
     CREATE INDEX chat_by_sender ON chat_messages (sender_id);
     CREATE INDEX chat_by_recipient ON chat_messages (to_id);
+    """,
+    # 2: learning-station progress (erased with the identity)
+    """
+    CREATE TABLE station_progress (
+        identity_id TEXT NOT NULL REFERENCES identities(id) ON DELETE CASCADE,
+        station_id TEXT NOT NULL,
+        opened_at REAL NOT NULL,
+        quiz_attempts INTEGER NOT NULL DEFAULT 0,
+        quiz_passed_at REAL,
+        experiment_runs INTEGER NOT NULL DEFAULT 0,
+        experiment_done_at REAL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (identity_id, station_id)
+    );
+    CREATE INDEX station_progress_by_station ON station_progress (station_id);
     """,
 )
 
@@ -283,6 +299,115 @@ class Store:
             db.execute("DELETE FROM identities WHERE id = ?", (identity_id,))
 
         await self._run(self._write, write)
+
+    # --- learning-station progress -------------------------------------------------------
+
+    async def record_progress(self, records: Sequence[ProgressRecord]) -> None:
+        """Persist station events in one transaction (first open, quiz tries and passes,
+        experiment runs); the first pass and first run keep their time."""
+        if not records:
+            return
+
+        def write(db: sqlite3.Connection) -> None:
+            for record in records:
+                db.execute(
+                    "INSERT INTO identities (id, display_name, guest, created_at, last_seen_at)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+                    (
+                        record.identity_id,
+                        record.display_name,
+                        int(record.guest),
+                        record.at,
+                        record.at,
+                    ),
+                )
+                tried = record.event in (ProgressEvent.QUIZ_FAILED, ProgressEvent.QUIZ_PASSED)
+                passed = record.at if record.event is ProgressEvent.QUIZ_PASSED else None
+                ran = record.event is ProgressEvent.EXPERIMENT_DONE
+                db.execute(
+                    "INSERT INTO station_progress (identity_id, station_id, opened_at,"
+                    " quiz_attempts, quiz_passed_at, experiment_runs, experiment_done_at,"
+                    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT(identity_id, station_id) DO UPDATE SET"
+                    " quiz_attempts = quiz_attempts + excluded.quiz_attempts,"
+                    " quiz_passed_at = COALESCE(quiz_passed_at, excluded.quiz_passed_at),"
+                    " experiment_runs = experiment_runs + excluded.experiment_runs,"
+                    " experiment_done_at = COALESCE(experiment_done_at,"
+                    " excluded.experiment_done_at),"
+                    " updated_at = excluded.updated_at",
+                    (
+                        record.identity_id,
+                        record.station_id,
+                        record.at,
+                        int(tried),
+                        passed,
+                        int(ran),
+                        record.at if ran else None,
+                        record.at,
+                    ),
+                )
+
+        await self._run(self._write, write)
+
+    async def progress_of(self, identity_id: str) -> list[StationProgress]:
+        """One person's progress at every station they opened."""
+        rows = await self._run(
+            lambda: self._db.execute(
+                "SELECT * FROM station_progress WHERE identity_id = ? ORDER BY opened_at",
+                (identity_id,),
+            ).fetchall()
+        )
+        return [_station_progress(row) for row in rows]
+
+    async def progress_of_many(
+        self, identity_ids: Sequence[str]
+    ) -> dict[str, tuple[str, list[StationProgress]]]:
+        """Display name and progress of each known identity among ``identity_ids``."""
+        ids = list(dict.fromkeys(identity_ids))
+
+        def read() -> dict[str, tuple[str, list[StationProgress]]]:
+            result: dict[str, tuple[str, list[StationProgress]]] = {}
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                for person in self._db.execute(
+                    f"SELECT id, display_name FROM identities WHERE id IN ({marks})", chunk
+                ):
+                    result[person["id"]] = (person["display_name"], [])
+                for row in self._db.execute(
+                    f"SELECT * FROM station_progress WHERE identity_id IN ({marks})"
+                    " ORDER BY opened_at",
+                    chunk,
+                ):
+                    result[row["identity_id"]][1].append(_station_progress(row))
+            return result
+
+        return await self._run(read)
+
+    async def all_progress(self) -> list[ExportRow]:
+        """Every stored station row with its person's display name, for the staff export."""
+        rows = await self._run(
+            lambda: self._db.execute(
+                "SELECT p.*, i.display_name FROM station_progress p"
+                " JOIN identities i ON i.id = p.identity_id"
+                " ORDER BY i.display_name, p.identity_id, p.opened_at"
+            ).fetchall()
+        )
+        return [
+            ExportRow(row["identity_id"], row["display_name"], _station_progress(row))
+            for row in rows
+        ]
+
+
+def _station_progress(row: sqlite3.Row) -> StationProgress:
+    return StationProgress(
+        station_id=row["station_id"],
+        opened_at=row["opened_at"],
+        quiz_attempts=row["quiz_attempts"],
+        quiz_passed_at=row["quiz_passed_at"],
+        experiment_runs=row["experiment_runs"],
+        experiment_done_at=row["experiment_done_at"],
+    )
 
 
 def _chat_record(row: sqlite3.Row) -> ChatRecord:
