@@ -58,6 +58,16 @@ POSTER_TYPES = {
     ".webp": "image/webp",
 }
 CAPTION_KINDS = ("captions", "subtitles")
+# Names of caption languages as their speakers write them (other codes show as the code).
+LANGUAGE_NAMES = {
+    "de": "Deutsch",
+    "en": "English",
+    "tr": "Türkçe",
+    "pl": "Polski",
+    "ar": "العربية",
+    "uk": "Українська",
+    "fr": "Français",
+}
 
 
 def talk_folders_root(site: Site) -> Path:
@@ -408,11 +418,22 @@ def load_talk(folder: Path, topics: TopicCatalog) -> Talk:
 _FOLDS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
-def fold(text: str) -> str:
-    """Text for matching: lower case, umlauts spelt out, other accents dropped."""
-    text = text.casefold().translate(_FOLDS)
+def _strip_marks(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def fold(text: str) -> str:
+    """Text for matching: lower case, umlauts spelt out, other accents dropped."""
+    return _strip_marks(text.casefold().translate(_FOLDS))
+
+
+def searchable(text: str) -> str:
+    """``text`` folded both ways umlauts are typed without them: 'Schröder' is found as
+    'schroeder' and as 'schroder'."""
+    spelt_out = fold(text)
+    plain = _strip_marks(text.casefold())
+    return spelt_out if plain == spelt_out else f"{spelt_out} {plain}"
 
 
 def _words(text: str) -> list[str]:
@@ -437,13 +458,13 @@ def _search_text(talk: Talk, topics: TopicCatalog) -> _SearchText:
     chapter_words = " ".join(" ".join(c.title.values()) for c in talk.chapters)
     return _SearchText(
         fields={
-            "title": fold(" ".join(talk.title.values())),
-            "topics": fold(topic_words.replace("-", " ")),
-            "speaker": fold(talk.speaker),
-            "summary": fold(" ".join(talk.summary.values())),
-            "chapters": fold(chapter_words),
+            "title": searchable(" ".join(talk.title.values())),
+            "topics": searchable(topic_words.replace("-", " ")),
+            "speaker": searchable(talk.speaker),
+            "summary": searchable(" ".join(talk.summary.values())),
+            "chapters": searchable(chapter_words),
         },
-        captions=fold(talk.caption_text),
+        captions=searchable(talk.caption_text),
     )
 
 
@@ -494,7 +515,7 @@ class TalkLibrary:
                 continue
             if language and talk.language != language:
                 continue
-            if speaker_folded and speaker_folded not in fold(talk.speaker):
+            if speaker_folded and speaker_folded not in self._texts[talk.id].fields["speaker"]:
                 continue
             score = self._score(talk.id, words)
             if score is not None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.abc import AbstractStreamWriter
 from multidict import CIMultiDict
 
 from server.http import CONTEXT, ApiError, HttpFeature, json_response
@@ -191,6 +192,18 @@ def _ignore_range(request: web.Request, etag: str) -> bool:
     return False
 
 
+class WholeFileResponse(web.FileResponse):
+    """A file sent whole, whatever the request's Range said."""
+
+    async def prepare(self, request: web.BaseRequest) -> AbstractStreamWriter | None:
+        plain = CIMultiDict(
+            (key, value)
+            for key, value in request.headers.items()
+            if key.lower() not in ("range", "if-range")
+        )
+        return await super().prepare(request.clone(headers=plain))
+
+
 def _unsatisfiable(request: web.Request, size: int) -> web.Response | None:
     # A suffix range of zero bytes asks for nothing; aiohttp would send the whole file.
     match = _SINGLE_RANGE.match(request.headers.get("Range", ""))
@@ -214,15 +227,9 @@ async def send_file(request: web.Request, path: Path, content_type: str) -> web.
     refused = _unsatisfiable(request, size)
     if refused is not None:
         return refused
-    response = web.FileResponse(path, headers=headers)
     if _ignore_range(request, tag):
-        plain = CIMultiDict(
-            (key, value)
-            for key, value in request.headers.items()
-            if key.lower() not in ("range", "if-range")
-        )
-        await response.prepare(request.clone(headers=plain))
-    return response
+        return WholeFileResponse(path, headers=headers)
+    return web.FileResponse(path, headers=headers)
 
 
 async def media(request: web.Request) -> web.StreamResponse:

@@ -22,8 +22,14 @@ from typing import Any
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
+def _quoted(text: str) -> str:
+    # JSON's string escapes are a subset of TOML's basic-string escapes; TOML also wants
+    # DEL escaped.
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
 def _key(name: str) -> str:
-    return name if _BARE_KEY.match(name) else json.dumps(name, ensure_ascii=False)
+    return name if _BARE_KEY.match(name) else _quoted(name)
 
 
 def toml_value(value: Any) -> str:
@@ -37,8 +43,7 @@ def toml_value(value: Any) -> str:
             raise ValueError(f"TOML has no place for {value!r} here")
         return repr(value)
     if isinstance(value, str):
-        # JSON's string escapes are a subset of TOML's basic-string escapes.
-        return json.dumps(value, ensure_ascii=False)
+        return _quoted(value)
     if isinstance(value, datetime.date | datetime.datetime):
         return value.isoformat()
     if isinstance(value, Mapping):

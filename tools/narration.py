@@ -105,7 +105,7 @@ def _balanced(words: list[str], count: int) -> list[str]:
         best = min(
             candidates,
             key=lambda i: (
-                abs(ends[i - 1] - target) - (12 if re.search(r"[,;:–]$", words[i - 1]) else 0)
+                abs(ends[i - 1] - target) - (18 if re.search(r"[,;:–]$", words[i - 1]) else 0)
             ),
             default=None,
         )

@@ -21,6 +21,7 @@ from PIL import Image, UnidentifiedImageError
 from server.talks import (
     FORMAT_VERSION,
     LANGUAGE,
+    LANGUAGE_NAMES,
     TALK_FILE,
     TALK_ID,
     Talk,
@@ -232,7 +233,8 @@ def add_recording(
         for language, path in sorted(details.captions.items()):
             name = f"captions.{language}.vtt"
             _copy_captions(path, staging / name, copied.duration_s)
-            captions.append({"language": language, "label": language, "file": name})
+            label = LANGUAGE_NAMES.get(language, language)
+            captions.append({"language": language, "label": label, "file": name})
         poster: str | None = "poster.webp"
         if details.poster is not None:
             _poster_from_image(details.poster, staging / "poster.webp")

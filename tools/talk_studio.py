@@ -31,6 +31,7 @@ from PIL import Image
 
 from server.talks import (
     FORMAT_VERSION,
+    LANGUAGE_NAMES,
     SCRIPT_FILE,
     TALK_FILE,
     load_talk,
@@ -58,7 +59,6 @@ AUDIO_ARGS = ("-c:a", "libopus", "-b:a", "24k", "-ac", "1", "-application", "voi
 BUILD_FILE = "build.json"
 MEDIA_FILE = "talk.webm"
 POSTER_FILE = "poster.webp"
-LANGUAGE_NAMES = {"de": "Deutsch", "en": "English", "tr": "Türkçe", "fr": "Français"}
 
 
 @dataclass(frozen=True)
