@@ -326,6 +326,7 @@ def _split(
         return None
     bodies: dict[str, tuple[int, str]] = {}
     current: str | None = None
+    skipping = False  # after a reported problem, until the next good marker
     start = 0
     collected: list[str] = []
 
@@ -341,6 +342,7 @@ def _split(
             finish()
             collected = []
             start = i + 1
+            skipping = True
             if lang not in languages:
                 problems.append(
                     ContentProblem(
@@ -358,7 +360,7 @@ def _split(
                 current = lang
             continue
         if current is None:
-            if stripped:
+            if stripped and not skipping:
                 problems.append(
                     ContentProblem(
                         path,
@@ -366,7 +368,7 @@ def _split(
                         f"text outside a body: start the body with a line '{FENCE} {languages[0]}'",
                     )
                 )
-                return None
+                skipping = True
             continue
         collected.append(line)
     finish()
