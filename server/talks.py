@@ -555,7 +555,12 @@ def load_library(site: Site, generated_dir: Path) -> TalkLibrary:
         topics = TopicCatalog({})
     talks: dict[str, Talk] = {}
     root = talk_folders_root(site)
-    folders = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    # Hidden folders are work in progress of the tools (a talk being added or produced).
+    folders = (
+        sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if root.is_dir()
+        else []
+    )
     for folder in folders:
         recorded = folder / TALK_FILE
         scripted = folder / SCRIPT_FILE
@@ -578,8 +583,6 @@ def load_library(site: Site, generated_dir: Path) -> TalkLibrary:
             talks[folder.name] = load_talk(source, topics)
         except InputFileError as exc:
             problems.append(str(exc))
-    for problem in problems:
-        log.warning("talk left out", extra={"problem": problem})
     return TalkLibrary(talks, topics, problems)
 
 
@@ -619,4 +622,7 @@ class WatchedLibrary:
             if self._library is None or stamp != self._stamp:
                 self._library = load_library(self.site, self.generated_dir)
                 self._stamp = stamp
+                log.info("talk library read", extra={"talks": len(self._library.talks)})
+                for problem in self._library.problems:
+                    log.warning("talk left out", extra={"problem": problem})
         return self._library

@@ -104,12 +104,11 @@ def list_talks(args: argparse.Namespace) -> int:
     elif not talks:
         print("no talk matches")
     else:
-        print(f"{'id':<40} {'lang':<4} {'length':>6}  {'topics':<24} title")
+        print(f"{'id':<36} {'lang':<4} {'length':>6}  title [topics]")
         for talk in talks:
-            topics = ",".join(talk.topics)
             print(
-                f"{talk.id:<40} {talk.language:<4} {_clock(talk.duration_s):>6}  "
-                f"{topics:<24} {talk.title_in(talk.language)}"
+                f"{talk.id:<36} {talk.language:<4} {_clock(talk.duration_s):>6}  "
+                f"{talk.title_in(talk.language)} [{', '.join(talk.topics)}]"
             )
     for problem in library.problems:
         print(f"hubtwin: warning: {problem}", file=sys.stderr)

@@ -264,7 +264,13 @@ def build_samples(
     out_dir.mkdir(parents=True, exist_ok=True)
     wanted = {script.talk_id for script in scripts}
     for folder in out_dir.iterdir():
-        if folder.is_dir() and folder.name not in wanted and (folder / BUILD_FILE).is_file():
+        if not folder.is_dir():
+            continue
+        if folder.name.startswith(".") and (
+            ".building-" in folder.name or folder.name.endswith(".old")
+        ):
+            shutil.rmtree(folder, ignore_errors=True)  # left by an interrupted run
+        elif folder.name not in wanted and (folder / BUILD_FILE).is_file():
             shutil.rmtree(folder)
             log.info("removed produced talk without script", extra={"talk": folder.name})
 

@@ -109,11 +109,14 @@ def test_building_again_is_instant_until_the_script_changes(site: Site, tmp_path
     assert repaired.built
 
 
-def test_produced_talks_whose_script_is_gone_are_removed(site: Site, tmp_path: Path) -> None:
+def test_produced_talks_whose_script_is_gone_and_leftovers_are_removed(
+    site: Site, tmp_path: Path
+) -> None:
     script = write_script(site)
     out = tmp_path / "talks"
     build_samples(site, out, jobs=1)
     (out / "handmade").mkdir()  # not the studio's: left alone
+    (out / ".abwaerme.building-x1y2").mkdir()  # left by an interrupted run
     script.unlink()
     assert build_samples(site, out, jobs=1) == []
     assert sorted(p.name for p in out.iterdir()) == ["handmade"]

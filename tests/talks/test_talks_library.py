@@ -113,6 +113,7 @@ def test_one_bad_talk_does_not_hide_the_others(site: Site, write_talk: WriteTalk
     write_talk(talks_root(site), "gut")
     write_talk(talks_root(site), "schlecht", topics=["astrologie"])
     (talks_root(site) / "Kein_Id").mkdir()
+    write_talk(talks_root(site), ".gut.adding-x1y2")  # a talk being added: not yet there
     library = load_library(site, site.path / "generated")
     assert list(library.talks) == ["gut"]
     assert len(library.problems) == 1 and "astrologie" in library.problems[0]
