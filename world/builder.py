@@ -12,7 +12,7 @@ import logging
 import math
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ BUILDER_VERSION = "1"
 
 @dataclass(frozen=True)
 class BuiltModel:
-    glb: bytes
+    glb: bytes = field(repr=False)
     triangles: int
     spawns: int
     anchors: int
@@ -68,13 +68,13 @@ def _v(values: Any) -> list[float]:
     return [round(float(v), 4) for v in values]
 
 
-def _focus_points(plan: BuildingPlan) -> dict[str, tuple[float, float]]:
+def _focus_points(plan: BuildingPlan) -> dict[str, tuple[float, float, float]]:
     """Where newcomers in a room should look: its stage or main screen, if it has one."""
-    focus: dict[str, tuple[float, float]] = {}
+    focus: dict[str, tuple[float, float, float]] = {}
     for kind in ("screen", "stage"):
         for anchor in plan.anchors:
             if anchor.kind == kind:
-                focus[anchor.room] = (anchor.x, anchor.z)
+                focus[anchor.room] = (anchor.x, anchor.z, anchor.yaw)
     return focus
 
 

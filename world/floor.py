@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
-from world.conventions import FLOOR_TOLERANCE, GRID_CELL, MAX_STEP_UP
+from world.conventions import AVATAR_HEIGHT, FLOOR_TOLERANCE, GRID_CELL, MAX_STEP_UP
 
 Points = npt.NDArray[np.float64]
 LAYER_GAP = 0.5  # surfaces closer than this above one cell are one surface
@@ -51,6 +51,7 @@ class WalkableFloor:
         self.origin_z = float(origin_z)
         self.cell = float(cell)
         self._nearest: npt.NDArray[np.intp] | None = None
+        self._mask: npt.NDArray[np.bool_] | None = None
 
     # --- construction --------------------------------------------------------------------
 
@@ -123,14 +124,15 @@ class WalkableFloor:
         centres: npt.ArrayLike,
         half_sizes: npt.ArrayLike,
         rotations: npt.ArrayLike,
-        body: tuple[float, float] = (0.1, 1.8),
+        body: tuple[float, float] = (MAX_STEP_UP + 0.01, AVATAR_HEIGHT),
     ) -> None:
         """Remove floor under solid boxes that reach into a standing body's height band.
 
         Each box is given by its centre, half sizes along its own axes and 3x3 rotation.
         A cell goes if the box overlaps the band ``floor + body[0] .. floor + body[1]`` above
-        it. Cells are taken conservatively (any overlap), so thin walls always leave a gap
-        in the floor that ``clamp_step`` cannot cross.
+        it: something lower is a step one climbs (a stage's stair), something higher one
+        walks under. Cells are taken conservatively (any overlap), so thin walls always
+        leave a gap in the floor that ``clamp_step`` cannot cross.
         """
         centres = np.asarray(centres, dtype=np.float64).reshape(-1, 3)
         halves = np.asarray(half_sizes, dtype=np.float64).reshape(-1, 3)
@@ -157,6 +159,7 @@ class WalkableFloor:
             overlaps = (y_hi > block + body[0]) & (y_lo < block + body[1])
             block[overlaps & inside[None]] = np.nan
         self._nearest = None
+        self._mask = None
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -210,8 +213,11 @@ class WalkableFloor:
 
         The segment is sampled at a third of a cell; the avatar stops at the last sample
         before a gap in the floor (a wall, furniture, the edge of the world) or a rise or drop
-        larger than a stair step. The result stands on the floor (its Y is the floor height).
-        An avatar that starts off the floor may walk onto it, never across a gap once on it.
+        larger than a stair step. Where two samples lie in diagonal neighbour cells, both
+        cells beside the corner must be floor too, so no step slips through a gap between
+        two cells that only touch at a corner: every cell the segment crosses is checked.
+        The result stands on the floor (its Y is the floor height). An avatar that starts
+        off the floor may walk onto it, never across a gap once on it.
         """
         a = as_points(start, "start")
         b = as_points(end, "end")
@@ -228,6 +234,8 @@ class WalkableFloor:
         anchored = ~np.isnan(current)
         result[anchored, 1] = current[anchored]
         moving = np.ones(n, dtype=bool)
+        mask = self.walkable_mask()
+        last_row, last_col, _ = self._cells(a[:, 0], a[:, 2])
         for k in range(1, steps + 1):
             idx = np.nonzero(moving)[0]
             if len(idx) == 0:
@@ -237,7 +245,12 @@ class WalkableFloor:
             ref = np.where(on, current[idx], p[:, 1])
             tol = np.where(on, MAX_STEP_UP, FLOOR_TOLERANCE)
             h = self._surface_near(p[:, 0], ref, p[:, 2], tol)
-            found = ~np.isnan(h)
+            row, col, _ = self._cells(p[:, 0], p[:, 2])
+            r0, c0 = last_row[idx], last_col[idx]
+            diagonal = (row != r0) & (col != c0)
+            corner_open = mask[r0, col] & mask[row, c0]
+            found = ~np.isnan(h) & (~diagonal | corner_open | ~on)
+            last_row[idx], last_col[idx] = row, col
             stop = on & ~found
             moving[idx[stop]] = False
             go = idx[found]
@@ -281,7 +294,9 @@ class WalkableFloor:
 
     def walkable_mask(self) -> npt.NDArray[np.bool_]:
         """(rows, cols): True where any layer is walkable."""
-        return np.asarray((~np.isnan(self.heights)).any(axis=0), dtype=bool)
+        if self._mask is None:
+            self._mask = np.asarray((~np.isnan(self.heights)).any(axis=0), dtype=bool)
+        return self._mask
 
     def cell_centres(self, rows: npt.ArrayLike, cols: npt.ArrayLike) -> tuple[Points, Points]:
         r = np.asarray(rows, dtype=np.float64)

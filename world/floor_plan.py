@@ -22,6 +22,7 @@ from world.pieces import Footprint, Obstacle, Pieces, Surface
 
 SPAWN_CLEARANCE = 0.45  # metres from anything one cannot walk through
 SPAWN_SOFT_MARGIN = 0.35  # and this far from chairs and stools
+AUDIENCE_DISTANCE = 2.5  # spawn points stand at least this far in front of a stage or screen
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def _raise_surface(raster: FloorRaster, surface: Surface, sid: int) -> None:
     fp = surface.footprint
     rs, cs = _window(raster, fp, 0.0)
     px, pz = (a[rs, cs] for a in raster.centres())
-    inside = _footprint_mask(fp, px, pz, -1e-9)
+    inside = _footprint_mask(fp, px, pz, 1e-6)
     c, s = math.cos(fp.yaw), math.sin(fp.yaw)
     lx = c * (px - fp.x) - s * (pz - fp.z)
     lz = s * (px - fp.x) + c * (pz - fp.z)
@@ -204,9 +205,13 @@ def place_spawns(
     plan: BuildingPlan,
     raster: FloorRaster,
     pieces: Pieces,
-    focus: dict[str, tuple[float, float]],
+    focus: dict[str, tuple[float, float, float]],
 ) -> list[SpawnSpot]:
-    """``room.spawns`` points per room, spread out, clear of furniture, facing ``focus``."""
+    """``room.spawns`` points per room, spread out, clear of furniture.
+
+    ``focus`` gives a room's stage or main screen as (x, z, yaw): its spawn points stand in
+    front of it, where an audience would, and look at it; elsewhere they look at the middle.
+    """
     walkable = ~np.isnan(raster.heights)
     clearance = ndimage.distance_transform_edt(walkable) * raster.cell
     px, pz = raster.centres()
@@ -231,11 +236,16 @@ def place_spawns(
         inner = (np.abs(xs - room.centre[0]) <= (room.x1 - room.x0) * 0.35) & (
             np.abs(zs - room.centre[1]) <= (room.z1 - room.z0) * 0.35
         )
+        if room.id in focus:
+            fx, fz, fyaw = focus[room.id]
+            ahead = (xs - fx) * math.sin(fyaw) + (zs - fz) * math.cos(fyaw)
+            inner &= ahead >= AUDIENCE_DISTANCE
+        else:
+            fx, fz = room.centre
         if inner.sum() >= room.spawns * 20:
             cand = (cand[0][inner], cand[1][inner])
             xs, zs = xs[inner], zs[inner]
         chosen = _spread(room, xs, zs, clearance[cand], room.spawns)
-        fx, fz = focus.get(room.id, room.centre)
         for k, i in enumerate(chosen):
             x, z = float(xs[i]), float(zs[i])
             yaw = math.atan2(fx - x, fz - z) if math.hypot(fx - x, fz - z) > 0.5 else 0.0
