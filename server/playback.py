@@ -2,9 +2,9 @@
 
 A screen shows at most one talk. Its state is which talk, playing or paused, the position
 at a moment of the server's clock, and the rate; from that anyone computes the position at
-any later moment. The hub keeps one ``ScreenPlayback`` per screen, turns each control
-message into a command, asks the room who may control (``ControlPolicy``) and sends the
-resulting state to everyone in the room; a late joiner gets ``snapshot(now)``.
+any later moment. The hub keeps one ``ScreenPlayback`` per screen (``RoomScreens`` holds a
+room's screens with its ``ControlPolicy``), turns each control message into a command and
+sends the resulting state to everyone in the room; a late joiner gets ``snapshot(now)``.
 
 >>> screen = ScreenPlayback("screen-werkstatt")
 >>> _ = screen.handle(Select("klimabilanz", duration_s=180.0), now=100.0, allowed=True)
@@ -51,6 +51,7 @@ ERROR_CODES = {
     "playback_rate_invalid": f"the rate must be between {MIN_RATE} and {MAX_RATE}",
     "playback_command_invalid": "the playback command is not understood",
     "talk_unknown": "there is no such talk",
+    "screen_unknown": "there is no such screen in this room",
 }
 
 
@@ -360,6 +361,48 @@ class ScreenPlayback:
         if self.state.talk_id != talk_id:
             return None
         return self.handle(Stop(), now=now, allowed=True)
+
+
+class RoomScreens:
+    """All the screens of one room with the room's control rule: what the hub holds per room.
+
+    >>> room = RoomScreens(["screen-a", "screen-b"], ControlPolicy(ControlMode.ANYONE))
+    >>> room.control("screen-a", Select("vsme", 240.0), now=5.0, role=Role.VISITOR)["talk"]
+    'vsme'
+    """
+
+    def __init__(self, screen_ids: list[str], policy: ControlPolicy | None = None) -> None:
+        self.policy = policy or ControlPolicy()
+        self.screens = {screen_id: ScreenPlayback(screen_id) for screen_id in screen_ids}
+
+    def control(
+        self,
+        screen_id: str,
+        command: PlaybackCommand,
+        *,
+        now: float,
+        role: Role,
+        facilitates_here: bool = False,
+        by: str | None = None,
+    ) -> dict[str, Any] | None:
+        """Apply a visitor's command to a screen of this room (see ``ScreenPlayback.handle``)."""
+        screen = self.screens.get(screen_id)
+        if screen is None:
+            raise PlaybackError("screen_unknown", f"there is no screen {screen_id!r} here")
+        allowed = self.policy.allows(role, facilitates_here=facilitates_here)
+        return screen.handle(command, now=now, allowed=allowed, by=by)
+
+    def snapshots(self, now: float) -> list[dict[str, Any]]:
+        """The state of every screen, for a visitor entering the room."""
+        return [screen.snapshot(now) for screen in self.screens.values()]
+
+    def settle(self, now: float) -> list[dict[str, Any]]:
+        """Call on the tick: the messages for screens whose talk has just ended."""
+        return [m for screen in self.screens.values() if (m := screen.settle(now)) is not None]
+
+    def forget_talk(self, talk_id: str, now: float) -> list[dict[str, Any]]:
+        """A talk left the library: the messages for the screens that showed it."""
+        return [m for screen in self.screens.values() if (m := screen.forget_talk(talk_id, now))]
 
 
 # --- the client's side: following the server ------------------------------------------------

@@ -87,8 +87,8 @@ def talk_summary(talk: Talk) -> dict[str, Any]:
         "duration": talk.duration_s,
         "summary": talk.summary,
         "poster": _file_url(poster, f"{base}/poster") if poster else None,
-        "captions": [track.language for track in talk.captions],
-        "chapters": len(talk.chapters),
+        "caption_languages": [track.language for track in talk.captions],
+        "chapter_count": len(talk.chapters),
         "kind": "video" if talk.media.has_video else "audio",
     }
 
@@ -147,10 +147,11 @@ async def list_talks(request: web.Request) -> web.Response:
     language = _query_value(request, "language", LANGUAGE)
     found = library.search(text, topic=topic, speaker=speaker, language=language)
     every = library.all()
+    languages = request.app[CONTEXT].site.languages
     topics = [
         {
             "id": topic_id,
-            "name": library.topics.names.get(topic_id, {"und": topic_id}),
+            "name": {lang: library.topics.name(topic_id, lang) for lang in languages},
             "talks": sum(topic_id in talk.topics for talk in every),
         }
         for topic_id in library.used_topics()

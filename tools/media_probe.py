@@ -266,7 +266,7 @@ def copy_for_web(found: MediaProbe, plan: WebMedia, target: Path) -> MediaProbe:
     if plan.ffmpeg_format == "mp4":
         args += ["-movflags", "+faststart"]
     args += ["-f", plan.ffmpeg_format, str(target)]
-    timeout = max(120.0, found.path.stat().st_size / 20e6)
+    timeout = max(120.0, found.path.stat().st_size / 5e6)  # a slow disk: 5 MB/s
     result = run_tool(args, timeout_s=timeout)
     if result.returncode != 0 or result.stderr.strip():
         target.unlink(missing_ok=True)

@@ -98,6 +98,9 @@ def _check_details(site: Site, details: RecordingDetails) -> str:
         raise UsageError(f"language {details.language!r} must be a code like 'de' or 'en'")
     if details.language not in details.title:
         raise UsageError(f"the title needs a text in the talk's language ({details.language})")
+    for language, text in details.title.items():
+        if not LANGUAGE.match(language) or not text.strip() or len(text) > 200:
+            raise UsageError(f"title in {language!r}: a language code and 1-200 characters")
     if not details.speaker.strip() or len(details.speaker) > 200:
         raise UsageError("the speaker is required (at most 200 characters)")
     topics = load_topics(site)

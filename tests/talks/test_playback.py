@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import doctest
 import math
 from dataclasses import dataclass
 
 import pytest
 
+import server.playback
 from server.identity import Role
 from server.playback import (
     DRIFT_MAX_RATE_CHANGE,
@@ -17,6 +19,7 @@ from server.playback import (
     Play,
     PlaybackError,
     PlaybackState,
+    RoomScreens,
     ScreenPlayback,
     Seek,
     Select,
@@ -273,6 +276,35 @@ def test_the_control_rule_comes_from_room_configuration() -> None:
     assert ControlPolicy.from_config("facilitators").mode is ControlMode.FACILITATORS
     with pytest.raises(ValueError, match="anyone, facilitators, staff"):
         ControlPolicy.from_config("moderators")
+
+
+def test_a_room_holds_its_screens_and_its_control_rule() -> None:
+    room = RoomScreens(["screen-a", "screen-b"], ControlPolicy(ControlMode.FACILITATORS))
+    with pytest.raises(PlaybackError) as refused:
+        room.control("screen-a", Select(TALK, 60.0), now=1.0, role=Role.VISITOR, by="v")
+    assert refused.value.code == "playback_forbidden"
+    message = room.control(
+        "screen-a",
+        Select(TALK, 60.0, play=True),
+        now=1.0,
+        role=Role.FACILITATOR,
+        facilitates_here=True,
+        by="f",
+    )
+    assert message is not None and message["screen"] == "screen-a"
+    with pytest.raises(PlaybackError) as unknown:
+        room.control("screen-z", Play(), now=2.0, role=Role.STAFF)
+    assert unknown.value.code == "screen_unknown"
+    assert [s["talk"] for s in room.snapshots(30.0)] == [TALK, None]
+    assert room.settle(30.0) == []
+    (ended,) = room.settle(61.5)
+    assert ended["screen"] == "screen-a" and not ended["playing"]
+    (cleared,) = room.forget_talk(TALK, now=70.0)
+    assert cleared["talk"] is None
+
+
+def test_the_examples_in_the_module_hold() -> None:
+    assert doctest.testmod(server.playback).failed == 0
 
 
 # --- the drift rule -------------------------------------------------------------------------

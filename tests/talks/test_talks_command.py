@@ -131,6 +131,7 @@ def test_files_browsers_cannot_play_are_refused_and_nothing_is_written(
         (["--chapter", "9:00 Nach dem Ende"], "starts after the end"),
         (["--chapter", "ohne Zeit"], "is not a time"),
         (["--id", "Mit Leerzeichen"], "talk id"),
+        (["--title-in", "english", "Title"], "title in 'english'"),
     ],
 )
 def test_bad_details_are_usage_errors(

@@ -90,7 +90,7 @@ async def test_the_library_lists_talks_topics_and_speakers(served: TalkSite) -> 
     (talk,) = body["talks"]
     assert talk["id"] == "energie-sparen" and talk["kind"] == "video"
     assert talk["poster"].startswith("/talks/energie-sparen/poster?v=")
-    assert talk["captions"] == ["de"] and talk["chapters"] == 2
+    assert talk["caption_languages"] == ["de"] and talk["chapter_count"] == 2
     assert body["topics"] == [
         {"id": "klimabilanz", "name": {"de": "Klimabilanz", "en": "Carbon accounting"}, "talks": 1}
     ]

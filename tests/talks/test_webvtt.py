@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import doctest
+
 import pytest
 
+import server.toml_text
+import server.webvtt
 from server.webvtt import Cue, VttError, format_timestamp, parse_timestamp, parse_vtt, write_vtt
 
 
@@ -58,3 +62,8 @@ def test_invalid_files_are_refused(text: str) -> None:
 def test_a_cue_that_ends_before_it_starts_is_not_written() -> None:
     with pytest.raises(VttError):
         write_vtt([Cue(2.0, 1.0, "x")])
+
+
+def test_the_examples_in_the_modules_hold() -> None:
+    assert doctest.testmod(server.webvtt).failed == 0
+    assert doctest.testmod(server.toml_text).failed == 0
