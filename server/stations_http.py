@@ -34,16 +34,20 @@ from server.http import (
 )
 from server.identity import Identity, Role
 from server.progress import export_csv, make_passport, summary_text
+from server.ratelimit import KeyedLimiter
 from server.station_desk import StationDesk, StationRefused
 from server.store import Store
 
 MAX_LOOKUP = 200
+ACTIONS_PER_S = 2.0  # per person: opening stations, answering, running experiments
+ACTIONS_BURST = 30
 
 RoomMembers = Callable[[str], Collection[str] | None]
 """Who is in a room right now (identity ids), or None for an unknown room."""
 
 DESK = web.AppKey("station_desk", StationDesk)
 ROOM_MEMBERS: web.AppKey[RoomMembers | None] = web.AppKey("station_room_members")
+ACTION_LIMIT = web.AppKey("station_action_limit", KeyedLimiter)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -54,6 +58,7 @@ def station_routes(desk: StationDesk, room_members: RoomMembers | None = None) -
     def add_routes(app: web.Application) -> None:
         app[DESK] = desk
         app[ROOM_MEMBERS] = room_members
+        app[ACTION_LIMIT] = KeyedLimiter(rate=ACTIONS_PER_S, burst=ACTIONS_BURST)
         app.router.add_get("/api/stations", _refusals(list_stations))
         app.router.add_get("/api/stations/{id}", _refusals(get_station))
         app.router.add_post("/api/stations/{id}/open", _refusals(open_station))
@@ -95,6 +100,14 @@ def _lang(request: web.Request, body: dict[str, Any] | None = None) -> str:
     return _desk(request).language(requested)
 
 
+def _acting(request: web.Request) -> Identity:
+    """The signed-in person doing something at a station, within their rate limit."""
+    identity = bearer_identity(request)
+    if not request.app[ACTION_LIMIT].allow(identity.id, time.monotonic()):
+        raise ApiError(429, "rate_limited", "too many station actions; wait a moment")
+    return identity
+
+
 def _require(identity: Identity, role: Role) -> None:
     if not identity.role.at_least(role):
         raise ApiError(403, "forbidden", f"this needs the {role.value} role")
@@ -115,7 +128,7 @@ async def get_station(request: web.Request) -> web.Response:
 
 
 async def open_station(request: web.Request) -> web.Response:
-    identity = bearer_identity(request)
+    identity = _acting(request)
     body = await _optional_body(request)
     lang = _lang(request, body)
     station_id = request.match_info["id"]
@@ -129,7 +142,7 @@ async def open_station(request: web.Request) -> web.Response:
 
 
 async def answer_quiz(request: web.Request) -> web.Response:
-    identity = bearer_identity(request)
+    identity = _acting(request)
     body = await read_json_object(request)
     lang = _lang(request, body)
     result, record = _desk(request).answer(
@@ -140,7 +153,7 @@ async def answer_quiz(request: web.Request) -> web.Response:
 
 
 async def run_experiment(request: web.Request) -> web.Response:
-    identity = bearer_identity(request)
+    identity = _acting(request)
     body = await read_json_object(request)
     lang = _lang(request, body)
     result, record = _desk(request).run_experiment(

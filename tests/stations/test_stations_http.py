@@ -279,3 +279,14 @@ async def test_staff_csv_export(api: Api) -> None:
     assert ada_id not in text
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[1][:4] == ["1", "Ada", "ghg", "Klimabilanz"]
+
+
+async def test_station_actions_are_rate_limited_per_person(api: Api) -> None:
+    _, ada = await api.guest("Ada")
+    _, bob = await api.guest("Bob")
+    statuses = []
+    for _ in range(40):
+        response = await api.client.post("/api/stations/plain/open", headers=ada)
+        statuses.append(response.status)
+    assert statuses[:30] == [200] * 30 and 429 in statuses[30:]
+    assert (await api.client.post("/api/stations/plain/open", headers=bob)).status == 200
