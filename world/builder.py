@@ -32,7 +32,7 @@ from world.pictures import picture_atlas
 from world.pieces import GROUPS, Pieces, SignPlate
 from world.signage import SignText, poster, sign_atlas
 from world.site import Site, load_site
-from world.textures import catalogue
+from world.textures import texture_png
 from world.walls import add_floors, add_walls
 
 log = logging.getLogger(__name__)
@@ -191,7 +191,6 @@ class _Materials:
         self.textures: dict[str, int] = {}
         self.repeat = writer.add_sampler(repeat=True)
         self.clamp = writer.add_sampler(repeat=False)
-        self.makers = catalogue()
 
     def spec(self, name: str) -> MaterialSpec:
         return self.palette[name]
@@ -201,7 +200,7 @@ class _Materials:
             if name in self.images:
                 png, sampler = self.images[name], self.clamp
             else:
-                png, sampler = self.makers[name](), self.repeat
+                png, sampler = texture_png(name), self.repeat
             self.textures[name] = self.writer.add_png_texture(png, name, sampler)
         return self.textures[name]
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from world.conventions import ANCHOR_KINDS, AVATAR_RADIUS, SIZED_ANCHOR_KINDS
 from world.errors import InputFileError
+from world.furniture import furniture_params
 from world.materials import MaterialSpec, material_from_table, with_additions
 
 COMPASS = {"south": 0.0, "east": 90.0, "north": 180.0, "west": 270.0}
@@ -509,6 +510,7 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
         for point in points:
             px, pz = _Reader({"at": point}, where, {"at"}).pair("at")
             positions.append((origin[0] + px, origin[1] + pz))
+        furniture_params(kind, params, where, set(palette))
         furniture.append(
             FurniturePlan(
                 type=kind,

@@ -11,15 +11,24 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from world.building import FurniturePlan
 from world.errors import InputFileError
 from world.geometry import Placement, box, cylinder, merge, sphere
 from world.pictures import MOTIFS
 from world.pieces import Footprint, Pieces, SignPlate, Surface
 
+if TYPE_CHECKING:
+    from world.building import FurniturePlan
+
 F = "furniture"
+# Text parameters that take one of a few words.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "motif": MOTIFS,
+    "steps": ("left", "right", "none"),
+    "ramp": ("left", "right", "none"),
+    "shape": ("bush", "tall"),
+}
 
 
 class Params:
@@ -40,7 +49,9 @@ class Params:
             ok: bool
             if isinstance(default, bool):
                 ok = isinstance(value, bool)
-            elif isinstance(default, int | float):
+            elif isinstance(default, int):
+                ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+            elif isinstance(default, float):
                 ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
             elif isinstance(default, list):
                 ok = (
@@ -54,6 +65,8 @@ class Params:
                 raise InputFileError(f"{where}: {key} must look like {default!r}")
             if key.endswith("material") and value not in materials:
                 raise InputFileError(f"{where}: unknown material {value!r}")
+            if key in CHOICES and value not in CHOICES[key]:
+                raise InputFileError(f"{where}: {key} must be one of {', '.join(CHOICES[key])}")
             self.values[key] = value
         self.where = where
 
@@ -719,8 +732,6 @@ def picture(p: Params, at: Placement, pieces: Pieces) -> None:
     """A framed picture on a wall (its back at the piece's origin); motifs in pictures.py."""
     w, h = p.size()
     motif = p.text("motif")
-    if motif not in MOTIFS:
-        raise InputFileError(f"{p.where}: motif must be one of {', '.join(MOTIFS)}")
     y = p.num("bottom") + h / 2
     pieces.add_box(
         F, p.text("frame_material"), (w + 0.08, h + 0.08, 0.03), (0.0, y, 0.015), at, skip=()
@@ -866,11 +877,19 @@ CATALOGUE: dict[str, FurnitureType] = {
 }
 
 
+def furniture_params(
+    kind_name: str, given: dict[str, Any], where: str, materials: set[str]
+) -> Params:
+    """A ``[[furniture]]`` entry's checked parameters (raises naming the entry if wrong)."""
+    kind = CATALOGUE.get(kind_name)
+    if kind is None:
+        raise InputFileError(f"{where}: unknown type (known: {', '.join(sorted(CATALOGUE))})")
+    return Params(given, kind.defaults, where, materials)
+
+
 def place_furniture(item: FurniturePlan, pieces: Pieces, materials: set[str]) -> None:
     """Build one ``[[furniture]]`` entry at each of its positions."""
-    kind = CATALOGUE.get(item.type)
-    if kind is None:
-        raise InputFileError(f"{item.where}: unknown type (known: {', '.join(sorted(CATALOGUE))})")
-    params = Params(item.params, kind.defaults, item.where, materials)
+    params = furniture_params(item.type, item.params, item.where, materials)
+    kind = CATALOGUE[item.type]
     for x, z in item.positions:
         kind.build(params, Placement(x, item.elevation, z, item.yaw), pieces)

@@ -6,6 +6,7 @@ All motifs share one 1024x1024 atlas (four 512x512 slots); ``MOTIFS`` lists thei
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 
@@ -139,6 +140,7 @@ def chart() -> Image.Image:
 DRAW = {"ruhr": ruhr, "solar": solar, "forest": forest, "chart": chart}
 
 
+@functools.cache
 def picture_atlas() -> tuple[bytes, dict[str, AtlasSlot]]:
     """All motifs in one PNG atlas and each motif's place in it."""
     atlas = Image.new("RGB", (2 * SLOT, 2 * SLOT), "#ffffff")
@@ -151,5 +153,5 @@ def picture_atlas() -> tuple[bytes, dict[str, AtlasSlot]]:
             (x + 2) / size, (y + 2) / size, (x + SLOT - 2) / size, (y + SLOT - 2) / size
         )
     buffer = io.BytesIO()
-    atlas.save(buffer, format="PNG", optimize=True)
+    atlas.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue(), slots

@@ -6,6 +6,7 @@ bytes. Sizes are powers of two; a texture repeats every ``tile`` metres (see mat
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable
 
@@ -34,7 +35,7 @@ def _noise(rng: np.random.Generator, size: int, scale: int) -> Pixels:
 def _to_png(rgb: Pixels) -> bytes:
     data = np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
     buffer = io.BytesIO()
-    Image.fromarray(data, "RGB").save(buffer, format="PNG", optimize=True)
+    Image.fromarray(data, "RGB").save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()
 
 
@@ -154,6 +155,12 @@ def leaves(name: str, base: str, size: int = 128) -> bytes:
 
 
 TextureMaker = Callable[[], bytes]
+
+
+@functools.cache
+def texture_png(name: str) -> bytes:
+    """One texture's PNG bytes, drawn once per process (drawing is deterministic)."""
+    return catalogue()[name]()
 
 
 def catalogue() -> dict[str, TextureMaker]:
