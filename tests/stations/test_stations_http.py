@@ -121,6 +121,9 @@ async def test_list_and_one_station_are_public_and_hold_no_answers(api: Api) -> 
     assert one["quiz"]["questions"][0]["options"][0] == {"id": "a", "text": "Scope 1"}
     for text in (orjson.dumps(listing).decode(), orjson.dumps(one).decode()):
         assert "correct" not in text and "Direkte Emissionen" not in text
+    src = one["body_html"].split('<img src="', 1)[1].split('"', 1)[0]
+    image = await api.client.get(src)
+    assert image.status == 200 and image.headers["Content-Type"] == "image/svg+xml"
 
 
 async def test_content_refusals(api: Api) -> None:
