@@ -606,13 +606,14 @@ class WatchedLibrary:
             if not root.is_dir():
                 continue
             marks.append((str(root), root.stat().st_mtime_ns))
-            for folder in root.iterdir():
-                for name in (TALK_FILE, SCRIPT_FILE, TOPICS_FILE):
-                    path = folder / name if folder.is_dir() else None
-                    if path is not None and path.is_file():
+            for entry in root.iterdir():
+                # A talk folder's time changes when a file in it is added, removed or
+                # replaced; its talk.toml's when it is edited in place.
+                marks.append((str(entry), entry.stat().st_mtime_ns))
+                for name in (TALK_FILE, SCRIPT_FILE):
+                    path = entry / name
+                    if entry.is_dir() and path.is_file():
                         marks.append((str(path), path.stat().st_mtime_ns))
-                if folder.name == TOPICS_FILE:
-                    marks.append((str(folder), folder.stat().st_mtime_ns))
         return tuple(sorted(marks))
 
     def current(self, now: float) -> TalkLibrary:

@@ -70,7 +70,10 @@ def _talk(request: web.Request) -> Talk:
 
 
 def _file_url(path: Path, url: str) -> str:
-    return f"{url}?v={version_tag(path)}"
+    try:
+        return f"{url}?v={version_tag(path)}"
+    except FileNotFoundError:  # gone since the library was read; the next read notices
+        return url
 
 
 def talk_summary(talk: Talk) -> dict[str, Any]:
@@ -106,7 +109,7 @@ def talk_detail(talk: Talk) -> dict[str, Any]:
             "audio_codec": media.audio_codec,
             "width": media.width,
             "height": media.height,
-            "bytes": talk.media_path.stat().st_size,
+            "bytes": talk.media_path.stat().st_size if talk.media_path.is_file() else 0,
         },
         "captions": [
             {

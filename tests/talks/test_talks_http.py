@@ -271,9 +271,12 @@ async def test_head_tells_the_length_without_the_body(served: TalkSite) -> None:
 
 
 async def test_a_media_file_removed_under_the_library_is_404(served: TalkSite) -> None:
+    assert (await served.get("/api/talks/energie-sparen")).status == 200  # library read
     served.media.unlink()
     response = await served.get("/talks/energie-sparen/media")
     assert response.status == 404
+    # Until the library is read again, the talk is still described, without a crash.
+    assert (await served.get("/api/talks/energie-sparen")).status == 200
 
 
 # --- captions, chapters, poster -------------------------------------------------------------

@@ -257,5 +257,8 @@ def test_the_watched_library_reads_changes_after_its_interval(
     stat = talk_file.stat()
     os.utime(talk_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert watched.current(11.0).talks["neu"].speaker == "Max Muster"
-    shutil.rmtree(folder)
+    (folder / "media.webm").unlink()  # a file of the talk disappears
     assert watched.current(14.0).talks == {}
+    assert "media.webm not found" in watched.current(14.0).problems[0]
+    shutil.rmtree(folder)
+    assert watched.current(17.0).talks == {}
