@@ -18,6 +18,7 @@ starts half-loaded.
 from __future__ import annotations
 
 import datetime
+import logging
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -32,6 +33,8 @@ from server.station_markdown import render_body
 from server.toml_locations import KeyLines, toml_error_line
 from world.errors import InputFileError
 from world.site import Site
+
+log = logging.getLogger("hubtwin.stations")
 
 STATIONS_FOLDER = "stations"
 TOPICS_FILE = "topics.toml"
@@ -210,6 +213,9 @@ def load_catalogue(site: Site, world: WorldLike) -> StationCatalogue:
     catalogue, problems = read_catalogue(site, places_from_world(world))
     if problems:
         raise ContentError(problems)
+    if catalogue.unused_anchors:
+        log.info("station anchors without a station", extra={"anchors": catalogue.unused_anchors})
+    log.info("stations loaded", extra={"stations": len(catalogue.stations)})
     return catalogue
 
 
