@@ -95,6 +95,7 @@ class FurnitureType:
     build: Builder
     defaults: dict[str, Any]
     summary: str
+    required: tuple[str, ...] = ()  # parameters an entry must give
 
 
 def _legs(
@@ -868,6 +869,7 @@ CATALOGUE: dict[str, FurnitureType] = {
         wall_sign,
         {"width": 3.2, "title": "", "subtitle": "", "bottom": 2.2, "plate_material": "brand-green"},
         "lettering on a wall: title and subtitle",
+        required=("title",),
     ),
     "whiteboard": FurnitureType(
         whiteboard,
@@ -884,6 +886,9 @@ def furniture_params(
     kind = CATALOGUE.get(kind_name)
     if kind is None:
         raise InputFileError(f"{where}: unknown type (known: {', '.join(sorted(CATALOGUE))})")
+    missing = [key for key in kind.required if not given.get(key)]
+    if missing:
+        raise InputFileError(f"{where}: needs {', '.join(missing)}")
     return Params(given, kind.defaults, where, materials)
 
 

@@ -7,9 +7,13 @@ from pathlib import Path
 import pytest
 from conftest import TINY_BUILDING
 
+from world import conventions as cv
 from world.builder import build_site
 from world.building import load_building
 from world.errors import InputFileError
+from world.furniture import CATALOGUE
+from world.materials import PALETTE
+from world.site import PROJECT_ROOT
 
 # (what, change to the tiny site's building.toml, words the error must contain)
 MISTAKES = [
@@ -53,6 +57,14 @@ MISTAKES = [
     ),
     ("not TOML", ("[[rooms]]", "[[rooms]"), "not valid TOML"),
     ("no rooms", ("[[rooms]]", "[[lobbies]]"), "unknown key lobbies"),
+    (
+        "wall sign without title",
+        (
+            "chairs = 4\n",
+            'chairs = 4\n\n[[furniture]]\ntype = "wall_sign"\nroom = "hall"\nat = [4, 0.1]\n',
+        ),
+        "needs title",
+    ),
 ]
 
 
@@ -83,3 +95,22 @@ def test_the_tiny_site_itself_is_fine(tiny_site: Path) -> None:
     door = plan.doors[0]
     assert (door.x, door.z, door.axis) == (4.0, 6.0, "x")
     assert plan.anchors[0].x == 1.5 and plan.anchors[0].z == 1.5
+
+
+DOCS = PROJECT_ROOT / "docs"
+
+
+def test_the_site_format_documents_every_furniture_type_and_material() -> None:
+    text = (DOCS / "site-format.md").read_text(encoding="utf-8")
+    for name, kind in CATALOGUE.items():
+        assert f"| `{name}` |" in text, f"furniture type {name} is not documented"
+        for key in kind.defaults:
+            assert f"`{key}`" in text, f"parameter {key} of {name} is not documented"
+    for material in PALETTE:
+        assert f"`{material}`" in text, f"material {material} is not documented"
+
+
+def test_the_world_format_documents_every_venue_name() -> None:
+    text = (DOCS / "world-format.md").read_text(encoding="utf-8")
+    for name in (*cv.NODE_TYPES, *cv.ANCHOR_KINDS, *cv.VENUE_EXTENSIONS, cv.EXTRAS_KEY):
+        assert name in text, f"{name} is not in docs/world-format.md"
