@@ -12,7 +12,7 @@ want_test=0
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # --- Debian packages ------------------------------------------------------------------
-apt_packages=(ffmpeg espeak-ng)
+apt_packages=(ffmpeg espeak-ng fonts-dejavu-core)
 [ "$want_test" = 1 ] && apt_packages+=(chromium redis-server)
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -60,3 +60,4 @@ fi
 
 # --- the built world and site assets (incremental) -----------------------------------
 .venv/bin/hubtwin world build --quiet
+.venv/bin/hubtwin talks build-samples --quiet

@@ -25,7 +25,12 @@ from server.logs import configure_logging
 from server.metrics import Metrics
 from server.sessions import SessionIssuer
 from server.settings import Settings
+from server.station_desk import StationDesk
+from server.stations import load_catalogue
+from server.stations_http import station_routes
 from server.store import Store
+from server.talks import WatchedLibrary, generated_talks_dir
+from server.talks_http import talk_routes
 from server.tokens import TokenSigner
 from server.transport import RealtimeServer, start_realtime
 from world.builder import build_world
@@ -105,6 +110,8 @@ async def start_hub(settings: Settings) -> RunningHub:
     site = load_site(settings.site)
     glb = await asyncio.to_thread(world_path, settings, site)
     world = await asyncio.to_thread(load, glb)
+    catalogue = await asyncio.to_thread(load_catalogue, site, world)
+    talks = WatchedLibrary(site, generated_talks_dir(settings.resolved_data_dir))
     store = await Store.open(settings.database_path)
     signer = TokenSigner(settings.ensure_secret())
     metrics = Metrics()
@@ -130,7 +137,18 @@ async def start_hub(settings: Settings) -> RunningHub:
         metrics=metrics.render,
         health=health,
     )
-    runner = web.AppRunner(make_http_app(context), access_log=None)
+
+    def room_members(room_id: str) -> set[str] | None:
+        if room_id not in {room.id for room in world.rooms}:
+            return None
+        return {
+            session.identity.id
+            for session in core.sessions.values()
+            if session.instance is not None and session.instance.room_id == room_id
+        }
+
+    features = [station_routes(StationDesk(catalogue), room_members), talk_routes(talks)]
+    runner = web.AppRunner(make_http_app(context, features), access_log=None)
     await runner.setup()
     tcp = web.TCPSite(runner, settings.host, settings.http_port)
     await tcp.start()

@@ -279,10 +279,15 @@ class Store:
                 "SELECT * FROM chat_messages WHERE sender_id = ? OR to_id = ? ORDER BY ts",
                 (identity_id, identity_id),
             ).fetchall()
+            progress = self._db.execute(
+                "SELECT * FROM station_progress WHERE identity_id = ? ORDER BY opened_at",
+                (identity_id,),
+            ).fetchall()
             return {
                 "identity": dict(person) if person else None,
                 "account": dict(account) if account else None,
                 "chat_messages": [dict(row) for row in chat],
+                "station_progress": [dict(row) for row in progress],
             }
 
         return await self._run(read)

@@ -92,7 +92,12 @@ async def test_export_and_delete_a_person(tmp_path: Path) -> None:
         await store.delete_identity("g-1")
         assert not await store.identity_exists("g-1")
         gone = await store.export_identity("g-1")
-        assert gone == {"identity": None, "account": None, "chat_messages": []}
+        assert gone == {
+            "identity": None,
+            "account": None,
+            "chat_messages": [],
+            "station_progress": [],
+        }
         assert [m.id for m in await store.recent_chat("foyer", 0, 10)] == ["m3"]
     finally:
         await store.close()
