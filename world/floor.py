@@ -22,6 +22,7 @@ from world.conventions import AVATAR_HEIGHT, FLOOR_TOLERANCE, GRID_CELL, MAX_STE
 
 Points = npt.NDArray[np.float64]
 LAYER_GAP = 0.5  # surfaces closer than this above one cell are one surface
+FLAT_SAMPLE_BUDGET = 400_000  # samples clamp_step takes at once; longer batches go step by step
 
 
 def as_points(points: npt.ArrayLike, name: str = "points") -> Points:
@@ -223,13 +224,46 @@ class WalkableFloor:
         b = as_points(end, "end")
         if a.shape != b.shape:
             raise ValueError("start and end must have the same shape")
-        n = len(a)
-        result = a.copy()
-        if n == 0:
-            return result
+        if len(a) == 0:
+            return a.copy()
         delta = b - a
         horizontal = np.hypot(delta[:, 0], delta[:, 2])
         steps = max(1, math.ceil(float(horizontal.max()) / (self.cell / 3)))
+        if self.heights.shape[0] == 1 and len(a) * (steps + 1) <= FLAT_SAMPLE_BUDGET:
+            return self._clamp_flat(a, delta, steps)
+        return self._clamp_layered(a, delta, steps)
+
+    def _clamp_flat(self, a: Points, delta: Points, steps: int) -> Points:
+        """``clamp_step`` for a floor of one layer: every sample of every step at once."""
+        t = np.arange(steps + 1) / steps
+        px = a[:, 0:1] + delta[:, 0:1] * t
+        py = a[:, 1:2] + delta[:, 1:2] * t
+        pz = a[:, 2:3] + delta[:, 2:3] * t
+        row, col, inside = self._cells(px, pz)
+        h = np.where(inside, self.heights[0][row, col], np.nan).astype(np.float64)
+        with np.errstate(invalid="ignore"):
+            on_floor = np.abs(h - py) <= FLOOR_TOLERANCE  # where one may step onto the floor
+            step_ok = np.abs(np.diff(h, axis=1)) <= MAX_STEP_UP
+        mask = self.walkable_mask()
+        diagonal = (row[:, 1:] != row[:, :-1]) & (col[:, 1:] != col[:, :-1])
+        corner_open = mask[row[:, :-1], col[:, 1:]] & mask[row[:, 1:], col[:, :-1]]
+        move_ok = step_ok & (~diagonal | corner_open)
+        entered = on_floor.any(axis=1)
+        entry = np.argmax(on_floor, axis=1)
+        sample = np.arange(1, steps + 1)
+        blocked = ~move_ok & (sample[None, :] > entry[:, None])
+        last = np.where(blocked.any(axis=1), np.argmax(blocked, axis=1), steps)
+        pick = np.arange(len(a))
+        result = a.copy()
+        result[entered, 0] = px[pick, last][entered]
+        result[entered, 1] = h[pick, last][entered]
+        result[entered, 2] = pz[pick, last][entered]
+        return result
+
+    def _clamp_layered(self, a: Points, delta: Points, steps: int) -> Points:
+        """``clamp_step`` sample by sample, following each avatar's own floor layer."""
+        n = len(a)
+        result = a.copy()
         current = self._surface_near(a[:, 0], a[:, 1], a[:, 2], FLOOR_TOLERANCE)
         anchored = ~np.isnan(current)
         result[anchored, 1] = current[anchored]
