@@ -498,6 +498,32 @@ def tree(p: Params, at: Placement, pieces: Pieces) -> None:
     pieces.collide("tree", at, (0.4, trunk_h, 0.4), (0.0, trunk_h / 2, 0.0))
 
 
+def tree_bench(p: Params, at: Placement, pieces: Pieces) -> None:
+    """A round bench around a planted tree: a meeting point in the middle of a hall."""
+    r = p.num("diameter") / 2
+    pieces.add(F, "steel-dark", cylinder(r - 0.12, 0.4, 24), at)
+    pieces.add(F, "planter-corten", cylinder(r - 0.45, 0.55, 20), at)
+    pieces.add(F, "soil", cylinder(r - 0.5, 0.01, 20, (0.0, 0.54, 0.0)), at)
+    segments = 18
+    for k in range(segments):
+        a = 2 * math.pi * (k + 0.5) / segments
+        seat = at.then(Placement(math.sin(a) * (r - 0.22), 0.0, math.cos(a) * (r - 0.22), a))
+        width = 2 * math.pi * (r - 0.02) / segments - 0.02
+        pieces.add_box(F, "wood-light", (width, 0.05, 0.42), (0.0, 0.425, 0.0), seat)
+    h = p.num("height")
+    crown = h * 0.3
+    pieces.add(F, "bark", cylinder(0.07, h - crown, 8, (0.0, 0.5, 0.0), top_radius=0.05), at)
+    for dx, dy, dz, scale in (
+        (0.0, 0.0, 0.0, 1.0),
+        (0.35, -0.2, 0.2, 0.7),
+        (-0.3, -0.1, -0.25, 0.75),
+    ):
+        centre = (dx * crown, h - crown * (0.4 - dy), dz * crown)
+        pieces.add(F, "leaves", sphere(crown * scale, centre, rings=6, segments=9, squash=0.85), at)
+    pieces.block(at, r * 0.8, r * 0.8, 0.5)
+    pieces.collide("tree-bench", at, (2 * r * 0.8, 0.5, 2 * r * 0.8), (0.0, 0.25, 0.0))
+
+
 def planter(p: Params, at: Placement, pieces: Pieces) -> None:
     w, d = p.size()
     h = p.num("height")
@@ -839,6 +865,9 @@ CATALOGUE: dict[str, FurnitureType] = {
         "a potted plant (shape bush or tall)",
     ),
     "tree": FurnitureType(tree, {"height": 7.0, "crown": 2.2}, "a tree"),
+    "tree_bench": FurnitureType(
+        tree_bench, {"diameter": 2.6, "height": 3.6}, "a round bench around a planted tree"
+    ),
     "planter": FurnitureType(
         planter,
         {"size": [2.4, 0.6], "height": 0.55, "material": "planter-corten"},

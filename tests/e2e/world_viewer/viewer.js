@@ -3,7 +3,8 @@
  * with shadows, neutral tone mapping) from a named camera, for the render test.
  *
  * ?view=overview (default) | inside: the overview looks at the whole building from above the
- * south-east corner; "inside" stands at the foyer's first spawn point at eye height.
+ * south-east corner; "inside" stands at eye height on a spawn point: the first of ?room=
+ * (default foyer), or the one named by ?spawn=.
  * The page reports on window.viewer: {ready, error, renderer, triangles, drawCalls, venue}.
  */
 
@@ -89,7 +90,10 @@ async function main() {
 
   const camera = new THREE.PerspectiveCamera(45, window.innerWidth / window.innerHeight, 0.1, 400);
   if (view === "inside") {
-    const spawn = venue.spawns.find((s) => s.room === (params.get("room") || "foyer"));
+    const wanted = params.get("spawn");
+    const spawn = wanted
+      ? venue.spawns.find((s) => s.id === wanted)
+      : venue.spawns.find((s) => s.room === (params.get("room") || "foyer"));
     const p = spawn.object.getWorldPosition(new THREE.Vector3());
     const forward = new THREE.Vector3(0, 0, 1).applyQuaternion(spawn.object.getWorldQuaternion(new THREE.Quaternion()));
     camera.fov = 70;
