@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import TINY_BUILDING
+from tiny_site import TINY_BUILDING
 
 from world import conventions as cv
 from world.builder import build_site
