@@ -22,7 +22,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from typing import Any
+from typing import Any, cast
 
 from websockets.exceptions import InvalidState, PayloadTooBig
 from websockets.frames import Frame, Opcode
@@ -83,7 +83,8 @@ class WsConnection(asyncio.Protocol):
     # --- asyncio.Protocol --------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # uvloop's transports quack like asyncio.Transport without subclassing it
+        transport = cast(asyncio.Transport, transport)
         self.transport = transport
         transport.set_write_buffer_limits(WRITE_HIGH_WATER, WRITE_LOW_WATER)
         self.server.connected(self)

@@ -479,3 +479,29 @@ async def test_fragmented_messages_are_put_together(start: Start, client_for: An
     frame = msgpack.packb({"t": "ping", "c": 77})
     await client.ws.send([frame[:3], frame[3:6], frame[6:]])
     assert (await client.expect("pong"))["c"] == 77
+
+
+def test_the_same_conversation_under_uvloop() -> None:
+    import uvloop
+
+    async def conversation() -> None:
+        settings = Settings(host="127.0.0.1", ws_port=0)
+        core = HubCore(box_world(), settings, seed=4)
+        server = await start_realtime(
+            core, settings=settings, signer=SIGNER, store=None, metrics=Metrics()
+        )
+        try:
+            ws = await connect(f"ws://127.0.0.1:{server.port}/ws", close_timeout=1)
+            client = Client(ws)
+            _, joined = await client.hello("Ada")
+            assert joined["t"] == "joined"
+            await client.ws.send(encode_pose(1, *joined["pose"]["pos"], 0.0, 0.0))
+            await client.send({"t": "ping", "c": 5})
+            assert (await client.expect("pong"))["c"] == 5
+            while not client.snapshots:
+                await client.receive()
+            await ws.close()
+        finally:
+            await server.close()
+
+    uvloop.run(conversation())
