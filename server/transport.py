@@ -206,8 +206,12 @@ class WsConnection(asyncio.Protocol):
             return
         for data in self.ws.data_to_send():
             if data:
-                transport.write(data)
-            elif transport.can_write_eof():
+                with contextlib.suppress(RuntimeError, OSError):
+                    transport.write(data)
+                continue
+            self.open = False
+            self.pending = None
+            if transport.can_write_eof():
                 with contextlib.suppress(Exception):
                     transport.write_eof()
             else:
@@ -215,7 +219,14 @@ class WsConnection(asyncio.Protocol):
 
     def _write(self, frame: bytes, kind: str) -> None:
         assert self.transport is not None
-        self.transport.write(_frame_header(len(frame)) + frame)
+        try:
+            self.transport.write(_frame_header(len(frame)) + frame)
+        except (RuntimeError, OSError):
+            # the peer went away between our last look and now: stop writing to it
+            self.open = False
+            self.pending = None
+            self.abort()
+            return
         metrics = self.server.metrics
         metrics.messages_out.inc(kind)
         metrics.bytes_out.inc(kind, by=len(frame))

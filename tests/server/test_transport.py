@@ -418,15 +418,25 @@ class _Transport(asyncio.Transport):
     def __init__(self) -> None:
         super().__init__()
         self.written: list[bytes] = []
+        self.eof = False
+        self.aborted = False
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self.eof:
+            raise RuntimeError("Cannot call write() after write_eof()")
         self.written.append(bytes(data))
+
+    def can_write_eof(self) -> bool:
+        return True
+
+    def write_eof(self) -> None:
+        self.eof = True
 
     def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
         pass
 
     def abort(self) -> None:
-        pass
+        self.aborted = True
 
 
 def _snapshot(full: bool, tag: int) -> bytes:
@@ -505,3 +515,23 @@ def test_the_same_conversation_under_uvloop() -> None:
             await server.close()
 
     uvloop.run(conversation())
+
+
+async def test_writes_after_the_peer_left_are_dropped_quietly() -> None:
+    from server.transport import WsConnection
+
+    settings = Settings()
+    core = HubCore(box_world(), settings)
+    server = RealtimeServer(core, settings=settings, signer=SIGNER, store=None, metrics=Metrics())
+    conn = WsConnection(server, 1)
+    transport = _Transport()
+    conn.connection_made(transport)
+    conn.ws.state = conn.ws.state.OPEN
+    conn.open = True
+    conn.eof_received()
+    assert transport.eof and not conn.open
+    conn.send_snapshot(_snapshot(True, 1))
+    conn.send_control(b"\x81\xa1t\xa4pong")
+    conn.open = True  # a write racing the close: the transport refuses, the connection gives up
+    conn.send_control(b"\x81\xa1t\xa4pong")
+    assert transport.aborted and not conn.open
