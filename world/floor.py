@@ -22,6 +22,8 @@ from world.conventions import AVATAR_HEIGHT, FLOOR_TOLERANCE, GRID_CELL, MAX_STE
 
 Points = npt.NDArray[np.float64]
 LAYER_GAP = 0.5  # surfaces closer than this above one cell are one surface
+MAX_CELLS = 16_000_000  # 400 m x 400 m at 10 cm
+MAX_LAYERS = 8
 FLAT_SAMPLE_BUDGET = 400_000  # samples clamp_step takes at once; longer batches go step by step
 
 
@@ -68,6 +70,11 @@ class WalkableFloor:
         hi = np.ceil(tris[:, :, [0, 2]].reshape(-1, 2).max(axis=0) / cell) + margin
         ox, oz = lo * cell
         cols, rows = (hi - lo).astype(int)
+        if cols * rows > MAX_CELLS:
+            raise ValueError(
+                f"the walkable floor spans {cols * cell:.0f} m x {rows * cell:.0f} m; "
+                f"at most {MAX_CELLS * cell * cell / 1e6:.0f} km² fit the grid"
+            )
         cell_ids: list[npt.NDArray[np.intp]] = []
         samples: list[npt.NDArray[np.float64]] = []
         for tri in tris:
@@ -356,6 +363,10 @@ def _stack_layers(
     first = np.maximum.accumulate(np.where(new_cell, group, 0))
     layer = group - first
     layers = int(layer.max()) + 1
+    if layers > MAX_LAYERS:
+        raise ValueError(
+            f"the walkable floor has {layers} surfaces above one spot (at most {MAX_LAYERS})"
+        )
     grid = np.full((layers, rows * cols), np.nan, dtype=np.float64)
     np.fmax.at(grid, (layer, ids), hs)
     return grid.reshape(layers, rows, cols).astype(np.float32)

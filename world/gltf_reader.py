@@ -12,7 +12,7 @@ import math
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 import numpy.typing as npt
@@ -55,37 +55,49 @@ class GltfDocument:
             raise self.fail(f"'{key}' is not a list")
         return value
 
-    def accessor(self, index: int) -> npt.NDArray[Any]:
+    def entry(self, key: str, index: Any) -> dict[str, Any]:
+        """``json[key][index]``, which must exist and be an object."""
+        items = self.entries(key)
+        if not _is_index(index) or not 0 <= index < len(items):
+            raise self.fail(f"{key}[{index!r}] does not exist")
+        item = items[index]
+        if not isinstance(item, dict):
+            raise self.fail(f"{key}[{index}] is not an object")
+        return item
+
+    def accessor(self, index: Any) -> npt.NDArray[Any]:
         """The accessor's elements as an (count, width) array (read as stored, no copy games)."""
-        accessors = self.entries("accessors")
-        if not isinstance(index, int) or not 0 <= index < len(accessors):
-            raise self.fail(f"accessor {index} does not exist")
-        acc = accessors[index]
+        acc = self.entry("accessors", index)
         if "sparse" in acc:
             raise self.fail(f"accessor {index} is sparse, which the world loader does not read")
-        dtype = COMPONENTS.get(acc.get("componentType"))
-        width = WIDTHS.get(acc.get("type"))
-        count = acc.get("count")
-        if dtype is None or width is None or not isinstance(count, int) or count < 0:
+        component, kind, count = acc.get("componentType"), acc.get("type"), acc.get("count")
+        dtype = COMPONENTS.get(component) if _is_index(component) else None
+        width = WIDTHS.get(kind) if isinstance(kind, str) else None
+        if dtype is None or width is None or not _is_index(count) or count < 0:
             raise self.fail(f"accessor {index} has an invalid type or count")
         if "bufferView" not in acc:
             return np.zeros((count, width), dtype=dtype)
-        views = self.entries("bufferViews")
         view_index = acc["bufferView"]
-        if not isinstance(view_index, int) or not 0 <= view_index < len(views):
-            raise self.fail(f"accessor {index} points at a missing bufferView")
-        view = views[view_index]
+        view = self.entry("bufferViews", view_index)
         buffer_index = view.get("buffer", 0)
-        if not isinstance(buffer_index, int) or not 0 <= buffer_index < len(self.buffers):
+        if not _is_index(buffer_index) or not 0 <= buffer_index < len(self.buffers):
             raise self.fail(f"bufferView {view_index} points at a missing buffer")
         data = self.buffers[buffer_index]
         item = np.dtype(dtype).itemsize * width
-        stride = view.get("byteStride") or item
-        start = int(view.get("byteOffset", 0)) + int(acc.get("byteOffset", 0))
-        length = int(view.get("byteLength", 0))
+        numbers = {
+            "bufferView.byteOffset": view.get("byteOffset", 0),
+            "bufferView.byteLength": view.get("byteLength"),
+            "bufferView.byteStride": view.get("byteStride", item) or item,
+            "accessor.byteOffset": acc.get("byteOffset", 0),
+        }
+        for name, value in numbers.items():
+            if not _is_index(value) or value < 0:
+                raise self.fail(f"accessor {index}: {name} is not a whole number")
+        view_start, length, stride, offset = numbers.values()
+        start = view_start + offset
         needed = stride * (count - 1) + item if count else 0
-        view_end = int(view.get("byteOffset", 0)) + length
-        if start + needed > view_end or view_end > len(data):
+        view_end = view_start + length
+        if stride < item or start + needed > view_end or view_end > len(data):
             raise self.fail(
                 f"accessor {index} reaches past the end of its buffer (file cut short?)"
             )
@@ -107,32 +119,41 @@ class GltfDocument:
         scenes = self.entries("scenes")
         nodes = self.entries("nodes")
         if not scenes:
-            roots = list(range(len(nodes)))  # no scene: every node is a root (spec allows it)
-            children = {c for n in nodes if isinstance(n, dict) for c in n.get("children", [])}
-            roots = [i for i in roots if i not in children]
+            # no scene: every node that is nobody's child is a root (the spec allows it)
+            children = {
+                c for n in nodes if isinstance(n, dict) for c in _index_list(n.get("children"))
+            }
+            roots = [i for i in range(len(nodes)) if i not in children]
         else:
-            scene_index = self.json.get("scene", 0)
-            if not isinstance(scene_index, int) or not 0 <= scene_index < len(scenes):
-                raise self.fail(f"default scene {scene_index} does not exist")
-            roots = scenes[scene_index].get("nodes", [])
+            scene = self.entry("scenes", self.json.get("scene", 0))
+            roots = scene.get("nodes", [])
+            if not isinstance(roots, list):
+                raise self.fail("the default scene's nodes are not a list")
         out: list[tuple[int, npt.NDArray[np.float64]]] = []
         stack = [(r, np.eye(4)) for r in reversed(roots)]
         seen: set[int] = set()
         while stack:
             index, parent = stack.pop()
-            if not isinstance(index, int) or not 0 <= index < len(nodes):
-                raise self.fail(f"node {index} does not exist")
+            node = self.entry("nodes", index)
             if index in seen:
                 raise self.fail(f"node {index} appears twice in the scene graph")
             seen.add(index)
-            node = nodes[index]
-            if not isinstance(node, dict):
-                raise self.fail(f"node {index} is not an object")
             world = parent @ local_matrix(node, self, index)
             out.append((index, world))
-            for child in reversed(node.get("children", [])):
+            children = node.get("children", [])
+            if not isinstance(children, list):
+                raise self.fail(f"node {index}: children is not a list")
+            for child in reversed(children):
                 stack.append((child, world))
         return out
+
+
+def _is_index(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _index_list(value: Any) -> list[int]:
+    return [v for v in value if _is_index(v)] if isinstance(value, list) else []
 
 
 def local_matrix(node: dict[str, Any], doc: GltfDocument, index: int) -> npt.NDArray[np.float64]:
@@ -140,7 +161,7 @@ def local_matrix(node: dict[str, Any], doc: GltfDocument, index: int) -> npt.NDA
     try:
         if "matrix" in node:
             m = np.array(node["matrix"], dtype=np.float64)
-            if m.shape != (16,):
+            if m.shape != (16,) or not np.isfinite(m).all():
                 raise ValueError
             return m.reshape(4, 4).T  # glTF stores column-major
         t = np.array(node.get("translation", [0, 0, 0]), dtype=np.float64)
@@ -150,6 +171,10 @@ def local_matrix(node: dict[str, Any], doc: GltfDocument, index: int) -> npt.NDA
             raise ValueError
     except (TypeError, ValueError):
         raise doc.fail(f"node {index} has a malformed transform") from None
+    if not (
+        np.isfinite(t).all() and np.isfinite(s).all() and all(map(math.isfinite, (x, y, z, w)))
+    ):
+        raise doc.fail(f"node {index} has a transform that is not finite")
     norm = math.sqrt(x * x + y * y + z * z + w * w) or 1.0
     x, y, z, w = x / norm, y / norm, z / norm, w / norm
     rot = np.array(

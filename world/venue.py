@@ -50,8 +50,13 @@ class VenueReading:
             raise ModelFileError(f"{self.source}: {self.errors[0]}{more}")
 
     def walkable_floor(self) -> WalkableFloor:
+        triangles = np.concatenate(self.walkable)
+        if not np.isfinite(triangles).all():
+            raise ModelFileError(
+                f"{self.source}: the walkable floor has coordinates that are not finite"
+            )
         try:
-            floor = WalkableFloor.from_triangles(np.concatenate(self.walkable))
+            floor = WalkableFloor.from_triangles(triangles)
         except ValueError as exc:
             raise ModelFileError(f"{self.source}: {exc}") from None
         if self.colliders:
@@ -78,8 +83,24 @@ def _label(node: dict[str, Any], index: int) -> str:
     return f"node {index} ({name})" if isinstance(name, str) and name else f"node {index}"
 
 
+MALFORMED = (TypeError, ValueError, AttributeError, KeyError, IndexError)
+
+
 def read_venue(doc: GltfDocument) -> VenueReading:
-    """Collect the venue layer of ``doc`` (default scene only)."""
+    """Collect the venue layer of ``doc`` (default scene only).
+
+    Whatever the file holds, this returns or raises ``ModelFileError``: a value of a kind
+    the checks below did not foresee still ends as one line naming the file.
+    """
+    try:
+        return _read_venue(doc)
+    except MALFORMED as exc:
+        raise ModelFileError(
+            f"{doc.source}: malformed glTF ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _read_venue(doc: GltfDocument) -> VenueReading:
     out = VenueReading(doc.source)
     nodes = doc.entries("nodes")
     placed = doc.scene_nodes()
@@ -288,11 +309,12 @@ def _read_spawn(
 ) -> None:
     position = matrix[:3, 3].copy()
     room_id = meta.get("room")
-    if room_id is not None and room_id not in known:
+    if room_id is not None and (not isinstance(room_id, str) or room_id not in known):
         out.warnings.append(f"{where}: spawn point names unknown room {room_id!r}")
         room_id = None
-    if room_id is None and isinstance(omi, dict) and omi.get("group") in known:
-        room_id = omi.get("group")
+    group = omi.get("group") if isinstance(omi, dict) else None
+    if room_id is None and isinstance(group, str) and group in known:
+        room_id = group
     if room_id is None:
         room_id = room_of(position)
     if room_id is None:
@@ -336,7 +358,7 @@ def _read_anchor(
         return
     position = matrix[:3, 3].copy()
     room_id = meta.get("room")
-    if room_id is not None and room_id not in known:
+    if room_id is not None and (not isinstance(room_id, str) or room_id not in known):
         out.errors.append(f"{where}: unknown room {room_id!r}")
         return
     if room_id is None:
@@ -357,17 +379,25 @@ def _read_walkable(
     where: str,
     matrix: npt.NDArray[np.float64],
 ) -> None:
-    meshes = doc.entries("meshes")
-    mesh_index = node.get("mesh")
-    if not isinstance(mesh_index, int) or not 0 <= mesh_index < len(meshes):
+    if "mesh" not in node:
         out.errors.append(f"{where}: the walkable floor node has no mesh")
         return
-    for p, prim in enumerate(meshes[mesh_index].get("primitives", [])):
-        mode = prim.get("mode", TRIANGLES)
-        position = prim.get("attributes", {}).get("POSITION")
-        if position is None:
+    try:
+        mesh = doc.entry("meshes", node["mesh"])
+    except ModelFileError as exc:
+        out.errors.append(f"{where}: {str(exc).removeprefix(f'{doc.source}: ')}")
+        return
+    primitives = mesh.get("primitives")
+    if not isinstance(primitives, list):
+        out.errors.append(f"{where}: the walkable floor's mesh has no primitives")
+        return
+    for p, prim in enumerate(primitives):
+        attributes = prim.get("attributes") if isinstance(prim, dict) else None
+        if not isinstance(attributes, dict) or "POSITION" not in attributes:
             out.errors.append(f"{where}: walkable primitive {p} has no POSITION")
             continue
+        mode = prim.get("mode", TRIANGLES)
+        position = attributes["POSITION"]
         try:
             vertices = doc.accessor(position).astype(np.float64)
             if vertices.shape[1] != 3:
@@ -411,9 +441,16 @@ def _read_collider(
     shape_index = collider.get("shape", -1)
     if shape_index == -1:
         return
-    root = doc.json.get("extensions", {})
-    shapes = root.get(cv.PHYSICS_SHAPE_EXT, {}).get("shapes", []) if isinstance(root, dict) else []
-    if not isinstance(shape_index, int) or not 0 <= shape_index < len(shapes):
+    root = doc.json.get("extensions")
+    ext = root.get(cv.PHYSICS_SHAPE_EXT) if isinstance(root, dict) else None
+    shapes = ext.get("shapes") if isinstance(ext, dict) else None
+    if not isinstance(shapes, list):
+        shapes = []
+    if (
+        isinstance(shape_index, bool)
+        or not isinstance(shape_index, int)
+        or not 0 <= shape_index < len(shapes)
+    ):
         out.errors.append(
             f"{where}: collider shape {shape_index} is not in {cv.PHYSICS_SHAPE_EXT}.shapes"
         )
@@ -421,7 +458,8 @@ def _read_collider(
     shape = shapes[shape_index]
     if not isinstance(shape, dict) or shape.get("type") != "box":
         return  # only boxes shape the walkable floor; other shapes are for physics engines
-    size = shape.get("box", {}).get("size", [1.0, 1.0, 1.0])
+    box = shape.get("box")
+    size = box.get("size", [1.0, 1.0, 1.0]) if isinstance(box, dict) else None
     if not isinstance(size, list) or len(size) != 3 or not all(_number(v) and v >= 0 for v in size):
         out.errors.append(f"{where}: box collider size must be three numbers")
         return

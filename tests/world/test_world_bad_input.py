@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import copy
 import json
 import struct
 import subprocess
@@ -10,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from foreign_model import foreign_gltf, glb_header, write_glb
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server.cli import main
 from world.errors import InputFileError
@@ -17,6 +21,13 @@ from world.model import load
 from world.site import PROJECT_ROOT
 
 HUBTWIN = PROJECT_ROOT / ".venv" / "bin" / "hubtwin"
+
+
+def _embedded_foreign_json() -> str:
+    """The foreign model as one glTF JSON text, its buffer inlined as a data: URI."""
+    gltf, blob = foreign_gltf()
+    gltf.buffers[0].uri = "data:application/octet-stream;base64," + base64.b64encode(blob).decode()
+    return gltf.to_json()
 
 
 def _glb(doc: dict, binary: bytes = b"") -> bytes:
@@ -164,3 +175,46 @@ def test_no_traceback_from_the_real_command(tmp_path: Path) -> None:
 
 def test_a_foreign_model_still_loads_after_all_that(tmp_path: Path) -> None:
     assert len(load(write_glb(tmp_path / "ok.glb")).rooms) == 2
+
+
+def _paths(value: object, prefix: tuple = ()) -> list[tuple]:
+    out = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            out += _paths(item, (*prefix, index))
+    return out
+
+
+_FOREIGN_JSON: dict = json.loads(_embedded_foreign_json())
+_PATHS = _paths(_FOREIGN_JSON)
+_JUNK = [None, "x", -1, 1e9, float("nan"), [], {}, [1, 2], {"a": 1}, True, 0, 2.5, "", [None]]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    changes=st.lists(
+        st.tuples(st.sampled_from(_PATHS), st.sampled_from(_JUNK)), min_size=1, max_size=3
+    )
+)
+def test_any_odd_value_in_a_model_gives_a_clear_error_or_a_world(
+    changes: list[tuple[tuple, object]],
+) -> None:
+    doc = copy.deepcopy(_FOREIGN_JSON)
+    for path, junk in changes:
+        target = doc
+        try:
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = junk
+        except (KeyError, IndexError, TypeError):
+            continue
+    try:
+        world = load(json.dumps(doc).encode())
+    except InputFileError as exc:
+        assert str(exc).startswith("<bytes>: ") and "\n" not in str(exc)
+    else:
+        world.clamp_step([[100.0, 0.0, 52.0]], [[106.0, 0.0, 52.0]])
+        world.nearest_walkable([[0.0, 0.0, 0.0]])
