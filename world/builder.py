@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 
 from world import conventions as cv
 from world.anchor_pieces import add_board, add_station_stand, anchor_placement, screen_meshes
+from world.build_record import BUILDER_VERSION, is_up_to_date, write_record
 from world.building import BuildingPlan, load_building
 from world.errors import InputFileError
 from world.floor_plan import SpawnSpot, place_spawns, rasterise, walkable_mesh
@@ -36,8 +36,6 @@ from world.textures import texture_png
 from world.walls import add_floors, add_walls
 
 log = logging.getLogger(__name__)
-
-BUILDER_VERSION = "1"
 
 
 @dataclass(frozen=True)
@@ -503,35 +501,6 @@ def _colliders_node(writer: GlbWriter, pieces: Pieces) -> int:
 # --- building a site, incrementally ------------------------------------------------------
 
 
-def inputs_digest(site: Site) -> str:
-    """What a build depends on: builder version, the world package's source, the site files."""
-    h = hashlib.sha256(f"hubtwin-world-builder {BUILDER_VERSION}\n".encode())
-    for source in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        h.update(source.name.encode() + b"\0" + source.read_bytes())
-    for path in (site.path / "site.toml", site.building_file):
-        h.update(path.name.encode() + b"\0")
-        if path.is_file():
-            h.update(path.read_bytes())
-    return h.hexdigest()
-
-
-def _record_path(out: Path) -> Path:
-    return out.with_name(out.name + ".build.json")
-
-
-def is_up_to_date(site: Site, out: Path) -> bool:
-    record = _record_path(out)
-    if not out.is_file() or not record.is_file():
-        return False
-    try:
-        data = orjson.loads(record.read_bytes())
-    except orjson.JSONDecodeError:
-        return False
-    if not isinstance(data, dict) or data.get("inputs") != inputs_digest(site):
-        return False
-    return data.get("sha256") == hashlib.sha256(out.read_bytes()).hexdigest()
-
-
 def build_site(
     site: Site | Path | str | None, out: Path, *, force: bool = False, quiet: bool = False
 ) -> BuildReport:
@@ -555,8 +524,7 @@ def build_site(
         tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
         tmp.write_bytes(model.glb)
         os.replace(tmp, out)
-        record = {"inputs": inputs_digest(site), "sha256": digest}
-        _record_path(out).write_bytes(orjson.dumps(record, option=orjson.OPT_INDENT_2))
+        write_record(site, out, digest)
     except OSError as exc:
         raise InputFileError(f"{out}: cannot write the model: {exc.strerror or exc}") from None
     seconds = time.perf_counter() - started

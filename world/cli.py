@@ -1,17 +1,24 @@
-"""``hubtwin world build | info | validate``: make, describe and check a hub model."""
+"""``hubtwin world build | info | validate``: make, describe and check a hub model.
+
+Every ``hubtwin`` command imports this module to build its parser, so the builder, loader
+and checks (numpy, scipy, Pillow) are imported only inside the handlers that use them, and
+an up-to-date model is recognised without them.
+"""
 
 from __future__ import annotations
 
 import argparse
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from server.settings import load_settings
-from world.builder import build_site
-from world.checks import check_model
+from world.build_record import is_up_to_date
 from world.errors import InputFileError
-from world.model import World, load
+from world.site import load_site
+
+if TYPE_CHECKING:
+    from world.model import World
 
 
 def register(subparsers: Any) -> None:
@@ -55,7 +62,14 @@ def default_model_path(site: Path | None) -> Path:
 
 def run_build(args: argparse.Namespace) -> int:
     out = args.output or default_model_path(args.site)
-    report = build_site(args.site, out, force=args.force)
+    site = load_site(args.site)
+    if not args.force and is_up_to_date(site, out):
+        if not args.quiet:
+            print(f"up to date: {out}")
+        return 0
+    from world.builder import build_site
+
+    report = build_site(site, out, force=args.force)
     if not args.quiet:
         if report.built and report.model is not None:
             m = report.model
@@ -151,6 +165,8 @@ def describe(world: World) -> str:
 
 
 def run_info(args: argparse.Namespace) -> int:
+    from world.model import load
+
     path = args.file or default_model_path(args.site)
     if args.file is None and not path.is_file():
         raise InputFileError(f"{path}: not built yet; run `hubtwin world build` first")
@@ -159,6 +175,8 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    from world.checks import check_model
+
     result = check_model(args.file, run_khronos=not args.no_khronos)
     for problem in result.problems:
         print(f"{args.file}: {problem}")

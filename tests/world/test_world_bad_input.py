@@ -208,7 +208,7 @@ def test_any_odd_value_in_a_model_gives_a_clear_error_or_a_world(
         try:
             for key in path[:-1]:
                 target = target[key]
-            target[path[-1]] = junk
+            target[path[-1]] = copy.deepcopy(junk)
         except (KeyError, IndexError, TypeError):
             continue
     try:

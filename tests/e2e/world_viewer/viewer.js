@@ -3,7 +3,7 @@
  * with shadows, neutral tone mapping) from a named camera, for the render test.
  *
  * ?view=overview (default) | inside: the overview looks at the whole building from above the
- * south-east corner; "inside" stands at eye height on a spawn point: the first of ?room=
+ * south-east corner (?from=nw: the north-west); "inside" stands at eye height on a spawn point: the first of ?room=
  * (default foyer), or the one named by ?spawn=.
  * The page reports on window.viewer: {ready, error, renderer, triangles, drawCalls, venue}.
  */
@@ -101,7 +101,12 @@ async function main() {
     camera.lookAt(p.x + forward.x, p.y + 1.45, p.z + forward.z);
   } else {
     const distance = Math.max(size.x, size.z) * 1.05;
-    camera.position.set(centre.x + distance * 0.45, centre.y + distance * 0.75, centre.z + distance * 0.85);
+    const side = params.get("from") === "nw" ? -1 : 1; // south-east (default) or north-west
+    camera.position.set(
+      centre.x + side * distance * 0.45,
+      centre.y + distance * 0.75,
+      centre.z + side * distance * 0.85,
+    );
     camera.lookAt(centre.x, 0, centre.z + size.z * 0.04);
   }
   camera.updateProjectionMatrix();
