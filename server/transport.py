@@ -125,7 +125,8 @@ class WsConnection(asyncio.Protocol):
         self.behind_since = None
         if self.pending is not None and self.open:
             frame, self.pending = self.pending, None
-            self._write(frame, "snapshot")
+            self.server.count_sent("snapshot", len(frame))
+            self._write(_frame_header(len(frame)) + frame)
 
     # --- receiving ----------------------------------------------------------------------
 
@@ -217,46 +218,53 @@ class WsConnection(asyncio.Protocol):
             else:
                 transport.close()
 
-    def _write(self, frame: bytes, kind: str) -> None:
+    def _write(self, framed: bytes) -> bool:
+        """Write one framed message; False if the peer is gone."""
         assert self.transport is not None
         try:
-            self.transport.write(_frame_header(len(frame)) + frame)
+            self.transport.write(framed)
         except (RuntimeError, OSError):
             # the peer went away between our last look and now: stop writing to it
             self.open = False
             self.pending = None
             self.abort()
-            return
-        metrics = self.server.metrics
-        metrics.messages_out.inc(kind)
-        metrics.bytes_out.inc(kind, by=len(frame))
+            return False
+        return True
 
-    def send_control(self, frame: bytes) -> None:
+    def send_control(self, frame: bytes, framed: bytes | None = None) -> bool:
         """A control message: always written, in order. A snapshot still waiting would now
-        arrive after it, so it is dropped and the next snapshot is a full one."""
+        arrive after it, so it is dropped and the next snapshot is a full one. ``framed`` is
+        the frame with its WebSocket header, when the caller made it once for many."""
         if not self.open:
-            return
+            return False
         if self.pending is not None:
             self.pending = None
             self.needs_full = True
             self.server.metrics.snapshots_replaced.inc()
-        self._write(frame, "control")
+        if framed is None:
+            self.server.count_sent("control", len(frame))
+            framed = _frame_header(len(frame)) + frame
+        return self._write(framed)
 
-    def send_snapshot(self, frame: bytes) -> None:
-        """A snapshot: written now, or kept as the one waiting while the client is behind."""
+    def send_snapshot(self, frame: bytes, framed: bytes | None = None) -> bool:
+        """A snapshot: written now (True), or kept as the one waiting while the client is
+        behind."""
         if not self.open:
-            return
+            return False
         full = bool(frame[1] & SNAPSHOT_FULL)
         if full:
             self.needs_full = False
         if not self.paused:
-            self._write(frame, "snapshot")
-            return
+            if framed is None:
+                self.server.count_sent("snapshot", len(frame))
+                framed = _frame_header(len(frame)) + frame
+            return self._write(framed)
         if self.pending is not None:
             self.server.metrics.snapshots_replaced.inc()
             if not full:
                 self.needs_full = True
         self.pending = frame
+        return False
 
     @property
     def behind(self) -> bool:
@@ -347,15 +355,21 @@ class RealtimeServer:
         """Do what the core asked: send, close, persist, count."""
         connections = self.connections
         for frame, targets in fx.sends:
+            framed = _frame_header(len(frame)) + frame
+            sent = 0
             for conn_id in targets:
                 conn = connections.get(conn_id)
-                if conn is not None:
-                    conn.send_control(frame)
+                if conn is not None and conn.send_control(frame, framed):
+                    sent += 1
+            self.count_sent("control", len(frame), sent)
         for frame, targets in fx.snapshots:
+            framed = _frame_header(len(frame)) + frame
+            sent = 0
             for conn_id in targets:
                 conn = connections.get(conn_id)
-                if conn is not None:
-                    conn.send_snapshot(frame)
+                if conn is not None and conn.send_snapshot(frame, framed):
+                    sent += 1
+            self.count_sent("snapshot", len(frame), sent)
         for closing in fx.closes:
             conn = connections.get(closing.conn)
             if conn is not None:
@@ -366,6 +380,11 @@ class RealtimeServer:
             self._records.put_nowait(record)
         for code in fx.errors:
             self.metrics.errors.inc(code)
+
+    def count_sent(self, kind: str, size: int, frames: int = 1) -> None:
+        if frames:
+            self.metrics.messages_out.inc(kind, by=frames)
+            self.metrics.bytes_out.inc(kind, by=size * frames)
 
     # --- the tick -----------------------------------------------------------------------
 
