@@ -14,21 +14,30 @@ Screenshots go to ``test-artifacts/`` at the project root.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgpack
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from websockets.sync.client import ClientConnection, connect
 
+from server.identity import Identity, Role
+from server.protocol import encode_pose
+from server.tokens import TokenSigner
 from world.site import PROJECT_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -216,7 +225,8 @@ class Visitors:
             page.locator(f'input[name="shape"][value="{shape}"]').check()
         page.locator("#enter-button").click()
         visitor.wait_for(
-            "s.phase === 'hub' && s.room !== null && s.connection === 'open'", timeout_ms=60000
+            "s.phase === 'hub' && s.room !== null && s.connection === 'open' && s.fps > 0",
+            timeout_ms=60000,
         )
 
     @staticmethod
@@ -238,5 +248,86 @@ def visitors(browser: Browser, hub: HubServer) -> Iterator[Visitors]:
     try:
         yield group
         assert group.problems() == [], "the browser reported errors"
+    finally:
+        group.close()
+
+
+class Guests:
+    """People who speak the real protocol from Python (no browser): to fill a room or to
+    make a crowd. Each reads its frames on a thread of its own so the server never sees
+    a slow client."""
+
+    def __init__(self, hub: HubServer) -> None:
+        self.hub = hub
+        with urllib.request.urlopen(hub.url + "api/config") as response:
+            self.config = json.loads(response.read())
+        self.sockets: list[ClientConnection] = []
+        self.stack = contextlib.ExitStack()
+        self.threads: list[threading.Thread] = []
+        self.seq = 0
+
+    def _sign_in(self, name: str) -> str:
+        """A guest token signed with the server's key, as a load generator makes them
+        (POST /api/session would rightly rate-limit fifty sign-ins from one address)."""
+        secret = (self.hub.data_dir / "secret.key").read_text(encoding="ascii").strip()
+        guest = Identity(f"g-{uuid.uuid4().hex}", name, Role.VISITOR, guest=True)
+        return TokenSigner(secret).issue(guest, ttl_s=3600, now=time.time())
+
+    def join(self, name: str, room: str, colour: str = "#1f5fae") -> dict[str, Any]:
+        """Connect as a guest standing in room; returns the joined message."""
+        ws = self.stack.enter_context(connect(self.config["ws_url"], open_timeout=10))
+        hello = {
+            "t": "hello",
+            "v": self.config["protocol_version"],
+            "token": self._sign_in(name),
+            "lang": "de",
+            "appearance": {"color": colour, "shape": "cube"},
+            "room": room,
+        }
+        ws.send(msgpack.packb(hello))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            frame = ws.recv(timeout=10)
+            if isinstance(frame, bytes) and frame[:1] != b"S":
+                message: dict[str, Any] = msgpack.unpackb(frame)
+                if message.get("t") == "joined":
+                    self.sockets.append(ws)
+                    reader = threading.Thread(target=self._drain, args=(ws,), daemon=True)
+                    reader.start()
+                    self.threads.append(reader)
+                    return message
+        raise AssertionError(f"{name} did not get into {room}")
+
+    @staticmethod
+    def _drain(ws: ClientConnection) -> None:
+        try:
+            for _ in ws:
+                pass
+        except Exception:
+            return
+
+    def pose(self, index: int, x: float, y: float, z: float, yaw: float) -> None:
+        self.seq += 1
+        self.sockets[index].send(encode_pose(self.seq, x, y, z, yaw, 0.0))
+
+    def close(self) -> None:
+        """Everyone leaves (a closed connection without bye: the server's grace applies)."""
+        for ws in self.sockets:
+            with contextlib.suppress(Exception):
+                ws.send(msgpack.packb({"t": "bye"}))
+        if self.sockets:
+            time.sleep(0.5)  # let the server read every bye before the sockets close
+        self.stack.close()
+        self.sockets.clear()
+        for thread in self.threads:
+            thread.join(5)
+        self.threads.clear()
+
+
+@pytest.fixture
+def guests(hub: HubServer) -> Iterator[Guests]:
+    group = Guests(hub)
+    try:
+        yield group
     finally:
         group.close()

@@ -9,12 +9,10 @@ import time
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
-import msgpack
 import pytest
-from websockets.sync.client import ClientConnection, connect
 
 if TYPE_CHECKING:
-    from conftest import HubServer, Visitor, Visitors
+    from conftest import Guests, HubServer, Visitor, Visitors
 
 pytestmark = pytest.mark.e2e
 
@@ -123,35 +121,38 @@ def test_a_visitor_downloads_and_deletes_their_data(visitors: Visitors, hub: Hub
     assert "Fritz" not in json.dumps(after)
 
 
-def hold_key(visitor: Visitor, key: str, seconds: float) -> None:
-    visitor.page.keyboard.down(key)
-    visitor.page.wait_for_timeout(int(seconds * 1000))
-    visitor.page.keyboard.up(key)
-
-
 def test_keys_move_and_walls_stop_without_server_corrections(visitors: Visitors) -> None:
     gina = visitors.new("Gina")
     page = gina.page
     page.locator("#view").focus()
     start = gina.state()
-    hold_key(gina, "ArrowLeft", 0.4)
-    turned = gina.state()
-    assert turned["yaw"] != start["yaw"], "arrow left does not turn"
 
-    hold_key(gina, "w", 1.0)
-    moved, before = gina.state()["position"], start["position"]
-    assert math.hypot(moved["x"] - before["x"], moved["z"] - before["z"]) > 0.3
+    # SwiftShader on a busy machine may draw only a few frames a second: hold each key
+    # until its effect shows (or fail after a generous while).
+    page.keyboard.down("ArrowLeft")
+    gina.wait_for("Math.abs(s.yaw - arg) > 0.2", start["yaw"], timeout_ms=15000)
+    page.keyboard.up("ArrowLeft")
 
-    # Walk into the nearest wall for a long time: the visitor stops at it, stays in the
-    # room, and the server never has to put them back.
-    room = gina.state()["room"]
-    bounds = next(r for r in gina.venue()["rooms"] if r["id"] == room)["bounds"]
-    hold_key(gina, "w", 6.0)
+    before = gina.state()["position"]
+    page.keyboard.down("w")
+    gina.wait_for("Math.hypot(s.position.x - arg.x, s.position.z - arg.z) > 0.5", before, 15000)
+
+    # Keep walking into whatever wall is ahead: the visitor stops at it, stays inside the
+    # hub's rooms, and the server never has to put them back.
+    last, still_since = gina.state()["position"], time.monotonic()
+    deadline = time.monotonic() + 40
+    while time.monotonic() - still_since < 2.0:
+        assert time.monotonic() < deadline, "the visitor never came to a stop"
+        page.wait_for_timeout(200)
+        now = gina.state()["position"]
+        if math.hypot(now["x"] - last["x"], now["z"] - last["z"]) > 0.01:
+            last, still_since = now, time.monotonic()
+    page.keyboard.up("w")
     page.wait_for_timeout(500)
     state = gina.state()
+    room = next(r for r in gina.venue()["rooms"] if r["id"] == state["room"])["bounds"]
     x, z = state["position"]["x"], state["position"]["z"]
-    inside = bounds["x0"] <= x <= bounds["x1"] and bounds["z0"] <= z <= bounds["z1"]
-    assert inside or state["room"] != room
+    assert room["x0"] <= x <= room["x1"] and room["z0"] <= z <= room["z1"]
     assert not {"wall", "outside", "speed"} & set(state["corrections"]), state["corrections"]
 
 
@@ -170,62 +171,20 @@ def test_the_room_list_jumps_to_a_room(visitors: Visitors) -> None:
     hans.screenshot("ui-room-jump.png")
 
 
-# --- a full room ------------------------------------------------------------------------
-
-
-def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request) as response:
-        result: dict[str, Any] = json.loads(response.read())
-    return result
-
-
-def protocol_client(hub: HubServer, name: str, room: str) -> ClientConnection:
-    """A guest speaking the real protocol from Python, standing in room."""
-    config = json.loads(urllib.request.urlopen(hub.url + "api/config").read())
-    session = _post(hub.url + "api/session", {"name": name})
-    ws = connect(config["ws_url"], open_timeout=10)
-    hello = {
-        "t": "hello",
-        "v": config["protocol_version"],
-        "token": session["token"],
-        "lang": "de",
-        "appearance": {"color": "#1f5fae", "shape": "cube"},
-        "room": room,
-    }
-    ws.send(msgpack.packb(hello))
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        frame = ws.recv(timeout=10)
-        if isinstance(frame, bytes) and frame[:1] != b"S":
-            message = msgpack.unpackb(frame)
-            if message.get("t") == "joined":
-                assert message["room"] == room and message["instance"] == 0
-                return ws
-    raise AssertionError(f"{name} did not get into {room}")
-
-
-def test_a_full_room_offers_an_overflow_room(visitors: Visitors, hub: HubServer) -> None:
+def test_a_full_room_offers_an_overflow_room(visitors: Visitors, guests: Guests) -> None:
     ida = visitors.new("Ida")
     rooms = ida.venue()["rooms"]
-    small = min(
-        (r for r in rooms if r["id"] != ida.state()["room"]), key=lambda r: r["capacity"]
-    )
+    small = min((r for r in rooms if r["id"] != ida.state()["room"]), key=lambda r: r["capacity"])
     assert small["capacity"] <= 12, "the hub has no small room to fill"
-    clients = [protocol_client(hub, f"Gast {n}", small["id"]) for n in range(small["capacity"])]
-    try:
-        page = ida.page
-        page.click("#toggle-rooms")
-        page.click(f'#room-list li[data-room-id="{small["id"]}"] button')
-        dialog = page.locator("#room-full")
-        dialog.wait_for(state="visible", timeout=10000)
-        assert str(small["capacity"]) in str(page.locator("#room-full-text").text_content())
-        ida.screenshot("ui-room-full.png")
-        page.locator("#room-full-options button").first.click()
-        ida.wait_for("s.room === arg && s.instance > 0", small["id"], timeout_ms=10000)
-        assert not dialog.is_visible()
-    finally:
-        for ws in clients:
-            ws.close()
+    for n in range(small["capacity"]):
+        guests.join(f"Gast {n}", small["id"])
+    page = ida.page
+    page.click("#toggle-rooms")
+    page.click(f'#room-list li[data-room-id="{small["id"]}"] button')
+    dialog = page.locator("#room-full")
+    dialog.wait_for(state="visible", timeout=10000)
+    assert str(small["capacity"]) in str(page.locator("#room-full-text").text_content())
+    ida.screenshot("ui-room-full.png")
+    page.locator("#room-full-options button").first.click()
+    ida.wait_for("s.room === arg && s.instance > 0", small["id"], timeout_ms=10000)
+    assert not dialog.is_visible()

@@ -140,7 +140,7 @@ export class AvatarCrowd {
     if (avatar) avatar.reaction = { emoji, until: performance.now() + SPEAKING_MS };
   }
 
-  /** Where an avatar is shown now ({x, y, z, yaw}) or null. */
+  /** Where an avatar is shown now ({x, y, z, yaw, at: the frame's time}) or null. */
   shownPose(id) {
     return this.avatars.get(id)?.shown ?? null;
   }
@@ -174,7 +174,7 @@ export class AvatarCrowd {
       // Shown a little in the past, so there is nearly always a newer update to move toward.
       if (!avatar.buffer.sample(serverNow - avatar.buffer.delayMs, this.pose)) continue;
       const { x, y, z, yaw } = this.pose;
-      avatar.shown = { x, y, z, yaw };
+      avatar.shown = { x, y, z, yaw, at: now };
       this.quaternion.setFromAxisAngle(this.up, yaw);
       this.matrix.compose(this.point.set(x, y, z), this.quaternion, this.scale);
       const body = this.bodies.get(avatar.shape);

@@ -28,6 +28,10 @@ export class Controls {
     this.joystickEl = joystickEl;
     this.onFloorClick = onFloorClick;
     this.keys = new Set();
+    // Keys pressed and released between two frames still count for the next frame.
+    this.tapped = new Set();
+    this.pressedAt = new Map();
+    this.lastRead = performance.now();
     this.lookDelta = { yaw: 0, pitch: 0 };
     this.joystick = { x: 0, y: 0 };
     this.invertLook = false;
@@ -36,8 +40,11 @@ export class Controls {
     this.joystickPointer = null;
 
     window.addEventListener("keydown", (event) => this.keyDown(event));
-    window.addEventListener("keyup", (event) => this.keys.delete(event.code));
-    window.addEventListener("blur", () => this.keys.clear());
+    window.addEventListener("keyup", (event) => this.keyUp(event));
+    window.addEventListener("blur", () => {
+      this.keys.clear();
+      this.tapped.clear();
+    });
     canvas.addEventListener("pointerdown", (event) => this.pointerDown(event));
     canvas.addEventListener("pointermove", (event) => this.pointerMove(event));
     canvas.addEventListener("pointerup", (event) => this.pointerUp(event));
@@ -63,11 +70,17 @@ export class Controls {
   keyDown(event) {
     if (!this.keyboardSteers() || event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.code in MOVE_KEYS || event.code in TURN_KEYS || event.code.startsWith("Shift")) {
+      if (!this.keys.has(event.code)) this.pressedAt.set(event.code, performance.now());
       this.keys.add(event.code);
       if (event.code.startsWith("Arrow")) event.preventDefault();
     } else if (event.code === "KeyL" && document.activeElement === this.canvas) {
       this.lockPointer();
     }
+  }
+
+  keyUp(event) {
+    if (!this.keys.delete(event.code)) return;
+    if ((this.pressedAt.get(event.code) ?? 0) > this.lastRead) this.tapped.add(event.code);
   }
 
   lockPointer() {
@@ -157,7 +170,7 @@ export class Controls {
     let strafe = this.joystick.x;
     let turn = 0;
     if (this.keyboardSteers()) {
-      for (const code of this.keys) {
+      for (const code of new Set([...this.keys, ...this.tapped])) {
         if (MOVE_KEYS[code]) {
           strafe += MOVE_KEYS[code][0];
           forward += MOVE_KEYS[code][1];
@@ -169,12 +182,14 @@ export class Controls {
       forward: Math.max(-1, Math.min(1, forward)),
       strafe: Math.max(-1, Math.min(1, strafe)),
       turn: Math.max(-1, Math.min(1, turn)),
-      fast: this.keys.has("ShiftLeft") || this.keys.has("ShiftRight"),
+      fast: ["ShiftLeft", "ShiftRight"].some((code) => this.keys.has(code) || this.tapped.has(code)),
       lookYaw: this.lookDelta.yaw,
       lookPitch: this.lookDelta.pitch,
     };
     this.lookDelta.yaw = 0;
     this.lookDelta.pitch = 0;
+    this.tapped.clear();
+    this.lastRead = performance.now();
     return intent;
   }
 }

@@ -5,14 +5,16 @@
  *
  *   hubtwin.state()             {phase, connection, identity, session, room, instance,
  *                                position: {x, y, z}, yaw, people: [{id, net, name, role}],
- *                                others: [{id, name, x, y, z}] (avatars as drawn now),
+ *                                others: [{id, name, x, y, z, yaw, at}] (avatars as drawn
+ *                                in the last frame, at: that frame's performance.now()),
  *                                chat: [{fromName, text, direct, history}],
  *                                corrections: [reason] (the server's pose_fix reasons),
  *                                fps, drawCalls, triangles, loading: {loaded, total}}
- *   hubtwin.venue()             {rooms: [{id, names, bounds, floorY}], doors: [{id, rooms,
+ *   hubtwin.venue()             {rooms: [{id, names, kind, capacity, bounds, floorY}], doors: [{id, rooms,
  *                                x, y, z}], spawns: [{room, x, y, z, yaw}]}
  *   hubtwin.walkTo(x, z)        walk there as a click on the floor would; resolves
  *                                {arrived, position} when the walk ends (or after 30 s)
+ *   hubtwin.lookAt(x, z)        turn to face that point (as dragging the view would)
  *   hubtwin.dropConnection()    drop the WebSocket without saying bye (reconnection)
  */
 
@@ -52,7 +54,7 @@ export function installTestHook(app) {
       const venue = app.venue;
       if (!venue) return null;
       return {
-        rooms: venue.rooms.map(({ id, names, bounds, floorY }) => ({ id, names, bounds, floorY })),
+        rooms: venue.rooms.map(({ id, names, kind, capacity, bounds, floorY }) => ({ id, names, kind, capacity, bounds, floorY })),
         doors: venue.doors.map((door) => ({ ...door })),
         spawns: venue.spawns.map((spawn) => ({ ...spawn })),
       };
@@ -77,6 +79,14 @@ export function installTestHook(app) {
         };
         check();
       });
+    },
+
+    lookAt(x, z) {
+      const player = app.player;
+      if (!player) return;
+      player.yaw = Math.atan2(-(x - player.position.x), -(z - player.position.z));
+      player.pitch = 0;
+      player.movedAt = performance.now();
     },
 
     dropConnection() {

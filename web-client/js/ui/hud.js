@@ -33,6 +33,11 @@ export class Hud {
     const settings = document.getElementById("panel-settings");
     settings.addEventListener("close", () => this.afterClose("panel-settings"));
     window.addEventListener("keydown", (event) => this.shortcut(event));
+    // Panels start below the top bar, however many lines it wraps into.
+    const bar = document.querySelector(".hud-top");
+    new ResizeObserver(() => {
+      document.documentElement.style.setProperty("--hud-top", `${bar.offsetHeight}px`);
+    }).observe(bar);
   }
 
   isOpen(panelId) {
