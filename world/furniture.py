@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from world.errors import InputFileError
-from world.geometry import Placement, box, cylinder, merge, sphere
+from world.geometry import Placement, box, cylinder, merge, sphere, wedge
 from world.pictures import MOTIFS
 from world.pieces import Footprint, Pieces, SignPlate, Surface
 
@@ -373,21 +373,10 @@ def stage(p: Params, at: Placement, pieces: Pieces) -> None:
         width = 1.2
         x = sx * (w / 2 + length / 2)
         z = d / 2 - width / 2 - 0.1
-        # the ramp's body in eight slices, each as tall as the ramp above it
         slope = h / length
-        n = 8
-        for k in range(n):
-            x0 = sx * (w / 2 + length * k / n)
-            x1 = sx * (w / 2 + length * (k + 1) / n)
-            top0 = h - slope * length * k / n
-            top1 = h - slope * length * (k + 1) / n
-            pieces.add_box(
-                F,
-                m,
-                (abs(x1 - x0) + 0.001, (top0 + top1) / 2, width),
-                ((x0 + x1) / 2, (top0 + top1) / 4, z),
-                at,
-            )
+        # the wedge's high end meets the stage's side; turned round for a ramp on the left
+        ramp_at = at.then(Placement(sx * w / 2, 0.0, z, 0.0 if sx > 0 else math.pi))
+        pieces.add(F, m, wedge(length, width, h), ramp_at)
         c = at.point((x, 0.0, z))
         pieces.surfaces.append(
             Surface(

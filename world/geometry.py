@@ -210,6 +210,29 @@ def quad(width: float, height: float, center: Iterable[float] = (0.0, 0.0, 0.0))
     )
 
 
+def wedge(length: float, width: float, height: float) -> Mesh:
+    """A ramp: ``height`` tall at x = 0, falling to nothing at x = ``length``, ``width`` deep."""
+    w = width / 2
+    slope = np.array([height, length, 0.0]) / math.hypot(height, length)
+    faces = [
+        # sloped top, counter-clockwise seen from above
+        ([(0, height, -w), (0, height, w), (length, 0, w), (length, 0, -w)], tuple(slope)),
+        # the tall end against the stage
+        ([(0, 0, -w), (0, 0, w), (0, height, w), (0, height, -w)], (-1.0, 0.0, 0.0)),
+        # the two triangular sides
+        ([(0, 0, w), (length, 0, w), (0, height, w)], (0.0, 0.0, 1.0)),
+        ([(0, 0, -w), (0, height, -w), (length, 0, -w)], (0.0, 0.0, -1.0)),
+    ]
+    parts = []
+    for corners, normal in faces:
+        pos = np.array(corners, dtype=float)
+        tris = [[0, 1, 2]] if len(corners) == 3 else [[0, 1, 2], [0, 2, 3]]
+        parts.append(
+            Mesh(pos, np.tile(np.array(normal), (len(corners), 1)), np.array(tris, dtype=np.int64))
+        )
+    return merge(parts)
+
+
 def planar_uvs(mesh: Mesh, tile: tuple[float, float]) -> FloatArray:
     """World-scale UVs: each vertex projected on the plane its normal faces most.
 

@@ -14,7 +14,7 @@ from PIL import Image
 from world import conventions as cv
 from world.builder import BuildReport, build_model, build_site
 from world.building import load_building
-from world.geometry import Mesh, box, cylinder, quad, sphere
+from world.geometry import Mesh, box, cylinder, quad, sphere, wedge
 from world.site import load_site
 
 METALS = {"steel", "steel-dark", "frame", "solar-cell", "planter-corten"}
@@ -104,7 +104,13 @@ def test_primitives_have_hard_edges_and_outward_faces() -> None:
     cube = box((1.0, 2.0, 3.0))
     assert len(cube.positions) == 24, "box faces must not share vertices"
     assert set(map(tuple, np.abs(cube.normals).astype(int))) == {(1, 0, 0), (0, 1, 0), (0, 0, 1)}
-    shapes: list[Mesh] = [cube, cylinder(0.5, 1.0, 12), sphere(1.0, (0, 0, 0)), quad(2.0, 1.0)]
+    shapes: list[Mesh] = [
+        cube,
+        cylinder(0.5, 1.0, 12),
+        sphere(1.0, (0, 0, 0)),
+        quad(2.0, 1.0),
+        wedge(3.0, 1.2, 0.45),
+    ]
     for mesh in shapes:
         p = mesh.positions[mesh.triangles]
         face_normal = np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0])
