@@ -214,9 +214,12 @@ def wedge(length: float, width: float, height: float) -> Mesh:
     """A ramp: ``height`` tall at x = 0, falling to nothing at x = ``length``, ``width`` deep."""
     w = width / 2
     slope = np.array([height, length, 0.0]) / math.hypot(height, length)
-    faces = [
+    faces: list[tuple[list[tuple[float, float, float]], tuple[float, float, float]]] = [
         # sloped top, counter-clockwise seen from above
-        ([(0, height, -w), (0, height, w), (length, 0, w), (length, 0, -w)], tuple(slope)),
+        (
+            [(0, height, -w), (0, height, w), (length, 0, w), (length, 0, -w)],
+            (float(slope[0]), float(slope[1]), 0.0),
+        ),
         # the tall end against the stage
         ([(0, 0, -w), (0, 0, w), (0, height, w), (0, height, -w)], (-1.0, 0.0, 0.0)),
         # the two triangular sides
