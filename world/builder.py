@@ -19,20 +19,20 @@ from typing import Any
 import numpy as np
 
 from world import conventions as cv
-from world.anchor_pieces import add_board, add_station_stand, anchor_placement, screen_meshes
+from world.anchor_pieces import add_board, add_station_stand, anchor_placement
 from world.build_record import BUILDER_VERSION, is_up_to_date, write_record
 from world.building import BuildingPlan, load_building
 from world.errors import InputFileError
-from world.floor_plan import SpawnSpot, place_spawns, rasterise, walkable_mesh
+from world.floor_plan import place_spawns, rasterise, walkable_mesh
 from world.furniture import place_furniture
-from world.geometry import Mesh, Placement, merge, planar_uvs, quad
+from world.geometry import Mesh, Placement, quad
 from world.gltf_writer import GlbWriter, Primitive
-from world.materials import MaterialSpec, hex_to_linear
+from world.model_materials import ModelMaterials, primitive
 from world.pictures import picture_atlas
 from world.pieces import GROUPS, Pieces, SignPlate
 from world.signage import SignText, poster, sign_atlas
 from world.site import Site, load_site
-from world.textures import texture_png
+from world.venue_nodes import anchors_node, colliders_node, doors_node, rooms_node, spawns_node
 from world.walls import add_floors, add_walls
 
 log = logging.getLogger(__name__)
@@ -56,14 +56,6 @@ class BuildReport:
     size: int
     seconds: float
     model: BuiltModel | None = None
-
-
-def _quat_y(yaw: float) -> list[float]:
-    return [0.0, round(math.sin(yaw / 2), 7), 0.0, round(math.cos(yaw / 2), 7)]
-
-
-def _v(values: Any) -> list[float]:
-    return [round(float(v), 4) for v in values]
 
 
 def _focus_points(plan: BuildingPlan) -> dict[str, tuple[float, float, float]]:
@@ -176,65 +168,6 @@ def _sign_mesh(plate: SignPlate, slot: Any) -> Mesh:
     return plate.placement.apply(mesh)
 
 
-class _Materials:
-    """glTF materials and textures, created the first time a mesh asks for them."""
-
-    def __init__(
-        self, writer: GlbWriter, palette: dict[str, MaterialSpec], images: dict[str, bytes]
-    ) -> None:
-        self.writer = writer
-        self.palette = palette
-        self.images = images
-        self.index: dict[str, int] = {}
-        self.textures: dict[str, int] = {}
-        self.repeat = writer.add_sampler(repeat=True)
-        self.clamp = writer.add_sampler(repeat=False)
-
-    def spec(self, name: str) -> MaterialSpec:
-        return self.palette[name]
-
-    def texture(self, name: str) -> int:
-        if name not in self.textures:
-            if name in self.images:
-                png, sampler = self.images[name], self.clamp
-            else:
-                png, sampler = texture_png(name), self.repeat
-            self.textures[name] = self.writer.add_png_texture(png, name, sampler)
-        return self.textures[name]
-
-    def get(self, name: str) -> int:
-        if name in self.index:
-            return self.index[name]
-        spec = self.palette[name]
-        pbr: dict[str, Any] = {
-            "baseColorFactor": spec.rgba(),
-            "metallicFactor": spec.metallic,
-            "roughnessFactor": spec.roughness,
-        }
-        if spec.texture:
-            pbr["baseColorTexture"] = {"index": self.texture(spec.texture)}
-        material: dict[str, Any] = {"name": name, "pbrMetallicRoughness": pbr}
-        if spec.opacity < 1.0:
-            material["alphaMode"] = "BLEND"
-        if spec.double_sided:
-            material["doubleSided"] = True
-        if spec.emissive:
-            material["emissiveFactor"] = hex_to_linear(spec.emissive)
-        if spec.unlit:
-            material["extensions"] = {cv.UNLIT_EXT: {}}
-        self.index[name] = self.writer.add_material(material)
-        return self.index[name]
-
-
-def _primitive(materials: _Materials, name: str, meshes: list[Mesh]) -> Primitive:
-    mesh = merge(meshes)
-    spec = materials.spec(name)
-    uvs = None
-    if spec.texture:
-        uvs = mesh.uvs if mesh.uvs is not None else planar_uvs(mesh, spec.tile)
-    return Primitive(mesh.positions, mesh.normals, mesh.triangles, materials.get(name), uvs)
-
-
 def build_model(plan: BuildingPlan, site: Site) -> BuiltModel:
     """Everything in ``plan`` as GLB bytes (deterministic: same plan, same bytes)."""
     pieces = Pieces()
@@ -279,7 +212,7 @@ def build_model(plan: BuildingPlan, site: Site) -> BuiltModel:
 
     writer = GlbWriter(f"Öko.HUB Twin world builder {BUILDER_VERSION}")
     images = {"signage": atlas_png, "poster": poster_png, "pictures": pictures_png}
-    materials = _Materials(writer, plan.materials, images)
+    materials = ModelMaterials(writer, plan.materials, images)
     roots: list[int] = []
     triangles = 0
     for group in GROUPS:
@@ -287,21 +220,20 @@ def build_model(plan: BuildingPlan, site: Site) -> BuiltModel:
         if not keys:
             continue
         prims = [
-            _primitive(materials, material, pieces.meshes[(group, material)])
-            for _, material in keys
+            primitive(materials, material, pieces.meshes[(group, material)]) for _, material in keys
         ]
         triangles += sum(len(p.indices) for p in prims)
         mesh = writer.add_mesh(group.capitalize(), prims)
         roots.append(writer.add_node({"name": group.capitalize(), "mesh": mesh}))
 
     venue_children = []
-    venue_children.append(_rooms_node(writer, plan))
-    venue_children.append(_spawns_node(writer, plan, spawns))
-    anchor_node, screen_tris = _anchors_node(writer, materials, plan, screens)
+    venue_children.append(rooms_node(writer, plan))
+    venue_children.append(spawns_node(writer, plan, spawns))
+    anchor_node, screen_tris = anchors_node(writer, materials, plan, screens)
     triangles += screen_tris
     venue_children.append(anchor_node)
-    venue_children.append(_doors_node(writer, plan))
-    venue_children.append(_colliders_node(writer, pieces))
+    venue_children.append(doors_node(writer, plan))
+    venue_children.append(colliders_node(writer, pieces))
     positions, tris = walkable_mesh(raster)
     walk_mesh = writer.add_mesh(
         "Walkable floor",
@@ -350,155 +282,6 @@ def build_model(plan: BuildingPlan, site: Site) -> BuiltModel:
         colliders=len(pieces.colliders),
         walkable_area=walkable_area,
     )
-
-
-def _links(plan: BuildingPlan) -> dict[str, list[str]]:
-    links: dict[str, list[str]] = {r.id: [] for r in plan.rooms}
-    for door in plan.doors:
-        a, b = door.rooms
-        if b not in links[a]:
-            links[a].append(b)
-        if a not in links[b]:
-            links[b].append(a)
-    return links
-
-
-def _rooms_node(writer: GlbWriter, plan: BuildingPlan) -> int:
-    links = _links(plan)
-    children = []
-    for room in plan.rooms:
-        cx, cz = room.centre
-        size = (room.x1 - room.x0, room.height, room.z1 - room.z0)
-        children.append(
-            writer.add_node(
-                {
-                    "name": f"Room {room.id}",
-                    "translation": _v((cx, room.elevation + room.height / 2, cz)),
-                    "extras": {
-                        cv.EXTRAS_KEY: {
-                            "type": cv.TYPE_ROOM,
-                            "id": room.id,
-                            "names": room.names,
-                            "kind": room.kind,
-                            "capacity": room.capacity,
-                            "size": _v(size),
-                            "moderated": room.moderated,
-                            "outdoor": room.outdoor,
-                            "floor": room.floor,
-                            "links": links[room.id],
-                        }
-                    },
-                }
-            )
-        )
-    return writer.add_node({"name": "Rooms", "children": children})
-
-
-def _spawns_node(writer: GlbWriter, plan: BuildingPlan, spawns: list[SpawnSpot]) -> int:
-    children = []
-    for spot in spawns:
-        title = plan.room(spot.room).names
-        children.append(
-            writer.add_node(
-                {
-                    "name": f"Spawn {spot.id}",
-                    "translation": _v((spot.x, spot.y, spot.z)),
-                    "rotation": _quat_y(spot.yaw),
-                    "extensions": {
-                        cv.SPAWN_POINT_EXT: {
-                            "title": next(iter(title.values())),
-                            "group": spot.room,
-                        }
-                    },
-                    "extras": {
-                        cv.EXTRAS_KEY: {"type": cv.TYPE_SPAWN, "id": spot.id, "room": spot.room}
-                    },
-                }
-            )
-        )
-    return writer.add_node({"name": "Spawn points", "children": children})
-
-
-def _anchors_node(
-    writer: GlbWriter, materials: _Materials, plan: BuildingPlan, screens: list[Any]
-) -> tuple[int, int]:
-    children = []
-    triangles = 0
-    for anchor in plan.anchors:
-        at = anchor_placement(plan, anchor)
-        meta: dict[str, Any] = {
-            "type": cv.TYPE_ANCHOR,
-            "kind": anchor.kind,
-            "id": anchor.id,
-            "room": anchor.room,
-        }
-        if anchor.size is not None:
-            meta["size"] = _v(anchor.size)
-        meta.update(anchor.extras)
-        node: dict[str, Any] = {
-            "name": f"{anchor.kind.capitalize()} {anchor.id}",
-            "translation": _v((at.x, at.y, at.z)),
-            "rotation": _quat_y(at.yaw),
-            "extras": {cv.EXTRAS_KEY: meta},
-        }
-        if anchor in screens and anchor.size is not None:
-            prims = [
-                _primitive(materials, material, [mesh])
-                for material, mesh in screen_meshes(*anchor.size)
-            ]
-            triangles += sum(len(p.indices) for p in prims)
-            node["mesh"] = writer.add_mesh(f"Screen {anchor.id}", prims)
-        children.append(writer.add_node(node))
-    return writer.add_node({"name": "Anchors", "children": children}), triangles
-
-
-def _doors_node(writer: GlbWriter, plan: BuildingPlan) -> int:
-    children = []
-    for door in plan.doors:
-        room = plan.room(door.rooms[0])
-        children.append(
-            writer.add_node(
-                {
-                    "name": f"Door {door.id}",
-                    "translation": _v((door.x, room.elevation, door.z)),
-                    "rotation": _quat_y(0.0 if door.axis == "x" else math.pi / 2),
-                    "extras": {
-                        cv.EXTRAS_KEY: {
-                            "type": cv.TYPE_DOOR,
-                            "id": door.id,
-                            "rooms": list(door.rooms),
-                            "width": door.width,
-                            "height": door.height,
-                        }
-                    },
-                }
-            )
-        )
-    return writer.add_node({"name": "Doors", "children": children})
-
-
-def _colliders_node(writer: GlbWriter, pieces: Pieces) -> int:
-    shapes: list[dict[str, Any]] = []
-    shape_index: dict[tuple[float, ...], int] = {}
-    children = []
-    for number, collider in enumerate(pieces.colliders):
-        size = tuple(round(v, 4) for v in collider.size)
-        if size not in shape_index:
-            shape_index[size] = len(shapes)
-            shapes.append({"type": "box", "box": {"size": list(size)}})
-        node: dict[str, Any] = {
-            "name": f"Collider {number} {collider.name}",
-            "translation": _v(collider.centre),
-            "extensions": {cv.PHYSICS_BODY_EXT: {"collider": {"shape": shape_index[size]}}},
-        }
-        if collider.yaw:
-            node["rotation"] = _quat_y(collider.yaw)
-        children.append(writer.add_node(node))
-    writer.set_root_extension(cv.PHYSICS_SHAPE_EXT, {"shapes": shapes})
-    return writer.add_node({"name": "Colliders", "children": children})
-
-
-# --- building a site, incrementally ------------------------------------------------------
 
 
 def build_site(

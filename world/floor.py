@@ -176,16 +176,6 @@ class WalkableFloor:
         layers, rows, cols = self.heights.shape
         return (layers, rows, cols)
 
-    def bounds(self) -> tuple[float, float, float, float]:
-        """(x0, x1, z0, z1) of the grid."""
-        _, rows, cols = self.heights.shape
-        return (
-            self.origin_x,
-            self.origin_x + cols * self.cell,
-            self.origin_z,
-            self.origin_z + rows * self.cell,
-        )
-
     def _cells(
         self, x: Points, z: Points
     ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
@@ -338,11 +328,6 @@ class WalkableFloor:
         if self._mask is None:
             self._mask = np.asarray((~np.isnan(self.heights)).any(axis=0), dtype=bool)
         return self._mask
-
-    def cell_centres(self, rows: npt.ArrayLike, cols: npt.ArrayLike) -> tuple[Points, Points]:
-        r = np.asarray(rows, dtype=np.float64)
-        c = np.asarray(cols, dtype=np.float64)
-        return self.origin_x + (c + 0.5) * self.cell, self.origin_z + (r + 0.5) * self.cell
 
     @property
     def walkable_area(self) -> float:

@@ -29,10 +29,6 @@ class Mesh:
     triangles: IntArray
     uvs: FloatArray | None = None
 
-    @property
-    def triangle_count(self) -> int:
-        return len(self.triangles)
-
 
 @dataclass(frozen=True)
 class Placement:

@@ -148,6 +148,3 @@ class Pieces:
         self.colliders.append(
             Collider(name, (float(centre[0]), float(centre[1]), float(centre[2])), size, at.yaw)
         )
-
-    def triangle_count(self) -> int:
-        return sum(m.triangle_count for meshes in self.meshes.values() for m in meshes)

@@ -32,7 +32,6 @@ class VenueReading:
     anchors: list[Anchor] = field(default_factory=list)
     doors: list[Door] = field(default_factory=list)
     walkable: list[npt.NDArray[np.float64]] = field(default_factory=list)  # (M, 3, 3) each
-    walkable_hidden: bool = True
     colliders: list[
         tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]
     ] = field(default_factory=list)  # (centre, half sizes, rotation)
@@ -137,7 +136,6 @@ def _read_venue(doc: GltfDocument) -> VenueReading:
             _read_walkable(doc, out, node, where, matrix)
             visibility = extensions.get(cv.NODE_VISIBILITY_EXT)
             if not (isinstance(visibility, dict) and visibility.get("visible") is False):
-                out.walkable_hidden = False
                 out.warnings.append(
                     f"{where}: hide the walkable floor ({cv.NODE_VISIBILITY_EXT} visible: false)"
                 )
