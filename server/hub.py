@@ -336,6 +336,7 @@ class HubCore:
             limits=ChatLimits(now),
             conn=conn,
         )
+        session.moves.updated = now
         self.sessions[session.id] = session
         self._by_conn[conn] = session
         self._by_resume[session.resume_key] = session
@@ -596,6 +597,9 @@ class HubCore:
         self._rooms_dirty = True
 
     def _wait(self, session: Session, message: Wait, now: float, fx: Effects) -> None:
+        if not session.moves.allow(now):
+            fx.error(session.conn, session.lang, "rate_limited", "room changes", "wait")
+            return
         if message.room not in self._rooms:
             fx.error(session.conn, session.lang, "room_unknown", message.room, "wait")
             return
@@ -624,6 +628,9 @@ class HubCore:
         self._leave_queue(session, fx)
 
     def _go(self, session: Session, message: Go, now: float, fx: Effects) -> None:
+        if not session.moves.allow(now):
+            fx.error(session.conn, session.lang, "rate_limited", "room changes", "go")
+            return
         if message.room not in self._rooms:
             fx.error(session.conn, session.lang, "room_unknown", message.room, "go")
             return

@@ -84,6 +84,8 @@ CHAT_BURST: Final = 5
 CHAT_PER_S: Final = 1.0
 REACT_BURST: Final = 5
 REACT_PER_S: Final = 2.0
+MOVE_BURST: Final = 5
+MOVE_PER_S: Final = 1.0
 
 AVATAR_SHAPES: Final = ("capsule", "cube", "cone", "sphere", "cylinder")
 EMOJI: Final = ("👍", "👏", "❤️", "😀", "😮", "🤔", "💡", "🌱", "♻️", "🎉")
@@ -1003,6 +1005,8 @@ def describe(settings: Settings | None = None) -> dict[str, Any]:
             "chat_per_s": CHAT_PER_S,
             "react_burst": REACT_BURST,
             "react_per_s": REACT_PER_S,
+            "move_burst": MOVE_BURST,
+            "move_per_s": MOVE_PER_S,
         },
         "avatar_shapes": list(AVATAR_SHAPES),
         "emoji": list(EMOJI),

@@ -20,7 +20,8 @@ from numpy.typing import NDArray
 
 from server.chat import ChatHistory, ChatLimits
 from server.identity import Identity
-from server.protocol import Appearance
+from server.protocol import MOVE_BURST, MOVE_PER_S, Appearance
+from server.ratelimit import TokenBucket
 from server.sync import PoseBuffer
 
 
@@ -43,6 +44,8 @@ class Session:
     away_since: float | None = None
     needs_full: bool = False
     last_offer: float = field(default=float("-inf"))
+    #: limits go and wait: every room change is announced to everyone in two rooms
+    moves: TokenBucket = field(default_factory=lambda: TokenBucket(MOVE_PER_S, MOVE_BURST))
 
     def person(self) -> dict[str, Any]:
         """This person as a presence entry."""

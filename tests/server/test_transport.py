@@ -17,7 +17,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from server import protocol
-from server.hub import HubCore
+from server.hub import Effects, HubCore
 from server.identity import Identity, Role
 from server.metrics import Metrics
 from server.protocol import decode_snapshot, encode_pose
@@ -351,28 +351,29 @@ async def test_a_client_that_stops_reading_is_closed_without_hurting_others(
     start: Start, client_for: Any
 ) -> None:
     server = await start(slow_client_limit_s=1.0)
-    lines = [
-        ChatRecord(f"{i:032x}", room, 0, "id-x", "X", "ä" * 480, None, float(i))
-        for room in ("foyer", "hall")
-        for i in range(50)
-    ]
-    server.core.seed_chat("foyer", lines[:50])
-    server.core.seed_chat("hall", lines[50:])
     slow = await client_for(server, max_queue=1)
     other = await client_for(server)
     await slow.hello("Slo")
     await other.hello("Bob")
+    slow_id = next(c for c in server.connections.values() if c.welcomed).id
+    line = {
+        "id": "0" * 32,
+        "room": "foyer",
+        "instance": 0,
+        "from": None,
+        "name": "X",
+        "text": "ä" * 2000,
+        "to": None,
+        "ts": 0.0,
+    }
+    bulky = protocol.encode("chat", **line)
     started = time.monotonic()
     replies = 0
-    while time.monotonic() - started < 8:
-        for room in ("hall", "foyer"):
-            try:
-                await slow.send({"t": "go", "room": room})
-            except ConnectionClosed:
-                break
-            await asyncio.sleep(0.02)
+    while time.monotonic() - started < 8 and slow_id in server.connections:
+        server.apply(Effects(sends=[(bulky, [slow_id])] * 20))
+        await asyncio.sleep(0.02)
         await other.send({"t": "ping", "c": replies})
-        assert (await other.expect("pong", timeout=1.0))["c"] == replies
+        assert (await other.expect("pong", timeout=2.0))["c"] == replies
         replies += 1
         if 'code="too_slow"' in server.metrics.render():
             break
