@@ -538,3 +538,14 @@ def test_staff_role_is_in_presence() -> None:
     h.apply(h.core.hello(1, person("Ida", Role.STAFF), make_hello(), h.now))
     joined = h.take(1, "joined")[0]
     assert joined["presence"][0]["role"] == "staff" and joined["presence"][0]["guest"] is False
+
+
+def test_room_changes_are_rate_limited() -> None:
+    h = Harness()
+    joined_to(h, 1)
+    rooms = ["hall", "foyer"] * 4
+    last = [h.send(1, Go(room))[-1] for room in rooms[:6]]
+    assert [m["t"] for m in last[:5]] == ["joined"] * 5
+    assert last[5]["t"] == "error" and last[5]["code"] == "rate_limited"
+    h.now += 1.0
+    assert h.send(1, Go("hall"))[-1]["t"] == "joined"
