@@ -548,4 +548,4 @@ def test_room_changes_are_rate_limited() -> None:
     assert [m["t"] for m in last[:5]] == ["joined"] * 5
     assert last[5]["t"] == "error" and last[5]["code"] == "rate_limited"
     h.now += 1.0
-    assert h.send(1, Go("hall"))[-1]["t"] == "joined"
+    assert h.send(1, Go("foyer"))[-1]["t"] == "joined"
