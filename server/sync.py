@@ -43,6 +43,10 @@ SPEED_SLACK = 1.25
 BUDGET_WINDOW_S = 0.5
 #: A pose the server moved by more than this (metres) is answered with a correction.
 FIX_TOLERANCE_M = 0.01
+#: Each client's nearest avatars are looked up again every this many ticks (staggered);
+#: at walking speed a neighbourhood changes little in 100 ms, the lookup is the tick's
+#: biggest cost.
+NEAR_REFRESH_TICKS = 2
 _NEVER = np.iinfo(np.int64).min // 2
 _BODY = POSE_BODY.itemsize
 _ENTRY = SNAPSHOT_ENTRY.itemsize
@@ -106,6 +110,9 @@ class PoseBuffer:
         self.seq = np.zeros(0, dtype=np.uint16)
         self.has_pending = np.zeros(0, dtype=bool)
         self.pending = bytearray()
+        #: per recipient slot: its nearest avatars' slots, and the tick they were found
+        self.near = np.zeros((0, 0), dtype=np.intp)
+        self.near_tick = np.zeros(0, dtype=np.int64)
         self._grow(size)
 
     def _grow(self, size: int) -> None:
@@ -123,6 +130,8 @@ class PoseBuffer:
         self.seq = np.concatenate([self.seq, np.zeros(extra, dtype=np.uint16)])
         self.has_pending = np.concatenate([self.has_pending, np.zeros(extra, dtype=bool)])
         self.pending.extend(bytes(extra * _BODY))
+        self.near = np.concatenate([self.near, np.zeros((extra, self.near.shape[1]), np.intp)])
+        self.near_tick = np.concatenate([self.near_tick, np.full(extra, _NEVER, np.int64)])
         self.size = size
 
     def place(
@@ -148,6 +157,7 @@ class PoseBuffer:
 
     def clear(self, slot: int) -> None:
         self.active[slot] = False
+        self.near_tick[slot] = _NEVER
         self.away[slot] = False
         self.has_pending[slot] = False
         self.changed[slot] = _NEVER
@@ -329,11 +339,44 @@ def build_snapshots(
     if active_slots.size - 1 <= plan.near:
         out.append((header(0) + window_bytes, np.flatnonzero(rest)))
         return out
-    out.extend(_near_frames(entries, window, active_slots, recipients, rest, header(0), plan))
+    out.extend(
+        _near_frames(buffer, entries, window, active_slots, recipients, rest, header(0), plan)
+    )
     return out
 
 
+def _near_sets(
+    buffer: PoseBuffer,
+    entries: NDArray[np.void],
+    active_slots: NDArray[np.intp],
+    slots: NDArray[np.integer],
+    plan: SnapshotPlan,
+) -> NDArray[np.intp]:
+    """The ``near`` nearest avatars (slots) of each recipient slot, from the cache where it
+    is fresh enough and still names avatars who are here."""
+    k = plan.near
+    if buffer.near.shape[1] != k:
+        buffer.near = np.zeros((buffer.size, k), dtype=np.intp)
+        buffer.near_tick[:] = _NEVER
+    cached = buffer.near[slots]
+    stale = (
+        (buffer.near_tick[slots] == _NEVER)
+        | ((slots + plan.tick) % NEAR_REFRESH_TICKS == 0)
+        | ~buffer.active[cached].all(axis=1)
+    )
+    if stale.any():
+        row_of_slot = np.full(buffer.size, -1, dtype=np.intp)
+        row_of_slot[active_slots] = np.arange(active_slots.size)
+        renew = np.asarray(slots)[stale]
+        found = active_slots[nearest(_grid_positions(entries, active_slots), row_of_slot[renew], k)]
+        buffer.near[renew] = found
+        buffer.near_tick[renew] = plan.tick
+        cached[stale] = found
+    return cached
+
+
 def _near_frames(
+    buffer: PoseBuffer,
     entries: NDArray[np.void],
     window: NDArray[np.bool_],
     active_slots: NDArray[np.intp],
@@ -344,10 +387,7 @@ def _near_frames(
 ) -> list[tuple[bytes, NDArray[np.intp]]]:
     """One frame per recipient: the changed ones among its ``near`` nearest avatars."""
     who = np.flatnonzero(rest)
-    row_of_slot = np.full(window.size, -1, dtype=np.intp)
-    row_of_slot[active_slots] = np.arange(active_slots.size)
-    rows = row_of_slot[recipients[who]]
-    near_slots = active_slots[nearest(_grid_positions(entries, active_slots), rows, plan.near)]
+    near_slots = _near_sets(buffer, entries, active_slots, recipients[who], plan)
     send = window[near_slots]
     counts = send.sum(axis=1)
     order = np.argsort(~send, axis=1, kind="stable")
