@@ -272,3 +272,21 @@ def test_downstream_per_client_at_800_moving_stays_under_64_kb_per_second() -> N
             received[who] += len(frame)
     assert received.max() < 64 * 1024, f"{received.max() / 1024:.1f} KB/s"
     assert received.mean() > 30 * 1024
+
+
+def test_cached_neighbourhoods_never_name_avatars_who_left() -> None:
+    buffer = PoseBuffer(60)
+    rng = np.random.default_rng(8)
+    for slot in range(60):
+        buffer.place(slot, rng.uniform([0, 0, 0], [30, 0, 30]), 0.0, 0.0, tick=1, snap=False)
+    recipients = np.arange(30)
+    none = np.zeros(30, dtype=bool)
+    build_snapshots(buffer, GRID, recipients, none, SnapshotPlan(1, 1.0, 1, 8, 5, 10**6))
+    gone = list(range(30, 60, 2))
+    for slot in gone:
+        buffer.clear(slot)
+    buffer.changed[:] = 2
+    frames = build_snapshots(buffer, GRID, recipients, none, SnapshotPlan(2, 1.0, 1, 8, 5, 10**6))
+    for frame, _ in frames:
+        assert not set(decode_snapshot(frame).entries["net"].tolist()) & set(gone)
+    assert not np.isin(buffer.near[recipients], gone).any()
