@@ -290,3 +290,5 @@ def test_cached_neighbourhoods_never_name_avatars_who_left() -> None:
     assert sum(1 for frame, _ in frames if frame[1] == 0) > 10
     for frame, _ in frames:
         assert not set(decode_snapshot(frame).entries["net"].tolist()) & set(gone)
+    near_group = recipients[(recipients + 2) % 5 != 0]
+    assert buffer.active[buffer.near[near_group]].all()
