@@ -132,10 +132,11 @@ async def start_hub(settings: Settings) -> RunningHub:
         world_file=lambda: glb,
         world_digest=lambda: world.digest,
         protocol_version=protocol.PROTOCOL_VERSION,
-        protocol_description=protocol.describe,
+        protocol_description=lambda: protocol.describe(settings),
         ws_port=lambda: realtime.port,
         metrics=metrics.render,
         health=health,
+        forget_identity=core.forget,
     )
 
     def room_members(room_id: str) -> set[str] | None:

@@ -57,6 +57,8 @@ class HttpContext:
     ws_port: Callable[[], int]
     metrics: Callable[[], str]
     health: Callable[[], Awaitable[dict[str, Any]]]
+    forget_identity: Callable[[str], object] = lambda identity_id: None
+    """Drops what the running rooms hold in memory about an erased person."""
 
 
 CONTEXT = web.AppKey("context", HttpContext)
@@ -249,7 +251,9 @@ async def export_me(request: web.Request) -> web.Response:
 
 async def delete_me(request: web.Request) -> web.Response:
     identity = bearer_identity(request)
-    await request.app[CONTEXT].store.delete_identity(identity.id)
+    context = request.app[CONTEXT]
+    await context.store.delete_identity(identity.id)
+    context.forget_identity(identity.id)
     return json_response({"deleted": identity.id})
 
 

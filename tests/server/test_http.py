@@ -28,6 +28,7 @@ class Harness:
         self.store = store
         self.world = world
         self.ready = True
+        self.forgotten: list[str] = []
 
     async def guest(self, name: str = "Ada", **extra: Any) -> dict[str, Any]:
         response = await self.client.post("/api/session", json={"name": name, **extra})
@@ -42,6 +43,7 @@ async def hub(tmp_path: Path) -> AsyncIterator[Harness]:
     world = tmp_path / "hub.glb"
     world.write_bytes(bytes(range(256)) * 40)
     harness: Harness
+    forgotten: list[str] = []
 
     async def health() -> dict[str, Any]:
         return {"ready": harness.ready, "checks": {}}
@@ -58,10 +60,12 @@ async def hub(tmp_path: Path) -> AsyncIterator[Harness]:
         ws_port=lambda: 9999,
         metrics=lambda: "# TYPE hubtwin_clients gauge\nhubtwin_clients 0\n",
         health=health,
+        forget_identity=lambda identity_id: forgotten.append(identity_id),
     )
     client = TestClient(TestServer(make_http_app(context)))
     await client.start_server()
     harness = Harness(client, store, world)
+    harness.forgotten = forgotten
     try:
         yield harness
     finally:
@@ -210,6 +214,7 @@ async def test_me_export_and_delete(hub: Harness) -> None:
     deleted = await hub.client.delete("/api/me", headers=auth)
     assert deleted.status == 200
     assert (await hub.store.export_identity(me["id"]))["chat_messages"] == []
+    assert hub.forgotten == [me["id"]]
 
 
 @pytest.mark.parametrize("header", [None, "Basic abc", "Bearer ", "Bearer not.valid"])
