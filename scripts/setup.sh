@@ -13,7 +13,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # --- Debian packages ------------------------------------------------------------------
 apt_packages=(ffmpeg espeak-ng fonts-dejavu-core)
-[ "$want_test" = 1 ] && apt_packages+=(chromium redis-server)
+[ "$want_test" = 1 ] && apt_packages+=(chromium redis-server fonts-noto-color-emoji)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
