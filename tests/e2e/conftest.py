@@ -38,6 +38,8 @@ from websockets.sync.client import ClientConnection, connect
 from server.identity import Identity, Role
 from server.protocol import encode_pose
 from server.tokens import TokenSigner
+from world.model import World
+from world.model import load as load_world
 from world.site import PROJECT_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -126,6 +128,12 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def world_model(hub: HubServer) -> World:
+    """The world the server serves, loaded in the test (to pick places one can reach)."""
+    return load_world(hub.data_dir / "world" / "hub.glb")
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,8 @@ export class Player {
     this.yaw = 0;
     this.pitch = 0;
     this.path = null;
+    this.goal = null;
+    this.replans = 0;
     this.reducedMotion = false;
     this.movedAt = 0;
   }
@@ -45,6 +47,8 @@ export class Player {
     if (!this.pathfinders.has(level)) this.pathfinders.set(level, new Pathfinder(this.floor, level));
     const path = this.pathfinders.get(level).find(this.position.x, this.position.z, x, z);
     this.path = path && path.length > 0 ? path : null;
+    this.goal = { x, z };
+    this.replans = 0;
     return this.path !== null;
   }
 
@@ -96,7 +100,11 @@ export class Player {
       this.yaw = this.reducedMotion ? this.yaw : turnToward(this.yaw, facing, dt * 4);
       const moved = this.floor.move(this.position, (dx / distance) * step, (dz / distance) * step);
       if (!moved) {
-        this.path = null;
+        // Grazed an edge the plan did not see: plan again from here, a couple of times.
+        const { x, z } = this.goal;
+        const replans = this.replans;
+        if (replans >= 2 || !this.walkTo(x, z)) this.path = null;
+        this.replans = replans + 1;
         break;
       }
       budget -= step;
