@@ -1,0 +1,643 @@
+"""Persistence in Redis, for a hub that runs as several processes.
+
+``RedisStore`` has every public coroutine of ``server.store.Store`` with the same meaning
+(tests/scale/test_store_conformance.py runs one suite against both). Where the SQLite store
+writes in one transaction, the Redis store runs one Lua script, which Redis executes
+atomically; reads that span several keys are a pipeline (like the SQLite reads, they are
+not one snapshot).
+
+Key layout, under ``hubtwin:<site>:store:`` (each ``{part}`` quoted, see
+``server.redis_names``):
+
+=================================== ====== ==========================================
+key                                  type   what
+=================================== ====== ==========================================
+``schema``                           string layout version (``SCHEMA_VERSION``)
+``identity:{id}``                    hash   id, display_name, guest, created_at,
+                                            last_seen_at (+ ``_account_key``)
+``account:{username, ASCII-folded}`` hash   username, identity_id, password_hash, role,
+                                            created_at
+``accounts``                         set    account keys
+``chat-msg:{id}``                    hash   the ChatRecord fields (+ ``_ref``,
+                                            ``_room_key``, ``_from_key``, ``_to_key``)
+``chat-seq``                         string insertion counter (orders equal times)
+``chat-all``                         zset   every message, by time
+``chat-room:{room}:{instance}``      zset   room messages (not direct ones), by time
+``chat-of:{identity}``               zset   messages a person sent or received, by time
+``progress-row:{identity}:{station}``hash   one StationProgress row (+ identity_id,
+                                            updated_at)
+``progress-of:{identity}``           zset   a person's row keys, by first opening
+``progress-people``                  set    identities that have progress rows
+=================================== ====== ==========================================
+
+Index members are ``<16 hex digits of chat-seq><message key>`` for chat (so equal times
+keep insertion order, as SQLite's rowid does) and the row key for progress.
+
+Persistence: what is stored here must survive a Redis restart, so the Redis behind a hub
+runs with ``appendonly yes`` and ``appendfsync everysec`` (at most about one second of
+writes lost on a power cut) and is backed up from its AOF/RDB files; docs/scale-out.md
+says how. One Redis primary (with a replica and Sentinel if wanted), not Redis Cluster:
+the scripts reach keys they derive from index entries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, cast
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from server.identity import Identity, Role
+from server.passwords import check_password, hash_password
+from server.progress import ExportRow, ProgressRecord, StationProgress
+from server.records import ChatRecord
+from server.redis_names import RedisNames
+from server.store import StoreError
+
+#: The key layout described above; a store with a higher number is refused.
+SCHEMA_VERSION = 1
+#: Messages removed per script run by ``purge_chat`` (keeps each run short).
+PURGE_BATCH = 500
+#: How long a store command may take before the store counts as unreachable.
+COMMAND_TIMEOUT_S = 5.0
+
+
+class StoreUnavailable(StoreError):
+    """Redis did not answer (down, unreachable or too slow)."""
+
+
+def fold_username(username: str) -> str:
+    """Usernames compare like SQLite's ``COLLATE NOCASE``: ASCII letters without case."""
+    return username.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+_REMEMBER_IDENTITY = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'display_name', ARGV[2], 'last_seen_at', ARGV[4])
+else
+  redis.call('HSET', KEYS[1], 'id', ARGV[1], 'display_name', ARGV[2], 'guest', ARGV[3],
+             'created_at', ARGV[4], 'last_seen_at', ARGV[4])
+end
+return 1
+"""
+
+# KEYS: account, identity, accounts set. ARGV: username, identity id, display name,
+# password hash, role, now.
+_CREATE_ACCOUNT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[2], 'id', ARGV[2], 'display_name', ARGV[3], 'guest', '0',
+           'created_at', ARGV[6], 'last_seen_at', ARGV[6], '_account_key', KEYS[1])
+redis.call('HSET', KEYS[1], 'username', ARGV[1], 'identity_id', ARGV[2],
+           'password_hash', ARGV[4], 'role', ARGV[5], 'created_at', ARGV[6])
+redis.call('SADD', KEYS[3], KEYS[1])
+return 1
+"""
+
+_ACCOUNT_ROLE = """
+local account = redis.call('HGET', KEYS[1], '_account_key')
+if not account then return false end
+return redis.call('HGET', account, 'role')
+"""
+
+# KEYS: message, chat-all, chat-seq, room index (direct: ''), sender's index, recipient's
+# index (room message: ''). ARGV: id, room, instance, sender id, sender name, text, to id,
+# ts, '1' when the message is direct.
+_ADD_CHAT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local ref = string.format('%016x', redis.call('INCR', KEYS[3])) .. KEYS[1]
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'room', ARGV[2], 'instance', ARGV[3],
+           'sender_id', ARGV[4], 'sender_name', ARGV[5], 'text', ARGV[6], 'ts', ARGV[8],
+           '_ref', ref, '_room_key', KEYS[4], '_from_key', KEYS[5], '_to_key', KEYS[6])
+if ARGV[9] == '1' then redis.call('HSET', KEYS[1], 'to_id', ARGV[7]) end
+redis.call('ZADD', KEYS[2], ARGV[8], ref)
+redis.call('ZADD', KEYS[5], ARGV[8], ref)
+if KEYS[4] ~= '' then redis.call('ZADD', KEYS[4], ARGV[8], ref) end
+if KEYS[6] ~= '' then redis.call('ZADD', KEYS[6], ARGV[8], ref) end
+return 1
+"""
+
+# Removes the messages named by index members (refs) from every index and deletes them.
+_DROP_MESSAGES = """
+local function drop(all_key, refs)
+  for _, ref in ipairs(refs) do
+    local key = string.sub(ref, 17)
+    local found = redis.call('HMGET', key, '_room_key', '_from_key', '_to_key')
+    for _, index in ipairs(found) do
+      if index and index ~= '' then redis.call('ZREM', index, ref) end
+    end
+    redis.call('ZREM', all_key, ref)
+    redis.call('DEL', key)
+  end
+  return #refs
+end
+"""
+
+# KEYS: chat-all. ARGV: older-than (exclusive), batch size.
+_PURGE_CHAT = (
+    _DROP_MESSAGES
+    + """
+local refs = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[2])
+return drop(KEYS[1], refs)
+"""
+)
+
+# KEYS: identity, chat-of, chat-all, progress-of, progress-people, accounts.
+# ARGV: identity id.
+_DELETE_IDENTITY = (
+    _DROP_MESSAGES
+    + """
+drop(KEYS[3], redis.call('ZRANGE', KEYS[2], 0, -1))
+redis.call('DEL', KEYS[2])
+for _, row in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do redis.call('DEL', row) end
+redis.call('DEL', KEYS[4])
+redis.call('SREM', KEYS[5], ARGV[1])
+local account = redis.call('HGET', KEYS[1], '_account_key')
+if account then
+  redis.call('DEL', account)
+  redis.call('SREM', KEYS[6], account)
+end
+redis.call('DEL', KEYS[1])
+return 1
+"""
+)
+
+# KEYS: progress-people, then per record: identity, row, progress-of.
+# ARGV per record: identity id, display name, guest, station id, event, at.
+_RECORD_PROGRESS = """
+for i = 0, (#KEYS - 1) / 3 - 1 do
+  local identity, row, index = KEYS[2 + 3 * i], KEYS[3 + 3 * i], KEYS[4 + 3 * i]
+  local id, name, guest = ARGV[6 * i + 1], ARGV[6 * i + 2], ARGV[6 * i + 3]
+  local station, event, at = ARGV[6 * i + 4], ARGV[6 * i + 5], ARGV[6 * i + 6]
+  if redis.call('EXISTS', identity) == 0 then
+    redis.call('HSET', identity, 'id', id, 'display_name', name, 'guest', guest,
+               'created_at', at, 'last_seen_at', at)
+  end
+  local tried = 0
+  if event == 'quiz_failed' or event == 'quiz_passed' then tried = 1 end
+  local ran = 0
+  if event == 'experiment_done' then ran = 1 end
+  if redis.call('EXISTS', row) == 0 then
+    redis.call('HSET', row, 'identity_id', id, 'station_id', station, 'opened_at', at,
+               'quiz_attempts', tried, 'experiment_runs', ran, 'updated_at', at)
+    redis.call('ZADD', index, at, row)
+    redis.call('SADD', KEYS[1], id)
+  else
+    redis.call('HINCRBY', row, 'quiz_attempts', tried)
+    redis.call('HINCRBY', row, 'experiment_runs', ran)
+    redis.call('HSET', row, 'updated_at', at)
+  end
+  if event == 'quiz_passed' then redis.call('HSETNX', row, 'quiz_passed_at', at) end
+  if ran == 1 then redis.call('HSETNX', row, 'experiment_done_at', at) end
+end
+return 1
+"""
+
+_IDENTITY_FIELDS = ("id", "display_name", "guest", "created_at", "last_seen_at")
+_ACCOUNT_FIELDS = ("username", "role", "created_at")
+_CHAT_FIELDS = ("id", "room", "instance", "sender_id", "sender_name", "text", "to_id", "ts")
+_PROGRESS_FIELDS = (
+    "identity_id",
+    "station_id",
+    "opened_at",
+    "quiz_attempts",
+    "quiz_passed_at",
+    "experiment_runs",
+    "experiment_done_at",
+    "updated_at",
+)
+
+
+def _number(value: float) -> str:
+    """A float as text that reads back as the same float (in Python and in Redis)."""
+    return repr(float(value))
+
+
+def _optional_float(value: str | None) -> float | None:
+    return None if value is None else float(value)
+
+
+class RedisStore:
+    """The hub's persistent state in Redis; see the module docstring for the layout.
+
+    >>> store = await RedisStore.connect("redis://127.0.0.1/0", site="oekohub")  # doctest: +SKIP
+    """
+
+    def __init__(self, client: aioredis.Redis, names: RedisNames, url: str) -> None:
+        self._redis = client
+        self._names = names
+        self._url = url
+        register = client.register_script
+        self._remember_identity = register(_REMEMBER_IDENTITY)
+        self._create_account = register(_CREATE_ACCOUNT)
+        self._account_role = register(_ACCOUNT_ROLE)
+        self._add_chat = register(_ADD_CHAT)
+        self._purge_chat = register(_PURGE_CHAT)
+        self._delete_identity = register(_DELETE_IDENTITY)
+        self._record_progress = register(_RECORD_PROGRESS)
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    @classmethod
+    async def connect(cls, url: str, *, site: str) -> RedisStore:
+        """Connect to the Redis at ``url`` and check (or set) the layout version; the keys
+        of ``site`` are kept apart from other sites sharing the Redis."""
+        try:
+            client = aioredis.Redis.from_url(
+                url,
+                decode_responses=True,
+                socket_timeout=COMMAND_TIMEOUT_S,
+                socket_connect_timeout=COMMAND_TIMEOUT_S,
+            )
+        except ValueError as exc:
+            raise StoreError(f"{url}: not a Redis URL: {exc}") from None
+        store = cls(client, RedisNames(site), url)
+        try:
+            await store._check_schema()
+        except BaseException:
+            await client.aclose()
+            raise
+        return store
+
+    async def _check_schema(self) -> None:
+        key = self._key("schema")
+        async with self._errors():
+            await self._redis.set(key, SCHEMA_VERSION, nx=True)
+            found = cast(str | None, await self._redis.get(key))
+        try:
+            version = int(found or "")
+        except ValueError:
+            raise StoreError(f"{self._url}: {key} holds {found!r}, not a version") from None
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self._url}: the store has layout version {version}, newer than this "
+                f"program ({SCHEMA_VERSION}); refusing to touch it"
+            )
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+    @asynccontextmanager
+    async def _errors(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable(f"{self._url}: Redis is not answering: {exc}") from None
+        except RedisError as exc:
+            raise StoreError(f"{self._url}: Redis refused a store command: {exc}") from None
+
+    def _key(self, *parts: str) -> str:
+        return self._names.store(*parts)
+
+    async def ping(self) -> bool:
+        """True when Redis answers."""
+        try:
+            async with self._errors():
+                return bool(await self._redis.ping())
+        except StoreUnavailable:
+            return False
+
+    async def schema_version(self) -> int:
+        async with self._errors():
+            return int(await self._redis.get(self._key("schema")) or 0)
+
+    # --- identities and accounts ---------------------------------------------------------
+
+    async def remember_identity(self, identity: Identity, now: float | None = None) -> None:
+        """Record that an identity was seen (insert, or update name and last-seen time)."""
+        at = time.time() if now is None else now
+        async with self._errors():
+            await self._remember_identity(
+                keys=[self._key("identity", identity.id)],
+                args=[identity.id, identity.name, int(identity.guest), _number(at)],
+            )
+
+    async def identity_exists(self, identity_id: str) -> bool:
+        async with self._errors():
+            return bool(await self._redis.exists(self._key("identity", identity_id)))
+
+    async def create_account(
+        self, username: str, password: str, role: Role, display_name: str
+    ) -> Identity:
+        """A new facilitator/staff (or visitor) account that logs in with a password."""
+        hashed = await asyncio.to_thread(hash_password, password)
+        identity = Identity(f"a-{uuid.uuid4().hex}", display_name, role, guest=False)
+        async with self._errors():
+            created = await self._create_account(
+                keys=[
+                    self._key("account", fold_username(username)),
+                    self._key("identity", identity.id),
+                    self._key("accounts"),
+                ],
+                args=[
+                    username,
+                    identity.id,
+                    display_name,
+                    hashed,
+                    role.value,
+                    _number(time.time()),
+                ],
+            )
+        if not created:
+            raise StoreError(f"an account named {username!r} exists already")
+        return identity
+
+    async def login(self, username: str, password: str) -> Identity | None:
+        """The account's identity when the password is right, else None."""
+        async with self._errors():
+            account = cast(
+                dict[str, str],
+                await self._redis.hgetall(self._key("account", fold_username(username))),
+            )
+            name: str | None = None
+            if account:
+                name = cast(
+                    str | None,
+                    await self._redis.hget(
+                        self._key("identity", account["identity_id"]), "display_name"
+                    ),
+                )
+        if not account or name is None:
+            await asyncio.to_thread(check_password, password, hash_password("timing-equaliser"))
+            return None
+        if not await asyncio.to_thread(check_password, password, account["password_hash"]):
+            return None
+        return Identity(account["identity_id"], name, Role(account["role"]), guest=False)
+
+    async def list_accounts(self) -> list[dict[str, Any]]:
+        async with self._errors():
+            keys = sorted(await self._redis.smembers(self._key("accounts")))
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.hgetall(key)
+                accounts: list[dict[str, str]] = await pipe.execute()
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for account in accounts:
+                    pipe.hget(self._key("identity", account.get("identity_id", "")), "display_name")
+                names: list[str | None] = await pipe.execute()
+        rows: list[dict[str, Any]] = [
+            {
+                "username": account["username"],
+                "role": account["role"],
+                "display_name": name,
+                "id": account["identity_id"],
+                "created_at": float(account["created_at"]),
+            }
+            for account, name in zip(accounts, names, strict=True)
+            if account and name is not None
+        ]
+        rows.sort(key=lambda row: fold_username(str(row["username"])).encode())
+        return rows
+
+    async def account_role(self, identity_id: str) -> Role | None:
+        async with self._errors():
+            role = await self._account_role(keys=[self._key("identity", identity_id)])
+        return Role(role) if role else None
+
+    # --- chat ----------------------------------------------------------------------------
+
+    async def add_chat(self, record: ChatRecord) -> None:
+        direct = record.to_id is not None
+        room_key = "" if direct else self._key("chat-room", record.room, str(record.instance))
+        to_key = self._key("chat-of", record.to_id) if record.to_id is not None else ""
+        async with self._errors():
+            await self._add_chat(
+                keys=[
+                    self._key("chat-msg", record.id),
+                    self._key("chat-all"),
+                    self._key("chat-seq"),
+                    room_key,
+                    self._key("chat-of", record.sender_id),
+                    to_key,
+                ],
+                args=[
+                    record.id,
+                    record.room,
+                    record.instance,
+                    record.sender_id,
+                    record.sender_name,
+                    record.text,
+                    record.to_id or "",
+                    _number(record.ts),
+                    "1" if direct else "0",
+                ],
+            )
+
+    async def recent_chat(self, room: str, instance: int, limit: int) -> list[ChatRecord]:
+        """The last ``limit`` room messages (not direct ones), oldest first."""
+        if limit == 0:
+            return []
+        stop = limit - 1 if limit > 0 else -1  # SQLite reads a negative LIMIT as none
+        async with self._errors():
+            refs = await self._redis.zrevrange(self._key("chat-room", room, str(instance)), 0, stop)
+            messages = await self._messages(reversed(refs))
+        return [_chat_record(m) for m in messages]
+
+    async def _messages(self, refs: Any) -> list[dict[str, str]]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for ref in refs:
+                pipe.hgetall(ref[16:])
+            found: list[dict[str, str]] = await pipe.execute()
+        return [m for m in found if m]
+
+    async def purge_chat(self, older_than: float) -> int:
+        """Delete messages older than the retention limit; returns how many."""
+        removed = 0
+        async with self._errors():
+            while True:
+                count = int(
+                    await self._purge_chat(
+                        keys=[self._key("chat-all")], args=[_number(older_than), PURGE_BATCH]
+                    )
+                )
+                removed += count
+                if count < PURGE_BATCH:
+                    return removed
+
+    # --- a person's own data (GDPR: access and erasure) ----------------------------------
+
+    async def export_identity(self, identity_id: str) -> dict[str, Any]:
+        """Everything stored about one person, JSON-ready."""
+        async with self._errors():
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hgetall(self._key("identity", identity_id))
+                pipe.zrange(self._key("chat-of", identity_id), 0, -1)
+                pipe.zrange(self._key("progress-of", identity_id), 0, -1)
+                person, refs, rows = await pipe.execute()
+            account = None
+            if person.get("_account_key"):
+                account = await self._redis.hgetall(person["_account_key"])
+            messages = await self._messages(refs)
+            progress = await self._rows(rows)
+        return {
+            "identity": _identity_row(person) if person else None,
+            "account": (
+                {
+                    "username": account["username"],
+                    "role": account["role"],
+                    "created_at": float(account["created_at"]),
+                }
+                if account
+                else None
+            ),
+            "chat_messages": [_chat_row(m) for m in messages],
+            "station_progress": [_progress_row(r) for r in progress],
+        }
+
+    async def delete_identity(self, identity_id: str) -> None:
+        """Erase a person: their identity, account, progress and every chat message they
+        sent or got."""
+        async with self._errors():
+            await self._delete_identity(
+                keys=[
+                    self._key("identity", identity_id),
+                    self._key("chat-of", identity_id),
+                    self._key("chat-all"),
+                    self._key("progress-of", identity_id),
+                    self._key("progress-people"),
+                    self._key("accounts"),
+                ],
+                args=[identity_id],
+            )
+
+    # --- learning-station progress -------------------------------------------------------
+
+    async def record_progress(self, records: Sequence[ProgressRecord]) -> None:
+        """Persist station events in one script run (first open, quiz tries and passes,
+        experiment runs); the first pass and first run keep their time."""
+        if not records:
+            return
+        keys = [self._key("progress-people")]
+        args: list[str | int] = []
+        for record in records:
+            keys += [
+                self._key("identity", record.identity_id),
+                self._key("progress-row", record.identity_id, record.station_id),
+                self._key("progress-of", record.identity_id),
+            ]
+            args += [
+                record.identity_id,
+                record.display_name,
+                int(record.guest),
+                record.station_id,
+                record.event.value,
+                _number(record.at),
+            ]
+        async with self._errors():
+            await self._record_progress(keys=keys, args=args)
+
+    async def _rows(self, row_keys: Sequence[str]) -> list[dict[str, str]]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key in row_keys:
+                pipe.hgetall(key)
+            found: list[dict[str, str]] = await pipe.execute()
+        return [row for row in found if row]
+
+    async def progress_of(self, identity_id: str) -> list[StationProgress]:
+        """One person's progress at every station they opened."""
+        async with self._errors():
+            row_keys = await self._redis.zrange(self._key("progress-of", identity_id), 0, -1)
+            rows = await self._rows(cast(list[str], row_keys))
+        return [_station_progress(row) for row in rows]
+
+    async def progress_of_many(
+        self, identity_ids: Sequence[str]
+    ) -> dict[str, tuple[str, list[StationProgress]]]:
+        """Display name and progress of each known identity among ``identity_ids``."""
+        return {
+            identity_id: (name, [_station_progress(row) for row in rows])
+            for identity_id, name, rows in await self._people(list(dict.fromkeys(identity_ids)))
+        }
+
+    async def _people(self, ids: Sequence[str]) -> list[tuple[str, str, list[dict[str, str]]]]:
+        """Each known identity among ``ids`` with its name and progress rows."""
+        async with self._errors():
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for identity_id in ids:
+                    pipe.hget(self._key("identity", identity_id), "display_name")
+                    pipe.zrange(self._key("progress-of", identity_id), 0, -1)
+                found = await pipe.execute()
+            known = [
+                (identity_id, found[2 * i], found[2 * i + 1])
+                for i, identity_id in enumerate(ids)
+                if found[2 * i] is not None
+            ]
+            rows = await self._rows([key for _, _, keys in known for key in keys])
+        by_person: dict[str, list[dict[str, str]]] = {
+            identity_id: [] for identity_id, _, _ in known
+        }
+        for row in rows:
+            by_person[row["identity_id"]].append(row)
+        return [(identity_id, name, by_person[identity_id]) for identity_id, name, _ in known]
+
+    async def all_progress(self) -> list[ExportRow]:
+        """Every stored station row with its person's display name, for the staff export."""
+        async with self._errors():
+            ids = sorted(cast(set[str], await self._redis.smembers(self._key("progress-people"))))
+        people = await self._people(ids)
+        people.sort(key=lambda person: (person[1], person[0]))
+        return [
+            ExportRow(identity_id, name, _station_progress(row))
+            for identity_id, name, rows in people
+            for row in rows
+        ]
+
+
+def _identity_row(person: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": person["id"],
+        "display_name": person["display_name"],
+        "guest": int(person["guest"]),
+        "created_at": float(person["created_at"]),
+        "last_seen_at": float(person["last_seen_at"]),
+    }
+
+
+def _chat_row(message: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": message["id"],
+        "room": message["room"],
+        "instance": int(message["instance"]),
+        "sender_id": message["sender_id"],
+        "sender_name": message["sender_name"],
+        "text": message["text"],
+        "to_id": message.get("to_id"),
+        "ts": float(message["ts"]),
+    }
+
+
+def _chat_record(message: dict[str, str]) -> ChatRecord:
+    return ChatRecord(**_chat_row(message))
+
+
+def _progress_row(row: dict[str, str]) -> dict[str, Any]:
+    return {
+        "identity_id": row["identity_id"],
+        "station_id": row["station_id"],
+        "opened_at": float(row["opened_at"]),
+        "quiz_attempts": int(row["quiz_attempts"]),
+        "quiz_passed_at": _optional_float(row.get("quiz_passed_at")),
+        "experiment_runs": int(row["experiment_runs"]),
+        "experiment_done_at": _optional_float(row.get("experiment_done_at")),
+        "updated_at": float(row["updated_at"]),
+    }
+
+
+def _station_progress(row: dict[str, str]) -> StationProgress:
+    fields = _progress_row(row)
+    return StationProgress(
+        station_id=fields["station_id"],
+        opened_at=fields["opened_at"],
+        quiz_attempts=fields["quiz_attempts"],
+        quiz_passed_at=fields["quiz_passed_at"],
+        experiment_runs=fields["experiment_runs"],
+        experiment_done_at=fields["experiment_done_at"],
+    )

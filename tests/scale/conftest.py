@@ -1,0 +1,45 @@
+"""Fixtures for the Redis tests: one redis-server for the session (emptied before each
+test) and a way to start private ones that a test may stop and restart."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from redis_process import RedisProcess
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
+    server = RedisProcess(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisProcess) -> str:
+    """The shared redis-server, empty."""
+    if not redis_server.running:
+        redis_server.start()
+    redis_server.flush()
+    return redis_server.url
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[Callable[[], RedisProcess]]:
+    """Start redis-servers of the test's own (to stop and restart); all stopped at the end."""
+    started: list[RedisProcess] = []
+
+    def start() -> RedisProcess:
+        folder = tmp_path / f"redis-{len(started)}"
+        folder.mkdir()
+        server = RedisProcess(folder)
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

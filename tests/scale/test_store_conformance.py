@@ -1,0 +1,566 @@
+"""One store suite, two backends: SQLite (``Store``) and Redis (``RedisStore``, against a
+real redis-server) must answer every method alike. The Redis half is marked ``scale``.
+
+Also: ``RedisStore`` and the ``StoreBackend`` protocol have every public coroutine of
+``Store`` with the same parameters, so a method added to ``Store`` cannot be forgotten; a
+random sequence of operations gives identical answers from both; Redis-only matters
+(layout version, an unreachable Redis, the backend factory)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis_process import free_port
+
+from server.identity import Identity, Role
+from server.progress import ExportRow, ProgressEvent, ProgressRecord, StationProgress
+from server.records import ChatRecord
+from server.settings import Settings
+from server.store import MIGRATIONS, Store, StoreError
+from server.store_backend import StoreBackend
+from server.store_factory import open_store
+from server.store_redis import SCHEMA_VERSION, RedisStore, StoreUnavailable
+
+SITE = "conformance"
+ADA = Identity("g-ada", "Ada", Role.VISITOR, guest=True)
+BOB = Identity("g-bob", "Bob", Role.VISITOR, guest=True)
+PASSWORD = "richtig-langes-pw"
+
+BACKENDS = ["sqlite", pytest.param("redis", marks=pytest.mark.scale)]
+
+
+async def open_backend(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    if kind == "sqlite":
+        return await Store.open(tmp_path / "hub.sqlite3")
+    return await RedisStore.connect(request.getfixturevalue("redis_url"), site=SITE)
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreBackend]:
+    opened = await open_backend(request.param, request, tmp_path)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+def chat(
+    n: int,
+    *,
+    room: str = "foyer",
+    instance: int = 0,
+    to: str | None = None,
+    sender: str = ADA.id,
+    ts: float | None = None,
+) -> ChatRecord:
+    return ChatRecord(
+        f"m{n}", room, instance, sender, "Ada", f"Hallo {n} ✓", to, 1000.0 + n if ts is None else ts
+    )
+
+
+def event(who: Identity, station: str, kind: ProgressEvent, at: float) -> ProgressRecord:
+    return ProgressRecord(who.id, who.name, who.guest, station, kind, at)
+
+
+# --- the interface ----------------------------------------------------------------------
+
+
+def public_coroutines(cls: type) -> dict[str, inspect.Signature]:
+    return {
+        name: inspect.signature(member)
+        for name, member in inspect.getmembers(cls)
+        if not name.startswith("_") and inspect.iscoroutinefunction(member)
+    }
+
+
+def test_redis_store_and_protocol_have_every_public_coroutine_of_store() -> None:
+    sqlite = public_coroutines(Store)
+    redis = public_coroutines(RedisStore)
+    protocol = public_coroutines(StoreBackend)
+    # the constructors differ by nature: a file path here, a Redis URL there
+    assert "open" in sqlite and "connect" in redis
+    del sqlite["open"], redis["connect"]
+    assert sorted(redis) == sorted(sqlite), "RedisStore must have exactly Store's coroutines"
+    assert sorted(protocol) == sorted(sqlite), "StoreBackend must list every Store coroutine"
+    for name, signature in sqlite.items():
+        expected = [(p.name, p.kind, p.default) for p in signature.parameters.values()]
+        for other in (redis[name], protocol[name]):
+            assert [(p.name, p.kind, p.default) for p in other.parameters.values()] == expected
+
+
+# --- lifecycle --------------------------------------------------------------------------
+
+
+async def test_ping_and_schema_version(store: StoreBackend) -> None:
+    assert await store.ping() is True
+    expected = len(MIGRATIONS) if isinstance(store, Store) else SCHEMA_VERSION
+    assert await store.schema_version() == expected
+
+
+# --- identities and accounts ------------------------------------------------------------
+
+
+async def test_remember_identity_inserts_then_updates_name_and_last_seen(
+    store: StoreBackend,
+) -> None:
+    assert not await store.identity_exists(ADA.id)
+    await store.remember_identity(ADA, now=5.0)
+    assert await store.identity_exists(ADA.id)
+    await store.remember_identity(Identity(ADA.id, "Ada L.", Role.STAFF, guest=False), now=9.5)
+    exported = await store.export_identity(ADA.id)
+    assert exported["identity"] == {
+        "id": ADA.id,
+        "display_name": "Ada L.",
+        "guest": 1,  # kept from the first time
+        "created_at": 5.0,
+        "last_seen_at": 9.5,
+    }
+    assert not await store.identity_exists("g-nobody")
+
+
+async def test_accounts_log_in_case_insensitively_for_ascii_only(store: StoreBackend) -> None:
+    mara = await store.create_account("Mara", PASSWORD, Role.FACILITATOR, "Mara M.")
+    assert mara.id.startswith("a-") and not mara.guest and mara.name == "Mara M."
+    assert await store.login("mara", PASSWORD) == mara
+    assert await store.login("MARA", PASSWORD) == mara
+    assert await store.login("mara", "falsches-passwort") is None
+    assert await store.login("nobody", PASSWORD) is None
+    umlaut = await store.create_account("Ärger", PASSWORD, Role.STAFF, "Ä")
+    assert await store.login("Ärger", PASSWORD) == umlaut
+    assert await store.login("ärger", PASSWORD) is None  # NOCASE folds A-Z only
+    assert await store.account_role(mara.id) is Role.FACILITATOR
+    assert await store.account_role(umlaut.id) is Role.STAFF
+    assert await store.account_role("g-nobody") is None
+    await store.remember_identity(ADA, now=1.0)
+    assert await store.account_role(ADA.id) is None
+
+
+async def test_a_taken_username_is_refused_whatever_its_case(store: StoreBackend) -> None:
+    await store.create_account("mara", PASSWORD, Role.FACILITATOR, "Mara")
+    with pytest.raises(StoreError, match="exists already"):
+        await store.create_account("MaRa", PASSWORD, Role.STAFF, "Other")
+    assert [a["display_name"] for a in await store.list_accounts()] == ["Mara"]
+
+
+async def test_concurrent_account_creation_lets_exactly_one_in(store: StoreBackend) -> None:
+    results = await asyncio.gather(
+        *(store.create_account("kim", PASSWORD, Role.STAFF, f"Kim {n}") for n in range(5)),
+        return_exceptions=True,
+    )
+    made = [r for r in results if isinstance(r, Identity)]
+    refused = [r for r in results if isinstance(r, StoreError)]
+    assert len(made) == 1 and len(refused) == 4
+    assert await store.login("kim", PASSWORD) == made[0]
+
+
+async def test_list_accounts_fields_and_order(store: StoreBackend) -> None:
+    made = {
+        name: await store.create_account(name, PASSWORD, role, name.title())
+        for name, role in (
+            ("bob", Role.VISITOR),
+            ("Alice", Role.STAFF),
+            ("carl", Role.FACILITATOR),
+            ("Zoë", Role.VISITOR),
+        )
+    }
+    rows = await store.list_accounts()
+    assert [r["username"] for r in rows] == ["Alice", "bob", "carl", "Zoë"]
+    alice = rows[0]
+    assert set(alice) == {"username", "role", "display_name", "id", "created_at"}
+    assert (alice["role"], alice["display_name"], alice["id"]) == (
+        "staff",
+        "Alice",
+        made["Alice"].id,
+    )
+    assert isinstance(alice["created_at"], float)
+
+
+# --- chat -------------------------------------------------------------------------------
+
+
+async def test_recent_chat_is_oldest_first_without_direct_or_other_rooms(
+    store: StoreBackend,
+) -> None:
+    for n in range(5):
+        await store.add_chat(chat(n))
+    await store.add_chat(chat(9, to=BOB.id))
+    await store.add_chat(chat(10, room="lab"))
+    await store.add_chat(chat(11, instance=1))
+    recent = await store.recent_chat("foyer", 0, 3)
+    assert [m.id for m in recent] == ["m2", "m3", "m4"]
+    assert recent[-1] == chat(4)
+    assert [m.id for m in await store.recent_chat("foyer", 1, 10)] == ["m11"]
+    assert [m.id for m in await store.recent_chat("lab", 0, 10)] == ["m10"]
+    assert await store.recent_chat("foyer", 0, 0) == []
+    assert [m.id for m in await store.recent_chat("foyer", 0, -1)] == [f"m{n}" for n in range(5)]
+    assert await store.recent_chat("attic", 0, 10) == []
+
+
+async def test_equal_times_keep_the_order_messages_came_in(store: StoreBackend) -> None:
+    for n in (3, 1, 2, 0):
+        await store.add_chat(chat(n, ts=500.0))
+    assert [m.id for m in await store.recent_chat("foyer", 0, 10)] == ["m3", "m1", "m2", "m0"]
+    assert [m.id for m in await store.recent_chat("foyer", 0, 2)] == ["m2", "m0"]
+
+
+async def test_a_repeated_message_id_is_ignored(store: StoreBackend) -> None:
+    await store.add_chat(chat(1))
+    await store.add_chat(ChatRecord("m1", "lab", 2, BOB.id, "Bob", "anders", None, 7.0))
+    assert await store.recent_chat("foyer", 0, 10) == [chat(1)]
+    assert await store.recent_chat("lab", 2, 10) == []
+
+
+async def test_purge_removes_only_messages_older_than_the_limit(store: StoreBackend) -> None:
+    for n in range(4):
+        await store.add_chat(chat(n))
+    await store.add_chat(chat(7, to=BOB.id, ts=1000.5))
+    assert await store.purge_chat(older_than=1002.0) == 3  # m0, m1 and the direct one
+    assert await store.purge_chat(older_than=1002.0) == 0
+    assert [m.id for m in await store.recent_chat("foyer", 0, 10)] == ["m2", "m3"]
+    assert (await store.export_identity(BOB.id))["chat_messages"] == []
+
+
+async def test_purge_works_through_more_than_one_batch(store: StoreBackend) -> None:
+    for n in range(1203):
+        await store.add_chat(chat(n, ts=float(n)))
+    assert await store.purge_chat(older_than=1200.0) == 1200
+    assert [m.id for m in await store.recent_chat("foyer", 0, 10)] == ["m1200", "m1201", "m1202"]
+
+
+# --- export and erasure -----------------------------------------------------------------
+
+
+async def test_export_has_everything_about_a_person_and_nothing_else(store: StoreBackend) -> None:
+    await store.remember_identity(ADA, now=5.0)
+    await store.remember_identity(BOB, now=6.0)
+    await store.add_chat(chat(1))
+    await store.add_chat(chat(2, to=ADA.id, sender=BOB.id))
+    await store.add_chat(chat(3, sender=BOB.id))
+    await store.record_progress([event(ADA, "ghg", ProgressEvent.QUIZ_PASSED, 7.0)])
+    assert await store.export_identity(ADA.id) == {
+        "identity": {
+            "id": ADA.id,
+            "display_name": "Ada",
+            "guest": 1,
+            "created_at": 5.0,
+            "last_seen_at": 5.0,
+        },
+        "account": None,
+        "chat_messages": [
+            {
+                "id": "m1",
+                "room": "foyer",
+                "instance": 0,
+                "sender_id": ADA.id,
+                "sender_name": "Ada",
+                "text": "Hallo 1 ✓",
+                "to_id": None,
+                "ts": 1001.0,
+            },
+            {
+                "id": "m2",
+                "room": "foyer",
+                "instance": 0,
+                "sender_id": BOB.id,
+                "sender_name": "Ada",
+                "text": "Hallo 2 ✓",
+                "to_id": ADA.id,
+                "ts": 1002.0,
+            },
+        ],
+        "station_progress": [
+            {
+                "identity_id": ADA.id,
+                "station_id": "ghg",
+                "opened_at": 7.0,
+                "quiz_attempts": 1,
+                "quiz_passed_at": 7.0,
+                "experiment_runs": 0,
+                "experiment_done_at": None,
+                "updated_at": 7.0,
+            }
+        ],
+    }
+
+
+async def test_export_of_an_account(store: StoreBackend) -> None:
+    mara = await store.create_account("Mara", PASSWORD, Role.STAFF, "Mara")
+    exported = await store.export_identity(mara.id)
+    assert exported["identity"]["guest"] == 0
+    assert exported["account"]["username"] == "Mara"
+    assert exported["account"]["role"] == "staff"
+    assert exported["account"]["created_at"] == exported["identity"]["created_at"]
+    assert "password_hash" not in exported["account"]
+
+
+async def test_erasure_takes_identity_account_chat_and_progress(store: StoreBackend) -> None:
+    mara = await store.create_account("mara", PASSWORD, Role.FACILITATOR, "Mara")
+    await store.remember_identity(BOB, now=1.0)
+    await store.add_chat(chat(1, sender=mara.id))
+    await store.add_chat(chat(2, to=mara.id, sender=BOB.id))
+    await store.add_chat(chat(3, sender=BOB.id))
+    await store.add_chat(chat(4, sender=BOB.id, to=BOB.id))
+    await store.record_progress(
+        [
+            event(mara, "ghg", ProgressEvent.OPENED, 2.0),
+            event(BOB, "ghg", ProgressEvent.OPENED, 2.0),
+        ]
+    )
+    await store.delete_identity(mara.id)
+    assert not await store.identity_exists(mara.id)
+    assert await store.export_identity(mara.id) == {
+        "identity": None,
+        "account": None,
+        "chat_messages": [],
+        "station_progress": [],
+    }
+    assert await store.login("mara", PASSWORD) is None
+    assert await store.list_accounts() == []
+    assert await store.account_role(mara.id) is None
+    assert [m.id for m in await store.recent_chat("foyer", 0, 10)] == ["m3"]
+    assert [m["id"] for m in (await store.export_identity(BOB.id))["chat_messages"]] == [
+        "m3",
+        "m4",
+    ]
+    assert await store.progress_of(mara.id) == []
+    assert [r.identity_id for r in await store.all_progress()] == [BOB.id]
+    assert await store.purge_chat(older_than=10_000.0) == 2
+    again = await store.create_account("mara", PASSWORD, Role.STAFF, "Mara 2")
+    assert await store.login("MARA", PASSWORD) == again
+    await store.delete_identity("g-never-seen")
+
+
+# --- learning-station progress ----------------------------------------------------------
+
+
+async def test_events_build_up_one_row_per_station(store: StoreBackend) -> None:
+    await store.remember_identity(ADA, now=1.0)
+    await store.record_progress(
+        [
+            event(ADA, "ghg", ProgressEvent.OPENED, 10.0),
+            event(ADA, "ghg", ProgressEvent.QUIZ_FAILED, 11.0),
+            event(ADA, "ghg", ProgressEvent.QUIZ_PASSED, 12.0),
+            event(ADA, "ghg", ProgressEvent.QUIZ_PASSED, 13.0),
+            event(ADA, "ghg", ProgressEvent.OPENED, 14.0),
+            event(ADA, "led", ProgressEvent.EXPERIMENT_DONE, 15.0),
+            event(ADA, "led", ProgressEvent.EXPERIMENT_DONE, 16.0),
+        ]
+    )
+    await store.record_progress([])
+    assert await store.progress_of(ADA.id) == [
+        StationProgress("ghg", 10.0, 3, 12.0, 0, None),
+        StationProgress("led", 15.0, 0, None, 2, 15.0),
+    ]
+    [_, led] = (await store.export_identity(ADA.id))["station_progress"]
+    assert led["updated_at"] == 16.0
+
+
+async def test_progress_of_someone_unknown_remembers_them(store: StoreBackend) -> None:
+    await store.record_progress([event(BOB, "ghg", ProgressEvent.OPENED, 3.0)])
+    assert await store.identity_exists(BOB.id)
+    person = (await store.export_identity(BOB.id))["identity"]
+    assert (person["display_name"], person["guest"], person["created_at"]) == ("Bob", 1, 3.0)
+
+
+async def test_progress_of_many_and_the_export_rows(store: StoreBackend) -> None:
+    await store.remember_identity(ADA, now=1.0)
+    await store.remember_identity(BOB, now=1.0)
+    await store.remember_identity(Identity("g-cleo", "Cleo", Role.VISITOR, True), now=1.0)
+    await store.record_progress(
+        [
+            event(BOB, "ghg", ProgressEvent.OPENED, 2.0),
+            event(ADA, "led", ProgressEvent.OPENED, 3.0),
+            event(ADA, "ghg", ProgressEvent.QUIZ_PASSED, 4.0),
+            event(ADA, "heat", ProgressEvent.OPENED, 4.0),
+        ]
+    )
+    many = await store.progress_of_many([BOB.id, "g-nobody", ADA.id, BOB.id, "g-cleo"])
+    assert set(many) == {ADA.id, BOB.id, "g-cleo"}
+    assert many["g-cleo"] == ("Cleo", [])
+    assert many[ADA.id][0] == "Ada"
+    assert [p.station_id for p in many[ADA.id][1]] == ["led", "ghg", "heat"]
+    assert await store.progress_of_many([]) == {}
+    rows = await store.all_progress()
+    assert [(r.display_name, r.progress.station_id) for r in rows] == [
+        ("Ada", "led"),
+        ("Ada", "ghg"),
+        ("Ada", "heat"),
+        ("Bob", "ghg"),
+    ]
+    assert rows[0] == ExportRow(ADA.id, "Ada", StationProgress("led", 3.0))
+
+
+async def test_the_export_orders_by_name_then_identity(store: StoreBackend) -> None:
+    twins = [Identity(f"g-{n}", "Sam", Role.VISITOR, True) for n in ("b", "a")]
+    people = [*twins, Identity("g-z", "Anna", Role.VISITOR, True)]
+    await store.record_progress([event(p, "ghg", ProgressEvent.OPENED, 1.0) for p in people])
+    rows = await store.all_progress()
+    assert [r.identity_id for r in rows] == ["g-z", "g-a", "g-b"]
+
+
+# --- both backends, one random history ----------------------------------------------------
+
+
+async def run_history(store: StoreBackend, seed: int) -> list[Any]:
+    """Random operations from a fixed seed; everything the store answers, with account
+    ids (random by design) replaced by their order of creation."""
+    rng = random.Random(seed)
+    people = [Identity(f"g-{n}", f"Person {n}", Role.VISITOR, True) for n in range(6)]
+    stations = ["ghg", "led", "heat", "water"]
+    rooms = [("foyer", 0), ("foyer", 1), ("lab", 0)]
+    answers: list[Any] = []
+    accounts: dict[str, str] = {}
+    clock = 100.0
+    for step in range(300):
+        clock += rng.choice([0.0, 0.5, 1.0])
+        who = rng.choice(people)
+        op = rng.randrange(10)
+        if op == 0:
+            await store.remember_identity(who, now=clock)
+        elif op in (1, 2):
+            room, instance = rng.choice(rooms)
+            to = rng.choice([None, None, rng.choice(people).id])
+            await store.add_chat(
+                ChatRecord(f"c{step}", room, instance, who.id, who.name, f"t{step}", to, clock)
+            )
+        elif op == 3:
+            room, instance = rng.choice(rooms)
+            answers.append(await store.recent_chat(room, instance, rng.choice([1, 3, 50])))
+        elif op == 4:
+            batch = [
+                event(
+                    rng.choice(people), rng.choice(stations), rng.choice(list(ProgressEvent)), clock
+                )
+                for _ in range(rng.randrange(1, 4))
+            ]
+            await store.record_progress(batch)
+        elif op == 5:
+            exported = await store.export_identity(who.id)
+            # SQLite orders a person's messages of the same instant by its query plan
+            # (sent before received), not by arrival; compare them as a set
+            exported["chat_messages"].sort(key=lambda m: (m["ts"], m["id"]))
+            answers.append(exported)
+        elif op == 6:
+            answers.append(await store.progress_of_many([p.id for p in rng.sample(people, 3)]))
+        elif op == 7 and rng.random() < 0.3:
+            await store.delete_identity(who.id)
+            answers.append(await store.identity_exists(who.id))
+        elif op == 8:
+            answers.append(await store.purge_chat(clock - 40.0))
+        elif op == 9 and len(accounts) < 2 and rng.random() < 0.2:
+            name = rng.choice(["Mara", "mara", "Kim"])
+            try:
+                made = await store.create_account(name, PASSWORD, Role.FACILITATOR, name)
+            except StoreError:
+                answers.append(("refused", name))
+            else:
+                accounts[made.id] = f"account-{len(accounts)}"
+                answers.append(("made", name))
+        answers.append(await store.progress_of(who.id))
+    answers.append(await store.all_progress())
+    answers.append(
+        [{**a, "id": accounts[a["id"]], "created_at": 0} for a in await store.list_accounts()]
+    )
+    return answers
+
+
+@pytest.mark.scale
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_a_random_history_gets_identical_answers(
+    request: pytest.FixtureRequest, tmp_path: Path, seed: int
+) -> None:
+    sqlite = await open_backend("sqlite", request, tmp_path)
+    redis = await open_backend("redis", request, tmp_path)
+    try:
+        expected = await run_history(sqlite, seed)
+        got = await run_history(redis, seed)
+    finally:
+        await sqlite.close()
+        await redis.close()
+    assert len(got) == len(expected)
+    for index, (a, b) in enumerate(zip(got, expected, strict=True)):
+        assert a == b, f"answer {index} differs"
+
+
+# --- Redis only ---------------------------------------------------------------------------
+
+
+@pytest.mark.scale
+async def test_a_newer_layout_is_refused(redis_url: str) -> None:
+    store = await RedisStore.connect(redis_url, site=SITE)
+    key = "hubtwin:conformance:store:schema"
+    await store._redis.set(key, SCHEMA_VERSION + 1)
+    await store.close()
+    with pytest.raises(StoreError, match="newer than this program"):
+        await RedisStore.connect(redis_url, site=SITE)
+    store = await RedisStore.connect(redis_url, site="another-site")
+    assert await store.schema_version() == SCHEMA_VERSION
+    await store._redis.set(key, "banana")
+    await store.close()
+    with pytest.raises(StoreError, match="not a version"):
+        await RedisStore.connect(redis_url, site=SITE)
+
+
+@pytest.mark.scale
+async def test_sites_sharing_a_redis_do_not_see_each_other(redis_url: str) -> None:
+    one = await RedisStore.connect(redis_url, site="one")
+    two = await RedisStore.connect(redis_url, site="two")
+    try:
+        await one.remember_identity(ADA, now=1.0)
+        await one.create_account("mara", PASSWORD, Role.STAFF, "Mara")
+        assert not await two.identity_exists(ADA.id)
+        assert await two.list_accounts() == []
+        await two.create_account("mara", PASSWORD, Role.STAFF, "Mara Zwei")
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_an_unreachable_redis_is_one_clear_error() -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    with pytest.raises(StoreUnavailable, match="Redis is not answering"):
+        await RedisStore.connect(url, site=SITE)
+    with pytest.raises(StoreError, match="not a Redis URL"):
+        await RedisStore.connect("http://example.org/", site=SITE)
+
+
+@pytest.mark.scale
+async def test_a_store_whose_redis_stops_says_so(private_redis: Any) -> None:
+    server = private_redis()
+    store = await RedisStore.connect(server.url, site=SITE)
+    try:
+        await store.remember_identity(ADA, now=1.0)
+        server.stop()
+        assert await store.ping() is False
+        with pytest.raises(StoreUnavailable):
+            await store.identity_exists(ADA.id)
+        server.start()
+        assert await store.ping() is True
+        assert not await store.identity_exists(ADA.id)  # this test server keeps nothing
+    finally:
+        await store.close()
+
+
+@pytest.mark.scale
+async def test_the_factory_picks_the_backend_from_the_settings(
+    redis_url: str, tmp_path: Path
+) -> None:
+    sqlite = await open_store(Settings(data_dir=tmp_path))
+    redis = await open_store(Settings(data_dir=tmp_path, redis_url=redis_url))
+    try:
+        assert type(sqlite) is Store and (tmp_path / "hub.sqlite3").exists()
+        assert type(redis) is RedisStore
+        await redis.remember_identity(ADA, now=1.0)
+        again = await open_store(Settings(data_dir=tmp_path, redis_url=redis_url))
+        assert await again.identity_exists(ADA.id)
+        assert not await sqlite.identity_exists(ADA.id)
+        await again.close()
+    finally:
+        await sqlite.close()
+        await redis.close()
