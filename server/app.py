@@ -29,6 +29,7 @@ from server.station_desk import StationDesk
 from server.stations import load_catalogue
 from server.stations_http import station_routes
 from server.store import Store
+from server.store_factory import open_store
 from server.talks import WatchedLibrary, generated_talks_dir
 from server.talks_http import talk_routes
 from server.tokens import TokenSigner
@@ -112,7 +113,7 @@ async def start_hub(settings: Settings) -> RunningHub:
     world = await asyncio.to_thread(load, glb)
     catalogue = await asyncio.to_thread(load_catalogue, site, world)
     talks = WatchedLibrary(site, generated_talks_dir(settings.resolved_data_dir))
-    store = await Store.open(settings.database_path)
+    store = await open_store(settings)
     signer = TokenSigner(settings.ensure_secret())
     metrics = Metrics()
     core = HubCore(world, settings)
