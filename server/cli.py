@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "server.accounts_command",
     "server.content_command",
     "server.talks_command",
+    "bench.command",
 )
 
 

@@ -1,0 +1,492 @@
+"""The load generator: many real clients of one hub in one process, and what they measured.
+
+Every client signs in (``POST /api/session``), opens a WebSocket, says ``hello``, joins a
+room (taking the suggested overflow instance when the room is full), then walks a path on
+walkable floor (``bench.walker``) sending a pose frame 20 times a second. All clients count
+what they receive; a few *observers* also decode every snapshot entry and match it to the
+pose another client of this process sent, by its quantised position: the time from that
+client's send to the observer's first receipt of the pose is the pose-to-peer latency, on
+one clock (``time.monotonic``) in one process.
+
+Run by ``bench.realtime``, which talks to it over stdin/stdout, one JSON object per line:
+it prints ``{"event": "ready", ...}`` when every client has joined, then measures between
+the lines ``start`` and ``stop`` it reads on stdin and prints ``{"event": "result", ...}``;
+``quit`` closes the clients and ends the process.
+
+Sign-ins are rate-limited per address, so the clients connect from several loopback
+addresses (127.0.0.2, 127.0.0.3, …), ``PER_ADDRESS`` each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import struct
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import msgpack
+import numpy as np
+import orjson
+
+from bench.walker import Path as WalkPath
+from bench.walker import plan_paths
+from bench.wsclient import WsClient, WsClosed
+from server.protocol import (
+    PROTOCOL_VERSION,
+    SNAPSHOT_ENTRY,
+    SNAPSHOT_HEADER,
+    SNAPSHOT_HEADER_SIZE,
+    SNAPSHOT_TAG,
+    encode_pose,
+)
+from world.model import World, load
+
+#: Sign-ins allowed from one address before the server's limiter says no (its burst is 20).
+PER_ADDRESS = 20
+#: Poses are sent in this many groups spread over a tick, as independent browsers would.
+PHASES = 10
+POSE_HZ = 20
+PING_EVERY_S = 5.0
+#: Sent poses remembered per client for matching (2.4 s at 20 Hz).
+SENT_MEMORY = 48
+JOIN_TIMEOUT_S = 60.0
+_ENTRY = SNAPSHOT_ENTRY.itemsize
+_U16 = np.uint32(0xFFFF)
+
+
+def client_address(index: int) -> str:
+    """The loopback address client ``index`` connects from."""
+    return f"127.0.0.{2 + index // PER_ADDRESS}"
+
+
+@dataclass
+class Client:
+    """One simulated visitor."""
+
+    index: int
+    room: str | None
+    observer: bool
+    token: str = ""
+    ws: WsClient | None = None
+    serial: int = -1
+    net: int = -1
+    room_index: int = -1
+    start: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    path: WalkPath | None = None
+    t0: float = 0.0
+    seq: int = 0
+    next_ping: float = 0.0
+    joined: asyncio.Future[None] | None = None
+    #: quantised position of each recent pose -> when it was first sent (oldest first)
+    sent: dict[int, float] = field(default_factory=dict)
+    #: observers: the last pose key seen per sender, so only first receipts count
+    seen: dict[int, int] = field(default_factory=dict)
+    snapshots: int = 0
+    snapshot_wire: int = 0
+    entries: int = 0
+    controls: int = 0
+    fixes: int = 0
+
+
+class Fleet:
+    """All clients of this process and what they measured."""
+
+    def __init__(self, args: argparse.Namespace, world: World) -> None:
+        self.args = args
+        self.world = world
+        self.host = args.host
+        self.clients: list[Client] = []
+        self.by_net: dict[tuple[int, int], Client] = {}
+        self.grid_origin = (0.0, 0.0, 0.0)
+        self.grid_step = 0.01
+        self.measuring = False
+        self.latencies: list[float] = []
+        self.lags: list[float] = []
+        self.errors: dict[str, int] = {}
+        self.closes: dict[str, int] = {}
+        self.first_tick: tuple[float, int] | None = None
+        self.last_tick: tuple[float, int] | None = None
+        self.window_started = 0.0
+        self.baseline: list[tuple[int, int, int, int, int]] = []
+        rooms = [r.id for r in world.rooms]
+        for i in range(args.clients):
+            if args.room:
+                room: str | None = args.room
+            else:
+                room = rooms[i % len(rooms)]
+            self.clients.append(
+                Client(i, room, observer=i % max(1, args.clients // args.observers) == 0)
+            )
+
+    # --- joining --------------------------------------------------------------------------
+
+    async def sign_in(self) -> None:
+        groups: dict[str, list[Client]] = {}
+        for client in self.clients:
+            groups.setdefault(client_address(client.index), []).append(client)
+        limit = asyncio.Semaphore(8)
+        url = f"http://{self.host}:{self.args.http_port}/api/session"
+
+        async def group(address: str, members: list[Client]) -> None:
+            async with limit:
+                connector = aiohttp.TCPConnector(local_addr=(address, 0), limit=1)
+                async with aiohttp.ClientSession(connector=connector) as http:
+                    for client in members:
+                        body = {"name": f"Last {client.index}"}
+                        async with http.post(url, json=body) as response:
+                            data = await response.json()
+                            if response.status != 200:
+                                raise RuntimeError(f"sign-in refused: {response.status} {data}")
+                            client.token = data["token"]
+
+        await asyncio.gather(*(group(a, m) for a, m in groups.items()))
+
+    async def connect_all(self) -> None:
+        limit = asyncio.Semaphore(self.args.connect_parallel)
+
+        async def one(client: Client) -> None:
+            async with limit:
+                await self._connect(client)
+
+        await asyncio.gather(*(one(c) for c in self.clients))
+
+    async def _connect(self, client: Client) -> None:
+        loop = asyncio.get_running_loop()
+        port = self.args.ws_port
+        ws = WsClient(
+            self.host,
+            port,
+            "/ws",
+            on_message=lambda payload, wire: self._received(client, payload, wire),
+            on_close=lambda reason: self._closed(reason),
+        )
+        client.ws = ws
+        client.joined = loop.create_future()
+        await loop.create_connection(
+            lambda: ws, self.host, port, local_addr=(client_address(client.index), 0)
+        )
+        await asyncio.wait_for(ws.opened, timeout=JOIN_TIMEOUT_S)
+        hello: dict[str, Any] = {
+            "t": "hello",
+            "v": PROTOCOL_VERSION,
+            "token": client.token,
+            "lang": "de",
+            "appearance": {
+                "color": f"#{(client.index * 2654435761) & 0xFFFFFF:06x}",
+                "shape": "capsule",
+            },
+        }
+        if client.room is not None:
+            hello["room"] = client.room
+        ws.send(msgpack.packb(hello))
+        await asyncio.wait_for(client.joined, timeout=JOIN_TIMEOUT_S)
+
+    def plan(self) -> None:
+        """Give every joined client its path (all at once: the checks are vectorised)."""
+        joined = [c for c in self.clients if c.net >= 0]
+        if not joined:
+            return
+        starts = np.array([c.start for c in joined], dtype=np.float64)
+        floor = np.asarray(self.world.floor_height(starts), dtype=np.float64)
+        starts[:, 1] = np.where(np.isnan(floor), starts[:, 1], floor)
+        rooms = np.array([c.room_index for c in joined], dtype=np.intp)
+        rng = np.random.default_rng(self.args.seed)
+        paths = plan_paths(self.world, starts, rooms, rng)
+        now = time.monotonic()
+        for client, path in zip(joined, paths, strict=True):
+            client.path = path
+            client.t0 = now
+            client.next_ping = now + PING_EVERY_S * (client.index % 97) / 97
+
+    # --- receiving ------------------------------------------------------------------------
+
+    def _received(self, client: Client, payload: bytes, wire: int) -> None:
+        if payload and payload[0] == SNAPSHOT_TAG:
+            client.snapshots += 1
+            client.snapshot_wire += wire
+            client.entries += (len(payload) - SNAPSHOT_HEADER_SIZE) // _ENTRY
+            if client.observer and self.measuring:
+                self._observe(client, payload)
+            return
+        client.controls += 1
+        try:
+            message = msgpack.unpackb(payload)
+        except (ValueError, msgpack.ExtraData) as exc:
+            self.errors["undecodable"] = self.errors.get("undecodable", 0) + 1
+            sys.stderr.write(f"loadgen: undecodable frame: {exc}\n")
+            return
+        kind = message.get("t") if isinstance(message, dict) else None
+        if kind == "joined":
+            self._joined(client, message)
+        elif kind == "welcome":
+            grid = message["grid"]
+            self.grid_origin = tuple(float(v) for v in grid["origin"])  # type: ignore[assignment]
+            self.grid_step = float(grid["step"])
+        elif kind == "room_full":
+            assert client.ws is not None
+            go = {"t": "go", "room": message["room"], "instance": message["suggested"]}
+            client.ws.send(msgpack.packb(go))
+        elif kind == "pose_fix":
+            client.fixes += 1
+        elif kind == "error":
+            code = str(message.get("code"))
+            self.errors[code] = self.errors.get(code, 0) + 1
+
+    def _joined(self, client: Client, message: dict[str, Any]) -> None:
+        self.by_net.pop((client.serial, client.net), None)
+        client.serial = int(message["serial"])
+        client.net = int(message["you"])
+        client.room_index = self.world.room_index(message["room"])
+        pos = message["pose"]["pos"]
+        client.start = (float(pos[0]), float(pos[1]), float(pos[2]))
+        self.by_net[(client.serial, client.net)] = client
+        if client.joined is not None and not client.joined.done():
+            client.joined.set_result(None)
+
+    def _closed(self, reason: str) -> None:
+        self.closes[reason] = self.closes.get(reason, 0) + 1
+
+    def _observe(self, client: Client, payload: bytes) -> None:
+        now = time.monotonic()
+        _, _, serial, tick, _ = SNAPSHOT_HEADER.unpack_from(payload)
+        if self.first_tick is None:
+            self.first_tick = (now, tick)
+        self.last_tick = (now, tick)
+        entries = np.frombuffer(payload, SNAPSHOT_ENTRY, offset=SNAPSHOT_HEADER_SIZE)
+        if entries.size == 0:
+            return
+        keys = (entries["x"].astype(np.uint32) & _U16) << 16 | (
+            entries["z"].astype(np.uint32) & _U16
+        )
+        by_net = self.by_net
+        seen = client.seen
+        latencies = self.latencies
+        for net, key in zip(entries["net"].tolist(), keys.tolist(), strict=True):
+            sender = by_net.get((serial, net))
+            if sender is None or sender is client:
+                continue
+            if seen.get(sender.index) == key:
+                continue
+            sent_at = sender.sent.get(key)
+            if sent_at is None:
+                continue
+            seen[sender.index] = key
+            latencies.append(now - sent_at)
+
+    # --- sending --------------------------------------------------------------------------
+
+    def _key(self, frame: bytes) -> int:
+        x, _, z = struct.unpack_from("<fff", frame, 3)
+        ox, _, oz = self.grid_origin
+        step = self.grid_step
+        qx = min(max(round((x - ox) / step), -32768), 32767)
+        qz = min(max(round((z - oz) / step), -32768), 32767)
+        return ((qx & 0xFFFF) << 16) | (qz & 0xFFFF)
+
+    def send_phase(self, phase: int, now: float) -> None:
+        for client in self.clients[phase::PHASES]:
+            path, ws = client.path, client.ws
+            if path is None or ws is None:
+                continue
+            x, y, z, yaw = path.at(now - client.t0)
+            client.seq = (client.seq + 1) & 0xFFFF
+            frame = encode_pose(client.seq, x, y, z, yaw, 0.0)
+            sent_at = time.monotonic()
+            if not ws.send(frame):
+                continue
+            sent = client.sent
+            key = self._key(frame)
+            if key not in sent:  # standing still: the pose was first sent earlier
+                sent[key] = sent_at
+                if len(sent) > SENT_MEMORY:
+                    del sent[next(iter(sent))]
+            if now >= client.next_ping:
+                client.next_ping = now + PING_EVERY_S
+                ws.send(msgpack.packb({"t": "ping", "c": now * 1000.0}))
+
+    async def walk(self) -> None:
+        """Send every client's pose at POSE_HZ, in PHASES groups spread over each tick."""
+        loop = asyncio.get_running_loop()
+        slot = 1.0 / (POSE_HZ * PHASES)
+        due = loop.time()
+        phase = 0
+        while True:
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            now = time.monotonic()
+            late = loop.time() - due
+            if self.measuring:
+                self.lags.append(late)
+            self.send_phase(phase, now)
+            phase = (phase + 1) % PHASES
+            due += slot
+            if loop.time() - due > 4 * slot:  # overloaded: skip ahead, never burst
+                due = loop.time() + slot
+
+    # --- the window -----------------------------------------------------------------------
+
+    def start_window(self) -> None:
+        self.baseline = [self._counters(c) for c in self.clients]
+        self.latencies.clear()
+        self.lags.clear()
+        self.first_tick = self.last_tick = None
+        self.errors.clear()
+        self.window_started = time.monotonic()
+        self.measuring = True
+
+    @staticmethod
+    def _counters(c: Client) -> tuple[int, int, int, int, int]:
+        bytes_in = c.ws.bytes_in if c.ws is not None else 0
+        return (bytes_in, c.snapshots, c.snapshot_wire, c.entries, c.fixes)
+
+    def result(self) -> dict[str, Any]:
+        self.measuring = False
+        seconds = time.monotonic() - self.window_started
+        deltas = np.array(
+            [
+                np.subtract(self._counters(c), base)
+                for c, base in zip(self.clients, self.baseline, strict=True)
+            ],
+            dtype=np.float64,
+        ).reshape(-1, 5)
+        down = deltas[:, 0] / seconds / 1024
+        frames = deltas[:, 1] / seconds
+        entries = float(deltas[:, 3].sum())
+        lat = np.array(self.latencies) * 1000
+        lags = np.array(self.lags) * 1000
+        tick_hz = None
+        if self.first_tick and self.last_tick and self.last_tick[0] > self.first_tick[0]:
+            tick_hz = (self.last_tick[1] - self.first_tick[1]) / (
+                self.last_tick[0] - self.first_tick[0]
+            )
+
+        def pct(values: np.ndarray, q: float) -> float | None:
+            return float(np.percentile(values, q)) if values.size else None
+
+        return {
+            "event": "result",
+            "clients": len(self.clients),
+            "connected": sum(
+                1 for c in self.clients if c.ws is not None and not c.ws.closed.done()
+            ),
+            "window_s": seconds,
+            "down_kBps_mean": float(down.mean()) if down.size else 0.0,
+            "down_kBps_max": float(down.max()) if down.size else 0.0,
+            "snapshots_per_s_mean": float(frames.mean()) if frames.size else 0.0,
+            "snapshots_per_s_min": float(frames.min()) if frames.size else 0.0,
+            "entries_per_client_s": entries / seconds / max(1, len(self.clients)),
+            "wire_bytes_per_entry": float(deltas[:, 2].sum()) / entries if entries else None,
+            "entry_bytes": _ENTRY,
+            "latency_ms": {
+                "samples": int(lat.size),
+                "p50": pct(lat, 50),
+                "p90": pct(lat, 90),
+                "p99": pct(lat, 99),
+                "max": float(lat.max()) if lat.size else None,
+            },
+            "observed_tick_hz": tick_hz,
+            "fixes": int(deltas[:, 4].sum()),
+            "errors": dict(self.errors),
+            "closes": dict(self.closes),
+            "loadgen_lag_ms_p99": pct(lags, 99),
+        }
+
+    async def close(self) -> None:
+        for client in self.clients:
+            if client.ws is not None:
+                client.ws.close()
+        await asyncio.sleep(0.2)
+        for client in self.clients:
+            if client.ws is not None:
+                client.ws.abort()
+
+
+def _emit(data: dict[str, Any]) -> None:
+    sys.stdout.write(orjson.dumps(data).decode() + "\n")
+    sys.stdout.flush()
+
+
+async def _commands() -> asyncio.StreamReader:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    return reader
+
+
+async def run(args: argparse.Namespace) -> int:
+    world = load(args.world)
+    fleet = Fleet(args, world)
+    started = time.monotonic()
+    await fleet.sign_in()
+    signed_in = time.monotonic()
+    try:
+        await fleet.connect_all()
+    except (WsClosed, OSError, TimeoutError) as exc:
+        _emit({"event": "failed", "reason": f"{type(exc).__name__}: {exc}"})
+        await fleet.close()
+        return 1
+    fleet.plan()
+    walking = asyncio.create_task(fleet.walk())
+    _emit(
+        {
+            "event": "ready",
+            "joined": sum(1 for c in fleet.clients if c.net >= 0),
+            "instances": len({c.serial for c in fleet.clients}),
+            "sign_in_s": round(signed_in - started, 2),
+            "join_s": round(time.monotonic() - signed_in, 2),
+        }
+    )
+    commands = await _commands()
+    while True:
+        line = (await commands.readline()).decode().strip()
+        if line == "start":
+            fleet.start_window()
+        elif line == "stop":
+            _emit(fleet.result())
+        elif line in ("quit", ""):
+            break
+    walking.cancel()
+    await fleet.close()
+    return 0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.loadgen", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--http-port", type=int, required=True)
+    parser.add_argument("--ws-port", type=int, required=True)
+    parser.add_argument("--world", type=Path, required=True, help="the hub.glb the server serves")
+    parser.add_argument("--clients", type=int, required=True)
+    parser.add_argument(
+        "--room", help="every client starts in this room (default: all rooms in turn)"
+    )
+    parser.add_argument("--observers", type=int, default=20, help="clients that decode entries")
+    parser.add_argument("--connect-parallel", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    if args.clients < 1 or args.observers < 1:
+        parser.error("--clients and --observers must be at least 1")
+    if 2 + (args.clients - 1) // PER_ADDRESS > 254:
+        parser.error(
+            f"at most {253 * PER_ADDRESS} clients (one loopback address per {PER_ADDRESS})"
+        )
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(run(args))
+    return uvloop.run(run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
