@@ -32,6 +32,7 @@ from world.pictures import picture_atlas
 from world.pieces import GROUPS, Pieces, SignPlate
 from world.signage import SignText, poster, sign_atlas
 from world.site import Site, load_site
+from world.staff_layout import StaffLayout, staff_layout
 from world.venue_nodes import anchors_node, colliders_node, doors_node, rooms_node, spawns_node
 from world.walls import add_floors, add_walls
 
@@ -168,8 +169,12 @@ def _sign_mesh(plate: SignPlate, slot: Any) -> Mesh:
     return plate.placement.apply(mesh)
 
 
-def build_model(plan: BuildingPlan, site: Site) -> BuiltModel:
-    """Everything in ``plan`` as GLB bytes (deterministic: same plan, same bytes)."""
+def build_model(plan: BuildingPlan, site: Site, layout: StaffLayout | None = None) -> BuiltModel:
+    """Everything in ``plan`` as GLB bytes (deterministic: same plan, same bytes).
+
+    ``layout`` brings the staff's edits (layout.toml): ``plan`` is then ``layout.plan``, and
+    its placed library assets and spawn points are built in (world/staff_layout.py).
+    """
     pieces = Pieces()
     add_floors(plan, pieces)
     add_walls(plan, pieces)
@@ -178,6 +183,8 @@ def build_model(plan: BuildingPlan, site: Site) -> BuiltModel:
     names = set(plan.materials)
     for item in plan.furniture:
         place_furniture(item, pieces, names)
+    if layout is not None:
+        layout.add_pieces(pieces)
     screens = []
     for anchor in plan.anchors:
         at = anchor_placement(plan, anchor)
@@ -190,6 +197,8 @@ def build_model(plan: BuildingPlan, site: Site) -> BuiltModel:
 
     raster = rasterise(plan, pieces)
     spawns = place_spawns(plan, raster, pieces, _focus_points(plan))
+    if layout is not None:
+        spawns = layout.spawn_points(raster, spawns)
     missing = sorted({r.id for r in plan.rooms} - {s.room for s in spawns})
     if missing:
         raise InputFileError(f"{plan.path}: no free floor for spawn points in {', '.join(missing)}")
@@ -225,6 +234,11 @@ def build_model(plan: BuildingPlan, site: Site) -> BuiltModel:
         triangles += sum(len(p.indices) for p in prims)
         mesh = writer.add_mesh(group.capitalize(), prims)
         roots.append(writer.add_node({"name": group.capitalize(), "mesh": mesh}))
+    if layout is not None:
+        placed, shown = layout.add_nodes(writer)
+        if placed is not None:
+            roots.append(placed)
+            triangles += shown
 
     venue_children = []
     venue_children.append(rooms_node(writer, plan))
@@ -300,7 +314,8 @@ def build_site(
             out, False, hashlib.sha256(data).hexdigest(), len(data), time.perf_counter() - started
         )
     plan = load_building(site.building_file, site.languages)
-    model = build_model(plan, site)
+    layout = staff_layout(site, plan)
+    model = build_model(layout.plan, site, layout)
     digest = hashlib.sha256(model.glb).hexdigest()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,354 @@
+"""A site's ``layout.toml``: the staff's edits to the room layout, on top of ``building.toml``.
+
+``building.toml`` describes the building as designed; ``layout.toml`` holds what staff
+changed since with ``hubtwin world place | add | move | remove``: library assets placed in
+rooms, stations and screens added or moved, furniture moved or taken out, spawn points set.
+Keeping the edits in a file of their own leaves the hand-written building description (and
+its comments) untouched. Positions are given as in ``building.toml``: metres from the room's
+north-west corner, ``facing`` in degrees (0 = south, 90 = east) or a compass word. This
+module reads and checks the file's structure; ``world/staff_layout.py`` applies it to the
+building. Format: docs/asset-tools.md.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from world.conventions import ANCHOR_KINDS
+from world.errors import InputFileError
+from world.library import library_files
+from world.site import Site
+
+LAYOUT_FILE = "layout.toml"
+LAYOUT_HEADER = (
+    "Staff edits to the room layout, on top of building.toml (docs/asset-tools.md).\n"
+    "Written by `hubtwin world place | add | move | remove`; hand edits are fine.\n"
+    "Positions as in building.toml: metres from the room's north-west corner;\n"
+    "facing in degrees (0 = south, 90 = east, 180 = north, 270 = west)."
+)
+
+
+@dataclass(frozen=True)
+class PlacementEntry:
+    """A library asset standing in a room."""
+
+    id: str
+    asset: str
+    room: str
+    at: tuple[float, float]
+    elevation: float = 0.0
+    facing: float = 0.0  # degrees
+
+
+@dataclass(frozen=True)
+class AnchorEntry:
+    """A new anchor (all of kind, room and at given), or changes to one from building.toml."""
+
+    id: str
+    kind: str | None = None
+    room: str | None = None
+    at: tuple[float, float] | None = None
+    elevation: float | None = None
+    facing: float | None = None
+    size: tuple[float, float] | None = None
+    title: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class FurnitureEntry:
+    """A piece of building.toml furniture moved (ids as ``hubtwin world list`` shows them)."""
+
+    id: str
+    room: str
+    at: tuple[float, float]
+    facing: float
+    elevation: float = 0.0
+
+
+@dataclass(frozen=True)
+class SpawnEntry:
+    """A spawn point set by staff; a room with any of these uses only these."""
+
+    id: str
+    room: str
+    at: tuple[float, float]
+    facing: float = 0.0
+
+
+@dataclass
+class Layout:
+    """The parsed file (empty when the site has none yet)."""
+
+    path: Path
+    placements: list[PlacementEntry] = field(default_factory=list)
+    anchors: list[AnchorEntry] = field(default_factory=list)
+    furniture: list[FurnitureEntry] = field(default_factory=list)
+    spawns: list[SpawnEntry] = field(default_factory=list)
+    removed_anchors: list[str] = field(default_factory=list)
+    removed_furniture: list[str] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (
+            self.placements
+            or self.anchors
+            or self.furniture
+            or self.spawns
+            or self.removed_anchors
+            or self.removed_furniture
+        )
+
+    def to_data(self) -> dict[str, Any]:
+        """The file's content as plain data (empty sections left out), for a TOML writer."""
+        data: dict[str, Any] = {}
+        removed = {
+            k: v
+            for k, v in (
+                ("anchors", self.removed_anchors),
+                ("furniture", self.removed_furniture),
+            )
+            if v
+        }
+        if removed:
+            data["removed"] = removed
+        if self.placements:
+            data["placements"] = [
+                {
+                    "id": p.id,
+                    "asset": p.asset,
+                    "room": p.room,
+                    "at": list(p.at),
+                    "elevation": p.elevation,
+                    "facing": p.facing,
+                }
+                for p in self.placements
+            ]
+        if self.anchors:
+            data["anchors"] = [
+                {
+                    "id": a.id,
+                    "kind": a.kind,
+                    "room": a.room,
+                    "at": list(a.at) if a.at is not None else None,
+                    "elevation": a.elevation,
+                    "facing": a.facing,
+                    "size": list(a.size) if a.size is not None else None,
+                    "title": a.title,
+                }
+                for a in self.anchors
+            ]
+        if self.furniture:
+            data["furniture"] = [
+                {
+                    "id": f.id,
+                    "room": f.room,
+                    "at": list(f.at),
+                    "elevation": f.elevation,
+                    "facing": f.facing,
+                }
+                for f in self.furniture
+            ]
+        if self.spawns:
+            data["spawns"] = [
+                {"id": s.id, "room": s.room, "at": list(s.at), "facing": s.facing}
+                for s in self.spawns
+            ]
+        return data
+
+
+def layout_path(site_path: Path) -> Path:
+    return site_path / LAYOUT_FILE
+
+
+def layout_inputs(site: Site) -> list[Path]:
+    """The files besides building.toml a build depends on: layout.toml and the library."""
+    path = layout_path(site.path)
+    return ([path] if path.is_file() else []) + library_files(site)
+
+
+class _Entry:
+    """Typed access to one table of the file, with errors that say where."""
+
+    def __init__(self, table: object, where: str, allowed: set[str]) -> None:
+        if not isinstance(table, dict):
+            raise InputFileError(f"{where}: expected a table")
+        unknown = set(table) - allowed
+        if unknown:
+            raise InputFileError(
+                f"{where}: unknown key {', '.join(sorted(unknown))} "
+                f"(allowed: {', '.join(sorted(allowed))})"
+            )
+        self.table: dict[str, Any] = table
+        self.where = where
+
+    def ident(self, key: str, required: bool = True) -> str | None:
+        value = self.table.get(key)
+        if value is None and not required:
+            return None
+        if (
+            not isinstance(value, str)
+            or not value
+            or not value.isascii()
+            or not value.replace("-", "").replace("_", "").isalnum()
+        ):
+            raise InputFileError(f"{self.where}: {key} must be letters, digits, - or _")
+        return value
+
+    def number(self, key: str) -> float | None:
+        value = self.table.get(key)
+        if value is None:
+            return None
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise InputFileError(f"{self.where}: {key} must be a number")
+        return float(value)
+
+    def pair(self, key: str) -> tuple[float, float] | None:
+        value = self.table.get(key)
+        if value is None:
+            return None
+        if (
+            not isinstance(value, list)
+            or len(value) != 2
+            or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                for v in value
+            )
+        ):
+            raise InputFileError(f"{self.where}: {key} must be two numbers, like [1.5, 2]")
+        return (float(value[0]), float(value[1]))
+
+    def facing(self) -> float | None:
+        value = self.table.get("facing")
+        if value is None:
+            return None
+        if isinstance(value, str):
+            from world.building import COMPASS  # the builder's modules load only when needed
+
+            if value not in COMPASS:
+                raise InputFileError(
+                    f"{self.where}: facing {value!r} must be north, south, east, west or degrees"
+                )
+            return COMPASS[value]
+        return self.number("facing")
+
+    def texts(self, key: str) -> dict[str, str] | None:
+        value = self.table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
+            raise InputFileError(f'{self.where}: {key} must be a table like {{ de = "…" }}')
+        return dict(value)
+
+
+T = TypeVar("T")
+
+
+def _required(value: T | None, where: str, key: str) -> T:
+    if value is None:
+        raise InputFileError(f"{where}: {key} is missing")
+    return value
+
+
+def _tables(data: dict[str, Any], key: str, path: Path) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise InputFileError(f"{path}: {key} must be a list of tables ([[{key}]])")
+    return value
+
+
+def read_layout(path: Path) -> Layout:
+    """The edits in ``path``; an empty layout when the file does not exist."""
+    layout = Layout(path)
+    if not path.is_file():
+        return layout
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputFileError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputFileError(f"{path}: not valid TOML: {exc}") from None
+    top = _Entry(data, str(path), {"placements", "anchors", "furniture", "spawns", "removed"})
+
+    for i, table in enumerate(_tables(top.table, "placements", path)):
+        e = _Entry(
+            table, f"{path}: placements[{i}]", {"id", "asset", "room", "at", "elevation", "facing"}
+        )
+        layout.placements.append(
+            PlacementEntry(
+                id=_required(e.ident("id"), e.where, "id"),
+                asset=_required(e.ident("asset"), e.where, "asset"),
+                room=_required(e.ident("room"), e.where, "room"),
+                at=_required(e.pair("at"), e.where, "at"),
+                elevation=e.number("elevation") or 0.0,
+                facing=e.facing() or 0.0,
+            )
+        )
+    for i, table in enumerate(_tables(top.table, "anchors", path)):
+        e = _Entry(
+            table,
+            f"{path}: anchors[{i}]",
+            {"id", "kind", "room", "at", "elevation", "facing", "size", "title"},
+        )
+        kind = e.ident("kind", required=False)
+        if kind is not None and kind not in ANCHOR_KINDS:
+            raise InputFileError(f"{e.where}: kind must be one of {', '.join(ANCHOR_KINDS)}")
+        layout.anchors.append(
+            AnchorEntry(
+                id=_required(e.ident("id"), e.where, "id"),
+                kind=kind,
+                room=e.ident("room", required=False),
+                at=e.pair("at"),
+                elevation=e.number("elevation"),
+                facing=e.facing(),
+                size=e.pair("size"),
+                title=e.texts("title"),
+            )
+        )
+    for i, table in enumerate(_tables(top.table, "furniture", path)):
+        e = _Entry(table, f"{path}: furniture[{i}]", {"id", "room", "at", "elevation", "facing"})
+        layout.furniture.append(
+            FurnitureEntry(
+                id=_required(e.ident("id"), e.where, "id"),
+                room=_required(e.ident("room"), e.where, "room"),
+                at=_required(e.pair("at"), e.where, "at"),
+                facing=e.facing() or 0.0,
+                elevation=e.number("elevation") or 0.0,
+            )
+        )
+    for i, table in enumerate(_tables(top.table, "spawns", path)):
+        e = _Entry(table, f"{path}: spawns[{i}]", {"id", "room", "at", "facing"})
+        layout.spawns.append(
+            SpawnEntry(
+                id=_required(e.ident("id"), e.where, "id"),
+                room=_required(e.ident("room"), e.where, "room"),
+                at=_required(e.pair("at"), e.where, "at"),
+                facing=e.facing() or 0.0,
+            )
+        )
+    removed = _Entry(top.table.get("removed", {}), f"{path}: removed", {"anchors", "furniture"})
+    for key, target in (
+        ("anchors", layout.removed_anchors),
+        ("furniture", layout.removed_furniture),
+    ):
+        ids = removed.table.get(key, [])
+        if not isinstance(ids, list) or not all(isinstance(v, str) and v for v in ids):
+            raise InputFileError(f"{path}: removed.{key} must be a list of ids")
+        target.extend(ids)
+
+    for what, ids in (
+        ("placements", [p.id for p in layout.placements]),
+        ("anchors", [a.id for a in layout.anchors]),
+        ("furniture", [f.id for f in layout.furniture]),
+        ("spawns", [s.id for s in layout.spawns]),
+    ):
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise InputFileError(f"{path}: {what}: the id {twice[0]!r} appears twice")
+    return layout
