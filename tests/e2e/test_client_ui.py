@@ -188,3 +188,66 @@ def test_a_full_room_offers_an_overflow_room(visitors: Visitors, guests: Guests)
     page.locator("#room-full-options button").first.click()
     ida.wait_for("s.room === arg && s.instance > 0", small["id"], timeout_ms=10000)
     assert not dialog.is_visible()
+
+
+CONTRAST_SCRIPT = """() => {
+  const parse = (c) => {
+    const p = c.match(/rgba?\\(([^)]+)\\)/)[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const over = (top, bottom) =>
+    [0, 1, 2].map((i) => top[i] * top[3] + bottom[i] * (1 - top[3])).concat(1);
+  // Backgrounds up to the first opaque one; the hub's own background stands for the 3D view,
+  // which can be anything, so text over it is judged on white and on black.
+  const background = (el, base) => {
+    const layers = [];
+    for (let n = el; n && n.id !== "hub"; n = n.parentElement) {
+      const c = parse(getComputedStyle(n).backgroundColor);
+      if (c[3] > 0) layers.push(c);
+      if (c[3] >= 1) break;
+    }
+    let colour = base;
+    for (const layer of layers.reverse()) colour = over(layer, colour);
+    return colour;
+  };
+  const failures = [];
+  let checked = 0;
+  for (const el of document.querySelectorAll("body *")) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own || el.closest(".visually-hidden, option, script, style") || el.disabled) continue;
+    if (!el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true })) continue;
+    const style = getComputedStyle(el);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    const need = large ? 3 : 4.5;
+    for (const base of [[255, 255, 255, 1], [0, 0, 0, 1]]) {
+      const bg = background(el, base);
+      const fg = over(parse(style.color), bg);
+      const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+      const ratio = (hi + 0.05) / (lo + 0.05);
+      const text = el.textContent.trim().slice(0, 30);
+      if (ratio < need) failures.push(`${el.tagName}#${el.id}: ${ratio.toFixed(2)} "${text}"`);
+    }
+    checked += 1;
+  }
+  return { checked, failures: [...new Set(failures)] };
+}"""
+
+
+def test_text_contrast_meets_wcag_aa(visitors: Visitors) -> None:
+    lena = visitors.open("Lena")
+    start = lena.page.evaluate(CONTRAST_SCRIPT)
+    assert start["checked"] > 20 and start["failures"] == [], start
+    visitors.enter(lena)
+    page = lena.page
+    for panel in ("#toggle-rooms", "#toggle-people", "#toggle-chat"):
+        page.click(panel)
+    hub = page.evaluate(CONTRAST_SCRIPT)
+    assert hub["checked"] > 20 and hub["failures"] == [], hub
+    page.click("#toggle-settings")
+    settings = page.evaluate(CONTRAST_SCRIPT)
+    assert settings["failures"] == [], settings

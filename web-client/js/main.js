@@ -263,7 +263,8 @@ let fpsSince = performance.now();
 
 function frame(now) {
   const { stage, player, crowd, controls, connection, clock } = app;
-  const dt = Math.min(0.1, (now - lastFrame) / 1000);
+  // Long frames (a slow machine) still move at walking speed, in floor-checked sub-steps.
+  const dt = Math.min(0.25, (now - lastFrame) / 1000);
   lastFrame = now;
 
   // 1. the visitor moves (keys, joystick, mouse, click-to-walk), walls stop them
