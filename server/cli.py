@@ -18,6 +18,8 @@ from world.errors import HubError
 COMMAND_MODULES = (
     "server.serve_command",
     "world.cli",
+    "tools.layout_command",  # joins the world command: place, move, publish, rollback, ...
+    "tools.assets_command",
     "server.accounts_command",
     "server.content_command",
     "server.talks_command",
