@@ -28,10 +28,12 @@ from server.settings import Settings
 from server.station_desk import StationDesk
 from server.stations import load_catalogue
 from server.stations_http import station_routes
+from server.stations_live import StationVisits
 from server.store import Store
 from server.store_factory import open_store
 from server.talks import WatchedLibrary, generated_talks_dir
 from server.talks_http import talk_routes
+from server.talks_live import TalkScreens
 from server.tokens import TokenSigner
 from server.transport import RealtimeServer, start_realtime
 from world.builder import build_world
@@ -116,7 +118,7 @@ async def start_hub(settings: Settings) -> RunningHub:
     store = await open_store(settings)
     signer = TokenSigner(settings.ensure_secret())
     metrics = Metrics()
-    core = HubCore(world, settings)
+    core = HubCore(world, settings, features=[StationVisits(catalogue), TalkScreens(world, talks)])
     realtime = await start_realtime(
         core, settings=settings, signer=signer, store=store, metrics=metrics
     )

@@ -31,7 +31,9 @@ from numpy.typing import NDArray
 
 from server import protocol
 from server.chat import ChatLimits, ChatLine, ChatRefused, check_emoji, clean_text, new_record
+from server.features import HubFeature, RoomPositions
 from server.identity import Identity
+from server.message_spec import FeatureMessage
 from server.protocol import (
     CLOSE_NORMAL,
     Bye,
@@ -132,11 +134,29 @@ class HubCore:
     ``HubCore(world, settings)``: ``world`` is the loaded ``world.model.World`` (anything
     with the ``server.worldview.WorldView`` shape); ``settings`` gives the tick rate, speed
     limit, reconnection grace, chat limits and interest sizes. ``seed`` makes spawn
-    spreading repeatable in tests."""
+    spreading repeatable in tests. ``features`` plug in what rooms offer beyond presence
+    and chat (``server/features.py``)."""
 
-    def __init__(self, world: WorldView, settings: Settings, *, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        world: WorldView,
+        settings: Settings,
+        *,
+        seed: int | None = None,
+        features: Sequence[HubFeature] = (),
+    ) -> None:
         if not world.rooms:
             raise ValueError("the world has no rooms")
+        self.features = tuple(features)
+        self._feature_of: dict[str, HubFeature] = {}
+        for feature in self.features:
+            if feature.messages not in protocol.FEATURE_MESSAGES:
+                raise ValueError(
+                    f"the messages of feature {feature.messages.feature!r} are not in the"
+                    " protocol table (list them in server.protocol.FEATURE_MESSAGES)"
+                )
+            for kind in feature.messages.client:
+                self._feature_of[kind.spec.type] = feature
         self.world = world
         self.settings = settings
         self._random = random.Random(seed)
@@ -211,6 +231,8 @@ class HubCore:
             fx.closes.append(Closing(conn, CLOSE_NORMAL, "bye", None))
         elif isinstance(message, Hello):
             fx.error(conn, session.lang, "already_welcomed", about="hello")
+        elif isinstance(message, FeatureMessage):
+            self._feature_message(session, message, now, fx)
         self._settle(fx, now)
         return fx
 
@@ -278,6 +300,7 @@ class HubCore:
         for session, room_index, before in crossings:
             self._cross(session, room_index, before, now, fx)
         self._settle(fx, now)
+        self._tick_features(now, fx)
         self._send_rooms(now, fx)
         self._pack_snapshots(now, fx)
         return fx
@@ -370,6 +393,8 @@ class HubCore:
                 )
             fx.send_to(session, self._joined(session, "resume"))
             session.needs_full = True
+            for feature in self.features:
+                feature.on_join(session, fx, now)
         elif session.waiting is not None:
             waiting = session.waiting
             fx.send_to(session, self._queued(waiting, waiting.position(session)))
@@ -522,10 +547,14 @@ class HubCore:
         fx.send_to(session, self._joined(session, via))
         session.needs_full = True
         self._rooms_dirty = True
+        for feature in self.features:
+            feature.on_join(session, fx, now)
 
     def _leave_instance(self, session: Session, fx: Effects, now: float) -> None:
         inst = session.instance
         assert inst is not None
+        for feature in self.features:
+            feature.on_leave(session, fx, now)
         slot = inst.remove(session, now)
         fx.send(encode("presence_leave", net=slot, session=session.id), inst.conns())
         self._freed.append(inst)
@@ -687,6 +716,25 @@ class HubCore:
         fx.send(
             encode("reaction", **{"from": session.id}, net=session.slot, emoji=emoji), inst.conns()
         )
+
+    # --- features -----------------------------------------------------------------------
+
+    def _feature_message(
+        self, session: Session, message: FeatureMessage, now: float, fx: Effects
+    ) -> None:
+        kind = message.spec.type
+        feature = self._feature_of.get(kind)
+        if feature is None or not feature.handle(session, message, fx, now):
+            fx.error(
+                session.conn, session.lang, "unknown_type", f"{kind} is not offered here", kind
+            )
+
+    def _tick_features(self, now: float, fx: Effects) -> None:
+        if not self.features:
+            return
+        rooms = [RoomPositions(inst) for inst in self._all_instances() if inst.members]
+        for feature in self.features:
+            feature.on_tick(now, rooms, fx)
 
     # --- outgoing -------------------------------------------------------------------------
 

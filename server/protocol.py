@@ -24,12 +24,19 @@ from __future__ import annotations
 import math
 import re
 import struct
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import msgpack
 import numpy as np
+
+from server.message_spec import ErrorSpec, FeatureMessage, FeatureMessages, FieldSpec, MessageSpec
+from server.message_spec import float_field as _float
+from server.message_spec import int_field as _int
+from server.message_spec import str_field as _str
+from server.playback_messages import PLAYBACK_MESSAGES
+from server.station_messages import STATION_MESSAGES
 
 if TYPE_CHECKING:
     from server.settings import Settings
@@ -75,7 +82,6 @@ PITCH_STEPS_PER_RADIAN: Final = 127 / (math.pi / 2)
 # --- limits that are part of the protocol --------------------------------------------------
 
 MAX_TOKEN_CHARS: Final = 2048
-MAX_ID_CHARS: Final = 64
 MAX_CHAT_CHARS_HARD: Final = 2000
 PING_INTERVAL_S: Final = 5.0
 IDLE_TIMEOUT_S: Final = 30.0
@@ -91,23 +97,29 @@ AVATAR_SHAPES: Final = ("capsule", "cube", "cone", "sphere", "cylinder")
 EMOJI: Final = ("👍", "👏", "❤️", "😀", "😮", "🤔", "💡", "🌱", "♻️", "🎉")
 LANGUAGES: Final = ("de", "en")
 
+# --- features ------------------------------------------------------------------------------
+
+#: The features whose messages and error codes are part of the protocol, in table order.
+#: A feature declares them in a module of its own (``FeatureMessages``) and is listed here;
+#: the hub core takes the feature's object (``server/features.py``) and checks it is listed.
+FEATURE_MESSAGES: Final[tuple[FeatureMessages, ...]] = (STATION_MESSAGES, PLAYBACK_MESSAGES)
+
+_T = TypeVar("_T")
+
+
+def _with_features(core: Mapping[str, _T], extra: Iterable[tuple[str, _T]]) -> dict[str, _T]:
+    """The core's table followed by the features' entries; a name may be used only once."""
+    table = dict(core)
+    for name, entry in extra:
+        if name in table:
+            raise ValueError(f"protocol name {name!r} is defined twice")
+        table[name] = entry
+    return table
+
+
 # --- errors --------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class ErrorSpec:
-    """One error code: what it means (German first, English beside it) and, when the
-    connection is closed for it, the WebSocket close code."""
-
-    de: str
-    en: str
-    close: int | None = None
-
-    def message(self, lang: str) -> str:
-        return self.en if lang == "en" else self.de
-
-
-ERRORS: Final[Mapping[str, ErrorSpec]] = {
+_CORE_ERRORS: Final[Mapping[str, ErrorSpec]] = {
     "bad_frame": ErrorSpec(
         "Die Nachricht ist nicht lesbar (kein msgpack-Objekt mit Typ, kein bekanntes Binärformat"
         " oder ein Textframe).",
@@ -200,6 +212,10 @@ ERRORS: Final[Mapping[str, ErrorSpec]] = {
         "The pose is invalid (not a finite number) and was discarded.",
     ),
 }
+ERRORS: Final[Mapping[str, ErrorSpec]] = _with_features(
+    _CORE_ERRORS,
+    ((code, spec) for feature in FEATURE_MESSAGES for code, spec in feature.errors.items()),
+)
 
 #: Close codes used without an error message first (normal ends).
 CLOSE_NORMAL: Final = 1000
@@ -222,74 +238,7 @@ class ProtocolError(Exception):
 
 
 # --- the message table ---------------------------------------------------------------------
-
-KINDS: Final = ("str", "int", "float", "bool", "map", "list", "nil")
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One field of a message: its msgpack kind and limits.
-
-    ``float`` fields accept msgpack integers too (JavaScript encoders write 2.0 as 2) and
-    never NaN or infinity. ``int`` fields never accept booleans."""
-
-    name: str
-    kind: str
-    doc: str
-    required: bool = True
-    nullable: bool = False
-    min: float | None = None
-    max: float | None = None
-    max_len: int | None = None
-    choices: tuple[str, ...] | None = None
-    pattern: str | None = None
-    fields: tuple[FieldSpec, ...] = ()
-    items: FieldSpec | None = None
-    length: int | None = None
-
-    def describe(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "kind": self.kind, "doc": self.doc}
-        if not self.required:
-            out["optional"] = True
-        if self.nullable:
-            out["nullable"] = True
-        for key in ("min", "max", "max_len", "pattern", "length"):
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
-        if self.choices is not None:
-            out["choices"] = list(self.choices)
-        if self.fields:
-            out["fields"] = [f.describe() for f in self.fields]
-        if self.items is not None:
-            out["items"] = self.items.describe()
-        return out
-
-
-@dataclass(frozen=True)
-class MessageSpec:
-    """One message type: who sends it, what it is for, its fields."""
-
-    type: str
-    sender: str  # "client" or "server"
-    doc: str
-    fields: tuple[FieldSpec, ...] = field(default=())
-
-    def describe(self) -> dict[str, Any]:
-        return {"doc": self.doc, "fields": [f.describe() for f in self.fields]}
-
-
-def _str(name: str, doc: str, max_len: int = MAX_ID_CHARS, **kw: Any) -> FieldSpec:
-    return FieldSpec(name, "str", doc, max_len=max_len, **kw)
-
-
-def _float(name: str, doc: str, **kw: Any) -> FieldSpec:
-    return FieldSpec(name, "float", doc, **kw)
-
-
-def _int(name: str, doc: str, lo: int = 0, hi: int = 65535, **kw: Any) -> FieldSpec:
-    return FieldSpec(name, "int", doc, min=lo, max=hi, **kw)
-
+# Its vocabulary (FieldSpec, MessageSpec, the field helpers) is server/message_spec.py.
 
 _VEC3 = FieldSpec(
     "pos", "list", "position [x, y, z] in metres", items=_float("", "metres"), length=3
@@ -357,7 +306,7 @@ _CHAT_LINE = (
 _YAW = _float("yaw", "radians about +Y, -pi..pi; 0 looks along -Z (three.js camera), pi/2 along -X")
 _PITCH = _float("pitch", "rotation about X in radians, -pi/2..pi/2, positive looks up")
 
-CLIENT_MESSAGES: Final[Mapping[str, MessageSpec]] = {
+_CORE_CLIENT_MESSAGES: Final[Mapping[str, MessageSpec]] = {
     m.type: m
     for m in (
         MessageSpec(
@@ -415,8 +364,12 @@ CLIENT_MESSAGES: Final[Mapping[str, MessageSpec]] = {
         MessageSpec("bye", "client", "Leaving on purpose: no reconnection grace."),
     )
 }
+CLIENT_MESSAGES: Final[Mapping[str, MessageSpec]] = _with_features(
+    _CORE_CLIENT_MESSAGES,
+    ((spec.type, spec) for feature in FEATURE_MESSAGES for spec in feature.client_specs()),
+)
 
-SERVER_MESSAGES: Final[Mapping[str, MessageSpec]] = {
+_CORE_SERVER_MESSAGES: Final[Mapping[str, MessageSpec]] = {
     m.type: m
     for m in (
         MessageSpec(
@@ -598,6 +551,10 @@ SERVER_MESSAGES: Final[Mapping[str, MessageSpec]] = {
         ),
     )
 }
+SERVER_MESSAGES: Final[Mapping[str, MessageSpec]] = _with_features(
+    _CORE_SERVER_MESSAGES,
+    ((spec.type, spec) for feature in FEATURE_MESSAGES for spec in feature.server),
+)
 
 # --- typed client messages -----------------------------------------------------------------
 
@@ -666,7 +623,12 @@ class Pose:
     frame: bytes
 
 
-ClientMessage = Hello | Ping | Go | Wait | CancelWait | Chat | React | Bye | Pose
+ClientMessage = Hello | Ping | Go | Wait | CancelWait | Chat | React | Bye | Pose | FeatureMessage
+
+#: the typed class of each feature's client message, by wire name
+FEATURE_TYPES: Final[Mapping[str, type[FeatureMessage]]] = {
+    kind.spec.type: kind for feature in FEATURE_MESSAGES for kind in feature.client
+}
 
 #: the wire name of each typed client message
 TYPE_NAMES: Final[Mapping[type, str]] = {
@@ -679,6 +641,7 @@ TYPE_NAMES: Final[Mapping[type, str]] = {
     React: "react",
     Bye: "bye",
     Pose: "pose",
+    **{kind: name for name, kind in FEATURE_TYPES.items()},
 }
 
 
@@ -707,6 +670,9 @@ def _typed(kind: str, data: dict[str, Any]) -> ClientMessage:
         return React(data["emoji"])
     if kind == "bye":
         return Bye()
+    feature_type = FEATURE_TYPES.get(kind)
+    if feature_type is not None:
+        return feature_type.from_fields(data)
     raise ProtocolError("unknown_type", f"unknown message type {kind!r}")
 
 

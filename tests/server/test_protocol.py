@@ -47,6 +47,7 @@ def test_describe_is_json_ready_and_complete() -> None:
         "chat",
         "react",
         "bye",
+        "playback",
     }
     assert {"welcome", "joined", "room_full", "error", "pong"} <= set(table["messages"]["server"])
     assert set(table["errors"]) == set(protocol.ERRORS)

@@ -1,0 +1,196 @@
+"""The talks on the rooms' screens: a hub feature holding each screen's playback (no I/O
+beyond the talk library's own checks for changed folders).
+
+Every room instance with screens (the world's ``screen`` anchors) has a ``RoomScreens``
+(``server/playback.py``): overflow copies of a room have screens of their own. A ``playback``
+message from someone in the room becomes a command; if the room's control rule allows it,
+the new state goes to everyone in the instance as ``playback_state``. Refusals go to the
+sender only. Entering (or reconnecting) sends the state of every screen of the room, with the
+position of that moment; on the tick, talks that reached their end are paused there, and a
+talk removed from the library is taken off its screens.
+
+Who may control: a room marked ``moderated`` in the world model lets facilitators (and
+staff) in it control its screens; any other room lets everyone (docs/watch-together.md).
+
+>>> screens = TalkScreens(world, WatchedLibrary(site, generated_talks_dir(data)))  # doctest: +SKIP
+>>> core = HubCore(world, settings, features=[screens])                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from server.features import RoomPositions
+from server.hub import Effects
+from server.identity import Role
+from server.message_spec import FeatureMessage, FeatureMessages
+from server.playback import (
+    ControlMode,
+    ControlPolicy,
+    PlaybackError,
+    RoomScreens,
+    command_from_fields,
+)
+from server.playback_messages import PLAYBACK_MESSAGES, Playback
+from server.protocol import encode
+from server.room import RoomInstance, Session
+
+#: How often the screens look for talks that were removed from the library.
+LIBRARY_CHECK_S = 2.0
+
+
+class ScreenAnchor(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def room_id(self) -> str: ...
+
+
+class ScreenRoom(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def moderated(self) -> bool: ...
+
+
+class ScreenWorld(Protocol):
+    """What the feature reads from the world model (``world.model.World`` has it)."""
+
+    @property
+    def rooms(self) -> Sequence[ScreenRoom]: ...
+    def anchors_of(self, kind: str) -> Sequence[ScreenAnchor]: ...
+
+
+class TalkLength(Protocol):
+    @property
+    def duration_s(self) -> float: ...
+
+
+class TalkIndex(Protocol):
+    """The talks of the library as it is now (``server.talks.TalkLibrary``)."""
+
+    def get(self, talk_id: str) -> TalkLength | None: ...
+
+
+class TalkSource(Protocol):
+    """The hub's talk library (``server.talks.WatchedLibrary``)."""
+
+    def current(self, now: float) -> TalkIndex: ...
+
+
+def policy_for(room: ScreenRoom) -> ControlPolicy:
+    """A room's control rule: facilitators in moderated rooms, anyone elsewhere."""
+    return ControlPolicy(ControlMode.FACILITATORS if room.moderated else ControlMode.ANYONE)
+
+
+class TalkScreens:
+    """The ``HubFeature`` of the screens."""
+
+    def __init__(self, world: ScreenWorld, library: TalkSource) -> None:
+        self.library = library
+        self.screen_ids: dict[str, list[str]] = {}
+        for anchor in world.anchors_of("screen"):
+            self.screen_ids.setdefault(anchor.room_id, []).append(anchor.id)
+        self.policies: Mapping[str, ControlPolicy] = {
+            room.id: policy_for(room) for room in world.rooms
+        }
+        self._rooms: dict[tuple[str, int], RoomScreens] = {}
+        self._library_checked = float("-inf")
+
+    @property
+    def messages(self) -> FeatureMessages:
+        return PLAYBACK_MESSAGES
+
+    def screens_of(self, instance: RoomInstance) -> RoomScreens | None:
+        """The screens of a room instance (made on first use), or None for a room without."""
+        ids = self.screen_ids.get(instance.room_id)
+        if not ids:
+            return None
+        key = (instance.room_id, instance.number)
+        screens = self._rooms.get(key)
+        if screens is None:
+            screens = RoomScreens(list(ids), self.policies.get(instance.room_id))
+            self._rooms[key] = screens
+        return screens
+
+    # --- hooks ---------------------------------------------------------------------------
+
+    def on_join(self, session: Session, fx: Effects, now: float) -> None:
+        instance = session.instance
+        screens = self.screens_of(instance) if instance is not None else None
+        if screens is None:
+            return
+        for state in screens.snapshots(now):
+            fx.send_to(session, self._frame(state, screens))
+
+    def on_leave(self, session: Session, fx: Effects, now: float) -> None:
+        instance = session.instance
+        # An overflow copy's screens go with its last visitor; the main instance keeps its own.
+        if instance is not None and instance.number != 0 and len(instance.members) <= 1:
+            self._rooms.pop((instance.room_id, instance.number), None)
+
+    def handle(self, session: Session, message: FeatureMessage, fx: Effects, now: float) -> bool:
+        if not isinstance(message, Playback):
+            return False
+        instance = session.instance
+        if instance is None:
+            fx.error(session.conn, session.lang, "not_in_room", about="playback")
+            return True
+        screens = self.screens_of(instance)
+        try:
+            if screens is None:
+                raise PlaybackError("screen_unknown", "this room has no screens")
+            library = self.library.current(now)
+
+            def duration_of(talk_id: str) -> float | None:
+                talk = library.get(talk_id)
+                return talk.duration_s if talk is not None else None
+
+            command = command_from_fields(message.action, message.fields, duration_of=duration_of)
+            role = session.identity.role
+            update = screens.control(
+                message.screen,
+                command,
+                now=now,
+                role=role,
+                facilitates_here=role is Role.FACILITATOR,
+                by=session.id,
+            )
+        except PlaybackError as err:
+            fx.error(session.conn, session.lang, err.code, err.message, "playback")
+            return True
+        if update is not None:
+            fx.send(self._frame(update, screens), instance.conns())
+        return True
+
+    def on_tick(self, now: float, rooms: Sequence[RoomPositions], fx: Effects) -> None:
+        if not self._rooms:
+            return
+        present = {(room.room_id, room.instance.number): room.instance for room in rooms}
+        gone: set[str] = set()
+        if now - self._library_checked >= LIBRARY_CHECK_S:
+            self._library_checked = now
+            library = self.library.current(now)
+            gone = {
+                state.talk_id
+                for screens in self._rooms.values()
+                for screen in screens.screens.values()
+                if (state := screen.state).talk_id is not None
+                and library.get(state.talk_id) is None
+            }
+        for key, screens in self._rooms.items():
+            updates = screens.settle(now)
+            for talk_id in gone:
+                updates += screens.forget_talk(talk_id, now)
+            instance = present.get(key)
+            if instance is None:
+                continue
+            for update in updates:
+                fx.send(self._frame(update, screens), instance.conns())
+
+    # --- outgoing ------------------------------------------------------------------------
+
+    @staticmethod
+    def _frame(state: dict[str, Any], screens: RoomScreens) -> bytes:
+        return encode("playback_state", **state, control=screens.policy.mode.value)
