@@ -108,6 +108,7 @@ class Fleet:
         self.latencies: list[float] = []
         self.lags: list[float] = []
         self.errors: dict[str, int] = {}
+        self.fix_reasons: dict[str, int] = {}
         self.closes: dict[str, int] = {}
         self.first_tick: tuple[float, int] | None = None
         self.last_tick: tuple[float, int] | None = None
@@ -233,6 +234,9 @@ class Fleet:
             client.ws.send(msgpack.packb(go))
         elif kind == "pose_fix":
             client.fixes += 1
+            if self.measuring:
+                reason = str(message.get("reason"))
+                self.fix_reasons[reason] = self.fix_reasons.get(reason, 0) + 1
         elif kind == "error":
             code = str(message.get("code"))
             self.errors[code] = self.errors.get(code, 0) + 1
@@ -337,6 +341,7 @@ class Fleet:
         self.lags.clear()
         self.first_tick = self.last_tick = None
         self.errors.clear()
+        self.fix_reasons.clear()
         self.window_started = time.monotonic()
         self.measuring = True
 
@@ -392,6 +397,7 @@ class Fleet:
             },
             "observed_tick_hz": tick_hz,
             "fixes": int(deltas[:, 4].sum()),
+            "fix_reasons": dict(self.fix_reasons),
             "errors": dict(self.errors),
             "closes": dict(self.closes),
             "loadgen_lag_ms_p99": pct(lags, 99),

@@ -47,6 +47,8 @@ DEFAULT_SIZES = (50, 100, 200, 400, 800)
 DEFAULT_SPREAD = 1000
 SERVER_START_S = 90.0
 READY_TIMEOUT_S = 240.0
+#: Foreign load (% of one core) above which a run is marked and, with --tries, repeated.
+FOREIGN_MAX = 15.0
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ def server_metrics(http_port: int) -> dict[str, float]:
         "hubtwin_snapshots_replaced_total": "replaced",
     }
     out = dict.fromkeys(wanted.values(), 0.0)
-    text = http_get(f"http://127.0.0.1:{http_port}/metrics").decode()
+    text = http_get(f"http://127.0.0.1:{http_port}/metrics", timeout=15.0).decode()
     for line in text.splitlines():
         if line.startswith("#"):
             continue
@@ -306,7 +308,7 @@ def table(rows: list[Row]) -> str:
             f"| {_fmt(row.load['wire_bytes_per_entry'])} "
             f"| {_fmt(row.load['down_kBps_mean'])} / {_fmt(row.load['down_kBps_max'])} "
             f"| {_fmt(row.rss_mb, 0)} | {_fmt(row.cpu['loadgen'])} "
-            f"| {_fmt(row.cpu['foreign'])}{' ⚠' if row.cpu['foreign'] > 15 else ''} "
+            f"| {_fmt(row.cpu['foreign'])}{' ⚠' if row.cpu['foreign'] > FOREIGN_MAX else ''} "
             f"| {row.load['fixes']} / {errors} |"
         )
     return "\n".join(lines)
@@ -360,12 +362,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--quiet-pct", type=float, default=15.0, help=argparse.SUPPRESS)
     parser.add_argument("--quiet-wait", type=float, default=60.0, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--tries",
+        type=int,
+        default=2,
+        help="runs per scenario while other processes load the machine; the quietest is kept",
+    )
+    parser.add_argument(
+        "--foreign-max",
+        type=float,
+        default=FOREIGN_MAX,
+        help="foreign load (%% of a core) above which a run is repeated",
+    )
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.window <= 0 or args.warmup < 0:
-        raise UsageError("--window must be positive and --warmup not negative")
+    if args.window <= 0 or args.warmup < 0 or args.tries < 1:
+        raise UsageError("--window must be positive, --warmup not negative, --tries at least 1")
     info = machine.describe()
     cpus = sorted(os.sched_getaffinity(0))
     cores: tuple[int | None, ...] = (cpus[0], cpus[1]) if len(cpus) >= 2 else (None, None)
@@ -373,9 +387,17 @@ def run(args: argparse.Namespace) -> int:
         os.sched_setaffinity(0, {cores[1]})
     rows = []
     for scenario in scenarios(args):
-        sys.stderr.write(f"bench: {scenario.name}, {scenario.clients} avatars …\n")
-        rows.append(run_scenario(scenario, args, cores))
-        sys.stderr.write(table(rows[-1:]).splitlines()[-1] + "\n")
+        best: Row | None = None
+        for attempt in range(1, args.tries + 1):
+            sys.stderr.write(f"bench: {scenario.name}, {scenario.clients} avatars ({attempt}) …\n")
+            row = run_scenario(scenario, args, cores)
+            sys.stderr.write(table([row]).splitlines()[-1] + "\n")
+            if best is None or row.cpu["foreign"] < best.cpu["foreign"]:
+                best = row
+            if row.cpu["foreign"] <= args.foreign_max:
+                break
+        assert best is not None
+        rows.append(best)
     sys.stdout.write(table(rows) + "\n\n" + machine_text(info, cores) + "\n")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)

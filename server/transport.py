@@ -51,10 +51,13 @@ CLOSE_TIMEOUT_S = 3.0
 HOUSEKEEPING_EVERY_S = 0.5
 
 
+_SHORT_HEADERS = tuple(bytes((0x82, size)) for size in range(126))
+
+
 def _frame_header(size: int) -> bytes:
     """An unmasked, final, binary WebSocket frame header for ``size`` payload bytes."""
     if size < 126:
-        return bytes((0x82, size))
+        return _SHORT_HEADERS[size]
     if size < 65536:
         return b"\x82\x7e" + size.to_bytes(2, "big")
     return b"\x82\x7f" + size.to_bytes(8, "big")
@@ -423,6 +426,7 @@ class RealtimeServer:
                 if conn is not None and conn.send_control(frame, framed):
                     sent += 1
             self.count_sent("control", len(frame), sent)
+        frames = size = 0
         for frame, targets in fx.snapshots:
             framed = _frame_header(len(frame)) + frame
             sent = 0
@@ -430,7 +434,11 @@ class RealtimeServer:
                 conn = connections.get(conn_id)
                 if conn is not None and conn.send_snapshot(frame, framed):
                     sent += 1
-            self.count_sent("snapshot", len(frame), sent)
+            frames += sent
+            size += sent * len(frame)
+        if frames:  # counted once per tick, not per frame: most frames have one recipient
+            self.metrics.messages_out.inc("snapshot", by=frames)
+            self.metrics.bytes_out.inc("snapshot", by=size)
         for closing in fx.closes:
             conn = connections.get(closing.conn)
             if conn is not None:
