@@ -39,6 +39,7 @@ from server.transport import RealtimeServer, start_realtime
 from world.builder import build_world
 from world.model import World, load
 from world.site import Site, load_site
+from world.versions import current_world_file
 
 log = logging.getLogger("hubtwin.app")
 RETENTION_SWEEP_S = 3600.0
@@ -93,7 +94,11 @@ class RunningHub:
 
 
 def world_path(settings: Settings, site: Site) -> Path:
-    """The world this process serves, built from the site folder when missing or stale."""
+    """The world this process serves: the current published version (``hubtwin world
+    publish``), or before the first publish the site folder's, built when missing or stale."""
+    published = current_world_file(settings.world_dir)
+    if published is not None:
+        return published
     target = settings.world_dir / "hub.glb"
     build_world(site, target, quiet=True)
     return target

@@ -21,11 +21,13 @@ import shutil
 import tempfile
 import time
 import unicodedata
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from server.toml_text import toml_document
 from tools.asset_budgets import (
@@ -176,6 +178,25 @@ def _convert_with_trimesh(source: Path, target: Path) -> None:
 
     data = scene.export(file_type="glb", include_normals=True, tree_postprocessor=fix_materials)
     target.write_bytes(data)
+
+
+def _source_bytes(source: Path) -> int:
+    """The file's size; for a .gltf, with the buffers and images it names beside it."""
+    total = source.stat().st_size
+    if source.suffix.lower() != ".gltf":
+        return total
+    try:
+        document = orjson.loads(source.read_bytes())
+    except orjson.JSONDecodeError:
+        return total
+    for key in ("buffers", "images"):
+        for entry in document.get(key, []) if isinstance(document, dict) else []:
+            uri = entry.get("uri") if isinstance(entry, dict) else None
+            if isinstance(uri, str) and not uri.startswith("data:"):
+                path = source.parent / urllib.parse.unquote(uri)
+                if path.is_file():
+                    total += path.stat().st_size
+    return total
 
 
 def _khronos(path: Path) -> KhronosSummary:
@@ -389,7 +410,7 @@ def import_asset(
             "bytes": stats.bytes,
             "sha256": hashlib.sha256(glb).hexdigest(),
             "source": source.name,
-            "source_bytes": source.stat().st_size,
+            "source_bytes": _source_bytes(source),
             "units": options.units,
             "scale": options.scale,
             "up": up,
@@ -411,7 +432,7 @@ def import_asset(
         stats=stats,
         original=before,
         result=after,
-        source_bytes=source.stat().st_size,
+        source_bytes=_source_bytes(source),
         notes=notes,
         seconds=time.perf_counter() - started,
     )

@@ -108,6 +108,13 @@ async function main() {
     }
   }
 
+  // a .gltf may bring several .bin files; a GLB has room for one buffer
+  const [buffer, ...others] = root.listBuffers();
+  if (buffer) {
+    root.listAccessors().forEach((accessor) => accessor.setBuffer(buffer));
+    others.forEach((other) => other.dispose());
+  }
+
   const wrapper = doc.createNode(`Asset ${options.name}`);
   for (const child of scene.listChildren()) {
     scene.removeChild(child);

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import trimesh
 from foreign_assets import (
     CABINET_SIZE_M,
     crate_obj_inches,
@@ -106,6 +107,23 @@ def test_obj_and_stl_in_other_units(
     doc, _ = read_gltf_file(report.asset.model)
     material = doc.json["materials"][0]["pbrMetallicRoughness"]
     assert material["metallicFactor"] == 0.0  # OBJ and STL know no metal
+
+
+def test_gltf_with_its_files_beside_it(
+    imported: tuple[Path, Path, ImportReport], tmp_path: Path
+) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    scene = trimesh.load(imported[1], force="scene")
+    for name, data in scene.export(file_type="gltf").items():
+        (folder / name).write_bytes(data)
+    assert len(list(folder.glob("*.bin"))) > 1  # several buffers, as some exporters write
+    site = load_site(write_site(tmp_path / "site"))
+    report = import_asset(site, folder / "model.gltf", ImportOptions(units="cm", up="z"))
+    assert report.asset.name == "model"
+    assert report.asset.size == pytest.approx(CABINET_SIZE_M, abs=0.002)
+    assert report.source_bytes > (folder / "model.gltf").stat().st_size
+    assert validate_file(report.asset.model).errors == 0
 
 
 def test_over_the_triangle_budget_is_refused_with_numbers_then_simplified(

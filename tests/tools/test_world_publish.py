@@ -203,3 +203,19 @@ def test_cli_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     result = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr == "hubtwin: no version 5 (versions: none)\n"
+
+
+def test_the_server_serves_the_current_published_version(site: Path, data_dir: Path) -> None:
+    from server.app import world_path
+    from server.settings import load_settings
+
+    settings = load_settings({"site": site, "data_dir": data_dir})
+    loaded = load_site(site)
+    assert world_path(settings, loaded) == data_dir / "world" / "hub.glb"  # built from the site
+    v1 = publish(loaded, settings.world_dir, "v1").version
+    assert world_path(settings, loaded) == v1.model
+    LayoutEditor(loaded).place("cabinet", "hall", (8.0, 3.0))  # a draft edit changes nothing
+    assert world_path(settings, loaded) == v1.model
+    v2 = publish(loaded, settings.world_dir, "v2").version
+    assert world_path(settings, loaded) == v2.model
+    assert load(world_path(settings, loaded)).digest == v2.sha256
