@@ -29,7 +29,7 @@ RED = "#c23b3b"
 def reachable(
     world: World, start: dict[str, float], end: tuple[float, float]
 ) -> tuple[float, float]:
-    """How far towards end one gets in a straight line from start, less half a metre of room."""
+    """How far towards end one gets in a straight line from start, less half a metre."""
     a = np.array([[start["x"], start["y"], start["z"]]])
     b = np.array([[end[0], start["y"], end[1]]])
     reached = world.clamp_step(a, b)[0]
@@ -40,12 +40,18 @@ def reachable(
     return (a[0, 0] + dx * keep, a[0, 2] + dz * keep)
 
 
-def ahead_of(visitor: Visitor, world: World, distance: float) -> tuple[float, float]:
-    """A spot up to distance metres in front of where the visitor looks, reachable in a line."""
-    state = visitor.state()
-    yaw, here = state["yaw"], state["position"]
-    end = (here["x"] - math.sin(yaw) * distance, here["z"] - math.cos(yaw) * distance)
-    return reachable(world, here, end)
+def open_spot_near(visitor: Visitor, world: World, distance: float) -> tuple[float, float]:
+    """A spot up to distance metres from the visitor, in the same room, with open floor
+    in a straight line."""
+    here = visitor.state()["position"]
+    angles = np.linspace(0, 2 * math.pi, 24, endpoint=False)
+    start = np.tile([here["x"], here["y"], here["z"]], (24, 1))
+    ends = start + np.stack([np.sin(angles), np.zeros(24), np.cos(angles)], 1) * distance
+    reached = world.clamp_step(start, ends)
+    walked = np.hypot(reached[:, 0] - here["x"], reached[:, 2] - here["z"])
+    same_room = np.asarray(world.room_at(reached)) == world.room_at(start[:1])[0]
+    best = int(np.argmax(np.where(same_room, walked, 0.0)))
+    return reachable(world, here, (ends[best, 0], ends[best, 2]))
 
 
 def people_list_text(visitor: Visitor) -> str:
@@ -107,8 +113,10 @@ def test_two_visitors_meet_move_chat_change_rooms_and_come_back(
     assert "Anna" in people_list_text(ben)
     assert anna.state()["room"] == ben.state()["room"]
 
-    # Ben walks to a spot in front of Anna; she sees him arrive within a second.
-    x, z = ahead_of(anna, world_model, 3.0)
+    # Ben walks to an open spot near Anna, where she looks; she sees him arrive within a
+    # second.
+    x, z = open_spot_near(anna, world_model, 3.0)
+    anna.page.evaluate("([x, z]) => window.hubtwin.lookAt(x, z)", [x, z])
     walk = ben.walk_to(x, z)
     assert walk["arrived"], (walk, (x, z), ben.state()["corrections"])
     arrived = ben.state()["position"]

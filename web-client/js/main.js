@@ -17,6 +17,8 @@ import { RoomState } from "./room-state.js";
 import {
   forgetEverything, savedLook, savedPreferences, savedSession, saveLook, saveSession,
 } from "./session.js";
+import { StationsFeature } from "./stations.js";
+import { TalksFeature } from "./talks.js";
 import { installTestHook } from "./test-hook.js";
 import { ConnectionBanner } from "./ui/banner.js";
 import { ChatPanel } from "./ui/chat.js";
@@ -129,7 +131,8 @@ function buildHub(gltf) {
   const raycaster = new THREE.Raycaster();
   const controls = new Controls(canvas, document.getElementById("joystick"), (clientX, clientY) => {
     const point = floorPointAt(stage, raycaster, venue, clientX, clientY);
-    if (point) player.walkTo(point.x, point.z);
+    // A click on a learning station's stand opens it; anywhere else is somewhere to walk to.
+    if (point && !app.stations?.clickAt(point)) player.walkTo(point.x, point.z);
   });
   controls.invertLook = app.preferences.invertLook;
   Object.assign(app, { stage, venue, floor, player, crowd, controls });
@@ -212,27 +215,41 @@ function connect() {
     window.location.assign("/");
   });
   connection.on("state", ({ state, code }) => {
-    if (state === "closed" && (code === "token_invalid" || code === "token_expired")) renewAndReconnect(connection);
+    if (state === "closed" && (code === "token_invalid" || code === "token_expired")) renewAndReconnect(connection, code);
   });
 
   let firstJoin;
-  const joinedOnce = new Promise((resolve) => {
+  let refused;
+  const joinedOnce = new Promise((resolve, reject) => {
     firstJoin = resolve;
+    refused = reject;
+  });
+  // A session the server ends before we ever got in ends the loading with its reason.
+  connection.on("state", ({ state, code, reason }) => {
+    if (state !== "closed" || visit.joinedOnce || code === "token_invalid" || code === "token_expired") return;
+    refused(new Error((code && table.errorText(code, language())) || reason || code));
   });
   const visit = new Visit({
     connection, table, roomState, clock, banner, hud, chat, people, roomsPanel, roomFull, settings,
     crowd: app.crowd, player: app.player, venue: app.venue, onFirstJoin: () => firstJoin(),
   });
-  Object.assign(app, { connection, clock, visit, roomState, roomsPanel, hud });
+  const stations = new StationsFeature({
+    connection, hud, roomState, venue: app.venue, token: () => app.session.token, identity: () => app.session.identity,
+  });
+  const talks = new TalksFeature({
+    connection, clock, hud, stage: app.stage, venue: app.venue, identity: () => app.session.identity,
+  });
+  Object.assign(app, { connection, clock, visit, roomState, roomsPanel, hud, stations, talks });
   connection.connect();
   return joinedOnce;
 }
 
 /** The token ran out: a guest gets a fresh one for the same identity, then reconnects. */
-async function renewAndReconnect(connection) {
+async function renewAndReconnect(connection, code) {
   const identity = app.session.identity;
   if (!identity.guest) {
-    app.visit.banner.closed(t("net.reload"));
+    // Accounts sign in again with their password, on the start page.
+    app.visit.banner.closed(app.table.errorText(code, language()) ?? code);
     return;
   }
   try {

@@ -9,7 +9,11 @@
  *                                in the last frame, at: that frame's performance.now()),
  *                                chat: [{fromName, text, direct, history}],
  *                                corrections: [reason] (the server's pose_fix reasons),
- *                                fps, drawCalls, triangles, loading: {loaded, total}}
+ *                                fps, drawCalls, triangles, loading: {loaded, total},
+ *                                stations: {open, near, quiz, passport} (stations.js),
+ *                                talks: {room, prompt, screens: [{screen, talk, playing,
+ *                                position, expected, serverNow, paused, ...}], overlay}
+ *                                (talks.js)}
  *   hubtwin.venue()             {rooms: [{id, names, kind, capacity, bounds, floorY}], doors: [{id, rooms,
  *                                x, y, z}], spawns: [{room, x, y, z, yaw}]}
  *   hubtwin.walkTo(x, z)        walk there as a click on the floor would; resolves
@@ -47,6 +51,8 @@ export function installTestHook(app) {
         triangles: stats.triangles,
         loading: { ...app.loading },
         clockSynced: app.clock?.synced ?? false,
+        stations: app.stations ? app.stations.testState() : null,
+        talks: app.talks ? app.talks.testState() : null,
       };
     },
 

@@ -208,9 +208,10 @@ export class Visit {
     }
   }
 
-  connectionState({ state, code, reason, reconnected }) {
-    if (state === "reconnecting") this.banner.reconnecting();
-    else if (state === "open" && reconnected) this.banner.restored();
+  connectionState({ state, code, reason }) {
+    const renewing = code === "token_invalid" || code === "token_expired";
+    if (state === "reconnecting" || (state === "closed" && renewing)) this.banner.reconnecting();
+    else if (state === "open") this.banner.restored();
     else if (state === "closed") {
       const text = (code && this.table.errorText(code, language())) || reason || code || "";
       this.banner.closed(text);

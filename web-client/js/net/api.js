@@ -5,14 +5,17 @@
  */
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  /** fields: per-input messages when the server names bad inputs ({name: message}). */
+  constructor(status, code, message, fields = null) {
     super(message);
     this.status = status;
     this.code = code;
+    this.fields = fields;
   }
 }
 
-async function request(method, path, { body, token } = {}) {
+/** One JSON request to the hub (same origin); resolves to the parsed body or throws ApiError. */
+export async function request(method, path, { body, token } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -36,7 +39,9 @@ async function request(method, path, { body, token } = {}) {
   }
   if (!response.ok) {
     const error = data?.error ?? {};
-    throw new ApiError(response.status, error.code ?? "http_error", error.message ?? `HTTP ${response.status}`);
+    throw new ApiError(
+      response.status, error.code ?? "http_error", error.message ?? `HTTP ${response.status}`, error.fields ?? null,
+    );
   }
   return data;
 }

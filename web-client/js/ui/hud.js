@@ -1,7 +1,7 @@
 /**
  * The frame around the 3D view: the toolbar, opening and closing the side panels and the
- * settings dialog, keyboard shortcuts (M rooms, P people, C chat, H hand), Esc to close,
- * and giving focus back to where it came from.
+ * settings dialog, keyboard shortcuts (M rooms, P people, C chat, H hand, L learning
+ * stations, V talks), Esc to close, and giving focus back to where it came from.
  */
 
 // Where the keyboard goes when a panel opens.
@@ -9,6 +9,8 @@ const FIRST_FOCUS = {
   "panel-rooms": "#room-list button",
   "panel-people": "#people-list button",
   "panel-chat": "#chat-input",
+  "panel-station": "#station-show-passport",
+  "panel-talks": "#screen-controls button:not(:disabled), #talk-query",
 };
 
 const PANEL_BUTTONS = {
@@ -16,6 +18,8 @@ const PANEL_BUTTONS = {
   "panel-people": "toggle-people",
   "panel-chat": "toggle-chat",
   "panel-settings": "toggle-settings",
+  "panel-station": "toggle-station",
+  "panel-talks": "toggle-talks",
 };
 
 export class Hud {
@@ -95,7 +99,7 @@ export class Hud {
     const active = document.activeElement;
     const typing = active && (active.tagName === "INPUT" || active.tagName === "SELECT" || active.tagName === "TEXTAREA");
     if (event.key === "Escape") {
-      for (const panelId of ["panel-chat", "panel-people", "panel-rooms"]) {
+      for (const panelId of ["panel-chat", "panel-people", "panel-rooms", "panel-station", "panel-talks"]) {
         const panel = document.getElementById(panelId);
         if (!panel.hidden && panel.contains(active)) {
           this.close(panelId);

@@ -2,10 +2,14 @@
  * The translation table: every string the visitor can see or hear, in German and English.
  *
  * German is the first language of the hub; English sits beside it key for key. Placeholders
- * in braces ({name}) are filled by i18n.t(). Nothing here is ever inserted as HTML.
+ * in braces ({name}) are filled by i18n.t(). Nothing here is ever inserted as HTML. The
+ * learning stations and the talks keep their strings beside this file; they are merged here.
  */
 
-export const STRINGS = {
+import { STATION_STRINGS } from "./strings-stations.js";
+import { TALK_STRINGS } from "./strings-talks.js";
+
+const HUB_STRINGS = {
   de: {
     "app.title": "{site} – Digitaler Zwilling",
     "lang.de": "Deutsch",
@@ -311,4 +315,9 @@ export const STRINGS = {
     "bytes.kB": "{n} kB",
     "bytes.MB": "{n} MB",
   },
+};
+
+export const STRINGS = {
+  de: { ...HUB_STRINGS.de, ...STATION_STRINGS.de, ...TALK_STRINGS.de },
+  en: { ...HUB_STRINGS.en, ...STATION_STRINGS.en, ...TALK_STRINGS.en },
 };
