@@ -31,7 +31,6 @@ from server.protocol import (
     SNAPSHOT_FAR,
     SNAPSHOT_FULL,
     SNAPSHOT_HEADER,
-    SNAPSHOT_HEADER_SIZE,
     SNAPSHOT_TAG,
     YAW_STEPS_PER_RADIAN,
 )
