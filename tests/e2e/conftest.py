@@ -185,6 +185,18 @@ class Visitor:
                 raise AssertionError(f"{self.name}: timed out waiting for {expression}: {state}")
             self.page.wait_for_timeout(25)
 
+    def first(self, expression: str, arg: Any = None, timeout_ms: float = 15000) -> Any:
+        """The first truthy value of a JavaScript expression (of s and arg), polled."""
+        script = f"(arg) => {{ const s = window.hubtwin.state(); return {expression}; }}"
+        deadline = time.monotonic() + timeout_ms / 1000
+        while True:
+            value = self.page.evaluate(script, arg)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.name}: timed out waiting for {expression}")
+            self.page.wait_for_timeout(20)
+
     def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / name

@@ -140,7 +140,10 @@ export class AvatarCrowd {
     if (avatar) avatar.reaction = { emoji, until: performance.now() + SPEAKING_MS };
   }
 
-  /** Where an avatar is shown now ({x, y, z, yaw, at: the frame's time}) or null. */
+  /**
+   * Where an avatar is shown now ({x, y, z, yaw, at, wall}: at is the frame's
+   * performance.now(), wall its Date.now()) or null.
+   */
   shownPose(id) {
     return this.avatars.get(id)?.shown ?? null;
   }
@@ -169,12 +172,13 @@ export class AvatarCrowd {
     let visors = 0;
     let hands = 0;
     const now = performance.now();
+    const wall = Date.now();
     const tagged = [];
     for (const avatar of this.avatars.values()) {
       // Shown a little in the past, so there is nearly always a newer update to move toward.
       if (!avatar.buffer.sample(serverNow - avatar.buffer.delayMs, this.pose)) continue;
       const { x, y, z, yaw } = this.pose;
-      avatar.shown = { x, y, z, yaw, at: now };
+      avatar.shown = { x, y, z, yaw, at: now, wall };
       this.quaternion.setFromAxisAngle(this.up, yaw);
       this.matrix.compose(this.point.set(x, y, z), this.quaternion, this.scale);
       const body = this.bodies.get(avatar.shape);

@@ -293,6 +293,7 @@ function frame(now) {
     const p = player.position;
     if (connection.sendPose(p.x, p.y, p.z, player.yaw, player.pitch) !== null) {
       lastPoseSent = now;
+      app.lastPoseSentWall = Date.now();
       posePending = false;
     }
   }

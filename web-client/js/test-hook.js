@@ -5,8 +5,10 @@
  *
  *   hubtwin.state()             {phase, connection, identity, session, room, instance,
  *                                position: {x, y, z}, yaw, people: [{id, net, name, role}],
- *                                others: [{id, name, x, y, z, yaw, at}] (avatars as drawn
- *                                in the last frame, at: that frame's performance.now()),
+ *                                others: [{id, name, x, y, z, yaw, at, wall}] (avatars as
+ *                                drawn in the last frame; at and wall: that frame's
+ *                                performance.now() and Date.now()),
+ *                                lastPoseSent: Date.now() of the last pose sent,
  *                                chat: [{fromName, text, direct, history}],
  *                                corrections: [reason] (the server's pose_fix reasons),
  *                                fps, drawCalls, triangles, loading: {loaded, total},
@@ -46,6 +48,7 @@ export function installTestHook(app) {
           ? visit.chatLog.map(({ fromName, text, direct, history, outgoing }) => ({ fromName, text, direct, history, outgoing }))
           : [],
         corrections: visit ? [...visit.corrections] : [],
+        lastPoseSent: app.lastPoseSentWall ?? null,
         fps: app.fps,
         drawCalls: stats.drawCalls,
         triangles: stats.triangles,

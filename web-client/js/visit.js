@@ -189,7 +189,8 @@ export class Visit {
 
   serverError(message) {
     if (this.table.isFatal(message.code)) return;
-    const text = message.message || this.table.errorText(message.code, language()) || message.code;
+    // The table's sentence follows the UI language even after a switch mid-visit.
+    const text = this.table.errorText(message.code, language()) || message.message || message.code;
     if (message.about === "chat") this.chat.error.textContent = text;
     else this.banner.note(t("net.error", { message: text }));
   }

@@ -1,0 +1,129 @@
+"""A visitor at a learning station in the browser: walking up opens its panel (the server
+noticed), the content the client got holds no answers, a wrong try shows the explanations and
+may be retried, a right one passes, and the passport and the toolbar count follow at once;
+the summary downloads."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import Visitor, Visitors
+from playwright.sync_api import Response
+
+from server.stations import Station, load_catalogue
+from world.model import World
+from world.site import DEFAULT_SITE, load_site
+
+pytestmark = pytest.mark.e2e
+
+
+def foyer_station_with_quiz(world: World) -> Station:
+    catalogue = load_catalogue(load_site(DEFAULT_SITE), world)
+    for station in catalogue.stations:
+        if station.place and station.place.room_id == "foyer" and station.quiz is not None:
+            return station
+    raise AssertionError("the foyer has no station with a quiz")
+
+
+def in_front_of(world: World, station: Station, distance: float = 1.3) -> tuple[float, float]:
+    place = station.place
+    assert place is not None
+    x, y, z = place.position
+    spot = np.array([[x + math.sin(place.yaw) * distance, y, z + math.cos(place.yaw) * distance]])
+    walkable = world.nearest_walkable(spot)[0]
+    return float(walkable[0]), float(walkable[2])
+
+
+def keys_anywhere(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in keys_anywhere(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in keys_anywhere(v)}
+    return set()
+
+
+def tick(visitor: Visitor, station_id: str, question: str, option: str) -> None:
+    visitor.page.locator(
+        f'#station-view input[data-question="{question}"][value="{option}"]'
+    ).check()
+
+
+def test_a_visitor_walks_to_a_station_answers_its_quiz_and_the_passport_follows(
+    visitors: Visitors, world_model: World
+) -> None:
+    station = foyer_station_with_quiz(world_model)
+    quiz = station.quiz
+    assert quiz is not None
+    ada = visitors.open("Ada")
+    station_responses: list[Response] = []
+
+    def keep(response: Response) -> None:
+        if "/api/stations" in response.url:
+            station_responses.append(response)
+
+    ada.page.on("response", keep)
+    visitors.enter(ada)
+    ada.wait_for("s.stations && s.stations.passport !== null")
+    assert ada.state()["stations"]["passport"]["quizzesPassed"] == 0
+
+    x, z = in_front_of(world_model, station)
+    walked = ada.walk_to(x, z)
+    assert walked["arrived"], walked
+    ada.wait_for("s.stations.open === arg && s.stations.near === arg", station.id)
+    assert ada.page.locator("#panel-station").is_visible()
+    assert ada.page.locator("#station-heading").inner_text() == station.title["de"]
+    ada.wait_for("s.stations.passport.stamps.includes(arg)", station.id)
+
+    # What the client received before answering: content, but no answers, no explanations.
+    assert station_responses, "the client read no station content"
+    sent = set().union(*(keys_anywhere(r.json()) for r in station_responses))
+    assert "correct" not in sent and "explanation" not in sent
+    assert "questions" in sent
+
+    # A wrong try: marked on the server, explanations shown, try again.
+    for question in quiz.questions:
+        wrong = next(o.id for o in question.options if not o.correct)
+        tick(ada, station.id, question.id, wrong)
+    ada.page.get_by_role("button", name="Antworten prüfen").click()
+    ada.wait_for("s.stations.quiz !== null && s.stations.quiz.passed === false")
+    explanation = quiz.questions[0].explanation["de"]
+    assert ada.page.get_by_text(explanation).is_visible()
+    ada.page.get_by_role("button", name="Noch einmal versuchen").click()
+
+    for question in quiz.questions:
+        for option in question.options:
+            if option.correct:
+                tick(ada, station.id, question.id, option.id)
+    ada.page.get_by_role("button", name="Antworten prüfen").click()
+    ada.wait_for("s.stations.quiz !== null && s.stations.quiz.passed === true")
+    ada.wait_for("s.stations.passport.quizzesPassed === 1")
+    opened = ada.state()["stations"]["passport"]["opened"]
+    assert ada.page.locator("#station-badge").inner_text().startswith(f"{opened}/")
+    assert "Quiz bestanden" in ada.page.locator("#station-progress").inner_text()
+    ada.screenshot("station-quiz-passed.png")
+
+    # The passport lists the station as passed, and its summary downloads.
+    ada.page.locator("#station-show-passport").click()
+    stamp = ada.page.locator(f'.passport-stamps li[data-station="{station.id}"]')
+    assert "Quiz bestanden" in stamp.inner_text()
+    with ada.page.expect_download() as download:
+        ada.page.get_by_role("button", name="Zusammenfassung herunterladen").click()
+    summary = download.value.path().read_text(encoding="utf-8")
+    assert station.title["de"] in summary
+
+
+def test_walking_away_closes_a_station_one_only_looked_at(
+    visitors: Visitors, world_model: World
+) -> None:
+    station = foyer_station_with_quiz(world_model)
+    bo = visitors.new("Bo")
+    x, z = in_front_of(world_model, station)
+    assert bo.walk_to(x, z)["arrived"]
+    bo.wait_for("s.stations.open === arg", station.id)
+    spawn = next(s for s in bo.venue()["spawns"] if s["room"] == "foyer")
+    assert bo.walk_to(spawn["x"], spawn["z"])["arrived"]
+    bo.wait_for("s.stations.near === null && s.stations.open === null")
+    assert bo.page.locator("#panel-station").is_hidden()
