@@ -22,9 +22,10 @@ import tempfile
 import time
 import unicodedata
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import orjson
@@ -59,6 +60,7 @@ from world.library import (
 )
 from world.site import Site
 
+T = TypeVar("T")
 FORMATS = (".glb", ".gltf", ".obj", ".stl")
 DEFAULT_UP = {".glb": "y", ".gltf": "y", ".obj": "y", ".stl": "z"}
 STEPS = 9
@@ -197,6 +199,14 @@ def _source_bytes(source: Path) -> int:
                 if path.is_file():
                     total += path.stat().st_size
     return total
+
+
+def _measured(source: Path, measure: Callable[[], T]) -> T:
+    """Run a step that reads the model's numbers; odd data ends in one clear error."""
+    try:
+        return measure()
+    except (IndexError, KeyError, TypeError, ValueError) as exc:
+        raise InputFileError(f"{source}: cannot measure the model ({exc})") from None
 
 
 def _khronos(path: Path) -> KhronosSummary:
@@ -345,7 +355,9 @@ def import_asset(
 
         progress.step("measuring")
         document, blob = unpack_glb(optimised.read_bytes(), str(source))
-        parts = scene_parts(read_gltf(pack_glb(document, blob), str(source)))
+        parts = _measured(
+            source, lambda: scene_parts(read_gltf(pack_glb(document, blob), str(source)))
+        )
         if not parts:
             raise InputFileError(f"{source}: the model has no triangles")
         low, high = bounds(parts)
@@ -395,7 +407,7 @@ def import_asset(
 
         progress.step("drawing the thumbnail")
         doc = read_gltf(glb, str(source))
-        thumbnail = render_thumbnail(doc, scene_parts(doc))
+        thumbnail = _measured(source, lambda: render_thumbnail(doc, scene_parts(doc)))
 
         progress.step("saving")
         solid = options.solid if options.solid is not None else size[1] >= WALK_OVER_HEIGHT

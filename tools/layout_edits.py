@@ -319,7 +319,15 @@ class LayoutEditor:
             layout = self._copy()
             if kind == "spawn":
                 layout.spawns.append(SpawnEntry(item_id, target.id, at, facing % 360.0))
-                return self._commit(layout, "added", "spawn", item_id, None)
+                result = self._commit(layout, "added", "spawn", item_id, None)
+                count = sum(1 for s in layout.spawns if s.room == target.id)
+                if count < 2:
+                    result.warnings.append(
+                        f"{target.id} now has {count} spawn point instead of "
+                        f"{target.spawns} automatic ones; add more, a metre apart, so people "
+                        "arriving together do not stand in one another"
+                    )
+                return result
             if kind in ("screen", "board"):
                 if size is None:
                     raise UsageError(f"a {kind} needs --size WIDTH,HEIGHT in metres")

@@ -218,12 +218,18 @@ def embed_assets(writer: GlbWriter, placements: list[PlacedAsset]) -> tuple[int 
     triangles = 0
     for placed in placements:
         name = placed.asset.name
-        if name not in copied:
-            doc, _ = read_gltf_file(placed.asset.model)
-            if len(doc.buffers) != 1:
-                raise InputFileError(f"{placed.asset.model}: expected one binary buffer")
-            copied[name] = _CopiedAsset(writer, doc, name)
-        roots, shown = copied[name].copy_scene()
+        try:
+            if name not in copied:
+                doc, _ = read_gltf_file(placed.asset.model)
+                if len(doc.buffers) != 1:
+                    raise InputFileError(f"{placed.asset.model}: expected one binary buffer")
+                copied[name] = _CopiedAsset(writer, doc, name)
+            roots, shown = copied[name].copy_scene()
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            raise InputFileError(
+                f"{placed.asset.model}: not a model as `hubtwin assets import` writes it "
+                f"({type(exc).__name__}: {exc}); import it again"
+            ) from None
         triangles += shown
         children.append(
             writer.add_node(

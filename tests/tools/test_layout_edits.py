@@ -212,3 +212,19 @@ def test_cli_list_as_text(site: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["world", "list", "--site", str(site)]) == 0
     out = capsys.readouterr().out
     assert "hall-table-1" in out and "automatic spawn points: hall 4, garden 3" in out
+
+
+def test_a_broken_library_model_stops_the_build_with_one_clear_error(
+    site: Path, tmp_path: Path
+) -> None:
+    from tools.glb_container import pack_glb
+    from world.errors import InputFileError
+
+    _editor(site).place("cabinet", "hall", (8.0, 3.0))
+    model = site / "library" / "cabinet" / "model.glb"
+    model.write_bytes(pack_glb({"asset": {"version": "2.0"}, "bufferViews": [{}]}, b"1234"))
+    with pytest.raises(InputFileError, match="not a model as `hubtwin assets import` writes it"):
+        build_site(site, tmp_path / "hub.glb")
+    model.write_bytes(b"not a model at all")
+    with pytest.raises(InputFileError, match=r"model\.glb"):
+        build_site(site, tmp_path / "hub.glb")
