@@ -54,7 +54,7 @@ from server.settings import Settings
 from server.sync import (
     Grid,
     SnapshotPlan,
-    apply_poses,
+    apply_poses_together,
     build_snapshots,
     refill_budgets,
     wrap_yaw,
@@ -169,6 +169,10 @@ class HubCore:
             )
             for room in world.rooms
         }
+        #: ``[a, b]``: room ``b`` is linked to room ``a`` (by room index)
+        self._link_matrix = np.zeros((len(world.rooms), len(world.rooms)), dtype=bool)
+        for room in world.rooms:
+            self._link_matrix[world.room_index(room.id), self._links[room.id]] = True
         lows = np.array([r.bounds_min for r in world.rooms], dtype=np.float64)
         highs = np.array([r.bounds_max for r in world.rooms], dtype=np.float64)
         self.grid = Grid.covering(lows.min(axis=0), highs.max(axis=0))
@@ -278,17 +282,17 @@ class HubCore:
         self._expire(now, fx)
         self._dispose_idle(now)
         crossings = []
-        for inst in self._all_instances():
-            if not inst.members:
-                continue
+        live = [inst for inst in self._all_instances() if inst.members]
+        for inst in live:
             refill_budgets(inst.poses, dt, self.settings.max_speed)
-            report = apply_poses(
-                inst.poses,
-                self.world,
-                room_index=inst.room_index,
-                linked=self._links[inst.room_id],
-                tick=self.tick_count,
-            )
+        reports = apply_poses_together(
+            [inst.poses for inst in live],
+            self.world,
+            room_indices=[inst.room_index for inst in live],
+            links=self._link_matrix,
+            tick=self.tick_count,
+        )
+        for inst, report in zip(live, reports, strict=True):
             for slot in report.invalid:
                 member = inst.members[slot]
                 fx.error(member.conn, member.lang, "bad_pose", about="pose")

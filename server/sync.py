@@ -16,6 +16,7 @@ Python loop over avatars, let alone over pairs of them. No I/O.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -219,57 +220,112 @@ def apply_poses(
     tick: int,
 ) -> MoveReport:
     """Apply the pending poses, each checked against the world; report what was changed."""
-    report = MoveReport()
-    slots = np.flatnonzero(buffer.has_pending & buffer.active)
-    buffer.has_pending[:] = False
-    if slots.size == 0:
-        return report
-    body = np.frombuffer(buffer.pending, dtype=POSE_BODY, count=buffer.size)[slots]
+    links = np.zeros((len(world.rooms), len(world.rooms)), dtype=bool)
+    links[room_index, np.asarray(linked, dtype=np.intp)] = True
+    (report,) = apply_poses_together(
+        [buffer], world, room_indices=[room_index], links=links, tick=tick
+    )
+    return report
+
+
+def apply_poses_together(
+    buffers: Sequence[PoseBuffer],
+    world: WorldView,
+    *,
+    room_indices: Sequence[int],
+    links: NDArray[np.bool_],
+    tick: int,
+) -> list[MoveReport]:
+    """``apply_poses`` for many instances at once: one report per buffer.
+
+    The world checks cost about the same for ten poses as for a thousand, so the poses of
+    all instances are checked in one batch (a hub with fifty small instances spent over
+    20 ms a tick checking them one instance at a time). ``links[a, b]`` says whether room
+    ``b`` is linked to room ``a``."""
+    reports = [MoveReport() for _ in buffers]
+    owners: list[int] = []
+    picked: list[NDArray[np.intp]] = []
+    bodies: list[NDArray[np.void]] = []
+    for number, buffer in enumerate(buffers):
+        if not buffer.has_pending.any():
+            continue
+        slots = np.flatnonzero(buffer.has_pending & buffer.active)
+        buffer.has_pending[:] = False
+        if slots.size == 0:
+            continue
+        body = np.frombuffer(buffer.pending, dtype=POSE_BODY, count=buffer.size)[slots]
+        buffer.seq[slots] = body["seq"]
+        owners.append(number)
+        picked.append(slots)
+        bodies.append(body)
+    if not owners:
+        return reports
+    counts = [len(slots) for slots in picked]
+    body = np.concatenate(bodies)
+    owner = np.repeat(np.asarray(owners, dtype=np.intp), counts)
+    slot = np.concatenate(picked)
     requested = np.column_stack([body["x"], body["y"], body["z"]]).astype(np.float64)
     yaw = body["yaw"].astype(np.float64)
     pitch = body["pitch"].astype(np.float64)
-    buffer.seq[slots] = body["seq"]
     finite = np.isfinite(requested).all(axis=1) & np.isfinite(yaw) & np.isfinite(pitch)
-    for slot in slots[~finite].tolist():
-        report.invalid.append(slot)
-        report.fixes.append((slot, "invalid"))
-    slots, requested, yaw, pitch = slots[finite], requested[finite], yaw[finite], pitch[finite]
-    if slots.size == 0:
-        return report
-    old = buffer.pos[slots]
+    if not finite.all():
+        for row in np.flatnonzero(~finite).tolist():
+            report = reports[int(owner[row])]
+            report.invalid.append(int(slot[row]))
+            report.fixes.append((int(slot[row]), "invalid"))
+    old = np.concatenate([buffers[o].pos[s] for o, s in zip(owners, picked, strict=True)])
+    allowed = np.concatenate([buffers[o].budget[s] for o, s in zip(owners, picked, strict=True)])
+    home = np.repeat(np.asarray([room_indices[o] for o in owners], dtype=np.intp), counts)
+    requested[~finite] = old[~finite]  # checked like standing still, then left alone
+
     delta = requested - old
     distance = np.linalg.norm(delta, axis=1)
-    allowed = buffer.budget[slots]
     too_fast = distance > allowed + 1e-9
     scale = np.where(too_fast, allowed / np.maximum(distance, 1e-12), 1.0)
     target = old + delta * scale[:, None]
-    buffer.budget[slots] = allowed - distance * scale
+    budget = allowed - distance * scale
 
     stepped = np.asarray(world.clamp_step(old, target), dtype=np.float64)
     hit_wall = np.linalg.norm(stepped - target, axis=1) > FIX_TOLERANCE_M
     walkable = np.asarray(world.is_walkable(stepped), dtype=bool)
     if not walkable.all():
         stepped[~walkable] = world.nearest_walkable(stepped[~walkable])
-    rooms = np.asarray(world.room_at(stepped))
-    foreign = (rooms >= 0) & (rooms != room_index)
-    into_linked = foreign & np.isin(rooms, linked)
+    rooms = np.asarray(world.room_at(stepped), dtype=np.intp)
+    foreign = (rooms >= 0) & (rooms != home)
+    into_linked = foreign & links[home, np.maximum(rooms, 0)]
     blocked = foreign & ~into_linked
     stepped[blocked] = old[blocked]
 
-    moved_off = np.linalg.norm(stepped - requested, axis=1) > FIX_TOLERANCE_M
-    reason = np.where(~walkable, "outside", np.where(hit_wall | blocked, "wall", "speed"))
-    for i in np.flatnonzero(moved_off).tolist():
-        report.fixes.append((int(slots[i]), str(reason[i])))
-    for i in np.flatnonzero(into_linked).tolist():
-        report.crossings.append((int(slots[i]), int(rooms[i]), old[i].copy()))
+    moved_off = finite & (np.linalg.norm(stepped - requested, axis=1) > FIX_TOLERANCE_M)
+    for row in np.flatnonzero(moved_off).tolist():
+        reason = (
+            "outside" if not walkable[row] else "wall" if hit_wall[row] or blocked[row] else "speed"
+        )
+        reports[int(owner[row])].fixes.append((int(slot[row]), reason))
+    for row in np.flatnonzero(into_linked & finite).tolist():
+        reports[int(owner[row])].crossings.append(
+            (int(slot[row]), int(rooms[row]), old[row].copy())
+        )
 
-    buffer.pos[slots] = stepped
-    buffer.yaw[slots] = wrap_yaw(yaw)
-    buffer.pitch[slots] = np.clip(pitch, -math.pi / 2, math.pi / 2)
-    buffer.changed[slots] = tick
-    buffer.snap[slots] = False
-    report.applied = int(slots.size)
-    return report
+    yaw = wrap_yaw(yaw)
+    pitch = np.clip(pitch, -math.pi / 2, math.pi / 2)
+    start = 0
+    all_finite = bool(finite.all())
+    for o, slots, count in zip(owners, picked, counts, strict=True):
+        rows: slice | NDArray[np.intp] = slice(start, start + count)
+        if not all_finite:
+            keep = np.flatnonzero(finite[rows])
+            rows, slots = keep + start, slots[keep]
+        start += count
+        buffer = buffers[o]
+        buffer.pos[slots] = stepped[rows]
+        buffer.yaw[slots] = yaw[rows]
+        buffer.pitch[slots] = pitch[rows]
+        buffer.budget[slots] = budget[rows]
+        buffer.changed[slots] = tick
+        buffer.snap[slots] = False
+        reports[o].applied = int(slots.size)
+    return reports
 
 
 def nearest(
