@@ -13,6 +13,7 @@ transaction, and the schema is versioned with ``PRAGMA user_version`` and applie
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import time
 import uuid
@@ -25,6 +26,8 @@ from server.identity import Identity, Role
 from server.passwords import check_password, hash_password
 from server.progress import ExportRow, ProgressEvent, ProgressRecord, StationProgress
 from server.records import ChatRecord
+from server.workshop_records import AttendanceEvent, AuditEntry, Ban
+from server.workshops import Series, Workshop
 from world.errors import HubError
 
 T = TypeVar("T")
@@ -74,6 +77,55 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (identity_id, station_id)
     );
     CREATE INDEX station_progress_by_station ON station_progress (station_id);
+    """,
+    # 3: workshops and series, attendance (erased with the identity), bans, the audit log
+    """
+    CREATE TABLE workshops (
+        id TEXT PRIMARY KEY,
+        starts_at REAL NOT NULL,
+        ends_at REAL NOT NULL,
+        series_id TEXT,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX workshops_by_end ON workshops (ends_at);
+    CREATE TABLE workshop_series (
+        id TEXT PRIMARY KEY,
+        data TEXT NOT NULL
+    );
+    CREATE TABLE workshop_attendance (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        workshop_id TEXT NOT NULL,
+        identity_id TEXT NOT NULL REFERENCES identities(id) ON DELETE CASCADE,
+        display_name TEXT NOT NULL,
+        joined INTEGER NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX attendance_by_workshop ON workshop_attendance (workshop_id, at);
+    CREATE INDEX attendance_by_identity ON workshop_attendance (identity_id);
+    CREATE TABLE bans (
+        id TEXT PRIMARY KEY,
+        identity_id TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        by_id TEXT NOT NULL,
+        by_name TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL
+    );
+    CREATE INDEX bans_by_identity ON bans (identity_id);
+    CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        at REAL NOT NULL,
+        actor_id TEXT NOT NULL,
+        actor_name TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target_id TEXT,
+        target_name TEXT,
+        room TEXT,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX audit_by_time ON audit_log (at);
     """,
 )
 
@@ -283,11 +335,19 @@ class Store:
                 "SELECT * FROM station_progress WHERE identity_id = ? ORDER BY opened_at",
                 (identity_id,),
             ).fetchall()
+            attendance = self._db.execute(
+                "SELECT workshop_id, identity_id, display_name, joined, at"
+                " FROM workshop_attendance WHERE identity_id = ? ORDER BY at, seq",
+                (identity_id,),
+            ).fetchall()
             return {
                 "identity": dict(person) if person else None,
                 "account": dict(account) if account else None,
                 "chat_messages": [dict(row) for row in chat],
                 "station_progress": [dict(row) for row in progress],
+                "workshop_attendance": [
+                    {**dict(row), "joined": bool(row["joined"])} for row in attendance
+                ],
             }
 
         return await self._run(read)
@@ -402,6 +462,206 @@ class Store:
             ExportRow(row["identity_id"], row["display_name"], _station_progress(row))
             for row in rows
         ]
+
+    # --- workshops and series ------------------------------------------------------------
+
+    async def save_workshop(self, workshop: Workshop) -> None:
+        """Insert or replace a workshop."""
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO workshops VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
+                " starts_at = excluded.starts_at, ends_at = excluded.ends_at,"
+                " series_id = excluded.series_id, data = excluded.data",
+                (
+                    workshop.id,
+                    workshop.starts_at,
+                    workshop.ends_at,
+                    workshop.series_id,
+                    json.dumps(workshop.record(), ensure_ascii=False),
+                ),
+            )
+
+        await self._run(self._write, write)
+
+    async def workshop(self, workshop_id: str) -> Workshop | None:
+        row = await self._run(
+            lambda: self._db.execute(
+                "SELECT data FROM workshops WHERE id = ?", (workshop_id,)
+            ).fetchone()
+        )
+        return Workshop.from_record(json.loads(row["data"])) if row else None
+
+    async def list_workshops(self, ending_after: float | None = None) -> list[Workshop]:
+        """Every workshop (or those ending after a time), soonest first."""
+        rows = await self._run(
+            lambda: self._db.execute(
+                "SELECT data FROM workshops WHERE ends_at > ? ORDER BY starts_at, id",
+                (float("-inf") if ending_after is None else ending_after,),
+            ).fetchall()
+        )
+        return [Workshop.from_record(json.loads(row["data"])) for row in rows]
+
+    async def delete_workshop(self, workshop_id: str) -> bool:
+        def write(db: sqlite3.Connection) -> bool:
+            return db.execute("DELETE FROM workshops WHERE id = ?", (workshop_id,)).rowcount > 0
+
+        return await self._run(self._write, write)
+
+    async def save_series(self, series: Series) -> None:
+        """Insert or replace a series definition (its sessions are saved as workshops)."""
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO workshop_series VALUES (?, ?)"
+                " ON CONFLICT(id) DO UPDATE SET data = excluded.data",
+                (series.id, json.dumps(series.record(), ensure_ascii=False)),
+            )
+
+        await self._run(self._write, write)
+
+    async def list_series(self) -> list[Series]:
+        rows = await self._run(
+            lambda: self._db.execute("SELECT data FROM workshop_series ORDER BY id").fetchall()
+        )
+        return [Series.from_record(json.loads(row["data"])) for row in rows]
+
+    async def delete_series(self, series_id: str) -> bool:
+        def write(db: sqlite3.Connection) -> bool:
+            found = db.execute("DELETE FROM workshop_series WHERE id = ?", (series_id,))
+            return found.rowcount > 0
+
+        return await self._run(self._write, write)
+
+    # --- attendance ------------------------------------------------------------------------
+
+    async def record_attendance(self, events: Sequence[AttendanceEvent]) -> None:
+        """Keep join and leave times of workshop participants (erased with the person)."""
+        if not events:
+            return
+
+        def write(db: sqlite3.Connection) -> None:
+            for item in events:
+                db.execute(
+                    "INSERT INTO identities (id, display_name, guest, created_at, last_seen_at)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+                    (item.identity_id, item.display_name, int(item.guest), item.at, item.at),
+                )
+                db.execute(
+                    "INSERT INTO workshop_attendance"
+                    " (workshop_id, identity_id, display_name, joined, at) VALUES (?, ?, ?, ?, ?)",
+                    (
+                        item.workshop_id,
+                        item.identity_id,
+                        item.display_name,
+                        int(item.joined),
+                        item.at,
+                    ),
+                )
+
+        await self._run(self._write, write)
+
+    async def attendance_of(self, workshop_id: str) -> list[AttendanceEvent]:
+        """A workshop's attendance events in the order they happened."""
+        rows = await self._run(
+            lambda: self._db.execute(
+                "SELECT a.*, i.guest FROM workshop_attendance a"
+                " JOIN identities i ON i.id = a.identity_id"
+                " WHERE a.workshop_id = ? ORDER BY a.at, a.seq",
+                (workshop_id,),
+            ).fetchall()
+        )
+        return [
+            AttendanceEvent(
+                row["workshop_id"],
+                row["identity_id"],
+                row["display_name"],
+                bool(row["guest"]),
+                bool(row["joined"]),
+                row["at"],
+            )
+            for row in rows
+        ]
+
+    # --- bans and the audit log ------------------------------------------------------------
+
+    async def add_ban(self, ban: Ban) -> None:
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT OR REPLACE INTO bans VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    ban.id,
+                    ban.identity_id,
+                    ban.display_name,
+                    ban.by_id,
+                    ban.by_name,
+                    ban.reason,
+                    ban.created_at,
+                    ban.expires_at,
+                ),
+            )
+
+        await self._run(self._write, write)
+
+    async def bans(self, active_at: float | None = None) -> list[Ban]:
+        """Every ban (or those in force at a time), oldest first."""
+        rows = await self._run(
+            lambda: self._db.execute(
+                "SELECT * FROM bans WHERE ? IS NULL OR expires_at IS NULL OR expires_at > ?"
+                " ORDER BY created_at, id",
+                (active_at, active_at),
+            ).fetchall()
+        )
+        return [Ban.from_dict(dict(row)) for row in rows]
+
+    async def lift_ban(self, ban_id: str) -> Ban | None:
+        """Remove a ban; the ban as it was, or None if there was none."""
+
+        def write(db: sqlite3.Connection) -> Ban | None:
+            row = db.execute("SELECT * FROM bans WHERE id = ?", (ban_id,)).fetchone()
+            if row is None:
+                return None
+            db.execute("DELETE FROM bans WHERE id = ?", (ban_id,))
+            return Ban.from_dict(dict(row))
+
+        return await self._run(self._write, write)
+
+    async def add_audit(self, entry: AuditEntry) -> None:
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT OR IGNORE INTO audit_log (id, at, actor_id, actor_name, action,"
+                " target_id, target_name, room, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    entry.id,
+                    entry.at,
+                    entry.actor_id,
+                    entry.actor_name,
+                    entry.action,
+                    entry.target_id,
+                    entry.target_name,
+                    entry.room,
+                    entry.detail,
+                ),
+            )
+
+        await self._run(self._write, write)
+
+    async def audit_log(self, limit: int = 200) -> list[AuditEntry]:
+        """The newest ``limit`` moderation actions, newest first."""
+        rows = await self._run(
+            lambda: self._db.execute(
+                "SELECT * FROM audit_log ORDER BY at DESC, seq DESC LIMIT ?", (max(0, limit),)
+            ).fetchall()
+        )
+        return [AuditEntry.from_dict(dict(row)) for row in rows]
+
+    async def purge_audit(self, older_than: float) -> int:
+        """Delete audit entries older than the retention limit; returns how many."""
+
+        def write(db: sqlite3.Connection) -> int:
+            return db.execute("DELETE FROM audit_log WHERE at < ?", (older_than,)).rowcount
+
+        return await self._run(self._write, write)
 
 
 def _station_progress(row: sqlite3.Row) -> StationProgress:

@@ -28,6 +28,18 @@ key                                  type   what
                                             updated_at)
 ``progress-of:{identity}``           zset   a person's row keys, by first opening
 ``progress-people``                  set    identities that have progress rows
+``workshop:{id}``                    string a workshop as JSON
+``workshops``                        zset   workshop ids, by end time
+``series:{id}``                      string a series definition as JSON
+``series-all``                       set    series ids
+``attendance:{workshop}``            list   attendance events as JSON, in order
+``attendance-seq``                   string insertion counter of attendance events
+``attendance-of:{identity}``         set    attendance list keys a person appears in
+``ban:{id}``                         string a ban as JSON
+``bans``                             zset   ban ids, by creation time
+``audit-seq``                        string insertion counter of audit entries
+``audit``                            zset   ``<16 hex digits of audit-seq><id>``, by time
+``audit-entry:{id}``                 string an audit entry as JSON
 =================================== ====== ==========================================
 
 Index members are ``<16 hex digits of chat-seq><message key>`` for chat (so equal times
@@ -43,6 +55,7 @@ the scripts reach keys they derive from index entries.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -60,6 +73,8 @@ from server.progress import ExportRow, ProgressRecord, StationProgress
 from server.records import ChatRecord
 from server.redis_names import RedisNames
 from server.store import StoreError
+from server.workshop_records import AttendanceEvent, AuditEntry, Ban
+from server.workshops import Series, Workshop
 
 #: The key layout described above; a store with a higher number is refused.
 SCHEMA_VERSION = 1
@@ -201,6 +216,66 @@ end
 return 1
 """
 
+# KEYS: attendance-seq, then per event: identity, attendance list, attendance-of.
+# ARGV per event: identity id, display name, guest, event JSON (without seq), at.
+_RECORD_ATTENDANCE = """
+for i = 0, (#KEYS - 1) / 3 - 1 do
+  local identity, list, index = KEYS[2 + 3 * i], KEYS[3 + 3 * i], KEYS[4 + 3 * i]
+  local id, name, guest = ARGV[5 * i + 1], ARGV[5 * i + 2], ARGV[5 * i + 3]
+  local event, at = cjson.decode(ARGV[5 * i + 4]), ARGV[5 * i + 5]
+  if redis.call('EXISTS', identity) == 0 then
+    redis.call('HSET', identity, 'id', id, 'display_name', name, 'guest', guest,
+               'created_at', at, 'last_seen_at', at)
+  end
+  event['seq'] = redis.call('INCR', KEYS[1])
+  redis.call('RPUSH', list, cjson.encode(event))
+  redis.call('SADD', index, list)
+end
+return 1
+"""
+
+# KEYS: attendance-of. ARGV: identity id. Drops the person's events from every list.
+_ERASE_ATTENDANCE = """
+for _, list in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local kept = {}
+  for _, raw in ipairs(redis.call('LRANGE', list, 0, -1)) do
+    if cjson.decode(raw)['identity_id'] ~= ARGV[1] then table.insert(kept, raw) end
+  end
+  redis.call('DEL', list)
+  for _, raw in ipairs(kept) do redis.call('RPUSH', list, raw) end
+end
+redis.call('DEL', KEYS[1])
+return 1
+"""
+
+# KEYS: ban, bans. Returns the ban's JSON (or false) and removes it.
+_LIFT_BAN = """
+local found = redis.call('GET', KEYS[1])
+if not found then return false end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return found
+"""
+
+# KEYS: entry, audit, audit-seq. ARGV: id, at, JSON.
+_ADD_AUDIT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local ref = string.format('%016x', redis.call('INCR', KEYS[3])) .. ARGV[1]
+redis.call('SET', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[2], ref)
+return 1
+"""
+
+# KEYS: audit. ARGV: older-than (exclusive), batch size, entry key prefix.
+_PURGE_AUDIT = """
+local refs = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, ref in ipairs(refs) do
+  redis.call('DEL', ARGV[3] .. string.sub(ref, 17))
+  redis.call('ZREM', KEYS[1], ref)
+end
+return #refs
+"""
+
 _IDENTITY_FIELDS = ("id", "display_name", "guest", "created_at", "last_seen_at")
 _ACCOUNT_FIELDS = ("username", "role", "created_at")
 _CHAT_FIELDS = ("id", "room", "instance", "sender_id", "sender_name", "text", "to_id", "ts")
@@ -225,6 +300,10 @@ def _optional_float(value: str | None) -> float | None:
     return None if value is None else float(value)
 
 
+def _json(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 class RedisStore:
     """The hub's persistent state in Redis; see the module docstring for the layout.
 
@@ -243,6 +322,11 @@ class RedisStore:
         self._purge_chat = register(_PURGE_CHAT)
         self._delete_identity = register(_DELETE_IDENTITY)
         self._record_progress = register(_RECORD_PROGRESS)
+        self._record_attendance = register(_RECORD_ATTENDANCE)
+        self._erase_attendance = register(_ERASE_ATTENDANCE)
+        self._lift_ban = register(_LIFT_BAN)
+        self._add_audit = register(_ADD_AUDIT)
+        self._purge_audit = register(_PURGE_AUDIT)
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -477,6 +561,7 @@ class RedisStore:
                 account = await self._redis.hgetall(person["_account_key"])
             messages = await self._messages(refs)
             progress = await self._rows(rows)
+            attendance = await self._attendance_rows(identity_id)
         return {
             "identity": _identity_row(person) if person else None,
             "account": (
@@ -490,6 +575,7 @@ class RedisStore:
             ),
             "chat_messages": [_chat_row(m) for m in messages],
             "station_progress": [_progress_row(r) for r in progress],
+            "workshop_attendance": attendance,
         }
 
     async def delete_identity(self, identity_id: str) -> None:
@@ -506,6 +592,9 @@ class RedisStore:
                     self._key("accounts"),
                 ],
                 args=[identity_id],
+            )
+            await self._erase_attendance(
+                keys=[self._key("attendance-of", identity_id)], args=[identity_id]
             )
 
     # --- learning-station progress -------------------------------------------------------
@@ -589,6 +678,224 @@ class RedisStore:
             for identity_id, name, rows in people
             for row in rows
         ]
+
+    # --- workshops and series ------------------------------------------------------------
+
+    async def save_workshop(self, workshop: Workshop) -> None:
+        """Insert or replace a workshop."""
+        async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(self._key("workshop", workshop.id), _json(workshop.record()))
+            pipe.zadd(self._key("workshops"), {workshop.id: workshop.ends_at})
+            await pipe.execute()
+
+    async def workshop(self, workshop_id: str) -> Workshop | None:
+        async with self._errors():
+            found = await self._redis.get(self._key("workshop", workshop_id))
+        return Workshop.from_record(json.loads(found)) if found else None
+
+    async def list_workshops(self, ending_after: float | None = None) -> list[Workshop]:
+        """Every workshop (or those ending after a time), soonest first."""
+        low = "-inf" if ending_after is None else f"({_number(ending_after)}"
+        async with self._errors():
+            ids = cast(
+                list[str], await self._redis.zrangebyscore(self._key("workshops"), low, "+inf")
+            )
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for workshop_id in ids:
+                    pipe.get(self._key("workshop", workshop_id))
+                found: list[str | None] = await pipe.execute()
+        workshops = [Workshop.from_record(json.loads(raw)) for raw in found if raw]
+        workshops.sort(key=lambda w: (w.starts_at, w.id.encode()))
+        return workshops
+
+    async def delete_workshop(self, workshop_id: str) -> bool:
+        async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self._key("workshop", workshop_id))
+            pipe.zrem(self._key("workshops"), workshop_id)
+            deleted, _ = await pipe.execute()
+        return bool(deleted)
+
+    async def save_series(self, series: Series) -> None:
+        """Insert or replace a series definition (its sessions are saved as workshops)."""
+        async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(self._key("series", series.id), _json(series.record()))
+            pipe.sadd(self._key("series-all"), series.id)
+            await pipe.execute()
+
+    async def list_series(self) -> list[Series]:
+        async with self._errors():
+            ids = sorted(
+                cast(set[str], await self._redis.smembers(self._key("series-all"))),
+                key=str.encode,
+            )
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for series_id in ids:
+                    pipe.get(self._key("series", series_id))
+                found: list[str | None] = await pipe.execute()
+        return [Series.from_record(json.loads(raw)) for raw in found if raw]
+
+    async def delete_series(self, series_id: str) -> bool:
+        async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self._key("series", series_id))
+            pipe.srem(self._key("series-all"), series_id)
+            deleted, _ = await pipe.execute()
+        return bool(deleted)
+
+    # --- attendance ------------------------------------------------------------------------
+
+    async def record_attendance(self, events: Sequence[AttendanceEvent]) -> None:
+        """Keep join and leave times of workshop participants (erased with the person)."""
+        if not events:
+            return
+        keys = [self._key("attendance-seq")]
+        args: list[str | int] = []
+        for item in events:
+            keys += [
+                self._key("identity", item.identity_id),
+                self._key("attendance", item.workshop_id),
+                self._key("attendance-of", item.identity_id),
+            ]
+            event = {
+                "workshop_id": item.workshop_id,
+                "identity_id": item.identity_id,
+                "display_name": item.display_name,
+                "joined": item.joined,
+                "at": item.at,
+            }
+            args += [
+                item.identity_id,
+                item.display_name,
+                int(item.guest),
+                _json(event),
+                _number(item.at),
+            ]
+        async with self._errors():
+            await self._record_attendance(keys=keys, args=args)
+
+    async def attendance_of(self, workshop_id: str) -> list[AttendanceEvent]:
+        """A workshop's attendance events in the order they happened."""
+        async with self._errors():
+            raw = await self._redis.lrange(self._key("attendance", workshop_id), 0, -1)
+            events = [json.loads(item) for item in raw]
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for event in events:
+                    pipe.hget(self._key("identity", event["identity_id"]), "guest")
+                guests: list[str | None] = await pipe.execute()
+        rows = sorted(zip(events, guests, strict=True), key=lambda p: (p[0]["at"], p[0]["seq"]))
+        return [
+            AttendanceEvent(
+                event["workshop_id"],
+                event["identity_id"],
+                event["display_name"],
+                guest == "1",
+                bool(event["joined"]),
+                float(event["at"]),
+            )
+            for event, guest in rows
+            if guest is not None
+        ]
+
+    async def _attendance_rows(self, identity_id: str) -> list[dict[str, Any]]:
+        """One person's attendance events (for the export of their data)."""
+        lists = sorted(
+            cast(set[str], await self._redis.smembers(self._key("attendance-of", identity_id)))
+        )
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key in lists:
+                pipe.lrange(key, 0, -1)
+            found: list[list[str]] = await pipe.execute()
+        events = [
+            event
+            for raw in found
+            for item in raw
+            if (event := json.loads(item))["identity_id"] == identity_id
+        ]
+        events.sort(key=lambda e: (e["at"], e["seq"]))
+        return [
+            {
+                "workshop_id": e["workshop_id"],
+                "identity_id": e["identity_id"],
+                "display_name": e["display_name"],
+                "joined": bool(e["joined"]),
+                "at": float(e["at"]),
+            }
+            for e in events
+        ]
+
+    # --- bans and the audit log ------------------------------------------------------------
+
+    async def add_ban(self, ban: Ban) -> None:
+        async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(self._key("ban", ban.id), _json(ban.as_dict()))
+            pipe.zadd(self._key("bans"), {ban.id: ban.created_at})
+            await pipe.execute()
+
+    async def bans(self, active_at: float | None = None) -> list[Ban]:
+        """Every ban (or those in force at a time), oldest first."""
+        async with self._errors():
+            ids = cast(list[str], await self._redis.zrange(self._key("bans"), 0, -1))
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for ban_id in ids:
+                    pipe.get(self._key("ban", ban_id))
+                found: list[str | None] = await pipe.execute()
+        bans = [Ban.from_dict(json.loads(raw)) for raw in found if raw]
+        bans.sort(key=lambda b: (b.created_at, b.id.encode()))
+        return [b for b in bans if active_at is None or b.active(active_at)]
+
+    async def lift_ban(self, ban_id: str) -> Ban | None:
+        """Remove a ban; the ban as it was, or None if there was none."""
+        async with self._errors():
+            found = await self._lift_ban(
+                keys=[self._key("ban", ban_id), self._key("bans")], args=[ban_id]
+            )
+        return Ban.from_dict(json.loads(found)) if found else None
+
+    async def add_audit(self, entry: AuditEntry) -> None:
+        async with self._errors():
+            await self._add_audit(
+                keys=[
+                    self._key("audit-entry", entry.id),
+                    self._key("audit"),
+                    self._key("audit-seq"),
+                ],
+                args=[entry.id, _number(entry.at), _json(entry.as_dict())],
+            )
+
+    async def audit_log(self, limit: int = 200) -> list[AuditEntry]:
+        """The newest ``limit`` moderation actions, newest first."""
+        if limit <= 0:
+            return []
+        async with self._errors():
+            refs = cast(
+                list[tuple[str, float]],
+                await self._redis.zrevrange(self._key("audit"), 0, limit - 1, withscores=True),
+            )
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for ref, _ in refs:
+                    pipe.get(self._key("audit-entry", ref[16:]))
+                found: list[str | None] = await pipe.execute()
+        ordered = sorted(
+            ((score, ref, raw) for (ref, score), raw in zip(refs, found, strict=True) if raw),
+            key=lambda item: (item[0], item[1]),
+            reverse=True,
+        )
+        return [AuditEntry.from_dict(json.loads(raw)) for _, _, raw in ordered]
+
+    async def purge_audit(self, older_than: float) -> int:
+        """Delete audit entries older than the retention limit; returns how many."""
+        removed = 0
+        prefix = self._key("audit-entry", "")
+        async with self._errors():
+            while True:
+                count = int(
+                    await self._purge_audit(
+                        keys=[self._key("audit")],
+                        args=[_number(older_than), PURGE_BATCH, prefix],
+                    )
+                )
+                removed += count
+                if count < PURGE_BATCH:
+                    return removed
 
 
 def _identity_row(person: dict[str, str]) -> dict[str, Any]:

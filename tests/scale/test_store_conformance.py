@@ -286,6 +286,7 @@ async def test_export_has_everything_about_a_person_and_nothing_else(store: Stor
                 "updated_at": 7.0,
             }
         ],
+        "workshop_attendance": [],
     }
 
 
@@ -319,6 +320,7 @@ async def test_erasure_takes_identity_account_chat_and_progress(store: StoreBack
         "account": None,
         "chat_messages": [],
         "station_progress": [],
+        "workshop_attendance": [],
     }
     assert await store.login("mara", PASSWORD) is None
     assert await store.list_accounts() == []
