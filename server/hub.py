@@ -50,12 +50,14 @@ from server.protocol import (
 )
 from server.records import ChatRecord
 from server.room import RoomInstance, Session
+from server.room_rules import RoomRules
 from server.settings import Settings
 from server.sync import (
     Grid,
     SnapshotPlan,
     apply_poses_together,
     build_snapshots,
+    entries_together,
     refill_budgets,
     wrap_yaw,
 )
@@ -135,7 +137,8 @@ class HubCore:
     with the ``server.worldview.WorldView`` shape); ``settings`` gives the tick rate, speed
     limit, reconnection grace, chat limits and interest sizes. ``seed`` makes spawn
     spreading repeatable in tests. ``features`` plug in what rooms offer beyond presence
-    and chat (``server/features.py``)."""
+    and chat (``server/features.py``); ``rules`` are asked before anyone gets in, chats
+    or reacts (``server/room_rules.py``: bans, locks, mutes, a room's chat setting)."""
 
     def __init__(
         self,
@@ -144,10 +147,12 @@ class HubCore:
         *,
         seed: int | None = None,
         features: Sequence[HubFeature] = (),
+        rules: Sequence[RoomRules] = (),
     ) -> None:
         if not world.rooms:
             raise ValueError("the world has no rooms")
         self.features = tuple(features)
+        self.rules = tuple(rules)
         self._feature_of: dict[str, HubFeature] = {}
         for feature in self.features:
             if feature.messages not in protocol.FEATURE_MESSAGES:
@@ -200,6 +205,12 @@ class HubCore:
         fx = Effects()
         if conn in self._by_conn:
             fx.error(conn, hello.lang, "already_welcomed", about="hello")
+            return fx
+        refusal = next(filter(None, (r.refuse_hello(identity, now) for r in self.rules)), None)
+        if refusal is not None:
+            fx.error(conn, hello.lang, refusal, about="hello")
+            if protocol.ERRORS[refusal].close is None:
+                fx.closes.append(Closing(conn, CLOSE_NORMAL, refusal, refusal))
             return fx
         session = self._by_resume.get(hello.resume) if hello.resume else None
         if session is not None and session.identity.id == identity.id:
@@ -350,6 +361,75 @@ class HubCore:
 
     def session_of(self, conn: int) -> Session | None:
         return self._by_conn.get(conn)
+
+    # --- powers for features that lead or moderate (workshops) ----------------------------
+
+    def place(
+        self,
+        session: Session,
+        position: NDArray[np.floating],
+        yaw: float,
+        reason: str,
+        fx: Effects,
+        *,
+        snap: bool = True,
+    ) -> None:
+        """Put a session's avatar at a pose in its room instance (a facilitator gathers or
+        leads the group) and tell its client with ``pose_fix`` (``reason``)."""
+        inst = session.instance
+        if inst is None:
+            return
+        pitch = float(inst.poses.pitch[session.slot])
+        inst.poses.place(session.slot, position, yaw, pitch, self.tick_count, snap=snap)
+        self._send_fix(session, reason, fx)
+
+    def relocate(
+        self,
+        session: Session,
+        room_id: str,
+        number: int | None,
+        now: float,
+        fx: Effects,
+        *,
+        position: NDArray[np.floating] | None = None,
+        yaw: float | None = None,
+    ) -> bool:
+        """Move a session into a room instance on a facilitator's or moderator's word (no
+        rules are asked): ``number`` None takes the main instance or one with a place. At
+        ``position`` (else a spawn point); False when the instance is full."""
+        by_number = self.instances.get(room_id, {})
+        inst = by_number.get(0 if number is None else number)
+        if number is None and (inst is None or not inst.has_room):
+            inst = self._overflow(room_id, now)
+        if inst is None or not inst.has_room:
+            return False
+        if inst is session.instance:
+            return True
+        spawn, spawn_yaw = self._spawn_pose(room_id)
+        at = spawn if position is None else np.asarray(position, dtype=np.float64)
+        self._move(
+            session, inst, at, spawn_yaw if yaw is None else yaw, 0.0, "moved", now, fx, snap=True
+        )
+        return True
+
+    def open_instance(self, room_id: str, now: float) -> RoomInstance:
+        """A new, empty overflow instance of a room (a breakout group's room); disposed
+        like any overflow instance once it has stayed empty for a while."""
+        by_number = self.instances[room_id]
+        number = 1
+        while number in by_number:
+            number += 1
+        return self._new_instance(room_id, number, now)
+
+    def end_session(self, session: Session, code: str, fx: Effects, now: float) -> None:
+        """End a session at once, without a reconnection grace (a ban): its connection
+        gets the error ``code`` and is closed."""
+        conn = session.conn
+        self._end(session, fx, now)
+        if conn is not None:
+            fx.error(conn, session.lang, code)
+            if protocol.ERRORS[code].close is None:
+                fx.closes.append(Closing(conn, CLOSE_NORMAL, code, code))
 
     # --- sessions -------------------------------------------------------------------------
 
@@ -518,6 +598,12 @@ class HubCore:
             inst.poses.place(session.slot, position, yaw, 0.0, self.tick_count, snap=True)
             self._send_fix(session, "spawn", fx)
             return
+        refusal = self._entry_refusal(session, inst, now)
+        if refusal is not None:
+            fx.error(session.conn, session.lang, refusal, room_id, via)
+            if session.instance is None and session.waiting is None:
+                self._enter(session, self.entrance, None, via, now, fx)
+            return
         if inst.has_room:
             position, yaw = self._spawn_pose(room_id)
             self._move(session, inst, position, yaw, 0.0, via, now, fx, snap=True)
@@ -579,6 +665,12 @@ class HubCore:
             ),
         )
 
+    def _entry_refusal(self, session: Session, inst: RoomInstance, now: float) -> str | None:
+        """The first rule's objection to ``session`` entering ``inst`` (never the entrance)."""
+        if inst.room_id == self.entrance or not self.rules:
+            return None
+        return next(filter(None, (r.refuse_entry(session, inst, now) for r in self.rules)), None)
+
     def _settle(self, fx: Effects, now: float) -> None:
         """Give freed places to the people waiting for them, in order."""
         while self._freed:
@@ -587,6 +679,11 @@ class HubCore:
                 continue
             while inst.has_room and inst.queue:
                 session = inst.queue[0]
+                refusal = self._entry_refusal(session, inst, now)
+                if refusal is not None:
+                    self._leave_queue(session, fx)
+                    fx.error(session.conn, session.lang, refusal, inst.room_id, "wait")
+                    continue
                 position, yaw = self._spawn_pose(inst.room_id)
                 self._move(session, inst, position, yaw, 0.0, "queue", now, fx, snap=True)
 
@@ -603,14 +700,21 @@ class HubCore:
         if inst is None:
             return
         room_id = self.world.rooms[room_index].id
-        target = next((i for _, i in sorted(self.instances[room_id].items()) if i.has_room), None)
+        open_ones = [i for _, i in sorted(self.instances[room_id].items()) if i.has_room]
+        refusal = next(
+            filter(None, (self._entry_refusal(session, i, now) for i in open_ones)), None
+        )
+        target = next((i for i in open_ones if self._entry_refusal(session, i, now) is None), None)
         position, yaw, pitch = inst.poses.pose_of(session.slot)
         if target is None:
             inst.poses.place(session.slot, before, yaw, pitch, self.tick_count, snap=False)
             self._send_fix(session, "full", fx)
             if now - session.last_offer >= DOOR_OFFER_EVERY_S:
                 session.last_offer = now
-                self._offer(session, self.instances[room_id][0], now, fx)
+                if refusal is not None:
+                    fx.error(session.conn, session.lang, refusal, room_id, "pose")
+                else:
+                    self._offer(session, self.instances[room_id][0], now, fx)
             return
         self._move(session, target, np.array(position), yaw, pitch, "door", now, fx, snap=False)
 
@@ -643,6 +747,10 @@ class HubCore:
             return
         if session.instance is inst:
             fx.send_to(session, self._queued(inst, 0))
+            return
+        refusal = self._entry_refusal(session, inst, now)
+        if refusal is not None:
+            fx.error(session.conn, session.lang, refusal, message.room, "wait")
             return
         if inst.has_room and not inst.queue:
             position, yaw = self._spawn_pose(inst.room_id)
@@ -682,6 +790,13 @@ class HubCore:
             if target is None:
                 fx.error(session.conn, session.lang, "recipient_unknown", about="chat")
                 return
+        direct = target is not None
+        refusal = next(
+            filter(None, (r.refuse_chat(session, direct, now) for r in self.rules)), None
+        )
+        if refusal is not None:
+            fx.error(session.conn, session.lang, refusal, about="chat")
+            return
         try:
             session.limits.allow_chat(now)
             text = clean_text(message.text, self.settings.chat_max_chars)
@@ -711,6 +826,10 @@ class HubCore:
         if inst is None:
             fx.error(session.conn, session.lang, "not_in_room", about="react")
             return
+        refusal = next(filter(None, (r.refuse_reaction(session, now) for r in self.rules)), None)
+        if refusal is not None:
+            fx.error(session.conn, session.lang, refusal, about="react")
+            return
         try:
             emoji = check_emoji(message.emoji)
             session.limits.allow_react(now)
@@ -720,6 +839,8 @@ class HubCore:
         fx.send(
             encode("reaction", **{"from": session.id}, net=session.slot, emoji=emoji), inst.conns()
         )
+        for rule in self.rules:
+            rule.reacted(session, emoji, fx, now)
 
     # --- features -----------------------------------------------------------------------
 
@@ -810,13 +931,16 @@ class HubCore:
     def _pack_snapshots(self, now: float, fx: Effects) -> None:
         s = self.settings
         full_every = max(1, round(FULL_EVERY_S * s.tick_hz))
-        for inst in self._all_instances():
+        sending = [inst for inst in self._all_instances() if inst.recipients()[1]]
+        all_entries = entries_together([inst.poses for inst in sending], self.grid)
+        for inst, entries in zip(sending, all_entries, strict=True):
             slots, conns, sessions = inst.recipients()
-            if not conns:
-                continue
-            force = np.fromiter((m.needs_full for m in sessions), dtype=bool, count=len(sessions))
-            for member in sessions:
-                member.needs_full = False
+            force = np.zeros(len(sessions), dtype=bool)
+            flagged = [i for i, member in enumerate(sessions) if member.needs_full]
+            if flagged:
+                force[flagged] = True
+                for i in flagged:
+                    sessions[i].needs_full = False
             plan = SnapshotPlan(
                 tick=self.tick_count,
                 time=now,
@@ -825,5 +949,6 @@ class HubCore:
                 far_every=max(1, s.interest_far_every),
                 full_every=full_every,
             )
-            for frame, who in build_snapshots(inst.poses, self.grid, slots, force, plan):
+            frames = build_snapshots(inst.poses, self.grid, slots, force, plan, entries=entries)
+            for frame, who in frames:
                 fx.snapshots.append((frame, [conns[i] for i in who.tolist()]))

@@ -179,16 +179,43 @@ class PoseBuffer:
 
     def entries(self, grid: Grid) -> NDArray[np.void]:
         """Every slot as a 12-byte snapshot entry (inactive rows are never sent)."""
-        out = np.empty(self.size, dtype=SNAPSHOT_ENTRY)
-        q = grid.quantise(self.pos)
-        out["net"] = np.arange(self.size, dtype=np.uint16)
-        out["x"] = q[:, 0]
-        out["y"] = q[:, 1]
-        out["z"] = q[:, 2]
-        out["yaw"] = quantise_yaw(self.yaw)
-        out["pitch"] = quantise_pitch(self.pitch)
-        out["flags"] = np.where(self.snap, ENTRY_SNAP, 0) | np.where(self.away, ENTRY_AWAY, 0)
+        (out,) = entries_together([self], grid)
         return out
+
+
+def entries_together(buffers: Sequence[PoseBuffer], grid: Grid) -> list[NDArray[np.void]]:
+    """``PoseBuffer.entries`` of many buffers, quantised in one go (the numpy calls cost
+    more than the rows when a hub has many small instances); each result is a view."""
+    sizes = [buffer.size for buffer in buffers]
+    total = sum(sizes)
+    out = np.empty(total, dtype=SNAPSHOT_ENTRY)
+    if total == 0:
+        return [out[:0] for _ in buffers]
+    if len(buffers) == 1:
+        (b,) = buffers
+        pos, yaw, pitch, snap, away = b.pos, b.yaw, b.pitch, b.snap, b.away
+        out["net"] = np.arange(total, dtype=np.uint16)
+    else:
+        pos = np.concatenate([b.pos for b in buffers])
+        yaw = np.concatenate([b.yaw for b in buffers])
+        pitch = np.concatenate([b.pitch for b in buffers])
+        snap = np.concatenate([b.snap for b in buffers])
+        away = np.concatenate([b.away for b in buffers])
+        starts = np.cumsum(sizes) - sizes
+        out["net"] = np.arange(total) - np.repeat(starts, sizes)
+    q = grid.quantise(pos)
+    out["x"] = q[:, 0]
+    out["y"] = q[:, 1]
+    out["z"] = q[:, 2]
+    out["yaw"] = quantise_yaw(yaw)
+    out["pitch"] = quantise_pitch(pitch)
+    out["flags"] = np.where(snap, ENTRY_SNAP, 0) | np.where(away, ENTRY_AWAY, 0)
+    views = []
+    start = 0
+    for size in sizes:
+        views.append(out[start : start + size])
+        start += size
+    return views
 
 
 @dataclass
@@ -361,17 +388,21 @@ def build_snapshots(
     recipients: NDArray[np.integer],
     force_full: NDArray[np.bool_],
     plan: SnapshotPlan,
+    *,
+    entries: NDArray[np.void] | None = None,
 ) -> list[tuple[bytes, NDArray[np.intp]]]:
     """This tick's snapshot frames for an instance, each with the positions (in
     ``recipients``) of the clients that get it. A client gets at most one frame.
 
     ``recipients`` are the slots of connected members; ``force_full`` marks those that must
-    get every avatar (newcomers, resumed, behind)."""
+    get every avatar (newcomers, resumed, behind). ``entries`` are the buffer's entries
+    when the caller quantised them already (``entries_together``)."""
     out: list[tuple[bytes, NDArray[np.intp]]] = []
     if recipients.size == 0:
         return out
     tick = plan.tick
-    entries = buffer.entries(grid)
+    if entries is None:
+        entries = buffer.entries(grid)
     active = buffer.active
     window = active & (buffer.changed > tick - plan.far_every)
 
