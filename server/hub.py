@@ -700,11 +700,13 @@ class HubCore:
         if inst is None:
             return
         room_id = self.world.rooms[room_index].id
-        open_ones = [i for _, i in sorted(self.instances[room_id].items()) if i.has_room]
-        refusal = next(
-            filter(None, (self._entry_refusal(session, i, now) for i in open_ones)), None
-        )
-        target = next((i for i in open_ones if self._entry_refusal(session, i, now) is None), None)
+        answers = [
+            (i, self._entry_refusal(session, i, now))
+            for _, i in sorted(self.instances[room_id].items())
+            if i.has_room
+        ]
+        target = next((i for i, refusal in answers if refusal is None), None)
+        refusal = next((refusal for _, refusal in answers if refusal is not None), None)
         position, yaw, pitch = inst.poses.pose_of(session.slot)
         if target is None:
             inst.poses.place(session.slot, before, yaw, pitch, self.tick_count, snap=False)
