@@ -411,13 +411,15 @@ def build_snapshots(
             SNAPSHOT_TAG, flags, plan.serial & 0xFFFF, tick & 0xFFFFFFFF, plan.time
         )
 
-    full = force_full | ((recipients + tick) % plan.full_every == 0)
-    far = ~full & ((recipients + tick) % plan.far_every == 0)
+    phase = recipients + tick
+    full = force_full | (phase % plan.full_every == 0)
+    far = ~full & (phase % plan.far_every == 0)
     rest = ~full & ~far
+    rows = entries.view(np.uint8).reshape(-1, _ENTRY)  # masks on plain bytes: much faster
     if full.any():
-        frame = header(SNAPSHOT_FULL | SNAPSHOT_FAR) + entries[active].tobytes()
+        frame = header(SNAPSHOT_FULL | SNAPSHOT_FAR) + rows[active].tobytes()
         out.append((frame, np.flatnonzero(full)))
-    window_bytes = entries[window].tobytes() if window.any() else b""
+    window_bytes = rows[window].tobytes() if window.any() else b""
     if far.any():
         out.append((header(SNAPSHOT_FAR) + window_bytes, np.flatnonzero(far)))
     if not rest.any() or not window_bytes:
