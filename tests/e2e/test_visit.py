@@ -142,6 +142,7 @@ def test_two_visitors_meet_move_chat_change_rooms_and_come_back(
     log = ben.page.locator("#chat-log")
     assert "Hallo Ben! <b>fett</b> & <img src=x>" in str(log.text_content())
     assert log.locator("b, img").count() == 0
+    ben.wait_for("s.others.some((o) => o.name === 'Anna' && o.speaking)")
 
     ben.page.click("#toggle-chat")
     reply = "Hallo Anna, schön dich zu sehen"
@@ -149,6 +150,15 @@ def test_two_visitors_meet_move_chat_change_rooms_and_come_back(
     ben.page.click("#chat-form button[type=submit]")
     anna.wait_for("s.chat.some((m) => m.fromName === 'Ben' && m.text === arg)", reply)
     assert reply in str(anna.page.locator("#chat-log").text_content())
+
+    # A direct message from the people list reaches Ben marked as private.
+    anna.page.click("#toggle-people")
+    anna.page.get_by_role("button", name="Nachricht an Ben").click()
+    assert anna.page.input_value("#chat-recipient") == ben.state()["session"]
+    anna.page.fill("#chat-input", "Nur für dich")
+    anna.page.press("#chat-input", "Enter")
+    ben.wait_for("s.chat.some((m) => m.text === 'Nur für dich' && m.direct)")
+    assert "privat" in str(ben.page.locator("#chat-log li.direct").last.text_content())
     anna.screenshot("visit-chat.png")
 
     # Ben walks through a door into the next room.

@@ -178,7 +178,8 @@ export class AvatarCrowd {
       // Shown a little in the past, so there is nearly always a newer update to move toward.
       if (!avatar.buffer.sample(serverNow - avatar.buffer.delayMs, this.pose)) continue;
       const { x, y, z, yaw } = this.pose;
-      avatar.shown = { x, y, z, yaw, at: now, wall };
+      const speaking = avatar.typing || avatar.speakingUntil > now;
+      avatar.shown = { x, y, z, yaw, at: now, wall, speaking, hand: avatar.hand };
       this.quaternion.setFromAxisAngle(this.up, yaw);
       this.matrix.compose(this.point.set(x, y, z), this.quaternion, this.scale);
       const body = this.bodies.get(avatar.shape);
@@ -192,7 +193,6 @@ export class AvatarCrowd {
 
       const distance = camera.position.distanceTo(this.point);
       if (distance < TAG_DISTANCE) {
-        const speaking = avatar.typing || avatar.speakingUntil > now;
         const emoji = avatar.reaction && avatar.reaction.until > now ? avatar.reaction.emoji : "";
         this.tags.paint(avatar.id, { name: avatar.name, colour: avatar.colour, hand: avatar.hand, speaking, emoji });
         tagged.push({ key: avatar.id, x, y: y + TAG_HEIGHT, z, distance });

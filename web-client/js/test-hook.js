@@ -5,9 +5,10 @@
  *
  *   hubtwin.state()             {phase, connection, identity, session, room, instance,
  *                                position: {x, y, z}, yaw, people: [{id, net, name, role}],
- *                                others: [{id, name, x, y, z, yaw, at, wall}] (avatars as
- *                                drawn in the last frame; at and wall: that frame's
- *                                performance.now() and Date.now()),
+ *                                others: [{id, name, x, y, z, yaw, at, wall, speaking,
+ *                                hand}] (avatars as drawn in the last frame; at and wall:
+ *                                that frame's performance.now() and Date.now(); speaking:
+ *                                the chat bubble shows on their name tag),
  *                                lastPoseSent: Date.now() of the last pose sent,
  *                                chat: [{fromName, text, direct, history}],
  *                                corrections: [reason] (the server's pose_fix reasons),

@@ -13,6 +13,8 @@ const FIRST_FOCUS = {
   "panel-talks": "#screen-controls button:not(:disabled), #talk-query",
 };
 
+const SHORT_SCREEN_PX = 600;
+
 const PANEL_BUTTONS = {
   "panel-rooms": "toggle-rooms",
   "panel-people": "toggle-people",
@@ -60,6 +62,16 @@ export class Hud {
     if (panel.tagName === "DIALOG") {
       if (!panel.open) panel.showModal();
     } else {
+      // On a short screen the right-hand panels take turns: two would leave neither usable.
+      const stack = panel.closest(".panel-stack");
+      if (stack && window.innerHeight < SHORT_SCREEN_PX) {
+        for (const other of stack.querySelectorAll(":scope > .panel:not([hidden])")) {
+          if (other !== panel) {
+            other.hidden = true;
+            this.afterClose(other.id, false);
+          }
+        }
+      }
       panel.hidden = false;
     }
     document.getElementById(PANEL_BUTTONS[panelId])?.setAttribute("aria-expanded", "true");
