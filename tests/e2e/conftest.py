@@ -212,9 +212,12 @@ class Visitors:
         self.hub = hub
         self.opened: list[Visitor] = []
 
-    def open(self, name: str, *, language: str = "de") -> Visitor:
-        """A fresh browser context on the start page (nothing entered yet)."""
-        context = self.browser.new_context(viewport=VIEWPORT, locale=f"{language}-DE")
+    def open(self, name: str, *, language: str = "de", touch: bool = False) -> Visitor:
+        """A fresh browser context on the start page (nothing entered yet); touch makes it
+        a phone (touch screen, coarse pointer)."""
+        context = self.browser.new_context(
+            viewport=VIEWPORT, locale=f"{language}-DE", has_touch=touch, is_mobile=touch
+        )
         page = context.new_page()
         visitor = Visitor(name, context, page)
         page.on("console", lambda message: self._console(visitor, message))
@@ -228,9 +231,11 @@ class Visitors:
         self.opened.append(visitor)
         return visitor
 
-    def new(self, name: str, *, colour: str | None = None, shape: str | None = None) -> Visitor:
+    def new(
+        self, name: str, *, colour: str | None = None, shape: str | None = None, touch: bool = False
+    ) -> Visitor:
         """A visitor who has entered the hub and is standing in a room."""
-        visitor = self.open(name)
+        visitor = self.open(name, touch=touch)
         self.enter(visitor, colour=colour, shape=shape)
         return visitor
 

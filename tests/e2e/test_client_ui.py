@@ -14,6 +14,8 @@ import pytest
 if TYPE_CHECKING:
     from conftest import Guests, HubServer, Visitor, Visitors
 
+    from world.model import World
+
 pytestmark = pytest.mark.e2e
 
 
@@ -251,3 +253,66 @@ def test_text_contrast_meets_wcag_aa(visitors: Visitors) -> None:
     page.click("#toggle-settings")
     settings = page.evaluate(CONTRAST_SCRIPT)
     assert settings["failures"] == [], settings
+
+
+def test_on_a_phone_the_joystick_walks(visitors: Visitors) -> None:
+    mia = visitors.new("Mia", touch=True)
+    page = mia.page
+    joystick = page.locator("#joystick")
+    assert joystick.is_visible()
+    box = joystick.bounding_box()
+    assert box is not None
+    before = mia.state()["position"]
+    centre_x, centre_y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(centre_x, centre_y)
+    page.mouse.down()
+    page.mouse.move(centre_x, box["y"] + 4, steps=4)
+    try:
+        mia.wait_for("Math.hypot(s.position.x - arg.x, s.position.z - arg.z) > 0.4", before, 15000)
+    finally:
+        page.mouse.up()
+
+
+def test_reduced_motion_stops_the_view_from_turning_by_itself(
+    visitors: Visitors, world_model: World
+) -> None:
+    nils = visitors.new("Nils")
+    here = nils.state()["position"]
+    # A spot behind Nils: walking there turns the view towards it, unless motion is reduced.
+    yaw = nils.state()["yaw"]
+    behind = (here["x"] + math.sin(yaw) * 2.0, here["z"] + math.cos(yaw) * 2.0)
+    reached = world_model.clamp_step(
+        [[here["x"], here["y"], here["z"]]], [[behind[0], here["y"], behind[1]]]
+    )[0]
+    assert math.hypot(reached[0] - here["x"], reached[2] - here["z"]) > 1.0, "no room behind"
+    target = (
+        here["x"] + (reached[0] - here["x"]) * 0.7,
+        here["z"] + (reached[2] - here["z"]) * 0.7,
+    )
+
+    # Normally the view turns towards where one walks...
+    nils.walk_to(*target)
+    turned = nils.state()["yaw"]
+    assert abs(math.remainder(turned - yaw, 2 * math.pi)) > 1.0
+
+    # ...with reduced motion it stays as it is: back to the start, facing away from it.
+    nils.page.click("#toggle-settings")
+    nils.page.check("#reduced-motion")
+    nils.page.keyboard.press("Escape")
+    walk = nils.walk_to(here["x"], here["z"])
+    assert walk["arrived"], walk
+    assert nils.state()["yaw"] == pytest.approx(turned)
+
+
+def test_the_hub_switches_to_english_while_visiting(visitors: Visitors) -> None:
+    olga = visitors.new("Olga")
+    page = olga.page
+    assert str(page.locator("#room-name").text_content()).startswith("Raum: ")
+    page.click("#toggle-settings")
+    page.locator('#language-switch-hub [data-language="en"]').click()
+    page.keyboard.press("Escape")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert str(page.locator("#room-name").text_content()).startswith("Room: ")
+    assert page.locator("#toggle-people").text_content() == "People"
+    page.click("#toggle-people")
+    assert "Olga (you)" in str(page.locator("#people-list").text_content())
