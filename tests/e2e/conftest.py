@@ -1,8 +1,8 @@
 """Shared fixtures of the browser tests: the real hub server and Debian's chromium.
 
 * ``hub`` starts ``hubtwin serve`` on free ports with a fresh data folder (the built world
-  is copied in so it is not rebuilt), waits for ``/healthz`` and stops the server after the
-  test module.
+  and the produced sample talks are copied in so they are not rebuilt), waits for
+  ``/healthz`` and stops the server after the test module.
 * ``browser`` is one chromium (SwiftShader WebGL) per test module (so no Playwright
   instance outlives its module); each visitor is a browser context of its own, so several
   visitors are cheap.
@@ -53,6 +53,8 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 480, "height": 360}
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 BUILT_WORLD = PROJECT_ROOT / "var" / "oekohub-dortmund" / "world"
+# The sample talks set-up produced (hubtwin talks build-samples), for the screens.
+BUILT_TALKS = PROJECT_ROOT / "var" / "oekohub-dortmund" / "talks"
 SERVER_START_TIMEOUT_S = 60.0
 
 
@@ -97,6 +99,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
     data_dir = tmp_path_factory.mktemp("hub-data")
     if (BUILT_WORLD / "hub.glb").is_file():
         shutil.copytree(BUILT_WORLD, data_dir / "world")
+    if BUILT_TALKS.is_dir():
+        shutil.copytree(BUILT_TALKS, data_dir / "talks")
     http_port, ws_port = free_port(), free_port()
     log_path = data_dir / "server.log"
     env = {**os.environ, "HUBTWIN_LOG_LEVEL": "warning"}

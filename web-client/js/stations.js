@@ -39,7 +39,14 @@ export class StationsFeature {
     });
     document.getElementById("toggle-station").addEventListener("click", () => {
       if (!this.panel.station) this.panel.togglePassport(true);
+      this.closeOthers();
     });
+    // The left side shows one panel at a time.
+    for (const id of ["toggle-rooms", "toggle-talks"]) {
+      document.getElementById(id).addEventListener("click", () => {
+        if (this.isOpen()) this.hud.close("panel-station");
+      });
+    }
     connection.on("station_near", (message) => this.arrived(message.station));
     connection.on("station_far", (message) => this.left(message.station));
     onLanguageChange(() => this.reload());
@@ -91,7 +98,7 @@ export class StationsFeature {
 
   /** Show the panel; walking up to a stand leaves the keyboard with the 3D view. */
   show(takeFocus) {
-    for (const other of LEFT_PANELS) if (this.hud.isOpen(other)) this.hud.close(other);
+    this.closeOthers();
     if (this.isOpen()) return;
     if (takeFocus) {
       this.hud.open("panel-station", "#station-show-passport");
@@ -99,6 +106,10 @@ export class StationsFeature {
       document.getElementById("panel-station").hidden = false;
       document.getElementById("toggle-station").setAttribute("aria-expanded", "true");
     }
+  }
+
+  closeOthers() {
+    for (const other of LEFT_PANELS) if (this.hud.isOpen(other)) this.hud.close(other);
   }
 
   arrived(stationId) {

@@ -62,6 +62,10 @@ export class TalksFeature {
       for (const other of LEFT_PANELS) if (this.hud.isOpen(other)) this.hud.close(other);
       if (!this.panel.listing) this.panel.search();
     });
+    // The left side shows one panel at a time.
+    document.getElementById("toggle-rooms").addEventListener("click", () => {
+      if (this.hud.isOpen("panel-talks")) this.hud.close("panel-talks");
+    });
     onLanguageChange(() => {
       this.panel.setScreens(this.roomScreens());
       for (const player of this.roomPlayers()) this.changed(player);

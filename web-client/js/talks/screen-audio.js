@@ -20,6 +20,7 @@ export class ScreenAudio {
     }
     const sound = new THREE.PositionalAudio(this.listener);
     sound.setMediaElementSource(video);
+    sound.panner.panningModel = "equalpower"; // HRTF costs more than a wall screen needs
     sound.setDistanceModel("inverse");
     sound.setRefDistance(Math.max(2, size?.[0] ?? 2));
     sound.setRolloffFactor(1.2);
