@@ -90,7 +90,7 @@ export class AvatarCrowd {
   upsert(id, look) {
     let avatar = this.avatars.get(id);
     if (!avatar) {
-      avatar = { id, buffer: new PoseBuffer(this.tickMs), hand: false, typing: false, speakingUntil: 0, shown: null };
+      avatar = { id, buffer: new PoseBuffer(this.tickMs), hand: false, speakingUntil: 0, shown: null };
       this.avatars.set(id, avatar);
     }
     avatar.name = look.name ?? avatar.name ?? "";
@@ -121,11 +121,6 @@ export class AvatarCrowd {
   setHand(id, raised) {
     const avatar = this.avatars.get(id);
     if (avatar) avatar.hand = Boolean(raised);
-  }
-
-  setTyping(id, typing) {
-    const avatar = this.avatars.get(id);
-    if (avatar) avatar.typing = Boolean(typing);
   }
 
   /** Someone wrote in the chat: show the speech bubble for a few seconds. */
@@ -178,7 +173,7 @@ export class AvatarCrowd {
       // Shown a little in the past, so there is nearly always a newer update to move toward.
       if (!avatar.buffer.sample(serverNow - avatar.buffer.delayMs, this.pose)) continue;
       const { x, y, z, yaw } = this.pose;
-      const speaking = avatar.typing || avatar.speakingUntil > now;
+      const speaking = avatar.speakingUntil > now;
       avatar.shown = { x, y, z, yaw, at: now, wall, speaking, hand: avatar.hand };
       this.quaternion.setFromAxisAngle(this.up, yaw);
       this.matrix.compose(this.point.set(x, y, z), this.quaternion, this.scale);

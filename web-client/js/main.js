@@ -171,7 +171,7 @@ function connect() {
   const roomState = new RoomState();
   const banner = new ConnectionBanner();
   const hud = new Hud(app.stage.canvas, () => visit.toggleHand());
-  const chat = new ChatPanel((message) => visit.sendChat(message), (typing) => visit.sendTyping(typing));
+  const chat = new ChatPanel((message) => visit.sendChat(message));
   chat.setReactions(table.emoji, (emoji) => connection.send("react", { emoji }));
   // Raising a hand needs a server that knows the "hand" message.
   document.getElementById("toggle-hand").hidden = !table.accepts("hand");

@@ -3,8 +3,8 @@
  * shown as camera-facing quads of a single instanced mesh, so all tags cost one draw call.
  * Names are painted as pixels; they never reach the DOM, let alone as HTML.
  *
- * A tag shows the name, a marker for a raised hand, and a speech bubble while the person
- * is typing or has just written in the chat.
+ * A tag shows the name, a marker for a raised hand, a speech bubble while the person has
+ * just written in the chat, and the emoji of a reaction.
  */
 
 import * as THREE from "three";

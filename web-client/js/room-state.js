@@ -40,8 +40,8 @@ export class RoomState {
       colour: entry.appearance?.color ?? "#6b7280",
       shape: entry.appearance?.shape ?? "capsule",
       away: Boolean(entry.away),
-      hand: Boolean(entry.hand),
-      typing: false,
+      hand: false,
+      handOrder: null,
     };
     const previous = this.byNet.get(person.net);
     if (previous) this.bySession.delete(previous.session);
@@ -79,7 +79,7 @@ export class RoomState {
       role: person.role,
       colour: person.colour,
       hand: person.hand,
-      typing: person.typing,
+      handOrder: person.handOrder,
       away: person.away,
     }));
   }

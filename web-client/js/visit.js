@@ -38,6 +38,7 @@ export class Visit {
     c.on("rooms", (m) => this.roomsChanged(m.rooms));
     c.on("chat", (m) => this.chatMessage(m, false));
     c.on("reaction", (m) => this.reaction(m));
+    c.on("hand_queue", (m) => this.handQueue(m.sessions));
     c.on("pose_fix", (m) => this.poseFix(m));
     c.on("error", (m) => this.serverError(m));
     c.on("snapshot", (s) => this.snapshot(s));
@@ -72,6 +73,9 @@ export class Visit {
     const roomName = this.roomName(message.room);
     document.getElementById("room-name").textContent = t("hud.room", { room: roomName });
     if (changedRoom) {
+      // A raised hand belongs to the room it was raised in.
+      this.handRaised = false;
+      this.hud.showHand(false, t("hud.hand.raise"));
       this.chat.add({ system: true, text: t("announce.room", { room: roomName }) });
       announce(t("announce.room", { room: roomName }));
     }
@@ -130,18 +134,24 @@ export class Visit {
     const person = this.roomState.byNet.get(message.net);
     if (!person) return;
     if ("away" in message) person.away = Boolean(message.away);
-    if ("hand" in message) {
-      const raised = Boolean(message.hand);
-      if (raised && !person.hand && person.net !== this.roomState.selfNet) {
+    this.refreshPeople();
+  }
+
+  /** The raised hands of the room instance, first raised first. */
+  handQueue(sessions) {
+    const order = new Map(sessions.map((session, i) => [session, i + 1]));
+    for (const person of this.roomState.byNet.values()) {
+      const raised = order.has(person.session);
+      if (raised && !person.hand && person.session !== this.session) {
         announce(t("announce.handRaised", { name: person.name }));
       }
       person.hand = raised;
+      person.handOrder = order.get(person.session) ?? null;
       this.crowd.setHand(person.session, raised);
     }
-    if ("typing" in message) {
-      person.typing = Boolean(message.typing);
-      this.crowd.setTyping(person.session, person.typing);
-    }
+    // A facilitator may have lowered our hand: the button follows the server.
+    this.handRaised = order.has(this.session);
+    this.hud.showHand(this.handRaised, t(this.handRaised ? "hud.hand.lower" : "hud.hand.raise"));
     this.refreshPeople();
   }
 
@@ -225,20 +235,10 @@ export class Visit {
     if (!this.connection.send("chat", fields)) throw new Error(t("net.reconnecting"));
   }
 
-  /** Raise or lower the hand (when the server offers the "hand" message). */
+  /** Ask to raise or lower the hand; the server's hand_queue (to everyone, us included)
+   * is what changes the button and the avatars. */
   toggleHand() {
-    if (!this.table.accepts("hand")) return;
-    const [field] = this.table.clientFields("hand");
-    if (!this.connection.send("hand", { [field]: !this.handRaised })) return;
-    this.handRaised = !this.handRaised;
-    this.hud.showHand(this.handRaised, t(this.handRaised ? "hud.hand.lower" : "hud.hand.raise"));
-  }
-
-  /** Tell the room we are typing (when the server offers the "typing" message). */
-  sendTyping(typing) {
-    if (!this.table.accepts("typing")) return;
-    const [field] = this.table.clientFields("typing");
-    this.connection.send("typing", { [field]: typing });
+    this.connection.send("hand", { up: !this.handRaised });
   }
 
   /** Jump to a room's spawn point (the room list). */

@@ -7,33 +7,27 @@
 import { t } from "./i18n.js";
 
 const KEEP = 200;
-const TYPING_IDLE_MS = 3000;
 
 export class ChatPanel {
   /**
    * onSend({text, to}) sends (to is a person id or null for the room) and returns a
-   * promise that rejects with the reason; onTyping(bool) reports typing.
+   * promise that rejects with the reason.
    */
-  constructor(onSend, onTyping) {
+  constructor(onSend) {
     this.log = document.getElementById("chat-log");
     this.form = document.getElementById("chat-form");
     this.input = document.getElementById("chat-input");
     this.recipient = document.getElementById("chat-recipient");
     this.error = document.getElementById("chat-error");
     this.onSend = onSend;
-    this.onTyping = onTyping;
     this.maxChars = 500;
     this.people = [];
     this.selfId = null;
-    this.typing = false;
-    this.typingTimer = null;
 
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.send();
     });
-    this.input.addEventListener("input", () => this.noteTyping());
-    this.input.addEventListener("blur", () => this.stopTyping());
     this.renderRecipients();
   }
 
@@ -143,29 +137,11 @@ export class ChatPanel {
       return;
     }
     const to = this.recipient.value || null;
-    this.stopTyping();
     try {
       await this.onSend({ text, to });
       this.input.value = "";
     } catch (error) {
       this.error.textContent = error.message;
-    }
-  }
-
-  noteTyping() {
-    if (!this.typing && this.input.value.trim()) {
-      this.typing = true;
-      this.onTyping(true);
-    }
-    clearTimeout(this.typingTimer);
-    this.typingTimer = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
-  }
-
-  stopTyping() {
-    clearTimeout(this.typingTimer);
-    if (this.typing) {
-      this.typing = false;
-      this.onTyping(false);
     }
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The people list of the current room: name, role, raised hand, typing, and a button to
+ * The people list of the current room: name, role, raised hand (in queue order), and a button to
  * write to someone directly. Names are set with textContent only.
  */
 
@@ -15,7 +15,7 @@ export class PeopleList {
     this.selfId = null;
   }
 
-  /** people: [{id, name, role, hand, typing}] including the visitor (selfId). */
+  /** people: [{id, name, role, hand, handOrder}] including the visitor (selfId). */
   render(people, selfId) {
     this.people = people;
     this.selfId = selfId;
@@ -23,6 +23,7 @@ export class PeopleList {
       if (a.id === selfId) return -1;
       if (b.id === selfId) return 1;
       if (a.hand !== b.hand) return a.hand ? -1 : 1;
+      if (a.hand && b.hand) return a.handOrder - b.handOrder;
       return a.name.localeCompare(b.name);
     });
     this.count.textContent = t("people.count", { count: people.length });
@@ -50,13 +51,10 @@ export class PeopleList {
     role.className = "person-role";
     role.textContent = t(`role.${person.role}`);
     li.append(swatch, name, role);
-    const flags = [];
-    if (person.hand) flags.push(t("people.handRaised"));
-    if (person.typing) flags.push(t("people.typing"));
-    if (flags.length) {
+    if (person.hand) {
       const flag = document.createElement("span");
       flag.className = "person-flags";
-      flag.textContent = flags.join(", ");
+      flag.textContent = t("people.handRaised", { n: person.handOrder });
       li.appendChild(flag);
     }
     if (person.id !== this.selfId) {

@@ -24,6 +24,32 @@ export class RoomsPanel {
     const aspect = (this.extent.x1 - this.extent.x0) / Math.max(1, this.extent.z1 - this.extent.z0);
     this.canvas.width = 480;
     this.canvas.height = Math.round(Math.min(480, Math.max(160, 480 / aspect)));
+    this.layout = null;
+    this.lastLevel = null;
+    // A click on a room of the plan jumps there, like its button in the list below.
+    this.canvas.addEventListener("click", (event) => {
+      const room = this.roomAtPixel(event);
+      if (room && room.id !== this.current) this.onJump(room.id);
+    });
+  }
+
+  roomAtPixel(event) {
+    if (!this.layout) return null;
+    const rect = this.canvas.getBoundingClientRect();
+    const px = ((event.clientX - rect.left) / rect.width) * this.canvas.width;
+    const pz = ((event.clientY - rect.top) / rect.height) * this.canvas.height;
+    const { ox, oz, scale } = this.layout;
+    const x = this.extent.x0 + (px - ox) / scale;
+    const z = this.extent.z0 + (pz - oz) / scale;
+    return this.rooms.find(
+      (room) =>
+        room.bounds && this.onLevel(room) &&
+        x >= room.bounds.x0 && x <= room.bounds.x1 && z >= room.bounds.z0 && z <= room.bounds.z1,
+    ) ?? null;
+  }
+
+  onLevel(room) {
+    return this.lastLevel === null || Math.abs(room.floorY - this.lastLevel) <= 2;
   }
 
   /** The server's room list: [{id, names, capacity, instances: [{instance, occupancy}]}]. */
@@ -88,6 +114,8 @@ export class RoomsPanel {
     const oz = pad + (height - 2 * pad - (this.extent.z1 - this.extent.z0) * scale) / 2;
     const px = (x) => ox + (x - this.extent.x0) * scale;
     const pz = (z) => oz + (z - this.extent.z0) * scale;
+    this.layout = { ox, oz, scale };
+    this.lastLevel = me ? me.y : null;
 
     ctx.fillStyle = "#26332c";
     ctx.fillRect(0, 0, width, height);
@@ -96,7 +124,7 @@ export class RoomsPanel {
     ctx.textBaseline = "middle";
     for (const room of this.rooms) {
       // Only the storey one is on: rooms above or below would overlap on the plan.
-      if (!room.bounds || (me && Math.abs(room.floorY - me.y) > 2)) continue;
+      if (!room.bounds || !this.onLevel(room)) continue;
       const { x0, x1, z0, z1 } = room.bounds;
       const here = room.id === this.current;
       ctx.fillStyle = here ? "#3e5c4b" : "#33443a";
@@ -108,7 +136,10 @@ export class RoomsPanel {
       const maxWidth = (x1 - x0) * scale - 4;
       if (maxWidth > 24) {
         ctx.fillStyle = "#ffffff";
-        ctx.fillText(label, px((x0 + x1) / 2), pz((z0 + z1) / 2), maxWidth);
+        ctx.fillText(label, px((x0 + x1) / 2), pz((z0 + z1) / 2) - 7, maxWidth);
+        ctx.fillStyle = "#c7d6cc";
+        const people = this.occupancy.get(room.id) ?? 0;
+        ctx.fillText(t("rooms.countOpen", { count: people }), px((x0 + x1) / 2), pz((z0 + z1) / 2) + 9, maxWidth);
       }
     }
     for (const other of others) {

@@ -94,8 +94,7 @@ const HUB_STRINGS = {
     "people.count": "{count} im Raum",
     "people.you": "{name} (Sie)",
     "people.dm": "Nachricht an {name}",
-    "people.handRaised": "hat die Hand gehoben",
-    "people.typing": "schreibt …",
+    "people.handRaised": "✋ Hand gehoben ({n}.)",
     "people.empty": "Außer Ihnen ist niemand hier.",
 
     "role.visitor": "Gast",
@@ -247,8 +246,7 @@ const HUB_STRINGS = {
     "people.count": "{count} in the room",
     "people.you": "{name} (you)",
     "people.dm": "Message {name}",
-    "people.handRaised": "raised their hand",
-    "people.typing": "is typing …",
+    "people.handRaised": "✋ hand raised (no. {n})",
     "people.empty": "Nobody else is here.",
 
     "role.visitor": "Guest",
