@@ -45,8 +45,12 @@ stamp=".venv/.installed$( [ "$want_test" = 1 ] && echo -test )"
 digest=$(sha256sum pyproject.toml | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
   say "installing Python packages"
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".${extras}"
+  if ! { .venv/bin/python -m pip install -q --upgrade pip \
+         && .venv/bin/python -m pip install -q -e ".${extras}"; } > .venv/pip.log 2>&1; then
+    cat .venv/pip.log >&2
+    echo "error: installing the Python packages failed (log above, also in .venv/pip.log)" >&2
+    exit 1
+  fi
   echo "$digest" > "$stamp"
 fi
 
