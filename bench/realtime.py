@@ -79,8 +79,10 @@ def free_port() -> int:
         return port
 
 
-def pinned(command: list[str], core: int | None) -> list[str]:
-    """``command`` run on one core (``taskset``), when there is one to spare."""
+def pinned(command: list[str], core: int | None, nice: int = 0) -> list[str]:
+    """``command`` run on one core (``taskset``) when there is one to spare, at ``nice``."""
+    if nice:
+        command = ["nice", "-n", str(nice), *command]
     if core is None or shutil.which("taskset") is None:
         return command
     return ["taskset", "-c", str(core), *command]
@@ -116,7 +118,7 @@ def server_metrics(http_port: int) -> dict[str, float]:
 class Server:
     """``hubtwin serve`` in a child process."""
 
-    def __init__(self, site: Path, data_dir: Path, core: int | None) -> None:
+    def __init__(self, site: Path, data_dir: Path, core: int | None, nice: int = 0) -> None:
         self.http_port = free_port()
         self.ws_port = free_port()
         self.data_dir = data_dir
@@ -140,7 +142,7 @@ class Server:
         ]
         env = dict(os.environ, HUBTWIN_LOG_LEVEL="warning")
         self.process = subprocess.Popen(
-            pinned(command, core),
+            pinned(command, core, nice),
             stdout=self.log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -182,7 +184,7 @@ class LoadGenerator:
     """``bench.loadgen`` in a child process, spoken to over its stdin and stdout."""
 
     def __init__(
-        self, server: Server, scenario: Scenario, observers: int, core: int | None
+        self, server: Server, scenario: Scenario, observers: int, core: int | None, nice: int = 0
     ) -> None:
         command = [
             sys.executable,
@@ -202,7 +204,7 @@ class LoadGenerator:
         if scenario.room is not None:
             command += ["--room", scenario.room]
         self.process = subprocess.Popen(
-            pinned(command, core),
+            pinned(command, core, nice),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             cwd=PROJECT_ROOT,
@@ -251,11 +253,11 @@ def run_scenario(
     if args.quiet_wait > 0:
         quiet = machine.wait_until_quiet(args.quiet_pct, max_wait_s=args.quiet_wait)
     data_dir = args.data_dir / scenario.site.name
-    server = Server(scenario.site, data_dir, cores[0])
+    server = Server(scenario.site, data_dir, cores[0], args.nice)
     load: LoadGenerator | None = None
     try:
         server.wait_ready()
-        load = LoadGenerator(server, scenario, args.observers, cores[1])
+        load = LoadGenerator(server, scenario, args.observers, cores[1], args.nice)
         ready = load.read(READY_TIMEOUT_S)
         if ready.get("event") != "ready":
             raise UsageError(f"the load generator could not join everyone: {ready.get('reason')}")
@@ -314,12 +316,14 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def machine_text(info: dict[str, str], cores: tuple[int | None, ...]) -> str:
+def machine_text(info: dict[str, str], cores: tuple[int | None, ...], nice: int = 0) -> str:
     placement = (
         f"server on CPU {cores[0]}, load generator on CPU {cores[1]}"
         if cores[0] is not None
         else "not pinned (one core)"
     )
+    if nice:
+        placement += f", both at nice {nice}"
     return (
         f"Machine: {info['cpu']}, {info['cores']} cores, Linux {info['kernel']}, "
         f"Python {info['python']}; {placement}\n"
@@ -374,10 +378,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=FOREIGN_MAX,
         help="foreign load (%% of a core) above which a run is repeated",
     )
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="run the server and the load generator at this niceness (below 0 needs root): "
+        "on a shared machine, -10 keeps other people's processes from blurring the figures",
+    )
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.nice < 0 and os.geteuid() != 0:
+        raise UsageError("--nice below 0 needs root")
     if args.window <= 0 or args.warmup < 0 or args.tries < 1:
         raise UsageError("--window must be positive, --warmup not negative, --tries at least 1")
     info = machine.describe()
@@ -398,7 +411,7 @@ def run(args: argparse.Namespace) -> int:
                 break
         assert best is not None
         rows.append(best)
-    sys.stdout.write(table(rows) + "\n\n" + machine_text(info, cores) + "\n")
+    sys.stdout.write(table(rows) + "\n\n" + machine_text(info, cores, args.nice) + "\n")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         data = {
