@@ -135,3 +135,30 @@ def test_walking_away_closes_a_station_one_only_looked_at(
     walk(bo, spawn["x"], spawn["z"])
     bo.wait_for("s.stations.near === null && s.stations.open === null")
     assert bo.page.locator("#panel-station").is_hidden()
+
+
+def test_an_experiment_from_the_passport_checks_its_inputs_and_counts(visitors: Visitors) -> None:
+    cem = visitors.new("Cem")
+    cem.wait_for("s.stations && s.stations.passport !== null")
+    cem.page.locator("#toggle-station").click()
+    cem.wait_for("s.stations.showingPassport")
+    cem.page.locator('.passport-stamps li[data-station="carbon-accounting"] button').click()
+    cem.wait_for("s.stations.open === 'carbon-accounting'")
+    field = cem.page.locator("#exp-carbon-accounting-electricity_kwh")
+    field.fill("sehr viel")
+    calculate = cem.page.get_by_role("button", name="Berechnen")
+    calculate.click()
+    message = cem.page.locator("#exp-carbon-accounting-electricity_kwh-error")
+    message.wait_for(state="visible")
+    assert "Zahl" in message.inner_text() and field.get_attribute("aria-invalid") == "true"
+    assert cem.state()["stations"]["passport"]["experimentsDone"] == 0
+    # The browser logs every 4xx answer; this one is the refusal the form shows.
+    refused = [p for p in cem.problems if "422" in p and "/experiment" in p]
+    assert len(refused) == 1, cem.problems
+    cem.problems.remove(refused[0])
+    field.fill("120000")
+    calculate.click()
+    cem.page.locator(".experiment-results dl").wait_for(state="visible")
+    assert field.get_attribute("aria-invalid") is None
+    cem.wait_for("s.stations.passport.experimentsDone === 1")
+    assert "carbon-accounting" in cem.state()["stations"]["passport"]["stamps"]
