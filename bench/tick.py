@@ -31,7 +31,7 @@ from pathlib import Path
 import msgpack
 import numpy as np
 
-from bench.realtime import HALL_ROOM, HALL_SITE
+from bench.realtime import HALL_SITE
 from bench.walker import Path as WalkPath
 from bench.walker import plan_paths
 from bench.wsclient import client_frame
@@ -44,7 +44,7 @@ from server.tokens import TokenSigner
 from server.transport import RealtimeServer, WsConnection
 from world.builder import build_world
 from world.model import World, load
-from world.site import load_site
+from world.site import DEFAULT_SITE, load_site
 
 TICK_S = 0.05
 WARM_TICKS = 20
@@ -57,10 +57,12 @@ class CountingTransport(asyncio.Transport):
         super().__init__()
         self.writes = 0
         self.bytes = 0
+        self.last = b""
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         self.writes += 1
         self.bytes += len(data)
+        self.last = data  # type: ignore[assignment]
 
     def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
         pass
@@ -78,13 +80,20 @@ class CountingTransport(asyncio.Transport):
         pass
 
 
-def hall_world(data_dir: Path) -> World:
-    target = data_dir / "bench-hall" / "world" / "hub.glb"
-    build_world(load_site(HALL_SITE), target, quiet=True)
+def site_world(site: Path, data_dir: Path) -> World:
+    """The site's hub model, built into ``data_dir`` (or found there already built)."""
+    target = data_dir / site.name / "world" / "hub.glb"
+    build_world(load_site(site), target, quiet=True)
     return load(target)
 
 
-def _connect(server: RealtimeServer, conn_id: int, token: str) -> CountingTransport:
+def hall_world(data_dir: Path) -> World:
+    return site_world(HALL_SITE, data_dir)
+
+
+def _connect(server: RealtimeServer, conn_id: int, token: str, room: str) -> CountingTransport:
+    """A connection through handshake and hello into ``room``, or the overflow instance
+    the server suggests when it is full."""
     conn = WsConnection(server, conn_id)
     server._next_id = conn_id + 1
     transport = CountingTransport()
@@ -100,14 +109,23 @@ def _connect(server: RealtimeServer, conn_id: int, token: str) -> CountingTransp
         "token": token,
         "lang": "de",
         "appearance": {"color": "#336699", "shape": "capsule"},
-        "room": HALL_ROOM,
+        "room": room,
     }
     conn.data_received(client_frame(msgpack.packb(hello)))
+    last = transport.last
+    payload = last[4:] if last[1] == 126 else last[2:]
+    message = msgpack.unpackb(payload)
+    if message.get("t") == "room_full":
+        go = {"t": "go", "room": room, "instance": message["suggested"]}
+        conn.data_received(client_frame(msgpack.packb(go)))
     return transport
 
 
-async def measure(world: World, count: int, ticks: int, profile: bool) -> dict[str, float]:
-    """Join ``count`` clients, walk them for ``ticks`` ticks; time receiving and ticking."""
+async def measure(
+    world: World, count: int, ticks: int, profile: bool, *, spread: bool = False
+) -> dict[str, float]:
+    """Join ``count`` clients (all in the first room, or ``spread`` over all rooms in turn),
+    walk them for ``ticks`` ticks; time receiving and ticking."""
     settings = Settings()
     signer = TokenSigner("bench-tick-secret-long-enough")
     core = HubCore(world, settings, seed=1)
@@ -117,15 +135,18 @@ async def measure(world: World, count: int, ticks: int, profile: bool) -> dict[s
     for conn_id in range(1, count + 1):
         identity = Identity(f"g-{conn_id}", f"Last {conn_id}", Role.VISITOR, True)
         token = signer.issue(identity, ttl_s=3600, now=now)
-        transports.append(_connect(server, conn_id, token))
+        room = world.rooms[conn_id % len(world.rooms)].id if spread else world.rooms[0].id
+        transports.append(_connect(server, conn_id, token, room))
     starts = []
+    room_of = []
     for conn_id in range(1, count + 1):
         session = core.session_of(conn_id)
         assert session is not None and session.instance is not None
         starts.append(session.instance.poses.pose_of(session.slot)[0])
+        room_of.append(session.instance.room_index)
     start = np.array(starts, dtype=np.float64)
     start[:, 1] = world.floor_height(start)
-    rooms = np.full(count, world.room_index(HALL_ROOM))
+    rooms = np.array(room_of, dtype=np.intp)
     paths: list[WalkPath] = plan_paths(world, start, rooms, np.random.default_rng(1))
     connections = [server.connections[conn_id] for conn_id in range(1, count + 1)]
     receive_s: list[float] = []
@@ -162,6 +183,7 @@ async def measure(world: World, count: int, ticks: int, profile: bool) -> dict[s
     tx = np.array(tick_s) * 1000
     down = (sum(tr.bytes for tr in transports) - written_before) / (ticks * TICK_S) / count
     return {
+        "instances": sum(1 for by in core.instances.values() for i in by.values() if i.members),
         "receive_us_per_pose": float(np.median(rx)) * 1000 / count,
         "tick_ms_p50": float(np.median(tx)),
         "tick_ms_p99": float(np.percentile(tx, 99)),
@@ -174,20 +196,33 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.tick", description=__doc__)
     parser.add_argument("--sizes", default="50,100,200,400,800")
     parser.add_argument("--ticks", type=int, default=100)
+    parser.add_argument(
+        "--spread",
+        type=int,
+        default=1000,
+        help="avatars over all rooms of the Dortmund hub (0: skip)",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile, to stderr")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        world = hall_world(Path(tmp))
+        hall = hall_world(Path(tmp))
+        hub = site_world(DEFAULT_SITE, Path(tmp)) if args.spread else None
     sys.stdout.write(
-        "| N | receive µs per pose | tick ms p50 | tick ms p99 "
+        "| scenario | N | instances | receive µs per pose | tick ms p50 | tick ms p99 "
         "| Python work, % of a core at 20 Hz | down KB/s per client |\n"
-        "|---|---|---|---|---|---|\n"
+        "|---|---|---|---|---|---|---|---|\n"
     )
-    for count in (int(v) for v in args.sizes.split(",")):
-        r = asyncio.run(measure(world, count, args.ticks, args.profile))
+    runs: list[tuple[str, World, int, bool]] = [
+        ("one room", hall, int(v), False) for v in args.sizes.split(",") if v.strip()
+    ]
+    if hub is not None:
+        runs.append(("all rooms", hub, args.spread, True))
+    for name, world, count, spread in runs:
+        r = asyncio.run(measure(world, count, args.ticks, args.profile, spread=spread))
         sys.stdout.write(
-            f"| {count} | {r['receive_us_per_pose']:.1f} | {r['tick_ms_p50']:.2f} "
-            f"| {r['tick_ms_p99']:.2f} | {r['core_pct']:.1f} | {r['down_kBps']:.1f} |\n"
+            f"| {name} | {count} | {r['instances']:.0f} | {r['receive_us_per_pose']:.1f} "
+            f"| {r['tick_ms_p50']:.2f} | {r['tick_ms_p99']:.2f} | {r['core_pct']:.1f} "
+            f"| {r['down_kBps']:.1f} |\n"
         )
         sys.stdout.flush()
     return 0
