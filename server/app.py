@@ -36,10 +36,14 @@ from server.talks_http import talk_routes
 from server.talks_live import TalkScreens
 from server.tokens import TokenSigner
 from server.transport import RealtimeServer, start_realtime
+from server.world_edit_http import WorldEditing, world_edit_routes
+from server.world_follow import ScreensFollower, StationsFollower
+from server.world_live import LiveWorld, ServedWorld
+from server.world_updates import WorldUpdates
 from world.builder import build_world
 from world.model import World, load
 from world.site import Site, load_site
-from world.versions import current_world_file
+from world.versions import current_version, current_world_file
 
 log = logging.getLogger("hubtwin.app")
 RETENTION_SWEEP_S = 3600.0
@@ -58,6 +62,7 @@ class RunningHub:
     http_port: int
     started_at: float = field(default_factory=time.time)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    live: LiveWorld | None = None
 
     @property
     def url(self) -> str:
@@ -74,7 +79,8 @@ class RunningHub:
             checks["store"] = f"error: {exc}"
         realtime = self.realtime.health()
         checks["realtime"] = realtime
-        checks["world"] = {"digest": self.world.digest, "rooms": len(self.world.rooms)}
+        world = self.live.served.world if self.live is not None else self.world
+        checks["world"] = {"digest": world.digest, "rooms": len(world.rooms)}
         ready = checks["store"] == "ok" and bool(realtime.get("listening"))
         return {
             "ready": ready,
@@ -123,7 +129,13 @@ async def start_hub(settings: Settings) -> RunningHub:
     store = await open_store(settings)
     signer = TokenSigner(settings.ensure_secret())
     metrics = Metrics()
-    core = HubCore(world, settings, features=[StationVisits(catalogue), TalkScreens(world, talks)])
+    version = current_version(settings.world_dir)
+    live = LiveWorld(
+        settings.world_dir,
+        ServedWorld.of(glb, world, version if version and version.model == glb else None),
+    )
+    visits, screens, updates = StationVisits(catalogue), TalkScreens(world, talks), WorldUpdates()
+    core = HubCore(world, settings, features=[visits, screens, updates])
     realtime = await start_realtime(
         core, settings=settings, signer=signer, store=store, metrics=metrics
     )
@@ -137,8 +149,8 @@ async def start_hub(settings: Settings) -> RunningHub:
         site=site,
         store=store,
         sessions=SessionIssuer(settings, signer, store),
-        world_file=lambda: glb,
-        world_digest=lambda: world.digest,
+        world_file=live.world_file,
+        world_digest=live.digest,
         protocol_version=protocol.PROTOCOL_VERSION,
         protocol_description=lambda: protocol.describe(settings),
         ws_port=lambda: realtime.port,
@@ -156,15 +168,27 @@ async def start_hub(settings: Settings) -> RunningHub:
             if session.instance is not None and session.instance.room_id == room_id
         }
 
-    features = [station_routes(StationDesk(catalogue), room_members), talk_routes(talks)]
+    desk = StationDesk(catalogue)
+    live.attach(
+        core,
+        realtime.apply,
+        updates,
+        [StationsFollower(site, visits, desk), ScreensFollower(screens)],
+    )
+    features = [
+        station_routes(desk, room_members),
+        talk_routes(talks),
+        world_edit_routes(WorldEditing(site, settings.world_dir, live)),
+    ]
     runner = web.AppRunner(make_http_app(context, features), access_log=None)
     await runner.setup()
     tcp = web.TCPSite(runner, settings.host, settings.http_port)
     await tcp.start()
     port = runner.addresses[0][1]
-    hub = RunningHub(settings, site, world, store, realtime, runner, port)
+    hub = RunningHub(settings, site, world, store, realtime, runner, port, live=live)
     hub_ref.append(hub)
     hub.tasks.append(asyncio.create_task(_sweep_chat(store, settings)))
+    hub.tasks.append(asyncio.create_task(live.watch()))
     log.info(
         "hub started",
         extra={

@@ -80,6 +80,13 @@ def world_yaw_to_wire(yaw: float) -> float:
     return float(wrap_yaw(np.array(yaw + math.pi)))
 
 
+def _grid_covering(world: WorldView) -> Grid:
+    """The pose grid of a world: its rooms' bounds."""
+    lows = np.array([r.bounds_min for r in world.rooms], dtype=np.float64)
+    highs = np.array([r.bounds_max for r in world.rooms], dtype=np.float64)
+    return Grid.covering(lows.min(axis=0), highs.max(axis=0))
+
+
 @dataclass(frozen=True)
 class Closing:
     """Close a connection: WebSocket close code and reason; ``error`` is the error code."""
@@ -162,25 +169,11 @@ class HubCore:
                 )
             for kind in feature.messages.client:
                 self._feature_of[kind.spec.type] = feature
-        self.world = world
         self.settings = settings
         self._random = random.Random(seed)
-        self._rooms = {room.id: room for room in world.rooms}
+        self._use_world(world)
         self.entrance = world.rooms[0].id
-        self._links: dict[str, NDArray[np.intp]] = {
-            room.id: np.array(
-                [world.room_index(link) for link in room.links if link in self._rooms],
-                dtype=np.intp,
-            )
-            for room in world.rooms
-        }
-        #: ``[a, b]``: room ``b`` is linked to room ``a`` (by room index)
-        self._link_matrix = np.zeros((len(world.rooms), len(world.rooms)), dtype=bool)
-        for room in world.rooms:
-            self._link_matrix[world.room_index(room.id), self._links[room.id]] = True
-        lows = np.array([r.bounds_min for r in world.rooms], dtype=np.float64)
-        highs = np.array([r.bounds_max for r in world.rooms], dtype=np.float64)
-        self.grid = Grid.covering(lows.min(axis=0), highs.max(axis=0))
+        self.grid = _grid_covering(world)
         self.tick_count = 0
         self._last_tick: float | None = None
         self._serials: set[int] = set()
@@ -321,6 +314,38 @@ class HubCore:
         return fx
 
     # --- other entry points ---------------------------------------------------------------
+
+    def replace_world(self, world: WorldView, now: float) -> Effects:
+        """Use a new version of the world from now on (a published layout change).
+
+        The rooms must stay the same (ids in the same order, same bounds): a new building
+        needs a restart, so such a world raises ``ValueError`` and nothing changes. Whoever
+        now stands where one may not (a new wall, new furniture) is moved to the nearest free
+        spot of their room and told with a ``pose_fix`` (reason ``world``)."""
+        if [r.id for r in world.rooms] != [r.id for r in self.world.rooms]:
+            raise ValueError("the new world has other rooms: restart the hub to use it")
+        if _grid_covering(world) != self.grid:
+            raise ValueError("the new world's rooms have other bounds: restart the hub to use it")
+        self._use_world(world)
+        fx = Effects()
+        for inst in self._all_instances():
+            if not inst.members:
+                continue
+            slots = np.fromiter(inst.members, dtype=np.intp, count=len(inst.members))
+            positions = np.asarray(inst.poses.pos[slots], dtype=np.float64)
+            fits = np.asarray(world.is_walkable(positions), dtype=bool) & (
+                np.asarray(world.room_at(positions)) == inst.room_index
+            )
+            if fits.all():
+                continue
+            targets = np.asarray(world.nearest_walkable(positions[~fits]), dtype=np.float64)
+            inside = np.asarray(world.room_at(targets)) == inst.room_index
+            for slot, target, ok in zip(slots[~fits].tolist(), targets, inside, strict=True):
+                _, yaw, pitch = inst.poses.pose_of(slot)
+                spot = target if ok else self._spawn_pose(inst.room_id)[0]
+                inst.poses.place(slot, spot, yaw, pitch, self.tick_count, snap=True)
+                self._send_fix(inst.members[slot], "world", fx)
+        return fx
 
     def seed_chat(self, room_id: str, records: Iterable[ChatRecord]) -> None:
         """Fill a room's main instance history from the store, at start."""
@@ -504,6 +529,22 @@ class HubCore:
                 self._end(session, fx, now)
 
     # --- rooms and instances --------------------------------------------------------------
+
+    def _use_world(self, world: WorldView) -> None:
+        """Take the world's rooms and which room each door leads to (by room index)."""
+        self.world = world
+        self._rooms = {room.id: room for room in world.rooms}
+        self._links: dict[str, NDArray[np.intp]] = {
+            room.id: np.array(
+                [world.room_index(link) for link in room.links if link in self._rooms],
+                dtype=np.intp,
+            )
+            for room in world.rooms
+        }
+        #: ``[a, b]``: room ``b`` is linked to room ``a`` (by room index)
+        self._link_matrix = np.zeros((len(world.rooms), len(world.rooms)), dtype=bool)
+        for room in world.rooms:
+            self._link_matrix[world.room_index(room.id), self._links[room.id]] = True
 
     def _all_instances(self) -> list[RoomInstance]:
         return [inst for by_number in self.instances.values() for inst in by_number.values()]

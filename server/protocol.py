@@ -37,6 +37,7 @@ from server.message_spec import int_field as _int
 from server.message_spec import str_field as _str
 from server.playback_messages import PLAYBACK_MESSAGES
 from server.station_messages import STATION_MESSAGES
+from server.world_messages import WORLD_MESSAGES
 
 if TYPE_CHECKING:
     from server.settings import Settings
@@ -102,7 +103,11 @@ LANGUAGES: Final = ("de", "en")
 #: The features whose messages and error codes are part of the protocol, in table order.
 #: A feature declares them in a module of its own (``FeatureMessages``) and is listed here;
 #: the hub core takes the feature's object (``server/features.py``) and checks it is listed.
-FEATURE_MESSAGES: Final[tuple[FeatureMessages, ...]] = (STATION_MESSAGES, PLAYBACK_MESSAGES)
+FEATURE_MESSAGES: Final[tuple[FeatureMessages, ...]] = (
+    STATION_MESSAGES,
+    PLAYBACK_MESSAGES,
+    WORLD_MESSAGES,
+)
 
 _T = TypeVar("_T")
 
@@ -529,7 +534,7 @@ _CORE_SERVER_MESSAGES: Final[Mapping[str, MessageSpec]] = {
                 _str(
                     "reason",
                     "why",
-                    choices=("speed", "wall", "outside", "invalid", "full", "spawn"),
+                    choices=("speed", "wall", "outside", "invalid", "full", "spawn", "world"),
                 ),
             ),
         ),
