@@ -36,6 +36,7 @@ from server.talks_http import talk_routes
 from server.talks_live import TalkScreens
 from server.tokens import TokenSigner
 from server.transport import RealtimeServer, start_realtime
+from server.workshop_service import WorkshopService
 from server.world_edit_http import WorldEditing, world_edit_routes
 from server.world_follow import ScreensFollower, StationsFollower
 from server.world_live import LiveWorld, ServedWorld
@@ -135,10 +136,23 @@ async def start_hub(settings: Settings) -> RunningHub:
         ServedWorld.of(glb, world, version if version and version.model == glb else None),
     )
     visits, screens, updates = StationVisits(catalogue), TalkScreens(world, talks), WorldUpdates()
-    core = HubCore(world, settings, features=[visits, screens, updates])
+    workshops = await WorkshopService.open(
+        store,
+        world,
+        screens,
+        station_ids=lambda: {station.id for station in catalogue.stations},
+        talk_ids=lambda: set(talks.current(time.time()).talks),
+    )
+    core = HubCore(
+        world,
+        settings,
+        features=[visits, screens, updates, *workshops.features],
+        rules=workshops.rules,
+    )
     realtime = await start_realtime(
         core, settings=settings, signer=signer, store=store, metrics=metrics
     )
+    workshops.attach(core, realtime.apply)
     hub_ref: list[RunningHub] = []
 
     async def health() -> dict[str, Any]:
@@ -178,6 +192,7 @@ async def start_hub(settings: Settings) -> RunningHub:
     features = [
         station_routes(desk, room_members),
         talk_routes(talks),
+        workshops.routes(),
         world_edit_routes(WorldEditing(site, settings.world_dir, live)),
     ]
     runner = web.AppRunner(make_http_app(context, features), access_log=None)
@@ -188,6 +203,7 @@ async def start_hub(settings: Settings) -> RunningHub:
     hub = RunningHub(settings, site, world, store, realtime, runner, port, live=live)
     hub_ref.append(hub)
     hub.tasks.append(asyncio.create_task(_sweep_chat(store, settings)))
+    hub.tasks += workshops.start()
     hub.tasks.append(asyncio.create_task(live.watch()))
     log.info(
         "hub started",

@@ -31,10 +31,12 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import msgpack
 import numpy as np
 
+from server.facilitation_messages import FACILITATION_MESSAGES
 from server.message_spec import ErrorSpec, FeatureMessage, FeatureMessages, FieldSpec, MessageSpec
 from server.message_spec import float_field as _float
 from server.message_spec import int_field as _int
 from server.message_spec import str_field as _str
+from server.moderation_messages import MODERATION_MESSAGES
 from server.playback_messages import PLAYBACK_MESSAGES
 from server.station_messages import STATION_MESSAGES
 from server.world_messages import WORLD_MESSAGES
@@ -106,6 +108,8 @@ LANGUAGES: Final = ("de", "en")
 FEATURE_MESSAGES: Final[tuple[FeatureMessages, ...]] = (
     STATION_MESSAGES,
     PLAYBACK_MESSAGES,
+    FACILITATION_MESSAGES,
+    MODERATION_MESSAGES,
     WORLD_MESSAGES,
 )
 
@@ -175,6 +179,9 @@ _CORE_ERRORS: Final[Mapping[str, ErrorSpec]] = {
         "Die Verbindung kam zu lange nicht mit; sie wurde getrennt.",
         "The connection could not keep up for too long and was closed.",
         4006,
+    ),
+    "banned": ErrorSpec(
+        "Du bist von diesem Hub ausgeschlossen.", "You have been banned from this hub.", 4009
     ),
     "replaced": ErrorSpec(
         "Diese Sitzung wurde in einer neueren Verbindung fortgesetzt.",
@@ -438,7 +445,11 @@ _CORE_SERVER_MESSAGES: Final[Mapping[str, MessageSpec]] = {
                 _int("serial", "instance serial (in every snapshot header)"),
                 _int("capacity", "people per instance", hi=1 << 20),
                 _int("you", "your net number (your own entries may appear in snapshots)"),
-                _str("via", "how you got here", choices=("hello", "go", "door", "queue", "resume")),
+                _str(
+                    "via",
+                    "how you got here (moved: a facilitator or moderator moved you)",
+                    choices=("hello", "go", "door", "queue", "resume", "moved"),
+                ),
                 FieldSpec(
                     "pose",
                     "map",
@@ -534,7 +545,17 @@ _CORE_SERVER_MESSAGES: Final[Mapping[str, MessageSpec]] = {
                 _str(
                     "reason",
                     "why",
-                    choices=("speed", "wall", "outside", "invalid", "full", "spawn", "world"),
+                    choices=(
+                        "speed",
+                        "wall",
+                        "outside",
+                        "invalid",
+                        "full",
+                        "spawn",
+                        "gather",
+                        "follow",
+                        "world",
+                    ),
                 ),
             ),
         ),

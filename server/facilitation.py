@@ -1,0 +1,804 @@
+"""Leading workshops in the realtime rooms: a hub feature (and room rule) for facilitators
+(no I/O).
+
+A facilitator starts a workshop they lead in its room; from then on the room's main
+instance (and the breakout rooms it opens) belong to the workshop. The server does what the
+facilitator asks and nothing a participant's client could fake:
+
+- gather: everyone in the facilitator's room instance is placed around them, on the floor,
+  in reach, not stacked, facing them (``server/formation.py``);
+- follow me: the server walks the participants in rows behind the facilitator, through
+  doors too, until the tour is stopped (their own poses are overridden meanwhile);
+- spotlight and stage: who is in the spotlight or stands on a stage is sent to everyone,
+  so clients show them (and the facilitators' chat) highlighted;
+- hands: raised hands queue in order per room instance; facilitators give the next one the
+  floor, lower one or clear all;
+- reactions are counted per agenda item; announcements go to the workshop's rooms or the
+  whole hub; a countdown and the agenda position are part of the workshop's state;
+- breakout groups: participants split into groups, each moved into a fresh overflow copy of
+  the room; facilitators visit any group; recall (or the group timer) brings everyone back.
+  While groups are out their places in the main room are kept (``places_reserved``).
+
+Attendance: joining and leaving a running workshop (its rooms or its tour) are handed to
+the record sink as ``AttendanceEvent``; nothing else about a person is kept.
+
+>>> lead = Facilitation(book, world, sink=writer.put)                 # doctest: +SKIP
+>>> core = HubCore(world, settings, features=[lead], rules=[lead])    # doctest: +SKIP
+>>> lead.attach(core)                                                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, Final, Protocol
+
+import numpy as np
+
+from server.breakouts import Breakout, BreakoutInvalid, Group, split
+from server.chat import ChatRefused, clean_text
+from server.facilitation_messages import (
+    ANNOUNCEMENT_MAX_CHARS,
+    FACILITATION_MESSAGES,
+    Agenda,
+    Announce,
+    BreakoutRecall,
+    BreakoutStart,
+    BreakoutVisit,
+    Follow,
+    Gather,
+    Hand,
+    Hands,
+    Spotlight,
+    Timer,
+    WorkshopEnd,
+    WorkshopJoin,
+    WorkshopStart,
+)
+from server.features import RoomPositions
+from server.formation import assign, column_spots, ring_spots, yaw_towards
+from server.hub import Effects, HubCore
+from server.identity import Identity, Role
+from server.live_workshop import InstanceKey, LiveWorkshop, StageArea, Tour, key_of
+from server.message_spec import FeatureMessage, FeatureMessages
+from server.protocol import encode
+from server.room import RoomInstance, Session
+from server.workshop_records import AttendanceEvent, RecordSink
+from server.workshops import WorkshopBook
+
+#: A tour moves its followers this often (each move is a pose_fix to them).
+TOUR_STEP_S: Final = 0.1
+#: The walking direction is taken from moves longer than this.
+HEADING_MIN_M: Final = 0.25
+#: A follower further than this from their place is put there at once (a door, a start).
+TOUR_SNAP_M: Final = 2.5
+#: Followers closer than this to their place are left alone.
+TOUR_SLACK_M: Final = 0.05
+#: Reaction counts go out at most this often.
+COUNTS_EVERY_S: Final = 1.0
+#: Who stands on a stage is looked at this often.
+STAGE_EVERY_S: Final = 0.25
+#: Least time between two announcements of one person, to their rooms and to the hub.
+ANNOUNCE_ROOM_EVERY_S: Final = 2.0
+ANNOUNCE_HUB_EVERY_S: Final = 10.0
+#: A stage anchor without a size covers this much (the builder's default stage).
+STAGE_SIZE_M: Final = (10.0, 3.2)
+
+
+class StageAnchor(Protocol):
+    @property
+    def room_id(self) -> str: ...
+    @property
+    def position(self) -> Any: ...
+    @property
+    def yaw(self) -> float: ...
+    @property
+    def size(self) -> tuple[float, float] | None: ...
+
+
+def stage_areas(anchors: Sequence[StageAnchor]) -> list[StageArea]:
+    """The stage areas of a world's ``stage`` anchors (``world.anchors_of("stage")``)."""
+    out = []
+    for anchor in anchors:
+        x, y, z = (float(v) for v in anchor.position)
+        width, depth = anchor.size or STAGE_SIZE_M
+        out.append(
+            StageArea(anchor.room_id, x, z, float(anchor.yaw), width / 2, depth / 2, y - 0.2)
+        )
+    return out
+
+
+class Facilitation:
+    """The ``HubFeature`` and ``RoomRules`` of leading workshops."""
+
+    def __init__(
+        self,
+        book: WorkshopBook,
+        *,
+        sink: RecordSink | None = None,
+        stages: Sequence[StageArea] = (),
+        seed: int | None = None,
+    ) -> None:
+        self.book = book
+        self.sink: RecordSink = sink if sink is not None else (lambda record: None)
+        self._core: HubCore | None = None
+        self._random = random.Random(seed)
+        self.lives: dict[str, LiveWorkshop] = {}
+        self._live_at: dict[InstanceKey, LiveWorkshop] = {}
+        self.hands: dict[InstanceKey, list[str]] = {}
+        #: identities that passed a workshop's access rule (by workshop id)
+        self.admitted: dict[str, set[str]] = {}
+        self._stages: dict[str, list[StageArea]] = {}
+        for area in stages:
+            self._stages.setdefault(area.room_id, []).append(area)
+        self._on_stage: dict[InstanceKey, tuple[str, ...]] = {}
+        self._announced: dict[tuple[str, str], float] = {}
+        self._next_stage = float("-inf")
+
+    def attach(self, core: HubCore) -> None:
+        """The hub core whose powers (placing and moving people) this feature uses."""
+        self._core = core
+
+    @property
+    def core(self) -> HubCore:
+        if self._core is None:
+            raise RuntimeError("Facilitation.attach(core) was not called")
+        return self._core
+
+    @property
+    def messages(self) -> FeatureMessages:
+        return FACILITATION_MESSAGES
+
+    # --- questions other parts ask ------------------------------------------------------
+
+    def live_here(self, session: Session) -> LiveWorkshop | None:
+        inst = session.instance
+        return self._live_at.get(key_of(inst)) if inst is not None else None
+
+    def live_in(self, instance: RoomInstance) -> LiveWorkshop | None:
+        return self._live_at.get(key_of(instance))
+
+    def may_lead(self, session: Session) -> bool:
+        """Staff anywhere; facilitators where no workshop runs or where they lead it."""
+        role = session.identity.role
+        if role is Role.STAFF:
+            return True
+        if role is not Role.FACILITATOR:
+            return False
+        live = self.live_here(session)
+        return live is None or live.workshop.led_by(session.identity)
+
+    def admits(self, identity: Identity, room_id: str) -> bool:
+        """Is this person expected in the room: invited to, or let into, a workshop there?"""
+        for workshop in self.book.all():
+            if workshop.room != room_id:
+                continue
+            if identity.id in workshop.invited or identity.id in self.admitted.get(workshop.id, ()):
+                return True
+        return False
+
+    # --- hooks --------------------------------------------------------------------------
+
+    def on_join(self, session: Session, fx: Effects, now: float) -> None:
+        inst = session.instance
+        if inst is None:
+            return
+        live = self._live_at.get(key_of(inst))
+        if live is not None:
+            self._sync_presence(live, session, now)
+        fx.send_to(session, self._state_frame(session, live or self._present_in(session)))
+        queue = self.hands.get(key_of(inst))
+        if queue:
+            fx.send_to(session, encode("hand_queue", sessions=list(queue)))
+        if inst.room_id in self._stages:
+            on_stage = self._on_stage.get(key_of(inst), ())
+            fx.send_to(session, encode("stage", sessions=list(on_stage)))
+
+    def on_leave(self, session: Session, fx: Effects, now: float) -> None:
+        inst = session.instance
+        if inst is None:
+            return
+        key = key_of(inst)
+        queue = self.hands.get(key)
+        if queue and session.id in queue:
+            queue.remove(session.id)
+            fx.send(encode("hand_queue", sessions=list(queue)), inst.conns(but=session))
+        for running in self.lives.values():
+            if session.id in running.present:
+                # decided on the tick: a move to another of its rooms is not leaving it
+                running.leaving.setdefault(session.id, now)
+        live = self._live_at.get(key)
+        if live is not None and session.id in live.spotlight:
+            live.spotlight.remove(session.id)
+            live.counts_changed = True
+
+    def handle(self, session: Session, message: FeatureMessage, fx: Effects, now: float) -> bool:
+        handler = self._handlers.get(type(message))
+        if handler is None:
+            return False
+        handler(self, session, message, fx, now)
+        return True
+
+    def on_tick(self, now: float, rooms: Sequence[RoomPositions], fx: Effects) -> None:
+        for live in list(self.lives.values()):
+            if live.tour is not None and now >= live.tour.next_step:
+                self._walk_tour(live, now, fx)
+            if live.breakout is not None and now >= live.breakout.ends_at:
+                self._recall(live, now, fx)
+            if live.counts_changed and now - live.state_sent_at >= COUNTS_EVERY_S:
+                self._broadcast(live, fx, now)
+        for live in self.lives.values():
+            if live.leaving:
+                self._settle_leaving(live)
+        if self._stages and now >= self._next_stage:
+            self._next_stage = now + STAGE_EVERY_S
+            self._watch_stages(rooms, fx)
+
+    # --- room rules ---------------------------------------------------------------------
+
+    def refuse_hello(self, identity: Identity, now: float) -> str | None:
+        return None
+
+    def refuse_entry(self, session: Session, instance: RoomInstance, now: float) -> str | None:
+        live = self._live_at.get(key_of(instance))
+        if live is None or live.breakout is None or live.workshop.led_by(session.identity):
+            return None
+        if instance is live.home:
+            kept = live.sent_out(self.core.sessions)
+            if live.breakout.group_of(session.id) is not None:
+                kept -= 1  # one of the group members themselves, coming back early
+            if instance.occupancy + kept >= instance.capacity:
+                return "places_reserved"
+            return None
+        group = live.breakout.by_instance(instance.number)
+        if group is not None and session.id not in group.members:
+            return "room_locked"
+        return None
+
+    def refuse_chat(self, session: Session, direct: bool, now: float) -> str | None:
+        return None
+
+    def refuse_reaction(self, session: Session, now: float) -> str | None:
+        return None
+
+    def reacted(self, session: Session, emoji: str, fx: Effects, now: float) -> None:
+        live = self.live_here(session)
+        if live is not None:
+            live.reactions[emoji] += 1
+            live.counts_changed = True
+
+    # --- permission -----------------------------------------------------------------------
+
+    def _may_lead_here(self, session: Session, fx: Effects, about: str) -> bool:
+        if session.instance is None:
+            fx.error(session.conn, session.lang, "not_in_room", about=about)
+            return False
+        if not self.may_lead(session):
+            fx.error(session.conn, session.lang, "not_facilitator", about=about)
+            return False
+        return True
+
+    def _leading(self, session: Session, fx: Effects, about: str) -> LiveWorkshop | None:
+        """The running workshop the session may lead here, or None after the refusal."""
+        if session.identity.role is Role.VISITOR:
+            fx.error(session.conn, session.lang, "not_facilitator", about=about)
+            return None
+        live = self.live_here(session)
+        if live is None:
+            fx.error(session.conn, session.lang, "workshop_not_live", about=about)
+            return None
+        if not live.workshop.led_by(session.identity):
+            fx.error(session.conn, session.lang, "not_facilitator", about=about)
+            return None
+        return live
+
+    # --- joining, starting, ending ----------------------------------------------------------
+
+    def _join(self, session: Session, message: WorkshopJoin, fx: Effects, now: float) -> None:
+        workshop = self.book.get(message.workshop)
+        if workshop is None:
+            fx.error(session.conn, session.lang, "workshop_unknown", about="workshop_join")
+            return
+        if not workshop.admits(session.identity, message.code):
+            fx.error(session.conn, session.lang, "workshop_access", about="workshop_join")
+            return
+        self.admitted.setdefault(workshop.id, set()).add(session.identity.id)
+        inst = session.instance
+        if inst is not None and inst.room_id == workshop.room:
+            fx.send_to(session, self._state_frame(session, self.live_here(session)))
+            return
+        if not session.moves.allow(now):
+            fx.error(session.conn, session.lang, "rate_limited", "room changes", "workshop_join")
+            return
+        home = self.core.instances[workshop.room][0]
+        refusal = next(
+            filter(None, (rule.refuse_entry(session, home, now) for rule in self.core.rules)),
+            None,
+        )
+        if refusal is not None:
+            fx.error(session.conn, session.lang, refusal, workshop.room, "workshop_join")
+            return
+        if not self.core.relocate(session, workshop.room, None, now, fx):
+            fx.error(session.conn, session.lang, "instance_unknown", workshop.room, "workshop_join")
+
+    def _start(self, session: Session, message: WorkshopStart, fx: Effects, now: float) -> None:
+        if session.identity.role is Role.VISITOR:
+            fx.error(session.conn, session.lang, "not_facilitator", about="workshop_start")
+            return
+        workshop = self.book.get(message.workshop)
+        if workshop is None:
+            fx.error(session.conn, session.lang, "workshop_unknown", about="workshop_start")
+            return
+        if not workshop.led_by(session.identity):
+            fx.error(session.conn, session.lang, "not_facilitator", about="workshop_start")
+            return
+        inst = session.instance
+        if inst is None or inst.room_id != workshop.room or inst.number != 0:
+            fx.error(
+                session.conn, session.lang, "workshop_elsewhere", workshop.room, "workshop_start"
+            )
+            return
+        running = self._live_at.get(key_of(inst))
+        if running is not None:
+            if running.id != workshop.id:
+                fx.error(session.conn, session.lang, "workshop_live", about="workshop_start")
+            else:
+                fx.send_to(session, self._state_frame(session, running))
+            return
+        live = LiveWorkshop(workshop, inst, started_at=now)
+        self.lives[workshop.id] = live
+        self._live_at[key_of(inst)] = live
+        for member in list(inst.members.values()):
+            self._sync_presence(live, member, now)
+        self._broadcast(live, fx, now)
+
+    def _end(self, session: Session, message: WorkshopEnd, fx: Effects, now: float) -> None:
+        live = self._leading(session, fx, "workshop_end")
+        if live is not None:
+            self.end(live, fx, now)
+
+    def end(self, live: LiveWorkshop, fx: Effects, now: float) -> None:
+        """End a running workshop: groups come back, the tour stops, attendance closes."""
+        if live.breakout is not None:
+            self._recall(live, now, fx)
+        live.tour = None
+        conns = set(live.home.conns())
+        for session in list(live.present.values()):
+            self._attendance(live, session.identity, False, live.leaving.get(session.id, now))
+            if session.conn is not None and session.id in self.core.sessions:
+                conns.add(session.conn)
+        live.present.clear()
+        live.leaving.clear()
+        self.lives.pop(live.id, None)
+        for key in live.instance_keys():
+            if self._live_at.get(key) is live:
+                del self._live_at[key]
+        fx.send(encode("workshop_state", workshop=None), sorted(conns))
+
+    def refresh(self, workshop_id: str, fx: Effects, now: float) -> None:
+        """The workshop was edited (or deleted): running, its state goes out again."""
+        live = self.lives.get(workshop_id)
+        if live is None:
+            return
+        workshop = self.book.get(workshop_id)
+        if workshop is None:
+            self.end(live, fx, now)
+            return
+        live.workshop = workshop
+        if live.item >= len(workshop.agenda):
+            live.item = len(workshop.agenda) - 1
+        self._broadcast(live, fx, now)
+
+    # --- gathering and touring ------------------------------------------------------------
+
+    def _gather(self, session: Session, message: Gather, fx: Effects, now: float) -> None:
+        if not self._may_lead_here(session, fx, "gather"):
+            return
+        inst = session.instance
+        assert inst is not None
+        others = [m for m in inst.members.values() if m is not session]
+        if not others:
+            fx.error(session.conn, session.lang, "no_participants", about="gather")
+            return
+        centre = inst.poses.pos[session.slot].astype(np.float64)
+        spots = ring_spots(self.core.world, centre, len(others), inst.room_index)
+        movable = others[: len(spots)]
+        current = np.array([inst.poses.pos[m.slot] for m in movable], dtype=np.float64)
+        for member, index in zip(movable, assign(current, spots), strict=True):
+            spot = spots[index]
+            self.core.place(member, spot, yaw_towards(spot, centre), "gather", fx)
+
+    def _follow(self, session: Session, message: Follow, fx: Effects, now: float) -> None:
+        live = self._leading(session, fx, "follow")
+        if live is None:
+            return
+        if not message.on:
+            if live.tour is not None:
+                self._stop_tour(live, fx, now)
+            return
+        inst = session.instance
+        assert inst is not None
+        followers = [
+            m.id
+            for m in inst.members.values()
+            if m is not session and not live.workshop.led_by(m.identity)
+        ]
+        if not followers:
+            fx.error(session.conn, session.lang, "no_participants", about="follow")
+            return
+        position = inst.poses.pos[session.slot].astype(np.float64)
+        heading = float(inst.poses.yaw[session.slot])
+        live.tour = Tour(session.id, followers, heading, position.copy(), next_step=now)
+        self._walk_tour(live, now, fx)
+        self._broadcast(live, fx, now)
+
+    def _walk_tour(self, live: LiveWorkshop, now: float, fx: Effects) -> None:
+        """One step of a tour: followers into the leader's room instance, then into rows
+        behind the leader, facing where they walk."""
+        tour = live.tour
+        assert tour is not None
+        tour.next_step = now + TOUR_STEP_S
+        sessions = self.core.sessions
+        leader = sessions.get(tour.leader)
+        inst = leader.instance if leader is not None else None
+        if leader is None or inst is None:
+            self._stop_tour(live, fx, now)
+            return
+        position = inst.poses.pos[leader.slot].astype(np.float64)
+        moved = position - tour.last_position
+        if math.hypot(float(moved[0]), float(moved[2])) >= HEADING_MIN_M:
+            tour.heading = yaw_towards(tour.last_position, position)
+            tour.last_position = position.copy()
+        dropped = False
+        followers: list[Session] = []
+        for follower_id in tour.followers:
+            follower = sessions.get(follower_id)
+            if follower is None or follower.instance is None:
+                dropped = True
+                continue
+            if follower.instance is not inst:
+                moved_in = self.core.relocate(
+                    follower, inst.room_id, inst.number, now, fx, position=position
+                )
+                if not moved_in:
+                    dropped = True
+                    continue
+            followers.append(follower)
+        if dropped:
+            tour.followers = [f.id for f in followers]
+        spots = column_spots(
+            self.core.world, position, tour.heading, len(followers), inst.room_index
+        )
+        for follower, spot in zip(followers, spots, strict=True):
+            current = inst.poses.pos[follower.slot]
+            gap = math.hypot(float(spot[0] - current[0]), float(spot[2] - current[2]))
+            if gap <= TOUR_SLACK_M:
+                continue
+            self.core.place(follower, spot, tour.heading, "follow", fx, snap=gap > TOUR_SNAP_M)
+        if dropped:
+            self._broadcast(live, fx, now)
+
+    def _stop_tour(self, live: LiveWorkshop, fx: Effects, now: float) -> None:
+        """The tour is over: who walked along but is now outside the workshop's rooms
+        leaves it (attendance) and is told."""
+        live.tour = None
+        self._broadcast(live, fx, now)
+        for session in list(live.present.values()):
+            if session.id not in self.core.sessions:
+                continue  # ended: the tick writes their leaving
+            if not self._inside(live, session):
+                del live.present[session.id]
+                live.leaving.pop(session.id, None)
+                self._attendance(live, session.identity, False, now)
+                fx.send_to(session, encode("workshop_state", workshop=None))
+
+    # --- spotlight, hands, reactions, announcements, timer, agenda ----------------------------
+
+    def _spotlight(self, session: Session, message: Spotlight, fx: Effects, now: float) -> None:
+        live = self._leading(session, fx, "spotlight")
+        if live is None:
+            return
+        if not message.on and message.session is None:
+            live.spotlight.clear()
+        else:
+            target = message.session or session.id
+            if target not in live.present:
+                fx.error(session.conn, session.lang, "recipient_unknown", about="spotlight")
+                return
+            if message.on and target not in live.spotlight:
+                live.spotlight.append(target)
+            elif not message.on and target in live.spotlight:
+                live.spotlight.remove(target)
+        self._broadcast(live, fx, now)
+
+    def _hand(self, session: Session, message: Hand, fx: Effects, now: float) -> None:
+        inst = session.instance
+        if inst is None:
+            fx.error(session.conn, session.lang, "not_in_room", about="hand")
+            return
+        queue = self.hands.setdefault(key_of(inst), [])
+        if message.up == (session.id in queue):
+            fx.send_to(session, encode("hand_queue", sessions=list(queue)))
+            return
+        if message.up:
+            queue.append(session.id)
+        else:
+            queue.remove(session.id)
+        fx.send(encode("hand_queue", sessions=list(queue)), inst.conns())
+
+    def _hands(self, session: Session, message: Hands, fx: Effects, now: float) -> None:
+        if not self._may_lead_here(session, fx, "hands"):
+            return
+        inst = session.instance
+        assert inst is not None
+        queue = self.hands.setdefault(key_of(inst), [])
+        if message.action == "clear":
+            queue.clear()
+        elif message.action == "lower":
+            target = message.session
+            if target is None or target not in queue:
+                fx.error(session.conn, session.lang, "recipient_unknown", about="hands")
+                return
+            queue.remove(target)
+        else:
+            if not queue:
+                fx.error(session.conn, session.lang, "hands_empty", about="hands")
+                return
+            speaker = queue.pop(0)
+            live = self.live_here(session)
+            if live is not None and speaker in live.present:
+                live.spotlight = [speaker]
+                self._broadcast(live, fx, now)
+        fx.send(encode("hand_queue", sessions=list(queue)), inst.conns())
+
+    def _announce(self, session: Session, message: Announce, fx: Effects, now: float) -> None:
+        if not self._may_lead_here(session, fx, "announce"):
+            return
+        try:
+            text = clean_text(message.text, ANNOUNCEMENT_MAX_CHARS)
+        except ChatRefused:
+            fx.error(session.conn, session.lang, "announcement_invalid", about="announce")
+            return
+        every = ANNOUNCE_HUB_EVERY_S if message.scope == "hub" else ANNOUNCE_ROOM_EVERY_S
+        last = self._announced.get((session.id, message.scope), float("-inf"))
+        if now - last < every:
+            fx.error(session.conn, session.lang, "rate_limited", f"{every:g} s", "announce")
+            return
+        self._announced[(session.id, message.scope)] = now
+        frame = encode(
+            "announcement",
+            text=text,
+            scope=message.scope,
+            name=session.identity.name,
+            ts=now,
+            **{"from": session.id},
+        )
+        if message.scope == "hub":
+            conns = [s.conn for s in self.core.sessions.values() if s.conn is not None]
+        else:
+            live = self.live_here(session)
+            instances = self._instances_of(live) if live is not None else [session.instance]
+            conns = [c for inst in instances if inst is not None for c in inst.conns()]
+        fx.send(frame, conns)
+
+    def _timer(self, session: Session, message: Timer, fx: Effects, now: float) -> None:
+        live = self._leading(session, fx, "timer")
+        if live is not None:
+            live.timer_ends = now + message.seconds if message.seconds > 0 else None
+            self._broadcast(live, fx, now)
+
+    def _agenda(self, session: Session, message: Agenda, fx: Effects, now: float) -> None:
+        live = self._leading(session, fx, "agenda")
+        if live is None:
+            return
+        if message.item >= len(live.workshop.agenda):
+            fx.error(session.conn, session.lang, "agenda_item_unknown", about="agenda")
+            return
+        live.item = message.item
+        live.item_started = now if message.item >= 0 else None
+        live.reactions.clear()
+        self._broadcast(live, fx, now)
+
+    # --- breakout groups ------------------------------------------------------------------
+
+    def _breakout(self, session: Session, message: BreakoutStart, fx: Effects, now: float) -> None:
+        live = self._leading(session, fx, "breakout")
+        if live is None:
+            return
+        if session.instance is not live.home:
+            fx.error(session.conn, session.lang, "workshop_elsewhere", about="breakout")
+            return
+        if live.breakout is not None:
+            fx.error(session.conn, session.lang, "breakout_running", about="breakout")
+            return
+        participants = [
+            m.id for m in live.home.members.values() if not live.workshop.led_by(m.identity)
+        ]
+        chosen = message.assign if message.mode == "chosen" else None
+        try:
+            if message.mode == "chosen" and not any(chosen or ()):
+                raise BreakoutInvalid("breakout_invalid", "chosen groups need members")
+            groups = split(participants, message.groups, self._random, chosen)
+        except BreakoutInvalid as exc:
+            fx.error(session.conn, session.lang, exc.code, exc.detail, "breakout")
+            return
+        self.open_breakout(live, groups, now + message.minutes * 60, fx, now)
+
+    def open_breakout(
+        self, live: LiveWorkshop, groups: list[list[str]], ends_at: float, fx: Effects, now: float
+    ) -> None:
+        """Move each group into a fresh copy of the workshop's room."""
+        room = live.home.room_id
+        made: list[Group] = []
+        for number, members in enumerate(groups):
+            inst = self.core.open_instance(room, now)
+            made.append(Group(number, inst.number, list(members)))
+            self._live_at[key_of(inst)] = live
+        live.breakout = Breakout(made, ends_at)
+        sessions = self.core.sessions
+        for group in made:
+            for member_id in group.members:
+                member = sessions.get(member_id)
+                if member is not None:
+                    self.core.relocate(member, room, group.instance, now, fx)
+        self._broadcast(live, fx, now)
+
+    def _visit(self, session: Session, message: BreakoutVisit, fx: Effects, now: float) -> None:
+        live = self._leading(session, fx, "breakout_visit")
+        if live is None:
+            return
+        if live.breakout is None:
+            fx.error(session.conn, session.lang, "no_breakout", about="breakout_visit")
+            return
+        if message.group < 0:
+            number = live.home.number
+        else:
+            group = next((g for g in live.breakout.groups if g.number == message.group), None)
+            if group is None:
+                fx.error(session.conn, session.lang, "group_unknown", about="breakout_visit")
+                return
+            number = group.instance
+        if not self.core.relocate(session, live.home.room_id, number, now, fx):
+            fx.error(session.conn, session.lang, "instance_unknown", about="breakout_visit")
+
+    def _recall_message(
+        self, session: Session, message: BreakoutRecall, fx: Effects, now: float
+    ) -> None:
+        live = self._leading(session, fx, "breakout_recall")
+        if live is None:
+            return
+        if live.breakout is None:
+            fx.error(session.conn, session.lang, "no_breakout", about="breakout_recall")
+            return
+        self._recall(live, now, fx)
+
+    def _recall(self, live: LiveWorkshop, now: float, fx: Effects) -> None:
+        """Everyone in the breakout rooms back to the home room (its places were kept)."""
+        breakout = live.breakout
+        assert breakout is not None
+        room = live.home.room_id
+        live.breakout = None  # the home room's places are no longer held back
+        for group in breakout.groups:
+            inst = self.core.instances[room].get(group.instance)
+            self._live_at.pop((room, group.instance), None)
+            if inst is None:
+                continue
+            for member in list(inst.members.values()):
+                if not self.core.relocate(member, room, live.home.number, now, fx):
+                    self.core.relocate(member, room, None, now, fx)
+        self._broadcast(live, fx, now)
+
+    # --- stages -------------------------------------------------------------------------
+
+    def _watch_stages(self, rooms: Sequence[RoomPositions], fx: Effects) -> None:
+        seen: set[InstanceKey] = set()
+        for room in rooms:
+            areas = self._stages.get(room.room_id)
+            if not areas:
+                continue
+            key = key_of(room.instance)
+            seen.add(key)
+            positions = room.positions
+            held = np.zeros(len(positions), dtype=bool)
+            for area in areas:
+                held |= area.holds(positions)
+            on_stage = tuple(s.id for s, up in zip(room.sessions, held.tolist(), strict=True) if up)
+            if on_stage != self._on_stage.get(key, ()):
+                self._on_stage[key] = on_stage
+                fx.send(encode("stage", sessions=list(on_stage)), room.instance.conns())
+        for key in [k for k in self._on_stage if k not in seen]:
+            del self._on_stage[key]
+
+    # --- state and attendance ---------------------------------------------------------------
+
+    def _instances_of(self, live: LiveWorkshop) -> list[RoomInstance]:
+        by_number = self.core.instances.get(live.home.room_id, {})
+        return [
+            inst
+            for _, number in live.instance_keys()
+            if (inst := by_number.get(number)) is not None
+        ]
+
+    def _present_in(self, session: Session) -> LiveWorkshop | None:
+        """The running workshop this session takes part in (on its tour, say), if any."""
+        return next((live for live in self.lives.values() if session.id in live.present), None)
+
+    def _leaders(self, live: LiveWorkshop) -> list[str]:
+        return [s.id for s in live.present.values() if live.workshop.led_by(s.identity)]
+
+    def _state_frame(self, session: Session, live: LiveWorkshop | None) -> bytes:
+        inst = session.instance
+        if live is None or inst is None:
+            return encode("workshop_state", workshop=None)
+        you_lead = live.workshop.led_by(session.identity)
+        return encode("workshop_state", workshop=live.state(inst, you_lead, self._leaders(live)))
+
+    def _broadcast(self, live: LiveWorkshop, fx: Effects, now: float) -> None:
+        """The workshop's state to everyone in its rooms (two frames per room at most)."""
+        live.counts_changed = False
+        live.state_sent_at = now
+        leaders = self._leaders(live)
+        audience: dict[tuple[RoomInstance, bool], list[int]] = {}
+        people = [m for inst in self._instances_of(live) for m in inst.members.values()]
+        here = {m.id for m in people}
+        people += [
+            s for s in live.present.values() if s.id not in here and s.id in self.core.sessions
+        ]
+        for person in people:
+            if person.conn is not None and person.instance is not None:
+                you_lead = live.workshop.led_by(person.identity)
+                audience.setdefault((person.instance, you_lead), []).append(person.conn)
+        for (inst, you_lead), conns in audience.items():
+            state = live.state(inst, you_lead, leaders)
+            fx.send(encode("workshop_state", workshop=state), conns)
+
+    def _inside(self, live: LiveWorkshop, session: Session) -> bool:
+        """Does the session take part now: in one of the workshop's rooms, or on its tour?"""
+        if session.id not in self.core.sessions:
+            return False
+        inst = session.instance
+        if inst is not None and self._live_at.get(key_of(inst)) is live:
+            return True
+        tour = live.tour
+        return tour is not None and (session.id == tour.leader or session.id in tour.followers)
+
+    def _sync_presence(self, live: LiveWorkshop, session: Session, now: float) -> None:
+        """The session is in one of the workshop's rooms: it takes part (from now, or
+        still: a move between the workshop's rooms is not leaving)."""
+        live.leaving.pop(session.id, None)
+        if session.id not in live.present:
+            live.present[session.id] = session
+            self._attendance(live, session.identity, True, now)
+
+    def _settle_leaving(self, live: LiveWorkshop) -> None:
+        """Who left a room of the workshop since the last tick and is not in another one
+        (nor on its tour) has left the workshop, at the time they left the room."""
+        for session_id, at in list(live.leaving.items()):
+            del live.leaving[session_id]
+            session = live.present.get(session_id)
+            if session is not None and not self._inside(live, session):
+                del live.present[session_id]
+                self._attendance(live, session.identity, False, at)
+
+    def _attendance(self, live: LiveWorkshop, identity: Identity, joined: bool, now: float) -> None:
+        self.sink(AttendanceEvent(live.id, identity.id, identity.name, identity.guest, joined, now))
+
+    _handlers: ClassVar[
+        Mapping[type, Callable[[Facilitation, Session, Any, Effects, float], None]]
+    ] = {
+        WorkshopJoin: _join,
+        WorkshopStart: _start,
+        WorkshopEnd: _end,
+        Gather: _gather,
+        Follow: _follow,
+        Spotlight: _spotlight,
+        Hand: _hand,
+        Hands: _hands,
+        Announce: _announce,
+        Timer: _timer,
+        Agenda: _agenda,
+        BreakoutStart: _breakout,
+        BreakoutVisit: _visit,
+        BreakoutRecall: _recall_message,
+    }

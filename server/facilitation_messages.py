@@ -1,0 +1,453 @@
+"""Leading a workshop: its part of the realtime protocol (merged into ``server/protocol.py``).
+
+Participants join a workshop by its link, raise their hand and see what the facilitator
+does; facilitators start and end the workshop in its room and lead it: gather, follow me,
+spotlight, the hand queue, announcements, a countdown, the agenda and breakout groups.
+Every leading message is checked by the server (``server/facilitation.py``): whoever does
+not lead the workshop here gets ``not_facilitator``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from server.breakouts import MAX_GROUPS, MAX_MINUTES
+from server.message_spec import (
+    ErrorSpec,
+    FeatureMessage,
+    FeatureMessages,
+    FieldSpec,
+    MessageSpec,
+)
+from server.message_spec import float_field as _float
+from server.message_spec import int_field as _int
+from server.message_spec import str_field as _str
+from server.workshops import AGENDA_MAX
+
+ANNOUNCEMENT_MAX_CHARS: Final = 280
+TIMER_MAX_S: Final = 4 * 3600
+SCOPES: Final = ("room", "hub")
+HAND_ACTIONS: Final = ("next", "lower", "clear")
+SPLIT_MODES: Final = ("random", "chosen")
+
+
+def _sessions(name: str, doc: str) -> FieldSpec:
+    return FieldSpec(name, "list", doc, items=_str("", "session id"), max_len=1000)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkshopJoin(FeatureMessage):
+    spec = MessageSpec(
+        "workshop_join",
+        "client",
+        "Join a workshop (its link /?workshop=ID): the server checks its access rule and"
+        " takes you to its room.",
+        (
+            _str("workshop", "workshop id"),
+            _str(
+                "code", "the invite code, for a workshop that needs one", max_len=32, required=False
+            ),
+        ),
+    )
+    workshop: str
+    code: str | None
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> WorkshopJoin:
+        return cls(fields["workshop"], fields.get("code"))
+
+
+@dataclass(frozen=True, slots=True)
+class WorkshopStart(FeatureMessage):
+    spec = MessageSpec(
+        "workshop_start",
+        "client",
+        "Facilitators: start a workshop you lead, standing in its room (main instance).",
+        (_str("workshop", "workshop id"),),
+    )
+    workshop: str
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> WorkshopStart:
+        return cls(fields["workshop"])
+
+
+@dataclass(frozen=True, slots=True)
+class WorkshopEnd(FeatureMessage):
+    spec = MessageSpec(
+        "workshop_end",
+        "client",
+        "Facilitators: end the workshop running where you are (breakout groups come back).",
+    )
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> WorkshopEnd:
+        return cls()
+
+
+@dataclass(frozen=True, slots=True)
+class Gather(FeatureMessage):
+    spec = MessageSpec(
+        "gather",
+        "client",
+        "Facilitators: bring everyone in your room instance to you, in rings around you"
+        " on the floor, facing you.",
+    )
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> Gather:
+        return cls()
+
+
+@dataclass(frozen=True, slots=True)
+class Follow(FeatureMessage):
+    spec = MessageSpec(
+        "follow",
+        "client",
+        "Facilitators: start (on) or stop a guided tour; while it runs the server walks"
+        " the participants behind you, through doors too.",
+        (FieldSpec("on", "bool", "start or stop"),),
+    )
+    on: bool
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> Follow:
+        return cls(fields["on"])
+
+
+@dataclass(frozen=True, slots=True)
+class Spotlight(FeatureMessage):
+    spec = MessageSpec(
+        "spotlight",
+        "client",
+        "Facilitators: put someone (default: yourself) in the spotlight or take them out;"
+        " without session and on false, the spotlight goes off for everyone.",
+        (
+            FieldSpec("on", "bool", "in or out"),
+            _str("session", "whom (a session in the workshop)", required=False),
+        ),
+    )
+    on: bool
+    session: str | None
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> Spotlight:
+        return cls(fields["on"], fields.get("session"))
+
+
+@dataclass(frozen=True, slots=True)
+class Hand(FeatureMessage):
+    spec = MessageSpec(
+        "hand",
+        "client",
+        "Raise (up) or lower your hand; raised hands queue in order (hand_queue).",
+        (FieldSpec("up", "bool", "raise or lower"),),
+    )
+    up: bool
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> Hand:
+        return cls(fields["up"])
+
+
+@dataclass(frozen=True, slots=True)
+class Hands(FeatureMessage):
+    spec = MessageSpec(
+        "hands",
+        "client",
+        "Facilitators: work through the hand queue: next gives the first in line the floor"
+        " (spotlight), lower takes one hand down, clear takes all down.",
+        (
+            _str("action", "what to do", choices=HAND_ACTIONS),
+            _str("session", "whose hand (lower)", required=False),
+        ),
+    )
+    action: str
+    session: str | None
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> Hands:
+        return cls(fields["action"], fields.get("session"))
+
+
+@dataclass(frozen=True, slots=True)
+class Announce(FeatureMessage):
+    spec = MessageSpec(
+        "announce",
+        "client",
+        "Facilitators: a banner to the workshop's rooms (room) or to everyone in the hub (hub).",
+        (
+            _str("text", "plain text", max_len=ANNOUNCEMENT_MAX_CHARS),
+            _str("scope", "who sees it", choices=SCOPES),
+        ),
+    )
+    text: str
+    scope: str
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> Announce:
+        return cls(fields["text"], fields["scope"])
+
+
+@dataclass(frozen=True, slots=True)
+class Timer(FeatureMessage):
+    spec = MessageSpec(
+        "timer",
+        "client",
+        "Facilitators: start a countdown everyone in the workshop sees (0 stops it).",
+        (_int("seconds", "length of the countdown", hi=TIMER_MAX_S),),
+    )
+    seconds: int
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> Timer:
+        return cls(fields["seconds"])
+
+
+@dataclass(frozen=True, slots=True)
+class Agenda(FeatureMessage):
+    spec = MessageSpec(
+        "agenda",
+        "client",
+        "Facilitators: move to an agenda item (-1: before the first).",
+        (_int("item", "index into the agenda", lo=-1, hi=AGENDA_MAX - 1),),
+    )
+    item: int
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> Agenda:
+        return cls(fields["item"])
+
+
+@dataclass(frozen=True, slots=True)
+class BreakoutStart(FeatureMessage):
+    spec = MessageSpec(
+        "breakout",
+        "client",
+        "Facilitators, in the workshop's main room: split the participants into groups"
+        " (random, or chosen: assign lists some or all members of each group), each in a"
+        " copy of the room of its own, for some minutes; then everyone comes back.",
+        (
+            _int("groups", "how many groups", lo=2, hi=MAX_GROUPS),
+            _str("mode", "how", choices=SPLIT_MODES),
+            _int("minutes", "how long until everyone is called back", lo=1, hi=MAX_MINUTES),
+            FieldSpec(
+                "assign",
+                "list",
+                "chosen groups: for each group, session ids",
+                required=False,
+                max_len=MAX_GROUPS,
+                items=_sessions("", "one group"),
+            ),
+        ),
+    )
+    groups: int
+    mode: str
+    minutes: int
+    assign: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> BreakoutStart:
+        assign = tuple(tuple(group) for group in fields.get("assign", ()))
+        return cls(fields["groups"], fields["mode"], fields["minutes"], assign)
+
+
+@dataclass(frozen=True, slots=True)
+class BreakoutVisit(FeatureMessage):
+    spec = MessageSpec(
+        "breakout_visit",
+        "client",
+        "Facilitators: go to a breakout group's room (-1: back to the main room).",
+        (_int("group", "group number (from workshop_state)", lo=-1, hi=MAX_GROUPS - 1),),
+    )
+    group: int
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> BreakoutVisit:
+        return cls(fields["group"])
+
+
+@dataclass(frozen=True, slots=True)
+class BreakoutRecall(FeatureMessage):
+    spec = MessageSpec(
+        "breakout_recall", "client", "Facilitators: bring every group back to the main room."
+    )
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> BreakoutRecall:
+        return cls()
+
+
+_AGENDA_ITEM = FieldSpec(
+    "",
+    "map",
+    "one agenda item",
+    fields=(
+        _str("title", "what it is", max_len=200),
+        _int("minutes", "how long"),
+        _str("station", "a learning station it uses", nullable=True),
+        _str("talk", "a talk it shows", nullable=True),
+    ),
+)
+_WORKSHOP = FieldSpec(
+    "workshop",
+    "map",
+    "the workshop running in your room instance, or nil",
+    nullable=True,
+    fields=(
+        _str("id", "workshop id"),
+        _str("title", "title", max_len=200),
+        _str("room", "its room"),
+        _float("ends_at", "scheduled end (Unix seconds)"),
+        _sessions("leaders", "sessions of its facilitators who are here"),
+        FieldSpec("you_lead", "bool", "you may lead it"),
+        FieldSpec("agenda", "list", "the agenda", items=_AGENDA_ITEM, max_len=AGENDA_MAX),
+        _int("item", "the current agenda item (-1: not begun)", lo=-1, hi=AGENDA_MAX),
+        _float("item_started", "when it began", nullable=True),
+        _float("timer_ends", "when the countdown ends (Unix seconds)", nullable=True),
+        _str("follow", "session of the leader of a tour in progress", nullable=True),
+        _sessions("spotlight", "sessions in the spotlight"),
+        FieldSpec(
+            "reactions",
+            "list",
+            "reactions since the agenda item began, most first",
+            items=FieldSpec(
+                "",
+                "map",
+                "one emoji",
+                fields=(
+                    _str("emoji", "the emoji", max_len=16),
+                    _int("count", "how often", hi=1 << 30),
+                ),
+            ),
+        ),
+        FieldSpec(
+            "breakout",
+            "map",
+            "breakout groups in progress, or nil",
+            nullable=True,
+            fields=(
+                _float("ends_at", "when everyone is called back"),
+                FieldSpec(
+                    "groups",
+                    "list",
+                    "the groups",
+                    items=FieldSpec(
+                        "",
+                        "map",
+                        "one group",
+                        fields=(
+                            _int("group", "its number"),
+                            _int("instance", "the room instance it meets in"),
+                            _sessions("members", "who was sent there"),
+                        ),
+                    ),
+                ),
+            ),
+        ),
+        _int("group", "your breakout group (-1: the main room)", lo=-1, hi=MAX_GROUPS),
+    ),
+)
+
+FACILITATION_MESSAGES: Final = FeatureMessages(
+    feature="facilitation",
+    client=(
+        WorkshopJoin,
+        WorkshopStart,
+        WorkshopEnd,
+        Gather,
+        Follow,
+        Spotlight,
+        Hand,
+        Hands,
+        Announce,
+        Timer,
+        Agenda,
+        BreakoutStart,
+        BreakoutVisit,
+        BreakoutRecall,
+    ),
+    server=(
+        MessageSpec(
+            "workshop_state",
+            "server",
+            "The workshop in your room instance (on entering and on every change).",
+            (_WORKSHOP,),
+        ),
+        MessageSpec(
+            "hand_queue",
+            "server",
+            "Raised hands in your room instance, first raised first.",
+            (_sessions("sessions", "session ids in order"),),
+        ),
+        MessageSpec(
+            "stage",
+            "server",
+            "Who stands on a stage in your room instance: show them to everyone.",
+            (_sessions("sessions", "session ids"),),
+        ),
+        MessageSpec(
+            "announcement",
+            "server",
+            "A facilitator's announcement: show it as a banner.",
+            (
+                _str("text", "plain text", max_len=ANNOUNCEMENT_MAX_CHARS),
+                _str("scope", "room or hub", choices=SCOPES),
+                _str("from", "sender's session id"),
+                _str("name", "sender's display name", max_len=80),
+                _float("ts", "server time (Unix seconds)"),
+            ),
+        ),
+    ),
+    errors={
+        "not_facilitator": ErrorSpec(
+            "Das dürfen nur die Moderierenden dieses Workshops.",
+            "Only this workshop's facilitators may do this.",
+        ),
+        "workshop_unknown": ErrorSpec(
+            "Diesen Workshop gibt es nicht.", "There is no such workshop."
+        ),
+        "workshop_not_live": ErrorSpec(
+            "Hier läuft gerade kein Workshop.", "No workshop is running here."
+        ),
+        "workshop_live": ErrorSpec(
+            "In diesem Raum läuft schon ein Workshop.",
+            "A workshop is already running in this room.",
+        ),
+        "workshop_elsewhere": ErrorSpec(
+            "Dieser Workshop findet in einem anderen Raum statt; geh zuerst dorthin.",
+            "This workshop takes place in another room; go there first.",
+        ),
+        "workshop_access": ErrorSpec(
+            "Für diesen Workshop brauchst du eine Einladung oder den richtigen Code.",
+            "This workshop needs an invitation or the right code.",
+        ),
+        "agenda_item_unknown": ErrorSpec(
+            "Diesen Tagesordnungspunkt gibt es nicht.", "There is no such agenda item."
+        ),
+        "hands_empty": ErrorSpec("Niemand hat sich gemeldet.", "Nobody has raised their hand."),
+        "announcement_invalid": ErrorSpec(
+            "Die Durchsage ist leer oder zu lang.", "The announcement is empty or too long."
+        ),
+        "breakout_running": ErrorSpec(
+            "Die Gruppenarbeit läuft schon.", "Breakout groups are already running."
+        ),
+        "no_breakout": ErrorSpec(
+            "Gerade gibt es keine Gruppenarbeit.", "There are no breakout groups now."
+        ),
+        "breakout_invalid": ErrorSpec(
+            "Diese Gruppeneinteilung geht nicht.", "These breakout groups cannot be made."
+        ),
+        "no_participants": ErrorSpec(
+            "Hier sind keine Teilnehmenden.", "There are no participants here."
+        ),
+        "group_unknown": ErrorSpec(
+            "Diese Gruppe gibt es nicht.", "There is no such breakout group."
+        ),
+        "places_reserved": ErrorSpec(
+            "Die Plätze in diesem Raum sind für die Gruppen reserviert, die gleich zurückkommen.",
+            "The places in this room are kept for the breakout groups coming back.",
+        ),
+    },
+)

@@ -1,0 +1,462 @@
+"""Moderation in the realtime rooms: a hub feature and room rule (no I/O).
+
+Facilitators (in the rooms they may lead) and staff (anywhere) can mute someone's chat,
+send someone out of a room (they stay out for a while), ban someone from the hub (by their
+guest identity or account, for some hours or until lifted), lock a room, and set what a
+room allows: chat (everyone, or facilitators only: chat off), reactions, and who moves the
+screens (the screens feature's ``ControlPolicy``). All of it is enforced by the core asking
+this object (``server/room_rules.py``): a muted person's chat line is never sent, a banned
+person's hello is refused (by reconnecting too; after a restart the bans come back from the
+store), a locked room lets nobody new in but facilitators, staff, a workshop's invited and
+whoever a facilitator invites.
+
+Nobody can moderate someone of their own rank or above (a facilitator cannot mute staff or
+another facilitator). Every action becomes an ``AuditEntry`` for the record sink (who, what,
+to whom, where, when); bans go to the sink too, so the store keeps them.
+
+Locks, mutes, removals and room settings live in this process's memory (a restart opens
+the rooms again); bans are kept in the store.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Final, Protocol
+
+from server.features import RoomPositions
+from server.hub import Effects, HubCore
+from server.identity import Identity, Role
+from server.message_spec import FeatureMessage, FeatureMessages
+from server.moderation_messages import (
+    MODERATION_MESSAGES,
+    BanPerson,
+    Invite,
+    Lock,
+    Mute,
+    Permissions,
+    Remove,
+)
+from server.playback import ControlMode, ControlPolicy, RoomScreens
+from server.protocol import encode
+from server.room import RoomInstance, Session
+from server.workshop_records import AuditEntry, Ban, RecordSink, new_record_id
+
+#: How long someone sent out of a room stays out unless the facilitator says otherwise.
+REMOVE_DEFAULT_MIN: Final = 30
+#: A ban made here counts even if the store does not list it yet for this long.
+RECENT_BAN_S: Final = 120.0
+#: Ended mutes are noticed this often.
+EXPIRY_EVERY_S: Final = 1.0
+
+
+class LeadCheck(Protocol):
+    """What moderation asks the workshops (``server.facilitation.Facilitation``)."""
+
+    def may_lead(self, session: Session) -> bool: ...
+
+    def admits(self, identity: Identity, room_id: str) -> bool: ...
+
+
+class ScreenControl(Protocol):
+    """The screens feature's control rules (``server.talks_live.TalkScreens``)."""
+
+    policies: Mapping[str, ControlPolicy]
+
+    def screens_of(self, instance: RoomInstance) -> RoomScreens | None: ...
+
+
+@dataclass
+class RoomSettings:
+    """What a room allows now (all its instances)."""
+
+    locked: bool = False
+    chat: str = "everyone"
+    reactions: str = "everyone"
+    invited: set[str] = field(default_factory=set)
+
+
+class Moderation:
+    """The ``HubFeature`` and ``RoomRules`` of moderation."""
+
+    def __init__(
+        self,
+        *,
+        sink: RecordSink | None = None,
+        lead: LeadCheck | None = None,
+        screens: ScreenControl | None = None,
+        bans: Iterable[Ban] = (),
+    ) -> None:
+        self.sink: RecordSink = sink if sink is not None else (lambda record: None)
+        self.lead = lead
+        self.screens = screens
+        self._core: HubCore | None = None
+        self._bans: dict[str, Ban] = {ban.id: ban for ban in bans}
+        self.rooms: dict[str, RoomSettings] = {}
+        #: identity id -> muted until (inf: until let again)
+        self.mutes: dict[str, float] = {}
+        #: (identity id, room id) -> kept out until
+        self.barred: dict[tuple[str, str], float] = {}
+        self._next_expiry = float("-inf")
+
+    def attach(self, core: HubCore) -> None:
+        """The hub core whose powers (moving and disconnecting people) this feature uses."""
+        self._core = core
+
+    @property
+    def core(self) -> HubCore:
+        if self._core is None:
+            raise RuntimeError("Moderation.attach(core) was not called")
+        return self._core
+
+    @property
+    def messages(self) -> FeatureMessages:
+        return MODERATION_MESSAGES
+
+    # --- bans (also used by the REST API) ---------------------------------------------------
+
+    def set_bans(self, bans: Iterable[Ban], now: float) -> None:
+        """Replace the bans held in memory with the store's (read now and then, so bans made
+        or lifted by another process of the hub count here too). Bans made here in the last
+        ``RECENT_BAN_S`` stay even if the store does not have them yet."""
+        fresh = {ban.id: ban for ban in bans}
+        for ban in self._bans.values():
+            if ban.id not in fresh and ban.by_id and now - ban.created_at < RECENT_BAN_S:
+                fresh[ban.id] = ban
+        self._bans = fresh
+
+    def ban_of(self, identity_id: str, now: float) -> Ban | None:
+        """The ban in force for an identity, if any."""
+        return next(
+            (b for b in self._bans.values() if b.identity_id == identity_id and b.active(now)),
+            None,
+        )
+
+    def ban(
+        self,
+        actor: Identity,
+        target: Identity,
+        hours: int | None,
+        reason: str,
+        fx: Effects,
+        now: float,
+    ) -> Ban:
+        """Ban an identity: kept, audited, and every session of theirs ends at once."""
+        ban = Ban(
+            id=new_record_id("b"),
+            identity_id=target.id,
+            display_name=target.name,
+            by_id=actor.id,
+            by_name=actor.name,
+            reason=reason,
+            created_at=now,
+            expires_at=None if hours is None else now + hours * 3600,
+        )
+        self._bans[ban.id] = ban
+        self.sink(ban)
+        until = "" if ban.expires_at is None else f"until {ban.expires_at:.0f}"
+        self._audit(actor, "ban", target, None, " ".join(p for p in (until, reason) if p), now)
+        if self._core is not None:
+            for session in [s for s in self.core.sessions.values() if s.identity.id == target.id]:
+                fx.send_to(session, self._moderated("banned", actor, None, ban.expires_at))
+                self.core.end_session(session, "banned", fx, now)
+        return ban
+
+    def forget_ban(self, ban_id: str, actor: Identity, now: float) -> Ban | None:
+        """A ban was lifted (the store has already dropped it): audited, no longer in force."""
+        ban = self._bans.pop(ban_id, None)
+        if ban is not None:
+            target = Identity(ban.identity_id, ban.display_name, Role.VISITOR, guest=True)
+            self._audit(actor, "unban", target, None, "", now)
+        return ban
+
+    # --- hooks --------------------------------------------------------------------------
+
+    def on_join(self, session: Session, fx: Effects, now: float) -> None:
+        if session.instance is not None:
+            fx.send_to(session, self._rules_frame(session, session.instance.room_id, now))
+
+    def on_leave(self, session: Session, fx: Effects, now: float) -> None:
+        return None
+
+    def handle(self, session: Session, message: FeatureMessage, fx: Effects, now: float) -> bool:
+        handler = self._handlers.get(type(message))
+        if handler is None:
+            return False
+        handler(self, session, message, fx, now)
+        return True
+
+    def on_tick(self, now: float, rooms: Sequence[RoomPositions], fx: Effects) -> None:
+        if now < self._next_expiry:
+            return
+        self._next_expiry = now + EXPIRY_EVERY_S
+        ended = [who for who, until in self.mutes.items() if until <= now]
+        for identity_id in ended:
+            del self.mutes[identity_id]
+            for session in self.core.sessions.values():
+                if session.identity.id == identity_id and session.instance is not None:
+                    fx.send_to(session, self._rules_frame(session, session.instance.room_id, now))
+        for key in [k for k, until in self.barred.items() if until <= now]:
+            del self.barred[key]
+
+    # --- room rules ---------------------------------------------------------------------
+
+    def refuse_hello(self, identity: Identity, now: float) -> str | None:
+        return "banned" if self.ban_of(identity.id, now) is not None else None
+
+    def refuse_entry(self, session: Session, instance: RoomInstance, now: float) -> str | None:
+        identity = session.identity
+        room_id = instance.room_id
+        if self.barred.get((identity.id, room_id), 0.0) > now:
+            return "removed_from_room"
+        settings = self.rooms.get(room_id)
+        if settings is None or not settings.locked or identity.role is not Role.VISITOR:
+            return None
+        if identity.id in settings.invited:
+            return None
+        if self.lead is not None and self.lead.admits(identity, room_id):
+            return None
+        return "room_locked"
+
+    def refuse_chat(self, session: Session, direct: bool, now: float) -> str | None:
+        if self.mutes.get(session.identity.id, 0.0) > now:
+            return "chat_muted"
+        inst = session.instance
+        settings = self.rooms.get(inst.room_id) if inst is not None else None
+        if (
+            not direct
+            and settings is not None
+            and settings.chat == "facilitators"
+            and session.identity.role is Role.VISITOR
+        ):
+            return "chat_off"
+        return None
+
+    def refuse_reaction(self, session: Session, now: float) -> str | None:
+        inst = session.instance
+        settings = self.rooms.get(inst.room_id) if inst is not None else None
+        if (
+            settings is not None
+            and settings.reactions == "facilitators"
+            and session.identity.role is Role.VISITOR
+        ):
+            return "reactions_off"
+        return None
+
+    def reacted(self, session: Session, emoji: str, fx: Effects, now: float) -> None:
+        return None
+
+    # --- who may moderate whom ------------------------------------------------------------
+
+    def _moderator(self, session: Session, fx: Effects, about: str) -> RoomInstance | None:
+        """The moderator's room instance, or None after the refusal."""
+        role = session.identity.role
+        allowed = role is Role.STAFF or (
+            role is Role.FACILITATOR and (self.lead is None or self.lead.may_lead(session))
+        )
+        if not allowed:
+            fx.error(session.conn, session.lang, "not_moderator", about=about)
+            return None
+        if session.instance is None:
+            fx.error(session.conn, session.lang, "not_in_room", about=about)
+            return None
+        return session.instance
+
+    def _target(
+        self, actor: Session, target_id: str, fx: Effects, about: str, *, anywhere: bool
+    ) -> Session | None:
+        """The session to act on: known, here (staff and ``anywhere``: in the hub), and
+        of a lower rank than the actor."""
+        target = self.core.sessions.get(target_id)
+        here = target is not None and (
+            anywhere or actor.identity.role is Role.STAFF or target.instance is actor.instance
+        )
+        if target is None or not here:
+            fx.error(actor.conn, actor.lang, "recipient_unknown", about=about)
+            return None
+        if target.identity.role.rank >= actor.identity.role.rank:
+            fx.error(actor.conn, actor.lang, "target_protected", about=about)
+            return None
+        return target
+
+    # --- the actions --------------------------------------------------------------------
+
+    def _mute(self, session: Session, message: Mute, fx: Effects, now: float) -> None:
+        inst = self._moderator(session, fx, "mute")
+        if inst is None:
+            return
+        target = self._target(session, message.session, fx, "mute", anywhere=False)
+        if target is None:
+            return
+        who = target.identity
+        if message.on:
+            until = math.inf if message.minutes is None else now + message.minutes * 60
+            self.mutes[who.id] = until
+            detail = "" if message.minutes is None else f"{message.minutes} min"
+            self._audit(session.identity, "mute", who, inst.room_id, detail, now)
+            shown = None if until == math.inf else until
+            self._tell(target, self._moderated("muted", session.identity, inst.room_id, shown), fx)
+        else:
+            self.mutes.pop(who.id, None)
+            self._audit(session.identity, "unmute", who, inst.room_id, "", now)
+            self._tell(target, self._moderated("unmuted", session.identity, inst.room_id, None), fx)
+        self._send_rules(target, fx, now)
+
+    def _remove(self, session: Session, message: Remove, fx: Effects, now: float) -> None:
+        inst = self._moderator(session, fx, "remove")
+        if inst is not None and inst.room_id == self.core.entrance:
+            fx.error(session.conn, session.lang, "entrance_protected", about="remove")
+            return
+        if inst is None:
+            return
+        target = self._target(session, message.session, fx, "remove", anywhere=False)
+        if target is None:
+            return
+        minutes = message.minutes or REMOVE_DEFAULT_MIN
+        until = now + minutes * 60
+        room = target.instance.room_id if target.instance is not None else inst.room_id
+        self.barred[(target.identity.id, room)] = until
+        self._audit(session.identity, "remove", target.identity, room, f"{minutes} min", now)
+        self._tell(target, self._moderated("removed", session.identity, room, until), fx)
+        self.core.relocate(target, self.core.entrance, None, now, fx)
+
+    def _ban(self, session: Session, message: BanPerson, fx: Effects, now: float) -> None:
+        inst = self._moderator(session, fx, "ban")
+        if inst is None:
+            return
+        target = self._target(session, message.session, fx, "ban", anywhere=False)
+        if target is None:
+            return
+        self.ban(session.identity, target.identity, message.hours, message.reason, fx, now)
+
+    def _lock(self, session: Session, message: Lock, fx: Effects, now: float) -> None:
+        inst = self._moderator(session, fx, "lock")
+        if inst is None:
+            return
+        if inst.room_id == self.core.entrance:
+            fx.error(session.conn, session.lang, "entrance_protected", about="lock")
+            return
+        settings = self.rooms.setdefault(inst.room_id, RoomSettings())
+        settings.locked = message.on
+        action = "lock" if message.on else "unlock"
+        self._audit(session.identity, action, None, inst.room_id, "", now)
+        self._send_room_rules(inst.room_id, fx, now)
+
+    def _permissions(self, session: Session, message: Permissions, fx: Effects, now: float) -> None:
+        inst = self._moderator(session, fx, "permissions")
+        if inst is None:
+            return
+        room = inst.room_id
+        settings = self.rooms.setdefault(room, RoomSettings())
+        changes = []
+        if message.chat is not None:
+            settings.chat = message.chat
+            changes.append(f"chat={message.chat}")
+        if message.reactions is not None:
+            settings.reactions = message.reactions
+            changes.append(f"reactions={message.reactions}")
+        if message.screens is not None:
+            self._set_screens(room, ControlMode(message.screens))
+            changes.append(f"screens={message.screens}")
+        self._audit(session.identity, "permissions", None, room, " ".join(changes), now)
+        self._send_room_rules(room, fx, now)
+
+    def _invite(self, session: Session, message: Invite, fx: Effects, now: float) -> None:
+        inst = self._moderator(session, fx, "invite")
+        if inst is None:
+            return
+        target = self.core.sessions.get(message.session)
+        if target is None:
+            fx.error(session.conn, session.lang, "recipient_unknown", about="invite")
+            return
+        self.rooms.setdefault(inst.room_id, RoomSettings()).invited.add(target.identity.id)
+        self.barred.pop((target.identity.id, inst.room_id), None)
+        self._audit(session.identity, "invite", target.identity, inst.room_id, "", now)
+        self._tell(target, self._moderated("invited", session.identity, inst.room_id, None), fx)
+
+    # --- screens ------------------------------------------------------------------------
+
+    def screen_mode(self, room_id: str) -> str:
+        if self.screens is None:
+            return ControlMode.ANYONE.value
+        policy = self.screens.policies.get(room_id)
+        return (policy or ControlPolicy()).mode.value
+
+    def _set_screens(self, room_id: str, mode: ControlMode) -> None:
+        if self.screens is None:
+            return
+        policy = ControlPolicy(mode)
+        self.screens.policies = {**self.screens.policies, room_id: policy}
+        for inst in self.core.instances.get(room_id, {}).values():
+            screens = self.screens.screens_of(inst)
+            if screens is not None:
+                screens.policy = policy
+
+    # --- outgoing and the audit log -----------------------------------------------------
+
+    def _rules_frame(self, session: Session, room_id: str, now: float) -> bytes:
+        settings = self.rooms.get(room_id) or RoomSettings()
+        until = self.mutes.get(session.identity.id, 0.0)
+        muted = until > now
+        return encode(
+            "room_rules",
+            room=room_id,
+            locked=settings.locked,
+            chat=settings.chat,
+            reactions=settings.reactions,
+            screens=self.screen_mode(room_id),
+            muted=muted,
+            muted_until=until if muted and until != math.inf else None,
+        )
+
+    def _send_rules(self, session: Session, fx: Effects, now: float) -> None:
+        if session.instance is not None:
+            fx.send_to(session, self._rules_frame(session, session.instance.room_id, now))
+
+    def _send_room_rules(self, room_id: str, fx: Effects, now: float) -> None:
+        for inst in self.core.instances.get(room_id, {}).values():
+            for member in inst.members.values():
+                self._send_rules(member, fx, now)
+
+    @staticmethod
+    def _moderated(action: str, by: Identity, room: str | None, until: float | None) -> bytes:
+        return encode("moderated", action=action, by=by.name, room=room, until=until)
+
+    @staticmethod
+    def _tell(target: Session, frame: bytes, fx: Effects) -> None:
+        fx.send_to(target, frame)
+
+    def _audit(
+        self,
+        actor: Identity,
+        action: str,
+        target: Identity | None,
+        room: str | None,
+        detail: str,
+        now: float,
+    ) -> None:
+        self.sink(
+            AuditEntry(
+                id=new_record_id("e"),
+                at=now,
+                actor_id=actor.id,
+                actor_name=actor.name,
+                action=action,
+                target_id=target.id if target is not None else None,
+                target_name=target.name if target is not None else None,
+                room=room,
+                detail=detail,
+            )
+        )
+
+    _handlers: ClassVar[
+        Mapping[type, Callable[[Moderation, Session, Any, Effects, float], None]]
+    ] = {
+        Mute: _mute,
+        Remove: _remove,
+        BanPerson: _ban,
+        Lock: _lock,
+        Permissions: _permissions,
+        Invite: _invite,
+    }

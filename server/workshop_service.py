@@ -1,0 +1,220 @@
+"""Workshops in one hub process, wired: the book of workshops, the leading and moderation
+features, their record writer, their REST routes and their background work.
+
+``app.py`` opens it before the hub core (the core takes its features and rules), attaches
+it to the core and the transport once they run, adds its routes and starts its tasks:
+
+>>> workshops = await WorkshopService.open(store, world, screens)   # doctest: +SKIP
+>>> features, rules = workshops.features, workshops.rules            # doctest: +SKIP
+>>> core = HubCore(world, settings, features=features, rules=rules)  # doctest: +SKIP
+>>> workshops.attach(core, realtime.apply)                           # doctest: +SKIP
+
+Background work: records are written to the store as they come (attendance in batches);
+every ``REFRESH_S`` the bans and workshops are read again from the store (another process
+of the hub may have changed them); audit entries older than ``AUDIT_RETENTION_DAYS`` go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Collection, Sequence
+from typing import Any, Final, Protocol
+
+from server.facilitation import Facilitation, StageAnchor, stage_areas
+from server.features import HubFeature
+from server.http import HttpFeature
+from server.hub import Effects, HubCore
+from server.identity import Identity
+from server.moderation import Moderation, ScreenControl
+from server.room_rules import RoomRules
+from server.store import Store
+from server.workshop_records import AttendanceEvent, AuditEntry, Ban, WorkshopRecord
+from server.workshops import WorkshopBook
+from server.workshops_http import WorkshopDesk, workshop_routes
+
+log = logging.getLogger("hubtwin.workshops")
+
+REFRESH_S: Final = 30.0
+AUDIT_RETENTION_DAYS: Final = 365
+AUDIT_SWEEP_S: Final = 6 * 3600.0
+
+
+class WorkshopWorld(Protocol):
+    """What the service reads from the world model (``world.model.World`` has it)."""
+
+    @property
+    def rooms(self) -> Sequence[Any]: ...
+
+    def anchors_of(self, kind: str) -> Sequence[StageAnchor]: ...
+
+
+class RecordWriter:
+    """Writes what the realtime side hands over to the store, in the background."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._queue: asyncio.Queue[WorkshopRecord] = asyncio.Queue()
+
+    def put(self, record: WorkshopRecord) -> None:
+        self._queue.put_nowait(record)
+
+    async def run(self) -> None:
+        try:
+            while True:
+                batch = [await self._queue.get()]
+                while not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                await self._write(batch)
+        except asyncio.CancelledError:
+            await self.flush()
+            raise
+
+    async def flush(self) -> None:
+        """Write what is still waiting (at shutdown)."""
+        batch = []
+        while not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+        if batch:
+            await self._write(batch)
+
+    async def _write(self, batch: list[WorkshopRecord]) -> None:
+        attendance = [r for r in batch if isinstance(r, AttendanceEvent)]
+        try:
+            if attendance:
+                await self.store.record_attendance(attendance)
+            for record in batch:
+                if isinstance(record, Ban):
+                    await self.store.add_ban(record)
+                elif isinstance(record, AuditEntry):
+                    await self.store.add_audit(record)
+        except Exception:
+            log.exception("could not store workshop records", extra={"count": len(batch)})
+        finally:
+            for _ in batch:
+                self._queue.task_done()
+
+
+class WorkshopService:
+    """The workshop side of one hub process."""
+
+    def __init__(
+        self,
+        store: Store,
+        book: WorkshopBook,
+        lead: Facilitation,
+        moderation: Moderation,
+        writer: RecordWriter,
+        rooms: Collection[str],
+        station_ids: Callable[[], Collection[str]],
+        talk_ids: Callable[[], Collection[str]],
+    ) -> None:
+        self.store = store
+        self.book = book
+        self.lead = lead
+        self.moderation = moderation
+        self.writer = writer
+        self.rooms = rooms
+        self.station_ids = station_ids
+        self.talk_ids = talk_ids
+        self._apply: Callable[[Effects], object] | None = None
+
+    @classmethod
+    async def open(
+        cls,
+        store: Store,
+        world: WorkshopWorld,
+        screens: ScreenControl | None = None,
+        station_ids: Callable[[], Collection[str]] = lambda: (),
+        talk_ids: Callable[[], Collection[str]] = lambda: (),
+    ) -> WorkshopService:
+        """Read the workshops and bans from the store and make the features."""
+        book = WorkshopBook(await store.list_workshops())
+        writer = RecordWriter(store)
+        lead = Facilitation(book, sink=writer.put, stages=stage_areas(world.anchors_of("stage")))
+        moderation = Moderation(
+            sink=writer.put, lead=lead, screens=screens, bans=await store.bans(time.time())
+        )
+        rooms = [room.id for room in world.rooms]
+        return cls(store, book, lead, moderation, writer, rooms, station_ids, talk_ids)
+
+    @property
+    def features(self) -> list[HubFeature]:
+        return [self.lead, self.moderation]
+
+    @property
+    def rules(self) -> list[RoomRules]:
+        return [self.moderation, self.lead]
+
+    def attach(self, core: HubCore, apply: Callable[[Effects], object]) -> None:
+        """The running core, and how its effects reach the connections."""
+        self.lead.attach(core)
+        self.moderation.attach(core)
+        self._apply = apply
+
+    def _act(self, action: Callable[[Effects, float], None]) -> None:
+        """Do something to the live rooms from outside a message (a REST call)."""
+        fx = Effects()
+        action(fx, time.time())
+        if self._apply is not None:
+            self._apply(fx)
+
+    # --- what the REST routes need ------------------------------------------------------
+
+    def routes(self) -> HttpFeature:
+        desk = WorkshopDesk(
+            store=self.store,
+            book=self.book,
+            rooms=self.rooms,
+            station_ids=self.station_ids,
+            talk_ids=self.talk_ids,
+            changed=lambda workshop_id: self._act(
+                lambda fx, now: self.lead.refresh(workshop_id, fx, now)
+            ),
+            ban=self._ban,
+            unbanned=self._unbanned,
+        )
+        return workshop_routes(desk)
+
+    def _unbanned(self, ban_id: str, actor: Identity) -> None:
+        self.moderation.forget_ban(ban_id, actor, time.time())
+
+    def _ban(
+        self, actor: Identity, target: Identity, hours: int | None, reason: str
+    ) -> dict[str, Any]:
+        made: list[Ban] = []
+        self._act(
+            lambda fx, now: made.append(self.moderation.ban(actor, target, hours, reason, fx, now))
+        )
+        return made[0].as_dict()
+
+    # --- background -----------------------------------------------------------------------
+
+    def start(self) -> list[asyncio.Task[None]]:
+        """The background tasks (the hub cancels them at shutdown; records are flushed)."""
+        return [
+            asyncio.create_task(self.writer.run(), name="hubtwin-workshop-records"),
+            asyncio.create_task(self._refresh(), name="hubtwin-workshop-refresh"),
+            asyncio.create_task(self._sweep_audit(), name="hubtwin-audit-sweep"),
+        ]
+
+    async def _refresh(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH_S)
+            try:
+                now = time.time()
+                self.moderation.set_bans(await self.store.bans(now), now)
+                self.book.replace_all(await self.store.list_workshops())
+            except Exception:
+                log.exception("could not read workshops and bans from the store")
+
+    async def _sweep_audit(self) -> None:
+        while True:
+            with contextlib.suppress(Exception):
+                cutoff = time.time() - AUDIT_RETENTION_DAYS * 86400
+                removed = await self.store.purge_audit(cutoff)
+                if removed:
+                    log.info("audit retention sweep", extra={"removed": removed})
+            await asyncio.sleep(AUDIT_SWEEP_S)

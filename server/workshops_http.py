@@ -1,0 +1,492 @@
+"""The workshops' REST API (an ``HttpFeature`` for ``make_http_app``).
+
+Upcoming workshops are public (what the foyer board and the client's list show; invite codes
+and lists are not). Facilitators and staff create and edit workshops and series; each
+workshop's facilitators (and staff) see its attendance. Staff see the audit log and the bans.
+
+    GET    /api/workshops?all=1                   upcoming workshops (all=1: past ones too)
+    GET    /api/workshops/{id}                    one workshop
+    POST   /api/workshops                         facilitators: a new workshop
+    PUT    /api/workshops/{id}                    its facilitators: change it
+    DELETE /api/workshops/{id}                    its facilitators: remove it
+    GET    /api/workshop-series                   facilitators: every series
+    POST   /api/workshop-series                   facilitators: a new series and its sessions
+    PUT    /api/workshop-series/{id}              its facilitators: change it and its sessions
+    DELETE /api/workshop-series/{id}              its facilitators: remove it (and sessions to come)
+    GET    /api/workshops/{id}/attendance         its facilitators: the summary
+    GET    /api/workshops/{id}/attendance.csv     its facilitators: the CSV (display names only)
+    GET    /api/moderation/audit?limit=200        staff: the audit log, newest first
+    GET    /api/moderation/bans                   staff: bans in force
+    POST   /api/moderation/bans                   staff: {"identity", "name", "hours", "reason"}
+    DELETE /api/moderation/bans/{id}              staff: lift a ban
+
+A banned person also gets no session token: ``POST /api/session`` answers 403 ``banned``
+for their identity (a kept guest token or an account). Documented in docs/workshops.md.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from server.attendance import attendance_csv, attendance_report, summary
+from server.http import (
+    CONTEXT,
+    ApiError,
+    HttpFeature,
+    bearer_identity,
+    error_response,
+    json_response,
+    read_json_object,
+)
+from server.identity import Identity, Role
+from server.ratelimit import KeyedLimiter
+from server.store import Store
+from server.workshops import (
+    Person,
+    Series,
+    Workshop,
+    WorkshopBook,
+    WorkshopInvalid,
+    new_series_id,
+    new_workshop_id,
+    parse_series,
+    parse_workshop,
+)
+
+AUDIT_LIMIT_MAX = 1000
+EDITS_PER_S = 1.0
+EDITS_BURST = 30
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class WorkshopDesk:
+    """What the routes work with: the store, the book the realtime side reads, and the
+    live side's answers to changes (``server/workshop_service.py`` makes one)."""
+
+    store: Store
+    book: WorkshopBook
+    rooms: Collection[str]
+    station_ids: Callable[[], Collection[str]]
+    talk_ids: Callable[[], Collection[str]]
+    changed: Callable[[str], None]
+    """A workshop was edited or removed: a running one sends its state again."""
+    ban: Callable[[Identity, Identity, int | None, str], dict[str, Any]]
+    """Ban someone now (disconnects them); the ban as a dict."""
+    unbanned: Callable[[str, Identity], None]
+    """A ban was lifted in the store: no longer in force here either."""
+
+
+DESK = web.AppKey("workshop_desk", WorkshopDesk)
+EDIT_LIMIT = web.AppKey("workshop_edit_limit", KeyedLimiter)
+
+
+def workshop_routes(desk: WorkshopDesk) -> HttpFeature:
+    """The feature to pass to ``make_http_app(context, features=[...])``."""
+
+    def add_routes(app: web.Application) -> None:
+        app[DESK] = desk
+        app[EDIT_LIMIT] = KeyedLimiter(rate=EDITS_PER_S, burst=EDITS_BURST)
+        app.middlewares.append(refuse_banned_sign_in)
+        app.router.add_get("/api/workshops", list_workshops)
+        app.router.add_post("/api/workshops", _edits(create_workshop))
+        app.router.add_get("/api/workshops/{id}", get_workshop)
+        app.router.add_put("/api/workshops/{id}", _edits(update_workshop))
+        app.router.add_delete("/api/workshops/{id}", _edits(delete_workshop))
+        app.router.add_get("/api/workshops/{id}/attendance", get_attendance)
+        app.router.add_get("/api/workshops/{id}/attendance.csv", get_attendance_csv)
+        app.router.add_get("/api/workshop-series", list_series)
+        app.router.add_post("/api/workshop-series", _edits(create_series))
+        app.router.add_put("/api/workshop-series/{id}", _edits(update_series))
+        app.router.add_delete("/api/workshop-series/{id}", _edits(delete_series))
+        app.router.add_get("/api/moderation/audit", audit_log)
+        app.router.add_get("/api/moderation/bans", list_bans)
+        app.router.add_post("/api/moderation/bans", _edits(add_ban))
+        app.router.add_delete("/api/moderation/bans/{id}", _edits(lift_ban))
+
+    return add_routes
+
+
+# --- who may ------------------------------------------------------------------------------
+
+
+def _optional_identity(request: web.Request) -> Identity | None:
+    if "Authorization" not in request.headers:
+        return None
+    return bearer_identity(request)
+
+
+def _facilitator(request: web.Request) -> Identity:
+    identity = bearer_identity(request)
+    if not identity.role.at_least(Role.FACILITATOR):
+        raise ApiError(403, "forbidden", "only facilitators and staff may do this")
+    return identity
+
+
+def _staff(request: web.Request) -> Identity:
+    identity = bearer_identity(request)
+    if identity.role is not Role.STAFF:
+        raise ApiError(403, "forbidden", "only staff may do this")
+    return identity
+
+
+def _leads(identity: Identity, facilitators: Collection[Person]) -> bool:
+    return identity.role is Role.STAFF or any(p.id == identity.id for p in facilitators)
+
+
+def _edits(handler: Handler) -> Handler:
+    """Changes are limited per person, and bad input is a 400 with the reason."""
+
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        identity = bearer_identity(request)
+        if not request.app[EDIT_LIMIT].allow(identity.id, time.monotonic()):
+            raise ApiError(429, "rate_limited", "too many changes; wait a moment")
+        try:
+            return await handler(request)
+        except WorkshopInvalid as exc:
+            raise ApiError(400, exc.code, exc.message) from None
+
+    return wrapped
+
+
+async def _workshop(request: web.Request) -> Workshop:
+    desk = request.app[DESK]
+    workshop_id = request.match_info["id"]
+    found = desk.book.get(workshop_id) or await desk.store.workshop(workshop_id)
+    if found is None:
+        raise ApiError(404, "workshop_unknown", "there is no such workshop")
+    return found
+
+
+async def _facilitators(
+    desk: WorkshopDesk, data: dict[str, Any], me: Identity, current: tuple[Person, ...]
+) -> list[Person]:
+    """The facilitators asked for (account usernames of facilitators or staff), or the
+    current ones; the person asking leads it unless they are staff."""
+    names = data.get("facilitators")
+    if names is None:
+        chosen = list(current)
+    else:
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise WorkshopInvalid("facilitators_invalid", "facilitators is a list of usernames")
+        accounts = {
+            str(a["username"]).casefold(): a
+            for a in await desk.store.list_accounts()
+            if a["role"] in (Role.FACILITATOR.value, Role.STAFF.value)
+        }
+        chosen = []
+        for name in names:
+            account = accounts.get(name.casefold())
+            if account is None:
+                raise WorkshopInvalid(
+                    "facilitators_invalid", f"{name!r} is not a facilitator's or staff username"
+                )
+            chosen.append(Person(str(account["id"]), str(account["display_name"])))
+    if me.role is not Role.STAFF and not any(p.id == me.id for p in chosen):
+        chosen.insert(0, Person(me.id, me.name))
+    if not chosen:
+        chosen = [Person(me.id, me.name)]
+    return chosen
+
+
+# --- workshops ----------------------------------------------------------------------------
+
+
+async def list_workshops(request: web.Request) -> web.Response:
+    desk = request.app[DESK]
+    me = _optional_identity(request)
+    now = time.time()
+    found = desk.book.all() if request.query.get("all") == "1" else desk.book.upcoming(now)
+    return json_response(
+        {
+            "now": now,
+            "workshops": [
+                w.full_dict() if me is not None and w.led_by(me) else w.public_dict() for w in found
+            ],
+        },
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+async def get_workshop(request: web.Request) -> web.Response:
+    workshop = await _workshop(request)
+    me = _optional_identity(request)
+    shown = (
+        workshop.full_dict() if me is not None and workshop.led_by(me) else workshop.public_dict()
+    )
+    return json_response(shown, headers={"Cache-Control": "no-cache"})
+
+
+async def create_workshop(request: web.Request) -> web.Response:
+    me = _facilitator(request)
+    desk = request.app[DESK]
+    data = await read_json_object(request)
+    workshop = parse_workshop(
+        data,
+        rooms=desk.rooms,
+        facilitators=await _facilitators(desk, data, me, ()),
+        workshop_id=new_workshop_id(),
+        stations=desk.station_ids(),
+        talks=desk.talk_ids(),
+        now=time.time(),
+    )
+    await desk.store.save_workshop(workshop)
+    desk.book.put(workshop)
+    return json_response(workshop.full_dict(), status=201)
+
+
+async def update_workshop(request: web.Request) -> web.Response:
+    me = _facilitator(request)
+    desk = request.app[DESK]
+    current = await _workshop(request)
+    if not current.led_by(me):
+        raise ApiError(403, "forbidden", "only this workshop's facilitators may change it")
+    data = await read_json_object(request)
+    workshop = parse_workshop(
+        data,
+        rooms=desk.rooms,
+        facilitators=await _facilitators(desk, data, me, current.facilitators),
+        workshop_id=current.id,
+        base=current,
+        stations=desk.station_ids(),
+        talks=desk.talk_ids(),
+        now=time.time(),
+    )
+    await desk.store.save_workshop(workshop)
+    desk.book.put(workshop)
+    desk.changed(workshop.id)
+    return json_response(workshop.full_dict())
+
+
+async def delete_workshop(request: web.Request) -> web.Response:
+    me = _facilitator(request)
+    desk = request.app[DESK]
+    current = await _workshop(request)
+    if not current.led_by(me):
+        raise ApiError(403, "forbidden", "only this workshop's facilitators may remove it")
+    await desk.store.delete_workshop(current.id)
+    desk.book.remove(current.id)
+    desk.changed(current.id)
+    return json_response({"deleted": current.id})
+
+
+# --- series -------------------------------------------------------------------------------
+
+
+async def _series(request: web.Request) -> Series:
+    desk = request.app[DESK]
+    series_id = request.match_info["id"]
+    found = next((s for s in await desk.store.list_series() if s.id == series_id), None)
+    if found is None:
+        raise ApiError(404, "series_unknown", "there is no such series")
+    return found
+
+
+async def _save_sessions(
+    desk: WorkshopDesk, series: Series | None, old_id: str | None
+) -> list[Workshop]:
+    """Make a series' sessions to come match it: new ones saved, changed ones replaced,
+    ones it no longer has removed. Sessions that have begun are left as they were."""
+    now = time.time()
+    keep = {w.id: w for w in (series.sessions(now=now) if series else []) if w.starts_at > now}
+    for old in desk.book.of_series(old_id or (series.id if series else "")):
+        if old.starts_at > now and old.id not in keep:
+            await desk.store.delete_workshop(old.id)
+            desk.book.remove(old.id)
+            desk.changed(old.id)
+    for workshop in keep.values():
+        await desk.store.save_workshop(workshop)
+        desk.book.put(workshop)
+        desk.changed(workshop.id)
+    return sorted(keep.values(), key=lambda w: w.starts_at)
+
+
+async def list_series(request: web.Request) -> web.Response:
+    me = _facilitator(request)
+    found = await request.app[DESK].store.list_series()
+    return json_response(
+        {"series": [s.as_dict() for s in found if _leads(me, s.facilitators)]},
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+async def create_series(request: web.Request) -> web.Response:
+    me = _facilitator(request)
+    desk = request.app[DESK]
+    data = await read_json_object(request)
+    series = parse_series(
+        data,
+        rooms=desk.rooms,
+        facilitators=await _facilitators(desk, data, me, ()),
+        series_id=new_series_id(),
+        stations=desk.station_ids(),
+        talks=desk.talk_ids(),
+        now=time.time(),
+    )
+    await desk.store.save_series(series)
+    sessions = await _save_sessions(desk, series, None)
+    body = {**series.as_dict(), "sessions": [w.full_dict() for w in sessions]}
+    return json_response(body, status=201)
+
+
+async def update_series(request: web.Request) -> web.Response:
+    me = _facilitator(request)
+    desk = request.app[DESK]
+    current = await _series(request)
+    if not _leads(me, current.facilitators):
+        raise ApiError(403, "forbidden", "only this series' facilitators may change it")
+    data = await read_json_object(request)
+    series = parse_series(
+        data,
+        rooms=desk.rooms,
+        facilitators=await _facilitators(desk, data, me, current.facilitators),
+        series_id=current.id,
+        base=current,
+        stations=desk.station_ids(),
+        talks=desk.talk_ids(),
+        now=time.time(),
+    )
+    await desk.store.save_series(series)
+    sessions = await _save_sessions(desk, series, current.id)
+    return json_response({**series.as_dict(), "sessions": [w.full_dict() for w in sessions]})
+
+
+async def delete_series(request: web.Request) -> web.Response:
+    me = _facilitator(request)
+    desk = request.app[DESK]
+    current = await _series(request)
+    if not _leads(me, current.facilitators):
+        raise ApiError(403, "forbidden", "only this series' facilitators may remove it")
+    await _save_sessions(desk, None, current.id)
+    await desk.store.delete_series(current.id)
+    return json_response({"deleted": current.id})
+
+
+# --- attendance -----------------------------------------------------------------------------
+
+
+async def _report_of(request: web.Request) -> tuple[Workshop, Any]:
+    me = _facilitator(request)
+    workshop = await _workshop(request)
+    if not workshop.led_by(me):
+        raise ApiError(403, "forbidden", "only this workshop's facilitators may see who came")
+    store = request.app[DESK].store
+    events = await store.attendance_of(workshop.id)
+    progress = await store.progress_of_many([e.identity_id for e in events])
+    now = time.time()
+    first = min((e.at for e in events), default=workshop.starts_at)
+    last = max((e.at for e in events), default=workshop.ends_at)
+    report = attendance_report(
+        events,
+        progress,
+        now=now,
+        agenda_stations=[i.station for i in workshop.agenda if i.station],
+        window=(min(first, workshop.starts_at), max(last, workshop.ends_at, now)),
+    )
+    return workshop, report
+
+
+async def get_attendance(request: web.Request) -> web.Response:
+    workshop, report = await _report_of(request)
+    return json_response(summary(workshop, report), headers={"Cache-Control": "no-store"})
+
+
+async def get_attendance_csv(request: web.Request) -> web.Response:
+    workshop, report = await _report_of(request)
+    day = workshop.starts_iso()[:10]
+    return web.Response(
+        text=attendance_csv(report),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="teilnahme-{workshop.id}-{day}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+# --- moderation ------------------------------------------------------------------------------
+
+
+async def audit_log(request: web.Request) -> web.Response:
+    _staff(request)
+    try:
+        limit = int(request.query.get("limit", "200"))
+    except ValueError:
+        raise ApiError(400, "limit_invalid", "limit must be a whole number") from None
+    if not 1 <= limit <= AUDIT_LIMIT_MAX:
+        raise ApiError(400, "limit_invalid", f"limit must be between 1 and {AUDIT_LIMIT_MAX}")
+    entries = await request.app[DESK].store.audit_log(limit)
+    return json_response(
+        {"entries": [e.as_dict() for e in entries]}, headers={"Cache-Control": "no-store"}
+    )
+
+
+async def list_bans(request: web.Request) -> web.Response:
+    _staff(request)
+    bans = await request.app[DESK].store.bans(active_at=time.time())
+    return json_response(
+        {"bans": [b.as_dict() for b in bans]}, headers={"Cache-Control": "no-store"}
+    )
+
+
+async def add_ban(request: web.Request) -> web.Response:
+    me = _staff(request)
+    desk = request.app[DESK]
+    data = await read_json_object(request)
+    identity_id, name = data.get("identity"), data.get("name", "")
+    hours, reason = data.get("hours"), data.get("reason", "")
+    if not isinstance(identity_id, str) or not 1 <= len(identity_id) <= 64:
+        raise ApiError(400, "field_invalid", "identity must be an identity id")
+    if (
+        not isinstance(name, str)
+        or len(name) > 80
+        or not isinstance(reason, str)
+        or len(reason) > 200
+    ):
+        raise ApiError(400, "field_invalid", "name (≤ 80) and reason (≤ 200) must be text")
+    if hours is not None and (
+        isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 8760
+    ):
+        raise ApiError(400, "field_invalid", "hours must be 1 to 8760, or left out (until lifted)")
+    if identity_id == me.id:
+        raise ApiError(400, "field_invalid", "you cannot ban yourself")
+    role = await desk.store.account_role(identity_id)
+    if role is Role.STAFF:
+        raise ApiError(403, "target_protected", "staff cannot be banned")
+    target = Identity(identity_id, name or identity_id, role or Role.VISITOR, role is None)
+    return json_response(desk.ban(me, target, hours, reason), status=201)
+
+
+async def lift_ban(request: web.Request) -> web.Response:
+    me = _staff(request)
+    desk = request.app[DESK]
+    ban = await desk.store.lift_ban(request.match_info["id"])
+    if ban is None:
+        raise ApiError(404, "ban_unknown", "there is no such ban")
+    desk.unbanned(ban.id, me)
+    return json_response({"lifted": ban.as_dict()})
+
+
+@web.middleware
+async def refuse_banned_sign_in(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A sign-in whose identity is banned gets no token (checked against the store, so a
+    ban made by another process of the hub counts at once)."""
+    response = await handler(request)
+    if request.path != "/api/session" or request.method != "POST" or response.status != 200:
+        return response
+    if not isinstance(response, web.Response) or not isinstance(response.body, bytes):
+        return response
+    identity = orjson.loads(response.body).get("identity", {})
+    store = request.app[CONTEXT].store
+    now = time.time()
+    if any(ban.identity_id == identity.get("id") for ban in await store.bans(active_at=now)):
+        return error_response(403, "banned", "this person is banned from the hub")
+    return response
