@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "server.accounts_command",
     "server.content_command",
     "server.talks_command",
+    "server.workshops_command",
     "bench.command",
 )
 

@@ -1,0 +1,461 @@
+"""``hubtwin workshops``: plan workshops and series, read attendance, the audit log and bans.
+
+Works on the hub's data folder directly (a running hub reads the changes within half a
+minute). Input is the same as the REST API's: options for the common fields, or ``--json
+FILE`` with the whole workshop. Agenda items are ``"MINUTES TITLE"``, optionally with
+``station=ID`` or ``talk=ID`` among the words::
+
+    hubtwin workshops add --title "Klimabilanz" --room workshop --starts 2030-03-05T10:00 \\
+        --minutes 90 --facilitator mara --agenda "10 Ankommen" --agenda "30 Station station=lab-1"
+    hubtwin workshops series-add --title Austauschreihe --room lounge \\
+        --first 2030-03-12T17:00 --minutes 90 --repeat monthly --count 6 --facilitator mara
+    hubtwin workshops attendance w1a2b3c4d5 --csv teilnahme.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from server.attendance import attendance_csv, attendance_report, summary
+from server.identity import Role
+from server.settings import load_settings
+from server.store import Store
+from server.workshop_records import AuditEntry, Ban, new_record_id
+from server.workshops import (
+    Person,
+    Workshop,
+    WorkshopInvalid,
+    new_series_id,
+    new_workshop_id,
+    parse_series,
+    parse_workshop,
+)
+from world.building import load_building
+from world.errors import InputFileError, UsageError
+from world.site import load_site
+
+T = TypeVar("T")
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "workshops", help="plan workshops and series; attendance, audit log and bans"
+    )
+    parser.add_argument("--site", type=Path, help="site folder (default: the Dortmund hub)")
+    parser.add_argument("--data-dir", type=Path, help="data folder (default var/SITE)")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    listing = actions.add_parser("list", help="workshops to come (--all: past ones too)")
+    listing.add_argument("--all", action="store_true")
+    listing.set_defaults(handler=list_workshops)
+    show = actions.add_parser("show", help="one workshop, everything about it, as JSON")
+    show.add_argument("id")
+    show.set_defaults(handler=show_workshop)
+
+    add = actions.add_parser("add", help="plan a workshop")
+    _workshop_options(add, required=True)
+    add.add_argument("--starts", help="start, e.g. 2030-03-05T10:00 (Europe/Berlin)")
+    add.add_argument("--minutes", type=int, help="how long")
+    add.set_defaults(handler=add_workshop)
+    edit = actions.add_parser("edit", help="change a workshop (options left out stay)")
+    edit.add_argument("id")
+    _workshop_options(edit, required=False)
+    edit.add_argument("--starts")
+    edit.add_argument("--minutes", type=int)
+    edit.set_defaults(handler=edit_workshop)
+    remove = actions.add_parser("remove", help="remove a workshop")
+    remove.add_argument("id")
+    remove.set_defaults(handler=remove_workshop)
+
+    series_add = actions.add_parser("series-add", help="plan a recurring series and its sessions")
+    _workshop_options(series_add, required=True)
+    series_add.add_argument("--first", help="the first session's start (Europe/Berlin)")
+    series_add.add_argument("--minutes", type=int, help="how long each session is")
+    series_add.add_argument("--repeat", choices=("weekly", "biweekly", "monthly"))
+    series_add.add_argument("--count", type=int, help="how many sessions")
+    series_add.set_defaults(handler=add_series)
+    series_list = actions.add_parser("series-list", help="the series and their sessions")
+    series_list.set_defaults(handler=list_series)
+    series_remove = actions.add_parser(
+        "series-remove", help="remove a series and its sessions to come"
+    )
+    series_remove.add_argument("id")
+    series_remove.set_defaults(handler=remove_series)
+
+    attendance = actions.add_parser("attendance", help="who took part (summary, or --csv FILE)")
+    attendance.add_argument("id")
+    attendance.add_argument("--csv", type=Path, help="write the CSV here ('-': standard output)")
+    attendance.set_defaults(handler=show_attendance)
+    audit = actions.add_parser("audit", help="the moderation audit log, newest first")
+    audit.add_argument("--limit", type=int, default=50)
+    audit.set_defaults(handler=show_audit)
+    bans = actions.add_parser("bans", help="bans in force")
+    bans.set_defaults(handler=show_bans)
+    unban = actions.add_parser("unban", help="lift a ban (its id from 'bans')")
+    unban.add_argument("id")
+    unban.set_defaults(handler=lift_ban)
+
+
+def _workshop_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    parser.add_argument("--json", type=Path, help="a JSON file with the fields (as the REST API)")
+    parser.add_argument("--title")
+    parser.add_argument("--description")
+    parser.add_argument("--room", help="room id (hubtwin world list rooms)")
+    parser.add_argument(
+        "--facilitator",
+        action="append",
+        default=None,
+        help="username of a facilitator or staff account (repeatable)",
+    )
+    parser.add_argument("--access", choices=("open", "code", "list"))
+    parser.add_argument("--code", help="invite code (access code; made up when left out)")
+    parser.add_argument(
+        "--invite", action="append", default=None, help="identity id on the list (repeatable)"
+    )
+    parser.add_argument(
+        "--agenda",
+        action="append",
+        default=None,
+        help='an agenda item "MINUTES TITLE [station=ID] [talk=ID]" (repeatable)',
+    )
+
+
+# --- plumbing ----------------------------------------------------------------------------------
+
+
+def _run(args: argparse.Namespace, work: Callable[[Store], Awaitable[T]]) -> T:
+    settings = load_settings({"site": args.site, "data_dir": args.data_dir})
+
+    async def main() -> T:
+        store = await Store.open(settings.database_path)
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
+
+
+def _rooms(args: argparse.Namespace) -> list[str]:
+    site = load_site(args.site) if args.site else load_site()
+    return [room.id for room in load_building(site.building_file).rooms]
+
+
+def _agenda_item(text: str) -> dict[str, Any]:
+    words = text.split()
+    if len(words) < 2 or not words[0].isdigit():
+        raise UsageError(f'an agenda item is "MINUTES TITLE", not {text!r}')
+    item: dict[str, Any] = {"minutes": int(words[0])}
+    title = []
+    for word in words[1:]:
+        key, _, value = word.partition("=")
+        if key in ("station", "talk") and value:
+            item[key] = value
+        else:
+            title.append(word)
+    item["title"] = " ".join(title)
+    return item
+
+
+def _fields(args: argparse.Namespace, *names: str) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if args.json is not None:
+        try:
+            loaded = json.loads(args.json.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputFileError(f"{args.json}: not a readable JSON file: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise InputFileError(f"{args.json}: must hold a JSON object")
+        data.update(loaded)
+    for name in ("title", "description", "room", "access", "code", *names):
+        value = getattr(args, name, None)
+        if value is not None:
+            data[name] = value
+    if args.invite is not None:
+        data["invited"] = args.invite
+    if args.agenda is not None:
+        data["agenda"] = [_agenda_item(item) for item in args.agenda]
+    if args.facilitator is not None:
+        data["facilitators"] = args.facilitator
+    return data
+
+
+async def _people(store: Store, usernames: object, current: tuple[Person, ...]) -> list[Person]:
+    if usernames is None:
+        if not current:
+            raise UsageError("name at least one facilitator: --facilitator USERNAME")
+        return list(current)
+    if not isinstance(usernames, list):
+        raise UsageError("facilitators must be a list of usernames")
+    accounts = {
+        str(a["username"]).casefold(): a
+        for a in await store.list_accounts()
+        if a["role"] in (Role.FACILITATOR.value, Role.STAFF.value)
+    }
+    people = []
+    for name in usernames:
+        account = accounts.get(str(name).casefold())
+        if account is None:
+            raise UsageError(f"{name!r} is not the username of a facilitator or staff account")
+        people.append(Person(str(account["id"]), str(account["display_name"])))
+    return people
+
+
+def _print_workshops(workshops: list[Workshop]) -> None:
+    if not workshops:
+        print("no workshops: hubtwin workshops add --title ... --room ... --starts ...")
+        return
+    print(f"{'id':<22} {'starts':<17} {'min':>4} {'room':<12} {'access':<6} title")
+    for w in workshops:
+        starts = w.starts_iso()[:16].replace("T", " ")
+        print(f"{w.id:<22} {starts:<17} {w.minutes:>4} {w.room:<12} {w.access.value:<6} {w.title}")
+
+
+def _invalid(exc: WorkshopInvalid) -> UsageError:
+    return UsageError(f"{exc.message} ({exc.code})")
+
+
+# --- workshops ----------------------------------------------------------------------------------
+
+
+def list_workshops(args: argparse.Namespace) -> int:
+    now = time.time()
+    found = _run(args, lambda store: store.list_workshops(None if args.all else now))
+    _print_workshops(found)
+    return 0
+
+
+def show_workshop(args: argparse.Namespace) -> int:
+    found = _run(args, lambda store: store.workshop(args.id))
+    if found is None:
+        raise UsageError(f"there is no workshop {args.id!r}")
+    print(json.dumps(found.full_dict(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def add_workshop(args: argparse.Namespace) -> int:
+    data = _fields(args, "starts", "minutes")
+    rooms = _rooms(args)
+
+    async def work(store: Store) -> Workshop:
+        people = await _people(store, data.pop("facilitators", None), ())
+        try:
+            workshop = parse_workshop(
+                data,
+                rooms=rooms,
+                facilitators=people,
+                workshop_id=new_workshop_id(),
+                now=time.time(),
+            )
+        except WorkshopInvalid as exc:
+            raise _invalid(exc) from None
+        await store.save_workshop(workshop)
+        return workshop
+
+    made = _run(args, work)
+    print(
+        f"planned {made.id}: {made.title} ({made.starts_iso()}); link: {made.public_dict()['link']}"
+    )
+    if made.code:
+        print(f"invite code: {made.code}")
+    return 0
+
+
+def edit_workshop(args: argparse.Namespace) -> int:
+    data = _fields(args, "starts", "minutes")
+    rooms = _rooms(args)
+
+    async def work(store: Store) -> Workshop:
+        current = await store.workshop(args.id)
+        if current is None:
+            raise UsageError(f"there is no workshop {args.id!r}")
+        people = await _people(store, data.pop("facilitators", None), current.facilitators)
+        try:
+            workshop = parse_workshop(
+                data,
+                rooms=rooms,
+                facilitators=people,
+                workshop_id=current.id,
+                base=current,
+                now=time.time(),
+            )
+        except WorkshopInvalid as exc:
+            raise _invalid(exc) from None
+        await store.save_workshop(workshop)
+        return workshop
+
+    changed = _run(args, work)
+    print(f"changed {changed.id}: {changed.title} ({changed.starts_iso()})")
+    return 0
+
+
+def remove_workshop(args: argparse.Namespace) -> int:
+    if not _run(args, lambda store: store.delete_workshop(args.id)):
+        raise UsageError(f"there is no workshop {args.id!r}")
+    print(f"removed {args.id}")
+    return 0
+
+
+# --- series ------------------------------------------------------------------------------------
+
+
+def add_series(args: argparse.Namespace) -> int:
+    data = _fields(args, "first", "minutes", "repeat", "count")
+    rooms = _rooms(args)
+
+    async def work(store: Store) -> list[Workshop]:
+        people = await _people(store, data.pop("facilitators", None), ())
+        now = time.time()
+        try:
+            series = parse_series(
+                data, rooms=rooms, facilitators=people, series_id=new_series_id(), now=now
+            )
+        except WorkshopInvalid as exc:
+            raise _invalid(exc) from None
+        await store.save_series(series)
+        sessions = [w for w in series.sessions(now=now) if w.starts_at > now]
+        for workshop in sessions:
+            await store.save_workshop(workshop)
+        return sessions
+
+    sessions = _run(args, work)
+    series_id = sessions[0].series_id if sessions else ""
+    print(f"planned the series {series_id} with {len(sessions)} sessions to come:")
+    _print_workshops(sessions)
+    return 0
+
+
+def list_series(args: argparse.Namespace) -> int:
+    async def work(store: Store) -> list[tuple[Any, list[Workshop]]]:
+        everything = await store.list_workshops()
+        return [
+            (series, [w for w in everything if w.series_id == series.id])
+            for series in await store.list_series()
+        ]
+
+    found = _run(args, work)
+    if not found:
+        print("no series: hubtwin workshops series-add --title ... --first ... --repeat monthly")
+    for series, sessions in found:
+        print(f"{series.id}  {series.title}  ({series.repeat.value}, {series.count} sessions)")
+        _print_workshops(sessions)
+    return 0
+
+
+def remove_series(args: argparse.Namespace) -> int:
+    async def work(store: Store) -> int:
+        now = time.time()
+        removed = 0
+        for workshop in await store.list_workshops(now):
+            if workshop.series_id == args.id and workshop.starts_at > now:
+                removed += await store.delete_workshop(workshop.id)
+        if not await store.delete_series(args.id):
+            raise UsageError(f"there is no series {args.id!r}")
+        return removed
+
+    removed = _run(args, work)
+    print(f"removed the series {args.id} and {removed} sessions to come")
+    return 0
+
+
+# --- after the workshop, moderation ---------------------------------------------------------------
+
+
+def show_attendance(args: argparse.Namespace) -> int:
+    async def work(store: Store) -> tuple[Workshop, Any]:
+        workshop = await store.workshop(args.id)
+        if workshop is None:
+            raise UsageError(f"there is no workshop {args.id!r}")
+        events = await store.attendance_of(workshop.id)
+        progress = await store.progress_of_many([e.identity_id for e in events])
+        now = time.time()
+        end = max([workshop.ends_at, *(e.at for e in events)])
+        report = attendance_report(
+            events,
+            progress,
+            now=min(now, end),
+            agenda_stations=[i.station for i in workshop.agenda if i.station],
+            window=(min([workshop.starts_at, *(e.at for e in events)]), end),
+        )
+        return workshop, report
+
+    workshop, report = _run(args, work)
+    if args.csv is not None:
+        text = attendance_csv(report)
+        if str(args.csv) == "-":
+            sys.stdout.write(text)
+        else:
+            args.csv.write_text(text, encoding="utf-8")
+            print(f"wrote {len(report.people)} participants to {args.csv}")
+        return 0
+    view = summary(workshop, report)
+    print(f"{workshop.title} ({workshop.starts_iso()[:16]}): {view['participants']} participants")
+    print(f"most at once {view['peak']}, on average {view['average_minutes']} minutes")
+    for person in view["people"]:
+        print(
+            f"  {person['name']:<32} {person['minutes']:>6} min  {person['stays']} stay(s)"
+            f"  stations {person['stations_opened']}  quizzes {person['quizzes_passed']}"
+        )
+    return 0
+
+
+def show_audit(args: argparse.Namespace) -> int:
+    if not 1 <= args.limit <= 1000:
+        raise UsageError("--limit must be between 1 and 1000")
+    entries = _run(args, lambda store: store.audit_log(args.limit))
+    if not entries:
+        print("the audit log is empty")
+    for e in entries:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.at))
+        whom = f" {e.target_name}" if e.target_name else ""
+        where = f" in {e.room}" if e.room else ""
+        detail = f" ({e.detail})" if e.detail else ""
+        print(f"{when}  {e.actor_name}: {e.action}{whom}{where}{detail}")
+    return 0
+
+
+def show_bans(args: argparse.Namespace) -> int:
+    bans = _run(args, lambda store: store.bans(time.time()))
+    if not bans:
+        print("nobody is banned")
+    for ban in bans:
+        until = (
+            "until lifted"
+            if ban.expires_at is None
+            else "until " + time.strftime("%Y-%m-%d %H:%M", time.localtime(ban.expires_at))
+        )
+        reason = f": {ban.reason}" if ban.reason else ""
+        print(f"{ban.id}  {ban.display_name} ({ban.identity_id}) by {ban.by_name}, {until}{reason}")
+    return 0
+
+
+def lift_ban(args: argparse.Namespace) -> int:
+    async def work(store: Store) -> Ban | None:
+        lifted = await store.lift_ban(args.id)
+        if lifted is not None:
+            await store.add_audit(
+                AuditEntry(
+                    id=new_record_id("e"),
+                    at=time.time(),
+                    actor_id="operator",
+                    actor_name="hubtwin workshops unban",
+                    action="unban",
+                    target_id=lifted.identity_id,
+                    target_name=lifted.display_name,
+                    detail="command line",
+                )
+            )
+        return lifted
+
+    lifted = _run(args, work)
+    if lifted is None:
+        raise UsageError(f"there is no ban {args.id!r}")
+    print(f"lifted the ban of {lifted.display_name}; a running hub lets them in within a minute")
+    return 0
