@@ -3,11 +3,14 @@ test) and a way to start private ones that a test may stop and restart."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 from redis_process import RedisProcess
+
+from server.redis_link import RedisLink
+from server.redis_names import RedisNames
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +46,16 @@ def private_redis(tmp_path: Path) -> Iterator[Callable[[], RedisProcess]]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+async def link(redis_url: str) -> AsyncIterator[RedisLink]:
+    """A coordination link to the shared (emptied) redis-server."""
+    opened = RedisLink(redis_url)
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def names() -> RedisNames:
+    return RedisNames("scale-test")
