@@ -69,12 +69,15 @@ class ClusterTimings:
     #: lease to run out instead of being sent to it
     stale_after_s: float = 3.0
     grace_write_every_s: float = 1.0
+    grace_refresh_s: float = 10.0
     flush_every_s: float = 0.05
-    #: how long a session's state is kept past its last write (the grace period plus a
-    #: margin for the write rate)
-    session_ttl_s: float = 40.0
+    #: how long a session's state is kept past its last write: at least the reconnection
+    #: grace period plus ``grace_refresh_s`` (a state standing still is rewritten that often)
+    session_ttl_s: float = 45.0
 
     def __post_init__(self) -> None:
+        if self.grace_refresh_s * 2 > self.session_ttl_s:
+            raise ValueError("session states must outlive two refreshes")
         if self.round_every_s * 2 >= self.lease_ttl_s:
             raise ValueError("leases must outlive at least two maintenance rounds")
         if not self.round_every_s * 2 < self.stale_after_s < self.process_ttl_s:
@@ -157,7 +160,7 @@ class Cluster:
         )
         self.info = ProcessInfo(self.process_id, ws_url, http_url)
         self.on_lost: Callable[[list[InstanceKey]], None] = _log_lost
-        self._writer = GraceWriter(self.timings.grace_write_every_s)
+        self._writer = GraceWriter(self.timings.grace_write_every_s, self.timings.grace_refresh_s)
         self._ended: dict[str, str] = {}
         self._loads: list[InstanceLoad] = []
         self._counts = (0, 0)
@@ -297,8 +300,8 @@ class Cluster:
     # --- sessions -----------------------------------------------------------------------
 
     def note_session(self, state: GraceState, *, urgent: bool = False) -> None:
-        """A session's newest state; written at a modest rate by the rounds (``urgent``:
-        at the next round)."""
+        """A session's newest state (note every session every round or tick: only what is
+        due is written, see ``GraceWriter``); ``urgent``: at the next round."""
         self._ended.pop(state.session_id, None)
         self._writer.note(replace(state, process_id=self.process_id), self._clock(), urgent=urgent)
 

@@ -7,8 +7,8 @@ puts the person back where they stood.
 
 * ``GraceState``: the record, packed with msgpack (checked when unpacked).
 * ``GraceWriter`` (no I/O): the modest write rate. A session's state is written at most
-  once per ``every_s`` while it moves; room changes and disconnects are written at the
-  next round.
+  once per ``every_s`` while it moves, once per ``refresh_s`` while it stands still; new
+  sessions, room changes and disconnects are written at the next round.
 * ``GraceStates`` (I/O): ``<prefix>cluster:session:<id>`` (the state) and
   ``<prefix>cluster:resume:<sha256 of the resume key>`` (the session id), both expiring.
   Saving is fenced by the room instance's lease: a state is written only while the writer
@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import msgpack
@@ -33,6 +33,8 @@ from server.redis_names import RedisNames
 
 #: A session's state is written at most this often while it only moves.
 WRITE_EVERY_S = 1.0
+#: An unchanged state is written again this often (its key expires otherwise).
+REFRESH_EVERY_S = 10.0
 
 # KEYS: per state: session key, resume key, lease key ('' for none). ARGV: ttl ms, then per
 # state: packed state, session id, lease token. Returns the 1-based indexes refused.
@@ -161,23 +163,28 @@ def _finite(value: Any) -> float:
 class GraceWriter:
     """Which sessions' states are due to be written (no I/O).
 
-    >>> writer = GraceWriter(every_s=1.0)
+    The realtime side notes every session's state as often as it likes; a state is due
+    when it is new, names another room instance than the last one written, or is
+    ``urgent`` (a disconnect); a changed state (moved, turned) at most once per
+    ``every_s``; an unchanged one once per ``refresh_s``, to keep it from expiring.
+
+    >>> writer = GraceWriter(every_s=1.0, refresh_s=10.0)
     >>> writer.note(state, now=0.0)                 # doctest: +SKIP
-    >>> writer.due(now=0.0)                         # the first state goes at once
+    >>> writer.due(now=0.0)                         # doctest: +SKIP
     """
 
-    def __init__(self, every_s: float = WRITE_EVERY_S) -> None:
+    def __init__(self, every_s: float = WRITE_EVERY_S, refresh_s: float = REFRESH_EVERY_S) -> None:
         self.every_s = every_s
+        self.refresh_s = refresh_s
         self._latest: dict[str, GraceState] = {}
         self._urgent: set[str] = set()
-        self._written: dict[str, tuple[float, InstanceKey | None]] = {}
+        self._written: dict[str, tuple[float, GraceState]] = {}
 
     def note(self, state: GraceState, now: float, *, urgent: bool = False) -> None:
-        """The newest state of a session. New sessions, room changes and ``urgent`` ones
-        (a disconnect) are written at the next round whatever the rate."""
+        """The newest state of a session."""
         self._latest[state.session_id] = state
         written = self._written.get(state.session_id)
-        if urgent or written is None or written[1] != state.key:
+        if urgent or written is None or written[1].key != state.key:
             self._urgent.add(state.session_id)
 
     def due(self, now: float) -> list[GraceState]:
@@ -185,20 +192,25 @@ class GraceWriter:
         out = []
         for session_id, state in self._latest.items():
             written = self._written.get(session_id)
-            if session_id in self._urgent or written is None or now - written[0] >= self.every_s:
+            if session_id in self._urgent or written is None:
+                out.append(state)
+                continue
+            age = now - written[0]
+            if age >= self.refresh_s or (age >= self.every_s and _changed(written[1], state)):
                 out.append(state)
         for state in out:
             del self._latest[state.session_id]
             self._urgent.discard(state.session_id)
-            self._written[state.session_id] = (now, state.key)
+            self._written[state.session_id] = (now, state)
         return out
 
     def retry(self, states: Sequence[GraceState]) -> None:
         """States whose write failed: due again (unless a newer one was noted)."""
         for state in states:
+            self._written.pop(state.session_id, None)
             if state.session_id not in self._latest:
                 self._latest[state.session_id] = state
-                self._urgent.add(state.session_id)
+            self._urgent.add(state.session_id)
 
     def forget(self, session_id: str) -> None:
         self._latest.pop(session_id, None)
@@ -207,6 +219,13 @@ class GraceWriter:
 
     def __len__(self) -> int:
         return len(self._latest)
+
+
+def _changed(before: GraceState, after: GraceState) -> bool:
+    """True when ``after`` says more than ``before`` (not just a later time)."""
+    return replace(before, saved_at=0.0, process_id="") != replace(
+        after, saved_at=0.0, process_id=""
+    )
 
 
 class GraceStates:

@@ -32,6 +32,7 @@ FAST = ClusterTimings(
     process_ttl_s=0.8,
     stale_after_s=0.4,
     grace_write_every_s=0.1,
+    grace_refresh_s=1.0,
     flush_every_s=0.02,
     session_ttl_s=5.0,
 )
@@ -283,12 +284,15 @@ async def test_a_dead_process_s_rooms_are_taken_over_within_the_lease_time(
     assert isinstance(placement, Elsewhere | NotYet)  # the lease still runs
     await asyncio.sleep(FAST.stale_after_s + 0.02)  # silent too long: not sent there
     stopped = await b.place(FOYER)
-    assert isinstance(stopped, NotYet) and stopped.reason == "owner_stopped"
-    assert 0 < stopped.retry_after_s < FAST.lease_ttl_s
+    if isinstance(stopped, Here):  # a loaded machine slept past the lease: taken already
+        assert time.monotonic() - died >= FAST.lease_ttl_s - FAST.round_every_s
+    else:
+        assert isinstance(stopped, NotYet) and stopped.reason == "owner_stopped"
+        assert 0 < stopped.retry_after_s < FAST.lease_ttl_s
     placement = await b.place(FOYER, patience_s=3.0)
     took = time.monotonic() - died
     assert placement == Here(FOYER)
-    assert took <= FAST.lease_ttl_s + 0.3
+    assert took <= FAST.lease_ttl_s + 1.0
     state = await b.resume("resume-s1")
     assert state is not None and state.position == (7.5, 0.0, 1.0)
     await until(lambda: "test.a" not in {p.id for p in b.processes()}, 3.0)

@@ -86,7 +86,7 @@ def test_a_state_with_a_bad_field_is_refused(field: str, value: object) -> None:
 
 
 def test_the_writer_writes_moves_at_a_modest_rate_and_room_changes_at_once() -> None:
-    writer = GraceWriter(every_s=1.0)
+    writer = GraceWriter(every_s=1.0, refresh_s=10.0)
     writer.note(state(x=1.0), now=0.0)
     assert [s.position for s in writer.due(0.0)] == [(1.0, 0.0, -2.25)]  # new: at once
     writer.note(state(x=2.0), now=0.1)
@@ -98,12 +98,29 @@ def test_the_writer_writes_moves_at_a_modest_rate_and_room_changes_at_once() -> 
     writer.note(state(x=5.0, key=InstanceKey("lab", 0)), now=1.3, urgent=True)
     assert len(writer.due(1.3)) == 1  # nor does a disconnect
     assert writer.due(5.0) == []  # nothing new
+
+
+def test_a_session_standing_still_is_refreshed_rarely() -> None:
+    writer = GraceWriter(every_s=1.0, refresh_s=10.0)
+    writer.note(state(x=1.0), now=0.0)
+    assert len(writer.due(0.0)) == 1
+    for tick in range(1, 10):
+        writer.note(replace(state(x=1.0), saved_at=2000.0 + tick), now=float(tick))
+        assert writer.due(float(tick)) == [], "an unchanged state is not written every second"
+    writer.note(state(x=1.0), now=10.0)
+    assert len(writer.due(10.0)) == 1
+
+
+def test_failed_writes_are_retried_and_forgotten_sessions_dropped() -> None:
+    writer = GraceWriter(every_s=1.0, refresh_s=10.0)
     writer.note(state(x=6.0), now=5.0)
     failed = writer.due(5.0)
     writer.retry(failed)
     assert writer.due(5.0) == failed
     writer.note(state(x=7.0), now=5.1)
     writer.retry(failed)  # a newer state is kept over the failed one
+    assert [s.position for s in writer.due(5.1)] == [(7.0, 0.0, -2.25)]
+    writer.note(state(x=8.0), now=5.2)
     writer.forget("s1")
     assert len(writer) == 0 and writer.due(9.0) == []
 
