@@ -113,8 +113,8 @@ def _connect(server: RealtimeServer, conn_id: int, token: str, room: str) -> Cou
     }
     conn.data_received(client_frame(msgpack.packb(hello)))
     last = transport.last
-    payload = last[4:] if last[1] == 126 else last[2:]
-    message = msgpack.unpackb(payload)
+    head = {126: 4, 127: 10}.get(last[1], 2)
+    message = msgpack.unpackb(last[head:])
     if message.get("t") == "room_full":
         go = {"t": "go", "room": room, "instance": message["suggested"]}
         conn.data_received(client_frame(msgpack.packb(go)))
