@@ -37,8 +37,11 @@ export class StationsFeature {
       roomProgress: () => fetchRoomProgress(this.token(), this.roomState.room, language()),
       canSeeRoom: () => ["facilitator", "staff"].includes(this.identity()?.role),
     });
+    // The toolbar button shows the station you stand at, anywhere else your passport.
     document.getElementById("toggle-station").addEventListener("click", () => {
-      if (!this.panel.station) this.panel.togglePassport(true);
+      if (!this.isOpen()) return;
+      const here = this.nearStation && this.panel.stationId === this.nearStation;
+      this.panel.togglePassport(!here);
       this.closeOthers();
     });
     // The left side shows one panel at a time.

@@ -10,9 +10,15 @@
 
 import * as THREE from "three";
 import { fetchTalk } from "../net/content-api.js";
-import { correctDrift, expectedPosition } from "./drift.js";
+import { DRIFT_TARGET_S, correctDrift, expectedPosition } from "./drift.js";
 
 const DRIFT_EVERY_MS = 250;
+// After a start or a jump the video may land late (the seek itself takes time): for this
+// long, more than DRIFT_TARGET_S off is put right with a seek that leads by the time the
+// last seek took, at most SETTLE_SEEKS times; after that only the drift rule applies.
+const SETTLE_MS = 4000;
+const SETTLE_SEEKS = 2;
+const MAX_LEAD_S = 1.0;
 const CAPTION_BAND = 0.16; // of the screen's height
 const CAPTION_PIXELS = [1024, 128];
 
@@ -31,6 +37,10 @@ export class ScreenPlayer {
     this.texture = null;
     this.blocked = false;
     this.seeking = false;
+    this.seekStartedAt = 0;
+    this.seekTookS = 0;
+    this.settleUntil = 0;
+    this.settleSeeks = 0;
     this.captionsOn = true;
     this.caption = "";
     this.loading = 0;
@@ -103,6 +113,8 @@ export class ScreenPlayer {
     });
     video.addEventListener("seeked", () => {
       this.seeking = false;
+      if (this.seekStartedAt) this.seekTookS = Math.min(MAX_LEAD_S, (performance.now() - this.seekStartedAt) / 1000);
+      this.seekStartedAt = 0;
     });
     video.addEventListener("loadeddata", () => this.showVideo());
     video.textTracks.addEventListener("addtrack", (event) => {
@@ -133,7 +145,9 @@ export class ScreenPlayer {
     const state = this.state;
     if (!video || !state?.talk || video.readyState < HTMLMediaElement.HAVE_METADATA) return;
     const expected = this.expected();
-    if (Math.abs(video.currentTime - expected) > 0.04) video.currentTime = expected;
+    if (Math.abs(video.currentTime - expected) > 0.04) this.seekTo(expected);
+    this.settleUntil = performance.now() + SETTLE_MS;
+    this.settleSeeks = 0;
     video.playbackRate = state.rate;
     if (state.playing) this.play();
     else if (!video.paused) video.pause();
@@ -179,12 +193,25 @@ export class ScreenPlayer {
     const state = this.state;
     if (!video || !state?.talk || this.seeking || video.readyState < HTMLMediaElement.HAVE_METADATA) return;
     const expected = this.expected();
+    const error = video.currentTime - expected;
+    const settling = state.playing && !video.paused && performance.now() < this.settleUntil;
+    if (settling && this.settleSeeks < SETTLE_SEEKS && Math.abs(error) > DRIFT_TARGET_S) {
+      this.settleSeeks += 1;
+      this.lastCorrection = "settle";
+      this.seekTo(Math.min(state.duration, expected + this.seekTookS * state.rate));
+      return;
+    }
     const step = correctDrift(expected, video.currentTime, { rate: state.rate, playing: state.playing });
     this.lastCorrection = step.action;
-    if (step.action === "seek") video.currentTime = step.seekTo;
+    if (step.action === "seek") this.seekTo(step.seekTo);
     if (Math.abs(video.playbackRate - step.playbackRate) > 1e-4) video.playbackRate = step.playbackRate;
     if (state.playing && video.paused && expected < state.duration) this.play();
     if (!state.playing && !video.paused) video.pause();
+  }
+
+  seekTo(position) {
+    this.seekStartedAt = performance.now();
+    this.video.currentTime = position;
   }
 
   // --- captions on the screen -------------------------------------------------------------
