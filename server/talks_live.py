@@ -18,7 +18,8 @@ staff) in it control its screens; any other room lets everyone (docs/watch-toget
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from server.features import RoomPositions
@@ -74,7 +75,8 @@ class TalkIndex(Protocol):
 
 
 class TalkSource(Protocol):
-    """The hub's talk library (``server.talks.WatchedLibrary``)."""
+    """The hub's talk library (``server.talks.WatchedLibrary``; ``now`` on its own clock,
+    ``time.monotonic`` as the HTTP routes use it)."""
 
     def current(self, now: float) -> TalkIndex: ...
 
@@ -87,8 +89,15 @@ def policy_for(room: ScreenRoom) -> ControlPolicy:
 class TalkScreens:
     """The ``HubFeature`` of the screens."""
 
-    def __init__(self, world: ScreenWorld, library: TalkSource) -> None:
+    def __init__(
+        self,
+        world: ScreenWorld,
+        library: TalkSource,
+        *,
+        library_clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.library = library
+        self._library_clock = library_clock
         self.screen_ids: dict[str, list[str]] = {}
         for anchor in world.anchors_of("screen"):
             self.screen_ids.setdefault(anchor.room_id, []).append(anchor.id)
@@ -141,7 +150,7 @@ class TalkScreens:
         try:
             if screens is None:
                 raise PlaybackError("screen_unknown", "this room has no screens")
-            library = self.library.current(now)
+            library = self.library.current(self._library_clock())
 
             def duration_of(talk_id: str) -> float | None:
                 talk = library.get(talk_id)
@@ -171,7 +180,7 @@ class TalkScreens:
         gone: set[str] = set()
         if now - self._library_checked >= LIBRARY_CHECK_S:
             self._library_checked = now
-            library = self.library.current(now)
+            library = self.library.current(self._library_clock())
             gone = {
                 state.talk_id
                 for screens in self._rooms.values()
