@@ -1,6 +1,6 @@
 /**
  * The frame around the 3D view: the toolbar, opening and closing the side panels and the
- * settings dialog, keyboard shortcuts (M rooms, P people, C chat, H hand, L learning
+ * settings dialog, keyboard shortcuts (M rooms, P people, C chat, H hand, I learning
  * stations, V talks), Esc to close, and giving focus back to where it came from.
  */
 
