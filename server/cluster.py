@@ -14,10 +14,11 @@ logic; it answers four questions and keeps four things up to date:
 * **Tell the others**: ``bus`` (``post``/``on``), batched once per tick.
 
 Kept up to date by one maintenance round every ``round_every_s``: renew the leases (a lease
-someone else took is reported through ``on_lost``), heartbeat into the process registry,
-publish this process's loads and read everyone's, write the grace states that are due.
-The realtime side only feeds it with plain calls that never wait (``report_loads``,
-``note_session``, ``session_ended``).
+someone else took is reported through ``on_lost``), take this process's ``view()`` (a
+``LocalView`` the realtime side makes from its state: loads, counts, session states),
+heartbeat into the process registry, publish the loads and read everyone's, write the
+grace states that are due. Besides ``view``, the realtime side only makes plain calls that
+never wait (``note_session`` for a disconnect, ``session_ended``).
 
 If Redis goes away, the rounds fail, the link says so in the logs and in ``health()``, and
 the process keeps serving the rooms it holds: nobody else can take them while Redis is
@@ -32,7 +33,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -121,6 +122,18 @@ class NotYet:
 Placement = Here | Elsewhere | NotYet
 
 
+@dataclass(frozen=True)
+class LocalView:
+    """What the realtime side tells the cluster once per round: the loads of the instances
+    it has (only those this process owns are published), its connection and session
+    counts, and the state of every session (``GraceWriter`` decides which are written)."""
+
+    loads: Sequence[InstanceLoad] = ()
+    clients: int = 0
+    sessions: int = 0
+    states: Sequence[GraceState] = ()
+
+
 def placement_of(key: InstanceKey, owner: Owner | None, stale_heartbeat_s: float) -> Placement:
     """What an acquire's answer means (no I/O): ``owner`` None means we won; an owner
     without a URL or with a heartbeat about to run out is not sent clients."""
@@ -160,10 +173,9 @@ class Cluster:
         )
         self.info = ProcessInfo(self.process_id, ws_url, http_url)
         self.on_lost: Callable[[list[InstanceKey]], None] = _log_lost
+        self.view: Callable[[], LocalView] = LocalView
         self._writer = GraceWriter(self.timings.grace_write_every_s, self.timings.grace_refresh_s)
         self._ended: dict[str, str] = {}
-        self._loads: list[InstanceLoad] = []
-        self._counts = (0, 0)
         self._processes: list[ProcessInfo] = []
         self._remote: list[InstanceLoad] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -273,21 +285,8 @@ class Cluster:
             return
         with contextlib.suppress(ClusterUnavailable):
             await self.leases.release(key, lease.token)
-        self._loads = [load for load in self._loads if load.key != key]
 
     # --- what the others see ------------------------------------------------------------
-
-    def report_loads(
-        self, loads: Iterable[InstanceLoad], *, clients: int = 0, sessions: int = 0
-    ) -> None:
-        """This process's instance loads and counts, published at the next round (only
-        instances it owns are published)."""
-        self._loads = [
-            replace(load, process_id=self.process_id)
-            for load in loads
-            if self.book.held(load.key) is not None
-        ]
-        self._counts = (clients, sessions)
 
     def processes(self) -> list[ProcessInfo]:
         """The live processes as of the last round (this one included)."""
@@ -300,8 +299,8 @@ class Cluster:
     # --- sessions -----------------------------------------------------------------------
 
     def note_session(self, state: GraceState, *, urgent: bool = False) -> None:
-        """A session's newest state (note every session every round or tick: only what is
-        due is written, see ``GraceWriter``); ``urgent``: at the next round."""
+        """A session's newest state between rounds (``view`` gives all of them each
+        round); ``urgent`` (a disconnect): written at the next round."""
         self._ended.pop(state.session_id, None)
         self._writer.note(replace(state, process_id=self.process_id), self._clock(), urgent=urgent)
 
@@ -357,21 +356,28 @@ class Cluster:
         results = await self.leases.renew(self.book.leases(), t.lease_ttl_s)
         lost = self.book.renewed(results, sent)
         if lost:
-            self._loads = [load for load in self._loads if load.key not in lost]
             log.warning(
                 "room instances taken over by another process",
                 extra={"instances": [str(k) for k in lost]},
             )
             self.on_lost(lost)
-        clients, sessions = self._counts
+        view = self.view()
+        now = self._clock()
+        for state in view.states:
+            self._writer.note(replace(state, process_id=self.process_id), now)
+        loads = [
+            replace(load, process_id=self.process_id)
+            for load in view.loads
+            if self.book.held(load.key) is not None
+        ]
         self.info = replace(
             self.info,
-            clients=clients,
-            sessions=sessions,
+            clients=view.clients,
+            sessions=view.sessions,
             instances=tuple(str(k) for k in self.book.held_keys()),
         )
         await self.registry.beat(self.info, t.process_ttl_s)
-        await self.occupancy.publish(self.process_id, self._loads, t.process_ttl_s)
+        await self.occupancy.publish(self.process_id, loads, t.process_ttl_s)
         self._processes = await self.registry.live()
         others = [p.id for p in self._processes if p.id != self.process_id]
         self._remote = await self.occupancy.read(others)

@@ -33,8 +33,10 @@ log = logging.getLogger("hubtwin.cluster")
 
 #: How long one coordination command may take before Redis counts as unreachable.
 COMMAND_TIMEOUT_S = 1.0
-#: Connections per client; commands beyond wait (up to the command timeout) for one.
+#: Connections per client; commands beyond that wait for a free one, up to POOL_WAIT_S
+#: (a burst of commands is not an outage: this is longer than the command timeout).
 POOL_SIZE = 8
+POOL_WAIT_S = 5.0
 
 
 class ClusterUnavailable(Exception):
@@ -88,7 +90,7 @@ def coordination_client(url: str, *, decode: bool, timeout_s: float | None) -> a
         pool = BlockingConnectionPool.from_url(
             url,
             max_connections=POOL_SIZE,
-            timeout=COMMAND_TIMEOUT_S,
+            timeout=POOL_WAIT_S,
             decode_responses=decode,
             socket_timeout=timeout_s,
             socket_connect_timeout=COMMAND_TIMEOUT_S,
