@@ -7,6 +7,7 @@
 import * as THREE from "three";
 import { AvatarCrowd } from "./avatars.js";
 import { Controls } from "./controls.js";
+import { EditMode } from "./edit/edit-mode.js";
 import { fetchConfig, fetchProtocol, signIn } from "./net/api.js";
 import { ServerClock } from "./net/clock.js";
 import { Connection } from "./net/connection.js";
@@ -32,6 +33,7 @@ import { SettingsPanel, applyPreferences } from "./ui/settings.js";
 import { StartPage, markLanguage } from "./ui/start-page.js";
 import { applySiteColours } from "./ui/theme.js";
 import { Visit } from "./visit.js";
+import { LiveWorld } from "./world/live-world.js";
 import { fetchWithProgress, parseGlb } from "./world/loader.js";
 import { Stage, webglAvailable } from "./world/scene.js";
 import { readVenue } from "./world/venue.js";
@@ -130,12 +132,13 @@ function buildHub(gltf) {
   const crowd = new AvatarCrowd(stage.scene);
   const raycaster = new THREE.Raycaster();
   const controls = new Controls(canvas, document.getElementById("joystick"), (clientX, clientY) => {
+    if (app.edit?.clickAt(clientX, clientY)) return; // editing: a click selects
     const point = floorPointAt(stage, raycaster, venue, clientX, clientY);
     // A click on a learning station's stand opens it; anywhere else is somewhere to walk to.
     if (point && !app.stations?.clickAt(point)) player.walkTo(point.x, point.z);
   });
   controls.invertLook = app.preferences.invertLook;
-  Object.assign(app, { stage, venue, floor, player, crowd, controls });
+  Object.assign(app, { stage, venue, floor, player, crowd, controls, worldRoot: gltf.scene });
   window.addEventListener("resize", () => stage.resize());
   document.getElementById("hub").hidden = true;
 }
@@ -240,6 +243,9 @@ function connect() {
     connection, clock, hud, stage: app.stage, venue: app.venue, identity: () => app.session.identity,
   });
   Object.assign(app, { connection, clock, visit, roomState, roomsPanel, hud, stations, talks });
+  // A new world version while inside: load it and keep one's place; staff can edit it.
+  app.liveWorld = new LiveWorld(app, connection);
+  if (app.session.identity.role === "staff") app.edit = new EditMode({ app, liveWorld: app.liveWorld, roomState });
   connection.connect();
   return joinedOnce;
 }

@@ -16,7 +16,9 @@
  *                                stations: {open, near, quiz, passport} (stations.js),
  *                                talks: {room, prompt, screens: [{screen, talk, playing,
  *                                position, expected, serverNow, paused, ...}], overlay}
- *                                (talks.js)}
+ *                                (talks.js), world: {digest, version, reloads, loading}
+ *                                (world/live-world.js), edit: {open, selected, selectedAt,
+ *                                items, changes, busy, status, error} (staff: edit/edit-mode.js)}
  *   hubtwin.venue()             {rooms: [{id, names, kind, capacity, bounds, floorY}], doors: [{id, rooms,
  *                                x, y, z}], spawns: [{room, x, y, z, yaw}]}
  *   hubtwin.walkTo(x, z)        walk there as a click on the floor would; resolves
@@ -57,6 +59,8 @@ export function installTestHook(app) {
         clockSynced: app.clock?.synced ?? false,
         stations: app.stations ? app.stations.testState() : null,
         talks: app.talks ? app.talks.testState() : null,
+        world: app.liveWorld ? app.liveWorld.testState() : null,
+        edit: app.edit ? app.edit.testState() : null,
       };
     },
 

@@ -3,9 +3,11 @@
  *
  * German is the first language of the hub; English sits beside it key for key. Placeholders
  * in braces ({name}) are filled by i18n.t(). Nothing here is ever inserted as HTML. The
- * learning stations and the talks keep their strings beside this file; they are merged here.
+ * learning stations, the talks and the staff edit mode keep their strings beside this file;
+ * they are merged here.
  */
 
+import { EDIT_STRINGS } from "./strings-edit.js";
 import { STATION_STRINGS } from "./strings-stations.js";
 import { TALK_STRINGS } from "./strings-talks.js";
 
@@ -316,6 +318,6 @@ const HUB_STRINGS = {
 };
 
 export const STRINGS = {
-  de: { ...HUB_STRINGS.de, ...STATION_STRINGS.de, ...TALK_STRINGS.de },
-  en: { ...HUB_STRINGS.en, ...STATION_STRINGS.en, ...TALK_STRINGS.en },
+  de: { ...HUB_STRINGS.de, ...STATION_STRINGS.de, ...TALK_STRINGS.de, ...EDIT_STRINGS.de },
+  en: { ...HUB_STRINGS.en, ...STATION_STRINGS.en, ...TALK_STRINGS.en, ...EDIT_STRINGS.en },
 };

@@ -1,0 +1,125 @@
+"""Staff edit mode in the browser: a staff member moves a station by keyboard in edit mode and
+publishes; a visitor already inside loads the new world without leaving, and it has the
+station where it was moved to."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+from conftest import BUILT_WORLD, HubServer, Visitor, Visitors, _wait_healthy, free_port
+
+from world.model import load as load_world
+from world.site import DEFAULT_SITE, PROJECT_ROOT
+from world.versions import current_world_file
+
+pytestmark = pytest.mark.e2e
+
+HUBTWIN = str(PROJECT_ROOT / ".venv" / "bin" / "hubtwin")
+PASSWORD = "ein-langes-passwort"
+STATION = "foyer-1"
+# SwiftShader on a busy machine can take seconds per frame; actions wait that long.
+SLOW_MACHINE_MS = 90000
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
+    """A hub of its own on a copy of the site: publishing writes the draft and new versions."""
+    root = tmp_path_factory.mktemp("edit-hub")
+    site = shutil.copytree(DEFAULT_SITE, root / "site")
+    data = root / "data"
+    if (BUILT_WORLD / "hub.glb").is_file():
+        shutil.copytree(BUILT_WORLD, data / "world")
+    where = ["--site", str(site), "--data-dir", str(data)]
+    account = ["add", "chefin", "--role", "staff", "--name", "Chefin", "--password-stdin"]
+    subprocess.run(
+        [HUBTWIN, "accounts", *where, *account],
+        input=PASSWORD + "\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    http_port, ws_port = free_port(), free_port()
+    log_path = data / "server.log"
+    env = {**os.environ, "HUBTWIN_LOG_LEVEL": "warning"}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [HUBTWIN, "serve", *where, "--port", str(http_port), "--ws-port", str(ws_port)],
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    url = f"http://127.0.0.1:{http_port}/"
+    try:
+        _wait_healthy(url, process, log_path)
+        yield HubServer(url, data, process, log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def enter_as_staff(visitors: Visitors) -> Visitor:
+    staff = visitors.open("Chefin")
+    page = staff.page
+    page.set_default_timeout(SLOW_MACHINE_MS)
+    page.locator("details.staff-login summary").click()
+    page.fill("#staff-username", "chefin")
+    page.fill("#staff-password", PASSWORD)
+    page.locator("#staff-form button[type=submit]").click()
+    staff.wait_for(
+        "s.phase === 'hub' && s.room !== null && s.connection === 'open' && s.edit !== null",
+        timeout_ms=60000,
+    )
+    return staff
+
+
+# Two browsers, a real publish (build and Khronos validator) and two reloads of the model.
+@pytest.mark.timeout(240)
+def test_staff_moves_a_station_publishes_and_a_visitor_reloads(
+    hub: HubServer, visitors: Visitors
+) -> None:
+    visitor = visitors.new("Vera")
+    visitor.page.set_default_timeout(SLOW_MACHINE_MS)
+    assert visitor.state()["edit"] is None, "a visitor has no edit mode"
+    assert visitor.page.locator("#toggle-edit").count() == 0
+    before = visitor.state()["world"]["digest"]
+    staff = enter_as_staff(visitors)
+    page = staff.page
+
+    page.locator("#toggle-edit").press("Enter")
+    staff.wait_for("s.edit.open && s.edit.items > 0", timeout_ms=60000)
+    page.select_option("#edit-item", STATION)
+    staff.wait_for("s.edit.selected === arg", STATION, timeout_ms=30000)
+    start = staff.state()["edit"]["selectedAt"]
+    for _ in range(5):  # 5 x 10 cm east, by keyboard
+        page.locator("#edit-east").press("Enter")
+    staff.wait_for(
+        "!s.edit.busy && s.edit.status.includes(arg) && !s.edit.error", STATION, timeout_ms=60000
+    )
+    moved = staff.state()["edit"]["selectedAt"]
+    assert moved["at"][0] == pytest.approx(start["at"][0] + 0.5, abs=0.01)
+    assert staff.state()["edit"]["changes"] == 1
+
+    page.fill("#edit-message", "Begrüßungsstation ein Stück nach Osten")
+    page.locator("#edit-publish-button").press("Enter")
+    visitor.wait_for("s.world.reloads === 1 && s.world.digest !== arg", before, timeout_ms=60000)
+    staff.wait_for("s.world.reloads === 1 && !s.edit.busy", timeout_ms=60000)
+    assert visitor.state()["world"]["digest"] == staff.state()["world"]["digest"]
+    assert visitor.state()["world"]["version"] == 1
+    assert visitor.state()["connection"] == "open" and visitor.state()["room"] is not None
+    staff.wait_for("s.edit.changes === 0", timeout_ms=30000)
+
+    published = current_world_file(hub.data_dir / "world")
+    assert published is not None
+    world = load_world(published)
+    assert world.digest == visitor.state()["world"]["digest"]
+    original = load_world(BUILT_WORLD / "hub.glb").anchor(STATION).position
+    assert world.anchor(STATION).position[0] == pytest.approx(original[0] + 0.5, abs=0.01)

@@ -1,0 +1,410 @@
+/**
+ * The staff edit mode: select something standing in the hub (in the panel's list, or by
+ * clicking its handle in the 3D view), move or turn it with the three.js gizmo
+ * (TransformControls) or the panel's step buttons, set up assets from the library, add
+ * stations and screens, undo and redo, publish. Every change goes to the server at once
+ * (saved to the draft); the server checks it with the same rules as `hubtwin world …` and a
+ * refusal puts the thing back where it was, with the reason in words.
+ *
+ * Only staff get the mode (the toolbar button is made for them alone); the server refuses
+ * everyone else anyway. After a publish, world_changed reloads the model for everyone
+ * (live-world.js) and the mode reads the items again.
+ */
+
+import * as THREE from "three";
+import { TransformControls } from "three/addons/controls/TransformControls.js";
+import { announce } from "../ui/announcer.js";
+import { onLanguageChange, t } from "../ui/i18n.js";
+import { EditApi } from "./api.js";
+import { EditPanel } from "./edit-panel.js";
+import { EditHandles } from "./handles.js";
+
+const STEP_M = 0.1;
+const COMMIT_AFTER_MS = 400;
+const PLACE_AHEAD_M = 2;
+
+export class EditMode {
+  /** parts: {app (stage, venue, player, controls, worldRoot, session), liveWorld, roomState}. */
+  constructor({ app, liveWorld, roomState }) {
+    this.app = app;
+    this.roomState = roomState;
+    this.api = new EditApi(() => app.session.token);
+    this.items = [];
+    this.library = [];
+    this.changes = [];
+    this.selectedId = null;
+    this.timer = null;
+    this.queue = Promise.resolve();
+    this.pending = 0;
+    this.panel = new EditPanel({
+      toggle: () => this.setOpen(!this.panel.open),
+      close: () => this.setOpen(false),
+      select: (id) => this.select(id),
+      mode: (mode) => this.setMode(mode),
+      nudge: (dx, dz) => this.nudge(dx * STEP_M, dz * STEP_M),
+      turn: (degrees) => this.turn(degrees),
+      remove: () => this.remove(),
+      place: (asset) => this.placeAsset(asset),
+      addStation: (title) => this.addStation(title),
+      addScreen: (width, height) => this.addScreen(width, height),
+      undo: () => this.step("undo"),
+      redo: () => this.step("redo"),
+      publish: (message) => this.publish(message),
+    });
+    const { stage } = app;
+    this.handles = new EditHandles(stage.scene);
+    this.raycaster = new THREE.Raycaster();
+    this.gizmo = new TransformControls(stage.camera, stage.canvas);
+    this.gizmo.showY = false;
+    this.gizmo.translationSnap = 0.05;
+    this.gizmo.rotationSnap = THREE.MathUtils.degToRad(15);
+    this.gizmo.enabled = false;
+    stage.scene.add(this.gizmo.getHelper());
+    this.gizmo.addEventListener("objectChange", () => this.dragged());
+    this.gizmo.addEventListener("mouseUp", () => this.scheduleCommit(0));
+    // A press on the gizmo must not also turn the view (controls.js looks around on drags):
+    // this listener runs before controls.js's, which ignores the press while disabled.
+    stage.canvas.addEventListener("pointerdown", (event) => this.pressed(event), { capture: true });
+    window.addEventListener("pointerup", () => {
+      this.app.controls.enabled = true;
+    }, { capture: true });
+    liveWorld.onChange(() => {
+      if (this.panel.open) this.refresh();
+    });
+    onLanguageChange(() => {
+      this.panel.setItems(this.items, this.app.venue.rooms);
+      this.panel.setLibrary(this.library);
+      this.panel.setChanges(this.changes);
+    });
+    this.setMode("translate");
+  }
+
+  // --- opening and reading ------------------------------------------------------------------
+
+  setOpen(open) {
+    this.panel.show(open);
+    this.handles.group.visible = open;
+    this.gizmo.enabled = open;
+    if (open) {
+      this.refresh();
+    } else {
+      this.select(null);
+    }
+  }
+
+  /** Read the draft's items, the library and the changes again, and show them. */
+  async refresh() {
+    try {
+      const [listing, library, diff] = await Promise.all([this.api.items(), this.api.library(), this.api.diff()]);
+      this.items = listing.items;
+      this.library = library.assets;
+      this.handles.show(this.items, this.app.venue, this.app.worldRoot);
+      this.panel.setItems(this.items, this.app.venue.rooms);
+      this.panel.setLibrary(this.library);
+      this.panel.setHistory(listing.history);
+      this.showChanges(diff.changes);
+      const keep = this.items.some((item) => item.id === this.selectedId) ? this.selectedId : null;
+      this.select(keep);
+    } catch (error) {
+      this.refused(error);
+    }
+  }
+
+  async refreshChanges() {
+    try {
+      this.showChanges((await this.api.diff()).changes);
+    } catch (error) {
+      this.refused(error);
+    }
+  }
+
+  showChanges(changes) {
+    this.changes = changes;
+    this.panel.setChanges(changes);
+  }
+
+  // --- selecting ----------------------------------------------------------------------------
+
+  select(id) {
+    this.flush();
+    this.selectedId = id;
+    const handle = id ? this.handles.byId.get(id) : null;
+    if (handle) this.gizmo.attach(handle);
+    else this.gizmo.detach();
+    this.handles.highlight(id);
+    this.panel.showSelection(handle ? id : null);
+  }
+
+  setMode(mode) {
+    this.gizmo.setMode(mode);
+    this.gizmo.showX = mode === "translate";
+    this.gizmo.showZ = mode === "translate";
+    this.gizmo.showY = mode === "rotate";
+    this.panel.showMode(mode);
+  }
+
+  /** A click in the 3D view while editing: select the handle under it (or nothing). */
+  clickAt(clientX, clientY) {
+    if (!this.panel.open) return false;
+    this.raycaster.setFromCamera(this.pointer(clientX, clientY), this.app.stage.camera);
+    const handle = this.handles.pick(this.raycaster);
+    this.select(handle ? handle.userData.item.id : null);
+    return true;
+  }
+
+  pointer(clientX, clientY) {
+    const rect = this.app.stage.canvas.getBoundingClientRect();
+    return new THREE.Vector2(((clientX - rect.left) / rect.width) * 2 - 1, -((clientY - rect.top) / rect.height) * 2 + 1);
+  }
+
+  pressed(event) {
+    if (!this.panel.open || !this.gizmo.object) return;
+    const pointer = this.pointer(event.clientX, event.clientY);
+    this.gizmo.pointerHover({ x: pointer.x, y: pointer.y, button: event.button });
+    if (this.gizmo.axis !== null) this.app.controls.enabled = false;
+  }
+
+  // --- moving -------------------------------------------------------------------------------
+
+  selectedHandle() {
+    return this.selectedId ? this.handles.byId.get(this.selectedId) ?? null : null;
+  }
+
+  dragged() {
+    const handle = this.selectedHandle();
+    if (!handle) return;
+    // Things turn about the vertical only (the gizmo's view ring would tilt them).
+    const yaw = new THREE.Euler().setFromQuaternion(handle.quaternion, "YXZ").y;
+    handle.rotation.set(0, yaw, 0);
+    this.handles.follow(handle);
+  }
+
+  nudge(dx, dz) {
+    const handle = this.selectedHandle();
+    if (!handle) return;
+    handle.position.x += dx;
+    handle.position.z += dz;
+    this.handles.follow(handle);
+    this.scheduleCommit(COMMIT_AFTER_MS);
+  }
+
+  turn(degrees) {
+    const handle = this.selectedHandle();
+    if (!handle) return;
+    handle.rotation.y += THREE.MathUtils.degToRad(degrees);
+    this.handles.follow(handle);
+    this.scheduleCommit(COMMIT_AFTER_MS);
+  }
+
+  /** Save the selected handle's place to the draft soon (several steps become one edit). */
+  scheduleCommit(delayMs) {
+    clearTimeout(this.timer);
+    const handle = this.selectedHandle();
+    if (!handle) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.commit(handle);
+    }, delayMs);
+  }
+
+  flush() {
+    if (this.timer === null) return;
+    clearTimeout(this.timer);
+    this.timer = null;
+    const handle = this.selectedHandle();
+    if (handle) this.commit(handle);
+  }
+
+  commit(handle) {
+    const item = handle.userData.item;
+    const spot = this.handles.spot(handle);
+    const unchanged =
+      spot.room === item.room &&
+      Math.abs(spot.at[0] - item.at[0]) < 0.001 &&
+      Math.abs(spot.at[1] - item.at[1]) < 0.001 &&
+      Math.abs(((spot.facing - item.facing + 540) % 360) - 180) < 0.05;
+    if (unchanged) return;
+    this.run(async () => {
+      this.panel.say(t("edit.saving"));
+      try {
+        const result = await this.api.move({ id: item.id, kind: item.kind, room: spot.room, at: spot.at, facing: spot.facing });
+        await this.updated(result);
+        this.panel.say(this.withWarnings(t("edit.saved", { id: item.id }), result));
+      } catch (error) {
+        this.handles.place(handle, item);
+        this.refused(error);
+      }
+    });
+  }
+
+  /** One server call at a time, in order. */
+  run(work) {
+    this.pending += 1;
+    this.queue = this.queue.then(work).finally(() => {
+      this.pending -= 1;
+    });
+    return this.queue;
+  }
+
+  /** An edit's answer: the item as it now stands (or gone), and the undo/redo counts. */
+  async updated(result) {
+    const id = (result.item ?? result.before).id;
+    this.items = this.items.filter((item) => item.id !== id);
+    const handle = this.handles.byId.get(id);
+    if (result.item) {
+      this.items.push(result.item);
+      if (handle) this.handles.place(handle, result.item);
+      else this.handles.add(result.item);
+    } else if (handle) {
+      if (this.gizmo.object === handle) this.gizmo.detach();
+      handle.removeFromParent();
+      this.handles.byId.delete(id);
+    }
+    this.panel.setItems(this.items, this.app.venue.rooms);
+    this.panel.setHistory(result.history);
+    await this.refreshChanges();
+  }
+
+  // --- adding and removing --------------------------------------------------------------------
+
+  /** A spot on the floor a little ahead of the visitor, facing them. */
+  ahead() {
+    const { player, venue } = this.app;
+    const x = player.position.x - Math.sin(player.yaw) * PLACE_AHEAD_M;
+    const z = player.position.z - Math.cos(player.yaw) * PLACE_AHEAD_M;
+    const y = player.position.y;
+    const inside = (room) => x >= room.bounds.x0 && x <= room.bounds.x1 && z >= room.bounds.z0 && z <= room.bounds.z1;
+    const room =
+      venue.rooms.find((r) => inside(r) && y >= r.floorY - 0.5 && y <= r.floorY + r.height) ??
+      venue.rooms.find((r) => r.id === this.roomState.room);
+    const facing = ((THREE.MathUtils.radToDeg(player.yaw) % 360) + 360) % 360;
+    return {
+      room: room.id,
+      at: [Math.round((x - room.bounds.x0) * 100) / 100, Math.round((z - room.bounds.z0) * 100) / 100],
+      facing: Math.round(facing),
+    };
+  }
+
+  placeAsset(asset) {
+    return this.create(() => this.api.place({ asset, ...this.ahead() }), "edit.placed");
+  }
+
+  addStation(title) {
+    if (!title.de && !title.en) {
+      this.panel.say(t("edit.titleMissing"), { error: true });
+      return null;
+    }
+    const both = { de: title.de || title.en, en: title.en || title.de };
+    return this.create(() => this.api.add({ kind: "station", title: both, ...this.ahead() }), "edit.placed");
+  }
+
+  addScreen(width, height) {
+    return this.create(() => this.api.add({ kind: "screen", size: [width, height], ...this.ahead() }), "edit.placed");
+  }
+
+  create(call, sayKey) {
+    this.flush();
+    return this.run(async () => {
+      try {
+        const result = await call();
+        await this.updated(result);
+        this.select(result.item.id);
+        const text = this.withWarnings(t(sayKey, { id: result.item.id }), result);
+        this.panel.say(text);
+        announce(text);
+      } catch (error) {
+        this.refused(error);
+      }
+    });
+  }
+
+  remove() {
+    const handle = this.selectedHandle();
+    if (!handle) return null;
+    const item = handle.userData.item;
+    this.flush();
+    return this.run(async () => {
+      try {
+        const result = await this.api.remove(item.id, item.kind);
+        this.select(null);
+        await this.updated(result);
+        this.panel.say(t("edit.removed", { id: item.id }));
+      } catch (error) {
+        this.refused(error);
+      }
+    });
+  }
+
+  step(which) {
+    this.flush();
+    return this.run(async () => {
+      try {
+        const result = await this.api[which]();
+        await this.updated(result);
+        const id = (result.item ?? result.before).id;
+        this.select(result.item ? id : null);
+        this.panel.say(t(which === "undo" ? "edit.undone" : "edit.redone", { id }));
+      } catch (error) {
+        this.refused(error);
+      }
+    });
+  }
+
+  // --- publishing -----------------------------------------------------------------------------
+
+  publish(message) {
+    if (!message) {
+      this.panel.say(t("edit.messageMissing"), { error: true });
+      this.panel.message.focus();
+      return null;
+    }
+    this.flush();
+    return this.run(async () => {
+      this.panel.busy(true);
+      this.panel.say(t("edit.publishing"));
+      try {
+        const result = await this.api.publish(message);
+        this.panel.message.value = "";
+        const text = t("edit.published", { version: result.version });
+        this.panel.say(text);
+        announce(text);
+        await this.refreshChanges();
+      } catch (error) {
+        this.refused(error);
+      } finally {
+        this.panel.busy(false);
+      }
+    });
+  }
+
+  // --- saying what happened ---------------------------------------------------------------------
+
+  withWarnings(text, result) {
+    const warnings = result.warnings ?? [];
+    return [text, ...warnings.map((message) => t("edit.warning", { message }))].join(" ");
+  }
+
+  refused(error) {
+    console.warn("hubtwin: edit refused", error);
+    const text = error.reason
+      ? t("edit.refusedBecause", { reason: t(`edit.reason.${error.reason}`), message: error.message })
+      : t("edit.refused", { message: error.message });
+    this.panel.say(text, { error: true });
+    announce(text);
+  }
+
+  /** For the test hook. */
+  testState() {
+    const handle = this.selectedHandle();
+    return {
+      open: this.panel.open,
+      selected: this.selectedId,
+      selectedAt: handle ? this.handles.spot(handle) : null,
+      items: this.items.length,
+      changes: this.changes.length,
+      busy: this.pending > 0 || this.timer !== null,
+      status: this.panel.status.textContent,
+      error: this.panel.status.classList.contains("error"),
+    };
+  }
+}
