@@ -243,9 +243,24 @@ class Visitors:
         self.enter(visitor, colour=colour, shape=shape)
         return visitor
 
+    def together(self, *people: tuple[str, dict[str, str]]) -> list[Visitor]:
+        """Several visitors entering at the same time (their pages load side by side):
+        together(("Anna", {}), ("Ben", {"colour": "#c23b3b", "shape": "cone"}))."""
+        group = [self.open(name) for name, _ in people]
+        for visitor, (_, look) in zip(group, people, strict=True):
+            self.fill_in(visitor, **look)
+        for visitor in group:
+            self.wait_entered(visitor)
+        return group
+
     @staticmethod
     def enter(visitor: Visitor, *, colour: str | None = None, shape: str | None = None) -> None:
         """Fill in the start page as a guest and wait until the hub is shown and joined."""
+        Visitors.fill_in(visitor, colour=colour, shape=shape)
+        Visitors.wait_entered(visitor)
+
+    @staticmethod
+    def fill_in(visitor: Visitor, *, colour: str | None = None, shape: str | None = None) -> None:
         page = visitor.page
         page.fill("#display-name", visitor.name)
         if colour:
@@ -253,6 +268,9 @@ class Visitors:
         if shape:
             page.locator(f'input[name="shape"][value="{shape}"]').check()
         page.locator("#enter-button").click()
+
+    @staticmethod
+    def wait_entered(visitor: Visitor) -> None:
         visitor.wait_for(
             "s.phase === 'hub' && s.room !== null && s.connection === 'open' && s.fps > 0",
             timeout_ms=60000,

@@ -8,7 +8,6 @@ Screenshots are saved in test-artifacts/ and checked for content.
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -100,11 +99,10 @@ def door_out_of(visitor: Visitor, world: World) -> tuple[dict[str, Any], str, tu
     return door, other, target
 
 
-def test_two_visitors_meet_move_chat_change_rooms_and_come_back(
+def test_two_visitors_meet_see_each_other_move_and_chat(
     visitors: Visitors, world_model: World
 ) -> None:
-    anna = visitors.new("Anna")
-    ben = visitors.new("Ben", colour=RED, shape="cone")
+    anna, ben = visitors.together(("Anna", {}), ("Ben", {"colour": RED, "shape": "cone"}))
 
     # Each sees the other: in the people list (with the name as text) and as an avatar.
     anna.wait_for("s.others.some((o) => o.name === 'Ben')")
@@ -161,53 +159,59 @@ def test_two_visitors_meet_move_chat_change_rooms_and_come_back(
     assert "privat" in str(ben.page.locator("#chat-log li.direct").last.text_content())
     anna.screenshot("visit-chat.png")
 
-    # Ben walks through a door into the next room.
-    start_room = ben.state()["room"]
-    door, next_room, (x, z) = door_out_of(ben, world_model)
-    count = anna.page.locator(f'#room-list li[data-room-id="{next_room}"] .room-count')
-    before = int(str(count.text_content()).split()[0])
-    walk = ben.walk_to(x, z)
-    assert walk["arrived"], (door, walk, (x, z), ben.state()["corrections"])
-    ben.wait_for("s.room === arg", next_room, timeout_ms=10000)
 
-    # Both people lists follow: Anna no longer has Ben, Ben's new room has no Anna.
-    anna.wait_for("!s.people.some((p) => p.name === 'Ben')", timeout_ms=5000)
-    ben.wait_for("!s.people.some((p) => p.name === 'Anna')")
-    assert "Ben" not in people_list_text(anna)
-    assert "Anna" not in people_list_text(ben)
-    assert ben.state()["room"] != start_room
+def test_one_walks_through_a_door_and_comes_back_after_a_reload(
+    visitors: Visitors, world_model: World
+) -> None:
+    clara, david = visitors.together(("Clara", {}), ("David", {}))
+    clara.wait_for("s.people.some((p) => p.name === 'David')")
+    clara.page.click("#toggle-rooms")
+
+    # David walks through a door into the next room.
+    start_room = david.state()["room"]
+    door, next_room, (x, z) = door_out_of(david, world_model)
+    count = clara.page.locator(f'#room-list li[data-room-id="{next_room}"] .room-count')
+    before = int(str(count.text_content()).split()[0])
+    walk = david.walk_to(x, z)
+    assert walk["arrived"], (door, walk, (x, z), david.state()["corrections"])
+    david.wait_for("s.room === arg", next_room, timeout_ms=10000)
+
+    # Both people lists follow: Clara no longer has David, David's new room has no Clara.
+    clara.wait_for("!s.people.some((p) => p.name === 'David')", timeout_ms=5000)
+    david.wait_for("!s.people.some((p) => p.name === 'Clara')")
+    assert "David" not in people_list_text(clara)
+    assert "Clara" not in people_list_text(david)
+    assert david.state()["room"] != start_room
 
     # The room list shows where everyone is now (occupancy is sent at most once a second).
-    anna.page.click("#toggle-rooms")
-    anna.page.wait_for_timeout(1500)
+    clara.page.wait_for_timeout(1500)
     assert int(str(count.text_content()).split()[0]) == before + 1
-    anna.screenshot("visit-room-list.png")
+    clara.screenshot("visit-room-list.png")
 
-    # Ben reloads the page: the start page greets him by name and he keeps his identity.
-    identity = ben.state()["identity"]
-    assert identity["guest"] is True and identity["name"] == "Ben"
-    ben.page.reload()
-    returning = ben.page.locator("#returning")
+    # David reloads the page: the start page greets him by name and he keeps his identity.
+    identity = david.state()["identity"]
+    assert identity["guest"] is True and identity["name"] == "David"
+    david.page.reload()
+    returning = david.page.locator("#returning")
     returning.wait_for(state="visible")
-    assert "Ben" in str(returning.text_content())
-    assert ben.page.input_value("#display-name") == "Ben"
-    visitors.enter(ben)
-    assert ben.state()["identity"]["id"] == identity["id"]
+    assert "David" in str(returning.text_content())
+    assert david.page.input_value("#display-name") == "David"
+    visitors.enter(david)
+    assert david.state()["identity"]["id"] == identity["id"]
 
 
 def test_a_dropped_connection_comes_back_without_leaving(visitors: Visitors) -> None:
-    anna = visitors.new("Anna")
-    ben = visitors.new("Ben")
-    anna.wait_for("s.people.some((p) => p.name === 'Ben')")
-    session = ben.state()["session"]
+    emma, felix = visitors.together(("Emma", {}), ("Felix", {}))
+    emma.wait_for("s.people.some((p) => p.name === 'Felix')")
+    session = felix.state()["session"]
 
-    ben.page.evaluate("window.hubtwin.dropConnection()")
-    ben.wait_for("s.connection === 'reconnecting'", timeout_ms=5000)
-    assert ben.page.locator("#banner").is_visible()
-    ben.wait_for("s.connection === 'open'", timeout_ms=15000)
-    ben.page.locator("#banner.ok").wait_for(state="visible")
-    assert ben.state()["session"] == session
+    felix.page.evaluate("window.hubtwin.dropConnection()")
+    felix.wait_for("s.connection === 'reconnecting'", timeout_ms=5000)
+    assert felix.page.locator("#banner").is_visible()
+    felix.wait_for("s.connection === 'open'", timeout_ms=15000)
+    felix.page.locator("#banner.ok").wait_for(state="visible")
+    assert felix.state()["session"] == session
 
-    # Anna never saw Ben leave.
-    time.sleep(0.5)
-    assert any(p["name"] == "Ben" for p in anna.state()["people"])
+    # For Emma, Felix never left: the same session, once, and no longer away.
+    emma.wait_for("s.people.some((p) => p.id === arg && !p.away)", session, timeout_ms=5000)
+    assert [p["id"] for p in emma.state()["people"] if p["name"] == "Felix"] == [session]

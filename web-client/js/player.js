@@ -24,6 +24,7 @@ export class Player {
     this.path = null;
     this.goal = null;
     this.replans = 0;
+    this.walkEnd = null;
     this.reducedMotion = false;
     this.movedAt = 0;
   }
@@ -38,6 +39,7 @@ export class Player {
 
   /** The server moved us (a correction or a jump): take its word. */
   correct(x, y, z, yaw) {
+    if (this.path) this.walkEnd = "corrected";
     this.placeAt(x, y, z, yaw ?? this.yaw);
   }
 
@@ -49,6 +51,8 @@ export class Player {
     this.path = path && path.length > 0 ? path : null;
     this.goal = { x, z };
     this.replans = 0;
+    // Why the last walk ended: "arrived", "blocked", "no path", "corrected" or "keys".
+    this.walkEnd = this.path ? null : "no path";
     return this.path !== null;
   }
 
@@ -64,6 +68,7 @@ export class Player {
     const speed = intent.fast ? FAST_SPEED : WALK_SPEED;
 
     if (intent.forward !== 0 || intent.strafe !== 0) {
+      if (this.path) this.walkEnd = "keys";
       this.path = null;
       const sin = Math.sin(this.yaw);
       const cos = Math.cos(this.yaw);
@@ -92,7 +97,10 @@ export class Player {
       const distance = Math.hypot(dx, dz);
       if (distance < ARRIVE_DISTANCE) {
         this.path.shift();
-        if (this.path.length === 0) this.path = null;
+        if (this.path.length === 0) {
+          this.path = null;
+          this.walkEnd = "arrived";
+        }
         continue;
       }
       const step = Math.min(budget, distance);
@@ -103,7 +111,10 @@ export class Player {
         // Grazed an edge the plan did not see: plan again from here, a couple of times.
         const { x, z } = this.goal;
         const replans = this.replans;
-        if (replans >= 2 || !this.walkTo(x, z)) this.path = null;
+        if (replans >= 2 || !this.walkTo(x, z)) {
+          this.path = null;
+          this.walkEnd = "blocked";
+        }
         this.replans = replans + 1;
         break;
       }

@@ -22,7 +22,9 @@
  *   hubtwin.venue()             {rooms: [{id, names, kind, capacity, bounds, floorY}], doors: [{id, rooms,
  *                                x, y, z}], spawns: [{room, x, y, z, yaw}]}
  *   hubtwin.walkTo(x, z)        walk there as a click on the floor would; resolves
- *                                {arrived, position} when the walk ends (or after 30 s)
+ *                                {arrived, position, end} when the walk ends (or after
+ *                                30 s); end: "arrived", "blocked", "no path", "corrected",
+ *                                "keys" or "timeout"
  *   hubtwin.lookAt(x, z)        turn to face that point (as dragging the view would)
  *   hubtwin.dropConnection()    drop the WebSocket without saying bye (reconnection)
  */
@@ -77,16 +79,17 @@ export function installTestHook(app) {
     walkTo(x, z) {
       const player = app.player;
       if (!player || !player.walkTo(x, z)) {
-        return Promise.resolve({ arrived: false, position: player ? { ...player.position } : null });
+        const position = player ? { x: player.position.x, y: player.position.y, z: player.position.z } : null;
+        return Promise.resolve({ arrived: false, position, end: "no path" });
       }
       const started = performance.now();
       return new Promise((resolve) => {
         const check = () => {
           const position = { x: player.position.x, y: player.position.y, z: player.position.z };
           if (!player.walking) {
-            resolve({ arrived: Math.hypot(position.x - x, position.z - z) < 0.6, position });
+            resolve({ arrived: Math.hypot(position.x - x, position.z - z) < 0.6, position, end: player.walkEnd });
           } else if (performance.now() - started > 30000) {
-            resolve({ arrived: false, position });
+            resolve({ arrived: false, position, end: "timeout" });
           } else {
             setTimeout(check, 50);
           }

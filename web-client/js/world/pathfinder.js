@@ -16,6 +16,7 @@ export class Pathfinder {
     this.width = Math.max(1, Math.ceil((max.x - min.x) / CELL));
     this.depth = Math.max(1, Math.ceil((max.z - min.z) / CELL));
     this.open = new Uint8Array(this.width * this.depth);
+    this.edges = new Map();
     for (let j = 0; j < this.depth; j++) {
       for (let i = 0; i < this.width; i++) {
         const { x, z } = this.centre(i, j);
@@ -98,6 +99,7 @@ export class Pathfinder {
         const next = nj * w + ni;
         if (!this.open[next]) continue;
         if (di !== 0 && dj !== 0 && (!this.open[j * w + ni] || !this.open[nj * w + i])) continue;
+        if (!this.edgeClear(i, j, ni, nj)) continue;
         const nextCost = cost[cell] + length;
         if (nextCost >= cost[next]) continue;
         cost[next] = nextCost;
@@ -109,6 +111,20 @@ export class Pathfinder {
     const path = [];
     for (let cell = goal; cell !== start; cell = came[cell]) path.push(cell);
     return path.reverse();
+  }
+
+  /** Whether one may walk between two neighbouring cell centres (checked at the middle,
+   * where a table's corner between two open cells would be). */
+  edgeClear(i, j, ni, nj) {
+    const key = i < ni || (i === ni && j < nj) ? `${i},${j},${ni},${nj}` : `${ni},${nj},${i},${j}`;
+    let clear = this.edges.get(key);
+    if (clear === undefined) {
+      const a = this.centre(i, j);
+      const b = this.centre(ni, nj);
+      clear = this.floor.isClear((a.x + b.x) / 2, (a.z + b.z) / 2, this.levelY);
+      this.edges.set(key, clear);
+    }
+    return clear;
   }
 
   /** Drop every waypoint that can be skipped in a straight line on the floor. */

@@ -1,23 +1,25 @@
 /**
  * The walkable floor: where a visitor may stand, read from the hub's hidden floor mesh.
  *
- * The triangles are bucketed into a 2D grid over x/z, so "is this point walkable, and at
- * what height" costs a handful of point-in-triangle tests. Movement is predicted against
- * it locally with the server's rules (world/floor.py: the surface nearest the feet within
- * a tolerance, at most a stair step up or down between samples); the server checks the
- * same floor on a 10 cm grid and corrects. To stay clear of that grid's rounding, the
- * client keeps a small margin from every edge. A step is taken in short sub-steps and,
- * when blocked, slides along whichever axis is still free.
+ * The mesh is rasterised once into the same 10 cm grid the server uses (world/floor.py):
+ * a cell is walkable where a floor triangle covers its centre, with up to a few surfaces
+ * stacked in one cell (a gallery over a hall). "Is this walkable, and how high" is then an
+ * array lookup. Movement is predicted locally with the server's rules: the surface nearest
+ * the feet within a tolerance, at most a stair step up or down per sub-step, and a small
+ * margin kept from every edge so the server (which checks the same grid) never has to put
+ * the visitor back. A blocked step slides along whichever axis is still free.
  */
 
 import * as THREE from "three";
 
-const CELL = 1.0;
+const CELL = 0.1;
+const LAYERS = 3;
+const LAYER_GAP = 0.5;
 const SUBSTEP = 0.05;
 // The same limits as the server's (world/conventions.py).
 const MAX_STEP_UP = 0.25;
 const FLOOR_TOLERANCE = 0.6;
-// Distance kept from the floor's edges when moving (the server's grid is 10 cm).
+// Distance kept from the floor's edges when moving: more than one server cell.
 const EDGE_MARGIN = 0.12;
 const MARGIN_OFFSETS = [
   [0, 0], [EDGE_MARGIN, 0], [-EDGE_MARGIN, 0], [0, EDGE_MARGIN], [0, -EDGE_MARGIN],
@@ -26,44 +28,57 @@ const MARGIN_OFFSETS = [
 export class WalkableFloor {
   /** Build from one or more meshes (world transforms applied). */
   constructor(meshes) {
-    const triangles = [];
-    const a = new THREE.Vector3();
-    const b = new THREE.Vector3();
-    const c = new THREE.Vector3();
-    for (const mesh of meshes) {
-      mesh.updateWorldMatrix(true, false);
-      const position = mesh.geometry.getAttribute("position");
-      const index = mesh.geometry.getIndex();
-      const count = index ? index.count : position.count;
-      for (let i = 0; i < count; i += 3) {
-        const ia = index ? index.getX(i) : i;
-        const ib = index ? index.getX(i + 1) : i + 1;
-        const ic = index ? index.getX(i + 2) : i + 2;
-        a.fromBufferAttribute(position, ia).applyMatrix4(mesh.matrixWorld);
-        b.fromBufferAttribute(position, ib).applyMatrix4(mesh.matrixWorld);
-        c.fromBufferAttribute(position, ic).applyMatrix4(mesh.matrixWorld);
-        triangles.push([a.x, a.y, a.z, b.x, b.y, b.z, c.x, c.y, c.z]);
-      }
-    }
-    this.triangles = triangles;
+    const triangles = triangleCorners(meshes);
     this.bounds = new THREE.Box3();
-    for (const t of triangles) {
-      for (let k = 0; k < 9; k += 3) this.bounds.expandByPoint(a.set(t[k], t[k + 1], t[k + 2]));
+    const corner = new THREE.Vector3();
+    for (let k = 0; k < triangles.length; k += 3) {
+      this.bounds.expandByPoint(corner.set(triangles[k], triangles[k + 1], triangles[k + 2]));
     }
-    this.grid = new Map();
-    triangles.forEach((t, i) => {
-      const minX = Math.floor(Math.min(t[0], t[3], t[6]) / CELL);
-      const maxX = Math.floor(Math.max(t[0], t[3], t[6]) / CELL);
-      const minZ = Math.floor(Math.min(t[2], t[5], t[8]) / CELL);
-      const maxZ = Math.floor(Math.max(t[2], t[5], t[8]) / CELL);
-      for (let gx = minX; gx <= maxX; gx++) {
-        for (let gz = minZ; gz <= maxZ; gz++) {
-          const key = `${gx},${gz}`;
-          if (!this.grid.has(key)) this.grid.set(key, []);
-          this.grid.get(key).push(i);
-        }
+    // Cells on multiples of CELL from the world origin, like the server's grid.
+    this.col0 = Math.floor(this.bounds.min.x / CELL) - 1;
+    this.row0 = Math.floor(this.bounds.min.z / CELL) - 1;
+    this.cols = Math.ceil(this.bounds.max.x / CELL) + 1 - this.col0;
+    this.rows = Math.ceil(this.bounds.max.z / CELL) + 1 - this.row0;
+    this.heights = new Float32Array(LAYERS * this.rows * this.cols).fill(NaN);
+    for (let k = 0; k < triangles.length; k += 9) this.rasterise(triangles, k);
+  }
+
+  rasterise(t, k) {
+    const [ax, ay, az, bx, by, bz, cx, cy, cz] = t.subarray(k, k + 9);
+    const area = (bx - ax) * (cz - az) - (cx - ax) * (bz - az);
+    if (Math.abs(area) < 1e-12) return; // vertical or degenerate: no floor
+    const c0 = Math.max(Math.floor(Math.min(ax, bx, cx) / CELL) - this.col0, 0);
+    const c1 = Math.min(Math.ceil(Math.max(ax, bx, cx) / CELL) - this.col0, this.cols);
+    const r0 = Math.max(Math.floor(Math.min(az, bz, cz) / CELL) - this.row0, 0);
+    const r1 = Math.min(Math.ceil(Math.max(az, bz, cz) / CELL) - this.row0, this.rows);
+    for (let r = r0; r < r1; r++) {
+      const pz = (this.row0 + r + 0.5) * CELL;
+      for (let c = c0; c < c1; c++) {
+        const px = (this.col0 + c + 0.5) * CELL;
+        const w1 = ((px - ax) * (cz - az) - (cx - ax) * (pz - az)) / area;
+        const w2 = ((bx - ax) * (pz - az) - (px - ax) * (bz - az)) / area;
+        const w0 = 1 - w1 - w2;
+        if (w0 < -1e-9 || w1 < -1e-9 || w2 < -1e-9) continue;
+        this.addSurface(r * this.cols + c, w0 * ay + w1 * by + w2 * cy);
       }
-    });
+    }
+  }
+
+  /** Keep height h in cell: merged with a surface within LAYER_GAP, else a new layer. */
+  addSurface(cell, h) {
+    const stride = this.rows * this.cols;
+    for (let layer = 0; layer < LAYERS; layer++) {
+      const i = layer * stride + cell;
+      const existing = this.heights[i];
+      if (Number.isNaN(existing)) {
+        this.heights[i] = h;
+        return;
+      }
+      if (Math.abs(existing - h) <= LAYER_GAP) {
+        this.heights[i] = Math.max(existing, h);
+        return;
+      }
+    }
   }
 
   /**
@@ -71,12 +86,14 @@ export class WalkableFloor {
    * null where nobody may stand. Without nearY: the highest surface there.
    */
   heightAt(x, z, nearY = null, tolerance = FLOOR_TOLERANCE) {
-    const bucket = this.grid.get(`${Math.floor(x / CELL)},${Math.floor(z / CELL)}`);
-    if (!bucket) return null;
+    const c = Math.floor(x / CELL) - this.col0;
+    const r = Math.floor(z / CELL) - this.row0;
+    if (c < 0 || r < 0 || c >= this.cols || r >= this.rows) return null;
+    const stride = this.rows * this.cols;
     let best = null;
-    for (const i of bucket) {
-      const y = heightInTriangle(this.triangles[i], x, z);
-      if (y === null) continue;
+    for (let layer = 0; layer < LAYERS; layer++) {
+      const y = this.heights[layer * stride + r * this.cols + c];
+      if (Number.isNaN(y)) break;
       if (nearY === null) {
         if (best === null || y > best) best = y;
       } else if (Math.abs(y - nearY) <= tolerance && (best === null || Math.abs(y - nearY) < Math.abs(best - nearY))) {
@@ -150,11 +167,11 @@ export class WalkableFloor {
     return moved;
   }
 
-  /** The nearest walkable point to (x, z) within radius, searched on rings; null if none. */
+  /** The nearest clear point to (x, z) within radius, searched on rings; null if none. */
   nearestWalkable(x, z, radius = 3, nearY = null) {
     if (this.isClear(x, z, nearY)) return { x, z };
-    for (let r = 0.25; r <= radius; r += 0.25) {
-      const around = Math.max(8, Math.ceil((2 * Math.PI * r) / 0.25));
+    for (let r = 0.1; r <= radius; r += 0.1) {
+      const around = Math.max(8, Math.ceil((2 * Math.PI * r) / 0.1));
       for (let k = 0; k < around; k++) {
         const angle = (k / around) * Math.PI * 2;
         const px = x + Math.cos(angle) * r;
@@ -166,15 +183,19 @@ export class WalkableFloor {
   }
 }
 
-/** y of the point (x, z) on triangle t (flat array of 9), or null when outside it. */
-function heightInTriangle(t, x, z) {
-  const [ax, ay, az, bx, by, bz, cx, cy, cz] = t;
-  const det = (bz - cz) * (ax - cx) + (cx - bx) * (az - cz);
-  if (Math.abs(det) < 1e-12) return null;
-  const l1 = ((bz - cz) * (x - cx) + (cx - bx) * (z - cz)) / det;
-  const l2 = ((cz - az) * (x - cx) + (ax - cx) * (z - cz)) / det;
-  const l3 = 1 - l1 - l2;
-  const eps = -1e-6;
-  if (l1 < eps || l2 < eps || l3 < eps) return null;
-  return l1 * ay + l2 * by + l3 * cy;
+/** Every triangle of the meshes as 9 world-space numbers in one Float64Array. */
+function triangleCorners(meshes) {
+  const out = [];
+  const v = new THREE.Vector3();
+  for (const mesh of meshes) {
+    mesh.updateWorldMatrix(true, false);
+    const position = mesh.geometry.getAttribute("position");
+    const index = mesh.geometry.getIndex();
+    const count = index ? index.count : position.count;
+    for (let i = 0; i < count; i++) {
+      v.fromBufferAttribute(position, index ? index.getX(i) : i).applyMatrix4(mesh.matrixWorld);
+      out.push(v.x, v.y, v.z);
+    }
+  }
+  return Float64Array.from(out);
 }
