@@ -33,6 +33,7 @@ import { SettingsPanel, applyPreferences } from "./ui/settings.js";
 import { StartPage, markLanguage } from "./ui/start-page.js";
 import { applySiteColours } from "./ui/theme.js";
 import { Visit } from "./visit.js";
+import { WorkshopsFeature } from "./workshops.js";
 import { LiveWorld } from "./world/live-world.js";
 import { fetchWithProgress, parseGlb } from "./world/loader.js";
 import { Stage, webglAvailable } from "./world/scene.js";
@@ -242,7 +243,12 @@ function connect() {
   const talks = new TalksFeature({
     connection, clock, hud, stage: app.stage, venue: app.venue, identity: () => app.session.identity,
   });
-  Object.assign(app, { connection, clock, visit, roomState, roomsPanel, hud, stations, talks });
+  const workshops = new WorkshopsFeature({
+    connection, table, clock, chat, crowd: app.crowd, player: app.player, roomState, scene: app.stage.scene,
+    venue: app.venue, token: () => app.session.token, identity: () => app.session.identity,
+    roomName: (roomId) => visit.roomName(roomId), roomIds: app.venue.rooms.map((room) => room.id),
+  });
+  Object.assign(app, { connection, clock, visit, roomState, roomsPanel, hud, stations, talks, workshops });
   // A new world version while inside: load it and keep one's place; staff can edit it.
   app.liveWorld = new LiveWorld(app, connection);
   if (app.session.identity.role === "staff") app.edit = new EditMode({ app, liveWorld: app.liveWorld, roomState });

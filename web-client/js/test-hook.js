@@ -61,6 +61,8 @@ export function installTestHook(app) {
         clockSynced: app.clock?.synced ?? false,
         stations: app.stations ? app.stations.testState() : null,
         talks: app.talks ? app.talks.testState() : null,
+        // {live, rules, hands, stage, upcoming, board, announcement, moderated, markers, panelOpen}
+        workshops: app.workshops ? app.workshops.testState() : null,
         world: app.liveWorld ? app.liveWorld.testState() : null,
         edit: app.edit ? app.edit.testState() : null,
       };

@@ -23,6 +23,8 @@ export class ChatPanel {
     this.maxChars = 500;
     this.people = [];
     this.selfId = null;
+    /** fromId -> whether their lines stand out (a facilitator, someone in the spotlight). */
+    this.highlight = () => false;
 
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -97,6 +99,7 @@ export class ChatPanel {
     } else {
       if (message.direct) li.classList.add("direct");
       if (message.history) li.classList.add("history");
+      if (message.fromId && this.highlight(message.fromId)) li.classList.add("highlight");
       const from = document.createElement("span");
       from.className = "from";
       from.textContent = message.fromName;

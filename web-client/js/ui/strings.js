@@ -10,6 +10,7 @@
 import { EDIT_STRINGS } from "./strings-edit.js";
 import { STATION_STRINGS } from "./strings-stations.js";
 import { TALK_STRINGS } from "./strings-talks.js";
+import { WORKSHOP_STRINGS } from "./strings-workshops.js";
 
 const HUB_STRINGS = {
   de: {
@@ -318,6 +319,6 @@ const HUB_STRINGS = {
 };
 
 export const STRINGS = {
-  de: { ...HUB_STRINGS.de, ...STATION_STRINGS.de, ...TALK_STRINGS.de, ...EDIT_STRINGS.de },
-  en: { ...HUB_STRINGS.en, ...STATION_STRINGS.en, ...TALK_STRINGS.en, ...EDIT_STRINGS.en },
+  de: { ...HUB_STRINGS.de, ...STATION_STRINGS.de, ...TALK_STRINGS.de, ...WORKSHOP_STRINGS.de, ...EDIT_STRINGS.de },
+  en: { ...HUB_STRINGS.en, ...STATION_STRINGS.en, ...TALK_STRINGS.en, ...WORKSHOP_STRINGS.en, ...EDIT_STRINGS.en },
 };

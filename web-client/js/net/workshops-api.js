@@ -1,0 +1,58 @@
+/**
+ * The workshops' REST API (server/workshops_http.py, docs/workshops.md): the public list,
+ * planning for facilitators, attendance, and the moderation log and bans for staff.
+ * Errors arrive as ApiError with the server's code and sentence.
+ */
+
+import { ApiError, request } from "./api.js";
+
+const enc = encodeURIComponent;
+
+/** Workshops to come ({now, workshops}); with a facilitator's token their own in full. */
+export function fetchWorkshops(token) {
+  return request("GET", "/api/workshops", { token });
+}
+
+export function fetchWorkshop(id, token) {
+  return request("GET", `/api/workshops/${enc(id)}`, { token });
+}
+
+export function createWorkshop(token, body) {
+  return request("POST", "/api/workshops", { token, body });
+}
+
+export function deleteWorkshop(token, id) {
+  return request("DELETE", `/api/workshops/${enc(id)}`, { token });
+}
+
+/** Facilitators: who came to a workshop of theirs ({participants, peak, people, ...}). */
+export function fetchAttendance(token, id) {
+  return request("GET", `/api/workshops/${enc(id)}/attendance`, { token });
+}
+
+/** Facilitators: the attendance as a CSV file ({name, blob}). */
+export async function fetchAttendanceCsv(token, id) {
+  const response = await fetch(`/api/workshops/${enc(id)}/attendance.csv`, {
+    headers: { Authorization: `Bearer ${token}` },
+    credentials: "same-origin",
+    cache: "no-store",
+  });
+  if (!response.ok) throw new ApiError(response.status, "http_error", `HTTP ${response.status}`);
+  const disposition = response.headers.get("Content-Disposition") ?? "";
+  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `teilnahme-${id}.csv`;
+  return { name, blob: await response.blob() };
+}
+
+/** Staff: the moderation log, newest first ({entries}). */
+export function fetchAudit(token, limit = 50) {
+  return request("GET", `/api/moderation/audit?limit=${enc(limit)}`, { token });
+}
+
+/** Staff: bans in force ({bans}). */
+export function fetchBans(token) {
+  return request("GET", "/api/moderation/bans", { token });
+}
+
+export function liftBan(token, id) {
+  return request("DELETE", `/api/moderation/bans/${enc(id)}`, { token });
+}

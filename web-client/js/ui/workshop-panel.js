@@ -1,0 +1,409 @@
+/**
+ * The workshops panel: what is coming up (join with one click, an invite code if needed),
+ * the workshop running here (agenda, countdown, reactions, raised hands, groups), and for
+ * facilitators and staff the controls to lead and moderate it, to plan workshops and to read
+ * attendance; staff also see the moderation log and the bans. Every name and text from
+ * people is set with textContent.
+ */
+
+import { language, t } from "./i18n.js";
+
+function el(tag, { className, text, attrs } = {}, children = []) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  for (const [key, value] of Object.entries(attrs ?? {})) node.setAttribute(key, value);
+  node.append(...children);
+  return node;
+}
+
+function button(label, onClick, { className, pressed, id } = {}) {
+  const node = el("button", { className, text: label, attrs: { type: "button" } });
+  if (id) node.id = id;
+  if (pressed !== undefined) node.setAttribute("aria-pressed", String(pressed));
+  node.addEventListener("click", onClick);
+  return node;
+}
+
+function field(labelText, input) {
+  const id = `ws-${Math.random().toString(36).slice(2, 9)}`;
+  input.id = id;
+  return [el("label", { text: labelText, attrs: { for: id } }), input];
+}
+
+function clock(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+/** "Di., 5. März, 10:00–11:30 · Werkstatt" in the UI language. */
+export function whenText(workshop, roomName) {
+  const lang = language() === "en" ? "en-GB" : "de-DE";
+  const start = new Date(workshop.starts_at * 1000);
+  const end = new Date(workshop.ends_at * 1000);
+  const day = start.toLocaleDateString(lang, { weekday: "short", day: "numeric", month: "short" });
+  const time = { hour: "2-digit", minute: "2-digit" };
+  return t("ws.when", {
+    day, from: start.toLocaleTimeString(lang, time), to: end.toLocaleTimeString(lang, time), room: roomName(workshop.room),
+  });
+}
+
+export class WorkshopPanel {
+  /**
+   * actions: {send(type, fields), join(id, code), create(body), remove(id), attendance(id),
+   * csv(id), audit(), bans(), lift(id), copyLink(workshop), toggled(open)}
+   */
+  constructor(actions) {
+    this.actions = actions;
+    this.panel = document.getElementById("panel-workshop");
+    this.toggleButton = document.getElementById("toggle-workshop");
+    this.status = document.getElementById("workshop-status");
+    this.sections = {
+      live: document.getElementById("workshop-live"),
+      moderation: document.getElementById("workshop-moderation"),
+      upcoming: document.getElementById("workshop-upcoming"),
+      plan: document.getElementById("workshop-plan"),
+      staff: document.getElementById("workshop-staff"),
+    };
+    this.model = null;
+    this.planBuilt = false;
+    this.toggleButton.addEventListener("click", () => this.toggle());
+    this.panel.querySelector("[data-close-workshop]").addEventListener("click", () => this.close());
+    this.panel.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.stopPropagation();
+        this.close();
+      }
+    });
+  }
+
+  get open() {
+    return !this.panel.hidden;
+  }
+
+  toggle() {
+    if (this.open) this.close();
+    else this.show();
+  }
+
+  show() {
+    for (const other of ["panel-rooms", "panel-talks", "panel-station"]) {
+      const panel = document.getElementById(other);
+      if (panel && !panel.hidden) document.querySelector(`[data-close="${other}"]`)?.click();
+    }
+    this.panel.hidden = false;
+    this.toggleButton.setAttribute("aria-expanded", "true");
+    this.actions.toggled(true);
+    this.panel.querySelector("button:not([data-close-workshop]), input, select")?.focus();
+  }
+
+  close() {
+    const hadFocus = this.panel.contains(document.activeElement);
+    this.panel.hidden = true;
+    this.toggleButton.setAttribute("aria-expanded", "false");
+    this.actions.toggled(false);
+    if (hadFocus) this.toggleButton.focus();
+  }
+
+  say(text) {
+    this.status.textContent = text;
+  }
+
+  /** Draw everything from the model (see WorkshopsFeature.model). */
+  render(model) {
+    this.model = model;
+    const leads = ["facilitator", "staff"].includes(model.identity?.role);
+    this.renderLive(model, leads);
+    this.renderModeration(model, leads);
+    this.renderUpcoming(model);
+    this.sections.plan.hidden = !leads;
+    if (leads && !this.planBuilt) this.buildPlan(model);
+    if (leads) this.renderMine(model);
+    this.sections.staff.hidden = model.identity?.role !== "staff";
+  }
+
+  /** Only the countdowns change every second. */
+  tick(now) {
+    for (const node of this.panel.querySelectorAll("[data-ends]")) {
+      const left = Number(node.dataset.ends) - now;
+      node.textContent = left > 0 ? t("ws.timer", { time: clock(left) }) : t("ws.timerOver");
+    }
+  }
+
+  // --- the workshop here -------------------------------------------------------------------
+
+  renderLive(model, leads) {
+    const live = model.live;
+    const box = this.sections.live;
+    const parts = [];
+    const send = this.actions.send;
+    if (!live) {
+      box.hidden = !leads;
+      if (leads) {
+        const here = model.upcoming.filter((w) => w.room === model.room && w.you_lead);
+        parts.push(el("h3", { text: t("ws.lead") }));
+        if (here.length === 0) parts.push(el("p", { className: "hint", text: t("ws.startNone") }));
+        else {
+          const select = el("select", {}, here.map((w) => el("option", { text: w.title, attrs: { value: w.id } })));
+          parts.push(...field(t("ws.startPick"), select));
+          parts.push(el("div", { className: "button-row" }, [
+            button(t("ws.start"), () => send("workshop_start", { workshop: select.value }), { id: "ws-start", className: "primary" }),
+          ]));
+        }
+      }
+      box.replaceChildren(...parts);
+      return;
+    }
+    box.hidden = false;
+    const names = (sessions) => sessions.map((s) => model.nameOf(s) ?? "?").join(", ");
+    parts.push(el("h3", { text: `${t("ws.live")}: ${live.title}` }));
+    const current = live.agenda[live.item];
+    parts.push(el("p", { className: "ws-now", text: current ? t("ws.item", { title: current.title }) : t("ws.itemNone") }));
+    if (live.timer_ends) parts.push(el("p", { className: "ws-timer", attrs: { "data-ends": String(live.timer_ends) } }));
+    if (live.agenda.length) {
+      const items = live.agenda.map((item, index) => el("li", {
+        className: index === live.item ? "current" : index < live.item ? "done" : "",
+        text: `${item.title} · ${t("ws.minutes", { n: item.minutes })}`,
+        attrs: index === live.item ? { "aria-current": "step" } : {},
+      }));
+      parts.push(el("h4", { text: t("ws.agenda") }), el("ol", { className: "ws-agenda" }, items));
+    }
+    if (live.reactions.length) {
+      parts.push(el("p", { className: "ws-counts", text: `${t("ws.reactions")}: ${live.reactions.map((r) => `${r.emoji} ${r.count}`).join("  ")}` }));
+    }
+    parts.push(el("p", { text: model.hands.length ? t("ws.hands", { names: names(model.hands) }) : t("ws.handsNone") }));
+    if (live.spotlight.length) parts.push(el("p", { text: t("ws.spotlight", { names: names(live.spotlight) }) }));
+    if (model.stage.length) parts.push(el("p", { text: t("ws.stage", { names: names(model.stage) }) }));
+    if (live.follow && live.follow !== model.session) {
+      parts.push(el("p", { className: "ws-following", text: t("ws.following", { name: model.nameOf(live.follow) ?? "?" }) }));
+    }
+    if (live.breakout) {
+      const until = new Date(live.breakout.ends_at * 1000).toLocaleTimeString(language(), { hour: "2-digit", minute: "2-digit" });
+      parts.push(el("p", { text: t("ws.groupsUntil", { time: until }) }));
+      if (live.group >= 0) parts.push(el("p", { className: "ws-group", text: t("ws.group", { n: live.group + 1 }) }));
+    }
+    if (live.you_lead) parts.push(...this.leadControls(model, live));
+    box.replaceChildren(...parts);
+  }
+
+  leadControls(model, live) {
+    const send = this.actions.send;
+    const out = [el("h4", { text: t("ws.lead") })];
+    const following = live.follow === model.session;
+    const spotlit = live.spotlight.includes(model.session);
+    out.push(el("div", { className: "button-row" }, [
+      button(t("ws.gather"), () => send("gather", {}), { id: "ws-gather" }),
+      button(following ? t("ws.followOff") : t("ws.followOn"), () => send("follow", { on: !following }), { id: "ws-follow", pressed: following }),
+      button(spotlit ? t("ws.spotlightOff") : t("ws.spotlightMe"), () => send("spotlight", spotlit ? { on: false } : { on: true }), { pressed: spotlit }),
+      button(t("ws.nextHand"), () => send("hands", { action: "next" }), { id: "ws-next-hand" }),
+      button(t("ws.clearHands"), () => send("hands", { action: "clear" })),
+    ]));
+    out.push(el("div", { className: "button-row" }, [
+      button(t("ws.prev"), () => send("agenda", { item: Math.max(-1, live.item - 1) })),
+      button(t("ws.next"), () => send("agenda", { item: Math.min(live.agenda.length - 1, live.item + 1) })),
+    ]));
+    const minutes = el("input", { attrs: { type: "number", min: "1", max: "240", value: "5" } });
+    out.push(el("div", { className: "ws-inline" }, [
+      ...field(t("ws.timerMinutes"), minutes),
+      button(t("ws.timerStart"), () => send("timer", { seconds: Math.round(Number(minutes.value) * 60) })),
+      button(t("ws.timerStop"), () => send("timer", { seconds: 0 })),
+    ]));
+    const text = el("input", { attrs: { type: "text", maxlength: "280" } });
+    out.push(el("div", { className: "ws-inline" }, [
+      ...field(t("ws.announce"), text),
+      button(t("ws.announceRoom"), () => text.value.trim() && send("announce", { text: text.value, scope: "room" })),
+      button(t("ws.announceHub"), () => text.value.trim() && send("announce", { text: text.value, scope: "hub" })),
+    ]));
+    if (live.breakout) {
+      const groups = live.breakout.groups.map((group) => button(
+        t("ws.groupN", { n: group.group + 1, count: group.members.length }),
+        () => send("breakout_visit", { group: group.group }),
+      ));
+      out.push(el("div", { className: "button-row" }, [
+        ...groups,
+        button(t("ws.visitMain"), () => send("breakout_visit", { group: -1 })),
+        button(t("ws.recall"), () => send("breakout_recall", {}), { className: "primary" }),
+      ]));
+    } else {
+      const count = el("input", { attrs: { type: "number", min: "2", max: "20", value: "2" } });
+      const length = el("input", { attrs: { type: "number", min: "1", max: "120", value: "10" } });
+      out.push(el("div", { className: "ws-inline" }, [
+        ...field(t("ws.groups"), count),
+        ...field(t("ws.groupsMinutes"), length),
+        button(t("ws.groupsStart"), () => send("breakout", {
+          groups: Number(count.value), mode: "random", minutes: Number(length.value),
+        })),
+      ]));
+    }
+    out.push(el("div", { className: "button-row" }, [
+      button(t("ws.end"), () => send("workshop_end", {}), { className: "danger" }),
+    ]));
+    return out;
+  }
+
+  // --- moderation ------------------------------------------------------------------------
+
+  renderModeration(model, leads) {
+    const box = this.sections.moderation;
+    box.hidden = !leads;
+    if (!leads) return;
+    const send = this.actions.send;
+    const rules = model.rules ?? { locked: false, chat: "everyone", reactions: "everyone", screens: "anyone" };
+    const check = (label, on, change) => {
+      const input = el("input", { attrs: { type: "checkbox" } });
+      input.checked = on;
+      input.addEventListener("change", () => change(input.checked));
+      return el("label", { className: "check" }, [input, el("span", { text: label })]);
+    };
+    const screens = el("select", {}, ["anyone", "facilitators", "staff"].map((mode) => el("option", {
+      text: t(`ws.screens.${mode}`), attrs: { value: mode },
+    })));
+    screens.value = rules.screens;
+    screens.addEventListener("change", () => send("permissions", { screens: screens.value }));
+    const people = model.people.filter((person) => person.id !== model.session);
+    const rows = people.map((person) => {
+      const muted = model.muted.has(person.id);
+      return el("li", {}, [
+        el("span", { className: "name", text: person.name }),
+        el("span", { className: "actions" }, [
+          button(muted ? t("ws.unmute") : t("ws.mute"), () => {
+            send("mute", { session: person.id, on: !muted });
+            if (muted) model.muted.delete(person.id);
+            else model.muted.add(person.id);
+          }),
+          button(t("ws.remove"), () => send("remove", { session: person.id })),
+          button(t("ws.ban"), () => {
+            if (window.confirm(t("ws.confirmBan", { name: person.name }))) send("ban", { session: person.id, hours: 24 });
+          }, { className: "danger" }),
+          button(t("ws.invite"), () => send("invite", { session: person.id })),
+        ]),
+      ]);
+    });
+    box.replaceChildren(
+      el("h3", { text: t("ws.moderation") }),
+      check(t("ws.lock"), rules.locked, (on) => send("lock", { on })),
+      check(t("ws.chatOff"), rules.chat === "facilitators", (on) => send("permissions", { chat: on ? "facilitators" : "everyone" })),
+      check(t("ws.reactionsOff"), rules.reactions === "facilitators", (on) => send("permissions", { reactions: on ? "facilitators" : "everyone" })),
+      ...field(t("ws.screens"), screens),
+      people.length ? el("ul", { className: "ws-people" }, rows) : el("p", { className: "hint", text: t("ws.nobody") }),
+    );
+  }
+
+  // --- coming up ------------------------------------------------------------------------------
+
+  renderUpcoming(model) {
+    const items = model.upcoming.map((workshop) => {
+      const code = el("input", { attrs: { type: "text", maxlength: "32", autocomplete: "off" } });
+      const join = button(t("ws.join"), () => this.actions.join(workshop.id, code.value.trim() || null));
+      join.dataset.workshop = workshop.id;
+      const row = [
+        el("strong", { text: workshop.title }),
+        el("span", { className: "meta", text: whenText(workshop, model.roomName) }),
+        el("span", { className: "meta", text: t("ws.by", { names: workshop.facilitators.map((p) => p.name ?? p).join(", ") }) }),
+      ];
+      if (workshop.description) row.push(el("span", { className: "ws-description", text: workshop.description }));
+      const controls = [join, button(t("ws.copyLink"), () => this.actions.copyLink(workshop))];
+      if (workshop.access === "code" && !workshop.you_lead) controls.unshift(...field(t("ws.code"), code));
+      row.push(el("span", { className: "ws-inline" }, controls));
+      return el("li", {}, row);
+    });
+    this.sections.upcoming.replaceChildren(
+      el("h3", { text: t("ws.upcoming") }),
+      items.length ? el("ul", { className: "ws-list" }, items) : el("p", { className: "hint", text: t("ws.none") }),
+    );
+  }
+
+  // --- planning (facilitators and staff) ------------------------------------------------------
+
+  buildPlan(model) {
+    this.planBuilt = true;
+    const title = el("input", { attrs: { type: "text", maxlength: "120", required: "" } });
+    const description = el("textarea", { attrs: { rows: "2", maxlength: "2000" } });
+    const room = el("select", {}, model.rooms.map((r) => el("option", { text: r.name, attrs: { value: r.id } })));
+    room.value = model.room ?? model.rooms[0]?.id;
+    const starts = el("input", { attrs: { type: "datetime-local", required: "" } });
+    const soon = new Date(Date.now() + 10 * 60000);
+    soon.setMinutes(soon.getMinutes() - soon.getTimezoneOffset());
+    starts.value = soon.toISOString().slice(0, 16);
+    const minutes = el("input", { attrs: { type: "number", min: "5", max: "720", value: "60" } });
+    const access = el("select", {}, ["open", "code", "list"].map((mode) => el("option", {
+      text: t(`ws.access.${mode}`), attrs: { value: mode },
+    })));
+    const agenda = el("textarea", { attrs: { rows: "3" } });
+    const form = el("form", { className: "ws-form", attrs: { novalidate: "" } }, [
+      el("h3", { text: t("ws.plan") }),
+      ...field(t("ws.title"), title),
+      ...field(t("ws.description"), description),
+      ...field(t("ws.room"), room),
+      ...field(t("ws.starts"), starts),
+      ...field(t("ws.length"), minutes),
+      ...field(t("ws.access"), access),
+      ...field(t("ws.agendaLines"), agenda),
+      el("button", { text: t("ws.save"), className: "primary", attrs: { type: "submit" } }),
+    ]);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const items = agenda.value.split("\n").map((line) => line.trim()).filter(Boolean).map((line) => {
+        const match = /^(\d+)\s+(.+)$/.exec(line);
+        return match ? { minutes: Number(match[1]), title: match[2] } : { minutes: 10, title: line };
+      });
+      this.actions.create({
+        title: title.value,
+        description: description.value,
+        room: room.value,
+        starts: new Date(starts.value).getTime() / 1000,
+        minutes: Number(minutes.value),
+        access: access.value,
+        agenda: items,
+      }).then((made) => {
+        if (made) form.reset();
+      });
+    });
+    this.mine = el("section", { className: "ws-mine" });
+    this.sections.plan.replaceChildren(form, this.mine);
+  }
+
+  renderMine(model) {
+    const mine = model.upcoming.filter((w) => w.you_lead);
+    const rows = mine.map((workshop) => el("li", {}, [
+      el("strong", { text: workshop.title }),
+      el("span", { className: "meta", text: whenText(workshop, model.roomName) }),
+      workshop.code ? el("span", { className: "meta", text: `${t("ws.code")}: ${workshop.code}` }) : "",
+      el("span", { className: "ws-inline" }, [
+        button(t("ws.attendance"), () => this.actions.attendance(workshop.id)),
+        button(t("ws.csv"), () => this.actions.csv(workshop.id)),
+        button(t("ws.delete"), () => this.actions.remove(workshop.id), { className: "danger" }),
+      ]),
+    ]));
+    this.mine.replaceChildren(el("h3", { text: t("ws.mine") }), el("ul", { className: "ws-list" }, rows));
+  }
+
+  showAttendance(report) {
+    this.say(t("ws.summary", { n: report.participants, peak: report.peak, minutes: report.average_minutes }));
+  }
+
+  // --- staff ---------------------------------------------------------------------------------
+
+  async renderStaff() {
+    const box = this.sections.staff;
+    if (box.hidden) return;
+    const [audit, bans] = await Promise.all([this.actions.audit(), this.actions.bans()]);
+    const time = (ts) => new Date(ts * 1000).toLocaleString(language());
+    const entries = audit.entries.map((e) => el("li", {
+      text: `${time(e.at)} · ${e.actor_name}: ${e.action}${e.target_name ? ` ${e.target_name}` : ""}${e.room ? ` (${e.room})` : ""}${e.detail ? ` – ${e.detail}` : ""}`,
+    }));
+    const banRows = bans.bans.map((ban) => el("li", {}, [
+      el("span", { text: `${ban.display_name} · ${ban.expires_at ? t("ws.until", { time: time(ban.expires_at) }) : t("ws.forever")}` }),
+      button(t("ws.lift"), async () => {
+        await this.actions.lift(ban.id);
+        this.renderStaff();
+      }),
+    ]));
+    box.replaceChildren(
+      el("h3", { text: t("ws.audit") }),
+      entries.length ? el("ol", { className: "ws-audit" }, entries) : el("p", { className: "hint", text: t("ws.auditNone") }),
+      el("h3", { text: t("ws.bans") }),
+      banRows.length ? el("ul", { className: "ws-list" }, banRows) : el("p", { className: "hint", text: t("ws.bansNone") }),
+    );
+  }
+}

@@ -1,0 +1,361 @@
+/**
+ * Workshops in the visit: what the server says about the workshop running here
+ * (workshop_state), the room's rules (room_rules), who stands on a stage (stage),
+ * announcements and what a facilitator did about you (moderated) are shown; facilitators'
+ * buttons send their messages. Everything is decided by the server; this only shows it.
+ *
+ * - the panel (ui/workshop-panel.js) and a strip over the view (title, agenda item, countdown);
+ * - a light column over whoever is in the spotlight or on a stage, seen through walls, and
+ *   their chat lines (and the facilitators') highlighted;
+ * - announcements as a banner; the foyer board lists the next workshops (workshop-board.js);
+ * - a link /?workshop=ID[&code=C] joins that workshop once the visitor is inside.
+ */
+
+import * as THREE from "three";
+import {
+  createWorkshop, deleteWorkshop, fetchAttendance, fetchAttendanceCsv, fetchAudit, fetchBans, fetchWorkshops, liftBan,
+} from "./net/workshops-api.js";
+import { announce } from "./ui/announcer.js";
+import { language, onLanguageChange, t } from "./ui/i18n.js";
+import { WorkshopPanel } from "./ui/workshop-panel.js";
+import { WorkshopBoard } from "./workshop-board.js";
+
+const FEATURE_MESSAGES = new Set([
+  "workshop_join", "workshop_start", "workshop_end", "gather", "follow", "spotlight", "hands", "announce", "timer",
+  "agenda", "breakout", "breakout_visit", "breakout_recall", "mute", "remove", "ban", "lock", "permissions", "invite",
+]);
+const RELOAD_LIST_MS = 60000;
+const ANNOUNCEMENT_MS = 12000;
+const BEAM_HEIGHT = 3.2;
+
+export class WorkshopsFeature {
+  /**
+   * parts: {connection, table, clock, chat, crowd, player, roomState, scene, venue, token(),
+   * identity(), roomName(id), roomIds}
+   */
+  constructor(parts) {
+    Object.assign(this, parts);
+    this.live = null;
+    this.rules = null;
+    this.hands = [];
+    this.stage = [];
+    this.upcoming = [];
+    this.muted = new Set();
+    this.lastAnnouncement = null;
+    this.lastModerated = null;
+    this.linkJoin = new URLSearchParams(window.location.search).get("workshop");
+    this.linkCode = new URLSearchParams(window.location.search).get("code");
+    this.strip = document.getElementById("workshop-strip");
+    this.banner = document.getElementById("announcement");
+    this.banner.querySelector("button").addEventListener("click", () => {
+      this.banner.hidden = true;
+    });
+    this.panel = new WorkshopPanel({
+      send: (type, fields) => this.send(type, fields),
+      join: (id, code) => this.join(id, code),
+      create: (body) => this.create(body),
+      remove: (id) => this.remove(id),
+      attendance: (id) => this.attendance(id),
+      csv: (id) => this.csv(id),
+      audit: () => fetchAudit(this.token()),
+      bans: () => fetchBans(this.token()),
+      lift: (id) => liftBan(this.token(), id),
+      copyLink: (workshop) => this.copyLink(workshop),
+      toggled: (open) => {
+        this.renderStrip();
+        if (open) this.panel.renderStaff().catch((error) => this.panel.say(error.message));
+      },
+    });
+    this.board = new WorkshopBoard(parts.scene, parts.venue, parts.roomName);
+    this.markers = new Map();
+    this.listen();
+    onLanguageChange(() => {
+      this.board.draw();
+      this.render();
+    });
+    this.reload();
+    setInterval(() => this.reload(), RELOAD_LIST_MS);
+    setInterval(() => this.everySecond(), 1000);
+    this.chat.highlight = (fromId) => this.highlighted().has(fromId) || (this.live?.leaders ?? []).includes(fromId);
+    const frame = () => {
+      this.placeMarkers();
+      requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+  }
+
+  listen() {
+    const c = this.connection;
+    c.on("joined", () => {
+      this.hands = [];
+      this.stage = [];
+      this.muted.clear();
+      if (this.linkJoin) {
+        const id = this.linkJoin;
+        this.linkJoin = null;
+        this.join(id, this.linkCode);
+      }
+      this.render();
+    });
+    c.on("workshop_state", (m) => {
+      const before = this.live;
+      this.live = m.workshop;
+      if (this.live && (!before || before.item !== this.live.item) && this.live.agenda[this.live.item]) {
+        announce(t("ws.item", { title: this.live.agenda[this.live.item].title }));
+      }
+      this.render();
+    });
+    c.on("hand_queue", (m) => {
+      this.hands = m.sessions;
+      this.render();
+    });
+    c.on("stage", (m) => {
+      this.stage = m.sessions;
+      this.render();
+    });
+    c.on("room_rules", (m) => {
+      this.rules = m;
+      this.render();
+    });
+    c.on("announcement", (m) => this.showAnnouncement(m));
+    c.on("moderated", (m) => {
+      this.lastModerated = m.action;
+      const text = t(`ws.moderated.${m.action}`, { by: m.by, room: m.room ? this.roomName(m.room) : "" });
+      this.panel.say(text);
+      this.showBanner(t("ws.moderation"), text);
+    });
+    c.on("error", (m) => {
+      if (!FEATURE_MESSAGES.has(m.about)) return;
+      if (m.code === "workshop_access") {
+        this.panel.show();
+        this.panel.say(t("ws.codeNeeded"));
+      } else {
+        this.panel.say(this.table.errorText(m.code, language()) || m.message);
+      }
+    });
+  }
+
+  send(type, fields) {
+    if (!this.connection.send(type, fields)) this.panel.say(t("net.reconnecting"));
+  }
+
+  join(id, code) {
+    this.panel.say(t("ws.joining"));
+    this.send("workshop_join", code ? { workshop: id, code } : { workshop: id });
+  }
+
+  /** The list of workshops to come (for the panel and the board). */
+  async reload() {
+    try {
+      const identity = this.identity();
+      const token = identity && !identity.guest ? this.token() : undefined;
+      const listing = await fetchWorkshops(token);
+      this.upcoming = listing.workshops.map((w) => ({
+        ...w,
+        you_lead: identity?.role === "staff" || w.facilitators.some((p) => p.id === identity?.id),
+      }));
+      this.board.show(this.upcoming);
+      this.render();
+    } catch (error) {
+      console.warn("hubtwin: the workshops could not be read", error);
+    }
+  }
+
+  async create(body) {
+    try {
+      const made = await createWorkshop(this.token(), body);
+      this.panel.say(t("ws.saved", { title: made.title }));
+      await this.reload();
+      return made;
+    } catch (error) {
+      this.panel.say(error.message);
+      return null;
+    }
+  }
+
+  async remove(id) {
+    try {
+      await deleteWorkshop(this.token(), id);
+      await this.reload();
+    } catch (error) {
+      this.panel.say(error.message);
+    }
+  }
+
+  async attendance(id) {
+    try {
+      this.panel.showAttendance(await fetchAttendance(this.token(), id));
+    } catch (error) {
+      this.panel.say(error.message);
+    }
+  }
+
+  async csv(id) {
+    try {
+      const { name, blob } = await fetchAttendanceCsv(this.token(), id);
+      const url = URL.createObjectURL(blob);
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = name;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (error) {
+      this.panel.say(error.message);
+    }
+  }
+
+  copyLink(workshop) {
+    const link = new URL(workshop.link, window.location.origin).href;
+    navigator.clipboard?.writeText(link).catch(() => {});
+    this.panel.say(t("ws.linkCopied", { link }));
+  }
+
+  // --- showing ----------------------------------------------------------------------------
+
+  highlighted() {
+    return new Set([...(this.live?.spotlight ?? []), ...this.stage]);
+  }
+
+  model() {
+    return {
+      identity: this.identity(),
+      session: this.roomState.selfSession,
+      room: this.roomState.room,
+      rooms: this.roomIds.map((id) => ({ id, name: this.roomName(id) })),
+      roomName: this.roomName,
+      live: this.live,
+      rules: this.rules,
+      hands: this.hands,
+      stage: this.stage,
+      people: this.roomState.people(),
+      upcoming: this.upcoming,
+      muted: this.muted,
+      nameOf: (session) => this.roomState.nameOf(session),
+    };
+  }
+
+  render() {
+    this.panel.render(this.model());
+    this.renderStrip();
+    this.panel.tick(this.clock.now() / 1000);
+  }
+
+  renderStrip() {
+    const live = this.live;
+    const notes = [];
+    if (this.rules?.muted) notes.push(t("ws.rules.muted"));
+    else if (this.rules?.chat === "facilitators" && this.identity()?.role === "visitor") notes.push(t("ws.rules.chatOff"));
+    if (this.rules?.locked) notes.push(t("ws.rules.locked"));
+    if ((!live && notes.length === 0) || this.panel.open) {
+      this.strip.hidden = true; // the panel says it all, and a small screen has no room for both
+      return;
+    }
+    const parts = [];
+    if (live) {
+      parts.push(live.title);
+      const item = live.agenda[live.item];
+      parts.push(item ? t("ws.item", { title: item.title }) : t("ws.itemNone"));
+      if (live.follow && live.follow !== this.roomState.selfSession) {
+        parts.push(t("ws.following", { name: this.roomState.nameOf(live.follow) ?? "?" }));
+      }
+      if (live.group >= 0) parts.push(t("ws.group", { n: live.group + 1 }));
+    }
+    document.getElementById("workshop-strip-text").textContent = [...parts, ...notes].join(" · ");
+    const timer = document.getElementById("workshop-strip-timer");
+    if (live?.timer_ends) timer.dataset.ends = String(live.timer_ends);
+    else delete timer.dataset.ends;
+    timer.hidden = !live?.timer_ends;
+    this.strip.hidden = false;
+  }
+
+  everySecond() {
+    const now = this.clock.now() / 1000;
+    this.panel.tick(now);
+    const timer = document.getElementById("workshop-strip-timer");
+    if (timer.dataset.ends) {
+      const left = Number(timer.dataset.ends) - now;
+      timer.textContent = left > 0 ? t("ws.timer", { time: `${Math.floor(left / 60)}:${String(Math.floor(left % 60)).padStart(2, "0")}` }) : t("ws.timerOver");
+    }
+  }
+
+  showAnnouncement(message) {
+    this.lastAnnouncement = { text: message.text, name: message.name, scope: message.scope };
+    this.showBanner(t("ws.announcement", { name: message.name }), message.text);
+  }
+
+  showBanner(title, text) {
+    document.getElementById("announcement-title").textContent = title;
+    document.getElementById("announcement-text").textContent = text;
+    this.banner.hidden = false;
+    clearTimeout(this.bannerTimer);
+    this.bannerTimer = setTimeout(() => {
+      this.banner.hidden = true;
+    }, ANNOUNCEMENT_MS);
+  }
+
+  /** A light column over everyone in the spotlight or on a stage (drawn over walls too). */
+  placeMarkers() {
+    const wanted = this.highlighted();
+    for (const [session, marker] of this.markers) {
+      if (!wanted.has(session)) {
+        this.scene.remove(marker);
+        this.markers.delete(session);
+      }
+    }
+    for (const session of wanted) {
+      const pose = session === this.roomState.selfSession ? this.player.position : this.crowd.shownPose(session);
+      let marker = this.markers.get(session);
+      if (!marker) {
+        marker = makeMarker();
+        this.markers.set(session, marker);
+        this.scene.add(marker);
+      }
+      marker.visible = Boolean(pose);
+      if (pose) marker.position.set(pose.x, pose.y, pose.z);
+    }
+  }
+
+  /** For the test hook. */
+  testState() {
+    const live = this.live;
+    return {
+      live: live
+        ? {
+          id: live.id, item: live.item, youLead: live.you_lead, follow: live.follow, spotlight: [...live.spotlight],
+          timerEnds: live.timer_ends, group: live.group, groups: live.breakout ? live.breakout.groups.length : 0,
+          reactions: live.reactions.map((r) => ({ ...r })),
+        }
+        : null,
+      rules: this.rules ? { ...this.rules } : null,
+      hands: [...this.hands],
+      stage: [...this.stage],
+      upcoming: this.upcoming.map((w) => ({ id: w.id, title: w.title, room: w.room })),
+      board: this.board.lines ? [...this.board.lines] : [],
+      announcement: this.lastAnnouncement,
+      moderated: this.lastModerated,
+      markers: this.markers.size,
+      panelOpen: this.panel.open,
+    };
+  }
+}
+
+function makeMarker() {
+  const group = new THREE.Group();
+  group.name = "workshop-spotlight";
+  const ring = new THREE.Mesh(
+    new THREE.RingGeometry(0.4, 0.55, 32),
+    new THREE.MeshBasicMaterial({ color: 0xf2b705, side: THREE.DoubleSide, depthTest: false, transparent: true, opacity: 0.9 }),
+  );
+  ring.rotation.x = -Math.PI / 2;
+  ring.position.y = 0.03;
+  const beam = new THREE.Mesh(
+    new THREE.CylinderGeometry(0.18, 0.45, BEAM_HEIGHT, 16, 1, true),
+    new THREE.MeshBasicMaterial({ color: 0xffe08a, transparent: true, opacity: 0.22, depthTest: false, depthWrite: false, side: THREE.DoubleSide }),
+  );
+  beam.position.y = BEAM_HEIGHT / 2;
+  for (const mesh of [ring, beam]) mesh.renderOrder = 10;
+  group.add(ring, beam);
+  return group;
+}
