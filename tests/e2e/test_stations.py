@@ -123,7 +123,7 @@ def test_a_visitor_walks_to_a_station_answers_its_quiz_and_the_passport_follows(
     assert station.title["de"] in summary
 
 
-def test_walking_away_closes_a_station_one_only_looked_at(
+def test_walking_away_closes_a_station_one_only_looked_at_and_a_click_on_its_stand_opens_it(
     visitors: Visitors, world_model: World
 ) -> None:
     station = foyer_station_with_quiz(world_model)
@@ -135,6 +135,22 @@ def test_walking_away_closes_a_station_one_only_looked_at(
     walk(bo, spawn["x"], spawn["z"])
     bo.wait_for("s.stations.near === null && s.stations.open === null")
     assert bo.page.locator("#panel-station").is_hidden()
+
+    # From further away (outside the 2.5 m), a click on the stand opens it too.
+    x, z = in_front_of(world_model, station, distance=3.4)
+    walk(bo, x, z)
+    assert bo.state()["stations"]["open"] is None
+    assert station.place is not None
+    sx, _, sz = station.place.position
+    bo.page.evaluate("([x, z]) => window.hubtwin.lookAt(x, z)", [sx, sz])
+    # the camera turns in the next frames; two of them and the click aims where we look
+    bo.page.evaluate(
+        "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+    )
+    box = bo.page.locator("#view").bounding_box()
+    assert box is not None
+    bo.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    bo.wait_for("s.stations.open === arg", station.id)
 
 
 def test_an_experiment_from_the_passport_checks_its_inputs_and_counts(visitors: Visitors) -> None:
