@@ -393,6 +393,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--nice below 0 needs root")
     if args.window <= 0 or args.warmup < 0 or args.tries < 1:
         raise UsageError("--window must be positive, --warmup not negative, --tries at least 1")
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     info = machine.describe()
     cpus = sorted(os.sched_getaffinity(0))
     cores: tuple[int | None, ...] = (cpus[0], cpus[1]) if len(cpus) >= 2 else (None, None)
@@ -432,6 +434,10 @@ def run(args: argparse.Namespace) -> int:
         }
         args.json.write_text(json.dumps(data, indent=1), encoding="utf-8")
     return 0
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds run_scenario, which stops its server and clients
 
 
 def main(argv: list[str] | None = None) -> int:
