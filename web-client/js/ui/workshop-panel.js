@@ -378,8 +378,25 @@ export class WorkshopPanel {
     this.mine.replaceChildren(el("h3", { text: t("ws.mine") }), el("ul", { className: "ws-list" }, rows));
   }
 
+  /** The short summary of a workshop: its figures and everyone by display name. */
   showAttendance(report) {
     this.say(t("ws.summary", { n: report.participants, peak: report.peak, minutes: report.average_minutes }));
+    const rows = report.people.map((person) => el("tr", {}, [
+      el("td", { text: person.name }),
+      el("td", { text: String(person.minutes) }),
+      el("td", { text: String(person.stations_opened) }),
+      el("td", { text: String(person.quizzes_passed) }),
+    ]));
+    const head = el("tr", {}, ["ws.person", "ws.minutesShort", "ws.stations", "ws.quizzes"].map((key) => el("th", {
+      text: t(key), attrs: { scope: "col" },
+    })));
+    const table = el("table", { className: "ws-attendance" }, [
+      el("caption", { text: `${t("ws.attendance")}: ${report.workshop.title}` }),
+      el("thead", {}, [head]),
+      el("tbody", {}, rows),
+    ]);
+    this.mine.querySelector(".ws-attendance")?.remove();
+    this.mine.append(table);
   }
 
   // --- staff ---------------------------------------------------------------------------------
