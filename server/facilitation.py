@@ -187,7 +187,9 @@ class Facilitation:
         live = self._live_at.get(key_of(inst))
         if live is not None:
             self._sync_presence(live, session, now)
-        fx.send_to(session, self._state_frame(session, live or self._present_in(session)))
+        taking_part = live or self._present_in(session)
+        if taking_part is not None:  # a client forgets the last room's workshop on "joined"
+            fx.send_to(session, self._state_frame(session, taking_part))
         queue = self.hands.get(key_of(inst))
         if queue:
             fx.send_to(session, encode("hand_queue", sessions=list(queue)))

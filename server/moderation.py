@@ -174,8 +174,18 @@ class Moderation:
     # --- hooks --------------------------------------------------------------------------
 
     def on_join(self, session: Session, fx: Effects, now: float) -> None:
-        if session.instance is not None:
-            fx.send_to(session, self._rules_frame(session, session.instance.room_id, now))
+        # A client takes a room without room_rules as one that allows everything; those who
+        # moderate always get them (they show the settings, screens included).
+        inst = session.instance
+        if inst is None:
+            return
+        settings = self.rooms.get(inst.room_id)
+        usual = settings is None or (
+            not settings.locked and settings.chat == settings.reactions == "everyone"
+        )
+        muted = self.mutes.get(session.identity.id, 0.0) > now
+        if not usual or muted or session.identity.role is not Role.VISITOR:
+            fx.send_to(session, self._rules_frame(session, inst.room_id, now))
 
     def on_leave(self, session: Session, fx: Effects, now: float) -> None:
         return None

@@ -218,8 +218,10 @@ def test_who_moves_the_screens_is_set_on_the_screens_feature() -> None:
     screens = Screens()
     hub.moderation.screens = screens
     room_with(hub, "Vera")
-    hub.enter(3, "Vera2")
+    hub.enter(3, "Fritz", Role.FACILITATOR)
     assert hub.last(3, "room_rules")["screens"] == "facilitators"
+    hub.enter(4, "Olga")  # a room that allows everything needs no word to visitors
+    assert hub.take(4, "room_rules") == []
     existing = screens.screens_of(hub.core.instances["workshop"][0])
     assert existing is not None
     hub.do(1, "permissions", screens="anyone")

@@ -87,6 +87,9 @@ export class WorkshopsFeature {
   listen() {
     const c = this.connection;
     c.on("joined", () => {
+      // A new room (or a resumed connection): the server sends what applies here next.
+      this.live = null;
+      this.rules = null;
       this.hands = [];
       this.stage = [];
       this.muted.clear();
