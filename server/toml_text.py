@@ -29,7 +29,7 @@ def _quoted(text: str) -> str:
 
 
 def _key(name: str) -> str:
-    return name if _BARE_KEY.match(name) else _quoted(name)
+    return name if _BARE_KEY.fullmatch(name) else _quoted(name)
 
 
 def toml_value(value: Any) -> str:
