@@ -33,6 +33,7 @@ export class EditHandles {
     this.byId = new Map();
     this.worldRoot = null;
     this.venue = null;
+    this.highlighted = null;
   }
 
   /** Show these items (from GET /api/world/items) in the given venue and model. */
@@ -62,15 +63,16 @@ export class EditHandles {
     handle.userData.item = item;
     const size = sizeOf(item);
     const mounted = item.kind === "screen" || item.kind === "board";
+    // Walls hide the handles behind them; only the selected one shows through (highlight).
     const box = new THREE.Mesh(
       new THREE.BoxGeometry(size[0], size[1], size[2]),
-      new THREE.MeshBasicMaterial({ color: COLOURS[item.state] ?? COLOURS[""], transparent: true, opacity: 0.35, depthTest: false }),
+      new THREE.MeshBasicMaterial({ color: COLOURS[item.state] ?? COLOURS[""], transparent: true, opacity: 0.4 }),
     );
     box.position.y = mounted ? 0 : size[1] / 2;
     box.renderOrder = 10;
     const arrow = new THREE.Mesh(
       new THREE.ConeGeometry(0.12, 0.3, 12).rotateX(Math.PI / 2),
-      new THREE.MeshBasicMaterial({ color: 0xffffff, depthTest: false }),
+      new THREE.MeshBasicMaterial({ color: 0xffffff }),
     );
     arrow.position.set(0, mounted ? 0 : size[1] / 2, size[2] / 2 + 0.2);
     arrow.renderOrder = 11;
@@ -86,6 +88,7 @@ export class EditHandles {
     const room = this.venue.rooms.find((r) => r.id === item.room);
     if (!room) return;
     handle.userData.item = item;
+    this.paint(handle);
     handle.position.set(room.bounds.x0 + item.at[0], room.floorY + item.elevation, room.bounds.z0 + item.at[1]);
     handle.rotation.set(0, THREE.MathUtils.degToRad(item.facing), 0);
     handle.updateMatrixWorld(true);
@@ -127,10 +130,16 @@ export class EditHandles {
   }
 
   highlight(id) {
-    for (const [key, handle] of this.byId) {
-      const item = handle.userData.item;
-      handle.children[0].material.color.setHex(key === id ? SELECTED : COLOURS[item.state] ?? COLOURS[""]);
-    }
+    this.highlighted = id;
+    for (const handle of this.byId.values()) this.paint(handle);
+  }
+
+  /** Its colour by state (as built, moved, added), or the selection's, seen through walls. */
+  paint(handle) {
+    const item = handle.userData.item;
+    const selected = item.id === this.highlighted;
+    handle.children[0].material.color.setHex(selected ? SELECTED : COLOURS[item.state] ?? COLOURS[""]);
+    for (const part of handle.children) part.material.depthTest = !selected;
   }
 
   /** The handle under a ray, or null. */
