@@ -149,6 +149,16 @@ def test_two_visitors_meet_see_each_other_move_and_chat(
     anna.wait_for("s.chat.some((m) => m.fromName === 'Ben' && m.text === arg)", reply)
     assert reply in str(anna.page.locator("#chat-log").text_content())
 
+    # Anna raises her hand: Ben sees it on her avatar and first in his people list.
+    anna.page.click("#toggle-hand")
+    anna.page.locator('#toggle-hand[aria-pressed="true"]').wait_for()
+    ben.wait_for("s.others.some((o) => o.name === 'Anna' && o.hand)")
+    ben.page.click("#toggle-people")
+    first = ben.page.locator("#people-list li").nth(1)
+    assert "Anna" in str(first.text_content()) and "Hand gehoben (1.)" in str(first.text_content())
+    anna.page.click("#toggle-hand")
+    ben.wait_for("s.others.some((o) => o.name === 'Anna' && !o.hand)")
+
     # A direct message from the people list reaches Ben marked as private.
     anna.page.click("#toggle-people")
     anna.page.get_by_role("button", name="Nachricht an Ben").click()
