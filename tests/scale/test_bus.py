@@ -5,7 +5,6 @@ echo, bad messages refused, and resubscribing after Redis restarts."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -70,10 +69,11 @@ class Node:
         return lambda sender, payload: self.got.append((kind, sender, payload))
 
     async def close(self) -> None:
+        self.bus.stop()
         for task in self.tasks:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.wait(self.tasks, timeout=3.0)
+        assert all(task.done() for task in self.tasks)
         await self.link.close()
 
 
