@@ -55,6 +55,8 @@ log = logging.getLogger("hubtwin.cluster")
 
 #: How long ``close`` waits for the background loops to end.
 STOP_TIMEOUT_S = 2.0
+#: Grace states written per script run; the event loop gets a turn between runs.
+SAVE_CHUNK = 200
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ class LocalView:
     loads: Sequence[InstanceLoad] = ()
     clients: int = 0
     sessions: int = 0
+    #: with ``process_id`` set to ``Cluster.process_id`` (else each is copied to set it)
     states: Sequence[GraceState] = ()
 
 
@@ -302,7 +305,9 @@ class Cluster:
         """A session's newest state between rounds (``view`` gives all of them each
         round); ``urgent`` (a disconnect): written at the next round."""
         self._ended.pop(state.session_id, None)
-        self._writer.note(replace(state, process_id=self.process_id), self._clock(), urgent=urgent)
+        if state.process_id != self.process_id:
+            state = replace(state, process_id=self.process_id)
+        self._writer.note(state, self._clock(), urgent=urgent)
 
     def session_ended(self, session_id: str, resume_key: str) -> None:
         """The session is over (bye, or its grace ran out): its state goes at the next
@@ -363,8 +368,11 @@ class Cluster:
             self.on_lost(lost)
         view = self.view()
         now = self._clock()
+        me = self.process_id
         for state in view.states:
-            self._writer.note(replace(state, process_id=self.process_id), now)
+            self._writer.note(
+                state if state.process_id == me else replace(state, process_id=me), now
+            )
         loads = [
             replace(load, process_id=self.process_id)
             for load in view.loads
@@ -403,11 +411,15 @@ class Cluster:
                 fenced.append((state, "", ""))
             else:
                 fenced.append((state, self.leases.key(lease.key), lease.token))
-        try:
-            refused = await self.graces.save(fenced, self.timings.session_ttl_s)
-        except ClusterUnavailable:
-            self._writer.retry(due)
-            raise
+        refused = []
+        for start in range(0, len(fenced), SAVE_CHUNK):
+            try:
+                chunk = fenced[start : start + SAVE_CHUNK]
+                refused += await self.graces.save(chunk, self.timings.session_ttl_s)
+            except ClusterUnavailable:
+                self._writer.retry([state for state, _, _ in fenced[start:]])
+                raise
+            await asyncio.sleep(0)  # let a tick run between chunks
         if refused:
             log.info("grace states refused: lease gone", extra={"sessions": len(refused)})
 

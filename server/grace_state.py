@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, cast
 
 import msgpack
@@ -223,8 +223,14 @@ class GraceWriter:
 
 def _changed(before: GraceState, after: GraceState) -> bool:
     """True when ``after`` says more than ``before`` (not just a later time)."""
-    return replace(before, saved_at=0.0, process_id="") != replace(
-        after, saved_at=0.0, process_id=""
+    return (
+        before.position != after.position
+        or before.yaw != after.yaw
+        or before.pitch != after.pitch
+        or before.key != after.key
+        or before.lang != after.lang
+        or before.appearance != after.appearance
+        or before.identity != after.identity
     )
 
 

@@ -16,6 +16,7 @@ Parts that come from outside (usernames, room, station and identity ids) are quo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 
 def part(text: str) -> str:
@@ -33,7 +34,7 @@ class RedisNames:
         if not self.site:
             raise ValueError("the Redis key prefix needs a site name")
 
-    @property
+    @cached_property
     def prefix(self) -> str:
         return f"hubtwin:{part(self.site)}:"
 
