@@ -101,9 +101,12 @@ def test_someone_walking_through_the_room_moves_smoothly(
     walker = threading.Thread(target=walk)
     walker.start()
     samples: list[tuple[float, float, float]] = []
-    started = time.monotonic()
+    walked_until: float | None = None
     try:
-        while time.monotonic() - started < seconds:
+        # Watch while the walker walks and a little after (a busy machine draws slowly).
+        while walked_until is None or time.monotonic() - walked_until < 1.5:
+            if walked_until is None and not walker.is_alive():
+                walked_until = time.monotonic()
             sample = kai.page.evaluate(
                 "(() => { const o = window.hubtwin.state().others.find((o) => o.name === 'Läufer');"
                 " return o ? [o.at, o.x, o.z] : null; })()"
@@ -111,6 +114,8 @@ def test_someone_walking_through_the_room_moves_smoothly(
             if sample:
                 samples.append((sample[0], sample[1], sample[2]))
             kai.page.wait_for_timeout(30)
+            if len(samples) > 400:
+                break
     finally:
         stop.set()
         walker.join()
@@ -120,7 +125,7 @@ def test_someone_walking_through_the_room_moves_smoothly(
         for (t0, x0_, z0_), (t1, x1, z1) in itertools.pairwise(samples)
         if t1 > t0
     ]
-    assert sum(step for _, step in moving) > 2.0, "the walker hardly moved in Kai's view"
+    assert sum(step for _, step in moving) > 0.6 * speed * seconds, "the walker hardly moved"
     assert len(moving) >= 5, "too few frames drawn to judge"
     for dt_ms, step in moving:
         # From one drawn frame to the next, never more than the distance walked in that

@@ -115,7 +115,10 @@ export class AvatarCrowd {
 
   /** A pose from the server at server time t (ms); see PoseBuffer.push. */
   pushPose(id, t, x, y, z, yaw, snap) {
-    this.avatars.get(id)?.buffer.push(t, x, y, z, yaw, snap);
+    const avatar = this.avatars.get(id);
+    if (!avatar) return;
+    avatar.buffer.push(t, x, y, z, yaw, snap);
+    avatar.received = { x, z, wall: Date.now() };
   }
 
   setHand(id, raised) {
@@ -174,7 +177,10 @@ export class AvatarCrowd {
       if (!avatar.buffer.sample(serverNow - avatar.buffer.delayMs, this.pose)) continue;
       const { x, y, z, yaw } = this.pose;
       const speaking = avatar.speakingUntil > now;
-      avatar.shown = { x, y, z, yaw, at: now, wall, speaking, hand: avatar.hand };
+      avatar.shown = {
+        x, y, z, yaw, at: now, wall, speaking, hand: avatar.hand,
+        received: avatar.received, delayMs: avatar.buffer.delayMs,
+      };
       this.quaternion.setFromAxisAngle(this.up, yaw);
       this.matrix.compose(this.point.set(x, y, z), this.quaternion, this.scale);
       const body = this.bodies.get(avatar.shape);

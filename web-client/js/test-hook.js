@@ -6,9 +6,11 @@
  *   hubtwin.state()             {phase, connection, identity, session, room, instance,
  *                                position: {x, y, z}, yaw, people: [{id, net, name, role}],
  *                                others: [{id, name, x, y, z, yaw, at, wall, speaking,
- *                                hand}] (avatars as drawn in the last frame; at and wall:
- *                                that frame's performance.now() and Date.now(); speaking:
- *                                the chat bubble shows on their name tag),
+ *                                hand, received, delayMs}] (avatars as drawn in the last
+ *                                frame; at and wall: that frame's performance.now() and
+ *                                Date.now(); speaking: the chat bubble shows on their tag;
+ *                                received: {x, z, wall} of their newest pose and when it
+ *                                came; delayMs: how far behind it they are drawn),
  *                                lastPoseSent: Date.now() of the last pose sent,
  *                                chat: [{fromName, text, direct, history}],
  *                                corrections: [reason] (the server's pose_fix reasons),
