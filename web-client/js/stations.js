@@ -40,9 +40,12 @@ export class StationsFeature {
     // The toolbar button shows the station you stand at, anywhere else your passport.
     document.getElementById("toggle-station").addEventListener("click", () => {
       if (!this.isOpen()) return;
-      const here = this.nearStation && this.panel.stationId === this.nearStation;
-      this.panel.togglePassport(!here);
       this.closeOthers();
+      if (this.nearStation && this.panel.stationId !== this.nearStation) {
+        this.open(this.nearStation, "button");
+      } else {
+        this.panel.togglePassport(!this.nearStation);
+      }
     });
     // The left side shows one panel at a time.
     for (const id of ["toggle-rooms", "toggle-talks"]) {
@@ -115,10 +118,22 @@ export class StationsFeature {
     for (const other of LEFT_PANELS) if (this.hud.isOpen(other)) this.hud.close(other);
   }
 
+  /** Another side panel (rooms, talks, workshops) is open on the left. */
+  otherPanelOpen() {
+    return [...document.querySelectorAll("#hub .panel-left")].some(
+      (panel) => panel.id !== "panel-station" && !panel.hidden,
+    );
+  }
+
   arrived(stationId) {
     this.nearStation = stationId;
     // Someone busy with another station's quiz or experiment is not interrupted.
     if (this.isOpen() && this.panel.touched && this.panel.stationId !== stationId) return;
+    // Nor is someone reading another panel: they are told, and the stations button opens it.
+    if (!this.isOpen() && this.otherPanelOpen()) {
+      announce(t("stations.nearby", { title: this.listing.get(stationId)?.title ?? stationId }));
+      return;
+    }
     this.open(stationId, "near");
   }
 
