@@ -125,7 +125,7 @@ def content_security_policy(index_html: bytes) -> str:
         "default-src 'self'; "
         f"script-src 'self' 'wasm-unsafe-eval' {hashes}; "
         "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-        "media-src 'self' blob:; connect-src 'self' ws: wss:; font-src 'self'; "
+        "media-src 'self' blob:; connect-src 'self' blob: ws: wss:; font-src 'self'; "
         "object-src 'none'; base-uri 'none'; frame-ancestors 'self'"
     )
 
