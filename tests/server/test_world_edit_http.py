@@ -117,7 +117,7 @@ async def connect_guest(hub: Hub, token: str) -> ClientConnection:
     return ws
 
 
-async def next_message(ws: ClientConnection, kind: str, timeout: float = 10.0) -> dict[str, Any]:
+async def next_message(ws: ClientConnection, kind: str, timeout: float = 30.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         left = deadline - time.monotonic()
@@ -221,8 +221,6 @@ async def test_a_publish_reaches_a_connected_visitor_and_changes_the_served_worl
         assert (await hub.config())["world"]["digest"] == told["digest"]
         assert await hub.model_digest() == told["digest"]
         assert published["meta"]["author"] == "Chefin"
-        status, again = await hub.call("POST", "/api/world/publish", staff, {"message": "Nochmal"})
-        assert (status, again["error"]["code"]) == (409, "nothing_to_do")
 
         # Published on the command line (another process): noticed by watching `current`.
         site = load_site(hub.running.site.path)
