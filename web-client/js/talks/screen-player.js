@@ -55,7 +55,10 @@ export class ScreenPlayer {
 
   /** The server's state for this screen: load, play, pause, seek as it says. */
   follow(state) {
-    if (this.state && state.version < this.state.version && state.talk === this.state.talk) return;
+    // An older state that arrives late is dropped (a restarted server counts from 0 again,
+    // but its clock has moved on).
+    const previous = this.state;
+    if (previous && state.version < previous.version && state.server_time <= previous.server_time) return;
     this.state = state;
     if (!state.talk) {
       this.unload();
