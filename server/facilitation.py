@@ -65,7 +65,7 @@ from server.message_spec import FeatureMessage, FeatureMessages
 from server.protocol import encode
 from server.room import RoomInstance, Session
 from server.workshop_records import AttendanceEvent, RecordSink
-from server.workshops import WorkshopBook
+from server.workshops import Access, Workshop, WorkshopBook
 
 #: A tour moves its followers this often (each move is a pose_fix to them).
 TOUR_STEP_S: Final = 0.1
@@ -171,12 +171,20 @@ class Facilitation:
 
     def admits(self, identity: Identity, room_id: str) -> bool:
         """Is this person expected in the room: invited to, or let into, a workshop there?"""
+        return any(
+            self._let_in(workshop, identity)
+            for workshop in self.book.all()
+            if workshop.room == room_id
+        )
+
+    def invite(self, identity_id: str, room_id: str) -> None:
+        """A moderator invited someone into the room: the workshops there let them in."""
         for workshop in self.book.all():
-            if workshop.room != room_id:
-                continue
-            if identity.id in workshop.invited or identity.id in self.admitted.get(workshop.id, ()):
-                return True
-        return False
+            if workshop.room == room_id:
+                self.admitted.setdefault(workshop.id, set()).add(identity_id)
+
+    def _let_in(self, workshop: Workshop, identity: Identity) -> bool:
+        return identity.id in workshop.invited or identity.id in self.admitted.get(workshop.id, ())
 
     # --- hooks --------------------------------------------------------------------------
 
@@ -244,7 +252,16 @@ class Facilitation:
 
     def refuse_entry(self, session: Session, instance: RoomInstance, now: float) -> str | None:
         live = self._live_at.get(key_of(instance))
-        if live is None or live.breakout is None or live.workshop.led_by(session.identity):
+        if live is None or live.workshop.led_by(session.identity):
+            return None
+        workshop = live.workshop
+        if (
+            workshop.access is not Access.OPEN
+            and session.identity.role is Role.VISITOR
+            and not self._let_in(workshop, session.identity)
+        ):
+            return "workshop_access"  # a running workshop with an invite code or a list
+        if live.breakout is None:
             return None
         if instance is live.home:
             kept = live.sent_out(self.core.sessions)

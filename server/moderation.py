@@ -58,6 +58,8 @@ class LeadCheck(Protocol):
 
     def admits(self, identity: Identity, room_id: str) -> bool: ...
 
+    def invite(self, identity_id: str, room_id: str) -> None: ...
+
 
 class ScreenControl(Protocol):
     """The screens feature's control rules (``server.talks_live.TalkScreens``)."""
@@ -382,6 +384,8 @@ class Moderation:
             return
         self.rooms.setdefault(inst.room_id, RoomSettings()).invited.add(target.identity.id)
         self.barred.pop((target.identity.id, inst.room_id), None)
+        if self.lead is not None:
+            self.lead.invite(target.identity.id, inst.room_id)
         self._audit(session.identity, "invite", target.identity, inst.room_id, "", now)
         self._tell(target, self._moderated("invited", session.identity, inst.room_id, None), fx)
 

@@ -443,3 +443,26 @@ def test_nothing_is_recorded_without_a_running_workshop() -> None:
     hub.do(2, "go", room="foyer")
     hub.tick(2)
     assert hub.attendance() == []
+
+
+def test_a_running_workshop_with_a_code_or_a_list_lets_in_only_those_it_admits() -> None:
+    hub = WorkshopHub(workshop(access=Access.CODE, code="KLIMA-24"))
+    running(hub, visitors=0)
+    for conn, name in ((5, "Olga"), (6, "Ina"), (7, "Kim")):
+        hub.enter(conn, name, room="foyer")
+    assert hub.codes(hub.do(5, "go", room="workshop")) == ["workshop_access"]
+    assert hub.where(5) == ("foyer", 0)
+    # the code (from the link) lets in, and then the door too
+    assert hub.codes(hub.do(6, "workshop_join", workshop="w1", code="KLIMA-24")) == []
+    assert hub.where(6) == ("workshop", 0)
+    hub.now += 2
+    hub.do(6, "go", room="foyer")
+    hub.now += 2
+    assert hub.codes(hub.do(6, "go", room="workshop")) == []
+    # a facilitator's invitation lets in as well
+    hub.do(1, "invite", session=hub.session(7))
+    assert hub.codes(hub.do(7, "go", room="workshop")) == []
+    # once it has ended, the room is open again
+    hub.do(1, "workshop_end")
+    hub.now += 2
+    assert hub.codes(hub.do(5, "go", room="workshop")) == []
