@@ -4,6 +4,7 @@ edit, refusals as HTTP answers, undo/redo, and a publish reaching a connected cl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import shutil
 import time
@@ -15,6 +16,7 @@ import aiohttp
 import msgpack
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from server import protocol
 from server.app import RunningHub, start_hub
@@ -102,7 +104,48 @@ async def hub(tmp_path: Path) -> AsyncIterator[Hub]:
             await running.close()
 
 
-async def connect_guest(hub: Hub, token: str) -> ClientConnection:
+class Guest:
+    """A visitor on the realtime endpoint who reads every frame as it comes (a client that
+    stopped reading would be closed as too slow while a publish takes its seconds)."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.messages: list[dict[str, Any]] = []
+        self.arrived = asyncio.Event()
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        async for frame in self.ws:
+            if isinstance(frame, bytes) and frame[0] != protocol.SNAPSHOT_TAG:
+                message = protocol.decode_server(frame)
+                protocol.validate_server(message)
+                self.messages.append(message)
+                self.arrived.set()
+
+    async def next(self, kind: str, timeout: float = 30.0) -> dict[str, Any]:
+        """The first message of this kind not taken yet (waiting for it if need be)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for index, message in enumerate(self.messages):
+                if message["t"] == kind:
+                    return self.messages.pop(index)
+            left = deadline - time.monotonic()
+            if left <= 0 or self.reader.done():
+                raise AssertionError(
+                    f"no {kind} within {timeout} s (reader done: {self.reader.done()})"
+                )
+            self.arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.arrived.wait(), min(left, 0.5))
+
+    async def close(self) -> None:
+        await self.ws.close()
+        self.reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+            await self.reader
+
+
+async def connect_guest(hub: Hub, token: str) -> Guest:
     config = await hub.config()
     ws = await connect(config["ws_url"], compression=None, max_size=None, close_timeout=1)
     hello = {
@@ -113,22 +156,9 @@ async def connect_guest(hub: Hub, token: str) -> ClientConnection:
         "appearance": {"color": "#336699", "shape": "capsule"},
     }
     await ws.send(msgpack.packb(hello))
-    await next_message(ws, "joined")
-    return ws
-
-
-async def next_message(ws: ClientConnection, kind: str, timeout: float = 30.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError(f"no {kind} within {timeout} s")
-        frame = await asyncio.wait_for(ws.recv(), left)
-        if isinstance(frame, bytes) and frame[0] != protocol.SNAPSHOT_TAG:
-            message = protocol.decode_server(frame)
-            protocol.validate_server(message)
-            if message["t"] == kind:
-                return message
+    guest = Guest(ws)
+    await guest.next("joined")
+    return guest
 
 
 async def test_only_staff_may_use_the_edit_api(hub: Hub) -> None:
@@ -205,7 +235,7 @@ async def test_a_publish_reaches_a_connected_visitor_and_changes_the_served_worl
     hub: Hub,
 ) -> None:
     staff = await hub.token(username="chefin", password=PASSWORD)
-    ws = await connect_guest(hub, await hub.token(name="Gast"))
+    guest = await connect_guest(hub, await hub.token(name="Gast"))
     try:
         before = (await hub.config())["world"]["digest"]
         assert await hub.model_digest() == before
@@ -215,7 +245,7 @@ async def test_a_publish_reaches_a_connected_visitor_and_changes_the_served_worl
         )
         assert status == 200, published
         assert published["version"] == 1 and published["live"]["switched"] is True
-        told = await next_message(ws, "world_changed")
+        told = await guest.next("world_changed")
         assert told["version"] == 1 and told["message"] == "Station versetzt"
         assert told["digest"] == published["meta"]["sha256"] != before
         assert (await hub.config())["world"]["digest"] == told["digest"]
@@ -227,16 +257,16 @@ async def test_a_publish_reaches_a_connected_visitor_and_changes_the_served_worl
         world_dir = hub.running.settings.world_dir
         await asyncio.to_thread(LayoutEditor(site).move, MOVED_STATION, at=(4.0, 3.0))
         await asyncio.to_thread(publish, site, world_dir, "von der Kommandozeile")
-        told = await next_message(ws, "world_changed")
+        told = await guest.next("world_changed")
         assert told["version"] == 2 and told["message"] == "von der Kommandozeile"
         assert await hub.model_digest() == told["digest"]
 
         status, rolled = await hub.call("POST", "/api/world/rollback", staff, {"version": 1})
         assert status == 200 and rolled["live"]["switched"] is True
-        told = await next_message(ws, "world_changed")
+        told = await guest.next("world_changed")
         assert told["version"] == 3 and told["digest"] == published["meta"]["sha256"]
         _, history = await hub.call("GET", "/api/world/history", staff)
         assert [v["version"] for v in history["versions"]] == [3, 2, 1]
         assert history["served"]["version"] == 3
     finally:
-        await ws.close()
+        await guest.close()
