@@ -365,7 +365,11 @@ export class EditMode {
       try {
         const result = await this.api.publish(message);
         this.panel.message.value = "";
-        const text = t("edit.published", { version: result.version });
+        // Not switched live: the new version has other rooms (a restart serves it).
+        const notLive = result.live && !result.live.switched && result.live.version !== result.version;
+        const text = notLive
+          ? t("edit.publishedNotLive", { version: result.version, reason: result.live.reason })
+          : t("edit.published", { version: result.version });
         this.panel.say(text);
         announce(text);
         await this.refreshChanges();

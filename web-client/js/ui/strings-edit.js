@@ -53,6 +53,8 @@ export const EDIT_STRINGS = {
     "edit.publish": "Veröffentlichen",
     "edit.publishing": "Wird gebaut, geprüft und veröffentlicht …",
     "edit.published": "Stand {version} ist veröffentlicht; alle im Hub laden ihn jetzt.",
+    "edit.publishedNotLive":
+      "Stand {version} ist veröffentlicht, aber noch nicht live (erst nach einem Neustart des Servers): {reason}",
     "edit.messageMissing": "Bitte schreiben Sie kurz, was geändert wurde.",
     "edit.titleMissing": "Eine Station braucht einen Titel (er steht auf ihrem Schild).",
     "edit.saving": "Wird im Entwurf gespeichert …",
@@ -134,6 +136,8 @@ export const EDIT_STRINGS = {
     "edit.publish": "Publish",
     "edit.publishing": "Building, checking and publishing …",
     "edit.published": "Version {version} is published; everyone in the hub is loading it now.",
+    "edit.publishedNotLive":
+      "Version {version} is published but not live yet (only after the server restarts): {reason}",
     "edit.messageMissing": "Please write briefly what changed.",
     "edit.titleMissing": "A station needs a title (it is printed on its sign).",
     "edit.saving": "Saving to the draft …",
