@@ -8,7 +8,8 @@ logic; it answers four questions and keeps four things up to date:
   client to), or nowhere yet (the owner stopped; its lease runs out in a few seconds).
   ``open_overflow(room)`` takes the lowest free overflow number; ``release(key)`` gives an
   idle instance back.
-* **Who else is there?** ``processes()``, ``remote_loads()`` (cached, refreshed each round).
+* **Who else is there?** ``processes()``, ``remote_loads()`` (cached, refreshed each round),
+  ``host_for_new_instance()`` (which process should open a free instance).
 * **Where was this session?** ``resume(resume_key)`` and ``locate(session_id)`` read the
   grace states other processes wrote.
 * **Tell the others**: ``bus`` (``post``/``on``), batched once per tick.
@@ -57,6 +58,8 @@ log = logging.getLogger("hubtwin.cluster")
 STOP_TIMEOUT_S = 2.0
 #: Grace states written per script run; the event loop gets a turn between runs.
 SAVE_CHUNK = 200
+#: A less busy process opens new instances only if it has this many sessions fewer (or more).
+HOST_SLACK = 10
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,23 @@ def placement_of(key: InstanceKey, owner: Owner | None, stale_heartbeat_s: float
     if owner.ws_url and owner.heartbeat_expires_in_s >= stale_heartbeat_s:
         return Elsewhere(key, owner)
     return NotYet(key, "owner_stopped", owner.expires_in_s)
+
+
+def choose_host(processes: Sequence[ProcessInfo], me: str) -> ProcessInfo | None:
+    """The process that should open a free room instance (no I/O): this one (``me``), unless
+    a live process has clearly fewer sessions — by more than a quarter of this one's, and
+    at least ``HOST_SLACK`` — so rooms do not bounce between processes of similar load.
+    None when ``me`` is not among ``processes`` (not registered yet)."""
+    mine = next((p for p in processes if p.id == me), None)
+    if mine is None:
+        return None
+    others = [p for p in processes if p.id != me and p.ws_url]
+    if not others:
+        return mine
+    least = min(others, key=lambda p: (p.sessions, p.id))
+    if mine.sessions - least.sessions > max(HOST_SLACK, mine.sessions // 4):
+        return least
+    return mine
 
 
 class Cluster:
@@ -298,6 +318,11 @@ class Cluster:
     def remote_loads(self) -> list[InstanceLoad]:
         """Every other process's instance loads as of the last round."""
         return list(self._remote)
+
+    def host_for_new_instance(self) -> ProcessInfo:
+        """Where a free instance should be opened: this process, or a clearly less busy
+        one (by the registry as of the last round) to redirect the visitor to."""
+        return choose_host(self._processes, self.process_id) or self.info
 
     # --- sessions -----------------------------------------------------------------------
 

@@ -24,12 +24,14 @@ from server.cluster import (
     Here,
     LocalView,
     NotYet,
+    choose_host,
     placement_of,
 )
 from server.grace_state import GraceState, resume_digest
 from server.identity import Identity, Role
 from server.leases import InstanceKey, Owner
 from server.occupancy import InstanceLoad, merge_rooms_summary
+from server.process_registry import ProcessInfo
 from server.protocol import Appearance
 from server.redis_link import ClusterUnavailable
 from server.room import RoomInstance, Session
@@ -122,6 +124,19 @@ def test_what_an_acquire_answer_means() -> None:
     assert placement_of(FOYER, gone, stale) == NotYet(FOYER, "owner_stopped", 2.5)
     silent = Owner("pb", "pb/1", "wss://hub/ws/pb", 3.0, 1.9)  # silent for over 3 s
     assert placement_of(FOYER, silent, stale) == NotYet(FOYER, "owner_stopped", 3.0)
+
+
+def test_new_instances_go_to_a_clearly_less_busy_process() -> None:
+    def info(pid: str, sessions: int, url: str = "ws://x") -> ProcessInfo:
+        return ProcessInfo(pid, url, started_at=1.0, sessions=sessions)
+
+    assert choose_host([info("a", 5)], "a") == info("a", 5)
+    assert choose_host([info("b", 5)], "a") is None  # not registered yet
+    assert choose_host([info("a", 30), info("b", 21)], "a") == info("a", 30)  # within slack
+    assert choose_host([info("a", 30), info("b", 19), info("c", 12)], "a") == info("c", 12)
+    assert choose_host([info("a", 200), info("b", 160)], "a") == info("a", 200)  # a quarter
+    assert choose_host([info("a", 200), info("b", 140)], "a") == info("b", 140)
+    assert choose_host([info("a", 40), info("b", 0, url="")], "a") == info("a", 40)
 
 
 def test_timings_that_cannot_work_are_refused() -> None:
