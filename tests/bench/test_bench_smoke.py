@@ -135,3 +135,14 @@ def test_runner_measures_a_tiny_crowd(bench_data: Path, tmp_path: Path) -> None:
         assert load["snapshots_per_s_mean"] > 0
         assert row["cpu"]["server"] > 0
     assert rows[1]["ready"]["instances"] == 2  # the hall and its entrance
+
+
+def test_wire_comparison_runs_at_a_tiny_size() -> None:
+    command = [sys.executable, "-m", "bench.wire", "--clients", "4", "--seconds", "1"]
+    command += ["--rounds", "1"]
+    done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=100)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ours")]
+    assert len(rows) == 1
+    frames_in = float(rows[0].split("|")[3])
+    assert frames_in > 0
