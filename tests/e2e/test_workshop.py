@@ -2,7 +2,8 @@
 the protocol from Python, to keep the test light), the facilitator starts it from the panel,
 gathers both (they end up around the facilitator, not stacked) and leads a follow-me tour
 across the room (they end up near the facilitator again, as the visitor's own client and the
-facilitator's view both show); the foyer board lists the workshop."""
+facilitator's view both show); an announcement arrives; a workshop planned in the panel is
+listed; the foyer board lists the workshop."""
 
 from __future__ import annotations
 
@@ -158,3 +159,14 @@ def test_a_facilitator_gathers_two_visitors_and_leads_them_on_a_tour(
     mara.screenshot("workshop-tour.png")
     mara.page.locator("#ws-follow").click()
     anna.wait_for("s.workshops.live.follow === null")
+
+    # an announcement reaches the workshop; a workshop planned in the panel is listed
+    mara.page.fill("#ws-announce-text", "Gleich geht es weiter")
+    mara.page.locator("#ws-announce-room").click()
+    anna.wait_for(
+        "s.workshops.announcement && s.workshops.announcement.text === arg", "Gleich geht es weiter"
+    )
+    form = mara.page.locator("#workshop-plan form")
+    form.locator("input[type=text]").first.fill("Austausch am Nachmittag")
+    form.locator("button[type=submit]").click()
+    mara.wait_for("s.workshops.upcoming.some((w) => w.title === arg)", "Austausch am Nachmittag")

@@ -14,6 +14,7 @@
 import * as THREE from "three";
 import {
   createWorkshop, deleteWorkshop, fetchAttendance, fetchAttendanceCsv, fetchAudit, fetchBans, fetchWorkshops, liftBan,
+  updateWorkshop,
 } from "./net/workshops-api.js";
 import { announce } from "./ui/announcer.js";
 import { language, onLanguageChange, t } from "./ui/i18n.js";
@@ -54,6 +55,7 @@ export class WorkshopsFeature {
       send: (type, fields) => this.send(type, fields),
       join: (id, code) => this.join(id, code),
       create: (body) => this.create(body),
+      update: (id, body) => this.update(id, body),
       remove: (id) => this.remove(id),
       attendance: (id) => this.attendance(id),
       csv: (id) => this.csv(id),
@@ -170,6 +172,18 @@ export class WorkshopsFeature {
       this.panel.say(t("ws.saved", { title: made.title }));
       await this.reload();
       return made;
+    } catch (error) {
+      this.panel.say(error.message);
+      return null;
+    }
+  }
+
+  async update(id, body) {
+    try {
+      const saved = await updateWorkshop(this.token(), id, body);
+      this.panel.say(t("ws.saved", { title: saved.title }));
+      await this.reload();
+      return saved;
     } catch (error) {
       this.panel.say(error.message);
       return null;

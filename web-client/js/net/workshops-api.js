@@ -21,6 +21,10 @@ export function createWorkshop(token, body) {
   return request("POST", "/api/workshops", { token, body });
 }
 
+export function updateWorkshop(token, id, body) {
+  return request("PUT", `/api/workshops/${enc(id)}`, { token, body });
+}
+
 export function deleteWorkshop(token, id) {
   return request("DELETE", `/api/workshops/${enc(id)}`, { token });
 }

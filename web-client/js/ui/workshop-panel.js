@@ -26,9 +26,28 @@ function button(label, onClick, { className, pressed, id } = {}) {
 }
 
 function field(labelText, input) {
-  const id = `ws-${Math.random().toString(36).slice(2, 9)}`;
-  input.id = id;
-  return [el("label", { text: labelText, attrs: { for: id } }), input];
+  if (!input.id) input.id = `ws-${Math.random().toString(36).slice(2, 9)}`;
+  return [el("label", { text: labelText, attrs: { for: input.id } }), input];
+}
+
+/** An input whose content survives the section being drawn again. */
+function withId(node, id) {
+  node.id = id;
+  node.dataset.keep = "";
+  return node;
+}
+
+/** Replace a section's content, keeping what was typed or chosen in its named inputs and
+ * where the keyboard was (the state changes while a facilitator types). */
+function replaceKeeping(box, parts) {
+  const kept = new Map([...box.querySelectorAll("[data-keep]")].map((n) => [n.id, n.value]));
+  const focused = box.contains(document.activeElement) ? document.activeElement.id : null;
+  box.replaceChildren(...parts);
+  for (const [id, value] of kept) {
+    const node = box.querySelector(`#${CSS.escape(id)}`);
+    if (node) node.value = value;
+  }
+  if (focused) box.querySelector(`#${CSS.escape(focused)}`)?.focus();
 }
 
 function clock(seconds) {
@@ -50,8 +69,8 @@ export function whenText(workshop, roomName) {
 
 export class WorkshopPanel {
   /**
-   * actions: {send(type, fields), join(id, code), create(body), remove(id), attendance(id),
-   * csv(id), audit(), bans(), lift(id), copyLink(workshop), toggled(open)}
+   * actions: {send(type, fields), join(id, code), create(body), update(id, body), remove(id),
+   * attendance(id), csv(id), audit(), bans(), lift(id), copyLink(workshop), toggled(open)}
    */
   constructor(actions) {
     this.actions = actions;
@@ -144,14 +163,14 @@ export class WorkshopPanel {
         parts.push(el("h3", { text: t("ws.lead") }));
         if (here.length === 0) parts.push(el("p", { className: "hint", text: t("ws.startNone") }));
         else {
-          const select = el("select", {}, here.map((w) => el("option", { text: w.title, attrs: { value: w.id } })));
+          const select = withId(el("select", {}, here.map((w) => el("option", { text: w.title, attrs: { value: w.id } }))), "ws-start-pick");
           parts.push(...field(t("ws.startPick"), select));
           parts.push(el("div", { className: "button-row" }, [
             button(t("ws.start"), () => send("workshop_start", { workshop: select.value }), { id: "ws-start", className: "primary" }),
           ]));
         }
       }
-      box.replaceChildren(...parts);
+      replaceKeeping(box, parts);
       return;
     }
     box.hidden = false;
@@ -183,7 +202,7 @@ export class WorkshopPanel {
       if (live.group >= 0) parts.push(el("p", { className: "ws-group", text: t("ws.group", { n: live.group + 1 }) }));
     }
     if (live.you_lead) parts.push(...this.leadControls(model, live));
-    box.replaceChildren(...parts);
+    replaceKeeping(box, parts);
   }
 
   leadControls(model, live) {
@@ -202,16 +221,16 @@ export class WorkshopPanel {
       button(t("ws.prev"), () => send("agenda", { item: Math.max(-1, live.item - 1) })),
       button(t("ws.next"), () => send("agenda", { item: Math.min(live.agenda.length - 1, live.item + 1) })),
     ]));
-    const minutes = el("input", { attrs: { type: "number", min: "1", max: "240", value: "5" } });
+    const minutes = withId(el("input", { attrs: { type: "number", min: "1", max: "240", value: "5" } }), "ws-timer-minutes");
     out.push(el("div", { className: "ws-inline" }, [
       ...field(t("ws.timerMinutes"), minutes),
       button(t("ws.timerStart"), () => send("timer", { seconds: Math.round(Number(minutes.value) * 60) })),
       button(t("ws.timerStop"), () => send("timer", { seconds: 0 })),
     ]));
-    const text = el("input", { attrs: { type: "text", maxlength: "280" } });
+    const text = withId(el("input", { attrs: { type: "text", maxlength: "280" } }), "ws-announce-text");
     out.push(el("div", { className: "ws-inline" }, [
       ...field(t("ws.announce"), text),
-      button(t("ws.announceRoom"), () => text.value.trim() && send("announce", { text: text.value, scope: "room" })),
+      button(t("ws.announceRoom"), () => text.value.trim() && send("announce", { text: text.value, scope: "room" }), { id: "ws-announce-room" }),
       button(t("ws.announceHub"), () => text.value.trim() && send("announce", { text: text.value, scope: "hub" })),
     ]));
     if (live.breakout) {
@@ -225,8 +244,8 @@ export class WorkshopPanel {
         button(t("ws.recall"), () => send("breakout_recall", {}), { className: "primary" }),
       ]));
     } else {
-      const count = el("input", { attrs: { type: "number", min: "2", max: "20", value: "2" } });
-      const length = el("input", { attrs: { type: "number", min: "1", max: "120", value: "10" } });
+      const count = withId(el("input", { attrs: { type: "number", min: "2", max: "20", value: "2" } }), "ws-group-count");
+      const length = withId(el("input", { attrs: { type: "number", min: "1", max: "120", value: "10" } }), "ws-group-minutes");
       out.push(el("div", { className: "ws-inline" }, [
         ...field(t("ws.groups"), count),
         ...field(t("ws.groupsMinutes"), length),
@@ -258,6 +277,7 @@ export class WorkshopPanel {
     const screens = el("select", {}, ["anyone", "facilitators", "staff"].map((mode) => el("option", {
       text: t(`ws.screens.${mode}`), attrs: { value: mode },
     })));
+    screens.id = "ws-screens";
     screens.value = rules.screens;
     screens.addEventListener("change", () => send("permissions", { screens: screens.value }));
     const people = model.people.filter((person) => person.id !== model.session);
@@ -279,14 +299,14 @@ export class WorkshopPanel {
         ]),
       ]);
     });
-    box.replaceChildren(
+    replaceKeeping(box, [
       el("h3", { text: t("ws.moderation") }),
       check(t("ws.lock"), rules.locked, (on) => send("lock", { on })),
       check(t("ws.chatOff"), rules.chat === "facilitators", (on) => send("permissions", { chat: on ? "facilitators" : "everyone" })),
       check(t("ws.reactionsOff"), rules.reactions === "facilitators", (on) => send("permissions", { reactions: on ? "facilitators" : "everyone" })),
       ...field(t("ws.screens"), screens),
       people.length ? el("ul", { className: "ws-people" }, rows) : el("p", { className: "hint", text: t("ws.nobody") }),
-    );
+    ]);
   }
 
   // --- coming up ------------------------------------------------------------------------------
@@ -330,8 +350,9 @@ export class WorkshopPanel {
       text: t(`ws.access.${mode}`), attrs: { value: mode },
     })));
     const agenda = el("textarea", { attrs: { rows: "3" } });
+    const heading = el("h3", { text: t("ws.plan") });
     const form = el("form", { className: "ws-form", attrs: { novalidate: "" } }, [
-      el("h3", { text: t("ws.plan") }),
+      heading,
       ...field(t("ws.title"), title),
       ...field(t("ws.description"), description),
       ...field(t("ws.room"), room),
@@ -347,7 +368,7 @@ export class WorkshopPanel {
         const match = /^(\d+)\s+(.+)$/.exec(line);
         return match ? { minutes: Number(match[1]), title: match[2] } : { minutes: 10, title: line };
       });
-      this.actions.create({
+      const body = {
         title: title.value,
         description: description.value,
         room: room.value,
@@ -355,10 +376,30 @@ export class WorkshopPanel {
         minutes: Number(minutes.value),
         access: access.value,
         agenda: items,
-      }).then((made) => {
-        if (made) form.reset();
+      };
+      const saving = this.editing ? this.actions.update(this.editing, body) : this.actions.create(body);
+      saving.then((saved) => {
+        if (!saved) return;
+        form.reset();
+        this.editing = null;
+        heading.textContent = t("ws.plan");
       });
     });
+    /** Fill the form with a workshop of mine; saving then changes it. */
+    this.editWorkshop = (workshop) => {
+      this.editing = workshop.id;
+      heading.textContent = t("ws.editing", { title: workshop.title });
+      title.value = workshop.title;
+      description.value = workshop.description;
+      room.value = workshop.room;
+      const local = new Date(workshop.starts_at * 1000);
+      local.setMinutes(local.getMinutes() - local.getTimezoneOffset());
+      starts.value = local.toISOString().slice(0, 16);
+      minutes.value = String(workshop.minutes);
+      access.value = workshop.access;
+      agenda.value = workshop.agenda.map((item) => `${item.minutes} ${item.title}`).join("\n");
+      title.focus();
+    };
     this.mine = el("section", { className: "ws-mine" });
     this.sections.plan.replaceChildren(form, this.mine);
   }
@@ -370,6 +411,7 @@ export class WorkshopPanel {
       el("span", { className: "meta", text: whenText(workshop, model.roomName) }),
       workshop.code ? el("span", { className: "meta", text: `${t("ws.code")}: ${workshop.code}` }) : "",
       el("span", { className: "ws-inline" }, [
+        button(t("ws.edit"), () => this.editWorkshop(workshop)),
         button(t("ws.attendance"), () => this.actions.attendance(workshop.id)),
         button(t("ws.csv"), () => this.actions.csv(workshop.id)),
         button(t("ws.delete"), () => this.actions.remove(workshop.id), { className: "danger" }),
