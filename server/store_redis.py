@@ -71,6 +71,7 @@ from server.identity import Identity, Role
 from server.passwords import check_password, hash_password
 from server.progress import ExportRow, ProgressRecord, StationProgress
 from server.records import ChatRecord
+from server.redis_link import safe_url
 from server.redis_names import RedisNames
 from server.store import StoreError
 from server.workshop_records import AttendanceEvent, AuditEntry, Ban
@@ -313,7 +314,7 @@ class RedisStore:
     def __init__(self, client: aioredis.Redis, names: RedisNames, url: str) -> None:
         self._redis = client
         self._names = names
-        self._url = url
+        self._url = safe_url(url)
         register = client.register_script
         self._remember_identity = register(_REMEMBER_IDENTITY)
         self._create_account = register(_CREATE_ACCOUNT)
@@ -342,7 +343,7 @@ class RedisStore:
                 socket_connect_timeout=COMMAND_TIMEOUT_S,
             )
         except ValueError as exc:
-            raise StoreError(f"{url}: not a Redis URL: {exc}") from None
+            raise StoreError(f"{safe_url(url)}: not a Redis URL: {exc}") from None
         store = cls(client, RedisNames(site), url)
         try:
             await store._check_schema()

@@ -525,9 +525,10 @@ async def test_sites_sharing_a_redis_do_not_see_each_other(redis_url: str) -> No
 
 
 async def test_an_unreachable_redis_is_one_clear_error() -> None:
-    url = f"redis://127.0.0.1:{free_port()}/0"
-    with pytest.raises(StoreUnavailable, match="Redis is not answering"):
+    url = f"redis://:geheim@127.0.0.1:{free_port()}/0"
+    with pytest.raises(StoreUnavailable, match="Redis is not answering") as refused:
         await RedisStore.connect(url, site=SITE)
+    assert "geheim" not in str(refused.value) and ":***@" in str(refused.value)
     with pytest.raises(StoreError, match="not a Redis URL"):
         await RedisStore.connect("http://example.org/", site=SITE)
 
