@@ -22,9 +22,10 @@ import { EditHandles } from "./handles.js";
 const STEP_M = 0.1;
 const COMMIT_AFTER_MS = 400;
 const PLACE_AHEAD_M = 2;
+const OTHER_LEFT_PANELS = ["panel-rooms", "panel-station", "panel-talks", "panel-workshop"];
 
 export class EditMode {
-  /** parts: {app (stage, venue, player, controls, worldRoot, session), liveWorld, roomState}. */
+  /** parts: {app (stage, venue, player, controls, hud, worldRoot, session), liveWorld, roomState}. */
   constructor({ app, liveWorld, roomState }) {
     this.app = app;
     this.roomState = roomState;
@@ -82,6 +83,12 @@ export class EditMode {
   // --- opening and reading ------------------------------------------------------------------
 
   setOpen(open) {
+    if (open) {
+      // The left side shows one panel at a time.
+      for (const id of OTHER_LEFT_PANELS) {
+        if (document.getElementById(id) && this.app.hud.isOpen(id)) this.app.hud.close(id);
+      }
+    }
     this.panel.show(open);
     this.handles.group.visible = open;
     this.gizmo.enabled = open;
