@@ -212,7 +212,11 @@ class Cluster:
     async def start(self) -> None:
         """Register (Redis must answer now: a process does not join a hub blind), then run
         the maintenance rounds, the bus subscriber and the bus flusher."""
-        await self._round()
+        try:
+            await self._round()
+        except ClusterUnavailable:
+            await self.link.close()
+            raise
         self._tasks = [
             asyncio.create_task(self._rounds(), name="hubtwin-cluster-rounds"),
             asyncio.create_task(self.bus.run_subscriber(), name="hubtwin-cluster-bus"),

@@ -29,6 +29,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from world.errors import HubError
+
 log = logging.getLogger("hubtwin.cluster")
 
 #: How long one coordination command may take before Redis counts as unreachable.
@@ -39,8 +41,9 @@ POOL_SIZE = 8
 POOL_WAIT_S = 5.0
 
 
-class ClusterUnavailable(Exception):
-    """Redis did not answer a coordination command."""
+class ClusterUnavailable(HubError):
+    """Redis did not answer a coordination command (a process that cannot join its hub at
+    start refuses to start with this message)."""
 
 
 def safe_url(url: str) -> str:
@@ -130,7 +133,10 @@ class RedisLink:
             yield
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
             self.failed(exc)
-            raise ClusterUnavailable(str(exc) or type(exc).__name__) from None
+            reason = str(exc) or type(exc).__name__
+            raise ClusterUnavailable(
+                f"{safe_url(self.url)}: Redis is not answering: {reason}"
+            ) from None
         self.succeeded()
 
     def failed(self, exc: BaseException) -> None:

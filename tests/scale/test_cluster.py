@@ -399,7 +399,7 @@ async def test_processes_keep_their_rooms_through_a_redis_restart(
 
 
 async def test_a_process_does_not_join_a_hub_whose_redis_is_down() -> None:
-    cluster = member(f"redis://127.0.0.1:{free_port()}/0", "a")
-    with pytest.raises(ClusterUnavailable):
+    cluster = member(f"redis://:geheim@127.0.0.1:{free_port()}/0", "a")
+    with pytest.raises(ClusterUnavailable, match="Redis is not answering") as refused:
         await cluster.start()
-    await cluster.link.close()
+    assert "geheim" not in str(refused.value)
