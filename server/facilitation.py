@@ -86,6 +86,10 @@ ANNOUNCE_HUB_EVERY_S: Final = 10.0
 STAGE_SIZE_M: Final = (10.0, 3.2)
 
 
+HubEvents = Callable[[str, dict[str, Any]], None]
+"""Posts a hub-wide event (kind, payload) to the hub's other processes (``ClusterBus.post``)."""
+
+
 class StageAnchor(Protocol):
     @property
     def room_id(self) -> str: ...
@@ -119,9 +123,12 @@ class Facilitation:
         sink: RecordSink | None = None,
         stages: Sequence[StageArea] = (),
         seed: int | None = None,
+        hub_events: HubEvents | None = None,
     ) -> None:
         self.book = book
         self.sink: RecordSink = sink if sink is not None else (lambda record: None)
+        #: hub-wide events for the other processes of the hub (the cluster bus), if any
+        self.hub_events: HubEvents = hub_events or (lambda kind, payload: None)
         self._core: HubCore | None = None
         self._random = random.Random(seed)
         self.lives: dict[str, LiveWorkshop] = {}
@@ -595,11 +602,25 @@ class Facilitation:
         )
         if message.scope == "hub":
             conns = [s.conn for s in self.core.sessions.values() if s.conn is not None]
+            self.hub_events("announce", {"text": text, "name": session.identity.name, "ts": now})
         else:
             live = self.live_here(session)
             instances = self._instances_of(live) if live is not None else [session.instance]
             conns = [c for inst in instances if inst is not None for c in inst.conns()]
         fx.send(frame, conns)
+
+    def announced_elsewhere(self, event: Mapping[str, Any], fx: Effects) -> None:
+        """A hub-wide announcement made in another process of the hub (the ``announce``
+        event of the cluster bus): everyone connected here gets it too."""
+        frame = encode(
+            "announcement",
+            text=str(event["text"])[:ANNOUNCEMENT_MAX_CHARS],
+            scope="hub",
+            name=str(event["name"])[:80],
+            ts=float(event["ts"]),
+            **{"from": ""},
+        )
+        fx.send(frame, [s.conn for s in self.core.sessions.values() if s.conn is not None])
 
     def _timer(self, session: Session, message: Timer, fx: Effects, now: float) -> None:
         live = self._leading(session, fx, "timer")

@@ -89,8 +89,11 @@ class Moderation:
         lead: LeadCheck | None = None,
         screens: ScreenControl | None = None,
         bans: Iterable[Ban] = (),
+        hub_events: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
         self.sink: RecordSink = sink if sink is not None else (lambda record: None)
+        #: hub-wide events for the other processes of the hub (the cluster bus), if any
+        self.hub_events = hub_events or (lambda kind, payload: None)
         self.lead = lead
         self.screens = screens
         self._core: HubCore | None = None
@@ -155,15 +158,24 @@ class Moderation:
             created_at=now,
             expires_at=None if hours is None else now + hours * 3600,
         )
-        self._bans[ban.id] = ban
         self.sink(ban)
         until = "" if ban.expires_at is None else f"until {ban.expires_at:.0f}"
         self._audit(actor, "ban", target, None, " ".join(p for p in (until, reason) if p), now)
-        if self._core is not None:
-            for session in [s for s in self.core.sessions.values() if s.identity.id == target.id]:
-                fx.send_to(session, self._moderated("banned", actor, None, ban.expires_at))
-                self.core.end_session(session, "banned", fx, now)
+        self.enforce(ban, fx, now)
+        self.hub_events("ban", ban.as_dict())
         return ban
+
+    def enforce(self, ban: Ban, fx: Effects, now: float) -> None:
+        """A ban is in force here: kept in memory, and the person's sessions in this process
+        end at once. Also what another process's ban (the ``ban`` event of the cluster bus,
+        ``Ban.from_dict`` of its payload) comes to here."""
+        self._bans[ban.id] = ban
+        if self._core is None or not ban.active(now):
+            return
+        for session in [s for s in self.core.sessions.values() if s.identity.id == ban.identity_id]:
+            by = Identity(ban.by_id, ban.by_name, Role.STAFF, guest=False)
+            fx.send_to(session, self._moderated("banned", by, None, ban.expires_at))
+            self.core.end_session(session, "banned", fx, now)
 
     def forget_ban(self, ban_id: str, actor: Identity, now: float) -> Ban | None:
         """A ban was lifted (the store has already dropped it): audited, no longer in force."""

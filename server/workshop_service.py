@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, Final, Protocol
 
-from server.facilitation import Facilitation, StageAnchor, stage_areas
+from server.facilitation import Facilitation, HubEvents, StageAnchor, stage_areas
 from server.features import HubFeature
 from server.http import HttpFeature
 from server.hub import Effects, HubCore
@@ -129,13 +129,26 @@ class WorkshopService:
         screens: ScreenControl | None = None,
         station_ids: Callable[[], Collection[str]] = lambda: (),
         talk_ids: Callable[[], Collection[str]] = lambda: (),
+        hub_events: HubEvents | None = None,
     ) -> WorkshopService:
-        """Read the workshops and bans from the store and make the features."""
+        """Read the workshops and bans from the store and make the features. With several
+        processes, ``hub_events`` posts hub-wide events (``ClusterBus.post``): ``announce``
+        and ``ban``, which the other processes hand to ``lead.announced_elsewhere`` and
+        ``moderation.enforce``."""
         book = WorkshopBook(await store.list_workshops())
         writer = RecordWriter(store)
-        lead = Facilitation(book, sink=writer.put, stages=stage_areas(world.anchors_of("stage")))
+        lead = Facilitation(
+            book,
+            sink=writer.put,
+            stages=stage_areas(world.anchors_of("stage")),
+            hub_events=hub_events,
+        )
         moderation = Moderation(
-            sink=writer.put, lead=lead, screens=screens, bans=await store.bans(time.time())
+            sink=writer.put,
+            lead=lead,
+            screens=screens,
+            bans=await store.bans(time.time()),
+            hub_events=hub_events,
         )
         rooms = [room.id for room in world.rooms]
         return cls(store, book, lead, moderation, writer, rooms, station_ids, talk_ids)

@@ -9,6 +9,7 @@ import pytest
 from realtime_harness import hello, person
 from workshop_harness import WorkshopHub, workshop
 
+from server.hub import Effects
 from server.identity import Role
 from server.moderation import Moderation
 from server.playback import ControlMode, ControlPolicy, RoomScreens
@@ -265,3 +266,32 @@ def test_lifting_a_ban_lets_the_person_back_and_is_audited() -> None:
     assert moderation.forget_ban("b1", sven, 6.0) is not None
     assert moderation.refuse_hello(person("Vera"), 7.0) is None
     assert [getattr(e, "action", None) for e in kept] == ["unban"]
+
+
+def test_hub_wide_events_reach_the_other_processes_of_a_hub() -> None:
+    """Two processes of one hub, their bus a list: a ban made in one ends the banned
+    person's session in the other (a second tab of theirs); a hub-wide announcement reaches
+    everyone in both."""
+    here, there = WorkshopHub(), WorkshopHub()
+    posted: list[tuple[str, dict[str, object]]] = []
+    here.moderation.hub_events = here.lead.hub_events = lambda kind, payload: posted.append(
+        (kind, payload)
+    )
+    (otto,) = room_with(here, "Otto")
+    elsewhere = there.enter(5, "Otto", room="foyer")
+    there.enter(6, "Ina", room="foyer")
+    here.do(1, "announce", text="Pause bis 11 Uhr", scope="hub")
+    here.do(1, "ban", session=otto, reason="Spam")
+    for kind, payload in posted:  # the bus delivers to the other process
+        fx = Effects()
+        if kind == "announce":
+            there.lead.announced_elsewhere(payload, fx)
+        elif kind == "ban":
+            there.moderation.enforce(Ban.from_dict(payload), fx, there.now)
+        there.apply(fx)
+    assert [k for k, _ in posted] == ["announce", "ban"]
+    assert there.last(6, "announcement")["text"] == "Pause bis 11 Uhr"
+    assert there.closed[5].code == 4009 and elsewhere not in there.core.sessions
+    assert 6 not in there.closed
+    fx = there.apply(there.core.hello(7, person("Otto"), hello(), there.now))
+    assert [c.code for c in fx.closes] == [4009]
