@@ -18,6 +18,7 @@ from server.passwords import MIN_LENGTH
 from server.sessions import SessionRefused, clean_display_name
 from server.settings import load_settings
 from server.store import Store
+from server.store_factory import open_store
 from world.errors import UsageError
 
 
@@ -27,6 +28,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--site", type=Path, help="site folder (default: the Dortmund hub)")
     parser.add_argument("--data-dir", type=Path, help="data folder (default var/SITE)")
+    parser.add_argument("--redis", dest="redis_url", help="redis://… when the hub runs on Redis")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     add = actions.add_parser("add", help="create an account")
     add.add_argument("username")
@@ -40,9 +42,11 @@ def register(subparsers: Any) -> None:
     listing.set_defaults(handler=list_accounts)
 
 
-def _store_path(args: argparse.Namespace) -> Path:
-    settings = load_settings({"site": args.site, "data_dir": args.data_dir})
-    return settings.database_path
+async def _open(args: argparse.Namespace) -> Store:
+    """The hub's store as its settings say (SQLite, or Redis with --redis)."""
+    return await open_store(
+        load_settings({"site": args.site, "data_dir": args.data_dir, "redis_url": args.redis_url})
+    )
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -72,7 +76,7 @@ def add_account(args: argparse.Namespace) -> int:
     password = _read_password(args.password_stdin)
 
     async def create() -> str:
-        store = await Store.open(_store_path(args))
+        store = await _open(args)
         try:
             identity = await store.create_account(username, password, Role(args.role), name)
         finally:
@@ -86,7 +90,7 @@ def add_account(args: argparse.Namespace) -> int:
 
 def list_accounts(args: argparse.Namespace) -> int:
     async def read() -> list[dict[str, Any]]:
-        store = await Store.open(_store_path(args))
+        store = await _open(args)
         try:
             return await store.list_accounts()
         finally:
