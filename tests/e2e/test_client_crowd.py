@@ -76,6 +76,8 @@ def clear_direction(
     return math.cos(angles[best]), math.sin(angles[best])
 
 
+# Frame timing on a shared 2-core runner: a stall of the whole machine can show as one jump.
+@pytest.mark.flaky(reruns=2)
 def test_someone_walking_through_the_room_moves_smoothly(
     visitors: Visitors, guests: Guests, hub: HubServer
 ) -> None:
