@@ -109,6 +109,9 @@ class Fleet:
         self.lags: list[float] = []
         self.errors: dict[str, int] = {}
         self.fix_reasons: dict[str, int] = {}
+        #: clients the server corrected: they get a new path from where it put them
+        self.corrected: list[Client] = []
+        self.rng = np.random.default_rng(args.seed)
         self.closes: dict[str, int] = {}
         self.first_tick: tuple[float, int] | None = None
         self.last_tick: tuple[float, int] | None = None
@@ -187,17 +190,17 @@ class Fleet:
         ws.send(msgpack.packb(hello))
         await asyncio.wait_for(client.joined, timeout=JOIN_TIMEOUT_S)
 
-    def plan(self) -> None:
-        """Give every joined client its path (all at once: the checks are vectorised)."""
-        joined = [c for c in self.clients if c.net >= 0]
+    def plan(self, clients: list[Client] | None = None) -> None:
+        """Give every joined client (or these) a path from its ``start`` (all at once:
+        the checks are vectorised)."""
+        joined = [c for c in (self.clients if clients is None else clients) if c.net >= 0]
         if not joined:
             return
         starts = np.array([c.start for c in joined], dtype=np.float64)
         floor = np.asarray(self.world.floor_height(starts), dtype=np.float64)
         starts[:, 1] = np.where(np.isnan(floor), starts[:, 1], floor)
         rooms = np.array([c.room_index for c in joined], dtype=np.intp)
-        rng = np.random.default_rng(self.args.seed)
-        paths = plan_paths(self.world, starts, rooms, rng)
+        paths = plan_paths(self.world, starts, rooms, self.rng)
         now = time.monotonic()
         for client, path in zip(joined, paths, strict=True):
             client.path = path
@@ -233,6 +236,10 @@ class Fleet:
             go = {"t": "go", "room": message["room"], "instance": message["suggested"]}
             client.ws.send(msgpack.packb(go))
         elif kind == "pose_fix":
+            # as a browser does: put the avatar where the server says, walk on from there
+            pos = message["pos"]
+            client.start = (float(pos[0]), float(pos[1]), float(pos[2]))
+            self.corrected.append(client)
             client.fixes += 1
             if self.measuring:
                 reason = str(message.get("reason"))
@@ -327,6 +334,9 @@ class Fleet:
             late = loop.time() - due
             if self.measuring:
                 self.lags.append(late)
+            if phase == 0 and self.corrected:
+                corrected, self.corrected = self.corrected, []
+                self.plan(list({c.index: c for c in corrected}.values()))
             self.send_phase(phase, now)
             phase = (phase + 1) % PHASES
             due += slot

@@ -2,9 +2,10 @@
 
 Each avatar gets a polyline from where the server placed it, through random points of its
 room; every leg is checked against the same world model the server uses (the floor is
-flat along the whole leg, ``clamp_step`` lets it through, both ends are in the room), so
-the server never has to correct a pose. The avatar walks the polyline to its end and back,
-forever, at its own speed; ``Path.at(t)`` is where it is ``t`` seconds after it started.
+flat along the whole leg, ``clamp_step`` lets it and two lines beside it through, both ends
+are in the room), so the server has no reason to correct a pose. The avatar walks the
+polyline to its end and back, forever, at its own speed; ``Path.at(t)`` is where it is
+``t`` seconds after it started.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ WALL_MARGIN = 0.6
 SAMPLE_STEP = 0.25
 #: Shortest and longest leg (metres).
 LEG_MIN, LEG_MAX = 2.0, 12.0
+#: Legs keep this much clear floor on either side (metres), so that the server, which may
+#: get two poses of one avatar in one tick and checks the straight step between them, never
+#: sees a step that grazes furniture where the path turns.
+CLEARANCE = 0.2
 
 
 @dataclass(frozen=True)
@@ -130,11 +135,21 @@ def _next_points(
     ok[ok] = _flat_leg(world, start[ok], flat_cand[ok])
     # clamp_step is the expensive check: only for a few legs per avatar that passed the others
     rows = ok.reshape(count, k)
-    rows &= np.cumsum(rows, axis=1) <= 3
+    rows &= np.cumsum(rows, axis=1) <= 4
     left = np.flatnonzero(ok)
-    stepped = np.asarray(world.clamp_step(start[left], flat_cand[left]), dtype=np.float64)
-    ends = flat_cand[left]
-    ok[left] = np.hypot(stepped[:, 0] - ends[:, 0], stepped[:, 2] - ends[:, 2]) < 1e-3
+    a, b = start[left], flat_cand[left]
+    direction = b - a
+    length = np.maximum(np.hypot(direction[:, 0], direction[:, 2]), 1e-9)
+    side = np.zeros_like(a)
+    side[:, 0] = -direction[:, 2] / length * CLEARANCE
+    side[:, 2] = direction[:, 0] / length * CLEARANCE
+    clear = np.ones(len(left), dtype=bool)
+    # the leg and two lines beside it: a tick's step that cuts a corner stays on clear floor
+    for offset in (0.0, 1.0, -1.0):
+        ends = b + side * offset
+        stepped = np.asarray(world.clamp_step(a + side * offset, ends), dtype=np.float64)
+        clear &= np.hypot(stepped[:, 0] - ends[:, 0], stepped[:, 2] - ends[:, 2]) < 1e-3
+    ok[left] = clear
     valid = ok.reshape(count, k)
     first = np.argmax(valid, axis=1)
     found = valid[np.arange(count), first]
