@@ -2,7 +2,7 @@
 # Set up everything the hub needs, idempotently: Debian packages, the Python virtual
 # environment, the npm packages and the built world. Fast when nothing changed.
 #   scripts/setup.sh          what serving needs
-#   scripts/setup.sh --test   plus what the test suite needs (chromium, redis-server)
+#   scripts/setup.sh --test   plus what the test suite needs (chromium, redis-server, nginx)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +13,9 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # --- Debian packages ------------------------------------------------------------------
 apt_packages=(ffmpeg espeak-ng fonts-dejavu-core)
-[ "$want_test" = 1 ] && apt_packages+=(chromium redis-server fonts-noto-color-emoji)
+# nginx: tests/scale/test_nginx_proxy.py runs its own, on free ports; Debian also starts its
+# service on port 80 where services run (`systemctl disable --now nginx` if unwanted).
+[ "$want_test" = 1 ] && apt_packages+=(chromium redis-server nginx fonts-noto-color-emoji)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
