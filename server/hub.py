@@ -22,9 +22,9 @@ import math
 import random
 import secrets
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -73,6 +73,8 @@ DOOR_OFFER_EVERY_S = 3.0
 FULL_EVERY_S = 10.0
 #: Arrivals are spread around a spawn point by up to this much.
 SPAWN_SPREAD_M = 0.75
+#: The highest room instance number (0 is the main instance; the same bound as the leases').
+MAX_INSTANCE = 999
 
 
 def world_yaw_to_wire(yaw: float) -> float:
@@ -97,16 +99,79 @@ class Closing:
     error: str | None
 
 
+@dataclass(frozen=True)
+class Handoff:
+    """A session wants into a room instance this process does not own (several processes,
+    ``InstancePlacement``): the transport's cluster side finds out where it lives and
+    either calls ``HubCore.continue_handoff`` (it is ours now) or hands the session over.
+    ``via`` is how it got there (``go``, ``wait``, ``door``, ``hello``); a door crossing
+    carries the pose it crossed at."""
+
+    session_id: str
+    room: str
+    instance: int
+    via: str
+    position: tuple[float, float, float] | None = None
+    yaw: float = 0.0
+    pitch: float = 0.0
+
+
+@dataclass(frozen=True)
+class RemoteChat:
+    """A direct message to a session this process does not have (several processes): the
+    text is checked and cleaned; the cluster side finds the recipient, stores and sends."""
+
+    session_id: str
+    to: str
+    text: str
+    now: float
+
+
+@dataclass(frozen=True)
+class Returning:
+    """A session coming back on this process from another one (its grace state): the
+    same session id, its appearance, and where it stood (``position`` None: at a spawn
+    point of the room)."""
+
+    session_id: str
+    appearance: protocol.Appearance
+    room: str
+    instance: int
+    position: tuple[float, float, float] | None
+    yaw: float
+    pitch: float
+
+
+class InstancePlacement(Protocol):
+    """Which room instances this process owns, when it is one of several (``None`` in the
+    core when it is the only one). Answers at once, from what the cluster already knows."""
+
+    def is_here(self, room: str, instance: int) -> bool: ...
+
+    def overflow_number(self, room: str, taken: Collection[int]) -> int:
+        """A new overflow instance number, not in ``taken`` nor known elsewhere."""
+        ...
+
+    def rooms_summary(self, local: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The room list for clients: this process's with the others' instances."""
+        ...
+
+
 @dataclass
 class Effects:
     """What the core wants done: control frames in order, snapshot frames (latest wins),
-    closes, records to persist and the error codes it answered with (for metrics)."""
+    closes, records to persist and the error codes it answered with (for metrics). With
+    several processes also: hand-offs to resolve, direct messages for sessions elsewhere
+    and sessions that ended (``(session id, resume key)``)."""
 
     sends: list[tuple[bytes, list[int]]] = field(default_factory=list)
     snapshots: list[tuple[bytes, list[int]]] = field(default_factory=list)
     closes: list[Closing] = field(default_factory=list)
     records: list[ChatRecord] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    handoffs: list[Handoff] = field(default_factory=list)
+    remote_chats: list[RemoteChat] = field(default_factory=list)
+    ended: list[tuple[str, str]] = field(default_factory=list)
 
     def send(self, frame: bytes, conns: Sequence[int]) -> None:
         if conns:
@@ -145,7 +210,9 @@ class HubCore:
     limit, reconnection grace, chat limits and interest sizes. ``seed`` makes spawn
     spreading repeatable in tests. ``features`` plug in what rooms offer beyond presence
     and chat (``server/features.py``); ``rules`` are asked before anyone gets in, chats
-    or reacts (``server/room_rules.py``: bans, locks, mutes, a room's chat setting)."""
+    or reacts (``server/room_rules.py``: bans, locks, mutes, a room's chat setting).
+    ``placement`` is set when the process is one of several (``server/cluster_realtime.py``):
+    moves into instances owned elsewhere then become ``Effects.handoffs``."""
 
     def __init__(
         self,
@@ -155,6 +222,7 @@ class HubCore:
         seed: int | None = None,
         features: Sequence[HubFeature] = (),
         rules: Sequence[RoomRules] = (),
+        placement: InstancePlacement | None = None,
     ) -> None:
         if not world.rooms:
             raise ValueError("the world has no rooms")
@@ -189,6 +257,9 @@ class HubCore:
         self._freed: deque[RoomInstance] = deque()
         self._rooms_dirty = False
         self._rooms_sent_at = float("-inf")
+        self.placement = placement
+        #: sessions whose hand-off the cluster side is resolving (no second one meanwhile)
+        self._handing_off: set[str] = set()
 
     # --- lifecycle verbs ------------------------------------------------------------------
 
@@ -440,11 +511,7 @@ class HubCore:
     def open_instance(self, room_id: str, now: float) -> RoomInstance:
         """A new, empty overflow instance of a room (a breakout group's room); disposed
         like any overflow instance once it has stayed empty for a while."""
-        by_number = self.instances[room_id]
-        number = 1
-        while number in by_number:
-            number += 1
-        return self._new_instance(room_id, number, now)
+        return self._new_instance(room_id, self._free_number(room_id), now)
 
     def end_session(self, session: Session, code: str, fx: Effects, now: float) -> None:
         """End a session at once, without a reconnection grace (a ban): its connection
@@ -455,6 +522,193 @@ class HubCore:
             fx.error(conn, session.lang, code)
             if protocol.ERRORS[code].close is None:
                 fx.closes.append(Closing(conn, CLOSE_NORMAL, code, code))
+
+    # --- several processes (``placement`` set; see server/cluster_realtime.py) ----------
+
+    def has_resume(self, resume_key: str) -> bool:
+        """True when a session of this process has ``resume_key``."""
+        return resume_key in self._by_resume
+
+    def adopt(
+        self, conn: int, identity: Identity, hello: Hello, returning: Returning, now: float
+    ) -> Effects:
+        """A session another process had comes back here (its process died, or handed it
+        over): welcomed as resumed, with the same session id, and put where it stood."""
+        fx = Effects()
+        if conn in self._by_conn:
+            fx.error(conn, hello.lang, "already_welcomed", about="hello")
+            return fx
+        refusal = next(filter(None, (r.refuse_hello(identity, now) for r in self.rules)), None)
+        if refusal is not None:
+            fx.error(conn, hello.lang, refusal, about="hello")
+            if protocol.ERRORS[refusal].close is None:
+                fx.closes.append(Closing(conn, CLOSE_NORMAL, refusal, refusal))
+            return fx
+        stale = self.sessions.get(returning.session_id)
+        if stale is not None:
+            self._end(stale, fx, now, over=False)
+            if stale.conn is not None:
+                fx.close(stale.conn, "replaced")
+        session = Session(
+            id=returning.session_id,
+            identity=identity,
+            appearance=returning.appearance,
+            lang=hello.lang,
+            resume_key=hello.resume or secrets.token_urlsafe(24),
+            limits=ChatLimits(now),
+            conn=conn,
+        )
+        session.moves.updated = now
+        self.sessions[session.id] = session
+        self._by_conn[conn] = session
+        self._by_resume[session.resume_key] = session
+        fx.send_to(session, self._welcome(session, now, resumed=True))
+        room = returning.room if returning.room in self._rooms else self.entrance
+        number = returning.instance if room == returning.room else 0
+        inst, handed = self._local_instance(session, room, number, "resume", now, fx)
+        if not handed:
+            if (
+                inst is not None
+                and returning.position is not None
+                and inst.has_room
+                and self._entry_refusal(session, inst, now) is None
+            ):
+                position = np.array(returning.position, dtype=np.float64)
+                self._move(
+                    session,
+                    inst,
+                    position,
+                    returning.yaw,
+                    returning.pitch,
+                    "resume",
+                    now,
+                    fx,
+                    snap=True,
+                )
+            else:
+                self._enter(session, room, number, "resume", now, fx)
+        self._settle(fx, now)
+        return fx
+
+    def continue_handoff(self, handoff: Handoff, now: float) -> Effects:
+        """The instance of a hand-off is this process's now: carry on with the move."""
+        fx = Effects()
+        self._handing_off.discard(handoff.session_id)
+        session = self.sessions.get(handoff.session_id)
+        if session is None:
+            return fx
+        if handoff.via == "door":
+            self._door_here(session, handoff, now, fx)
+        elif handoff.via == "wait":
+            self._wait_for(session, handoff.room, handoff.instance, now, fx)
+        else:
+            self._enter(session, handoff.room, handoff.instance, handoff.via, now, fx)
+        self._settle(fx, now)
+        return fx
+
+    def handoff_failed(self, handoff: Handoff, code: str, now: float) -> Effects:
+        """Nobody can open the instance of a hand-off now: the session stays where it is
+        and is told ``code``."""
+        fx = Effects()
+        self._handing_off.discard(handoff.session_id)
+        session = self.sessions.get(handoff.session_id)
+        if session is None:
+            return fx
+        about = "pose" if handoff.via == "door" else handoff.via
+        fx.error(session.conn, session.lang, code, f"{handoff.room}#{handoff.instance}", about)
+        if handoff.via == "door":
+            self._send_fix(session, "full", fx)
+        return fx
+
+    def hand_over(
+        self, session_id: str, url: str, room: str, instance: int, reason: str, now: float
+    ) -> Effects:
+        """The session goes on in the process at ``url``: its client is sent ``redirect``
+        and its connection closed; here it is gone (nothing ended: no ``Effects.ended``)."""
+        fx = Effects()
+        session = self.sessions.get(session_id)
+        if session is None:
+            return fx
+        conn = session.conn
+        self._end(session, fx, now, over=False)
+        if conn is not None:
+            frame = encode("redirect", url=url, room=room, instance=instance, reason=reason)
+            fx.send(frame, [conn])
+            fx.closes.append(Closing(conn, CLOSE_NORMAL, "redirect", None))
+        self._settle(fx, now)
+        return fx
+
+    def people_in(self, room_id: str, number: int) -> list[Session]:
+        """The members of a room instance and those waiting for it."""
+        inst = self.instances.get(room_id, {}).get(number)
+        if inst is None:
+            return []
+        return [*inst.members.values(), *inst.queue]
+
+    def rooms_changed(self) -> None:
+        """The room list changed elsewhere: send it again (at most once a second)."""
+        self._rooms_dirty = True
+
+    def _local_instance(
+        self, session: Session, room_id: str, number: int, via: str, now: float, fx: Effects
+    ) -> tuple[RoomInstance | None, bool]:
+        """The instance ``room#number`` of this process. With several processes: an
+        instance owned elsewhere hands the session off instead (``(None, True)``) and one
+        this process owns but has not made yet is made."""
+        inst = self.instances[room_id].get(number)
+        placement = self.placement
+        if placement is None or number > MAX_INSTANCE:
+            return inst, False
+        if not placement.is_here(room_id, number):
+            if inst is not None and session.instance is inst:
+                return inst, False
+            if session.id not in self._handing_off:
+                self._handing_off.add(session.id)
+                fx.handoffs.append(Handoff(session.id, room_id, number, via))
+            return None, True
+        if inst is None:
+            inst = self._new_instance(room_id, number, now)
+        return inst, False
+
+    def _door_elsewhere(
+        self,
+        session: Session,
+        inst: RoomInstance,
+        room_id: str,
+        before: NDArray[np.float64],
+        fx: Effects,
+    ) -> None:
+        """A door into a room this process does not have: stay on this side until the
+        cluster side has found where the room lives."""
+        position, yaw, pitch = inst.poses.pose_of(session.slot)
+        inst.poses.place(session.slot, before, yaw, pitch, self.tick_count, snap=False)
+        if session.id in self._handing_off:
+            return
+        self._handing_off.add(session.id)
+        x, y, z = (float(v) for v in position)
+        fx.handoffs.append(Handoff(session.id, room_id, 0, "door", (x, y, z), yaw, pitch))
+
+    def _door_here(self, session: Session, handoff: Handoff, now: float, fx: Effects) -> None:
+        inst = session.instance
+        if inst is None or handoff.position is None:
+            return
+        target, handed = self._local_instance(
+            session, handoff.room, handoff.instance, "door", now, fx
+        )
+        if handed or target is None or target is inst:
+            return
+        refusal = self._entry_refusal(session, target, now)
+        if target.has_room and refusal is None:
+            position = np.array(handoff.position, dtype=np.float64)
+            self._move(
+                session, target, position, handoff.yaw, handoff.pitch, "door", now, fx, snap=False
+            )
+            return
+        self._send_fix(session, "full", fx)
+        if refusal is not None:
+            fx.error(session.conn, session.lang, refusal, handoff.room, "pose")
+        else:
+            self._offer(session, target, now, fx)
 
     # --- sessions -------------------------------------------------------------------------
 
@@ -473,11 +727,13 @@ class HubCore:
         self._by_conn[conn] = session
         self._by_resume[session.resume_key] = session
         fx.send_to(session, self._welcome(session, now, resumed=False))
-        room = hello.room
+        room, number = hello.room, hello.instance
         if room is not None and room not in self._rooms:
             fx.error(conn, session.lang, "room_unknown", room, about="hello")
             room = None
-        self._enter(session, room or self.entrance, None, "hello", now, fx)
+        if room is None or (self.placement is None and number not in self.instances[room]):
+            number = None
+        self._enter(session, room or self.entrance, number, "hello", now, fx)
 
     def _resume(self, session: Session, conn: int, hello: Hello, now: float, fx: Effects) -> None:
         if session.conn is not None:
@@ -510,8 +766,12 @@ class HubCore:
         else:
             self._enter(session, self.entrance, None, "hello", now, fx)
 
-    def _end(self, session: Session, fx: Effects, now: float) -> None:
-        """The session is over: leave its instance and queue, forget it."""
+    def _end(self, session: Session, fx: Effects, now: float, *, over: bool = True) -> None:
+        """The session is over here: leave its instance and queue, forget it. ``over``
+        False: it goes on in another process (handed over), nothing ends."""
+        self._handing_off.discard(session.id)
+        if over and self.placement is not None:
+            fx.ended.append((session.id, session.resume_key))
         if session.instance is not None:
             self._leave_instance(session, fx, now)
         if session.waiting is not None:
@@ -572,13 +832,23 @@ class HubCore:
     def _overflow(self, room_id: str, now: float) -> RoomInstance:
         """An instance of the room with a free place: an existing one, or a new one."""
         by_number = self.instances[room_id]
+        placement = self.placement
         for number in sorted(by_number):
-            if by_number[number].has_room:
+            if by_number[number].has_room and (
+                placement is None or placement.is_here(room_id, number)
+            ):
                 return by_number[number]
+        return self._new_instance(room_id, self._free_number(room_id), now)
+
+    def _free_number(self, room_id: str) -> int:
+        """The number for a new overflow instance of a room."""
+        by_number = self.instances[room_id]
+        if self.placement is not None:
+            return self.placement.overflow_number(room_id, by_number.keys())
         number = 1
         while number in by_number:
             number += 1
-        return self._new_instance(room_id, number, now)
+        return number
 
     def _dispose_idle(self, now: float) -> None:
         for room_id, by_number in self.instances.items():
@@ -630,7 +900,9 @@ class HubCore:
         fx: Effects,
     ) -> None:
         """Go to a room (its main instance unless ``number``): join, respawn, or offer."""
-        inst = self.instances[room_id].get(0 if number is None else number)
+        inst, handed = self._local_instance(session, room_id, number or 0, via, now, fx)
+        if handed:
+            return
         if inst is None:
             fx.error(session.conn, session.lang, "instance_unknown", f"{room_id}#{number}", via)
             return
@@ -741,11 +1013,16 @@ class HubCore:
         if inst is None:
             return
         room_id = self.world.rooms[room_index].id
-        answers = [
-            (i, self._entry_refusal(session, i, now))
-            for _, i in sorted(self.instances[room_id].items())
-            if i.has_room
-        ]
+        candidates = [i for _, i in sorted(self.instances[room_id].items()) if i.has_room]
+        placement = self.placement
+        if placement is not None:
+            candidates = [i for i in candidates if placement.is_here(room_id, i.number)]
+            if session.id in self._handing_off or (
+                not candidates and not placement.is_here(room_id, 0)
+            ):
+                self._door_elsewhere(session, inst, room_id, before, fx)
+                return
+        answers = [(i, self._entry_refusal(session, i, now)) for i in candidates]
         target = next((i for i, refusal in answers if refusal is None), None)
         refusal = next((refusal for _, refusal in answers if refusal is not None), None)
         position, yaw, pitch = inst.poses.pose_of(session.slot)
@@ -783,7 +1060,15 @@ class HubCore:
         if message.room not in self._rooms:
             fx.error(session.conn, session.lang, "room_unknown", message.room, "wait")
             return
-        inst = self.instances[message.room].get(message.instance)
+        self._wait_for(session, message.room, message.instance, now, fx)
+
+    def _wait_for(
+        self, session: Session, room_id: str, number: int, now: float, fx: Effects
+    ) -> None:
+        message = Wait(room_id, number)
+        inst, handed = self._local_instance(session, room_id, number, "wait", now, fx)
+        if handed:
+            return
         if inst is None:
             detail = f"{message.room}#{message.instance}"
             fx.error(session.conn, session.lang, "instance_unknown", detail, "wait")
@@ -830,10 +1115,10 @@ class HubCore:
         target = None
         if message.to is not None:
             target = self.sessions.get(message.to)
-            if target is None:
+            if target is None and self.placement is None:
                 fx.error(session.conn, session.lang, "recipient_unknown", about="chat")
                 return
-        direct = target is not None
+        direct = message.to is not None
         refusal = next(
             filter(None, (r.refuse_chat(session, direct, now) for r in self.rules)), None
         )
@@ -845,6 +1130,9 @@ class HubCore:
             text = clean_text(message.text, self.settings.chat_max_chars)
         except ChatRefused as exc:
             fx.error(session.conn, session.lang, exc.code, exc.detail or None, "chat")
+            return
+        if message.to is not None and target is None:
+            fx.remote_chats.append(RemoteChat(session.id, message.to, text, now))
             return
         record = new_record(
             room=inst.room_id,
@@ -915,7 +1203,7 @@ class HubCore:
             time=now,
             tick_hz=s.tick_hz,
             grid=self.grid.as_dict(),
-            rooms=self.rooms_summary(),
+            rooms=self._client_rooms(),
             resume=session.resume_key,
             resumed=resumed,
             limits={
@@ -964,12 +1252,17 @@ class HubCore:
             ),
         )
 
+    def _client_rooms(self) -> list[dict[str, Any]]:
+        """The room list clients get: with several processes, the whole hub's."""
+        local = self.rooms_summary()
+        return local if self.placement is None else self.placement.rooms_summary(local)
+
     def _send_rooms(self, now: float, fx: Effects) -> None:
         if not self._rooms_dirty or now - self._rooms_sent_at < ROOMS_EVERY_S:
             return
         self._rooms_dirty = False
         self._rooms_sent_at = now
-        fx.send(encode("rooms", rooms=self.rooms_summary()), list(self._by_conn))
+        fx.send(encode("rooms", rooms=self._client_rooms()), list(self._by_conn))
 
     def _pack_snapshots(self, now: float, fx: Effects) -> None:
         s = self.settings

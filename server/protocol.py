@@ -99,6 +99,9 @@ MOVE_PER_S: Final = 1.0
 AVATAR_SHAPES: Final = ("capsule", "cube", "cone", "sphere", "cylinder")
 EMOJI: Final = ("👍", "👏", "❤️", "😀", "😮", "🤔", "💡", "🌱", "♻️", "🎉")
 LANGUAGES: Final = ("de", "en")
+#: Why a client is sent to another process: the instance lives there (``owner``), this
+#: process lost it (``moved``), a less busy process should open it (``balance``).
+REDIRECT_REASONS: Final = ("owner", "moved", "balance")
 
 # --- features ------------------------------------------------------------------------------
 
@@ -204,6 +207,11 @@ _CORE_ERRORS: Final[Mapping[str, ErrorSpec]] = {
         1011,
     ),
     "room_unknown": ErrorSpec("Diesen Raum gibt es nicht.", "There is no such room."),
+    "room_unavailable": ErrorSpec(
+        "Dieser Raum wird gerade von einem anderen Server übernommen; gleich noch einmal"
+        " versuchen.",
+        "This room is being taken over by another server right now; try again in a moment.",
+    ),
     "instance_unknown": ErrorSpec(
         "Diese Raum-Instanz gibt es nicht (mehr).", "This room instance does not exist (any more)."
     ),
@@ -325,13 +333,19 @@ _CORE_CLIENT_MESSAGES: Final[Mapping[str, MessageSpec]] = {
             "hello",
             "client",
             "First message on every connection: protocol version, session token, language,"
-            " avatar; optionally a room to start in and a resume key from an earlier welcome.",
+            " avatar; optionally a room (and instance) to start in and a resume key from an"
+            " earlier welcome.",
             (
                 _int("v", "protocol version the client speaks"),
                 _str("token", "session token from POST /api/session", max_len=MAX_TOKEN_CHARS),
                 _str("lang", "language for server messages", choices=LANGUAGES),
                 _APPEARANCE,
                 _str("room", "room id to start in (default: the entrance)", required=False),
+                _int(
+                    "instance",
+                    "instance of that room (after a redirect; default: the main one)",
+                    required=False,
+                ),
                 _str("resume", "resume key from an earlier welcome", required=False),
             ),
         ),
@@ -484,6 +498,19 @@ _CORE_SERVER_MESSAGES: Final[Mapping[str, MessageSpec]] = {
             ),
         ),
         MessageSpec(
+            "redirect",
+            "server",
+            "The room instance you are going to is run by another server process of this hub:"
+            " connect to url and say hello there with room, instance and your resume key."
+            " The server closes this connection normally (1000) right after.",
+            (
+                _str("url", "the owning process's realtime WebSocket URL (ws:// or wss://)"),
+                _str("room", "room id"),
+                _int("instance", "room instance"),
+                _str("reason", "why", choices=REDIRECT_REASONS),
+            ),
+        ),
+        MessageSpec(
             "queued",
             "server",
             "Your place in a queue; position 0 means you are no longer waiting.",
@@ -602,6 +629,7 @@ class Hello:
     appearance: Appearance
     room: str | None = None
     resume: str | None = None
+    instance: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -681,6 +709,7 @@ def _typed(kind: str, data: dict[str, Any]) -> ClientMessage:
             Appearance(look["color"], look["shape"]),
             data.get("room"),
             data.get("resume"),
+            data.get("instance"),
         )
     if kind == "ping":
         return Ping(data["c"])
