@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from server import protocol
+from server.gc_policy import settle_after_start
 from server.http import HttpContext, make_http_app
 from server.hub import HubCore
 from server.logs import configure_logging
@@ -223,6 +224,7 @@ def run_forever(settings: Settings, on_ready: Callable[[RunningHub], None] | Non
 
     async def main() -> int:
         hub = await start_hub(settings)
+        settle_after_start()
         if on_ready is not None:
             on_ready(hub)
         stop = asyncio.Event()
