@@ -15,6 +15,12 @@ the lines ``start`` and ``stop`` it reads on stdin and prints ``{"event": "resul
 
 Sign-ins are rate-limited per address, so the clients connect from several loopback
 addresses (127.0.0.2, 127.0.0.3, …), ``PER_ADDRESS`` each.
+
+Several processes of one hub (``--ws-url`` for each, ``--http-port`` a list): clients sign
+in and connect round-robin over them and follow ``redirect`` as a browser does — close,
+connect to the named URL, ``hello`` again with the room instance and the resume key. Net
+numbers and instance serials are per process, so clients are matched by the URL they are
+connected to as well.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import asyncio
 import struct
 import sys
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +62,11 @@ PING_EVERY_S = 5.0
 #: Sent poses remembered per client for matching (2.4 s at 20 Hz).
 SENT_MEMORY = 48
 JOIN_TIMEOUT_S = 60.0
+#: Redirects followed in a row before a join counts as failed (a loop between processes).
+MAX_REDIRECTS = 4
+#: A room being taken over answers ``room_unavailable``: ask again this often, this late.
+MAX_RETRIES = 20
+RETRY_AFTER_S = 0.5
 _ENTRY = SNAPSHOT_ENTRY.itemsize
 _U16 = np.uint32(0xFFFF)
 
@@ -64,6 +76,21 @@ def client_address(index: int) -> str:
     return f"127.0.0.{2 + index // PER_ADDRESS}"
 
 
+def ws_endpoint(url: str) -> tuple[str, int, str]:
+    """Host, port and path of a ``ws://`` URL (the load generator speaks no TLS)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "ws" or not parts.hostname:
+        raise ValueError(f"{url!r} is not a ws:// URL")
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return parts.hostname, parts.port or 80, path
+
+
+class JoinFailed(Exception):
+    """A client could not get into a room (too many redirects, refused)."""
+
+
 @dataclass
 class Client:
     """One simulated visitor."""
@@ -71,7 +98,10 @@ class Client:
     index: int
     room: str | None
     observer: bool
+    #: the realtime URL it connects to first, then the one it was last redirected to
+    url: str = ""
     token: str = ""
+    resume: str | None = None
     ws: WsClient | None = None
     serial: int = -1
     net: int = -1
@@ -81,7 +111,9 @@ class Client:
     t0: float = 0.0
     seq: int = 0
     next_ping: float = 0.0
-    joined: asyncio.Future[None] | None = None
+    #: the current connection's outcome: None when joined, the message when redirected
+    joined: asyncio.Future[dict[str, Any] | None] | None = None
+    redirects: int = 0
     #: quantised position of each recent pose -> when it was first sent (oldest first)
     sent: dict[int, float] = field(default_factory=dict)
     #: observers: the last pose key seen per sender, so only first receipts count
@@ -101,7 +133,7 @@ class Fleet:
         self.world = world
         self.host = args.host
         self.clients: list[Client] = []
-        self.by_net: dict[tuple[int, int], Client] = {}
+        self.by_net: dict[tuple[str, int, int], Client] = {}
         self.grid_origin = (0.0, 0.0, 0.0)
         self.grid_step = 0.01
         self.measuring = False
@@ -113,19 +145,22 @@ class Fleet:
         self.corrected: list[Client] = []
         self.rng = np.random.default_rng(args.seed)
         self.closes: dict[str, int] = {}
-        self.first_tick: tuple[float, int] | None = None
-        self.last_tick: tuple[float, int] | None = None
+        #: per realtime URL: (time, tick) of the first and the last snapshot observed
+        self.first_tick: dict[str, tuple[float, int]] = {}
+        self.last_tick: dict[str, tuple[float, int]] = {}
+        self.redirects_in_window = 0
+        self.following: set[asyncio.Task[None]] = set()
         self.window_started = 0.0
         self.baseline: list[tuple[int, int, int, int, int]] = []
         rooms = [r.id for r in world.rooms]
+        urls = args.ws_url or [f"ws://{self.host}:{args.ws_port}/ws"]
         for i in range(args.clients):
             if args.room:
                 room: str | None = args.room
             else:
                 room = rooms[i % len(rooms)]
-            self.clients.append(
-                Client(i, room, observer=i % max(1, args.clients // args.observers) == 0)
-            )
+            observer = i % max(1, args.clients // args.observers) == 0
+            self.clients.append(Client(i, room, observer, url=urls[i % len(urls)]))
 
     # --- joining --------------------------------------------------------------------------
 
@@ -134,13 +169,15 @@ class Fleet:
         for client in self.clients:
             groups.setdefault(client_address(client.index), []).append(client)
         limit = asyncio.Semaphore(8)
-        url = f"http://{self.host}:{self.args.http_port}/api/session"
+        ports = self.args.http_port
 
         async def group(address: str, members: list[Client]) -> None:
             async with limit:
                 connector = aiohttp.TCPConnector(local_addr=(address, 0), limit=1)
                 async with aiohttp.ClientSession(connector=connector) as http:
                     for client in members:
+                        port = ports[client.index % len(ports)]
+                        url = f"http://{self.host}:{port}/api/session"
                         body = {"name": f"Last {client.index}"}
                         async with http.post(url, json=body) as response:
                             data = await response.json()
@@ -159,20 +196,47 @@ class Fleet:
 
         await asyncio.gather(*(one(c) for c in self.clients))
 
-    async def _connect(self, client: Client) -> None:
+    async def _connect(self, client: Client, instance: int | None = None) -> None:
+        """Connect at ``client.url`` and join ``client.room``, following redirects and
+        asking again while the room is being taken over."""
+        redirects = retries = 0
+        while True:
+            outcome = await self._connect_once(client, instance)
+            if outcome is None:
+                return
+            if outcome.get("t") == "error":
+                retries += 1
+                if retries > MAX_RETRIES:
+                    raise JoinFailed(f"client {client.index}: {outcome.get('code')}")
+                await asyncio.sleep(RETRY_AFTER_S)
+                continue
+            redirects += 1
+            if redirects > MAX_REDIRECTS:
+                raise JoinFailed(f"client {client.index}: more than {MAX_REDIRECTS} redirects")
+            client.redirects += 1
+            if self.measuring:
+                self.redirects_in_window += 1
+            client.url = urllib.parse.urljoin(client.url, str(outcome["url"]))
+            client.room = str(outcome["room"])
+            instance = int(outcome["instance"])
+
+    async def _connect_once(self, client: Client, instance: int | None) -> dict[str, Any] | None:
+        """One connection's hello: None when joined, else the ``redirect`` message or the
+        ``room_unavailable`` error."""
         loop = asyncio.get_running_loop()
-        port = self.args.ws_port
+        host, port, path = ws_endpoint(client.url)
         ws = WsClient(
-            self.host,
+            host,
             port,
-            "/ws",
-            on_message=lambda payload, wire: self._received(client, payload, wire),
+            path,
+            on_message=lambda payload, wire: self._received(client, ws, payload, wire),
             on_close=lambda reason: self._closed(reason),
         )
         client.ws = ws
-        client.joined = loop.create_future()
+        joined: asyncio.Future[dict[str, Any] | None] = loop.create_future()
+        client.joined = joined
         await loop.create_connection(
-            lambda: ws, self.host, port, local_addr=(client_address(client.index), 0)
+            lambda: ws, host, port, local_addr=(client_address(client.index), 0)
         )
         await asyncio.wait_for(ws.opened, timeout=JOIN_TIMEOUT_S)
         hello: dict[str, Any] = {
@@ -187,8 +251,15 @@ class Fleet:
         }
         if client.room is not None:
             hello["room"] = client.room
+        if instance is not None:
+            hello["instance"] = instance
+        if client.resume is not None:
+            hello["resume"] = client.resume
         ws.send(msgpack.packb(hello))
-        await asyncio.wait_for(client.joined, timeout=JOIN_TIMEOUT_S)
+        outcome = await asyncio.wait_for(joined, timeout=JOIN_TIMEOUT_S)
+        if outcome is not None:
+            ws.close()
+        return outcome
 
     def plan(self, clients: list[Client] | None = None) -> None:
         """Give every joined client (or these) a path from its ``start`` (all at once:
@@ -209,7 +280,9 @@ class Fleet:
 
     # --- receiving ------------------------------------------------------------------------
 
-    def _received(self, client: Client, payload: bytes, wire: int) -> None:
+    def _received(self, client: Client, ws: WsClient, payload: bytes, wire: int) -> None:
+        if ws is not client.ws:  # a connection the client has left (redirected)
+            return
         if payload and payload[0] == SNAPSHOT_TAG:
             client.snapshots += 1
             client.snapshot_wire += wire
@@ -227,7 +300,10 @@ class Fleet:
         kind = message.get("t") if isinstance(message, dict) else None
         if kind == "joined":
             self._joined(client, message)
+        elif kind == "redirect":
+            self._redirected(client, message)
         elif kind == "welcome":
+            client.resume = message.get("resume") or client.resume
             grid = message["grid"]
             self.grid_origin = tuple(float(v) for v in grid["origin"])  # type: ignore[assignment]
             self.grid_step = float(grid["step"])
@@ -247,17 +323,54 @@ class Fleet:
         elif kind == "error":
             code = str(message.get("code"))
             self.errors[code] = self.errors.get(code, 0) + 1
+            joining = client.joined is not None and not client.joined.done()
+            if joining and code == "room_unavailable":
+                assert client.joined is not None
+                client.joined.set_result(message)
 
     def _joined(self, client: Client, message: dict[str, Any]) -> None:
-        self.by_net.pop((client.serial, client.net), None)
+        self.by_net.pop((client.url, client.serial, client.net), None)
         client.serial = int(message["serial"])
         client.net = int(message["you"])
+        client.room = str(message["room"])
         client.room_index = self.world.room_index(message["room"])
         pos = message["pose"]["pos"]
         client.start = (float(pos[0]), float(pos[1]), float(pos[2]))
-        self.by_net[(client.serial, client.net)] = client
+        self.by_net[(client.url, client.serial, client.net)] = client
         if client.joined is not None and not client.joined.done():
             client.joined.set_result(None)
+        elif client.path is not None:  # moved after the start (go, overflow): walk on there
+            self.corrected.append(client)
+
+    def _redirected(self, client: Client, message: dict[str, Any]) -> None:
+        """The process does not own the instance: while joining, ``_connect`` follows;
+        later (a room change, a room handed over) the client reconnects by itself."""
+        if client.joined is not None and not client.joined.done():
+            client.joined.set_result(message)
+            return
+        self.by_net.pop((client.url, client.serial, client.net), None)
+        client.net = -1
+        if client.ws is not None:
+            client.ws.close()
+        client.url = urllib.parse.urljoin(client.url, str(message["url"]))
+        client.room = str(message["room"])
+        client.redirects += 1
+        if self.measuring:
+            self.redirects_in_window += 1
+        task = asyncio.get_running_loop().create_task(
+            self._follow(client, int(message["instance"]))
+        )
+        self.following.add(task)
+        task.add_done_callback(self.following.discard)
+
+    async def _follow(self, client: Client, instance: int) -> None:
+        try:
+            await self._connect(client, instance)
+        except (WsClosed, OSError, TimeoutError, JoinFailed) as exc:
+            reason = f"redirect: {type(exc).__name__}"
+            self.errors[reason] = self.errors.get(reason, 0) + 1
+            return
+        self.corrected.append(client)  # walk on from where the new process put it
 
     def _closed(self, reason: str) -> None:
         self.closes[reason] = self.closes.get(reason, 0) + 1
@@ -265,9 +378,10 @@ class Fleet:
     def _observe(self, client: Client, payload: bytes) -> None:
         now = time.monotonic()
         _, _, serial, tick, _ = SNAPSHOT_HEADER.unpack_from(payload)
-        if self.first_tick is None:
-            self.first_tick = (now, tick)
-        self.last_tick = (now, tick)
+        url = client.url
+        if url not in self.first_tick:
+            self.first_tick[url] = (now, tick)
+        self.last_tick[url] = (now, tick)
         entries = np.frombuffer(payload, SNAPSHOT_ENTRY, offset=SNAPSHOT_HEADER_SIZE)
         if entries.size == 0:
             return
@@ -278,7 +392,7 @@ class Fleet:
         seen = client.seen
         latencies = self.latencies
         for net, key in zip(entries["net"].tolist(), keys.tolist(), strict=True):
-            sender = by_net.get((serial, net))
+            sender = by_net.get((url, serial, net))
             if sender is None or sender is client:
                 continue
             if seen.get(sender.index) == key:
@@ -302,7 +416,7 @@ class Fleet:
     def send_phase(self, phase: int, now: float) -> None:
         for client in self.clients[phase::PHASES]:
             path, ws = client.path, client.ws
-            if path is None or ws is None:
+            if path is None or ws is None or client.net < 0:
                 continue
             x, y, z, yaw = path.at(now - client.t0)
             client.seq = (client.seq + 1) & 0xFFFF
@@ -349,7 +463,9 @@ class Fleet:
         self.baseline = [self._counters(c) for c in self.clients]
         self.latencies.clear()
         self.lags.clear()
-        self.first_tick = self.last_tick = None
+        self.first_tick.clear()
+        self.last_tick.clear()
+        self.redirects_in_window = 0
         self.errors.clear()
         self.fix_reasons.clear()
         self.window_started = time.monotonic()
@@ -375,11 +491,12 @@ class Fleet:
         entries = float(deltas[:, 3].sum())
         lat = np.array(self.latencies) * 1000
         lags = np.array(self.lags) * 1000
-        tick_hz = None
-        if self.first_tick and self.last_tick and self.last_tick[0] > self.first_tick[0]:
-            tick_hz = (self.last_tick[1] - self.first_tick[1]) / (
-                self.last_tick[0] - self.first_tick[0]
-            )
+        rates = [
+            (last[1] - first[1]) / (last[0] - first[0])
+            for url, first in self.first_tick.items()
+            if (last := self.last_tick[url])[0] > first[0]
+        ]
+        tick_hz = sum(rates) / len(rates) if rates else None
 
         def pct(values: np.ndarray, q: float) -> float | None:
             return float(np.percentile(values, q)) if values.size else None
@@ -406,6 +523,8 @@ class Fleet:
                 "max": float(lat.max()) if lat.size else None,
             },
             "observed_tick_hz": tick_hz,
+            "observed_tick_hz_min": min(rates) if rates else None,
+            "redirects": self.redirects_in_window,
             "fixes": int(deltas[:, 4].sum()),
             "fix_reasons": dict(self.fix_reasons),
             "errors": dict(self.errors),
@@ -443,7 +562,7 @@ async def run(args: argparse.Namespace) -> int:
     signed_in = time.monotonic()
     try:
         await fleet.connect_all()
-    except (WsClosed, OSError, TimeoutError) as exc:
+    except (WsClosed, OSError, TimeoutError, JoinFailed, ValueError) as exc:
         _emit({"event": "failed", "reason": f"{type(exc).__name__}: {exc}"})
         await fleet.close()
         return 1
@@ -453,7 +572,9 @@ async def run(args: argparse.Namespace) -> int:
         {
             "event": "ready",
             "joined": sum(1 for c in fleet.clients if c.net >= 0),
-            "instances": len({c.serial for c in fleet.clients}),
+            "instances": len({(c.url, c.serial) for c in fleet.clients}),
+            "processes_used": len({c.url for c in fleet.clients}),
+            "redirects": sum(c.redirects for c in fleet.clients),
             "sign_in_s": round(signed_in - started, 2),
             "join_s": round(time.monotonic() - signed_in, 2),
         }
@@ -474,9 +595,31 @@ async def run(args: argparse.Namespace) -> int:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.loadgen", description=__doc__)
+
+    def ports(text: str) -> list[int]:
+        try:
+            return [int(p) for p in text.split(",") if p.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a list of ports") from None
+
+    def ws_url(text: str) -> str:
+        try:
+            ws_endpoint(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return text
+
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--http-port", type=int, required=True)
-    parser.add_argument("--ws-port", type=int, required=True)
+    parser.add_argument(
+        "--http-port", type=ports, required=True, help="HTTP port(s), comma-separated"
+    )
+    parser.add_argument("--ws-port", type=int, help="the realtime port (one process)")
+    parser.add_argument(
+        "--ws-url",
+        type=ws_url,
+        action="append",
+        help="a process's realtime URL (ws://host:port/ws); repeat for several processes",
+    )
     parser.add_argument("--world", type=Path, required=True, help="the hub.glb the server serves")
     parser.add_argument("--clients", type=int, required=True)
     parser.add_argument(
@@ -488,6 +631,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.clients < 1 or args.observers < 1:
         parser.error("--clients and --observers must be at least 1")
+    if not args.http_port or (args.ws_port is None and not args.ws_url):
+        parser.error("give --http-port and --ws-port or --ws-url")
     if 2 + (args.clients - 1) // PER_ADDRESS > 254:
         parser.error(
             f"at most {253 * PER_ADDRESS} clients (one loopback address per {PER_ADDRESS})"
