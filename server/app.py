@@ -19,6 +19,8 @@ from typing import Any
 from aiohttp import web
 
 from server import protocol
+from server.cluster import Cluster
+from server.cluster_realtime import ClusterPlacement, ClusterRealtime, public_ws_url
 from server.gc_policy import settle_after_start
 from server.http import HttpContext, make_http_app
 from server.hub import HubCore
@@ -37,6 +39,7 @@ from server.talks_http import talk_routes
 from server.talks_live import TalkScreens
 from server.tokens import TokenSigner
 from server.transport import RealtimeServer, start_realtime
+from server.workshop_records import Ban
 from server.workshop_service import WorkshopService
 from server.world_edit_http import WorldEditing, world_edit_routes
 from server.world_follow import ScreensFollower, StationsFollower
@@ -65,6 +68,7 @@ class RunningHub:
     started_at: float = field(default_factory=time.time)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     live: LiveWorld | None = None
+    cluster: ClusterRealtime | None = None
 
     @property
     def url(self) -> str:
@@ -84,6 +88,11 @@ class RunningHub:
         world = self.live.served.world if self.live is not None else self.world
         checks["world"] = {"digest": world.digest, "rooms": len(world.rooms)}
         ready = checks["store"] == "ok" and bool(realtime.get("listening"))
+        if self.cluster is not None:
+            # not ready while Redis is away: the process still serves its own rooms, but a
+            # load balancer should send new visitors to a process that can place them
+            checks["cluster"] = self.cluster.health()
+            ready = ready and bool(checks["cluster"]["ok"])
         return {
             "ready": ready,
             "uptime_s": round(time.time() - self.started_at, 1),
@@ -97,6 +106,9 @@ class RunningHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.runner.cleanup()
+        if self.cluster is not None:
+            await self.cluster.close()
+            await self.cluster.cluster.close()
         await self.realtime.close()
         await self.store.close()
 
@@ -137,23 +149,42 @@ async def start_hub(settings: Settings) -> RunningHub:
         ServedWorld.of(glb, world, version if version and version.model == glb else None),
     )
     visits, screens, updates = StationVisits(catalogue), TalkScreens(world, talks), WorldUpdates()
+    cluster = None
+    if settings.redis_url:
+        cluster = Cluster(settings.redis_url, site=settings.site.name, ws_url="")
     workshops = await WorkshopService.open(
         store,
         world,
         screens,
         station_ids=lambda: {station.id for station in catalogue.stations},
         talk_ids=lambda: set(talks.current(time.time()).talks),
+        hub_events=None if cluster is None else cluster.bus.post,
     )
     core = HubCore(
         world,
         settings,
         features=[visits, screens, updates, *workshops.features],
         rules=workshops.rules,
+        placement=None if cluster is None else ClusterPlacement(cluster),
     )
+    glue = None if cluster is None else ClusterRealtime(cluster, core, settings, store)
     realtime = await start_realtime(
-        core, settings=settings, signer=signer, store=store, metrics=metrics
+        core, settings=settings, signer=signer, store=store, metrics=metrics, cluster=glue
     )
     workshops.attach(core, realtime.apply)
+    if cluster is not None and glue is not None:
+        glue.on("announce", lambda event, fx, now: workshops.lead.announced_elsewhere(event, fx))
+        glue.on(
+            "ban",
+            lambda event, fx, now: workshops.moderation.enforce(Ban.from_dict(event), fx, now),
+        )
+        cluster.set_addresses(public_ws_url(settings, realtime.port), settings.http_url())
+        try:
+            await cluster.start()
+        except Exception:
+            await realtime.close()
+            await store.close()
+            raise
     hub_ref: list[RunningHub] = []
 
     async def health() -> dict[str, Any]:
@@ -201,7 +232,7 @@ async def start_hub(settings: Settings) -> RunningHub:
     tcp = web.TCPSite(runner, settings.host, settings.http_port)
     await tcp.start()
     port = runner.addresses[0][1]
-    hub = RunningHub(settings, site, world, store, realtime, runner, port, live=live)
+    hub = RunningHub(settings, site, world, store, realtime, runner, port, live=live, cluster=glue)
     hub_ref.append(hub)
     hub.tasks.append(asyncio.create_task(_sweep_chat(store, settings)))
     hub.tasks += workshops.start()

@@ -247,6 +247,11 @@ class Cluster:
             await self.registry.remove(self.process_id)
         await self.link.close()
 
+    def set_addresses(self, ws_url: str, http_url: str = "") -> None:
+        """This process's public realtime and HTTP URLs, once known (before ``start``: the
+        realtime port may be chosen when it starts listening)."""
+        self.info = replace(self.info, ws_url=ws_url, http_url=http_url)
+
     async def wait_subscribed(self, timeout_s: float = 5.0) -> None:
         await asyncio.wait_for(self.bus.subscribed.wait(), timeout_s)
 
@@ -288,6 +293,15 @@ class Cluster:
             self.book.took(key, token, sent)
             log.info("room instance taken", extra={"instance": str(key)})
         return placement_of(key, acquired.owner, self.timings.stale_heartbeat_s)
+
+    async def owner(self, key: InstanceKey) -> Owner | None:
+        """Who holds ``key`` now (None: nobody, or Redis unreachable), without taking it."""
+        if self.book.held(key) is not None:
+            return Owner(self.process_id, self.book.token_prefix, self.info.ws_url, 0.0)
+        try:
+            return await self.leases.owner(key)
+        except ClusterUnavailable:
+            return None
 
     async def open_overflow(self, room: str) -> InstanceKey | None:
         """Take the lowest free overflow instance of ``room`` (None: Redis unreachable or
@@ -343,6 +357,25 @@ class Cluster:
         round."""
         self._writer.forget(session_id)
         self._ended[session_id] = resume_digest(resume_key)
+
+    async def hand_over(self, state: GraceState) -> bool:
+        """The session goes on in another process: write its state now, unfenced (it names
+        the instance it goes to, which this process does not hold), and write nothing more
+        for it from here. False when Redis did not take it."""
+        self.forget_session(state.session_id)
+        if state.process_id != self.process_id:
+            state = replace(state, process_id=self.process_id)
+        try:
+            await self.graces.save([(state, "", "")], self.timings.session_ttl_s)
+        except ClusterUnavailable:
+            return False
+        return True
+
+    def forget_session(self, session_id: str) -> None:
+        """The session left this process for another: its state is neither written nor
+        deleted from here any more."""
+        self._writer.forget(session_id)
+        self._ended.pop(session_id, None)
 
     async def resume(self, resume_key: str) -> GraceState | None:
         """The state of the session ``resume_key`` belongs to, if any process kept it

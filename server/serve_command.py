@@ -23,6 +23,15 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--redis", dest="redis_url", help="redis://… to run as one of several processes"
     )
+    parser.add_argument(
+        "--public-url",
+        help="the address browsers use for this process's HTTP side (behind a proxy)",
+    )
+    parser.add_argument(
+        "--public-ws-url",
+        help="the realtime address browsers use for this process (ws://… or wss://…, or a"
+        " path on the public URL's host): where other processes redirect visitors to",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -32,7 +41,16 @@ def run(args: argparse.Namespace) -> int:
 
     overrides = {
         name: getattr(args, name)
-        for name in ("site", "host", "http_port", "ws_port", "data_dir", "redis_url")
+        for name in (
+            "site",
+            "host",
+            "http_port",
+            "ws_port",
+            "data_dir",
+            "redis_url",
+            "public_url",
+            "public_ws_url",
+        )
     }
     settings = load_settings(overrides, config_file=args.config)
     return run_forever(settings, on_ready=_announce)

@@ -12,6 +12,10 @@ connection keeps at most one snapshot (the newest replaces the older, and the co
 to make it a full one so nothing is lost). It is written when the buffer drains; a
 connection behind for longer than ``slow_client_limit_s`` is closed (``too_slow``).
 
+With several processes (``--redis``) the hello and what the core hands off go through
+``server/cluster_realtime.py`` (``RealtimeServer.cluster``): a hello waits there (on
+Redis) before the core sees it, and the connection holds what else it sends meanwhile.
+
 ``start_realtime`` is what the app wiring calls.
 """
 
@@ -22,7 +26,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from websockets.exceptions import InvalidState, PayloadTooBig
 from websockets.frames import Frame, Opcode
@@ -39,6 +43,9 @@ from server.settings import Settings
 from server.store import Store
 from server.tokens import TokenSigner
 
+if TYPE_CHECKING:
+    from server.cluster_realtime import ClusterRealtime
+
 log = logging.getLogger("hubtwin.realtime")
 
 WS_PATH = "/ws"
@@ -49,6 +56,8 @@ WRITE_LOW_WATER = 64 * 1024
 CLOSE_TIMEOUT_S = 3.0
 #: How often timeouts and slow connections are looked at.
 HOUSEKEEPING_EVERY_S = 0.5
+#: Control messages a connection keeps while its hello is being placed (several processes).
+HELD_MAX = 32
 
 
 _SHORT_HEADERS = tuple(bytes((0x82, size)) for size in range(126))
@@ -85,6 +94,9 @@ class WsConnection(asyncio.Protocol):
         #: data frames are parsed here (see ``_fast_frames``) until anything unusual arrives
         self._fast = False
         self._tail = b""
+        #: while not None, messages are kept here, not handed to the core (a hello being
+        #: placed by the cluster side, or a session being handed over); poses are dropped
+        self.held: list[protocol.ClientMessage] | None = None
 
     # --- asyncio.Protocol --------------------------------------------------------------
 
@@ -233,6 +245,19 @@ class WsConnection(asyncio.Protocol):
         if isinstance(result, Refusal):
             self.refuse(result)
             return
+        if self.held is not None:
+            if len(self.held) < HELD_MAX and not isinstance(result, Arrival):
+                self.held.append(result)
+            return
+        if isinstance(result, Arrival) and server.cluster is not None:
+            server.metrics.messages_in.inc("hello")
+            self.held = []
+            server.cluster.arrive(self, result)
+            return
+        self._handle(result, now)
+
+    def _handle(self, result: protocol.ClientMessage | Arrival, now: float) -> None:
+        server = self.server
         try:
             if isinstance(result, Arrival):
                 server.metrics.messages_in.inc("hello")
@@ -246,6 +271,18 @@ class WsConnection(asyncio.Protocol):
             self.refuse(Refusal("internal", "", None, True))
             return
         server.apply(fx)
+
+    def admitted(self, fx: Effects) -> None:
+        """The cluster side placed this connection's hello and the core answered with
+        ``fx``: from now on messages go to the core, those held first."""
+        held, self.held = self.held or [], None
+        self.welcomed = True
+        self.server.apply(fx)
+        now = time.time()
+        for message in held:
+            if not self.open:
+                break
+            self._handle(message, now)
 
     def refuse(self, refusal: Refusal, *, close: bool = True) -> None:
         self.server.metrics.errors.inc(refusal.code)
@@ -372,6 +409,8 @@ class RealtimeServer:
         self._tick_task: asyncio.Task[None] | None = None
         self._writer_task: asyncio.Task[None] | None = None
         self._records: asyncio.Queue[ChatRecord] = asyncio.Queue()
+        #: the cluster side, when this process is one of several (``--redis``)
+        self.cluster: ClusterRealtime | None = None
         self._tick_times: deque[float] = deque(maxlen=max(2, settings.tick_hz))
         self._last_lag = 0.0
         self._last_duration = 0.0
@@ -411,7 +450,10 @@ class RealtimeServer:
             return
         if conn.welcomed:
             try:
+                session = self.core.session_of(conn.id)
                 self.apply(self.core.disconnected(conn.id, time.time()))
+                if self.cluster is not None and session is not None:
+                    self.cluster.disconnected(session)
             except Exception:
                 log.exception("the hub core failed on a disconnect", extra={"conn": conn.id})
 
@@ -449,6 +491,8 @@ class RealtimeServer:
             self._records.put_nowait(record)
         for code in fx.errors:
             self.metrics.errors.inc(code)
+        if self.cluster is not None and (fx.handoffs or fx.remote_chats or fx.ended):
+            self.cluster.take(fx)
 
     def count_sent(self, kind: str, size: int, frames: int = 1) -> None:
         if frames:
@@ -581,12 +625,16 @@ async def start_realtime(
     signer: TokenSigner,
     store: Store | None,
     metrics: Metrics,
+    cluster: ClusterRealtime | None = None,
 ) -> RealtimeServer:
     """Seed chat history from the store, listen on ``settings.ws_port`` (0 picks a free
-    port: see ``.port``) and start the tick."""
+    port: see ``.port``) and start the tick; with ``cluster``, as one of several processes."""
     if store is not None:
         for room in core.world.rooms:
             core.seed_chat(room.id, await store.recent_chat(room.id, 0, settings.chat_history))
     server = RealtimeServer(core, settings=settings, signer=signer, store=store, metrics=metrics)
+    if cluster is not None:
+        server.cluster = cluster
+        cluster.attach(server)
     await server.start()
     return server
