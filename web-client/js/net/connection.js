@@ -9,6 +9,11 @@
  *   connection.on("state", ({ state, code, reason }) => ...);
  *   connection.connect();
  *   connection.send("chat", { text: "Hallo" });
+ *
+ * When the hub runs as several processes, a server may answer with "redirect": the room
+ * instance lives on another process. The connection then goes straight there and says
+ * hello with the room, the instance and the resume key (state "redirecting", no banner);
+ * if that address cannot be reached it falls back to the first one (the load balancer).
  */
 
 import { decode, encode } from "./codec.js";
@@ -17,6 +22,15 @@ const RETRY_MS = [500, 1000, 2000, 4000, 5000];
 // Close codes after which reconnecting cannot help (the reason must be fixed first).
 const FINAL_ERRORS = new Set(["version_unsupported", "token_invalid", "token_expired", "replaced", "flooding"]);
 const RESUME_KEY = "hubtwin.resume";
+// More redirects than this without a welcome in between: something is wrong; slow down.
+const MAX_REDIRECTS = 5;
+
+/** A redirect's url as a WebSocket address: absolute, or a path on this page's host. */
+export function redirectUrl(url, location = globalThis.location) {
+  if (/^wss?:\/\//.test(url)) return url;
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}${url.startsWith("/") ? "" : "/"}${url}`;
+}
 
 export class Connection {
   /**
@@ -25,6 +39,7 @@ export class Connection {
    */
   constructor({ url, table, frames, clock, hello }) {
     this.url = url;
+    this.homeUrl = url;
     this.table = table;
     this.frames = frames;
     this.clock = clock;
@@ -39,6 +54,10 @@ export class Connection {
     this.retryTimer = null;
     this.lastPongAt = 0;
     this.welcomed = false;
+    // where the last redirect sent us: { url, room, instance }, until a welcome there
+    this.redirect = null;
+    this.target = null;
+    this.redirects = 0;
     this.stats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, snapshots: 0 };
     try {
       this.resume = sessionStorage.getItem(RESUME_KEY);
@@ -75,14 +94,22 @@ export class Connection {
     const socket = new WebSocket(this.url);
     socket.binaryType = "arraybuffer";
     this.socket = socket;
-    this.setState(this.attempt === 0 ? "connecting" : "reconnecting");
-    socket.addEventListener("open", () => this.sendHello());
+    if (this.target) this.setState("redirecting", { room: this.target.room, instance: this.target.instance });
+    else this.setState(this.attempt === 0 ? "connecting" : "reconnecting");
+    socket.addEventListener("open", () => {
+      socket.wasOpened = true;
+      this.sendHello();
+    });
     socket.addEventListener("message", (event) => this.receive(event.data));
     socket.addEventListener("close", (event) => this.closed(socket, event));
   }
 
   sendHello() {
     const fields = { v: this.table.version, ...this.hello() };
+    if (this.target) {
+      fields.room = this.target.room;
+      fields.instance = this.target.instance;
+    }
     if (this.resume) fields.resume = this.resume;
     this.send("hello", fields);
   }
@@ -137,11 +164,14 @@ export class Connection {
       this.clock.addSample(message.c, message.s * 1000);
     }
     else if (type === "error") this.lastError = message.code;
+    else if (type === "redirect") this.redirect = message;
     this.emit(type, message);
   }
 
   welcome(message) {
     this.welcomed = true;
+    this.target = null;
+    this.redirects = 0;
     this.resume = message.resume;
     try {
       sessionStorage.setItem(RESUME_KEY, message.resume);
@@ -179,6 +209,22 @@ export class Connection {
     this.welcomed = false;
     const code = this.lastError ?? this.table.codeForClose(event.code);
     if (this.state === "closed") return;
+    const redirect = this.redirect;
+    this.redirect = null;
+    if (redirect && this.redirects < MAX_REDIRECTS) {
+      // the room is on another process of the hub: go there now, no banner, same session
+      this.redirects += 1;
+      this.url = redirectUrl(redirect.url);
+      this.target = { room: redirect.room, instance: redirect.instance };
+      this.connect();
+      return;
+    }
+    if (this.target || (this.url !== this.homeUrl && !socket.wasOpened)) {
+      // the process we were sent to is gone: ask the first address again (the others
+      // take its rooms over within seconds), with the resume key
+      this.target = null;
+      this.url = this.homeUrl;
+    }
     if (code && FINAL_ERRORS.has(code)) {
       if (code === "replaced" || code === "token_invalid" || code === "token_expired") this.forgetResume();
       this.setState("closed", { code, reason: event.reason });
