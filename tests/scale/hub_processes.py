@@ -60,9 +60,9 @@ def small_site(folder: Path) -> tuple[Path, Path]:
     return site, world
 
 
-def token(name: str) -> str:
-    guest = Identity(f"id-{name}", name, Role.VISITOR, guest=True)
-    return TokenSigner(SECRET).issue(guest, ttl_s=3600, now=time.time())
+def token(name: str, role: Role = Role.VISITOR) -> str:
+    identity = Identity(f"id-{name}", name, role, guest=role is Role.VISITOR)
+    return TokenSigner(SECRET).issue(identity, ttl_s=3600, now=time.time())
 
 
 def get_json(url: str) -> tuple[int, dict[str, Any]]:
@@ -151,10 +151,20 @@ class HubProcess:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
 
+    def pause(self) -> None:
+        """SIGSTOP: the process stops answering (and renewing) but keeps its sockets."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def carry_on(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         process = self.process
         if process is None or process.poll() is not None:
             return
+        process.send_signal(signal.SIGCONT)
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=15)

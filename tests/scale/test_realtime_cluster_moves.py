@@ -1,0 +1,201 @@
+"""Moving between processes of one hub: ``go`` and a door into a room another process owns
+(redirect, same session, at the door), a room taken over while its owner was stopped
+(its people redirected to the new owner), and hub-wide announcements and bans over the bus.
+
+Real ``hubtwin serve --redis`` processes, a real redis-server, real WebSocket visitors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hub_processes import HubProcess, Visitor, small_site, start_processes, token
+
+from server.cluster import ClusterTimings
+from server.identity import Role
+from world.model import World, load
+
+#: metres per pose at 20 poses a second: 4 m/s, under the speed limit
+STEP_M = 0.2
+DOOR_X = 30.0
+HALL_SIDE_Z = 37.0
+ENTRANCE_SIDE_Z = 42.0
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return small_site(tmp_path_factory.mktemp("cluster-moves-site"))
+
+
+@pytest.fixture(scope="module")
+def world(site: tuple[Path, Path]) -> World:
+    return load(site[1] / "hub.glb")
+
+
+@pytest.fixture
+def two(redis_url: str, site: tuple[Path, Path], tmp_path: Path) -> Iterator[list[HubProcess]]:
+    hubs = start_processes(2, *site, tmp_path, redis_url)
+    yield hubs
+    for hub in hubs:
+        hub.stop()
+
+
+def route_to_door(world: World, start: list[float]) -> list[np.ndarray]:
+    """Poses from ``start`` through the door into the entrance, around the furniture:
+    the first of a few L-shaped routes whose every step is walkable floor."""
+    x, y, z = start
+    corners = [
+        [(x, HALL_SIDE_Z), (DOOR_X, HALL_SIDE_Z)],
+        *([(column, z), (column, HALL_SIDE_Z), (DOOR_X, HALL_SIDE_Z)] for column in (25, 35)),
+    ]
+    for turns in corners:
+        points = [(x, z), *turns, (DOOR_X, ENTRANCE_SIDE_Z)]
+        steps: list[np.ndarray] = []
+        for (ax, az), (bx, bz) in itertools.pairwise(points):
+            count = max(1, int(np.hypot(bx - ax, bz - az) / STEP_M))
+            for i in range(1, count + 1):
+                steps.append(np.array([ax + (bx - ax) * i / count, y, az + (bz - az) * i / count]))
+        path = np.array(steps)
+        offsets = [(0, 0), (0.3, 0), (-0.3, 0), (0, 0.3), (0, -0.3)]
+        probes = np.concatenate([path + np.array([dx, 0, dz]) for dx, dz in offsets])
+        inside_hall = probes[:, 2] < 39.5
+        if bool(np.all(np.asarray(world.is_walkable(probes[inside_hall])))):
+            return steps
+    raise AssertionError(f"no free route from {start} to the door")
+
+
+async def test_go_into_a_room_on_another_process_redirects_with_the_same_session(
+    two: list[HubProcess],
+) -> None:
+    first, second = two
+    anna, carl = Visitor("Anna"), Visitor("Carl")
+    try:
+        await carl.enter(second.ws_url, room="entrance")
+        await anna.enter(first.ws_url, room="hall")
+        session, resume = anna.session, anna.resume
+        await anna.send("go", room="entrance")
+        redirect = await anna.next(("redirect",))
+        assert redirect == {
+            "t": "redirect",
+            "url": second.ws_url,
+            "room": "entrance",
+            "instance": 0,
+            "reason": "owner",
+        }
+        await anna.closed()
+        joined = await anna.enter(
+            redirect["url"], room=redirect["room"], instance=redirect["instance"], resume=resume
+        )
+        assert anna.welcome["resumed"] is True and anna.session == session
+        assert (joined["room"], joined["instance"]) == ("entrance", 0)
+        assert carl.session in {p["session"] for p in joined["presence"]}
+        seen = await carl.next(("presence_join",))
+        assert seen["session"] == session
+    finally:
+        await anna.close()
+        await carl.close()
+
+
+async def test_a_door_into_a_room_on_another_process_lands_you_behind_the_door(
+    two: list[HubProcess], world: World
+) -> None:
+    first, second = two
+    anna, carl = Visitor("Anna"), Visitor("Carl")
+    try:
+        await carl.enter(second.ws_url, room="entrance")
+        joined = await anna.enter(first.ws_url, room="hall")
+        session = anna.session
+        redirect = None
+        for seq, pose in enumerate(route_to_door(world, joined["pose"]["pos"]), start=1):
+            await anna.pose(seq, float(pose[0]), float(pose[1]), float(pose[2]))
+            await asyncio.sleep(0.05)
+            fixes = [m for m in anna.messages if m["t"] == "pose_fix" and m["reason"] != "full"]
+            assert not fixes, fixes
+            if any(m["t"] == "redirect" for m in anna.messages):
+                redirect = await anna.next(("redirect",))
+                break
+        assert redirect is not None, [m["t"] for m in anna.messages]
+        assert (redirect["room"], redirect["url"], redirect["reason"]) == (
+            "entrance",
+            second.ws_url,
+            "owner",
+        )
+        arrived = await anna.enter(
+            redirect["url"], room="entrance", instance=redirect["instance"], resume=anna.resume
+        )
+        assert anna.session == session
+        x, _, z = arrived["pose"]["pos"]
+        assert abs(x - DOOR_X) < 1.0 and 40.0 <= z < 41.5  # just behind the door
+    finally:
+        await anna.close()
+        await carl.close()
+
+
+async def test_a_room_taken_over_while_its_owner_was_stopped_sends_its_people_on(
+    two: list[HubProcess],
+) -> None:
+    first, second = two
+    anna, ben = Visitor("Anna"), Visitor("Ben")
+    try:
+        joined = await anna.enter(first.ws_url, room="hall")
+        await asyncio.sleep(1.5)  # a round writes Anna's grace state
+        first.pause()
+        try:
+            # once the owner has been silent for a while, nobody is sent to it any more:
+            # Ben's process waits for its lease to run out and takes the hall
+            await asyncio.sleep(ClusterTimings().stale_after_s + 0.3)
+            started = time.monotonic()
+            await ben.enter(second.ws_url, room="hall")
+            assert time.monotonic() - started < 4.0
+            assert ben.redirects == [] and ben.unavailable == 0
+        finally:
+            first.carry_on()
+        # the old owner finds its lease taken and sends Anna to the new owner
+        redirect = await anna.next(("redirect",), timeout_s=10)
+        assert (redirect["url"], redirect["room"], redirect["reason"]) == (
+            second.ws_url,
+            "hall",
+            "moved",
+        )
+        back = await anna.enter(redirect["url"], room="hall", instance=0, resume=anna.resume)
+        assert anna.welcome["resumed"] is True
+        assert np.allclose(back["pose"]["pos"], joined["pose"]["pos"], atol=0.05)
+        assert ben.session in {p["session"] for p in back["presence"]}
+    finally:
+        await anna.close()
+        await ben.close()
+
+
+async def test_announcements_and_bans_reach_every_process(two: list[HubProcess]) -> None:
+    first, second = two
+    dora = Visitor("Dora", token=token("Dora", Role.STAFF))
+    eve_here, eve_there = Visitor("Eve"), Visitor("Eve")
+    carl = Visitor("Carl")
+    try:
+        await dora.enter(first.ws_url, room="hall")
+        await eve_here.enter(first.ws_url, room="hall")
+        await carl.enter(second.ws_url, room="entrance")
+        await eve_there.enter(second.ws_url, room="entrance")
+        await dora.send("announce", text="Gleich geht es los", scope="hub")
+        heard = await carl.next(("announcement",))
+        assert (heard["text"], heard["scope"], heard["name"]) == (
+            "Gleich geht es los",
+            "hub",
+            "Dora",
+        )
+        await dora.send("ban", session=eve_here.session, reason="Test")
+        assert (await eve_here.next(("error",), code="banned"))["code"] == "banned"
+        # Eve's other session, on the other process, ends too
+        assert (await eve_there.next(("error",), code="banned"))["code"] == "banned"
+        await eve_there.closed()
+        with pytest.raises(AssertionError, match="banned"):
+            await eve_there.enter(second.ws_url, room="entrance")
+    finally:
+        for person in (dora, eve_here, eve_there, carl):
+            await person.close()
