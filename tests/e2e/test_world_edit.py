@@ -123,3 +123,29 @@ def test_staff_moves_a_station_publishes_and_a_visitor_reloads(
     assert world.digest == visitor.state()["world"]["digest"]
     original = load_world(BUILT_WORLD / "hub.glb").anchor(STATION).position
     assert world.anchor(STATION).position[0] == pytest.approx(original[0] + 0.5, abs=0.01)
+
+
+@pytest.mark.timeout(240)
+def test_a_screen_added_on_the_command_line_plays_for_a_visitor_inside(
+    hub: HubServer, visitors: Visitors
+) -> None:
+    """A version published from the command line reaches a visitor inside, and the screen it
+    adds to their room is one they can use at once (no page reload)."""
+    visitor = visitors.new("Vera")
+    visitor.page.set_default_timeout(SLOW_MACHINE_MS)
+    assert visitor.state()["room"] == "foyer"
+    reloads = visitor.state()["world"]["reloads"]
+    site = str(hub.data_dir.parent / "site")
+    add = ["world", "add", "screen", "foyer-screen", "--room", "foyer", "--at", "8,1.6"]
+    add += ["--size", "1.6,0.9", "--facing", "south", "--site", site]
+    publish = ["world", "publish", "-m", "Bildschirm im Empfang", "--quiet", "--site", site]
+    publish += ["--data-dir", str(hub.data_dir)]
+    for command in (add, publish):
+        done = subprocess.run([HUBTWIN, *command], capture_output=True, text=True, cwd=PROJECT_ROOT)
+        assert done.returncode == 0, done.stderr
+    visitor.wait_for("s.world.reloads === arg", reloads + 1, timeout_ms=60000)
+    # the player exists and follows the state the server sent for the new screen
+    visitor.wait_for(
+        "s.talks.screens.some((screen) => screen.screen === 'foyer-screen' && screen.control)",
+        timeout_ms=30000,
+    )

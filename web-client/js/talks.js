@@ -27,21 +27,10 @@ export class TalksFeature {
     this.prompt = document.getElementById("join-playback");
     this.prompt.addEventListener("click", () => this.joinPlayback());
     this.players = new Map();
-    const anchors = new Map(venue.anchors.filter((a) => a.kind === "screen").map((a) => [a.id, a]));
-    stage.scene.traverse((object) => {
-      const meta = object.userData?.[EXTRAS_KEY];
-      const anchor = meta?.type === "anchor" && meta.kind === "screen" ? anchors.get(meta.id) : null;
-      if (!anchor) return;
-      this.players.set(anchor.id, new ScreenPlayer({
-        anchor,
-        object,
-        clock,
-        audio: this.audio,
-        mediaShelf: this.shelf,
-        onBlocked: () => this.showPrompt(true),
-        onChange: (player) => this.changed(player),
-      }));
-    });
+    // States of screens this model does not have yet: a new world version is announced,
+    // and its screens' states sent, before the browser has loaded it.
+    this.early = new Map();
+    this.adoptScreens(stage.scene, venue);
     this.panel = new TalksPanel({
       command: (screen, action, fields) => this.command(screen, action, fields),
       mayControl: (screen) => this.mayControl(screen),
@@ -54,7 +43,7 @@ export class TalksFeature {
     });
     this.overlay = new TalkOverlay((open) => this.quietScreens(open));
     connection.on("joined", (message) => this.enteredRoom(message.room));
-    connection.on("playback_state", (message) => this.players.get(message.screen)?.follow(message));
+    connection.on("playback_state", (message) => this.playbackState(message));
     connection.on("error", (message) => {
       if (message.about === "playback") this.panel.showError(message.message);
     });
@@ -73,6 +62,58 @@ export class TalksFeature {
     });
   }
 
+  /**
+   * Give every screen anchor under root a player: at start, and after a new world version
+   * (live-world.js), where a screen may be new, gone, or have a new node (a new size).
+   */
+  adoptScreens(root, venue) {
+    const anchors = new Map(venue.anchors.filter((a) => a.kind === "screen").map((a) => [a.id, a]));
+    const seen = new Set();
+    root.traverse((object) => {
+      const meta = object.userData?.[EXTRAS_KEY];
+      const anchor = meta?.type === "anchor" && meta.kind === "screen" ? anchors.get(meta.id) : null;
+      if (!anchor || seen.has(anchor.id)) return;
+      seen.add(anchor.id);
+      const held = this.players.get(anchor.id);
+      if (held && held.object === object && held.room === anchor.room) {
+        held.anchor = anchor;
+        return;
+      }
+      const state = held?.state;
+      held?.release();
+      const player = this.newPlayer(anchor, object);
+      this.players.set(anchor.id, player);
+      if (state && anchor.room === this.room) player.follow(state);
+      const early = this.early.get(anchor.id);
+      if (early && anchor.room === this.room) player.follow(early);
+    });
+    for (const [id, player] of this.players) {
+      if (seen.has(id)) continue;
+      player.release();
+      this.players.delete(id);
+    }
+    this.early.clear();
+    if (this.panel) this.panel.setScreens(this.roomScreens());
+  }
+
+  playbackState(message) {
+    const player = this.players.get(message.screen);
+    if (player) player.follow(message);
+    else this.early.set(message.screen, message);
+  }
+
+  newPlayer(anchor, object) {
+    return new ScreenPlayer({
+      anchor,
+      object,
+      clock: this.clock,
+      audio: this.audio,
+      mediaShelf: this.shelf,
+      onBlocked: () => this.showPrompt(true),
+      onChange: (player) => this.changed(player),
+    });
+  }
+
   roomPlayers() {
     return [...this.players.values()].filter((player) => player.room === this.room);
   }
@@ -85,6 +126,7 @@ export class TalksFeature {
     if (roomId === this.room) return;
     this.room = roomId;
     for (const player of this.players.values()) if (player.room !== roomId) player.release();
+    this.early.clear();
     this.showPrompt(false);
     this.panel.setScreens(this.roomScreens());
   }

@@ -5,7 +5,8 @@
  * place of the old one. The venue (rooms, spawn points, anchors, walkable floor) is read anew
  * and written into the same venue object, so everything holding it sees the new world; the
  * player keeps their place (the server has already moved anyone standing in a new wall).
- * Screen nodes are carried over into the new model, so a talk playing on one goes on.
+ * Screen nodes are carried over into the new model, so a talk playing on one goes on; a
+ * screen added in the new version gets its player at once.
  */
 
 import * as THREE from "three";
@@ -117,6 +118,7 @@ export class LiveWorld {
     app.player.pathfinders.clear();
     app.player.path = null;
     if (app.stations) app.stations.stands = venue.anchors.filter((anchor) => anchor.kind === "station");
+    if (app.talks) app.talks.adoptScreens(root, app.venue);
   }
 
   /** For the test hook. */
