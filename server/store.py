@@ -298,7 +298,7 @@ class Store:
         rows = await self._run(
             lambda: self._db.execute(
                 "SELECT * FROM chat_messages WHERE room = ? AND instance = ? AND to_id IS NULL"
-                " ORDER BY ts DESC LIMIT ?",
+                " ORDER BY ts DESC, rowid DESC LIMIT ?",
                 (room, instance, limit),
             ).fetchall()
         )
@@ -328,7 +328,7 @@ class Store:
                 (identity_id,),
             ).fetchone()
             chat = self._db.execute(
-                "SELECT * FROM chat_messages WHERE sender_id = ? OR to_id = ? ORDER BY ts",
+                "SELECT * FROM chat_messages WHERE sender_id = ? OR to_id = ? ORDER BY ts, rowid",
                 (identity_id, identity_id),
             ).fetchall()
             progress = self._db.execute(

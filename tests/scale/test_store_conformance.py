@@ -207,6 +207,8 @@ async def test_equal_times_keep_the_order_messages_came_in(store: StoreBackend) 
         await store.add_chat(chat(n, ts=500.0))
     assert [m.id for m in await store.recent_chat("foyer", 0, 10)] == ["m3", "m1", "m2", "m0"]
     assert [m.id for m in await store.recent_chat("foyer", 0, 2)] == ["m2", "m0"]
+    exported = (await store.export_identity(ADA.id))["chat_messages"]
+    assert [m["id"] for m in exported] == ["m3", "m1", "m2", "m0"]
 
 
 async def test_a_repeated_message_id_is_ignored(store: StoreBackend) -> None:
