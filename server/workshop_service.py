@@ -110,8 +110,12 @@ class WorkshopService:
         rooms: Collection[str],
         station_ids: Callable[[], Collection[str]],
         talk_ids: Callable[[], Collection[str]],
+        hub_events: HubEvents | None = None,
     ) -> None:
         self.store = store
+        #: hub-wide events for the other processes of the hub (the cluster bus), if any
+        self.hub_events: HubEvents = hub_events or (lambda kind, payload: None)
+        self._following: set[asyncio.Task[None]] = set()
         self.book = book
         self.lead = lead
         self.moderation = moderation
@@ -134,7 +138,8 @@ class WorkshopService:
         """Read the workshops and bans from the store and make the features. With several
         processes, ``hub_events`` posts hub-wide events (``ClusterBus.post``): ``announce``
         and ``ban``, which the other processes hand to ``lead.announced_elsewhere`` and
-        ``moderation.enforce``."""
+        ``moderation.enforce``, and ``board`` (a workshop was saved or removed), which they
+        hand to ``board_changed``."""
         book = WorkshopBook(await store.list_workshops())
         writer = RecordWriter(store)
         lead = Facilitation(
@@ -151,7 +156,7 @@ class WorkshopService:
             hub_events=hub_events,
         )
         rooms = [room.id for room in world.rooms]
-        return cls(store, book, lead, moderation, writer, rooms, station_ids, talk_ids)
+        return cls(store, book, lead, moderation, writer, rooms, station_ids, talk_ids, hub_events)
 
     @property
     def features(self) -> list[HubFeature]:
@@ -183,13 +188,36 @@ class WorkshopService:
             rooms=self.rooms,
             station_ids=self.station_ids,
             talk_ids=self.talk_ids,
-            changed=lambda workshop_id: self._act(
-                lambda fx, now: self.lead.refresh(workshop_id, fx, now)
-            ),
+            changed=self._changed,
             ban=self._ban,
             unbanned=self._unbanned,
         )
         return workshop_routes(desk)
+
+    def _changed(self, workshop_id: str) -> None:
+        self._act(lambda fx, now: self.lead.refresh(workshop_id, fx, now))
+        self.hub_events("board", {"id": workshop_id})
+
+    def board_changed(self, event: Any) -> None:
+        """Another process of the hub saved or removed a workshop (the ``board`` event of
+        the cluster bus): read it from the store now rather than at the next refresh."""
+        workshop_id = event.get("id") if isinstance(event, dict) else None
+        if isinstance(workshop_id, str):
+            task = asyncio.create_task(self._follow(workshop_id), name="hubtwin-board-follow")
+            self._following.add(task)
+            task.add_done_callback(self._following.discard)
+
+    async def _follow(self, workshop_id: str) -> None:
+        try:
+            workshop = await self.store.workshop(workshop_id)
+        except Exception:
+            log.exception("could not read a workshop another process changed")
+            return
+        if workshop is None:
+            self.book.remove(workshop_id)
+        else:
+            self.book.put(workshop)
+        self._act(lambda fx, now: self.lead.refresh(workshop_id, fx, now))
 
     def _unbanned(self, ban_id: str, actor: Identity) -> None:
         self.moderation.forget_ban(ban_id, actor, time.time())

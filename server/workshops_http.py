@@ -77,7 +77,8 @@ class WorkshopDesk:
     station_ids: Callable[[], Collection[str]]
     talk_ids: Callable[[], Collection[str]]
     changed: Callable[[str], None]
-    """A workshop was edited or removed: a running one sends its state again."""
+    """A workshop was made, edited or removed: a running one sends its state again, and the
+    other processes of the hub hear of it."""
     ban: Callable[[Identity, Identity, int | None, str], dict[str, Any]]
     """Ban someone now (disconnects them); the ban as a dict."""
     unbanned: Callable[[str, Identity], None]
@@ -239,6 +240,7 @@ async def create_workshop(request: web.Request) -> web.Response:
     )
     await desk.store.save_workshop(workshop)
     desk.book.put(workshop)
+    desk.changed(workshop.id)
     return json_response(workshop.full_dict(), status=201)
 
 

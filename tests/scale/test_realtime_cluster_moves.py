@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -199,3 +202,38 @@ async def test_announcements_and_bans_reach_every_process(two: list[HubProcess])
     finally:
         for person in (dora, eve_here, eve_there, carl):
             await person.close()
+
+
+def _call(method: str, url: str, bearer: str, body: dict[str, object] | None = None) -> Any:
+    request = urllib.request.Request(
+        url,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"},
+        method=method,
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())
+
+
+async def test_a_workshop_saved_on_one_process_is_on_every_board_at_once(
+    two: list[HubProcess],
+) -> None:
+    first, second = two
+    mara = token("Mara", Role.STAFF)
+    workshop = {
+        "title": "Klimabilanz für Betriebsräte",
+        "room": "entrance",
+        "starts": "2031-05-06T10:00",
+        "minutes": 60,
+        "agenda": [{"title": "Ankommen", "minutes": 10}],
+        "access": "open",
+    }
+    made = await asyncio.to_thread(_call, "POST", first.http_url + "api/workshops", mara, workshop)
+    # the other process lists it long before its 30-second refresh of the store
+    deadline = time.monotonic() + 3
+    listed: list[str] = []
+    while made["id"] not in listed and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        found = await asyncio.to_thread(_call, "GET", second.http_url + "api/workshops", mara)
+        listed = [w["id"] for w in found["workshops"]]
+    assert made["id"] in listed
