@@ -148,3 +148,30 @@ def test_wire_comparison_runs_at_a_tiny_size() -> None:
     for name in ("ours", "ours-batched"):
         frames_in = float(rows[name].split("|")[3])
         assert frames_in > 0
+
+
+def test_cluster_runner_compares_two_processes_with_one(bench_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cluster.json"
+    command = [sys.executable, "-m", "bench.cluster_realtime", "--sizes", "4", "--spread", "0"]
+    command += ["--processes", "2", "--warmup", "0.5", "--window", "2", "--observers", "2"]
+    command += ["--quiet-wait", "0", "--tries", "1", "--data-dir", str(bench_data)]
+    command += ["--json", str(out)]
+    done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=110)
+    assert done.returncode == 0, done.stderr
+    assert "| one room | 1, SQLite | 4 | 1 | 1 |" in done.stdout
+    assert "| one room | 2 + Redis | 4 | 1 | 1 |" in done.stdout
+    assert "Machine:" in done.stdout
+    single, pair = json.loads(out.read_text())["rows"]
+    assert (single["processes"], single["redis"]) == (1, False)
+    assert (pair["processes"], pair["redis"]) == (2, True)
+    for row in (single, pair):
+        load = row["load"]
+        assert load["connected"] == 4
+        assert load["errors"] == {}
+        assert load["latency_ms"]["samples"] > 0
+        assert row["hub_cpu"] > 0
+    # the clients were spread over both processes; those on the one that does not own the
+    # hall followed its redirect, so all ended up in one instance on one process
+    assert pair["ready"]["redirects"] >= 1
+    assert pair["ready"]["processes_used"] == 1
+    assert {"server-1", "server-2", "redis"} <= pair["cpu"].keys()
