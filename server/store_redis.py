@@ -582,7 +582,8 @@ class RedisStore:
     async def delete_identity(self, identity_id: str) -> None:
         """Erase a person: their identity, account, progress and every chat message they
         sent or got."""
-        async with self._errors():
+        # both scripts in one MULTI/EXEC: a person is erased whole or not at all
+        async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
             await self._delete_identity(
                 keys=[
                     self._key("identity", identity_id),
@@ -593,10 +594,12 @@ class RedisStore:
                     self._key("accounts"),
                 ],
                 args=[identity_id],
+                client=pipe,
             )
             await self._erase_attendance(
-                keys=[self._key("attendance-of", identity_id)], args=[identity_id]
+                keys=[self._key("attendance-of", identity_id)], args=[identity_id], client=pipe
             )
+            await pipe.execute()
 
     # --- learning-station progress -------------------------------------------------------
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis.asyncio
 from redis_process import free_port
 
 from server.identity import Identity, Role
@@ -338,6 +339,27 @@ async def test_erasure_takes_identity_account_chat_and_progress(store: StoreBack
     again = await store.create_account("mara", PASSWORD, Role.STAFF, "Mara 2")
     assert await store.login("MARA", PASSWORD) == again
     await store.delete_identity("g-never-seen")
+
+
+async def test_redis_erasure_runs_when_the_server_has_forgotten_its_scripts(
+    redis_url: str,
+) -> None:
+    """Erasure runs its two scripts in one transaction; after a Redis restart (or SCRIPT
+    FLUSH) the scripts are loaded again first, so nothing is half-erased."""
+    store = await RedisStore.connect(redis_url, site=SITE)
+    other = redis.asyncio.from_url(redis_url)
+    try:
+        await store.remember_identity(BOB, now=1.0)
+        await store.add_chat(chat(1, sender=BOB.id))
+        await store.record_progress([event(BOB, "ghg", ProgressEvent.OPENED, 2.0)])
+        await other.script_flush()
+        await store.delete_identity(BOB.id)
+        exported = await store.export_identity(BOB.id)
+        assert exported["identity"] is None and exported["chat_messages"] == []
+        assert exported["station_progress"] == []
+    finally:
+        await other.aclose()
+        await store.close()
 
 
 # --- learning-station progress ----------------------------------------------------------
