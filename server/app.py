@@ -42,7 +42,7 @@ from server.transport import RealtimeServer, start_realtime
 from server.workshop_records import Ban
 from server.workshop_service import WorkshopService
 from server.world_edit_http import WorldEditing, world_edit_routes
-from server.world_follow import ScreensFollower, StationsFollower
+from server.world_follow import ScreensFollower, StagesFollower, StationsFollower
 from server.world_live import LiveWorld, ServedWorld
 from server.world_updates import WorldUpdates
 from world.builder import build_world
@@ -220,7 +220,11 @@ async def start_hub(settings: Settings) -> RunningHub:
         core,
         realtime.apply,
         updates,
-        [StationsFollower(site, visits, desk), ScreensFollower(screens)],
+        [
+            StationsFollower(site, visits, desk),
+            ScreensFollower(screens),
+            StagesFollower(workshops.lead),
+        ],
     )
     features = [
         station_routes(desk, room_members),

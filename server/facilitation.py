@@ -731,6 +731,20 @@ class Facilitation:
 
     # --- stages -------------------------------------------------------------------------
 
+    def use_stages(self, stages: Sequence[StageArea], fx: Effects) -> None:
+        """The stage areas of a new world version. A room that has no stage any more tells
+        its people that nobody stands on one; the others are looked at again at the next
+        tick."""
+        self._stages = {}
+        for area in stages:
+            self._stages.setdefault(area.room_id, []).append(area)
+        for key in [k for k in self._on_stage if k[0] not in self._stages]:
+            del self._on_stage[key]
+            inst = self.core.instances.get(key[0], {}).get(key[1])
+            if inst is not None:
+                fx.send(encode("stage", sessions=[]), inst.conns())
+        self._next_stage = float("-inf")
+
     def _watch_stages(self, rooms: Sequence[RoomPositions], fx: Effects) -> None:
         seen: set[InstanceKey] = set()
         for room in rooms:

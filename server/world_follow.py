@@ -1,15 +1,15 @@
 """What of a running hub depends on the world model, brought up to date when it changes.
 
 When a new world version is swapped into the hub core (``server/world_live.py``), the learning
-stations and the screens must follow it: a station moved or added in the new version is
-where people now walk up to it, a screen added is one people can play talks on. Each of these
-is a ``WorldFollower``: ``prepare`` runs in a worker thread (it may read files) and returns
-what ``follow`` then applies in the event loop, right after the core took the new world and
-before anything else happens, with the ``Effects`` of the swap (messages to send).
+stations, the screens and the workshops' stages must follow it: a station moved or added in the
+new version is where people now walk up to it, a screen added is one people can play talks on.
+Each of these is a ``WorldFollower``: ``prepare`` runs in a worker thread (it may read
+files) and returns what ``follow`` then applies in the event loop, right after the core took
+the new world and before anything else happens, with the ``Effects`` of the swap (messages to send).
 
 They work through the public parts of the features they update: ``StationVisits.catalogue``
 and ``.watch``, ``StationDesk.catalogue``, ``TalkScreens.screen_ids``, ``.policies`` and
-``.screens_of``.
+``.screens_of``, ``Facilitation.use_stages``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from server.facilitation import Facilitation, StageArea, stage_areas
 from server.features import RoomPositions
 from server.hub import Effects, HubCore
 from server.playback import RoomScreens, ScreenPlayback
@@ -144,3 +145,16 @@ def _instances(core: HubCore) -> list[Any]:
 def _playback_frame(state: dict[str, Any], screens: RoomScreens) -> bytes:
     """A ``playback_state`` message, as the screens feature sends it."""
     return encode("playback_state", **state, control=screens.policy.mode.value)
+
+
+class StagesFollower:
+    """The workshops' stage areas: who stands on a stage is judged by the new ones."""
+
+    def __init__(self, lead: Facilitation) -> None:
+        self.lead = lead
+
+    def prepare(self, world: World) -> list[StageArea]:
+        return stage_areas(world.anchors_of("stage"))
+
+    def follow(self, prepared: list[StageArea], core: HubCore, fx: Effects, now: float) -> None:
+        self.lead.use_stages(prepared, fx)

@@ -1,6 +1,6 @@
 """What follows a new world version in the hub core (no sockets): the learning stations'
-places and the rooms' screens, on the Dortmund hub's model with a station moved and a
-screen swapped for another."""
+places, the rooms' screens and the workshops' stages, on the Dortmund hub's model with a
+station moved, a screen swapped for another and the stage moved or taken out."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ import numpy as np
 import pytest
 from realtime_harness import Harness
 
+from server.facilitation import Facilitation, stage_areas
 from server.hub import HubCore
 from server.settings import Settings
 from server.station_desk import StationDesk
 from server.stations import load_catalogue
 from server.stations_live import StationVisits
 from server.talks_live import TalkScreens
-from server.world_follow import ScreensFollower, StationsFollower
+from server.workshops import WorkshopBook
+from server.world_follow import ScreensFollower, StagesFollower, StationsFollower
 from world.builder import build_world
 from world.model import Anchor, World, load
 from world.site import DEFAULT_SITE, PROJECT_ROOT, Site, load_site
@@ -152,3 +154,38 @@ def test_nothing_is_said_when_the_screens_stay(world: World) -> None:
     follower.follow(follower.prepare(same), h.core, fx, h.now)
     h.apply(fx)
     assert h.take(1, "playback_state") == []
+
+
+def test_stages_follow_their_anchors_and_a_removed_stage_clears(world: World) -> None:
+    lead = Facilitation(WorkshopBook(()), stages=stage_areas(world.anchors_of("stage")))
+    h = Harness(HubCore(world, Settings(), seed=1, features=[lead]))
+    lead.attach(h.core)
+    stage = world.anchor("auditorium-stage")
+    h.hello(1, "Ada", room="auditorium")
+    h.hello(2, "Ben", room="auditorium")
+    stand(h, 1, np.asarray(stage.position, dtype=np.float64))
+    h.tick(0.3)
+    assert h.take(2, "stage")[-1]["sessions"] == [h.session(1)]
+
+    # the stage moves 6 m east: Ada is no longer on it, and the room is told at the next look
+    moved = dataclasses.replace(stage, position=stage.position + np.array([6.0, 0.0, 0.0]))
+    anchors = [moved if a is stage else a for a in world.anchors]
+    follower = StagesFollower(lead)
+    new_world = with_anchors(world, anchors)
+    fx = h.core.replace_world(new_world, h.now)
+    follower.follow(follower.prepare(new_world), h.core, fx, h.now)
+    h.apply(fx)
+    h.tick(0.3)
+    assert h.take(2, "stage")[-1]["sessions"] == []
+    stand(h, 1, np.asarray(moved.position, dtype=np.float64))
+    h.tick(0.3)
+    assert h.take(2, "stage")[-1]["sessions"] == [h.session(1)]
+
+    # no stage at all any more: the room hears at once that nobody stands on one
+    bare = with_anchors(world, [a for a in world.anchors if a.kind != "stage"])
+    fx = h.core.replace_world(bare, h.now)
+    follower.follow(follower.prepare(bare), h.core, fx, h.now)
+    h.apply(fx)
+    assert h.take(2, "stage")[-1]["sessions"] == []
+    h.tick(0.3)
+    assert h.take(2, "stage") == []
