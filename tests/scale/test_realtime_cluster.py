@@ -225,3 +225,21 @@ async def test_processes_keep_serving_through_a_redis_restart(
         await ben.close()
         for hub in hubs:
             hub.stop()
+
+
+async def test_a_busy_process_lets_a_less_busy_one_open_a_free_room(
+    two: list[HubProcess],
+) -> None:
+    first, second = two
+    crowd = [Visitor(f"Gast {n}") for n in range(12)]
+    newcomer = Visitor("Nora")
+    try:
+        await asyncio.gather(*(person.enter(first.ws_url, room="hall") for person in crowd))
+        assert all(person.url == first.ws_url for person in crowd)
+        await asyncio.sleep(2.2)  # the registry has everyone's session counts
+        joined = await newcomer.enter(first.ws_url, room="entrance")
+        assert [(r["reason"], r["url"]) for r in newcomer.redirects] == [("balance", second.ws_url)]
+        assert (joined["room"], joined["instance"]) == ("entrance", 0)
+        assert newcomer.url == second.ws_url
+    finally:
+        await asyncio.gather(*(person.close() for person in [*crowd, newcomer]))
