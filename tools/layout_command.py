@@ -15,8 +15,8 @@ from typing import Any
 
 from tools.command_output import add_common, emit, run_command, site_and_settings, table
 from world.errors import UsageError
+from world.toml_table import COMPASS
 
-COMPASS = {"south": 0.0, "east": 90.0, "north": 180.0, "west": 270.0}
 AFTER_EDIT = "draft saved; `hubtwin world diff` shows all edits, `hubtwin world publish -m …`"
 
 

@@ -13,14 +13,14 @@ import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from world.conventions import ANCHOR_KINDS, AVATAR_RADIUS, SIZED_ANCHOR_KINDS
 from world.errors import InputFileError
 from world.furniture import furniture_params
 from world.materials import MaterialSpec, material_from_table, with_additions
+from world.toml_table import TomlTable
 
-COMPASS = {"south": 0.0, "east": 90.0, "north": 180.0, "west": 270.0}
 SIDES = ("north", "south", "east", "west")
 DOOR_STYLES = ("opening", "wood", "glass")
 
@@ -148,92 +148,62 @@ class BuildingPlan:
         raise KeyError(room_id)
 
 
-class _Reader:
-    """Typed access to one TOML table, with errors that say where."""
-
-    def __init__(self, table: object, where: str, allowed: set[str]) -> None:
-        if not isinstance(table, dict):
-            raise InputFileError(f"{where}: expected a table")
-        unknown = set(table) - allowed
-        if unknown:
-            raise InputFileError(
-                f"{where}: unknown key {', '.join(sorted(unknown))} "
-                f"(allowed: {', '.join(sorted(allowed))})"
-            )
-        self.table: dict[str, Any] = table
-        self.where = where
-
-    def has(self, key: str) -> bool:
-        return key in self.table
+class _Reader(TomlTable):
+    """A table of building.toml: values with defaults and limits."""
 
     def text(self, key: str, default: str | None = None) -> str:
         value = self.table.get(key, default)
         if not isinstance(value, str) or not value:
-            raise InputFileError(f"{self.where}: {key} must be a non-empty text")
+            raise self.fail(f"{key} must be a non-empty text")
         return value
 
     def ident(self, key: str) -> str:
-        value = self.text(key)
-        if not value.replace("-", "").replace("_", "").isalnum() or not value.isascii():
-            raise InputFileError(f"{self.where}: {key} {value!r} must be letters, digits, - or _")
-        return value
+        self.text(key)
+        return cast(str, self.optional_ident(key))
 
     def number(self, key: str, default: float | None = None, low: float | None = None) -> float:
-        value = self.table.get(key, default)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            raise InputFileError(f"{self.where}: {key} must be a number")
+        value = self.optional_number(key)
+        if value is None:
+            if default is None:
+                raise self.fail(f"{key} must be a number")
+            value = default
         if low is not None and value < low:
-            raise InputFileError(f"{self.where}: {key} must be at least {low}")
-        return float(value)
+            raise self.fail(f"{key} must be at least {low}")
+        return value
 
     def integer(self, key: str, default: int | None = None, low: int = 0) -> int:
         value = self.table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise InputFileError(f"{self.where}: {key} must be a whole number >= {low}")
+            raise self.fail(f"{key} must be a whole number >= {low}")
         return value
 
     def flag(self, key: str, default: bool) -> bool:
         value = self.table.get(key, default)
         if not isinstance(value, bool):
-            raise InputFileError(f"{self.where}: {key} must be true or false")
+            raise self.fail(f"{key} must be true or false")
         return value
 
     def pair(self, key: str, default: tuple[float, float] | None = None) -> tuple[float, float]:
-        value = self.table.get(key, default)
-        if (
-            not isinstance(value, list | tuple)
-            or len(value) != 2
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-        ):
-            raise InputFileError(f"{self.where}: {key} must be two numbers, like [1.5, 2]")
-        return (float(value[0]), float(value[1]))
+        value = self.optional_pair(key)
+        if value is not None:
+            return value
+        if default is None:
+            raise self.fail(f"{key} must be two numbers, like [1.5, 2]")
+        return default
 
     def names(self, key: str, languages: tuple[str, ...]) -> dict[str, str]:
-        value = self.table.get(key)
-        if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
-            raise InputFileError(
-                f'{self.where}: {key} must be a table of texts, like {{ de = "…", en = "…" }}'
-            )
+        example = '{ de = "…", en = "…" }'
+        value = self.optional_texts(key, example)
+        if value is None:
+            raise self.fail(f"{key} must be a table of texts, like {example}")
         missing = [lang for lang in languages if lang not in value]
         if missing:
-            raise InputFileError(f"{self.where}: {key} has no {', '.join(missing)} text")
-        return dict(value)
+            raise self.fail(f"{key} has no {', '.join(missing)} text")
+        return value
 
     def facing(self, key: str = "facing") -> float:
-        value = self.table.get(key, "south")
-        if isinstance(value, str):
-            if value not in COMPASS:
-                raise InputFileError(
-                    f"{self.where}: {key} {value!r} must be north, south, east, west or degrees"
-                )
-            return math.radians(COMPASS[value])
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InputFileError(f"{self.where}: {key} must be a compass word or degrees")
-        return math.radians(float(value))
+        """Radians; south when not given."""
+        return math.radians(self.optional_compass(key) or 0.0)
 
 
 def _load_toml(path: Path) -> dict[str, Any]:

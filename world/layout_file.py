@@ -12,7 +12,6 @@ building. Format: docs/asset-tools.md.
 
 from __future__ import annotations
 
-import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from world.conventions import ANCHOR_KINDS
 from world.errors import InputFileError
 from world.library import library_files
 from world.site import Site
+from world.toml_table import TomlTable
 
 LAYOUT_FILE = "layout.toml"
 LAYOUT_HEADER = (
@@ -169,82 +169,27 @@ def layout_inputs(site: Site) -> list[Path]:
     return ([path] if path.is_file() else []) + library_files(site)
 
 
-class _Entry:
-    """Typed access to one table of the file, with errors that say where."""
-
-    def __init__(self, table: object, where: str, allowed: set[str]) -> None:
-        if not isinstance(table, dict):
-            raise InputFileError(f"{where}: expected a table")
-        unknown = set(table) - allowed
-        if unknown:
-            raise InputFileError(
-                f"{where}: unknown key {', '.join(sorted(unknown))} "
-                f"(allowed: {', '.join(sorted(allowed))})"
-            )
-        self.table: dict[str, Any] = table
-        self.where = where
+class _Entry(TomlTable):
+    """A table of layout.toml: absent values stay absent (None)."""
 
     def ident(self, key: str, required: bool = True) -> str | None:
-        value = self.table.get(key)
-        if value is None and not required:
-            return None
-        if (
-            not isinstance(value, str)
-            or not value
-            or not value.isascii()
-            or not value.replace("-", "").replace("_", "").isalnum()
-        ):
-            raise InputFileError(f"{self.where}: {key} must be letters, digits, - or _")
+        value = self.optional_ident(key)
+        if value is None and required:
+            raise self.fail(f"{key} must be letters, digits, - or _")
         return value
 
     def number(self, key: str) -> float | None:
-        value = self.table.get(key)
-        if value is None:
-            return None
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            raise InputFileError(f"{self.where}: {key} must be a number")
-        return float(value)
+        return self.optional_number(key)
 
     def pair(self, key: str) -> tuple[float, float] | None:
-        value = self.table.get(key)
-        if value is None:
-            return None
-        if (
-            not isinstance(value, list)
-            or len(value) != 2
-            or not all(
-                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-                for v in value
-            )
-        ):
-            raise InputFileError(f"{self.where}: {key} must be two numbers, like [1.5, 2]")
-        return (float(value[0]), float(value[1]))
+        return self.optional_pair(key)
 
     def facing(self) -> float | None:
-        value = self.table.get("facing")
-        if value is None:
-            return None
-        if isinstance(value, str):
-            from world.building import COMPASS  # the builder's modules load only when needed
-
-            if value not in COMPASS:
-                raise InputFileError(
-                    f"{self.where}: facing {value!r} must be north, south, east, west or degrees"
-                )
-            return COMPASS[value]
-        return self.number("facing")
+        """Degrees."""
+        return self.optional_compass("facing")
 
     def texts(self, key: str) -> dict[str, str] | None:
-        value = self.table.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
-            raise InputFileError(f'{self.where}: {key} must be a table like {{ de = "…" }}')
-        return dict(value)
+        return self.optional_texts(key, '{ de = "…" }')
 
 
 T = TypeVar("T")
