@@ -181,7 +181,7 @@ class ClusterRealtime:
             key = asked or state.key or InstanceKey(core.entrance, 0)
             placement = await self.cluster.place(key, patience_s=self._patience)
             if isinstance(placement, Here):
-                returning = _returning(state, key, hello.appearance)
+                returning = returning_of(state, key, hello.appearance)
                 self.adopted += 1
                 self._admit(conn, lambda now: core.adopt(conn.id, identity, hello, returning, now))
                 return
@@ -251,6 +251,13 @@ class ClusterRealtime:
         self.cluster.note_session(self._state(session, time.time()), urgent=True)
 
     async def _hand_off(self, handoff: Handoff) -> None:
+        try:
+            await self._place_handoff(handoff)
+        except Exception:
+            log.exception("a hand-off failed", extra={"session": handoff.session_id})
+            self._apply(self.core.handoff_failed(handoff, "internal", time.time()))
+
+    async def _place_handoff(self, handoff: Handoff) -> None:
         key = InstanceKey(handoff.room, handoff.instance)
         placement = await self.cluster.place(key)
         now = time.time()
@@ -475,7 +482,7 @@ class ClusterRealtime:
 _CHAT_FIELDS = ("id", "room", "instance", "from", "name", "text", "to", "ts")
 
 
-def _returning(state: GraceState, key: InstanceKey, fallback: protocol.Appearance) -> Returning:
+def returning_of(state: GraceState, key: InstanceKey, fallback: protocol.Appearance) -> Returning:
     """Where a session from another process comes back: at its saved pose when it returns
     to the instance the state names, else at a spawn point of ``key``'s room."""
     try:
