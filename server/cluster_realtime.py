@@ -179,7 +179,7 @@ class ClusterRealtime:
         state = await self._returning_state(hello.resume, identity.id)
         if state is not None:
             key = asked or state.key or InstanceKey(core.entrance, 0)
-            placement = await self.cluster.place(key, patience_s=self._patience)
+            placement = await self._place(key, self._patience)
             if isinstance(placement, Here):
                 returning = returning_of(state, key, hello.appearance)
                 self.adopted += 1
@@ -194,11 +194,27 @@ class ClusterRealtime:
             if free and await self.cluster.owner(key) is None:
                 self._redirect(conn, host.ws_url, key, "balance")
                 return
-        placement = await self.cluster.place(key, patience_s=self._patience)
+        placement = await self._place(key, self._patience)
         if isinstance(placement, Here):
             self._admit(conn, lambda now: core.hello(conn.id, identity, hello, now))
         else:
             self._elsewhere(conn, key, placement, hello.lang)
+
+    async def _place(self, key: InstanceKey, patience_s: float) -> Placement:
+        """``Cluster.place``; an instance taken just now gets its chat history from the
+        store (the process that had it may have died with it)."""
+        had = self.cluster.owns(key)
+        placement = await self.cluster.place(key, patience_s=patience_s)
+        if isinstance(placement, Here) and not had and self.store is not None:
+            try:
+                records = await self.store.recent_chat(
+                    key.room, key.instance, self.settings.chat_history
+                )
+            except Exception:
+                log.exception("could not read a taken room's chat", extra={"instance": str(key)})
+            else:
+                self.core.reload_chat(key.room, key.instance, records, time.time())
+        return placement
 
     async def _returning_state(self, resume: str | None, identity_id: str) -> GraceState | None:
         """The grace state another process kept for ``resume``, if it is this identity's
@@ -259,7 +275,7 @@ class ClusterRealtime:
 
     async def _place_handoff(self, handoff: Handoff) -> None:
         key = InstanceKey(handoff.room, handoff.instance)
-        placement = await self.cluster.place(key)
+        placement = await self._place(key, 0.0)
         now = time.time()
         if isinstance(placement, Here):
             self._apply(self.core.continue_handoff(handoff, now))

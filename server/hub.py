@@ -30,7 +30,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from server import protocol
-from server.chat import ChatLimits, ChatLine, ChatRefused, check_emoji, clean_text, new_record
+from server.chat import (
+    ChatHistory,
+    ChatLimits,
+    ChatLine,
+    ChatRefused,
+    check_emoji,
+    clean_text,
+    new_record,
+)
 from server.features import HubFeature, RoomPositions
 from server.identity import Identity
 from server.message_spec import FeatureMessage
@@ -421,6 +429,18 @@ class HubCore:
     def seed_chat(self, room_id: str, records: Iterable[ChatRecord]) -> None:
         """Fill a room's main instance history from the store, at start."""
         self.instances[room_id][0].chat.seed(records)
+
+    def reload_chat(
+        self, room_id: str, number: int, records: Iterable[ChatRecord], now: float
+    ) -> None:
+        """An instance this process has just taken over (several processes): its history
+        from the store, as the process that had it left it. Only while nobody is in it."""
+        if room_id not in self._rooms or number > MAX_INSTANCE:
+            return
+        inst = self.instances[room_id].get(number) or self._new_instance(room_id, number, now)
+        if not inst.members:
+            inst.chat = ChatHistory(self.settings.chat_history)
+            inst.chat.seed(records)
 
     def forget(self, identity_id: str) -> int:
         """Drop an identity's chat lines from memory (after they erased their data)."""

@@ -166,6 +166,8 @@ async def test_people_come_back_after_their_process_is_killed(
         position = back["pose"]["pos"]
         assert abs(position[0] - target[0]) < 0.3 and abs(position[2] - target[2]) < 0.3
         assert took < 8.0
+        # the room's chat came along from the store
+        assert "Bevor der Prozess stirbt" in [line["text"] for line in back["chat"]]
         await ben.enter(second.ws_url, resume=ben.resume)
         assert ben.welcome["resumed"] is True
         seen = await anna.next(("presence_join",))
