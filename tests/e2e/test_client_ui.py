@@ -67,6 +67,36 @@ def test_the_start_page_works_by_keyboard_and_in_english(visitors: Visitors) -> 
     assert alert.get_attribute("role") == "alert"
 
 
+def test_the_start_page_is_up_before_three_js_has_loaded(visitors: Visitors) -> None:
+    """three.js and the hub's code are fetched while the start page is shown: with the
+    three.js files held back, the start page still works; released, the visitor enters."""
+    from conftest import VIEWPORT, Visitor
+
+    context = visitors.browser.new_context(viewport=VIEWPORT, locale="de-DE")
+    held: list[Any] = []
+    context.route("**/vendor/three/**", lambda route: held.append(route))
+    page = context.new_page()
+    tina = Visitor("Tina", context, page)
+    visitors.opened.append(tina)
+    page.goto(visitors.hub.url)
+    page.wait_for_function("window.hubtwin !== undefined", timeout=15000)
+    assert page.locator("#start-heading").is_visible()
+    assert page.locator("#enter-button").is_enabled()
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert held, "three.js was not asked for while the start page is shown"
+    assert tina.state()["phase"] == "start"
+    visitors.fill_in(tina)  # entering while three.js is held: it waits for it
+    page.wait_for_timeout(500)
+    assert tina.state()["phase"] != "hub"
+    for route in held:
+        route.continue_()
+    context.unroute("**/vendor/three/**")
+    visitors.wait_entered(tina)
+    assert tina.state()["phase"] == "hub"
+
+
 def test_panels_open_and_close_by_keyboard_and_settings_apply(visitors: Visitors) -> None:
     emil = visitors.new("Emil")
     page = emil.page

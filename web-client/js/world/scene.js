@@ -99,13 +99,3 @@ export class Stage {
     return { drawCalls: info.calls, triangles: info.triangles };
   }
 }
-
-/** Whether this browser can give us a WebGL 2 context at all. */
-export function webglAvailable() {
-  try {
-    const canvas = document.createElement("canvas");
-    return Boolean(canvas.getContext("webgl2"));
-  } catch {
-    return false;
-  }
-}
