@@ -228,7 +228,8 @@ class Cluster:
         )
 
     async def close(self) -> None:
-        """Leave cleanly: flush the bus, give up every lease, leave the registry."""
+        """Leave cleanly: flush the bus, write the grace states that are due, give up every
+        lease, leave the registry."""
         self._stopping = True
         self.bus.stop()
         for task in self._tasks:
@@ -240,6 +241,9 @@ class Cluster:
         self._tasks = []
         with contextlib.suppress(ClusterUnavailable):
             await self.bus.flush()
+            # the newest states (noted urgent by the realtime side), while the leases
+            # still fence them: whoever takes the rooms puts people back where they stood
+            await self._write_graces()
             for lease in self.book.leases():
                 await self.leases.release(lease.key, lease.token)
                 self.book.dropped(lease.key)

@@ -148,10 +148,15 @@ class ClusterRealtime:
             log.error("cluster task failed", exc_info=task.exception())
 
     async def close(self) -> None:
+        """Stop what is under way and note every session's state as urgent (the cluster
+        writes them as it closes, so people come back elsewhere where they stood)."""
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=2.0)
+        now = time.time()
+        for session in list(self.core.sessions.values()):
+            self.cluster.note_session(self._state(session, now), urgent=True)
 
     # --- hello --------------------------------------------------------------------------
 

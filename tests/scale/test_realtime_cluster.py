@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hub_processes import ENTRANCE_CAPACITY, HubProcess, Visitor, small_site, start_processes
 from redis_process import RedisProcess
@@ -182,6 +183,27 @@ async def test_people_come_back_after_their_process_is_killed(
     finally:
         await anna.close()
         await ben.close()
+
+
+async def test_a_process_that_stops_hands_its_rooms_on_at_once(two: list[HubProcess]) -> None:
+    first, second = two
+    anna = Visitor("Anna")
+    try:
+        joined = await anna.enter(first.ws_url, room="hall")
+        x, y, z = joined["pose"]["pos"]
+        for seq in range(1, 6):
+            await anna.pose(seq, x + 0.1 * seq, y, z)
+            await asyncio.sleep(0.05)
+        first.stop()  # SIGTERM: the states are written and the leases given back
+        closing = await anna.next(("error",))
+        assert closing["code"] == "server_closing"
+        started = time.monotonic()
+        back = await anna.enter(second.ws_url, resume=anna.resume)
+        assert time.monotonic() - started < 1.0  # no lease to wait for
+        assert anna.welcome["resumed"] is True and anna.redirects == []
+        assert np.allclose(back["pose"]["pos"], [x + 0.5, y, z], atol=0.05)
+    finally:
+        await anna.close()
 
 
 async def test_processes_keep_serving_through_a_redis_restart(
