@@ -27,6 +27,7 @@ from server.attendance import attendance_csv, attendance_report, summary
 from server.identity import Role
 from server.settings import load_settings
 from server.store import Store
+from server.store_factory import open_store
 from server.workshop_records import AuditEntry, Ban, new_record_id
 from server.workshops import (
     Person,
@@ -50,6 +51,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--site", type=Path, help="site folder (default: the Dortmund hub)")
     parser.add_argument("--data-dir", type=Path, help="data folder (default var/SITE)")
+    parser.add_argument("--redis", dest="redis_url", help="redis://… when the hub runs on Redis")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     listing = actions.add_parser("list", help="workshops to come (--all: past ones too)")
@@ -131,10 +133,11 @@ def _workshop_options(parser: argparse.ArgumentParser, *, required: bool) -> Non
 
 
 def _run(args: argparse.Namespace, work: Callable[[Store], Awaitable[T]]) -> T:
-    settings = load_settings({"site": args.site, "data_dir": args.data_dir})
+    overrides = {"site": args.site, "data_dir": args.data_dir, "redis_url": args.redis_url}
+    settings = load_settings(overrides)
 
     async def main() -> T:
-        store = await Store.open(settings.database_path)
+        store = await open_store(settings)  # SQLite, or Redis with --redis
         try:
             return await work(store)
         finally:
