@@ -127,6 +127,21 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX audit_by_time ON audit_log (at);
     """,
+    # 4: chat mutes (one per identity; ended ones go) and what each room allows (one row
+    # per room whose settings are not the usual ones)
+    """
+    CREATE TABLE mutes (
+        identity_id TEXT PRIMARY KEY,
+        until REAL,
+        by_id TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX mutes_by_end ON mutes (until);
+    CREATE TABLE room_settings (
+        room TEXT PRIMARY KEY,
+        data TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -662,6 +677,63 @@ class Store:
             return db.execute("DELETE FROM audit_log WHERE at < ?", (older_than,)).rowcount
 
         return await self._run(self._write, write)
+
+    # --- mutes and room settings -----------------------------------------------------------
+
+    async def set_mute(self, identity_id: str, until: float | None, by_id: str, at: float) -> None:
+        """Mute someone's chat until ``until`` (None: until lifted), replacing a mute they
+        had; mutes that ended by ``at`` are dropped on the way."""
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM mutes WHERE until <= ?", (at,))
+            db.execute(
+                "INSERT OR REPLACE INTO mutes VALUES (?, ?, ?, ?)", (identity_id, until, by_id, at)
+            )
+
+        await self._run(self._write, write)
+
+    async def lift_mute(self, identity_id: str) -> bool:
+        """End someone's mute; whether there was one."""
+
+        def write(db: sqlite3.Connection) -> bool:
+            found = db.execute("DELETE FROM mutes WHERE identity_id = ?", (identity_id,))
+            return found.rowcount > 0
+
+        return await self._run(self._write, write)
+
+    async def active_mutes(self, now: float) -> dict[str, float | None]:
+        """Identity id -> muted until (None: until lifted), for the mutes in force at ``now``."""
+        rows = await self._run(
+            lambda: self._db.execute(
+                "SELECT identity_id, until FROM mutes WHERE until IS NULL OR until > ?"
+                " ORDER BY identity_id",
+                (now,),
+            ).fetchall()
+        )
+        return {row["identity_id"]: row["until"] for row in rows}
+
+    async def save_room_settings(self, room: str, settings: dict[str, Any] | None) -> None:
+        """Keep what a room allows (a JSON-ready mapping); None forgets it (the usual)."""
+
+        def write(db: sqlite3.Connection) -> None:
+            if settings is None:
+                db.execute("DELETE FROM room_settings WHERE room = ?", (room,))
+            else:
+                db.execute(
+                    "INSERT OR REPLACE INTO room_settings VALUES (?, ?)",
+                    (room, json.dumps(settings, ensure_ascii=False, sort_keys=True)),
+                )
+
+        await self._run(self._write, write)
+
+    async def room_settings(self) -> dict[str, dict[str, Any]]:
+        """Room id -> its kept settings, for every room that has some."""
+        rows = await self._run(
+            lambda: self._db.execute(
+                "SELECT room, data FROM room_settings ORDER BY room"
+            ).fetchall()
+        )
+        return {row["room"]: json.loads(row["data"]) for row in rows}
 
 
 def _station_progress(row: sqlite3.Row) -> StationProgress:

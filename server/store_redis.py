@@ -40,6 +40,10 @@ key                                  type   what
 ``audit-seq``                        string insertion counter of audit entries
 ``audit``                            zset   ``<16 hex digits of audit-seq><id>``, by time
 ``audit-entry:{id}``                 string an audit entry as JSON
+``mutes``                            hash   identity id -> ``{"until", "by_id", "at"}``
+                                            as JSON (``until`` null: until lifted)
+``room-settings``                    hash   room id -> its settings as JSON (only rooms
+                                            whose settings are not the usual ones)
 =================================== ====== ==========================================
 
 Index members are ``<16 hex digits of chat-seq><message key>`` for chat (so equal times
@@ -277,6 +281,19 @@ end
 return #refs
 """
 
+# KEYS: mutes. ARGV: identity id, the mute as JSON, now. Drops mutes that ended by now,
+# then sets this one.
+_SET_MUTE = """
+local all = redis.call('HGETALL', KEYS[1])
+local now = tonumber(ARGV[3])
+for i = 1, #all, 2 do
+  local ends = cjson.decode(all[i + 1])['until']
+  if type(ends) == 'number' and ends <= now then redis.call('HDEL', KEYS[1], all[i]) end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+
 _IDENTITY_FIELDS = ("id", "display_name", "guest", "created_at", "last_seen_at")
 _ACCOUNT_FIELDS = ("username", "role", "created_at")
 _CHAT_FIELDS = ("id", "room", "instance", "sender_id", "sender_name", "text", "to_id", "ts")
@@ -328,6 +345,7 @@ class RedisStore:
         self._lift_ban = register(_LIFT_BAN)
         self._add_audit = register(_ADD_AUDIT)
         self._purge_audit = register(_PURGE_AUDIT)
+        self._set_mute = register(_SET_MUTE)
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -900,6 +918,49 @@ class RedisStore:
                 removed += count
                 if count < PURGE_BATCH:
                     return removed
+
+    # --- mutes and room settings -----------------------------------------------------------
+
+    async def set_mute(self, identity_id: str, until: float | None, by_id: str, at: float) -> None:
+        """Mute someone's chat until ``until`` (None: until lifted), replacing a mute they
+        had; mutes that ended by ``at`` are dropped on the way."""
+        mute = _json({"until": until, "by_id": by_id, "at": at})
+        async with self._errors():
+            await self._set_mute(keys=[self._key("mutes")], args=[identity_id, mute, _number(at)])
+
+    async def lift_mute(self, identity_id: str) -> bool:
+        """End someone's mute; whether there was one."""
+        async with self._errors():
+            return bool(await self._redis.hdel(self._key("mutes"), identity_id))
+
+    async def active_mutes(self, now: float) -> dict[str, float | None]:
+        """Identity id -> muted until (None: until lifted), for the mutes in force at ``now``."""
+        async with self._errors():
+            found = cast(dict[str, str], await self._redis.hgetall(self._key("mutes")))
+        mutes: dict[str, float | None] = {}
+        for identity_id in sorted(found):
+            until = _optional_float(json.loads(found[identity_id])["until"])
+            if until is None or until > now:
+                mutes[identity_id] = until
+        return mutes
+
+    async def save_room_settings(self, room: str, settings: dict[str, Any] | None) -> None:
+        """Keep what a room allows (a JSON-ready mapping); None forgets it (the usual)."""
+        async with self._errors():
+            if settings is None:
+                await self._redis.hdel(self._key("room-settings"), room)
+            else:
+                await self._redis.hset(
+                    self._key("room-settings"),
+                    room,
+                    json.dumps(settings, ensure_ascii=False, sort_keys=True),
+                )
+
+    async def room_settings(self) -> dict[str, dict[str, Any]]:
+        """Room id -> its kept settings, for every room that has some."""
+        async with self._errors():
+            found = cast(dict[str, str], await self._redis.hgetall(self._key("room-settings")))
+        return {room: json.loads(found[room]) for room in sorted(found)}
 
 
 def _identity_row(person: dict[str, str]) -> dict[str, Any]:

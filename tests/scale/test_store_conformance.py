@@ -430,6 +430,43 @@ async def test_the_export_orders_by_name_then_identity(store: StoreBackend) -> N
     assert [r.identity_id for r in rows] == ["g-z", "g-a", "g-b"]
 
 
+# --- mutes and room settings ------------------------------------------------------------
+
+
+async def test_mutes_in_force_are_kept_and_ended_ones_do_not_come_back(
+    store: StoreBackend,
+) -> None:
+    await store.set_mute(ADA.id, 1100.0, "a-mara", at=1000.0)
+    await store.set_mute(BOB.id, None, "a-mara", at=1000.0)
+    assert await store.active_mutes(1000.0) == {ADA.id: 1100.0, BOB.id: None}
+    assert await store.active_mutes(1100.0) == {BOB.id: None}
+    # a new mute replaces the old one; one that has ended is dropped when the next is set
+    await store.set_mute(BOB.id, 1050.5, "a-sven", at=1001.0)
+    assert await store.active_mutes(1001.0) == {ADA.id: 1100.0, BOB.id: 1050.5}
+    await store.set_mute("g-cem", None, "a-sven", at=1200.0)
+    assert await store.active_mutes(0.0) == {"g-cem": None}
+    assert await store.lift_mute("g-cem") is True
+    assert await store.lift_mute("g-cem") is False
+    assert await store.active_mutes(0.0) == {}
+
+
+async def test_room_settings_are_kept_per_room_and_forgotten_when_usual(
+    store: StoreBackend,
+) -> None:
+    assert await store.room_settings() == {}
+    locked = {"locked": True, "chat": "everyone", "reactions": "facilitators", "screens": None}
+    await store.save_room_settings("werkstatt", {**locked, "invited": ["g-ada"]})
+    await store.save_room_settings("labor", {**locked, "locked": False, "chat": "facilitators"})
+    await store.save_room_settings("werkstatt", {**locked, "invited": ["g-ada", "g-bob"]})
+    assert await store.room_settings() == {
+        "labor": {**locked, "locked": False, "chat": "facilitators"},
+        "werkstatt": {**locked, "invited": ["g-ada", "g-bob"]},
+    }
+    await store.save_room_settings("labor", None)
+    await store.save_room_settings("gibt-es-nicht", None)
+    assert list(await store.room_settings()) == ["werkstatt"]
+
+
 # --- both backends, one random history ----------------------------------------------------
 
 
