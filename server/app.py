@@ -178,6 +178,8 @@ async def start_hub(settings: Settings) -> RunningHub:
             "ban",
             lambda event, fx, now: workshops.moderation.enforce(Ban.from_dict(event), fx, now),
         )
+        glue.on("mute", workshops.moderation.mute_elsewhere)
+        glue.on("room_settings", workshops.moderation.room_settings_elsewhere)
         cluster.bus.on("board", lambda sender, event: workshops.board_changed(event))
         cluster.set_addresses(public_ws_url(settings, realtime.port), settings.http_url())
         try:

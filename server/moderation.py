@@ -14,12 +14,28 @@ Nobody can moderate someone of their own rank or above (a facilitator cannot mut
 another facilitator). Every action becomes an ``AuditEntry`` for the record sink (who, what,
 to whom, where, when); bans go to the sink too, so the store keeps them.
 
-Locks, mutes, removals and room settings live in this process's memory (a restart opens
-the rooms again); bans are kept in the store.
+What is kept, and how the other processes of a hub hear of it:
+
+* bans: the record sink (``Ban``) and the bus event ``ban`` (``enforce``);
+* mutes (identity id -> muted until): the state sink (``MuteChange``; ended mutes are
+  dropped by the store and never come back) and the bus event ``mute``
+  (``mute_elsewhere``); a muted person walking into a room another process owns stays muted;
+* room settings (locked, chat, reactions, screens, the invited), one per room and for all
+  its instances, so an overflow instance leaves nothing behind: the state sink
+  (``RoomSettingsChange``; a room back to the usual settings is forgotten) and the bus event
+  ``room_settings`` (``room_settings_elsewhere``). Every process holds every room's settings,
+  so an instance taken over after a crash comes up locked if its room was.
+
+The hub process hands both sinks to its record writer (``server/workshop_service.py``) and
+loads the kept mutes and settings at start (the ``mutes`` and ``rooms`` arguments) and every
+little while (``set_kept``, for events a process missed while Redis was away).
+Removals (someone sent out of a room for a while) stay in this process's memory: the room
+and the person are on the same process when it happens.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,12 +59,19 @@ from server.protocol import encode
 from server.room import RoomInstance, Session
 from server.workshop_records import AuditEntry, Ban, RecordSink, new_record_id
 
+log = logging.getLogger("hubtwin.moderation")
+
 #: How long someone sent out of a room stays out unless the facilitator says otherwise.
 REMOVE_DEFAULT_MIN: Final = 30
 #: A ban made here counts even if the store does not list it yet for this long.
 RECENT_BAN_S: Final = 120.0
 #: Ended mutes are noticed this often.
 EXPIRY_EVERY_S: Final = 1.0
+#: A mute or room setting changed here (or heard from the bus) in the last this many
+#: seconds is kept even if the store does not have it yet (``set_kept``).
+RECENT_CHANGE_S: Final = 120.0
+#: What ``chat`` and ``reactions`` of a room may be.
+POLICIES: Final = ("everyone", "facilitators")
 
 
 class LeadCheck(Protocol):
@@ -71,12 +94,69 @@ class ScreenControl(Protocol):
 
 @dataclass
 class RoomSettings:
-    """What a room allows now (all its instances)."""
+    """What a room allows now (all its instances). ``screens`` is who moves the screens
+    when a moderator set it (None: as the world says); ``invited`` may pass the lock (an
+    unlocked room forgets them)."""
 
     locked: bool = False
     chat: str = "everyone"
     reactions: str = "everyone"
+    screens: str | None = None
     invited: set[str] = field(default_factory=set)
+
+    @property
+    def usual(self) -> bool:
+        """Nothing set: the room need not be kept."""
+        return self == RoomSettings()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "locked": self.locked,
+            "chat": self.chat,
+            "reactions": self.reactions,
+            "screens": self.screens,
+            "invited": sorted(self.invited),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RoomSettings:
+        """Settings as the store or the bus has them; ValueError when they are not."""
+        if not isinstance(data, Mapping):
+            raise ValueError("room settings must be a mapping")
+        chat, reactions = data.get("chat", "everyone"), data.get("reactions", "everyone")
+        screens = data.get("screens")
+        invited = data.get("invited", [])
+        if chat not in POLICIES or reactions not in POLICIES:
+            raise ValueError(f"unknown chat or reactions policy: {chat!r}, {reactions!r}")
+        if screens is not None and screens not in {mode.value for mode in ControlMode}:
+            raise ValueError(f"unknown screens mode: {screens!r}")
+        if not isinstance(invited, list) or not all(isinstance(i, str) for i in invited):
+            raise ValueError("invited must be a list of identity ids")
+        return cls(bool(data.get("locked", False)), chat, reactions, screens, set(invited))
+
+
+@dataclass(frozen=True)
+class MuteChange:
+    """A mute set (``on``; ``until`` None: until let again) or lifted, for the store."""
+
+    identity_id: str
+    until: float | None
+    by_id: str
+    at: float
+    on: bool = True
+
+
+@dataclass(frozen=True)
+class RoomSettingsChange:
+    """A room's settings now, for the store (None: the usual ones, nothing to keep)."""
+
+    room: str
+    settings: dict[str, Any] | None
+
+
+ModerationState = MuteChange | RoomSettingsChange
+StateSink = Callable[[ModerationState], None]
+"""Where moderation puts the state the store keeps (``list.append`` in tests)."""
 
 
 class Moderation:
@@ -90,8 +170,13 @@ class Moderation:
         screens: ScreenControl | None = None,
         bans: Iterable[Ban] = (),
         hub_events: Callable[[str, dict[str, Any]], None] | None = None,
+        keep: StateSink | None = None,
+        mutes: Mapping[str, float | None] | None = None,
+        rooms: Mapping[str, Any] | None = None,
     ) -> None:
         self.sink: RecordSink = sink if sink is not None else (lambda record: None)
+        #: where mutes and room settings go to be stored
+        self.keep: StateSink = keep if keep is not None else (lambda state: None)
         #: hub-wide events for the other processes of the hub (the cluster bus), if any
         self.hub_events = hub_events or (lambda kind, payload: None)
         self.lead = lead
@@ -104,6 +189,13 @@ class Moderation:
         #: (identity id, room id) -> kept out until
         self.barred: dict[tuple[str, str], float] = {}
         self._next_expiry = float("-inf")
+        #: ("mute", identity id) / ("room", room id) -> when it last changed here or on the bus
+        self._changed: dict[tuple[str, str], float] = {}
+        self.mutes.update(_mutes_in_memory(mutes or {}))
+        for room, data in (rooms or {}).items():
+            settings = _settings_or_none(room, data)
+            if settings is not None:
+                self._put_room(room, settings)
 
     def attach(self, core: HubCore) -> None:
         """The hub core whose powers (moving and disconnecting people) this feature uses."""
@@ -184,6 +276,118 @@ class Moderation:
             target = Identity(ban.identity_id, ban.display_name, Role.VISITOR, guest=True)
             self._audit(actor, "unban", target, None, "", now)
         return ban
+
+    # --- kept state and the other processes ------------------------------------------------
+
+    def mute_elsewhere(self, event: Any, fx: Effects, now: float) -> None:
+        """Another process of the hub muted or let someone again (the ``mute`` event of the
+        cluster bus): in force here too; the person is told if they are here."""
+        until = event.get("until") if isinstance(event, Mapping) else None
+        if (
+            not isinstance(event, Mapping)
+            or not isinstance(event.get("identity_id"), str)
+            or not (until is None or isinstance(until, int | float))
+        ):
+            log.warning("a mute event that is not one", extra={"event": repr(event)[:200]})
+            return
+        identity_id = event["identity_id"]
+        by = Identity(
+            str(event.get("by_id", "")), str(event.get("by", "")), Role.STAFF, guest=False
+        )
+        room = event.get("room") if isinstance(event.get("room"), str) else None
+        self._changed[("mute", identity_id)] = now
+        if event.get("on"):
+            self.mutes[identity_id] = math.inf if until is None else float(until)
+            frame = self._moderated("muted", by, room, None if until is None else float(until))
+        else:
+            self.mutes.pop(identity_id, None)
+            frame = self._moderated("unmuted", by, room, None)
+        for session in self._sessions_of(identity_id):
+            fx.send_to(session, frame)
+            self._send_rules(session, fx, now)
+
+    def room_settings_elsewhere(self, event: Any, fx: Effects, now: float) -> None:
+        """Another process of the hub changed what a room allows (the ``room_settings``
+        event of the cluster bus): in force here too; the room's people here are told."""
+        room = event.get("room") if isinstance(event, Mapping) else None
+        settings = _settings_or_none(room, event) if isinstance(room, str) else None
+        if not isinstance(room, str) or settings is None:
+            log.warning("a room settings event that is not one", extra={"event": repr(event)})
+            return
+        before = self.rooms.get(room, RoomSettings())
+        self._changed[("room", room)] = now
+        self._put_room(room, settings)
+        if self.lead is not None:
+            for identity_id in settings.invited - before.invited:
+                self.lead.invite(identity_id, room)
+        if self._core is not None:
+            self._send_room_rules(room, fx, now)
+
+    def set_kept(
+        self, mutes: Mapping[str, float | None], rooms: Mapping[str, Any], fx: Effects, now: float
+    ) -> None:
+        """Replace the mutes and room settings held in memory with the store's (read now
+        and then: what another process changed while its bus event was lost counts here
+        too). What changed here or on the bus in the last ``RECENT_CHANGE_S`` stays even if
+        the store does not have it yet; whoever is affected here is told."""
+        recent = {key for key, at in self._changed.items() if now - at < RECENT_CHANGE_S}
+        self._changed = {key: self._changed[key] for key in recent}
+        stored = _mutes_in_memory(mutes)
+        for identity_id in set(stored) | set(self.mutes):
+            if ("mute", identity_id) in recent:
+                continue
+            until = stored.get(identity_id)
+            if until == self.mutes.get(identity_id):
+                continue
+            if until is None:
+                self.mutes.pop(identity_id, None)
+            else:
+                self.mutes[identity_id] = until
+            for session in self._sessions_of(identity_id):
+                self._send_rules(session, fx, now)
+        kept = {room: _settings_or_none(room, data) for room, data in rooms.items()}
+        for room in set(kept) | set(self.rooms):
+            if ("room", room) in recent:
+                continue
+            settings = kept.get(room) or RoomSettings()
+            if settings == self.rooms.get(room, RoomSettings()):
+                continue
+            self._put_room(room, settings)
+            if self._core is not None:
+                self._send_room_rules(room, fx, now)
+
+    def _put_room(self, room: str, settings: RoomSettings) -> None:
+        self.rooms[room] = settings
+        if settings.screens is not None:
+            self._set_screens(room, ControlMode(settings.screens))
+
+    def _sessions_of(self, identity_id: str) -> list[Session]:
+        if self._core is None:
+            return []
+        return [s for s in self.core.sessions.values() if s.identity.id == identity_id]
+
+    def _keep_mute(
+        self, who: Identity, until: float | None, by: Identity, room: str, now: float, on: bool
+    ) -> None:
+        self._changed[("mute", who.id)] = now
+        self.keep(MuteChange(who.id, until, by.id, now, on))
+        self.hub_events(
+            "mute",
+            {
+                "identity_id": who.id,
+                "until": until,
+                "on": on,
+                "by_id": by.id,
+                "by": by.name,
+                "room": room,
+            },
+        )
+
+    def _keep_room(self, room: str, now: float) -> None:
+        settings = self.rooms.get(room, RoomSettings())
+        self._changed[("room", room)] = now
+        self.keep(RoomSettingsChange(room, None if settings.usual else settings.as_dict()))
+        self.hub_events("room_settings", {"room": room, **settings.as_dict()})
 
     # --- hooks --------------------------------------------------------------------------
 
@@ -320,10 +524,12 @@ class Moderation:
             detail = "" if message.minutes is None else f"{message.minutes} min"
             self._audit(session.identity, "mute", who, inst.room_id, detail, now)
             shown = None if until == math.inf else until
+            self._keep_mute(who, shown, session.identity, inst.room_id, now, on=True)
             self._tell(target, self._moderated("muted", session.identity, inst.room_id, shown), fx)
         else:
             self.mutes.pop(who.id, None)
             self._audit(session.identity, "unmute", who, inst.room_id, "", now)
+            self._keep_mute(who, None, session.identity, inst.room_id, now, on=False)
             self._tell(target, self._moderated("unmuted", session.identity, inst.room_id, None), fx)
         self._send_rules(target, fx, now)
 
@@ -363,8 +569,11 @@ class Moderation:
             return
         settings = self.rooms.setdefault(inst.room_id, RoomSettings())
         settings.locked = message.on
+        if not message.on:
+            settings.invited.clear()
         action = "lock" if message.on else "unlock"
         self._audit(session.identity, action, None, inst.room_id, "", now)
+        self._keep_room(inst.room_id, now)
         self._send_room_rules(inst.room_id, fx, now)
 
     def _permissions(self, session: Session, message: Permissions, fx: Effects, now: float) -> None:
@@ -381,9 +590,11 @@ class Moderation:
             settings.reactions = message.reactions
             changes.append(f"reactions={message.reactions}")
         if message.screens is not None:
+            settings.screens = message.screens
             self._set_screens(room, ControlMode(message.screens))
             changes.append(f"screens={message.screens}")
         self._audit(session.identity, "permissions", None, room, " ".join(changes), now)
+        self._keep_room(room, now)
         self._send_room_rules(room, fx, now)
 
     def _invite(self, session: Session, message: Invite, fx: Effects, now: float) -> None:
@@ -399,6 +610,7 @@ class Moderation:
         if self.lead is not None:
             self.lead.invite(target.identity.id, inst.room_id)
         self._audit(session.identity, "invite", target.identity, inst.room_id, "", now)
+        self._keep_room(inst.room_id, now)
         self._tell(target, self._moderated("invited", session.identity, inst.room_id, None), fx)
 
     # --- screens ------------------------------------------------------------------------
@@ -414,6 +626,8 @@ class Moderation:
             return
         policy = ControlPolicy(mode)
         self.screens.policies = {**self.screens.policies, room_id: policy}
+        if self._core is None:
+            return
         for inst in self.core.instances.get(room_id, {}).values():
             screens = self.screens.screens_of(inst)
             if screens is not None:
@@ -486,3 +700,16 @@ class Moderation:
         Permissions: _permissions,
         Invite: _invite,
     }
+
+
+def _mutes_in_memory(mutes: Mapping[str, float | None]) -> dict[str, float]:
+    """The store's mutes (until None: until let again) as this object holds them (inf)."""
+    return {who: math.inf if until is None else float(until) for who, until in mutes.items()}
+
+
+def _settings_or_none(room: Any, data: Any) -> RoomSettings | None:
+    try:
+        return RoomSettings.from_dict(data)
+    except ValueError as exc:
+        log.warning("room settings ignored", extra={"room": repr(room), "error": str(exc)})
+        return None

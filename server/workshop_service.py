@@ -9,9 +9,11 @@ it to the core and the transport once they run, adds its routes and starts its t
 >>> core = HubCore(world, settings, features=features, rules=rules)  # doctest: +SKIP
 >>> workshops.attach(core, realtime.apply)                           # doctest: +SKIP
 
-Background work: records are written to the store as they come (attendance in batches);
-every ``REFRESH_S`` the bans and workshops are read again from the store (another process
-of the hub may have changed them); audit entries older than ``AUDIT_RETENTION_DAYS`` go.
+Background work: records are written to the store as they come (attendance in batches),
+and so are moderation's mutes and room settings; every ``REFRESH_S`` the bans, mutes, room
+settings and workshops are read again from the store (another process of the hub may have
+changed them while its bus event was lost); audit entries older than
+``AUDIT_RETENTION_DAYS`` go.
 """
 
 from __future__ import annotations
@@ -28,7 +30,13 @@ from server.features import HubFeature
 from server.http import HttpFeature
 from server.hub import Effects, HubCore
 from server.identity import Identity
-from server.moderation import Moderation, ScreenControl
+from server.moderation import (
+    Moderation,
+    ModerationState,
+    MuteChange,
+    RoomSettingsChange,
+    ScreenControl,
+)
 from server.room_rules import RoomRules
 from server.store import Store
 from server.workshop_records import AttendanceEvent, AuditEntry, Ban, WorkshopRecord
@@ -52,13 +60,14 @@ class WorkshopWorld(Protocol):
 
 
 class RecordWriter:
-    """Writes what the realtime side hands over to the store, in the background."""
+    """Writes what the realtime side hands over to the store, in the background, in the
+    order it came (a mute and its lifting, a lock and its unlocking)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._queue: asyncio.Queue[WorkshopRecord] = asyncio.Queue()
+        self._queue: asyncio.Queue[WorkshopRecord | ModerationState] = asyncio.Queue()
 
-    def put(self, record: WorkshopRecord) -> None:
+    def put(self, record: WorkshopRecord | ModerationState) -> None:
         self._queue.put_nowait(record)
 
     async def run(self) -> None:
@@ -80,7 +89,7 @@ class RecordWriter:
         if batch:
             await self._write(batch)
 
-    async def _write(self, batch: list[WorkshopRecord]) -> None:
+    async def _write(self, batch: list[WorkshopRecord | ModerationState]) -> None:
         attendance = [r for r in batch if isinstance(r, AttendanceEvent)]
         try:
             if attendance:
@@ -90,6 +99,14 @@ class RecordWriter:
                     await self.store.add_ban(record)
                 elif isinstance(record, AuditEntry):
                     await self.store.add_audit(record)
+                elif isinstance(record, MuteChange) and record.on:
+                    await self.store.set_mute(
+                        record.identity_id, record.until, record.by_id, record.at
+                    )
+                elif isinstance(record, MuteChange):
+                    await self.store.lift_mute(record.identity_id)
+                elif isinstance(record, RoomSettingsChange):
+                    await self.store.save_room_settings(record.room, record.settings)
         except Exception:
             log.exception("could not store workshop records", extra={"count": len(batch)})
         finally:
@@ -135,11 +152,12 @@ class WorkshopService:
         talk_ids: Callable[[], Collection[str]] = lambda: (),
         hub_events: HubEvents | None = None,
     ) -> WorkshopService:
-        """Read the workshops and bans from the store and make the features. With several
-        processes, ``hub_events`` posts hub-wide events (``ClusterBus.post``): ``announce``
-        and ``ban``, which the other processes hand to ``lead.announced_elsewhere`` and
-        ``moderation.enforce``, and ``board`` (a workshop was saved or removed), which they
-        hand to ``board_changed``."""
+        """Read the workshops, bans, mutes and room settings from the store and make the
+        features. With several processes, ``hub_events`` posts hub-wide events
+        (``ClusterBus.post``): ``announce``, ``ban``, ``mute`` and ``room_settings``, which
+        the other processes hand to ``lead.announced_elsewhere``, ``moderation.enforce``,
+        ``moderation.mute_elsewhere`` and ``moderation.room_settings_elsewhere``, and
+        ``board`` (a workshop was saved or removed), which they hand to ``board_changed``."""
         book = WorkshopBook(await store.list_workshops())
         writer = RecordWriter(store)
         lead = Facilitation(
@@ -148,12 +166,16 @@ class WorkshopService:
             stages=stage_areas(world.anchors_of("stage")),
             hub_events=hub_events,
         )
+        now = time.time()
         moderation = Moderation(
             sink=writer.put,
             lead=lead,
             screens=screens,
-            bans=await store.bans(time.time()),
+            bans=await store.bans(now),
             hub_events=hub_events,
+            keep=writer.put,
+            mutes=await store.active_mutes(now),
+            rooms=await store.room_settings(),
         )
         rooms = [room.id for room in world.rooms]
         return cls(store, book, lead, moderation, writer, rooms, station_ids, talk_ids, hub_events)
@@ -247,9 +269,13 @@ class WorkshopService:
             try:
                 now = time.time()
                 self.moderation.set_bans(await self.store.bans(now), now)
+                self._kept(await self.store.active_mutes(now), await self.store.room_settings())
                 self.book.replace_all(await self.store.list_workshops())
             except Exception:
-                log.exception("could not read workshops and bans from the store")
+                log.exception("could not read workshops and moderation from the store")
+
+    def _kept(self, mutes: dict[str, float | None], rooms: dict[str, dict[str, Any]]) -> None:
+        self._act(lambda fx, now: self.moderation.set_kept(mutes, rooms, fx, now))
 
     async def _sweep_audit(self) -> None:
         while True:
