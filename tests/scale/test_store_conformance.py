@@ -483,7 +483,7 @@ async def run_history(store: StoreBackend, seed: int) -> list[Any]:
     for step in range(300):
         clock += rng.choice([0.0, 0.5, 1.0])
         who = rng.choice(people)
-        op = rng.randrange(10)
+        op = rng.randrange(12)
         if op == 0:
             await store.remember_identity(who, now=clock)
         elif op in (1, 2):
@@ -525,6 +525,20 @@ async def run_history(store: StoreBackend, seed: int) -> list[Any]:
             else:
                 accounts[made.id] = f"account-{len(accounts)}"
                 answers.append(("made", name))
+        elif op == 10:
+            if rng.random() < 0.3:
+                answers.append(await store.lift_mute(who.id))
+            else:
+                until = rng.choice([None, clock + 1.0, clock + 7.5])
+                await store.set_mute(who.id, until, "a-mod", clock)
+            answers.append(await store.active_mutes(clock))
+        elif op == 11:
+            room = rng.choice(["foyer", "lab"])
+            settings = rng.choice(
+                [None, {"locked": True, "chat": "facilitators", "invited": [who.id]}]
+            )
+            await store.save_room_settings(room, settings)
+            answers.append(await store.room_settings())
         answers.append(await store.progress_of(who.id))
     answers.append(await store.all_progress())
     answers.append(
