@@ -29,8 +29,8 @@ What is kept, and how the other processes of a hub hear of it:
 The hub process hands both sinks to its record writer (``server/workshop_service.py``) and
 loads the kept mutes and settings at start (the ``mutes`` and ``rooms`` arguments) and every
 little while (``set_kept``, for events a process missed while Redis was away).
-Removals (someone sent out of a room for a while) stay in this process's memory: the room
-and the person are on the same process when it happens.
+Removals (someone sent out of a room for a while) stay in this process's memory (a restart
+forgets them): the room and the person are on the same process when it happens.
 """
 
 from __future__ import annotations
