@@ -61,10 +61,15 @@ class ClusterPlacement:
     def is_here(self, room: str, instance: int) -> bool:
         return self.cluster.owns(InstanceKey(room, instance))
 
+    def may_offer(self, room: str, instance: int) -> bool:
+        return self.is_here(room, instance) or instance not in self._elsewhere(room)
+
+    def _elsewhere(self, room: str) -> set[int]:
+        """The instance numbers of ``room`` other processes hold (as last heard)."""
+        return {load.key.instance for load in self.cluster.remote_loads() if load.key.room == room}
+
     def overflow_number(self, room: str, taken: Collection[int]) -> int:
-        elsewhere = {
-            load.key.instance for load in self.cluster.remote_loads() if load.key.room == room
-        }
+        elsewhere = self._elsewhere(room)
         number = 1
         while number in taken or number in elsewhere:
             number += 1

@@ -156,6 +156,12 @@ class InstancePlacement(Protocol):
 
     def is_here(self, room: str, instance: int) -> bool: ...
 
+    def may_offer(self, room: str, instance: int) -> bool:
+        """Whether a local instance may be suggested to someone facing a full room: it is
+        here, or it was opened here and no other process is known to have it (its lease is
+        taken when the first person goes in)."""
+        ...
+
     def overflow_number(self, room: str, taken: Collection[int]) -> int:
         """A new overflow instance number, not in ``taken`` nor known elsewhere."""
         ...
@@ -855,7 +861,7 @@ class HubCore:
         placement = self.placement
         for number in sorted(by_number):
             if by_number[number].has_room and (
-                placement is None or placement.is_here(room_id, number)
+                placement is None or placement.may_offer(room_id, number)
             ):
                 return by_number[number]
         return self._new_instance(room_id, self._free_number(room_id), now)

@@ -8,7 +8,7 @@ Real ``hubtwin serve --redis`` processes, a real redis-server, real WebSocket vi
 from __future__ import annotations
 
 import asyncio
-import itertools
+import collections
 import json
 import time
 import urllib.request
@@ -50,27 +50,49 @@ def two(redis_url: str, site: tuple[Path, Path], tmp_path: Path) -> Iterator[lis
 
 
 def route_to_door(world: World, start: list[float]) -> list[np.ndarray]:
-    """Poses from ``start`` through the door into the entrance, around the furniture:
-    the first of a few L-shaped routes whose every step is walkable floor."""
+    """Poses from ``start`` through the door into the entrance, around the furniture: a
+    shortest route over a 0.2 m grid of the hall whose cells keep 0.3 m of walkable floor
+    around them, then straight through the door."""
     x, y, z = start
-    corners = [
-        [(x, HALL_SIDE_Z), (DOOR_X, HALL_SIDE_Z)],
-        *([(column, z), (column, HALL_SIDE_Z), (DOOR_X, HALL_SIDE_Z)] for column in (25, 35)),
-    ]
-    for turns in corners:
-        points = [(x, z), *turns, (DOOR_X, ENTRANCE_SIDE_Z)]
-        steps: list[np.ndarray] = []
-        for (ax, az), (bx, bz) in itertools.pairwise(points):
-            count = max(1, int(np.hypot(bx - ax, bz - az) / STEP_M))
-            for i in range(1, count + 1):
-                steps.append(np.array([ax + (bx - ax) * i / count, y, az + (bz - az) * i / count]))
-        path = np.array(steps)
-        offsets = [(0, 0), (0.3, 0), (-0.3, 0), (0, 0.3), (0, -0.3)]
-        probes = np.concatenate([path + np.array([dx, 0, dz]) for dx, dz in offsets])
-        inside_hall = probes[:, 2] < 39.5
-        if bool(np.all(np.asarray(world.is_walkable(probes[inside_hall])))):
-            return steps
-    raise AssertionError(f"no free route from {start} to the door")
+    hall = next(room for room in world.rooms if room.id == "hall")
+    low, high = np.asarray(hall.bounds_min), np.asarray(hall.bounds_max)
+    xs = np.arange(low[0] + 0.4, high[0] - 0.4, STEP_M)
+    zs = np.arange(low[2] + 0.4, high[2] - 0.4, STEP_M)
+    gx, gz = np.meshgrid(xs, zs, indexing="ij")
+    cells = np.stack([gx.ravel(), np.full(gx.size, y), gz.ravel()], axis=1)
+    free = np.ones(len(cells), dtype=bool)
+    for dx, dz in [(0, 0), (0.3, 0), (-0.3, 0), (0, 0.3), (0, -0.3)]:
+        free &= np.asarray(world.is_walkable(cells + np.array([dx, 0.0, dz])), dtype=bool)
+    free_grid = free.reshape(gx.shape)
+
+    def nearest_free(px: float, pz: float) -> tuple[int, int]:
+        distance = np.where(free_grid, np.hypot(gx - px, gz - pz), np.inf)
+        i, k = np.unravel_index(int(np.argmin(distance)), distance.shape)
+        return int(i), int(k)
+
+    begin, goal = nearest_free(x, z), nearest_free(DOOR_X, HALL_SIDE_Z)
+    came: dict[tuple[int, int], tuple[int, int] | None] = {begin: None}
+    queue = collections.deque([begin])
+    while queue and goal not in came:
+        i, k = queue.popleft()
+        for cell in ((i + 1, k), (i - 1, k), (i, k + 1), (i, k - 1)):
+            inside = 0 <= cell[0] < gx.shape[0] and 0 <= cell[1] < gx.shape[1]
+            if inside and cell not in came and free_grid[cell]:
+                came[cell] = (i, k)
+                queue.append(cell)
+    if goal not in came:
+        raise AssertionError(f"no free route from {start} to the door")
+    cells_back: list[tuple[int, int]] = []
+    at: tuple[int, int] | None = goal
+    while at is not None:
+        cells_back.append(at)
+        at = came[at]
+    steps = [np.array([gx[c], y, gz[c]]) for c in reversed(cells_back)]
+    last = steps[-1]
+    count = max(1, int(abs(ENTRANCE_SIDE_Z - last[2]) / STEP_M))
+    for i in range(1, count + 1):
+        steps.append(np.array([last[0], y, last[2] + (ENTRANCE_SIDE_Z - last[2]) * i / count]))
+    return steps
 
 
 async def test_go_into_a_room_on_another_process_redirects_with_the_same_session(

@@ -27,6 +27,9 @@ class FakePlacement:
     def is_here(self, room: str, instance: int) -> bool:
         return (room, instance) in self.here
 
+    def may_offer(self, room: str, instance: int) -> bool:
+        return self.is_here(room, instance) or (room, instance) not in self.elsewhere
+
     def overflow_number(self, room: str, taken: Collection[int]) -> int:
         number = 1
         while number in taken or (room, number) in self.elsewhere:
@@ -163,6 +166,19 @@ def test_overflow_numbers_skip_instances_of_other_processes_and_the_room_list_ha
     workshop = next(r for r in welcome["rooms"] if r["id"] == "workshop")
     assert [i["instance"] for i in workshop["instances"]] == [0, 1]
     assert workshop["instances"][1]["occupancy"] == 1
+
+
+def test_people_facing_a_full_room_are_offered_the_same_new_overflow_instance() -> None:
+    """The overflow instance opened for the first is not ours until someone goes in (its
+    lease), yet it is what the next ones are offered too: no instance per person."""
+    h, placement = cluster_harness({("foyer", 0), ("workshop", 0)}, workshop_capacity=1)
+    h.hello(1, "Ada", room="workshop")
+    offers = [h.hello(conn, name, room="workshop")[1] for conn, name in ((2, "Ben"), (3, "Cem"))]
+    assert [o["suggested"] for o in offers] == [1, 1]
+    assert sorted(h.core.instances["workshop"]) == [0, 1]
+    placement.elsewhere[("workshop", 1)] = 1  # another process took number 1 meanwhile
+    _, offer = h.hello(4, "Dora", room="workshop")
+    assert offer["suggested"] == 2
 
 
 def test_without_placement_nothing_is_handed_off() -> None:
