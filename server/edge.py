@@ -100,6 +100,18 @@ class ConnectionEdge:
             return self._hello(message, now)
         return message
 
+    def pose_allowed(self, now: float) -> bool:
+        """The short way for a pose frame (tag and size already checked) of a welcomed
+        connection: True if the rate limit lets it through, counted as ``receive`` counts;
+        False sends it the long way, where ``receive`` says what to do with it."""
+        bucket = self._bucket
+        if not self.welcomed or not bucket.allow(now):
+            return False
+        self.last_seen = now
+        if bucket.tokens >= bucket.burst / 2:
+            self._dropped = 0
+        return True
+
     def _hello(self, hello: Hello, now: float) -> Arrival | Refusal:
         self.lang = hello.lang
         if hello.version not in SUPPORTED_VERSIONS:

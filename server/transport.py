@@ -37,7 +37,7 @@ from server import protocol
 from server.edge import Arrival, ConnectionEdge, Refusal
 from server.hub import Effects, HubCore
 from server.metrics import Metrics
-from server.protocol import SNAPSHOT_FULL, Pose
+from server.protocol import POSE_SIZE, POSE_TAG, SNAPSHOT_FULL, Pose
 from server.records import ChatRecord
 from server.settings import Settings
 from server.store import Store
@@ -177,7 +177,10 @@ class WsConnection(asyncio.Protocol):
         if self._tail:
             data = self._tail + data
             self._tail = b""
-        limit = self.server.settings.max_frame_bytes
+        server = self.server
+        limit = server.settings.max_frame_bytes
+        edge = self.edge
+        now = time.time()
         end = len(data)
         pos = 0
         while pos < end:
@@ -207,6 +210,17 @@ class WsConnection(asyncio.Protocol):
                 value = int.from_bytes(payload, "little") ^ int.from_bytes(mask[:size], "little")
                 payload = value.to_bytes(size, "little")
             pos = stop
+            # a pose, the most frequent frame by far: straight to the core if the edge agrees
+            if (
+                size == POSE_SIZE
+                and payload[0] == POSE_TAG
+                and edge is not None
+                and self.open
+                and edge.pose_allowed(now)
+            ):
+                server.poses_in += 1
+                server.core.pose(self.id, payload)
+                continue
             self._message(payload, False)
             if not self.open:
                 return b""

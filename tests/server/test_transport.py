@@ -292,6 +292,24 @@ async def test_flooding_closes_only_the_flooder(start: Start, client_for: Any) -
     assert (await other.expect("pong"))["c"] == 4
 
 
+async def test_a_pose_flood_is_limited_and_closed_like_any_other(
+    start: Start, client_for: Any
+) -> None:
+    """Poses take a short way to the core; the rate limit still counts every one."""
+    server = await start(max_messages_per_s=20.0)
+    flooder, other = await client_for(server), await client_for(server)
+    await flooder.hello("Flo")
+    await other.hello("Bob")
+    for seq in range(200):
+        await flooder.ws.send(encode_pose(seq, 5.0, 0.0, 5.0, 0.0, 0.0))
+    code, reason, seen = await flooder.closed()
+    assert code == 4005 and reason.startswith("flooding")  # type: ignore[union-attr]
+    assert [m["code"] for m in seen if m["t"] == "error"] == ["rate_limited", "flooding"]
+    assert 0 < server.poses_in < 100  # about the burst (40), not all 200
+    await other.send({"t": "ping", "c": 4})
+    assert (await other.expect("pong"))["c"] == 4
+
+
 async def test_hundred_concurrent_joins_into_24_places(start: Start, client_for: Any) -> None:
     server = await start()
     clients = await asyncio.gather(*(client_for(server) for _ in range(100)))
