@@ -10,9 +10,10 @@ import urllib.request
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from conftest import VIEWPORT, Visitor
 
 if TYPE_CHECKING:
-    from conftest import Guests, HubServer, Visitor, Visitors
+    from conftest import Guests, HubServer, Visitors
 
     from world.model import World
 
@@ -70,8 +71,6 @@ def test_the_start_page_works_by_keyboard_and_in_english(visitors: Visitors) -> 
 def test_the_start_page_is_up_before_three_js_has_loaded(visitors: Visitors) -> None:
     """three.js and the hub's code are fetched while the start page is shown: with the
     three.js files held back, the start page still works; released, the visitor enters."""
-    from conftest import VIEWPORT, Visitor
-
     context = visitors.browser.new_context(viewport=VIEWPORT, locale="de-DE")
     held: list[Any] = []
     context.route("**/vendor/three/**", lambda route: held.append(route))
