@@ -43,6 +43,7 @@ from bench.realtime import (
     Scenario,
     Server,
     check_arguments,
+    command_main,
     fmt,
     quietest,
     scenarios,
@@ -285,14 +286,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.cluster_realtime", description=__doc__)
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except UsageError as exc:
-        sys.stderr.write(f"bench: {exc}\n")
-        return exc.exit_code
+    return command_main("python -m bench.cluster_realtime", __doc__, add_arguments, run, argv)
 
 
 if __name__ == "__main__":

@@ -504,15 +504,26 @@ def _stop(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)  # unwinds a scenario's run, which stops its processes
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.realtime", description=__doc__)
-    add_arguments(parser)
+def command_main(
+    prog: str,
+    description: str | None,
+    add: Callable[[argparse.ArgumentParser], None],
+    run_args: Callable[[argparse.Namespace], int],
+    argv: list[str] | None,
+) -> int:
+    """A benchmark's ``python -m`` entry: its arguments, its run, a usage error in one line."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    add(parser)
     args = parser.parse_args(argv)
     try:
-        return run(args)
+        return run_args(args)
     except UsageError as exc:
         sys.stderr.write(f"bench: {exc}\n")
         return exc.exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    return command_main("python -m bench.realtime", __doc__, add_arguments, run, argv)
 
 
 if __name__ == "__main__":

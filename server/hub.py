@@ -281,14 +281,7 @@ class HubCore:
         """A connection said hello with a verified identity: welcome, then join a room
         (or resume the session named by ``hello.resume``)."""
         fx = Effects()
-        if conn in self._by_conn:
-            fx.error(conn, hello.lang, "already_welcomed", about="hello")
-            return fx
-        refusal = next(filter(None, (r.refuse_hello(identity, now) for r in self.rules)), None)
-        if refusal is not None:
-            fx.error(conn, hello.lang, refusal, about="hello")
-            if protocol.ERRORS[refusal].close is None:
-                fx.closes.append(Closing(conn, CLOSE_NORMAL, refusal, refusal))
+        if self._refuse_hello(conn, identity, hello, now, fx):
             return fx
         session = self._by_resume.get(hello.resume) if hello.resume else None
         if session is not None and session.identity.id == identity.id:
@@ -297,6 +290,22 @@ class HubCore:
             self._start(conn, identity, hello, now, fx)
         self._settle(fx, now)
         return fx
+
+    def _refuse_hello(
+        self, conn: int, identity: Identity, hello: Hello, now: float, fx: Effects
+    ) -> bool:
+        """Whether this hello is refused (a second one, or a rule's objection such as a
+        ban): the refusal is in ``fx``."""
+        if conn in self._by_conn:
+            fx.error(conn, hello.lang, "already_welcomed", about="hello")
+            return True
+        refusal = next(filter(None, (r.refuse_hello(identity, now) for r in self.rules)), None)
+        if refusal is None:
+            return False
+        fx.error(conn, hello.lang, refusal, about="hello")
+        if protocol.ERRORS[refusal].close is None:
+            fx.closes.append(Closing(conn, CLOSE_NORMAL, refusal, refusal))
+        return True
 
     def handle(self, conn: int, message: ClientMessage, now: float) -> Effects:
         """A control message from a welcomed connection."""
@@ -561,14 +570,7 @@ class HubCore:
         """A session another process had comes back here (its process died, or handed it
         over): welcomed as resumed, with the same session id, and put where it stood."""
         fx = Effects()
-        if conn in self._by_conn:
-            fx.error(conn, hello.lang, "already_welcomed", about="hello")
-            return fx
-        refusal = next(filter(None, (r.refuse_hello(identity, now) for r in self.rules)), None)
-        if refusal is not None:
-            fx.error(conn, hello.lang, refusal, about="hello")
-            if protocol.ERRORS[refusal].close is None:
-                fx.closes.append(Closing(conn, CLOSE_NORMAL, refusal, refusal))
+        if self._refuse_hello(conn, identity, hello, now, fx):
             return fx
         stale = self.sessions.get(returning.session_id)
         if stale is not None:
