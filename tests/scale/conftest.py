@@ -1,5 +1,6 @@
 """Fixtures for the Redis tests: one redis-server for the session (emptied before each
-test) and a way to start private ones that a test may stop and restart."""
+test) and a way to start private ones that a test may stop and restart; a small built site
+per test module and two or three real hub processes on it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hub_processes import HubProcess, small_site, start_processes
 from redis_process import RedisProcess
 
 from server.redis_link import RedisLink
@@ -59,3 +61,27 @@ async def link(redis_url: str) -> AsyncIterator[RedisLink]:
 @pytest.fixture
 def names() -> RedisNames:
     return RedisNames("scale-test")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small site folder and its built world (``hub_processes.small_site``)."""
+    return small_site(tmp_path_factory.mktemp("cluster-site"))
+
+
+@pytest.fixture
+def two(redis_url: str, site: tuple[Path, Path], tmp_path: Path) -> Iterator[list[HubProcess]]:
+    """Two ``hubtwin serve --redis`` processes of one hub, stopped after the test."""
+    hubs = start_processes(2, *site, tmp_path, redis_url)
+    yield hubs
+    for hub in hubs:
+        hub.stop()
+
+
+@pytest.fixture
+def three(redis_url: str, site: tuple[Path, Path], tmp_path: Path) -> Iterator[list[HubProcess]]:
+    """Three processes of one hub, stopped after the test."""
+    hubs = start_processes(3, *site, tmp_path, redis_url)
+    yield hubs
+    for hub in hubs:
+        hub.stop()

@@ -12,17 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hub_processes import HubProcess, Visitor, small_site, start_processes, token
+from hub_processes import HubProcess, Visitor, start_processes, token
 
 from server.identity import Role
 from server.store_redis import RedisStore
 
 STORED_WITHIN_S = 5.0
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return small_site(tmp_path_factory.mktemp("moderation-cluster-site"))
 
 
 @pytest.fixture

@@ -10,36 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pytest
-from hub_processes import ENTRANCE_CAPACITY, HubProcess, Visitor, small_site, start_processes
+from hub_processes import ENTRANCE_CAPACITY, HubProcess, Visitor, start_processes
 from redis_process import RedisProcess
 
 from server.store_redis import RedisStore
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return small_site(tmp_path_factory.mktemp("cluster-site"))
-
-
-@pytest.fixture
-def two(redis_url: str, site: tuple[Path, Path], tmp_path: Path) -> Iterator[list[HubProcess]]:
-    hubs = start_processes(2, *site, tmp_path, redis_url)
-    yield hubs
-    for hub in hubs:
-        hub.stop()
-
-
-@pytest.fixture
-def three(redis_url: str, site: tuple[Path, Path], tmp_path: Path) -> Iterator[list[HubProcess]]:
-    hubs = start_processes(3, *site, tmp_path, redis_url)
-    yield hubs
-    for hub in hubs:
-        hub.stop()
 
 
 async def test_visitors_on_two_processes_meet_in_one_room(two: list[HubProcess]) -> None:

@@ -12,13 +12,12 @@ import collections
 import json
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from hub_processes import HubProcess, Visitor, small_site, start_processes, token
+from hub_processes import HubProcess, Visitor, token
 
 from server.cluster import ClusterTimings
 from server.identity import Role
@@ -32,21 +31,8 @@ ENTRANCE_SIDE_Z = 42.0
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return small_site(tmp_path_factory.mktemp("cluster-moves-site"))
-
-
-@pytest.fixture(scope="module")
 def world(site: tuple[Path, Path]) -> World:
     return load(site[1] / "hub.glb")
-
-
-@pytest.fixture
-def two(redis_url: str, site: tuple[Path, Path], tmp_path: Path) -> Iterator[list[HubProcess]]:
-    hubs = start_processes(2, *site, tmp_path, redis_url)
-    yield hubs
-    for hub in hubs:
-        hub.stop()
 
 
 def route_to_door(world: World, start: list[float]) -> list[np.ndarray]:
