@@ -25,6 +25,7 @@ does the waiting:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Collection
@@ -324,19 +325,7 @@ class ClusterRealtime:
         else:
             position, yaw, pitch = pose if pose is not None else (None, 0.0, 0.0)
             await self.cluster.hand_over(
-                GraceState(
-                    session_id=state.session_id,
-                    resume_digest=state.resume_digest,
-                    identity=state.identity,
-                    appearance=state.appearance,
-                    lang=state.lang,
-                    key=key,
-                    position=position,
-                    yaw=yaw,
-                    pitch=pitch,
-                    process_id=self.cluster.process_id,
-                    saved_at=now,
-                )
+                dataclasses.replace(state, key=key, position=position, yaw=yaw, pitch=pitch)
             )
         self._apply(fx)
 

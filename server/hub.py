@@ -577,19 +577,15 @@ class HubCore:
             self._end(stale, fx, now, over=False)
             if stale.conn is not None:
                 fx.close(stale.conn, "replaced")
-        session = Session(
-            id=returning.session_id,
-            identity=identity,
-            appearance=returning.appearance,
-            lang=hello.lang,
-            resume_key=hello.resume or secrets.token_urlsafe(24),
-            limits=ChatLimits(now),
-            conn=conn,
+        session = self._new_session(
+            conn,
+            identity,
+            returning.session_id,
+            returning.appearance,
+            hello.lang,
+            hello.resume or secrets.token_urlsafe(24),
+            now,
         )
-        session.moves.updated = now
-        self.sessions[session.id] = session
-        self._by_conn[conn] = session
-        self._by_resume[session.resume_key] = session
         fx.send_to(session, self._welcome(session, now, resumed=True))
         room = returning.room if returning.room in self._rooms else self.entrance
         number = returning.instance if room == returning.room else 0
@@ -740,13 +736,23 @@ class HubCore:
 
     # --- sessions -------------------------------------------------------------------------
 
-    def _start(self, conn: int, identity: Identity, hello: Hello, now: float, fx: Effects) -> None:
+    def _new_session(
+        self,
+        conn: int,
+        identity: Identity,
+        session_id: str,
+        appearance: protocol.Appearance,
+        lang: str,
+        resume_key: str,
+        now: float,
+    ) -> Session:
+        """A session on ``conn``, known by its id, connection and resume key."""
         session = Session(
-            id=secrets.token_urlsafe(9),
+            id=session_id,
             identity=identity,
-            appearance=hello.appearance,
-            lang=hello.lang,
-            resume_key=secrets.token_urlsafe(24),
+            appearance=appearance,
+            lang=lang,
+            resume_key=resume_key,
             limits=ChatLimits(now),
             conn=conn,
         )
@@ -754,6 +760,18 @@ class HubCore:
         self.sessions[session.id] = session
         self._by_conn[conn] = session
         self._by_resume[session.resume_key] = session
+        return session
+
+    def _start(self, conn: int, identity: Identity, hello: Hello, now: float, fx: Effects) -> None:
+        session = self._new_session(
+            conn,
+            identity,
+            secrets.token_urlsafe(9),
+            hello.appearance,
+            hello.lang,
+            secrets.token_urlsafe(24),
+            now,
+        )
         fx.send_to(session, self._welcome(session, now, resumed=False))
         room, number = hello.room, hello.instance
         if room is not None and room not in self._rooms:

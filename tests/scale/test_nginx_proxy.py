@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import ssl
 import subprocess
 import time
@@ -24,6 +23,7 @@ from typing import Any
 
 import msgpack
 import pytest
+from hub_processes import stop_process
 from redis_process import free_port
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
@@ -169,16 +169,6 @@ def _wait(check: Any, what: str, stack: Stack) -> None:
     pytest.fail(f"timed out waiting for {what}:\n{stack.tail()}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @pytest.fixture
 def stack(redis_url: str, tmp_path: Path) -> Iterator[Stack]:
     nginx = nginx_binary()
@@ -243,7 +233,7 @@ def stack(redis_url: str, tmp_path: Path) -> Iterator[Stack]:
         yield running
     finally:
         for process in reversed(running.processes):
-            _stop(process)
+            stop_process(process)
 
 
 def sign_in(stack: Stack, name: str) -> str:
