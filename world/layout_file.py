@@ -178,12 +178,6 @@ class _Entry(TomlTable):
             raise self.fail(f"{key} must be letters, digits, - or _")
         return value
 
-    def number(self, key: str) -> float | None:
-        return self.optional_number(key)
-
-    def pair(self, key: str) -> tuple[float, float] | None:
-        return self.optional_pair(key)
-
     def facing(self) -> float | None:
         """Degrees."""
         return self.optional_compass("facing")
@@ -230,8 +224,8 @@ def read_layout(path: Path) -> Layout:
                 id=_required(e.ident("id"), e.where, "id"),
                 asset=_required(e.ident("asset"), e.where, "asset"),
                 room=_required(e.ident("room"), e.where, "room"),
-                at=_required(e.pair("at"), e.where, "at"),
-                elevation=e.number("elevation") or 0.0,
+                at=_required(e.optional_pair("at"), e.where, "at"),
+                elevation=e.optional_number("elevation") or 0.0,
                 facing=e.facing() or 0.0,
             )
         )
@@ -249,10 +243,10 @@ def read_layout(path: Path) -> Layout:
                 id=_required(e.ident("id"), e.where, "id"),
                 kind=kind,
                 room=e.ident("room", required=False),
-                at=e.pair("at"),
-                elevation=e.number("elevation"),
+                at=e.optional_pair("at"),
+                elevation=e.optional_number("elevation"),
                 facing=e.facing(),
-                size=e.pair("size"),
+                size=e.optional_pair("size"),
                 title=e.texts("title"),
             )
         )
@@ -262,9 +256,9 @@ def read_layout(path: Path) -> Layout:
             FurnitureEntry(
                 id=_required(e.ident("id"), e.where, "id"),
                 room=_required(e.ident("room"), e.where, "room"),
-                at=_required(e.pair("at"), e.where, "at"),
+                at=_required(e.optional_pair("at"), e.where, "at"),
                 facing=e.facing() or 0.0,
-                elevation=e.number("elevation") or 0.0,
+                elevation=e.optional_number("elevation") or 0.0,
             )
         )
     for i, table in enumerate(_tables(top.table, "spawns", path)):
@@ -273,7 +267,7 @@ def read_layout(path: Path) -> Layout:
             SpawnEntry(
                 id=_required(e.ident("id"), e.where, "id"),
                 room=_required(e.ident("room"), e.where, "room"),
-                at=_required(e.pair("at"), e.where, "at"),
+                at=_required(e.optional_pair("at"), e.where, "at"),
                 facing=e.facing() or 0.0,
             )
         )
