@@ -42,8 +42,12 @@ if [ ! -x .venv/bin/python ]; then
   say "creating the virtual environment (.venv)"
   "$python_bin" -m venv .venv
 fi
-extras="" ; [ "$want_test" = 1 ] && extras="[test]"
-stamp=".venv/.installed$( [ "$want_test" = 1 ] && echo -test )"
+extras=""
+stamp=".venv/.installed"
+if [ "$want_test" = 1 ]; then
+  extras="[test]"
+  stamp=".venv/.installed-test"
+fi
 digest=$(sha256sum pyproject.toml | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
   say "installing Python packages"
