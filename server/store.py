@@ -142,11 +142,25 @@ MIGRATIONS: tuple[str, ...] = (
         data TEXT NOT NULL
     );
     """,
+    # 5: each identity's token generation (a token of an older one is revoked; the row
+    # outlives an erasure so the erased person's tokens stay revoked) and disabled accounts
+    """
+    CREATE TABLE token_generations (
+        identity_id TEXT PRIMARY KEY,
+        generation INTEGER NOT NULL,
+        changed_at REAL NOT NULL
+    );
+    ALTER TABLE accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 
 class StoreError(HubError):
     """The store refused an operation (e.g. a duplicate account)."""
+
+
+class AccountDisabled(StoreError):
+    """The password was right, but staff have disabled the account."""
 
 
 class Store:
@@ -248,7 +262,8 @@ class Store:
                 (identity.id, display_name, now, now),
             )
             db.execute(
-                "INSERT INTO accounts VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO accounts (username, identity_id, password_hash, role, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
                 (username, identity.id, hashed, role.value, now),
             )
 
@@ -259,7 +274,7 @@ class Store:
         """The account's identity when the password is right, else None."""
         row = await self._run(
             lambda: self._db.execute(
-                "SELECT a.password_hash, a.role, i.id, i.display_name FROM accounts a"
+                "SELECT a.password_hash, a.role, a.disabled, i.id, i.display_name FROM accounts a"
                 " JOIN identities i ON i.id = a.identity_id WHERE a.username = ?",
                 (username,),
             ).fetchone()
@@ -269,16 +284,108 @@ class Store:
             return None
         if not await self._run(check_password, password, row["password_hash"]):
             return None
+        if row["disabled"]:
+            raise AccountDisabled(f"the account {username!r} is disabled")
         return Identity(row["id"], row["display_name"], Role(row["role"]), guest=False)
 
     async def list_accounts(self) -> list[dict[str, Any]]:
         rows = await self._run(
             lambda: self._db.execute(
-                "SELECT a.username, a.role, i.display_name, i.id, a.created_at FROM accounts a"
-                " JOIN identities i ON i.id = a.identity_id ORDER BY a.username"
+                "SELECT a.username, a.role, i.display_name, i.id, a.created_at, a.disabled"
+                " FROM accounts a JOIN identities i ON i.id = a.identity_id ORDER BY a.username"
             ).fetchall()
         )
-        return [dict(row) for row in rows]
+        return [{**dict(row), "disabled": bool(row["disabled"])} for row in rows]
+
+    async def account_identity(self, identity_id: str) -> Identity | None:
+        """The identity of an account as it is now (role, display name); None when there
+        is no such account or it is disabled."""
+        row = await self._run(
+            lambda: self._db.execute(
+                "SELECT a.role, a.disabled, i.display_name FROM accounts a"
+                " JOIN identities i ON i.id = a.identity_id WHERE a.identity_id = ?",
+                (identity_id,),
+            ).fetchone()
+        )
+        if row is None or row["disabled"]:
+            return None
+        return Identity(identity_id, row["display_name"], Role(row["role"]), guest=False)
+
+    async def set_account_disabled(self, username: str, disabled: bool) -> str | None:
+        """Disable (or enable again) an account; its identity id, or None if there is none."""
+
+        def write(db: sqlite3.Connection) -> str | None:
+            row = db.execute(
+                "SELECT identity_id FROM accounts WHERE username = ?", (username,)
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE accounts SET disabled = ? WHERE username = ?", (int(disabled), username)
+            )
+            return str(row[0])
+
+        return await self._run(self._write, write)
+
+    async def set_password(self, username: str, password: str) -> str | None:
+        """Give an account a new password; its identity id, or None if there is none."""
+        hashed = await self._run(hash_password, password)
+
+        def write(db: sqlite3.Connection) -> str | None:
+            row = db.execute(
+                "SELECT identity_id FROM accounts WHERE username = ?", (username,)
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE accounts SET password_hash = ? WHERE username = ?", (hashed, username)
+            )
+            return str(row[0])
+
+        return await self._run(self._write, write)
+
+    async def remove_account(self, username: str) -> str | None:
+        """Remove an account and erase its person as ``delete_identity`` does; the identity
+        id it had, or None if there is no such account."""
+
+        def write(db: sqlite3.Connection) -> str | None:
+            row = db.execute(
+                "SELECT identity_id FROM accounts WHERE username = ?", (username,)
+            ).fetchone()
+            if row is None:
+                return None
+            _erase(db, str(row[0]))
+            return str(row[0])
+
+        return await self._run(self._write, write)
+
+    # --- token generations (revocation) --------------------------------------------------
+
+    async def revoke_tokens(self, identity_id: str, at: float) -> int:
+        """Revoke every token of an identity issued so far; the new generation."""
+
+        def write(db: sqlite3.Connection) -> int:
+            db.execute(
+                "INSERT INTO token_generations VALUES (?, 1, ?) ON CONFLICT(identity_id)"
+                " DO UPDATE SET generation = generation + 1, changed_at = excluded.changed_at",
+                (identity_id, at),
+            )
+            row = db.execute(
+                "SELECT generation FROM token_generations WHERE identity_id = ?", (identity_id,)
+            ).fetchone()
+            return int(row[0])
+
+        return await self._run(self._write, write)
+
+    async def token_generations(self) -> dict[str, int]:
+        """Identity id -> token generation, for every identity whose tokens were revoked
+        (the others are at generation 0)."""
+        rows = await self._run(
+            lambda: self._db.execute(
+                "SELECT identity_id, generation FROM token_generations"
+            ).fetchall()
+        )
+        return {row["identity_id"]: int(row["generation"]) for row in rows}
 
     async def account_role(self, identity_id: str) -> Role | None:
         row = await self._run(
@@ -291,22 +398,24 @@ class Store:
     # --- chat ----------------------------------------------------------------------------
 
     async def add_chat(self, record: ChatRecord) -> None:
+        await self.add_chats([record])
+
+    async def add_chats(self, records: Sequence[ChatRecord]) -> None:
+        """Keep chat messages, all in one transaction: when this returns they are
+        committed (and survive a crash of the process); when it raises, none is kept. A
+        message whose id is already stored is left as it is."""
+        rows = [
+            (r.id, r.room, r.instance, r.sender_id, r.sender_name, r.text, r.to_id, r.ts)
+            for r in records
+        ]
+
         def write(db: sqlite3.Connection) -> None:
-            db.execute(
-                "INSERT OR IGNORE INTO chat_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record.id,
-                    record.room,
-                    record.instance,
-                    record.sender_id,
-                    record.sender_name,
-                    record.text,
-                    record.to_id,
-                    record.ts,
-                ),
+            db.executemany(
+                "INSERT OR IGNORE INTO chat_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
             )
 
-        await self._run(self._write, write)
+        if rows:
+            await self._run(self._write, write)
 
     async def recent_chat(self, room: str, instance: int, limit: int) -> list[ChatRecord]:
         """The last ``limit`` room messages (not direct ones), oldest first."""
@@ -370,15 +479,7 @@ class Store:
     async def delete_identity(self, identity_id: str) -> None:
         """Erase a person: their identity, account and every chat message they sent or got."""
 
-        def write(db: sqlite3.Connection) -> None:
-            db.execute(
-                "DELETE FROM chat_messages WHERE sender_id = ? OR to_id = ?",
-                (identity_id, identity_id),
-            )
-            db.execute("DELETE FROM accounts WHERE identity_id = ?", (identity_id,))
-            db.execute("DELETE FROM identities WHERE id = ?", (identity_id,))
-
-        await self._run(self._write, write)
+        await self._run(self._write, lambda db: _erase(db, identity_id))
 
     # --- learning-station progress -------------------------------------------------------
 
@@ -734,6 +835,15 @@ class Store:
             ).fetchall()
         )
         return {row["room"]: json.loads(row["data"]) for row in rows}
+
+
+def _erase(db: sqlite3.Connection, identity_id: str) -> None:
+    """Delete a person's chat, account and identity (progress and attendance cascade)."""
+    db.execute(
+        "DELETE FROM chat_messages WHERE sender_id = ? OR to_id = ?", (identity_id, identity_id)
+    )
+    db.execute("DELETE FROM accounts WHERE identity_id = ?", (identity_id,))
+    db.execute("DELETE FROM identities WHERE id = ?", (identity_id,))
 
 
 def _station_progress(row: sqlite3.Row) -> StationProgress:

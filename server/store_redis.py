@@ -16,7 +16,7 @@ key                                  type   what
 ``identity:{id}``                    hash   id, display_name, guest, created_at,
                                             last_seen_at (+ ``_account_key``)
 ``account:{username, ASCII-folded}`` hash   username, identity_id, password_hash, role,
-                                            created_at
+                                            created_at (+ ``disabled`` "1" when disabled)
 ``accounts``                         set    account keys
 ``chat-msg:{id}``                    hash   the ChatRecord fields (+ ``_ref``,
                                             ``_room_key``, ``_from_key``, ``_to_key``)
@@ -44,6 +44,8 @@ key                                  type   what
                                             as JSON (``until`` null: until lifted)
 ``room-settings``                    hash   room id -> its settings as JSON (only rooms
                                             whose settings are not the usual ones)
+``token-generations``                hash   identity id -> token generation (only
+                                            identities whose tokens were revoked)
 =================================== ====== ==========================================
 
 Index members are ``<16 hex digits of chat-seq><message key>`` for chat (so equal times
@@ -77,7 +79,7 @@ from server.progress import ExportRow, ProgressRecord, StationProgress
 from server.records import ChatRecord
 from server.redis_link import safe_url
 from server.redis_names import RedisNames
-from server.store import StoreError
+from server.store import AccountDisabled, StoreError
 from server.workshop_records import AttendanceEvent, AuditEntry, Ban
 from server.workshops import Series, Workshop
 
@@ -122,26 +124,41 @@ redis.call('SADD', KEYS[3], KEYS[1])
 return 1
 """
 
+# KEYS: account. ARGV: field, value. The account's identity id after setting the field,
+# false when there is no such account.
+_SET_ACCOUNT_FIELD = """
+local identity = redis.call('HGET', KEYS[1], 'identity_id')
+if not identity then return false end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return identity
+"""
+
 _ACCOUNT_ROLE = """
 local account = redis.call('HGET', KEYS[1], '_account_key')
 if not account then return false end
 return redis.call('HGET', account, 'role')
 """
 
+# Adds a batch of messages, all or none (one script runs atomically). For each message, 6
 # KEYS: message, chat-all, chat-seq, room index (direct: ''), sender's index, recipient's
-# index (room message: ''). ARGV: id, room, instance, sender id, sender name, text, to id,
-# ts, '1' when the message is direct.
-_ADD_CHAT = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local ref = string.format('%016x', redis.call('INCR', KEYS[3])) .. KEYS[1]
-redis.call('HSET', KEYS[1], 'id', ARGV[1], 'room', ARGV[2], 'instance', ARGV[3],
-           'sender_id', ARGV[4], 'sender_name', ARGV[5], 'text', ARGV[6], 'ts', ARGV[8],
-           '_ref', ref, '_room_key', KEYS[4], '_from_key', KEYS[5], '_to_key', KEYS[6])
-if ARGV[9] == '1' then redis.call('HSET', KEYS[1], 'to_id', ARGV[7]) end
-redis.call('ZADD', KEYS[2], ARGV[8], ref)
-redis.call('ZADD', KEYS[5], ARGV[8], ref)
-if KEYS[4] ~= '' then redis.call('ZADD', KEYS[4], ARGV[8], ref) end
-if KEYS[6] ~= '' then redis.call('ZADD', KEYS[6], ARGV[8], ref) end
+# index (room message: ''); 9 ARGV: id, room, instance, sender id, sender name, text, to id,
+# ts, '1' when the message is direct. A message already stored is left as it is.
+_ADD_CHATS = """
+for m = 0, #ARGV / 9 - 1 do
+  local k, a = m * 6, m * 9
+  if redis.call('EXISTS', KEYS[k + 1]) == 0 then
+    local ref = string.format('%016x', redis.call('INCR', KEYS[k + 3])) .. KEYS[k + 1]
+    redis.call('HSET', KEYS[k + 1], 'id', ARGV[a + 1], 'room', ARGV[a + 2],
+               'instance', ARGV[a + 3], 'sender_id', ARGV[a + 4], 'sender_name', ARGV[a + 5],
+               'text', ARGV[a + 6], 'ts', ARGV[a + 8], '_ref', ref, '_room_key', KEYS[k + 4],
+               '_from_key', KEYS[k + 5], '_to_key', KEYS[k + 6])
+    if ARGV[a + 9] == '1' then redis.call('HSET', KEYS[k + 1], 'to_id', ARGV[a + 7]) end
+    redis.call('ZADD', KEYS[k + 2], ARGV[a + 8], ref)
+    redis.call('ZADD', KEYS[k + 5], ARGV[a + 8], ref)
+    if KEYS[k + 4] ~= '' then redis.call('ZADD', KEYS[k + 4], ARGV[a + 8], ref) end
+    if KEYS[k + 6] ~= '' then redis.call('ZADD', KEYS[k + 6], ARGV[a + 8], ref) end
+  end
+end
 return 1
 """
 
@@ -336,7 +353,8 @@ class RedisStore:
         self._remember_identity = register(_REMEMBER_IDENTITY)
         self._create_account = register(_CREATE_ACCOUNT)
         self._account_role = register(_ACCOUNT_ROLE)
-        self._add_chat = register(_ADD_CHAT)
+        self._set_account_field = register(_SET_ACCOUNT_FIELD)
+        self._add_chats = register(_ADD_CHATS)
         self._purge_chat = register(_PURGE_CHAT)
         self._delete_identity = register(_DELETE_IDENTITY)
         self._record_progress = register(_RECORD_PROGRESS)
@@ -473,6 +491,8 @@ class RedisStore:
             return None
         if not await asyncio.to_thread(check_password, password, account["password_hash"]):
             return None
+        if account.get("disabled") == "1":
+            raise AccountDisabled(f"the account {username!r} is disabled")
         return Identity(account["identity_id"], name, Role(account["role"]), guest=False)
 
     async def list_accounts(self) -> list[dict[str, Any]]:
@@ -493,6 +513,7 @@ class RedisStore:
                 "display_name": name,
                 "id": account["identity_id"],
                 "created_at": float(account["created_at"]),
+                "disabled": account.get("disabled") == "1",
             }
             for account, name in zip(accounts, names, strict=True)
             if account and name is not None
@@ -505,34 +526,96 @@ class RedisStore:
             role = await self._account_role(keys=[self._key("identity", identity_id)])
         return Role(role) if role else None
 
+    async def account_identity(self, identity_id: str) -> Identity | None:
+        """The identity of an account as it is now (role, display name); None when there
+        is no such account or it is disabled."""
+        async with self._errors():
+            person = cast(
+                dict[str, str], await self._redis.hgetall(self._key("identity", identity_id))
+            )
+            key = person.get("_account_key")
+            account = cast(dict[str, str], await self._redis.hgetall(key)) if key else {}
+        if not account or account.get("disabled") == "1":
+            return None
+        return Identity(identity_id, person["display_name"], Role(account["role"]), guest=False)
+
+    async def _set_account(self, username: str, field: str, value: str) -> str | None:
+        async with self._errors():
+            found = await self._set_account_field(
+                keys=[self._key("account", fold_username(username))], args=[field, value]
+            )
+        return str(found) if found else None
+
+    async def set_account_disabled(self, username: str, disabled: bool) -> str | None:
+        """Disable (or enable again) an account; its identity id, or None if there is none."""
+        return await self._set_account(username, "disabled", "1" if disabled else "0")
+
+    async def set_password(self, username: str, password: str) -> str | None:
+        """Give an account a new password; its identity id, or None if there is none."""
+        hashed = await asyncio.to_thread(hash_password, password)
+        return await self._set_account(username, "password_hash", hashed)
+
+    async def remove_account(self, username: str) -> str | None:
+        """Remove an account and erase its person as ``delete_identity`` does; the identity
+        id it had, or None if there is no such account."""
+        async with self._errors():
+            found = await self._redis.hget(
+                self._key("account", fold_username(username)), "identity_id"
+            )
+        if not found:
+            return None
+        await self.delete_identity(str(found))
+        return str(found)
+
+    # --- token generations (revocation) --------------------------------------------------
+
+    async def revoke_tokens(self, identity_id: str, at: float) -> int:
+        """Revoke every token of an identity issued so far; the new generation."""
+        async with self._errors():
+            return int(await self._redis.hincrby(self._key("token-generations"), identity_id, 1))
+
+    async def token_generations(self) -> dict[str, int]:
+        """Identity id -> token generation, for every identity whose tokens were revoked
+        (the others are at generation 0)."""
+        async with self._errors():
+            found = cast(dict[str, str], await self._redis.hgetall(self._key("token-generations")))
+        return {identity: int(generation) for identity, generation in found.items()}
+
     # --- chat ----------------------------------------------------------------------------
 
     async def add_chat(self, record: ChatRecord) -> None:
-        direct = record.to_id is not None
-        room_key = "" if direct else self._key("chat-room", record.room, str(record.instance))
-        to_key = self._key("chat-of", record.to_id) if record.to_id is not None else ""
-        async with self._errors():
-            await self._add_chat(
-                keys=[
-                    self._key("chat-msg", record.id),
-                    self._key("chat-all"),
-                    self._key("chat-seq"),
-                    room_key,
-                    self._key("chat-of", record.sender_id),
-                    to_key,
-                ],
-                args=[
-                    record.id,
-                    record.room,
-                    record.instance,
-                    record.sender_id,
-                    record.sender_name,
-                    record.text,
-                    record.to_id or "",
-                    _number(record.ts),
-                    "1" if direct else "0",
-                ],
-            )
+        await self.add_chats([record])
+
+    async def add_chats(self, records: Sequence[ChatRecord]) -> None:
+        """Keep chat messages with one script (atomic: all or none). When this returns,
+        Redis has them; how long they survive a crash of Redis is its ``appendfsync``
+        setting (see the module docstring)."""
+        keys: list[str] = []
+        args: list[str | int] = []
+        for record in records:
+            direct = record.to_id is not None
+            keys += [
+                self._key("chat-msg", record.id),
+                self._key("chat-all"),
+                self._key("chat-seq"),
+                "" if direct else self._key("chat-room", record.room, str(record.instance)),
+                self._key("chat-of", record.sender_id),
+                self._key("chat-of", record.to_id) if record.to_id is not None else "",
+            ]
+            args += [
+                record.id,
+                record.room,
+                record.instance,
+                record.sender_id,
+                record.sender_name,
+                record.text,
+                record.to_id or "",
+                _number(record.ts),
+                "1" if direct else "0",
+            ]
+        if records:
+            async with self._errors():
+                await self._add_chats(keys=keys, args=args)
 
     async def recent_chat(self, room: str, instance: int, limit: int) -> list[ChatRecord]:
         """The last ``limit`` room messages (not direct ones), oldest first."""

@@ -23,7 +23,7 @@ from server.identity import Identity, Role
 from server.progress import ExportRow, ProgressEvent, ProgressRecord, StationProgress
 from server.records import ChatRecord
 from server.settings import Settings
-from server.store import MIGRATIONS, Store, StoreError
+from server.store import MIGRATIONS, AccountDisabled, Store, StoreError
 from server.store_backend import StoreBackend
 from server.store_factory import open_store
 from server.store_redis import SCHEMA_VERSION, RedisStore, StoreUnavailable
@@ -173,13 +173,66 @@ async def test_list_accounts_fields_and_order(store: StoreBackend) -> None:
     rows = await store.list_accounts()
     assert [r["username"] for r in rows] == ["Alice", "bob", "carl", "Zoë"]
     alice = rows[0]
-    assert set(alice) == {"username", "role", "display_name", "id", "created_at"}
+    assert set(alice) == {"username", "role", "display_name", "id", "created_at", "disabled"}
+    assert alice["disabled"] is False
     assert (alice["role"], alice["display_name"], alice["id"]) == (
         "staff",
         "Alice",
         made["Alice"].id,
     )
     assert isinstance(alice["created_at"], float)
+
+
+async def test_a_disabled_account_cannot_log_in_until_enabled(store: StoreBackend) -> None:
+    mara = await store.create_account("Mara", PASSWORD, Role.STAFF, "Mara M.")
+    assert await store.account_identity(mara.id) == mara
+    assert await store.set_account_disabled("MARA", True) == mara.id
+    with pytest.raises(AccountDisabled):
+        await store.login("mara", PASSWORD)
+    assert await store.login("mara", "falsches-passwort") is None
+    assert await store.account_identity(mara.id) is None
+    assert [r["disabled"] for r in await store.list_accounts()] == [True]
+    assert await store.set_account_disabled("mara", False) == mara.id
+    assert await store.login("mara", PASSWORD) == mara
+    assert await store.account_identity(mara.id) == mara
+    assert await store.set_account_disabled("nobody", True) is None
+    assert await store.account_identity(ADA.id) is None
+
+
+async def test_a_new_password_replaces_the_old(store: StoreBackend) -> None:
+    mara = await store.create_account("mara", PASSWORD, Role.FACILITATOR, "Mara")
+    assert await store.set_password("Mara", "ein-ganz-neues-pw") == mara.id
+    assert await store.login("mara", PASSWORD) is None
+    assert await store.login("mara", "ein-ganz-neues-pw") == mara
+    assert await store.set_password("nobody", "ein-ganz-neues-pw") is None
+
+
+async def test_removing_an_account_erases_its_person(store: StoreBackend) -> None:
+    mara = await store.create_account("mara", PASSWORD, Role.STAFF, "Mara")
+    await store.add_chat(chat(1, sender=mara.id))
+    await store.record_progress([event(mara, "ghg", ProgressEvent.OPENED, 2.0)])
+    assert await store.remove_account("MARA") == mara.id
+    assert not await store.identity_exists(mara.id)
+    assert await store.list_accounts() == []
+    assert await store.login("mara", PASSWORD) is None
+    assert await store.export_identity(mara.id) == {
+        "identity": None,
+        "account": None,
+        "chat_messages": [],
+        "station_progress": [],
+        "workshop_attendance": [],
+    }
+    assert await store.remove_account("mara") is None
+
+
+async def test_token_generations_count_up_and_outlive_an_erasure(store: StoreBackend) -> None:
+    assert await store.token_generations() == {}
+    await store.remember_identity(ADA, now=1.0)
+    assert await store.revoke_tokens(ADA.id, at=2.0) == 1
+    assert await store.revoke_tokens(ADA.id, at=3.0) == 2
+    assert await store.revoke_tokens(BOB.id, at=3.0) == 1
+    await store.delete_identity(ADA.id)
+    assert await store.token_generations() == {ADA.id: 2, BOB.id: 1}
 
 
 # --- chat -------------------------------------------------------------------------------
@@ -483,7 +536,7 @@ async def run_history(store: StoreBackend, seed: int) -> list[Any]:
     for step in range(300):
         clock += rng.choice([0.0, 0.5, 1.0])
         who = rng.choice(people)
-        op = rng.randrange(12)
+        op = rng.randrange(13)
         if op == 0:
             await store.remember_identity(who, now=clock)
         elif op in (1, 2):
@@ -539,6 +592,9 @@ async def run_history(store: StoreBackend, seed: int) -> list[Any]:
             )
             await store.save_room_settings(room, settings)
             answers.append(await store.room_settings())
+        elif op == 12:
+            answers.append(await store.revoke_tokens(who.id, clock))
+            answers.append(await store.token_generations())
         answers.append(await store.progress_of(who.id))
     answers.append(await store.all_progress())
     answers.append(
