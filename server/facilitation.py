@@ -18,6 +18,11 @@ facilitator asks and nothing a participant's client could fake:
 - breakout groups: participants split into groups, each moved into a fresh overflow copy of
   the room; facilitators visit any group; recall (or the group timer) brings everyone back.
   While groups are out their places in the main room are kept (``places_reserved``).
+- the end: ``ENDING_WARNING_S`` before its scheduled end the facilitators get
+  ``workshop_ending``; at the end the workshop is over (as if ended by hand) and its room
+  has its usual rules again (``over_listeners``: moderation puts back the room settings of
+  before), unless a facilitator extended it (``workshop_extend``: the end moves, saved as a
+  ``WorkshopExtended`` record; refused when another workshop has the room by then).
 
 Attendance: joining and leaving a running workshop (its rooms or its tour) are handed to
 the record sink as ``AttendanceEvent``; nothing else about a person is kept.
@@ -32,6 +37,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar, Final, Protocol
 
 import numpy as np
@@ -53,6 +59,7 @@ from server.facilitation_messages import (
     Spotlight,
     Timer,
     WorkshopEnd,
+    WorkshopExtend,
     WorkshopJoin,
     WorkshopStart,
 )
@@ -64,8 +71,21 @@ from server.live_workshop import InstanceKey, LiveWorkshop, StageArea, Tour, key
 from server.message_spec import FeatureMessage, FeatureMessages
 from server.protocol import encode
 from server.room import RoomInstance, Session
-from server.workshop_records import AttendanceEvent, RecordSink
-from server.workshops import Access, Workshop, WorkshopBook
+from server.workshop_records import (
+    AttendanceEvent,
+    AuditEntry,
+    RecordSink,
+    WorkshopExtended,
+    new_record_id,
+)
+from server.workshops import (
+    WORKSHOP_MINUTES_MAX,
+    Access,
+    Workshop,
+    WorkshopBook,
+    clash_of,
+    clash_time,
+)
 
 #: A tour moves its followers this often (each move is a pose_fix to them).
 TOUR_STEP_S: Final = 0.1
@@ -84,10 +104,15 @@ ANNOUNCE_ROOM_EVERY_S: Final = 2.0
 ANNOUNCE_HUB_EVERY_S: Final = 10.0
 #: A stage anchor without a size covers this much (the builder's default stage).
 STAGE_SIZE_M: Final = (10.0, 3.2)
+#: The facilitators are told this long before a running workshop's scheduled end.
+ENDING_WARNING_S: Final = 5 * 60.0
 
 
 HubEvents = Callable[[str, dict[str, Any]], None]
 """Posts a hub-wide event (kind, payload) to the hub's other processes (``ClusterBus.post``)."""
+
+WorkshopOver = Callable[[str, Effects, float], None]
+"""Told the room of a workshop that is over (ended by hand or by its time)."""
 
 
 class StageAnchor(Protocol):
@@ -142,6 +167,8 @@ class Facilitation:
         self._on_stage: dict[InstanceKey, tuple[str, ...]] = {}
         self._announced: dict[tuple[str, str], float] = {}
         self._next_stage = float("-inf")
+        #: told when a workshop is over (``Moderation.workshop_over``: the room's settings)
+        self.over_listeners: list[WorkshopOver] = []
 
     def attach(self, core: HubCore) -> None:
         """The hub core whose powers (placing and moving people) this feature uses."""
@@ -176,10 +203,15 @@ class Facilitation:
         live = self.live_here(session)
         return live is None or live.workshop.led_by(session.identity)
 
+    def running_in(self, room_id: str) -> bool:
+        """Does a workshop run in (an instance of) this room now?"""
+        return any(live.home.room_id == room_id for live in self.lives.values())
+
     def admits(self, identity: Identity, room_id: str) -> bool:
-        """Is this person expected in the room: invited to, or let into, a workshop there?"""
+        """Is this person on the list of a workshop in the room? (What passes a lock: the
+        invite code does not, it only answers the workshop's own access rule.)"""
         return any(
-            self._let_in(workshop, identity)
+            identity.id in workshop.invited
             for workshop in self.book.all()
             if workshop.room == room_id
         )
@@ -239,6 +271,12 @@ class Facilitation:
 
     def on_tick(self, now: float, rooms: Sequence[RoomPositions], fx: Effects) -> None:
         for live in list(self.lives.values()):
+            if now >= live.workshop.ends_at:
+                self.end(live, fx, now, by_time=True)
+                continue
+            if not live.warned and now >= live.workshop.ends_at - ENDING_WARNING_S:
+                live.warned = True
+                self._tell_leaders(live, fx, ended=False)
             if live.tour is not None and now >= live.tour.next_step:
                 self._walk_tour(live, now, fx)
             if live.breakout is not None and now >= live.breakout.ends_at:
@@ -365,6 +403,9 @@ class Facilitation:
                 session.conn, session.lang, "workshop_elsewhere", workshop.room, "workshop_start"
             )
             return
+        if now >= workshop.ends_at:
+            fx.error(session.conn, session.lang, "workshop_over", about="workshop_start")
+            return
         running = self._live_at.get(key_of(inst))
         if running is not None:
             if running.id != workshop.id:
@@ -384,8 +425,12 @@ class Facilitation:
         if live is not None:
             self.end(live, fx, now)
 
-    def end(self, live: LiveWorkshop, fx: Effects, now: float) -> None:
-        """End a running workshop: groups come back, the tour stops, attendance closes."""
+    def end(self, live: LiveWorkshop, fx: Effects, now: float, *, by_time: bool = False) -> None:
+        """End a running workshop: groups come back, the tour stops, attendance closes, the
+        room has its usual rules again; ``by_time``: its scheduled end has come (the
+        facilitators are told)."""
+        if by_time:
+            self._tell_leaders(live, fx, ended=True)
         if live.breakout is not None:
             self._recall(live, now, fx)
         live.tour = None
@@ -401,6 +446,51 @@ class Facilitation:
             if self._live_at.get(key) is live:
                 del self._live_at[key]
         fx.send(encode("workshop_state", workshop=None), sorted(conns))
+        for listener in self.over_listeners:
+            listener(live.home.room_id, fx, now)
+
+    def _tell_leaders(self, live: LiveWorkshop, fx: Effects, *, ended: bool) -> None:
+        ws = live.workshop
+        frame = encode(
+            "workshop_ending", workshop=ws.id, title=ws.title, ends_at=ws.ends_at, ended=ended
+        )
+        leaders = {s.id: s for s in live.present.values() if ws.led_by(s.identity)}
+        for inst in self._instances_of(live):
+            leaders.update({m.id: m for m in inst.members.values() if ws.led_by(m.identity)})
+        fx.send(frame, sorted(s.conn for s in leaders.values() if s.conn is not None))
+
+    def _extend(self, session: Session, message: WorkshopExtend, fx: Effects, now: float) -> None:
+        live = self._leading(session, fx, "workshop_extend")
+        if live is None:
+            return
+        ws = live.workshop
+        longer = replace(ws, ends_at=ws.ends_at + message.minutes * 60, updated_at=now)
+        if longer.ends_at - longer.starts_at > WORKSHOP_MINUTES_MAX * 60:
+            detail = f"{WORKSHOP_MINUTES_MAX} min"
+            fx.error(session.conn, session.lang, "bad_field", detail, "workshop_extend")
+            return
+        other = clash_of(longer, self.book.all())
+        if other is not None:
+            detail = f"{other.title} ({clash_time(other)})"
+            fx.error(session.conn, session.lang, "workshop_clash", detail, "workshop_extend")
+            return
+        live.workshop = longer
+        live.warned = now >= longer.ends_at - ENDING_WARNING_S
+        self.book.put(longer)
+        self.sink(WorkshopExtended(longer))
+        me = session.identity
+        self.sink(
+            AuditEntry(
+                id=new_record_id("e"),
+                at=now,
+                actor_id=me.id,
+                actor_name=me.name,
+                action="extend",
+                room=ws.room,
+                detail=f"{message.minutes} min",
+            )
+        )
+        self._broadcast(live, fx, now)
 
     def refresh(self, workshop_id: str, fx: Effects, now: float) -> None:
         """The workshop was edited (or deleted): running, its state goes out again."""
@@ -411,6 +501,8 @@ class Facilitation:
         if workshop is None:
             self.end(live, fx, now)
             return
+        if workshop.ends_at != live.workshop.ends_at:
+            live.warned = now >= workshop.ends_at - ENDING_WARNING_S
         live.workshop = workshop
         if live.item >= len(workshop.agenda):
             live.item = len(workshop.agenda) - 1
@@ -844,6 +936,7 @@ class Facilitation:
         WorkshopJoin: _join,
         WorkshopStart: _start,
         WorkshopEnd: _end,
+        WorkshopExtend: _extend,
         Gather: _gather,
         Follow: _follow,
         Spotlight: _spotlight,

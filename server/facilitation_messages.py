@@ -30,6 +30,8 @@ TIMER_MAX_S: Final = 4 * 3600
 SCOPES: Final = ("room", "hub")
 HAND_ACTIONS: Final = ("next", "lower", "clear")
 SPLIT_MODES: Final = ("random", "chosen")
+#: A running workshop can be made this much longer at once.
+EXTEND_MAX_MIN: Final = 120
 
 
 def _sessions(name: str, doc: str) -> FieldSpec:
@@ -84,6 +86,22 @@ class WorkshopEnd(FeatureMessage):
     @classmethod
     def from_fields(cls, fields: dict[str, Any]) -> WorkshopEnd:
         return cls()
+
+
+@dataclass(frozen=True, slots=True)
+class WorkshopExtend(FeatureMessage):
+    spec = MessageSpec(
+        "workshop_extend",
+        "client",
+        "Facilitators: make the workshop running where you are last some minutes longer"
+        " (its scheduled end moves; refused when another workshop has the room then).",
+        (_int("minutes", "how many minutes longer", lo=1, hi=EXTEND_MAX_MIN),),
+    )
+    minutes: int
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> WorkshopExtend:
+        return cls(fields["minutes"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,6 +374,7 @@ FACILITATION_MESSAGES: Final = FeatureMessages(
         WorkshopJoin,
         WorkshopStart,
         WorkshopEnd,
+        WorkshopExtend,
         Gather,
         Follow,
         Spotlight,
@@ -374,6 +393,19 @@ FACILITATION_MESSAGES: Final = FeatureMessages(
             "server",
             "The workshop in your room instance (on entering and on every change).",
             (_WORKSHOP,),
+        ),
+        MessageSpec(
+            "workshop_ending",
+            "server",
+            "To the workshop's facilitators: its scheduled end is near (ended false, sent once"
+            " some minutes before; extend it with workshop_extend), or it has come (ended true:"
+            " the workshop is over and the room has its usual rules again).",
+            (
+                _str("workshop", "workshop id"),
+                _str("title", "its title", max_len=200),
+                _float("ends_at", "its scheduled end (Unix seconds)"),
+                FieldSpec("ended", "bool", "the end has come"),
+            ),
         ),
         MessageSpec(
             "hand_queue",
@@ -422,6 +454,14 @@ FACILITATION_MESSAGES: Final = FeatureMessages(
         "workshop_access": ErrorSpec(
             "Für diesen Workshop brauchst du eine Einladung oder den richtigen Code.",
             "This workshop needs an invitation or the right code.",
+        ),
+        "workshop_over": ErrorSpec(
+            "Die Zeit dieses Workshops ist vorbei; plane ihn neu, um ihn zu starten.",
+            "This workshop's time is over; reschedule it to start it.",
+        ),
+        "workshop_clash": ErrorSpec(
+            "Zu dieser Zeit ist der Raum schon für einen anderen Workshop geplant.",
+            "Another workshop is planned in this room at that time.",
         ),
         "agenda_item_unknown": ErrorSpec(
             "Diesen Tagesordnungspunkt gibt es nicht.", "There is no such agenda item."

@@ -83,6 +83,8 @@ class LiveWorkshop:
     #: reaction counts changed since the last state went out
     counts_changed: bool = False
     state_sent_at: float = float("-inf")
+    #: the facilitators were told that its end is near
+    warned: bool = False
 
     @property
     def id(self) -> str:

@@ -1,6 +1,7 @@
 """Moderation in the realtime rooms: a hub feature and room rule (no I/O).
 
-Facilitators (in the rooms they may lead) and staff (anywhere) can mute someone's chat,
+Facilitators (in the rooms they may lead) and staff (anywhere) can mute someone (chat and
+reactions),
 send someone out of a room (they stay out for a while), ban someone from the hub (by their
 guest identity or account, for some hours or until lifted), lock a room, and set what a
 room allows: chat (everyone, or facilitators only: chat off), reactions, and who moves the
@@ -38,7 +39,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Final, Protocol
 
 from server.features import RoomPositions
@@ -82,6 +83,11 @@ class LeadCheck(Protocol):
     def admits(self, identity: Identity, room_id: str) -> bool: ...
 
     def invite(self, identity_id: str, room_id: str) -> None: ...
+
+    def running_in(self, room_id: str) -> bool: ...
+
+    @property
+    def over_listeners(self) -> list[Callable[[str, Effects, float], None]]: ...
 
 
 class ScreenControl(Protocol):
@@ -191,7 +197,12 @@ class Moderation:
         self._next_expiry = float("-inf")
         #: ("mute", identity id) / ("room", room id) -> when it last changed here or on the bus
         self._changed: dict[tuple[str, str], float] = {}
+        #: a room's settings before they were first changed during the workshop running
+        #: there; put back when the workshop is over (``workshop_over``)
+        self._before_workshop: dict[str, tuple[RoomSettings, str]] = {}
         self.mutes.update(_mutes_in_memory(mutes or {}))
+        if lead is not None:
+            lead.over_listeners.append(self.workshop_over)
         for room, data in (rooms or {}).items():
             settings = _settings_or_none(room, data)
             if settings is not None:
@@ -462,6 +473,8 @@ class Moderation:
         return None
 
     def refuse_reaction(self, session: Session, now: float) -> str | None:
+        if self.mutes.get(session.identity.id, 0.0) > now:
+            return "reactions_muted"
         inst = session.instance
         settings = self.rooms.get(inst.room_id) if inst is not None else None
         if (
@@ -567,6 +580,7 @@ class Moderation:
         if inst.room_id == self.core.entrance:
             fx.error(session.conn, session.lang, "entrance_protected", about="lock")
             return
+        self._remember_usual(inst.room_id)
         settings = self.rooms.setdefault(inst.room_id, RoomSettings())
         settings.locked = message.on
         if not message.on:
@@ -581,6 +595,7 @@ class Moderation:
         if inst is None:
             return
         room = inst.room_id
+        self._remember_usual(room)
         settings = self.rooms.setdefault(room, RoomSettings())
         changes = []
         if message.chat is not None:
@@ -605,6 +620,7 @@ class Moderation:
         if target is None:
             fx.error(session.conn, session.lang, "recipient_unknown", about="invite")
             return
+        self._remember_usual(inst.room_id)
         self.rooms.setdefault(inst.room_id, RoomSettings()).invited.add(target.identity.id)
         self.barred.pop((target.identity.id, inst.room_id), None)
         if self.lead is not None:
@@ -612,6 +628,35 @@ class Moderation:
         self._audit(session.identity, "invite", target.identity, inst.room_id, "", now)
         self._keep_room(inst.room_id, now)
         self._tell(target, self._moderated("invited", session.identity, inst.room_id, None), fx)
+
+    # --- the end of a workshop -----------------------------------------------------------
+
+    def _remember_usual(self, room: str) -> None:
+        """A room's settings are about to change: while a workshop runs there, what they
+        were before is kept (once) to be put back when it is over."""
+        if (
+            self.lead is not None
+            and room not in self._before_workshop
+            and self.lead.running_in(room)
+        ):
+            before = self.rooms.get(room, RoomSettings())
+            kept = replace(before, invited=set(before.invited))
+            self._before_workshop[room] = (kept, self.screen_mode(room))
+
+    def workshop_over(self, room: str, fx: Effects, now: float) -> None:
+        """The workshop in ``room`` is over: the settings changed while it ran (a lock, chat
+        or reactions off, invitations, screens) go back to what they were before it."""
+        found = self._before_workshop.pop(room, None)
+        if found is None:
+            return
+        before, screens = found
+        if self.rooms.get(room, RoomSettings()) == before and self.screen_mode(room) == screens:
+            return
+        self._put_room(room, before)
+        self._set_screens(room, ControlMode(screens))
+        self._keep_room(room, now)
+        if self._core is not None:
+            self._send_room_rules(room, fx, now)
 
     # --- screens ------------------------------------------------------------------------
 

@@ -196,6 +196,10 @@ MODERATION_MESSAGES: Final = FeatureMessages(
         "chat_muted": ErrorSpec(
             "Dein Chat ist gerade stummgeschaltet.", "Your chat has been muted for now."
         ),
+        "reactions_muted": ErrorSpec(
+            "Du bist gerade stummgeschaltet; auch Reaktionen gehen nicht.",
+            "You have been muted for now; reactions are muted too.",
+        ),
         "chat_off": ErrorSpec(
             "Der Chat ist in diesem Raum gerade aus.", "Chat is turned off in this room."
         ),

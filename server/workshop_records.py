@@ -1,5 +1,5 @@
 """What workshops and moderation leave behind in the store: attendance events, audit-log
-entries and bans (plain records, no I/O).
+entries, bans and workshops made longer while they ran (plain records, no I/O).
 
 The realtime side makes them and hands them to a sink (``RecordSink``); the hub process
 writes them to the store in the background (``server/workshop_service.py``), so the core
@@ -11,7 +11,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from server.workshops import Workshop
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,14 @@ class Ban:
         )
 
 
-WorkshopRecord = AttendanceEvent | AuditEntry | Ban
+@dataclass(frozen=True)
+class WorkshopExtended:
+    """A facilitator made a running workshop longer: the workshop as it is now (to save)."""
+
+    workshop: Workshop
+
+
+WorkshopRecord = AttendanceEvent | AuditEntry | Ban | WorkshopExtended
 RecordSink = Callable[[WorkshopRecord], None]
 """Where the realtime side puts records to keep (``list.append`` in tests)."""
 

@@ -39,7 +39,13 @@ from server.moderation import (
 )
 from server.room_rules import RoomRules
 from server.store import Store
-from server.workshop_records import AttendanceEvent, AuditEntry, Ban, WorkshopRecord
+from server.workshop_records import (
+    AttendanceEvent,
+    AuditEntry,
+    Ban,
+    WorkshopExtended,
+    WorkshopRecord,
+)
 from server.workshops import WorkshopBook
 from server.workshops_http import WorkshopDesk, workshop_routes
 
@@ -66,6 +72,8 @@ class RecordWriter:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._queue: asyncio.Queue[WorkshopRecord | ModerationState] = asyncio.Queue()
+        #: told the id of a workshop written here (the other processes re-read it)
+        self.saved: Callable[[str], None] = lambda workshop_id: None
 
     def put(self, record: WorkshopRecord | ModerationState) -> None:
         self._queue.put_nowait(record)
@@ -107,6 +115,9 @@ class RecordWriter:
                     await self.store.lift_mute(record.identity_id)
                 elif isinstance(record, RoomSettingsChange):
                     await self.store.save_room_settings(record.room, record.settings)
+                elif isinstance(record, WorkshopExtended):
+                    await self.store.save_workshop(record.workshop)
+                    self.saved(record.workshop.id)
         except Exception:
             log.exception("could not store workshop records", extra={"count": len(batch)})
         finally:
@@ -177,6 +188,8 @@ class WorkshopService:
             mutes=await store.active_mutes(now),
             rooms=await store.room_settings(),
         )
+        if hub_events is not None:
+            writer.saved = lambda workshop_id: hub_events("board", {"id": workshop_id})
         rooms = [room.id for room in world.rooms]
         return cls(store, book, lead, moderation, writer, rooms, station_ids, talk_ids, hub_events)
 

@@ -124,8 +124,9 @@ class Workshop:
         return identity.role is Role.STAFF or any(p.id == identity.id for p in self.facilitators)
 
     def admits(self, identity: Identity, code: str | None) -> bool:
-        """May this person join (the access rule; facilitators and staff always may)?"""
-        if self.led_by(identity) or self.access is Access.OPEN:
+        """May this person join (the access rule; facilitators, staff and whoever is on
+        its list always may)?"""
+        if self.led_by(identity) or self.access is Access.OPEN or identity.id in self.invited:
             return True
         if self.access is Access.CODE:
             return (
@@ -485,7 +486,8 @@ def parse_workshop(
     now: float = 0.0,
 ) -> Workshop:
     """A workshop from JSON input (``base``: the one being edited; missing fields keep
-    its values). ``starts`` plus ``minutes`` or ``ends`` give the time."""
+    its values). ``starts`` plus ``minutes`` or ``ends`` give the time; an edit that gives
+    only ``starts`` moves the workshop and keeps its length."""
     previous = base.record() if base is not None else {}
     if base is not None:
         previous["starts"] = base.starts_at
@@ -500,9 +502,9 @@ def parse_workshop(
     starts = parse_time(merged["starts"], "starts")
     if "minutes" in data:
         ends = starts + timedelta(minutes=_int(data, "minutes", 5, WORKSHOP_MINUTES_MAX, None))
-    elif "ends" in merged:
-        ends = parse_time(merged["ends"], "ends")
-    elif base is not None:
+    elif "ends" in data:
+        ends = parse_time(data["ends"], "ends")
+    elif base is not None:  # moved: it keeps its length
         ends = starts + timedelta(seconds=base.ends_at - base.starts_at)
     else:
         raise WorkshopInvalid("field_missing", "give minutes or ends")
@@ -595,6 +597,41 @@ class WorkshopBook:
 
     def of_series(self, series_id: str) -> list[Workshop]:
         return [w for w in self.all() if w.series_id == series_id]
+
+
+def clash_of(workshop: Workshop, others: Iterable[Workshop]) -> Workshop | None:
+    """The first other workshop planned in the same room at an overlapping time, if any
+    (one ending as the next begins does not clash)."""
+    return next(
+        (
+            other
+            for other in sorted(others, key=lambda w: (w.starts_at, w.id))
+            if other.id != workshop.id
+            and other.room == workshop.room
+            and other.starts_at < workshop.ends_at
+            and workshop.starts_at < other.ends_at
+        ),
+        None,
+    )
+
+
+def refuse_clash(workshop: Workshop, others: Iterable[Workshop], *, force: bool = False) -> None:
+    """``WorkshopInvalid`` (``workshop_clash``) naming the clash, unless ``force``."""
+    other = None if force else clash_of(workshop, others)
+    if other is not None:
+        raise WorkshopInvalid(
+            "workshop_clash",
+            f"room {workshop.room} is already planned for {other.title!r}"
+            f" ({clash_time(other)}); choose another time or room, or force it",
+        )
+
+
+def clash_time(workshop: Workshop) -> str:
+    """A workshop's time as people read it: ``2030-03-05 10:00–11:30 (Europe/Berlin)``."""
+    starts = datetime.fromtimestamp(workshop.starts_at, SITE_ZONE)
+    ends = datetime.fromtimestamp(workshop.ends_at, SITE_ZONE)
+    end = f"{ends:%H:%M}" if ends.date() == starts.date() else f"{ends:%Y-%m-%d %H:%M}"
+    return f"{starts:%Y-%m-%d %H:%M}–{end} ({SITE_ZONE.key})"
 
 
 def with_invited(workshop: Workshop, identity_id: str) -> Workshop:

@@ -131,7 +131,7 @@ def test_a_locked_room_lets_in_only_the_invited() -> None:
     # a hello straight into the room lands in the entrance instead
     hub.enter(9, "Quinn", room="workshop")
     assert hub.where(9) == ("foyer", 0) and "room_locked" in hub.codes(hub.take(9))
-    # facilitators pass, the invited pass, the workshop's code passes
+    # facilitators pass, the invited pass; the workshop's code does not (a lock beats it)
     assert hub.codes(hub.do(7, "go", room="workshop")) == []
     hub.do(1, "invite", session=hub.session(6))
     assert hub.last(6, "moderated") == {
@@ -142,11 +142,13 @@ def test_a_locked_room_lets_in_only_the_invited() -> None:
         "until": None,
     }
     assert hub.codes(hub.do(6, "go", room="workshop")) == []
-    assert hub.codes(hub.do(8, "workshop_join", workshop="w1", code="ABCD")) == []
-    assert hub.where(8) == ("workshop", 0)
+    assert hub.codes(hub.do(8, "workshop_join", workshop="w1", code="ABCD")) == ["room_locked"]
+    assert hub.where(8) == ("foyer", 0)
     hub.do(1, "lock", on=False)
     hub.now += 2
     assert hub.codes(hub.do(5, "go", room="workshop")) == []
+    assert hub.codes(hub.do(8, "workshop_join", workshop="w1", code="ABCD")) == []
+    assert hub.where(8) == ("workshop", 0)
 
 
 def test_a_ban_ends_the_session_at_once_and_keeps_the_person_out() -> None:
