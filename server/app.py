@@ -10,8 +10,9 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from server import protocol
+from server.accounts_http import accounts_routes
 from server.cluster import Cluster
 from server.cluster_realtime import ClusterPlacement, ClusterRealtime, public_ws_url
 from server.gc_policy import settle_after_start
@@ -26,8 +28,11 @@ from server.http import HttpContext, make_http_app
 from server.hub import HubCore
 from server.logs import configure_logging
 from server.metrics import Metrics
+from server.revocation import BUS_EVENT as REVOKED_EVENT
 from server.sessions import SessionIssuer
 from server.settings import Settings
+from server.shared_port import SharedPortSite
+from server.startup_checks import bind_port, check_data_dir
 from server.station_desk import StationDesk
 from server.stations import load_catalogue
 from server.stations_http import station_routes
@@ -134,7 +139,29 @@ async def _sweep_chat(store: Store, settings: Settings) -> None:
 
 
 async def start_hub(settings: Settings) -> RunningHub:
-    """Bring up one hub process on the configured ports (0 picks free ones)."""
+    """Bring up one hub process on the configured ports (0 picks free ones): the HTTP port
+    also serves the realtime endpoint at ``/ws`` unless ``ws_port`` gives it a port of its
+    own. A port that cannot be bound or a data folder that cannot be written is a
+    ``StartupError`` before anything else starts."""
+    check_data_dir(settings.resolved_data_dir)
+    http_sock = bind_port(settings.host, settings.http_port, flag="--port", env="HUBTWIN_HTTP_PORT")
+    ws_sock = None
+    try:
+        if settings.ws_port is not None:
+            ws_sock = bind_port(
+                settings.host, settings.ws_port, flag="--ws-port", env="HUBTWIN_WS_PORT"
+            )
+        return await _start_hub(settings, http_sock, ws_sock)
+    except BaseException:
+        for sock in (http_sock, ws_sock):
+            if sock is not None:
+                sock.close()
+        raise
+
+
+async def _start_hub(
+    settings: Settings, http_sock: socket.socket, ws_sock: socket.socket | None
+) -> RunningHub:
     site = load_site(settings.site)
     glb = await asyncio.to_thread(world_path, settings, site)
     world = await asyncio.to_thread(load, glb)
@@ -142,6 +169,8 @@ async def start_hub(settings: Settings) -> RunningHub:
     talks = WatchedLibrary(site, generated_talks_dir(settings.resolved_data_dir))
     store = await open_store(settings)
     signer = TokenSigner(settings.ensure_secret())
+    sessions = SessionIssuer(settings, signer, store)
+    await sessions.revocation.load()
     metrics = Metrics()
     version = current_version(settings.world_dir)
     live = LiveWorld(
@@ -169,11 +198,26 @@ async def start_hub(settings: Settings) -> RunningHub:
     )
     glue = None if cluster is None else ClusterRealtime(cluster, core, settings, store)
     realtime = await start_realtime(
-        core, settings=settings, signer=signer, store=store, metrics=metrics, cluster=glue
+        core,
+        settings=settings,
+        signer=signer,
+        store=store,
+        metrics=metrics,
+        cluster=glue,
+        sock=ws_sock,
     )
+    shared_site: list[SharedPortSite] = []
+    if ws_sock is None:
+        realtime.share_port(
+            http_sock.getsockname()[1], lambda: any(site.serving() for site in shared_site)
+        )
     workshops.attach(core, realtime.apply)
+    sessions.revocation.on_revoked(realtime.revoked)
+    workshops.writer.banned = sessions.revoke
     if cluster is not None and glue is not None:
         glue.on("announce", lambda event, fx, now: workshops.lead.announced_elsewhere(event, fx))
+        sessions.revocation.connect_bus(cluster.bus.post)
+        cluster.bus.on(REVOKED_EVENT, sessions.revocation.from_bus)
         glue.on(
             "ban",
             lambda event, fx, now: workshops.moderation.enforce(Ban.from_dict(event), fx, now),
@@ -197,7 +241,7 @@ async def start_hub(settings: Settings) -> RunningHub:
         settings=settings,
         site=site,
         store=store,
-        sessions=SessionIssuer(settings, signer, store),
+        sessions=sessions,
         world_file=live.world_file,
         world_digest=live.digest,
         protocol_version=protocol.PROTOCOL_VERSION,
@@ -229,6 +273,7 @@ async def start_hub(settings: Settings) -> RunningHub:
         ],
     )
     features = [
+        accounts_routes(),
         station_routes(desk, room_members),
         talk_routes(talks),
         workshops.routes(),
@@ -236,12 +281,18 @@ async def start_hub(settings: Settings) -> RunningHub:
     ]
     runner = web.AppRunner(make_http_app(context, features), access_log=None)
     await runner.setup()
-    tcp = web.TCPSite(runner, settings.host, settings.http_port)
-    await tcp.start()
-    port = runner.addresses[0][1]
+    if ws_sock is None:
+        shared_site.append(SharedPortSite(runner, http_sock, realtime.new_connection))
+        await shared_site[0].start()
+    else:
+        await web.SockSite(runner, http_sock).start()
+    port = http_sock.getsockname()[1]
     hub = RunningHub(settings, site, world, store, realtime, runner, port, live=live, cluster=glue)
     hub_ref.append(hub)
     hub.tasks.append(asyncio.create_task(_sweep_chat(store, settings)))
+    hub.tasks.append(
+        asyncio.create_task(sessions.revocation.refresh_forever(settings.revocation_refresh_s))
+    )
     hub.tasks += workshops.start()
     hub.tasks.append(asyncio.create_task(live.watch()))
     log.info(
@@ -256,8 +307,13 @@ async def start_hub(settings: Settings) -> RunningHub:
     return hub
 
 
-def run_forever(settings: Settings, on_ready: Callable[[RunningHub], None] | None = None) -> int:
-    """Run the hub until interrupted; returns the process exit code."""
+def run_forever(
+    settings: Settings,
+    on_ready: Callable[[RunningHub], None] | None = None,
+    then: Callable[[RunningHub], Awaitable[int]] | None = None,
+) -> int:
+    """Run the hub until interrupted, or until ``then(hub)`` has run (its result is the exit
+    code); returns the process exit code."""
     configure_logging(settings.log_level)
 
     async def main() -> int:
@@ -265,6 +321,11 @@ def run_forever(settings: Settings, on_ready: Callable[[RunningHub], None] | Non
         settle_after_start()
         if on_ready is not None:
             on_ready(hub)
+        if then is not None:
+            try:
+                return await then(hub)
+            finally:
+                await hub.close()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -178,12 +178,15 @@ async def site_file(request: web.Request) -> web.StreamResponse:
 
 
 def ws_url(request: web.Request, context: HttpContext) -> str:
+    """The realtime address for the browser: ``public_ws_url`` as configured (a path is
+    resolved by the browser against the page's own host), else ``/ws`` on this very port,
+    or, with a realtime port of its own (``ws_port``), that port."""
     configured = context.settings.public_ws_url
-    scheme = "wss" if request.secure else "ws"
-    if configured and configured.startswith(("ws://", "wss://")):
-        return configured
     if configured:
-        return f"{scheme}://{request.host}{configured}"
+        return configured
+    if context.settings.ws_port is None:
+        return "/ws"
+    scheme = "wss" if request.secure else "ws"
     return f"{scheme}://{request.url.host}:{context.ws_port()}/ws"
 
 
@@ -252,9 +255,42 @@ async def export_me(request: web.Request) -> web.Response:
 async def delete_me(request: web.Request) -> web.Response:
     identity = bearer_identity(request)
     context = request.app[CONTEXT]
+    # revoked first: no request with one of these tokens can bring the person back
+    await context.sessions.revoke(identity.id)
     await context.store.delete_identity(identity.id)
     context.forget_identity(identity.id)
     return json_response({"deleted": identity.id})
+
+
+async def sign_out_everywhere(request: web.Request) -> web.Response:
+    """Revoke every token of the caller: other browsers and open connections are out."""
+    identity = bearer_identity(request)
+    await request.app[CONTEXT].sessions.revoke(identity.id)
+    return json_response({"signed_out": identity.id}, headers={"Cache-Control": "no-store"})
+
+
+async def renew_session(request: web.Request) -> web.Response:
+    """A fresh token for the bearer of a valid one (the client renews while in use)."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "token_missing", "send the session token as 'Authorization: Bearer …'")
+    try:
+        session = await request.app[CONTEXT].sessions.renew(token.strip())
+    except SessionRefused as exc:
+        return error_response(exc.status, exc.code, exc.message)
+    return json_response(session.as_dict(), headers={"Cache-Control": "no-store"})
+
+
+async def realtime_on_kept_connection(request: web.Request) -> web.Response:
+    """``GET /ws`` that reached the HTTP side: a WebSocket upgrade on a connection kept
+    alive from earlier requests (a new connection's ``/ws`` goes to the realtime endpoint
+    before HTTP sees it, ``server/shared_port.py``)."""
+    response = error_response(
+        400, "new_connection_needed", "open the realtime WebSocket on a new connection"
+    )
+    response.headers["Connection"] = "close"
+    return response
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -306,9 +342,12 @@ def make_http_app(context: HttpContext, features: Sequence[HttpFeature] = ()) ->
     app.router.add_get("/api/config", config)
     app.router.add_get("/api/protocol", protocol)
     app.router.add_post("/api/session", create_session)
+    app.router.add_post("/api/session/renew", renew_session)
+    app.router.add_post("/api/me/sign-out-everywhere", sign_out_everywhere)
     app.router.add_get("/api/me", me)
     app.router.add_get("/api/me/export", export_me)
     app.router.add_delete("/api/me", delete_me)
+    app.router.add_get("/ws", realtime_on_kept_connection)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     for add_routes in features:

@@ -18,7 +18,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--config", type=Path, help="TOML settings file")
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, dest="http_port", help="HTTP port (default 8080)")
-    parser.add_argument("--ws-port", type=int, help="realtime WebSocket port (default 8081)")
+    parser.add_argument(
+        "--ws-port",
+        type=int,
+        help="a port of its own for the realtime WebSocket (default: /ws on the HTTP port)",
+    )
     parser.add_argument("--data-dir", type=Path, help="database and built world (default var/SITE)")
     parser.add_argument(
         "--redis", dest="redis_url", help="redis://… to run as one of several processes"
@@ -31,6 +35,12 @@ def register(subparsers: Any) -> None:
         "--public-ws-url",
         help="the realtime address browsers use for this process (ws://… or wss://…, or a"
         " path on the public URL's host): where other processes redirect visitors to",
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="start on free ports (unless --port is given), use the hub once as a browser"
+        " would (health, page, world, sign-in, WebSocket hello), print each check and stop",
     )
     parser.set_defaults(handler=run)
 
@@ -52,8 +62,18 @@ def run(args: argparse.Namespace) -> int:
             "public_ws_url",
         )
     }
+    if args.smoke and overrides["http_port"] is None:
+        overrides["http_port"] = 0
     settings = load_settings(overrides, config_file=args.config)
+    if args.smoke:
+        return run_forever(settings, on_ready=_announce, then=_smoke)
     return run_forever(settings, on_ready=_announce)
+
+
+async def _smoke(hub: RunningHub) -> int:
+    from server.smoke_check import smoke
+
+    return await smoke(hub.url, lambda line: print(line, flush=True))
 
 
 def _announce(hub: RunningHub) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from server.client_address import AddressSet
 from world.errors import UsageError
 from world.site import DEFAULT_SITE, PROJECT_ROOT
 
@@ -29,7 +30,8 @@ class Settings:
     data_dir: Path | None = None
     host: str = "127.0.0.1"
     http_port: int = 8080
-    ws_port: int = 8081
+    #: a realtime port of its own; None: the realtime endpoint is ``/ws`` on the HTTP port
+    ws_port: int | None = None
     public_url: str | None = None
     public_ws_url: str | None = None
     secret: str | None = None
@@ -40,7 +42,11 @@ class Settings:
     max_speed: float = 6.0
     reconnect_grace_s: float = 30.0
     token_ttl_s: int = 7 * 24 * 3600
+    #: facilitators' and staff's tokens live shorter and are renewed while in use
+    staff_token_ttl_s: int = 12 * 3600
     guest_renew_window_s: int = 180 * 24 * 3600
+    #: how often revoked tokens are read again from the store (changes made elsewhere)
+    revocation_refresh_s: float = 5.0
     chat_history: int = 50
     chat_retention_days: int = 30
     chat_max_chars: int = 500
@@ -49,6 +55,18 @@ class Settings:
     max_frame_bytes: int = 16 * 1024
     max_messages_per_s: float = 60.0
     slow_client_limit_s: float = 10.0
+
+    #: proxies whose X-Forwarded-For is believed (addresses or networks); see client_address
+    trusted_proxies: tuple[str, ...] = ()
+    #: a connection that sends no complete request head within this, from its start or its
+    #: last answer, is closed (slow heads and idle keep-alive alike)
+    http_idle_timeout_s: float = 15.0
+    #: the time a JSON request body may take to arrive
+    http_body_timeout_s: float = 30.0
+    http_max_connections_per_address: int = 128
+    #: who may read /metrics without the token: addresses or networks
+    metrics_allow: tuple[str, ...] = ("127.0.0.0/8", "::1")
+    metrics_token: str | None = None
 
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -101,6 +119,8 @@ def _coerce(name: str, raw: Any) -> Any:
             return None
         if "Path" in text:
             return Path(raw).expanduser()
+        if text.startswith("tuple[str"):
+            return _string_list(name, raw)
         if text.startswith("int"):
             return int(raw)
         if text.startswith("float"):
@@ -108,6 +128,15 @@ def _coerce(name: str, raw: Any) -> Any:
         return str(raw)
     except (TypeError, ValueError):
         raise UsageError(f"setting {name}: {raw!r} is not a valid {text}") from None
+
+
+def _string_list(name: str, raw: Any) -> tuple[str, ...]:
+    """A list setting: a TOML array, or in the environment words split by commas or spaces."""
+    if isinstance(raw, str):
+        return tuple(raw.replace(",", " ").split())
+    if isinstance(raw, list | tuple) and all(isinstance(item, str) for item in raw):
+        return tuple(item.strip() for item in raw if item.strip())
+    raise UsageError(f"setting {name}: {raw!r} is not a list of strings")
 
 
 def load_settings(
@@ -146,4 +175,9 @@ def load_settings(
     settings = Settings(**values, extra=extra)
     if settings.tick_hz < 1 or settings.tick_hz > 60:
         raise UsageError("tick_hz must be between 1 and 60")
+    for name in ("trusted_proxies", "metrics_allow"):
+        try:
+            AddressSet.parse(getattr(settings, name))
+        except ValueError as exc:
+            raise UsageError(f"setting {name}: {exc}") from None
     return settings

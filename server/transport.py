@@ -24,8 +24,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from websockets.exceptions import InvalidState, PayloadTooBig
@@ -34,11 +36,11 @@ from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
 from server import protocol
+from server.chat_writer import ChatWriter
 from server.edge import Arrival, ConnectionEdge, Refusal
 from server.hub import Effects, HubCore
 from server.metrics import Metrics
 from server.protocol import POSE_SIZE, POSE_TAG, SNAPSHOT_FULL, Pose
-from server.records import ChatRecord
 from server.settings import Settings
 from server.store import Store
 from server.tokens import TokenSigner
@@ -58,6 +60,9 @@ CLOSE_TIMEOUT_S = 3.0
 HOUSEKEEPING_EVERY_S = 0.5
 #: Control messages a connection keeps while its hello is being placed (several processes).
 HELD_MAX = 32
+#: Closing for one of these ends the session at once: no reconnection grace holds a place
+#: for a connection that abused it.
+ABUSE_CODES = frozenset({"flooding", "frame_too_large"})
 
 
 _SHORT_HEADERS = tuple(bytes((0x82, size)) for size in range(126))
@@ -308,6 +313,8 @@ class WsConnection(asyncio.Protocol):
             )
         lang = self.edge.lang if self.edge is not None else "de"
         self.send_control(protocol.error_frame(refusal.code, lang, refusal.detail, refusal.about))
+        if refusal.code in ABUSE_CODES and self.welcomed:
+            self.server.abandon(self)
         if refusal.fatal and close:
             self.close(*protocol.close_reason(refusal.code, refusal.detail))
 
@@ -420,9 +427,11 @@ class RealtimeServer:
         self.connections: dict[int, WsConnection] = {}
         self._next_id = 1
         self._server: asyncio.Server | None = None
+        self._shared_serving: Callable[[], bool] | None = None
         self._tick_task: asyncio.Task[None] | None = None
         self._writer_task: asyncio.Task[None] | None = None
-        self._records: asyncio.Queue[ChatRecord] = asyncio.Queue()
+        #: chat records go to the store in batches; their lines go out once committed
+        self.chat_writer = ChatWriter(store, self._chat_stored)
         #: the cluster side, when this process is one of several (``--redis``)
         self.cluster: ClusterRealtime | None = None
         self._tick_times: deque[float] = deque(maxlen=max(2, settings.tick_hz))
@@ -435,21 +444,36 @@ class RealtimeServer:
         metrics.watch(core)
         metrics.on_render(self._refresh_metrics)
 
-    async def start(self) -> None:
+    async def start(self, sock: socket.socket | None = None) -> None:
+        """Start the tick; with ``sock`` (bound beforehand) or ``settings.ws_port`` set, also
+        listen on a port of its own (otherwise the HTTP port hands over its ``/ws``
+        connections: ``share_port``)."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            self._new_connection,
-            self.settings.host,
-            self.settings.ws_port,
-            reuse_address=True,
-            backlog=2048,
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
+        if sock is not None:
+            self._server = await loop.create_server(self.new_connection, sock=sock)
+        elif self.settings.ws_port is not None:
+            self._server = await loop.create_server(
+                self.new_connection,
+                self.settings.host,
+                self.settings.ws_port,
+                reuse_address=True,
+                backlog=2048,
+            )
+        if self._server is not None:
+            self.port = self._server.sockets[0].getsockname()[1]
+            log.info("realtime endpoint listening", extra={"port": self.port, "path": WS_PATH})
         self._tick_task = asyncio.create_task(self._tick_loop(), name="hubtwin-tick")
-        self._writer_task = asyncio.create_task(self._record_writer(), name="hubtwin-chat-store")
-        log.info("realtime endpoint listening", extra={"port": self.port, "path": WS_PATH})
+        self._writer_task = asyncio.create_task(self.chat_writer.run(), name="hubtwin-chat-store")
 
-    def _new_connection(self) -> WsConnection:
+    def share_port(self, port: int, serving: Callable[[], bool]) -> None:
+        """Connections come from another listener on ``port`` (the HTTP port's ``/ws``,
+        ``server/shared_port.py``); ``serving`` tells whether it still accepts them."""
+        self.port = port
+        self._shared_serving = serving
+        log.info("realtime endpoint on the HTTP port", extra={"port": port, "path": WS_PATH})
+
+    def new_connection(self) -> WsConnection:
+        """The protocol of one new realtime connection (an ``asyncio`` protocol factory)."""
         conn = WsConnection(self, self._next_id)
         self._next_id += 1
         return conn
@@ -470,6 +494,21 @@ class RealtimeServer:
                     self.cluster.disconnected(session)
             except Exception:
                 log.exception("the hub core failed on a disconnect", extra={"conn": conn.id})
+
+    def abandon(self, conn: WsConnection) -> None:
+        """A connection closed for abuse gives up its place at once (no grace)."""
+        try:
+            self.apply(self.core.abandon(conn.id, time.time()))
+        except Exception:
+            log.exception("the hub core failed on an abandoned session", extra={"conn": conn.id})
+
+    def revoked(self, identity_id: str) -> None:
+        """An identity's tokens were revoked (here or on another process): its live
+        sessions end now, their connections closed with ``token_revoked``."""
+        try:
+            self.apply(self.core.revoke(identity_id, time.time()))
+        except Exception:
+            log.exception("the hub core failed on a revocation", extra={"identity": identity_id})
 
     def apply(self, fx: Effects) -> None:
         """Do what the core asked: send, close, persist, count."""
@@ -502,7 +541,7 @@ class RealtimeServer:
                     log.info("closing: %s", closing.error, extra={"conn": closing.conn})
                 conn.close(closing.code, closing.reason)
         for record in fx.records:
-            self._records.put_nowait(record)
+            self.chat_writer.put(record)
         for code in fx.errors:
             self.metrics.errors.inc(code)
         if self.cluster is not None and (fx.handoffs or fx.remote_chats or fx.ended):
@@ -564,16 +603,14 @@ class RealtimeServer:
 
     # --- persistence --------------------------------------------------------------------
 
-    async def _record_writer(self) -> None:
-        while True:
-            record = await self._records.get()
-            try:
-                if self.store is not None:
-                    await self.store.add_chat(record)
-            except Exception:
-                log.exception("could not store a chat message", extra={"id": record.id})
-            finally:
-                self._records.task_done()
+    def _chat_stored(self, stored: list[str], failed: list[str]) -> None:
+        """A batch of chat records is committed (or not): now the core sends their lines."""
+        try:
+            fx = self.core.chat_stored(stored, failed)
+        except Exception:
+            log.exception("the hub core failed on stored chat", extra={"count": len(stored)})
+            return
+        self.apply(fx)
 
     # --- health and shutdown ------------------------------------------------------------
 
@@ -593,7 +630,10 @@ class RealtimeServer:
 
     def health(self) -> dict[str, Any]:
         """Listening or not, the tick rate achieved, the last tick's lag, connections."""
-        listening = self._server is not None and self._server.is_serving()
+        if self._shared_serving is not None:
+            listening = self._shared_serving()
+        else:
+            listening = self._server is not None and self._server.is_serving()
         ticking = self._tick_task is not None and not self._tick_task.done()
         return {
             "listening": listening and ticking,
@@ -607,13 +647,17 @@ class RealtimeServer:
         }
 
     async def close(self) -> None:
-        """Stop accepting, tell everyone the server is closing, store what is pending."""
+        """Stop accepting, store what is pending (its acknowledgements still go out), tell
+        everyone the server is closing."""
         if self._server is not None:
             self._server.close()
         if self._tick_task is not None:
             self._tick_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._tick_task
+        if self._writer_task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.chat_writer.drain(), timeout=5.0)
         for conn in list(self.connections.values()):
             if conn.open:
                 conn.refuse(Refusal("server_closing", "", None, False))
@@ -624,7 +668,7 @@ class RealtimeServer:
             conn.abort()
         if self._writer_task is not None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._records.join(), timeout=5.0)
+                await asyncio.wait_for(self.chat_writer.drain(), timeout=5.0)
             self._writer_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer_task
@@ -640,9 +684,11 @@ async def start_realtime(
     store: Store | None,
     metrics: Metrics,
     cluster: ClusterRealtime | None = None,
+    sock: socket.socket | None = None,
 ) -> RealtimeServer:
-    """Seed chat history from the store, listen on ``settings.ws_port`` (0 picks a free
-    port: see ``.port``) and start the tick; with ``cluster``, as one of several processes."""
+    """Seed chat history from the store, listen on ``sock`` or ``settings.ws_port`` (0 picks
+    a free port: see ``.port``; neither: ``share_port``) and start the tick; with
+    ``cluster``, as one of several processes."""
     if store is not None:
         for room in core.world.rooms:
             core.seed_chat(room.id, await store.recent_chat(room.id, 0, settings.chat_history))
@@ -650,5 +696,5 @@ async def start_realtime(
     if cluster is not None:
         server.cluster = cluster
         cluster.attach(server)
-    await server.start()
+    await server.start(sock)
     return server

@@ -25,8 +25,11 @@ const RESUME_KEY = "hubtwin.resume";
 // More redirects than this without a welcome in between: something is wrong; slow down.
 const MAX_REDIRECTS = 5;
 
-/** A redirect's url as a WebSocket address: absolute, or a path on this page's host. */
-export function redirectUrl(url, location = globalThis.location) {
+/**
+ * A realtime address as the browser opens it: ws:// or wss:// as given, or a path on this
+ * page's host (the hub's own port serves the realtime endpoint at /ws).
+ */
+export function websocketAddress(url, location = globalThis.location) {
   if (/^wss?:\/\//.test(url)) return url;
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   return `${scheme}//${location.host}${url.startsWith("/") ? "" : "/"}${url}`;
@@ -34,12 +37,12 @@ export function redirectUrl(url, location = globalThis.location) {
 
 export class Connection {
   /**
-   * url: the ws:// address; table: ProtocolTable; frames: FrameCodec; clock: ServerClock;
+   * url: the realtime address (ws://…, wss://… or a path on this page's host); table: ProtocolTable; frames: FrameCodec; clock: ServerClock;
    * hello(): the hello fields except v and resume (token, lang, appearance, room).
    */
   constructor({ url, table, frames, clock, hello }) {
-    this.url = url;
-    this.homeUrl = url;
+    this.url = websocketAddress(url);
+    this.homeUrl = this.url;
     this.table = table;
     this.frames = frames;
     this.clock = clock;
@@ -214,7 +217,7 @@ export class Connection {
     if (redirect && this.redirects < MAX_REDIRECTS) {
       // the room is on another process of the hub: go there now, no banner, same session
       this.redirects += 1;
-      this.url = redirectUrl(redirect.url);
+      this.url = websocketAddress(redirect.url);
       this.target = { room: redirect.room, instance: redirect.instance };
       this.connect();
       return;
