@@ -1,7 +1,10 @@
-"""Chat: cleaning text, the last messages of a room instance, reactions, chat rate limits.
+"""Chat: cleaning text, the last messages of a room instance, reactions, chat rate limits,
+and the lines waiting for the store.
 
 Text is plain text from end to end: the server never interprets it and the client renders
-it with ``textContent``. No I/O: records to keep are handed back to the caller.
+it with ``textContent``. No I/O: records to keep are handed back to the caller, and a line
+goes out only once its record is committed (``UnstoredLines``): the sender's own copy is
+the acknowledgement, so an acknowledged message is a stored one.
 """
 
 from __future__ import annotations
@@ -87,6 +90,14 @@ class ChatLine:
         }
 
 
+def excerpt(text: str, limit: int = 40) -> str:
+    """The start of a message, quoted, to name it in an error."""
+    first = text.split("\n", 1)[0]
+    if len(first) > limit or first != text:
+        first = first[:limit].rstrip() + "…"
+    return f"„{first}“"
+
+
 def new_record(
     *,
     room: str,
@@ -98,6 +109,39 @@ def new_record(
     now: float,
 ) -> ChatRecord:
     return ChatRecord(uuid.uuid4().hex, room, instance, sender_id, sender_name, text, to_id, now)
+
+
+@dataclass(frozen=True)
+class UnstoredLine:
+    """A chat line decided on, waiting for its record to be committed; ``frame`` is the
+    encoded ``chat`` message."""
+
+    line: ChatLine
+    frame: bytes
+
+
+class UnstoredLines:
+    """The chat lines whose records are on their way to the store, by record id, in the
+    order they were decided. Nobody sees a line before it is stored: ``release`` hands
+    back the lines of the records the store has committed (to be sent and added to the
+    history) or could not keep (their senders get an error instead)."""
+
+    def __init__(self) -> None:
+        self._lines: dict[str, UnstoredLine] = {}
+
+    def hold(self, line: ChatLine, frame: bytes) -> ChatRecord:
+        """Keep ``line`` until its record is stored; the record to hand to the store."""
+        self._lines[line.record.id] = UnstoredLine(line, frame)
+        return line.record
+
+    def release(self, record_ids: Iterable[str]) -> list[UnstoredLine]:
+        """The held lines of ``record_ids``, in that order, no longer held (ids not held,
+        e.g. given twice, are skipped)."""
+        lines = self._lines
+        return [held for held in (lines.pop(i, None) for i in record_ids) if held is not None]
+
+    def __len__(self) -> int:
+        return len(self._lines)
 
 
 class ChatHistory:

@@ -32,7 +32,7 @@ from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 from server import protocol
-from server.chat import ChatLine, new_record
+from server.chat import ChatLine, excerpt, new_record
 from server.cluster import Cluster, Elsewhere, Here, LocalView, Placement
 from server.edge import Arrival, Refusal
 from server.grace_state import GraceState, resume_digest
@@ -455,7 +455,7 @@ class ClusterRealtime:
             except Exception:
                 log.exception("could not store a direct message", extra={"id": record.id})
                 fx = Effects()
-                fx.error(sender.conn, sender.lang, "internal", about="chat")
+                fx.error(sender.conn, sender.lang, "chat_not_stored", excerpt(chat.text), "chat")
                 self._apply(fx)
                 return
         self.cluster.bus.post("direct_chat", line, to=target.process_id)

@@ -11,7 +11,8 @@ never touches a socket or the store, so tests drive it directly:
 
 The verbs, as in a room lifecycle: ``hello`` (join), ``handle`` (a control message),
 ``pose``, ``disconnected`` (leave without consent: the reconnection grace starts),
-``tick`` (poses applied, doors crossed, graces expired, snapshots packed). What the core
+``tick`` (poses applied, doors crossed, graces expired, snapshots packed), and
+``chat_stored`` (the store has the chat records: their lines go out now). What the core
 owns on top of the room instances: overflow instances (created on demand, disposed when
 idle), the queues, reconnection, and which instance a door or a ``go`` leads to.
 """
@@ -35,8 +36,10 @@ from server.chat import (
     ChatLimits,
     ChatLine,
     ChatRefused,
+    UnstoredLines,
     check_emoji,
     clean_text,
+    excerpt,
     new_record,
 )
 from server.features import HubFeature, RoomPositions
@@ -174,7 +177,8 @@ class InstancePlacement(Protocol):
 @dataclass
 class Effects:
     """What the core wants done: control frames in order, snapshot frames (latest wins),
-    closes, records to persist and the error codes it answered with (for metrics). With
+    closes, chat records to persist (their lines go out once the store has committed them:
+    ``HubCore.chat_stored``) and the error codes it answered with (for metrics). With
     several processes also: hand-offs to resolve, direct messages for sessions elsewhere
     and sessions that ended (``(session id, resume key)``)."""
 
@@ -274,6 +278,8 @@ class HubCore:
         self.placement = placement
         #: sessions whose hand-off the cluster side is resolving (no second one meanwhile)
         self._handing_off: set[str] = set()
+        #: chat lines whose records are on their way to the store (``chat_stored``)
+        self.unstored_chat = UnstoredLines()
 
     # --- lifecycle verbs ------------------------------------------------------------------
 
@@ -1190,13 +1196,32 @@ class HubCore:
             now=now,
         )
         line = ChatLine(record, session.id, target.id if target is not None else None)
-        frame = encode("chat", **line.as_dict())
-        if target is None:
-            inst.chat.add(line)
-            fx.send(frame, inst.conns())
-        else:
-            fx.send(frame, [c for c in {session.conn, target.conn} if c is not None])
-        fx.records.append(record)
+        fx.records.append(self.unstored_chat.hold(line, encode("chat", **line.as_dict())))
+
+    def chat_stored(self, stored: Iterable[str], failed: Iterable[str] = ()) -> Effects:
+        """The store has committed the chat records ``stored`` (ids, in the order the core
+        handed them out in ``Effects.records``) and could not keep ``failed``. Only now does
+        a line go out: a room line into its instance's history and to everyone in the
+        instance at this moment, a direct line to its sender and recipient; the sender's
+        own copy is the acknowledgement. The sender of a line not kept gets
+        ``chat_not_stored``, and nobody else sees it."""
+        fx = Effects()
+        for held in self.unstored_chat.release(stored):
+            line, record = held.line, held.line.record
+            if line.to_session is None:
+                inst = self.instances.get(record.room, {}).get(record.instance)
+                if inst is not None:
+                    inst.chat.add(line)
+                    fx.send(held.frame, inst.conns())
+            else:
+                ends = (self.sessions.get(i) for i in (line.from_session, line.to_session) if i)
+                fx.send(held.frame, sorted({e.conn for e in ends if e and e.conn is not None}))
+        for held in self.unstored_chat.release(failed):
+            sender = self.sessions.get(held.line.from_session or "")
+            if sender is not None:
+                text = excerpt(held.line.record.text)
+                fx.error(sender.conn, sender.lang, "chat_not_stored", text, "chat")
+        return fx
 
     def _react(self, session: Session, message: React, now: float, fx: Effects) -> None:
         inst = session.instance

@@ -224,6 +224,11 @@ _CORE_ERRORS: Final[Mapping[str, ErrorSpec]] = {
     "recipient_unknown": ErrorSpec(
         "Diese Person ist nicht (mehr) da.", "This person is not here (any more)."
     ),
+    "chat_not_stored": ErrorSpec(
+        "Die Nachricht konnte nicht gespeichert werden und wurde nicht gesendet; bitte noch"
+        " einmal senden.",
+        "The message could not be stored and was not sent; please send it again.",
+    ),
     "emoji_unknown": ErrorSpec(
         "Diese Reaktion gibt es nicht.", "This reaction is not on the list."
     ),

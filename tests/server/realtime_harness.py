@@ -1,6 +1,9 @@
 """Drives a ``HubCore`` without sockets and records what each connection would receive.
 
 Every control frame the core produces is checked against the protocol table on the way.
+Chat records count as stored at once (``HubCore.chat_stored``), as a store that never
+fails would have them, unless ``store_chat`` is False: then they wait in ``unstored``
+until a test calls ``commit``.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ class Harness:
         self.closed: dict[int, Closing] = {}
         self.records: list[ChatRecord] = []
         self.errors: list[str] = []
+        self.store_chat = True
+        self.unstored: list[ChatRecord] = []
 
     def apply(self, fx: Effects) -> Effects:
         for frame, conns in fx.sends:
@@ -55,7 +60,16 @@ class Harness:
             self.closed[closing.conn] = closing
         self.records += fx.records
         self.errors += fx.errors
+        self.unstored += fx.records
+        if self.store_chat and fx.records:
+            self.commit()
         return fx
+
+    def commit(self, failed: bool = False) -> Effects:
+        """The store's answer for every chat record handed out so far: stored, or not."""
+        ids, self.unstored = [r.id for r in self.unstored], []
+        fx = self.core.chat_stored([], ids) if failed else self.core.chat_stored(ids)
+        return self.apply(fx)
 
     def hello(self, conn: int, name: str, **kw: Any) -> list[dict[str, Any]]:
         identity = kw.pop("identity", None) or person(name)
