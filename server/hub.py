@@ -271,6 +271,8 @@ class HubCore:
         self.sessions: dict[str, Session] = {}
         self._by_conn: dict[int, Session] = {}
         self._by_resume: dict[str, Session] = {}
+        #: the (latest) session of each identity: a second hello takes it over
+        self._by_identity: dict[str, Session] = {}
         self._away: dict[str, Session] = {}
         self._freed: deque[RoomInstance] = deque()
         self._rooms_dirty = False
@@ -285,11 +287,15 @@ class HubCore:
 
     def hello(self, conn: int, identity: Identity, hello: Hello, now: float) -> Effects:
         """A connection said hello with a verified identity: welcome, then join a room
-        (or resume the session named by ``hello.resume``)."""
+        (or resume the session named by ``hello.resume``). One identity has one session:
+        a hello of someone who has one here takes it over as a reconnection does (the
+        older connection is closed with ``replaced``)."""
         fx = Effects()
         if self._refuse_hello(conn, identity, hello, now, fx):
             return fx
         session = self._by_resume.get(hello.resume) if hello.resume else None
+        if session is None or session.identity.id != identity.id:
+            session = self._by_identity.get(identity.id)
         if session is not None and session.identity.id == identity.id:
             self._resume(session, conn, hello, now, fx)
         else:
@@ -367,6 +373,26 @@ class HubCore:
                 encode("presence_update", net=session.slot, session=session.id, away=True),
                 inst.conns(),
             )
+        return fx
+
+    def abandon(self, conn: int, now: float) -> Effects:
+        """The connection is being closed for abuse (flooding, frames too large): its
+        session ends at once instead of being held for the reconnection grace, so its
+        place is free for others now."""
+        fx = Effects()
+        session = self._by_conn.get(conn)
+        if session is not None:
+            self._end(session, fx, now)
+            self._settle(fx, now)
+        return fx
+
+    def revoke(self, identity_id: str, now: float) -> Effects:
+        """An identity's tokens were revoked: its sessions end at once (no grace) and
+        their connections are closed with ``token_revoked``."""
+        fx = Effects()
+        for session in [s for s in self.sessions.values() if s.identity.id == identity_id]:
+            self.end_session(session, "token_revoked", fx, now)
+        self._settle(fx, now)
         return fx
 
     def tick(self, now: float, behind: Iterable[int] = ()) -> Effects:
@@ -766,6 +792,7 @@ class HubCore:
         self.sessions[session.id] = session
         self._by_conn[conn] = session
         self._by_resume[session.resume_key] = session
+        self._by_identity[identity.id] = session
         return session
 
     def _start(self, conn: int, identity: Identity, hello: Hello, now: float, fx: Effects) -> None:
@@ -830,6 +857,8 @@ class HubCore:
             self._leave_queue(session, fx)
         self.sessions.pop(session.id, None)
         self._by_resume.pop(session.resume_key, None)
+        if self._by_identity.get(session.identity.id) is session:
+            del self._by_identity[session.identity.id]
         self._away.pop(session.id, None)
         if session.conn is not None:
             self._by_conn.pop(session.conn, None)

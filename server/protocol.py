@@ -169,6 +169,13 @@ _CORE_ERRORS: Final[Mapping[str, ErrorSpec]] = {
         "The session has expired; please sign in again.",
         4004,
     ),
+    "token_revoked": ErrorSpec(
+        "Diese Anmeldung wurde widerrufen (abgemeldet, gelöscht, gesperrt oder Konto"
+        " deaktiviert); bitte neu anmelden.",
+        "This sign-in was revoked (signed out, erased, banned or account disabled); please"
+        " sign in again.",
+        4010,
+    ),
     "rate_limited": ErrorSpec(
         "Zu viele Nachrichten; einige wurden verworfen.",
         "Too many messages; some were dropped.",

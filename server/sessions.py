@@ -1,8 +1,13 @@
 """Signing people in: guests by display name, facilitators and staff by password.
 
 A returning guest sends the token their browser kept; when its signature is ours (even
-if it expired within the renewal window) they keep the same identity id, so their
-progress and any ban follow them.
+if it expired within the renewal window) and it was not revoked, they keep the same
+identity id, so their progress and any ban follow them. A revoked one (signed out
+everywhere, erased) gets a new identity, unless its identity is banned: then no token.
+
+Facilitators and staff get tokens of ``staff_token_ttl_s`` (guests ``token_ttl_s``) and
+renew them while they use them (``renew``: the account is read again, so a disabled or
+removed account gets no new token and a changed role or name comes along).
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ import uuid
 from dataclasses import dataclass
 
 from server.identity import Identity, Role
+from server.revocation import TokenRevocation
 from server.settings import Settings
-from server.store import Store
+from server.store import AccountDisabled, Store
 from server.tokens import TokenError, TokenSigner
 
 NAME_MAX = 32
@@ -65,6 +71,12 @@ class SessionIssuer:
         self._settings = settings
         self._signer = signer
         self._store = store
+        #: revokes tokens and keeps the signer's generations current (wired in app.py)
+        self.revocation = TokenRevocation(store, signer)
+
+    async def revoke(self, identity_id: str) -> int:
+        """Revoke every token of an identity issued so far (all its sign-ins, everywhere)."""
+        return await self.revocation.revoke(identity_id)
 
     async def sign_in(self, body: dict[str, object], now: float | None = None) -> Session:
         at = time.time() if now is None else now
@@ -73,8 +85,36 @@ class SessionIssuer:
         else:
             identity = await self._guest(body, at)
         await self._store.remember_identity(identity, at)
-        token = self._signer.issue(identity, ttl_s=self._settings.token_ttl_s, now=at)
-        return Session(token, identity, int(at + self._settings.token_ttl_s))
+        return self._issue(identity, at)
+
+    async def renew(self, token: str, now: float | None = None) -> Session:
+        """A fresh token for someone whose token is still valid; an account is read again
+        (refused when it was disabled or removed meanwhile)."""
+        at = time.time() if now is None else now
+        try:
+            identity = self._signer.verify(token, at)
+        except TokenError as exc:
+            raise SessionRefused(exc.code, exc.message, 401) from None
+        if not identity.guest:
+            current = await self._store.account_identity(identity.id)
+            if current is None:
+                raise SessionRefused(
+                    "token_revoked", "this account was disabled or removed; no new token", 401
+                )
+            identity = current
+        elif not await self._store.identity_exists(identity.id):
+            raise SessionRefused("token_revoked", "this person's data was erased", 401)
+        return self._issue(identity, at)
+
+    def ttl_s(self, identity: Identity) -> int:
+        """How long a token of this identity lives: shorter for facilitators and staff."""
+        if identity.role.at_least(Role.FACILITATOR):
+            return min(self._settings.staff_token_ttl_s, self._settings.token_ttl_s)
+        return self._settings.token_ttl_s
+
+    def _issue(self, identity: Identity, now: float) -> Session:
+        ttl = self.ttl_s(identity)
+        return Session(self._signer.issue(identity, ttl_s=ttl, now=now), identity, int(now + ttl))
 
     async def _login(self, body: dict[str, object]) -> Identity:
         username, password = body.get("username"), body.get("password")
@@ -82,7 +122,12 @@ class SessionIssuer:
             raise SessionRefused("credentials_invalid", "username and password must be text")
         if not username or len(username) > 64 or len(password) > 256:
             raise SessionRefused("credentials_invalid", "username or password has a wrong length")
-        identity = await self._store.login(username, password)
+        try:
+            identity = await self._store.login(username, password)
+        except AccountDisabled:
+            raise SessionRefused(
+                "account_disabled", "this account is disabled; ask the hub's staff", 403
+            ) from None
         if identity is None:
             raise SessionRefused("credentials_wrong", "unknown username or wrong password", 401)
         return identity
@@ -92,13 +137,20 @@ class SessionIssuer:
         previous = body.get("token")
         if previous is not None:
             try:
-                known = self._signer.verify(
-                    previous, now, leeway_s=self._settings.guest_renew_window_s
-                )
+                claims = self._signer.claims(previous)
             except TokenError:
-                known = None
-            if known is not None and known.guest and await self._store.identity_exists(known.id):
-                return Identity(known.id, name, Role.VISITOR, guest=True)
+                claims = None
+            if (
+                claims is not None
+                and claims.identity.guest
+                and claims.expires + self._settings.guest_renew_window_s >= now
+            ):
+                known = claims.identity
+                if self._signer.revoked(claims):
+                    if any(ban.identity_id == known.id for ban in await self._store.bans(now)):
+                        raise SessionRefused("banned", "this person is banned from the hub", 403)
+                elif await self._store.identity_exists(known.id):
+                    return Identity(known.id, name, Role.VISITOR, guest=True)
         return Identity(f"g-{uuid.uuid4().hex}", name, Role.VISITOR, guest=True)
 
     def identity_of(self, token: str, now: float | None = None) -> Identity:

@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any, Final, Protocol
 
 from server.facilitation import Facilitation, HubEvents, StageAnchor, stage_areas
@@ -74,6 +74,8 @@ class RecordWriter:
         self._queue: asyncio.Queue[WorkshopRecord | ModerationState] = asyncio.Queue()
         #: told the id of a workshop written here (the other processes re-read it)
         self.saved: Callable[[str], None] = lambda workshop_id: None
+        #: awaited with the identity of a ban written here (its tokens are revoked)
+        self.banned: Callable[[str], Awaitable[object]] | None = None
 
     def put(self, record: WorkshopRecord | ModerationState) -> None:
         self._queue.put_nowait(record)
@@ -105,6 +107,8 @@ class RecordWriter:
             for record in batch:
                 if isinstance(record, Ban):
                     await self.store.add_ban(record)
+                    if self.banned is not None:
+                        await self.banned(record.identity_id)
                 elif isinstance(record, AuditEntry):
                     await self.store.add_audit(record)
                 elif isinstance(record, MuteChange) and record.on:

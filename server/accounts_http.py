@@ -1,0 +1,148 @@
+"""The staff's REST routes for facilitator and staff accounts (the browser's accounts
+panel): the same changes as ``hubtwin accounts`` (``server/account_changes.py``).
+
+    GET    /api/accounts                        staff: every account (no password hashes)
+    POST   /api/accounts                        staff: {"username", "name", "role", "password"}
+    POST   /api/accounts/{username}/disable     staff: no more sign-ins, tokens revoked
+    POST   /api/accounts/{username}/enable      staff: may sign in again
+    POST   /api/accounts/{username}/password    staff: {"password"}, tokens revoked
+    DELETE /api/accounts/{username}             staff: account and its person erased
+
+Staff cannot disable or remove their own account here (nobody would be left to undo it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from server.account_changes import AccountChanges, AccountUnknown, check_password_length
+from server.http import CONTEXT, ApiError, bearer_identity, json_response, read_json_object
+from server.identity import Identity, Role
+from server.ratelimit import KeyedLimiter
+from server.sessions import SessionRefused, clean_display_name
+from server.store import StoreError
+from world.errors import UsageError
+
+CHANGES = web.AppKey("account_changes", AccountChanges)
+CHANGE_LIMIT = web.AppKey("account_change_limit", KeyedLimiter)
+USERNAME_MAX = 64
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def accounts_routes() -> Callable[[web.Application], None]:
+    """The accounts routes as an ``HttpFeature``."""
+
+    def add_routes(app: web.Application) -> None:
+        context = app[CONTEXT]
+        app[CHANGES] = AccountChanges(context.store, context.sessions.revoke)
+        app[CHANGE_LIMIT] = KeyedLimiter(rate=1.0, burst=20)
+        app.router.add_get("/api/accounts", list_accounts)
+        app.router.add_post("/api/accounts", _change(create_account))
+        app.router.add_post("/api/accounts/{username}/disable", _change(disable_account))
+        app.router.add_post("/api/accounts/{username}/enable", _change(enable_account))
+        app.router.add_post("/api/accounts/{username}/password", _change(new_password))
+        app.router.add_delete("/api/accounts/{username}", _change(remove_account))
+
+    return add_routes
+
+
+def _staff(request: web.Request) -> Identity:
+    identity = bearer_identity(request)
+    if identity.role is not Role.STAFF:
+        raise ApiError(403, "forbidden", "only staff may manage accounts")
+    return identity
+
+
+def _change(handler: Handler) -> Handler:
+    """Staff only, limited per person; unknown accounts and bad input are 4xx."""
+
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        identity = _staff(request)
+        if not request.app[CHANGE_LIMIT].allow(identity.id, time.monotonic()):
+            raise ApiError(429, "rate_limited", "too many changes; wait a moment")
+        try:
+            return await handler(request)
+        except AccountUnknown as exc:
+            raise ApiError(404, "account_unknown", str(exc)) from None
+        except UsageError as exc:
+            raise ApiError(400, "field_invalid", str(exc)) from None
+
+    return wrapped
+
+
+def _username(request: web.Request) -> str:
+    return request.match_info["username"]
+
+
+async def _own_account(request: web.Request, username: str) -> bool:
+    me = bearer_identity(request).id
+    accounts = await request.app[CONTEXT].store.list_accounts()
+    return any(a["id"] == me and a["username"].lower() == username.lower() for a in accounts)
+
+
+async def list_accounts(request: web.Request) -> web.Response:
+    _staff(request)
+    rows = await request.app[CONTEXT].store.list_accounts()
+    return json_response({"accounts": rows}, headers={"Cache-Control": "no-store"})
+
+
+async def create_account(request: web.Request) -> web.Response:
+    body = await read_json_object(request)
+    username, password, role = body.get("username"), body.get("password"), body.get("role")
+    if (
+        not isinstance(username, str)
+        or not 1 <= len(username) <= USERNAME_MAX
+        or not username.replace(".", "").replace("-", "").replace("_", "").isalnum()
+    ):
+        raise ApiError(400, "field_invalid", "a username is 1-64 letters, digits, '.', '-', '_'")
+    if role not in (Role.FACILITATOR.value, Role.STAFF.value):
+        raise ApiError(400, "field_invalid", "role is 'facilitator' or 'staff'")
+    if not isinstance(password, str):
+        raise ApiError(400, "field_invalid", "password must be text")
+    check_password_length(password)
+    try:
+        name = clean_display_name(body.get("name"))
+    except SessionRefused as exc:
+        raise ApiError(400, "field_invalid", exc.message) from None
+    store = request.app[CONTEXT].store
+    try:
+        made = await store.create_account(username, password, Role(role), name)
+    except StoreError as exc:
+        raise ApiError(409, "account_exists", str(exc)) from None
+    return json_response({"account": {"username": username, **made.as_dict()}}, status=201)
+
+
+async def disable_account(request: web.Request) -> web.Response:
+    username = _username(request)
+    if await _own_account(request, username):
+        raise ApiError(400, "field_invalid", "you cannot disable your own account")
+    identity_id = await request.app[CHANGES].disable(username)
+    return json_response({"disabled": username, "id": identity_id})
+
+
+async def enable_account(request: web.Request) -> web.Response:
+    username = _username(request)
+    identity_id = await request.app[CHANGES].enable(username)
+    return json_response({"enabled": username, "id": identity_id})
+
+
+async def new_password(request: web.Request) -> web.Response:
+    body = await read_json_object(request)
+    password = body.get("password")
+    if not isinstance(password, str):
+        raise ApiError(400, "field_invalid", "password must be text")
+    username = _username(request)
+    identity_id = await request.app[CHANGES].reset_password(username, password)
+    return json_response({"password_reset": username, "id": identity_id})
+
+
+async def remove_account(request: web.Request) -> web.Response:
+    username = _username(request)
+    if await _own_account(request, username):
+        raise ApiError(400, "field_invalid", "you cannot remove your own account")
+    identity_id = await request.app[CHANGES].remove(username)
+    return json_response({"removed": username, "id": identity_id})
