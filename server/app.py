@@ -25,6 +25,7 @@ from server.cluster import Cluster
 from server.cluster_realtime import ClusterPlacement, ClusterRealtime, public_ws_url
 from server.gc_policy import settle_after_start
 from server.http import HttpContext, make_http_app
+from server.http_connections import http_runner, raise_open_file_limit
 from server.hub import HubCore
 from server.logs import configure_logging
 from server.metrics import Metrics
@@ -166,7 +167,11 @@ async def _start_hub(
     glb = await asyncio.to_thread(world_path, settings, site)
     world = await asyncio.to_thread(load, glb)
     catalogue = await asyncio.to_thread(load_catalogue, site, world)
-    talks = WatchedLibrary(site, generated_talks_dir(settings.resolved_data_dir))
+    talks = WatchedLibrary(
+        site,
+        generated_talks_dir(settings.resolved_data_dir),
+        build_hint=settings.command("hubtwin talks build-samples"),
+    )
     store = await open_store(settings)
     signer = TokenSigner(settings.ensure_secret())
     sessions = SessionIssuer(settings, signer, store)
@@ -279,7 +284,7 @@ async def _start_hub(
         workshops.routes(),
         world_edit_routes(WorldEditing(site, settings.world_dir, live)),
     ]
-    runner = web.AppRunner(make_http_app(context, features), access_log=None)
+    runner = http_runner(make_http_app(context, features), settings)
     await runner.setup()
     if ws_sock is None:
         shared_site.append(SharedPortSite(runner, http_sock, realtime.new_connection))
@@ -315,6 +320,8 @@ def run_forever(
     """Run the hub until interrupted, or until ``then(hub)`` has run (its result is the exit
     code); returns the process exit code."""
     configure_logging(settings.log_level)
+    before, after = raise_open_file_limit()
+    log.info("open-file limit", extra={"soft_before": before, "soft": after})
 
     async def main() -> int:
         hub = await start_hub(settings)

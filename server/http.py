@@ -7,8 +7,10 @@ callables on ``HttpContext``, so it is tested on its own with real sockets.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
+import hmac
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -19,6 +21,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from server.client_address import AddressSet, client_address
 from server.identity import Identity
 from server.ratelimit import KeyedLimiter
 from server.sessions import SessionIssuer, SessionRefused
@@ -40,6 +43,7 @@ SITE_FILE_TYPES = {
     ".css": "text/css",
 }
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S)
+_FORWARDING_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
 
 
 @dataclass
@@ -63,6 +67,18 @@ class HttpContext:
 
 CONTEXT = web.AppKey("context", HttpContext)
 SESSION_LIMIT = web.AppKey("session_limit", KeyedLimiter)
+TRUSTED_PROXIES = web.AppKey("trusted_proxies", AddressSet)
+METRICS_READERS = web.AppKey("metrics_readers", AddressSet)
+
+
+def request_address(request: web.Request) -> str:
+    """The address a request is counted by: the peer's, or behind a trusted proxy the
+    client's as that proxy forwarded it (``server/client_address.py``)."""
+    return client_address(
+        request.remote,
+        request.headers.getall("X-Forwarded-For", []),
+        request.app[TRUSTED_PROXIES],
+    )
 
 
 def json_response(
@@ -81,7 +97,13 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
     """The request body as a JSON object, or an HTTP 4xx with a clear message."""
     if request.content_length is not None and request.content_length > MAX_JSON_BODY:
         raise ApiError(413, "body_too_large", f"request body over {MAX_JSON_BODY} bytes")
-    raw = await request.content.read(MAX_JSON_BODY + 1)
+    raw = bytearray()
+    try:
+        async with asyncio.timeout(request.app[CONTEXT].settings.http_body_timeout_s):
+            while len(raw) <= MAX_JSON_BODY and not request.content.at_eof():
+                raw += await request.content.read(MAX_JSON_BODY + 1 - len(raw))
+    except TimeoutError:
+        raise ApiError(408, "body_too_slow", "the request body did not arrive in time") from None
     if len(raw) > MAX_JSON_BODY:
         raise ApiError(413, "body_too_large", f"request body over {MAX_JSON_BODY} bytes")
     try:
@@ -137,15 +159,11 @@ async def index(request: web.Request) -> web.StreamResponse:
     path = WEB_CLIENT_DIR / "index.html"
     if not path.is_file():
         return error_response(503, "client_missing", "the web client is not installed")
-    body = path.read_bytes()
     return web.Response(
-        body=body,
+        body=path.read_bytes(),
         content_type="text/html",
         charset="utf-8",
-        headers={
-            "Cache-Control": "no-cache",
-            "Content-Security-Policy": content_security_policy(body),
-        },
+        headers={"Cache-Control": "no-cache"},
     )
 
 
@@ -187,7 +205,17 @@ def ws_url(request: web.Request, context: HttpContext) -> str:
     if context.settings.ws_port is None:
         return "/ws"
     scheme = "wss" if request.secure else "ws"
-    return f"{scheme}://{request.url.host}:{context.ws_port()}/ws"
+    return f"{scheme}://{_local_host(request)}:{context.ws_port()}/ws"
+
+
+def _local_host(request: web.Request) -> str:
+    """The address this connection reached, for URLs: never the request's Host header,
+    which anyone can set to anything."""
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    host = str(sockname[0]) if isinstance(sockname, tuple) else "127.0.0.1"
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
 
 
 async def config(request: web.Request) -> web.Response:
@@ -226,7 +254,7 @@ async def protocol(request: web.Request) -> web.Response:
 
 async def create_session(request: web.Request) -> web.Response:
     context = request.app[CONTEXT]
-    if not request.app[SESSION_LIMIT].allow(request.remote or "?", time.monotonic()):
+    if not request.app[SESSION_LIMIT].allow(request_address(request), time.monotonic()):
         return error_response(429, "rate_limited", "too many sign-ins from here; wait a minute")
     body = await read_json_object(request)
     try:
@@ -298,7 +326,29 @@ async def healthz(request: web.Request) -> web.Response:
     return json_response(report, status=200 if report.get("ready") else 503)
 
 
+def may_read_metrics(request: web.Request) -> bool:
+    """The metrics token as a bearer token, or a reader's address (``metrics_allow``). A
+    request forwarded by a proxy that is not trusted has no address to go by."""
+    token = request.app[CONTEXT].settings.metrics_token
+    if token:
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode(), token.encode()
+        ):
+            return True
+    forwarded = any(name in request.headers for name in _FORWARDING_HEADERS)
+    if forwarded and request.remote not in request.app[TRUSTED_PROXIES]:
+        return False
+    return request_address(request) in request.app[METRICS_READERS]
+
+
 async def metrics(request: web.Request) -> web.Response:
+    if not may_read_metrics(request):
+        raise ApiError(
+            403,
+            "forbidden",
+            "metrics are served to the configured addresses or with the metrics token",
+        )
     return web.Response(
         text=request.app[CONTEXT].metrics(),
         content_type="text/plain",
@@ -308,17 +358,37 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 @web.middleware
-async def api_errors_and_security_headers(
+async def api_errors(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     try:
-        response = await handler(request)
+        return await handler(request)
     except ApiError as exc:
-        response = error_response(exc.status, exc.code, exc.message)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    return response
+        return error_response(exc.status, exc.code, exc.message)
+
+
+def client_pages_policy() -> str:
+    """The CSP of the web client's pages: their inline scripts by hash."""
+    pages = sorted(WEB_CLIENT_DIR.glob("*.html")) if WEB_CLIENT_DIR.is_dir() else []
+    return content_security_policy(b"".join(page.read_bytes() for page in pages))
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Every response's headers, just before they are sent (``on_response_prepare``, so
+    static files and aiohttp's own answers get them too): no sniffing, no referrer, no
+    camera; an HTML page also its CSP, which forbids framing by other sites."""
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if response.content_type != "text/html" or "Content-Security-Policy" in headers:
+        return
+    body = response.body if isinstance(response, web.Response) else None
+    if isinstance(body, bytes):
+        headers["Content-Security-Policy"] = content_security_policy(body)
+    else:
+        headers["Content-Security-Policy"] = client_pages_policy()
+    headers.setdefault("X-Frame-Options", "SAMEORIGIN")
 
 
 HttpFeature = Callable[[web.Application], None]
@@ -327,11 +397,12 @@ HttpFeature = Callable[[web.Application], None]
 
 def make_http_app(context: HttpContext, features: Sequence[HttpFeature] = ()) -> web.Application:
     """The aiohttp application of one hub process, with each feature's routes added."""
-    app = web.Application(
-        middlewares=[api_errors_and_security_headers], client_max_size=MAX_JSON_BODY * 4
-    )
+    app = web.Application(middlewares=[api_errors], client_max_size=MAX_JSON_BODY * 4)
+    app.on_response_prepare.append(security_headers)
     app[CONTEXT] = context
     app[SESSION_LIMIT] = KeyedLimiter(rate=0.5, burst=20)
+    app[TRUSTED_PROXIES] = AddressSet.parse(context.settings.trusted_proxies)
+    app[METRICS_READERS] = AddressSet.parse(context.settings.metrics_allow)
     app.router.add_get("/", index)
     if WEB_CLIENT_DIR.is_dir():
         app.router.add_static("/app/", WEB_CLIENT_DIR, follow_symlinks=False)
