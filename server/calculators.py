@@ -3,13 +3,17 @@
 Each ``Calculator`` describes its form (inputs with unit, range and default), the factors it
 uses with their source, and computes figures from validated inputs. Inputs are checked one
 by one; every rejected field gets a message in each site language, so the form can show it
-beside the field. Nothing a visitor types is stored.
+beside the field. Typed text is read the way the visitor's language writes numbers
+(``server/number_text.py``): German ``50.000`` is fifty thousand, and a text that could mean two
+numbers is refused with both readings offered, never guessed. Nothing a visitor types is stored.
 
 The factors are deliberately few, national averages and dated; each calculator says so in its
 notes. Where a firm knows better values (its supplier's electricity factor, its own fuel
 figures), those win.
 
->>> CALCULATORS["lighting-retrofit"].run({"luminaires": 20, "old_watts": 110})  # doctest: +SKIP
+>>> result = CALCULATORS["carbon-footprint"].run({"electricity_kwh": "50.000"}, "de")
+>>> result.figure("scope2_location")  # t CO2: 50 000 kWh x 0.363 kg/kWh
+18.15
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.content_reader import Localised
+from server.number_text import NumberProblem, NumberReading, format_number, read_number
 
 Values = Mapping[str, float | None]
 
@@ -111,17 +116,23 @@ class CalculatorResult:
     def as_dict(self, lang: str) -> dict[str, Any]:
         return {
             "calculator": self.calculator,
+            "language": lang,
             "figures": [f.as_dict(lang) for f in self.figures],
             "notes": [note[lang] for note in self.notes],
         }
 
 
 class InputRejected(ValueError):
-    """Inputs that cannot be used; ``fields`` maps each bad input to a message per language."""
+    """Inputs that cannot be used.
 
-    def __init__(self, fields: dict[str, Localised]) -> None:
+    ``fields`` maps each bad input to a message per language, ``codes`` to why (see
+    ``INPUT_PROBLEMS``).
+    """
+
+    def __init__(self, fields: dict[str, Localised], codes: dict[str, str]) -> None:
         super().__init__("; ".join(f"{name}: {text['en']}" for name, text in fields.items()))
         self.fields = fields
+        self.codes = codes
 
     def for_language(self, lang: str) -> dict[str, str]:
         return {name: text[lang] for name, text in self.fields.items()}
@@ -148,78 +159,148 @@ class Calculator:
             "factors": [f.as_dict(lang) for f in self.factors],
         }
 
-    def validate(self, raw: object) -> dict[str, float | None]:
-        """Checked numbers for every input, or ``InputRejected`` listing every bad field."""
+    def validate(self, raw: object, lang: str) -> dict[str, float | None]:
+        """Checked numbers for every input, or ``InputRejected`` listing every bad field.
+
+        Inputs are JSON numbers or text as a visitor writing in ``lang`` typed it.
+        """
         if not isinstance(raw, Mapping):
-            raise InputRejected({"_": _both("Die Eingaben fehlen.", "The inputs are missing.")})
+            raise InputRejected(
+                {"_": _both("Die Eingaben fehlen.", "The inputs are missing.")},
+                {"_": "inputs_missing"},
+            )
         problems: dict[str, Localised] = {}
+        codes: dict[str, str] = {}
         known = {i.name for i in self.inputs}
         for name in sorted(str(k) for k in raw if k not in known):
             problems[name] = _both(f"Unbekannte Eingabe „{name}“.", f"Unknown input '{name}'.")
+            codes[name] = "input_unknown"
         values: dict[str, float | None] = {}
         for spec in self.inputs:
-            value, problem = _checked(spec, raw.get(spec.name))
-            if problem is not None:
-                problems[spec.name] = problem
-            values[spec.name] = value
+            checked = _checked(spec, raw.get(spec.name), lang)
+            if isinstance(checked, _Problem):
+                problems[spec.name], codes[spec.name] = checked.message, checked.code
+                values[spec.name] = None
+            else:
+                values[spec.name] = checked
         if problems:
-            raise InputRejected(problems)
+            raise InputRejected(problems, codes)
         return values
 
-    def run(self, raw: object) -> CalculatorResult:
-        return self.compute(self.validate(raw))
+    def run(self, raw: object, lang: str) -> CalculatorResult:
+        return self.compute(self.validate(raw, lang))
 
 
 def _both(de: str, en: str) -> Localised:
     return {"de": de, "en": en}
 
 
-def _checked(spec: InputField, raw: object) -> tuple[float | None, Localised | None]:
+INPUT_PROBLEMS = (
+    "inputs_missing",  # no inputs object at all
+    "input_unknown",  # a name the calculator does not have
+    "input_required",  # empty, and the input has no default
+    NumberProblem.INVALID.value,  # not a number
+    NumberProblem.AMBIGUOUS.value,  # could mean two numbers (en "50.000")
+    NumberProblem.OTHER_LANGUAGE.value,  # written the other language's way (de "1.5")
+    "number_not_whole",
+    "number_out_of_range",
+    "inputs_inconsistent",  # fine alone, impossible together (new lamp uses more than old)
+)
+"""Why an input was refused: the codes in ``InputRejected.codes``."""
+
+
+@dataclass(frozen=True)
+class _Problem:
+    code: str
+    message: Localised
+
+
+NOT_A_NUMBER = _Problem(
+    NumberProblem.INVALID.value,
+    _both(
+        "Bitte eine Zahl eingeben (z. B. 1.200 oder 0,25).", "Enter a number (e.g. 1,200 or 0.25)."
+    ),
+)
+_WRITING_DE = {"de": "englisch", "en": "deutsch"}
+_WRITING_EN = {"de": "English", "en": "German"}
+_DECIMAL_MARK_DE = {"de": "das Komma", "en": "der Punkt"}
+_DECIMAL_MARK_EN = {"de": "comma", "en": "point"}
+
+
+def _unclear_number(reading: NumberReading, lang: str) -> _Problem:
+    """Ask the visitor which number they mean, offering it written their way."""
+    text = reading.text.strip()
+    if reading.problem is NumberProblem.OTHER_LANGUAGE:
+        (choice,) = reading.choices
+        return _Problem(
+            reading.problem.value,
+            _both(
+                f"„{text}“ ist {_WRITING_DE[lang]} geschrieben. Meinen Sie {choice}? "
+                "Bitte so eingeben.",
+                f"'{text}' is written the {_WRITING_EN[lang]} way. Do you mean {choice}? "
+                "Please type it like that.",
+            ),
+        )
+    if reading.problem is NumberProblem.AMBIGUOUS:
+        thousands, decimal = reading.choices
+        return _Problem(
+            reading.problem.value,
+            _both(
+                f"„{text}“ ist nicht eindeutig: Bitte {thousands} eingeben, wenn Tausender gemeint "
+                f"sind, oder {decimal}, wenn {_DECIMAL_MARK_DE[lang]} Nachkommastellen abtrennt.",
+                f"'{text}' is unclear: type {thousands} if you mean thousands, or {decimal} if "
+                f"the {_DECIMAL_MARK_EN[lang]} marks decimals.",
+            ),
+        )
+    return NOT_A_NUMBER
+
+
+def _number(raw: object, lang: str) -> float | _Problem:
+    if isinstance(raw, str):
+        reading = read_number(raw, lang)
+        return reading.value if reading.value is not None else _unclear_number(reading, lang)
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return NOT_A_NUMBER
+    try:
+        number = float(raw)
+    except OverflowError:
+        return NOT_A_NUMBER
+    return number if math.isfinite(number) else NOT_A_NUMBER
+
+
+def _checked(spec: InputField, raw: object, lang: str) -> float | _Problem | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         if spec.default is not None:
-            return spec.default, None
+            return spec.default
         if spec.optional:
-            return None, None
-        return None, _both("Bitte ausfüllen.", "Please fill this in.")
-    number: float | None = None
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        number = float(raw)
-    elif isinstance(raw, str):
-        number = _parse_number(raw)
-    if number is None or not math.isfinite(number):
-        return None, _both(
-            "Bitte eine Zahl eingeben (z. B. 1200 oder 0,25).",
-            "Enter a number (e.g. 1200 or 0.25).",
-        )
+            return None
+        return _Problem("input_required", _both("Bitte ausfüllen.", "Please fill this in."))
+    number = _number(raw, lang)
+    if isinstance(number, _Problem):
+        return number
     if spec.whole and number != int(number):
-        return None, _both("Bitte eine ganze Zahl eingeben.", "Enter a whole number.")
-    if not spec.minimum <= number <= spec.maximum:
-        low_de, high_de = format_number(spec.minimum, "de"), format_number(spec.maximum, "de")
-        low_en, high_en = format_number(spec.minimum, "en"), format_number(spec.maximum, "en")
-        return None, _both(
-            f"Bitte einen Wert von {low_de} bis {high_de} {spec.unit} eingeben.",
-            f"Enter a value from {low_en} to {high_en} {spec.unit}.",
+        return _Problem(
+            "number_not_whole", _both("Bitte eine ganze Zahl eingeben.", "Enter a whole number.")
         )
-    return number, None
+    if not spec.minimum <= number <= spec.maximum:
+        low_de, high_de = _limit(spec.minimum, "de"), _limit(spec.maximum, "de")
+        low_en, high_en = _limit(spec.minimum, "en"), _limit(spec.maximum, "en")
+        return _Problem(
+            "number_out_of_range",
+            _both(
+                f"Bitte einen Wert von {low_de} bis {high_de} {spec.unit}".rstrip() + " eingeben.",
+                f"Enter a value from {low_en} to {high_en} {spec.unit}".rstrip() + ".",
+            ),
+        )
+    return number
 
 
-def _parse_number(text: str) -> float | None:
-    cleaned = text.strip().replace("\u202f", "").replace(" ", "")
-    if "," in cleaned and "." in cleaned:
-        return None
-    try:
-        return float(cleaned.replace(",", "."))
-    except ValueError:
-        return None
+def _limit(value: float, lang: str) -> str:
+    return format_number(value, lang, None)
 
 
-def format_number(value: float, lang: str) -> str:
-    """``12345.6`` as ``12.345,6`` (de) or ``12,345.6`` (en); at most two decimals."""
-    rounded = round(value, 2)
-    text = f"{rounded:,.2f}".rstrip("0").rstrip(".")
-    if lang == "de":
-        text = text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
-    return text
+def _inconsistent(name: str, de: str, en: str) -> InputRejected:
+    return InputRejected({name: _both(de, en)}, {name: "inputs_inconsistent"})
 
 
 # --- factors -------------------------------------------------------------------------------
@@ -537,13 +618,10 @@ def _payback(investment: float, saving_per_year: float) -> float:
 def _lighting(v: Values) -> CalculatorResult:
     count, old, new = v["luminaires"] or 0, v["old_watts"] or 0, v["new_watts"] or 0
     if new >= old:
-        raise InputRejected(
-            {
-                "new_watts": _both(
-                    "Die neue Leuchte muss weniger Leistung aufnehmen als die alte.",
-                    "The new luminaire must draw less power than the old one.",
-                )
-            }
+        raise _inconsistent(
+            "new_watts",
+            "Die neue Leuchte muss weniger Leistung aufnehmen als die alte.",
+            "The new luminaire must draw less power than the old one.",
         )
     hours, price = v["hours_per_year"] or 0, v["price_per_kwh"] or 0
     old_kwh = count * old * hours / 1000
@@ -677,13 +755,10 @@ LIGHTING_RETROFIT = Calculator(
 def _motor(v: Values) -> CalculatorResult:
     old_eff, new_eff = v["old_efficiency"] or 0, v["new_efficiency"] or 0
     if new_eff <= old_eff:
-        raise InputRejected(
-            {
-                "new_efficiency": _both(
-                    "Der neue Motor muss einen höheren Wirkungsgrad haben als der alte.",
-                    "The new motor must be more efficient than the old one.",
-                )
-            }
+        raise _inconsistent(
+            "new_efficiency",
+            "Der neue Motor muss einen höheren Wirkungsgrad haben als der alte.",
+            "The new motor must be more efficient than the old one.",
         )
     shaft_kwh = (v["rated_kw"] or 0) * (v["load_percent"] or 0) / 100 * (v["hours_per_year"] or 0)
     old_kwh = shaft_kwh / (old_eff / 100)

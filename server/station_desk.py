@@ -17,28 +17,56 @@ from typing import Any
 
 from server.calculators import CALCULATORS, Calculator, CalculatorResult, InputRejected
 from server.identity import Identity
+from server.number_text import NumberProblem
 from server.progress import ProgressEvent, ProgressRecord
 from server.quiz import AnswerRejected, QuizResult
 from server.stations import Station, StationCatalogue
 
 
 class StationRefused(Exception):
-    """A station action that cannot be done; ``fields`` names bad experiment inputs."""
+    """A station action that cannot be done.
+
+    For experiment inputs, ``fields`` maps each bad input to a message, ``reasons`` to a code
+    (``server.calculators.INPUT_PROBLEMS``), and ``language`` says whose number writing was read.
+    """
 
     def __init__(
-        self, status: int, code: str, message: str, fields: dict[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        fields: dict[str, str] | None = None,
+        reasons: dict[str, str] | None = None,
+        language: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.fields = fields
+        self.reasons = reasons
+        self.language = language
 
     def as_dict(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.fields:
             error["fields"] = self.fields
+        if self.reasons:
+            error["reasons"] = self.reasons
+        if self.language:
+            error["language"] = self.language
         return {"error": error}
+
+
+UNCLEAR_NUMBERS = {NumberProblem.AMBIGUOUS.value, NumberProblem.OTHER_LANGUAGE.value}
+UNCLEAR_MESSAGE = {
+    "de": "Bitte prüfen Sie, wie die markierten Zahlen gemeint sind.",
+    "en": "Please check what the marked numbers are meant to be.",
+}
+INVALID_MESSAGE = {
+    "de": "Bitte prüfen Sie die markierten Eingaben.",
+    "en": "Please check the marked inputs.",
+}
 
 
 class StationDesk:
@@ -134,7 +162,12 @@ class StationDesk:
     def run_experiment(
         self, who: Identity, station_id: str, inputs: object, lang: str, now: float
     ) -> tuple[CalculatorResult, ProgressRecord]:
-        """Run a station's calculator on a visitor's inputs (which are not kept)."""
+        """Run a station's calculator on a visitor's inputs (which are not kept).
+
+        Typed inputs are read as ``lang`` writes numbers. When every refusal is a number that
+        could mean something else (``number_ambiguous``, ``number_other_language``), the code
+        is ``numbers_unclear``: the visitor is asked which number they mean.
+        """
         station = self.station(station_id)
         if station.experiment is None:
             raise StationRefused(
@@ -142,15 +175,15 @@ class StationDesk:
             )
         calculator = self._calculators[station.experiment.calculator]
         try:
-            result = calculator.run(inputs)
+            result = calculator.run(inputs, lang)
         except InputRejected as exc:
-            fields = exc.for_language(lang)
-            message = (
-                "Bitte prüfen Sie die markierten Eingaben."
-                if lang == "de"
-                else "Please check the marked inputs."
-            )
-            raise StationRefused(422, "inputs_invalid", message, fields) from None
+            unclear = set(exc.codes.values()) <= UNCLEAR_NUMBERS
+            code = "numbers_unclear" if unclear else "inputs_invalid"
+            messages = UNCLEAR_MESSAGE if unclear else INVALID_MESSAGE
+            message = messages.get(lang, messages["en"])
+            raise StationRefused(
+                422, code, message, exc.for_language(lang), dict(exc.codes), lang
+            ) from None
         return result, self._record(who, station_id, ProgressEvent.EXPERIMENT_DONE, now)
 
     @staticmethod

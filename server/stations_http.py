@@ -6,7 +6,8 @@ Content is public; everything that records or reveals progress needs a session t
     GET  /api/stations/{id}?lang=de               one station
     POST /api/stations/{id}/open                  record a visit; the station and my progress
     POST /api/stations/{id}/quiz                  {"answers": {"q1": "b"}, "lang": "de"}
-    POST /api/stations/{id}/experiment            {"inputs": {…}, "lang": "de"}
+    POST /api/stations/{id}/experiment            {"inputs": {…}, "lang": "de"}; typed numbers
+                                                  are read the ``lang`` way (de "50.000" = 50 000)
     GET  /api/me/stations?lang=de                 my passport
     GET  /api/me/stations/summary?lang=de         my passport as a text file to keep
     POST /api/station-progress/lookup             facilitators: {"identities": [id, …]}
@@ -249,7 +250,7 @@ async def export_progress(request: web.Request) -> web.Response:
     _require(identity, Role.STAFF)
     rows = await _store(request).all_progress()
     return web.Response(
-        text=export_csv(_desk(request).catalogue, rows),
+        text=export_csv(_desk(request).catalogue, rows, request.app[CONTEXT].site.zone),
         content_type="text/csv",
         charset="utf-8",
         headers={

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.calculators import CALCULATORS, InputRejected, format_number
+from server.calculators import CALCULATORS, INPUT_PROBLEMS, InputRejected
+from server.number_text import format_number
 
 
 def test_carbon_footprint_by_hand() -> None:
@@ -18,7 +19,8 @@ def test_carbon_footprint_by_hand() -> None:
             "rail_km": 10_000,
             "car_km": 5_000,
             "flight_km": 2_000,
-        }
+        },
+        "de",
     )
     # gas: 200 000 kWh (gross) / 1.11 = 180 180.18 kWh (net) x 0.201 kg = 36 216.2 kg
     assert result.figure("natural_gas") == 36.22
@@ -41,7 +43,8 @@ def test_carbon_footprint_by_hand() -> None:
 
 def test_carbon_footprint_market_based_scope_2_when_the_supplier_figure_is_given() -> None:
     result = CALCULATORS["carbon-footprint"].run(
-        {"electricity_kwh": 50_000, "supplier_g_per_kwh": "120"}
+        {"electricity_kwh": 50_000, "supplier_g_per_kwh": "120"},
+        "de",
     )
     assert result.figure("scope2_market") == 6.0  # 50 000 kWh x 120 g
     assert result.figure("scope2_location") == 18.15  # 50 000 kWh x 363 g
@@ -58,7 +61,8 @@ def test_lighting_retrofit_by_hand() -> None:
             "hours_per_year": 2500,
             "price_per_kwh": 0.25,
             "cost_per_luminaire": 150,
-        }
+        },
+        "de",
     )
     assert result.figure("old_kwh") == 5500  # 20 x 110 W x 2 500 h
     assert result.figure("new_kwh") == 2500
@@ -79,7 +83,8 @@ def test_motor_retrofit_by_hand() -> None:
             "new_efficiency": 93.3,
             "price_per_kwh": 0.25,
             "investment": 2500,
-        }
+        },
+        "de",
     )
     # shaft energy 11 x 0.75 x 4 000 = 33 000 kWh; / 0.898 = 36 748.3; / 0.933 = 35 369.8
     assert result.figure("old_kwh") == 36748
@@ -91,41 +96,124 @@ def test_motor_retrofit_by_hand() -> None:
 
 
 def test_defaults_fill_missing_inputs() -> None:
-    assert CALCULATORS["lighting-retrofit"].run({}).figure("payback_years") == 4.0
+    assert CALCULATORS["lighting-retrofit"].run({}, "de").figure("payback_years") == 4.0
 
 
 def test_every_bad_input_is_named_with_a_message_in_both_languages() -> None:
     with pytest.raises(InputRejected) as caught:
         CALCULATORS["lighting-retrofit"].run(
-            {"luminaires": 2.5, "old_watts": "viel", "hours_per_year": 9000, "colour": 3}
+            {"luminaires": 2.5, "old_watts": "viel", "hours_per_year": 9000, "colour": 3}, "de"
         )
     fields = caught.value.fields
     assert set(fields) == {"luminaires", "old_watts", "hours_per_year", "colour"}
     assert fields["luminaires"]["de"] == "Bitte eine ganze Zahl eingeben."
-    assert fields["old_watts"]["en"] == "Enter a number (e.g. 1200 or 0.25)."
+    assert fields["old_watts"]["en"] == "Enter a number (e.g. 1,200 or 0.25)."
     assert fields["hours_per_year"]["de"] == "Bitte einen Wert von 1 bis 8.760 h/a eingeben."
     assert fields["hours_per_year"]["en"] == "Enter a value from 1 to 8,760 h/a."
     assert fields["colour"]["en"] == "Unknown input 'colour'."
+    assert caught.value.codes == {
+        "luminaires": "number_not_whole",
+        "old_watts": "number_invalid",
+        "hours_per_year": "number_out_of_range",
+        "colour": "input_unknown",
+    }
+    assert set(caught.value.codes.values()) <= set(INPUT_PROBLEMS)
 
 
-@pytest.mark.parametrize("value", [float("nan"), float("inf"), True, "1.000,5", [3]])
+@pytest.mark.parametrize(
+    "value", [float("nan"), float("inf"), True, 10**400, "1e5", "50 kWh", [3], {"v": 1}]
+)
 def test_non_numbers_are_refused(value: object) -> None:
     with pytest.raises(InputRejected) as caught:
-        CALCULATORS["carbon-footprint"].run({"electricity_kwh": value})
-    assert set(caught.value.fields) == {"electricity_kwh"}
+        CALCULATORS["motor-retrofit"].run({"rated_kw": value}, "de")
+    assert caught.value.codes == {"rated_kw": "number_invalid"}
+    assert caught.value.fields["rated_kw"]["de"] == (
+        "Bitte eine Zahl eingeben (z. B. 1.200 oder 0,25)."
+    )
+
+
+def test_empty_takes_the_default_or_is_required() -> None:
+    assert CALCULATORS["motor-retrofit"].validate({"rated_kw": " "}, "de")["rated_kw"] == 11
+    form = CALCULATORS["carbon-footprint"].validate({"supplier_g_per_kwh": ""}, "en")
+    assert form["supplier_g_per_kwh"] is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "typed", "kwh"),
+    [
+        ("de", "50.000", 50_000),
+        ("de", "50.000,5", 50_000.5),
+        ("de", "2.000,5", 2_000.5),
+        ("de", "0,5", 0.5),
+        ("de", "50 000", 50_000),
+        ("en", "50,000.5", 50_000.5),
+        ("en", "50000", 50_000),
+        ("en", "0.5", 0.5),
+    ],
+)
+def test_typed_numbers_are_read_the_visitors_way(lang: str, typed: str, kwh: float) -> None:
+    values = CALCULATORS["carbon-footprint"].validate({"electricity_kwh": typed}, lang)
+    assert values["electricity_kwh"] == kwh
+
+
+def test_fifty_thousand_kwh_typed_in_german_give_the_right_footprint() -> None:
+    result = CALCULATORS["carbon-footprint"].run({"electricity_kwh": "50.000"}, "de")
+    assert result.figure("scope2_location") == 18.15  # 50 000 kWh x 0.363 kg/kWh, in t
+    figure = next(f for f in result.as_dict("de")["figures"] if f["name"] == "scope2_location")
+    assert figure["text"] == "18,15 t CO2"
+
+
+@pytest.mark.parametrize(
+    ("lang", "typed", "code", "message"),
+    [
+        (
+            "en",
+            "50.000",
+            "number_ambiguous",
+            "'50.000' is unclear: type 50,000 if you mean thousands, or 50 if the point marks "
+            "decimals.",
+        ),
+        (
+            "de",
+            "1,234",
+            "number_ambiguous",
+            "„1,234“ ist nicht eindeutig: Bitte 1.234 eingeben, wenn Tausender gemeint sind, "
+            "oder 1,2340, wenn das Komma Nachkommastellen abtrennt.",
+        ),
+        (
+            "de",
+            "1.5",
+            "number_other_language",
+            "„1.5“ ist englisch geschrieben. Meinen Sie 1,5? Bitte so eingeben.",
+        ),
+        (
+            "en",
+            "2.000,5",
+            "number_other_language",
+            "'2.000,5' is written the German way. Do you mean 2,000.5? Please type it like that.",
+        ),
+    ],
+)
+def test_numbers_that_could_mean_something_else_are_refused_with_the_choices(
+    lang: str, typed: str, code: str, message: str
+) -> None:
+    with pytest.raises(InputRejected) as caught:
+        CALCULATORS["carbon-footprint"].run({"electricity_kwh": typed}, lang)
+    assert caught.value.codes == {"electricity_kwh": code}
+    assert caught.value.for_language(lang) == {"electricity_kwh": message}
 
 
 def test_german_decimal_comma_is_understood() -> None:
-    result = CALCULATORS["lighting-retrofit"].run({"price_per_kwh": "0,30"})
+    result = CALCULATORS["lighting-retrofit"].run({"price_per_kwh": "0,30"}, "de")
     assert result.figure("saved_eur") == 900  # 3 000 kWh x 0.30
 
 
 def test_cross_field_checks() -> None:
     with pytest.raises(InputRejected) as caught:
-        CALCULATORS["lighting-retrofit"].run({"old_watts": 40, "new_watts": 50})
+        CALCULATORS["lighting-retrofit"].run({"old_watts": 40, "new_watts": 50}, "de")
     assert set(caught.value.fields) == {"new_watts"}
     with pytest.raises(InputRejected) as caught:
-        CALCULATORS["motor-retrofit"].run({"old_efficiency": 95, "new_efficiency": 93})
+        CALCULATORS["motor-retrofit"].run({"old_efficiency": 95, "new_efficiency": 93}, "de")
     assert set(caught.value.fields) == {"new_efficiency"}
 
 
@@ -146,3 +234,17 @@ def test_numbers_are_formatted_per_language() -> None:
     assert format_number(12345.678, "de") == "12.345,68"
     assert format_number(12345.678, "en") == "12,345.68"
     assert format_number(4.0, "de") == "4"
+
+
+def test_range_messages_write_limits_in_full_and_without_an_empty_unit() -> None:
+    with pytest.raises(InputRejected) as caught:
+        CALCULATORS["lighting-retrofit"].run({"luminaires": "200.000"}, "de")
+    assert caught.value.fields["luminaires"] == {
+        "de": "Bitte einen Wert von 1 bis 100.000 eingeben.",
+        "en": "Enter a value from 1 to 100,000.",
+    }
+    with pytest.raises(InputRejected) as caught:
+        CALCULATORS["motor-retrofit"].run({"rated_kw": "0,1"}, "de")
+    assert (
+        caught.value.fields["rated_kw"]["de"] == "Bitte einen Wert von 0,12 bis 1.000 kW eingeben."
+    )

@@ -79,3 +79,37 @@ def test_refusals_carry_status_code_and_message(desk: StationDesk) -> None:
         "electricity_kwh": "Enter a value from 0 to 1,000,000,000 kWh/a."
     }
     assert desk.language(None) == "de" and desk.language("en") == "en"
+
+
+def test_experiment_reads_typed_numbers_in_the_visitors_language(desk: StationDesk) -> None:
+    result, _ = desk.run_experiment(ADA, "ghg", {"electricity_kwh": "50.000"}, "de", 4.0)
+    assert result.figure("scope2_location") == 18.15
+    assert result.as_dict("de")["language"] == "de"
+    result, _ = desk.run_experiment(ADA, "ghg", {"electricity_kwh": "50,000"}, "en", 4.0)
+    assert result.figure("scope2_location") == 18.15
+
+
+def test_numbers_that_could_mean_two_things_are_unclear_not_invalid(desk: StationDesk) -> None:
+    with pytest.raises(StationRefused) as caught:
+        desk.run_experiment(ADA, "ghg", {"electricity_kwh": "50.000", "rail_km": "1,5"}, "en", 0)
+    error = caught.value.as_dict()["error"]
+    assert (caught.value.status, error["code"]) == (422, "numbers_unclear")
+    assert error["message"] == "Please check what the marked numbers are meant to be."
+    assert error["reasons"] == {
+        "electricity_kwh": "number_ambiguous",
+        "rail_km": "number_other_language",
+    }
+    assert error["language"] == "en"
+    assert "50,000" in error["fields"]["electricity_kwh"]
+    with pytest.raises(StationRefused) as caught:
+        desk.run_experiment(ADA, "ghg", {"electricity_kwh": "1.5", "rail_km": "viel"}, "de", 0)
+    error = caught.value.as_dict()["error"]
+    assert error["code"] == "inputs_invalid"
+    assert error["message"] == "Bitte prüfen Sie die markierten Eingaben."
+    assert error["reasons"] == {
+        "electricity_kwh": "number_other_language",
+        "rail_km": "number_invalid",
+    }
+    assert error["fields"]["electricity_kwh"] == (
+        "„1.5“ ist englisch geschrieben. Meinen Sie 1,5? Bitte so eingeben."
+    )

@@ -166,7 +166,7 @@ async def test_open_answer_experiment_and_passport(api: Api) -> None:
     )
     assert bad["error"]["code"] == "inputs_invalid"
     assert bad["error"]["fields"] == {
-        "electricity_kwh": "Bitte eine Zahl eingeben (z. B. 1200 oder 0,25)."
+        "electricity_kwh": "Bitte eine Zahl eingeben (z. B. 1.200 oder 0,25)."
     }
     ran = await api.json(
         "POST",
@@ -202,6 +202,63 @@ async def test_quiz_and_experiment_refusals(api: Api) -> None:
     assert error["error"]["message"] == "question q2 has no answer; answer every question"
     error = await api.json("POST", "/api/stations/ghg/quiz", 400, headers=auth, data=b"[1]")
     assert error["error"]["code"] == "json_invalid"
+
+
+async def test_experiment_numbers_are_read_in_the_visitors_language(api: Api) -> None:
+    _, auth = await api.guest("Ada")
+    path = "/api/stations/ghg/experiment"
+
+    async def scope2(lang_in_body: str | None, typed: str, query: str = "") -> dict[str, Any]:
+        body: dict[str, Any] = {"inputs": {"electricity_kwh": typed}}
+        if lang_in_body is not None:
+            body["lang"] = lang_in_body
+        ran = await api.json("POST", path + query, headers=auth, json=body)
+        return next(f for f in ran["figures"] if f["name"] == "scope2_location")
+
+    german = await scope2("de", "50.000")
+    assert (german["value"], german["text"]) == (18.15, "18,15 t CO2")
+    english = await scope2("en", "50,000")
+    assert (english["value"], english["text"]) == (18.15, "18.15 t CO2")
+    assert (await scope2(None, "2.000,5"))["value"] == 0.73  # the site's default: German
+    assert (await scope2(None, "2,000.5", "?lang=en"))["value"] == 0.73
+
+    unclear = await api.json(
+        "POST",
+        path,
+        422,
+        headers=auth,
+        json={"inputs": {"electricity_kwh": "50.000"}, "lang": "en"},
+    )
+    assert unclear["error"] == {
+        "code": "numbers_unclear",
+        "message": "Please check what the marked numbers are meant to be.",
+        "fields": {
+            "electricity_kwh": "'50.000' is unclear: type 50,000 if you mean thousands, "
+            "or 50 if the point marks decimals."
+        },
+        "reasons": {"electricity_kwh": "number_ambiguous"},
+        "language": "en",
+    }
+    other = await api.json(
+        "POST", path, 422, headers=auth, json={"inputs": {"electricity_kwh": "1.5"}, "lang": "de"}
+    )
+    assert other["error"]["reasons"] == {"electricity_kwh": "number_other_language"}
+    assert other["error"]["fields"]["electricity_kwh"].startswith("„1.5“ ist englisch")
+    garbage = await api.json(
+        "POST", path, 422, headers=auth, json={"inputs": {"car_km": "1e5"}, "lang": "de"}
+    )
+    assert garbage["error"]["code"] == "inputs_invalid"
+    assert garbage["error"]["fields"] == {
+        "car_km": "Bitte eine Zahl eingeben (z. B. 1.200 oder 0,25)."
+    }
+    missing = await api.json("POST", path, 422, headers=auth, json={"inputs": "50.000"})
+    assert missing["error"]["reasons"] == {"_": "inputs_missing"}
+    unknown = await api.json(
+        "POST", path, 400, headers=auth, json={"inputs": {"car_km": "1"}, "lang": "fr"}
+    )
+    assert unknown["error"]["code"] == "language_unknown"
+    passport = await api.json("GET", "/api/me/stations", headers=auth)
+    assert passport["experiments"]["done"] == 1  # refused runs are not counted
 
 
 async def test_summary_download(api: Api) -> None:
