@@ -12,10 +12,11 @@ want_test=0
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # --- Debian packages ------------------------------------------------------------------
-apt_packages=(ffmpeg espeak-ng fonts-dejavu-core)
+# tzdata: the system's time zones (the PyPI package tzdata stands in where they are missing)
+apt_packages=(ffmpeg espeak-ng fonts-dejavu-core tzdata)
 # nginx: tests/scale/test_nginx_proxy.py runs its own, on free ports; Debian also starts its
 # service on port 80 where services run (`systemctl disable --now nginx` if unwanted).
-[ "$want_test" = 1 ] && apt_packages+=(chromium redis-server nginx fonts-noto-color-emoji)
+[ "$want_test" = 1 ] && apt_packages+=(chromium redis-server nginx fonts-noto-color-emoji shellcheck)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Set everything up, then run the whole test suite: ruff, mypy and pytest (unit, socket,
+# Set everything up, then run the whole test suite: shellcheck, ruff, mypy and pytest
+# (unit, socket,
 # browser and Redis tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
+echo "==> shellcheck" >&2
+shellcheck scripts/*.sh .ci/run
 echo "==> ruff" >&2
 .venv/bin/ruff check .
 .venv/bin/ruff format --check . >/dev/null || { .venv/bin/ruff format --diff . | head -40; exit 1; }

@@ -33,6 +33,7 @@ from server.revocation import BUS_EVENT as REVOKED_EVENT
 from server.sessions import SessionIssuer
 from server.settings import Settings
 from server.shared_port import SharedPortSite
+from server.site_icons import SiteIcons, icon_routes
 from server.startup_checks import bind_port, check_data_dir
 from server.station_desk import StationDesk
 from server.stations import load_catalogue
@@ -283,6 +284,7 @@ async def _start_hub(
         talk_routes(talks),
         workshops.routes(),
         world_edit_routes(WorldEditing(site, settings.world_dir, live)),
+        icon_routes(SiteIcons(site)),
     ]
     runner = http_runner(make_http_app(context, features), settings)
     await runner.setup()

@@ -11,6 +11,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import html
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -42,6 +43,8 @@ SITE_FILE_TYPES = {
     ".vtt": "text/vtt",
     ".css": "text/css",
 }
+_TITLE = re.compile(rb"<title>[^<]*</title>")
+_THEME_COLOUR = re.compile(rb'<meta name="theme-color" content="[^"]*">')
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S)
 _FORWARDING_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
 
@@ -150,6 +153,14 @@ def content_security_policy(index_html: bytes) -> str:
         "media-src 'self' blob:; connect-src 'self' blob: ws: wss:; font-src 'self'; "
         "object-src 'none'; base-uri 'none'; frame-ancestors 'self'"
     )
+
+
+def page_for_site(page: bytes, site: Site) -> bytes:
+    """The client's page with the site's name as its title and its colour as the theme."""
+    title = html.escape(f"{site.branding.short_name} Twin").encode()
+    page = _TITLE.sub(b"<title>" + title + b"</title>", page, count=1)
+    colour = site.branding.primary_colour.encode()
+    return _THEME_COLOUR.sub(b'<meta name="theme-color" content="' + colour + b'">', page, count=1)
 
 
 # --- handlers -------------------------------------------------------------------------------

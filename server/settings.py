@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+import shlex
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -100,6 +101,16 @@ class Settings:
                 handle.write(key)
             self.secret = key
         return self.secret
+
+    def command(self, base: str) -> str:
+        """``base`` with the ``--site`` and ``--data-dir`` this process runs with, so a hint
+        naming a command acts on this hub, not on the default one."""
+        parts = [base]
+        if self.site.resolve() != DEFAULT_SITE.resolve():
+            parts.append(f"--site {shlex.quote(str(self.site))}")
+        if self.data_dir is not None:
+            parts.append(f"--data-dir {shlex.quote(str(self.data_dir))}")
+        return " ".join(parts)
 
     def http_url(self) -> str:
         if self.public_url:

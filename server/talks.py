@@ -38,6 +38,8 @@ log = logging.getLogger("hubtwin.talks")
 FORMAT_VERSION = 1
 TALK_FILE = "talk.toml"
 SCRIPT_FILE = "script.toml"
+#: the command that produces the scripted talks (a hub names its own --site and --data-dir)
+BUILD_HINT = "hubtwin talks build-samples"
 TOPICS_FILE = "topics.toml"
 TALK_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
@@ -545,8 +547,9 @@ def generated_talks_dir(data_dir: Path) -> Path:
     return data_dir / "talks"
 
 
-def load_library(site: Site, generated_dir: Path) -> TalkLibrary:
-    """Every talk of ``site``; the ones produced from scripts are read from ``generated_dir``."""
+def load_library(site: Site, generated_dir: Path, build_hint: str = BUILD_HINT) -> TalkLibrary:
+    """Every talk of ``site``; the ones produced from scripts are read from ``generated_dir``
+    (``build_hint``: the command that produces them, named where one is missing)."""
     problems: list[str] = []
     try:
         topics = load_topics(site)
@@ -573,9 +576,7 @@ def load_library(site: Site, generated_dir: Path) -> TalkLibrary:
         elif scripted.is_file():
             source = generated_dir / folder.name
             if not (source / TALK_FILE).is_file():
-                problems.append(
-                    f"{folder.name}: not produced yet (run: hubtwin talks build-samples)"
-                )
+                problems.append(f"{folder.name}: not produced yet (run: {build_hint})")
                 continue
         else:
             continue
@@ -592,9 +593,17 @@ class WatchedLibrary:
     ``current()`` is cheap: it compares modification times at most every ``interval_s``.
     """
 
-    def __init__(self, site: Site, generated_dir: Path, *, interval_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        site: Site,
+        generated_dir: Path,
+        *,
+        interval_s: float = 2.0,
+        build_hint: str = BUILD_HINT,
+    ) -> None:
         self.site = site
         self.generated_dir = generated_dir
+        self.build_hint = build_hint
         self.interval_s = interval_s
         self._library: TalkLibrary | None = None
         self._stamp: tuple[tuple[str, int], ...] = ()
@@ -621,7 +630,7 @@ class WatchedLibrary:
             self._checked_at = now
             stamp = self._fingerprint()
             if self._library is None or stamp != self._stamp:
-                self._library = load_library(self.site, self.generated_dir)
+                self._library = load_library(self.site, self.generated_dir, self.build_hint)
                 self._stamp = stamp
                 log.info("talk library read", extra={"talks": len(self._library.talks)})
                 for problem in self._library.problems:

@@ -6,14 +6,23 @@ specific to Dortmund. The format is documented in docs/site-format.md.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from world.errors import InputFileError
+from world.toml_table import TomlTable
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SITE = PROJECT_ROOT / "assets" / "sites" / "oekohub-dortmund"
+DEFAULT_TIME_ZONE = "Europe/Berlin"
+SITE_KEYS = {"id", "languages", "default_language", "time_zone"}
+BRANDING_KEYS = {"name", "short_name", "tagline", "primary_colour", "accent_colour", "logo"}
+LOGO_SUFFIXES = {".svg", ".png", ".jpg", ".jpeg", ".webp"}
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+LANGUAGE = re.compile(r"[a-z]{2,3}")
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,12 @@ class Site:
     default_language: str
     branding: Branding
     operator: dict[str, str] = field(default_factory=dict)
+    #: the hub's local time (IANA name): times in exports and lists are written in it
+    time_zone: str = DEFAULT_TIME_ZONE
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
     @property
     def building_file(self) -> Path:
@@ -62,6 +77,49 @@ def _localised(value: object, where: str, languages: tuple[str, ...]) -> dict[st
     return dict(value)
 
 
+def _text(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InputFileError(f"{where}: expected a text")
+    return value
+
+
+def _languages(site: TomlTable) -> tuple[str, ...]:
+    value = site.table.get("languages", ["de", "en"])
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(lang, str) and LANGUAGE.fullmatch(lang) for lang in value)
+    ):
+        raise site.fail(f'languages {value!r} must be a list of language codes, e.g. ["de", "en"]')
+    return tuple(value)
+
+
+def _colour(value: object, where: str) -> str:
+    if not isinstance(value, str) or not COLOUR.fullmatch(value):
+        raise InputFileError(
+            f'{where}: {value!r} is not a colour; write it as "#rrggbb", e.g. "#2f7d4f"'
+        )
+    return value.lower()
+
+
+def _logo(value: object, folder: Path, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise InputFileError(f"{where}: expected a file name in the site folder, e.g. logo.svg")
+    suffix = Path(value).suffix.lower()
+    if suffix not in LOGO_SUFFIXES:
+        raise InputFileError(
+            f"{where}: {value!r} must be an image ({', '.join(sorted(LOGO_SUFFIXES))})"
+        )
+    path = (folder / value).resolve()
+    if not path.is_relative_to(folder.resolve()):
+        raise InputFileError(f"{where}: {value!r} leaves the site folder")
+    if not path.is_file():
+        raise InputFileError(f"{where}: {value!r} not found in {folder}")
+    return value
+
+
 def load_site(path: Path | str | None = None) -> Site:
     """Read the site folder at ``path`` (the Dortmund hub when None)."""
     folder = Path(path) if path is not None else DEFAULT_SITE
@@ -74,28 +132,41 @@ def load_site(path: Path | str | None = None) -> Site:
         data = tomllib.loads(manifest.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputFileError(f"{manifest}: not valid TOML: {exc}") from None
-    site = data.get("site")
-    if not isinstance(site, dict):
-        raise InputFileError(f"{manifest}: missing [site] table")
-    site_id = site.get("id")
-    if not isinstance(site_id, str) or not site_id.replace("-", "").isalnum():
-        raise InputFileError(f"{manifest}: [site].id must be letters, digits and dashes")
-    languages = tuple(site.get("languages", ["de", "en"]))
-    default_language = site.get("default_language", languages[0])
+    top = TomlTable(data, str(manifest), {"site", "branding", "operator"})
+    if not top.has("site"):
+        raise InputFileError(f'{manifest}: missing [site] table (with at least id = "…")')
+    site = TomlTable(data["site"], f"{manifest}: [site]", SITE_KEYS)
+    site_id = site.table.get("id")
+    if site_id is None:
+        raise site.fail('missing required key id (e.g. id = "my-hub")')
+    if not isinstance(site_id, str) or not site_id or not site_id.replace("-", "").isalnum():
+        raise site.fail(f"id {site_id!r} must be letters, digits and dashes")
+    languages = _languages(site)
+    default_language = site.table.get("default_language", languages[0])
     if default_language not in languages:
-        raise InputFileError(f"{manifest}: default_language {default_language!r} not in languages")
-    brand = data.get("branding", {})
-    if not isinstance(brand, dict):
-        raise InputFileError(f"{manifest}: [branding] must be a table")
+        raise site.fail(f"default_language {default_language!r} is not one of languages")
+    brand = TomlTable(data.get("branding", {}), f"{manifest}: [branding]", BRANDING_KEYS)
+    where = f"{manifest}: [branding]."
     branding = Branding(
-        name=_localised(brand.get("name", site_id), f"{manifest}: branding.name", languages),
-        short_name=str(brand.get("short_name", site_id)),
-        tagline=_localised(brand.get("tagline", ""), f"{manifest}: branding.tagline", languages),
-        primary_colour=str(brand.get("primary_colour", "#2f7d4f")),
-        accent_colour=str(brand.get("accent_colour", "#f2b705")),
-        logo=brand.get("logo"),
+        name=_localised(brand.table.get("name", site_id), f"{where}name", languages),
+        short_name=_text(brand.table.get("short_name", site_id), f"{where}short_name"),
+        tagline=_localised(brand.table.get("tagline", ""), f"{where}tagline", languages),
+        primary_colour=_colour(
+            brand.table.get("primary_colour", "#2f7d4f"), f"{where}primary_colour"
+        ),
+        accent_colour=_colour(brand.table.get("accent_colour", "#f2b705"), f"{where}accent_colour"),
+        logo=_logo(brand.table.get("logo"), folder, f"{where}logo"),
     )
     operator = data.get("operator", {})
+    if not isinstance(operator, dict) or not all(isinstance(v, str) for v in operator.values()):
+        raise InputFileError(f"{manifest}: [operator] must be a table of texts (name, city …)")
+    time_zone = site.table.get("time_zone", DEFAULT_TIME_ZONE)
+    try:
+        ZoneInfo(time_zone if isinstance(time_zone, str) else "")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputFileError(
+            f"{manifest}: [site].time_zone {time_zone!r} is not a time zone (e.g. Europe/Berlin)"
+        ) from None
     return Site(
         path=folder.resolve(),
         id=site_id,
@@ -103,4 +174,5 @@ def load_site(path: Path | str | None = None) -> Site:
         default_language=default_language,
         branding=branding,
         operator={str(k): str(v) for k, v in operator.items()},
+        time_zone=time_zone,
     )

@@ -8,6 +8,7 @@ on it: the first adds defaults and limits, the second keeps absent values absent
 
 from __future__ import annotations
 
+import difflib
 import math
 from typing import Any
 
@@ -21,18 +22,22 @@ def _finite_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def unknown_key_message(key: str, allowed: set[str]) -> str:
+    """``unknown key 'x'``, with the nearest allowed key when one is close, and the list."""
+    near = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
+    hint = f"did you mean {near[0]!r}? " if near else ""
+    return f"unknown key {key!r} ({hint}allowed: {', '.join(sorted(allowed))})"
+
+
 class TomlTable:
     """One TOML table at ``where`` (a path and the table's place in the file)."""
 
     def __init__(self, table: object, where: str, allowed: set[str]) -> None:
         if not isinstance(table, dict):
             raise InputFileError(f"{where}: expected a table")
-        unknown = set(table) - allowed
+        unknown = sorted(set(table) - allowed)
         if unknown:
-            raise InputFileError(
-                f"{where}: unknown key {', '.join(sorted(unknown))} "
-                f"(allowed: {', '.join(sorted(allowed))})"
-            )
+            raise InputFileError(f"{where}: {unknown_key_message(unknown[0], allowed)}")
         self.table: dict[str, Any] = table
         self.where = where
 
