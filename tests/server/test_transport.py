@@ -1,10 +1,12 @@
 """The realtime endpoint over real sockets: handshake, messages both ways, snapshots, bad
-input, floods, slow clients, reconnection, capacity under concurrent joins, shutdown."""
+input, floods, slow clients, reconnection, capacity under concurrent joins, shutdown, chat
+acknowledged only once stored (and an error when the database refuses it)."""
 
 from __future__ import annotations
 
 import asyncio
 import math
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -554,3 +556,64 @@ async def test_writes_after_the_peer_left_are_dropped_quietly() -> None:
     conn.open = True  # a write racing the close: the transport refuses, the connection gives up
     conn.send_control(b"\x81\xa1t\xa4pong")
     assert transport.aborted and not conn.open
+
+
+async def test_every_acknowledged_message_is_already_in_the_database(
+    start: Start, client_for: Any, tmp_path: Path
+) -> None:
+    store = await Store.open(tmp_path / "hub.sqlite3")
+    try:
+        server = await start(store=store)
+        people = [await client_for(server) for _ in range(6)]
+        for n, person in enumerate(people):
+            await person.hello(f"p{n}")
+        for n, person in enumerate(people):
+            for k in range(5):
+                await person.send({"t": "chat", "text": f"p{n} sagt {k}"})
+        for person in people:
+            me = person.control[0]["session"]
+            for _ in range(5):
+                ack = await person.expect("chat")
+                while ack["from"] != me:
+                    ack = await person.expect("chat")
+                # read at once, no waiting: what was acknowledged is committed
+                stored = {r.id for r in await store.recent_chat("foyer", 0, -1)}
+                assert ack["id"] in stored, ack
+        assert server.chat_writer.committed == 30 and server.chat_writer.batches < 30
+    finally:
+        await store.close()
+
+
+async def test_a_message_the_database_refuses_is_an_error_for_its_sender_only(
+    start: Start, client_for: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "hub.sqlite3"
+    store = await Store.open(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        server = await start(store=store)
+        ada, bob = await client_for(server), await client_for(server)
+        await ada.hello("Ada")
+        await bob.hello("Bob")
+        other.execute(
+            "CREATE TRIGGER refuse_chat BEFORE INSERT ON chat_messages"
+            " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+        await ada.send({"t": "chat", "text": "Geht das?"})
+        error = await ada.expect("error", "chat")
+        assert error["t"] == "error" and error["code"] == "chat_not_stored"
+        assert error["about"] == "chat" and "Geht das?" in error["message"]
+        assert server.chat_writer.failed == 1
+        other.execute("DROP TRIGGER refuse_chat")
+        await ada.send({"t": "chat", "text": "Und jetzt?"})
+        ack = await ada.expect("chat")
+        # Bob's first chat message is the second one: the refused one never went out
+        first = await bob.expect("chat")
+        assert ack["text"] == first["text"] == "Und jetzt?"
+        assert [r.text for r in await store.recent_chat("foyer", 0, -1)] == ["Und jetzt?"]
+        late = await client_for(server)
+        _, joined = await late.hello("Cleo")
+        assert [m["text"] for m in joined["chat"]] == ["Und jetzt?"]
+    finally:
+        other.close()
+        await store.close()
