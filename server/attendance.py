@@ -1,10 +1,14 @@
 """After a workshop: who took part when, and how far they got at the learning stations, as a
 short summary and as a CSV file for the facilitator (no I/O).
 
-Only display names leave this module: the CSV numbers people 1, 2, … instead of showing
-their identity ids, and holds nothing else about them. Join and leave events that follow
-each other within ``MERGE_GAP_S`` (a move between the workshop's rooms, a reconnection) count
-as one stay.
+Only display names leave this module, with a short person key (``person_key``: derived from
+the identity with the hub's secret, the same in every export, not reversible) so that two
+people of the same name are told apart; nothing else about them. Join and leave events that
+follow each other within ``MERGE_GAP_S`` (a move between the workshop's rooms, a
+reconnection) count as one stay, and so do overlapping sessions of one person (two tabs): a
+stay ends when the last of them leaves. The workshop's facilitators are marked (their role)
+and not counted as participants. Times are written in the hub's time zone, which the CSV's
+headers name.
 
 >>> events = [AttendanceEvent("w1", "g-a", "Ada", True, True, 0.0),
 ...           AttendanceEvent("w1", "g-a", "Ada", True, False, 1800.0)]
@@ -15,30 +19,66 @@ as one stay.
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from server.progress import StationProgress
 from server.workshop_records import AttendanceEvent
 from server.workshops import SITE_ZONE, Workshop
 
 MERGE_GAP_S: Final = 2.0
-CSV_COLUMNS: Final = (
-    "Nr / No",
-    "Name",
-    "Erster Eintritt / First joined",
-    "Letzter Austritt / Last left",
-    "Minuten / Minutes",
-    "Aufenthalte / Stays",
-    "Stationen geöffnet / Stations opened",
-    "Davon aus der Agenda / Of the agenda's",
-    "Quiz bestanden / Quizzes passed",
-    "Experimente / Experiments",
-)
+#: What the role column says.
+ROLE_LEADS: Final = "Moderation / facilitator"
+ROLE_TAKES_PART: Final = "Teilnahme / participant"
+
+
+def csv_columns(zone: ZoneInfo) -> tuple[str, ...]:
+    """The CSV's header row; the time columns name the time zone they are written in."""
+    return (
+        "Nr / No",
+        "Kennung / Key",
+        "Name",
+        "Rolle / Role",
+        f"Erster Eintritt ({zone.key}) / First joined ({zone.key})",
+        f"Letzter Austritt ({zone.key}) / Last left ({zone.key})",
+        "Minuten / Minutes",
+        "Aufenthalte / Stays",
+        "Stationen geöffnet / Stations opened",
+        "Davon aus der Agenda / Of the agenda's",
+        "Quiz bestanden / Quizzes passed",
+        "Experimente / Experiments",
+    )
+
+
+PersonKey = Callable[[str], str]
+"""A short stable key for an identity id (``person_key``)."""
+
+
+def person_key(secret: str) -> PersonKey:
+    """Keys for identity ids: 8 characters of a keyed hash (BLAKE2s with the hub's secret),
+    the same for one person in every export, and not a way back to the identity."""
+    key = hashlib.sha256(secret.encode()).digest()
+
+    def of(identity_id: str) -> str:
+        digest = hashlib.blake2s(identity_id.encode(), key=key, digest_size=5).digest()
+        return base64.b32encode(digest).decode("ascii").lower()
+
+    return of
+
+
+def agenda_station_ids(
+    agenda_stations: Sequence[str], station_refs: Mapping[str, str]
+) -> list[str]:
+    """The station ids of an agenda's station references (a station id, or the id of the
+    anchor the station stands at, as older plans have it)."""
+    return [station_refs.get(ref, ref) for ref in agenda_stations]
 
 
 @dataclass
@@ -48,7 +88,10 @@ class Participant:
     identity_id: str
     name: str
     guest: bool
+    leads: bool = False
     stays: list[tuple[float, float | None]] = field(default_factory=list)
+    #: sessions of this person inside now (overlapping sessions are one stay)
+    inside: int = 0
     stations_opened: int = 0
     agenda_stations_opened: int = 0
     quizzes_passed: int = 0
@@ -69,17 +112,24 @@ class Participant:
 
 @dataclass
 class AttendanceReport:
-    """The people of one workshop and its figures."""
+    """The people of one workshop (its facilitators too) and its figures (participants
+    only)."""
 
     people: list[Participant]
     peak: int
     now: float
 
     @property
+    def participants(self) -> list[Participant]:
+        return [p for p in self.people if not p.leads]
+
+    @property
     def average_minutes(self) -> float:
-        if not self.people:
+        taking_part = self.participants
+        if not taking_part:
             return 0.0
-        return round(sum(p.seconds(self.now) for p in self.people) / len(self.people) / 60, 1)
+        total = sum(p.seconds(self.now) for p in taking_part)
+        return round(total / len(taking_part) / 60, 1)
 
 
 def attendance_report(
@@ -89,33 +139,39 @@ def attendance_report(
     now: float,
     agenda_stations: Sequence[str],
     window: tuple[float, float] | None = None,
+    leaders: Collection[str] = (),
 ) -> AttendanceReport:
-    """People in order of arrival with their stays, and the most there at once. Station
+    """People in order of arrival with their stays, and the most participants there at once
+    (``leaders``: the identity ids of its facilitators, who are not counted). Station
     progress counts what was done during ``window`` (start of the workshop to its end; all
-    of it without a window)."""
+    of it without a window); ``agenda_stations`` are station ids (``agenda_station_ids``)."""
     people: dict[str, Participant] = {}
     inside = 0
     peak = 0
-    for event in sorted(events, key=lambda e: e.at):
+    for event in sorted(events, key=lambda e: (e.at, not e.joined)):
         person = people.get(event.identity_id)
         if person is None:
-            person = Participant(event.identity_id, event.display_name, event.guest)
+            leads = event.identity_id in leaders
+            person = Participant(event.identity_id, event.display_name, event.guest, leads)
             people[event.identity_id] = person
         person.name = event.display_name
-        open_stay = bool(person.stays) and person.stays[-1][1] is None
         if event.joined:
-            if open_stay:
-                continue
+            person.inside += 1
+            if person.inside > 1:
+                continue  # another session of someone inside already: the same stay
             last = person.stays[-1] if person.stays else None
             if last is not None and last[1] is not None and event.at - last[1] <= MERGE_GAP_S:
                 person.stays[-1] = (last[0], None)  # back at once: the same stay
             else:
                 person.stays.append((event.at, None))
-            inside += 1
-            peak = max(peak, inside)
-        elif open_stay:
-            person.stays[-1] = (person.stays[-1][0], event.at)
-            inside -= 1
+            if not person.leads:
+                inside += 1
+                peak = max(peak, inside)
+        elif person.inside > 0:
+            person.inside -= 1
+            if person.inside == 0:
+                person.stays[-1] = (person.stays[-1][0], event.at)
+                inside -= not person.leads
     agenda = set(agenda_stations)
     for person in people.values():
         _, rows = progress.get(person.identity_id, ("", []))
@@ -130,10 +186,10 @@ def attendance_report(
     return AttendanceReport(ordered, peak, now)
 
 
-def _local(ts: float | None) -> str:
+def _local(ts: float | None, zone: ZoneInfo) -> str:
     if ts is None:
         return ""
-    return datetime.fromtimestamp(ts, SITE_ZONE).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(ts, zone).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _cell(text: str) -> str:
@@ -141,18 +197,21 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def attendance_csv(report: AttendanceReport) -> str:
-    """The report as CSV (local times, Europe/Berlin); display names only."""
+def attendance_csv(report: AttendanceReport, *, key: PersonKey, zone: ZoneInfo = SITE_ZONE) -> str:
+    """The report as CSV (times in ``zone``, named in the headers); display names and
+    person keys only."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(csv_columns(zone))
     for number, person in enumerate(report.people, start=1):
         writer.writerow(
             (
                 number,
+                key(person.identity_id),
                 _cell(person.name),
-                _local(person.first_joined),
-                _local(person.last_left),
+                ROLE_LEADS if person.leads else ROLE_TAKES_PART,
+                _local(person.first_joined, zone),
+                _local(person.last_left, zone),
                 f"{person.seconds(report.now) / 60:.1f}",
                 len(person.stays),
                 person.stations_opened,
@@ -164,21 +223,28 @@ def attendance_csv(report: AttendanceReport) -> str:
     return out.getvalue()
 
 
-def summary(workshop: Workshop, report: AttendanceReport) -> dict[str, Any]:
-    """The short summary view: the workshop, its figures, and everyone by display name."""
+def summary(
+    workshop: Workshop, report: AttendanceReport, *, key: PersonKey, zone: ZoneInfo = SITE_ZONE
+) -> dict[str, Any]:
+    """The short summary view: the workshop, its figures (participants, not its
+    facilitators), and everyone by display name and person key; times in ``zone``."""
     agenda_stations = [item.station for item in workshop.agenda if item.station]
+    taking_part = report.participants
     return {
         "workshop": workshop.public_dict(),
-        "participants": len(report.people),
-        "guests": sum(p.guest for p in report.people),
+        "participants": len(taking_part),
+        "guests": sum(p.guest for p in taking_part),
         "peak": report.peak,
         "average_minutes": report.average_minutes,
         "agenda_stations": agenda_stations,
+        "time_zone": zone.key,
         "people": [
             {
+                "key": key(p.identity_id),
                 "name": p.name,
-                "first_joined": _local(p.first_joined),
-                "last_left": _local(p.last_left),
+                "role": "facilitator" if p.leads else "participant",
+                "first_joined": _local(p.first_joined, zone),
+                "last_left": _local(p.last_left, zone),
                 "minutes": round(p.seconds(report.now) / 60, 1),
                 "stays": len(p.stays),
                 "stations_opened": p.stations_opened,

@@ -4,7 +4,8 @@ Three kinds of record: a ``ProgressRecord`` is one event to persist (opened a st
 or passed its quiz, ran its experiment); a ``StationProgress`` is the stored state of one
 person at one station; a ``Passport`` is a person's progress across the hub, from which the
 downloadable summary is written. The staff export is CSV with nothing personal but the
-display name: people are numbered per export instead of showing their ids.
+display name: people are numbered per export instead of showing their ids; its times are
+written in the hub's time zone, which its header names (as in the attendance CSV).
 
 Nothing here does I/O; the store persists records and reads rows back.
 """
@@ -18,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from server.stations import StationCatalogue
@@ -230,25 +232,28 @@ class ExportRow:
     progress: StationProgress
 
 
-CSV_COLUMNS = (
-    "person",
-    "display_name",
-    "station",
-    "station_title",
-    "opened_at",
-    "quiz_attempts",
-    "quiz_passed_at",
-    "experiment_runs",
-    "experiment_done_at",
-)
+def csv_columns(zone: ZoneInfo) -> tuple[str, ...]:
+    """The export's header row; the time columns name their time zone."""
+    return (
+        "person",
+        "display_name",
+        "station",
+        "station_title",
+        f"opened_at ({zone.key})",
+        "quiz_attempts",
+        f"quiz_passed_at ({zone.key})",
+        "experiment_runs",
+        f"experiment_done_at ({zone.key})",
+    )
 
 
-def export_csv(catalogue: StationCatalogue, rows: Sequence[ExportRow]) -> str:
-    """All progress as CSV; people appear as numbers 1, 2, … in this export, not by id."""
+def export_csv(catalogue: StationCatalogue, rows: Sequence[ExportRow], zone: ZoneInfo) -> str:
+    """All progress as CSV, times in ``zone``; people appear as numbers 1, 2, … in this
+    export, not by id."""
     numbers: dict[str, int] = {}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(csv_columns(zone))
     for row in rows:
         person = numbers.setdefault(row.identity_id, len(numbers) + 1)
         station = catalogue.get(row.progress.station_id)
@@ -260,20 +265,20 @@ def export_csv(catalogue: StationCatalogue, rows: Sequence[ExportRow]) -> str:
                 _cell(row.display_name),
                 p.station_id,
                 _cell(title),
-                _iso(p.opened_at),
+                _local(p.opened_at, zone),
                 p.quiz_attempts,
-                _iso(p.quiz_passed_at),
+                _local(p.quiz_passed_at, zone),
                 p.experiment_runs,
-                _iso(p.experiment_done_at),
+                _local(p.experiment_done_at, zone),
             )
         )
     return out.getvalue()
 
 
-def _iso(ts: float | None) -> str:
+def _local(ts: float | None, zone: ZoneInfo) -> str:
     if ts is None:
         return ""
-    return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.datetime.fromtimestamp(ts, zone).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _cell(text: str) -> str:

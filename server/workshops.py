@@ -407,17 +407,23 @@ def _agenda(
         minutes = _int(raw, "minutes", 1, ITEM_MINUTES_MAX, None)
         station = raw.get("station") or None
         talk = raw.get("talk") or None
+        if isinstance(stations, Mapping) and station in stations:
+            station = stations[station]  # a station by the anchor it stands at: by its id
         for kind, ref, known in (("station", station, stations), ("talk", talk, talks)):
             if ref is None:
                 continue
             if not isinstance(ref, str) or not ID_PATTERN.match(ref):
                 raise WorkshopInvalid("agenda_invalid", f"agenda item {number}: bad {kind} id")
-            if known is not None and ref not in known:
+            if known is not None and ref not in known and ref not in _values(known):
                 raise WorkshopInvalid(
                     "agenda_invalid", f"agenda item {number}: there is no {kind} {ref!r}"
                 )
         items.append(AgendaItem(title, minutes, station, talk))
     return tuple(items)
+
+
+def _values(known: Collection[str]) -> Collection[str]:
+    return set(known.values()) if isinstance(known, Mapping) else ()
 
 
 def _common(
@@ -486,8 +492,10 @@ def parse_workshop(
     now: float = 0.0,
 ) -> Workshop:
     """A workshop from JSON input (``base``: the one being edited; missing fields keep
-    its values). ``starts`` plus ``minutes`` or ``ends`` give the time; an edit that gives
-    only ``starts`` moves the workshop and keeps its length."""
+    its values; ``stations``: the known station ids, or a mapping of what may name a
+    station, its id or its anchor's, to its id). ``starts`` plus ``minutes`` or ``ends``
+    give the time; an edit that gives only ``starts`` moves the workshop and keeps its
+    length."""
     previous = base.record() if base is not None else {}
     if base is not None:
         previous["starts"] = base.starts_at

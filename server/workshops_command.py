@@ -9,7 +9,11 @@ FILE`` with the whole workshop. Agenda items are ``"MINUTES TITLE"``, optionally
         --minutes 90 --facilitator mara --agenda "10 Ankommen" --agenda "30 Station station=lab-1"
     hubtwin workshops series-add --title Austauschreihe --room lounge \\
         --first 2030-03-12T17:00 --minutes 90 --repeat monthly --count 6 --facilitator mara
+    hubtwin workshops edit w1a2b3c4d5 --starts 2030-03-12T10:00   # moved: same length
     hubtwin workshops attendance w1a2b3c4d5 --csv teilnahme.csv
+
+A workshop planned in a room at a time another workshop has it is refused, naming that
+workshop, unless ``--force``.
 """
 
 from __future__ import annotations
@@ -23,9 +27,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from server.attendance import attendance_csv, attendance_report, summary
+from server.attendance import (
+    agenda_station_ids,
+    attendance_csv,
+    attendance_report,
+    person_key,
+    summary,
+)
 from server.identity import Role
 from server.settings import load_settings
+from server.stations import places_from_building, read_catalogue
 from server.store import Store
 from server.store_factory import open_store
 from server.workshop_records import AuditEntry, Ban, new_record_id
@@ -37,6 +48,7 @@ from server.workshops import (
     new_workshop_id,
     parse_series,
     parse_workshop,
+    refuse_clash,
 )
 from world.building import load_building
 from world.errors import InputFileError, UsageError
@@ -126,6 +138,11 @@ def _workshop_options(parser: argparse.ArgumentParser, *, required: bool) -> Non
         action="append",
         default=None,
         help='an agenda item "MINUTES TITLE [station=ID] [talk=ID]" (repeatable)',
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="plan it even if another workshop has the room at that time",
     )
 
 
@@ -225,6 +242,21 @@ def _invalid(exc: WorkshopInvalid) -> UsageError:
     return UsageError(f"{exc.message} ({exc.code})")
 
 
+async def _refuse_clashes(
+    store: Store, planned: list[Workshop], force: bool, series_id: str | None = None
+) -> None:
+    if force:
+        return
+    others = [
+        w for w in await store.list_workshops() if series_id is None or w.series_id != series_id
+    ]
+    try:
+        for workshop in planned:
+            refuse_clash(workshop, others)
+    except WorkshopInvalid as exc:
+        raise _invalid(exc) from None
+
+
 # --- workshops ----------------------------------------------------------------------------------
 
 
@@ -246,6 +278,7 @@ def show_workshop(args: argparse.Namespace) -> int:
 def add_workshop(args: argparse.Namespace) -> int:
     data = _fields(args, "starts", "minutes")
     rooms = _rooms(args)
+    stations = _station_refs(args)
 
     async def work(store: Store) -> Workshop:
         people = await _people(store, data.pop("facilitators", None), ())
@@ -255,10 +288,12 @@ def add_workshop(args: argparse.Namespace) -> int:
                 rooms=rooms,
                 facilitators=people,
                 workshop_id=new_workshop_id(),
+                stations=stations,
                 now=time.time(),
             )
         except WorkshopInvalid as exc:
             raise _invalid(exc) from None
+        await _refuse_clashes(store, [workshop], args.force)
         await store.save_workshop(workshop)
         return workshop
 
@@ -274,6 +309,7 @@ def add_workshop(args: argparse.Namespace) -> int:
 def edit_workshop(args: argparse.Namespace) -> int:
     data = _fields(args, "starts", "minutes")
     rooms = _rooms(args)
+    stations = _station_refs(args)
 
     async def work(store: Store) -> Workshop:
         current = await store.workshop(args.id)
@@ -287,15 +323,17 @@ def edit_workshop(args: argparse.Namespace) -> int:
                 facilitators=people,
                 workshop_id=current.id,
                 base=current,
+                stations=stations,
                 now=time.time(),
             )
         except WorkshopInvalid as exc:
             raise _invalid(exc) from None
+        await _refuse_clashes(store, [workshop], args.force)
         await store.save_workshop(workshop)
         return workshop
 
     changed = _run(args, work)
-    print(f"changed {changed.id}: {changed.title} ({changed.starts_iso()})")
+    print(f"changed {changed.id}: {changed.title} ({changed.starts_iso()} to {changed.ends_iso()})")
     return 0
 
 
@@ -322,8 +360,9 @@ def add_series(args: argparse.Namespace) -> int:
             )
         except WorkshopInvalid as exc:
             raise _invalid(exc) from None
-        await store.save_series(series)
         sessions = [w for w in series.sessions(now=now) if w.starts_at > now]
+        await _refuse_clashes(store, sessions, args.force, series.id)
+        await store.save_series(series)
         for workshop in sessions:
             await store.save_workshop(workshop)
         return sessions
@@ -371,7 +410,21 @@ def remove_series(args: argparse.Namespace) -> int:
 # --- after the workshop, moderation ---------------------------------------------------------------
 
 
+def _station_refs(args: argparse.Namespace) -> dict[str, str]:
+    """What may name a station in an agenda (its id, or its anchor's id) -> its id."""
+    site = load_site(args.site) if args.site else load_site()
+    catalogue, _ = read_catalogue(site, places_from_building(site))
+    refs = {station.anchor: station.id for station in catalogue.stations}
+    refs.update({station.id: station.id for station in catalogue.stations})
+    return refs
+
+
 def show_attendance(args: argparse.Namespace) -> int:
+    refs = _station_refs(args)
+    site = load_site(args.site) if args.site else load_site()
+    settings = load_settings({"site": args.site, "data_dir": args.data_dir})
+    key = person_key(settings.ensure_secret())
+
     async def work(store: Store) -> tuple[Workshop, Any]:
         workshop = await store.workshop(args.id)
         if workshop is None:
@@ -384,26 +437,30 @@ def show_attendance(args: argparse.Namespace) -> int:
             events,
             progress,
             now=min(now, end),
-            agenda_stations=[i.station for i in workshop.agenda if i.station],
+            agenda_stations=agenda_station_ids(
+                [i.station for i in workshop.agenda if i.station], refs
+            ),
             window=(min([workshop.starts_at, *(e.at for e in events)]), end),
+            leaders={p.id for p in workshop.facilitators},
         )
         return workshop, report
 
     workshop, report = _run(args, work)
     if args.csv is not None:
-        text = attendance_csv(report)
+        text = attendance_csv(report, key=key, zone=site.zone)
         if str(args.csv) == "-":
             sys.stdout.write(text)
         else:
             args.csv.write_text(text, encoding="utf-8")
             print(f"wrote {len(report.people)} participants to {args.csv}")
         return 0
-    view = summary(workshop, report)
+    view = summary(workshop, report, key=key, zone=site.zone)
     print(f"{workshop.title} ({workshop.starts_iso()[:16]}): {view['participants']} participants")
     print(f"most at once {view['peak']}, on average {view['average_minutes']} minutes")
     for person in view["people"]:
         print(
-            f"  {person['name']:<32} {person['minutes']:>6} min  {person['stays']} stay(s)"
+            f"  {person['key']}  {person['name']:<32} {person['minutes']:>6} min"
+            f"  {person['stays']} stay(s)  {person['role']}"
             f"  stations {person['stations_opened']}  quizzes {person['quizzes_passed']}"
         )
     return 0

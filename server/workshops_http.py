@@ -7,18 +7,24 @@ workshop's facilitators (and staff) see its attendance. Staff see the audit log 
     GET    /api/workshops?all=1                   upcoming workshops (all=1: past ones too)
     GET    /api/workshops/{id}                    one workshop
     POST   /api/workshops                         facilitators: a new workshop
-    PUT    /api/workshops/{id}                    its facilitators: change it
+    PUT    /api/workshops/{id}                    its facilitators: change it (a new start
+                                                  alone moves it and keeps its length)
     DELETE /api/workshops/{id}                    its facilitators: remove it
     GET    /api/workshop-series                   facilitators: every series
     POST   /api/workshop-series                   facilitators: a new series and its sessions
     PUT    /api/workshop-series/{id}              its facilitators: change it and its sessions
     DELETE /api/workshop-series/{id}              its facilitators: remove it (and sessions to come)
     GET    /api/workshops/{id}/attendance         its facilitators: the summary
-    GET    /api/workshops/{id}/attendance.csv     its facilitators: the CSV (display names only)
+    GET    /api/workshops/{id}/attendance.csv     its facilitators: the CSV (display names and
+                                                  person keys; the site's time zone)
     GET    /api/moderation/audit?limit=200        staff: the audit log, newest first
     GET    /api/moderation/bans                   staff: bans in force
     POST   /api/moderation/bans                   staff: {"identity", "name", "hours", "reason"}
     DELETE /api/moderation/bans/{id}              staff: lift a ban
+
+A workshop (or a series' session) planned in a room at a time another workshop has it is
+refused with 409 ``workshop_clash`` naming that workshop, unless the body says
+``"force": true``.
 
 A banned person also gets no session token: ``POST /api/session`` answers 403 ``banned``
 for their identity (a kept guest token or an account). Documented in docs/workshops.md.
@@ -34,7 +40,13 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from server.attendance import attendance_csv, attendance_report, summary
+from server.attendance import (
+    agenda_station_ids,
+    attendance_csv,
+    attendance_report,
+    person_key,
+    summary,
+)
 from server.http import (
     CONTEXT,
     ApiError,
@@ -46,6 +58,7 @@ from server.http import (
 )
 from server.identity import Identity, Role
 from server.ratelimit import KeyedLimiter
+from server.stations_http import DESK as STATION_DESK
 from server.store import Store
 from server.workshops import (
     Person,
@@ -57,6 +70,7 @@ from server.workshops import (
     new_workshop_id,
     parse_series,
     parse_workshop,
+    refuse_clash,
 )
 
 AUDIT_LIMIT_MAX = 1000
@@ -157,6 +171,16 @@ def _edits(handler: Handler) -> Handler:
     return wrapped
 
 
+def _station_refs(request: web.Request) -> dict[str, str]:
+    """What may name a station in an agenda (its id, or its anchor's id) -> its id."""
+    refs = {ref: ref for ref in request.app[DESK].station_ids()}
+    stations = request.app.get(STATION_DESK)
+    if stations is not None:
+        for station in stations.catalogue.stations:
+            refs[station.anchor] = refs[station.id] = station.id
+    return refs
+
+
 async def _workshop(request: web.Request) -> Workshop:
     desk = request.app[DESK]
     workshop_id = request.match_info["id"]
@@ -197,6 +221,32 @@ async def _facilitators(
     return chosen
 
 
+def _force(data: dict[str, Any]) -> bool:
+    force = data.get("force", False)
+    if not isinstance(force, bool):
+        raise ApiError(400, "field_invalid", "force must be true or false")
+    return force
+
+
+async def _refuse_clashes(
+    desk: WorkshopDesk, planned: list[Workshop], data: dict[str, Any], series_id: str | None = None
+) -> None:
+    """409 ``workshop_clash`` when one of ``planned`` has its room at a time another
+    workshop (not of the same series) has it, unless ``force``."""
+    if _force(data):
+        return
+    others = [
+        w
+        for w in await desk.store.list_workshops()
+        if series_id is None or w.series_id != series_id
+    ]
+    try:
+        for workshop in planned:
+            refuse_clash(workshop, others)
+    except WorkshopInvalid as exc:
+        raise ApiError(409, exc.code, exc.message) from None
+
+
 # --- workshops ----------------------------------------------------------------------------
 
 
@@ -234,10 +284,11 @@ async def create_workshop(request: web.Request) -> web.Response:
         rooms=desk.rooms,
         facilitators=await _facilitators(desk, data, me, ()),
         workshop_id=new_workshop_id(),
-        stations=desk.station_ids(),
+        stations=_station_refs(request),
         talks=desk.talk_ids(),
         now=time.time(),
     )
+    await _refuse_clashes(desk, [workshop], data)
     await desk.store.save_workshop(workshop)
     desk.book.put(workshop)
     desk.changed(workshop.id)
@@ -257,10 +308,11 @@ async def update_workshop(request: web.Request) -> web.Response:
         facilitators=await _facilitators(desk, data, me, current.facilitators),
         workshop_id=current.id,
         base=current,
-        stations=desk.station_ids(),
+        stations=_station_refs(request),
         talks=desk.talk_ids(),
         now=time.time(),
     )
+    await _refuse_clashes(desk, [workshop], data)
     await desk.store.save_workshop(workshop)
     desk.book.put(workshop)
     desk.changed(workshop.id)
@@ -310,6 +362,11 @@ async def _save_sessions(
     return sorted(keep.values(), key=lambda w: w.starts_at)
 
 
+def _to_come(series: Series) -> list[Workshop]:
+    now = time.time()
+    return [w for w in series.sessions(now=now) if w.starts_at > now]
+
+
 async def list_series(request: web.Request) -> web.Response:
     me = _facilitator(request)
     found = await request.app[DESK].store.list_series()
@@ -328,10 +385,11 @@ async def create_series(request: web.Request) -> web.Response:
         rooms=desk.rooms,
         facilitators=await _facilitators(desk, data, me, ()),
         series_id=new_series_id(),
-        stations=desk.station_ids(),
+        stations=_station_refs(request),
         talks=desk.talk_ids(),
         now=time.time(),
     )
+    await _refuse_clashes(desk, _to_come(series), data, series.id)
     await desk.store.save_series(series)
     sessions = await _save_sessions(desk, series, None)
     body = {**series.as_dict(), "sessions": [w.full_dict() for w in sessions]}
@@ -351,10 +409,11 @@ async def update_series(request: web.Request) -> web.Response:
         facilitators=await _facilitators(desk, data, me, current.facilitators),
         series_id=current.id,
         base=current,
-        stations=desk.station_ids(),
+        stations=_station_refs(request),
         talks=desk.talk_ids(),
         now=time.time(),
     )
+    await _refuse_clashes(desk, _to_come(series), data, series.id)
     await desk.store.save_series(series)
     sessions = await _save_sessions(desk, series, current.id)
     return json_response({**series.as_dict(), "sessions": [w.full_dict() for w in sessions]})
@@ -385,26 +444,35 @@ async def _report_of(request: web.Request) -> tuple[Workshop, Any]:
     now = time.time()
     first = min((e.at for e in events), default=workshop.starts_at)
     last = max((e.at for e in events), default=workshop.ends_at)
+    agenda = [i.station for i in workshop.agenda if i.station]
     report = attendance_report(
         events,
         progress,
         now=now,
-        agenda_stations=[i.station for i in workshop.agenda if i.station],
+        agenda_stations=agenda_station_ids(agenda, _station_refs(request)),
         window=(min(first, workshop.starts_at), max(last, workshop.ends_at, now)),
+        leaders={p.id for p in workshop.facilitators},
     )
     return workshop, report
 
 
+def _export_options(request: web.Request) -> dict[str, Any]:
+    """The person key and the time zone of exports (the hub's secret, the site's zone)."""
+    context = request.app[CONTEXT]
+    return {"key": person_key(context.settings.ensure_secret()), "zone": context.site.zone}
+
+
 async def get_attendance(request: web.Request) -> web.Response:
     workshop, report = await _report_of(request)
-    return json_response(summary(workshop, report), headers={"Cache-Control": "no-store"})
+    shown = summary(workshop, report, **_export_options(request))
+    return json_response(shown, headers={"Cache-Control": "no-store"})
 
 
 async def get_attendance_csv(request: web.Request) -> web.Response:
     workshop, report = await _report_of(request)
     day = workshop.starts_iso()[:10]
     return web.Response(
-        text=attendance_csv(report),
+        text=attendance_csv(report, **_export_options(request)),
         content_type="text/csv",
         charset="utf-8",
         headers={

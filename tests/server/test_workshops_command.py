@@ -130,7 +130,7 @@ def test_plan_list_change_read_attendance_and_lift_a_ban(tmp_path: Path) -> None
     written = hubtwin(tmp_path, "workshops", "attendance", workshop_id, "--csv", "-")
     assert written.returncode == 0, written.stderr
     rows = list(csv.reader(io.StringIO(written.stdout)))
-    assert rows[1][1] == "Ada" and rows[1][4] == "30.0" and "g-1" not in written.stdout
+    assert rows[1][2] == "Ada" and rows[1][6] == "30.0" and "g-1" not in written.stdout
     assert "Bob" in hubtwin(tmp_path, "workshops", "bans").stdout
     lifted = hubtwin(tmp_path, "workshops", "unban", "b1")
     assert lifted.returncode == 0, lifted.stderr

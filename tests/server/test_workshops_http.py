@@ -268,14 +268,15 @@ async def test_attendance_summary_and_csv_for_its_facilitators_only(hub: Hub) ->
     assert (await hub.call("GET", path, "fritz"))[0] == 403
     status, report = await hub.call("GET", path, "mara")
     assert status == 200, report
-    assert report["participants"] == 2 and report["peak"] == 2 and report["guests"] == 1
+    # Mara leads it: marked, not counted
+    assert report["participants"] == 1 and report["peak"] == 1 and report["guests"] == 1
     vera = next(p for p in report["people"] if p["name"] == "=Vera")
     assert vera["minutes"] == pytest.approx(10.0, abs=0.1)
     assert vera["quizzes_passed"] == 1 and vera["agenda_stations_opened"] == 1
     status, text = await hub.call("GET", path + ".csv", "mara")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][0] == "Nr / No" and len(rows) == 3
-    assert {row[1] for row in rows[1:]} == {"Mara", "'=Vera"}  # no formula, no ids
+    assert {row[2] for row in rows[1:]} == {"Mara", "'=Vera"}  # no formula, no ids
     assert "id-=Vera" not in text and mara.id not in text
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
 from station_files import GOOD_STATION, PLACES, SiteFolder
 
 from server.progress import (
-    CSV_COLUMNS,
     ExportRow,
     StationProgress,
     export_csv,
@@ -78,21 +78,31 @@ def test_staff_csv_numbers_people_and_shows_only_display_names(
         ExportRow("g-secret-1", "=HYPERLINK(1)", StationProgress("intro", 0.0)),
         ExportRow("g-secret-2", "Bob", StationProgress("ghg", 86400.0, 0, None, 2, 86401.0)),
     ]
-    text = export_csv(catalogue, rows)
+    text = export_csv(catalogue, rows, ZoneInfo("Europe/Berlin"))
     assert "g-secret" not in text
     table = list(csv.reader(io.StringIO(text)))
-    assert tuple(table[0]) == CSV_COLUMNS
+    assert table[0] == [
+        "person",
+        "display_name",
+        "station",
+        "station_title",
+        "opened_at (Europe/Berlin)",
+        "quiz_attempts",
+        "quiz_passed_at (Europe/Berlin)",
+        "experiment_runs",
+        "experiment_done_at (Europe/Berlin)",
+    ]
     assert table[1] == [
         "1",
         "'=HYPERLINK(1)",
         "ghg",
         "Klimabilanz",
-        "1970-01-01T00:00:00Z",
+        "1970-01-01 01:00:00",  # Berlin time (UTC+1 in winter)
         "1",
-        "1970-01-01T00:01:00Z",
+        "1970-01-01 01:01:00",
         "0",
         "",
     ]
     assert table[2][0] == "1" and table[2][2] == "intro"
     assert table[3][:2] == ["2", "Bob"]
-    assert table[3][7:] == ["2", "1970-01-02T00:00:01Z"]
+    assert table[3][7:] == ["2", "1970-01-02 01:00:01"]
