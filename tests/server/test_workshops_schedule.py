@@ -1,14 +1,19 @@
-"""Planning workshops on the command line, as real processes: moving a workshop keeps its
-length; two workshops in one room at the same time are refused (the clash named) unless
-forced."""
+"""Planning workshops on the command line (real processes) and over REST (a real socket):
+moving a workshop keeps its length; two workshops in one room at the same time are refused
+(the clash named) unless forced."""
 
 from __future__ import annotations
 
 import asyncio
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
+from test_workshops_http import Hub, open_hub
+
+from server.identity import Role
 from server.store import Store
 
 
@@ -127,3 +132,69 @@ def test_a_clash_in_one_room_is_refused_by_name_unless_forced(tmp_path: Path) ->
     )
     assert forced.returncode == 0, forced.stderr
     assert times(tmp_path, after)[0] == times(tmp_path, first)[0] + 30 * 60
+
+
+# --- the same over REST, on a real socket ---------------------------------------------------
+
+
+@pytest.fixture
+async def hub(tmp_path: Path) -> AsyncIterator[Hub]:
+    opened = await open_hub(tmp_path)
+    try:
+        yield opened
+    finally:
+        await opened.client.close()
+        await opened.store.close()
+
+
+PLAN = {"title": "Klimabilanz", "room": "workshop", "starts": "2031-03-05T10:00", "minutes": 90}
+
+
+async def test_rest_moving_a_workshop_keeps_its_length(hub: Hub) -> None:
+    await hub.account("mara", Role.FACILITATOR)
+    status, made = await hub.call("POST", "/api/workshops", "mara", PLAN)
+    assert status == 201, made
+    path = f"/api/workshops/{made['id']}"
+    status, moved = await hub.call("PUT", path, "mara", {"starts": "2031-03-12T10:00"})
+    assert status == 200, moved
+    assert (moved["starts"], moved["ends"], moved["minutes"]) == (
+        "2031-03-12T10:00:00+01:00",
+        "2031-03-12T11:30:00+01:00",
+        90,
+    )
+    status, changed = await hub.call("PUT", path, "mara", {"ends": "2031-03-12T12:00"})
+    assert status == 200 and changed["minutes"] == 120  # an end alone keeps the start
+    status, stored = await hub.call("GET", path, "mara")
+    assert stored["starts_at"] == made["starts_at"] + 7 * 86400
+
+
+async def test_rest_refuses_a_clash_by_name_unless_forced(hub: Hub) -> None:
+    await hub.account("mara", Role.FACILITATOR)
+    status, first = await hub.call("POST", "/api/workshops", "mara", PLAN)
+    assert status == 201
+    clashing = {**PLAN, "title": "Energie sparen", "starts": "2031-03-05T11:00", "minutes": 60}
+    status, refused = await hub.call("POST", "/api/workshops", "mara", clashing)
+    assert status == 409
+    assert refused["error"]["code"] == "workshop_clash"
+    assert "'Klimabilanz' (2031-03-05 10:00–11:30 (Europe/Berlin))" in refused["error"]["message"]
+    _, listed = await hub.call("GET", "/api/workshops?all=1")
+    assert [w["title"] for w in listed["workshops"]] == ["Klimabilanz"]
+    status, bad = await hub.call("POST", "/api/workshops", "mara", {**clashing, "force": "yes"})
+    assert status == 400 and bad["error"]["code"] == "field_invalid"
+    status, forced = await hub.call("POST", "/api/workshops", "mara", {**clashing, "force": True})
+    assert status == 201, forced
+    # moving the first one onto the second is refused as well, naming it
+    path = f"/api/workshops/{first['id']}"
+    status, refused = await hub.call("PUT", path, "mara", {"starts": "2031-03-05T10:30"})
+    assert status == 409 and "'Energie sparen'" in refused["error"]["message"]
+    # a series whose session falls on the first workshop is refused too
+    series = {
+        "title": "Austausch",
+        "room": "workshop",
+        "first": "2031-02-26T10:30",
+        "minutes": 60,
+        "repeat": "weekly",
+        "count": 2,
+    }
+    status, refused = await hub.call("POST", "/api/workshop-series", "mara", series)
+    assert status == 409 and "'Klimabilanz'" in refused["error"]["message"]
