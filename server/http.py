@@ -375,7 +375,10 @@ async def api_errors(
     try:
         return await handler(request)
     except ApiError as exc:
-        return error_response(exc.status, exc.code, exc.message)
+        response = error_response(exc.status, exc.code, exc.message)
+        if exc.status == 408:  # the rest of the body may still come: not on this connection
+            response.force_close()
+        return response
 
 
 def client_pages_policy() -> str:

@@ -46,6 +46,7 @@ REFUSAL_LOG_EVERY_S = 60.0
 #: aiohttp's limits of a request head, stated here so the docs and the 431 agree.
 MAX_FIELD_BYTES = 8190
 MAX_HEADERS = 128
+LINGER_S = 2.0
 HEAD_TOO_LARGE = (
     f"request line or a header over {MAX_FIELD_BYTES} bytes, or more than {MAX_HEADERS} headers"
 )
@@ -255,6 +256,9 @@ def http_runner(app: web.Application, settings: Settings) -> HubRunner:
         keepalive_timeout=settings.http_idle_timeout_s,
         max_field_size=MAX_FIELD_BYTES,
         max_headers=MAX_HEADERS,
+        # after an answer given before the body was read (413, 408), the rest of the body
+        # is read and dropped this long, then the connection is closed
+        lingering_time=LINGER_S,
     )
 
 
