@@ -1,7 +1,9 @@
 /**
  * The learning station panel: a station's content (intro, body, sources), its quiz (marked
  * on the server; explanations after answering; try again as often as you like), its
- * experiment (a calculator form with the server's validation messages beside each input),
+ * experiment (a calculator form: numbers shown and read the visitor's language's way,
+ * checked in the browser by the server's rules before sending, and the server's messages
+ * beside each input when it refuses),
  * and the learning passport of every station with a download of what you did. Facilitators
  * also see the progress of the people in their room.
  *
@@ -9,7 +11,9 @@
  * which the server renders from Markdown to safe HTML (server/station_markdown.py).
  */
 
-import { t } from "./i18n.js";
+import { formatNumber } from "../number-text.js";
+import { UNCLEAR, inputProblem, rangeParams } from "./experiment-inputs.js";
+import { language, t } from "./i18n.js";
 
 function el(tag, props = {}, children = []) {
   const node = document.createElement(tag);
@@ -221,6 +225,7 @@ export class StationPanel {
 
   experimentSection(station) {
     const experiment = station.experiment;
+    const lang = language();
     const form = el("form", { class: "experiment", novalidate: true });
     const groups = new Map();
     for (const input of experiment.inputs) {
@@ -231,15 +236,15 @@ export class StationPanel {
         type: "text",
         inputmode: "decimal",
         autocomplete: "off",
-        value: input.default ?? "",
+        value: input.default === null ? "" : formatNumber(input.default, lang, null),
         "aria-describedby": `${id}-hint ${id}-error`,
       });
       field.addEventListener("input", () => {
         this.touched = true;
       });
-      const range = t("stations.experiment.range", { min: input.min, max: input.max, unit: input.unit });
+      const range = t("stations.experiment.range", rangeParams(input, lang));
       const row = el("div", { class: "experiment-input" }, [
-        el("label", { for: id, text: `${input.label} (${input.unit})` }),
+        el("label", { for: id, text: input.unit ? `${input.label} (${input.unit})` : input.label }),
         field,
         el("p", { id: `${id}-hint`, class: "hint", text: input.help ? `${input.help} ${range}` : range }),
         el("p", { id: `${id}-error`, class: "error", role: "alert" }),
@@ -259,6 +264,15 @@ export class StationPanel {
     const results = el("div", { class: "experiment-results", role: "status" });
     const submit = el("button", { type: "submit", class: "primary", text: t("stations.experiment.run") });
     form.append(submit, message, results);
+    const markFields = (messages) => {
+      for (const [name, text] of Object.entries(messages)) {
+        const field = form.elements[name];
+        if (!field) continue;
+        field.setAttribute("aria-invalid", "true");
+        document.getElementById(`${field.id}-error`).textContent = text;
+      }
+      form.querySelector("[aria-invalid=true]")?.focus();
+    };
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const inputs = {};
@@ -266,6 +280,16 @@ export class StationPanel {
       for (const hint of form.querySelectorAll(".experiment-input .error")) hint.textContent = "";
       for (const field of form.querySelectorAll("input")) field.removeAttribute("aria-invalid");
       message.textContent = "";
+      const problems = experiment.inputs
+        .map((input) => [input.name, inputProblem(input, inputs[input.name], lang)])
+        .filter(([, found]) => found !== null);
+      if (problems.length) {
+        results.replaceChildren();
+        const unclear = problems.every(([, found]) => UNCLEAR.has(found.code));
+        message.textContent = t(unclear ? "stations.experiment.unclear" : "stations.experiment.invalid");
+        markFields(Object.fromEntries(problems.map(([name, found]) => [name, found.message])));
+        return;
+      }
       submit.disabled = true;
       try {
         const result = await this.actions.experiment(station.id, inputs);
@@ -281,20 +305,15 @@ export class StationPanel {
       } catch (error) {
         results.replaceChildren();
         message.textContent = error.message;
-        for (const [name, text] of Object.entries(error.fields ?? {})) {
-          const field = form.elements[name];
-          if (!field) continue;
-          field.setAttribute("aria-invalid", "true");
-          document.getElementById(`${field.id}-error`).textContent = text;
-        }
-        form.querySelector("[aria-invalid=true]")?.focus();
+        markFields(error.fields ?? {});
       } finally {
         submit.disabled = false;
       }
     });
-    const factors = experiment.factors.map((factor) =>
-      el("li", { text: `${factor.label}: ${factor.value} ${factor.unit} (${factor.source})` }),
-    );
+    const factors = experiment.factors.map((factor) => {
+      const amount = [formatNumber(factor.value, lang, null), factor.unit].filter(Boolean).join(" ");
+      return el("li", { text: `${factor.label}: ${amount} (${factor.source})` });
+    });
     const parts = [el("h3", { text: experiment.title }), el("p", { text: experiment.intro ?? experiment.summary }), form];
     if (factors.length) {
       parts.push(el("details", { class: "factors" }, [el("summary", { text: t("stations.experiment.factors") }), el("ul", {}, factors)]));
