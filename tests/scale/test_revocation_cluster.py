@@ -1,0 +1,139 @@
+"""Revocation across the processes of one hub: two real ``hubtwin serve --redis`` processes,
+a real redis-server, real WebSocket visitors. Signing out on one process closes the
+connection another process holds at once (the ``revoked`` bus event: the store is read
+again only every 10 minutes here), and ``hubtwin accounts --redis disable`` does the same
+from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hub_processes import HubProcess, Visitor, start_processes, token
+
+from world.site import PROJECT_ROOT
+
+#: far longer than the test: only the bus can tell the other process in time
+REFRESH_S = 600
+#: what "at once" means here (bus batches go out every tick)
+WITHIN_S = 3.0
+PASSWORD = "ein-gutes-passwort"
+
+
+@pytest.fixture
+def hubs(
+    redis_url: str,
+    site: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[list[HubProcess]]:
+    monkeypatch.setenv("HUBTWIN_REVOCATION_REFRESH_S", str(REFRESH_S))
+    started = start_processes(2, *site, tmp_path, redis_url)
+    yield started
+    for hub in started:
+        hub.stop()
+
+
+def call(url: str, method: str, body: Any = None, bearer: str | None = None) -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json"}
+    if bearer is not None:
+        headers["Authorization"] = f"Bearer {bearer}"
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+def holder(hubs: list[HubProcess], visitor: Visitor) -> tuple[HubProcess, HubProcess]:
+    """The process holding the visitor's connection, and the other one."""
+    here = next(hub for hub in hubs if hub.ws_url == visitor.url)
+    return here, next(hub for hub in hubs if hub is not here)
+
+
+async def closed_within(visitor: Visitor, seconds: float) -> int | None:
+    """The close code of a connection the server ends with ``token_revoked``."""
+    assert visitor._reader is not None and visitor.connection is not None
+    error = await visitor.next(("error",), timeout_s=seconds)
+    assert error["code"] == "token_revoked"
+    await asyncio.wait_for(asyncio.shield(visitor._reader), seconds)
+    return visitor.connection.close_code
+
+
+async def test_signing_out_on_one_process_closes_the_connection_on_the_other(
+    hubs: list[HubProcess],
+) -> None:
+    ada = Visitor("Ada", token=token("Ada"))
+    try:
+        await ada.enter(hubs[1].ws_url, room="entrance")
+        here, other = holder(hubs, ada)
+        assert call(here.http_url + "api/me", "GET", bearer=ada.token)[0] == 200
+        status, _ = call(other.http_url + "api/me/sign-out-everywhere", "POST", bearer=ada.token)
+        assert status == 200
+        assert await closed_within(ada, WITHIN_S) == 4010
+        status, answer = call(here.http_url + "api/me", "GET", bearer=ada.token)
+        assert (status, answer["error"]["code"]) == (401, "token_revoked")
+        again = Visitor("Ada", token=ada.token)
+        try:
+            with pytest.raises(AssertionError, match="token_revoked"):
+                await again.enter(here.ws_url)
+        finally:
+            await again.close()
+    finally:
+        await ada.close()
+
+
+async def test_disabling_an_account_on_the_command_line_closes_its_connection_at_once(
+    hubs: list[HubProcess], redis_url: str, site: tuple[Path, Path]
+) -> None:
+    site_folder = site[0]
+
+    def accounts(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "accounts",
+                "--site",
+                str(site_folder),
+                "--redis",
+                redis_url,
+                *args,
+            ],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            cwd=PROJECT_ROOT,
+        )
+
+    made = accounts(
+        "add", "kim", "--name", "Kim", "--role", "staff", "--password-stdin", stdin=PASSWORD + "\n"
+    )
+    assert made.returncode == 0, made.stderr
+    status, session = call(
+        hubs[0].http_url + "api/session", "POST", {"username": "kim", "password": PASSWORD}
+    )
+    assert status == 200, session
+    kim = Visitor("Kim", token=session["token"])
+    try:
+        await kim.enter(hubs[1].ws_url, room="hall")
+        disabled = accounts("disable", "kim")
+        assert disabled.returncode == 0, disabled.stderr
+        assert await closed_within(kim, WITHIN_S) == 4010
+        for hub in hubs:
+            assert call(hub.http_url + "api/me", "GET", bearer=kim.token)[0] == 401
+    finally:
+        await kim.close()
