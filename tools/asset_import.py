@@ -1,6 +1,8 @@
 """Adding a model to a site's asset library (``hubtwin assets import``).
 
 One call, ``import_asset``, takes a .glb, .gltf, .obj or .stl made anywhere and, in order:
+checks the file by its content (tools/source_check.py: renamed, empty or cut-short files,
+files named outside the model's folder are refused before any other program reads it);
 converts OBJ/STL to glTF (trimesh); runs the Khronos validator on the original (reported);
 normalises and optimises it (metres, Y up, base centre at the origin; dedup, weld,
 quantise: tools/asset_optimiser.py); refuses sizes that point at a unit mistake; turns
@@ -21,7 +23,6 @@ import shutil
 import tempfile
 import time
 import unicodedata
-import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,7 @@ from tools.glb_container import pack_glb, unpack_glb
 from tools.model_geometry import bounds, scene_parts
 from tools.progress import Progress
 from tools.refusals import BudgetExceeded, ModelInvalid
+from tools.source_check import check_source
 from tools.texture_webp import textures_to_webp
 from tools.thumbnail import render_thumbnail
 from world.errors import InputFileError, UsageError
@@ -58,6 +60,7 @@ from world.library import (
     library_dir,
     read_asset,
 )
+from world.model_uris import local_file, named_files
 from world.site import Site
 
 T = TypeVar("T")
@@ -191,13 +194,10 @@ def _source_bytes(source: Path) -> int:
         document = orjson.loads(source.read_bytes())
     except orjson.JSONDecodeError:
         return total
-    for key in ("buffers", "images"):
-        for entry in document.get(key, []) if isinstance(document, dict) else []:
-            uri = entry.get("uri") if isinstance(entry, dict) else None
-            if isinstance(uri, str) and not uri.startswith("data:"):
-                path = source.parent / urllib.parse.unquote(uri)
-                if path.is_file():
-                    total += path.stat().st_size
+    for what, uri in named_files(document) if isinstance(document, dict) else []:
+        path = local_file(source.parent, uri, str(source), what)  # checked before: inside
+        if path.is_file():
+            total += path.stat().st_size
     return total
 
 
@@ -322,11 +322,12 @@ def import_asset(
         raise UsageError("--max-texture must be a power of two, at least 16")
     if max_texture > budgets.max_texture_size:
         budgets = Budgets(**{**budgets.__dict__, "max_texture_size": max_texture})
+    check_source(source)
     notes: list[str] = []
 
     with tempfile.TemporaryDirectory(prefix="hubtwin-import-") as work_name:
         work = Path(work_name)
-        original = source
+        original = source.absolute()  # the Node.js steps run in another folder
         if suffix in (".obj", ".stl"):
             progress.step(f"converting {suffix[1:].upper()}")
             original = work / "converted.glb"

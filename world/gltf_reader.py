@@ -1,7 +1,9 @@
 """Reading a glTF 2.0 model (GLB or JSON ``.gltf``): its document, buffers, accessors, nodes.
 
 Only what the world loader needs, with errors a person can act on: a truncated file says
-how long it should have been, a broken chunk says which. Transforms are resolved to world
+how long it should have been, a broken chunk says which; a buffer or image that names a file
+outside the model's folder (or a remote one) is refused before anything is read
+(world/model_uris.py). Transforms are resolved to world
 matrices for the nodes of the default scene.
 """
 
@@ -19,6 +21,7 @@ import numpy.typing as npt
 import orjson
 
 from world.errors import InputFileError
+from world.model_uris import check_named_files, local_file
 
 GLB_MAGIC = b"glTF"
 CHUNK_JSON = 0x4E4F534A
@@ -253,6 +256,7 @@ def read_gltf(data: bytes, source: str = "<bytes>", base_dir: Path | None = None
         raise ModelFileError(
             f"{source}: not a glTF 2.0 model (asset.version is missing or not 2.x)"
         )
+    check_named_files(doc, base_dir, source)
     buffers: list[bytes] = []
     raw_buffers = doc.get("buffers", [])
     if not isinstance(raw_buffers, list):
@@ -277,7 +281,7 @@ def read_gltf(data: bytes, source: str = "<bytes>", base_dir: Path | None = None
                 raise ModelFileError(
                     f"{source}: buffer {i} is the separate file {uri!r}; load the model by path"
                 )
-            target = (base_dir / uri).resolve()
+            target = local_file(base_dir, uri, source, f"buffer {i}")
             try:
                 buffers.append(target.read_bytes())
             except OSError:

@@ -62,7 +62,7 @@ def validate_file(path: Path | str, timeout: float = 60.0) -> KhronosReport:
         raise ValidatorUnavailable("npm package gltf-validator missing; run scripts/setup.sh")
     try:
         result = subprocess.run(
-            [node, str(SCRIPT), str(path)],
+            [node, str(SCRIPT), str(Path(path).absolute())],  # it runs in PROJECT_ROOT
             capture_output=True,
             timeout=timeout,
             cwd=PROJECT_ROOT,

@@ -8,7 +8,10 @@ extension and extras at the middle of the cabinet's top. Others come from trimes
 
 from __future__ import annotations
 
+import base64
 import io
+import json
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -182,3 +185,66 @@ def two_colour_glb(path: Path) -> Path:
         scene.add_geometry(box, geom_name=f"box{k}")
     path.write_bytes(scene.export(file_type="glb", include_normals=True))
     return path
+
+
+def gltf_beside(model: Path, folder: Path) -> Path:
+    """``model`` exported again as ``folder/model.gltf``, its buffers as .bin files beside it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    scene = trimesh.load(model, force="scene")
+    for name, data in scene.export(file_type="gltf").items():
+        (folder / name).write_bytes(data)
+    return folder / "model.gltf"
+
+
+def gltf_naming(
+    gltf: Path, target: Path, *, buffer: str | None = None, image: str | None = None
+) -> Path:
+    """A copy of ``gltf`` at ``target`` whose first buffer (or an image) has another URI."""
+    document = json.loads(gltf.read_text(encoding="utf-8"))
+    if buffer is not None:
+        document["buffers"][0]["uri"] = buffer
+    if image is not None:
+        document["images"] = [{"uri": image}]
+        document.setdefault("textures", [{"source": 0}])
+    target.write_text(json.dumps(document), encoding="utf-8")
+    return target
+
+
+def gltf_embedded(gltf: Path, target: Path) -> Path:
+    """A copy of ``gltf`` with every buffer as a data: URI (nothing beside it needed)."""
+    document = json.loads(gltf.read_text(encoding="utf-8"))
+    for entry in document["buffers"]:
+        data = (gltf.parent / entry["uri"]).read_bytes()
+        entry["uri"] = "data:application/octet-stream;base64," + base64.b64encode(data).decode()
+    target.write_text(json.dumps(document), encoding="utf-8")
+    return target
+
+
+def cut_short(source: Path, target: Path, share: float) -> Path:
+    """The first ``share`` of ``source``'s bytes, as a copy broken off in transfer."""
+    data = source.read_bytes()
+    target.write_bytes(data[: int(len(data) * share)])
+    return target
+
+
+def glb_cut_inside(source: Path, target: Path) -> Path:
+    """A GLB whose binary chunk lost its second half, every length rewritten to match.
+
+    The container is consistent, so only the accessors show that data is missing.
+    """
+    data = source.read_bytes()
+    (json_length,) = struct.unpack_from("<I", data, 12)
+    document = json.loads(data[20 : 20 + json_length])
+    (bin_length,) = struct.unpack_from("<I", data, 20 + json_length)
+    kept = bin_length // 2 // 4 * 4
+    document["buffers"][0]["byteLength"] = kept
+    json_chunk = json.dumps(document).encode()
+    json_chunk += b" " * (-len(json_chunk) % 4)
+    bin_chunk = data[28 + json_length : 28 + json_length + kept]
+    body = struct.pack("<I4s", len(json_chunk), b"JSON") + json_chunk
+    body += struct.pack("<I4s", kept, b"BIN\x00") + bin_chunk
+    target.write_bytes(struct.pack("<4sII", b"glTF", 2, 12 + len(body)) + body)
+    return target
+
+
+README = "Sofa grau\n=========\n\nThe designer's notes about the sofa.\nSee the PDF for sizes.\n"
