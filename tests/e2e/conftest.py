@@ -101,7 +101,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
         shutil.copytree(BUILT_WORLD, data_dir / "world")
     if BUILT_TALKS.is_dir():
         shutil.copytree(BUILT_TALKS, data_dir / "talks")
-    http_port, ws_port = free_port(), free_port()
+    # one port: the browser reaches the realtime endpoint at /ws on the HTTP port
+    http_port = free_port()
     log_path = data_dir / "server.log"
     env = {**os.environ, "HUBTWIN_LOG_LEVEL": "warning"}
     with log_path.open("wb") as log:
@@ -111,8 +112,6 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
                 "serve",
                 "--port",
                 str(http_port),
-                "--ws-port",
-                str(ws_port),
                 "--data-dir",
                 str(data_dir),
             ],
