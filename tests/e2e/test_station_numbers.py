@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Route
 
 from server.calculators import CALCULATORS, InputRejected
+from server.number_text import format_number, read_number
 from world.site import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
@@ -83,6 +85,42 @@ def test_the_browser_writes_every_case_of_the_shared_table_as_the_server(page: P
         CASES["writing"],
     )
     assert texts == [case["text"] for case in CASES["writing"]]
+
+
+def _random_numbers(count: int) -> list[float]:
+    """Numbers of every size people type, with 0 to 17 significant digits."""
+    rng = random.Random(20261204)
+    numbers = []
+    for _ in range(count):
+        magnitude = 10.0 ** rng.randint(-6, 15)
+        value = rng.uniform(-1, 1) * magnitude
+        numbers.append(round(value, rng.randint(0, 8)) if rng.random() < 0.5 else value)
+    return numbers
+
+
+def test_random_numbers_are_written_alike_and_read_back_in_the_browser(page: Page) -> None:
+    numbers = _random_numbers(2000)
+    cases = [
+        {"value": v, "lang": lang, "decimals": decimals}
+        for v in numbers
+        for lang in ("de", "en")
+        for decimals in (None, 2)
+    ]
+    answers = page.evaluate(
+        f"""async (cases) => {{
+            const m = await import('{ORIGIN}/app/js/number-text.js');
+            return cases.map((c) => {{
+                const text = m.formatNumber(c.value, c.lang, c.decimals);
+                return [text, m.readNumber(text, c.lang).value];
+            }});
+        }}""",
+        cases,
+    )
+    for case, (text, value) in zip(cases, answers, strict=True):
+        assert text == format_number(case["value"], case["lang"], case["decimals"]), case
+        assert value == read_number(text, case["lang"]).value, case
+        if case["decimals"] is None:
+            assert value == case["value"], case
 
 
 TYPED: list[tuple[str, str, str, str]] = [
