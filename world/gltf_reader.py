@@ -3,8 +3,8 @@
 Only what the world loader needs, with errors a person can act on: a truncated file says
 how long it should have been, a broken chunk says which; a buffer or image that names a file
 outside the model's folder (or a remote one) is refused before anything is read
-(world/model_uris.py). Transforms are resolved to world
-matrices for the nodes of the default scene.
+(world/model_uris.py). Transforms are resolved to world matrices for the nodes of the
+default scene.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ the same name, imported with ``--replace``, and the draft that places it).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -330,3 +331,18 @@ def test_an_obj_cut_at_a_line_end_is_refused_by_its_loose_vertices(tmp_path: Pat
     with pytest.raises(InputFileError, match=r"cut\.obj: 4 of its 8 vertices belong to no face"):
         check_source(cut)
     check_source(tmp_path / "crate.obj")  # the whole file passes
+
+
+def test_a_model_named_relative_to_another_folder_is_imported(tmp_path: Path) -> None:
+    site = write_site(tmp_path / "site")
+    work = tmp_path / "downloads"
+    work.mkdir()
+    cabinet_glb(work / "cabinet.glb")
+    command = [sys.executable, "-m", "server.cli", "assets", "import", "cabinet.glb"]
+    command += ["--units", "cm", "--up", "z", "--quiet", "--site", str(site)]
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    result = subprocess.run(
+        command, cwd=work, env=env, capture_output=True, text=True, check=False, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert (site / "library" / "cabinet" / "model.glb").is_file()
