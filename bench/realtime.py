@@ -130,9 +130,11 @@ class Server:
         redis_url: str | None = None,
         secret: str | None = None,
         name: str = "server",
+        own_ws_port: bool = False,
     ) -> None:
         self.http_port = free_port()
-        self.ws_port = free_port()
+        # the realtime endpoint is /ws on the HTTP port unless it gets a port of its own
+        self.ws_port = free_port() if own_ws_port else self.http_port
         self.data_dir = data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         if redis_url is None:
@@ -149,11 +151,11 @@ class Server:
             str(site),
             "--port",
             str(self.http_port),
-            "--ws-port",
-            str(self.ws_port),
             "--data-dir",
             str(data_dir),
         ]
+        if own_ws_port:
+            command += ["--ws-port", str(self.ws_port)]
         if redis_url is not None:
             command += ["--redis", redis_url, "--public-url", f"http://127.0.0.1:{self.http_port}/"]
             command += ["--public-ws-url", self.ws_url]
@@ -282,7 +284,7 @@ def run_scenario(
     if args.quiet_wait > 0:
         quiet = machine.wait_until_quiet(args.quiet_pct, max_wait_s=args.quiet_wait)
     data_dir = args.data_dir / scenario.site.name
-    server = Server(scenario.site, data_dir, cores[0], args.nice)
+    server = Server(scenario.site, data_dir, cores[0], args.nice, own_ws_port=args.ws_port)
     load: LoadGenerator | None = None
     try:
         server.wait_ready()
@@ -440,6 +442,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="run the server and the load generator at this niceness (below 0 needs root): "
         "on a shared machine, -10 keeps other people's processes from blurring the figures",
+    )
+    parser.add_argument(
+        "--ws-port",
+        action="store_true",
+        help="give the realtime endpoint a port of its own (default: /ws on the HTTP port)",
     )
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
 
