@@ -31,7 +31,7 @@ export class StationsFeature {
     this.badge = document.getElementById("station-badge");
     this.panel = new StationPanel({
       answer: (id, answers) => this.answer(id, answers),
-      experiment: (id, inputs) => this.experiment(id, inputs),
+      experiment: (id, inputs, lang) => this.experiment(id, inputs, lang),
       openStation: (id) => this.open(id, "passport"),
       download: () => this.download(),
       roomProgress: () => fetchRoomProgress(this.token(), this.roomState.room, language()),
@@ -166,8 +166,9 @@ export class StationsFeature {
     return result;
   }
 
-  async experiment(stationId, inputs) {
-    const result = await runExperiment(this.token(), stationId, inputs, language());
+  /** Run an experiment; lang is the language its inputs were typed and checked in. */
+  async experiment(stationId, inputs, lang) {
+    const result = await runExperiment(this.token(), stationId, inputs, lang);
     await this.refreshPassport();
     return result;
   }

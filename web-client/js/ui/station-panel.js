@@ -36,7 +36,7 @@ function bodyNodes(html) {
 
 export class StationPanel {
   /**
-   * actions: {answer(stationId, answers) -> result, experiment(stationId, inputs) -> result,
+   * actions: {answer(stationId, answers) -> result, experiment(stationId, inputs, lang) -> result,
    * openStation(stationId), download(), roomProgress() -> {people} | null, canSeeRoom()}.
    */
   constructor(actions) {
@@ -292,7 +292,7 @@ export class StationPanel {
       }
       submit.disabled = true;
       try {
-        const result = await this.actions.experiment(station.id, inputs);
+        const result = await this.actions.experiment(station.id, inputs, lang);
         results.replaceChildren(
           el("h4", { text: t("stations.experiment.result") }),
           el(
