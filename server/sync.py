@@ -11,6 +11,8 @@ Python loop over avatars, let alone over pairs of them. No I/O.
 * ``build_snapshots`` packs the tick's snapshot frames: the entries of all avatars are
   quantised once; the frames shared by many clients (full, far, small rooms) are built once;
   only the near part is per recipient, gathered from the shared entries in one fancy index.
+  The near part is a client's nearest *moving* avatars: someone standing still (or away)
+  takes no place in it and is refreshed by the far and full snapshots instead.
 """
 
 from __future__ import annotations
@@ -43,10 +45,11 @@ SPEED_SLACK = 1.25
 BUDGET_WINDOW_S = 0.5
 #: A pose the server moved by more than this (metres) is answered with a correction.
 FIX_TOLERANCE_M = 0.01
-#: Each client's nearest avatars are looked up again every this many ticks (staggered),
-#: and at once when one of them left. The lookup was the tick's biggest cost (1.4 ms of
-#: 5.8 at 800 avatars when renewed every 2 ticks); in 200 ms two walkers close in by at
-#: most about 0.6 m, little against the 5 m or so to the 32nd nearest in a crowd.
+#: Each client's nearest moving avatars are looked up again every this many ticks
+#: (staggered), and at once when one of them left. The lookup was the tick's biggest cost
+#: (1.4 ms of 5.8 at 800 avatars when renewed every 2 ticks); in 200 ms two walkers close
+#: in by at most about 0.6 m, little against the 5 m or so to the 32nd nearest in a crowd,
+#: and someone who starts walking waits at most this many ticks for a near place.
 NEAR_REFRESH_TICKS = 4
 _NEVER = np.iinfo(np.int64).min // 2
 _BODY = POSE_BODY.itemsize
@@ -336,6 +339,10 @@ def apply_poses_together(
 
     yaw = wrap_yaw(yaw)
     pitch = np.clip(pitch, -math.pi / 2, math.pi / 2)
+    # a pose that repeats the last one is not a change: the avatar stays idle (no near place)
+    old_yaw = np.concatenate([buffers[o].yaw[s] for o, s in zip(owners, picked, strict=True)])
+    old_pitch = np.concatenate([buffers[o].pitch[s] for o, s in zip(owners, picked, strict=True)])
+    moved = (stepped != old).any(axis=1) | (yaw != old_yaw) | (pitch != old_pitch)
     start = 0
     all_finite = bool(finite.all())
     for o, slots, count in zip(owners, picked, counts, strict=True):
@@ -349,24 +356,31 @@ def apply_poses_together(
         buffer.yaw[slots] = yaw[rows]
         buffer.pitch[slots] = pitch[rows]
         buffer.budget[slots] = budget[rows]
-        buffer.changed[slots] = tick
+        buffer.changed[slots[moved[rows]]] = tick
         buffer.snap[slots] = False
         reports[o].applied = int(slots.size)
     return reports
 
 
 def nearest(
-    positions: NDArray[np.floating], queries: NDArray[np.integer], k: int
+    positions: NDArray[np.floating],
+    queries: NDArray[np.integer],
+    k: int,
+    *,
+    among: NDArray[np.integer] | None = None,
 ) -> NDArray[np.intp]:
     """For each query row (an index into ``positions``), the indices of its ``k`` nearest
-    other rows on the floor plane (x, z); ``k`` must be less than ``len(positions)``."""
+    other rows on the floor plane (x, z), chosen from the rows ``among`` (all rows if None);
+    there must be more than ``k`` of those. A query need not be among them."""
     plane = positions[:, [0, 2]]
-    tree = cKDTree(plane)
+    queries = np.asarray(queries, dtype=np.intp)
+    candidates = np.arange(len(plane)) if among is None else np.asarray(among, dtype=np.intp)
+    tree = cKDTree(plane[candidates])
     _, found = tree.query(plane[queries], k=k + 1)
-    found = np.asarray(found, dtype=np.intp).reshape(len(queries), k + 1)
-    is_self = found == np.asarray(queries)[:, None]
+    found = candidates[np.asarray(found, dtype=np.intp).reshape(len(queries), k + 1)]
+    is_self = found == queries[:, None]
     missing_self = ~is_self.any(axis=1)
-    is_self[missing_self, k] = True  # a tie hid the query itself: drop the farthest instead
+    is_self[missing_self, k] = True  # not a candidate, or a tie hid it: drop the farthest
     return found[~is_self].reshape(len(queries), k)
 
 
@@ -424,42 +438,40 @@ def build_snapshots(
         out.append((header(SNAPSHOT_FAR) + window_bytes, np.flatnonzero(far)))
     if not rest.any() or not window_bytes:
         return out
-    active_slots = np.flatnonzero(active)
-    if active_slots.size - 1 <= plan.near:
+    movers = np.flatnonzero(window)
+    if movers.size <= plan.near:
         out.append((header(0) + window_bytes, np.flatnonzero(rest)))
         return out
-    out.extend(
-        _near_frames(buffer, entries, window, active_slots, recipients, rest, header(0), plan)
-    )
+    out.extend(_near_frames(buffer, entries, window, movers, recipients, rest, header(0), plan))
     return out
 
 
 def _near_sets(
     buffer: PoseBuffer,
     entries: NDArray[np.void],
-    active_slots: NDArray[np.intp],
+    movers: NDArray[np.intp],
     slots: NDArray[np.integer],
     plan: SnapshotPlan,
 ) -> NDArray[np.intp]:
-    """The ``near`` nearest avatars (slots) of each recipient slot, from the cache where it
-    is fresh enough and still names avatars who are here."""
+    """The ``near`` nearest moving avatars (slots) of each recipient slot, from the cache
+    where it is fresh enough and still names avatars who are here. ``movers`` are the
+    slots that changed within the window; there are more than ``near`` of them."""
     k = plan.near
+    tick = plan.tick
     if buffer.near.shape[1] != k:
         buffer.near = np.zeros((buffer.size, k), dtype=np.intp)
         buffer.near_tick[:] = _NEVER
     cached = buffer.near[slots]
     stale = (
-        (buffer.near_tick[slots] == _NEVER)
-        | ((slots + plan.tick) % NEAR_REFRESH_TICKS == 0)
+        (buffer.near_tick[slots] <= tick - NEAR_REFRESH_TICKS)
+        | ((slots + tick) % NEAR_REFRESH_TICKS == 0)
         | ~buffer.active[cached].all(axis=1)
     )
     if stale.any():
-        row_of_slot = np.full(buffer.size, -1, dtype=np.intp)
-        row_of_slot[active_slots] = np.arange(active_slots.size)
         renew = np.asarray(slots)[stale]
-        found = active_slots[nearest(_grid_positions(entries, active_slots), row_of_slot[renew], k)]
+        found = nearest(_grid_positions(entries), renew, k, among=movers)
         buffer.near[renew] = found
-        buffer.near_tick[renew] = plan.tick
+        buffer.near_tick[renew] = tick
         cached[stale] = found
     return cached
 
@@ -468,18 +480,18 @@ def _near_frames(
     buffer: PoseBuffer,
     entries: NDArray[np.void],
     window: NDArray[np.bool_],
-    active_slots: NDArray[np.intp],
+    movers: NDArray[np.intp],
     recipients: NDArray[np.integer],
     rest: NDArray[np.bool_],
     header: bytes,
     plan: SnapshotPlan,
 ) -> list[tuple[bytes, NDArray[np.intp]]]:
-    """One frame per recipient: the changed ones among its ``near`` nearest avatars.
+    """One frame per recipient: the changed ones among its ``near`` nearest movers.
 
     All recipients' entries are gathered in one fancy index into one byte string, in
     recipient order; each frame is then the shared header and one slice of it."""
     who = np.flatnonzero(rest)
-    near_slots = _near_sets(buffer, entries, active_slots, recipients[who], plan)
+    near_slots = _near_sets(buffer, entries, movers, recipients[who], plan)
     send = window[near_slots]
     counts = send.sum(axis=1)
     body = entries.view(np.uint8).reshape(-1, _ENTRY)[near_slots[send]].tobytes()
@@ -495,7 +507,6 @@ def _near_frames(
     ]
 
 
-def _grid_positions(entries: NDArray[np.void], active_slots: NDArray[np.intp]) -> NDArray:
-    """Quantised x, y, z of the active avatars (what the clients see) as floats."""
-    chosen = entries[active_slots]
-    return np.column_stack([chosen["x"], chosen["y"], chosen["z"]]).astype(np.float64)
+def _grid_positions(entries: NDArray[np.void]) -> NDArray[np.float64]:
+    """Quantised x, y, z of every slot (what the clients see) as floats."""
+    return np.column_stack([entries["x"], entries["y"], entries["z"]]).astype(np.float64)

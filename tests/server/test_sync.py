@@ -196,28 +196,98 @@ def test_every_change_reaches_every_client_within_far_every_ticks(
             assert seen[r][int(slot)] == tuple(truth[slot].tolist()), (r, slot)
 
 
-def test_near_avatars_arrive_the_same_tick() -> None:
+def test_near_movers_arrive_the_same_tick() -> None:
     buffer = PoseBuffer(100)
     rng = np.random.default_rng(4)
     for slot in range(100):
         buffer.place(slot, rng.uniform([0, 0, 0], [50, 0, 50]), 0.0, 0.0, tick=0, snap=False)
     recipients = np.arange(100)
     buffer.changed[:] = -100
-    mover = 42
-    buffer.pos[mover] += [0.2, 0, 0]
-    buffer.changed[mover] = 50
+    movers = np.arange(0, 100, 3)
+    buffer.pos[movers] += [0.2, 0, 0]
+    buffer.changed[movers] = 50
     plan = SnapshotPlan(50, 50.0, 1, 8, 5, 10_000)
     frames = build_snapshots(buffer, GRID, recipients, np.zeros(100, dtype=bool), plan)
-    receivers = set()
+    got: dict[int, set[int]] = {}
     for frame, who in frames:
-        snap = decode_snapshot(frame)
-        if mover in snap.entries["net"]:
-            receivers |= set(who.tolist())
-    neighbours = nearest(GRID.dequantise(GRID.quantise(buffer.pos)), recipients, 8)
-    should = {r for r in range(100) if mover in neighbours[r]}
-    far_now = {r for r in range(100) if (r + 50) % 5 == 0}
-    assert should - far_now <= receivers
-    assert receivers <= should | far_now | {mover}
+        if frame[1] == 0:
+            (r,) = who.tolist()
+            got[r] = set(decode_snapshot(frame).entries["net"].tolist())
+    positions = GRID.dequantise(GRID.quantise(buffer.pos))
+    wanted = nearest(positions, recipients, 8, among=movers)
+    near_now = [r for r in range(100) if (r + 50) % 5 != 0]
+    assert sorted(got) == near_now
+    for r in near_now:
+        assert got[r] == set(wanted[r].tolist()), r
+
+
+def _crowd_and_walker(idle: int) -> tuple[PoseBuffer, int, int]:
+    """An observer (slot 0) with ``idle`` people standing within 3 m of it and one walker
+    (the last slot) 15 m away: the walker is farther than every idle one. All arrived
+    long before tick 0."""
+    buffer = PoseBuffer(idle + 2)
+    buffer.place(0, (10.0, 0.0, 10.0), 0.0, 0.0, tick=-100, snap=False)
+    rng = np.random.default_rng(11)
+    for slot in range(1, idle + 1):
+        spot = (10.0 + rng.uniform(-3, 3), 0.0, 10.0 + rng.uniform(-3, 3))
+        buffer.place(slot, spot, 0.0, 0.0, tick=-100, snap=False)
+    walker = idle + 1
+    buffer.place(walker, (25.0, 0.0, 10.0), 0.0, 0.0, tick=-100, snap=False)
+    return buffer, 0, walker
+
+
+def test_idle_people_nearby_take_no_near_place_from_a_walker() -> None:
+    buffer, observer, walker = _crowd_and_walker(40)
+    recipients = np.arange(buffer.size)
+    force = np.zeros(buffer.size, dtype=bool)
+    ticks = 400
+    with_walker = 0
+    refreshed: set[int] = set()
+    for tick in range(1, ticks + 1):
+        buffer.pos[walker, 2] += 0.05
+        buffer.changed[walker] = tick
+        plan = SnapshotPlan(tick, tick / 20, 1, 32, 5, full_every=200)
+        for frame, who in build_snapshots(buffer, GRID, recipients, force, plan):
+            if observer in who.tolist():
+                nets = decode_snapshot(frame).entries["net"].tolist()
+                with_walker += walker in nets
+                refreshed |= set(nets)
+    assert with_walker == ticks
+    assert refreshed == set(range(buffer.size)), "idle people are refreshed by full snapshots"
+
+
+def test_the_near_places_go_to_the_nearest_movers_not_the_nearest_people() -> None:
+    buffer, observer, _ = _crowd_and_walker(40)
+    buffer._grow(buffer.size + 40)
+    for i in range(40):
+        buffer.place(42 + i, (30.0 + i, 0.0, 30.0), 0.0, 0.0, tick=-100, snap=False)
+    movers = np.arange(41, 82)
+    tick = 9
+    buffer.changed[movers] = tick
+    recipients = np.arange(buffer.size)
+    plan = SnapshotPlan(tick, 1.0, 1, 32, 5, full_every=10**6)
+    frames = build_snapshots(buffer, GRID, recipients, np.zeros(buffer.size, bool), plan)
+    ((frame, _),) = [(f, who) for f, who in frames if who.tolist() == [observer]]
+    assert frame[1] == 0
+    sent = decode_snapshot(frame).entries["net"].tolist()
+    assert len(sent) == 32 and set(sent) == set(range(41, 73)), "the 32 nearest movers"
+
+
+def test_a_repeated_pose_is_no_change() -> None:
+    world = box_world()
+    buffer = PoseBuffer(2)
+    for slot in range(2):
+        buffer.place(slot, (5.0 + slot, 0.0, 5.0), 0.0, 0.0, tick=0, snap=False)
+        buffer.budget[slot] = 1.0
+    buffer.offer(0, encode_pose(1, 5.25, 0.0, 5.0, 0.5, 0.1))
+    buffer.offer(1, encode_pose(1, 6.25, 0.0, 5.0, 0.5, 0.1))
+    apply_poses(buffer, world, room_index=0, linked=np.array([1]), tick=1)
+    assert buffer.changed.tolist() == [1, 1]
+    buffer.offer(0, encode_pose(2, 5.25, 0.0, 5.0, 0.5, 0.1))
+    buffer.offer(1, encode_pose(2, 6.25, 0.0, 5.0, 0.75, 0.1))
+    report = apply_poses(buffer, world, room_index=0, linked=np.array([1]), tick=2)
+    assert report.applied == 2 and buffer.seq.tolist() == [2, 2]
+    assert buffer.changed.tolist() == [1, 2]
 
 
 def test_shared_frames_are_built_once_per_tick() -> None:
