@@ -346,3 +346,27 @@ def test_a_model_named_relative_to_another_folder_is_imported(tmp_path: Path) ->
     )
     assert result.returncode == 0, result.stderr
     assert (site / "library" / "cabinet" / "model.glb").is_file()
+
+
+def test_an_obj_reads_its_materials_only_from_its_folder(tmp_path: Path) -> None:
+    site = load_site(write_site(tmp_path / "site"))
+    folder, elsewhere = tmp_path / "export", tmp_path / "elsewhere"
+    folder.mkdir()
+    elsewhere.mkdir()
+    red = "newmtl red\nKd 1 0 0\n"
+    (elsewhere / "outside.mtl").write_text(red, encoding="utf-8")
+    (folder / "red.mtl").write_text(red, encoding="utf-8")
+    (folder / "link.mtl").symlink_to(elsewhere / "outside.mtl")
+    body = crate_obj_inches(tmp_path / "crate.obj").read_text(encoding="utf-8")
+
+    def colour(mtllib: str) -> list[float]:
+        source = folder / "crate.obj"
+        source.write_text(f"mtllib {mtllib}\nusemtl red\n{body}", encoding="utf-8")
+        report = import_asset(site, source, ImportOptions(units="in", replace=True))
+        doc, _ = read_gltf_file(report.asset.model)
+        factor = doc.json["materials"][0]["pbrMetallicRoughness"]["baseColorFactor"]
+        return [round(v, 2) for v in factor[:3]]
+
+    assert colour("red.mtl") == [1.0, 0.0, 0.0]  # beside it: read
+    for outside in ("../elsewhere/outside.mtl", str(elsewhere / "outside.mtl"), "link.mtl"):
+        assert colour(outside) != [1.0, 0.0, 0.0], outside
