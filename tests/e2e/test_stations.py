@@ -244,3 +244,33 @@ def test_a_german_visitor_types_fifty_thousand_kwh_with_a_point_and_gets_the_rig
     assert sent[0]["inputs"]["electricity_kwh"] == "50.000"  # as typed: the server reads it too
     dora.wait_for("s.stations.passport.experimentsDone === 1")
     dora.screenshot("station-experiment-german-thousands.png")
+
+
+def test_an_english_visitor_typing_fifty_thousand_with_a_point_is_asked_what_they_mean(
+    visitors: Visitors,
+) -> None:
+    eve = visitors.new("Eve")
+    page = eve.page
+    page.click("#toggle-settings")
+    page.locator('#language-switch-hub [data-language="en"]').click()
+    page.keyboard.press("Escape")
+    eve.wait_for("s.stations && s.stations.passport !== null")
+    open_carbon_calculator(eve)
+    sent = experiment_requests(eve)
+    field = page.locator("#exp-carbon-accounting-electricity_kwh")
+    calculate = page.get_by_role("button", name="Calculate")
+    error = page.locator("#exp-carbon-accounting-electricity_kwh-error")
+    field.fill("50.000")
+    calculate.click()
+    error.wait_for(state="visible")
+    assert error.inner_text() == (
+        "'50.000' is unclear: type 50,000 if you mean thousands, or 50 if the point marks decimals."
+    )
+    assert sent == []
+    field.fill("50,000")
+    calculate.click()
+    results = page.locator(".experiment-results dl")
+    results.wait_for(state="visible")
+    scope2 = results.locator("dt", has_text="Scope 2, location-based")
+    assert scope2.locator("xpath=following-sibling::dd[1]").inner_text() == "18.15 t CO2"
+    assert len(sent) == 1 and sent[0]["lang"] == "en"
