@@ -75,7 +75,8 @@ def get_json(url: str) -> tuple[int, dict[str, Any]]:
 
 @dataclass
 class HubProcess:
-    """One ``hubtwin serve --redis`` of the test."""
+    """One ``hubtwin serve --redis`` of the test (``redis_url`` empty: a single process on
+    its own SQLite file)."""
 
     site: Path
     world: Path
@@ -115,9 +116,9 @@ class HubProcess:
             str(self.ws_port),
             "--data-dir",
             str(data),
-            "--redis",
-            self.redis_url,
         ]
+        if self.redis_url:
+            command += ["--redis", self.redis_url]
         with (self.folder / "server.log").open("ab") as log:
             self.process = subprocess.Popen(
                 command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT

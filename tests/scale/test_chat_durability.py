@@ -1,0 +1,117 @@
+"""An acknowledged chat message is a stored one, even when the hub process dies.
+
+A real ``hubtwin serve`` (on its own SQLite file, or with ``--redis``), many visitors in one
+room each sending their whole chat burst at once; as soon as the first acknowledgements
+(the senders' own copies) come back, while the rest of the burst is still on its way to the
+store, the process gets SIGKILL. After a restart on the same database every message any
+sender saw acknowledged is there. Several rounds, so the kill lands at different points.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+import pytest
+from hub_processes import HubProcess, Visitor
+from websockets.exceptions import ConnectionClosed
+
+from server.protocol import CHAT_BURST
+from server.store import Store
+from server.store_redis import RedisStore
+
+PEOPLE = 100
+ROUNDS = 3
+#: the kill comes once this many acknowledgements are in
+KILL_AFTER = 1
+
+
+async def stored_ids(hub: HubProcess) -> set[str]:
+    """The ids of every message in the hall, read from the hub's database."""
+    if hub.redis_url:
+        redis = await RedisStore.connect(hub.redis_url, site=hub.site.name)
+        try:
+            return {r.id for r in await redis.recent_chat("hall", 0, -1)}
+        finally:
+            await redis.close()
+    store = await Store.open(hub.folder / "data" / "hub.sqlite3")
+    try:
+        return {r.id for r in await store.recent_chat("hall", 0, -1)}
+    finally:
+        await store.close()
+
+
+def acknowledged(person: Visitor) -> set[str]:
+    """The ids of the person's own messages that came back to them."""
+    return {
+        m["id"]
+        for m in person.messages
+        if m.get("t") == "chat" and m.get("from") == person.welcome["session"]
+    }
+
+
+async def acknowledgements(people: list[Visitor], count: int) -> None:
+    """Return once the people have at least ``count`` acknowledgements between them."""
+    while True:
+        for person in people:
+            person._arrived.clear()
+        if sum(len(acknowledged(p)) for p in people) >= count:
+            return
+        waits = [asyncio.create_task(p._arrived.wait()) for p in people]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+
+
+async def burst_and_kill(hub: HubProcess, round_number: int) -> tuple[set[str], int]:
+    """Everyone sends a full burst; SIGKILL as the first acknowledgements arrive. The ids
+    acknowledged before the process died, and how many messages were sent."""
+    people = [Visitor(f"r{round_number}-p{n}") for n in range(PEOPLE)]
+    await asyncio.gather(*(person.enter(hub.ws_url, room="hall") for person in people))
+
+    async def kill_once_acknowledged() -> None:
+        await acknowledgements(people, KILL_AFTER)
+        hub.kill()
+
+    killer = asyncio.create_task(kill_once_acknowledged())
+    sent = 0
+    with contextlib.suppress(ConnectionClosed):
+        for k in range(CHAT_BURST):
+            for person in people:
+                await person.send("chat", text=f"{person.name}: {k}")
+                sent += 1
+    await asyncio.wait_for(killer, 30)
+    # what was already on its way to the clients still arrives; then the connections end
+    for person in people:
+        if person._reader is not None:
+            await asyncio.wait_for(person._reader, 30)
+    acked = set().union(*(acknowledged(p) for p in people))
+    for person in people:
+        await person.close()
+    return acked, sent
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+async def test_every_acknowledged_message_survives_a_kill(
+    backend: str, request: pytest.FixtureRequest, site: tuple[Path, Path], tmp_path: Path
+) -> None:
+    redis_url = request.getfixturevalue("redis_url") if backend == "redis" else ""
+    hub = HubProcess(*site, tmp_path, redis_url)
+    try:
+        all_acked: set[str] = set()
+        for round_number in range(ROUNDS):
+            hub.start()
+            hub.wait_ready()
+            acked, sent = await burst_and_kill(hub, round_number)
+            assert KILL_AFTER <= len(acked) <= sent
+            all_acked |= acked
+            hub.start()  # the restart, on the same database
+            hub.wait_ready()
+            missing = all_acked - await stored_ids(hub)
+            assert not missing, f"round {round_number}: {len(missing)} acknowledged, not stored"
+            hub.kill()
+    finally:
+        hub.stop()
