@@ -4,8 +4,8 @@ German writes fifty thousand and a half as ``50.000,5``, English as ``50,000.5``
 characters mean opposite things, so a number is always read in the visitor's language, and a
 text that the other language would read differently is never guessed at:
 
-* A text valid in the visitor's language and not in the other one is read (DE ``2.000,5``,
-  ``0,5``; EN ``50,000.5``).
+* A text valid in the visitor's language and not in the other one, or valid in both with the
+  same value, is read (DE ``2.000,5``, ``0,5``; EN ``50,000.5``; both ``50000``, ``50 000``).
 * A text valid only in the other language is refused as ``number_other_language``, with the
   number written the visitor's way as the one choice (DE ``1.5`` → ``1,5``; EN ``2.000,5`` →
   ``2,000.5``).
