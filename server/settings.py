@@ -55,7 +55,7 @@ class Settings:
     interest_far_every: int = 5
     max_frame_bytes: int = 16 * 1024
     max_messages_per_s: float = 60.0
-    slow_client_limit_s: float = 10.0
+    slow_client_limit_s: float = 5.0
 
     #: proxies whose X-Forwarded-For is believed (addresses or networks); see client_address
     trusted_proxies: tuple[str, ...] = ()

@@ -7,10 +7,19 @@ synchronously, in ``data_received``: no task and no await per message. What the 
 returns is written straight to the transports. The tick loop calls ``core.tick`` at
 ``tick_hz`` and writes the snapshots.
 
-Slow connections: asyncio's write-buffer limits call ``pause_writing``; from then on a
-connection keeps at most one snapshot (the newest replaces the older, and the core is told
-to make it a full one so nothing is lost). It is written when the buffer drains; a
-connection behind for longer than ``slow_client_limit_s`` is closed (``too_slow``).
+Slow connections: what may wait unsent per connection is capped (``cap_unsent``: a small
+kernel send buffer and small write-buffer limits, on whatever socket the connection runs),
+so a client that stops reading is behind after tens of kilobytes, not megabytes. From the
+first snapshot that could not be written (the transport paused writing) a connection keeps
+at most one snapshot (the newest replaces the older, and the core is told to make it a
+full one so nothing is lost), written when the buffer drains. A connection behind for
+longer than ``slow_client_limit_s`` is closed (``too_slow``); like any dropped connection
+its session then waits out the reconnection grace, since falling behind is what a bad
+network does too, and the client comes back with its resume key.
+
+Hostile framing: a text frame that is not UTF-8 closes with 1007; a frame that has begun
+but not ended within ``FRAME_TIMEOUT_S`` (a header announcing more bytes than arrive)
+closes with ``timeout``.
 
 With several processes (``--redis``) the hello and what the core hands off go through
 ``server/cluster_realtime.py`` (``RealtimeServer.cluster``): a hello waits there (on
@@ -51,9 +60,20 @@ if TYPE_CHECKING:
 log = logging.getLogger("hubtwin.realtime")
 
 WS_PATH = "/ws"
-#: Outgoing bytes a connection may have queued before it counts as behind.
-WRITE_HIGH_WATER = 256 * 1024
-WRITE_LOW_WATER = 64 * 1024
+#: The kernel's send buffer per connection (``SO_SNDBUF``; Linux doubles it for its own
+#: bookkeeping): many ticks of a crowded room (a far snapshot of 800 avatars is under
+#: 10 KB), where the kernel's default grows to megabytes for a client that stopped reading.
+SEND_BUFFER_BYTES = 32 * 1024
+#: Outgoing bytes the transport may hold beyond the kernel's before writing pauses (the
+#: connection's next snapshot cannot be written: it is behind), and where it resumes.
+WRITE_HIGH_WATER = 16 * 1024
+WRITE_LOW_WATER = 4 * 1024
+#: Control messages go out even while a connection is behind (they must arrive, in
+#: order); with this many bytes unsent it is closed at once (``too_slow``).
+UNSENT_MAX_BYTES = 256 * 1024
+#: A frame that has begun must be complete within this time, or the connection is closed
+#: (``timeout``): 16 KB, the largest frame accepted, in 5 s is about 26 kbit/s.
+FRAME_TIMEOUT_S = 5.0
 #: After a close frame, how long the peer has to finish the closing handshake.
 CLOSE_TIMEOUT_S = 3.0
 #: How often timeouts and slow connections are looked at.
@@ -77,6 +97,33 @@ def _frame_header(size: int) -> bytes:
     return b"\x82\x7f" + size.to_bytes(8, "big")
 
 
+def cap_unsent(transport: asyncio.BaseTransport) -> None:
+    """Cap what may wait unsent for one realtime connection, whatever listener accepted it
+    (the realtime port, or the HTTP port's ``/ws``): a small kernel send buffer
+    (``SEND_BUFFER_BYTES``) and small write-buffer limits, so that a client that stops
+    reading makes the transport pause writing after some tens of kilobytes."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
+    cast(asyncio.WriteTransport, transport).set_write_buffer_limits(
+        WRITE_HIGH_WATER, WRITE_LOW_WATER
+    )
+
+
+def _library_mid_frame(ws: ServerProtocol) -> bool:
+    """Whether the library's frame parser has begun a frame and waits for the rest. It
+    takes a frame's header and payload in steps, so its buffer may be empty meanwhile:
+    the parser (a chain of generators) is asked where it stands."""
+    parser = getattr(ws, "parser", None)
+    while parser is not None:
+        code = getattr(parser, "gi_code", None)
+        if code is not None and code.co_qualname == "Frame.parse":
+            return True
+        parser = getattr(parser, "gi_yieldfrom", None)
+    return False
+
+
 class WsConnection(asyncio.Protocol):
     """One WebSocket connection: bytes in, messages to the core, frames out."""
 
@@ -94,6 +141,8 @@ class WsConnection(asyncio.Protocol):
         self.pending: bytes | None = None
         self.needs_full = False
         self.close_deadline: float | None = None
+        #: when the frame not yet complete began (wall clock), None between frames
+        self.frame_started: float | None = None
         self._fragments: list[bytes] = []
         self._fragment_text = False
         #: data frames are parsed here (see ``_fast_frames``) until anything unusual arrives
@@ -109,7 +158,7 @@ class WsConnection(asyncio.Protocol):
         # uvloop's transports quack like asyncio.Transport without subclassing it
         transport = cast(asyncio.Transport, transport)
         self.transport = transport
-        transport.set_write_buffer_limits(WRITE_HIGH_WATER, WRITE_LOW_WATER)
+        cap_unsent(transport)
         self.server.connected(self)
 
     def data_received(self, data: bytes) -> None:
@@ -130,6 +179,11 @@ class WsConnection(asyncio.Protocol):
                 self._frame(event)
             elif isinstance(event, Request):
                 self._handshake(event)
+        if self.open:
+            if not _library_mid_frame(ws):
+                self.frame_started = None
+            elif self.frame_started is None or events:
+                self.frame_started = time.time()
         if ws.close_expected() and self.close_deadline is None:
             self.close_deadline = time.monotonic() + CLOSE_TIMEOUT_S
 
@@ -145,7 +199,6 @@ class WsConnection(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self.paused = True
-        self.behind_since = time.monotonic()
 
     def resume_writing(self) -> None:
         self.paused = False
@@ -188,10 +241,11 @@ class WsConnection(asyncio.Protocol):
         now = time.time()
         end = len(data)
         pos = 0
+        partial = False
         while pos < end:
             if end - pos < 2:
-                self._tail = data[pos:]
-                return b""
+                partial = True
+                break
             first, second = data[pos], data[pos + 1]
             size = second & 0x7F
             if first != 0x82 or not second & 0x80 or size == 127 or self._fragments:
@@ -199,16 +253,16 @@ class WsConnection(asyncio.Protocol):
             head = 6
             if size == 126:
                 if end - pos < 4:
-                    self._tail = data[pos:]
-                    return b""
+                    partial = True
+                    break
                 size = int.from_bytes(data[pos + 2 : pos + 4], "big")
                 head = 8
             if size > limit:
                 break
             stop = pos + head + size
             if stop > end:
-                self._tail = data[pos:]
-                return b""
+                partial = True
+                break
             payload = data[pos + head : stop]
             if size:
                 mask = data[pos + head - 4 : pos + head] * (size // 4 + 1)
@@ -229,6 +283,13 @@ class WsConnection(asyncio.Protocol):
             self._message(payload, False)
             if not self.open:
                 return b""
+        if partial:
+            self._tail = data[pos:]
+            if pos or self.frame_started is None:
+                self.frame_started = now
+            return b""
+        if pos:
+            self.frame_started = None
         if pos == end:
             return b""
         self._fast = False
@@ -254,7 +315,14 @@ class WsConnection(asyncio.Protocol):
             return
         now = time.time()
         server = self.server
-        result = self.edge.receive(data.decode("utf-8", "replace") if text else data, now)
+        frame: bytes | str = data
+        if text:
+            try:
+                frame = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                self._not_utf8(exc.start)
+                return
+        result = self.edge.receive(frame, now)
         if result is None:
             return
         if isinstance(result, Pose):
@@ -302,6 +370,13 @@ class WsConnection(asyncio.Protocol):
             if not self.open:
                 break
             self._handle(message, now)
+
+    def _not_utf8(self, at: int) -> None:
+        """A text frame that is not UTF-8: the error, then the WebSocket close code 1007."""
+        detail = f"a text frame that is not UTF-8 (byte {at})"
+        first = self.edge is None or self.edge.first("bad_frame")
+        self.refuse(Refusal("bad_frame", detail, None, first))
+        self.close(1007, f"bad_frame: {detail}")
 
     def refuse(self, refusal: Refusal, *, close: bool = True) -> None:
         self.server.metrics.errors.inc(refusal.code)
@@ -360,6 +435,11 @@ class WsConnection(asyncio.Protocol):
             self.pending = None
             self.needs_full = True
             self.server.metrics.snapshots_replaced.inc()
+        if self.paused and self._unsent() > UNSENT_MAX_BYTES:
+            self.open = False  # nothing more goes out to it but the close frame
+            unsent = f"over {UNSENT_MAX_BYTES // 1024} KB unsent"
+            self.refuse(Refusal("too_slow", unsent, None, True))
+            return False
         if framed is None:
             self.server.count_sent("control", len(frame))
             framed = _frame_header(len(frame)) + frame
@@ -382,8 +462,14 @@ class WsConnection(asyncio.Protocol):
             self.server.metrics.snapshots_replaced.inc()
             if not full:
                 self.needs_full = True
+        elif self.behind_since is None:
+            self.behind_since = time.monotonic()
         self.pending = frame
         return False
+
+    def _unsent(self) -> int:
+        """Bytes the transport holds beyond the kernel's send buffer."""
+        return self.transport.get_write_buffer_size() if self.transport is not None else 0
 
     @property
     def behind(self) -> bool:
@@ -600,6 +686,9 @@ class RealtimeServer:
                 conn.refuse(Refusal(expired, "", None, conn.edge.first(expired)))
             elif conn.behind_since is not None and now - conn.behind_since > limit:
                 conn.refuse(Refusal("too_slow", f"behind for over {limit:g} s", None, True))
+            elif conn.frame_started is not None and wall - conn.frame_started > FRAME_TIMEOUT_S:
+                unfinished = f"a frame begun over {FRAME_TIMEOUT_S:g} s ago has not ended"
+                conn.refuse(Refusal("timeout", unfinished, None, conn.edge.first("timeout")))
 
     # --- persistence --------------------------------------------------------------------
 

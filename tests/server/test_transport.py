@@ -441,6 +441,8 @@ class _Transport(asyncio.Transport):
         self.written: list[bytes] = []
         self.eof = False
         self.aborted = False
+        #: what the test says the transport holds unsent
+        self.buffered = 0
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if self.eof:
@@ -455,6 +457,9 @@ class _Transport(asyncio.Transport):
 
     def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
         pass
+
+    def get_write_buffer_size(self) -> int:
+        return self.buffered
 
     def abort(self) -> None:
         self.aborted = True
@@ -501,6 +506,38 @@ async def test_a_connection_behind_keeps_only_the_newest_snapshot() -> None:
     conn.resume_writing()
     assert payloads() == [_snapshot(True, 5)] and not conn.behind
     assert "hubtwin_snapshots_replaced_total 3" in server.metrics.render()
+
+
+async def test_behind_counts_from_the_first_snapshot_held_and_too_much_unsent_closes() -> None:
+    from server.transport import UNSENT_MAX_BYTES, WsConnection
+
+    settings = Settings()
+    server = RealtimeServer(
+        HubCore(box_world(), settings),
+        settings=settings,
+        signer=SIGNER,
+        store=None,
+        metrics=Metrics(),
+    )
+    conn = WsConnection(server, 1)
+    transport = _Transport()
+    conn.connection_made(transport)
+    conn.ws.state = conn.ws.state.OPEN
+    conn.open = True
+    conn.pause_writing()
+    assert conn.behind_since is None  # nothing was held back yet
+    conn.send_snapshot(_snapshot(False, 1))
+    held_since = conn.behind_since
+    assert held_since is not None
+    conn.send_snapshot(_snapshot(False, 2))
+    assert conn.behind_since == held_since
+    assert conn.send_control(b"\x81\xa1t\xa4pong") and conn.open
+    transport.buffered = UNSENT_MAX_BYTES + 1
+    transport.written.clear()
+    assert not conn.send_control(b"\x81\xa1t\xa4pong")
+    assert not conn.open and 'hubtwin_errors_total{code="too_slow"} 1' in server.metrics.render()
+    assert [frame[0] for frame in transport.written] == [0x88]  # only the close frame
+    assert int.from_bytes(transport.written[0][2:4], "big") == 4006
 
 
 async def test_fragmented_messages_are_put_together(start: Start, client_for: Any) -> None:

@@ -1,0 +1,386 @@
+"""The realtime endpoint against hostile or broken clients, over real sockets: readers that
+stop reading (one, and twenty at once), a crowd standing around an observer while someone
+walks further off, a text frame that is not UTF-8, a frame that announces more bytes than
+it sends."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import fcntl
+import os
+import socket
+import struct
+import termios
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import msgpack
+import pytest
+from realtime_world import box_world
+from test_transport import SIGNER, Client, token
+from websockets.asyncio.client import ClientConnection, connect
+
+from bench.wsclient import client_frame
+from server import protocol
+from server.hub import Effects, HubCore
+from server.metrics import Metrics
+from server.protocol import encode_pose
+from server.settings import Settings
+from server.transport import (
+    FRAME_TIMEOUT_S,
+    SEND_BUFFER_BYTES,
+    RealtimeServer,
+    WsConnection,
+    start_realtime,
+)
+
+OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING = 0x1, 0x2, 0x8, 0x9
+
+
+class RawClient:
+    """A WebSocket client on a bare socket that reads only when asked to: it can stop
+    reading, and it can send frames no library would."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buffer = bytearray()
+        self.welcome: dict[str, Any] = {}
+
+    @classmethod
+    async def open(cls, port: int) -> RawClient:
+        loop = asyncio.get_running_loop()
+        sock = socket.socket()
+        sock.setblocking(False)
+        await loop.sock_connect(sock, ("127.0.0.1", port))
+        key = base64.b64encode(os.urandom(16))
+        await loop.sock_sendall(
+            sock,
+            b"GET /ws HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        )
+        client = cls(sock)
+        while b"\r\n\r\n" not in client.buffer:
+            await client._read(3.0)
+        end = client.buffer.index(b"\r\n\r\n") + 4
+        assert client.buffer.startswith(b"HTTP/1.1 101"), bytes(client.buffer[:end])
+        del client.buffer[:end]
+        return client
+
+    async def send(self, data: bytes) -> None:
+        await asyncio.get_running_loop().sock_sendall(self.sock, data)
+
+    async def hello(self, name: str) -> None:
+        """Say hello and read until joined (and no further)."""
+        message = {
+            "t": "hello",
+            "v": protocol.PROTOCOL_VERSION,
+            "token": token(name),
+            "lang": "en",
+            "appearance": {"color": "#aa0055", "shape": "cube"},
+        }
+        await self.send(client_frame(msgpack.packb(message)))
+        while True:
+            opcode, payload = await self.frame()
+            if opcode != OP_BINARY or payload[0] == protocol.SNAPSHOT_TAG:
+                continue
+            got = protocol.decode_server(payload)
+            if got["t"] == "welcome":
+                self.welcome = got
+            if got["t"] == "joined":
+                return
+
+    async def frame(self, timeout: float = 3.0) -> tuple[int, bytes]:
+        """The next server frame: opcode and payload."""
+        while True:
+            frame = self._parse()
+            if frame is not None:
+                return frame
+            await self._read(timeout)
+
+    async def closed(self, timeout: float) -> tuple[int | None, list[dict[str, Any]]]:
+        """Read until the server's close frame (its code) or the end of the stream (None);
+        and the control messages read on the way."""
+        seen: list[dict[str, Any]] = []
+        async with asyncio.timeout(timeout):
+            while True:
+                try:
+                    opcode, payload = await self.frame(timeout)
+                except ConnectionError:
+                    return None, seen
+                if opcode == OP_CLOSE:
+                    return int.from_bytes(payload[:2], "big"), seen
+                if opcode == OP_BINARY and payload[0] != protocol.SNAPSHOT_TAG:
+                    seen.append(protocol.decode_server(payload))
+
+    async def _read(self, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        data = await asyncio.wait_for(loop.sock_recv(self.sock, 65536), timeout)
+        if not data:
+            raise ConnectionResetError("the server closed the connection")
+        self.buffer += data
+
+    def _parse(self) -> tuple[int, bytes] | None:
+        buffer = self.buffer
+        if len(buffer) < 2:
+            return None
+        size, head = buffer[1] & 0x7F, 2
+        if size == 126:
+            size, head = int.from_bytes(buffer[2:4], "big"), 4
+        elif size == 127:
+            size, head = int.from_bytes(buffer[2:10], "big"), 10
+        if len(buffer) < head + size:
+            return None
+        frame = (buffer[0] & 0x0F, bytes(buffer[head : head + size]))
+        del buffer[: head + size]
+        return frame
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+Start = Callable[..., Awaitable[RealtimeServer]]
+
+
+@pytest.fixture
+async def start() -> AsyncIterator[Start]:
+    servers: list[RealtimeServer] = []
+
+    async def _start(**overrides: Any) -> RealtimeServer:
+        settings = Settings(host="127.0.0.1", ws_port=0, **overrides)
+        core = HubCore(box_world(), settings, seed=3)
+        server = await start_realtime(
+            core, settings=settings, signer=SIGNER, store=None, metrics=Metrics()
+        )
+        servers.append(server)
+        return server
+
+    yield _start
+    for server in servers:
+        await server.close()
+
+
+@pytest.fixture
+async def clients() -> AsyncIterator[Callable[[RealtimeServer], Awaitable[Client]]]:
+    opened: list[ClientConnection] = []
+
+    async def _open(server: RealtimeServer) -> Client:
+        ws = await connect(
+            f"ws://127.0.0.1:{server.port}/ws", compression=None, max_size=None, close_timeout=1
+        )
+        opened.append(ws)
+        return Client(ws)
+
+    yield _open
+    await asyncio.gather(*(ws.close() for ws in opened))
+
+
+@pytest.fixture
+def raw() -> Any:
+    opened: list[RawClient] = []
+
+    async def _open(server: RealtimeServer) -> RawClient:
+        client = await RawClient.open(server.port)
+        opened.append(client)
+        return client
+
+    yield _open
+    for client in opened:
+        client.close()
+
+
+def newest(server: RealtimeServer) -> WsConnection:
+    return server.connections[max(server.connections)]
+
+
+def unsent(conn: WsConnection) -> int:
+    """What the server holds for a connection and has not sent: the kernel's send queue
+    (``SIOCOUTQ``) and the transport's own buffer."""
+    assert conn.transport is not None
+    sock = conn.transport.get_extra_info("socket")
+    queued = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+    return int(queued) + conn.transport.get_write_buffer_size()
+
+
+def crowd_snapshot(avatars: int = 1000) -> bytes:
+    """A full snapshot of a crowded room (12 KB for 1,000 avatars)."""
+    header = protocol.SNAPSHOT_HEADER.pack(
+        protocol.SNAPSHOT_TAG, protocol.SNAPSHOT_FULL | protocol.SNAPSHOT_FAR, 1, 1, 0.0
+    )
+    return header + bytes(12 * avatars)
+
+
+async def walk(client: Client, start: list[float], stop: asyncio.Event) -> None:
+    """Send a pose every 40 ms, walking 5 m east of ``start`` and back, until ``stop``."""
+    x, y, z = start
+    step, seq, offset = 0.16, 0, 0.0
+    while not stop.is_set():
+        offset += step
+        if offset >= 5.0 or offset <= 0.0:
+            step = -step
+        seq += 1
+        await client.ws.send(encode_pose(seq, x + offset, y, z, 0.0, 0.0))
+        await asyncio.sleep(0.04)
+
+
+async def count_walker(
+    observer: Client, walker_net: int, server: RealtimeServer, until: Callable[[], bool]
+) -> tuple[int, int]:
+    """Snapshots the observer receives with the walker in them, and the server's ticks
+    meanwhile, from now until ``until()`` (looked at after every frame)."""
+    first_tick = server.core.tick_count
+    seen = 0
+    while not until():
+        got = await observer.receive()
+        if isinstance(got, protocol.Snapshot) and walker_net in got.entries["net"].tolist():
+            seen += 1
+    return seen, server.core.tick_count - first_tick
+
+
+# --- readers that stop reading ------------------------------------------------------------
+
+
+async def test_a_reader_that_stops_reading_is_closed_and_the_observer_keeps_the_tick_rate(
+    start: Start, clients: Any, raw: Any
+) -> None:
+    server = await start(slow_client_limit_s=2.0)
+    observer, walker = await clients(server), await clients(server)
+    await observer.hello("Olga")
+    _, joined = await walker.hello("Walt")
+    stop = asyncio.Event()
+    walking = asyncio.create_task(walk(walker, joined["pose"]["pos"], stop))
+    slow = await raw(server)
+    await slow.hello("Sloane")
+    slow_conn = newest(server)
+    # from here on the slow reader reads nothing more; the room sends it 240 KB/s
+    most_unsent = 0
+
+    async def pump() -> None:
+        nonlocal most_unsent
+        frame = crowd_snapshot()
+        while slow_conn.id in server.connections:
+            server.apply(Effects(snapshots=[(frame, [slow_conn.id])]))
+            if slow_conn.transport is not None and not slow_conn.transport.is_closing():
+                most_unsent = max(most_unsent, unsent(slow_conn))
+            await asyncio.sleep(0.05)
+
+    pumping = asyncio.create_task(pump())
+    deadline = time.monotonic() + 15
+    seen, ticks = await count_walker(
+        observer,
+        joined["you"],
+        server,
+        lambda: slow_conn.id not in server.connections or time.monotonic() > deadline,
+    )
+    stop.set()
+    await asyncio.gather(walking, pumping)
+    assert slow_conn.id not in server.connections, "the slow reader is still connected"
+    assert 'hubtwin_errors_total{code="too_slow"} 1' in server.metrics.render()
+    assert ticks > 20 and seen >= 0.8 * ticks, f"{seen} snapshots with the walker in {ticks} ticks"
+    assert most_unsent < 200 * 1024, f"{most_unsent} bytes held unsent"
+
+    # the place is held like for any dropped connection: the same person comes back to it
+    back = await clients(server)
+    welcome, joined_again = await back.hello("Sloane", resume=slow.welcome["resume"])
+    assert welcome["resumed"] is True and joined_again["via"] == "resume"
+
+
+async def test_twenty_readers_that_stop_reading_hold_little_memory(start: Start, raw: Any) -> None:
+    server = await start(slow_client_limit_s=2.0)
+    readers = []
+    for number in range(20):
+        reader = await raw(server)
+        await reader.hello(f"Slow{number}")
+        readers.append(newest(server))
+    for conn in readers:
+        assert conn.transport is not None
+        sock = conn.transport.get_extra_info("socket")
+        kernel = sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+        assert SEND_BUFFER_BYTES <= kernel <= 2 * SEND_BUFFER_BYTES  # Linux doubles it
+    frame = crowd_snapshot()
+    most_unsent = 0
+    deadline = time.monotonic() + 20
+    while any(c.id in server.connections for c in readers) and time.monotonic() < deadline:
+        server.apply(Effects(snapshots=[(frame, [c.id for c in readers])]))
+        total = 0
+        for conn in readers:
+            if conn.transport is not None and not conn.transport.is_closing():
+                total += unsent(conn)
+        most_unsent = max(most_unsent, total)
+        await asyncio.sleep(0.05)
+    assert not [c.id for c in readers if c.id in server.connections]
+    assert 'hubtwin_errors_total{code="too_slow"} 20' in server.metrics.render()
+    assert most_unsent < 20 * 200 * 1024, f"{most_unsent / 2**20:.1f} MB held unsent"
+    assert server.health()["sessions"] == 20, "their places wait for them to come back"
+
+
+# --- interest -----------------------------------------------------------------------------
+
+
+async def test_a_crowd_standing_near_the_observer_does_not_hide_a_walker(
+    start: Start, clients: Any
+) -> None:
+    server = await start()
+    observer = await clients(server)
+    await observer.hello("Olga")
+    crowd = [await clients(server) for _ in range(40)]
+    for number, person in enumerate(crowd):
+        await person.hello(f"Idle{number}")
+    walker = await clients(server)
+    _, joined = await walker.hello("Walt")
+    assert len(server.core.sessions) == 42
+    stop = asyncio.Event()
+    walking = asyncio.create_task(walk(walker, joined["pose"]["pos"], stop))
+    # the crowd stands within 1.5 m of the observer; wait until the walker is beyond 3 m
+    session = server.core.session_of(newest(server).id)
+    assert session is not None and session.instance is not None
+    start_x = joined["pose"]["pos"][0]
+    while session.instance.poses.pos[session.slot][0] < start_x + 3.0:
+        await observer.receive()
+    start_tick = server.core.tick_count
+    seen, ticks = await count_walker(
+        observer, joined["you"], server, lambda: server.core.tick_count > start_tick + 60
+    )
+    stop.set()
+    await walking
+    assert seen >= 0.8 * ticks, f"{seen} snapshots with the walker in {ticks} ticks"
+
+
+# --- broken frames ------------------------------------------------------------------------
+
+
+async def test_a_text_frame_that_is_not_utf8_closes_with_1007(start: Start, raw: Any) -> None:
+    server = await start()
+    client = await raw(server)
+    await client.hello("Ute")
+    await client.send(client_frame(b"\xff\xfe{not text", opcode=OP_TEXT))
+    code, seen = await client.closed(5.0)
+    assert code == 1007
+    assert [m["code"] for m in seen if m["t"] == "error"] == ["bad_frame"]
+
+
+@pytest.mark.parametrize("parser", ["fast", "library"])
+async def test_a_frame_that_lies_about_its_length_times_out_and_closes(
+    start: Start, raw: Any, parser: str
+) -> None:
+    server = await start()
+    client = await raw(server)
+    await client.hello("Lia")
+    conn = newest(server)
+    if parser == "library":  # a WebSocket ping hands the connection to the library's parser
+        await client.send(client_frame(b"hi", opcode=OP_PING))
+        while (await client.frame())[0] != 0xA:
+            pass
+        assert not conn._fast
+    announced = client_frame(msgpack.packb({"t": "ping", "c": 1, "pad": "x" * 90}))
+    await client.send(announced[:20])  # the header says about 100 bytes; 14 arrive
+    code, seen = await client.closed(FRAME_TIMEOUT_S + 5)
+    assert code == protocol.ERRORS["timeout"].close
+    (error,) = [m for m in seen if m["t"] == "error"]
+    assert error["code"] == "timeout" and "has not ended" in error["message"]
+    for _ in range(100):
+        if conn.id not in server.connections:
+            break
+        await asyncio.sleep(0.05)
+    assert conn.id not in server.connections
