@@ -22,7 +22,7 @@ import { WorkshopPanel } from "./ui/workshop-panel.js";
 import { WorkshopBoard } from "./workshop-board.js";
 
 const FEATURE_MESSAGES = new Set([
-  "workshop_join", "workshop_start", "workshop_end", "gather", "follow", "spotlight", "hands", "announce", "timer",
+  "workshop_join", "workshop_start", "workshop_end", "workshop_extend", "gather", "follow", "spotlight", "hands", "announce", "timer",
   "agenda", "breakout", "breakout_visit", "breakout_recall", "mute", "remove", "ban", "lock", "permissions", "invite",
 ]);
 const RELOAD_LIST_MS = 60000;
@@ -44,6 +44,7 @@ export class WorkshopsFeature {
     this.muted = new Set();
     this.lastAnnouncement = null;
     this.lastModerated = null;
+    this.lastEnding = null;
     this.linkJoin = new URLSearchParams(window.location.search).get("workshop");
     this.linkCode = new URLSearchParams(window.location.search).get("code");
     this.strip = document.getElementById("workshop-strip");
@@ -123,6 +124,16 @@ export class WorkshopsFeature {
       this.render();
     });
     c.on("announcement", (m) => this.showAnnouncement(m));
+    c.on("workshop_ending", (m) => {
+      // To facilitators: the scheduled end is near (extend it in the panel), or has come.
+      this.lastEnding = { workshop: m.workshop, endsAt: m.ends_at, ended: m.ended };
+      const time = new Date(m.ends_at * 1000).toLocaleTimeString(language() === "en" ? "en-GB" : "de-DE", { hour: "2-digit", minute: "2-digit" });
+      const key = m.ended ? "ws.ended" : "ws.ending";
+      const text = t(`${key}.text`, { title: m.title, time });
+      this.panel.say(text);
+      this.showBanner(t(`${key}.title`), text);
+      announce(text);
+    });
     c.on("moderated", (m) => {
       this.lastModerated = m.action;
       const text = t(`ws.moderated.${m.action}`, { by: m.by, room: m.room ? this.roomName(m.room) : "" });
@@ -173,7 +184,7 @@ export class WorkshopsFeature {
       await this.reload();
       return made;
     } catch (error) {
-      this.panel.say(error.message);
+      this.panel.say(planError(error));
       return null;
     }
   }
@@ -185,7 +196,7 @@ export class WorkshopsFeature {
       await this.reload();
       return saved;
     } catch (error) {
-      this.panel.say(error.message);
+      this.panel.say(planError(error));
       return null;
     }
   }
@@ -340,7 +351,7 @@ export class WorkshopsFeature {
     return {
       live: live
         ? {
-          id: live.id, item: live.item, youLead: live.you_lead, follow: live.follow, spotlight: [...live.spotlight],
+          id: live.id, endsAt: live.ends_at, item: live.item, youLead: live.you_lead, follow: live.follow, spotlight: [...live.spotlight],
           timerEnds: live.timer_ends, group: live.group, groups: live.breakout ? live.breakout.groups.length : 0,
           reactions: live.reactions.map((r) => ({ ...r })),
         }
@@ -352,10 +363,16 @@ export class WorkshopsFeature {
       board: this.board.lines ? [...this.board.lines] : [],
       announcement: this.lastAnnouncement,
       moderated: this.lastModerated,
+      ending: this.lastEnding,
       markers: this.markers.size,
       panelOpen: this.panel.open,
     };
   }
+}
+
+/** Why a plan was refused; a clash with another workshop says which one. */
+function planError(error) {
+  return error.code === "workshop_clash" ? t("ws.clash", { message: error.message }) : error.message;
 }
 
 function makeMarker() {

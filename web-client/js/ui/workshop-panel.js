@@ -6,6 +6,7 @@
  * people is set with textContent.
  */
 
+import { auditText, localTime } from "./audit-text.js";
 import { language, t } from "./i18n.js";
 
 function el(tag, { className, text, attrs } = {}, children = []) {
@@ -65,6 +66,27 @@ export function whenText(workshop, roomName) {
   return t("ws.when", {
     day, from: start.toLocaleTimeString(lang, time), to: end.toLocaleTimeString(lang, time), room: roomName(workshop.room),
   });
+}
+
+/** An agenda line "20 Kennenlernen station=ID talk=ID" as an item (station and talk are
+ * optional; a line without minutes takes 10). */
+export function agendaItem(line) {
+  const words = line.split(/\s+/);
+  const item = {};
+  const title = [];
+  for (const word of words) {
+    const [key, value] = word.split("=", 2);
+    if ((key === "station" || key === "talk") && value) item[key] = value;
+    else title.push(word);
+  }
+  const match = /^(\d+)\s+(.+)$/.exec(title.join(" "));
+  return match ? { minutes: Number(match[1]), title: match[2], ...item } : { minutes: 10, title: title.join(" "), ...item };
+}
+
+/** An agenda item as the line the form shows (agendaItem reads it back). */
+export function agendaLine(item) {
+  const refs = ["station", "talk"].filter((key) => item[key]).map((key) => ` ${key}=${item[key]}`);
+  return `${item.minutes} ${item.title}${refs.join("")}`;
 }
 
 export class WorkshopPanel {
@@ -176,6 +198,8 @@ export class WorkshopPanel {
     box.hidden = false;
     const names = (sessions) => sessions.map((s) => model.nameOf(s) ?? "?").join(", ");
     parts.push(el("h3", { text: `${t("ws.live")}: ${live.title}` }));
+    const endsAt = new Date(live.ends_at * 1000).toLocaleTimeString(language() === "en" ? "en-GB" : "de-DE", { hour: "2-digit", minute: "2-digit" });
+    parts.push(el("p", { className: "ws-ends", text: t("ws.endsAt", { time: endsAt }) }));
     const current = live.agenda[live.item];
     parts.push(el("p", { className: "ws-now", text: current ? t("ws.item", { title: current.title }) : t("ws.itemNone") }));
     if (live.timer_ends) parts.push(el("p", { className: "ws-timer", attrs: { "data-ends": String(live.timer_ends) } }));
@@ -254,6 +278,11 @@ export class WorkshopPanel {
         })),
       ]));
     }
+    const longer = withId(el("input", { attrs: { type: "number", min: "1", max: "120", value: "15" } }), "ws-extend-minutes");
+    out.push(el("div", { className: "ws-inline" }, [
+      ...field(t("ws.extendMinutes"), longer),
+      button(t("ws.extend"), () => send("workshop_extend", { minutes: Math.round(Number(longer.value)) }), { id: "ws-extend" }),
+    ]));
     out.push(el("div", { className: "button-row" }, [
       button(t("ws.end"), () => send("workshop_end", {}), { className: "danger" }),
     ]));
@@ -350,6 +379,8 @@ export class WorkshopPanel {
       text: t(`ws.access.${mode}`), attrs: { value: mode },
     })));
     const agenda = el("textarea", { attrs: { rows: "3" } });
+    const force = el("input", { attrs: { type: "checkbox" } });
+    force.id = "ws-force";
     const heading = el("h3", { text: t("ws.plan") });
     const form = el("form", { className: "ws-form", attrs: { novalidate: "" } }, [
       heading,
@@ -360,14 +391,12 @@ export class WorkshopPanel {
       ...field(t("ws.length"), minutes),
       ...field(t("ws.access"), access),
       ...field(t("ws.agendaLines"), agenda),
+      el("label", { className: "check" }, [force, el("span", { text: t("ws.force") })]),
       el("button", { text: t("ws.save"), className: "primary", attrs: { type: "submit" } }),
     ]);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      const items = agenda.value.split("\n").map((line) => line.trim()).filter(Boolean).map((line) => {
-        const match = /^(\d+)\s+(.+)$/.exec(line);
-        return match ? { minutes: Number(match[1]), title: match[2] } : { minutes: 10, title: line };
-      });
+      const items = agenda.value.split("\n").map((line) => line.trim()).filter(Boolean).map(agendaItem);
       const body = {
         title: title.value,
         description: description.value,
@@ -377,10 +406,12 @@ export class WorkshopPanel {
         access: access.value,
         agenda: items,
       };
+      if (force.checked) body.force = true;
       const saving = this.editing ? this.actions.update(this.editing, body) : this.actions.create(body);
       saving.then((saved) => {
         if (!saved) return;
         form.reset();
+        force.checked = false;
         this.editing = null;
         heading.textContent = t("ws.plan");
       });
@@ -397,7 +428,7 @@ export class WorkshopPanel {
       starts.value = local.toISOString().slice(0, 16);
       minutes.value = String(workshop.minutes);
       access.value = workshop.access;
-      agenda.value = workshop.agenda.map((item) => `${item.minutes} ${item.title}`).join("\n");
+      agenda.value = workshop.agenda.map(agendaLine).join("\n");
       title.focus();
     };
     this.mine = el("section", { className: "ws-mine" });
@@ -447,12 +478,10 @@ export class WorkshopPanel {
     const box = this.sections.staff;
     if (box.hidden) return;
     const [audit, bans] = await Promise.all([this.actions.audit(), this.actions.bans()]);
-    const time = (ts) => new Date(ts * 1000).toLocaleString(language());
-    const entries = audit.entries.map((e) => el("li", {
-      text: `${time(e.at)} · ${e.actor_name}: ${e.action}${e.target_name ? ` ${e.target_name}` : ""}${e.room ? ` (${e.room})` : ""}${e.detail ? ` – ${e.detail}` : ""}`,
-    }));
+    const roomName = this.model?.roomName ?? ((id) => id);
+    const entries = audit.entries.map((entry) => el("li", { text: auditText(entry, roomName) }));
     const banRows = bans.bans.map((ban) => el("li", {}, [
-      el("span", { text: `${ban.display_name} · ${ban.expires_at ? t("ws.until", { time: time(ban.expires_at) }) : t("ws.forever")}` }),
+      el("span", { text: `${ban.display_name} · ${ban.expires_at ? t("ws.until", { time: localTime(ban.expires_at) }) : t("ws.forever")}` }),
       button(t("ws.lift"), async () => {
         await this.actions.lift(ban.id);
         this.renderStaff();
