@@ -5,6 +5,8 @@ room each sending their whole chat burst at once; as soon as the first acknowled
 (the senders' own copies) come back, while the rest of the burst is still on its way to the
 store, the process gets SIGKILL. After a restart on the same database every message any
 sender saw acknowledged is there. Several rounds, so the kill lands at different points.
+And with ``--redis``, a message Redis cannot keep (it has stopped) is an error for its
+sender, not an acknowledgement.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hub_processes import HubProcess, Visitor
@@ -114,4 +117,30 @@ async def test_every_acknowledged_message_survives_a_kill(
             assert not missing, f"round {round_number}: {len(missing)} acknowledged, not stored"
             hub.kill()
     finally:
+        hub.stop()
+
+
+async def test_a_message_redis_cannot_keep_is_an_error_for_its_sender(
+    private_redis: Any, site: tuple[Path, Path], tmp_path: Path
+) -> None:
+    redis = private_redis()
+    hub = HubProcess(*site, tmp_path, redis.url)
+    hub.start()
+    hub.wait_ready()
+    ada, bob = Visitor("ada"), Visitor("bob")
+    try:
+        await ada.enter(hub.ws_url, room="hall")
+        await bob.enter(hub.ws_url, room="hall")
+        await ada.send("chat", text="vorher")
+        assert (await ada.next(("chat",)))["text"] == "vorher"
+        assert (await bob.next(("chat",)))["text"] == "vorher"
+        redis.stop()
+        await ada.send("chat", text="Ist Redis noch da?")
+        refused = await ada.next(("chat", "error"), timeout_s=30)
+        assert refused["t"] == "error" and refused["code"] == "chat_not_stored", refused
+        assert refused["about"] == "chat"
+        assert not [m for m in bob.messages if m.get("t") == "chat"]
+    finally:
+        await ada.close()
+        await bob.close()
         hub.stop()
