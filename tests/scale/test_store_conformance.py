@@ -272,6 +272,18 @@ async def test_a_repeated_message_id_is_ignored(store: StoreBackend) -> None:
     assert await store.recent_chat("lab", 2, 10) == []
 
 
+async def test_a_batch_of_messages_is_kept_in_its_order(store: StoreBackend) -> None:
+    await store.add_chat(chat(2))
+    await store.add_chats([])
+    await store.add_chats(
+        [chat(1, ts=500.0), chat(2), chat(3, ts=500.0), chat(4, to=BOB.id), chat(5, room="lab")]
+    )
+    assert [m.id for m in await store.recent_chat("foyer", 0, 10)] == ["m1", "m3", "m2"]
+    assert await store.recent_chat("lab", 0, 10) == [chat(5, room="lab")]
+    exported = (await store.export_identity(BOB.id))["chat_messages"]
+    assert [m["id"] for m in exported] == ["m4"]
+
+
 async def test_purge_removes_only_messages_older_than_the_limit(store: StoreBackend) -> None:
     for n in range(4):
         await store.add_chat(chat(n))
