@@ -6,7 +6,8 @@ FILE`` with the whole workshop. Agenda items are ``"MINUTES TITLE"``, optionally
 ``station=ID`` or ``talk=ID`` among the words::
 
     hubtwin workshops add --title "Klimabilanz" --room workshop --starts 2030-03-05T10:00 \\
-        --minutes 90 --facilitator mara --agenda "10 Ankommen" --agenda "30 Station station=lab-1"
+        --minutes 90 --facilitator mara --agenda "10 Ankommen" \\
+        --agenda "30 Station station=carbon-accounting"
     hubtwin workshops series-add --title Austauschreihe --room lounge \\
         --first 2030-03-12T17:00 --minutes 90 --repeat monthly --count 6 --facilitator mara
     hubtwin workshops edit w1a2b3c4d5 --starts 2030-03-12T10:00   # moved: same length
