@@ -51,6 +51,7 @@ def test_describe_is_json_ready_and_complete() -> None:
         "workshop_join",
         "workshop_start",
         "workshop_end",
+        "workshop_extend",
         "gather",
         "follow",
         "spotlight",
