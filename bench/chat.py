@@ -1,0 +1,384 @@
+"""The chat benchmark: how fast chat is stored and acknowledged, and what it costs the tick.
+
+It starts the real server (``hubtwin serve`` on the benchmark hall, pinned to one core; its
+own SQLite file, or with ``--redis`` a private redis-server that writes an append-only
+file every second, as docs/scale-out.md asks of a production Redis) and the realtime load
+generator (``bench.loadgen``, on the other core) with ``--walkers`` avatars walking in the
+hall. This process, on the load generator's core, adds ``--chatters`` people in the
+entrance room (and its overflow instances, so their messages are not fanned out to the
+walkers and no snapshots of the hall reach them), in pairs, sending each other direct
+messages: a direct message goes to two people only, so what is measured is the way to the
+store and back, not the fan-out of a room. Three windows:
+
+``quiet``   the walkers only: the server's tick time.
+``steady``  every chatter sends one message a second (the chat rate limit), spread evenly.
+``burst``   every chatter sends its whole chat burst at once (``CHAT_BURST`` messages).
+
+For each: messages committed per second (counted in the database), the acknowledgement
+latency p50 / p99 (from sending a message to receiving its own copy back, the sender's
+acknowledgement), messages refused (``chat_not_stored``) and the server's mean tick time
+(from its metrics). Then the machine. It never asserts a time: it reports.
+
+    .venv/bin/python -m bench.chat                      # SQLite, 400 walkers, 200 chatters
+    .venv/bin/python -m bench.chat --redis
+    .venv/bin/python -m bench.chat --walkers 0 --chatters 400 --window 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgpack
+import numpy as np
+
+from bench import machine
+from bench.loadgen import ws_endpoint
+from bench.realtime import (
+    HALL_ROOM,
+    HALL_SITE,
+    READY_TIMEOUT_S,
+    LoadGenerator,
+    Scenario,
+    Server,
+    fmt,
+    machine_text,
+    server_and_load_cores,
+    server_metrics,
+)
+from bench.wsclient import WsClient
+from server.identity import Identity, Role
+from server.protocol import CHAT_BURST, CHAT_PER_S, PROTOCOL_VERSION, SNAPSHOT_TAG
+from server.redis_names import RedisNames
+from server.tokens import TokenSigner
+from world.errors import UsageError
+from world.site import PROJECT_ROOT
+
+SECRET = "chat-benchmark-secret-0123456789abcdef"
+ENTRANCE = "entrance"
+JOIN_TIMEOUT_S = 60.0
+#: After the window, how long acknowledgements still on their way are waited for.
+SETTLE_S = 10.0
+
+
+@dataclass
+class Chatter:
+    """One person chatting: a connection, a partner, and the messages on their way."""
+
+    index: int
+    ws: WsClient | None = None
+    session: str = ""
+    partner: Chatter | None = None
+    joined: asyncio.Future[None] | None = None
+    sent: dict[str, float] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    refused: int = 0
+    count: int = 0
+
+    def received(self, payload: bytes) -> None:
+        if not payload or payload[0] == SNAPSHOT_TAG:
+            return
+        message = msgpack.unpackb(payload)
+        kind = message.get("t")
+        if kind == "welcome":
+            self.session = message["session"]
+        elif kind == "joined" and self.joined is not None and not self.joined.done():
+            self.joined.set_result(None)
+        elif kind == "room_full" and self.ws is not None:
+            self.ws.send(
+                msgpack.packb(
+                    {"t": "go", "room": message["room"], "instance": message["suggested"]}
+                )
+            )
+        elif kind == "chat" and message.get("from") == self.session:
+            started = self.sent.pop(message["text"], None)
+            if started is not None:
+                self.latencies.append(time.monotonic() - started)
+        elif kind == "error" and message.get("about") == "chat":
+            self.refused += 1
+
+    def say(self) -> None:
+        assert self.ws is not None and self.partner is not None
+        self.count += 1
+        text = f"{self.index}-{self.count}"
+        self.sent[text] = time.monotonic()
+        self.ws.send(msgpack.packb({"t": "chat", "text": text, "to": self.partner.session}))
+
+
+async def connect(chatters: list[Chatter], ws_url: str) -> None:
+    """Everyone in the entrance (overflow instances when it is full), paired up."""
+    loop = asyncio.get_running_loop()
+    host, port, path = ws_endpoint(ws_url)
+    signer = TokenSigner(SECRET)
+
+    async def one(chatter: Chatter) -> None:
+        ws = WsClient(host, port, path, on_message=lambda payload, _: chatter.received(payload))
+        chatter.ws, chatter.joined = ws, loop.create_future()
+        await loop.create_connection(lambda: ws, host, port)
+        await asyncio.wait_for(ws.opened, JOIN_TIMEOUT_S)
+        who = Identity(f"chatter-{chatter.index}", f"Chat {chatter.index}", Role.VISITOR, True)
+        hello = {
+            "t": "hello",
+            "v": PROTOCOL_VERSION,
+            "token": signer.issue(who, ttl_s=3600, now=time.time()),
+            "lang": "de",
+            "appearance": {"color": "#336699", "shape": "capsule"},
+            "room": ENTRANCE,
+        }
+        ws.send(msgpack.packb(hello))
+        await asyncio.wait_for(chatter.joined, JOIN_TIMEOUT_S)
+
+    for start in range(0, len(chatters), 50):
+        await asyncio.gather(*(one(c) for c in chatters[start : start + 50]))
+    for a, b in zip(chatters[0::2], chatters[1::2], strict=False):
+        a.partner, b.partner = b, a
+    if len(chatters) % 2:
+        chatters[-1].partner = chatters[-1]
+
+
+class Committed:
+    """Chat messages in the server's database."""
+
+    def __init__(self, data_dir: Path, redis_url: str | None) -> None:
+        self.path = data_dir / "hub.sqlite3"
+        self.redis_url = redis_url
+        self.key = RedisNames(HALL_SITE.name).store("chat-all")
+
+    def count(self) -> int:
+        if self.redis_url is None:
+            with contextlib.closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)) as db:
+                return int(db.execute("SELECT count(*) FROM chat_messages").fetchone()[0])
+        host, port = self.redis_url.removeprefix("redis://").split("/")[0].split(":")
+        with socket.create_connection((host, int(port)), 5) as conn:
+            key = self.key.encode()
+            conn.sendall(b"*2\r\n$5\r\nZCARD\r\n$%d\r\n%s\r\n" % (len(key), key))
+            reply = conn.recv(64)
+        return int(reply[1:].split(b"\r\n")[0])
+
+
+@dataclass
+class Window:
+    name: str
+    seconds: float
+    sent: int
+    committed: int
+    acked: int
+    refused: int
+    latencies: list[float]
+    tick_ms: float
+
+    def row(self) -> dict[str, Any]:
+        lat = np.array(self.latencies) * 1000 if self.latencies else None
+        return {
+            "window": self.name,
+            "sent": self.sent,
+            "committed_per_s": self.committed / self.seconds,
+            "acked": self.acked,
+            "refused": self.refused,
+            "ack_ms_p50": float(np.percentile(lat, 50)) if lat is not None else None,
+            "ack_ms_p99": float(np.percentile(lat, 99)) if lat is not None else None,
+            "ack_ms_max": float(lat.max()) if lat is not None else None,
+            "tick_ms": self.tick_ms,
+        }
+
+
+async def measure(
+    name: str,
+    chatters: list[Chatter],
+    server: Server,
+    committed: Committed,
+    seconds: float,
+    send: str | None,
+) -> Window:
+    for chatter in chatters:
+        chatter.latencies, chatter.refused, chatter.sent = [], 0, {}
+    before, stored_before = server_metrics(server.http_port), committed.count()
+    started = time.monotonic()
+    sent = 0
+    if send == "burst":
+        for _ in range(CHAT_BURST):
+            for chatter in chatters:
+                chatter.say()
+                sent += 1
+        await asyncio.sleep(seconds)
+    elif send == "steady":
+        # one message a second per chatter, spread evenly; the first second of tokens is
+        # left alone so the rate limit never refuses one
+        interval = 1.0 / (CHAT_PER_S * 0.98 * len(chatters))
+        due = started
+        turn = 0
+        while time.monotonic() - started < seconds:
+            now = time.monotonic()
+            while due <= now:
+                chatters[turn % len(chatters)].say()
+                turn += 1
+                sent += 1
+                due += interval
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+    else:
+        await asyncio.sleep(seconds)
+    elapsed = time.monotonic() - started
+    after = server_metrics(server.http_port)
+    deadline = time.monotonic() + SETTLE_S
+    while any(c.sent for c in chatters) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    stored_after = committed.count()
+    ticks = after["ticks"] - before["ticks"]
+    return Window(
+        name,
+        elapsed,
+        sent,
+        stored_after - stored_before,
+        sum(len(c.latencies) for c in chatters),
+        sum(c.refused for c in chatters),
+        [x for c in chatters for x in c.latencies],
+        1000 * (after["tick_s"] - before["tick_s"]) / ticks if ticks else 0.0,
+    )
+
+
+def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A private redis-server that keeps an append-only file, fsynced every second."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise UsageError("redis-server is not installed: scripts/setup.sh --test installs it")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir"]
+    command += [str(folder), "--appendonly", "yes", "--appendfsync", "everysec"]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5) as s:
+            s.sendall(b"PING\r\n")
+            if s.recv(16).startswith(b"+PONG"):
+                return process, f"redis://127.0.0.1:{port}/0"
+        time.sleep(0.05)
+    process.kill()
+    raise UsageError("redis-server did not start")
+
+
+def table(windows: list[Window]) -> str:
+    lines = [
+        "| window | messages sent | committed per s | acknowledged | refused"
+        " | ack ms p50 / p99 / max | tick ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for w in windows:
+        r = w.row()
+        latency = " / ".join(fmt(r[f"ack_ms_{q}"], 2) for q in ("p50", "p99", "max"))
+        lines.append(
+            f"| {w.name} | {w.sent} | {r['committed_per_s']:.0f} | {w.acked} | {w.refused}"
+            f" | {latency} | {w.tick_ms:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+async def chat_windows(
+    args: argparse.Namespace, server: Server, committed: Committed
+) -> list[Window]:
+    chatters = [Chatter(i) for i in range(args.chatters)]
+    await connect(chatters, server.ws_url)
+    await asyncio.sleep(args.warmup)
+    windows = [await measure("quiet", chatters, server, committed, args.window, None)]
+    windows.append(await measure("steady", chatters, server, committed, args.window, "steady"))
+    # the rate limit's burst refills at one message a second
+    await asyncio.sleep(CHAT_BURST / CHAT_PER_S + 1)
+    windows.append(await measure("burst", chatters, server, committed, args.window, "burst"))
+    for chatter in chatters:
+        if chatter.ws is not None:
+            chatter.ws.close()
+    return windows
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.nice < 0 and os.geteuid() != 0:
+        raise UsageError("--nice below 0 needs root")
+    info = machine.describe()
+    cores = server_and_load_cores()
+    folder = Path(tempfile.mkdtemp(prefix="hubtwin-chat-bench-"))
+    redis: subprocess.Popen[bytes] | None = None
+    redis_url = None
+    if args.redis:
+        redis, redis_url = start_redis(folder)
+    data_dir = args.data_dir / ("chat-redis" if args.redis else "chat")
+    server = Server(HALL_SITE, data_dir, cores[0], args.nice, redis_url=redis_url, secret=SECRET)
+    load: LoadGenerator | None = None
+    try:
+        server.wait_ready()
+        if args.walkers:
+            scenario = Scenario("one room", args.walkers, HALL_SITE, HALL_ROOM)
+            load = LoadGenerator([server], scenario, 0, cores[1], args.nice)
+            ready = load.read(READY_TIMEOUT_S)
+            if ready.get("event") != "ready":
+                raise UsageError(f"the load generator could not join: {ready.get('reason')}")
+        windows = asyncio.run(chat_windows(args, server, Committed(data_dir, redis_url)))
+    finally:
+        if load is not None:
+            load.stop()
+        server.stop()
+        if redis is not None:
+            redis.terminate()
+            redis.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+    store = "Redis (appendonly, fsync every second)" if args.redis else "SQLite (WAL)"
+    print(f"Chat: {args.chatters} people in pairs, direct messages; {args.walkers} walkers")
+    print(f"in the hall; store {store}; windows of {args.window:g} s\n")
+    print(table(windows))
+    print()
+    print(machine_text(info, cores, args.nice))
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        rows = [w.row() for w in windows]
+        args.json.write_text(json.dumps({"windows": rows, "machine": info}, indent=2))
+    return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--walkers", type=int, default=400, help="avatars walking in the hall")
+    parser.add_argument("--chatters", type=int, default=200, help="people chatting in pairs")
+    parser.add_argument("--window", type=float, default=10.0, help="seconds per window")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds before measuring")
+    parser.add_argument("--redis", action="store_true", help="the server stores in Redis")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=PROJECT_ROOT / "var" / "bench",
+        help="the server's data folder goes here (default var/bench)",
+    )
+    parser.add_argument(
+        "--nice", type=int, default=0, help="niceness of the server and load generator"
+    )
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.chat", description=__doc__)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except UsageError as exc:
+        print(f"bench.chat: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
