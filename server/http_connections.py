@@ -28,6 +28,7 @@ import logging
 import re
 import resource
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -50,6 +51,31 @@ LINGER_S = 2.0
 HEAD_TOO_LARGE = (
     f"request line or a header over {MAX_FIELD_BYTES} bytes, or more than {MAX_HEADERS} headers"
 )
+
+
+def _error_body(code: str, message: str) -> bytes:
+    return orjson.dumps({"error": {"code": code, "message": message}})
+
+
+_TOO_MANY = _error_body(
+    "too_many_connections",
+    "Zu viele offene Verbindungen von dieser Adresse / too many open connections from this "
+    "address; close some and try again",
+)
+_REFUSAL = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    b"Retry-After: 5\r\nConnection: close\r\nContent-Length: "
+    + str(len(_TOO_MANY)).encode()
+    + b"\r\n\r\n"
+    + _TOO_MANY
+)
+
+
+Release = Callable[[], None]
+
+
+def _uncounted() -> None:
+    """The release of a connection that was not counted (a trusted proxy's)."""
 
 
 @dataclass
@@ -87,6 +113,30 @@ class ConnectionLimits:
         else:
             self.open.pop(key, None)
 
+    def take(self, transport: asyncio.BaseTransport) -> Release | None:
+        """Count a new connection by its peer: the function that gives its place back when
+        it ends (call it once; it does nothing for an uncounted peer), or None when the
+        peer holds its share, in which case the connection has been answered 503 and is
+        closing. Every listener that accepts connections from browsers calls this."""
+        peer = transport.get_extra_info("peername")
+        key = self.key_of(peer[0] if isinstance(peer, tuple) else None)
+        if key is None:
+            return _uncounted
+        if not self.admit(key):
+            stream = cast(asyncio.Transport, transport)
+            stream.write(_REFUSAL)
+            stream.close()
+            return None
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self.release(key)
+
+        return release
+
     def _log_refusals(self) -> None:
         now = time.monotonic()
         if now - self._last_log < REFUSAL_LOG_EVERY_S:
@@ -100,24 +150,6 @@ class ConnectionLimits:
         )
         self._last_log = now
         self._refused_logged = self.refused
-
-
-def _error_body(code: str, message: str) -> bytes:
-    return orjson.dumps({"error": {"code": code, "message": message}})
-
-
-_TOO_MANY = _error_body(
-    "too_many_connections",
-    "Zu viele offene Verbindungen von dieser Adresse / too many open connections from this "
-    "address; close some and try again",
-)
-_REFUSAL = (
-    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-    b"Retry-After: 5\r\nConnection: close\r\nContent-Length: "
-    + str(len(_TOO_MANY)).encode()
-    + b"\r\n\r\n"
-    + _TOO_MANY
-)
 
 
 def classify_bad_request(exc: HttpProcessingError) -> tuple[int, str, str]:
@@ -138,26 +170,20 @@ class HubRequestHandler(web.RequestHandler):
     def __init__(self, manager: web.Server, *, limits: ConnectionLimits, **kwargs: Any) -> None:
         super().__init__(manager, **kwargs)
         self._limits = limits
-        self._counted_as: str | None = None
+        self._release: Release | None = None
         self._refused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        peer = transport.get_extra_info("peername")
-        key = self._limits.key_of(peer[0] if isinstance(peer, tuple) else None)
-        if key is not None and not self._limits.admit(key):
+        self._release = self._limits.take(transport)
+        if self._release is None:
             self._refused = True
             self.force_close()
-            stream = cast(asyncio.Transport, transport)
-            stream.write(_REFUSAL)
-            stream.close()
             return
-        self._counted_as = key
         super().connection_made(transport)
 
     def connection_lost(self, exc: BaseException | None) -> None:
-        if self._counted_as is not None:
-            self._limits.release(self._counted_as)
-            self._counted_as = None
+        if self._release is not None:
+            self._release()
         if self._refused:
             return
         super().connection_lost(exc)

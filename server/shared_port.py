@@ -18,6 +18,8 @@ from typing import cast
 
 from aiohttp import web
 
+from server.http_connections import ConnectionLimits, HubServer, Release
+
 #: A request line longer than this goes to aiohttp, which refuses it properly.
 MAX_REQUEST_LINE = 8 * 1024
 #: A connection that has not sent its request line by then is closed.
@@ -41,15 +43,24 @@ class PortRouter(asyncio.Protocol):
         http: ProtocolFactory,
         realtime: ProtocolFactory,
         first_line_timeout_s: float = FIRST_LINE_TIMEOUT_S,
+        limits: ConnectionLimits | None = None,
     ) -> None:
         self._http = http
         self._realtime = realtime
         self._timeout_s = first_line_timeout_s
+        self._limits = limits
+        self._release: Release | None = None
         self._transport: asyncio.Transport | None = None
         self._buffer = bytearray()
         self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # an undecided connection counts against its address's share like an HTTP one
+        # (server/http_connections.py), so unfinished request lines cannot use up the files
+        if self._limits is not None:
+            self._release = self._limits.take(transport)
+            if self._release is None:
+                return
         self._transport = cast(asyncio.Transport, transport)
         loop = asyncio.get_running_loop()
         self._timer = loop.call_later(self._timeout_s, self._give_up)
@@ -72,7 +83,13 @@ class PortRouter(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timer()
+        self._give_back()
         self._transport = None
+
+    def _give_back(self) -> None:
+        if self._release is not None:
+            self._release()
+            self._release = None
 
     def _give_up(self) -> None:
         self._timer = None
@@ -89,6 +106,7 @@ class PortRouter(asyncio.Protocol):
         if transport is None:
             return
         self._cancel_timer()
+        self._give_back()
         self._transport = None
         transport.set_protocol(protocol)
         protocol.connection_made(transport)
@@ -122,6 +140,7 @@ class SharedPortSite(web.BaseSite):
         if http is None:
             raise RuntimeError("the runner has not been set up")
         realtime = self._realtime
+        limits = http.limits if isinstance(http, HubServer) else None
         self._server = await asyncio.get_running_loop().create_server(
-            lambda: PortRouter(http, realtime), sock=self._sock
+            lambda: PortRouter(http, realtime, limits=limits), sock=self._sock
         )
