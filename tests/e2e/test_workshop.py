@@ -168,5 +168,6 @@ def test_a_facilitator_gathers_two_visitors_and_leads_them_on_a_tour(
     )
     form = mara.page.locator("#workshop-plan form")
     form.locator("input[type=text]").first.fill("Austausch am Nachmittag")
+    form.locator("select").first.select_option("lounge")  # the workshop room is taken then
     form.locator("button[type=submit]").click()
     mara.wait_for("s.workshops.upcoming.some((w) => w.title === arg)", "Austausch am Nachmittag")
