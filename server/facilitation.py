@@ -492,6 +492,17 @@ class Facilitation:
         )
         self._broadcast(live, fx, now)
 
+    def refresh_changed(self, fx: Effects, now: float) -> None:
+        """The book was read again from the store: running workshops changed there since
+        (on the command line, say) take the change; an older copy (the store not yet having
+        an extension made here) does not undo a newer one."""
+        for workshop_id, live in list(self.lives.items()):
+            stored = self.book.get(workshop_id)
+            if stored is None or (
+                stored != live.workshop and stored.updated_at >= live.workshop.updated_at
+            ):
+                self.refresh(workshop_id, fx, now)
+
     def refresh(self, workshop_id: str, fx: Effects, now: float) -> None:
         """The workshop was edited (or deleted): running, its state goes out again."""
         live = self.lives.get(workshop_id)

@@ -11,9 +11,9 @@ it to the core and the transport once they run, adds its routes and starts its t
 
 Background work: records are written to the store as they come (attendance in batches),
 and so are moderation's mutes and room settings; every ``REFRESH_S`` the bans, mutes, room
-settings and workshops are read again from the store (another process of the hub may have
-changed them while its bus event was lost); audit entries older than
-``AUDIT_RETENTION_DAYS`` go.
+settings and workshops are read again from the store (another process of the hub, or the
+command line, may have changed them; a running workshop takes the change, its end too);
+audit entries older than ``AUDIT_RETENTION_DAYS`` go.
 """
 
 from __future__ import annotations
@@ -288,6 +288,7 @@ class WorkshopService:
                 self.moderation.set_bans(await self.store.bans(now), now)
                 self._kept(await self.store.active_mutes(now), await self.store.room_settings())
                 self.book.replace_all(await self.store.list_workshops())
+                self._act(self.lead.refresh_changed)
             except Exception:
                 log.exception("could not read workshops and moderation from the store")
 

@@ -10,6 +10,7 @@ from typing import Any
 from workshop_harness import WorkshopHub, workshop
 
 from server.facilitation import ENDING_WARNING_S
+from server.hub import Effects
 from server.identity import Role
 from server.workshop_records import AuditEntry, WorkshopExtended
 from server.workshops import Access, Workshop
@@ -31,6 +32,13 @@ def running(*others: Workshop, minutes: int = 30, **kw: Any) -> WorkshopHub:
     for conn in (1, 2, 3):
         hub.take(conn)
     return hub
+
+
+def refresh_from_store(hub: WorkshopHub) -> None:
+    """What the service does after reading the workshops again from the store."""
+    fx = Effects()
+    hub.lead.refresh_changed(fx, hub.now)
+    hub.apply(fx)
 
 
 def until(hub: WorkshopHub, at: float) -> None:
@@ -158,3 +166,21 @@ def test_a_muted_person_cannot_react_until_let_again() -> None:
     hub.do(1, "mute", session=vera, on=False)
     hub.now += 2
     assert hub.codes(hub.do(2, "react", emoji="👏")) == []
+
+
+def test_a_change_read_from_the_store_moves_the_end_but_an_older_copy_does_not() -> None:
+    hub = running(minutes=30)
+    ends = START + 30 * 60
+    assert hub.codes(hub.do(1, "workshop_extend", minutes=10)) == []
+    extended = hub.book.get("w1")
+    assert extended is not None and extended.ends_at == ends + 600
+    # the store still has the plan from before the extension: it does not undo it
+    hub.book.put(replace(extended, ends_at=ends, updated_at=extended.updated_at - 1))
+    refresh_from_store(hub)
+    assert hub.lead.lives["w1"].workshop.ends_at == ends + 600
+    # an edit made later (on the command line) ends it earlier
+    hub.book.put(replace(extended, ends_at=hub.now + 60, updated_at=hub.now))
+    refresh_from_store(hub)
+    assert hub.last(2, "workshop_state")["workshop"]["ends_at"] == hub.now + 60
+    until(hub, hub.now + 61)
+    assert hub.lead.lives == {}
