@@ -7,13 +7,17 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import msgpack
 import pytest
+from realtime_harness import hello
 from test_workshops_http import Hub, open_hub
 
 from server.identity import Role
+from server.protocol import decode_client
 from server.store import Store
 
 
@@ -198,3 +202,20 @@ async def test_rest_refuses_a_clash_by_name_unless_forced(hub: Hub) -> None:
     }
     status, refused = await hub.call("POST", "/api/workshop-series", "mara", series)
     assert status == 409 and "'Klimabilanz'" in refused["error"]["message"]
+
+
+async def test_rest_extends_a_running_workshop_and_its_room_hears_of_it(hub: Hub) -> None:
+    await hub.account("mara", Role.FACILITATOR)
+    now = time.time()
+    body = {"title": "Läuft", "room": "workshop", "starts": now - 600, "minutes": 30}
+    status, made = await hub.call("POST", "/api/workshops", "mara", body)
+    assert status == 201, made
+    rt = hub.realtime
+    rt.apply(rt.core.hello(1, hub.identities["mara"], hello(room="workshop"), rt.now))
+    got = rt.send(1, decode_client(msgpack.packb({"t": "workshop_start", "workshop": made["id"]})))
+    states = [m for m in got if m["t"] == "workshop_state"]
+    assert states[-1]["workshop"]["ends_at"] == made["ends_at"]
+    later = made["ends_at"] + 15 * 60
+    status, changed = await hub.call("PUT", f"/api/workshops/{made['id']}", "mara", {"ends": later})
+    assert status == 200 and changed["ends_at"] == later
+    assert rt.take(1, "workshop_state")[-1]["workshop"]["ends_at"] == later
