@@ -48,6 +48,7 @@ import numpy as np
 from bench import machine
 from bench.loadgen import ws_endpoint
 from bench.realtime import (
+    FOREIGN_MAX,
     HALL_ROOM,
     HALL_SITE,
     READY_TIMEOUT_S,
@@ -179,6 +180,7 @@ class Window:
     refused: int
     latencies: list[float]
     tick_ms: float
+    cpu: dict[str, float]
 
     def row(self) -> dict[str, Any]:
         lat = np.array(self.latencies) * 1000 if self.latencies else None
@@ -192,6 +194,8 @@ class Window:
             "ack_ms_p99": float(np.percentile(lat, 99)) if lat is not None else None,
             "ack_ms_max": float(lat.max()) if lat is not None else None,
             "tick_ms": self.tick_ms,
+            "server_cpu_pct": self.cpu["server"],
+            "foreign_cpu_pct": self.cpu["foreign"],
         }
 
 
@@ -201,11 +205,14 @@ async def measure(
     server: Server,
     committed: Committed,
     seconds: float,
-    send: str | None,
+    send: str,
+    pids: dict[str, int],
 ) -> Window:
     for chatter in chatters:
         chatter.latencies, chatter.refused, chatter.sent = [], 0, {}
+    meter = machine.Meter(pids)
     before, stored_before = server_metrics(server.http_port), committed.count()
+    meter.start()
     started = time.monotonic()
     sent = 0
     if send == "burst":
@@ -231,6 +238,7 @@ async def measure(
     else:
         await asyncio.sleep(seconds)
     elapsed = time.monotonic() - started
+    cpu = meter.stop()
     after = server_metrics(server.http_port)
     deadline = time.monotonic() + SETTLE_S
     while any(c.sent for c in chatters) and time.monotonic() < deadline:
@@ -246,6 +254,7 @@ async def measure(
         sum(c.refused for c in chatters),
         [x for c in chatters for x in c.latencies],
         1000 * (after["tick_s"] - before["tick_s"]) / ticks if ticks else 0.0,
+        cpu,
     )
 
 
@@ -278,30 +287,32 @@ def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
 def table(windows: list[Window]) -> str:
     lines = [
         "| window | messages sent | committed per s | acknowledged | refused"
-        " | ack ms p50 / p99 / max | tick ms |",
-        "|---|---|---|---|---|---|---|",
+        " | ack ms p50 / p99 / max | tick ms | server CPU % | foreign CPU % |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for w in windows:
         r = w.row()
+        foreign = f"{w.cpu['foreign']:.0f}" + (" ⚠" if w.cpu["foreign"] > FOREIGN_MAX else "")
         latency = " / ".join(fmt(r[f"ack_ms_{q}"], 2) for q in ("p50", "p99", "max"))
         lines.append(
             f"| {w.name} | {w.sent} | {r['committed_per_s']:.0f} | {w.acked} | {w.refused}"
-            f" | {latency} | {w.tick_ms:.2f} |"
+            f" | {latency} | {w.tick_ms:.2f} | {w.cpu['server']:.1f} | {foreign} |"
         )
     return "\n".join(lines)
 
 
 async def chat_windows(
-    args: argparse.Namespace, server: Server, committed: Committed
+    args: argparse.Namespace, server: Server, committed: Committed, pids: dict[str, int]
 ) -> list[Window]:
     chatters = [Chatter(i) for i in range(args.chatters)]
     await connect(chatters, server.ws_url)
     await asyncio.sleep(args.warmup)
-    windows = [await measure("quiet", chatters, server, committed, args.window, None)]
-    windows.append(await measure("steady", chatters, server, committed, args.window, "steady"))
-    # the rate limit's burst refills at one message a second
-    await asyncio.sleep(CHAT_BURST / CHAT_PER_S + 1)
-    windows.append(await measure("burst", chatters, server, committed, args.window, "burst"))
+    windows = []
+    for name in ("quiet", "steady", "burst"):
+        if name == "burst":  # the rate limit's burst refills at one message a second
+            await asyncio.sleep(CHAT_BURST / CHAT_PER_S + 1)
+        window = await measure(name, chatters, server, committed, args.window, name, pids)
+        windows.append(window)
     for chatter in chatters:
         if chatter.ws is not None:
             chatter.ws.close()
@@ -319,17 +330,23 @@ def run(args: argparse.Namespace) -> int:
     if args.redis:
         redis, redis_url = start_redis(folder)
     data_dir = args.data_dir / ("chat-redis" if args.redis else "chat")
+    if args.quiet_wait > 0:
+        machine.wait_until_quiet(15.0, max_wait_s=args.quiet_wait)
     server = Server(HALL_SITE, data_dir, cores[0], args.nice, redis_url=redis_url, secret=SECRET)
     load: LoadGenerator | None = None
     try:
         server.wait_ready()
         if args.walkers:
             scenario = Scenario("one room", args.walkers, HALL_SITE, HALL_ROOM)
-            load = LoadGenerator([server], scenario, 0, cores[1], args.nice)
+            load = LoadGenerator([server], scenario, 1, cores[1], args.nice)
             ready = load.read(READY_TIMEOUT_S)
             if ready.get("event") != "ready":
                 raise UsageError(f"the load generator could not join: {ready.get('reason')}")
-        windows = asyncio.run(chat_windows(args, server, Committed(data_dir, redis_url)))
+        pids = {"server": server.pid, "runner": os.getpid()}
+        if load is not None:
+            pids["loadgen"] = load.pid
+        committed = Committed(data_dir, redis_url)
+        windows = asyncio.run(chat_windows(args, server, committed, pids))
     finally:
         if load is not None:
             load.stop()
@@ -365,6 +382,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--nice", type=int, default=0, help="niceness of the server and load generator"
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=60.0,
+        help="before starting, wait up to this long for other processes to calm down",
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
 
