@@ -255,3 +255,32 @@ def test_staff_read_the_moderation_log_in_german_with_times(
     assert not re.search(r"\b(mute|lock|permissions|extend|ban)\b", text), text
     log.last.scroll_into_view_if_needed()
     sven.screenshot("workshop-audit-log-de.png")
+
+
+def test_a_facilitator_sees_the_warning_and_extends_in_the_browser(
+    hub: HubServer, visitors: Visitors
+) -> None:
+    username, password = account(hub, "Lena", "facilitator")
+    token = sign_in(hub, username, password)
+    planned = {"title": "Endspurt", "room": "lounge", "starts": time.time() - 60, "minutes": 5}
+    workshop = call(hub, "POST", "/api/workshops", planned, token)
+    lena = visitors.open("Lena")
+    lena.page.goto(f"{hub.url}?workshop={workshop['id']}")
+    lena.wait_for("true")
+    lena.page.locator(".staff-login summary").click()
+    lena.page.fill("#staff-username", username)
+    lena.page.fill("#staff-password", password)
+    lena.page.locator("#staff-form button[type=submit]").click()
+    lena.wait_for(IN_HUB, timeout_ms=60000)
+    lena.wait_for("s.room === 'lounge'", timeout_ms=20000)
+    lena.page.locator("#toggle-workshop").click()
+    lena.page.locator("#ws-start").click()
+    # less than five minutes are left: the warning comes at once, in German
+    lena.wait_for("s.workshops.ending && s.workshops.ending.ended === false")
+    assert lena.page.locator("#announcement-title").text_content() == "Der Workshop endet bald"
+    warning = lena.page.locator("#announcement-text").text_content() or ""
+    assert warning.startswith("„Endspurt“ endet um ") and "verlängern Sie ihn" in warning
+    lena.page.fill("#ws-extend-minutes", "10")
+    lena.page.locator("#ws-extend").click()
+    lena.wait_for("s.workshops.live && s.workshops.live.endsAt === arg", workshop["ends_at"] + 600)
+    assert call(hub, "GET", f"/api/workshops/{workshop['id']}")["ends_at"] >= workshop["ends_at"]

@@ -268,6 +268,10 @@ export class WorkshopsFeature {
     this.panel.render(this.model());
     this.renderStrip();
     this.panel.tick(this.clock.now() / 1000);
+    // The server refuses them anyway (reactions_muted, reactions_off); the buttons say so.
+    const visitor = this.identity()?.role === "visitor";
+    const noReactions = Boolean(this.rules?.muted) || (visitor && this.rules?.reactions === "facilitators");
+    for (const button of document.querySelectorAll("#reactions button")) button.disabled = noReactions;
   }
 
   renderStrip() {
