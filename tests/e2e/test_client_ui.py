@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
@@ -144,12 +145,14 @@ def test_a_visitor_downloads_and_deletes_their_data(visitors: Visitors, hub: Hub
     page.locator("#start").wait_for(state="visible")
     assert page.locator("#returning").is_hidden()
     assert page.evaluate("localStorage.getItem('hubtwin.session')") is None
+    # the erased person's token is revoked: it reads nothing any more
     request = urllib.request.Request(
         hub.url + "api/me/export", headers={"Authorization": f"Bearer {token}"}
     )
-    with urllib.request.urlopen(request) as response:
-        after = json.loads(response.read())
-    assert "Fritz" not in json.dumps(after)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request)
+    assert refused.value.code == 401
+    assert json.loads(refused.value.read())["error"]["code"] == "token_revoked"
 
 
 def test_keys_move_and_walls_stop_without_server_corrections(visitors: Visitors) -> None:

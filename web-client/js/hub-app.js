@@ -15,9 +15,11 @@ import { Connection } from "./net/connection.js";
 import { FrameCodec } from "./net/frames.js";
 import { Player } from "./player.js";
 import { RoomState } from "./room-state.js";
-import { forgetEverything, saveSession } from "./session.js";
+import { forgetEverything, forgetSession, saveSession } from "./session.js";
+import { SessionRenewal } from "./session-renewal.js";
 import { StationsFeature } from "./stations.js";
 import { TalksFeature } from "./talks.js";
+import { AccountsPanel } from "./ui/accounts-panel.js";
 import { ConnectionBanner } from "./ui/banner.js";
 import { ChatPanel } from "./ui/chat.js";
 import { Hud } from "./ui/hud.js";
@@ -90,7 +92,8 @@ function buildHub(gltf) {
   document.getElementById("hub").hidden = true;
 }
 
-/** Where a click at (clientX, clientY) meets the visible hub (floor, wall, furniture), or null. */
+/** Where a click at (clientX, clientY) meets the visible hub (floor, wall, furniture), or null
+ * (nothing hit, or the ceiling). */
 function floorPointAt(stage, raycaster, venue, clientX, clientY) {
   const rect = stage.canvas.getBoundingClientRect();
   const ndc = new THREE.Vector2(
@@ -99,8 +102,9 @@ function floorPointAt(stage, raycaster, venue, clientX, clientY) {
   );
   raycaster.setFromCamera(ndc, stage.camera);
   raycaster.far = 80;
-  const hit = raycaster.intersectObjects(venue.solid, false)[0];
-  return hit ? hit.point : null;
+  // A ceiling stops the ray (a click on it walks nowhere); it is seen from below only.
+  const hit = raycaster.intersectObjects([...venue.solid, ...(venue.ceilings ?? [])], false)[0];
+  return hit && !hit.object.userData.ceiling ? hit.point : null;
 }
 
 function connect() {
@@ -149,6 +153,11 @@ function connect() {
       forgetEverything();
       setTimeout(() => window.location.assign("/"), 1500);
     },
+    () => {
+      connection.stop();
+      forgetSession();
+      setTimeout(() => window.location.assign("/"), 1500);
+    },
   );
   onLanguageChange(() => {
     people.refresh();
@@ -166,6 +175,19 @@ function connect() {
   });
   connection.on("state", ({ state, code }) => {
     if (state === "closed" && (code === "token_invalid" || code === "token_expired")) renewAndReconnect(connection, code);
+    if (state === "closed" && code === "token_revoked") signedOut();
+  });
+  // Tokens are renewed while the hub is open (accounts' tokens live hours, not days).
+  app.renewal = new SessionRenewal({
+    session: () => app.session,
+    onRenewed: (fresh) => {
+      app.session = fresh;
+      saveSession(fresh);
+    },
+    onRefused: () => {
+      connection.stop();
+      signedOut();
+    },
   });
 
   let firstJoin;
@@ -197,9 +219,19 @@ function connect() {
   Object.assign(app, { connection, clock, visit, roomState, roomsPanel, hud, stations, talks, workshops });
   // A new world version while inside: load it and keep one's place; staff can edit it.
   app.liveWorld = new LiveWorld(app, connection);
-  if (app.session.identity.role === "staff") app.edit = new EditMode({ app, liveWorld: app.liveWorld, roomState });
+  if (app.session.identity.role === "staff") {
+    app.edit = new EditMode({ app, liveWorld: app.liveWorld, roomState });
+    app.accounts = new AccountsPanel({ token: () => app.session.token, me: () => app.session.identity });
+  }
   connection.connect();
   return joinedOnce;
+}
+
+/** The sign-in was revoked (signed out everywhere, erased, disabled): forget it and say so. */
+function signedOut() {
+  app.renewal?.stop();
+  forgetSession();
+  app.visit.banner.closed(t("session.revoked"));
 }
 
 /** The token ran out: a guest gets a fresh one for the same identity, then reconnects. */

@@ -57,6 +57,11 @@ export function savePreferences(preferences) {
   write(PREFERENCES_KEY, preferences);
 }
 
+/** Forget the session (signed out everywhere, or revoked): the look stays. */
+export function forgetSession() {
+  write(SESSION_KEY, null);
+}
+
 /** Forget everything about the visitor (after they deleted their data). */
 export function forgetEverything() {
   write(SESSION_KEY, null);

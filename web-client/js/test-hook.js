@@ -29,6 +29,8 @@
  *                                "keys" or "timeout"
  *   hubtwin.lookAt(x, z)        turn to face that point (as dragging the view would)
  *   hubtwin.dropConnection()    drop the WebSocket without saying bye (reconnection)
+ *   hubtwin.renewSession()      renew the token now, as the client does at half its life;
+ *                                resolves true when a fresh one was kept
  */
 
 export function installTestHook(app) {
@@ -67,6 +69,9 @@ export function installTestHook(app) {
         workshops: app.workshops ? app.workshops.testState() : null,
         world: app.liveWorld ? app.liveWorld.testState() : null,
         edit: app.edit ? app.edit.testState() : null,
+        // {renewals, lastError, halfLifeAt}; the staff accounts panel {open, status, accounts}
+        renewal: app.renewal ? app.renewal.testState() : null,
+        accounts: app.accounts ? app.accounts.testState() : null,
       };
     },
 
@@ -112,6 +117,9 @@ export function installTestHook(app) {
 
     dropConnection() {
       app.connection?.drop();
+    },
+    async renewSession() {
+      return Boolean(await app.renewal?.renew());
     },
   };
   Object.defineProperty(window, "hubtwin", { value: Object.freeze(hook), configurable: false });

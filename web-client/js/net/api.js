@@ -1,6 +1,7 @@
 /**
- * The hub's REST API, same origin only: configuration, the protocol table, signing in, and
- * the visitor's own data (export and delete). Errors arrive as ApiError with the server's
+ * The hub's REST API, same origin only: configuration, the protocol table, signing in (and
+ * renewing the token, signing out everywhere), and the visitor's own data (export and
+ * delete). Errors arrive as ApiError with the server's
  * code and human sentence.
  */
 
@@ -72,4 +73,14 @@ export function exportMyData(token) {
 /** Delete the bearer's data and identity. */
 export function deleteMyData(token) {
   return request("DELETE", "/api/me", { token });
+}
+
+/** A fresh token for the bearer of a valid one: {token, identity, expires_at}. */
+export function renewSession(token) {
+  return request("POST", "/api/session/renew", { token });
+}
+
+/** Revoke every token of the bearer: other browsers and open connections are signed out. */
+export function signOutEverywhere(token) {
+  return request("POST", "/api/me/sign-out-everywhere", { token });
 }

@@ -20,7 +20,9 @@ import { decode, encode } from "./codec.js";
 
 const RETRY_MS = [500, 1000, 2000, 4000, 5000];
 // Close codes after which reconnecting cannot help (the reason must be fixed first).
-const FINAL_ERRORS = new Set(["version_unsupported", "token_invalid", "token_expired", "replaced", "flooding"]);
+const FINAL_ERRORS = new Set([
+  "version_unsupported", "token_invalid", "token_expired", "token_revoked", "replaced", "flooding",
+]);
 const RESUME_KEY = "hubtwin.resume";
 // More redirects than this without a welcome in between: something is wrong; slow down.
 const MAX_REDIRECTS = 5;
@@ -229,7 +231,7 @@ export class Connection {
       this.url = this.homeUrl;
     }
     if (code && FINAL_ERRORS.has(code)) {
-      if (code === "replaced" || code === "token_invalid" || code === "token_expired") this.forgetResume();
+      if (code === "replaced" || code.startsWith("token_")) this.forgetResume();
       this.setState("closed", { code, reason: event.reason });
       return;
     }

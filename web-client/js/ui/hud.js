@@ -11,6 +11,7 @@ const FIRST_FOCUS = {
   "panel-chat": "#chat-input",
   "panel-station": "#station-show-passport",
   "panel-talks": "#screen-controls button:not(:disabled), #talk-query",
+  "panel-accounts": "#account-list button:not(:disabled), #account-username",
 };
 
 const SHORT_SCREEN_PX = 600;
@@ -22,6 +23,7 @@ const PANEL_BUTTONS = {
   "panel-settings": "toggle-settings",
   "panel-station": "toggle-station",
   "panel-talks": "toggle-talks",
+  "panel-accounts": "toggle-accounts",
 };
 
 export class Hud {

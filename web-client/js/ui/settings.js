@@ -1,9 +1,10 @@
 /**
- * The settings dialog: language, reduced motion, inverted mouse look, text size, and the
- * visitor's data (download everything the hub stored about them, or delete it).
+ * The settings dialog: language, reduced motion, inverted mouse look, text size, the
+ * visitor's data (download everything the hub stored about them, or delete it) and signing
+ * out everywhere (every token of theirs revoked, on every device).
  */
 
-import { exportMyData, deleteMyData } from "../net/api.js";
+import { deleteMyData, exportMyData, signOutEverywhere } from "../net/api.js";
 import { savePreferences } from "../session.js";
 import { t } from "./i18n.js";
 import { buildLanguageSwitch } from "./start-page.js";
@@ -19,13 +20,15 @@ export function applyPreferences(preferences) {
 export class SettingsPanel {
   /**
    * preferences: {reducedMotion, textScale, invertLook}; onChange(preferences) after each
-   * change; token(): the session token; onDeleted(): after the data is gone.
+   * change; token(): the session token; onDeleted(): after the data is gone;
+   * onSignedOut(): after every sign-in was revoked.
    */
-  constructor(preferences, languages, onChange, token, onDeleted) {
+  constructor(preferences, languages, onChange, token, onDeleted, onSignedOut = () => {}) {
     this.preferences = preferences;
     this.onChange = onChange;
     this.token = token;
     this.onDeleted = onDeleted;
+    this.onSignedOut = onSignedOut;
     this.status = document.getElementById("privacy-status");
     buildLanguageSwitch(document.getElementById("language-switch-hub"), languages);
 
@@ -40,6 +43,18 @@ export class SettingsPanel {
     size.addEventListener("change", () => this.update({ textScale: Number(size.value) }));
     document.getElementById("export-data").addEventListener("click", () => this.exportData());
     document.getElementById("delete-data").addEventListener("click", () => this.deleteData());
+    document.getElementById("sign-out-everywhere").addEventListener("click", () => this.signOutEverywhere());
+  }
+
+  async signOutEverywhere() {
+    this.status.textContent = "";
+    try {
+      await signOutEverywhere(this.token());
+      this.status.textContent = t("session.revoked");
+      this.onSignedOut();
+    } catch (error) {
+      this.status.textContent = t("settings.failed", { message: error.message });
+    }
   }
 
   update(change) {

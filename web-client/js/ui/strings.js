@@ -7,6 +7,7 @@
  * they are merged here.
  */
 
+import { ACCOUNT_STRINGS } from "./strings-accounts.js";
 import { EDIT_STRINGS } from "./strings-edit.js";
 import { STATION_STRINGS } from "./strings-stations.js";
 import { TALK_STRINGS } from "./strings-talks.js";
@@ -319,6 +320,12 @@ const HUB_STRINGS = {
 };
 
 export const STRINGS = {
-  de: { ...HUB_STRINGS.de, ...STATION_STRINGS.de, ...TALK_STRINGS.de, ...WORKSHOP_STRINGS.de, ...EDIT_STRINGS.de },
-  en: { ...HUB_STRINGS.en, ...STATION_STRINGS.en, ...TALK_STRINGS.en, ...WORKSHOP_STRINGS.en, ...EDIT_STRINGS.en },
+  de: {
+    ...HUB_STRINGS.de, ...STATION_STRINGS.de, ...TALK_STRINGS.de, ...WORKSHOP_STRINGS.de, ...EDIT_STRINGS.de,
+    ...ACCOUNT_STRINGS.de,
+  },
+  en: {
+    ...HUB_STRINGS.en, ...STATION_STRINGS.en, ...TALK_STRINGS.en, ...WORKSHOP_STRINGS.en, ...EDIT_STRINGS.en,
+    ...ACCOUNT_STRINGS.en,
+  },
 };

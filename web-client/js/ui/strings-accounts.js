@@ -1,0 +1,73 @@
+/**
+ * The strings of the staff's accounts panel and of signing out everywhere, German and
+ * English key for key (merged into STRINGS by strings.js; never inserted as HTML).
+ */
+
+export const ACCOUNT_STRINGS = {
+  de: {
+    "hud.accounts": "Konten",
+    "acc.heading": "Konten",
+    "acc.intro":
+      "Konten für Moderation und Personal. Deaktivieren, ein neues Passwort und Entfernen melden die Person sofort überall ab.",
+    "acc.none": "Noch keine Konten.",
+    "acc.row": "{name} ({username}) · {role}",
+    "acc.role.facilitator": "Moderation",
+    "acc.role.staff": "Personal",
+    "acc.disabled": "deaktiviert",
+    "acc.disable": "Deaktivieren",
+    "acc.enable": "Aktivieren",
+    "acc.newPassword": "Neues Passwort für {username}",
+    "acc.setPassword": "Passwort setzen",
+    "acc.remove": "Entfernen",
+    "acc.removeConfirm": "Wirklich entfernen?",
+    "acc.create": "Neues Konto",
+    "acc.username": "Benutzername",
+    "acc.name": "Anzeigename",
+    "acc.role": "Rolle",
+    "acc.password": "Passwort",
+    "acc.add": "Anlegen",
+    "acc.added": "Konto {username} angelegt.",
+    "acc.disabledDone": "{username} ist deaktiviert und überall abgemeldet.",
+    "acc.enabledDone": "{username} kann sich wieder anmelden.",
+    "acc.passwordDone": "{username} hat ein neues Passwort und ist überall abgemeldet.",
+    "acc.removedDone": "{username} wurde entfernt.",
+    "acc.failed": "Das hat nicht geklappt: {message}",
+    "settings.signOutText":
+      "Auf allen Geräten abmelden, auf denen Sie angemeldet sind (auch hier). Ihre Daten bleiben.",
+    "settings.signOutEverywhere": "Überall abmelden",
+    "session.revoked": "Sie wurden abgemeldet. Bitte melden Sie sich neu an.",
+  },
+  en: {
+    "hud.accounts": "Accounts",
+    "acc.heading": "Accounts",
+    "acc.intro":
+      "Accounts of facilitators and staff. Disabling, a new password and removing sign the person out everywhere at once.",
+    "acc.none": "No accounts yet.",
+    "acc.row": "{name} ({username}) · {role}",
+    "acc.role.facilitator": "Facilitator",
+    "acc.role.staff": "Staff",
+    "acc.disabled": "disabled",
+    "acc.disable": "Disable",
+    "acc.enable": "Enable",
+    "acc.newPassword": "New password for {username}",
+    "acc.setPassword": "Set password",
+    "acc.remove": "Remove",
+    "acc.removeConfirm": "Really remove?",
+    "acc.create": "New account",
+    "acc.username": "Username",
+    "acc.name": "Display name",
+    "acc.role": "Role",
+    "acc.password": "Password",
+    "acc.add": "Create",
+    "acc.added": "Account {username} created.",
+    "acc.disabledDone": "{username} is disabled and signed out everywhere.",
+    "acc.enabledDone": "{username} may sign in again.",
+    "acc.passwordDone": "{username} has a new password and is signed out everywhere.",
+    "acc.removedDone": "{username} was removed.",
+    "acc.failed": "That did not work: {message}",
+    "settings.signOutText":
+      "Sign out on every device you are signed in on (this one too). Your data stays.",
+    "settings.signOutEverywhere": "Sign out everywhere",
+    "session.revoked": "You have been signed out. Please sign in again.",
+  },
+};
