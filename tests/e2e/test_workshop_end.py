@@ -284,3 +284,12 @@ def test_a_facilitator_sees_the_warning_and_extends_in_the_browser(
     lena.page.locator("#ws-extend").click()
     lena.wait_for("s.workshops.live && s.workshops.live.endsAt === arg", workshop["ends_at"] + 600)
     assert call(hub, "GET", f"/api/workshops/{workshop['id']}")["ends_at"] >= workshop["ends_at"]
+    # the attendance summary marks her as the facilitator, with her key
+    mine = lena.page.locator(".ws-mine li", has_text="Endspurt")
+    mine.get_by_role("button", name="Teilnahme", exact=True).click()
+    row = lena.page.locator(".ws-attendance tbody tr").first
+    row.wait_for(timeout=15000)
+    cells = row.locator("td").all_text_contents()
+    assert (
+        cells[0] == "Lena" and cells[2] == "Moderation" and re.fullmatch(r"[a-z2-7]{8}", cells[1])
+    )

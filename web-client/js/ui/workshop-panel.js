@@ -451,16 +451,20 @@ export class WorkshopPanel {
     this.mine.replaceChildren(el("h3", { text: t("ws.mine") }), el("ul", { className: "ws-list" }, rows));
   }
 
-  /** The short summary of a workshop: its figures and everyone by display name. */
+  /** The short summary of a workshop: its figures (participants, not its facilitators) and
+   * everyone by display name, key (two people of one name differ) and role. */
   showAttendance(report) {
     this.say(t("ws.summary", { n: report.participants, peak: report.peak, minutes: report.average_minutes }));
     const rows = report.people.map((person) => el("tr", {}, [
       el("td", { text: person.name }),
+      el("td", { className: "ws-key", text: person.key ?? "" }),
+      el("td", { text: t(`ws.role.${person.role ?? "participant"}`) }),
       el("td", { text: String(person.minutes) }),
       el("td", { text: String(person.stations_opened) }),
       el("td", { text: String(person.quizzes_passed) }),
     ]));
-    const head = el("tr", {}, ["ws.person", "ws.minutesShort", "ws.stations", "ws.quizzes"].map((key) => el("th", {
+    const columns = ["ws.person", "ws.key", "ws.role", "ws.minutesShort", "ws.stations", "ws.quizzes"];
+    const head = el("tr", {}, columns.map((key) => el("th", {
       text: t(key), attrs: { scope: "col" },
     })));
     const table = el("table", { className: "ws-attendance" }, [
