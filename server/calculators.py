@@ -1,29 +1,35 @@
-"""Station experiments: small calculators that run on the server with documented factors.
+"""Station experiments: calculators declared in a site's files and run on the server.
 
-Each ``Calculator`` describes its form (inputs with unit, range and default), the factors it
-uses with their source, and computes figures from validated inputs. Inputs are checked one
-by one; every rejected field gets a message in each site language, so the form can show it
-beside the field. Typed text is read the way the visitor's language writes numbers
-(``server/number_text.py``): German ``50.000`` is fifty thousand, and a text that could mean two
-numbers is refused with both readings offered, never guessed. Nothing a visitor types is stored.
+A ``Calculator`` is read from ``<site>/calculators/<id>.toml`` (``server/calculator_file.py``;
+format: docs/content-format.md): its form (inputs with unit, range and default), the factors it
+uses with their source and year, checks that tie inputs together, and its results as formulas
+(``server/formula.py``) over inputs, factors and earlier results. No calculator is written in
+Python: a region adds one with a file.
 
-The factors are deliberately few, national averages and dated; each calculator says so in its
-notes. Where a firm knows better values (its supplier's electricity factor, its own fuel
-figures), those win.
+Inputs are checked one by one; every rejected field gets a message in each site language, so
+the form can show it beside the field. Typed text is read the way the visitor's language writes
+numbers (``server/number_text.py``): German ``50.000`` is fifty thousand, and a text that could
+mean two numbers is refused with both readings offered, never guessed. Nothing a visitor types
+is stored. A result's value is converted from the unit its formula gives to the unit it
+declares (kilograms to tonnes, watt-hours to kilowatt-hours) and rounded to its decimals;
+the text beside it is written the visitor's way.
 
->>> result = CALCULATORS["carbon-footprint"].run({"electricity_kwh": "50.000"}, "de")
->>> result.figure("scope2_location")  # t CO2: 50 000 kWh x 0.363 kg/kWh
+>>> calculator = calculators["carbon-footprint"]                     # doctest: +SKIP
+>>> calculator.run({"electricity_kwh": "50.000"}, "de").figure("scope2_location")  # doctest: +SKIP
 18.15
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 from server.content_reader import Localised
+from server.formula import Condition, Formula, FormulaError, evaluate, holds
 from server.number_text import NumberProblem, NumberReading, format_number, read_number
 
 Values = Mapping[str, float | None]
@@ -38,6 +44,7 @@ class Factor:
     value: float
     unit: str
     source: str
+    year: int | None = None
 
     def as_dict(self, lang: str) -> dict[str, Any]:
         return {
@@ -46,6 +53,7 @@ class Factor:
             "value": self.value,
             "unit": self.unit,
             "source": self.source,
+            "year": self.year,
         }
 
 
@@ -139,14 +147,74 @@ class InputRejected(ValueError):
 
 
 @dataclass(frozen=True)
+class Conversion:
+    """From the unit a formula gives to the unit its result declares: divide or multiply."""
+
+    ratio: Fraction  # declared unit / formula unit
+
+    def apply(self, value: float) -> float:
+        if self.ratio == 1:
+            return value
+        if self.ratio.denominator == 1:
+            return value / self.ratio.numerator
+        if self.ratio.numerator == 1:
+            return value * self.ratio.denominator
+        return value / float(self.ratio)
+
+
+@dataclass(frozen=True)
+class ResultSpec:
+    """One declared result: a formula, the unit it is shown in, and how it is rounded.
+
+    A hidden result (``shown`` false) is a step later formulas use. ``needs`` names optional
+    inputs without which the result is left out.
+    """
+
+    name: str
+    label: Localised | None
+    formula: Formula
+    unit: str | Localised
+    conversion: Conversion
+    decimals: int | None
+    group: str | None
+    needs: tuple[str, ...]
+    shown: bool = True
+
+    def rounded(self, value: float) -> float:
+        if self.decimals is None:
+            return value
+        if self.decimals == 0:
+            return round(value)
+        return round(value, self.decimals)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A rule the inputs must keep together; when broken, ``message`` is shown at ``input``."""
+
+    condition: Condition
+    input: str
+    message: Localised
+
+
+@dataclass(frozen=True)
+class NoteSpec:
+    text: Localised
+    needs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Calculator:
     id: str
     title: Localised
     summary: Localised
     inputs: tuple[InputField, ...]
     factors: tuple[Factor, ...]
-    compute: Callable[[Values], CalculatorResult]
+    results: tuple[ResultSpec, ...]
+    checks: tuple[CheckSpec, ...] = ()
+    notes: tuple[NoteSpec, ...] = ()
     groups: dict[str, Localised] = field(default_factory=dict)
+    path: Path | None = None
 
     def describe(self, lang: str) -> dict[str, Any]:
         """The form for the client: inputs, groups and the factors with their sources."""
@@ -189,6 +257,51 @@ class Calculator:
 
     def run(self, raw: object, lang: str) -> CalculatorResult:
         return self.compute(self.validate(raw, lang))
+
+    def compute(self, inputs: Mapping[str, float | None]) -> CalculatorResult:
+        """The results for checked inputs; ``InputRejected`` when a check fails."""
+        given = {name for name, value in inputs.items() if value is not None}
+        names: dict[str, float] = {f.id: f.value for f in self.factors}
+        names.update({name: value for name, value in inputs.items() if value is not None})
+        pending = list(self.checks)
+        self._run_checks(pending, names)
+        figures: list[Figure] = []
+        for spec in self.results:
+            if not given.issuperset(spec.needs):
+                continue
+            try:
+                value = spec.conversion.apply(evaluate(spec.formula, names))
+            except FormulaError:
+                raise InputRejected(
+                    {"_": _both(NO_RESULT_DE, NO_RESULT_EN)}, {"_": "inputs_inconsistent"}
+                ) from None
+            names[spec.name] = value
+            self._run_checks(pending, names)
+            if spec.shown and spec.label is not None:
+                figures.append(
+                    Figure(spec.name, spec.label, spec.rounded(value), spec.unit, spec.group)
+                )
+        notes = tuple(note.text for note in self.notes if given.issuperset(note.needs))
+        return CalculatorResult(self.id, tuple(figures), notes)
+
+    @staticmethod
+    def _run_checks(pending: list[CheckSpec], names: Mapping[str, float]) -> None:
+        for check in list(pending):
+            if not check.condition.names <= names.keys():
+                continue
+            pending.remove(check)
+            try:
+                kept = holds(check.condition, names)
+            except FormulaError:
+                kept = False
+            if not kept:
+                raise InputRejected(
+                    {check.input: check.message}, {check.input: "inputs_inconsistent"}
+                )
+
+
+NO_RESULT_DE = "Mit diesen Eingaben lässt sich nichts berechnen."
+NO_RESULT_EN = "These inputs give no result."
 
 
 def _both(de: str, en: str) -> Localised:
@@ -297,577 +410,3 @@ def _checked(spec: InputField, raw: object, lang: str) -> float | _Problem | Non
 
 def _limit(value: float, lang: str) -> str:
     return format_number(value, lang, None)
-
-
-def _inconsistent(name: str, de: str, en: str) -> InputRejected:
-    return InputRejected({name: _both(de, en)}, {name: "inputs_inconsistent"})
-
-
-# --- factors -------------------------------------------------------------------------------
-
-UBA_STROMMIX = (
-    "Umweltbundesamt (2025): Entwicklung der spezifischen Treibhausgas-Emissionen des "
-    "deutschen Strommix in den Jahren 1990–2024; Schätzung für 2024"
-)
-BAFA_CO2 = (
-    "Bundesamt für Wirtschaft und Ausfuhrkontrolle (BAFA) (2021): Informationsblatt "
-    "CO2-Faktoren, Bundesförderung für Energie- und Ressourceneffizienz in der Wirtschaft"
-)
-UBA_BRENNSTOFFE = (
-    "Umweltbundesamt (2016): CO2-Emissionsfaktoren für fossile Brennstoffe (Climate Change "
-    "27/2016); Heizwerte: AG Energiebilanzen"
-)
-HEIZKOSTENV = "Heizkostenverordnung § 9 Abs. 2 (Bund, 2021): leichtes Heizöl 10 kWh/l (Heizwert)"
-DIN_18599 = "DIN V 18599-1 (2018): Verhältnis Brennwert/Heizwert Erdgas 1,11"
-UBA_VERKEHR = (
-    "Umweltbundesamt (2021): Vergleich der durchschnittlichen Emissionen einzelner "
-    "Verkehrsmittel im Personenverkehr in Deutschland, Bezugsjahr 2019 (TREMOD)"
-)
-
-GRID_ELECTRICITY = Factor(
-    "grid_electricity",
-    _both("Strommix Deutschland", "German grid mix"),
-    0.363,
-    "kg CO2/kWh",
-    UBA_STROMMIX,
-)
-NATURAL_GAS = Factor(
-    "natural_gas",
-    _both("Erdgas (bezogen auf den Heizwert)", "Natural gas (net calorific value)"),
-    0.201,
-    "kg CO2/kWh",
-    BAFA_CO2,
-)
-GAS_GROSS_TO_NET = Factor(
-    "gas_gross_to_net",
-    _both("Erdgas: Brennwert ÷ Heizwert", "Natural gas: gross ÷ net calorific value"),
-    1.11,
-    "",
-    DIN_18599,
-)
-HEATING_OIL = Factor(
-    "heating_oil",
-    _both("Heizöl EL (10 kWh/l × 0,266 kg/kWh)", "Heating oil (10 kWh/l × 0.266 kg/kWh)"),
-    2.66,
-    "kg CO2/l",
-    f"{BAFA_CO2}; {HEIZKOSTENV}",
-)
-DIESEL = Factor(
-    "diesel",
-    _both("Diesel (9,95 kWh/l × 0,266 kg/kWh)", "Diesel (9.95 kWh/l × 0.266 kg/kWh)"),
-    2.65,
-    "kg CO2/l",
-    UBA_BRENNSTOFFE,
-)
-PETROL = Factor(
-    "petrol",
-    _both("Benzin (9,0 kWh/l × 0,259 kg/kWh)", "Petrol (9.0 kWh/l × 0.259 kg/kWh)"),
-    2.33,
-    "kg CO2/l",
-    UBA_BRENNSTOFFE,
-)
-RAIL = Factor(
-    "rail_long_distance",
-    _both("Bahn, Fernverkehr", "Rail, long distance"),
-    0.029,
-    "kg CO2e/Pkm",
-    UBA_VERKEHR,
-)
-CAR = Factor("car", _both("Pkw (Durchschnitt)", "Car (average)"), 0.154, "kg CO2e/Pkm", UBA_VERKEHR)
-DOMESTIC_FLIGHT = Factor(
-    "domestic_flight",
-    _both("Flugzeug, Inland", "Aircraft, domestic"),
-    0.214,
-    "kg CO2e/Pkm",
-    UBA_VERKEHR,
-)
-
-
-# --- carbon footprint, scopes 1 and 2 (and business travel as a scope 3 item) ----------------
-
-
-def _carbon_footprint(v: Values) -> CalculatorResult:
-    def tonnes(kg: float) -> float:
-        return round(kg / 1000, 2)
-
-    gas = (v["natural_gas_kwh"] or 0) / GAS_GROSS_TO_NET.value * NATURAL_GAS.value
-    oil = (v["heating_oil_litres"] or 0) * HEATING_OIL.value
-    diesel = (v["diesel_litres"] or 0) * DIESEL.value
-    petrol = (v["petrol_litres"] or 0) * PETROL.value
-    scope1 = gas + oil + diesel + petrol
-    scope2 = (v["electricity_kwh"] or 0) * GRID_ELECTRICITY.value
-    rail = (v["rail_km"] or 0) * RAIL.value
-    car = (v["car_km"] or 0) * CAR.value
-    flight = (v["flight_km"] or 0) * DOMESTIC_FLIGHT.value
-    figures = [
-        Figure("natural_gas", _both("Erdgas", "Natural gas"), tonnes(gas), "t CO2", "scope1"),
-        Figure("heating_oil", _both("Heizöl", "Heating oil"), tonnes(oil), "t CO2", "scope1"),
-        Figure("diesel", _both("Diesel", "Diesel"), tonnes(diesel), "t CO2", "scope1"),
-        Figure("petrol", _both("Benzin", "Petrol"), tonnes(petrol), "t CO2", "scope1"),
-        Figure("scope1", _both("Scope 1 gesamt", "Scope 1 total"), tonnes(scope1), "t CO2"),
-        Figure(
-            "scope2_location",
-            _both("Scope 2, standortbasiert (Strommix)", "Scope 2, location-based (grid mix)"),
-            tonnes(scope2),
-            "t CO2",
-        ),
-    ]
-    notes = [
-        _both(
-            "Nur CO2 aus der Verbrennung beim Verbrauch, ohne Vorketten (Förderung, Transport).",
-            "CO2 from combustion only, without upstream emissions (extraction, transport).",
-        ),
-        _both(
-            "Scope 3 ist hier nur mit Dienstreisen angedeutet und nicht in der Summe enthalten; "
-            "eingekaufte Waren, Logistik und Pendeln fehlen.",
-            "Scope 3 is only hinted at with business travel and is not in the total; purchased "
-            "goods, logistics and commuting are missing.",
-        ),
-    ]
-    supplier = v["supplier_g_per_kwh"]
-    if supplier is not None:
-        market = (v["electricity_kwh"] or 0) * supplier / 1000
-        figures.append(
-            Figure(
-                "scope2_market",
-                _both("Scope 2, marktbasiert (Ihr Versorger)", "Scope 2, market-based (supplier)"),
-                tonnes(market),
-                "t CO2",
-            )
-        )
-        notes.append(
-            _both(
-                "Nach GHG Protocol werden beide Scope-2-Werte berichtet; die Summe unten "
-                "verwendet den standortbasierten Wert.",
-                "The GHG Protocol asks for both scope 2 figures; the total below uses the "
-                "location-based one.",
-            )
-        )
-    figures += [
-        Figure(
-            "total_scope12",
-            _both("Scope 1 + 2 (standortbasiert)", "Scope 1 + 2 (location-based)"),
-            tonnes(scope1 + scope2),
-            "t CO2",
-        ),
-        Figure("rail", _both("Bahnreisen", "Rail trips"), tonnes(rail), "t CO2e", "scope3"),
-        Figure("car", _both("Pkw-Reisen", "Car trips"), tonnes(car), "t CO2e", "scope3"),
-        Figure(
-            "flight", _both("Inlandsflüge", "Domestic flights"), tonnes(flight), "t CO2e", "scope3"
-        ),
-        Figure(
-            "scope3_travel",
-            _both("Scope 3: Dienstreisen (Kategorie 6)", "Scope 3: business travel (category 6)"),
-            tonnes(rail + car + flight),
-            "t CO2e",
-        ),
-    ]
-    return CalculatorResult("carbon-footprint", tuple(figures), tuple(notes))
-
-
-def _amount(
-    name: str, de: str, en: str, unit: str, maximum: float, group: str, help_de: str, help_en: str
-) -> InputField:
-    return InputField(
-        name, _both(de, en), unit, 0, maximum, 0, _both(help_de, help_en), group=group
-    )
-
-
-CARBON_FOOTPRINT = Calculator(
-    id="carbon-footprint",
-    title=_both("CO2-Bilanz schätzen (Scope 1 und 2)", "Estimate a carbon footprint (scopes 1, 2)"),
-    summary=_both(
-        "Tragen Sie die Jahresverbräuche Ihres Betriebs ein. Der Rechner schätzt die direkten "
-        "Emissionen (Scope 1) und die aus eingekauftem Strom (Scope 2) und zeigt Dienstreisen "
-        "getrennt als Beispiel für Scope 3.",
-        "Enter your business's yearly consumption. The calculator estimates direct emissions "
-        "(scope 1) and those from purchased electricity (scope 2) and shows business travel "
-        "separately as an example of scope 3.",
-    ),
-    groups={
-        "scope1": _both(
-            "Scope 1: Brennstoffe und eigene Fahrzeuge", "Scope 1: fuels and own vehicles"
-        ),
-        "scope2": _both("Scope 2: eingekaufter Strom", "Scope 2: purchased electricity"),
-        "scope3": _both("Scope 3 (Beispiel): Dienstreisen", "Scope 3 (example): business travel"),
-    },
-    inputs=(
-        _amount(
-            "natural_gas_kwh",
-            "Erdgas",
-            "Natural gas",
-            "kWh/a",
-            100_000_000,
-            "scope1",
-            "kWh laut Gasrechnung (Brennwert)",
-            "kWh as on the gas bill (gross value)",
-        ),
-        _amount(
-            "heating_oil_litres",
-            "Heizöl",
-            "Heating oil",
-            "l/a",
-            10_000_000,
-            "scope1",
-            "Liter leichtes Heizöl pro Jahr",
-            "Litres of heating oil per year",
-        ),
-        _amount(
-            "diesel_litres",
-            "Diesel (eigene Fahrzeuge)",
-            "Diesel (own vehicles)",
-            "l/a",
-            10_000_000,
-            "scope1",
-            "Getankte Liter für Firmenfahrzeuge",
-            "Litres fuelled for company vehicles",
-        ),
-        _amount(
-            "petrol_litres",
-            "Benzin (eigene Fahrzeuge)",
-            "Petrol (own vehicles)",
-            "l/a",
-            10_000_000,
-            "scope1",
-            "Getankte Liter für Firmenfahrzeuge",
-            "Litres fuelled for company vehicles",
-        ),
-        _amount(
-            "electricity_kwh",
-            "Strom",
-            "Electricity",
-            "kWh/a",
-            1_000_000_000,
-            "scope2",
-            "kWh laut Stromrechnung",
-            "kWh as on the electricity bill",
-        ),
-        InputField(
-            "supplier_g_per_kwh",
-            _both(
-                "CO2-Wert Ihres Stromversorgers (optional)", "Your supplier's CO2 figure (optional)"
-            ),
-            "g/kWh",
-            0,
-            1500,
-            None,
-            _both(
-                "Steht in der Stromkennzeichnung auf der Rechnung; leer lassen, wenn unbekannt",
-                "Printed in the electricity label on the bill; leave empty if unknown",
-            ),
-            optional=True,
-            group="scope2",
-        ),
-        _amount(
-            "rail_km",
-            "Bahn (Fernverkehr)",
-            "Rail (long distance)",
-            "km/a",
-            10_000_000,
-            "scope3",
-            "Personenkilometer pro Jahr",
-            "Passenger kilometres per year",
-        ),
-        _amount(
-            "car_km",
-            "Pkw (private oder gemietete Autos)",
-            "Car (private or rented)",
-            "km/a",
-            10_000_000,
-            "scope3",
-            "Nur Fahrten, deren Kraftstoff nicht schon oben als Firmentankung zählt",
-            "Only trips whose fuel is not already counted above as company fuel",
-        ),
-        _amount(
-            "flight_km",
-            "Flugzeug (Inland)",
-            "Aircraft (domestic)",
-            "km/a",
-            10_000_000,
-            "scope3",
-            "Personenkilometer pro Jahr",
-            "Passenger kilometres per year",
-        ),
-    ),
-    factors=(
-        NATURAL_GAS,
-        GAS_GROSS_TO_NET,
-        HEATING_OIL,
-        DIESEL,
-        PETROL,
-        GRID_ELECTRICITY,
-        RAIL,
-        CAR,
-        DOMESTIC_FLIGHT,
-    ),
-    compute=_carbon_footprint,
-)
-
-
-# --- lighting retrofit ---------------------------------------------------------------------
-
-
-YEARS: Localised = {"de": "Jahre", "en": "years"}
-
-
-def _payback(investment: float, saving_per_year: float) -> float:
-    # The input ranges keep every saving above zero (new power < old, price and hours > 0).
-    return round(investment / saving_per_year, 1)
-
-
-def _lighting(v: Values) -> CalculatorResult:
-    count, old, new = v["luminaires"] or 0, v["old_watts"] or 0, v["new_watts"] or 0
-    if new >= old:
-        raise _inconsistent(
-            "new_watts",
-            "Die neue Leuchte muss weniger Leistung aufnehmen als die alte.",
-            "The new luminaire must draw less power than the old one.",
-        )
-    hours, price = v["hours_per_year"] or 0, v["price_per_kwh"] or 0
-    old_kwh = count * old * hours / 1000
-    new_kwh = count * new * hours / 1000
-    saved_kwh = old_kwh - new_kwh
-    saved_eur = saved_kwh * price
-    investment = count * (v["cost_per_luminaire"] or 0)
-    return CalculatorResult(
-        "lighting-retrofit",
-        (
-            Figure(
-                "old_kwh", _both("Verbrauch heute", "Consumption today"), round(old_kwh), "kWh/a"
-            ),
-            Figure(
-                "new_kwh",
-                _both("Verbrauch mit LED", "Consumption with LED"),
-                round(new_kwh),
-                "kWh/a",
-            ),
-            Figure(
-                "saved_kwh", _both("Eingesparte Energie", "Energy saved"), round(saved_kwh), "kWh/a"
-            ),
-            Figure("saved_eur", _both("Eingesparte Kosten", "Cost saved"), round(saved_eur), "€/a"),
-            Figure(
-                "saved_co2",
-                _both("Vermiedenes CO2", "CO2 avoided"),
-                round(saved_kwh * GRID_ELECTRICITY.value),
-                "kg/a",
-            ),
-            Figure("investment", _both("Investition", "Investment"), round(investment), "€"),
-            Figure(
-                "payback_years",
-                _both("Einfache Amortisationszeit", "Simple payback time"),
-                _payback(investment, saved_eur),
-                YEARS,
-            ),
-        ),
-        (
-            _both(
-                "Ohne Förderung, Zinsen, Preissteigerung und gesparte Wartung (LED halten "
-                "meist deutlich länger).",
-                "Without grants, interest, price rises or saved maintenance (LEDs usually "
-                "last much longer).",
-            ),
-            _both(
-                "Tragen Sie die Leistung je Leuchte einschließlich Vorschaltgerät ein.",
-                "Enter the power per luminaire including its ballast.",
-            ),
-        ),
-    )
-
-
-PRICE_FIELD = InputField(
-    "price_per_kwh",
-    _both("Strompreis", "Electricity price"),
-    "€/kWh",
-    0.01,
-    2.0,
-    0.25,
-    _both("Arbeitspreis laut Ihrer Rechnung (netto)", "Energy price on your bill (net)"),
-)
-
-LIGHTING_RETROFIT = Calculator(
-    id="lighting-retrofit",
-    title=_both("LED-Umrüstung: Lohnt sich das?", "LED retrofit: does it pay?"),
-    summary=_both(
-        "Vergleichen Sie alte Leuchten mit LED: eingesparte Kilowattstunden, Kosten, CO2 und "
-        "die einfache Amortisationszeit.",
-        "Compare old luminaires with LED: kilowatt-hours, cost and CO2 saved, and the simple "
-        "payback time.",
-    ),
-    inputs=(
-        InputField(
-            "luminaires",
-            _both("Anzahl Leuchten", "Number of luminaires"),
-            "",
-            1,
-            100_000,
-            20,
-            whole=True,
-        ),
-        InputField(
-            "old_watts",
-            _both("Leistung je alte Leuchte", "Power per old luminaire"),
-            "W",
-            1,
-            2000,
-            110,
-            _both(
-                "z. B. 2 × 58-W-Leuchtstoffröhre mit Vorschaltgerät ≈ 110–140 W",
-                "e.g. 2 × 58 W fluorescent tubes with ballast ≈ 110–140 W",
-            ),
-        ),
-        InputField(
-            "new_watts",
-            _both("Leistung je LED-Leuchte", "Power per LED luminaire"),
-            "W",
-            1,
-            2000,
-            50,
-        ),
-        InputField(
-            "hours_per_year",
-            _both("Betriebsstunden pro Jahr", "Operating hours per year"),
-            "h/a",
-            1,
-            8760,
-            2500,
-            whole=True,
-        ),
-        PRICE_FIELD,
-        InputField(
-            "cost_per_luminaire",
-            _both(
-                "Kosten je LED-Leuchte inkl. Montage", "Cost per LED luminaire incl. installation"
-            ),
-            "€",
-            0,
-            10_000,
-            150,
-        ),
-    ),
-    factors=(GRID_ELECTRICITY,),
-    compute=_lighting,
-)
-
-
-# --- motor (or pump) replacement -----------------------------------------------------------
-
-
-def _motor(v: Values) -> CalculatorResult:
-    old_eff, new_eff = v["old_efficiency"] or 0, v["new_efficiency"] or 0
-    if new_eff <= old_eff:
-        raise _inconsistent(
-            "new_efficiency",
-            "Der neue Motor muss einen höheren Wirkungsgrad haben als der alte.",
-            "The new motor must be more efficient than the old one.",
-        )
-    shaft_kwh = (v["rated_kw"] or 0) * (v["load_percent"] or 0) / 100 * (v["hours_per_year"] or 0)
-    old_kwh = shaft_kwh / (old_eff / 100)
-    new_kwh = shaft_kwh / (new_eff / 100)
-    saved_kwh = old_kwh - new_kwh
-    saved_eur = saved_kwh * (v["price_per_kwh"] or 0)
-    investment = v["investment"] or 0
-    return CalculatorResult(
-        "motor-retrofit",
-        (
-            Figure(
-                "old_kwh",
-                _both("Stromverbrauch heute", "Electricity use today"),
-                round(old_kwh),
-                "kWh/a",
-            ),
-            Figure(
-                "new_kwh",
-                _both("Stromverbrauch neu", "Electricity use new"),
-                round(new_kwh),
-                "kWh/a",
-            ),
-            Figure(
-                "saved_kwh", _both("Eingesparte Energie", "Energy saved"), round(saved_kwh), "kWh/a"
-            ),
-            Figure("saved_eur", _both("Eingesparte Kosten", "Cost saved"), round(saved_eur), "€/a"),
-            Figure(
-                "saved_co2",
-                _both("Vermiedenes CO2", "CO2 avoided"),
-                round(saved_kwh * GRID_ELECTRICITY.value),
-                "kg/a",
-            ),
-            Figure(
-                "payback_years",
-                _both("Einfache Amortisationszeit", "Simple payback time"),
-                _payback(investment, saved_eur),
-                YEARS,
-            ),
-        ),
-        (
-            _both(
-                "Gerechnet wird nur der bessere Motorwirkungsgrad. Bei Pumpen und Ventilatoren "
-                "mit wechselndem Bedarf spart eine Drehzahlregelung oft deutlich mehr.",
-                "Only the better motor efficiency is counted. For pumps and fans with varying "
-                "demand, speed control often saves much more.",
-            ),
-            _both(
-                "Wirkungsgrade stehen auf dem Typenschild oder im Datenblatt.",
-                "Efficiencies are on the rating plate or in the data sheet.",
-            ),
-        ),
-    )
-
-
-MOTOR_RETROFIT = Calculator(
-    id="motor-retrofit",
-    title=_both(
-        "Motor tauschen: Was bringt ein besserer Wirkungsgrad?",
-        "Replacing a motor: what does higher efficiency bring?",
-    ),
-    summary=_both(
-        "Ein Elektromotor, der viele Stunden läuft, kostet über seine Lebensdauer vor allem "
-        "Strom. Rechnen Sie aus, was ein effizienterer Motor spart.",
-        "An electric motor that runs many hours costs mostly electricity over its life. Work "
-        "out what a more efficient motor saves.",
-    ),
-    inputs=(
-        InputField("rated_kw", _both("Nennleistung", "Rated power"), "kW", 0.12, 1000, 11),
-        InputField("load_percent", _both("Mittlere Auslastung", "Average load"), "%", 10, 100, 75),
-        InputField(
-            "hours_per_year",
-            _both("Betriebsstunden pro Jahr", "Operating hours per year"),
-            "h/a",
-            1,
-            8760,
-            4000,
-            whole=True,
-        ),
-        InputField(
-            "old_efficiency",
-            _both("Wirkungsgrad alter Motor", "Efficiency of the old motor"),
-            "%",
-            50,
-            99,
-            89.8,
-        ),
-        InputField(
-            "new_efficiency",
-            _both("Wirkungsgrad neuer Motor", "Efficiency of the new motor"),
-            "%",
-            50,
-            99.5,
-            93.3,
-        ),
-        PRICE_FIELD,
-        InputField(
-            "investment",
-            _both("Investition inkl. Einbau", "Investment incl. installation"),
-            "€",
-            0,
-            10_000_000,
-            2500,
-        ),
-    ),
-    factors=(GRID_ELECTRICITY,),
-    compute=_motor,
-)
-
-
-CALCULATORS: dict[str, Calculator] = {
-    c.id: c for c in (CARBON_FOOTPRINT, LIGHTING_RETROFIT, MOTOR_RETROFIT)
-}

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from server.calculators import CALCULATORS, Calculator, CalculatorResult, InputRejected
+from server.calculators import Calculator, CalculatorResult, InputRejected
 from server.identity import Identity
 from server.number_text import NumberProblem
 from server.progress import ProgressEvent, ProgressRecord
@@ -73,10 +73,10 @@ class StationDesk:
     """The learning stations of one site, ready to be opened, answered and experimented with."""
 
     def __init__(
-        self, catalogue: StationCatalogue, calculators: Mapping[str, Calculator] = CALCULATORS
+        self, catalogue: StationCatalogue, calculators: Mapping[str, Calculator] | None = None
     ) -> None:
         self.catalogue = catalogue
-        self._calculators = calculators
+        self._calculators = calculators if calculators is not None else catalogue.calculators
 
     # --- reading ---------------------------------------------------------------------------
 

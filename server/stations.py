@@ -3,7 +3,8 @@
 A site keeps one file per station in ``<site>/stations/<station-id>.md`` (format:
 docs/content-format.md): TOML front matter between ``+++`` lines (anchor, topic, title, intro,
 sources, optional quiz and experiment), then the body once per language after a ``+++ de`` /
-``+++ en`` line. The topics are listed in ``<site>/stations/topics.toml``.
+``+++ en`` line. The topics are listed in ``<site>/stations/topics.toml``; an experiment names
+one of the calculators declared in ``<site>/calculators/`` (``server/calculator_file.py``).
 
 ``read_catalogue`` reads everything and returns every problem it found, each with its file and
 line; ``load_catalogue`` is what the server calls at start-up: it returns the catalogue or
@@ -21,12 +22,13 @@ import datetime
 import logging
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from server.calculators import CALCULATORS
+from server.calculator_file import CALCULATORS_FOLDER, read_calculators
+from server.calculators import Calculator
 from server.content_reader import ContentProblem, FrontMatter, Localised
 from server.quiz import Quiz, read_quiz
 from server.station_markdown import render_body
@@ -137,6 +139,7 @@ class StationCatalogue:
     topics: tuple[Topic, ...]
     stations: tuple[Station, ...]
     unused_anchors: tuple[str, ...] = ()
+    calculators: Mapping[str, Calculator] = field(default_factory=dict)
 
     def get(self, station_id: str) -> Station | None:
         for station in self.stations:
@@ -231,9 +234,12 @@ def read_catalogue(
         problems.append(ContentProblem(folder, None, "station folder not found"))
         return empty, problems
     topics = _read_topics(folder / TOPICS_FILE, site.languages, problems)
+    calculators, calculator_problems = read_calculators(site.path, site.languages)
+    problems.extend(calculator_problems)
+    known_calculators = calculators.keys() | _calculator_files(site.path)
     stations: list[Station] = []
     for path in sorted(folder.glob("*.md")):
-        station = _read_station(path, site, topics, by_anchor, problems)
+        station = _read_station(path, site, topics, by_anchor, known_calculators, problems)
         if station is not None:
             stations.append(station)
     _check_shared_anchors(stations, problems)
@@ -246,8 +252,14 @@ def read_catalogue(
         topics=tuple(topics.values()),
         stations=tuple(stations),
         unused_anchors=tuple(sorted(set(by_anchor) - used)),
+        calculators=calculators,
     )
     return catalogue, problems
+
+
+def _calculator_files(site_path: Path) -> set[str]:
+    """Calculator ids with a file, read or not (a broken file is reported once, by itself)."""
+    return {path.stem for path in (site_path / CALCULATORS_FOLDER).glob("*.toml")}
 
 
 def _check_shared_anchors(stations: list[Station], problems: list[ContentProblem]) -> None:
@@ -386,6 +398,7 @@ def _read_station(
     site: Site,
     topics: dict[str, Topic],
     places: dict[str, StationPlace],
+    calculators: Iterable[str],
     problems: list[ContentProblem],
 ) -> Station | None:
     station_id = path.stem
@@ -441,7 +454,7 @@ def _read_station(
     intro = front.localised(("intro",), max_chars=INTRO_MAX)
     sources = _read_sources(front)
     quiz = read_quiz(front)
-    experiment = _read_experiment(front)
+    experiment = _read_experiment(front, set(calculators))
 
     body: Localised = {}
     html: Localised = {}
@@ -504,15 +517,17 @@ def _read_sources(front: FrontMatter) -> tuple[Source, ...] | None:
     return tuple(sources) if len(sources) == len(entries) else None
 
 
-def _read_experiment(front: FrontMatter) -> Experiment | None:
+def _read_experiment(front: FrontMatter, calculators: set[str]) -> Experiment | None:
     table = front.table(("experiment",), EXPERIMENT_KEYS)
     if table is None:
         return None
     calculator = front.text(("experiment", "calculator"), max_chars=64)
-    if calculator is not None and calculator not in CALCULATORS:
+    if calculator is not None and calculator not in calculators:
+        known = ", ".join(sorted(calculators)) or "none"
         front.problem(
             ("experiment", "calculator"),
-            f"unknown calculator {calculator!r} (calculators: {', '.join(sorted(CALCULATORS))})",
+            f"unknown calculator {calculator!r}: add {CALCULATORS_FOLDER}/{calculator}.toml "
+            f"or name one of the site's calculators ({known})",
         )
         return None
     intro = front.localised(("experiment", "intro"), required=False, max_chars=INTRO_MAX)

@@ -17,11 +17,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
-from server.calculators import CALCULATORS, InputRejected
+from server.calculator_file import read_calculators
+from server.calculators import InputRejected
 from server.number_text import format_number, read_number
-from world.site import PROJECT_ROOT
+from world.site import DEFAULT_SITE, PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
+
+CALCULATORS, _ = read_calculators(DEFAULT_SITE, ("de", "en"))
 
 ORIGIN = "http://numbers.test"
 WEB_CLIENT = PROJECT_ROOT / "web-client"

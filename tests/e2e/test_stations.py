@@ -238,7 +238,7 @@ def test_a_german_visitor_types_fifty_thousand_kwh_with_a_point_and_gets_the_rig
     results = page.locator(".experiment-results dl")
     results.wait_for(state="visible")
     scope2 = results.locator("dt", has_text="Scope 2, standortbasiert")
-    assert scope2.locator("xpath=following-sibling::dd[1]").inner_text() == "18,15 t CO2"
+    assert scope2.locator("xpath=following-sibling::dd[1]").inner_text() == "18,15 t CO2/a"
     assert error.inner_text() == "" and field.get_attribute("aria-invalid") is None
     assert len(sent) == 1 and sent[0]["lang"] == "de"
     assert sent[0]["inputs"]["electricity_kwh"] == "50.000"  # as typed: the server reads it too
@@ -272,5 +272,5 @@ def test_an_english_visitor_typing_fifty_thousand_with_a_point_is_asked_what_the
     results = page.locator(".experiment-results dl")
     results.wait_for(state="visible")
     scope2 = results.locator("dt", has_text="Scope 2, location-based")
-    assert scope2.locator("xpath=following-sibling::dd[1]").inner_text() == "18.15 t CO2"
+    assert scope2.locator("xpath=following-sibling::dd[1]").inner_text() == "18.15 t CO2/a"
     assert len(sent) == 1 and sent[0]["lang"] == "en"

@@ -92,13 +92,15 @@ SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"></svg>\n'
 
 
 class SiteFolder:
-    """A copy of the site manifest and building with a stations folder we write into."""
+    """A copy of the site manifest, building and calculators with a stations folder we write
+    into."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         for name in ("site.toml", "building.toml", "logo.svg"):
             shutil.copy(DEFAULT_SITE / name, root / name)
+        shutil.copytree(DEFAULT_SITE / "calculators", root / "calculators")
         self.stations = root / "stations"
         (self.stations / "images").mkdir(parents=True)
         (self.stations / "topics.toml").write_text(TOPICS, encoding="utf-8")
@@ -110,6 +112,11 @@ class SiteFolder:
 
     def write(self, name: str, text: str) -> Path:
         path = self.stations / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def write_calculator(self, name: str, text: str) -> Path:
+        path = self.root / "calculators" / name
         path.write_text(text, encoding="utf-8")
         return path
 

@@ -175,7 +175,7 @@ async def test_open_answer_experiment_and_passport(api: Api) -> None:
         json={"inputs": {"electricity_kwh": 100000}},
     )
     assert ran["figures"][5]["name"] == "scope2_location" and ran["figures"][5]["value"] == 36.3
-    assert ran["figures"][5]["text"] == "36,3 t CO2"
+    assert ran["figures"][5]["text"] == "36,3 t CO2/a"
 
     passport = await api.json("GET", "/api/me/stations?lang=en", headers=auth)
     assert passport["display_name"] == "Ada"
@@ -216,9 +216,9 @@ async def test_experiment_numbers_are_read_in_the_visitors_language(api: Api) ->
         return next(f for f in ran["figures"] if f["name"] == "scope2_location")
 
     german = await scope2("de", "50.000")
-    assert (german["value"], german["text"]) == (18.15, "18,15 t CO2")
+    assert (german["value"], german["text"]) == (18.15, "18,15 t CO2/a")
     english = await scope2("en", "50,000")
-    assert (english["value"], english["text"]) == (18.15, "18.15 t CO2")
+    assert (english["value"], english["text"]) == (18.15, "18.15 t CO2/a")
     assert (await scope2(None, "2.000,5"))["value"] == 0.73  # the site's default: German
     assert (await scope2(None, "2,000.5", "?lang=en"))["value"] == 0.73
 
