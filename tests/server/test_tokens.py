@@ -1,7 +1,10 @@
-"""Session tokens: round trip, expiry, tampering, garbage."""
+"""Session tokens: round trip, expiry, tampering, garbage, revocation by generation."""
 
 from __future__ import annotations
 
+import base64
+
+import orjson
 import pytest
 
 from server.identity import Identity, Role
@@ -59,3 +62,31 @@ def test_short_secret_is_refused() -> None:
 def test_roles_rank() -> None:
     assert Role.STAFF.at_least(Role.FACILITATOR)
     assert not Role.VISITOR.at_least(Role.FACILITATOR)
+
+
+def test_a_token_of_an_older_generation_is_revoked_and_still_readable() -> None:
+    signer = TokenSigner("a-secret-of-enough-length")
+    old = signer.issue(ADA, ttl_s=60, now=0)
+    signer.generations[ADA.id] = 1
+    with pytest.raises(TokenError) as caught:
+        signer.verify(old, now=1)
+    assert caught.value.code == "token_revoked"
+    claims = signer.claims(old)
+    assert (claims.identity, claims.generation, signer.revoked(claims)) == (ADA, 0, True)
+    fresh = signer.issue(ADA, ttl_s=60, now=0)
+    assert signer.verify(fresh, now=1) == ADA
+    assert signer.claims(fresh).generation == 1
+    # someone else's tokens are untouched
+    bob = Identity("g-2", "Bob", Role.VISITOR, guest=True)
+    assert signer.verify(signer.issue(bob, ttl_s=60, now=0), now=1) == bob
+
+
+def test_a_token_from_before_generations_counts_as_generation_zero() -> None:
+    signer = TokenSigner("a-secret-of-enough-length")
+    body = {"sub": ADA.id, "name": ADA.name, "role": "visitor", "guest": True, "exp": 100}
+    payload = base64.urlsafe_b64encode(orjson.dumps(body)).rstrip(b"=").decode()
+    token = f"{payload}.{signer._sign(payload)}"
+    assert signer.verify(token, now=1) == ADA
+    signer.generations[ADA.id] = 1
+    with pytest.raises(TokenError):
+        signer.verify(token, now=1)

@@ -1,0 +1,67 @@
+"""One identity, one session; the ends without a grace: a connection closed for abuse and
+a revoked identity (the hub core without sockets)."""
+
+from __future__ import annotations
+
+from realtime_harness import Harness, person
+
+from server.protocol import Wait
+
+
+def fill(h: Harness, room: str, capacity: int, first_conn: int = 10) -> list[int]:
+    conns = list(range(first_conn, first_conn + capacity))
+    for conn in conns:
+        messages = h.hello(conn, f"p{conn}", room=room)
+        assert messages[-1]["t"] == "joined" and messages[-1]["instance"] == 0, messages
+    return conns
+
+
+def test_a_second_hello_of_the_same_identity_takes_the_session_over() -> None:
+    h = Harness()
+    first = h.hello(1, "Ada")
+    h.hello(2, "Bo")
+    h.take(2)
+    again = h.hello(3, "Ada")
+    assert again[0]["resumed"] is True and again[0]["session"] == first[0]["session"]
+    assert again[-1]["via"] == "resume" and again[-1]["you"] == first[1]["you"]
+    assert h.closed[1].error == "replaced"
+    assert len(h.core.sessions) == 2
+    # the others saw nobody arrive or leave
+    assert [m["t"] for m in h.take(2) if m["t"] in ("presence_join", "presence_leave")] == []
+
+
+def test_a_hello_of_someone_away_resumes_their_held_session_without_the_key() -> None:
+    h = Harness(reconnect_grace_s=30.0)
+    first = h.hello(1, "Ada")
+    h.drop(1)
+    again = h.hello(2, "Ada")
+    assert again[0]["resumed"] is True and again[0]["session"] == first[0]["session"]
+    assert len(h.core.sessions) == 1
+
+
+def test_an_abandoned_connection_frees_its_place_for_the_next_in_the_queue() -> None:
+    h = Harness(reconnect_grace_s=30.0)
+    capacity = h.core.instances["workshop"][0].capacity
+    conns = fill(h, "workshop", capacity)
+    waiting = h.hello(99, "Wartend")
+    h.send(99, Wait("workshop", 0))
+    h.take(99)
+    h.apply(h.core.abandon(conns[0], h.now))
+    assert conns[0] not in [s.conn for s in h.core.sessions.values()]
+    assert [m["t"] for m in h.take(conns[1]) if m["t"] == "presence_leave"] == ["presence_leave"]
+    joined = h.take(99, "joined")
+    assert joined and joined[0]["room"] == "workshop" and joined[0]["instance"] == 0
+    assert waiting[0]["session"] == h.session(99)
+
+
+def test_a_revoked_identity_loses_its_sessions_and_nobody_else() -> None:
+    h = Harness()
+    h.hello(1, "Ada")
+    h.hello(2, "Bo")
+    h.apply(h.core.revoke(person("Ada").id, h.now))
+    assert h.closed[1].error == "token_revoked" and h.closed[1].code == 4010
+    assert h.take(1)[-1]["code"] == "token_revoked"
+    assert 2 not in h.closed
+    assert [s.identity.name for s in h.core.sessions.values()] == ["Bo"]
+    # and a hello afterwards starts afresh (the token check is the edge's job)
+    assert h.hello(3, "Ada")[0]["resumed"] is False
