@@ -450,3 +450,52 @@ async def test_a_flooding_connection_gives_its_place_up_at_once(
         "entrance",
         0,
     )
+
+
+# --- the staff's accounts routes ----------------------------------------------------------------
+
+
+async def test_the_accounts_routes_are_for_staff_and_refuse_clearly(hub: Hub) -> None:
+    hub.add_account("sina", "staff")
+    hub.add_account("finn", "facilitator")
+    staff = sign_in(hub, username="sina", password=PASSWORD)["token"]
+    facilitator = sign_in(hub, username="finn", password=PASSWORD)["token"]
+    assert call(hub, "GET", "api/accounts", token=facilitator)[0] == 403
+    assert call(hub, "POST", "api/accounts/finn/disable", token=facilitator)[0] == 403
+    assert call(hub, "GET", "api/accounts")[0] == 401
+    status, listed = call(hub, "GET", "api/accounts", token=staff)
+    assert status == 200
+    assert {"sina", "finn"} <= {a["username"] for a in listed["accounts"]}
+    assert all("password_hash" not in a for a in listed["accounts"])
+    for method, path, body, expected, code in (
+        ("POST", "api/accounts/nobody/disable", None, 404, "account_unknown"),
+        ("DELETE", "api/accounts/nobody", None, 404, "account_unknown"),
+        ("POST", "api/accounts/sina/disable", None, 400, "field_invalid"),
+        ("DELETE", "api/accounts/SINA", None, 400, "field_invalid"),
+        ("POST", "api/accounts/finn/password", {"password": "kurz"}, 400, "field_invalid"),
+        (
+            "POST",
+            "api/accounts",
+            {"username": "finn", "name": "F", "role": "staff", "password": PASSWORD},
+            409,
+            "account_exists",
+        ),
+        (
+            "POST",
+            "api/accounts",
+            {"username": "neu", "name": "N", "role": "visitor", "password": PASSWORD},
+            400,
+            "field_invalid",
+        ),
+    ):
+        status, answer = call(hub, method, path, body, token=staff)
+        assert (status, answer["error"]["code"]) == (expected, code), (path, answer)
+    status, made = call(
+        hub,
+        "POST",
+        "api/accounts",
+        {"username": "neu", "name": "Neu", "role": "facilitator", "password": PASSWORD},
+        token=staff,
+    )
+    assert status == 201 and made["account"]["role"] == "facilitator"
+    assert sign_in(hub, username="neu", password=PASSWORD)["identity"]["name"] == "Neu"
