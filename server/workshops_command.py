@@ -22,11 +22,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from server.attendance import (
     agenda_station_ids,
@@ -470,16 +473,26 @@ def show_attendance(args: argparse.Namespace) -> int:
 def show_audit(args: argparse.Namespace) -> int:
     if not 1 <= args.limit <= 1000:
         raise UsageError("--limit must be between 1 and 1000")
+    zone = (load_site(args.site) if args.site else load_site()).zone
     entries = _run(args, lambda store: store.audit_log(args.limit))
     if not entries:
         print("the audit log is empty")
     for e in entries:
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.at))
+        when = datetime.fromtimestamp(e.at, zone).strftime("%Y-%m-%d %H:%M:%S")
         whom = f" {e.target_name}" if e.target_name else ""
         where = f" in {e.room}" if e.room else ""
-        detail = f" ({e.detail})" if e.detail else ""
-        print(f"{when}  {e.actor_name}: {e.action}{whom}{where}{detail}")
+        detail = _UNTIL.sub(lambda m: "until " + _local(float(m[1]), zone), e.detail)
+        shown = f" ({detail})" if detail else ""
+        print(f"{when}  {e.actor_name}: {e.action}{whom}{where}{shown}")
     return 0
+
+
+#: a ban's end as its audit entry keeps it (Unix seconds)
+_UNTIL = re.compile(r"\buntil (\d+(?:\.\d+)?)")
+
+
+def _local(ts: float, zone: ZoneInfo) -> str:
+    return datetime.fromtimestamp(ts, zone).strftime("%Y-%m-%d %H:%M")
 
 
 def show_bans(args: argparse.Namespace) -> int:

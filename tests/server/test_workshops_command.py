@@ -15,7 +15,7 @@ from unittest.mock import patch
 
 from server.cli import main
 from server.store import Store
-from server.workshop_records import AttendanceEvent, Ban
+from server.workshop_records import AttendanceEvent, AuditEntry, Ban
 
 
 class Ran:
@@ -159,3 +159,32 @@ def test_bad_input_is_one_line_and_a_usage_exit(tmp_path: Path) -> None:
         result = hubtwin(tmp_path, "workshops", *args)
         assert result.returncode == 2, (args, result.stderr)
         assert result.stderr.count("\n") == 1 and result.stderr.startswith("hubtwin: ")
+
+
+def test_the_audit_log_shows_a_ban_s_end_as_a_local_time(tmp_path: Path) -> None:
+    async def seed() -> None:
+        store = await Store.open(tmp_path / "hub.sqlite3")
+        try:
+            await store.add_audit(
+                AuditEntry(
+                    "e1",
+                    1930000000.0,
+                    "a-1",
+                    "Mara",
+                    "ban",
+                    "g-2",
+                    "Bob",
+                    "lab",
+                    "until 1930086400 Spam",
+                )
+            )
+        finally:
+            await store.close()
+
+    asyncio.run(seed())
+    shown = hubtwin(tmp_path, "workshops", "audit")
+    assert shown.returncode == 0, shown.stderr
+    # 2031-02-27 23:06:40 UTC is 00:06:40 the next day in Berlin (winter time)
+    assert shown.stdout == (
+        "2031-02-28 00:06:40  Mara: ban Bob in lab (until 2031-03-01 00:06 Spam)\n"
+    )
