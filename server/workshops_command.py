@@ -496,14 +496,13 @@ def _local(ts: float, zone: ZoneInfo) -> str:
 
 
 def show_bans(args: argparse.Namespace) -> int:
+    zone = (load_site(args.site) if args.site else load_site()).zone
     bans = _run(args, lambda store: store.bans(time.time()))
     if not bans:
         print("nobody is banned")
     for ban in bans:
         until = (
-            "until lifted"
-            if ban.expires_at is None
-            else "until " + time.strftime("%Y-%m-%d %H:%M", time.localtime(ban.expires_at))
+            "until lifted" if ban.expires_at is None else "until " + _local(ban.expires_at, zone)
         )
         reason = f": {ban.reason}" if ban.reason else ""
         print(f"{ban.id}  {ban.display_name} ({ban.identity_id}) by {ban.by_name}, {until}{reason}")
