@@ -2,12 +2,15 @@
 configuration (``deploy/nginx/hubtwin.conf``, with this test's ports and a throwaway
 certificate put in): visitors who connect through the proxy's shared ``/ws`` or through any
 process's own ``/ws/N`` end up in the same room instance, on its owner, following the
-``redirect`` the other processes send through the proxy."""
+``redirect`` the other processes send through the proxy. Behind the proxy, each visitor's
+sign-ins are counted by the address nginx forwards, and a forged ``X-Forwarded-For`` from
+anyone but the proxy counts for nothing."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.client
 import json
 import os
 import shutil
@@ -136,6 +139,8 @@ class Stack:
     tls: ssl.SSLContext
     logs: list[Path]
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    #: each process's own HTTP port, reached without the proxy
+    direct_http: list[int] = field(default_factory=list)
 
     def process_url(self, n: int) -> str:
         return f"{self.ws_base}/ws/{n}"
@@ -192,7 +197,13 @@ def stack(redis_url: str, tmp_path: Path) -> Iterator[Stack]:
     logs = [tmp_path / f"process-{n}.log" for n in range(1, PROCESSES + 1)]
     logs.append(proxy_dir / "error.log")
     running = Stack(base, f"wss://127.0.0.1:{ports['tls']}", tls, logs)
-    env = dict(os.environ, HUBTWIN_SECRET=SECRET, HUBTWIN_LOG_LEVEL="info")
+    running.direct_http = [ports[f"http{n}"] for n in range(1, PROCESSES + 1)]
+    env = dict(
+        os.environ,
+        HUBTWIN_SECRET=SECRET,
+        HUBTWIN_LOG_LEVEL="info",
+        HUBTWIN_TRUSTED_PROXIES="127.0.0.1",  # nginx, as the example tells
+    )
     try:
         for n in range(1, PROCESSES + 1):
             command = [
@@ -398,3 +409,55 @@ async def test_when_the_owner_dies_visitors_come_back_through_the_shared_address
     assert took < TAKEOVER_TIMEOUT_S
     for visitor in (first, second, *back):
         await visitor.connection.close()
+
+
+def sign_in_from(
+    stack: Stack, source: str, *, forwarded: str | None = None, port: int | None = None
+) -> int:
+    """A guest sign-in from the loopback address ``source``: through nginx, or straight to
+    a process's own ``port``. Returns the status."""
+    if port is None:
+        tls_port = int(stack.base.rsplit(":", 1)[1])
+        connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+            "127.0.0.1", tls_port, context=stack.tls, timeout=5, source_address=(source, 0)
+        )
+    else:
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", port, timeout=5, source_address=(source, 0)
+        )
+    headers = {"Content-Type": "application/json"}
+    if forwarded is not None:
+        headers["X-Forwarded-For"] = forwarded
+    try:
+        connection.request("POST", "/api/session", body=b'{"name": "Gast"}', headers=headers)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_visitors_behind_nginx_have_sign_in_limits_of_their_own(stack: Stack) -> None:
+    """(And /metrics stays inside: not through the proxy, but on a process's own port.)"""
+    # one visitor signs in until refused, forging a new X-Forwarded-For every time; the
+    # processes take turns, each with its own buckets (20 at once)
+    attempts = PROCESSES * 20 + 10
+    statuses = [
+        sign_in_from(stack, "127.0.0.2", forwarded=f"203.0.113.{n % 250 + 1}")
+        for n in range(attempts)
+    ]
+    assert 429 in statuses, f"never limited in {attempts} sign-ins:\n{stack.tail()}"
+    assert set(statuses) == {200, 429}
+    # another visitor behind the same proxy is not affected
+    assert [sign_in_from(stack, "127.0.0.3") for _ in range(3)] == [200, 200, 200]
+
+    # straight at a process from an address that is not a trusted proxy, a forged
+    # X-Forwarded-For is ignored: the sign-ins count as that address
+    port = stack.direct_http[0]
+    direct = [
+        sign_in_from(stack, "127.0.0.4", forwarded=f"198.51.100.{n + 1}", port=port)
+        for n in range(25)
+    ]
+    assert direct[:20] == [200] * 20
+    assert 429 in direct[20:]
+
+    assert _get(f"{stack.base}/metrics", stack.tls)[0] == 404
+    assert _get(f"http://127.0.0.1:{stack.direct_http[0]}/metrics")[0] == 200
