@@ -130,6 +130,8 @@ class _Reader:
         self.optional: set[str] = set()
         self.needs_of: dict[str, tuple[str, ...]] = {}
         self.groups: set[str] = set()
+        self.broken: set[str] = set()  # names whose entry has a reported problem
+        self.check_messages: dict[int, Localised | None] = {}
 
     def calculator(self, calculator_id: str) -> Calculator | None:
         front = self.front
@@ -286,6 +288,7 @@ class _Reader:
             )
             ok = False
         if not ok:
+            self.broken.add(name or "")
             return None
         assert name is not None and label is not None and unit is not None
         assert low is not None and high is not None
@@ -309,6 +312,7 @@ class _Reader:
         source = front.text((*at, "source"), max_chars=TEXT_MAX)
         year = front.integer((*at, "year"), low=1900, high=2100)
         if None in (name, label, value, unit, source, year):
+            self.broken.add(name or "")
             return None
         assert name is not None and label is not None and value is not None
         assert unit is not None and source is not None
@@ -321,7 +325,7 @@ class _Reader:
         front.table(at, CHECK_KEYS)
         rule = front.text((*at, "rule"), max_chars=1000)
         target = front.text((*at, "input"), max_chars=48)
-        front.localised((*at, "message"), max_chars=TEXT_MAX)
+        self.check_messages[i] = front.localised((*at, "message"), max_chars=TEXT_MAX)
         if target is not None and self.kinds.get(target) != "input":
             inputs = sorted(n for n, kind in self.kinds.items() if kind == "input")
             front.problem(
@@ -342,19 +346,23 @@ class _Reader:
     ) -> None:
         """Check each rule once all its names are known; ``x > 0`` narrows what x can be."""
         for i, condition in enumerate(parsed):
-            if i in done or condition is None or not condition.names <= self.known.keys():
+            if i in done or condition is None:
+                continue
+            if condition.names & self.broken:
+                done.add(i)  # its cause is reported already
+                continue
+            if not condition.names <= self.known.keys():
                 continue
             done.add(i)
             at: KeyPath = ("checks", i)
             try:
                 analyse_condition(condition, self.known, self.describe)
             except FormulaError as exc:
-                self.front.problem(
-                    (*at, "rule"), _formula_message((*at, "rule"), condition.text, exc)
-                )
+                problem = _formula_message((*at, "rule"), condition.text, exc, place=False)
+                self.front.problem((*at, "rule"), problem)
                 continue
             target = self.front.value((*at, "input"))
-            message = self.front.localised((*at, "message"), max_chars=TEXT_MAX)
+            message = self.check_messages.get(i)
             if message is None or not isinstance(target, str) or target not in self.known:
                 continue
             checks[i] = CheckSpec(condition, target, message)
@@ -383,16 +391,22 @@ class _Reader:
         unit_text: str | Localised = "" if unit_value is None else unit_value
         declared = self.result_unit((*at, "unit"), unit_text)
         if name is None or formula_text is None or needs is None or declared is None:
+            self.broken.add(name or "")
             return None
         try:
             formula = parse(formula_text)
         except FormulaError as exc:
             front.problem((*at, "formula"), _formula_message((*at, "formula"), formula_text, exc))
+            self.broken.add(name)
+            return None
+        if formula.names & self.broken:
+            self.broken.add(name)  # its cause is reported already
             return None
         missing_needs = self.undeclared_needs(formula, needs)
         if missing_needs:
+            self.broken.add(name)
             front.problem(
-                (*at, "needs"),
+                (*at, "formula"),
                 f"{describe_key(at)} ({name}) uses the optional "
                 f"{', '.join(repr(n) for n in missing_needs)}: add needs = "
                 f"[{', '.join(repr(n) for n in sorted(set(needs) | set(missing_needs)))}]".replace(
@@ -403,13 +417,17 @@ class _Reader:
         try:
             known = analyse(formula, self.known, self.describe)
         except FormulaError as exc:
-            front.problem((*at, "formula"), _formula_message((*at, "formula"), formula_text, exc))
+            self.broken.add(name)
+            message = _formula_message((*at, "formula"), formula_text, exc, place=False)
+            front.problem((*at, "formula"), message)
             return None
         if not known.unit.same_dimension(declared):
+            self.broken.add(name)
+            written = unit_text if isinstance(unit_text, str) else next(iter(unit_text.values()))
             front.problem(
                 (*at, "unit"),
                 f"{describe_key(at)} ({name}): the formula gives {self.describe(known.unit)} but "
-                f"unit says {self.describe(declared)}: change unit or the formula",
+                f"unit says {written}: change unit or the formula",
             )
             return None
         conversion = Conversion(declared.scale / known.unit.scale)
@@ -506,9 +524,7 @@ def _describe(unit: Unit) -> str:
     return unit_text(unit)
 
 
-def _formula_message(where: KeyPath, text: str, error: FormulaError) -> str:
+def _formula_message(where: KeyPath, text: str, error: FormulaError, *, place: bool = True) -> str:
     shown = text if len(text) <= 80 else text[:77] + "…"
-    place = ""
-    if error.at is not None and error.at < len(text):
-        place = f" (at {text[error.at : error.at + 12].strip()!r})"
-    return f"{describe_key(where)} {shown!r}: {error.message}{place}"
+    at = f" (at character {error.at + 1})" if place and error.at is not None else ""
+    return f"{describe_key(where)} {shown!r}: {error.message}{at}"

@@ -9,6 +9,7 @@ to start with the same list.
 from __future__ import annotations
 
 import datetime
+import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -109,10 +110,12 @@ class FrontMatter:
             self.problem(where, f"{describe_key(where)} must be a table")
             return None
         for key in sorted(set(value) - allowed):
+            near = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
+            hint = f"did you mean {near[0]!r}? " if near else ""
             self.problem(
                 (*where, key),
                 f"unknown key {describe_key((*where, key))!r} "
-                f"(allowed here: {', '.join(sorted(allowed))})",
+                f"({hint}allowed here: {', '.join(sorted(allowed))})",
             )
         return value
 

@@ -11,7 +11,7 @@ Substance words (``CO2``, ``CO2e``, ``H2`` …) are dimensions of their own, so 
 yearly figure is written per year (``kWh/a``), and no calculator silently assumes 8,760 hours.
 
 >>> str(parse_unit("kWh/a") * parse_unit("kg CO2/kWh"))
-'CO2 kg/a'
+'kg CO2/a'
 >>> parse_unit("t").scale
 Fraction(1000, 1)
 """
@@ -54,8 +54,9 @@ class Unit:
         return not self.dims
 
     def __str__(self) -> str:
-        up = [_shown(name, power) for name, power in self.dims if power > 0]
-        down = [_shown(name, -power) for name, power in self.dims if power < 0]
+        dims = sorted(self.dims, key=lambda d: (d[0] in SUBSTANCES, d[0]))
+        up = [_shown(name, power) for name, power in dims if power > 0]
+        down = [_shown(name, -power) for name, power in dims if power < 0]
         text = " ".join(up) or ("1" if down else "")
         if down:
             text += "/" + " ".join(down)

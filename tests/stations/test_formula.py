@@ -145,9 +145,9 @@ def test_unit_algebra() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("kwh + factor", "(kwh + factor) needs equal units, but has kWh/a and CO2 kg/kWh"),
+        ("kwh + factor", "(kwh + factor) needs equal units, but has kWh/a and kg CO2/kWh"),
         ("share + kwh", "needs equal units, but has % and kWh/a"),
-        ("h2 + kwh * factor", "needs equal units, but has H2 kg/a and CO2 kg/a"),
+        ("h2 + kwh * factor", "needs equal units, but has kg H2/a and kg CO2/a"),
         ("kwh / saved", "division by saved, which can be zero (its range is -10 to 10)"),
         (
             "kwh / (share - 50)",
