@@ -9,7 +9,8 @@ head. ``HubRequestHandler`` adds what aiohttp lacks:
 
 - a peer that already holds ``max_per_address`` connections gets a 503 and the new
   connection is closed at once (a trusted proxy is exempt: it carries many visitors and
-  limits them itself);
+  limits them itself; so is the machine itself at 127.0.0.1 and ::1, where a local proxy,
+  monitoring and load tests connect from);
 - ``Range: bytes=-0`` (the last zero bytes, which no file can satisfy, RFC 9110 §14.1.2)
   is read as a range starting beyond any file, so every file route answers it 416 with
   the file's length, as it should; aiohttp's file responses would send the whole file;
@@ -72,6 +73,9 @@ _REFUSAL = (
 
 
 Release = Callable[[], None]
+#: The machine's own usual addresses: a proxy on this machine (trusted or not yet
+#: configured so), health checks and load tests are not capped.
+UNCOUNTED = AddressSet.parse(["127.0.0.1", "::1"])
 
 
 def _uncounted() -> None:
@@ -92,7 +96,7 @@ class ConnectionLimits:
     def key_of(self, peer: str | None) -> str | None:
         """What a connection from ``peer`` is counted under; None: not counted."""
         address = parse_address(peer) if peer else None
-        if address is None or address in self.trusted_proxies:
+        if address is None or address in self.trusted_proxies or address in UNCOUNTED:
             return None
         return str(address)
 

@@ -427,6 +427,9 @@ async def test_connections_per_address_are_capped_and_proxies_are_not(serve: Ser
     assert (await edge.request("/healthz", source="127.0.0.3")).status == 200
     proxy = [await edge.connect("127.0.0.4") for _ in range(5)]
     assert (await edge.request("/healthz", source="127.0.0.4")).status == 200
+    # nor the machine itself (a local proxy not yet trusted, monitoring, load tests)
+    local = [await edge.connect("127.0.0.1") for _ in range(5)]
+    assert (await edge.request("/healthz", source="127.0.0.1")).status == 200
     # a connection given back makes room
     for _, writer in held[:1]:
         writer.close()
@@ -438,7 +441,7 @@ async def test_connections_per_address_are_capped_and_proxies_are_not(serve: Ser
             break
         await asyncio.sleep(0.05)
     assert answer.status == 200
-    for _, writer in held[1:] + proxy:
+    for _, writer in held[1:] + proxy + local:
         writer.close()
 
 
