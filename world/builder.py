@@ -20,14 +20,16 @@ import numpy as np
 
 from world import conventions as cv
 from world.anchor_pieces import add_board, add_station_stand, anchor_placement
+from world.baked_light import Occluders, shade, subdivide
 from world.build_record import BUILDER_VERSION, is_up_to_date, write_record
 from world.building import BuildingPlan, load_building
+from world.ceilings import add_ceilings
 from world.errors import InputFileError
 from world.floor_plan import place_spawns, rasterise, walkable_mesh
 from world.furniture import place_furniture
-from world.geometry import Mesh, Placement, quad
+from world.geometry import Mesh, Placement, merge, quad
 from world.gltf_writer import GlbWriter, Primitive
-from world.model_materials import ModelMaterials, primitive
+from world.model_materials import ModelMaterials, blocks_light, primitive, receives_baked_light
 from world.pictures import picture_atlas
 from world.pieces import GROUPS, Pieces, SignPlate
 from world.signage import SignText, poster, sign_atlas
@@ -169,6 +171,52 @@ def _sign_mesh(plate: SignPlate, slot: Any) -> Mesh:
     return plate.placement.apply(mesh)
 
 
+# Longest triangle edge per group, so baked light has vertices to live on (metres).
+BAKE_EDGE = {"architecture": 0.5, "ceiling": 1.0, "furniture": 0.5, "landscape": 2.0}
+
+
+def _indoors(plan: BuildingPlan) -> Any:
+    """A test whether points (N x 3) lie inside an indoor room's volume."""
+    boxes = np.array(
+        [
+            (r.x0, r.elevation, r.z0, r.x1, r.elevation + r.height, r.z1)
+            for r in plan.rooms
+            if not r.outdoor
+        ]
+    ).reshape(-1, 6)
+
+    def inside(points: Any) -> Any:
+        p = points[:, None, :]
+        within = (p >= boxes[None, :, :3]) & (p <= boxes[None, :, 3:])
+        return np.all(within, axis=2).any(axis=1)
+
+    return inside
+
+
+def _baked_meshes(
+    plan: BuildingPlan, pieces: Pieces, materials: ModelMaterials
+) -> dict[tuple[str, str], tuple[Mesh, Any]]:
+    """Every visible mesh by (group, material), subdivided where large, with its baked light."""
+    meshes: dict[tuple[str, str], Mesh] = {}
+    for key in sorted(pieces.meshes):
+        mesh = merge(pieces.meshes[key])
+        if key[0] in BAKE_EDGE and receives_baked_light(materials.spec(key[1])):
+            mesh = subdivide(mesh, BAKE_EDGE[key[0]])
+        meshes[key] = mesh
+    base = min([r.elevation for r in plan.rooms] + [0.0])
+    occluders = Occluders.from_meshes(
+        [m for (_, material), m in meshes.items() if blocks_light(materials.spec(material))], base
+    )
+    indoors = _indoors(plan)
+    out: dict[tuple[str, str], tuple[Mesh, Any]] = {}
+    for key, mesh in meshes.items():
+        baked = None
+        if receives_baked_light(materials.spec(key[1])):
+            baked = shade(occluders, mesh.positions, mesh.normals, indoors)
+        out[key] = (mesh, baked)
+    return out
+
+
 def build_model(plan: BuildingPlan, site: Site, layout: StaffLayout | None = None) -> BuiltModel:
     """Everything in ``plan`` as GLB bytes (deterministic: same plan, same bytes).
 
@@ -178,6 +226,7 @@ def build_model(plan: BuildingPlan, site: Site, layout: StaffLayout | None = Non
     pieces = Pieces()
     add_floors(plan, pieces)
     add_walls(plan, pieces)
+    add_ceilings(plan, pieces)
     _add_ground(plan, pieces)
     _add_facade_sign(plan, pieces)
     names = set(plan.materials)
@@ -224,16 +273,18 @@ def build_model(plan: BuildingPlan, site: Site, layout: StaffLayout | None = Non
     materials = ModelMaterials(writer, plan.materials, images)
     roots: list[int] = []
     triangles = 0
+    baked = _baked_meshes(plan, pieces, materials)
     for group in GROUPS:
-        keys = sorted(k for k in pieces.meshes if k[0] == group)
+        keys = sorted(k for k in baked if k[0] == group)
         if not keys:
             continue
-        prims = [
-            primitive(materials, material, pieces.meshes[(group, material)]) for _, material in keys
-        ]
+        prims = [primitive(materials, key[1], *baked[key]) for key in keys]
         triangles += sum(len(p.indices) for p in prims)
         mesh = writer.add_mesh(group.capitalize(), prims)
-        roots.append(writer.add_node({"name": group.capitalize(), "mesh": mesh}))
+        node: dict[str, Any] = {"name": group.capitalize(), "mesh": mesh}
+        if group == "ceiling":
+            node["extras"] = {cv.EXTRAS_KEY: {"type": cv.TYPE_CEILING}}
+        roots.append(writer.add_node(node))
     if layout is not None:
         placed, shown = layout.add_nodes(writer)
         if placed is not None:

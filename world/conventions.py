@@ -17,7 +17,16 @@ TYPE_SPAWN = "spawn"
 TYPE_ANCHOR = "anchor"
 TYPE_DOOR = "door"
 TYPE_WALKABLE = "walkable"
-NODE_TYPES = (TYPE_VENUE, TYPE_ROOM, TYPE_SPAWN, TYPE_ANCHOR, TYPE_DOOR, TYPE_WALKABLE)
+TYPE_CEILING = "ceiling"  # visible, but no click target and seen only from below
+NODE_TYPES = (
+    TYPE_VENUE,
+    TYPE_ROOM,
+    TYPE_SPAWN,
+    TYPE_ANCHOR,
+    TYPE_DOOR,
+    TYPE_WALKABLE,
+    TYPE_CEILING,
+)
 
 ANCHOR_KINDS = ("station", "screen", "stage", "booth", "board")
 # Anchor kinds whose extras must give a ``size`` of [width, height] in metres.

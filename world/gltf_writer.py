@@ -18,6 +18,7 @@ import orjson
 ARRAY_BUFFER = 34962
 ELEMENT_ARRAY_BUFFER = 34963
 FLOAT = 5126
+UNSIGNED_BYTE = 5121
 UNSIGNED_SHORT = 5123
 UNSIGNED_INT = 5125
 TRIANGLES = 4
@@ -36,6 +37,8 @@ class Primitive:
     indices: npt.NDArray[np.int64]
     material: int
     uvs: npt.NDArray[np.float64] | None = None
+    # baked light per vertex (ambient occlusion), 0..1, written as COLOR_0
+    shade: npt.NDArray[np.float64] | None = None
 
 
 class GlbWriter:
@@ -91,6 +94,21 @@ class GlbWriter:
         self.doc["accessors"].append(accessor)
         return len(self.doc["accessors"]) - 1
 
+    def _colour_accessor(self, shade: npt.NDArray[Any]) -> int:
+        """Grey vertex colours from 0..1 values: normalised RGBA bytes (4-byte aligned)."""
+        grey = np.clip(np.round(np.asarray(shade, dtype=np.float64) * 255.0), 0, 255)
+        rgba = np.repeat(grey.astype(np.uint8)[:, None], 4, axis=1)
+        rgba[:, 3] = 255
+        accessor = {
+            "bufferView": self._view(rgba.tobytes(), ARRAY_BUFFER),
+            "componentType": UNSIGNED_BYTE,
+            "normalized": True,
+            "count": len(rgba),
+            "type": "VEC4",
+        }
+        self.doc["accessors"].append(accessor)
+        return len(self.doc["accessors"]) - 1
+
     def add_sampler(self, repeat: bool) -> int:
         wrap = REPEAT if repeat else CLAMP_TO_EDGE
         sampler = {
@@ -124,6 +142,8 @@ class GlbWriter:
             }
             if prim.uvs is not None:
                 attributes["TEXCOORD_0"] = self._accessor(prim.uvs, "VEC2")
+            if prim.shade is not None:
+                attributes["COLOR_0"] = self._colour_accessor(prim.shade)
             out.append(
                 {
                     "attributes": attributes,

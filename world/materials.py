@@ -55,12 +55,15 @@ _PALETTE = [
     MaterialSpec("slab", "#a7a49d", 0.9),
     # walls
     MaterialSpec("brick", "#ffffff", 0.9, texture="brick", tile=(1.0, 1.3)),
-    MaterialSpec("plaster-white", "#f1eee8", 0.9),
-    MaterialSpec("plaster-sage", "#b9cbb3", 0.9),
-    MaterialSpec("plaster-sand", "#e8d9bf", 0.9),
-    MaterialSpec("plaster-petrol", "#4f7f86", 0.9),
-    MaterialSpec("plaster-terracotta", "#dfae93", 0.9),
+    MaterialSpec("plaster-white", "#f1eee8", 0.9, texture="plaster", tile=(2.0, 2.0)),
+    MaterialSpec("plaster-sage", "#b9cbb3", 0.9, texture="plaster", tile=(2.0, 2.0)),
+    MaterialSpec("plaster-sand", "#e8d9bf", 0.9, texture="plaster", tile=(2.0, 2.0)),
+    MaterialSpec("plaster-petrol", "#4f7f86", 0.9, texture="plaster", tile=(2.0, 2.0)),
+    MaterialSpec("plaster-terracotta", "#dfae93", 0.9, texture="plaster", tile=(2.0, 2.0)),
     MaterialSpec("coping", "#8f8f8c", 0.8),
+    # ceilings: acoustic tiles and luminous light panels (they glow by their emissive colour)
+    MaterialSpec("ceiling", "#ffffff", 0.95, texture="ceiling-tiles", tile=(1.2, 1.2)),
+    MaterialSpec("light-panel", "#fffaf0", 0.4, emissive="#fff6e4"),
     MaterialSpec("acoustic-green", "#5d8f63", 1.0, texture="felt-green", tile=(0.5, 0.5)),
     # glass and metal
     MaterialSpec("glass", "#cfe6ee", 0.05, opacity=0.28, double_sided=True),

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from world import conventions as cv
 from world.geometry import Mesh, merge, planar_uvs
 from world.gltf_writer import GlbWriter, Primitive
@@ -65,10 +68,25 @@ class ModelMaterials:
         return self.index[name]
 
 
-def primitive(materials: ModelMaterials, name: str, meshes: list[Mesh]) -> Primitive:
-    mesh = merge(meshes)
+def primitive(
+    materials: ModelMaterials,
+    name: str,
+    meshes: list[Mesh] | Mesh,
+    shade: npt.NDArray[np.float64] | None = None,
+) -> Primitive:
+    """One primitive of material ``name``; ``shade``: its baked light per vertex (COLOR_0)."""
+    mesh = merge(meshes) if isinstance(meshes, list) else meshes
     spec = materials.spec(name)
     uvs = None
     if spec.texture:
         uvs = mesh.uvs if mesh.uvs is not None else planar_uvs(mesh, spec.tile)
-    return Primitive(mesh.positions, mesh.normals, mesh.triangles, materials.get(name), uvs)
+    return Primitive(mesh.positions, mesh.normals, mesh.triangles, materials.get(name), uvs, shade)
+
+
+def receives_baked_light(spec: MaterialSpec) -> bool:
+    """Lit, opaque surfaces carry baked light; glass, signs, screens and lamps do not."""
+    return spec.opacity >= 1.0 and not spec.unlit and spec.emissive is None
+
+
+def blocks_light(spec: MaterialSpec) -> bool:
+    return spec.opacity >= 1.0

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from world.geometry import Mesh, Placement, box, box_faces
 
-GROUPS = ("architecture", "furniture", "landscape", "signage")
+GROUPS = ("architecture", "ceiling", "furniture", "landscape", "signage")
 
 
 @dataclass(frozen=True)

@@ -89,30 +89,38 @@ def text_width(text: str, font: Font) -> float:
 
 
 def draw_text(
-    draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, font: Font, fill: str
+    draw: ImageDraw.ImageDraw,
+    xy: tuple[float, float],
+    text: str,
+    font: Font,
+    fill: str,
+    bold: int = 0,
 ) -> None:
-    """Draw ``text`` at ``xy`` (top-left), composing letters the font does not have."""
+    """Draw ``text`` at ``xy`` (top-left), composing letters the font does not have.
+
+    ``bold`` thickens the strokes by that many pixels (signs read from afar).
+    """
     x, y = xy
     run = ""
     size = getattr(font, "size", 12)
     for glyph, dots in [*_glyphs(text), ("", False)]:
         if (dots or not glyph) and run:
-            draw.text((x, y), run, font=font, fill=fill)
-            x += font.getlength(run)
+            draw.text((x, y), run, font=font, fill=fill, stroke_width=bold, stroke_fill=fill)
+            x += font.getlength(run) + bold
             run = ""
         if not glyph:
             break
         if not dots:
             run += glyph
             continue
-        draw.text((x, y), glyph, font=font, fill=fill)
+        draw.text((x, y), glyph, font=font, fill=fill, stroke_width=bold, stroke_fill=fill)
         left, top, right, _ = font.getbbox(glyph)
         r = max(1.0, size * 0.06)
         cy = y + top - r * (1.7 if glyph.isupper() else 1.9)
         for frac in (0.3, 0.7):
             cx = x + left + (right - left) * frac
             draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=fill)
-        x += font.getlength(glyph)
+        x += font.getlength(glyph) + bold
 
 
 def _fitted_font(draw: ImageDraw.ImageDraw, text: str, size: int, max_width: int) -> Font:
@@ -141,14 +149,14 @@ def _png(image: Image.Image) -> bytes:
 def _draw_sign(sign: SignText) -> Image.Image:
     image = Image.new("RGB", (SLOT_W, SLOT_H), sign.background)
     draw = ImageDraw.Draw(image)
-    draw.rectangle((0, 0, 20, SLOT_H), fill=sign.bar)
-    draw.rectangle((20, SLOT_H - 7, SLOT_W, SLOT_H), fill=sign.bar)
-    text_left, text_width = 40, SLOT_W - 60
-    title_font = _fitted_font(draw, sign.title, 46, text_width)
-    draw_text(draw, (text_left, 14), sign.title, title_font, sign.foreground)
+    draw.rectangle((0, 0, 14, SLOT_H), fill=sign.bar)
+    draw.rectangle((14, SLOT_H - 6, SLOT_W, SLOT_H), fill=sign.bar)
+    text_left, text_width = 28, SLOT_W - 40
+    title_font = _fitted_font(draw, sign.title, 58, text_width)
+    draw_text(draw, (text_left, 8), sign.title, title_font, sign.foreground, bold=1)
     if sign.subtitle:
-        sub_font = _fitted_font(draw, sign.subtitle, 27, text_width)
-        draw_text(draw, (text_left, 74), sign.subtitle, sub_font, sign.muted)
+        sub_font = _fitted_font(draw, sign.subtitle, 32, text_width)
+        draw_text(draw, (text_left, 76), sign.subtitle, sub_font, sign.muted)
     return image
 
 

@@ -154,6 +154,31 @@ def leaves(name: str, base: str, size: int = 128) -> bytes:
     return _to_png(rgb)
 
 
+def plaster(name: str, size: int = 256) -> bytes:
+    """Near-white trowelled plaster: soft clouds and fine grain, multiplied into a wall colour."""
+    rng = _rng(name)
+    tone = (
+        0.95
+        + 0.03 * _noise(rng, size, 32)
+        + 0.015 * _noise(rng, size, 4)
+        + 0.01 * rng.random((size, size))
+    )
+    return _to_png(np.repeat(np.clip(tone, 0, 1)[..., None], 3, axis=2))
+
+
+def ceiling_tiles(name: str, base: str, size: int = 256, tiles: int = 2) -> bytes:
+    """Acoustic ceiling tiles: a fine perforated surface in a grid of slim grey joints."""
+    rng = _rng(name)
+    y, x = np.mgrid[0:size, 0:size]
+    cell = size // tiles
+    tone = 0.95 + 0.04 * _noise(rng, size, 16) + 0.03 * rng.random((size, size))
+    holes = ((x % 6) == 3) & ((y % 6) == 3)
+    tone = np.where(holes, tone * 0.86, tone)
+    joint = ((x % cell) < 2) | ((y % cell) < 2)
+    tone = np.where(joint, 0.72, tone)
+    return _to_png(np.tile(_colour(base), (size, size, 1)) * tone[..., None])
+
+
 TextureMaker = Callable[[], bytes]
 
 
@@ -185,4 +210,6 @@ def catalogue() -> dict[str, TextureMaker]:
         "felt-grey": lambda: fabric("felt-grey", "#8a8d91"),
         "felt-ochre": lambda: fabric("felt-ochre", "#d49a2a"),
         "leaves": lambda: leaves("leaves", "#4e8a3c"),
+        "plaster": lambda: plaster("plaster"),
+        "ceiling-tiles": lambda: ceiling_tiles("ceiling-tiles", "#f2f1ec"),
     }

@@ -327,9 +327,14 @@ def _add_door_frame(run: WallRun, pieces: Pieces, opening: Opening) -> None:
 
 def _add_door_signs(plan: BuildingPlan, run: WallRun, pieces: Pieces, opening: Opening) -> None:
     """Above each door, on each side, a sign naming the room you walk into."""
-    y = run.base + opening.top + 0.35
-    if y + 0.25 > run.base + run.height:
-        return
+    # large enough to read across a room: 2 m or more wide, 4:1
+    width = min(2.4, max(2.0, opening.width))
+    y = run.base + opening.top + 0.12 + width / 8
+    if y + width / 8 + 0.05 > run.base + run.height:
+        width = 1.4
+        y = run.base + opening.top + 0.1 + width / 8
+        if y + width / 8 + 0.05 > run.base + run.height:
+            return
     for facing_room, other, sign in ((run.neg, run.pos, -1.0), (run.pos, run.neg, 1.0)):
         if facing_room is None or other is None or not other.sign:
             continue
@@ -340,7 +345,6 @@ def _add_door_signs(plan: BuildingPlan, run: WallRun, pieces: Pieces, opening: O
         else:
             x, z = run.fixed + offset, opening.centre
             yaw = math.pi / 2 if sign > 0 else -math.pi / 2
-        width = min(1.8, max(1.2, opening.width))
         at = Placement(x, y, z, yaw)
         pieces.add_box(
             "signage",

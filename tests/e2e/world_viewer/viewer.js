@@ -70,9 +70,13 @@ async function main() {
   const gltf = await new GLTFLoader().loadAsync(params.get("model") || "/hub.glb");
   const root = gltf.scene;
   const venue = venueOf(root);
+  const ceilings = new Set();
+  root.traverse((object) => {
+    if (object.userData?.hubtwin?.type === "ceiling") object.traverse((child) => ceilings.add(child));
+  });
   root.traverse((object) => {
     if (object.isMesh) {
-      object.castShadow = true;
+      object.castShadow = !ceilings.has(object); // seen from below only: no roof for the sun
       object.receiveShadow = true;
     }
   });

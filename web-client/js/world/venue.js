@@ -2,7 +2,8 @@
  * The venue metadata of a loaded hub model (docs/world-format.md): every node whose
  * extras carry {"hubtwin": {"type": ...}} is a venue, room, spawn point, door, anchor or
  * the hidden walkable floor. Geometry stays in the scene; this collects what the client
- * needs to know about it and hides what must not be seen.
+ * needs to know about it and hides what must not be seen. Ceilings (type "ceiling") are
+ * seen from below only and are no click target: a click on one walks nowhere.
  */
 
 import * as THREE from "three";
@@ -23,13 +24,13 @@ export function isShown(object) {
 }
 
 /**
- * {venue, rooms: [{id, names, kind, capacity, floor, links, bounds: {x0, x1, z0, z1},
+ * {venue, rooms: [{id, names, kind, outdoor, capacity, floor, links, bounds: {x0, x1, z0, z1},
  * floorY, height}], spawns: [{id, room, x, y, z, yaw}], doors: [{id, rooms, x, y, z, width}],
- * anchors: [{id, kind, room, x, y, z, ...}], walkable: [Mesh], solid: [Mesh]}
+ * anchors: [{id, kind, room, x, y, z, ...}], walkable: [Mesh], solid: [Mesh], ceilings: [Mesh]}
  */
 export function readVenue(root) {
   root.updateMatrixWorld(true);
-  const venue = { venue: null, rooms: [], spawns: [], doors: [], anchors: [], walkable: [], solid: [] };
+  const venue = { venue: null, rooms: [], spawns: [], doors: [], anchors: [], walkable: [], solid: [], ceilings: [] };
   const position = new THREE.Vector3();
   root.traverse((object) => {
     const meta = object.userData?.[EXTRAS_KEY];
@@ -45,6 +46,7 @@ export function readVenue(root) {
           id: meta.id,
           names: meta.names,
           kind: meta.kind,
+          outdoor: Boolean(meta.outdoor),
           capacity: meta.capacity,
           floor: meta.floor,
           links: meta.links ?? [],
@@ -63,6 +65,11 @@ export function readVenue(root) {
       case "anchor":
         venue.anchors.push({ ...meta, x: position.x, y: position.y, z: position.z });
         break;
+      case "ceiling":
+        object.traverse((child) => {
+          child.userData.ceiling = true;
+        });
+        break;
       case "walkable":
         // KHR_node_visibility says hidden; three.js does not read that extension yet.
         object.visible = false;
@@ -76,7 +83,8 @@ export function readVenue(root) {
     }
   });
   root.traverse((object) => {
-    if (object.isMesh && isShown(object)) venue.solid.push(object);
+    if (!object.isMesh || !isShown(object)) return;
+    (object.userData.ceiling ? venue.ceilings : venue.solid).push(object);
   });
   if (venue.walkable.length === 0) throw new Error("the hub model has no walkable floor");
   return venue;
