@@ -37,6 +37,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from server.identity import Identity, Role
 from server.protocol import encode_pose
+from server.smoke_check import websocket_address
 from server.tokens import TokenSigner
 from world.model import World
 from world.model import load as load_world
@@ -321,7 +322,8 @@ class Guests:
 
     def join(self, name: str, room: str, colour: str = "#1f5fae") -> dict[str, Any]:
         """Connect as a guest standing in room; returns the joined message."""
-        ws = self.stack.enter_context(connect(self.config["ws_url"], open_timeout=10))
+        address = websocket_address(self.hub.url, self.config["ws_url"])
+        ws = self.stack.enter_context(connect(address, open_timeout=10))
         hello = {
             "t": "hello",
             "v": self.config["protocol_version"],

@@ -22,6 +22,7 @@ import pytest
 from conftest import HubServer, Visitors
 from websockets.sync.client import ClientConnection, connect
 
+from server.smoke_check import websocket_address
 from world.site import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
@@ -67,7 +68,7 @@ class Speaker:
 
     def __init__(self, hub: HubServer, token: str, room: str) -> None:
         config = call(hub, "GET", "/api/config")
-        ws_url = urllib.parse.urljoin(hub.url.replace("http", "ws", 1), config["ws_url"])
+        ws_url = websocket_address(hub.url, config["ws_url"])
         self._stack = contextlib.ExitStack()
         self.ws: ClientConnection = self._stack.enter_context(connect(ws_url, open_timeout=10))
         self.inbox: list[dict[str, Any]] = []
