@@ -205,9 +205,24 @@ async def test_held_unfinished_requests_neither_exhaust_files_nor_lock_out_visit
     await visitor_is_served(hub)
     for _, writer in connected:
         writer.close()
+    assert await oversized_head(hub) == 431
     log = hub.log.read_text(errors="replace")
     assert "Traceback" not in log
     assert ATTACKER not in log  # the hub keeps no addresses, in its log neither
+    refused = [line for line in log.splitlines() if "bad request refused" in line]
+    assert len(refused) == 1
+    assert json.loads(refused[0])["status"] == 431
+
+
+async def oversized_head(hub: Hub) -> int:
+    """The status of a request with a 20 kB header, from the attacker's address."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", hub.port, local_addr=(ATTACKER, 0))
+    writer.write(
+        b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n"
+    )
+    status_line = await asyncio.wait_for(reader.readline(), ANSWER_TIMEOUT_S)
+    writer.close()
+    return int(status_line.split()[1])
 
 
 def test_serve_raises_the_soft_open_file_limit_to_the_hard_limit() -> None:
