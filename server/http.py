@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from aiohttp import web
@@ -215,6 +216,11 @@ def ws_url(request: web.Request, context: HttpContext) -> str:
         return configured
     if context.settings.ws_port is None:
         return "/ws"
+    public = urlsplit(context.settings.public_url or "")
+    if public.hostname:  # the configured public host, with the realtime port
+        scheme = "wss" if public.scheme == "https" else "ws"
+        host = f"[{public.hostname}]" if ":" in public.hostname else public.hostname
+        return f"{scheme}://{host}:{context.ws_port()}/ws"
     scheme = "wss" if request.secure else "ws"
     return f"{scheme}://{_local_host(request)}:{context.ws_port()}/ws"
 

@@ -342,15 +342,30 @@ async def test_a_forwarded_address_from_an_untrusted_peer_is_ignored(serve: Serv
     assert await sign_in(edge, "127.0.0.3") == 200
 
 
-async def test_handed_out_urls_ignore_the_host_header(serve: ServeEdge) -> None:
-    edge = await serve()
-    answer = await edge.request("/api/config", headers=[("X-Forwarded-Host", "evil.example")])
+async def config_with_host(edge: Edge, host: str) -> Answer:
     reader, writer = await edge.connect()
-    writer.write(b"GET /api/config HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n")
-    forged = parse_answer(await asyncio.wait_for(reader.read(), ANSWER_TIMEOUT_S))
-    writer.close()
-    assert forged.status == answer.status == 200
-    assert forged.json()["ws_url"] == answer.json()["ws_url"] == "ws://127.0.0.1:9999/ws"
+    head = f"GET /api/config HTTP/1.1\r\nHost: {host}\r\nX-Forwarded-Host: {host}\r\n"
+    writer.write(head.encode() + b"Connection: close\r\n\r\n")
+    try:
+        return parse_answer(await asyncio.wait_for(reader.read(), ANSWER_TIMEOUT_S))
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize(
+    ("public_url", "expected"),
+    [
+        (None, "ws://127.0.0.1:9999/ws"),  # the address the connection reached
+        ("https://hub.example.org/", "wss://hub.example.org:9999/ws"),
+    ],
+)
+async def test_handed_out_urls_ignore_the_host_header(
+    serve: ServeEdge, public_url: str | None, expected: str
+) -> None:
+    edge = await serve(public_url=public_url)
+    forged = await config_with_host(edge, "evil.example")
+    assert forged.status == 200
+    assert forged.json()["ws_url"] == expected
     assert b"evil" not in forged.body
 
 

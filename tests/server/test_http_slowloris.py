@@ -36,7 +36,7 @@ OPEN_FILES = 1024
 HELD = 1100  # more unfinished requests than the hub may open files
 IDLE_TIMEOUT_S = 3.0
 START_TIMEOUT_S = 60.0
-ANSWER_TIMEOUT_S = 5.0
+ANSWER_TIMEOUT_S = 10.0
 ATTACKER = "127.0.0.2"
 
 
