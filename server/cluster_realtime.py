@@ -180,7 +180,8 @@ class ClusterRealtime:
     async def _place_hello(self, conn: WsConnection, arrival: Arrival) -> None:
         hello, identity = arrival.hello, arrival.identity
         core = self.core
-        if hello.resume and core.has_resume(hello.resume):
+        if (hello.resume and core.has_resume(hello.resume)) or core.has_session_of(identity.id):
+            # a reconnection, or the same person again: their session here takes them back
             self._admit(conn, lambda now: core.hello(conn.id, identity, hello, now))
             return
         rooms = {room.id for room in core.world.rooms}

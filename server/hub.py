@@ -596,6 +596,10 @@ class HubCore:
         """True when a session of this process has ``resume_key``."""
         return resume_key in self._by_resume
 
+    def has_session_of(self, identity_id: str) -> bool:
+        """True when this identity has a session in this process (a hello takes it over)."""
+        return identity_id in self._by_identity
+
     def adopt(
         self, conn: int, identity: Identity, hello: Hello, returning: Returning, now: float
     ) -> Effects:

@@ -2,7 +2,8 @@
 a real redis-server, real WebSocket visitors. Signing out on one process closes the
 connection another process holds at once (the ``revoked`` bus event: the store is read
 again only every 10 minutes here), and ``hubtwin accounts --redis disable`` does the same
-from the command line."""
+from the command line. A second hello on the process holding the person's session takes
+it over, even when it asks for a room another process owns."""
 
 from __future__ import annotations
 
@@ -137,3 +138,27 @@ async def test_disabling_an_account_on_the_command_line_closes_its_connection_at
             assert call(hub.http_url + "api/me", "GET", bearer=kim.token)[0] == 401
     finally:
         await kim.close()
+
+
+async def test_a_second_hello_on_the_process_holding_the_session_takes_it_over(
+    hubs: list[HubProcess],
+) -> None:
+    first = Visitor("Twin", token=token("Twin"))
+    second = Visitor("Twin", token=first.token)
+    opener = Visitor("Opener")
+    try:
+        await first.enter(hubs[0].ws_url, room="entrance", instance=0)
+        here, other = holder(hubs, first)
+        # the hall's main instance is the other process's
+        await opener.enter(other.ws_url, room="hall", instance=0)
+        assert opener.url == other.ws_url
+        # asked for that room: the session here takes the person back, no second one there
+        await second.enter(here.ws_url, room="hall", instance=0)
+        assert second.redirects == []
+        assert second.welcome["session"] == first.session and second.welcome["resumed"] is True
+        assert (await first.next(("error",)))["code"] == "replaced"
+        assert call(here.http_url + "healthz", "GET")[1]["checks"]["realtime"]["sessions"] == 1
+        assert call(other.http_url + "healthz", "GET")[1]["checks"]["realtime"]["sessions"] == 1
+    finally:
+        for visitor in (first, second, opener):
+            await visitor.close()
