@@ -485,12 +485,15 @@ class Store:
 
     async def record_progress(self, records: Sequence[ProgressRecord]) -> None:
         """Persist station events in one transaction (first open, quiz tries and passes,
-        experiment runs); the first pass and first run keep their time."""
+        experiment runs); the first pass and first run keep their time. Events of an
+        erased person (arriving late) are dropped: they never bring the person back."""
         if not records:
             return
 
         def write(db: sqlite3.Connection) -> None:
             for record in records:
+                if _erased(db, record.identity_id):
+                    continue
                 db.execute(
                     "INSERT INTO identities (id, display_name, guest, created_at, last_seen_at)"
                     " VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
@@ -652,12 +655,15 @@ class Store:
     # --- attendance ------------------------------------------------------------------------
 
     async def record_attendance(self, events: Sequence[AttendanceEvent]) -> None:
-        """Keep join and leave times of workshop participants (erased with the person)."""
+        """Keep join and leave times of workshop participants (erased with the person;
+        events of an erased person arriving late are dropped)."""
         if not events:
             return
 
         def write(db: sqlite3.Connection) -> None:
             for item in events:
+                if _erased(db, item.identity_id):
+                    continue
                 db.execute(
                     "INSERT INTO identities (id, display_name, guest, created_at, last_seen_at)"
                     " VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
@@ -835,6 +841,18 @@ class Store:
             ).fetchall()
         )
         return {row["room"]: json.loads(row["data"]) for row in rows}
+
+
+def _erased(db: sqlite3.Connection, identity_id: str) -> bool:
+    """True for a person erased (revoked, and no identity row any more)."""
+    return (
+        db.execute(
+            "SELECT 1 FROM token_generations WHERE identity_id = ? AND NOT EXISTS"
+            " (SELECT 1 FROM identities WHERE id = ?)",
+            (identity_id, identity_id),
+        ).fetchone()
+        is not None
+    )
 
 
 def _erase(db: sqlite3.Connection, identity_id: str) -> None:

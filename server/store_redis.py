@@ -207,14 +207,17 @@ return 1
 """
 )
 
-# KEYS: progress-people, then per record: identity, row, progress-of.
-# ARGV per record: identity id, display name, guest, station id, event, at.
+# KEYS: progress-people, token-generations, then per record: identity, row, progress-of.
+# ARGV per record: identity id, display name, guest, station id, event, at. An erased
+# person's events (revoked, no identity any more) are dropped.
 _RECORD_PROGRESS = """
-for i = 0, (#KEYS - 1) / 3 - 1 do
-  local identity, row, index = KEYS[2 + 3 * i], KEYS[3 + 3 * i], KEYS[4 + 3 * i]
+for i = 0, (#KEYS - 2) / 3 - 1 do
+  local identity, row, index = KEYS[3 + 3 * i], KEYS[4 + 3 * i], KEYS[5 + 3 * i]
   local id, name, guest = ARGV[6 * i + 1], ARGV[6 * i + 2], ARGV[6 * i + 3]
   local station, event, at = ARGV[6 * i + 4], ARGV[6 * i + 5], ARGV[6 * i + 6]
-  if redis.call('EXISTS', identity) == 0 then
+  local absent = redis.call('EXISTS', identity) == 0
+  if not (absent and redis.call('HEXISTS', KEYS[2], id) == 1) then
+  if absent then
     redis.call('HSET', identity, 'id', id, 'display_name', name, 'guest', guest,
                'created_at', at, 'last_seen_at', at)
   end
@@ -234,24 +237,29 @@ for i = 0, (#KEYS - 1) / 3 - 1 do
   end
   if event == 'quiz_passed' then redis.call('HSETNX', row, 'quiz_passed_at', at) end
   if ran == 1 then redis.call('HSETNX', row, 'experiment_done_at', at) end
+  end
 end
 return 1
 """
 
-# KEYS: attendance-seq, then per event: identity, attendance list, attendance-of.
-# ARGV per event: identity id, display name, guest, event JSON (without seq), at.
+# KEYS: attendance-seq, token-generations, then per event: identity, attendance list,
+# attendance-of. ARGV per event: identity id, display name, guest, event JSON (without
+# seq), at. An erased person's events (revoked, no identity any more) are dropped.
 _RECORD_ATTENDANCE = """
-for i = 0, (#KEYS - 1) / 3 - 1 do
-  local identity, list, index = KEYS[2 + 3 * i], KEYS[3 + 3 * i], KEYS[4 + 3 * i]
+for i = 0, (#KEYS - 2) / 3 - 1 do
+  local identity, list, index = KEYS[3 + 3 * i], KEYS[4 + 3 * i], KEYS[5 + 3 * i]
   local id, name, guest = ARGV[5 * i + 1], ARGV[5 * i + 2], ARGV[5 * i + 3]
   local event, at = cjson.decode(ARGV[5 * i + 4]), ARGV[5 * i + 5]
-  if redis.call('EXISTS', identity) == 0 then
-    redis.call('HSET', identity, 'id', id, 'display_name', name, 'guest', guest,
-               'created_at', at, 'last_seen_at', at)
+  local absent = redis.call('EXISTS', identity) == 0
+  if not (absent and redis.call('HEXISTS', KEYS[2], id) == 1) then
+    if absent then
+      redis.call('HSET', identity, 'id', id, 'display_name', name, 'guest', guest,
+                 'created_at', at, 'last_seen_at', at)
+    end
+    event['seq'] = redis.call('INCR', KEYS[1])
+    redis.call('RPUSH', list, cjson.encode(event))
+    redis.call('SADD', index, list)
   end
-  event['seq'] = redis.call('INCR', KEYS[1])
-  redis.call('RPUSH', list, cjson.encode(event))
-  redis.call('SADD', index, list)
 end
 return 1
 """
@@ -709,7 +717,7 @@ class RedisStore:
         experiment runs); the first pass and first run keep their time."""
         if not records:
             return
-        keys = [self._key("progress-people")]
+        keys = [self._key("progress-people"), self._key("token-generations")]
         args: list[str | int] = []
         for record in records:
             keys += [
@@ -852,7 +860,7 @@ class RedisStore:
         """Keep join and leave times of workshop participants (erased with the person)."""
         if not events:
             return
-        keys = [self._key("attendance-seq")]
+        keys = [self._key("attendance-seq"), self._key("token-generations")]
         args: list[str | int] = []
         for item in events:
             keys += [

@@ -27,6 +27,7 @@ from server.store import MIGRATIONS, AccountDisabled, Store, StoreError
 from server.store_backend import StoreBackend
 from server.store_factory import open_store
 from server.store_redis import SCHEMA_VERSION, RedisStore, StoreUnavailable
+from server.workshop_records import AttendanceEvent
 
 SITE = "conformance"
 ADA = Identity("g-ada", "Ada", Role.VISITOR, guest=True)
@@ -233,6 +234,25 @@ async def test_token_generations_count_up_and_outlive_an_erasure(store: StoreBac
     assert await store.revoke_tokens(BOB.id, at=3.0) == 1
     await store.delete_identity(ADA.id)
     assert await store.token_generations() == {ADA.id: 2, BOB.id: 1}
+
+
+async def test_late_events_of_an_erased_person_do_not_bring_them_back(
+    store: StoreBackend,
+) -> None:
+    await store.remember_identity(ADA, now=1.0)
+    await store.remember_identity(BOB, now=1.0)
+    await store.revoke_tokens(ADA.id, at=2.0)
+    await store.revoke_tokens(BOB.id, at=2.0)  # Bob only signed out everywhere
+    await store.delete_identity(ADA.id)
+    late = [AttendanceEvent("w-1", who.id, who.name, True, False, 3.0) for who in (ADA, BOB)]
+    await store.record_attendance(late)
+    await store.record_progress(
+        [event(who, "ghg", ProgressEvent.OPENED, 3.0) for who in (ADA, BOB)]
+    )
+    assert not await store.identity_exists(ADA.id)
+    assert await store.progress_of(ADA.id) == []
+    assert [e.identity_id for e in await store.attendance_of("w-1")] == [BOB.id]
+    assert [p.station_id for p in await store.progress_of(BOB.id)] == ["ghg"]
 
 
 # --- chat -------------------------------------------------------------------------------
