@@ -2,7 +2,8 @@
 a staff member creates an account, disables it (its open realtime connection, held by a
 Python client, is closed with token_revoked at once and its token stops working), enables
 it, gives it a new password, removes it; the client renews its token and keeps the fresh
-one; "sign out everywhere" in the settings revokes the staff member's own token."""
+one; "sign out everywhere" in the settings revokes the staff member's own token; signing
+out on another device ends a visit here with a note and no reconnecting."""
 
 from __future__ import annotations
 
@@ -190,3 +191,19 @@ def test_staff_manage_accounts_in_the_browser(hub: HubServer, visitors: Visitors
         assert time.monotonic() < deadline, "the browser kept the revoked session"
         page.wait_for_timeout(50)
     assert call(hub, "GET", "api/me", token=after)[0] == 401
+
+
+def test_signing_out_elsewhere_ends_the_visit_here_with_a_note(
+    hub: HubServer, visitors: Visitors
+) -> None:
+    gerd = visitors.new("Gerd")
+    page = gerd.page
+    token = page.evaluate("JSON.parse(localStorage.getItem('hubtwin.session')).token")
+    # another device of Gerd's signs out everywhere
+    assert call(hub, "POST", "api/me/sign-out-everywhere", token=token)[0] == 200
+    # closed for good ("closed", not "reconnecting": the client does not try again)
+    gerd.wait_for("s.connection === 'closed'", timeout_ms=10000)
+    assert page.evaluate("localStorage.getItem('hubtwin.session')") is None
+    banner = page.locator("#banner-text")
+    assert banner.is_visible()
+    assert "abgemeldet" in str(banner.text_content())
