@@ -258,7 +258,7 @@ class HubCore:
         self.settings = settings
         self._random = random.Random(seed)
         self._use_world(world)
-        self.entrance = world.rooms[0].id
+        self.entrance = world.entrance
         self.grid = _grid_covering(world)
         self.tick_count = 0
         self._last_tick: float | None = None

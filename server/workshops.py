@@ -20,6 +20,7 @@ Input comes as JSON (REST, the command line, the client's panel); ``parse_worksh
 
 from __future__ import annotations
 
+import difflib
 import hmac
 import math
 import re
@@ -415,8 +416,10 @@ def _agenda(
             if not isinstance(ref, str) or not ID_PATTERN.match(ref):
                 raise WorkshopInvalid("agenda_invalid", f"agenda item {number}: bad {kind} id")
             if known is not None and ref not in known and ref not in _values(known):
+                near = difflib.get_close_matches(ref, sorted(set(_values(known))), n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
                 raise WorkshopInvalid(
-                    "agenda_invalid", f"agenda item {number}: there is no {kind} {ref!r}"
+                    "agenda_invalid", f"agenda item {number}: there is no {kind} {ref!r}{hint}"
                 )
         items.append(AgendaItem(title, minutes, station, talk))
     return tuple(items)

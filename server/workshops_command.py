@@ -354,13 +354,19 @@ def remove_workshop(args: argparse.Namespace) -> int:
 def add_series(args: argparse.Namespace) -> int:
     data = _fields(args, "first", "minutes", "repeat", "count")
     rooms = _rooms(args)
+    stations = _station_refs(args)
 
     async def work(store: Store) -> list[Workshop]:
         people = await _people(store, data.pop("facilitators", None), ())
         now = time.time()
         try:
             series = parse_series(
-                data, rooms=rooms, facilitators=people, series_id=new_series_id(), now=now
+                data,
+                rooms=rooms,
+                facilitators=people,
+                series_id=new_series_id(),
+                stations=stations,
+                now=now,
             )
         except WorkshopInvalid as exc:
             raise _invalid(exc) from None

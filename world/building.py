@@ -3,26 +3,32 @@
 The result is a ``BuildingPlan`` in world coordinates (metres, X east, Y up, Z south) that the
 builder turns into geometry. Positions in the file are given relative to a room's north-west
 corner, so a room can move without touching what stands in it. Every mistake is reported as
-an ``InputFileError`` naming the file, the entry and what is wrong. Format:
+an ``InputFileError`` of one line: the file and line, the entry (counted from 1, or by its id)
+and what to do. The room newcomers arrive in is named, never guessed (``[building] entrance``),
+and so is the board that shows the workshops (an anchor with ``shows = "workshops"``). Format:
 docs/site-format.md.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
+from server.toml_locations import KeyLines, toml_error_line
 from world.conventions import ANCHOR_KINDS, AVATAR_RADIUS, SIZED_ANCHOR_KINDS
 from world.errors import InputFileError
 from world.furniture import furniture_params
 from world.materials import MaterialSpec, material_from_table, with_additions
-from world.toml_table import TomlTable
+from world.toml_table import TomlTable, unknown_key_message
 
 SIDES = ("north", "south", "east", "west")
 DOOR_STYLES = ("opening", "wood", "glass")
+#: What a board anchor may show (``shows = "workshops"``); at most one board shows each.
+BOARD_SHOWS = ("workshops",)
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,15 @@ class BuildingPlan:
     furniture: list[FurniturePlan]
     anchors: list[AnchorPlan]
     materials: dict[str, MaterialSpec] = field(default_factory=dict)
+    #: the room newcomers arrive in (``[building] entrance``)
+    entrance: str = ""
+
+    def board_showing(self, what: str) -> AnchorPlan | None:
+        """The board anchor with ``shows = what`` (``"workshops"``), if the building has one."""
+        for anchor in self.anchors:
+            if anchor.extras.get("shows") == what:
+                return anchor
+        return None
 
     def room(self, room_id: str) -> RoomPlan:
         for room in self.rooms:
@@ -148,13 +163,52 @@ class BuildingPlan:
         raise KeyError(room_id)
 
 
+@dataclass(frozen=True)
+class _Place:
+    """Where a table of building.toml is: the file, its lines, the table's key path, a label."""
+
+    file: Path
+    lines: KeyLines
+    at: tuple[str | int, ...]
+    label: str
+
+    def line(self, key: str | None = None) -> int | None:
+        return self.lines.line_of((*self.at, key) if key is not None else self.at)
+
+    def of(self, key: str | None = None) -> str:
+        """``file:line: label`` for the table or one of its keys."""
+        line = self.line(key)
+        where = f"{self.file}:{line}" if line is not None else str(self.file)
+        return f"{where}: {self.label}" if self.label else where
+
+    def named(self, label: str) -> _Place:
+        return replace(self, label=label)
+
+
 class _Reader(TomlTable):
-    """A table of building.toml: values with defaults and limits."""
+    """A table of building.toml: values with defaults and limits; errors give file and line."""
+
+    def __init__(self, table: object, place: _Place, allowed: set[str]) -> None:
+        self.place = place
+        if isinstance(table, dict):
+            unknown = sorted(set(table) - allowed)
+            if unknown:
+                raise InputFileError(
+                    f"{place.of(unknown[0])}: {unknown_key_message(unknown[0], allowed)}"
+                )
+        super().__init__(table, place.of(), allowed)
+
+    def rename(self, label: str) -> None:
+        self.place = self.place.named(label)
+        self.where = self.place.of()
+
+    def fail(self, message: str, key: str | None = None) -> InputFileError:
+        return InputFileError(f"{self.place.of(key)}: {message}")
 
     def text(self, key: str, default: str | None = None) -> str:
         value = self.table.get(key, default)
         if not isinstance(value, str) or not value:
-            raise self.fail(f"{key} must be a non-empty text")
+            raise self.fail(f"{key} must be a non-empty text", key)
         return value
 
     def ident(self, key: str) -> str:
@@ -165,22 +219,22 @@ class _Reader(TomlTable):
         value = self.optional_number(key)
         if value is None:
             if default is None:
-                raise self.fail(f"{key} must be a number")
+                raise self.fail(f"{key} must be a number", key)
             value = default
         if low is not None and value < low:
-            raise self.fail(f"{key} must be at least {low}")
+            raise self.fail(f"{key} must be at least {low}", key)
         return value
 
     def integer(self, key: str, default: int | None = None, low: int = 0) -> int:
         value = self.table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise self.fail(f"{key} must be a whole number >= {low}")
+            raise self.fail(f"{key} must be a whole number >= {low}", key)
         return value
 
     def flag(self, key: str, default: bool) -> bool:
         value = self.table.get(key, default)
         if not isinstance(value, bool):
-            raise self.fail(f"{key} must be true or false")
+            raise self.fail(f"{key} must be true or false", key)
         return value
 
     def pair(self, key: str, default: tuple[float, float] | None = None) -> tuple[float, float]:
@@ -188,17 +242,17 @@ class _Reader(TomlTable):
         if value is not None:
             return value
         if default is None:
-            raise self.fail(f"{key} must be two numbers, like [1.5, 2]")
+            raise self.fail(f"{key} must be two numbers, like [1.5, 2]", key)
         return default
 
     def names(self, key: str, languages: tuple[str, ...]) -> dict[str, str]:
         example = '{ de = "…", en = "…" }'
         value = self.optional_texts(key, example)
         if value is None:
-            raise self.fail(f"{key} must be a table of texts, like {example}")
+            raise self.fail(f"{key} must be a table of texts, like {example}", key)
         missing = [lang for lang in languages if lang not in value]
         if missing:
-            raise self.fail(f"{key} has no {', '.join(missing)} text")
+            raise self.fail(f"{key} has no {', '.join(missing)} text", key)
         return value
 
     def facing(self, key: str = "facing") -> float:
@@ -206,22 +260,30 @@ class _Reader(TomlTable):
         return math.radians(self.optional_compass(key) or 0.0)
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
+def _load_toml(path: Path) -> tuple[dict[str, Any], KeyLines]:
     if not path.is_file():
         raise InputFileError(f"{path}: building description not found")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        return tomllib.loads(text), KeyLines(text)
     except UnicodeDecodeError:
         raise InputFileError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputFileError(f"{path}: not valid TOML: {exc}") from None
+        line, message = toml_error_line(str(exc))
+        where = f"{path}:{line}" if line is not None else str(path)
+        raise InputFileError(f"{where}: not valid TOML: {message}") from None
 
 
-def _tables(data: dict[str, Any], key: str, path: Path) -> list[Any]:
+def _tables(data: dict[str, Any], key: str, top: _Place) -> list[Any]:
     value = data.get(key, [])
     if not isinstance(value, list):
-        raise InputFileError(f"{path}: {key} must be a list of tables ([[{key}]])")
+        raise InputFileError(f"{top.of(key)}: {key} must be a list of tables ([[{key}]])")
     return value
+
+
+def _nearest(value: str, known: list[str]) -> str:
+    near = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
+    return f"did you mean {near[0]!r}? " if near else ""
 
 
 def _shared_edge(a: RoomPlan, b: RoomPlan) -> tuple[str, float, float, float] | None:
@@ -245,16 +307,21 @@ def _side_span(room: RoomPlan, side: str) -> tuple[float, float]:
 
 def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> BuildingPlan:
     """Read and check a building description; positions come out in world coordinates."""
-    data = _load_toml(path)
+    data, lines = _load_toml(path)
+
+    def place(at: tuple[str | int, ...], label: str) -> _Place:
+        return _Place(path, lines, at, label)
+
+    top_place = place((), "")
     top = _Reader(
         data,
-        str(path),
+        top_place,
         {"building", "floors", "rooms", "doors", "windows", "furniture", "anchors", "materials"},
     )
     head = _Reader(
         top.table.get("building", {}),
-        f"{path}: [building]",
-        {"name", *BuildingSettings.__dataclass_fields__},
+        place(("building",), "[building]"),
+        {"name", "entrance", *BuildingSettings.__dataclass_fields__},
     )
     defaults = BuildingSettings()
     settings = BuildingSettings(
@@ -274,13 +341,12 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
     additions: dict[str, MaterialSpec] = {}
     mats = top.table.get("materials", {})
     if not isinstance(mats, dict):
-        raise InputFileError(f"{path}: [materials] must be a table of tables")
+        raise InputFileError(f"{top_place.of('materials')}: [materials] must be a table of tables")
     for mat_name, table in mats.items():
+        mat_place = place(("materials", mat_name), f"[materials.{mat_name}]")
         if not isinstance(table, dict):
-            raise InputFileError(f"{path}: [materials.{mat_name}] must be a table")
-        additions[mat_name] = material_from_table(
-            mat_name, table, f"{path}: [materials.{mat_name}]"
-        )
+            raise InputFileError(f"{mat_place.of()}: must be a table")
+        additions[mat_name] = material_from_table(mat_name, table, mat_place.of())
     palette = with_additions(additions)
 
     def check_material(value: str, where: str) -> str:
@@ -290,12 +356,12 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
             )
         return value
 
-    check_material(settings.ground_material, f"{path}: [building].ground_material")
-    check_material(settings.apron_material, f"{path}: [building].apron_material")
+    check_material(settings.ground_material, head.place.of("ground_material"))
+    check_material(settings.apron_material, head.place.of("apron_material"))
 
     floors: list[FloorPlan] = []
-    for i, table in enumerate(_tables(data, "floors", path)):
-        r = _Reader(table, f"{path}: floors[{i}]", {"id", "names", "elevation"})
+    for i, table in enumerate(_tables(data, "floors", top_place)):
+        r = _Reader(table, place(("floors", i), f"floors[{i + 1}]"), {"id", "names", "elevation"})
         floors.append(
             FloorPlan(r.ident("id"), r.names("names", languages), r.number("elevation", 0.0))
         )
@@ -303,7 +369,7 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
         floors.append(FloorPlan("ground", {lang: "0" for lang in languages}, 0.0))
     floor_by_id = {f.id: f for f in floors}
     if len(floor_by_id) != len(floors):
-        raise InputFileError(f"{path}: two floors share an id")
+        raise InputFileError(f"{top_place.of('floors')}: two floors share an id")
 
     rooms: list[RoomPlan] = []
     room_keys = {
@@ -324,15 +390,16 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
         "accent_wall",
         "accent_material",
     }
-    for i, table in enumerate(_tables(data, "rooms", path)):
-        where = f"{path}: rooms[{i}]"
-        r = _Reader(table, where, room_keys)
+    room_lines: dict[str, str] = {}
+    for i, table in enumerate(_tables(data, "rooms", top_place)):
+        r = _Reader(table, place(("rooms", i), f"rooms[{i + 1}]"), room_keys)
         room_id = r.ident("id")
-        where = f"{path}: room {room_id}"
-        r.where = where
+        r.rename(f"room {room_id}")
+        where = r.where
+        room_lines.setdefault(room_id, where)
         floor_id = r.text("floor", floors[0].id)
         if floor_id not in floor_by_id:
-            raise InputFileError(f"{where}: unknown floor {floor_id!r}")
+            raise r.fail(f"unknown floor {floor_id!r} (floors: {', '.join(floor_by_id)})", "floor")
         x0, x1 = r.pair("x")
         z0, z1 = r.pair("z")
         if x1 - x0 < 1.5 or z1 - z0 < 1.5:
@@ -340,9 +407,11 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
         outdoor = r.flag("outdoor", False)
         accent_wall = r.text("accent_wall") if r.has("accent_wall") else None
         if accent_wall is not None and accent_wall not in SIDES:
-            raise InputFileError(f"{where}: accent_wall must be one of {', '.join(SIDES)}")
+            raise r.fail(f"accent_wall must be one of {', '.join(SIDES)}", "accent_wall")
         accent_material = (
-            check_material(r.text("accent_material"), where) if r.has("accent_material") else None
+            check_material(r.text("accent_material"), r.place.of("accent_material"))
+            if r.has("accent_material")
+            else None
         )
         if (accent_wall is None) != (accent_material is None):
             raise InputFileError(f"{where}: give accent_wall and accent_material together")
@@ -359,8 +428,12 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
                 z1=z1,
                 height=r.number("height", 3.0 if outdoor else 3.5, 2.6),
                 capacity=r.integer("capacity", low=1),
-                floor_material=check_material(r.text("floor_material", "oak"), where),
-                wall_material=check_material(r.text("wall_material", "plaster-white"), where),
+                floor_material=check_material(
+                    r.text("floor_material", "oak"), r.place.of("floor_material")
+                ),
+                wall_material=check_material(
+                    r.text("wall_material", "plaster-white"), r.place.of("wall_material")
+                ),
                 spawns=r.integer("spawns", 8, low=1),
                 moderated=r.flag("moderated", False),
                 outdoor=outdoor,
@@ -370,29 +443,59 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
             )
         )
     if not rooms:
-        raise InputFileError(f"{path}: no rooms ([[rooms]] tables) described")
+        raise InputFileError(f"{path}: no rooms described: add a [[rooms]] table for each room")
     by_id: dict[str, RoomPlan] = {}
-    for room in rooms:
+    for i, room in enumerate(rooms):
         if room.id in by_id:
-            raise InputFileError(f"{path}: two rooms have the id {room.id!r}")
+            raise InputFileError(
+                f"{place(('rooms', i, 'id'), f'rooms[{i + 1}]').of()}: the id {room.id!r} is "
+                "already another room's; give each room its own id"
+            )
         by_id[room.id] = room
     for a_i, a in enumerate(rooms):
         for b in rooms[a_i + 1 :]:
             if a.floor == b.floor and a.x0 < b.x1 and b.x0 < a.x1 and a.z0 < b.z1 and b.z0 < a.z1:
-                raise InputFileError(f"{path}: rooms {a.id} and {b.id} overlap")
+                raise InputFileError(
+                    f"{room_lines[b.id]}: rooms {a.id} and {b.id} overlap: change x or z"
+                )
+    known_rooms = ", ".join(by_id)
+
+    def unknown_room(room_id: object) -> str:
+        hint = _nearest(room_id, list(by_id)) if isinstance(room_id, str) else ""
+        return f"unknown room {room_id!r} ({hint}rooms: {known_rooms})"
 
     def room_ref(r: _Reader, key: str = "room") -> RoomPlan:
         room_id = r.text(key)
         if room_id not in by_id:
-            raise InputFileError(f"{r.where}: unknown room {room_id!r}")
+            raise r.fail(unknown_room(room_id), key)
         return by_id[room_id]
 
+    entrance = head.table.get("entrance")
+    if entrance is None and len(rooms) > 1:
+        raise InputFileError(
+            f"{head.place.of()}: name the room newcomers arrive in, e.g. entrance = "
+            f'"{rooms[0].id}" (rooms: {known_rooms})'
+        )
+    if entrance is None:
+        entrance = rooms[0].id
+    if entrance not in by_id:
+        raise head.fail(f"entrance: {unknown_room(entrance)}", "entrance")
+
     doors: list[DoorPlan] = []
-    for i, table in enumerate(_tables(data, "doors", path)):
-        r = _Reader(table, f"{path}: doors[{i}]", {"id", "rooms", "at", "width", "style"})
+    for i, table in enumerate(_tables(data, "doors", top_place)):
+        r = _Reader(
+            table, place(("doors", i), f"doors[{i + 1}]"), {"id", "rooms", "at", "width", "style"}
+        )
         pair = r.table.get("rooms")
-        if not isinstance(pair, list) or len(pair) != 2 or not all(p in by_id for p in pair):
-            raise InputFileError(f"{r.where}: rooms must name two known rooms")
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise r.fail(
+                "rooms must name the two rooms the door joins, like "
+                f'rooms = ["{rooms[0].id}", "…"]',
+                "rooms",
+            )
+        for room_id in pair:
+            if room_id not in by_id:
+                raise r.fail(f"rooms: {unknown_room(room_id)}", "rooms")
         a, b = by_id[pair[0]], by_id[pair[1]]
         edge = _shared_edge(a, b)
         if edge is None or a.floor != b.floor:
@@ -409,26 +512,28 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
             )
         style = r.text("style", "opening")
         if style not in DOOR_STYLES:
-            raise InputFileError(f"{r.where}: style must be one of {', '.join(DOOR_STYLES)}")
+            raise r.fail(f"style must be one of {', '.join(DOOR_STYLES)}", "style")
         door_id = r.ident("id") if r.has("id") else f"{a.id}-{b.id}"
         x, z = (centre, fixed) if axis == "x" else (fixed, centre)
         doors.append(
             DoorPlan(door_id, (a.id, b.id), x, z, axis, width, settings.door_height, style)
         )
     if len({d.id for d in doors}) != len(doors):
-        raise InputFileError(f'{path}: two doors share an id (give them an id = "…")')
+        raise InputFileError(
+            f'{top_place.of("doors")}: two doors share an id (give them an id = "…")'
+        )
 
     windows: list[WindowPlan] = []
-    for i, table in enumerate(_tables(data, "windows", path)):
+    for i, table in enumerate(_tables(data, "windows", top_place)):
         r = _Reader(
             table,
-            f"{path}: windows[{i}]",
+            place(("windows", i), f"windows[{i + 1}]"),
             {"room", "side", "at", "count", "width", "sill", "height"},
         )
         room = room_ref(r)
         side = r.text("side")
         if side not in SIDES:
-            raise InputFileError(f"{r.where}: side must be one of {', '.join(SIDES)}")
+            raise r.fail(f"side must be one of {', '.join(SIDES)}", "side")
         width = r.number("width", 2.0, 0.4)
         sill = r.number("sill", 0.9, 0.0)
         height = r.number("height", 2.0, 0.4)
@@ -450,20 +555,21 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
         windows.append(WindowPlan(room.id, side, centres, width, sill, height))
 
     furniture: list[FurniturePlan] = []
-    for i, table in enumerate(_tables(data, "furniture", path)):
+    for i, table in enumerate(_tables(data, "furniture", top_place)):
+        piece_place = place(("furniture", i), f"furniture[{i + 1}]")
         if not isinstance(table, dict):
-            raise InputFileError(f"{path}: furniture[{i}]: expected a table")
+            raise InputFileError(f"{piece_place.of()}: expected a table")
         params = {
             k: v for k, v in table.items() if k not in {"type", "room", "at", "facing", "elevation"}
         }
-        where = f"{path}: furniture[{i}]"
         r = _Reader(
             {k: v for k, v in table.items() if k not in params},
-            where,
+            piece_place,
             {"type", "room", "at", "facing", "elevation"},
         )
         kind = r.text("type")
-        r.where = where = f"{path}: furniture[{i}] ({kind})"
+        r.rename(f"furniture[{i + 1}] ({kind})")
+        where = r.where
         origin = (0.0, 0.0)
         in_room: str | None = None
         base = 0.0
@@ -478,7 +584,7 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
         )
         positions = []
         for point in points:
-            px, pz = _Reader({"at": point}, where, {"at"}).pair("at")
+            px, pz = _Reader({"at": point}, r.place, {"at"}).pair("at")
             positions.append((origin[0] + px, origin[1] + pz))
         furniture_params(kind, params, where, set(palette))
         furniture.append(
@@ -495,31 +601,43 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
 
     anchors: list[AnchorPlan] = []
     anchor_keys = {"id", "kind", "room", "at", "facing", "elevation", "size"}
-    for i, table in enumerate(_tables(data, "anchors", path)):
+    shown_by: dict[str, str] = {}
+    for i, table in enumerate(_tables(data, "anchors", top_place)):
+        anchor_place = place(("anchors", i), f"anchors[{i + 1}]")
         if not isinstance(table, dict):
-            raise InputFileError(f"{path}: anchors[{i}]: expected a table")
+            raise InputFileError(f"{anchor_place.of()}: expected a table")
         extras = {k: v for k, v in table.items() if k not in anchor_keys}
-        r = _Reader(
-            {k: v for k, v in table.items() if k in anchor_keys},
-            f"{path}: anchors[{i}]",
-            anchor_keys,
-        )
+        r = _Reader({k: v for k, v in table.items() if k in anchor_keys}, anchor_place, anchor_keys)
         anchor_id = r.ident("id")
-        r.where = f"{path}: anchor {anchor_id}"
+        r.rename(f"anchor {anchor_id}")
         kind = r.text("kind")
         if kind not in ANCHOR_KINDS:
-            raise InputFileError(f"{r.where}: kind must be one of {', '.join(ANCHOR_KINDS)}")
+            raise r.fail(f"kind must be one of {', '.join(ANCHOR_KINDS)}", "kind")
+        if "shows" in extras:
+            shows = extras["shows"]
+            if kind != "board" or shows not in BOARD_SHOWS:
+                raise r.fail(
+                    f'shows = {shows!r}: only a board shows something; write kind = "board" and '
+                    f"shows = {' or '.join(repr(s) for s in BOARD_SHOWS)}".replace("'", '"'),
+                    "shows",
+                )
+            if shows in shown_by:
+                raise r.fail(
+                    f"anchor {shown_by[shows]} already shows the {shows}: one board each",
+                    "shows",
+                )
+            shown_by[shows] = anchor_id
         room = room_ref(r)
         ax, az = r.pair("at")
         size = r.pair("size") if kind in SIZED_ANCHOR_KINDS or r.has("size") else None
         if kind in SIZED_ANCHOR_KINDS and size is not None and min(size) <= 0:
-            raise InputFileError(f"{r.where}: size must be positive")
+            raise r.fail("size must be positive", "size")
         x, z = room.x0 + ax, room.z0 + az
         if not room.contains(x, z):
-            raise InputFileError(f"{r.where}: at {ax}, {az} lies outside room {room.id}")
+            raise r.fail(f"at {ax}, {az} lies outside room {room.id}", "at")
         for key, value in extras.items():
             if not isinstance(value, str | int | float | bool | dict | list):
-                raise InputFileError(f"{r.where}: {key} has an unsupported value")
+                raise r.fail(f"{key} has an unsupported value", key)
         anchors.append(
             AnchorPlan(
                 id=anchor_id,
@@ -533,8 +651,14 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
                 extras=extras,
             )
         )
-    if len({a.id for a in anchors}) != len(anchors):
-        raise InputFileError(f"{path}: two anchors share an id")
+    seen: set[str] = set()
+    for i, anchor in enumerate(anchors):
+        if anchor.id in seen:
+            raise InputFileError(
+                f"{place(('anchors', i, 'id'), f'anchors[{i + 1}]').of()}: the id {anchor.id!r} "
+                "is already another anchor's; give each anchor its own id"
+            )
+        seen.add(anchor.id)
 
     return BuildingPlan(
         path=path,
@@ -547,4 +671,5 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
         furniture=furniture,
         anchors=anchors,
         materials=palette,
+        entrance=entrance,
     )

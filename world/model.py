@@ -90,6 +90,14 @@ class World:
     def room(self, room_id: str) -> Room:
         return self.rooms[self.room_index(room_id)]
 
+    @property
+    def entrance(self) -> str:
+        """The room newcomers arrive in: the venue's ``entrance`` (a site names it in
+        ``[building] entrance``); a model that names none, or no room of its own, starts
+        visitors in its first room."""
+        named = self.meta.get("entrance")
+        return named if isinstance(named, str) and named in self._room_index else self.rooms[0].id
+
     def room_index(self, room_id: str) -> int:
         try:
             return self._room_index[room_id]

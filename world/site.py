@@ -1,7 +1,8 @@
 """A site folder: everything that belongs to one hub (building, content, talks, branding).
 
 Another region runs its own hub by pointing ``--site`` at its own folder; nothing here is
-specific to Dortmund. The format is documented in docs/site-format.md.
+specific to Dortmund. The format is documented in docs/site-format.md. Every mistake in
+``site.toml`` is one line: the file and line, and what to write instead.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from server.toml_locations import KeyLines, toml_error_line
 from world.errors import InputFileError
-from world.toml_table import TomlTable
+from world.toml_table import TomlTable, unknown_key_message
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SITE = PROJECT_ROOT / "assets" / "sites" / "oekohub-dortmund"
@@ -116,8 +118,35 @@ def _logo(value: object, folder: Path, where: str) -> str | None:
     if not path.is_relative_to(folder.resolve()):
         raise InputFileError(f"{where}: {value!r} leaves the site folder")
     if not path.is_file():
-        raise InputFileError(f"{where}: {value!r} not found in {folder}")
+        raise InputFileError(
+            f"{where}: {value!r} not found in {folder}: put the image there or correct the name"
+        )
     return value
+
+
+class _Lines:
+    """``site.toml:LINE`` for a key path of the manifest."""
+
+    def __init__(self, manifest: Path, text: str) -> None:
+        self.manifest = manifest
+        self.lines = KeyLines(text)
+
+    def at(self, *key: str) -> str:
+        line = self.lines.line_of(key) if key else None
+        return f"{self.manifest}:{line}" if line is not None else str(self.manifest)
+
+    def table(self, data: object, allowed: set[str], *key: str) -> TomlTable:
+        """The table at ``key``, refusing an unknown key at its own line."""
+        label = f"[{'.'.join(key)}]" if key else ""
+        where = f"{self.at(*key)}: {label}" if label else self.at(*key)
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - allowed)
+            if unknown:
+                raise InputFileError(
+                    f"{self.at(*key, unknown[0])}: {label + ' ' if label else ''}"
+                    f"{unknown_key_message(unknown[0], allowed)}"
+                )
+        return TomlTable(data, where, allowed)
 
 
 def load_site(path: Path | str | None = None) -> Site:
@@ -129,43 +158,62 @@ def load_site(path: Path | str | None = None) -> Site:
     if not manifest.is_file():
         raise InputFileError(f"{manifest}: site.toml not found (every site folder needs one)")
     try:
-        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"{manifest}: not valid TOML: {exc}") from None
-    top = TomlTable(data, str(manifest), {"site", "branding", "operator"})
+        text = manifest.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError:
+        raise InputFileError(f"{manifest}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        line, message = toml_error_line(str(exc))
+        where = f"{manifest}:{line}" if line is not None else str(manifest)
+        raise InputFileError(f"{where}: not valid TOML: {message}") from None
+    lines = _Lines(manifest, text)
+    top = lines.table(data, {"site", "branding", "operator"})
     if not top.has("site"):
         raise InputFileError(f'{manifest}: missing [site] table (with at least id = "…")')
-    site = TomlTable(data["site"], f"{manifest}: [site]", SITE_KEYS)
+    site = lines.table(data["site"], SITE_KEYS, "site")
     site_id = site.table.get("id")
     if site_id is None:
         raise site.fail('missing required key id (e.g. id = "my-hub")')
     if not isinstance(site_id, str) or not site_id or not site_id.replace("-", "").isalnum():
-        raise site.fail(f"id {site_id!r} must be letters, digits and dashes")
+        raise InputFileError(
+            f"{lines.at('site', 'id')}: [site] id {site_id!r} must be letters, digits and dashes"
+        )
     languages = _languages(site)
     default_language = site.table.get("default_language", languages[0])
     if default_language not in languages:
-        raise site.fail(f"default_language {default_language!r} is not one of languages")
-    brand = TomlTable(data.get("branding", {}), f"{manifest}: [branding]", BRANDING_KEYS)
-    where = f"{manifest}: [branding]."
+        raise InputFileError(
+            f"{lines.at('site', 'default_language')}: [site] default_language "
+            f"{default_language!r} is not one of languages ({', '.join(languages)})"
+        )
+    brand = lines.table(data.get("branding", {}), BRANDING_KEYS, "branding")
+
+    def branding_key(key: str) -> str:
+        return f"{lines.at('branding', key)}: [branding].{key}"
+
     branding = Branding(
-        name=_localised(brand.table.get("name", site_id), f"{where}name", languages),
-        short_name=_text(brand.table.get("short_name", site_id), f"{where}short_name"),
-        tagline=_localised(brand.table.get("tagline", ""), f"{where}tagline", languages),
+        name=_localised(brand.table.get("name", site_id), branding_key("name"), languages),
+        short_name=_text(brand.table.get("short_name", site_id), branding_key("short_name")),
+        tagline=_localised(brand.table.get("tagline", ""), branding_key("tagline"), languages),
         primary_colour=_colour(
-            brand.table.get("primary_colour", "#2f7d4f"), f"{where}primary_colour"
+            brand.table.get("primary_colour", "#2f7d4f"), branding_key("primary_colour")
         ),
-        accent_colour=_colour(brand.table.get("accent_colour", "#f2b705"), f"{where}accent_colour"),
-        logo=_logo(brand.table.get("logo"), folder, f"{where}logo"),
+        accent_colour=_colour(
+            brand.table.get("accent_colour", "#f2b705"), branding_key("accent_colour")
+        ),
+        logo=_logo(brand.table.get("logo"), folder, branding_key("logo")),
     )
     operator = data.get("operator", {})
     if not isinstance(operator, dict) or not all(isinstance(v, str) for v in operator.values()):
-        raise InputFileError(f"{manifest}: [operator] must be a table of texts (name, city …)")
+        raise InputFileError(
+            f"{lines.at('operator')}: [operator] must be a table of texts (name, city …)"
+        )
     time_zone = site.table.get("time_zone", DEFAULT_TIME_ZONE)
     try:
         ZoneInfo(time_zone if isinstance(time_zone, str) else "")
     except (ZoneInfoNotFoundError, ValueError):
         raise InputFileError(
-            f"{manifest}: [site].time_zone {time_zone!r} is not a time zone (e.g. Europe/Berlin)"
+            f"{lines.at('site', 'time_zone')}: [site].time_zone {time_zone!r} is not a time "
+            "zone (e.g. Europe/Berlin)"
         ) from None
     return Site(
         path=folder.resolve(),

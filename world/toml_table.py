@@ -44,8 +44,8 @@ class TomlTable:
     def has(self, key: str) -> bool:
         return key in self.table
 
-    def fail(self, message: str) -> InputFileError:
-        """The error for a bad value here (raise it)."""
+    def fail(self, message: str, key: str | None = None) -> InputFileError:
+        """The error for a bad value here (raise it); ``key`` names the value when known."""
         return InputFileError(f"{self.where}: {message}")
 
     def optional_ident(self, key: str) -> str | None:
@@ -59,7 +59,7 @@ class TomlTable:
             or not value.isascii()
             or not value.replace("-", "").replace("_", "").isalnum()
         ):
-            raise self.fail(f"{key} {value!r} must be letters, digits, - or _")
+            raise self.fail(f"{key} {value!r} must be letters, digits, - or _", key)
         return value
 
     def optional_number(self, key: str) -> float | None:
@@ -67,7 +67,7 @@ class TomlTable:
         if value is None:
             return None
         if not _finite_number(value):
-            raise self.fail(f"{key} must be a number")
+            raise self.fail(f"{key} must be a number", key)
         return float(value)
 
     def optional_pair(self, key: str) -> tuple[float, float] | None:
@@ -79,7 +79,7 @@ class TomlTable:
             or len(value) != 2
             or not all(_finite_number(v) for v in value)
         ):
-            raise self.fail(f"{key} must be two numbers, like [1.5, 2]")
+            raise self.fail(f"{key} must be two numbers, like [1.5, 2]", key)
         return (float(value[0]), float(value[1]))
 
     def optional_texts(self, key: str, example: str) -> dict[str, str] | None:
@@ -88,7 +88,7 @@ class TomlTable:
         if value is None:
             return None
         if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
-            raise self.fail(f"{key} must be a table of texts, like {example}")
+            raise self.fail(f"{key} must be a table of texts, like {example}", key)
         return dict(value)
 
     def optional_compass(self, key: str) -> float | None:
@@ -98,8 +98,8 @@ class TomlTable:
             return None
         if isinstance(value, str):
             if value not in COMPASS:
-                raise self.fail(f"{key} {value!r} must be north, south, east, west or degrees")
+                raise self.fail(f"{key} {value!r} must be north, south, east, west or degrees", key)
             return COMPASS[value]
         if not _finite_number(value):
-            raise self.fail(f"{key} must be a compass word or degrees")
+            raise self.fail(f"{key} must be a compass word or degrees", key)
         return float(value)

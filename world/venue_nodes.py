@@ -68,8 +68,9 @@ def rooms_node(writer: GlbWriter, plan: BuildingPlan) -> int:
 
 
 def spawns_node(writer: GlbWriter, plan: BuildingPlan, spawns: list[SpawnSpot]) -> int:
+    """The spawn points, the entrance's first (a client starts at the first one)."""
     children = []
-    for spot in spawns:
+    for spot in sorted(spawns, key=lambda s: s.room != plan.entrance):
         title = plan.room(spot.room).names
         children.append(
             writer.add_node(

@@ -59,6 +59,10 @@ class BoxWorld:
     digest: str = "box-world"
     anchors: list[object] = field(default_factory=list)
 
+    @property
+    def entrance(self) -> str:
+        return self.rooms[0].id
+
     def room(self, room_id: str) -> BoxRoom:
         return self.rooms[self.room_index(room_id)]
 

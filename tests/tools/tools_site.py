@@ -20,6 +20,7 @@ BUILDING_TOML = """
 [building]
 name = { de = "Werkzeug-Hub", en = "Tool hub" }
 ground_margin = 4
+entrance = "hall"
 
 [[rooms]]
 id = "hall"

@@ -14,6 +14,7 @@ TINY_BUILDING = """
 [building]
 name = { de = "Kleiner Hub", en = "Tiny hub" }
 ground_margin = 4
+entrance = "hall"
 
 [[rooms]]
 id = "hall"

@@ -1,13 +1,14 @@
 /**
- * The board in the foyer (anchor "foyer-board"): the next workshops, drawn on a canvas
- * texture over the board's face. Redrawn when the list or the language changes.
+ * The board that shows the workshops (the building's board anchor with shows = "workshops"):
+ * the next workshops, drawn on a canvas texture over the board's face. Redrawn when the list or
+ * the language changes.
  */
 
 import * as THREE from "three";
 import { language, t } from "./ui/i18n.js";
 
 const EXTRAS_KEY = "hubtwin";
-const BOARD_ID = "foyer-board";
+const SHOWS = "workshops";
 const PIXELS_PER_METRE = 320;
 const SHOWN = 5;
 
@@ -15,11 +16,11 @@ export class WorkshopBoard {
   /** scene: the hub's scene; venue: its anchors (the board's size comes from there). */
   constructor(scene, venue, roomName) {
     this.roomName = roomName;
-    const anchor = venue.anchors.find((a) => a.id === BOARD_ID);
+    const anchor = venue.anchors.find((a) => a.kind === "board" && a.shows === SHOWS);
     let object = null;
     scene.traverse((node) => {
       const meta = node.userData?.[EXTRAS_KEY];
-      if (meta?.type === "anchor" && meta.id === BOARD_ID) object = node;
+      if (anchor && meta?.type === "anchor" && meta.id === anchor.id) object = node;
     });
     this.mesh = null;
     if (!anchor || !object) return;
