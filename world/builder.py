@@ -331,6 +331,7 @@ def build_model(plan: BuildingPlan, site: Site, layout: StaffLayout | None = Non
                     "format": cv.FORMAT_VERSION,
                     "site": site.id,
                     "name": plan.name,
+                    "entrance": plan.entrance,
                     "avatar_radius": plan.settings.avatar_radius,
                 }
             },
