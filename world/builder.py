@@ -2,11 +2,14 @@
 
 ``build_model`` turns a building description into GLB bytes; ``build_site`` does that for a
 site folder and writes the file, skipping the work when neither the inputs nor the builder
-changed since the last build (the digest of both is kept next to the model).
+changed since the last build (the digest of both is kept next to the model). Beside the
+model it writes ``hub.glb.gz``, the same bytes gzipped (half the size), which the HTTP
+server sends instead to browsers that accept gzip.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import logging
 import math
@@ -172,7 +175,7 @@ def _sign_mesh(plate: SignPlate, slot: Any) -> Mesh:
 
 
 # Longest triangle edge per group, so baked light has vertices to live on (metres).
-BAKE_EDGE = {"architecture": 0.5, "ceiling": 1.0, "furniture": 0.5, "landscape": 2.0}
+BAKE_EDGE = {"architecture": 0.75, "ceiling": 1.5, "furniture": 1.0, "landscape": 2.5}
 
 
 def _indoors(plan: BuildingPlan) -> Any:
@@ -371,9 +374,13 @@ def build_site(
     digest = hashlib.sha256(model.glb).hexdigest()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
+        packed = out.with_name(out.name + ".gz")
+        packed.unlink(missing_ok=True)  # never serve the old model's packed copy
         tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
         tmp.write_bytes(model.glb)
         os.replace(tmp, out)
+        tmp.write_bytes(gzip.compress(model.glb, compresslevel=6, mtime=0))
+        os.replace(tmp, packed)
         write_record(site, out, digest)
     except OSError as exc:
         raise InputFileError(f"{out}: cannot write the model: {exc.strerror or exc}") from None

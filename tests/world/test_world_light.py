@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -238,3 +239,11 @@ def test_occlusion_in_a_box_room() -> None:
     open_ground = Occluders.from_meshes([], base=0.0)
     outside = lambda pts: np.zeros(len(pts), dtype=bool)  # noqa: E731
     assert shade(open_ground, points, up, outside) == pytest.approx([1.0, 1.0, 1.0])
+
+
+def test_a_gzipped_copy_lies_beside_the_model(hub_path: Path) -> None:
+    """The HTTP server sends hub.glb.gz to browsers that accept gzip: it must be the model."""
+    packed = hub_path.with_name(hub_path.name + ".gz")
+    data = hub_path.read_bytes()
+    assert gzip.decompress(packed.read_bytes()) == data
+    assert packed.stat().st_size < 0.7 * len(data)

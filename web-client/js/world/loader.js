@@ -9,7 +9,8 @@ import { MeshoptDecoder } from "three/addons/libs/meshopt_decoder.module.js";
 
 /**
  * Fetch url into one ArrayBuffer, calling onProgress(loaded, total) as bytes arrive.
- * total comes from Content-Length (or expectedBytes when the header is missing; 0 if unknown).
+ * total comes from Content-Length (or expectedBytes when the header is missing or counts
+ * compressed bytes; 0 if unknown).
  */
 export async function fetchWithProgress(url, onProgress, expectedBytes = 0) {
   const response = await fetch(url, { credentials: "same-origin" });
@@ -23,7 +24,9 @@ export async function fetchWithProgress(url, onProgress, expectedBytes = 0) {
     }
     throw new Error(message);
   }
-  const header = Number(response.headers.get("Content-Length"));
+  // A packed (gzip) model: Content-Length counts the packed bytes, the stream the unpacked.
+  const packed = Boolean(response.headers.get("Content-Encoding"));
+  const header = packed ? 0 : Number(response.headers.get("Content-Length"));
   const total = Number.isFinite(header) && header > 0 ? header : expectedBytes;
   if (!response.body) {
     const buffer = await response.arrayBuffer();
