@@ -151,10 +151,11 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Site:
-    """A site folder of its own: Dortmund's site.toml and topics, no talks yet."""
+    """A site folder of its own: Dortmund's site.toml, logo and topics, no talks yet."""
     folder = tmp_path / "site"
     (folder / "talks").mkdir(parents=True)
-    shutil.copy(DEFAULT_SITE / "site.toml", folder / "site.toml")
+    for name in ("site.toml", "logo.svg"):
+        shutil.copy(DEFAULT_SITE / name, folder / name)
     shutil.copy(DEFAULT_SITE / "talks" / "topics.toml", folder / "talks" / "topics.toml")
     return load_site(folder)
 
