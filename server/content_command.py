@@ -1,8 +1,9 @@
-"""``hubtwin content check``: read a site's station files and report every problem.
+"""``hubtwin content check``: read a site's files and report every problem.
 
-Each problem is one line, ``file:line: what is wrong``, the same lines the server refuses to
-start with. The anchors come from the site's ``building.toml``, so the check needs no built
-world. Exit code 0 when everything is fine, 3 when there are problems.
+It reads ``site.toml``, the anchors of ``building.toml``, the calculators and the station
+files. Each problem is one line, ``file:line: what is wrong``, the same lines the server
+refuses to start with. The anchors come from the site's ``building.toml``, so the check needs
+no built world. Exit code 0 when everything is fine, 3 when there are problems.
 """
 
 from __future__ import annotations
@@ -45,8 +46,10 @@ def check_content(args: argparse.Namespace) -> int:
         print(f"note: station anchor {anchor!r} has no station yet", file=sys.stderr)
     with_quiz = sum(1 for s in catalogue.stations if s.quiz)
     with_experiment = sum(1 for s in catalogue.stations if s.experiment)
+    calculators = len(catalogue.calculators)
     print(
         f"{len(catalogue.stations)} stations OK ({with_quiz} with a quiz, "
-        f"{with_experiment} with an experiment) in {len(catalogue.topics)} topics"
+        f"{with_experiment} with an experiment) in {len(catalogue.topics)} topics; "
+        f"{calculators} calculator{'s' if calculators != 1 else ''}"
     )
     return 0
