@@ -19,9 +19,18 @@ latency p50 / p99 (from sending a message to receiving its own copy back, the se
 acknowledgement), messages refused (``chat_not_stored``) and the server's mean tick time
 (from its metrics). Then the machine. It never asserts a time: it reports.
 
+On a shared machine the windows' times move with other people's load. ``--cpu`` runs the
+chat path alone in this process instead, on stand-in sockets that only count bytes (as
+``bench.tick`` does) and a real store (SQLite in a temporary folder, or ``--redis``): the
+chatters' whole bursts are handed to the connections at once, and it reports CPU time per
+message (this process and its store thread, ``time.process_time``, which other processes
+cannot inflate), the wall time until every message is committed and acknowledged, and how
+many commits that took.
+
     .venv/bin/python -m bench.chat                      # SQLite, 400 walkers, 200 chatters
     .venv/bin/python -m bench.chat --redis
     .venv/bin/python -m bench.chat --walkers 0 --chatters 400 --window 5
+    .venv/bin/python -m bench.chat --cpu --chatters 1000
 """
 
 from __future__ import annotations
@@ -60,11 +69,18 @@ from bench.realtime import (
     server_and_load_cores,
     server_metrics,
 )
-from bench.wsclient import WsClient
+from bench.tick import _connect, hall_world
+from bench.wsclient import WsClient, client_frame
+from server.hub import HubCore
 from server.identity import Identity, Role
+from server.metrics import Metrics
 from server.protocol import CHAT_BURST, CHAT_PER_S, PROTOCOL_VERSION, SNAPSHOT_TAG
 from server.redis_names import RedisNames
+from server.settings import Settings
+from server.store import Store
+from server.store_redis import RedisStore
 from server.tokens import TokenSigner
+from server.transport import RealtimeServer
 from world.errors import UsageError
 from world.site import PROJECT_ROOT
 
@@ -319,7 +335,89 @@ async def chat_windows(
     return windows
 
 
+async def cpu_rounds(args: argparse.Namespace, folder: Path, redis_url: str | None) -> str:
+    """The chat path alone on stand-in sockets (``--cpu``): a table row per round."""
+    world = hall_world(folder)
+    settings = Settings()
+    signer = TokenSigner(SECRET)
+    store: Any = (
+        await RedisStore.connect(redis_url, site="chat-bench")
+        if redis_url is not None
+        else await Store.open(folder / "hub.sqlite3")
+    )
+    core = HubCore(world, settings, seed=1)
+    server = RealtimeServer(core, settings=settings, signer=signer, store=store, metrics=Metrics())
+    writer = asyncio.create_task(server.chat_writer.run())
+    count = args.chatters + args.chatters % 2
+    transports = []
+    for conn_id in range(1, count + 1):
+        who = Identity(f"c-{conn_id}", f"Chat {conn_id}", Role.VISITOR, True)
+        token = signer.issue(who, ttl_s=3600, now=time.time())
+        transports.append(_connect(server, conn_id, token, HALL_ROOM))
+    sessions = [core.session_of(conn_id) for conn_id in range(1, count + 1)]
+    partners = [
+        s.id for pair in zip(sessions[1::2], sessions[0::2], strict=True) for s in pair if s
+    ]
+    rows = []
+    try:
+        for round_number in range(args.rounds):
+            if round_number:  # the rate limit's burst refills at one message a second
+                await asyncio.sleep(CHAT_BURST / CHAT_PER_S + 0.5)
+            frames = [
+                [
+                    client_frame(msgpack.packb({"t": "chat", "text": f"{n}-{k}", "to": to}))
+                    for n, to in enumerate(partners)
+                ]
+                for k in range(CHAT_BURST)
+            ]
+            batches, written = server.chat_writer.batches, sum(t.writes for t in transports)
+            wall, cpu = time.perf_counter(), time.process_time()
+            for burst in frames:
+                for conn_id, frame in enumerate(burst, start=1):
+                    server.connections[conn_id].data_received(frame)
+            await server.chat_writer.drain()
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            messages = count * CHAT_BURST
+            acks = sum(t.writes for t in transports) - written
+            commits = server.chat_writer.batches - batches
+            rows.append(
+                f"| {messages} | {cpu / messages * 1e6:.1f} | {wall * 1000:.1f}"
+                f" | {messages / wall:.0f} | {commits} | {acks} |"
+            )
+    finally:
+        writer.cancel()
+        await store.close()
+    head = (
+        "| messages at once | CPU µs per message | all committed and acknowledged after ms"
+        " | committed per s | commits | frames written |\n|---|---|---|---|---|---|\n"
+    )
+    return head + "\n".join(rows)
+
+
+def run_cpu(args: argparse.Namespace) -> int:
+    info = machine.describe()
+    folder = Path(tempfile.mkdtemp(prefix="hubtwin-chat-cpu-"))
+    redis: subprocess.Popen[bytes] | None = None
+    redis_url = None
+    try:
+        if args.redis:
+            redis, redis_url = start_redis(folder)
+        text = asyncio.run(cpu_rounds(args, folder, redis_url))
+    finally:
+        if redis is not None:
+            redis.terminate()
+            redis.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+    store = "Redis (appendonly, fsync every second)" if args.redis else "SQLite (WAL)"
+    print(f"Chat path alone, stand-in sockets; store {store}; direct messages in pairs\n")
+    print(text)
+    print(f"\nMachine: {info['cpu']}, {info['cores']} cores, Python {info['python']}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.cpu:
+        return run_cpu(args)
     if args.nice < 0 and os.geteuid() != 0:
         raise UsageError("--nice below 0 needs root")
     info = machine.describe()
@@ -374,6 +472,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--window", type=float, default=10.0, help="seconds per window")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds before measuring")
     parser.add_argument("--redis", action="store_true", help="the server stores in Redis")
+    parser.add_argument(
+        "--cpu", action="store_true", help="the chat path alone in this process, in CPU time"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="bursts measured with --cpu")
     parser.add_argument(
         "--data-dir",
         type=Path,
