@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "tools.assets_command",
     "server.accounts_command",
     "server.content_command",
+    "server.site_command",
     "server.talks_command",
     "server.workshops_command",
     "bench.command",
