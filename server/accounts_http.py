@@ -29,6 +29,7 @@ from world.errors import UsageError
 CHANGES = web.AppKey("account_changes", AccountChanges)
 CHANGE_LIMIT = web.AppKey("account_change_limit", KeyedLimiter)
 USERNAME_MAX = 64
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -78,10 +79,15 @@ def _username(request: web.Request) -> str:
     return request.match_info["username"]
 
 
+def _fold(username: str) -> str:
+    """Usernames compare as the store compares them: A-Z folded, nothing else."""
+    return username.translate(_ASCII_LOWER)
+
+
 async def _own_account(request: web.Request, username: str) -> bool:
     me = bearer_identity(request).id
     accounts = await request.app[CONTEXT].store.list_accounts()
-    return any(a["id"] == me and a["username"].lower() == username.lower() for a in accounts)
+    return any(a["id"] == me and _fold(a["username"]) == _fold(username) for a in accounts)
 
 
 async def list_accounts(request: web.Request) -> web.Response:
