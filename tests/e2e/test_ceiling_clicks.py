@@ -1,0 +1,84 @@
+"""Ceilings in the real client: a click on one walks nowhere, a click on the floor still walks.
+
+A visitor enters the hub (real server, real Chromium), looks straight up by dragging the
+view and clicks: the ray meets the ceiling, so they stay where they are. Then they look
+ahead again and click on the floor in front of them: they walk there.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pytest
+from conftest import ARTIFACTS, Visitor, Visitors
+from PIL import Image
+
+pytestmark = pytest.mark.e2e
+
+FRAMES = (
+    "(n) => new Promise((done) => {"
+    " const next = (k) => (k ? requestAnimationFrame(() => next(k - 1)) : done()); next(n); })"
+)
+
+
+def _frames(visitor: Visitor, count: int) -> None:
+    """Let the client draw ``count`` frames (the click's walk would have begun by then)."""
+    visitor.page.evaluate(FRAMES, count)
+
+
+def _drag_vertically(visitor: Visitor, upward: bool) -> None:
+    box = visitor.page.locator("#view").bounding_box()
+    assert box is not None
+    x = box["x"] + box["width"] / 2
+    low, high = box["y"] + box["height"] - 10, box["y"] + 10
+    start, end = (low, high) if upward else (high, low)
+    for _ in range(2):
+        visitor.page.mouse.move(x, start)
+        visitor.page.mouse.down()
+        visitor.page.mouse.move(x, end, steps=8)
+        visitor.page.mouse.up()
+        _frames(visitor, 2)
+
+
+def _position(visitor: Visitor) -> tuple[float, float]:
+    p = visitor.state()["position"]
+    return float(p["x"]), float(p["z"])
+
+
+def test_a_click_on_the_ceiling_walks_nowhere(visitors: Visitors) -> None:
+    cleo = visitors.new("Cleo")
+    room = cleo.state()["room"]
+    assert next(r for r in cleo.venue()["rooms"] if r["id"] == room), room
+    box = cleo.page.locator("#view").bounding_box()
+    assert box is not None
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+    # straight up (the drag turns the gaze to its limit, about 77 degrees): the ceiling
+    _drag_vertically(cleo, upward=True)
+    png = cleo.page.screenshot()
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "ceiling-overhead.png").write_bytes(png)
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.float64)
+    h, w = pixels.shape[:2]
+    r, g, b = pixels[h // 2 - 20 : h // 2 + 20, w // 2 - 20 : w // 2 + 20].mean(axis=(0, 1))
+    assert b - r < 25 and r > 120, f"no ceiling overhead, but ({r:.0f}, {g:.0f}, {b:.0f})"
+    before = _position(cleo)
+    cleo.page.mouse.click(*centre)
+    _frames(cleo, 12)
+    after = _position(cleo)
+    assert math.dist(before, after) < 0.05, f"a click on the ceiling walked {before} -> {after}"
+
+    # ahead again, a click low in the view: the floor a few metres ahead, and off they go
+    x, z = before
+    yaw = cleo.state()["yaw"]
+    cleo.page.evaluate(
+        "([x, z]) => window.hubtwin.lookAt(x, z)",
+        [x - math.sin(yaw) * 5.0, z - math.cos(yaw) * 5.0],
+    )
+    _frames(cleo, 2)
+    cleo.page.mouse.click(centre[0], box["y"] + box["height"] * 0.8)
+    cleo.wait_for(
+        "Math.hypot(s.position.x - arg[0], s.position.z - arg[1]) > 0.5", [x, z], timeout_ms=20000
+    )
