@@ -46,6 +46,7 @@ from server.talks_http import talk_routes
 from server.talks_live import TalkScreens
 from server.tokens import TokenSigner
 from server.transport import RealtimeServer, start_realtime
+from server.voice_service import VoiceService
 from server.workshop_records import Ban
 from server.workshop_service import WorkshopService
 from server.world_edit_http import WorldEditing, world_edit_routes
@@ -76,6 +77,7 @@ class RunningHub:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     live: LiveWorld | None = None
     cluster: ClusterRealtime | None = None
+    voice: VoiceService | None = None
 
     @property
     def url(self) -> str:
@@ -94,6 +96,9 @@ class RunningHub:
         checks["realtime"] = realtime
         world = self.live.served.world if self.live is not None else self.world
         checks["world"] = {"digest": world.digest, "rooms": len(world.rooms)}
+        if self.voice is not None:
+            # voice is reported, not required: typing and walking work without it
+            checks["voice"] = self.voice.health()
         ready = checks["store"] == "ok" and bool(realtime.get("listening"))
         if self.cluster is not None:
             # not ready while Redis is away: the process still serves its own rooms, but a
@@ -113,6 +118,8 @@ class RunningHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.runner.cleanup()
+        if self.voice is not None:
+            await self.voice.close()
         if self.cluster is not None:
             await self.cluster.close()
             await self.cluster.cluster.close()
@@ -195,10 +202,11 @@ async def _start_hub(
         talk_ids=lambda: set(talks.current(time.time()).talks),
         hub_events=None if cluster is None else cluster.bus.post,
     )
+    voice = VoiceService.make(settings, workshops.lead, workshops.moderation)
     core = HubCore(
         world,
         settings,
-        features=[visits, screens, updates, *workshops.features],
+        features=[visits, screens, updates, *workshops.features, voice.feature],
         rules=workshops.rules,
         placement=None if cluster is None else ClusterPlacement(cluster),
     )
@@ -218,6 +226,7 @@ async def _start_hub(
             http_sock.getsockname()[1], lambda: any(site.serving() for site in shared_site)
         )
     workshops.attach(core, realtime.apply)
+    voice.attach(core, realtime.apply)
     sessions.revocation.on_revoked(realtime.revoked)
     workshops.writer.banned = sessions.revoke
     if cluster is not None and glue is not None:
@@ -253,7 +262,7 @@ async def _start_hub(
         protocol_version=protocol.PROTOCOL_VERSION,
         protocol_description=lambda: protocol.describe(settings),
         ws_port=lambda: realtime.port,
-        metrics=metrics.render,
+        metrics=lambda: metrics.render() + voice.metrics_text(),
         health=health,
         forget_identity=core.forget,
     )
@@ -294,7 +303,10 @@ async def _start_hub(
     else:
         await web.SockSite(runner, http_sock).start()
     port = http_sock.getsockname()[1]
-    hub = RunningHub(settings, site, world, store, realtime, runner, port, live=live, cluster=glue)
+    hub = RunningHub(
+        settings, site, world, store, realtime, runner, port, live=live, cluster=glue, voice=voice
+    )
+    await voice.start()
     hub_ref.append(hub)
     hub.tasks.append(asyncio.create_task(_sweep_chat(store, settings)))
     hub.tasks.append(

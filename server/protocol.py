@@ -39,6 +39,7 @@ from server.message_spec import str_field as _str
 from server.moderation_messages import MODERATION_MESSAGES
 from server.playback_messages import PLAYBACK_MESSAGES
 from server.station_messages import STATION_MESSAGES
+from server.voice_messages import VOICE_MESSAGES
 from server.world_messages import WORLD_MESSAGES
 
 if TYPE_CHECKING:
@@ -114,6 +115,7 @@ FEATURE_MESSAGES: Final[tuple[FeatureMessages, ...]] = (
     FACILITATION_MESSAGES,
     MODERATION_MESSAGES,
     WORLD_MESSAGES,
+    VOICE_MESSAGES,
 )
 
 _T = TypeVar("_T")

@@ -37,6 +37,18 @@ def register(subparsers: Any) -> None:
         " path on the public URL's host): where other processes redirect visitors to",
     )
     parser.add_argument(
+        "--janus",
+        action="append",
+        metavar="URL",
+        help="use a Janus run elsewhere for voice (ws://host:port/?secret=API_SECRET&"
+        "admin_key=KEY; repeatable: rooms are spread over them) instead of starting one",
+    )
+    parser.add_argument("--voice", choices=("janus", "off"), help="voice on (default) or off")
+    parser.add_argument(
+        "--voice-ice-enforce-list",
+        help="interfaces or addresses the hub's Janus offers for media (default: all)",
+    )
+    parser.add_argument(
         "--smoke",
         action="store_true",
         help="start on free ports (unless --port is given), use the hub once as a browser"
@@ -60,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
             "redis_url",
             "public_url",
             "public_ws_url",
+            "janus",
+            "voice",
+            "voice_ice_enforce_list",
         )
     }
     if args.smoke and overrides["http_port"] is None:

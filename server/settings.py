@@ -69,6 +69,26 @@ class Settings:
     metrics_allow: tuple[str, ...] = ("127.0.0.0/8", "::1")
     metrics_token: str | None = None
 
+    #: voice (docs/voice.md): "janus" runs the hub's own Janus as a child process, "off"
+    voice: str = "janus"
+    #: Janus servers run elsewhere (ws://host:port/?secret=API_SECRET&admin_key=KEY); when
+    #: given, no Janus of the hub's own is started and rooms are spread over these
+    janus: tuple[str, ...] = ()
+    janus_binary: str = "janus"
+    #: the interfaces or addresses the hub's Janus offers for media (empty: all but loopback)
+    voice_ice_enforce_list: str = ""
+    #: the address the hub's Janus API listens on (never reachable by browsers)
+    voice_janus_host: str = "127.0.0.1"
+    #: UDP ports for the hub's Janus media (a free range of this many)
+    voice_rtp_ports: int = 40
+    voice_hearing_m: float = 12.0
+    voice_hearing_k: int = 8
+    #: ICE servers offered to browsers: STUN and TURN urls (none by default)
+    voice_stun: tuple[str, ...] = ()
+    voice_turn: tuple[str, ...] = ()
+    #: coturn's static-auth-secret (TURN REST API): browsers get time-limited credentials
+    voice_turn_secret: str | None = None
+
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -186,6 +206,13 @@ def load_settings(
     settings = Settings(**values, extra=extra)
     if settings.tick_hz < 1 or settings.tick_hz > 60:
         raise UsageError("tick_hz must be between 1 and 60")
+    if settings.voice not in ("janus", "off"):
+        raise UsageError(f"voice must be janus or off, not {settings.voice!r}")
+    for url in settings.janus:
+        if not url.startswith(("ws://", "wss://")):
+            raise UsageError(
+                f"--janus {url}: a Janus WebSocket address (ws://host:port/) is needed"
+            )
     for name in ("trusted_proxies", "metrics_allow"):
         try:
             AddressSet.parse(getattr(settings, name))

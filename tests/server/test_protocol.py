@@ -69,6 +69,11 @@ def test_describe_is_json_ready_and_complete() -> None:
         "lock",
         "permissions",
         "invite",
+        "voice",
+        "voice_sdp",
+        "voice_ice",
+        "voice_mute",
+        "voice_quiet",
     }
     assert {"welcome", "joined", "room_full", "error", "pong"} <= set(table["messages"]["server"])
     assert set(table["errors"]) == set(protocol.ERRORS)

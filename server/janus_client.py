@@ -1,0 +1,210 @@
+"""Talking to one Janus over its WebSocket API (JSON): sessions, handles, plugin messages.
+
+``JanusLink`` is one WebSocket to a Janus API (``janus-protocol``) or admin API
+(``janus-admin-protocol``). ``request`` sends one Janus request and returns its answer;
+``message`` sends a plugin message on a handle and returns the plugin's answer and its
+JSEP (an asynchronous plugin request's "ack" is skipped, its "event" is the answer).
+Whatever Janus sends without being asked (an offer after a publisher left, "webrtcup",
+"hangup", "media") goes to ``on_event(handle_id, message)``. Sessions are kept alive with
+a keepalive every ``KEEPALIVE_S``. A closed link fails every waiting request with
+``JanusGone`` and calls ``on_closed``.
+
+>>> link = await JanusLink.open(url, api_secret=secret, token=token)    # doctest: +SKIP
+>>> session = await link.create_session()                               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from typing import Any, Final
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
+
+log = logging.getLogger("hubtwin.janus")
+
+KEEPALIVE_S: Final = 20.0
+REQUEST_TIMEOUT_S: Final = 10.0
+
+
+class JanusGone(Exception):
+    """The link to Janus is closed (Janus died or was restarted)."""
+
+
+class JanusError(Exception):
+    """Janus or its plugin refused a request."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(f"janus error {code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+class JanusLink:
+    """One WebSocket to Janus (see the module docstring)."""
+
+    def __init__(
+        self,
+        ws: ClientConnection,
+        *,
+        api_secret: str | None = None,
+        token: str | None = None,
+        admin_secret: str | None = None,
+    ) -> None:
+        self.ws = ws
+        self.api_secret = api_secret
+        self.token = token
+        self.admin_secret = admin_secret
+        self.on_event: Callable[[int, dict[str, Any]], None] | None = None
+        self.on_closed: Callable[[], None] | None = None
+        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._sessions: set[int] = set()
+        self.closed = False
+        self._reader = asyncio.create_task(self._read(), name="janus-reader")
+        self._keepalive = asyncio.create_task(self._keep_alive(), name="janus-keepalive")
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        *,
+        admin: bool = False,
+        api_secret: str | None = None,
+        token: str | None = None,
+        admin_secret: str | None = None,
+    ) -> JanusLink:
+        protocol = Subprotocol("janus-admin-protocol" if admin else "janus-protocol")
+        ws = await connect(url, subprotocols=[protocol], open_timeout=5, max_size=2**22)
+        return cls(ws, api_secret=api_secret, token=token, admin_secret=admin_secret)
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.ws:
+                try:
+                    message = json.loads(raw)
+                except ValueError:
+                    continue
+                self._dispatch(message)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.closed = True
+            for future in self._pending.values():
+                if not future.done():
+                    future.set_exception(JanusGone("janus closed the connection"))
+            self._pending.clear()
+            self._keepalive.cancel()
+            if self.on_closed is not None:
+                self.on_closed()
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        transaction = message.get("transaction")
+        kind = message.get("janus")
+        future = self._pending.get(transaction) if isinstance(transaction, str) else None
+        if future is not None and kind != "ack":
+            self._pending.pop(transaction, None)  # type: ignore[arg-type]
+            if not future.done():
+                future.set_result(message)
+            return
+        if future is not None:
+            return  # the ack of an asynchronous request: its event follows
+        sender = message.get("sender")
+        if self.on_event is not None and isinstance(sender, int):
+            try:
+                self.on_event(sender, message)
+            except Exception:
+                log.exception("janus event handler failed")
+
+    async def _keep_alive(self) -> None:
+        while True:
+            await asyncio.sleep(KEEPALIVE_S)
+            for session in list(self._sessions):
+                with contextlib.suppress(JanusError, JanusGone, TimeoutError):
+                    await self.request({"janus": "keepalive", "session_id": session})
+
+    async def request(self, body: dict[str, Any], *, ack_only: bool = False) -> dict[str, Any]:
+        """Send one request and return Janus's answer (an "error" raises ``JanusError``)."""
+        if self.closed:
+            raise JanusGone("janus is not connected")
+        transaction = secrets.token_hex(8)
+        body = {**body, "transaction": transaction}
+        if self.api_secret is not None:
+            body["apisecret"] = self.api_secret
+        if self.token is not None:
+            body["token"] = self.token
+        if self.admin_secret is not None:
+            body["admin_secret"] = self.admin_secret
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[transaction] = future
+        try:
+            await self.ws.send(json.dumps(body))
+        except ConnectionClosed as exc:
+            self._pending.pop(transaction, None)
+            raise JanusGone("janus closed the connection") from exc
+        try:
+            answer = await asyncio.wait_for(future, REQUEST_TIMEOUT_S)
+        finally:
+            self._pending.pop(transaction, None)
+        if answer.get("janus") == "error":
+            error = answer.get("error") or {}
+            raise JanusError(int(error.get("code", 0)), str(error.get("reason", "")))
+        return answer
+
+    async def create_session(self) -> int:
+        answer = await self.request({"janus": "create"})
+        session = int(answer["data"]["id"])
+        self._sessions.add(session)
+        return session
+
+    async def destroy_session(self, session: int) -> None:
+        self._sessions.discard(session)
+        with contextlib.suppress(JanusError, JanusGone, TimeoutError):
+            await self.request({"janus": "destroy", "session_id": session})
+
+    async def attach(self, session: int, plugin: str = "janus.plugin.videoroom") -> int:
+        answer = await self.request({"janus": "attach", "session_id": session, "plugin": plugin})
+        return int(answer["data"]["id"])
+
+    async def detach(self, session: int, handle: int) -> None:
+        with contextlib.suppress(JanusError, JanusGone, TimeoutError):
+            await self.request({"janus": "detach", "session_id": session, "handle_id": handle})
+
+    async def message(
+        self,
+        session: int,
+        handle: int,
+        body: dict[str, Any],
+        jsep: dict[str, Any] | None = None,
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """A plugin message; returns (plugin data, jsep or None). A plugin error (its
+        ``error_code``) raises ``JanusError``."""
+        request: dict[str, Any] = {
+            "janus": "message",
+            "session_id": session,
+            "handle_id": handle,
+            "body": body,
+        }
+        if jsep is not None:
+            request["jsep"] = jsep
+        answer = await self.request(request)
+        data = (answer.get("plugindata") or {}).get("data") or {}
+        if "error_code" in data:
+            raise JanusError(int(data["error_code"]), str(data.get("error", "")))
+        return data, answer.get("jsep")
+
+    async def trickle(self, session: int, handle: int, candidate: dict[str, Any]) -> None:
+        await self.request(
+            {"janus": "trickle", "session_id": session, "handle_id": handle, "candidate": candidate}
+        )
+
+    async def close(self) -> None:
+        self._keepalive.cancel()
+        await self.ws.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader

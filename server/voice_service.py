@@ -1,0 +1,209 @@
+"""Voice in one hub process, wired: the feature, the bridge to Janus, the hub's own Janus.
+
+``VoiceService.make(settings)`` builds the ``VoiceRooms`` feature (given to the core) and,
+unless voice is off, the ``VoiceBridge`` with its Janus servers: the ones named with
+``--janus``, or one the hub runs itself (``JanusSupervisor``, configured under
+``<data>/janus/``). ``attach(core, apply)`` connects the bridge's answers to the
+realtime side, ``start()`` starts Janus and connects, ``health()`` is the ``voice`` entry
+of ``/healthz`` and ``metrics_text()`` its lines of ``/metrics``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from server.janus_process import JanusSupervisor, make_config
+from server.live_workshop import InstanceKey, key_of
+from server.voice import VoiceRooms
+from server.voice_bridge import JanusServer, VoiceBridge
+
+if TYPE_CHECKING:
+    from server.facilitation import Facilitation
+    from server.hub import Effects, HubCore
+    from server.moderation import Moderation
+    from server.room import RoomInstance, Session
+    from server.settings import Settings
+
+log = logging.getLogger("hubtwin.voice")
+
+
+@dataclass
+class VoiceService:
+    """Voice of one process (see the module docstring)."""
+
+    settings: Settings
+    feature: VoiceRooms
+    bridge: VoiceBridge | None
+    supervisor: JanusSupervisor | None
+    _sends: list[Callable[[str, bytes], None]] = field(default_factory=list)
+    _connecting: asyncio.Task[None] | None = None
+
+    @classmethod
+    def make(
+        cls,
+        settings: Settings,
+        lead: Facilitation | None = None,
+        moderation: Moderation | None = None,
+    ) -> VoiceService:
+        bridge: VoiceBridge | None = None
+        supervisor: JanusSupervisor | None = None
+        sends: list[Callable[[str, bytes], None]] = []
+
+        def send(session_id: str, frame: bytes) -> None:
+            for deliver in sends:
+                deliver(session_id, frame)
+
+        if settings.voice != "off":
+            if settings.janus:
+                servers = [JanusServer.from_url(url) for url in settings.janus]
+            else:
+                config = make_config(
+                    settings.resolved_data_dir / "janus",
+                    host=settings.voice_janus_host,
+                    ice_enforce_list=settings.voice_ice_enforce_list,
+                    rtp_ports=settings.voice_rtp_ports,
+                )
+                servers = [
+                    JanusServer(
+                        url=config.url,
+                        api_secret=config.api_secret,
+                        admin_url=config.admin_url,
+                        admin_secret=config.admin_secret,
+                        admin_key=config.admin_key,
+                        token=secrets.token_urlsafe(24),
+                    )
+                ]
+                supervisor = JanusSupervisor(config, binary=settings.janus_binary)
+                own = servers[0]
+
+                async def janus_up() -> None:
+                    assert bridge is not None
+                    await bridge.connect(own)
+
+                supervisor.on_up = janus_up
+            bridge = VoiceBridge(
+                servers,
+                send,
+                turn=settings.voice_turn,
+                turn_secret=settings.voice_turn_secret,
+                stun=settings.voice_stun,
+            )
+
+        def held(session: Session, now: float) -> bool:
+            if moderation is None:
+                return False
+            return moderation.mutes.get(session.identity.id, 0.0) > now
+
+        def stage_of(instance: RoomInstance) -> tuple[str, ...]:
+            # who stands on a stage, as the leading feature last looked (every few ticks)
+            if lead is None:
+                return ()
+            on_stage: dict[InstanceKey, tuple[str, ...]] = lead._on_stage
+            return on_stage.get(key_of(instance), ())
+
+        feature = VoiceRooms(
+            bridge,
+            stage_of=stage_of,
+            held=held,
+            k=settings.voice_hearing_k,
+            radius=settings.voice_hearing_m,
+        )
+        return cls(settings, feature, bridge, supervisor, sends)
+
+    def attach(self, core: HubCore, apply: Callable[[Effects], None]) -> None:
+        """Frames from the bridge go to the person's current connection."""
+        from server.hub import Effects
+
+        def deliver(session_id: str, frame: bytes) -> None:
+            session = core.sessions.get(session_id)
+            if session is None or session.conn is None:
+                return
+            fx = Effects()
+            fx.send_to(session, frame)
+            apply(fx)
+
+        self._sends.append(deliver)
+        bridge = self.bridge
+        if bridge is None:
+            return
+        feature = self.feature
+        bridge.on_sending = feature.sending
+        bridge.on_failed = feature.failed
+        bridge.on_ready = feature.ready
+
+        def restart() -> None:
+            fx = Effects()
+            feature.restart_all(fx)
+            apply(fx)
+
+        bridge.on_restart = restart
+
+    async def start(self) -> None:
+        if self.bridge is None:
+            return
+        if self.supervisor is not None:
+            if not self.supervisor.available():
+                log.error(
+                    "voice: the janus program is not installed (Debian package janus);"
+                    " voice stays unavailable",
+                    extra={"binary": self.supervisor.binary},
+                )
+                self.supervisor.state = "missing"
+                return
+            # in the background: the hub serves at once, voice follows within a second
+            await self.supervisor.start(wait=False)
+        else:
+            self._connecting = asyncio.create_task(self.bridge.connect_all())
+
+    def health(self) -> dict[str, Any]:
+        if self.bridge is None:
+            return {"state": "off"}
+        out: dict[str, Any] = {
+            "state": "ok" if self.bridge.available() else "unavailable",
+            **self.bridge.health(),
+            "in_voice": len(self.feature.members),
+        }
+        if self.supervisor is not None:
+            out["janus"] = self.supervisor.health()
+        return out
+
+    def metrics_text(self) -> str:
+        """Prometheus lines: people in voice, Janus up and restarts, requests."""
+        lines = [
+            "# HELP hubtwin_voice_people People in voice in this process.",
+            "# TYPE hubtwin_voice_people gauge",
+            f"hubtwin_voice_people {len(self.feature.members)}",
+        ]
+        if self.bridge is not None:
+            up = sum(1 for server in self.bridge.servers if server.up)
+            lines += [
+                "# HELP hubtwin_voice_janus_up Janus servers that answer.",
+                "# TYPE hubtwin_voice_janus_up gauge",
+                f"hubtwin_voice_janus_up {up}",
+                "# HELP hubtwin_voice_janus_requests_total Requests sent to Janus.",
+                "# TYPE hubtwin_voice_janus_requests_total counter",
+                f"hubtwin_voice_janus_requests_total {self.bridge.requests}",
+                "# HELP hubtwin_voice_renegotiations_total Receive connections offered anew.",
+                "# TYPE hubtwin_voice_renegotiations_total counter",
+                f"hubtwin_voice_renegotiations_total {self.bridge.renegotiations}",
+            ]
+        if self.supervisor is not None:
+            lines += [
+                "# HELP hubtwin_voice_janus_restarts_total Times the hub's Janus was restarted.",
+                "# TYPE hubtwin_voice_janus_restarts_total counter",
+                f"hubtwin_voice_janus_restarts_total {self.supervisor.restarts}",
+            ]
+        return "\n".join(lines) + "\n"
+
+    async def close(self) -> None:
+        if self.bridge is not None:
+            await self.bridge.close()
+        if self.supervisor is not None:
+            with contextlib.suppress(Exception):
+                await self.supervisor.stop()

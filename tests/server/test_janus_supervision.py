@@ -1,0 +1,135 @@
+"""The hub's own Janus, for real: the configuration it is started with (secrets, token
+authentication, loopback only, a small RTP range), and the supervision: a Janus killed
+with SIGKILL is started again, the voice bridge connects to it again and /healthz and
+/metrics say so."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from server.app import RunningHub, start_hub
+from server.janus_client import JanusError, JanusLink
+from server.janus_process import JanusSupervisor, make_config, write_config
+from server.settings import Settings
+from world.site import DEFAULT_SITE, PROJECT_ROOT
+
+pytestmark = pytest.mark.skipif(shutil.which("janus") is None, reason="Debian package janus")
+BUILT_WORLD = PROJECT_ROOT / "var" / "oekohub-dortmund" / "world"
+
+
+async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+def test_the_configuration_keeps_janus_to_the_hub(tmp_path: Path) -> None:
+    config = make_config(tmp_path / "janus", ice_enforce_list="veth-hub", rtp_ports=12)
+    main = write_config(config).read_text()
+    assert f'api_secret = "{config.api_secret}"' in main
+    assert f'admin_secret = "{config.admin_secret}"' in main
+    assert "token_auth = true" in main
+    assert 'ice_enforce_list = "veth-hub"' in main
+    assert f'rtp_port_range = "{config.rtp_first}-{config.rtp_last}"' in main
+    assert config.rtp_last - config.rtp_first == 11
+    assert "stun_server" not in main
+    transport = (tmp_path / "janus" / "janus.transport.websockets.jcfg").read_text()
+    assert 'ws_ip = "127.0.0.1"' in transport and 'admin_ws_ip = "127.0.0.1"' in transport
+    plugin = (tmp_path / "janus" / "janus.plugin.videoroom.jcfg").read_text()
+    assert config.admin_key in plugin
+    assert (tmp_path / "janus").stat().st_mode & 0o077 == 0, "secrets readable by others"
+
+
+async def test_a_killed_janus_comes_back(tmp_path: Path) -> None:
+    config = make_config(tmp_path / "janus", rtp_ports=10)
+    ups: list[float] = []
+
+    async def up() -> None:
+        ups.append(time.monotonic())
+
+    supervisor = JanusSupervisor(config, on_up=up)
+    await supervisor.start()
+    try:
+        assert supervisor.health()["state"] == "running"
+        first = supervisor.pid
+        assert first is not None
+        stranger = await JanusLink.open(config.url)
+        with pytest.raises(JanusError):
+            await stranger.create_session()  # no secret, no token: refused
+        await stranger.close()
+        os.kill(first, signal.SIGKILL)
+
+        async def back() -> bool:
+            return supervisor.state == "running" and supervisor.pid not in (None, first)
+
+        await until(back)
+        assert supervisor.restarts == 1
+        assert len(ups) == 2
+        link = await JanusLink.open(config.url, api_secret=config.api_secret)
+        assert await link.create_session() > 0
+        await link.close()
+    finally:
+        await supervisor.stop()
+    assert supervisor.process is not None and supervisor.process.returncode is not None
+
+
+@pytest.fixture
+async def hub(tmp_path: Path) -> AsyncIterator[RunningHub]:
+    data = tmp_path / "data"
+    if (BUILT_WORLD / "hub.glb").is_file():
+        shutil.copytree(BUILT_WORLD, data / "world")
+    settings = Settings(
+        site=DEFAULT_SITE, data_dir=data, http_port=0, voice="janus", voice_rtp_ports=10
+    )
+    running = await start_hub(settings)
+    try:
+        yield running
+    finally:
+        if running.runner.server is not None:
+            await running.close()
+
+
+async def test_the_hub_supervises_its_janus_and_reports_it(hub: RunningHub) -> None:
+    async with aiohttp.ClientSession() as http:
+
+        async def voice() -> dict[str, Any]:
+            async with http.get(hub.url + "healthz") as response:
+                checks: dict[str, Any] = (await response.json())["checks"]
+                return checks["voice"]
+
+        async def voice_ok() -> bool:
+            return (await voice())["state"] == "ok"
+
+        await until(voice_ok)
+        before = await voice()
+        assert before["janus"]["state"] == "running" and before["janus"]["restarts"] == 0
+        os.kill(before["janus"]["pid"], signal.SIGKILL)
+
+        async def restarted() -> bool:
+            state = await voice()
+            return state["state"] == "ok" and state["janus"]["restarts"] == 1
+
+        await until(restarted)
+        after = await voice()
+        assert after["janus"]["pid"] != before["janus"]["pid"]
+        assert after["servers"][0]["lost"] == 1
+        async with http.get(hub.url + "metrics") as response:
+            text = await response.text()
+        assert "hubtwin_voice_janus_up 1" in text
+        assert "hubtwin_voice_janus_restarts_total 1" in text
+    janus = hub.voice.supervisor if hub.voice is not None else None
+    assert janus is not None
+    process = janus.process
+    await hub.close()
+    assert process is not None and process.returncode is not None, "janus outlived the hub"
