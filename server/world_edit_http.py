@@ -5,7 +5,9 @@ Only staff may use it: visitors and facilitators get 403 ``staff_only``, a reque
 a session token 401. The work is the command line's (``hubtwin world place | add | move |
 remove | list | diff | publish | history | rollback | revert``): the same functions of
 ``tools/layout_edits.py`` and ``tools/world_publish.py``, run in a worker thread, with the same
-checks and the same sentences when they refuse. Edits and publishing are done one at a time.
+checks and the same sentences when they refuse. Edits and publishing are done one at a time;
+a publish or rollback runs to the end (and goes live) even when its client is gone before
+the answer, so the history shows it done.
 
     GET  /api/world/items?room=&kind=   everything standing in the draft
     GET  /api/world/library             the asset library, with thumbnails
@@ -66,6 +68,7 @@ class WorldEditing:
         self.live = live
         self.lock = asyncio.Lock()
         self.histories: dict[str, EditHistory] = {}
+        self.carried: set[asyncio.Task[dict[str, Any]]] = set()  # publishes under way
 
     def history_of(self, identity: Identity) -> EditHistory:
         return self.histories.setdefault(identity.id, EditHistory())
@@ -453,6 +456,30 @@ async def _go_live(editing: WorldEditing) -> dict[str, Any] | None:
     return (await editing.live.refresh()).to_json()
 
 
+def _forget(editing: WorldEditing, task: asyncio.Task[dict[str, Any]]) -> None:
+    editing.carried.discard(task)
+    if not task.cancelled():
+        task.exception()  # a refusal nobody waits for any more is not an error to log
+
+
+async def _carried_through(
+    editing: WorldEditing, work: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """Publish (or roll back) and go live, to the end even when the client is gone before
+    the answer: the version is made whole and served, and the history shows it done."""
+
+    async def whole() -> dict[str, Any]:
+        async with editing.lock:
+            answer = await asyncio.to_thread(work)
+        answer["live"] = await _go_live(editing)
+        return answer
+
+    task = asyncio.create_task(whole())
+    editing.carried.add(task)
+    task.add_done_callback(lambda done: _forget(editing, done))
+    return await asyncio.shield(task)
+
+
 async def publish_draft(request: web.Request) -> web.Response:
     identity = _staff(request)
     body = await read_json_object(request)
@@ -463,9 +490,7 @@ async def publish_draft(request: web.Request) -> web.Response:
     def work() -> dict[str, Any]:
         return publish(editing.site, editing.world_dir, message, author=identity.name).to_json()
 
-    answer = await _locked(request, work)
-    answer["live"] = await _go_live(editing)
-    return json_response(answer)
+    return json_response(await _carried_through(editing, work))
 
 
 async def roll_back(request: web.Request) -> web.Response:
@@ -481,6 +506,4 @@ async def roll_back(request: web.Request) -> web.Response:
         result = rollback(editing.site, editing.world_dir, number, message, author=identity.name)
         return result.to_json()
 
-    answer = await _locked(request, work)
-    answer["live"] = await _go_live(editing)
-    return json_response(answer)
+    return json_response(await _carried_through(editing, work))

@@ -94,19 +94,50 @@ def check_size(size: tuple[float, float, float], budgets: Budgets, units: str) -
     return []
 
 
-def check_budgets(stats: ModelStats, budgets: Budgets) -> list[BudgetProblem]:
-    """Every budget the model is over, each with its numbers and what to do about it."""
+@dataclass(frozen=True)
+class Simplified:
+    """What ``--simplify`` did: the share asked for and the triangles before."""
+
+    share: float
+    triangles_before: int
+
+
+def _triangle_advice(stats: ModelStats, budgets: Budgets, simplified: Simplified | None) -> str:
+    decimate = "reduce it in the modelling program (Blender: Decimate modifier)"
+    if simplified is None or simplified.triangles_before <= 0:
+        ratio = max(0.05, round(budgets.max_triangles / stats.triangles * 0.9, 2))
+        return (
+            f"triangles: {stats.triangles:,} (budget {budgets.max_triangles:,}); "
+            f"{decimate} or import with --simplify {ratio}"
+        )
+    before = simplified.triangles_before
+    head = (
+        f"triangles: {stats.triangles:,} after --simplify {simplified.share:g} "
+        f"(of {before:,}; budget {budgets.max_triangles:,})"
+    )
+    kept = stats.triangles / before
+    if kept > simplified.share * 1.25 + 0.01:  # the simplifier stopped before the share
+        return (
+            f"{head}; the simplifier stops where the shape would change visibly "
+            f"(it kept {kept:.0%}): {decimate}"
+        )
+    ratio = round(simplified.share * budgets.max_triangles / stats.triangles * 0.9, 2)
+    if ratio < 0.01:
+        return f"{head}; {decimate}"
+    return f"{head}; import with --simplify {ratio} or {decimate}"
+
+
+def check_budgets(
+    stats: ModelStats, budgets: Budgets, simplified: Simplified | None = None
+) -> list[BudgetProblem]:
+    """Every budget the model is over, each with its numbers and what to do about it.
+
+    ``simplified``: the import was asked to simplify; advice on ``--simplify`` is then about
+    the original's triangles, and says so when the simplifier could not go as far as asked.
+    """
     problems = []
     if stats.triangles > budgets.max_triangles:
-        ratio = max(0.05, round(budgets.max_triangles / stats.triangles * 0.9, 2))
-        problems.append(
-            BudgetProblem(
-                "triangles",
-                f"triangles: {stats.triangles:,} (budget {budgets.max_triangles:,}); "
-                f"reduce it in the modelling program (Blender: Decimate modifier) or "
-                f"import with --simplify {ratio}",
-            )
-        )
+        problems.append(BudgetProblem("triangles", _triangle_advice(stats, budgets, simplified)))
     if stats.materials > budgets.max_materials:
         problems.append(
             BudgetProblem(

@@ -35,6 +35,7 @@ from server.toml_text import toml_document
 from tools.asset_budgets import (
     Budgets,
     ModelStats,
+    Simplified,
     check_budgets,
     check_size,
     load_budgets,
@@ -353,6 +354,12 @@ def import_asset(
             notes.append(f"removed: {', '.join(report.removed)}")
         if report.passed_through:
             notes.append(f"extensions kept as they are: {', '.join(report.passed_through)}")
+        notes += report.notes
+        if options.simplify is not None:
+            notes.append(
+                f"simplified: {report.triangles_before:,} -> {report.triangles:,} triangles "
+                f"(--simplify {options.simplify:g}); normals computed anew"
+            )
 
         progress.step("measuring")
         document, blob = unpack_glb(optimised.read_bytes(), str(source))
@@ -396,7 +403,12 @@ def import_asset(
             bytes=len(glb),
             size=(size[0], size[1], size[2]),
         )
-        problems = check_budgets(stats, budgets)
+        simplified = (
+            Simplified(options.simplify, report.triangles_before)
+            if options.simplify is not None
+            else None
+        )
+        problems = check_budgets(stats, budgets, simplified)
         if problems:
             others = (
                 f" (and {len(problems) - 1} more: {'; '.join(p.message for p in problems[1:])})"

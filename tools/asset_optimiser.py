@@ -3,8 +3,9 @@
 ``optimise_model`` turns any .glb/.gltf into one GLB: the whole scene under a root node that
 carries the unit scale and the up-axis turn, placed so the base centre is the origin;
 deduplicated, pruned (empty anchor nodes and extras kept), welded, optionally simplified,
-quantised (KHR_mesh_quantization). Venue extensions glTF-Transform does not know are passed
-through. Textures are left to ``tools/texture_webp.py``.
+quantised (KHR_mesh_quantization); normals computed where a model has none (and anew after
+simplifying, which welds flat-shaded faces first). Venue extensions glTF-Transform does not
+know are passed through. Textures are left to ``tools/texture_webp.py``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ class OptimiserUnavailable(HubError):
 class OptimiserReport:
     passed_through: list[str]  # extensions kept without glTF-Transform knowing them
     removed: list[str]  # what was taken out (animations, cameras, lights, ...)
+    notes: list[str]  # what was repaired (normals computed, ...)
+    triangles_before: int  # before simplifying
+    triangles: int  # after
 
 
 def up_rotation(up: str) -> list[float]:
@@ -64,7 +68,13 @@ def optimise_model(
     options = {"name": name, "scale": scale, "rotation": up_rotation(up), "simplify": simplify}
     try:
         result = subprocess.run(
-            [node, str(SCRIPT), str(source), str(target), orjson.dumps(options).decode()],
+            [
+                node,
+                str(SCRIPT),
+                str(source.absolute()),
+                str(target.absolute()),
+                orjson.dumps(options).decode(),
+            ],
             capture_output=True,
             timeout=timeout,
             cwd=PROJECT_ROOT,
@@ -81,4 +91,7 @@ def optimise_model(
     return OptimiserReport(
         passed_through=[str(x) for x in report.get("passed_through", [])],
         removed=[str(x) for x in report.get("removed", [])],
+        notes=[str(x) for x in report.get("notes", [])],
+        triangles_before=int(report.get("triangles_before", 0)),
+        triangles=int(report.get("triangles", 0)),
     )

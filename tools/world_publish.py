@@ -60,8 +60,9 @@ BUILDING_COPY = "building.toml"
 LOCK_FILE = ".lock"
 WORK_PREFIX = ".publishing-"
 INTERRUPTED_PREFIX = ".interrupted-"
-# Test hook: when set to a stage name ("written" = files in the work folder, "renamed" =
-# folder in place, pointer not yet switched), publishing stops there until killed.
+# Test hook: when set to a stage name ("checking" = the built model written aside for the
+# validator, "written" = files in the work folder, "renamed" = folder in place, pointer not
+# yet switched), publishing stops there until killed.
 PAUSE_ENV = "HUBTWIN_TEST_PUBLISH_PAUSE"
 
 
@@ -143,10 +144,15 @@ def _versions_lock(world_dir: Path) -> Iterator[Path]:
 
 
 def _tidy(folder: Path) -> None:
-    """Clear what an interrupted publish left: its work folder, a version never made current."""
+    """Clear what an interrupted publish left: its work folder or model under check, a
+    pointer written aside, a version never made current."""
     for child in folder.iterdir():
-        if child.name.startswith(WORK_PREFIX):
-            shutil.rmtree(child, ignore_errors=True)
+        aside = child.name.startswith(f".{CURRENT_FILE}.") and child.name.endswith(".tmp")
+        if child.name.startswith(WORK_PREFIX) or aside:
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
     current = current_version(folder.parent)
     for version in list_versions(folder.parent):
         if current is None or version.number > current.number:
@@ -189,6 +195,24 @@ def _store_version(
     if version is None:
         raise HubError(f"{final}: the new version cannot be read back")
     return version
+
+
+def _published_by(version: WorldVersion) -> str:
+    """``(published 2026-05-04 18:20 UTC by Anna: "New sofa")``: whoever repeats a publish
+    whose answer they lost learns that it is done."""
+    meta = version.meta
+    try:
+        when = datetime.datetime.fromisoformat(str(meta.get("time"))).strftime("%Y-%m-%d %H:%M")
+        when += " UTC"
+    except ValueError:
+        when = ""
+    author = meta.get("author")
+    said = str(meta.get("message") or "")
+    said = said if len(said) <= 60 else said[:57] + "..."
+    kind = "rolled back" if meta.get("kind") == "rollback" else "published"
+    parts = [kind, when, f"by {author}" if author else ""]
+    text = " ".join(p for p in parts if p)
+    return f' ({text}: "{said}")' if said else f" ({text})"
 
 
 def draft_state(site: Site) -> tuple[StaffLayout, dict[str, Any]]:
@@ -271,6 +295,7 @@ def publish(
         if current is not None and current.sha256 == sha and not allow_unchanged:
             raise NothingToDo(
                 f"nothing to publish: the draft builds exactly version {current.number}"
+                + _published_by(current)
             )
         progress.step("loading it as the server will")
         load(model.glb)
@@ -278,6 +303,7 @@ def publish(
         work_model = folder / f"{WORK_PREFIX}check-{os.getpid()}.glb"
         try:
             _write(work_model, model.glb)
+            _pause("checking")
             report = validate_file(work_model)
         finally:
             work_model.unlink(missing_ok=True)

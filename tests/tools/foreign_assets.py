@@ -248,3 +248,18 @@ def glb_cut_inside(source: Path, target: Path) -> Path:
 
 
 README = "Sofa grau\n=========\n\nThe designer's notes about the sofa.\nSee the PDF for sizes.\n"
+
+
+def flat_ball_glb(path: Path, subdivisions: int = 6) -> Path:
+    """An icosphere of 1 m drawn flat-shaded, as many exporters write it: every triangle with
+    corners of its own (20 * 4**subdivisions triangles, none sharing a vertex)."""
+    ball = trimesh.creation.icosphere(subdivisions=subdivisions, radius=0.5)
+    ball.unmerge_vertices()
+    path.write_bytes(trimesh.Scene(ball).export(file_type="glb", include_normals=True))
+    return path
+
+
+def without_normals_glb(path: Path, mesh: trimesh.Trimesh) -> Path:
+    """``mesh`` as a GLB without a NORMAL attribute (some CAD exporters leave them out)."""
+    path.write_bytes(trimesh.Scene(mesh).export(file_type="glb", include_normals=False))
+    return path
