@@ -145,8 +145,12 @@ def name_from_file(path: Path) -> str:
     return text or "asset"
 
 
+def _obj_has_normals(source: Path) -> bool:
+    return re.search(rb"^[ \t]*vn[ \t]", source.read_bytes(), re.MULTILINE) is not None
+
+
 def _convert_with_trimesh(source: Path, target: Path) -> None:
-    """OBJ or STL to GLB: normals kept, materials made explicit (these formats have no metal)."""
+    """OBJ or STL to GLB: an OBJ's normals kept, materials made explicit (no metal here)."""
     import trimesh
 
     try:
@@ -182,7 +186,12 @@ def _convert_with_trimesh(source: Path, target: Path) -> None:
         if not materials:
             tree.pop("materials")
 
-    data = scene.export(file_type="glb", include_normals=True, tree_postprocessor=fix_materials)
+    # STL has face normals only, and an OBJ may have none: trimesh would make smooth ones
+    # (a box with rounded shading), so they are left to the optimiser, which keeps edges sharp
+    with_normals = source.suffix.lower() == ".obj" and _obj_has_normals(source)
+    data = scene.export(
+        file_type="glb", include_normals=with_normals, tree_postprocessor=fix_materials
+    )
     target.write_bytes(data)
 
 

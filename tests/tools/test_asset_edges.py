@@ -137,3 +137,21 @@ def test_advice_when_the_simplifier_stopped_early_does_not_send_back_to_it() -> 
         "stops where the shape would change visibly (it kept 80%): reduce it in the modelling "
         "program (Blender: Decimate modifier)"
     )
+
+
+def test_an_stl_box_keeps_its_edges_sharp(site: Site, tmp_path: Path) -> None:
+    path = tmp_path / "block.stl"
+    trimesh.creation.box((0.8, 0.5, 0.6)).export(path)  # STL knows face normals only
+    report = import_asset(site, path, ImportOptions(up="y"))
+    assert "had no normals" in " ".join(report.notes)
+    corners, normals = _corners_and_normals(report.asset.model)
+    assert (np.einsum("nkj,nj->nk", normals, _face_normals(corners)) > 0.99).all()
+
+
+def test_an_obj_keeps_the_normals_it_brings(site: Site, tmp_path: Path) -> None:
+    sphere = trimesh.creation.icosphere(subdivisions=2, radius=0.5)
+    path = tmp_path / "ball.obj"
+    path.write_text(sphere.export(file_type="obj", include_normals=True), encoding="utf-8")
+    assert "\nvn " in path.read_text(encoding="utf-8")
+    report = import_asset(site, path, ImportOptions())
+    assert not any("normals" in n for n in report.notes)
