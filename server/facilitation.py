@@ -27,6 +27,14 @@ facilitator asks and nothing a participant's client could fake:
 Attendance: joining and leaving a running workshop (its rooms or its tour) are handed to
 the record sink as ``AttendanceEvent``; nothing else about a person is kept.
 
+Restarts and takeovers: what a running workshop is now (``live_workshop.document``: agenda
+position, countdown, spotlight, hands, breakout groups and their timer, who passed its
+access rule) goes to the live sink when it changed, at most every ``KEEP_EVERY_S``. Kept
+documents of workshops not running here (``kept``: read at start, and again and again
+with several processes) are resumed once their room is this process's: at once after a
+restart, when the room is taken over after a crash. People come back by identity (a
+restarted process gives them new session ids); the tour is not kept.
+
 >>> lead = Facilitation(book, world, sink=writer.put)                 # doctest: +SKIP
 >>> core = HubCore(world, settings, features=[lead], rules=[lead])    # doctest: +SKIP
 >>> lead.attach(core)                                                 # doctest: +SKIP
@@ -34,6 +42,7 @@ the record sink as ``AttendanceEvent``; nothing else about a person is kept.
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 from collections.abc import Callable, Mapping, Sequence
@@ -67,7 +76,17 @@ from server.features import RoomPositions
 from server.formation import assign, column_spots, ring_spots, yaw_towards
 from server.hub import Effects, HubCore
 from server.identity import Identity, Role
-from server.live_workshop import InstanceKey, LiveWorkshop, StageArea, Tour, key_of
+from server.live_state import WORKSHOP, LiveDocuments, LiveSink
+from server.live_workshop import (
+    InstanceKey,
+    LiveWorkshop,
+    Resumed,
+    StageArea,
+    Tour,
+    document,
+    key_of,
+    resume,
+)
 from server.message_spec import FeatureMessage, FeatureMessages
 from server.protocol import encode
 from server.room import RoomInstance, Session
@@ -106,6 +125,12 @@ ANNOUNCE_HUB_EVERY_S: Final = 10.0
 STAGE_SIZE_M: Final = (10.0, 3.2)
 #: The facilitators are told this long before a running workshop's scheduled end.
 ENDING_WARNING_S: Final = 5 * 60.0
+#: A running workshop's changed state goes to the store at most this often.
+KEEP_EVERY_S: Final = 0.5
+#: A workshop ended here is not resumed from an older copy read this long afterwards.
+KEPT_ENDED_S: Final = 600.0
+
+log = logging.getLogger("hubtwin.facilitation")
 
 
 HubEvents = Callable[[str, dict[str, Any]], None]
@@ -149,9 +174,20 @@ class Facilitation:
         stages: Sequence[StageArea] = (),
         seed: int | None = None,
         hub_events: HubEvents | None = None,
+        keep: LiveSink | None = None,
+        kept: Mapping[str, Any] | None = None,
     ) -> None:
         self.book = book
         self.sink: RecordSink = sink if sink is not None else (lambda record: None)
+        #: where the running workshops' state goes to be stored
+        self.keep: LiveSink = keep if keep is not None else (lambda change: None)
+        self._documents = LiveDocuments(WORKSHOP, every_s=KEEP_EVERY_S)
+        #: kept state of workshops running but not here (yet), by workshop id
+        self.kept: dict[str, Any] = dict(kept or {})
+        #: workshops that ended here, and when (a stale copy read from the store is ignored)
+        self._ended: dict[str, float] = {}
+        #: breakout members back after a restart, to be put into their group's room
+        self._regroup: set[str] = set()
         #: hub-wide events for the other processes of the hub (the cluster bus), if any
         self.hub_events: HubEvents = hub_events or (lambda kind, payload: None)
         self._core: HubCore | None = None
@@ -231,6 +267,7 @@ class Facilitation:
         inst = session.instance
         if inst is None:
             return
+        self._claim_in(inst.room_id, session)
         live = self._live_at.get(key_of(inst))
         if live is not None:
             self._sync_presence(live, session, now)
@@ -258,7 +295,8 @@ class Facilitation:
                 # decided on the tick: a move to another of its rooms is not leaving it
                 running.leaving.setdefault(session.id, now)
         live = self._live_at.get(key)
-        if live is not None and session.id in live.spotlight:
+        regrouped = session.id in self._regroup  # a hop into their group: still in the light
+        if live is not None and session.id in live.spotlight and not regrouped:
             live.spotlight.remove(session.id)
             live.counts_changed = True
 
@@ -270,6 +308,10 @@ class Facilitation:
         return True
 
     def on_tick(self, now: float, rooms: Sequence[RoomPositions], fx: Effects) -> None:
+        if self.kept:
+            self.resume_kept(now, fx)
+        if self._regroup:
+            self._back_to_groups(now, fx)
         for live in list(self.lives.values()):
             if now >= live.workshop.ends_at:
                 self.end(live, fx, now, by_time=True)
@@ -289,6 +331,135 @@ class Facilitation:
         if self._stages and now >= self._next_stage:
             self._next_stage = now + STAGE_EVERY_S
             self._watch_stages(rooms, fx)
+        if self._documents.due(now):
+            self.keep_changes(now)
+
+    # --- kept across restarts and takeovers -------------------------------------------------
+
+    def keep_changes(self, now: float) -> None:
+        """Hand the running workshops' state that changed since last time to the live sink
+        (on the tick, and at shutdown)."""
+        current = {live.id: self._document(live) for live in self.lives.values()}
+        for change in self._documents.changes(current, now):
+            self.keep(change)
+
+    def _document(self, live: LiveWorkshop) -> dict[str, Any]:
+        room = live.home.room_id
+        hands = {n: q for _, n in live.instance_keys() if (q := self.hands.get((room, n)))}
+        returned = {old: identity for identity, old in live.returning.items()}
+        ids: dict[str, str] = {}
+        for queue in [live.spotlight, *hands.values()] + (
+            [g.members for g in live.breakout.groups] if live.breakout is not None else []
+        ):
+            for session_id in queue:
+                known = self.core.sessions.get(session_id) or live.present.get(session_id)
+                identity = known.identity.id if known is not None else returned.get(session_id)
+                if identity is not None:
+                    ids[session_id] = identity
+        return document(live, hands, sorted(self.admitted.get(live.id, ())), ids)
+
+    def set_kept(self, documents: Mapping[str, Any], now: float) -> None:
+        """The store's kept workshops (read now and then when the hub has several
+        processes): those not running here may be resumed here when their room is."""
+        self._ended = {wid: at for wid, at in self._ended.items() if now - at < KEPT_ENDED_S}
+        self.kept = {
+            wid: data
+            for wid, data in documents.items()
+            if wid not in self.lives and wid not in self._ended
+        }
+
+    def resume_kept(self, now: float, fx: Effects | None, *, room: str | None = None) -> None:
+        """Resume the kept workshops whose room is this process's now (all of them after a
+        restart; a room taken over after a crash). Those whose time is over are dropped."""
+        for workshop_id, data in list(self.kept.items()):
+            workshop = self.book.get(workshop_id)
+            if workshop_id in self.lives or (workshop is not None and now >= workshop.ends_at):
+                del self.kept[workshop_id]
+                continue
+            room_id = data.get("room") if isinstance(data, Mapping) else None
+            if workshop is None or room_id != workshop.room or (room and room_id != room):
+                continue
+            number = data.get("home", 0)
+            by_number = self.core.instances.get(room_id, {})
+            home = by_number.get(number if isinstance(number, int) else 0)
+            placement = self.core.placement
+            if home is None or key_of(home) in self._live_at:
+                continue
+            if placement is not None and not placement.is_here(room_id, home.number):
+                continue
+            del self.kept[workshop_id]
+            try:
+                resumed = resume(data, workshop, home)
+            except ValueError as exc:
+                log.warning("kept workshop ignored", extra={"id": workshop_id, "error": str(exc)})
+                continue
+            self._install(resumed, now, fx)
+
+    def _install(self, resumed: Resumed, now: float, fx: Effects | None) -> None:
+        live = resumed.live
+        room = live.home.room_id
+        self.lives[live.id] = live
+        self._live_at[key_of(live.home)] = live
+        if live.breakout is not None:
+            for group in live.breakout.groups:
+                inst = self.core.open_instance(room, now, group.instance)
+                group.instance = inst.number
+                self._live_at[key_of(inst)] = live
+        for number, queue in resumed.hands.items():
+            if queue and (room, number) in self._live_at:
+                self.hands[(room, number)] = list(queue)
+        self.admitted.setdefault(live.id, set()).update(resumed.admitted)
+        for inst in self._instances_of(live):
+            for member in list(inst.members.values()):
+                self._claim(live, member)
+                self._sync_presence(live, member, now)
+        log.info("workshop resumed", extra={"workshop": live.id, "room": room})
+        if fx is not None:
+            self._broadcast(live, fx, now)
+
+    def _back_to_groups(self, now: float, fx: Effects) -> None:
+        """Breakout members who came back after a restart into the workshop's main room go
+        on into their group's room."""
+        for session_id in list(self._regroup):
+            self._regroup.discard(session_id)
+            session = self.core.sessions.get(session_id)
+            live = self._present_in(session) if session is not None else None
+            if session is None or live is None or live.breakout is None:
+                continue
+            group = live.breakout.group_of(session_id)
+            if group is not None and session.instance is live.home:
+                self._regroup.add(session_id)
+                self.core.relocate(session, live.home.room_id, group.instance, now, fx)
+                self._regroup.discard(session_id)
+
+    def _claim_in(self, room_id: str, session: Session) -> None:
+        for live in self.lives.values():
+            if live.returning and live.home.room_id == room_id:
+                self._claim(live, session)
+
+    def _claim(self, live: LiveWorkshop, session: Session) -> None:
+        """Someone named in a resumed workshop is back (with a new session id after a
+        restart): their hand, spotlight and group are theirs again."""
+        old = live.returning.pop(session.identity.id, None)
+        if old is None or old == session.id:
+            return
+        new = session.id
+
+        def swap(ids: list[str]) -> list[str]:
+            return [new if s == old else s for s in ids]
+
+        live.spotlight = swap(live.spotlight)
+        if live.breakout is not None:
+            for group in live.breakout.groups:
+                group.members = swap(group.members)
+            if live.breakout.group_of(new) is not None:
+                self._regroup.add(new)
+        live.counts_changed = True  # the others learn the new id with the next state
+        room = live.home.room_id
+        for _, number in live.instance_keys():
+            queue = self.hands.get((room, number))
+            if queue and old in queue:
+                self.hands[(room, number)] = swap(queue)
 
     # --- room rules ---------------------------------------------------------------------
 
@@ -296,6 +467,9 @@ class Facilitation:
         return None
 
     def refuse_entry(self, session: Session, instance: RoomInstance, now: float) -> str | None:
+        if self.kept:
+            self.resume_kept(now, None, room=instance.room_id)
+        self._claim_in(instance.room_id, session)
         live = self._live_at.get(key_of(instance))
         if live is None or live.workshop.led_by(session.identity):
             return None
@@ -442,6 +616,7 @@ class Facilitation:
         live.present.clear()
         live.leaving.clear()
         self.lives.pop(live.id, None)
+        self._ended[live.id] = now
         for key in live.instance_keys():
             if self._live_at.get(key) is live:
                 del self._live_at[key]

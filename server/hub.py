@@ -575,9 +575,13 @@ class HubCore:
         )
         return True
 
-    def open_instance(self, room_id: str, now: float) -> RoomInstance:
+    def open_instance(self, room_id: str, now: float, number: int | None = None) -> RoomInstance:
         """A new, empty overflow instance of a room (a breakout group's room); disposed
-        like any overflow instance once it has stayed empty for a while."""
+        like any overflow instance once it has stayed empty for a while. ``number``: that
+        instance (a breakout group's room again after a restart), the one there if open."""
+        if number is not None and number > 0:
+            found = self.instances[room_id].get(number)
+            return found if found is not None else self._new_instance(room_id, number, now)
         return self._new_instance(room_id, self._free_number(room_id), now)
 
     def end_session(self, session: Session, code: str, fx: Effects, now: float) -> None:

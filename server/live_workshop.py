@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from server.breakouts import Breakout
+from server.breakouts import Breakout, Group
 from server.room import RoomInstance, Session
 from server.workshops import Workshop
 
@@ -85,6 +85,9 @@ class LiveWorkshop:
     state_sent_at: float = float("-inf")
     #: the facilitators were told that its end is near
     warned: bool = False
+    #: resumed after a restart or a takeover: identity id -> the session id it had (the
+    #: spotlight, the hands and the groups name it until the person is back)
+    returning: dict[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -137,3 +140,96 @@ class LiveWorkshop:
                 if session is not None and session.instance is not self.home:
                     away += 1
         return away
+
+
+# --- kept across a restart or a takeover ----------------------------------------------------
+
+
+def document(
+    live: LiveWorkshop,
+    hands: Mapping[int, Sequence[str]],
+    admitted: Sequence[str],
+    identity_of: Mapping[str, str],
+) -> dict[str, Any]:
+    """What is kept of a running workshop (JSON-ready): its room instance, agenda position,
+    countdown, spotlight, reaction counts, breakout groups and their timer, the raised
+    hands of its rooms (by room instance number), who passed its access rule, and the
+    identity of every session named (a restarted process knows the people by identity).
+    A tour is not kept: it needs its people walking."""
+    breakout = live.breakout
+    named = set(live.spotlight) | {s for queue in hands.values() for s in queue}
+    if breakout is not None:
+        named |= {m for g in breakout.groups for m in g.members}
+    return {
+        "room": live.home.room_id,
+        "home": live.home.number,
+        "started_at": live.started_at,
+        "item": live.item,
+        "item_started": live.item_started,
+        "timer_ends": live.timer_ends,
+        "warned": live.warned,
+        "spotlight": list(live.spotlight),
+        "reactions": dict(sorted(live.reactions.items())),
+        "breakout": None
+        if breakout is None
+        else {
+            "ends_at": breakout.ends_at,
+            "groups": [
+                {"number": g.number, "instance": g.instance, "members": list(g.members)}
+                for g in breakout.groups
+            ],
+        },
+        "hands": {str(number): list(queue) for number, queue in sorted(hands.items()) if queue},
+        "admitted": sorted(admitted),
+        "people": {s: identity_of[s] for s in sorted(named) if s in identity_of},
+    }
+
+
+@dataclass
+class Resumed:
+    """A kept workshop read back: its state, the raised hands by room instance number and
+    who had passed its access rule."""
+
+    live: LiveWorkshop
+    hands: dict[int, list[str]]
+    admitted: set[str]
+
+
+def resume(data: Mapping[str, Any], workshop: Workshop, home: RoomInstance) -> Resumed:
+    """A running workshop from its kept document (``document``); ValueError when the
+    document is not one."""
+    try:
+        breakout_data = data.get("breakout")
+        breakout = None
+        if breakout_data is not None:
+            breakout = Breakout(
+                [
+                    Group(int(g["number"]), int(g["instance"]), [str(m) for m in g["members"]])
+                    for g in breakout_data["groups"]
+                ],
+                float(breakout_data["ends_at"]),
+            )
+        live = LiveWorkshop(
+            workshop,
+            home,
+            started_at=float(data["started_at"]),
+            item=int(data["item"]),
+            item_started=_number_or_none(data.get("item_started")),
+            timer_ends=_number_or_none(data.get("timer_ends")),
+            spotlight=[str(s) for s in data.get("spotlight", [])],
+            reactions=Counter({str(k): int(v) for k, v in data.get("reactions", {}).items()}),
+            breakout=breakout,
+            warned=bool(data.get("warned", False)),
+        )
+        hands = {int(n): [str(s) for s in queue] for n, queue in data.get("hands", {}).items()}
+        admitted = {str(i) for i in data.get("admitted", [])}
+        people = {str(s): str(i) for s, i in data.get("people", {}).items()}
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"not a kept workshop: {exc}") from exc
+    live.item = min(live.item, len(workshop.agenda) - 1)
+    live.returning = {identity: session for session, identity in people.items()}
+    return Resumed(live, hands, admitted)
+
+
+def _number_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)

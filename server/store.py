@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from server.identity import Identity, Role
+from server.live_state import LiveStateChange
 from server.passwords import check_password, hash_password
 from server.progress import ExportRow, ProgressEvent, ProgressRecord, StationProgress
 from server.records import ChatRecord
@@ -151,6 +152,16 @@ MIGRATIONS: tuple[str, ...] = (
         changed_at REAL NOT NULL
     );
     ALTER TABLE accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 6: what runs now and must outlive a restart or a takeover (a running workshop, a
+    # room's screens, removals, the world's undo history): one JSON document per kind and key
+    """
+    CREATE TABLE live_state (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (kind, key)
+    );
     """,
 )
 
@@ -841,6 +852,33 @@ class Store:
             ).fetchall()
         )
         return {row["room"]: json.loads(row["data"]) for row in rows}
+
+    async def save_live_states(self, changes: Sequence[LiveStateChange]) -> None:
+        """Keep (or, data None, forget) live documents in one transaction."""
+
+        def write(db: sqlite3.Connection) -> None:
+            for change in changes:
+                if change.data is None:
+                    db.execute(
+                        "DELETE FROM live_state WHERE kind = ? AND key = ?",
+                        (change.kind, change.key),
+                    )
+                else:
+                    db.execute(
+                        "INSERT OR REPLACE INTO live_state VALUES (?, ?, ?)",
+                        (change.kind, change.key, json.dumps(change.data, ensure_ascii=False)),
+                    )
+
+        await self._run(self._write, write)
+
+    async def live_states(self, kind: str) -> dict[str, dict[str, Any]]:
+        """Key -> the kept live document, for every one of ``kind``."""
+        rows = await self._run(
+            lambda: self._db.execute(
+                "SELECT key, data FROM live_state WHERE kind = ? ORDER BY key", (kind,)
+            ).fetchall()
+        )
+        return {row["key"]: json.loads(row["data"]) for row in rows}
 
 
 def _erased(db: sqlite3.Connection, identity_id: str) -> bool:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from server.identity import Identity, Role
+from server.live_state import LiveStateChange
 from server.progress import ExportRow, ProgressRecord, StationProgress
 from server.records import ChatRecord
 from server.workshop_records import AttendanceEvent, AuditEntry, Ban
@@ -121,6 +122,10 @@ class StoreBackend(Protocol):
     async def save_room_settings(self, room: str, settings: dict[str, Any] | None) -> None: ...
 
     async def room_settings(self) -> dict[str, dict[str, Any]]: ...
+
+    async def save_live_states(self, changes: Sequence[LiveStateChange]) -> None: ...
+
+    async def live_states(self, kind: str) -> dict[str, dict[str, Any]]: ...
 
 
 if TYPE_CHECKING:

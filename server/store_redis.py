@@ -46,6 +46,9 @@ key                                  type   what
                                             whose settings are not the usual ones)
 ``token-generations``                hash   identity id -> token generation (only
                                             identities whose tokens were revoked)
+``live:{kind}``                      hash   key -> a live document as JSON (a running
+                                            workshop, a room's screens, removals, the
+                                            world's undo history: ``server/live_state.py``)
 =================================== ====== ==========================================
 
 Index members are ``<16 hex digits of chat-seq><message key>`` for chat (so equal times
@@ -74,6 +77,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.identity import Identity, Role
+from server.live_state import LiveStateChange
 from server.passwords import check_password, hash_password
 from server.progress import ExportRow, ProgressRecord, StationProgress
 from server.records import ChatRecord
@@ -1052,6 +1056,25 @@ class RedisStore:
         async with self._errors():
             found = cast(dict[str, str], await self._redis.hgetall(self._key("room-settings")))
         return {room: json.loads(found[room]) for room in sorted(found)}
+
+    async def save_live_states(self, changes: Sequence[LiveStateChange]) -> None:
+        """Keep (or, data None, forget) live documents, all at once (MULTI/EXEC)."""
+        if not changes:
+            return
+        async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
+            for change in changes:
+                key = self._key(f"live:{change.kind}")
+                if change.data is None:
+                    pipe.hdel(key, change.key)
+                else:
+                    pipe.hset(key, change.key, json.dumps(change.data, ensure_ascii=False))
+            await pipe.execute()
+
+    async def live_states(self, kind: str) -> dict[str, dict[str, Any]]:
+        """Key -> the kept live document, for every one of ``kind``."""
+        async with self._errors():
+            found = cast(dict[str, str], await self._redis.hgetall(self._key(f"live:{kind}")))
+        return {key: json.loads(found[key]) for key in sorted(found)}
 
 
 def _identity_row(person: dict[str, str]) -> dict[str, Any]:

@@ -13,7 +13,10 @@ Background work: records are written to the store as they come (attendance in ba
 and so are moderation's mutes and room settings; every ``REFRESH_S`` the bans, mutes, room
 settings and workshops are read again from the store (another process of the hub, or the
 command line, may have changed them; a running workshop takes the change, its end too);
-audit entries older than ``AUDIT_RETENTION_DAYS`` go.
+audit entries older than ``AUDIT_RETENTION_DAYS`` go. The running workshops' state
+(``LiveStateChange``) is written as it changes, the changes of a batch together, and at
+shutdown what changed last; with several processes the kept workshops are read again every
+``LIVE_REFRESH_S`` (a process taking over a room after a crash resumes its workshop).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from server.features import HubFeature
 from server.http import HttpFeature
 from server.hub import Effects, HubCore
 from server.identity import Identity
+from server.live_state import WORKSHOP, LiveStateChange
 from server.moderation import (
     Moderation,
     ModerationState,
@@ -52,6 +56,8 @@ from server.workshops_http import WorkshopDesk, workshop_routes
 log = logging.getLogger("hubtwin.workshops")
 
 REFRESH_S: Final = 30.0
+#: With several processes, the running workshops kept in the store are read this often.
+LIVE_REFRESH_S: Final = 1.0
 AUDIT_RETENTION_DAYS: Final = 365
 AUDIT_SWEEP_S: Final = 6 * 3600.0
 
@@ -71,13 +77,17 @@ class RecordWriter:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._queue: asyncio.Queue[WorkshopRecord | ModerationState] = asyncio.Queue()
+        self._queue: asyncio.Queue[WorkshopRecord | ModerationState | LiveStateChange] = (
+            asyncio.Queue()
+        )
         #: told the id of a workshop written here (the other processes re-read it)
         self.saved: Callable[[str], None] = lambda workshop_id: None
         #: awaited with the identity of a ban written here (its tokens are revoked)
         self.banned: Callable[[str], Awaitable[object]] | None = None
+        #: called at shutdown before the last records are written (the last live state)
+        self.last_words: Callable[[], None] = lambda: None
 
-    def put(self, record: WorkshopRecord | ModerationState) -> None:
+    def put(self, record: WorkshopRecord | ModerationState | LiveStateChange) -> None:
         self._queue.put_nowait(record)
 
     async def run(self) -> None:
@@ -88,6 +98,10 @@ class RecordWriter:
                     batch.append(self._queue.get_nowait())
                 await self._write(batch)
         except asyncio.CancelledError:
+            try:
+                self.last_words()
+            except Exception:
+                log.exception("could not hand over the last live state")
             await self.flush()
             raise
 
@@ -99,11 +113,14 @@ class RecordWriter:
         if batch:
             await self._write(batch)
 
-    async def _write(self, batch: list[WorkshopRecord | ModerationState]) -> None:
+    async def _write(self, batch: list[WorkshopRecord | ModerationState | LiveStateChange]) -> None:
         attendance = [r for r in batch if isinstance(r, AttendanceEvent)]
+        live = {(r.kind, r.key): r for r in batch if isinstance(r, LiveStateChange)}
         try:
             if attendance:
                 await self.store.record_attendance(attendance)
+            if live:
+                await self.store.save_live_states(list(live.values()))
             for record in batch:
                 if isinstance(record, Ban):
                     await self.store.add_ban(record)
@@ -146,7 +163,7 @@ class WorkshopService:
     ) -> None:
         self.store = store
         #: hub-wide events for the other processes of the hub (the cluster bus), if any
-        self.hub_events: HubEvents = hub_events or (lambda kind, payload: None)
+        self.hub_events: HubEvents = hub_events or _no_events
         self._following: set[asyncio.Task[None]] = set()
         self.book = book
         self.lead = lead
@@ -180,7 +197,10 @@ class WorkshopService:
             sink=writer.put,
             stages=stage_areas(world.anchors_of("stage")),
             hub_events=hub_events,
+            keep=writer.put,
+            kept=await store.live_states(WORKSHOP),
         )
+        writer.last_words = lambda: lead.keep_changes(time.time())
         now = time.time()
         moderation = Moderation(
             sink=writer.put,
@@ -274,11 +294,27 @@ class WorkshopService:
 
     def start(self) -> list[asyncio.Task[None]]:
         """The background tasks (the hub cancels them at shutdown; records are flushed)."""
-        return [
+        tasks = [
             asyncio.create_task(self.writer.run(), name="hubtwin-workshop-records"),
             asyncio.create_task(self._refresh(), name="hubtwin-workshop-refresh"),
             asyncio.create_task(self._sweep_audit(), name="hubtwin-audit-sweep"),
         ]
+        if self.clustered:
+            tasks.append(asyncio.create_task(self._refresh_live(), name="hubtwin-live-refresh"))
+        return tasks
+
+    @property
+    def clustered(self) -> bool:
+        """Is this one process of several (hub-wide events go to a bus)?"""
+        return self.hub_events is not _no_events
+
+    async def _refresh_live(self) -> None:
+        while True:
+            await asyncio.sleep(LIVE_REFRESH_S)
+            try:
+                self.lead.set_kept(await self.store.live_states(WORKSHOP), time.time())
+            except Exception:
+                log.exception("could not read the running workshops from the store")
 
     async def _refresh(self) -> None:
         while True:
@@ -303,3 +339,7 @@ class WorkshopService:
                 if removed:
                     log.info("audit retention sweep", extra={"removed": removed})
             await asyncio.sleep(AUDIT_SWEEP_S)
+
+
+def _no_events(kind: str, payload: dict[str, Any]) -> None:
+    """A single process: hub-wide events go nowhere."""

@@ -20,6 +20,7 @@ import redis.asyncio
 from redis_process import free_port
 
 from server.identity import Identity, Role
+from server.live_state import REMOVALS, SCREENS, WORKSHOP, LiveStateChange
 from server.progress import ExportRow, ProgressEvent, ProgressRecord, StationProgress
 from server.records import ChatRecord
 from server.settings import Settings
@@ -550,6 +551,31 @@ async def test_room_settings_are_kept_per_room_and_forgotten_when_usual(
     await store.save_room_settings("labor", None)
     await store.save_room_settings("gibt-es-nicht", None)
     assert list(await store.room_settings()) == ["werkstatt"]
+
+
+async def test_live_documents_are_kept_by_kind_and_key_and_forgotten(
+    store: StoreBackend,
+) -> None:
+    assert await store.live_states(WORKSHOP) == {}
+    running = {"room": "werkstatt", "item": 2, "hands": {"0": ["s-1", "s-2"]}, "name": "Jörg"}
+    await store.save_live_states(
+        [
+            LiveStateChange(WORKSHOP, "w-1", running),
+            LiveStateChange(SCREENS, "werkstatt", {"screens": []}),
+            LiveStateChange(WORKSHOP, "w-2", {"room": "labor"}),
+        ]
+    )
+    await store.save_live_states(
+        [
+            LiveStateChange(WORKSHOP, "w-1", {**running, "item": 3}),
+            LiveStateChange(WORKSHOP, "w-2", None),
+            LiveStateChange(WORKSHOP, "gibt-es-nicht", None),
+        ]
+    )
+    await store.save_live_states([])
+    assert await store.live_states(WORKSHOP) == {"w-1": {**running, "item": 3}}
+    assert await store.live_states(SCREENS) == {"werkstatt": {"screens": []}}
+    assert await store.live_states(REMOVALS) == {}
 
 
 # --- both backends, one random history ----------------------------------------------------
