@@ -37,9 +37,10 @@ def add_station_stand(anchor: AnchorPlan, at: Placement, pieces: Pieces) -> None
             arr[:, 1] = y * c - z * s
             arr[:, 2] = y * s + z * c
         pieces.add(F, material, mesh, display)
-    plate = at.then(Placement(0.0, 1.62, -0.05, 0.0))
-    pieces.add_box(F, "brand-green", (0.84, 0.24, 0.03), (0.0, 0.0, -0.02), plate, skip=())
-    pieces.signs.append(SignPlate(f"station:{anchor.id}", plate, 0.8, 0.2))
+    # the station's name, large enough to find it from across the room
+    plate = at.then(Placement(0.0, 1.74, -0.05, 0.0))
+    pieces.add_box(F, "brand-green", (1.26, 0.35, 0.03), (0.0, 0.0, -0.02), plate, skip=())
+    pieces.signs.append(SignPlate(f"station:{anchor.id}", plate, 1.2, 0.3))
     pieces.block(at, 0.3, 0.22, 1.8)
     pieces.collide(f"station-{anchor.id}", at, (0.6, 1.8, 0.45), (0.0, 0.9, 0.0))
 
