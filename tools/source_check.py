@@ -14,6 +14,7 @@ vertices already used cannot be told from a whole file).
 
 from __future__ import annotations
 
+import math
 import re
 import struct
 from pathlib import Path
@@ -139,7 +140,7 @@ def _check_stl_text(path: Path, text: str) -> None:
         elif key == "vertex":
             corners += 1
             try:
-                ok = len(words) == 4 and all(np.isfinite(float(w)) for w in words[1:])
+                ok = len(words) == 4 and all(math.isfinite(float(w)) for w in words[1:])
             except ValueError:
                 ok = False
             if not ok:
@@ -175,7 +176,9 @@ class _ObjScan:
         key = words[0]
         if key in OBJ_VECTORS:
             try:
-                ok = len(words) > OBJ_VECTORS[key] and all(np.isfinite(float(v)) for v in words[1:])
+                ok = len(words) > OBJ_VECTORS[key] and all(
+                    math.isfinite(float(v)) for v in words[1:]
+                )
             except ValueError:
                 ok = False
             if not ok:
@@ -202,7 +205,7 @@ class _ObjScan:
         for part, kind in zip(parts, ("v", "vt", "vn"), strict=False):
             if not part:
                 continue
-            if not _INTEGER.match(part) or int(part) == 0:
+            if not (part.isdigit() or _INTEGER.match(part)) or int(part) == 0:
                 return f"line {line}: {_quote(word)} is not a vertex reference"
             number = int(part)
             if number < 0:  # counted back from the latest vector of its kind
