@@ -117,6 +117,7 @@ def read_calculator(
     before = len(problems)
     reader = _Reader(FrontMatter(path, data, KeyLines(text), 0, languages, problems))
     calculator = reader.calculator(path.stem)
+    problems[before:] = sorted(problems[before:], key=lambda p: p.line or 0)
     return calculator if len(problems) == before else None
 
 
@@ -209,7 +210,9 @@ class _Reader:
             return None
         if name in self.kinds:
             self.front.problem(
-                where, f"{describe_key(where)}: the name {name!r} is already a {self.kinds[name]}"
+                where,
+                f"{describe_key(where)}: the name {name!r} is already an earlier "
+                f"{self.kinds[name]}'s; give each input, factor and result its own name",
             )
             return None
         self.kinds[name] = kind
