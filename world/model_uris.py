@@ -40,6 +40,8 @@ def relative_path(uri: str, source: str, what: str) -> str:
     scheme = urllib.parse.urlsplit(uri).scheme
     if scheme.lower() == "file":
         raise ForeignFileError(f"{refused}, a file: URI; {ONLY_BESIDE}")
+    if len(scheme) == 1:  # a Windows drive: C:/Users/...
+        raise ForeignFileError(f"{refused}, an absolute path; {ONLY_BESIDE}")
     if scheme or uri.startswith(("//", "\\\\")):
         raise ForeignFileError(
             f"{refused}, a file elsewhere on the network; {ONLY_BESIDE}: download it into "
