@@ -615,12 +615,11 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
             raise r.fail(f"kind must be one of {', '.join(ANCHOR_KINDS)}", "kind")
         if "shows" in extras:
             shows = extras["shows"]
-            if kind != "board" or shows not in BOARD_SHOWS:
-                raise r.fail(
-                    f'shows = {shows!r}: only a board shows something; write kind = "board" and '
-                    f"shows = {' or '.join(repr(s) for s in BOARD_SHOWS)}".replace("'", '"'),
-                    "shows",
-                )
+            known = " or ".join(f'"{s}"' for s in BOARD_SHOWS)
+            if kind != "board":
+                raise r.fail('shows is for boards: write kind = "board" or remove shows', "shows")
+            if shows not in BOARD_SHOWS:
+                raise r.fail(f"shows {shows!r}: a board shows {known}", "shows")
             if shows in shown_by:
                 raise r.fail(
                     f"anchor {shown_by[shows]} already shows the {shows}: one board each",

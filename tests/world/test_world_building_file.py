@@ -74,8 +74,13 @@ MISTAKES = [
         "workshop board on a station",
         ('kind = "station"', 'kind = "station"\nshows = "workshops"'),
         'shows = "workshops"',
-        'anchor hall-1: shows = "workshops": only a board shows something; write kind = '
-        '"board" and shows = "workshops"',
+        'anchor hall-1: shows is for boards: write kind = "board" or remove shows',
+    ),
+    (
+        "a board showing something unknown",
+        ('kind = "screen"', 'kind = "board"\nshows = "talks"'),
+        'shows = "talks"',
+        "anchor hall-screen: shows 'talks': a board shows \"workshops\"",
     ),
     (
         "unknown material",
