@@ -44,6 +44,9 @@ def check_content(args: argparse.Namespace) -> int:
         raise InputFileError(f"{count} content problem{'s' if count != 1 else ''} found")
     for anchor in catalogue.unused_anchors:
         print(f"note: station anchor {anchor!r} has no station yet", file=sys.stderr)
+    used = {s.experiment.calculator for s in catalogue.stations if s.experiment}
+    for calculator in sorted(set(catalogue.calculators) - used):
+        print(f"note: calculator {calculator!r} is used by no station yet", file=sys.stderr)
     with_quiz = sum(1 for s in catalogue.stations if s.quiz)
     with_experiment = sum(1 for s in catalogue.stations if s.experiment)
     calculators = len(catalogue.calculators)

@@ -182,6 +182,22 @@ def test_content_check_reports_calculator_mistakes(
     assert lines[1] == "hubtwin: 1 content problem found"
 
 
+def test_content_check_notes_a_calculator_no_station_uses(
+    site_folder: SiteFolder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site_folder.write_calculator(FILE, HYDROGEN)
+    site_folder.write("ghg.md", GOOD_STATION)
+    assert main(["content", "check", "--site", str(site_folder.root)]) == 0
+    captured = capsys.readouterr()
+    notes = [line for line in captured.err.splitlines() if "calculator" in line]
+    assert notes == [
+        "note: calculator 'hydrogen-electrolyser' is used by no station yet",
+        "note: calculator 'lighting-retrofit' is used by no station yet",
+        "note: calculator 'motor-retrofit' is used by no station yet",
+    ]
+    assert captured.out.strip().endswith("4 calculators")
+
+
 def test_a_station_naming_a_missing_calculator_is_refused(site_folder: SiteFolder) -> None:
     site_folder.write("h2.md", HYDROGEN_STATION)
     _, problems = read_catalogue(site_folder.site, PLACES)
