@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from tiny_site import TINY_BUILDING, TINY_SITE
 
+from server import protocol
 from server.cli import main
+from server.hub import HubCore
+from server.identity import Identity, Role
+from server.protocol import Appearance, Hello
+from server.settings import Settings
 from world.builder import build_site
 from world.errors import InputFileError
 from world.model import load
@@ -135,3 +141,24 @@ def test_the_board_that_shows_workshops_is_marked_in_the_model(
     world = load(build_site(tiny_site, tmp_path / "hub.glb").path)
     (anchor,) = world.anchors_of("board")
     assert anchor.id == "notices" and anchor.extras["shows"] == "workshops"
+
+
+def test_newcomers_arrive_in_the_named_entrance_not_the_first_room(
+    tiny_site: Path, tmp_path: Path
+) -> None:
+    text = TINY_BUILDING.replace('entrance = "hall"', 'entrance = "garden"')
+    _write(tiny_site / "building.toml", text)
+    world = load(build_site(tiny_site, tmp_path / "hub.glb").path)
+    core = HubCore(world, Settings(), seed=3)
+    assert core.entrance == "garden"
+    visitor = Identity("id-ada", "Ada", Role.VISITOR, True)
+    hello = Hello(protocol.PROTOCOL_VERSION, "token", "de", Appearance("#336699", "cube"))
+    fx = core.hello(1, visitor, hello, 1000.0)
+    joined = [
+        message
+        for frame, _ in fx.sends
+        if (message := protocol.decode_server(frame))["t"] == "joined"
+    ]
+    assert [m["room"] for m in joined] == ["garden"]
+    position = np.asarray(joined[0]["pose"]["pos"], dtype=np.float64)
+    assert world.room_at(position[None])[0] == world.room_index("garden")
