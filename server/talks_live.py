@@ -12,6 +12,11 @@ talk removed from the library is taken off its screens.
 Who may control: a room marked ``moderated`` in the world model lets facilitators (and
 staff) in it control its screens; any other room lets everyone (docs/watch-together.md).
 
+Restarts and takeovers: the screens that show a talk are handed to the live sink (``keep``,
+one document per room instance, when it changed, at most every ``KEEP_EVERY_S``); a room
+instance whose screens are made here starts from its kept document (``kept``), so a talk
+plays on from where it is by the server's clock.
+
 >>> screens = TalkScreens(world, WatchedLibrary(site, generated_talks_dir(data)))  # doctest: +SKIP
 >>> core = HubCore(world, settings, features=[screens])                          # doctest: +SKIP
 """
@@ -25,12 +30,15 @@ from typing import Any, Protocol
 from server.features import RoomPositions
 from server.hub import Effects
 from server.identity import Role
+from server.live_state import SCREENS, LiveDocuments, LiveSink
 from server.message_spec import FeatureMessage, FeatureMessages
 from server.playback import (
     ControlMode,
     ControlPolicy,
     PlaybackError,
+    PlaybackState,
     RoomScreens,
+    ScreenPlayback,
     command_from_fields,
 )
 from server.playback_messages import PLAYBACK_MESSAGES, Playback
@@ -39,6 +47,8 @@ from server.room import RoomInstance, Session
 
 #: How often the screens look for talks that were removed from the library.
 LIBRARY_CHECK_S = 2.0
+#: Screens whose state changed go to the store at most this often.
+KEEP_EVERY_S = 0.5
 
 
 class ScreenAnchor(Protocol):
@@ -106,6 +116,10 @@ class TalkScreens:
         }
         self._rooms: dict[tuple[str, int], RoomScreens] = {}
         self._library_checked = float("-inf")
+        #: where the screens' state goes to be stored, and what was kept ("room#number")
+        self.keep: LiveSink = lambda change: None
+        self.kept: dict[str, Any] = {}
+        self._documents = LiveDocuments(SCREENS, every_s=KEEP_EVERY_S)
 
     @property
     def messages(self) -> FeatureMessages:
@@ -120,8 +134,42 @@ class TalkScreens:
         screens = self._rooms.get(key)
         if screens is None:
             screens = RoomScreens(list(ids), self.policies.get(instance.room_id))
+            self._resume(screens, self.kept.pop(f"{key[0]}#{key[1]}", None))
             self._rooms[key] = screens
         return screens
+
+    @staticmethod
+    def _resume(screens: RoomScreens, data: Any) -> None:
+        records = data.get("screens") if isinstance(data, Mapping) else None
+        for record in records if isinstance(records, list) else ():
+            try:
+                state = PlaybackState.from_record(record)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                continue
+            if state.screen_id in screens.screens:
+                screens.screens[state.screen_id] = ScreenPlayback(state.screen_id, state)
+
+    def set_kept(self, documents: Mapping[str, Any]) -> None:
+        """The store's kept screens (read now and then when the hub has several
+        processes): used for a room instance whose screens are made here later."""
+        here = {f"{room}#{number}" for room, number in self._rooms}
+        self.kept = {key: data for key, data in documents.items() if key not in here}
+
+    def keep_changes(self, now: float) -> None:
+        """Hand the screens showing a talk whose state changed to the live sink."""
+        current = {
+            f"{room}#{number}": {"screens": shown}
+            for (room, number), screens in self._rooms.items()
+            if (
+                shown := [
+                    s.state.as_record()
+                    for s in screens.screens.values()
+                    if s.state.talk_id is not None
+                ]
+            )
+        }
+        for change in self._documents.changes(current, now):
+            self.keep(change)
 
     # --- hooks ---------------------------------------------------------------------------
 
@@ -174,6 +222,8 @@ class TalkScreens:
         return True
 
     def on_tick(self, now: float, rooms: Sequence[RoomPositions], fx: Effects) -> None:
+        if self._documents.due(now):
+            self.keep_changes(now)
         if not self._rooms:
             return
         present = {(room.room_id, room.instance.number): room.instance for room in rooms}

@@ -33,7 +33,7 @@ from server.features import HubFeature
 from server.http import HttpFeature
 from server.hub import Effects, HubCore
 from server.identity import Identity
-from server.live_state import WORKSHOP, LiveStateChange
+from server.live_state import SCREENS, WORKSHOP, LiveStateChange
 from server.moderation import (
     Moderation,
     ModerationState,
@@ -43,6 +43,7 @@ from server.moderation import (
 )
 from server.room_rules import RoomRules
 from server.store import Store
+from server.talks_live import TalkScreens
 from server.workshop_records import (
     AttendanceEvent,
     AuditEntry,
@@ -200,7 +201,16 @@ class WorkshopService:
             keep=writer.put,
             kept=await store.live_states(WORKSHOP),
         )
-        writer.last_words = lambda: lead.keep_changes(time.time())
+        if isinstance(screens, TalkScreens):
+            screens.keep = writer.put
+            screens.kept = await store.live_states(SCREENS)
+
+        def last_words() -> None:
+            lead.keep_changes(time.time())
+            if isinstance(screens, TalkScreens):
+                screens.keep_changes(time.time())
+
+        writer.last_words = last_words
         now = time.time()
         moderation = Moderation(
             sink=writer.put,
@@ -313,6 +323,8 @@ class WorkshopService:
             await asyncio.sleep(LIVE_REFRESH_S)
             try:
                 self.lead.set_kept(await self.store.live_states(WORKSHOP), time.time())
+                if isinstance(self.moderation.screens, TalkScreens):
+                    self.moderation.screens.set_kept(await self.store.live_states(SCREENS))
             except Exception:
                 log.exception("could not read the running workshops from the store")
 
