@@ -30,8 +30,11 @@ What is kept, and how the other processes of a hub hear of it:
 The hub process hands both sinks to its record writer (``server/workshop_service.py``) and
 loads the kept mutes and settings at start (the ``mutes`` and ``rooms`` arguments) and every
 little while (``set_kept``, for events a process missed while Redis was away).
-Removals (someone sent out of a room for a while) stay in this process's memory (a restart
-forgets them): the room and the person are on the same process when it happens.
+Removals (someone sent out of a room for a while; identity id -> until, one document per
+room) go to the live sink (``live``) when they change, at most every ``KEEP_EVERY_S``, and
+come back at start (``removals``); with several processes the kept ones are read again
+every little while (``set_kept_removals``), so a process taking a room over after a crash
+keeps the removed out too.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from typing import Any, ClassVar, Final, Protocol
 from server.features import RoomPositions
 from server.hub import Effects, HubCore
 from server.identity import Identity, Role
+from server.live_state import REMOVALS, LiveDocuments, LiveSink
 from server.message_spec import FeatureMessage, FeatureMessages
 from server.moderation_messages import (
     MODERATION_MESSAGES,
@@ -71,6 +75,8 @@ EXPIRY_EVERY_S: Final = 1.0
 #: A mute or room setting changed here (or heard from the bus) in the last this many
 #: seconds is kept even if the store does not have it yet (``set_kept``).
 RECENT_CHANGE_S: Final = 120.0
+#: Changed removals go to the store at most this often.
+KEEP_EVERY_S: Final = 0.5
 #: What ``chat`` and ``reactions`` of a room may be.
 POLICIES: Final = ("everyone", "facilitators")
 
@@ -179,6 +185,8 @@ class Moderation:
         keep: StateSink | None = None,
         mutes: Mapping[str, float | None] | None = None,
         rooms: Mapping[str, Any] | None = None,
+        live: LiveSink | None = None,
+        removals: Mapping[str, Any] | None = None,
     ) -> None:
         self.sink: RecordSink = sink if sink is not None else (lambda record: None)
         #: where mutes and room settings go to be stored
@@ -194,6 +202,12 @@ class Moderation:
         self.mutes: dict[str, float] = {}
         #: (identity id, room id) -> kept out until
         self.barred: dict[tuple[str, str], float] = {}
+        #: where removals go to be stored
+        self.live: LiveSink = live if live is not None else (lambda change: None)
+        self._removals = LiveDocuments(REMOVALS, every_s=KEEP_EVERY_S)
+        #: removals lifted here (an invitation), and when: an older stored copy is ignored
+        self._lifted: dict[tuple[str, str], float] = {}
+        self.set_kept_removals(removals or {}, 0.0)
         self._next_expiry = float("-inf")
         #: ("mute", identity id) / ("room", room id) -> when it last changed here or on the bus
         self._changed: dict[tuple[str, str], float] = {}
@@ -438,6 +452,31 @@ class Moderation:
                     fx.send_to(session, self._rules_frame(session, session.instance.room_id, now))
         for key in [k for k, until in self.barred.items() if until <= now]:
             del self.barred[key]
+        if self._removals.due(now):
+            self.keep_removals(now)
+
+    # --- removals kept across restarts and takeovers ------------------------------------
+
+    def keep_removals(self, now: float) -> None:
+        """Hand the rooms whose removals changed to the live sink."""
+        rooms: dict[str, dict[str, Any]] = {}
+        for (identity_id, room), until in sorted(self.barred.items()):
+            if until > now:
+                rooms.setdefault(room, {})[identity_id] = until
+        for change in self._removals.changes(rooms, now):
+            self.live(change)
+
+    def set_kept_removals(self, documents: Mapping[str, Any], now: float) -> None:
+        """The store's removals (room -> identity id -> until): in force here too, unless
+        lifted here since."""
+        self._lifted = {k: at for k, at in self._lifted.items() if now - at < RECENT_CHANGE_S}
+        for room, people in documents.items():
+            if not isinstance(people, Mapping):
+                continue
+            for identity_id, until in people.items():
+                key = (str(identity_id), str(room))
+                if isinstance(until, int | float) and key not in self._lifted:
+                    self.barred[key] = max(float(until), self.barred.get(key, 0.0))
 
     # --- room rules ---------------------------------------------------------------------
 
@@ -622,7 +661,8 @@ class Moderation:
             return
         self._remember_usual(inst.room_id)
         self.rooms.setdefault(inst.room_id, RoomSettings()).invited.add(target.identity.id)
-        self.barred.pop((target.identity.id, inst.room_id), None)
+        if self.barred.pop((target.identity.id, inst.room_id), None) is not None:
+            self._lifted[(target.identity.id, inst.room_id)] = now
         if self.lead is not None:
             self.lead.invite(target.identity.id, inst.room_id)
         self._audit(session.identity, "invite", target.identity, inst.room_id, "", now)

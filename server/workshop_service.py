@@ -33,7 +33,7 @@ from server.features import HubFeature
 from server.http import HttpFeature
 from server.hub import Effects, HubCore
 from server.identity import Identity
-from server.live_state import SCREENS, WORKSHOP, LiveStateChange
+from server.live_state import REMOVALS, SCREENS, WORKSHOP, LiveStateChange
 from server.moderation import (
     Moderation,
     ModerationState,
@@ -205,12 +205,6 @@ class WorkshopService:
             screens.keep = writer.put
             screens.kept = await store.live_states(SCREENS)
 
-        def last_words() -> None:
-            lead.keep_changes(time.time())
-            if isinstance(screens, TalkScreens):
-                screens.keep_changes(time.time())
-
-        writer.last_words = last_words
         now = time.time()
         moderation = Moderation(
             sink=writer.put,
@@ -221,7 +215,17 @@ class WorkshopService:
             keep=writer.put,
             mutes=await store.active_mutes(now),
             rooms=await store.room_settings(),
+            live=writer.put,
+            removals=await store.live_states(REMOVALS),
         )
+
+        def last_words() -> None:
+            lead.keep_changes(time.time())
+            moderation.keep_removals(time.time())
+            if isinstance(screens, TalkScreens):
+                screens.keep_changes(time.time())
+
+        writer.last_words = last_words
         if hub_events is not None:
             writer.saved = lambda workshop_id: hub_events("board", {"id": workshop_id})
         rooms = [room.id for room in world.rooms]
@@ -322,7 +326,9 @@ class WorkshopService:
         while True:
             await asyncio.sleep(LIVE_REFRESH_S)
             try:
-                self.lead.set_kept(await self.store.live_states(WORKSHOP), time.time())
+                now = time.time()
+                self.lead.set_kept(await self.store.live_states(WORKSHOP), now)
+                self.moderation.set_kept_removals(await self.store.live_states(REMOVALS), now)
                 if isinstance(self.moderation.screens, TalkScreens):
                     self.moderation.screens.set_kept(await self.store.live_states(SCREENS))
             except Exception:

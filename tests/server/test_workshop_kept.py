@@ -164,3 +164,23 @@ def test_a_document_that_is_not_one_is_ignored() -> None:
     after.back(9, "Eve", room="workshop")
     after.tick()
     assert after.where(9) == ("workshop", 0) and after.lead.lives == {}
+
+
+def test_a_removal_outlives_a_restart_until_its_end() -> None:
+    before = KeptHub()
+    before.moderation.live = before.live.append
+    before.enter(1, "Mara", Role.FACILITATOR)
+    olga = before.enter(2, "Olga")
+    assert before.codes(before.do(1, "remove", session=olga, minutes=10)) == []
+    assert before.where(2) == ("foyer", 0)
+    before.tick(KEEP_EVERY_S)
+    removals = {c.key: c.data for c in before.live if c.kind == "removals"}
+    assert removals == {"workshop": {"id-Olga": before.now - KEEP_EVERY_S + 600}}
+
+    after = KeptHub(now=before.now + 60)
+    after.moderation.set_kept_removals(removals, after.now)
+    after.enter(2, "Olga", room="workshop")
+    assert after.where(2) == ("foyer", 0)
+    assert "removed_from_room" in after.codes(after.take(2))
+    after.now += 600
+    assert after.codes(after.do(2, "go", room="workshop")) == []
