@@ -35,6 +35,7 @@ from server.units import ONE, Unit, unit_text
 
 MAX_LENGTH = 1000
 MAX_DEPTH = 40
+MAX_POWER = 4  # a quantity with a unit may be squared or cubed, not raised to 10**300
 FUNCTIONS = ("abs", "max", "min", "round")
 COMPARISONS = ("<=", ">=", "==", "!=", "<", ">")
 
@@ -519,15 +520,16 @@ class _Checker:
         if not exponent.unit.dimensionless or exponent.unit.scale != 1:
             raise self.fail(node, f"the power in {_unparse(node)} must be a plain number")
         constant = _constant(node.right)
-        if constant is not None and constant == int(constant):
-            unit = base.unit.power(int(constant))
-        elif base.unit.dimensionless and base.unit.scale == 1:
+        plain = base.unit.dimensionless and base.unit.scale == 1
+        if plain:
             unit = ONE
+        elif constant is not None and constant == int(constant) and abs(constant) <= MAX_POWER:
+            unit = base.unit.power(int(constant))
         else:
             raise self.fail(
                 node,
                 f"{_unparse(node.left)} has the unit {self.describe(base.unit)}: raise it only "
-                "to a whole number written in the formula",
+                f"to a whole number from -{MAX_POWER} to {MAX_POWER} written in the formula",
             )
         a, b = base.interval, exponent.interval
         integer = constant is not None and constant == int(constant)

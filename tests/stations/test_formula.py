@@ -153,7 +153,8 @@ def test_unit_algebra() -> None:
             "kwh / (share - 50)",
             "division by (share - 50), which can be zero (its range is 0 to 49)",
         ),
-        ("kwh ^ 0.5", "kwh has the unit kWh/a: raise it only to a whole number"),
+        ("kwh ^ 0.5", "kwh has the unit kWh/a: raise it only to a whole number from -4 to 4"),
+        ("share ^ 1e300", "share has the unit %: raise it only to a whole number from -4 to 4"),
         ("kwhs * 2", "unknown name 'kwhs' (did you mean 'kwh'?)"),
         ("max(kwh, watts)", "max(…) needs equal units"),
     ],
@@ -222,6 +223,26 @@ def test_random_formulas_raise_only_formula_errors(text: str) -> None:
     finally:
         builtins.eval, builtins.exec = real_eval, real_exec
     assert math.isfinite(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(formulas)
+def test_random_formulas_are_checked_against_units_without_other_errors(text: str) -> None:
+    try:
+        formula = parse(text)
+    except FormulaError:
+        return
+    known = {
+        "a": _known("%", 0, 100),
+        "b": _known("kWh/a", -5, 5),
+        "c": _known("kg CO2/kWh", 0.1, 0.4),
+        "zero": _known("", 0, 0),
+    }
+    try:
+        result = analyse(formula, known)
+    except FormulaError:
+        return
+    assert not math.isnan(result.interval.low) and not math.isnan(result.interval.high)
 
 
 @settings(max_examples=400, deadline=None)
