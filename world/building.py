@@ -499,7 +499,10 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
         a, b = by_id[pair[0]], by_id[pair[1]]
         edge = _shared_edge(a, b)
         if edge is None or a.floor != b.floor:
-            raise InputFileError(f"{r.where}: rooms {a.id} and {b.id} share no wall")
+            raise InputFileError(
+                f"{r.where}: rooms {a.id} and {b.id} share no wall: a door joins two rooms on "
+                "one floor whose sides touch"
+            )
         axis, fixed, lo, hi = edge
         width = r.number("width", 1.6, 0.9)
         at = r.number("at", (lo + hi) / 2)
@@ -633,7 +636,11 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
             raise r.fail("size must be positive", "size")
         x, z = room.x0 + ax, room.z0 + az
         if not room.contains(x, z):
-            raise r.fail(f"at {ax}, {az} lies outside room {room.id}", "at")
+            raise r.fail(
+                f"at {ax}, {az} lies outside room {room.id}: measured from its north-west "
+                f"corner, at runs from 0, 0 to {room.x1 - room.x0:g}, {room.z1 - room.z0:g}",
+                "at",
+            )
         for key, value in extras.items():
             if not isinstance(value, str | int | float | bool | dict | list):
                 raise r.fail(f"{key} has an unsupported value", key)

@@ -36,7 +36,8 @@ MISTAKES = [
         "door without a shared wall",
         ('rooms = ["hall", "garden"]', 'rooms = ["hall", "hall"]'),
         "[[doors]]",
-        "doors[1]: rooms hall and hall share no wall",
+        "doors[1]: rooms hall and hall share no wall: a door joins two rooms on one floor "
+        "whose sides touch",
     ),
     (
         "door to an unknown room",
@@ -117,7 +118,8 @@ MISTAKES = [
         "anchor outside its room",
         ("at = [1.5, 1.5]", "at = [12, 1.5]"),
         "at = [12, 1.5]",
-        "anchor hall-1: at 12.0, 1.5 lies outside room hall",
+        "anchor hall-1: at 12.0, 1.5 lies outside room hall: measured from its north-west "
+        "corner, at runs from 0, 0 to 8, 6",
     ),
     (
         "anchor of an unknown kind",
