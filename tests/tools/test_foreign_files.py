@@ -348,6 +348,11 @@ def test_a_model_named_relative_to_another_folder_is_imported(tmp_path: Path) ->
     )
     assert result.returncode == 0, result.stderr
     assert (site / "library" / "cabinet" / "model.glb").is_file()
+    command = [sys.executable, "-m", "server.cli", "world", "validate", "cabinet.glb"]
+    result = subprocess.run(
+        command, cwd=work, env=env, capture_output=True, text=True, check=False, timeout=300
+    )
+    assert "Khronos validator: 0 errors" in result.stdout, result.stderr
 
 
 def test_an_obj_reads_its_materials_only_from_its_folder(tmp_path: Path) -> None:
