@@ -32,12 +32,13 @@ Inside = Callable[[FloatArray], npt.NDArray[np.bool_]]
 CELL = 0.1  # voxel size in metres
 AO_RADIUS = 2.0  # occluders farther away than this do not darken
 AO_RAYS = 16
-AO_STRENGTH = 0.85  # a fully enclosed surface keeps 1 - this of its light
+AO_STRENGTH = 0.75  # a fully enclosed surface keeps 1 - this of its light
 SUN = tuple(float(v) for v in np.array([-0.5, 1.2, 0.7]) / np.linalg.norm([-0.5, 1.2, 0.7]))
 SUN_RANGE = 30.0
 SUN_SHADOW = 0.62  # what is left of a surface's light in the sun's shadow
 NARROW = 0.3  # triangles thinner than this (metres, across the longest edge) stay whole
 FAR_STEP = 0.25  # the longest step a ray takes through the grid
+START = CELL * 1.5  # rays start this far off their surface, outside its own cells
 CHUNK = 4096  # vertices marched at once (memory: CHUNK x AO_RAYS points per step)
 
 
@@ -224,7 +225,7 @@ def shade(
             + HEMISPHERE[None, :, 1:2] * b[:, None, :]
             + HEMISPHERE[None, :, 2:3] * nc[:, None, :]
         )
-        origin = pc + nc * (CELL * 0.6)
+        origin = pc + nc * START  # clear of the surface's own cells
         starts = np.repeat(origin[:, None, :], AO_RAYS, axis=1)
         dist = occluders.first_hit(starts, dirs, AO_RADIUS)
         blocked = np.where(

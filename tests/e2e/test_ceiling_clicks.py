@@ -15,6 +15,8 @@ import pytest
 from conftest import ARTIFACTS, Visitor, Visitors
 from PIL import Image
 
+from world.model import World
+
 pytestmark = pytest.mark.e2e
 
 FRAMES = (
@@ -47,10 +49,26 @@ def _position(visitor: Visitor) -> tuple[float, float]:
     return float(p["x"]), float(p["z"])
 
 
-def test_a_click_on_the_ceiling_walks_nowhere(visitors: Visitors) -> None:
+def _away_from_stations(world: World, room: str) -> tuple[float, float]:
+    """The room's spawn point farthest from every station (none opens its panel there)."""
+    stations = [a.position for a in world.anchors_of("station")]
+
+    def clearance(spawn: object) -> float:
+        x, _, z = spawn.position  # type: ignore[attr-defined]
+        return min((math.dist((x, z), (sx, sz)) for sx, _, sz in stations), default=99.0)
+
+    best = max(world.spawns_for(room), key=clearance)
+    return float(best.position[0]), float(best.position[2])
+
+
+def test_a_click_on_the_ceiling_walks_nowhere(visitors: Visitors, world_model: World) -> None:
     cleo = visitors.new("Cleo")
     room = cleo.state()["room"]
-    assert next(r for r in cleo.venue()["rooms"] if r["id"] == room), room
+    x, z = _away_from_stations(world_model, room)
+    for _ in range(3):
+        if cleo.walk_to(x, z)["arrived"]:
+            break
+    cleo.wait_for("s.stations.open === null")
     box = cleo.page.locator("#view").bounding_box()
     assert box is not None
     centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
