@@ -64,6 +64,8 @@ class JanusLink:
         self.on_event: Callable[[int, dict[str, Any]], None] | None = None
         self.on_closed: Callable[[], None] | None = None
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        #: requests Janus answers with an "ack" alone (trickle, keepalive)
+        self._ack_answers: set[str] = set()
         self._sessions: set[int] = set()
         self.closed = False
         self._reader = asyncio.create_task(self._read(), name="janus-reader")
@@ -98,6 +100,7 @@ class JanusLink:
             for future in self._pending.values():
                 if not future.done():
                     future.set_exception(JanusGone("janus closed the connection"))
+                    future.exception()  # whoever waits gets it; nobody waiting is no error
             self._pending.clear()
             self._keepalive.cancel()
             if self.on_closed is not None:
@@ -107,7 +110,7 @@ class JanusLink:
         transaction = message.get("transaction")
         kind = message.get("janus")
         future = self._pending.get(transaction) if isinstance(transaction, str) else None
-        if future is not None and kind != "ack":
+        if future is not None and (kind != "ack" or transaction in self._ack_answers):
             self._pending.pop(transaction, None)  # type: ignore[arg-type]
             if not future.done():
                 future.set_result(message)
@@ -126,7 +129,7 @@ class JanusLink:
             await asyncio.sleep(KEEPALIVE_S)
             for session in list(self._sessions):
                 with contextlib.suppress(JanusError, JanusGone, TimeoutError):
-                    await self.request({"janus": "keepalive", "session_id": session})
+                    await self.request({"janus": "keepalive", "session_id": session}, ack_only=True)
 
     async def request(self, body: dict[str, Any], *, ack_only: bool = False) -> dict[str, Any]:
         """Send one request and return Janus's answer (an "error" raises ``JanusError``)."""
@@ -142,15 +145,18 @@ class JanusLink:
             body["admin_secret"] = self.admin_secret
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[transaction] = future
+        if ack_only:
+            self._ack_answers.add(transaction)
         try:
             await self.ws.send(json.dumps(body))
-        except ConnectionClosed as exc:
-            self._pending.pop(transaction, None)
-            raise JanusGone("janus closed the connection") from exc
-        try:
             answer = await asyncio.wait_for(future, REQUEST_TIMEOUT_S)
+        except ConnectionClosed as exc:
+            raise JanusGone("janus closed the connection") from exc
+        except TimeoutError as exc:
+            raise JanusGone(f"janus did not answer {body.get('janus')} in time") from exc
         finally:
             self._pending.pop(transaction, None)
+            self._ack_answers.discard(transaction)
         if answer.get("janus") == "error":
             error = answer.get("error") or {}
             raise JanusError(int(error.get("code", 0)), str(error.get("reason", "")))
@@ -200,7 +206,13 @@ class JanusLink:
 
     async def trickle(self, session: int, handle: int, candidate: dict[str, Any]) -> None:
         await self.request(
-            {"janus": "trickle", "session_id": session, "handle_id": handle, "candidate": candidate}
+            {
+                "janus": "trickle",
+                "session_id": session,
+                "handle_id": handle,
+                "candidate": candidate,
+            },
+            ack_only=True,
         )
 
     async def close(self) -> None:

@@ -30,6 +30,7 @@ import { RoomFullDialog } from "./ui/room-full.js";
 import { RoomsPanel } from "./ui/rooms-panel.js";
 import { SettingsPanel, applyPreferences } from "./ui/settings.js";
 import { Visit } from "./visit.js";
+import { VoiceFeature } from "./voice.js";
 import { WorkshopsFeature } from "./workshops.js";
 import { LiveWorld } from "./world/live-world.js";
 import { fetchWithProgress, parseGlb } from "./world/loader.js";
@@ -216,7 +217,15 @@ function connect() {
     venue: app.venue, token: () => app.session.token, identity: () => app.session.identity,
     roomName: (roomId) => visit.roomName(roomId), roomIds: app.venue.rooms.map((room) => room.id),
   });
-  Object.assign(app, { connection, clock, visit, roomState, roomsPanel, hud, stations, talks, workshops });
+  // Voice, where the server offers it (turned on by the visitor, with consent).
+  const voice = table.accepts("voice")
+    ? new VoiceFeature({
+      connection, hud, crowd: app.crowd, camera: app.stage.camera, people,
+      session: () => visit.session, role: () => app.session.identity.role,
+    })
+    : null;
+  document.getElementById("toggle-voice").hidden = voice === null;
+  Object.assign(app, { connection, clock, visit, roomState, roomsPanel, hud, stations, talks, workshops, voice });
   // A new world version while inside: load it and keep one's place; staff can edit it.
   app.liveWorld = new LiveWorld(app, connection);
   if (app.session.identity.role === "staff") {

@@ -29,6 +29,7 @@
  *                                "keys" or "timeout"
  *   hubtwin.lookAt(x, z)        turn to face that point (as dragging the view would)
  *   hubtwin.dropConnection()    drop the WebSocket without saying bye (reconnection)
+ *   hubtwin.voiceInbound()      the voices arriving (getStats per m-line; voice.js)
  *   hubtwin.renewSession()      renew the token now, as the client does at half its life;
  *                                resolves true when a fresh one was kept
  */
@@ -72,6 +73,9 @@ export function installTestHook(app) {
         // {renewals, lastError, halfLifeAt}; the staff accounts panel {open, status, accounts}
         renewal: app.renewal ? app.renewal.testState() : null,
         accounts: app.accounts ? app.accounts.testState() : null,
+        // {wanted, state, own, gen, mic, muted, held, quiet, notice, level, send, receive,
+        // people: {session: state}, streams: [{mid, session, level, frequency}]} (voice.js)
+        voice: app.voice ? app.voice.snapshot() : null,
       };
     },
 
@@ -120,6 +124,10 @@ export function installTestHook(app) {
     },
     async renewSession() {
       return Boolean(await app.renewal?.renew());
+    },
+    /** The voice receive connection's inbound audio per mid: {session, packets, energy}. */
+    async voiceInbound() {
+      return app.voice ? app.voice.inbound() : {};
     },
   };
   Object.defineProperty(window, "hubtwin", { value: Object.freeze(hook), configurable: false });

@@ -57,6 +57,8 @@ export class PeopleList {
       flag.textContent = t("people.handRaised", { n: person.handOrder });
       li.appendChild(flag);
     }
+    const voice = this.voiceOf?.(person.id);
+    if (voice) li.append(...this.voiceParts(person, voice));
     if (person.id !== this.selfId) {
       const button = document.createElement("button");
       button.type = "button";
@@ -66,6 +68,27 @@ export class PeopleList {
       li.appendChild(button);
     }
     return li;
+  }
+
+  /** Someone's voice (voice.js sets voiceOf and onVolume): their state, a speaking
+   * indicator and, for others who speak, a volume of one's own. */
+  voiceParts(person, voice) {
+    const badge = document.createElement("span");
+    badge.className = "person-voice";
+    badge.dataset.voice = voice.state;
+    badge.classList.toggle("speaking", voice.speaking);
+    badge.textContent = t(`voice.person.${voice.state}`);
+    if (person.id === this.selfId || voice.state === "listening") return [badge];
+    const volume = document.createElement("input");
+    volume.type = "range";
+    volume.className = "person-volume";
+    volume.min = "0";
+    volume.max = "2";
+    volume.step = "0.1";
+    volume.value = String(voice.volume);
+    volume.setAttribute("aria-label", t("voice.volume", { name: person.name }));
+    volume.addEventListener("input", () => this.onVolume?.(person.id, Number(volume.value)));
+    return [badge, volume];
   }
 
   refresh() {

@@ -11,6 +11,7 @@ import { ACCOUNT_STRINGS } from "./strings-accounts.js";
 import { EDIT_STRINGS } from "./strings-edit.js";
 import { STATION_STRINGS } from "./strings-stations.js";
 import { TALK_STRINGS } from "./strings-talks.js";
+import { VOICE_STRINGS } from "./strings-voice.js";
 import { WORKSHOP_STRINGS } from "./strings-workshops.js";
 
 const HUB_STRINGS = {
@@ -322,10 +323,10 @@ const HUB_STRINGS = {
 export const STRINGS = {
   de: {
     ...HUB_STRINGS.de, ...STATION_STRINGS.de, ...TALK_STRINGS.de, ...WORKSHOP_STRINGS.de, ...EDIT_STRINGS.de,
-    ...ACCOUNT_STRINGS.de,
+    ...ACCOUNT_STRINGS.de, ...VOICE_STRINGS.de,
   },
   en: {
     ...HUB_STRINGS.en, ...STATION_STRINGS.en, ...TALK_STRINGS.en, ...WORKSHOP_STRINGS.en, ...EDIT_STRINGS.en,
-    ...ACCOUNT_STRINGS.en,
+    ...ACCOUNT_STRINGS.en, ...VOICE_STRINGS.en,
   },
 };
