@@ -120,8 +120,11 @@ class GlbWriter:
         self.doc.setdefault("samplers", []).append(sampler)
         return len(self.doc["samplers"]) - 1
 
-    def add_png_texture(self, png: bytes, name: str, sampler: int) -> int:
-        image = {"name": name, "mimeType": "image/png", "bufferView": self._view(png, None)}
+    def add_png_texture(
+        self, png: bytes, name: str, sampler: int, mime_type: str = "image/png"
+    ) -> int:
+        """A texture from image bytes in the binary chunk (PNG, or JPEG with its mime type)."""
+        image = {"name": name, "mimeType": mime_type, "bufferView": self._view(png, None)}
         self.doc.setdefault("images", []).append(image)
         texture = {"sampler": sampler, "source": len(self.doc["images"]) - 1}
         self.doc.setdefault("textures", []).append(texture)

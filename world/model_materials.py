@@ -15,7 +15,7 @@ from world import conventions as cv
 from world.geometry import Mesh, merge, planar_uvs
 from world.gltf_writer import GlbWriter, Primitive
 from world.materials import MaterialSpec, hex_to_linear
-from world.textures import texture_png
+from world.textures import texture_image
 
 
 class ModelMaterials:
@@ -38,10 +38,10 @@ class ModelMaterials:
     def texture(self, name: str) -> int:
         if name not in self.textures:
             if name in self.images:
-                png, sampler = self.images[name], self.clamp
+                data, mime, sampler = self.images[name], "image/png", self.clamp
             else:
-                png, sampler = texture_png(name), self.repeat
-            self.textures[name] = self.writer.add_png_texture(png, name, sampler)
+                (data, mime), sampler = texture_image(name), self.repeat
+            self.textures[name] = self.writer.add_png_texture(data, name, sampler, mime)
         return self.textures[name]
 
     def get(self, name: str) -> int:

@@ -2,6 +2,7 @@
 
 Each texture is drawn from a fixed random seed, so the same builder always writes the same
 bytes. Sizes are powers of two; a texture repeats every ``tile`` metres (see materials.py).
+Soft, photographic ones (wood, brick, stone, grass) go into the model as JPEG, the rest PNG.
 """
 
 from __future__ import annotations
@@ -181,11 +182,29 @@ def ceiling_tiles(name: str, base: str, size: int = 256, tiles: int = 2) -> byte
 
 TextureMaker = Callable[[], bytes]
 
+# Textures without sharp edges or text travel as JPEG: a fifth of the PNG's bytes, and the
+# surface looks the same (signs, posters and pictures stay PNG).
+JPEG_TEXTURES = frozenset({"oak", "decking", "brick", "terrazzo", "grass", "paving"})
+JPEG_QUALITY = 88
+
 
 @functools.cache
 def texture_png(name: str) -> bytes:
     """One texture's PNG bytes, drawn once per process (drawing is deterministic)."""
     return catalogue()[name]()
+
+
+@functools.cache
+def texture_image(name: str) -> tuple[bytes, str]:
+    """One texture as it goes into the model: its bytes and mime type (PNG or JPEG)."""
+    png = texture_png(name)
+    if name not in JPEG_TEXTURES:
+        return png, "image/png"
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(png)).convert("RGB").save(
+        buffer, format="JPEG", quality=JPEG_QUALITY, optimize=True
+    )
+    return buffer.getvalue(), "image/jpeg"
 
 
 def catalogue() -> dict[str, TextureMaker]:

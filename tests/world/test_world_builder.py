@@ -16,6 +16,7 @@ from world.builder import BuildReport, build_model, build_site
 from world.building import load_building
 from world.geometry import Mesh, box, cylinder, quad, sphere, wedge
 from world.site import load_site
+from world.textures import JPEG_TEXTURES
 
 METALS = {"steel", "steel-dark", "frame", "solar-cell", "planter-corten"}
 COMPONENT = {5126: np.float32, 5125: np.uint32, 5123: np.uint16, 5121: np.uint8}
@@ -89,14 +90,16 @@ def test_materials_are_pbr_with_metal_only_where_metal(gltf: pygltflib.GLTF2) ->
     assert by_name["glass"].alphaMode == "BLEND"
 
 
-def test_textures_are_power_of_two_pngs(gltf: pygltflib.GLTF2) -> None:
+def test_textures_are_power_of_two_pngs_or_jpegs(gltf: pygltflib.GLTF2) -> None:
     blob = gltf.binary_blob()
     assert len(gltf.images) >= 8
     for image in gltf.images:
         view = gltf.bufferViews[image.bufferView]
         data = blob[view.byteOffset : view.byteOffset + view.byteLength]
         width, height = Image.open(io.BytesIO(data)).size
-        assert image.mimeType == "image/png"
+        expected = "image/jpeg" if image.name in JPEG_TEXTURES else "image/png"
+        assert image.mimeType == expected, image.name
+        assert Image.open(io.BytesIO(data)).format == expected.split("/")[1].upper()
         assert width & (width - 1) == 0 and height & (height - 1) == 0, image.name
 
 
