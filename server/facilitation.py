@@ -18,6 +18,12 @@ facilitator asks and nothing a participant's client could fake:
 - breakout groups: participants split into groups, each moved into a fresh overflow copy of
   the room; facilitators visit any group; recall (or the group timer) brings everyone back.
   While groups are out their places in the main room are kept (``places_reserved``).
+- a waiting room (a workshop with ``admission``): while it runs, a visitor who may come in
+  by its access rule waits in the foyer (``waiting_room``, then ``admission`` waiting)
+  until a facilitator admits them (``admit``: one or all, taken to its room) or declines
+  (``decline``, with a message); the facilitators get the ``waiting_list`` (name, since
+  when, and whether they were sent out of the room earlier: the same identity, or a fresh
+  guest of the same name). Someone sent out is not let in again without a facilitator;
 - the end: ``ENDING_WARNING_S`` before its scheduled end the facilitators get
   ``workshop_ending``; at the end the workshop is over (as if ended by hand) and its room
   has its usual rules again (``over_listeners``: moderation puts back the room settings of
@@ -56,11 +62,13 @@ from server.chat import ChatRefused, clean_text
 from server.facilitation_messages import (
     ANNOUNCEMENT_MAX_CHARS,
     FACILITATION_MESSAGES,
+    Admit,
     Agenda,
     Announce,
     BreakoutRecall,
     BreakoutStart,
     BreakoutVisit,
+    Decline,
     Follow,
     Gather,
     Hand,
@@ -83,6 +91,7 @@ from server.live_workshop import (
     Resumed,
     StageArea,
     Tour,
+    Waiting,
     document,
     key_of,
     resume,
@@ -274,6 +283,8 @@ class Facilitation:
         taking_part = live or self._present_in(session)
         if taking_part is not None:  # a client forgets the last room's workshop on "joined"
             fx.send_to(session, self._state_frame(session, taking_part))
+            if taking_part.workshop.admission and taking_part.workshop.led_by(session.identity):
+                fx.send_to(session, self._waiting_frame(taking_part))
         queue = self.hands.get(key_of(inst))
         if queue:
             fx.send_to(session, encode("hand_queue", sessions=list(queue)))
@@ -325,6 +336,8 @@ class Facilitation:
                 self._recall(live, now, fx)
             if live.counts_changed and now - live.state_sent_at >= COUNTS_EVERY_S:
                 self._broadcast(live, fx, now)
+            if live.waiting or live.waiting_changed:
+                self._tend_waiting(live, fx)
         for live in self.lives.values():
             if live.leaving:
                 self._settle_leaving(live)
@@ -480,6 +493,9 @@ class Facilitation:
             and not self._let_in(workshop, session.identity)
         ):
             return "workshop_access"  # a running workshop with an invite code or a list
+        if self._must_wait(live, session.identity):
+            self._wait(live, session, now)
+            return "waiting_room"
         if live.breakout is None:
             return None
         if instance is live.home:
@@ -496,6 +512,153 @@ class Facilitation:
 
     def refuse_chat(self, session: Session, direct: bool, now: float) -> str | None:
         return None
+
+    # --- the waiting room -------------------------------------------------------------------
+
+    def waits_in(self, room_id: str) -> bool:
+        """Does a workshop with a waiting room run in this room (its facilitators decide
+        who comes in, the sent out too)?"""
+        return any(
+            live.home.room_id == room_id and live.workshop.admission for live in self.lives.values()
+        )
+
+    def removed(self, identity: Identity, room_id: str) -> None:
+        """A moderator sent someone out of the room: the workshop running there does not
+        let them in again without a facilitator (they are marked in its waiting list)."""
+        for live in self.lives.values():
+            if live.home.room_id == room_id:
+                live.removed_ids.add(identity.id)
+                live.removed_names.add(identity.name.casefold())
+                live.let_in.discard(identity.id)
+
+    @staticmethod
+    def _must_wait(live: LiveWorkshop, identity: Identity) -> bool:
+        return (
+            live.workshop.admission
+            and identity.role is Role.VISITOR
+            and identity.id not in live.let_in
+        )
+
+    def _wait(self, live: LiveWorkshop, session: Session, now: float) -> None:
+        if session.id in live.waiting:
+            return
+        identity = session.identity
+        removed = (
+            "identity"
+            if identity.id in live.removed_ids
+            else "name"
+            if identity.name.casefold() in live.removed_names
+            else None
+        )
+        live.waiting[session.id] = Waiting(session.id, identity.id, identity.name, now, removed)
+        live.waiting_changed = True
+
+    def _tend_waiting(self, live: LiveWorkshop, fx: Effects) -> None:
+        """Who left the hub stops waiting; the new waiting hear so; the leaders get the
+        list."""
+        for session_id in [s for s in live.waiting if s not in self.core.sessions]:
+            del live.waiting[session_id]
+            live.waiting_changed = True
+        for waiting in live.waiting.values():
+            if not waiting.told:
+                waiting.told = True
+                self._tell_admission(live, waiting.session_id, "waiting", None, fx)
+        if live.waiting_changed:
+            live.waiting_changed = False
+            self._send_waiting_list(live, fx)
+
+    def _send_waiting_list(self, live: LiveWorkshop, fx: Effects) -> None:
+        frame = self._waiting_frame(live)
+        fx.send(frame, [s.conn for s in self._leading_sessions(live) if s.conn is not None])
+
+    def _waiting_frame(self, live: LiveWorkshop) -> bytes:
+        people = sorted(live.waiting.values(), key=lambda w: w.since)
+        return encode("waiting_list", workshop=live.id, people=[w.as_dict() for w in people])
+
+    def _leading_sessions(self, live: LiveWorkshop) -> list[Session]:
+        return [
+            s
+            for s in live.present.values()
+            if live.workshop.led_by(s.identity) and s.id in self.core.sessions
+        ]
+
+    def _tell_admission(
+        self, live: LiveWorkshop, session_id: str, state: str, message: str | None, fx: Effects
+    ) -> None:
+        session = self.core.sessions.get(session_id)
+        if session is not None:
+            frame = encode(
+                "admission",
+                workshop=live.id,
+                title=live.workshop.title,
+                state=state,
+                message=message,
+            )
+            fx.send_to(session, frame)
+
+    def _admit(self, session: Session, message: Admit, fx: Effects, now: float) -> None:
+        live = self._leading(session, fx, "admit")
+        if live is None:
+            return
+        if message.all:
+            chosen = list(live.waiting)
+        elif message.session is not None and message.session in live.waiting:
+            chosen = [message.session]
+        else:
+            fx.error(session.conn, session.lang, "nobody_waiting", about="admit")
+            return
+        for session_id in chosen:
+            waiting = live.waiting.pop(session_id)
+            live.let_in.add(waiting.identity_id)
+            self._tell_admission(live, session_id, "admitted", None, fx)
+            person = self.core.sessions.get(session_id)
+            if person is not None:
+                self.core.relocate(person, live.home.room_id, live.home.number, now, fx)
+        self._audit_admission(session, "admit", chosen, live, now)
+        self._send_waiting_list(live, fx)
+
+    def _decline(self, session: Session, message: Decline, fx: Effects, now: float) -> None:
+        live = self._leading(session, fx, "decline")
+        if live is None:
+            return
+        waiting = live.waiting.pop(message.session, None)
+        if waiting is None:
+            fx.error(session.conn, session.lang, "nobody_waiting", about="decline")
+            return
+        text = None
+        if message.message:
+            try:
+                text = clean_text(message.message, ANNOUNCEMENT_MAX_CHARS)
+            except ChatRefused:
+                text = None
+        self._tell_admission(live, waiting.session_id, "declined", text, fx)
+        self._audit_admission(session, "decline", [waiting.session_id], live, now, [waiting])
+        self._send_waiting_list(live, fx)
+
+    def _audit_admission(
+        self,
+        session: Session,
+        action: str,
+        chosen: Sequence[str],
+        live: LiveWorkshop,
+        now: float,
+        gone: Sequence[Waiting] = (),
+    ) -> None:
+        me = session.identity
+        names = [
+            s.identity.name for sid in chosen if (s := self.core.sessions.get(sid)) is not None
+        ] or [w.name for w in gone]
+        self.sink(
+            AuditEntry(
+                id=new_record_id("e"),
+                at=now,
+                actor_id=me.id,
+                actor_name=me.name,
+                action=action,
+                room=live.home.room_id,
+                detail=", ".join(names)[:200],
+            )
+        )
 
     def refuse_reaction(self, session: Session, now: float) -> str | None:
         return None
@@ -1134,4 +1297,6 @@ class Facilitation:
         BreakoutStart: _breakout,
         BreakoutVisit: _visit,
         BreakoutRecall: _recall_message,
+        Admit: _admit,
+        Decline: _decline,
     }

@@ -297,6 +297,46 @@ class BreakoutRecall(FeatureMessage):
         return cls()
 
 
+@dataclass(frozen=True, slots=True)
+class Admit(FeatureMessage):
+    spec = MessageSpec(
+        "admit",
+        "client",
+        "Facilitators of a workshop with a waiting room: let someone waiting in (session) or"
+        " everyone waiting (all true); they are taken to its room.",
+        (
+            _str("session", "whom (from waiting_list)", required=False),
+            FieldSpec("all", "bool", "everyone waiting", required=False),
+        ),
+    )
+    session: str | None
+    all: bool
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> Admit:
+        return cls(fields.get("session"), bool(fields.get("all", False)))
+
+
+@dataclass(frozen=True, slots=True)
+class Decline(FeatureMessage):
+    spec = MessageSpec(
+        "decline",
+        "client",
+        "Facilitators of a workshop with a waiting room: do not let someone waiting in; the"
+        " optional message is shown to them.",
+        (
+            _str("session", "whom (from waiting_list)"),
+            _str("message", "a message for them", max_len=ANNOUNCEMENT_MAX_CHARS, required=False),
+        ),
+    )
+    session: str
+    message: str | None
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> Decline:
+        return cls(fields["session"], fields.get("message"))
+
+
 _AGENDA_ITEM = FieldSpec(
     "",
     "map",
@@ -318,6 +358,7 @@ _WORKSHOP = FieldSpec(
         _str("title", "title", max_len=200),
         _str("room", "its room"),
         _float("ends_at", "scheduled end (Unix seconds)"),
+        FieldSpec("admission", "bool", "visitors wait until a facilitator admits them"),
         _sessions("leaders", "sessions of its facilitators who are here"),
         FieldSpec("you_lead", "bool", "you may lead it"),
         FieldSpec("agenda", "list", "the agenda", items=_AGENDA_ITEM, max_len=AGENDA_MAX),
@@ -386,6 +427,8 @@ FACILITATION_MESSAGES: Final = FeatureMessages(
         BreakoutStart,
         BreakoutVisit,
         BreakoutRecall,
+        Admit,
+        Decline,
     ),
     server=(
         MessageSpec(
@@ -405,6 +448,52 @@ FACILITATION_MESSAGES: Final = FeatureMessages(
                 _str("title", "its title", max_len=200),
                 _float("ends_at", "its scheduled end (Unix seconds)"),
                 FieldSpec("ended", "bool", "the end has come"),
+            ),
+        ),
+        MessageSpec(
+            "waiting_list",
+            "server",
+            "To the facilitators of a running workshop with a waiting room (on entering and on"
+            " every change): who waits to be admitted, first come first; removed says whether"
+            " they were sent out of the room earlier in the workshop (identity: the same"
+            " person; name: someone of the same name), else nil.",
+            (
+                _str("workshop", "workshop id"),
+                FieldSpec(
+                    "people",
+                    "list",
+                    "who waits",
+                    max_len=1000,
+                    items=FieldSpec(
+                        "",
+                        "map",
+                        "one person waiting",
+                        fields=(
+                            _str("session", "their session id"),
+                            _str("name", "display name", max_len=80),
+                            _float("since", "waiting since (Unix seconds)"),
+                            _str(
+                                "removed",
+                                "sent out earlier",
+                                choices=("identity", "name"),
+                                nullable=True,
+                            ),
+                        ),
+                    ),
+                ),
+            ),
+        ),
+        MessageSpec(
+            "admission",
+            "server",
+            "To someone who wants into a workshop with a waiting room: waiting (stay in the"
+            " foyer), admitted (taken to its room) or declined (with the facilitator's"
+            " message, if any).",
+            (
+                _str("workshop", "workshop id"),
+                _str("title", "its title", max_len=200),
+                _str("state", "where they stand", choices=("waiting", "admitted", "declined")),
+                _str("message", "the facilitator's message", max_len=280, nullable=True),
             ),
         ),
         MessageSpec(
@@ -454,6 +543,16 @@ FACILITATION_MESSAGES: Final = FeatureMessages(
         "workshop_access": ErrorSpec(
             "Für diesen Workshop brauchst du eine Einladung oder den richtigen Code.",
             "This workshop needs an invitation or the right code.",
+        ),
+        "waiting_room": ErrorSpec(
+            "Dieser Workshop hat einen Warteraum: Bitte warte im Foyer, die Moderation lässt"
+            " dich gleich herein.",
+            "This workshop has a waiting room: please wait in the foyer, a facilitator will"
+            " let you in shortly.",
+        ),
+        "nobody_waiting": ErrorSpec(
+            "Diese Person wartet nicht (mehr) auf Einlass.",
+            "This person is not (or no longer) waiting to be let in.",
         ),
         "workshop_over": ErrorSpec(
             "Die Zeit dieses Workshops ist vorbei; plane ihn neu, um ihn zu starten.",

@@ -63,6 +63,27 @@ class StageArea:
 
 
 @dataclass
+class Waiting:
+    """Someone waiting to be admitted to a workshop with a waiting room. ``removed``: they
+    were sent out of its room earlier ("identity"), or someone of their name was ("name")."""
+
+    session_id: str
+    identity_id: str
+    name: str
+    since: float
+    removed: str | None = None
+    told: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "session": self.session_id,
+            "name": self.name,
+            "since": self.since,
+            "removed": self.removed,
+        }
+
+
+@dataclass
 class LiveWorkshop:
     """One running workshop, bound to the main instance of its room (``home``)."""
 
@@ -88,6 +109,13 @@ class LiveWorkshop:
     #: resumed after a restart or a takeover: identity id -> the session id it had (the
     #: spotlight, the hands and the groups name it until the person is back)
     returning: dict[str, str] = field(default_factory=dict)
+    #: a waiting room: who waits (by session id), who was let in, who was sent out (by
+    #: identity id and by display name, casefolded)
+    waiting: dict[str, Waiting] = field(default_factory=dict)
+    let_in: set[str] = field(default_factory=set)
+    removed_ids: set[str] = field(default_factory=set)
+    removed_names: set[str] = field(default_factory=set)
+    waiting_changed: bool = False
 
     @property
     def id(self) -> str:
@@ -115,6 +143,7 @@ class LiveWorkshop:
             "title": ws.title,
             "room": ws.room,
             "ends_at": ws.ends_at,
+            "admission": ws.admission,
             "leaders": list(leaders),
             "you_lead": you_lead,
             "agenda": [item.as_dict() for item in ws.agenda],
@@ -181,6 +210,9 @@ def document(
         },
         "hands": {str(number): list(queue) for number, queue in sorted(hands.items()) if queue},
         "admitted": sorted(admitted),
+        "let_in": sorted(live.let_in),
+        "removed_ids": sorted(live.removed_ids),
+        "removed_names": sorted(live.removed_names),
         "people": {s: identity_of[s] for s in sorted(named) if s in identity_of},
     }
 
@@ -220,6 +252,9 @@ def resume(data: Mapping[str, Any], workshop: Workshop, home: RoomInstance) -> R
             reactions=Counter({str(k): int(v) for k, v in data.get("reactions", {}).items()}),
             breakout=breakout,
             warned=bool(data.get("warned", False)),
+            let_in={str(i) for i in data.get("let_in", [])},
+            removed_ids={str(i) for i in data.get("removed_ids", [])},
+            removed_names={str(n) for n in data.get("removed_names", [])},
         )
         hands = {int(n): [str(s) for s in queue] for n, queue in data.get("hands", {}).items()}
         admitted = {str(i) for i in data.get("admitted", [])}

@@ -92,6 +92,10 @@ class LeadCheck(Protocol):
 
     def running_in(self, room_id: str) -> bool: ...
 
+    def waits_in(self, room_id: str) -> bool: ...
+
+    def removed(self, identity: Identity, room_id: str) -> None: ...
+
     @property
     def over_listeners(self) -> list[Callable[[str, Effects, float], None]]: ...
 
@@ -487,7 +491,9 @@ class Moderation:
         identity = session.identity
         room_id = instance.room_id
         if self.barred.get((identity.id, room_id), 0.0) > now:
-            return "removed_from_room"
+            if self.lead is None or not self.lead.waits_in(room_id):
+                return "removed_from_room"
+            # a workshop's waiting room: its facilitators decide (they see the removal)
         settings = self.rooms.get(room_id)
         if settings is None or not settings.locked or identity.role is not Role.VISITOR:
             return None
@@ -599,6 +605,8 @@ class Moderation:
         until = now + minutes * 60
         room = target.instance.room_id if target.instance is not None else inst.room_id
         self.barred[(target.identity.id, room)] = until
+        if self.lead is not None:
+            self.lead.removed(target.identity, room)
         self._audit(session.identity, "remove", target.identity, room, f"{minutes} min", now)
         self._tell(target, self._moderated("removed", session.identity, room, until), fx)
         self.core.relocate(target, self.core.entrance, None, now, fx)

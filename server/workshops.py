@@ -119,6 +119,8 @@ class Workshop:
     invited: tuple[str, ...] = ()
     series_id: str | None = None
     updated_at: float = 0.0
+    #: while it runs, visitors wait in the foyer until a facilitator admits them
+    admission: bool = False
 
     def led_by(self, identity: Identity) -> bool:
         """Is this person one of the workshop's facilitators (staff lead every workshop)?"""
@@ -162,6 +164,7 @@ class Workshop:
             "facilitators": [p.name for p in self.facilitators],
             "agenda": [item.as_dict() for item in self.agenda],
             "access": self.access.value,
+            "admission": self.admission,
             "series": self.series_id,
             "link": f"/?workshop={self.id}",
         }
@@ -191,6 +194,7 @@ class Workshop:
             "invited": list(self.invited),
             "series_id": self.series_id,
             "updated_at": self.updated_at,
+            "admission": self.admission,
         }
 
     @classmethod
@@ -209,6 +213,7 @@ class Workshop:
             invited=tuple(data.get("invited", ())),
             series_id=data.get("series_id"),
             updated_at=float(data.get("updated_at", 0.0)),
+            admission=bool(data.get("admission", False)),
         )
 
 
@@ -230,6 +235,7 @@ class Series:
     code: str | None = None
     invited: tuple[str, ...] = ()
     updated_at: float = 0.0
+    admission: bool = False
 
     def dates(self) -> list[datetime]:
         """The local start time of every session, first to last."""
@@ -267,6 +273,7 @@ class Series:
                     invited=self.invited,
                     series_id=self.id,
                     updated_at=now,
+                    admission=self.admission,
                 )
             )
         return out
@@ -287,6 +294,7 @@ class Series:
             "code": self.code,
             "invited": list(self.invited),
             "updated_at": self.updated_at,
+            "admission": self.admission,
         }
 
     record = as_dict
@@ -308,6 +316,7 @@ class Series:
             code=data.get("code"),
             invited=tuple(data.get("invited", ())),
             updated_at=float(data.get("updated_at", 0.0)),
+            admission=bool(data.get("admission", False)),
         )
 
 
@@ -341,6 +350,7 @@ class _Common:
     access: Access
     code: str | None
     invited: tuple[str, ...]
+    admission: bool
 
 
 def parse_time(value: object, name: str) -> datetime:
@@ -471,6 +481,9 @@ def _common(
         raise WorkshopInvalid("access_invalid", "invited must be a list of identity ids")
     if len(invited_raw) > INVITED_MAX:
         raise WorkshopInvalid("access_invalid", f"at most {INVITED_MAX} invited people")
+    admission = merged.get("admission", False)
+    if not isinstance(admission, bool):
+        raise WorkshopInvalid("admission_invalid", "admission must be true or false")
     return _Common(
         title=title,
         description=description,
@@ -480,6 +493,7 @@ def _common(
         access=access,
         code=code,
         invited=tuple(dict.fromkeys(invited_raw)),
+        admission=admission,
     )
 
 

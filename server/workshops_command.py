@@ -135,6 +135,12 @@ def _workshop_options(parser: argparse.ArgumentParser, *, required: bool) -> Non
     parser.add_argument("--access", choices=("open", "code", "list"))
     parser.add_argument("--code", help="invite code (access code; made up when left out)")
     parser.add_argument(
+        "--admission",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="visitors wait in the foyer until a facilitator admits them (--no-admission: not)",
+    )
+    parser.add_argument(
         "--invite", action="append", default=None, help="identity id on the list (repeatable)"
     )
     parser.add_argument(
@@ -198,7 +204,7 @@ def _fields(args: argparse.Namespace, *names: str) -> dict[str, Any]:
         if not isinstance(loaded, dict):
             raise InputFileError(f"{args.json}: must hold a JSON object")
         data.update(loaded)
-    for name in ("title", "description", "room", "access", "code", *names):
+    for name in ("title", "description", "room", "access", "code", "admission", *names):
         value = getattr(args, name, None)
         if value is not None:
             data[name] = value

@@ -63,6 +63,8 @@ def test_describe_is_json_ready_and_complete() -> None:
         "breakout",
         "breakout_visit",
         "breakout_recall",
+        "admit",
+        "decline",
         "mute",
         "remove",
         "ban",
