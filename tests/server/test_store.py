@@ -1,4 +1,5 @@
-"""The SQLite store: migrations, accounts, chat, export and erasure, bad files."""
+"""The SQLite store: migrations, accounts, chat (a batch kept whole or not at all), export and
+erasure, bad files."""
 
 from __future__ import annotations
 
@@ -131,3 +132,22 @@ async def test_newer_schema_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(StoreError, match="newer than this program"):
         await Store.open(path)
+
+
+async def test_a_batch_of_chat_is_kept_whole_or_not_at_all(tmp_path: Path) -> None:
+    path = tmp_path / "hub.sqlite3"
+    store = await Store.open(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute(
+            "CREATE TRIGGER refuse_m3 BEFORE INSERT ON chat_messages WHEN NEW.id = 'm3'"
+            " BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+        with pytest.raises(sqlite3.IntegrityError):
+            await store.add_chats([chat(1), chat(2), chat(3), chat(4)])
+        assert await store.recent_chat("foyer", 0, -1) == []
+        await store.add_chats([chat(1), chat(2), chat(4)])
+        assert [m.id for m in await store.recent_chat("foyer", 0, -1)] == ["m1", "m2", "m4"]
+    finally:
+        other.close()
+        await store.close()
