@@ -14,7 +14,7 @@ overflow instance of the workshop's room and brings everyone back on recall.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -93,11 +93,19 @@ class Breakout:
     def sent(self) -> int:
         return sum(len(g.members) for g in self.groups)
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self, present: Mapping[int, int] | None = None) -> dict[str, object]:
+        """The groups as sent; ``present``: how many are in each group's room now (by
+        instance number)."""
+        present = present or {}
         return {
             "ends_at": self.ends_at,
             "groups": [
-                {"group": g.number, "instance": g.instance, "members": list(g.members)}
+                {
+                    "group": g.number,
+                    "instance": g.instance,
+                    "members": list(g.members),
+                    "present": present.get(g.instance, 0),
+                }
                 for g in self.groups
             ],
         }

@@ -280,6 +280,8 @@ class Facilitation:
         live = self._live_at.get(key_of(inst))
         if live is not None:
             self._sync_presence(live, session, now)
+            if live.breakout is not None:
+                live.counts_changed = True  # the groups' occupancy
         taking_part = live or self._present_in(session)
         if taking_part is not None:  # a client forgets the last room's workshop on "joined"
             fx.send_to(session, self._state_frame(session, taking_part))
@@ -306,6 +308,8 @@ class Facilitation:
                 # decided on the tick: a move to another of its rooms is not leaving it
                 running.leaving.setdefault(session.id, now)
         live = self._live_at.get(key)
+        if live is not None and live.breakout is not None:
+            live.counts_changed = True  # the groups' occupancy
         regrouped = session.id in self._regroup  # a hop into their group: still in the light
         if live is not None and session.id in live.spotlight and not regrouped:
             live.spotlight.remove(session.id)
@@ -1227,7 +1231,8 @@ class Facilitation:
         if live is None or inst is None:
             return encode("workshop_state", workshop=None)
         you_lead = live.workshop.led_by(session.identity)
-        return encode("workshop_state", workshop=live.state(inst, you_lead, self._leaders(live)))
+        state = live.state(inst, you_lead, self._leaders(live), self._group_occupancy(live))
+        return encode("workshop_state", workshop=state)
 
     def _broadcast(self, live: LiveWorkshop, fx: Effects, now: float) -> None:
         """The workshop's state to everyone in its rooms (two frames per room at most)."""
@@ -1244,9 +1249,21 @@ class Facilitation:
             if person.conn is not None and person.instance is not None:
                 you_lead = live.workshop.led_by(person.identity)
                 audience.setdefault((person.instance, you_lead), []).append(person.conn)
+        occupancy = self._group_occupancy(live)
         for (inst, you_lead), conns in audience.items():
-            state = live.state(inst, you_lead, leaders)
+            state = live.state(inst, you_lead, leaders, occupancy)
             fx.send(encode("workshop_state", workshop=state), conns)
+
+    def _group_occupancy(self, live: LiveWorkshop) -> dict[int, int]:
+        """How many are in each breakout group's room now, by instance number."""
+        if live.breakout is None:
+            return {}
+        by_number = self.core.instances.get(live.home.room_id, {})
+        return {
+            g.instance: inst.occupancy
+            for g in live.breakout.groups
+            if (inst := by_number.get(g.instance)) is not None
+        }
 
     def _inside(self, live: LiveWorkshop, session: Session) -> bool:
         """Does the session take part now: in one of the workshop's rooms, or on its tour?"""

@@ -400,6 +400,7 @@ _WORKSHOP = FieldSpec(
                             _int("group", "its number"),
                             _int("instance", "the room instance it meets in"),
                             _sessions("members", "who was sent there"),
+                            _int("present", "how many are in its room now", hi=1 << 20),
                         ),
                     ),
                 ),

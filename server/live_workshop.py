@@ -133,9 +133,14 @@ class LiveWorkshop:
         return [(room, self.home.number)] + [(room, n) for n in self.group_numbers()]
 
     def state(
-        self, instance: RoomInstance, you_lead: bool, leaders: Sequence[str]
+        self,
+        instance: RoomInstance,
+        you_lead: bool,
+        leaders: Sequence[str],
+        present: Mapping[int, int] | None = None,
     ) -> dict[str, Any]:
-        """The ``workshop`` field of ``workshop_state`` for someone in ``instance``."""
+        """The ``workshop`` field of ``workshop_state`` for someone in ``instance``;
+        ``present``: how many are in each breakout group's room now (by instance number)."""
         ws = self.workshop
         counts = sorted(self.reactions.items(), key=lambda item: (-item[1], item[0]))
         return {
@@ -153,7 +158,7 @@ class LiveWorkshop:
             "follow": self.tour.leader if self.tour is not None else None,
             "spotlight": list(self.spotlight),
             "reactions": [{"emoji": emoji, "count": count} for emoji, count in counts],
-            "breakout": self.breakout.as_dict() if self.breakout is not None else None,
+            "breakout": self.breakout.as_dict(present or {}) if self.breakout is not None else None,
             "group": self.group_numbers().get(instance.number, -1),
         }
 

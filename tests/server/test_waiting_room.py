@@ -152,3 +152,18 @@ def test_admission_is_a_workshop_field_that_must_be_true_or_false() -> None:
     with pytest.raises(WorkshopInvalid, match="admission"):
         parse_workshop({**base, "admission": "ja"}, rooms=["workshop"],
                        facilitators=facilitators, workshop_id="w9")  # fmt: skip
+
+
+def test_the_groups_say_how_many_are_in_their_rooms() -> None:
+    hub = WorkshopHub(workshop())
+    hub.enter(1, "Mara", Role.FACILITATOR)
+    people = [hub.enter(conn, f"v{conn}") for conn in range(2, 6)]
+    hub.do(1, "workshop_start", workshop="w1")
+    hub.do(1, "breakout", groups=2, mode="chosen", minutes=5, assign=[people[:3], people[3:]])
+    groups = hub.last(1, "workshop_state")["workshop"]["breakout"]["groups"]
+    assert [(g["members"], g["present"]) for g in groups] == [(people[:3], 3), (people[3:], 1)]
+    hub.now += 2
+    hub.do(2, "go", room="foyer")  # one leaves her group
+    hub.tick(1.0)
+    groups = hub.last(1, "workshop_state")["workshop"]["breakout"]["groups"]
+    assert [g["present"] for g in groups] == [2, 1]

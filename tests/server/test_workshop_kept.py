@@ -13,7 +13,7 @@ from realtime_world import box_world
 from workshop_harness import WorkshopHub, workshop
 
 from server import protocol
-from server.facilitation import KEEP_EVERY_S, Facilitation
+from server.facilitation import COUNTS_EVERY_S, KEEP_EVERY_S, Facilitation
 from server.hub import HubCore
 from server.identity import Role
 from server.live_state import WORKSHOP, LiveStateChange
@@ -135,6 +135,7 @@ def test_after_a_restart_the_workshop_goes_on_with_its_state_and_its_access_rule
     ina = after.back(2, "Ina", room="workshop")  # she had passed the code before
     assert after.where(2)[0] == "workshop"
     after.tick(KEEP_EVERY_S)
+    after.tick(COUNTS_EVERY_S)  # the new ids go out with the next state
     state = after.last(1, "workshop_state")["workshop"]
     groups = {g["group"]: g["members"] for g in state["breakout"]["groups"]}
     assert olga in groups[0] and ina in groups[1]
