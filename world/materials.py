@@ -67,7 +67,7 @@ _PALETTE = [
     MaterialSpec("acoustic-green", "#5d8f63", 1.0, texture="felt-green", tile=(0.5, 0.5)),
     # glass and metal
     MaterialSpec("glass", "#cfe6ee", 0.05, opacity=0.28, double_sided=True),
-    MaterialSpec("frame", "#3b3f44", 0.45, metallic=0.6),
+    MaterialSpec("frame", "#555b61", 0.5, metallic=0.15),  # powder-coated: mostly paint
     MaterialSpec("steel", "#9aa1a8", 0.35, metallic=1.0),
     MaterialSpec("steel-dark", "#2e3236", 0.5, metallic=0.8),
     # wood and boards
