@@ -34,7 +34,10 @@ a broken input file 422 ``input_file``, a model with validator errors 422 ``mode
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import math
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,7 +47,13 @@ from aiohttp import web
 from server.http import ApiError, HttpFeature, bearer_identity, json_response, read_json_object
 from server.identity import Identity, Role
 from server.world_live import LiveWorld
-from server.world_undo import EditHistory, EditStep, full_title
+from server.world_undo import (
+    EditHistory,
+    EditStep,
+    full_title,
+    histories_from_record,
+    histories_record,
+)
 from tools.layout_edits import ITEM_KINDS, EditResult, LayoutEditor
 from tools.refusals import BudgetExceeded, ModelInvalid, NothingToDo, PlacementRefused
 from tools.world_publish import draft_changes, history, publish, revert_draft, rollback
@@ -52,10 +61,13 @@ from world.errors import HubError, InputFileError, UsageError
 from world.library import list_assets
 from world.site import Site
 
+#: The undo histories of the staff's edits, kept in the world folder.
+UNDO_FILE = "edit-undo.json"
 MAX_MESSAGE_CHARS = 500
 MAX_TITLE_CHARS = 90
 
 _T = TypeVar("_T")
+log = logging.getLogger("hubtwin.world_edit")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -67,11 +79,40 @@ class WorldEditing:
         self.world_dir = world_dir
         self.live = live
         self.lock = asyncio.Lock()
-        self.histories: dict[str, EditHistory] = {}
+        self.histories: dict[str, EditHistory] = self._read_histories()
         self.carried: set[asyncio.Task[dict[str, Any]]] = set()  # publishes under way
 
     def history_of(self, identity: Identity) -> EditHistory:
         return self.histories.setdefault(identity.id, EditHistory())
+
+    @property
+    def histories_file(self) -> Path:
+        """Where the undo histories are kept across restarts (beside the world's versions)."""
+        return self.world_dir / UNDO_FILE
+
+    def _read_histories(self) -> dict[str, EditHistory]:
+        try:
+            data = json.loads(self.histories_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            log.warning("undo histories not read", extra={"error": str(exc)})
+            return {}
+        return histories_from_record(data)
+
+    async def keep_histories(self) -> None:
+        """Write the undo histories (after every edit, undo or redo; atomically)."""
+        text = json.dumps(histories_record(self.histories), ensure_ascii=False)
+        await asyncio.to_thread(self._write_histories, text)
+
+    def _write_histories(self, text: str) -> None:
+        path = self.histories_file
+        aside = path.with_name(f".{path.name}.tmp")
+        try:
+            aside.write_text(text, encoding="utf-8")
+            os.replace(aside, path)
+        except OSError as exc:
+            log.warning("undo histories not kept", extra={"error": str(exc)})
 
 
 EDITING = web.AppKey("world_editing", WorldEditing)
@@ -267,6 +308,7 @@ async def _edit(
     result, kept = await _locked(request, work)
     history = editing.history_of(identity)
     history.record(EditStep.of(result, kept))
+    await editing.keep_histories()
     return _edit_answer(result, history)
 
 
@@ -406,7 +448,11 @@ async def _step(request: web.Request, *, redo: bool) -> web.Response:
         editor = LayoutEditor(editing.site)
         return history.redo(editor) if redo else history.undo(editor)
 
-    return _edit_answer(await _locked(request, work), history)
+    try:
+        result = await _locked(request, work)
+    finally:
+        await editing.keep_histories()  # a step that no longer applies is gone from it
+    return _edit_answer(result, history)
 
 
 async def revert(request: web.Request) -> web.Response:

@@ -6,6 +6,8 @@ edit through the same ``LayoutEditor`` (so the same placement checks apply): rem
 placed or added, move back what was moved, put back what was removed. Redoing repeats it.
 Each person has their own ``EditHistory``; another person's (or the command line's) edits
 in between are left alone, and a step that no longer applies is refused with the reason.
+The histories outlive a restart: ``histories_record`` and ``histories_from_record`` turn
+them into plain data and back (the edit endpoint keeps them in a file beside the world).
 
 >>> history = EditHistory()
 >>> history.record(EditStep.of(editor.move("lab-3", at=(4.0, 1.3))))   # doctest: +SKIP
@@ -46,6 +48,69 @@ class EditStep:
     def to_json(self) -> dict[str, Any]:
         item = self.after or self.before
         return {"action": self.action, "kind": self.kind, "id": item.id if item else None}
+
+    def record(self) -> dict[str, Any]:
+        """The step as plain data (``EditStep.from_record`` reads it back)."""
+        return {
+            "action": self.action,
+            "kind": self.kind,
+            "before": _item_record(self.before),
+            "after": _item_record(self.after),
+            "title": self.title,
+        }
+
+    @classmethod
+    def from_record(cls, data: Any) -> EditStep:
+        """A step from ``record``; ValueError when it is not one."""
+        try:
+            title = data.get("title")
+            return cls(
+                str(data["action"]),
+                str(data["kind"]),
+                _item_from(data.get("before")),
+                _item_from(data.get("after")),
+                {str(k): str(v) for k, v in title.items()} if title else None,
+            )
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not an edit step: {exc}") from None
+
+
+def _item_record(item: LayoutItem | None) -> dict[str, Any] | None:
+    if item is None:
+        return None
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "room": item.room,
+        "at": list(item.at),
+        "elevation": item.elevation,
+        "facing": item.facing,
+        "source": item.source,
+        "state": item.state,
+        "name": item.name,
+        "size": list(item.size) if item.size is not None else None,
+    }
+
+
+def _item_from(data: Any) -> LayoutItem | None:
+    if data is None:
+        return None
+    at = [float(v) for v in data["at"]]
+    if len(at) != 2:
+        raise ValueError("at must be two numbers")
+    size = data.get("size")
+    return LayoutItem(
+        id=str(data["id"]),
+        kind=str(data["kind"]),
+        room=str(data["room"]),
+        at=(at[0], at[1]),
+        elevation=float(data["elevation"]),
+        facing=float(data["facing"]),
+        source=str(data["source"]),
+        state=str(data["state"]),
+        name=str(data["name"]),
+        size=tuple(float(v) for v in size) if size is not None else None,
+    )
 
 
 def full_title(editor: LayoutEditor, item_id: str) -> dict[str, str] | None:
@@ -171,3 +236,31 @@ class EditHistory:
 
     def counts(self) -> dict[str, int]:
         return {"undo": len(self.done), "redo": len(self.undone)}
+
+
+def histories_record(histories: dict[str, EditHistory]) -> dict[str, Any]:
+    """Everyone's histories as plain data (identity id -> done and undone steps)."""
+    return {
+        who: {
+            "done": [step.record() for step in history.done],
+            "undone": [step.record() for step in history.undone],
+        }
+        for who, history in sorted(histories.items())
+        if history.done or history.undone
+    }
+
+
+def histories_from_record(data: Any) -> dict[str, EditHistory]:
+    """Histories from ``histories_record``; a person's that cannot be read is left out."""
+    out: dict[str, EditHistory] = {}
+    if not isinstance(data, dict):
+        return out
+    for who, kept in data.items():
+        history = EditHistory()
+        try:
+            history.done = [EditStep.from_record(step) for step in kept["done"]][-history.limit :]
+            history.undone = [EditStep.from_record(step) for step in kept["undone"]]
+        except (KeyError, TypeError, ValueError):
+            continue
+        out[str(who)] = history
+    return out

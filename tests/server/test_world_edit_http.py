@@ -98,10 +98,11 @@ async def hub(tmp_path: Path) -> AsyncIterator[Hub]:
     for username, role in (("chefin", Role.STAFF), ("moderator", Role.FACILITATOR)):
         await running.store.create_account(username, PASSWORD, role, username.title())
     async with aiohttp.ClientSession() as http:
+        made = Hub(running, http)
         try:
-            yield Hub(running, http)
+            yield made
         finally:
-            await running.close()
+            await made.running.close()  # the one running now (a test may restart it)
 
 
 class Guest:
@@ -229,6 +230,35 @@ async def test_undo_and_redo_walk_my_edits_back_and_forth(hub: Hub) -> None:
     assert status == 200 and again["item"]["at"] == [3.0, 3.0]
     _, diff = await hub.call("GET", "/api/world/diff", staff)
     assert [c["id"] for c in diff["changes"]] == [MOVED_STATION]
+
+
+async def test_my_undo_history_outlives_a_restart_of_the_hub(hub: Hub) -> None:
+    staff = await hub.token(username="chefin", password=PASSWORD)
+    _, items = await hub.call("GET", "/api/world/items", staff)
+    station = next(i for i in items["items"] if i["id"] == MOVED_STATION)
+    await hub.call("POST", "/api/world/move", staff, {"id": MOVED_STATION, "at": [3, 3]})
+    title = {"de": "Neue Station", "en": "New station"}
+    station_at = {"kind": "station", "room": "foyer", "at": [6, 5], "title": title}
+    _, added = await hub.call("POST", "/api/world/add", staff, station_at)
+    new_id = added["item"]["id"]
+    status, undone = await hub.call("POST", "/api/world/undo", staff, {})  # the adding
+    assert status == 200 and undone["history"] == {"undo": 1, "redo": 1}
+    settings = hub.running.settings
+    await hub.running.close()
+
+    hub.running = await start_hub(settings)
+    hub.base = hub.running.url.rstrip("/")
+    staff = await hub.token(username="chefin", password=PASSWORD)
+    _, items = await hub.call("GET", "/api/world/items", staff)
+    assert items["history"] == {"undo": 1, "redo": 1}
+    status, again = await hub.call("POST", "/api/world/redo", staff, {})  # the adding, again
+    assert status == 200 and again["item"]["id"] == new_id
+    editor = LayoutEditor(load_site(hub.running.site.path))
+    assert next(a for a in editor.layout.anchors if a.id == new_id).title == title
+    await hub.call("POST", "/api/world/undo", staff, {})
+    status, moved_back = await hub.call("POST", "/api/world/undo", staff, {})  # the move
+    assert status == 200 and moved_back["item"]["at"] == station["at"]
+    assert moved_back["history"] == {"undo": 0, "redo": 2}
 
 
 async def test_a_publish_reaches_a_connected_visitor_and_changes_the_served_world(
