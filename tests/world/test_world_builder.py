@@ -47,12 +47,12 @@ def _venue_nodes(gltf: pygltflib.GLTF2, kind: str) -> list[pygltflib.Node]:
     ]
 
 
-def test_build_is_lean_and_quick(hub_build: BuildReport) -> None:
+def test_build_is_lean(hub_build: BuildReport) -> None:
+    """Within the budgets (its speed is measured by `hubtwin world build`, not asserted)."""
     assert hub_build.built and hub_build.model is not None
     model = hub_build.model
     assert hub_build.size < 10 * 1024 * 1024
     assert 20_000 < model.triangles < 150_000
-    assert hub_build.seconds < 30, "the build should take seconds"
     assert hub_build.path.read_bytes()[:4] == b"glTF"
     assert model.walkable_area > 800
 
