@@ -13,7 +13,8 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # --- Debian packages ------------------------------------------------------------------
 # tzdata: the system's time zones (the PyPI package tzdata stands in where they are missing)
-apt_packages=(ffmpeg espeak-ng fonts-dejavu-core tzdata)
+# janus: the media server for voice (docs/voice.md); the hub runs its own unless told otherwise
+apt_packages=(ffmpeg espeak-ng fonts-dejavu-core tzdata janus)
 # nginx: tests/scale/test_nginx_proxy.py runs its own, on free ports; Debian also starts its
 # service on port 80 where services run (`systemctl disable --now nginx` if unwanted).
 [ "$want_test" = 1 ] && apt_packages+=(chromium redis-server nginx fonts-noto-color-emoji shellcheck)
@@ -27,6 +28,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts a Janus of its own with the sample configuration (known secrets, every
+  # interface): the hub runs its own with secrets of its own, so that one is switched off.
+  if [[ " ${missing[*]} " == *" janus "* ]] && command -v systemctl >/dev/null \
+     && systemctl is-enabled janus >/dev/null 2>&1; then
+    $sudo systemctl disable --now janus >/dev/null 2>&1 || true
+  fi
 fi
 
 # --- Python ---------------------------------------------------------------------------
