@@ -10,6 +10,7 @@ import {
   answerQuiz, fetchPassport, fetchPassportSummary, fetchRoomProgress, fetchStations, openStation, runExperiment,
 } from "./net/content-api.js";
 import { announce } from "./ui/announcer.js";
+import { isPhone } from "./ui/hud.js";
 import { language, onLanguageChange, t } from "./ui/i18n.js";
 import { StationPanel } from "./ui/station-panel.js";
 
@@ -129,8 +130,9 @@ export class StationsFeature {
     this.nearStation = stationId;
     // Someone busy with another station's quiz or experiment is not interrupted.
     if (this.isOpen() && this.panel.touched && this.panel.stationId !== stationId) return;
-    // Nor is someone reading another panel: they are told, and the stations button opens it.
-    if (!this.isOpen() && this.otherPanelOpen()) {
+    // Nor is someone reading another panel, nor someone on a phone (where a panel would
+    // fill the screen mid-step): they are told, and the stations button opens it.
+    if (!this.isOpen() && (this.otherPanelOpen() || isPhone())) {
       announce(t("stations.nearby", { title: this.listing.get(stationId)?.title ?? stationId }));
       return;
     }

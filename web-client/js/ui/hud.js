@@ -15,6 +15,13 @@ const FIRST_FOCUS = {
 };
 
 const SHORT_SCREEN_PX = 600;
+// A phone: the toolbar is a menu and a panel takes the whole screen (as in hub.css).
+const PHONE = "(pointer: coarse) and (max-width: 40rem)";
+
+/** Whether the hub is laid out for a phone (a panel fills the whole screen). */
+export function isPhone() {
+  return window.matchMedia(PHONE).matches;
+}
 
 const PANEL_BUTTONS = {
   "panel-rooms": "toggle-rooms",
@@ -41,6 +48,12 @@ export class Hud {
     const settings = document.getElementById("panel-settings");
     settings.addEventListener("close", () => this.afterClose("panel-settings"));
     window.addEventListener("keydown", (event) => this.shortcut(event));
+    this.menuButton = document.getElementById("toggle-menu");
+    this.menuButton.addEventListener("click", () => this.showMenu(!this.menuOpen()));
+    // Choosing anything in the menu folds it again.
+    document.getElementById("hud-toolbar").addEventListener("click", (event) => {
+      if (event.target.closest("button")) this.showMenu(false);
+    });
     // Panels start below the top bar, however many lines it wraps into.
     const bar = document.querySelector(".hud-top");
     new ResizeObserver(() => {
@@ -51,6 +64,17 @@ export class Hud {
   isOpen(panelId) {
     const panel = document.getElementById(panelId);
     return panel.tagName === "DIALOG" ? panel.open : !panel.hidden;
+  }
+
+  menuOpen() {
+    return this.menuButton.getAttribute("aria-expanded") === "true";
+  }
+
+  /** Unfold or fold the phone's menu (the toolbar); on a wider screen it is always shown. */
+  showMenu(open, giveFocus = true) {
+    this.menuButton.setAttribute("aria-expanded", String(open));
+    document.querySelector(".hud-top").classList.toggle("menu-open", open);
+    if (open && giveFocus) document.querySelector("#hud-toolbar button:not([hidden])")?.focus();
   }
 
   toggle(panelId) {
@@ -66,7 +90,15 @@ export class Hud {
     } else {
       // On a short screen the right-hand panels take turns: two would leave neither usable.
       const stack = panel.closest(".panel-stack");
-      if (stack && window.innerHeight < SHORT_SCREEN_PX) {
+      if (isPhone()) {
+        // On a phone each panel fills the screen: one at a time.
+        for (const other of document.querySelectorAll("#hub .panel:not([hidden])")) {
+          if (other !== panel) {
+            other.hidden = true;
+            this.afterClose(other.id, false);
+          }
+        }
+      } else if (stack && window.innerHeight < SHORT_SCREEN_PX) {
         for (const other of stack.querySelectorAll(":scope > .panel:not([hidden])")) {
           if (other !== panel) {
             other.hidden = true;
@@ -113,6 +145,12 @@ export class Hud {
     const active = document.activeElement;
     const typing = active && (active.tagName === "INPUT" || active.tagName === "SELECT" || active.tagName === "TEXTAREA");
     if (event.key === "Escape") {
+      if (this.menuOpen()) {
+        this.showMenu(false);
+        this.menuButton.focus();
+        event.preventDefault();
+        return;
+      }
       for (const panelId of ["panel-chat", "panel-people", "panel-rooms", "panel-station", "panel-talks"]) {
         const panel = document.getElementById(panelId);
         if (!panel.hidden && panel.contains(active)) {

@@ -86,6 +86,7 @@ const HUB_STRINGS = {
     "hud.canvas": "3D-Ansicht des Hubs. Klicken zum Umsehen, Pfeiltasten zum Gehen.",
     "hud.close": "Schließen",
     "hud.joystick": "Steuerkreis zum Gehen",
+    "hud.menu": "Menü",
 
     "rooms.heading": "Räume",
     "rooms.map": "Lageplan",
@@ -238,6 +239,7 @@ const HUB_STRINGS = {
     "hud.canvas": "3D view of the hub. Click to look around, arrow keys to walk.",
     "hud.close": "Close",
     "hud.joystick": "Circle for walking",
+    "hud.menu": "Menu",
 
     "rooms.heading": "Rooms",
     "rooms.map": "Site plan",
