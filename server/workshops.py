@@ -587,6 +587,57 @@ def parse_series(
     )
 
 
+# --- a series' sessions after an edit ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionChanges:
+    """What an edit of a series does to its sessions to come: saved (new or changed with
+    the series), removed (no longer in it), and kept as they are (changed on their own)."""
+
+    save: list[Workshop]
+    remove: list[str]
+    kept: list[Workshop]
+
+
+def _same_session(a: Workshop, b: Workshop) -> bool:
+    """The same session apart from when it was written."""
+    return replace(a, updated_at=0.0) == replace(b, updated_at=0.0)
+
+
+def series_changes(
+    before: Series | None, after: Series | None, stored: Sequence[Workshop], now: float
+) -> SessionChanges:
+    """Bring a series' sessions to come in line with ``after`` (``before``: the series as it
+    was; None for a new one; ``after`` None: the series goes). A session someone changed
+    on its own (moved, retitled: it differs from what ``before`` made) is kept as it is, and
+    one cancelled on its own (``before`` made it, the store no longer has it) stays
+    cancelled. Sessions that have begun are never touched."""
+    made_before = {w.id: w for w in (before.sessions(now=now) if before else [])}
+    wanted = {w.id: w for w in (after.sessions(now=now) if after else []) if w.starts_at > now}
+    sessions = {w.id: w for w in stored}
+    own = {
+        wid
+        for wid, w in sessions.items()
+        if w.starts_at > now and wid in made_before and not _same_session(w, made_before[wid])
+    }
+    cancelled = {wid for wid in made_before if wid not in sessions}
+    save = [
+        w
+        for wid, w in wanted.items()
+        if wid not in own
+        and wid not in cancelled
+        and not (wid in sessions and _same_session(sessions[wid], w))
+    ]
+    remove = [
+        wid
+        for wid, w in sessions.items()
+        if w.starts_at > now and wid not in wanted and (wid not in own or after is None)
+    ]
+    kept = [sessions[wid] for wid in sorted(own) if after is not None]
+    return SessionChanges(sorted(save, key=lambda w: w.starts_at), sorted(remove), kept)
+
+
 # --- the book ----------------------------------------------------------------------------------
 
 

@@ -53,6 +53,7 @@ from server.workshops import (
     parse_series,
     parse_workshop,
     refuse_clash,
+    series_changes,
 )
 from world.building import load_building
 from world.errors import InputFileError, UsageError
@@ -99,6 +100,18 @@ def register(subparsers: Any) -> None:
     series_add.add_argument("--repeat", choices=("weekly", "biweekly", "monthly"))
     series_add.add_argument("--count", type=int, help="how many sessions")
     series_add.set_defaults(handler=add_series)
+    series_edit = actions.add_parser(
+        "series-edit",
+        help="change a series and its sessions to come (options left out stay; a session"
+        " moved, changed or cancelled on its own stays so)",
+    )
+    series_edit.add_argument("id")
+    _workshop_options(series_edit, required=False)
+    series_edit.add_argument("--first", help="the first session's start (Europe/Berlin)")
+    series_edit.add_argument("--minutes", type=int, help="how long each session is")
+    series_edit.add_argument("--repeat", choices=("weekly", "biweekly", "monthly"))
+    series_edit.add_argument("--count", type=int, help="how many sessions")
+    series_edit.set_defaults(handler=edit_series)
     series_list = actions.add_parser("series-list", help="the series and their sessions")
     series_list.set_defaults(handler=list_series)
     series_remove = actions.add_parser(
@@ -387,6 +400,48 @@ def add_series(args: argparse.Namespace) -> int:
     series_id = sessions[0].series_id if sessions else ""
     print(f"planned the series {series_id} with {len(sessions)} sessions to come:")
     _print_workshops(sessions)
+    return 0
+
+
+def edit_series(args: argparse.Namespace) -> int:
+    data = _fields(args, "first", "minutes", "repeat", "count")
+    rooms = _rooms(args)
+    stations = _station_refs(args)
+
+    async def work(store: Store) -> tuple[list[Workshop], list[Workshop], int]:
+        current = next((s for s in await store.list_series() if s.id == args.id), None)
+        if current is None:
+            raise UsageError(f"there is no series {args.id!r}")
+        people = await _people(store, data.pop("facilitators", None), current.facilitators)
+        now = time.time()
+        try:
+            series = parse_series(
+                data,
+                rooms=rooms,
+                facilitators=people,
+                series_id=current.id,
+                base=current,
+                stations=stations,
+                now=now,
+            )
+        except WorkshopInvalid as exc:
+            raise _invalid(exc) from None
+        stored = [w for w in await store.list_workshops() if w.series_id == series.id]
+        changes = series_changes(current, series, stored, now)
+        await _refuse_clashes(store, changes.save, args.force, series.id)
+        await store.save_series(series)
+        for workshop_id in changes.remove:
+            await store.delete_workshop(workshop_id)
+        for workshop in changes.save:
+            await store.save_workshop(workshop)
+        return changes.save, changes.kept, len(changes.remove)
+
+    saved, kept, removed = _run(args, work)
+    print(f"changed the series {args.id}: {len(saved)} sessions saved, {removed} removed")
+    _print_workshops(saved)
+    if kept:
+        print(f"{len(kept)} sessions changed on their own stay as they are:")
+        _print_workshops(kept)
     return 0
 
 

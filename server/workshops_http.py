@@ -71,6 +71,7 @@ from server.workshops import (
     parse_series,
     parse_workshop,
     refuse_clash,
+    series_changes,
 )
 
 AUDIT_LIMIT_MAX = 1000
@@ -344,22 +345,29 @@ async def _series(request: web.Request) -> Series:
 
 
 async def _save_sessions(
-    desk: WorkshopDesk, series: Series | None, old_id: str | None
+    desk: WorkshopDesk, series: Series | None, before: Series | None
 ) -> list[Workshop]:
-    """Make a series' sessions to come match it: new ones saved, changed ones replaced,
-    ones it no longer has removed. Sessions that have begun are left as they were."""
+    """Make a series' sessions to come match it (``series_changes``): new ones saved,
+    changed ones replaced, ones it no longer has removed; a session changed or cancelled on
+    its own stays so. Sessions that have begun are left as they were. The sessions to come."""
     now = time.time()
-    keep = {w.id: w for w in (series.sessions(now=now) if series else []) if w.starts_at > now}
-    for old in desk.book.of_series(old_id or (series.id if series else "")):
-        if old.starts_at > now and old.id not in keep:
-            await desk.store.delete_workshop(old.id)
-            desk.book.remove(old.id)
-            desk.changed(old.id)
-    for workshop in keep.values():
+    series_id = series.id if series is not None else before.id if before is not None else ""
+    stored = [w for w in await desk.store.list_workshops() if w.series_id == series_id]
+    changes = series_changes(before, series, stored, now)
+    for workshop_id in changes.remove:
+        await desk.store.delete_workshop(workshop_id)
+        desk.book.remove(workshop_id)
+        desk.changed(workshop_id)
+    for workshop in changes.save:
         await desk.store.save_workshop(workshop)
         desk.book.put(workshop)
         desk.changed(workshop.id)
-    return sorted(keep.values(), key=lambda w: w.starts_at)
+    gone = set(changes.remove)
+    saved = {w.id: w for w in changes.save}
+    after = [saved.get(w.id, w) for w in stored if w.id not in gone] + [
+        w for w in changes.save if w.id not in {s.id for s in stored}
+    ]
+    return sorted((w for w in after if w.starts_at > now), key=lambda w: w.starts_at)
 
 
 def _to_come(series: Series) -> list[Workshop]:
@@ -415,7 +423,7 @@ async def update_series(request: web.Request) -> web.Response:
     )
     await _refuse_clashes(desk, _to_come(series), data, series.id)
     await desk.store.save_series(series)
-    sessions = await _save_sessions(desk, series, current.id)
+    sessions = await _save_sessions(desk, series, current)
     return json_response({**series.as_dict(), "sessions": [w.full_dict() for w in sessions]})
 
 
@@ -425,7 +433,7 @@ async def delete_series(request: web.Request) -> web.Response:
     current = await _series(request)
     if not _leads(me, current.facilitators):
         raise ApiError(403, "forbidden", "only this series' facilitators may remove it")
-    await _save_sessions(desk, None, current.id)
+    await _save_sessions(desk, None, current)
     await desk.store.delete_series(current.id)
     return json_response({"deleted": current.id})
 
