@@ -10,6 +10,8 @@ workshop's facilitators (and staff) see its attendance. Staff see the audit log 
     PUT    /api/workshops/{id}                    its facilitators: change it (a new start
                                                   alone moves it and keeps its length)
     DELETE /api/workshops/{id}                    its facilitators: remove it
+    GET    /api/workshops/{id}/calendar.ics       everyone: the workshop as a calendar file
+    GET    /api/workshop-series/{id}/calendar.ics everyone: the series' sessions as a feed
     GET    /api/workshop-series                   facilitators: every series
     POST   /api/workshop-series                   facilitators: a new series and its sessions
     PUT    /api/workshop-series/{id}              its facilitators: change it and its sessions
@@ -60,6 +62,8 @@ from server.identity import Identity, Role
 from server.ratelimit import KeyedLimiter
 from server.stations_http import DESK as STATION_DESK
 from server.store import Store
+from server.workshop_calendar import CONTENT_TYPE as CALENDAR_TYPE
+from server.workshop_calendar import series_calendar, workshop_calendar
 from server.workshops import (
     Person,
     Series,
@@ -116,6 +120,8 @@ def workshop_routes(desk: WorkshopDesk) -> HttpFeature:
         app.router.add_get("/api/workshops/{id}", get_workshop)
         app.router.add_put("/api/workshops/{id}", _edits(update_workshop))
         app.router.add_delete("/api/workshops/{id}", _edits(delete_workshop))
+        app.router.add_get("/api/workshops/{id}/calendar.ics", get_workshop_calendar)
+        app.router.add_get("/api/workshop-series/{id}/calendar.ics", get_series_calendar)
         app.router.add_get("/api/workshops/{id}/attendance", get_attendance)
         app.router.add_get("/api/workshops/{id}/attendance.csv", get_attendance_csv)
         app.router.add_get("/api/workshop-series", list_series)
@@ -274,6 +280,40 @@ async def get_workshop(request: web.Request) -> web.Response:
         workshop.full_dict() if me is not None and workshop.led_by(me) else workshop.public_dict()
     )
     return json_response(shown, headers={"Cache-Control": "no-cache"})
+
+
+def _base_url(request: web.Request) -> str:
+    """The hub's address for links in calendar files (its public URL when it has one)."""
+    public = request.app[CONTEXT].settings.public_url
+    return public or f"{request.url.origin()}/"
+
+
+async def get_workshop_calendar(request: web.Request) -> web.Response:
+    """One workshop as a calendar file (what anyone may see of it)."""
+    workshop = await _workshop(request)
+    body = workshop_calendar(workshop, _base_url(request))
+    return web.Response(
+        body=body,
+        headers={
+            "Content-Type": CALENDAR_TYPE,
+            "Content-Disposition": f'attachment; filename="workshop-{workshop.id}.ics"',
+            "Cache-Control": "no-cache",
+        },
+    )
+
+
+async def get_series_calendar(request: web.Request) -> web.Response:
+    """A series' sessions as a feed to subscribe to (what anyone may see of them)."""
+    desk = request.app[DESK]
+    series_id = request.match_info["id"]
+    found = next((s for s in await desk.store.list_series() if s.id == series_id), None)
+    if found is None:
+        raise ApiError(404, "series_unknown", "there is no such series")
+    sessions = [w for w in await desk.store.list_workshops() if w.series_id == series_id]
+    body = series_calendar(found.title, sessions, _base_url(request))
+    return web.Response(
+        body=body, headers={"Content-Type": CALENDAR_TYPE, "Cache-Control": "no-cache"}
+    )
 
 
 async def create_workshop(request: web.Request) -> web.Response:

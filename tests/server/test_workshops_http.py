@@ -349,3 +349,42 @@ async def test_a_ban_survives_reconnecting_and_reopening_the_store(tmp_path: Pat
     finally:
         await again.client.close()
         await again.store.close()
+
+
+async def test_calendar_files_of_a_workshop_and_a_series_feed(hub: Hub) -> None:
+    from icalendar import Calendar
+
+    await hub.account("mara", Role.FACILITATOR)
+    body = {"title": "Klimabilanz", "room": "hall", "starts": "2031-03-05T10:00"}
+    body |= {"minutes": 90, "access": "code", "code": "GEHEIM-42", "description": "Mit Übung"}
+    status, made = await hub.call("POST", "/api/workshops", "mara", body)
+    assert status == 201, made
+    response = await hub.client.get(f"/api/workshops/{made['id']}/calendar.ics")
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/calendar")
+    raw = await response.read()
+    assert b"GEHEIM-42" not in raw  # the code is not for everyone
+    (event,) = Calendar.from_ical(raw).walk("VEVENT")
+    assert str(event["summary"]) == "Klimabilanz"
+    assert event["dtstart"].dt.timestamp() == made["starts_at"]
+    assert event["dtend"].dt.timestamp() == made["ends_at"]
+    assert str(event["uid"]).startswith(f"{made['id']}@")
+    assert f"/?workshop={made['id']}" in str(event["url"]) and "Mit Übung" in str(
+        event["description"]
+    )
+    assert (await hub.client.get("/api/workshops/w-gibt-es-nicht/calendar.ics")).status == 404
+
+    series = {"title": "Austausch", "room": "hall", "first": "2031-03-11T17:00", "minutes": 60}
+    series |= {"repeat": "weekly", "count": 3}
+    _, planned = await hub.call("POST", "/api/workshop-series", "mara", series)
+    moved = planned["sessions"][1]
+    status, _ = await hub.call(
+        "PUT", f"/api/workshops/{moved['id']}", "mara", {"starts": "2031-03-19T18:00"}
+    )
+    assert status == 200
+    response = await hub.client.get(f"/api/workshop-series/{planned['id']}/calendar.ics")
+    assert response.status == 200
+    events = Calendar.from_ical(await response.read()).walk("VEVENT")
+    assert [str(e["uid"]).split("@")[0] for e in events] == [s["id"] for s in planned["sessions"]]
+    assert events[1]["dtstart"].dt.isoformat() == "2031-03-19T17:00:00+00:00"  # moved
+    assert (await hub.client.get("/api/workshop-series/s-nein/calendar.ics")).status == 404
