@@ -50,6 +50,7 @@ log = logging.getLogger("hubtwin.voice")
 
 RECONNECT_S: Final = 1.0
 MAX_PUBLISHERS: Final = 300
+RETRY_HEAR_S: Final = 0.5
 
 
 @dataclass
@@ -323,8 +324,20 @@ class VoiceBridge:
                 )
                 if op in ("join", "signal"):
                     self.on_failed(person.session_id, person.gen)
+                elif op == "hear" and isinstance(exc, JanusError):
+                    self._later(person, RETRY_HEAR_S)
             except Exception:
                 log.exception("voice operation failed", extra={"op": op})
+
+    def _later(self, person: Person, delay: float) -> None:
+        """Try the subscription again a little later (a speaker's feed may have gone
+        between the decision and the request)."""
+
+        def again() -> None:
+            if not person.left:
+                person.queue.put_nowait(("hear", None))
+
+        asyncio.get_running_loop().call_later(delay, again)
 
     def _link(self, person: Person) -> JanusLink:
         server = person.server
@@ -429,8 +442,8 @@ class VoiceBridge:
                     )
                 if person.held:
                     await self._moderate(person)
-                person.sending = True
-                self.on_sending(person.session_id, person.gen, True)
+                # sending once Janus says the connection is up ("webrtcup"): only then can
+                # anyone subscribe to the feed
             elif pc == "receive" and payload["type"] == "answer" and person.subscriber is not None:
                 self.requests += 1
                 await link.message(
@@ -490,20 +503,25 @@ class VoiceBridge:
         if person.subscriber is None:
             if not wanted:
                 return
-            person.subscriber = await link.attach(person.janus_session)
-            self._handles[person.subscriber] = person
+            handle = await link.attach(person.janus_session)
+            try:
+                data, jsep = await link.message(
+                    person.janus_session,
+                    handle,
+                    {
+                        "request": "join",
+                        "ptype": "subscriber",
+                        "room": room.number,
+                        "private_id": person.private_id,
+                        "streams": [{"feed": feed} for feed in sorted(wanted)],
+                    },
+                )
+            except JanusError:
+                await link.detach(person.janus_session, handle)
+                raise
+            person.subscriber = handle
+            self._handles[handle] = person
             person.sub_gen += 1
-            data, jsep = await link.message(
-                person.janus_session,
-                person.subscriber,
-                {
-                    "request": "join",
-                    "ptype": "subscriber",
-                    "room": room.number,
-                    "private_id": person.private_id,
-                    "streams": [{"feed": feed} for feed in sorted(wanted)],
-                },
-            )
         else:
             body: dict[str, Any] = {"request": "update"}
             if wanted - have:
@@ -567,6 +585,10 @@ class VoiceBridge:
         if person is None or person.left:
             return
         kind = message.get("janus")
+        if kind == "webrtcup" and handle == person.publisher and person.mic:
+            person.sending = True
+            self.on_sending(person.session_id, person.gen, True)
+            return
         if kind == "hangup" and handle == person.publisher:
             person.sending = False
             self.on_sending(person.session_id, person.gen, False)
