@@ -1279,6 +1279,8 @@ class Facilitation:
         """The session is in one of the workshop's rooms: it takes part (from now, or
         still: a move between the workshop's rooms is not leaving)."""
         live.leaving.pop(session.id, None)
+        if live.workshop.admission:
+            live.let_in.add(session.identity.id)  # in once: back without waiting again
         if session.id not in live.present:
             live.present[session.id] = session
             self._attendance(live, session.identity, True, now)

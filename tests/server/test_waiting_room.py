@@ -126,6 +126,17 @@ def test_someone_sent_out_waits_marked_and_so_does_a_fresh_guest_of_their_name()
     assert hub.where(2) == ("workshop", 0)
 
 
+def test_who_was_in_the_room_at_the_start_comes_back_without_waiting() -> None:
+    hub = WorkshopHub(workshop(admission=True))
+    hub.enter(1, "Mara", Role.FACILITATOR)
+    hub.enter(2, "Ina")
+    hub.do(1, "workshop_start", workshop="w1")
+    hub.now += 2
+    hub.do(2, "go", room="foyer")
+    hub.now += 2
+    assert hub.codes(hub.do(2, "go", room="workshop")) == []
+
+
 def test_without_a_waiting_room_nobody_waits() -> None:
     hub = WorkshopHub(workshop())
     hub.enter(1, "Mara", Role.FACILITATOR)
