@@ -24,6 +24,7 @@ import { WorkshopBoard } from "./workshop-board.js";
 const FEATURE_MESSAGES = new Set([
   "workshop_join", "workshop_start", "workshop_end", "workshop_extend", "gather", "follow", "spotlight", "hands", "announce", "timer",
   "agenda", "breakout", "breakout_visit", "breakout_recall", "mute", "remove", "ban", "lock", "permissions", "invite",
+  "admit", "decline",
 ]);
 const RELOAD_LIST_MS = 60000;
 const ANNOUNCEMENT_MS = 12000;
@@ -45,6 +46,8 @@ export class WorkshopsFeature {
     this.lastAnnouncement = null;
     this.lastModerated = null;
     this.lastEnding = null;
+    this.waiting = [];
+    this.admission = null;
     this.linkJoin = new URLSearchParams(window.location.search).get("workshop");
     this.linkCode = new URLSearchParams(window.location.search).get("code");
     this.strip = document.getElementById("workshop-strip");
@@ -95,6 +98,7 @@ export class WorkshopsFeature {
       this.rules = null;
       this.hands = [];
       this.stage = [];
+      this.waiting = [];
       this.muted.clear();
       if (this.linkJoin) {
         const id = this.linkJoin;
@@ -124,6 +128,19 @@ export class WorkshopsFeature {
       this.render();
     });
     c.on("announcement", (m) => this.showAnnouncement(m));
+    c.on("waiting_list", (m) => {
+      this.waiting = m.people;
+      this.render();
+    });
+    c.on("admission", (m) => {
+      // A workshop with a waiting room: waiting in the foyer, let in, or declined.
+      this.admission = { workshop: m.workshop, state: m.state, message: m.message };
+      const key = m.state === "declined" && m.message ? "ws.admission.declinedWith" : `ws.admission.${m.state}`;
+      const text = t(key, { title: m.title, message: m.message ?? "" });
+      this.panel.say(text);
+      this.showBanner(t("ws.admissionTitle"), text, m.state === "waiting");
+      announce(text);
+    });
     c.on("workshop_ending", (m) => {
       // To facilitators: the scheduled end is near (extend it in the panel), or has come.
       this.lastEnding = { workshop: m.workshop, endsAt: m.ends_at, ended: m.ended };
@@ -142,6 +159,7 @@ export class WorkshopsFeature {
     });
     c.on("error", (m) => {
       if (!FEATURE_MESSAGES.has(m.about)) return;
+      if (m.code === "waiting_room") return; // the admission message says it
       if (m.code === "workshop_access") {
         this.panel.show();
         this.panel.say(t("ws.codeNeeded"));
@@ -260,6 +278,7 @@ export class WorkshopsFeature {
       people: this.roomState.people(),
       upcoming: this.upcoming,
       muted: this.muted,
+      waiting: this.waiting,
       nameOf: (session) => this.roomState.nameOf(session),
     };
   }
@@ -317,11 +336,14 @@ export class WorkshopsFeature {
     this.showBanner(t("ws.announcement", { name: message.name }), message.text);
   }
 
-  showBanner(title, text) {
+  /** A banner over the view; one that stays (waiting to be let in) goes only when closed
+   * or replaced. */
+  showBanner(title, text, stays = false) {
     document.getElementById("announcement-title").textContent = title;
     document.getElementById("announcement-text").textContent = text;
     this.banner.hidden = false;
     clearTimeout(this.bannerTimer);
+    if (stays) return;
     this.bannerTimer = setTimeout(() => {
       this.banner.hidden = true;
     }, ANNOUNCEMENT_MS);
@@ -357,6 +379,8 @@ export class WorkshopsFeature {
         ? {
           id: live.id, endsAt: live.ends_at, item: live.item, youLead: live.you_lead, follow: live.follow, spotlight: [...live.spotlight],
           timerEnds: live.timer_ends, group: live.group, groups: live.breakout ? live.breakout.groups.length : 0,
+          breakout: live.breakout ? live.breakout.groups.map((g) => ({ group: g.group, members: [...g.members], present: g.present })) : null,
+          admission: live.admission,
           reactions: live.reactions.map((r) => ({ ...r })),
         }
         : null,
@@ -366,6 +390,8 @@ export class WorkshopsFeature {
       upcoming: this.upcoming.map((w) => ({ id: w.id, title: w.title, room: w.room })),
       board: this.board.lines ? [...this.board.lines] : [],
       announcement: this.lastAnnouncement,
+      waiting: this.waiting.map((w) => ({ ...w })),
+      admissionState: this.admission,
       moderated: this.lastModerated,
       ending: this.lastEnding,
       markers: this.markers.size,

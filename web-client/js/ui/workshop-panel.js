@@ -225,8 +225,46 @@ export class WorkshopPanel {
       parts.push(el("p", { text: t("ws.groupsUntil", { time: until }) }));
       if (live.group >= 0) parts.push(el("p", { className: "ws-group", text: t("ws.group", { n: live.group + 1 }) }));
     }
+    if (live.you_lead && live.admission) parts.push(...this.waitingRoom(model));
     if (live.you_lead) parts.push(...this.leadControls(model, live));
     replaceKeeping(box, parts);
+  }
+
+  /** Who waits to be let in (a workshop with a waiting room): admit one or all, or decline
+   * with an optional message. */
+  waitingRoom(model) {
+    const send = this.actions.send;
+    const out = [el("h4", { text: t("ws.waiting") })];
+    if (!model.waiting.length) {
+      out.push(el("p", { className: "hint", attrs: { id: "ws-waiting-none" }, text: t("ws.waitingNone") }));
+      return out;
+    }
+    const message = withId(el("input", { attrs: { type: "text", maxlength: "280" } }), "ws-decline-text");
+    const lang = language() === "en" ? "en-GB" : "de-DE";
+    const rows = model.waiting.map((person) => {
+      const since = new Date(person.since * 1000).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+      const meta = [t("ws.waitingSince", { time: since })];
+      if (person.removed) meta.push(t(`ws.waitingRemoved.${person.removed}`));
+      const row = el("li", { className: person.removed ? "ws-waiting removed" : "ws-waiting" }, [
+        el("span", { className: "name", text: person.name }),
+        el("span", { className: "meta", text: meta.join(" · ") }),
+        el("span", { className: "actions" }, [
+          button(t("ws.admit"), () => send("admit", { session: person.session }), { className: "primary" }),
+          button(t("ws.decline"), () => {
+            const text = message.value.trim();
+            send("decline", text ? { session: person.session, message: text } : { session: person.session });
+          }),
+        ]),
+      ]);
+      row.dataset.session = person.session;
+      return row;
+    });
+    out.push(el("ul", { className: "ws-people", attrs: { id: "ws-waiting" } }, rows));
+    out.push(...field(t("ws.declineMessage"), message));
+    out.push(el("div", { className: "button-row" }, [
+      button(t("ws.admitAll", { n: model.waiting.length }), () => send("admit", { all: true }), { id: "ws-admit-all" }),
+    ]));
+    return out;
   }
 
   leadControls(model, live) {
@@ -258,25 +296,31 @@ export class WorkshopPanel {
       button(t("ws.announceHub"), () => text.value.trim() && send("announce", { text: text.value, scope: "hub" })),
     ]));
     if (live.breakout) {
-      const groups = live.breakout.groups.map((group) => button(
-        t("ws.groupN", { n: group.group + 1, count: group.members.length }),
-        () => send("breakout_visit", { group: group.group }),
-      ));
+      const groups = live.breakout.groups.map((group) => {
+        const visit = button(
+          t("ws.groupN", { n: group.group + 1, count: group.members.length }),
+          () => send("breakout_visit", { group: group.group }),
+        );
+        visit.dataset.group = String(group.group);
+        const names = group.members.map((s) => model.nameOf(s) ?? "?").join(", ");
+        return el("li", { className: "ws-group-row" }, [
+          visit,
+          el("span", { className: "meta ws-occupancy", text: t("ws.groupPresent", { n: group.present ?? 0, of: group.members.length }) }),
+          el("span", { className: "meta", text: names }),
+        ]);
+      });
+      out.push(el("ul", { className: "ws-groups", attrs: { id: "ws-groups" } }, groups));
+      const toGroups = withId(el("input", { attrs: { type: "text", maxlength: "280" } }), "ws-groups-text");
+      out.push(el("div", { className: "ws-inline" }, [
+        ...field(t("ws.toGroups"), toGroups),
+        button(t("ws.toGroupsSend"), () => toGroups.value.trim() && send("announce", { text: toGroups.value, scope: "room" }), { id: "ws-groups-send" }),
+      ]));
       out.push(el("div", { className: "button-row" }, [
-        ...groups,
         button(t("ws.visitMain"), () => send("breakout_visit", { group: -1 })),
         button(t("ws.recall"), () => send("breakout_recall", {}), { className: "primary" }),
       ]));
     } else {
-      const count = withId(el("input", { attrs: { type: "number", min: "2", max: "20", value: "2" } }), "ws-group-count");
-      const length = withId(el("input", { attrs: { type: "number", min: "1", max: "120", value: "10" } }), "ws-group-minutes");
-      out.push(el("div", { className: "ws-inline" }, [
-        ...field(t("ws.groups"), count),
-        ...field(t("ws.groupsMinutes"), length),
-        button(t("ws.groupsStart"), () => send("breakout", {
-          groups: Number(count.value), mode: "random", minutes: Number(length.value),
-        })),
-      ]));
+      out.push(...this.groupMaker(model, live));
     }
     const longer = withId(el("input", { attrs: { type: "number", min: "1", max: "120", value: "15" } }), "ws-extend-minutes");
     out.push(el("div", { className: "ws-inline" }, [
@@ -286,6 +330,46 @@ export class WorkshopPanel {
     out.push(el("div", { className: "button-row" }, [
       button(t("ws.end"), () => send("workshop_end", {}), { className: "danger" }),
     ]));
+    return out;
+  }
+
+  /** Making breakout groups: how many, how long, and for whom the facilitator chooses a
+   * group (the others are spread at random by the server). */
+  groupMaker(model, live) {
+    const send = this.actions.send;
+    const count = withId(el("input", { attrs: { type: "number", min: "2", max: "20", value: "2" } }), "ws-group-count");
+    const length = withId(el("input", { attrs: { type: "number", min: "1", max: "120", value: "10" } }), "ws-group-minutes");
+    const participants = model.people.filter((p) => p.id !== model.session && !live.leaders.includes(p.id));
+    const picks = participants.map((person) => {
+      const pick = withId(el("select", {}, [
+        el("option", { text: t("ws.groupAny"), attrs: { value: "" } }),
+        ...Array.from({ length: 20 }, (_, i) => el("option", { text: t("ws.groupNumber", { n: i + 1 }), attrs: { value: String(i) } })),
+      ]), `ws-pick-${person.id}`);
+      pick.dataset.session = person.id;
+      return el("li", {}, [el("span", { className: "name", text: person.name }), pick]);
+    });
+    const start = () => {
+      const groups = Number(count.value);
+      const assign = Array.from({ length: groups }, () => []);
+      for (const pick of this.sections.live.querySelectorAll("select[data-session]")) {
+        if (pick.value !== "" && Number(pick.value) < groups) assign[Number(pick.value)].push(pick.dataset.session);
+      }
+      const chosen = assign.some((members) => members.length);
+      send("breakout", chosen
+        ? { groups, mode: "chosen", minutes: Number(length.value), assign }
+        : { groups, mode: "random", minutes: Number(length.value) });
+    };
+    const out = [el("div", { className: "ws-inline" }, [
+      ...field(t("ws.groups"), count),
+      ...field(t("ws.groupsMinutes"), length),
+      button(t("ws.groupsStart"), start, { id: "ws-groups-start" }),
+    ])];
+    if (picks.length) {
+      out.push(
+        el("p", { className: "hint", text: t("ws.groupsChoose") }),
+        el("ul", { className: "ws-people ws-group-picks" }, picks),
+      );
+    }
     return out;
   }
 
@@ -379,6 +463,8 @@ export class WorkshopPanel {
       text: t(`ws.access.${mode}`), attrs: { value: mode },
     })));
     const agenda = el("textarea", { attrs: { rows: "3" } });
+    const admission = el("input", { attrs: { type: "checkbox" } });
+    admission.id = "ws-admission";
     const force = el("input", { attrs: { type: "checkbox" } });
     force.id = "ws-force";
     const heading = el("h3", { text: t("ws.plan") });
@@ -390,6 +476,7 @@ export class WorkshopPanel {
       ...field(t("ws.starts"), starts),
       ...field(t("ws.length"), minutes),
       ...field(t("ws.access"), access),
+      el("label", { className: "check" }, [admission, el("span", { text: t("ws.admission") })]),
       ...field(t("ws.agendaLines"), agenda),
       el("label", { className: "check" }, [force, el("span", { text: t("ws.force") })]),
       el("button", { text: t("ws.save"), className: "primary", attrs: { type: "submit" } }),
@@ -404,6 +491,7 @@ export class WorkshopPanel {
         starts: new Date(starts.value).getTime() / 1000,
         minutes: Number(minutes.value),
         access: access.value,
+        admission: admission.checked,
         agenda: items,
       };
       if (force.checked) body.force = true;
@@ -428,6 +516,7 @@ export class WorkshopPanel {
       starts.value = local.toISOString().slice(0, 16);
       minutes.value = String(workshop.minutes);
       access.value = workshop.access;
+      admission.checked = Boolean(workshop.admission);
       agenda.value = workshop.agenda.map(agendaLine).join("\n");
       title.focus();
     };
