@@ -490,10 +490,10 @@ class Moderation:
     def refuse_entry(self, session: Session, instance: RoomInstance, now: float) -> str | None:
         identity = session.identity
         room_id = instance.room_id
-        if self.barred.get((identity.id, room_id), 0.0) > now:
-            if self.lead is None or not self.lead.waits_in(room_id):
-                return "removed_from_room"
-            # a workshop's waiting room: its facilitators decide (they see the removal)
+        # in a workshop's waiting room its facilitators decide (they see the removal)
+        barred = self.barred.get((identity.id, room_id), 0.0) > now
+        if barred and (self.lead is None or not self.lead.waits_in(room_id)):
+            return "removed_from_room"
         settings = self.rooms.get(room_id)
         if settings is None or not settings.locked or identity.role is not Role.VISITOR:
             return None
