@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import ViewportSize
+
 from tests.e2e.conftest import Visitor, Visitors
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 MIN_TARGET_PX = 44
 
 # Every visible control in a part of the page that is too small to tap, with its size.
