@@ -82,6 +82,8 @@ class VoiceMember:
     held: bool = False
     sending: bool = False
     failed: bool = False
+    #: still in the media server's room (False once on_leave took them out)
+    inside: bool = True
 
     @property
     def speaking(self) -> bool:
@@ -160,8 +162,11 @@ class VoiceRooms:
         self._start(session, member.mic, fx, now)
 
     def on_leave(self, session: Session, fx: Effects, now: float) -> None:
-        if session.id in self.members and self.port is not None:
+        member = self.members.get(session.id)
+        if member is not None and member.inside and self.port is not None:
             self.port.leave(session.id)
+            member.inside = False
+            member.sending = False
         self.sets.pop(session.id, None)
 
     def handle(self, session: Session, message: FeatureMessage, fx: Effects, now: float) -> bool:
@@ -221,7 +226,7 @@ class VoiceRooms:
         gen = self._gens.get(session.id, 0) + 1
         self._gens[session.id] = gen
         old = self.members.get(session.id)
-        if old is not None:
+        if old is not None and old.inside:
             self.port.leave(session.id)
         member = VoiceMember(session.id, key_of(session.instance), gen, mic)
         member.muted = old.muted if old is not None else False
@@ -287,10 +292,10 @@ class VoiceRooms:
                 frame = encode("voice_people", people=people, quiet=key in self.quiet)
                 fx.send(frame, [s.conn for s in room.sessions if s.conn is not None])
         for gone in [sid for sid in self.members if sid not in present]:
-            del self.members[gone]
+            member = self.members.pop(gone)
             self._sessions.pop(gone, None)
             self.sets.pop(gone, None)
-            if self.port is not None:
+            if member.inside and self.port is not None:
                 self.port.leave(gone)
         voices = Voices(
             ids=tuple(ids),

@@ -1,0 +1,174 @@
+"""The voice feature (server/voice.py) in the hub core, without sockets and without Janus:
+what it asks of the media server side when people turn voice on, stand near or far, mute,
+are muted by a facilitator, change rooms or leave, and what it refuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgpack
+import numpy as np
+from realtime_harness import Harness
+from realtime_world import box_world
+
+from server.hub import HubCore
+from server.live_workshop import InstanceKey
+from server.protocol import Bye, Go, decode_client
+from server.room import Session
+from server.settings import Settings
+from server.voice import HEAR_EVERY_S, VoiceRooms
+
+
+@dataclass
+class RecordingPort:
+    """A media server side that writes down what it is asked."""
+
+    up: bool = True
+    calls: list[tuple[Any, ...]] = field(default_factory=list)
+    heard: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def available(self) -> bool:
+        return self.up
+
+    def join(self, session_id: str, room: InstanceKey, gen: int, mic: bool, held: bool) -> None:
+        self.calls.append(("join", session_id, room, gen, mic, held))
+
+    def leave(self, session_id: str) -> None:
+        self.calls.append(("leave", session_id))
+
+    def signal(self, session_id: str, gen: int, pc: str, payload: dict[str, Any]) -> None:
+        self.calls.append(("signal", session_id, gen, pc, payload.get("type")))
+
+    def hear(self, session_id: str, speakers: frozenset[str]) -> None:
+        self.heard[session_id] = speakers
+
+    def hold(self, session_id: str, held: bool) -> None:
+        self.calls.append(("hold", session_id, held))
+
+    def ice_servers(self) -> list[dict[str, Any]]:
+        return []
+
+
+def msg(**fields: Any) -> Any:
+    return decode_client(msgpack.packb(fields))
+
+
+class Scene:
+    def __init__(self) -> None:
+        self.port = RecordingPort()
+        self.muted_ids: set[str] = set()
+        self.voice = VoiceRooms(
+            self.port, held=lambda session, now: session.identity.id in self.muted_ids
+        )
+        self.h = Harness(HubCore(box_world(), Settings(), seed=7, features=[self.voice]))
+
+    def person(self, conn: int, name: str, x: float, z: float) -> str:
+        self.h.hello(conn, name)
+        session = self.session(conn)
+        fx = self.h.core.tick(self.h.now, ())
+        self.h.apply(fx)
+        self.h.apply(self._place(session, x, z))
+        return session.id
+
+    def _place(self, session: Session, x: float, z: float) -> Any:
+        from server.hub import Effects
+
+        fx = Effects()
+        self.h.core.place(session, np.array([x, 0.0, z]), 0.0, "gather", fx)
+        return fx
+
+    def session(self, conn: int) -> Session:
+        session = self.h.core.session_of(conn)
+        assert session is not None
+        return session
+
+    def voice_on(self, conn: int, mic: bool = True) -> dict[str, Any]:
+        replies = self.h.send(conn, msg(t="voice", on=True, mic=mic))
+        states = [r for r in replies if r["t"] == "voice_state"]
+        assert states, "no voice_state"
+        member = self.voice.members[self.session(conn).id]
+        self.voice.sending(member.session_id, member.gen, mic)
+        return states[-1]
+
+    def round(self) -> None:
+        self.h.tick(HEAR_EVERY_S + 0.01)
+
+
+def test_the_feature_asks_for_exactly_the_near_speakers_and_follows_mutes_and_moves() -> None:
+    s = Scene()
+    ada = s.person(1, "Ada", 2, 2)
+    bo = s.person(2, "Bo", 4, 2)
+    cy = s.person(3, "Cy", 18, 18)
+    state = s.voice_on(1)
+    assert state["state"] == "connecting" and state["gen"] == 1
+    s.voice_on(2)
+    s.voice_on(3)
+    assert [c[:3] for c in s.port.calls if c[0] == "join"] == [
+        ("join", ada, ("foyer", 0)),
+        ("join", bo, ("foyer", 0)),
+        ("join", cy, ("foyer", 0)),
+    ]
+    s.round()
+    assert s.port.heard[ada] == {bo} and s.port.heard[bo] == {ada}
+    assert s.port.heard.get(cy, frozenset()) == frozenset(), "22 m away: nobody"
+    people = s.h.take(3, "voice_people")[-1]
+    assert {p["session"]: p["state"] for p in people["people"]} == {
+        ada: "live",
+        bo: "live",
+        cy: "live",
+    }
+
+    s.h.send(2, msg(t="voice_mute", on=True))
+    s.round()
+    s.h.take(2)
+    assert s.port.heard[ada] == frozenset(), "a muted speaker is in no set"
+    s.h.send(2, msg(t="voice_mute", on=False))
+    s.round()
+    assert s.port.heard[ada] == {bo}
+
+    s.muted_ids.add(s.session(2).identity.id)  # a facilitator's mute
+    s.h.take(2)
+    s.round()
+    assert ("hold", bo, True) in s.port.calls
+    assert s.port.heard[ada] == frozenset()
+    assert s.h.take(2, "voice_state")[-1]["held"] is True
+    s.muted_ids.clear()
+    s.round()
+    assert ("hold", bo, False) in s.port.calls and s.port.heard[ada] == {bo}
+
+    s.port.calls.clear()
+    s.h.send(1, Go("hall"))
+    assert s.port.calls[:2] == [("leave", ada), ("join", ada, ("hall", 0), 2, True, False)]
+    s.voice.sending(ada, 2, True)
+    s.round()
+    assert s.port.heard[bo] == frozenset(), "voice does not cross rooms"
+
+    s.port.calls.clear()
+    s.h.send(2, Bye())
+    assert ("leave", bo) in s.port.calls
+
+
+def test_signalling_of_an_old_setup_is_dropped_and_nothing_works_without_voice() -> None:
+    s = Scene()
+    s.person(1, "Ada", 2, 2)
+    replies = s.h.send(1, msg(t="voice_sdp", pc="send", gen=1, type="offer", sdp="v=0"))
+    assert [r.get("code") for r in replies if r["t"] == "error"] == ["voice_off"]
+    s.voice_on(1)
+    s.voice_on(1)  # turned on again: a new set-up, gen 2
+    s.port.calls.clear()
+    s.h.send(1, msg(t="voice_sdp", pc="send", gen=1, type="offer", sdp="v=0"))
+    s.h.send(1, msg(t="voice_sdp", pc="send", gen=2, type="offer", sdp="v=0"))
+    assert s.port.calls == [("signal", s.session(1).id, 2, "send", "offer")]
+    replies = s.h.send(1, msg(t="voice_quiet", on=True))
+    assert [r.get("code") for r in replies if r["t"] == "error"] == ["not_facilitator"]
+
+
+def test_without_a_media_server_voice_is_refused_clearly() -> None:
+    s = Scene()
+    s.port.up = False
+    s.person(1, "Ada", 2, 2)
+    replies = s.h.send(1, msg(t="voice", on=True, mic=True))
+    assert [r.get("code") for r in replies if r["t"] == "error"] == ["voice_unavailable"]
+    assert [r["state"] for r in replies if r["t"] == "voice_state"] == ["unavailable"]
+    assert not [c for c in s.port.calls if c[0] == "join"]
