@@ -62,7 +62,8 @@ _PALETTE = [
     MaterialSpec("plaster-terracotta", "#dfae93", 0.9, texture="plaster", tile=(2.0, 2.0)),
     MaterialSpec("coping", "#8f8f8c", 0.8),
     # ceilings: acoustic tiles and luminous light panels (they glow by their emissive colour)
-    MaterialSpec("ceiling", "#ffffff", 0.95, texture="ceiling-tiles", tile=(1.2, 1.2)),
+    # unlit (cheap to draw; its light is the texture times the baked occlusion)
+    MaterialSpec("ceiling", "#cdc9c1", 0.95, texture="ceiling-tiles", tile=(1.2, 1.2), unlit=True),
     MaterialSpec("light-panel", "#fffaf0", 0.4, emissive="#fff6e4"),
     MaterialSpec("acoustic-green", "#5d8f63", 1.0, texture="felt-green", tile=(0.5, 0.5)),
     # glass and metal

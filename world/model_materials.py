@@ -83,9 +83,14 @@ def primitive(
     return Primitive(mesh.positions, mesh.normals, mesh.triangles, materials.get(name), uvs, shade)
 
 
+# Unlit surfaces that show an image as it is: signs, the screens' poster, the hidden floor.
+SHOWN_AS_IS = frozenset({"signage", "poster", "walkable"})
+
+
 def receives_baked_light(spec: MaterialSpec) -> bool:
-    """Lit, opaque surfaces carry baked light; glass, signs, screens and lamps do not."""
-    return spec.opacity >= 1.0 and not spec.unlit and spec.emissive is None
+    """Opaque surfaces carry baked light; glass, signs, screens and lamps do not (an unlit
+    ceiling does: the baked occlusion is all the shading it gets)."""
+    return spec.opacity >= 1.0 and spec.emissive is None and spec.name not in SHOWN_AS_IS
 
 
 def blocks_light(spec: MaterialSpec) -> bool:

@@ -5,7 +5,8 @@
  * sun's shadow into its vertex colours (docs/world-format.md, "Baked light"), so no shadow
  * map is drawn here, which keeps the software renderer fast. The lights only add shape: a
  * sky/ground hemisphere light for soft fill, a sun from the same direction the builder
- * baked its shadows for, and a faint counter light so faces turned away are not flat.
+ * baked its shadows for. Two lights only: each light costs every pixel on the software
+ * renderer (the ceilings are unlit for the same reason).
  * The sky is a gradient dome, and far around the hub a painted horizon (fields, trees,
  * hills with wind turbines, a pithead frame) gives the windows a view.
  * Colours are sRGB with neutral tone mapping so the model's materials look as authored.
@@ -187,9 +188,6 @@ export class Stage {
     this.scene.add(this.sun);
     this.scene.add(this.sun.target);
 
-    this.counterLight = new THREE.DirectionalLight(0xdce8f5, 0.35);
-    this.scene.add(this.counterLight);
-    this.scene.add(this.counterLight.target);
 
     this.resize();
   }
@@ -209,8 +207,6 @@ export class Stage {
     const radius = Math.max(size.x, size.z) * 0.5 + 2;
     this.sun.position.copy(centre).addScaledVector(SUN_DIRECTION, radius * 2);
     this.sun.target.position.copy(centre);
-    this.counterLight.position.set(centre.x + radius, centre.y + radius * 0.4, centre.z - radius);
-    this.counterLight.target.position.copy(centre);
     this.sky.position.set(centre.x, 0, centre.z);
     this.horizon.position.x = centre.x;
     this.horizon.position.z = centre.z;
