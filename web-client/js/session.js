@@ -62,8 +62,27 @@ export function forgetSession() {
   write(SESSION_KEY, null);
 }
 
-/** Forget everything about the visitor (after they deleted their data). */
+const ERASED_KEY = "hubtwin.erased";
+
+/** Forget everything about the visitor (after they deleted their data); only this tab
+ * keeps a note of it, for the start page to confirm. */
 export function forgetEverything() {
   write(SESSION_KEY, null);
   write(LOOK_KEY, null);
+  try {
+    sessionStorage.setItem(ERASED_KEY, "1");
+  } catch {
+    // storage disabled: no confirmation on the start page, the data is gone all the same
+  }
+}
+
+/** Whether this tab has just erased the visitor's data (true once, then forgotten). */
+export function takeErasedNote() {
+  try {
+    const erased = sessionStorage.getItem(ERASED_KEY) === "1";
+    sessionStorage.removeItem(ERASED_KEY);
+    return erased;
+  } catch {
+    return false;
+  }
 }

@@ -4,6 +4,7 @@
  * their look preselected.
  */
 
+import { takeErasedNote } from "../session.js";
 import { LANGUAGES, pick, setLanguage, t } from "./i18n.js";
 
 export const COLOURS = [
@@ -137,6 +138,7 @@ export class StartPage {
       event.preventDefault();
       this.submitStaff();
     });
+    this.erased = takeErasedNote();
     this.render();
   }
 
@@ -144,6 +146,9 @@ export class StartPage {
   render() {
     document.getElementById("site-name").textContent = pick(this.site.name);
     document.getElementById("site-tagline").textContent = pick(this.site.tagline);
+    const notice = document.getElementById("start-notice");
+    notice.textContent = this.erased ? t("start.erased") : "";
+    notice.hidden = !this.erased;
     const returning = document.getElementById("returning");
     if (this.saved?.identity) {
       returning.textContent = t("start.returning", { name: this.saved.identity.name });

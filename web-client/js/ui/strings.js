@@ -23,6 +23,7 @@ const HUB_STRINGS = {
 
     "start.heading": "Willkommen im digitalen Zwilling",
     "start.returning": "Schön, dass Sie wieder da sind, {name}!",
+    "start.erased": "Ihre Daten wurden gelöscht. Sie können jederzeit neu beginnen.",
     "start.name": "Ihr Anzeigename",
     "start.name.hint": "So sehen Sie die anderen. 1 bis 32 Zeichen, kein echter Name nötig.",
     "start.name.empty": "Bitte geben Sie einen Anzeigenamen ein.",
@@ -177,6 +178,7 @@ const HUB_STRINGS = {
 
     "start.heading": "Welcome to the digital twin",
     "start.returning": "Good to see you again, {name}!",
+    "start.erased": "Your data has been deleted. You are welcome to start afresh.",
     "start.name": "Your display name",
     "start.name.hint": "This is how others see you. 1 to 32 characters, no real name needed.",
     "start.name.empty": "Please enter a display name.",
