@@ -327,7 +327,13 @@ class WorkshopService:
             await asyncio.sleep(LIVE_REFRESH_S)
             try:
                 now = time.time()
-                self.lead.set_kept(await self.store.live_states(WORKSHOP), now)
+                kept = await self.store.live_states(WORKSHOP)
+                for workshop_id in kept:
+                    if self.book.get(workshop_id) is None:  # planned since the last refresh
+                        found = await self.store.workshop(workshop_id)
+                        if found is not None:
+                            self.book.put(found)
+                self.lead.set_kept(kept, now)
                 self.moderation.set_kept_removals(await self.store.live_states(REMOVALS), now)
                 if isinstance(self.moderation.screens, TalkScreens):
                     self.moderation.screens.set_kept(await self.store.live_states(SCREENS))
