@@ -31,6 +31,7 @@ const PANEL_BUTTONS = {
   "panel-station": "toggle-station",
   "panel-talks": "toggle-talks",
   "panel-accounts": "toggle-accounts",
+  "panel-help": "toggle-help",
 };
 
 export class Hud {
@@ -47,6 +48,8 @@ export class Hud {
     document.getElementById("toggle-hand").addEventListener("click", () => this.onHand());
     const settings = document.getElementById("panel-settings");
     settings.addEventListener("close", () => this.afterClose("panel-settings"));
+    const help = document.getElementById("panel-help");
+    help.addEventListener("close", () => this.afterClose("panel-help"));
     window.addEventListener("keydown", (event) => this.shortcut(event));
     this.menuButton = document.getElementById("toggle-menu");
     this.menuButton.addEventListener("click", () => this.showMenu(!this.menuOpen()));
