@@ -73,8 +73,8 @@ NEAR_AT = (-9.0, 3.5)  # about 2 m from the listener
 FAR_AT = (2.25, 11.0)  # foyer, the east end: about 15.5 m away
 AUDITORIUM_BACK = (-3.8, 0.2)
 # up the stage's steps at its east end, round the lectern
-STAGE_STEPS = ((-8.0, -9.5), (-8.1, -10.6), (-8.1, -11.8))
-STAGE_SPOT = (-15.0, -11.8)  # on the auditorium's stage, 16.4 m from its back
+STAGE_STEPS = ((-7.75, -8.5), (-7.75, -9.3), (-7.6, -10.5), (-7.6, -11.6))
+STAGE_SPOT = (-15.0, -11.6)  # on the auditorium's stage, 16.3 m from its back
 
 
 def _libc_setns(fd: int) -> None:
