@@ -1,5 +1,6 @@
 """axe-core finds nothing on the start page, in the hub with its panels, in the open chat
-with messages and in the settings dialog; the settings dialog shows where the focus is.
+with messages, in the settings dialog and in the help; the settings dialog shows where the
+focus is.
 
 axe-core (an npm dev dependency) is put into the page by the test itself, so the hub serves
 nothing extra."""
@@ -76,6 +77,10 @@ def test_axe_finds_nothing_on_the_start_page_panels_chat_and_settings(visitors: 
     page.click("#toggle-settings")
     page.locator("#panel-settings").wait_for()
     assert_clean(page, "#panel-settings")
+    page.keyboard.press("Escape")
+    page.click("#toggle-help")
+    page.locator("#panel-help").wait_for()
+    assert_clean(page, "#panel-help")
 
 
 def test_the_settings_dialog_shows_where_the_focus_is(visitors: Visitors) -> None:
