@@ -206,7 +206,7 @@ async def test_announcements_and_bans_reach_every_process(two: list[HubProcess])
         assert (await eve_there.next(("error",), code="banned"))["code"] == "banned"
         await eve_there.closed()
         # refused again: as banned, or (once the ban's revocation has arrived) her token
-        with pytest.raises(AssertionError, match="'banned'|'token_revoked'"):
+        with pytest.raises(AssertionError, match=r"'banned'|'token_revoked'"):
             await eve_there.enter(second.ws_url, room="entrance")
     finally:
         for person in (dora, eve_here, eve_there, carl):
