@@ -385,9 +385,17 @@ class Facilitation:
             if wid not in self.lives and wid not in self._ended
         }
 
-    def resume_kept(self, now: float, fx: Effects | None, *, room: str | None = None) -> None:
+    def resume_kept(
+        self,
+        now: float,
+        fx: Effects | None,
+        *,
+        room: str | None = None,
+        entering: RoomInstance | None = None,
+    ) -> None:
         """Resume the kept workshops whose room is this process's now (all of them after a
-        restart; a room taken over after a crash). Those whose time is over are dropped."""
+        restart; a room taken over after a crash: at the latest when someone is let into
+        its main instance here, ``entering``). Those whose time is over are dropped."""
         for workshop_id, data in list(self.kept.items()):
             workshop = self.book.get(workshop_id)
             if workshop_id in self.lives or (workshop is not None and now >= workshop.ends_at):
@@ -402,7 +410,11 @@ class Facilitation:
             placement = self.core.placement
             if home is None or key_of(home) in self._live_at:
                 continue
-            if placement is not None and not placement.is_here(room_id, home.number):
+            if (
+                placement is not None
+                and home is not entering
+                and not placement.is_here(room_id, home.number)
+            ):
                 continue
             del self.kept[workshop_id]
             try:
@@ -485,7 +497,7 @@ class Facilitation:
 
     def refuse_entry(self, session: Session, instance: RoomInstance, now: float) -> str | None:
         if self.kept:
-            self.resume_kept(now, None, room=instance.room_id)
+            self.resume_kept(now, None, room=instance.room_id, entering=instance)
         self._claim_in(instance.room_id, session)
         live = self._live_at.get(key_of(instance))
         if live is None or live.workshop.led_by(session.identity):
@@ -717,9 +729,15 @@ class Facilitation:
             fx.error(session.conn, session.lang, "rate_limited", "room changes", "workshop_join")
             return
         home = self.core.instances[workshop.room][0]
-        refusal = next(
-            filter(None, (rule.refuse_entry(session, home, now) for rule in self.core.rules)),
-            None,
+        placement = self.core.placement
+        local = placement is None or placement.is_here(workshop.room, 0)
+        refusal = (
+            next(  # a room another process has: its rules are asked there
+                filter(None, (rule.refuse_entry(session, home, now) for rule in self.core.rules)),
+                None,
+            )
+            if local
+            else None
         )
         if refusal is not None:
             fx.error(session.conn, session.lang, refusal, workshop.room, "workshop_join")

@@ -445,6 +445,8 @@ class Moderation:
         return True
 
     def on_tick(self, now: float, rooms: Sequence[RoomPositions], fx: Effects) -> None:
+        if self._removals.due(now):
+            self.keep_removals(now)
         if now < self._next_expiry:
             return
         self._next_expiry = now + EXPIRY_EVERY_S
@@ -456,8 +458,6 @@ class Moderation:
                     fx.send_to(session, self._rules_frame(session, session.instance.room_id, now))
         for key in [k for k, until in self.barred.items() if until <= now]:
             del self.barred[key]
-        if self._removals.due(now):
-            self.keep_removals(now)
 
     # --- removals kept across restarts and takeovers ------------------------------------
 
