@@ -53,6 +53,7 @@ CHROMIUM_ARGS = [
 # SwiftShader renders on the CPU: a small view keeps two or three visitors quick.
 VIEWPORT = {"width": 480, "height": 360}
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+HUBTWIN = str(PROJECT_ROOT / ".venv" / "bin" / "hubtwin")
 BUILT_WORLD = PROJECT_ROOT / "var" / "oekohub-dortmund" / "world"
 # The sample talks set-up produced (hubtwin talks build-samples), for the screens.
 BUILT_TALKS = PROJECT_ROOT / "var" / "oekohub-dortmund" / "talks"
@@ -95,33 +96,22 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) ->
     raise RuntimeError(f"hubtwin serve not healthy after {SERVER_START_TIMEOUT_S:.0f} s")
 
 
-@pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
-    data_dir = tmp_path_factory.mktemp("hub-data")
-    if (BUILT_WORLD / "hub.glb").is_file():
-        shutil.copytree(BUILT_WORLD, data_dir / "world")
-    if BUILT_TALKS.is_dir():
-        shutil.copytree(BUILT_TALKS, data_dir / "talks")
-    # one port: the browser reaches the realtime endpoint at /ws on the HTTP port
-    http_port = free_port()
+@contextlib.contextmanager
+def running_hub(
+    data_dir: Path, *options: str, env: dict[str, str] | None = None
+) -> Iterator[HubServer]:
+    """``hubtwin serve`` on a free port (one port: the browser reaches the realtime endpoint
+    at /ws on it) with ``data_dir`` and ``options``, healthy; stopped afterwards."""
+    port = free_port()
     log_path = data_dir / "server.log"
-    env = {**os.environ, "HUBTWIN_LOG_LEVEL": "warning"}
+    data_dir.mkdir(parents=True, exist_ok=True)
+    environment = {**os.environ, "HUBTWIN_LOG_LEVEL": "warning", **(env or {})}
+    command = [HUBTWIN, "serve", "--port", str(port), "--data-dir", str(data_dir), *options]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [
-                str(PROJECT_ROOT / ".venv" / "bin" / "hubtwin"),
-                "serve",
-                "--port",
-                str(http_port),
-                "--data-dir",
-                str(data_dir),
-            ],
-            cwd=PROJECT_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
+            command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=environment
         )
-    url = f"http://127.0.0.1:{http_port}/"
+    url = f"http://127.0.0.1:{port}/"
     try:
         _wait_healthy(url, process, log_path)
         yield HubServer(url, data_dir, process, log_path)
@@ -132,6 +122,22 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def copy_built(data_dir: Path, *, talks: bool = True) -> None:
+    """The world (and sample talks) built at set-up, copied into a test hub's data folder."""
+    if (BUILT_WORLD / "hub.glb").is_file():
+        shutil.copytree(BUILT_WORLD, data_dir / "world")
+    if talks and BUILT_TALKS.is_dir():
+        shutil.copytree(BUILT_TALKS, data_dir / "talks")
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
+    data_dir = tmp_path_factory.mktemp("hub-data")
+    copy_built(data_dir)
+    with running_hub(data_dir) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -5,15 +5,13 @@ visitor types two thousand kilowatts the German way and reads the server's figur
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BUILT_WORLD, HubServer, Visitors, _wait_healthy, free_port
+from conftest import HubServer, Visitors, copy_built, running_hub
 from test_stations import experiment_requests, open_passport
 
 from world.site import DEFAULT_SITE, PROJECT_ROOT
@@ -53,39 +51,9 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
     folder = tmp_path_factory.mktemp("region")
     site = region_site(folder)
     data_dir = folder / "data"
-    if (BUILT_WORLD / "hub.glb").is_file():
-        shutil.copytree(BUILT_WORLD, data_dir / "world")
-    port = free_port()
-    log_path = folder / "server.log"
-    env = {**os.environ, "HUBTWIN_LOG_LEVEL": "warning"}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                str(PROJECT_ROOT / ".venv" / "bin" / "hubtwin"),
-                "serve",
-                "--site",
-                str(site),
-                "--port",
-                str(port),
-                "--data-dir",
-                str(data_dir),
-            ],
-            cwd=PROJECT_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        _wait_healthy(url, process, log_path)
-        yield HubServer(url, data_dir, process, log_path)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    copy_built(data_dir, talks=False)
+    with running_hub(data_dir, "--site", str(site)) as server:
+        yield server
 
 
 def test_a_declared_calculator_computes_in_the_station_panel(visitors: Visitors) -> None:

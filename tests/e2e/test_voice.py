@@ -40,15 +40,13 @@ from typing import Any
 import msgpack
 import pytest
 from conftest import (
-    BUILT_TALKS,
-    BUILT_WORLD,
     CHROMIUM,
     CHROMIUM_ARGS,
     HubServer,
     Visitor,
     Visitors,
-    _wait_healthy,
-    free_port,
+    copy_built,
+    running_hub,
 )
 from playwright.sync_api import Playwright, sync_playwright
 from websockets.sync.client import ClientConnection, connect
@@ -57,7 +55,6 @@ from server.identity import Identity, Role
 from server.protocol import encode_pose
 from server.smoke_check import websocket_address
 from server.tokens import TokenSigner
-from world.site import PROJECT_ROOT
 
 pytestmark = [
     pytest.mark.timeout(400),
@@ -140,41 +137,14 @@ def netns() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def voice_hub(netns: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
     data_dir = tmp_path_factory.mktemp("voice-hub")
-    if (BUILT_WORLD / "hub.glb").is_file():
-        shutil.copytree(BUILT_WORLD, data_dir / "world")
-    if BUILT_TALKS.is_dir():
-        shutil.copytree(BUILT_TALKS, data_dir / "talks")
-    port = free_port()
-    log_path = data_dir / "server.log"
-    env = {**os.environ, "HUBTWIN_LOG_LEVEL": "warning", "HUBTWIN_VOICE_RTP_PORTS": "30"}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                str(PROJECT_ROOT / ".venv" / "bin" / "hubtwin"),
-                "serve",
-                "--port",
-                str(port),
-                "--data-dir",
-                str(data_dir),
-                "--voice-ice-enforce-list",
-                VETH[0],
-            ],
-            cwd=PROJECT_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        _wait_healthy(url, process, log_path)
-        yield HubServer(url, data_dir, process, log_path)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    copy_built(data_dir)
+    with running_hub(
+        data_dir,
+        "--voice-ice-enforce-list",
+        VETH[0],
+        env={"HUBTWIN_VOICE_RTP_PORTS": "30"},
+    ) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -246,6 +216,9 @@ def voice_on(visitor: Visitor, *, mic: bool = True) -> None:
     visitor.wait_for("s.voice && s.voice.state === 'ready'", timeout_ms=20000)
     if mic:
         visitor.wait_for("s.voice.send === 'connected'", timeout_ms=20000)
+    # the panel goes away again, as a person would close it, so it covers no other panel
+    page.click("#toggle-voice")
+    page.locator("#panel-voice").wait_for(state="hidden")
 
 
 def stand(visitor: Visitor, at: tuple[float, float], within: float = 1.5) -> None:

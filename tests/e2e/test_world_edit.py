@@ -4,13 +4,12 @@ station where it was moved to."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
 
 import pytest
-from conftest import BUILT_WORLD, HubServer, Visitor, Visitors, _wait_healthy, free_port
+from conftest import BUILT_WORLD, HubServer, Visitor, Visitors, copy_built, running_hub
 
 from world.model import load as load_world
 from world.site import DEFAULT_SITE, PROJECT_ROOT
@@ -31,8 +30,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
     root = tmp_path_factory.mktemp("edit-hub")
     site = shutil.copytree(DEFAULT_SITE, root / "site")
     data = root / "data"
-    if (BUILT_WORLD / "hub.glb").is_file():
-        shutil.copytree(BUILT_WORLD, data / "world")
+    copy_built(data, talks=False)
     where = ["--site", str(site), "--data-dir", str(data)]
     account = ["add", "chefin", "--role", "staff", "--name", "Chefin", "--password-stdin"]
     subprocess.run(
@@ -42,28 +40,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
         check=True,
         capture_output=True,
     )
-    http_port, ws_port = free_port(), free_port()
-    log_path = data / "server.log"
-    env = {**os.environ, "HUBTWIN_LOG_LEVEL": "warning"}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [HUBTWIN, "serve", *where, "--port", str(http_port), "--ws-port", str(ws_port)],
-            cwd=PROJECT_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    url = f"http://127.0.0.1:{http_port}/"
-    try:
-        _wait_healthy(url, process, log_path)
-        yield HubServer(url, data, process, log_path)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with running_hub(data, "--site", str(site)) as server:
+        yield server
 
 
 def enter_as_staff(visitors: Visitors) -> Visitor:
