@@ -103,13 +103,15 @@ def door_out_of(visitor: Visitor, world: World) -> tuple[dict[str, Any], str, tu
 def test_two_visitors_meet_see_each_other_move_and_chat(
     visitors: Visitors, world_model: World
 ) -> None:
-    anna, ben = visitors.together(("Anna", {}), ("Ben", {"colour": RED, "shape": "cone"}))
+    # names of their own: people of an earlier attempt may still be away in the room
+    anna_name, ben_name = (f"{name} {secrets.token_hex(2)}" for name in ("Anna", "Ben"))
+    anna, ben = visitors.together((anna_name, {}), (ben_name, {"colour": RED, "shape": "cone"}))
 
     # Each sees the other: in the people list (with the name as text) and as an avatar.
-    anna.wait_for("s.others.some((o) => o.name === 'Ben')")
-    ben.wait_for("s.others.some((o) => o.name === 'Anna')")
-    assert "Ben" in people_list_text(anna)
-    assert "Anna" in people_list_text(ben)
+    anna.wait_for("s.others.some((o) => o.name === arg)", ben_name)
+    ben.wait_for("s.others.some((o) => o.name === arg)", anna_name)
+    assert ben_name in people_list_text(anna)
+    assert anna_name in people_list_text(ben)
     assert anna.state()["room"] == ben.state()["room"]
 
     # Ben walks to an open spot near Anna, where she looks; she sees him arrive within a
@@ -126,12 +128,14 @@ def test_two_visitors_meet_see_each_other_move_and_chat(
     # draws a few frames a second, so the drawn frame itself is only checked to come.)
     near = "Math.hypot(o.received.x - arg.x, o.received.z - arg.z) < 0.05"
     seen = anna.first(
-        f"s.others.find((o) => o.name === 'Ben' && o.received && {near})", stopped["position"]
+        f"s.others.find((o) => o.name === '{ben_name}' && o.received && {near})",
+        stopped["position"],
     )
     latency = (seen["received"]["wall"] + seen["delayMs"] - stopped["lastPoseSent"]) / 1000
     assert latency < 1.0, f"Anna would see Ben arrive {latency:.2f} s after he stopped"
     anna.wait_for(
-        "s.others.some((o) => o.name === 'Ben' && Math.hypot(o.x - arg.x, o.z - arg.z) < 0.2)",
+        f"s.others.some((o) => o.name === '{ben_name}' && "
+        "Math.hypot(o.x - arg.x, o.z - arg.z) < 0.2)",
         stopped["position"],
     )
 
@@ -145,32 +149,36 @@ def test_two_visitors_meet_see_each_other_move_and_chat(
     anna.page.click("#toggle-chat")
     anna.page.fill("#chat-input", "Hallo Ben! <b>fett</b> & <img src=x>")
     anna.page.press("#chat-input", "Enter")
-    ben.wait_for("s.chat.some((m) => m.fromName === 'Anna' && m.text.startsWith('Hallo Ben!'))")
+    ben.wait_for(
+        f"s.chat.some((m) => m.fromName === '{anna_name}' && m.text.startsWith('Hallo Ben!'))"
+    )
     log = ben.page.locator("#chat-log")
     assert "Hallo Ben! <b>fett</b> & <img src=x>" in str(log.text_content())
     assert log.locator("b, img").count() == 0
-    ben.wait_for("s.others.some((o) => o.name === 'Anna' && o.speaking)")
+    ben.wait_for("s.others.some((o) => o.name === arg && o.speaking)", anna_name)
 
     ben.page.click("#toggle-chat")
     reply = "Hallo Anna, schön dich zu sehen"
     ben.page.fill("#chat-input", reply)
     ben.page.click("#chat-form button[type=submit]")
-    anna.wait_for("s.chat.some((m) => m.fromName === 'Ben' && m.text === arg)", reply)
+    anna.wait_for(f"s.chat.some((m) => m.fromName === '{ben_name}' && m.text === arg)", reply)
     assert reply in str(anna.page.locator("#chat-log").text_content())
 
     # Anna raises her hand: Ben sees it on her avatar and first in his people list.
     anna.page.click("#toggle-hand")
     anna.page.locator('#toggle-hand[aria-pressed="true"]').wait_for()
-    ben.wait_for("s.others.some((o) => o.name === 'Anna' && o.hand)")
+    ben.wait_for("s.others.some((o) => o.name === arg && o.hand)", anna_name)
     ben.page.click("#toggle-people")
     first = ben.page.locator("#people-list li").nth(1)
-    assert "Anna" in str(first.text_content()) and "Hand gehoben (1.)" in str(first.text_content())
+    assert anna_name in str(first.text_content()) and "Hand gehoben (1.)" in str(
+        first.text_content()
+    )
     anna.page.click("#toggle-hand")
-    ben.wait_for("s.others.some((o) => o.name === 'Anna' && !o.hand)")
+    ben.wait_for("s.others.some((o) => o.name === arg && !o.hand)", anna_name)
 
     # A direct message from the people list reaches Ben marked as private.
     anna.page.click("#toggle-people")
-    anna.page.get_by_role("button", name="Nachricht an Ben").click()
+    anna.page.get_by_role("button", name=f"Nachricht an {ben_name}").click()
     assert anna.page.input_value("#chat-recipient") == ben.state()["session"]
     anna.page.fill("#chat-input", "Nur für dich")
     anna.page.press("#chat-input", "Enter")
