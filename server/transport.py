@@ -12,10 +12,14 @@ kernel send buffer and small write-buffer limits, on whatever socket the connect
 so a client that stops reading is behind after tens of kilobytes, not megabytes. From the
 first snapshot that could not be written (the transport paused writing) a connection keeps
 at most one snapshot (the newest replaces the older, and the core is told to make it a
-full one so nothing is lost), written when the buffer drains. A connection behind for
-longer than ``slow_client_limit_s`` is closed (``too_slow``); like any dropped connection
-its session then waits out the reconnection grace, since falling behind is what a bad
-network does too, and the client comes back with its resume key.
+full one so nothing is lost), written when the buffer drains. It stays behind, counted
+from that first snapshot, until it has caught up: nothing waits in the transport and
+hardly anything in the kernel not yet sent (``caught_up``, looked at by the housekeeping,
+not per write), so a reader that drains a little now and then but cannot keep up with the
+stream is still behind. A connection behind for longer than ``slow_client_limit_s`` is
+closed (``too_slow``); like any dropped connection its session then waits out the
+reconnection grace, since falling behind is what a bad network does too, and the client
+comes back with its resume key.
 
 Hostile framing: a text frame that is not UTF-8 closes with 1007; a frame that has begun
 but not ended within ``FRAME_TIMEOUT_S`` (a header announcing more bytes than arrive)
@@ -32,8 +36,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import socket
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -68,6 +74,11 @@ SEND_BUFFER_BYTES = 32 * 1024
 #: connection's next snapshot cannot be written: it is behind), and where it resumes.
 WRITE_HIGH_WATER = 16 * 1024
 WRITE_LOW_WATER = 4 * 1024
+#: Caught up: at most this many bytes in the kernel's send queue not yet sent (and none
+#: in the transport), as the kernel tells (``SIOCOUTQNSD``, Linux).
+CAUGHT_UP_KERNEL_BYTES = 4 * 1024
+#: ``ioctl`` request for the bytes of a TCP socket's send queue not yet sent (Linux).
+SIOCOUTQNSD = 0x894B
 #: Control messages go out even while a connection is behind (they must arrive, in
 #: order); with this many bytes unsent it is closed at once (``too_slow``).
 UNSENT_MAX_BYTES = 256 * 1024
@@ -109,6 +120,18 @@ def cap_unsent(transport: asyncio.BaseTransport) -> None:
     cast(asyncio.WriteTransport, transport).set_write_buffer_limits(
         WRITE_HIGH_WATER, WRITE_LOW_WATER
     )
+
+
+def kernel_unsent(fd: int) -> int:
+    """Bytes a TCP socket's kernel send queue holds that have not been sent yet; 0 where
+    the kernel cannot tell (not Linux, not TCP, closed)."""
+    if fd < 0:
+        return 0
+    try:
+        answer = fcntl.ioctl(fd, SIOCOUTQNSD, b"\0\0\0\0")
+    except OSError:
+        return 0
+    return int.from_bytes(answer, sys.byteorder, signed=True)
 
 
 def _library_mid_frame(ws: ServerProtocol) -> bool:
@@ -201,8 +224,8 @@ class WsConnection(asyncio.Protocol):
         self.paused = True
 
     def resume_writing(self) -> None:
+        # still behind (``behind_since``) until ``caught_up``: a trickle drains this often
         self.paused = False
-        self.behind_since = None
         if self.pending is not None and self.open:
             frame, self.pending = self.pending, None
             self.server.count_sent("snapshot", len(frame))
@@ -475,6 +498,15 @@ class WsConnection(asyncio.Protocol):
     def behind(self) -> bool:
         return self.paused or self.needs_full
 
+    def caught_up(self) -> bool:
+        """Nothing of ours waits for this client: no snapshot held, nothing in the
+        transport, hardly anything in the kernel not yet sent."""
+        if self.paused or self.pending is not None or self._unsent():
+            return False
+        sock = self.transport.get_extra_info("socket") if self.transport is not None else None
+        fd = sock.fileno() if sock is not None else -1
+        return kernel_unsent(fd) <= CAUGHT_UP_KERNEL_BYTES
+
     def close(self, code: int, reason: str) -> None:
         """Start the closing handshake; the connection is dropped if it does not finish."""
         if self.transport is None:
@@ -681,6 +713,8 @@ class RealtimeServer:
                 if now - conn.opened_at > protocol.HELLO_TIMEOUT_S:
                     conn.abort()
                 continue
+            if conn.behind_since is not None and conn.caught_up():
+                conn.behind_since = None
             expired = conn.edge.expired(wall)
             if expired is not None:
                 conn.refuse(Refusal(expired, "", None, conn.edge.first(expired)))

@@ -1,5 +1,6 @@
 """The realtime endpoint against hostile or broken clients, over real sockets: readers that
-stop reading (one, and twenty at once), a crowd standing around an observer while someone
+stop reading (one, and twenty at once) or read 8 KB/s of a faster stream, closed within
+seconds while an observer keeps 20 Hz, and one that paused briefly and caught up, kept; a crowd standing around an observer while someone
 walks further off, a text frame that is not UTF-8, a frame that announces more bytes than
 it sends."""
 
@@ -49,9 +50,13 @@ class RawClient:
         self.welcome: dict[str, Any] = {}
 
     @classmethod
-    async def open(cls, port: int) -> RawClient:
+    async def open(cls, port: int, receive_buffer: int | None = None) -> RawClient:
+        """Connect and upgrade; ``receive_buffer`` (bytes) makes the client's kernel buffer
+        small, so that reading slowly throttles the server as a slow network would."""
         loop = asyncio.get_running_loop()
         sock = socket.socket()
+        if receive_buffer is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         sock.setblocking(False)
         await loop.sock_connect(sock, ("127.0.0.1", port))
         key = base64.b64encode(os.urandom(16))
@@ -180,8 +185,8 @@ async def clients() -> AsyncIterator[Callable[[RealtimeServer], Awaitable[Client
 def raw() -> Any:
     opened: list[RawClient] = []
 
-    async def _open(server: RealtimeServer) -> RawClient:
-        client = await RawClient.open(server.port)
+    async def _open(server: RealtimeServer, receive_buffer: int | None = None) -> RawClient:
+        client = await RawClient.open(server.port, receive_buffer)
         opened.append(client)
         return client
 
@@ -284,6 +289,126 @@ async def test_a_reader_that_stops_reading_is_closed_and_the_observer_keeps_the_
     back = await clients(server)
     welcome, joined_again = await back.hello("Sloane", resume=slow.welcome["resume"])
     assert welcome["resumed"] is True and joined_again["via"] == "resume"
+
+
+async def read_at(client: RawClient, bytes_per_s: int) -> None:
+    """Read about ``bytes_per_s`` (in ten sips a second) until the server ends the
+    connection; what was read is dropped."""
+    loop = asyncio.get_running_loop()
+    sip = max(1, bytes_per_s // 10)
+    while True:
+        began = loop.time()
+        try:
+            data = await asyncio.wait_for(loop.sock_recv(client.sock, sip), 30.0)
+        except (ConnectionError, OSError):
+            return
+        if not data:
+            return
+        await asyncio.sleep(max(0.0, len(data) / bytes_per_s - (loop.time() - began)))
+
+
+async def read_everything(client: RawClient) -> None:
+    """Read as fast as the server sends, until it ends the connection."""
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            data = await asyncio.wait_for(loop.sock_recv(client.sock, 65536), 30.0)
+        except (ConnectionError, OSError):
+            return
+        if not data:
+            return
+
+
+async def snapshots_per_second(
+    observer: Client, walker_net: int, until: Callable[[], bool]
+) -> tuple[float, int]:
+    """The rate of the observer's snapshots with the walker in them, over the time from the
+    first to the last such snapshot before ``until()``, and how many there were."""
+    loop = asyncio.get_running_loop()
+    times: list[float] = []
+    while not until():
+        got = await observer.receive()
+        if isinstance(got, protocol.Snapshot) and walker_net in got.entries["net"].tolist():
+            times.append(loop.time())
+    if len(times) < 2:
+        return 0.0, len(times)
+    return (len(times) - 1) / (times[-1] - times[0]), len(times)
+
+
+async def test_a_trickle_reader_and_a_stopped_one_are_closed_in_seconds_at_20_hz_for_others(
+    start: Start, clients: Any, raw: Any
+) -> None:
+    server = await start()
+    limit = server.settings.slow_client_limit_s  # the shipped one: its drains come faster
+    observer, walker = await clients(server), await clients(server)
+    await observer.hello("Olga")
+    _, joined = await walker.hello("Walt")
+    stop = asyncio.Event()
+    walking = asyncio.create_task(walk(walker, joined["pose"]["pos"], stop))
+    # reads 8 KB/s through a small receive buffer, as over a slow network
+    trickle = await raw(server, receive_buffer=8 * 1024)
+    await trickle.hello("Tina")
+    trickle_conn = newest(server)
+    stopped = await raw(server)
+    await stopped.hello("Stan")
+    stopped_conn = newest(server)
+    reading = asyncio.create_task(read_at(trickle, 8 * 1024))
+    slow = (trickle_conn, stopped_conn)
+    closed_after: dict[int, float] = {}
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+
+    async def pump() -> None:
+        """Both are sent a crowded room's stream: 12 KB snapshots at 20 Hz (240 KB/s)."""
+        frame = crowd_snapshot()
+        while len(closed_after) < len(slow) and loop.time() - began < 20:
+            server.apply(Effects(snapshots=[(frame, [c.id for c in slow if c.open])]))
+            for conn in slow:
+                if not conn.open and conn.id not in closed_after:
+                    closed_after[conn.id] = loop.time() - began
+            await asyncio.sleep(0.05)
+
+    pumping = asyncio.create_task(pump())
+    rate, seen = await snapshots_per_second(observer, joined["you"], pumping.done)
+    stop.set()
+    await asyncio.gather(walking, pumping)
+    reading.cancel()
+    bound = limit + 3.0  # the first snapshot held, then the housekeeping's half second
+    for name, conn in (("trickle", trickle_conn), ("stopped", stopped_conn)):
+        assert conn.id in closed_after, f"the {name} reader was not closed within 20 s"
+        assert closed_after[conn.id] < bound, f"{name}: closed after {closed_after[conn.id]:.1f} s"
+    assert 'hubtwin_errors_total{code="too_slow"} 2' in server.metrics.render()
+    tick_hz = server.settings.tick_hz
+    assert rate >= 0.8 * tick_hz, f"the observer saw the walker at {rate:.1f} Hz ({seen} snapshots)"
+
+
+async def test_a_reader_with_a_short_hiccup_catches_up_and_stays(start: Start, raw: Any) -> None:
+    limit = 2.0
+    server = await start(slow_client_limit_s=limit)
+    client = await raw(server)
+    await client.hello("Hanna")
+    conn = newest(server)
+    loop = asyncio.get_running_loop()
+    frame = crowd_snapshot()
+    # the client reads nothing for a while: it falls behind
+    while conn.behind_since is None:
+        server.apply(Effects(snapshots=[(frame, [conn.id])]))
+        await asyncio.sleep(0.05)
+    behind_from = loop.time()
+    reading = asyncio.create_task(read_everything(client))
+    # then reads all: once caught up it is no longer behind, well within the limit
+    while conn.behind_since is not None:
+        assert loop.time() - behind_from < limit, "still behind after catching up"
+        server.apply(Effects(snapshots=[(frame, [conn.id])]))
+        await asyncio.sleep(0.05)
+    # and the stream goes on for twice the limit without closing it
+    ticks = server.core.tick_count + int(2 * limit * server.settings.tick_hz)
+    while server.core.tick_count < ticks:
+        server.apply(Effects(snapshots=[(frame, [conn.id])]))
+        await asyncio.sleep(0.05)
+    assert conn.open and conn.id in server.connections
+    assert "too_slow" not in server.metrics.render()
+    reading.cancel()
 
 
 async def test_twenty_readers_that_stop_reading_hold_little_memory(start: Start, raw: Any) -> None:
