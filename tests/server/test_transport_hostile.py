@@ -1,8 +1,8 @@
 """The realtime endpoint against hostile or broken clients, over real sockets: readers that
 stop reading (one, and twenty at once) or read 8 KB/s of a faster stream, closed within
-seconds while an observer keeps 20 Hz, and one that paused briefly and caught up, kept; a crowd standing around an observer while someone
-walks further off, a text frame that is not UTF-8, a frame that announces more bytes than
-it sends."""
+seconds while an observer keeps 20 Hz, and one that paused briefly and caught up, kept;
+a crowd standing around an observer while someone walks further off, a text frame that is
+not UTF-8, a frame that announces more bytes than it sends."""
 
 from __future__ import annotations
 
