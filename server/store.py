@@ -27,6 +27,7 @@ from server.live_state import LiveStateChange
 from server.passwords import check_password, hash_password
 from server.progress import ExportRow, ProgressEvent, ProgressRecord, StationProgress
 from server.records import ChatRecord
+from server.registrations import Registration
 from server.workshop_records import AttendanceEvent, AuditEntry, Ban
 from server.workshops import Series, Workshop
 from world.errors import HubError
@@ -162,6 +163,19 @@ MIGRATIONS: tuple[str, ...] = (
         data TEXT NOT NULL,
         PRIMARY KEY (kind, key)
     );
+    """,
+    # 7: registrations for workshops with a seat limit, in the order they came (the order
+    # says who holds a seat: server/registrations.py)
+    """
+    CREATE TABLE workshop_registrations (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        workshop_id TEXT NOT NULL,
+        identity_id TEXT NOT NULL REFERENCES identities(id) ON DELETE CASCADE,
+        display_name TEXT NOT NULL,
+        at REAL NOT NULL,
+        UNIQUE (workshop_id, identity_id)
+    );
+    CREATE INDEX registrations_by_identity ON workshop_registrations (identity_id);
     """,
 )
 
@@ -475,6 +489,11 @@ class Store:
                 " FROM workshop_attendance WHERE identity_id = ? ORDER BY at, seq",
                 (identity_id,),
             ).fetchall()
+            registrations = self._db.execute(
+                "SELECT workshop_id, display_name, at FROM workshop_registrations"
+                " WHERE identity_id = ? ORDER BY seq",
+                (identity_id,),
+            ).fetchall()
             return {
                 "identity": dict(person) if person else None,
                 "account": dict(account) if account else None,
@@ -483,6 +502,7 @@ class Store:
                 "workshop_attendance": [
                     {**dict(row), "joined": bool(row["joined"])} for row in attendance
                 ],
+                "workshop_registrations": [dict(row) for row in registrations],
             }
 
         return await self._run(read)
@@ -633,7 +653,10 @@ class Store:
         return [Workshop.from_record(json.loads(row["data"])) for row in rows]
 
     async def delete_workshop(self, workshop_id: str) -> bool:
+        """Remove a workshop and its registrations."""
+
         def write(db: sqlite3.Connection) -> bool:
+            db.execute("DELETE FROM workshop_registrations WHERE workshop_id = ?", (workshop_id,))
             return db.execute("DELETE FROM workshops WHERE id = ?", (workshop_id,)).rowcount > 0
 
         return await self._run(self._write, write)
@@ -711,6 +734,64 @@ class Store:
                 row["display_name"],
                 bool(row["guest"]),
                 bool(row["joined"]),
+                row["at"],
+            )
+            for row in rows
+        ]
+
+    # --- registrations ----------------------------------------------------------------------
+
+    async def register(self, registration: Registration) -> bool:
+        """Put a person at the end of a workshop's registrations (one transaction: two at
+        once are ordered, never tied); False if they were registered already. An erased
+        person is not brought back."""
+
+        def write(db: sqlite3.Connection) -> bool:
+            r = registration
+            if _erased(db, r.identity_id):
+                return False
+            db.execute(
+                "INSERT INTO identities (id, display_name, guest, created_at, last_seen_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+                (r.identity_id, r.display_name, int(r.guest), r.at, r.at),
+            )
+            added = db.execute(
+                "INSERT INTO workshop_registrations (workshop_id, identity_id, display_name, at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT(workshop_id, identity_id) DO NOTHING",
+                (r.workshop_id, r.identity_id, r.display_name, r.at),
+            )
+            return added.rowcount > 0
+
+        return await self._run(self._write, write)
+
+    async def unregister(self, workshop_id: str, identity_id: str) -> bool:
+        """Take a registration back; False if there was none."""
+
+        def write(db: sqlite3.Connection) -> bool:
+            found = db.execute(
+                "DELETE FROM workshop_registrations WHERE workshop_id = ? AND identity_id = ?",
+                (workshop_id, identity_id),
+            )
+            return found.rowcount > 0
+
+        return await self._run(self._write, write)
+
+    async def registrations_of(self, workshop_id: str) -> list[Registration]:
+        """A workshop's registrations in the order they came."""
+        rows = await self._run(
+            lambda: self._db.execute(
+                "SELECT r.*, i.guest FROM workshop_registrations r"
+                " JOIN identities i ON i.id = r.identity_id"
+                " WHERE r.workshop_id = ? ORDER BY r.seq",
+                (workshop_id,),
+            ).fetchall()
+        )
+        return [
+            Registration(
+                row["workshop_id"],
+                row["identity_id"],
+                row["display_name"],
+                bool(row["guest"]),
                 row["at"],
             )
             for row in rows

@@ -16,6 +16,7 @@ from server.identity import Identity, Role
 from server.live_state import LiveStateChange
 from server.progress import ExportRow, ProgressRecord, StationProgress
 from server.records import ChatRecord
+from server.registrations import Registration
 from server.workshop_records import AttendanceEvent, AuditEntry, Ban
 from server.workshops import Series, Workshop
 
@@ -98,6 +99,12 @@ class StoreBackend(Protocol):
     async def record_attendance(self, events: Sequence[AttendanceEvent]) -> None: ...
 
     async def attendance_of(self, workshop_id: str) -> list[AttendanceEvent]: ...
+
+    async def register(self, registration: Registration) -> bool: ...
+
+    async def unregister(self, workshop_id: str, identity_id: str) -> bool: ...
+
+    async def registrations_of(self, workshop_id: str) -> list[Registration]: ...
 
     async def add_ban(self, ban: Ban) -> None: ...
 

@@ -35,6 +35,11 @@ key                                  type   what
 ``attendance:{workshop}``            list   attendance events as JSON, in order
 ``attendance-seq``                   string insertion counter of attendance events
 ``attendance-of:{identity}``         set    attendance list keys a person appears in
+``registrations:{workshop}``         zset   registered identity ids, by registration-seq
+``registration:{workshop}``          hash   identity id -> ``{"display_name", "guest",
+                                            "at"}`` as JSON
+``registration-seq``                 string insertion counter of registrations
+``registrations-of:{identity}``      set    workshop ids a person registered for
 ``ban:{id}``                         string a ban as JSON
 ``bans``                             zset   ban ids, by creation time
 ``audit-seq``                        string insertion counter of audit entries
@@ -83,6 +88,7 @@ from server.progress import ExportRow, ProgressRecord, StationProgress
 from server.records import ChatRecord
 from server.redis_link import safe_url
 from server.redis_names import RedisNames
+from server.registrations import Registration
 from server.store import AccountDisabled, StoreError
 from server.workshop_records import AttendanceEvent, AuditEntry, Ban
 from server.workshops import Series, Workshop
@@ -282,6 +288,34 @@ redis.call('DEL', KEYS[1])
 return 1
 """
 
+# KEYS: registrations, registration, registration-seq, registrations-of, identity,
+# token-generations. ARGV: identity id, registration JSON, workshop id, display name, guest,
+# at. 1 when added at the end, 0 when registered already or erased.
+_REGISTER = """
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+local absent = redis.call('EXISTS', KEYS[5]) == 0
+if absent and redis.call('HEXISTS', KEYS[6], ARGV[1]) == 1 then return 0 end
+if absent then
+  redis.call('HSET', KEYS[5], 'id', ARGV[1], 'display_name', ARGV[4], 'guest', ARGV[5],
+             'created_at', ARGV[6], 'last_seen_at', ARGV[6])
+end
+redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[3]), ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('SADD', KEYS[4], ARGV[3])
+return 1
+"""
+
+# KEYS: registrations-of. ARGV: identity id, then the key prefixes of registrations and
+# registration. Drops the person from every workshop's registrations.
+_ERASE_REGISTRATIONS = """
+for _, workshop in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  redis.call('ZREM', ARGV[2] .. workshop, ARGV[1])
+  redis.call('HDEL', ARGV[3] .. workshop, ARGV[1])
+end
+redis.call('DEL', KEYS[1])
+return 1
+"""
+
 # KEYS: ban, bans. Returns the ban's JSON (or false) and removes it.
 _LIFT_BAN = """
 local found = redis.call('GET', KEYS[1])
@@ -372,6 +406,8 @@ class RedisStore:
         self._record_progress = register(_RECORD_PROGRESS)
         self._record_attendance = register(_RECORD_ATTENDANCE)
         self._erase_attendance = register(_ERASE_ATTENDANCE)
+        self._register = register(_REGISTER)
+        self._erase_registrations = register(_ERASE_REGISTRATIONS)
         self._lift_ban = register(_LIFT_BAN)
         self._add_audit = register(_ADD_AUDIT)
         self._purge_audit = register(_PURGE_AUDIT)
@@ -676,6 +712,7 @@ class RedisStore:
             messages = await self._messages(refs)
             progress = await self._rows(rows)
             attendance = await self._attendance_rows(identity_id)
+            registrations = await self._registration_rows(identity_id)
         return {
             "identity": _identity_row(person) if person else None,
             "account": (
@@ -690,6 +727,7 @@ class RedisStore:
             "chat_messages": [_chat_row(m) for m in messages],
             "station_progress": [_progress_row(r) for r in progress],
             "workshop_attendance": attendance,
+            "workshop_registrations": registrations,
         }
 
     async def delete_identity(self, identity_id: str) -> None:
@@ -711,6 +749,15 @@ class RedisStore:
             )
             await self._erase_attendance(
                 keys=[self._key("attendance-of", identity_id)], args=[identity_id], client=pipe
+            )
+            await self._erase_registrations(
+                keys=[self._key("registrations-of", identity_id)],
+                args=[
+                    identity_id,
+                    self._key("registrations", ""),
+                    self._key("registration", ""),
+                ],
+                client=pipe,
             )
             await pipe.execute()
 
@@ -826,10 +873,13 @@ class RedisStore:
         return workshops
 
     async def delete_workshop(self, workshop_id: str) -> bool:
+        """Remove a workshop and its registrations."""
         async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(self._key("workshop", workshop_id))
             pipe.zrem(self._key("workshops"), workshop_id)
-            deleted, _ = await pipe.execute()
+            pipe.delete(self._key("registrations", workshop_id))
+            pipe.delete(self._key("registration", workshop_id))
+            deleted, *_ = await pipe.execute()
         return bool(deleted)
 
     async def save_series(self, series: Series) -> None:
@@ -938,6 +988,85 @@ class RedisStore:
             }
             for e in events
         ]
+
+    # --- registrations ----------------------------------------------------------------------
+
+    async def register(self, registration: Registration) -> bool:
+        """Put a person at the end of a workshop's registrations (one script: two at once
+        are ordered, never tied); False if they were registered already."""
+        r = registration
+        record = {"display_name": r.display_name, "guest": r.guest, "at": r.at}
+        async with self._errors():
+            added = await self._register(
+                keys=[
+                    self._key("registrations", r.workshop_id),
+                    self._key("registration", r.workshop_id),
+                    self._key("registration-seq"),
+                    self._key("registrations-of", r.identity_id),
+                    self._key("identity", r.identity_id),
+                    self._key("token-generations"),
+                ],
+                args=[
+                    r.identity_id,
+                    _json(record),
+                    r.workshop_id,
+                    r.display_name,
+                    int(r.guest),
+                    _number(r.at),
+                ],
+            )
+        return bool(added)
+
+    async def unregister(self, workshop_id: str, identity_id: str) -> bool:
+        """Take a registration back; False if there was none."""
+        async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(self._key("registrations", workshop_id), identity_id)
+            pipe.hdel(self._key("registration", workshop_id), identity_id)
+            pipe.srem(self._key("registrations-of", identity_id), workshop_id)
+            removed, *_ = await pipe.execute()
+        return bool(removed)
+
+    async def registrations_of(self, workshop_id: str) -> list[Registration]:
+        """A workshop's registrations in the order they came."""
+        async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.zrange(self._key("registrations", workshop_id), 0, -1)
+            pipe.hgetall(self._key("registration", workshop_id))
+            ids, records = await pipe.execute()
+        out = []
+        for identity_id in ids:
+            raw = records.get(identity_id)
+            if raw is None:
+                continue
+            data = json.loads(raw)
+            out.append(
+                Registration(
+                    workshop_id,
+                    identity_id,
+                    data["display_name"],
+                    bool(data["guest"]),
+                    float(data["at"]),
+                )
+            )
+        return out
+
+    async def _registration_rows(self, identity_id: str) -> list[dict[str, Any]]:
+        """One person's registrations (for the export of their data)."""
+        workshops = sorted(
+            cast(set[str], await self._redis.smembers(self._key("registrations-of", identity_id)))
+        )
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for workshop_id in workshops:
+                pipe.hget(self._key("registration", workshop_id), identity_id)
+            found: list[str | None] = await pipe.execute()
+        rows = [
+            {
+                "workshop_id": workshop_id,
+                **{k: v for k, v in json.loads(raw).items() if k != "guest"},
+            }
+            for workshop_id, raw in zip(workshops, found, strict=True)
+            if raw is not None
+        ]
+        return sorted(rows, key=lambda row: row["at"])
 
     # --- bans and the audit log ------------------------------------------------------------
 

@@ -42,6 +42,7 @@ ITEM_MINUTES_MAX: Final = 480
 WORKSHOP_MINUTES_MAX: Final = 12 * 60
 FACILITATORS_MAX: Final = 10
 INVITED_MAX: Final = 500
+SEATS_MAX: Final = 10000
 SERIES_SESSIONS_MAX: Final = 52
 CODE_PATTERN: Final = re.compile(r"^[A-Za-z0-9-]{4,32}$")
 ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9-]{1,64}$")
@@ -121,6 +122,8 @@ class Workshop:
     updated_at: float = 0.0
     #: while it runs, visitors wait in the foyer until a facilitator admits them
     admission: bool = False
+    #: registration with this many seats (None: no registration)
+    seats: int | None = None
 
     def led_by(self, identity: Identity) -> bool:
         """Is this person one of the workshop's facilitators (staff lead every workshop)?"""
@@ -165,6 +168,7 @@ class Workshop:
             "agenda": [item.as_dict() for item in self.agenda],
             "access": self.access.value,
             "admission": self.admission,
+            "seats": self.seats,
             "series": self.series_id,
             "link": f"/?workshop={self.id}",
         }
@@ -195,6 +199,7 @@ class Workshop:
             "series_id": self.series_id,
             "updated_at": self.updated_at,
             "admission": self.admission,
+            "seats": self.seats,
         }
 
     @classmethod
@@ -214,6 +219,7 @@ class Workshop:
             series_id=data.get("series_id"),
             updated_at=float(data.get("updated_at", 0.0)),
             admission=bool(data.get("admission", False)),
+            seats=data.get("seats"),
         )
 
 
@@ -236,6 +242,7 @@ class Series:
     invited: tuple[str, ...] = ()
     updated_at: float = 0.0
     admission: bool = False
+    seats: int | None = None
 
     def dates(self) -> list[datetime]:
         """The local start time of every session, first to last."""
@@ -274,6 +281,7 @@ class Series:
                     series_id=self.id,
                     updated_at=now,
                     admission=self.admission,
+                    seats=self.seats,
                 )
             )
         return out
@@ -295,6 +303,7 @@ class Series:
             "invited": list(self.invited),
             "updated_at": self.updated_at,
             "admission": self.admission,
+            "seats": self.seats,
         }
 
     record = as_dict
@@ -317,6 +326,7 @@ class Series:
             invited=tuple(data.get("invited", ())),
             updated_at=float(data.get("updated_at", 0.0)),
             admission=bool(data.get("admission", False)),
+            seats=data.get("seats"),
         )
 
 
@@ -351,6 +361,7 @@ class _Common:
     code: str | None
     invited: tuple[str, ...]
     admission: bool
+    seats: int | None
 
 
 def parse_time(value: object, name: str) -> datetime:
@@ -484,6 +495,7 @@ def _common(
     admission = merged.get("admission", False)
     if not isinstance(admission, bool):
         raise WorkshopInvalid("admission_invalid", "admission must be true or false")
+    seats = _int(merged, "seats", 1, SEATS_MAX, None) if merged.get("seats") is not None else None
     return _Common(
         title=title,
         description=description,
@@ -494,6 +506,7 @@ def _common(
         code=code,
         invited=tuple(dict.fromkeys(invited_raw)),
         admission=admission,
+        seats=seats,
     )
 
 

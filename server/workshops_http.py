@@ -19,6 +19,12 @@ workshop's facilitators (and staff) see its attendance. Staff see the audit log 
     GET    /api/workshops/{id}/attendance         its facilitators: the summary
     GET    /api/workshops/{id}/attendance.csv     its facilitators: the CSV (display names and
                                                   person keys; the site's time zone)
+    POST   /api/workshops/{id}/registration       anyone signed in: register for a workshop
+                                                  with seats (a seat or the waiting list)
+    GET    /api/workshops/{id}/registration       anyone signed in: their registration
+    DELETE /api/workshops/{id}/registration       anyone signed in: take it back
+    GET    /api/workshops/{id}/registrations      its facilitators: everyone registered
+    GET    /api/workshops/{id}/registrations.csv  its facilitators: the same as CSV
     GET    /api/moderation/audit?limit=200        staff: the audit log, newest first
     GET    /api/moderation/bans                   staff: bans in force
     POST   /api/moderation/bans                   staff: {"identity", "name", "hours", "reason"}
@@ -27,6 +33,11 @@ workshop's facilitators (and staff) see its attendance. Staff see the audit log 
 A workshop (or a series' session) planned in a room at a time another workshop has it is
 refused with 409 ``workshop_clash`` naming that workshop, unless the body says
 ``"force": true``.
+
+``invited`` names people by account username or display name (an identity id is taken
+too); a name no account has, or that several accounts share, is refused with the reason.
+The list of workshops tells a signed-in person which ones they are invited to
+(``invited_you``) and, for workshops with seats, where their registration stands.
 
 A banned person also gets no session token: ``POST /api/session`` answers 403 ``banned``
 for their identity (a kept guest token or an account). Documented in docs/workshops.md.
@@ -60,11 +71,20 @@ from server.http import (
 )
 from server.identity import Identity, Role
 from server.ratelimit import KeyedLimiter
+from server.registrations import (
+    Registration,
+    registrations_csv,
+    seat_states,
+    state_of,
+    taken,
+)
 from server.stations_http import DESK as STATION_DESK
 from server.store import Store
 from server.workshop_calendar import CONTENT_TYPE as CALENDAR_TYPE
 from server.workshop_calendar import series_calendar, workshop_calendar
 from server.workshops import (
+    ID_PATTERN,
+    Access,
     Person,
     Series,
     Workshop,
@@ -124,6 +144,11 @@ def workshop_routes(desk: WorkshopDesk) -> HttpFeature:
         app.router.add_get("/api/workshop-series/{id}/calendar.ics", get_series_calendar)
         app.router.add_get("/api/workshops/{id}/attendance", get_attendance)
         app.router.add_get("/api/workshops/{id}/attendance.csv", get_attendance_csv)
+        app.router.add_post("/api/workshops/{id}/registration", _edits(register))
+        app.router.add_get("/api/workshops/{id}/registration", get_registration)
+        app.router.add_delete("/api/workshops/{id}/registration", _edits(unregister))
+        app.router.add_get("/api/workshops/{id}/registrations", list_registrations)
+        app.router.add_get("/api/workshops/{id}/registrations.csv", get_registrations_csv)
         app.router.add_get("/api/workshop-series", list_series)
         app.router.add_post("/api/workshop-series", _edits(create_series))
         app.router.add_put("/api/workshop-series/{id}", _edits(update_series))
@@ -228,6 +253,79 @@ async def _facilitators(
     return chosen
 
 
+async def _with_invited_ids(desk: WorkshopDesk, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with its ``invited`` names (account usernames or display names, or
+    identity ids) turned into identity ids; a name no one has, or several accounts share,
+    is refused with the reason."""
+    names = data.get("invited")
+    if not isinstance(names, list) or not names:
+        return data
+    if not all(isinstance(n, str) for n in names):
+        raise WorkshopInvalid("access_invalid", "invited is a list of names")
+    accounts = await desk.store.list_accounts()
+    by_username = {str(a["username"]).casefold(): str(a["id"]) for a in accounts}
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for account in accounts:
+        by_name.setdefault(" ".join(str(account["display_name"]).split()).casefold(), []).append(
+            account
+        )
+    ids = []
+    for raw in names:
+        name = " ".join(raw.split())
+        if not name:
+            continue
+        key = name.casefold()
+        if key in by_username:
+            ids.append(by_username[key])
+        elif len(by_name.get(key, [])) == 1:
+            ids.append(str(by_name[key][0]["id"]))
+        elif key in by_name:
+            usernames = ", ".join(sorted(str(a["username"]) for a in by_name[key]))
+            raise WorkshopInvalid(
+                "invited_ambiguous",
+                f"several accounts are called {name!r}; name one by username ({usernames})",
+            )
+        elif ID_PATTERN.match(name) and await desk.store.identity_exists(name):
+            ids.append(name)
+        else:
+            raise WorkshopInvalid(
+                "invited_unknown", f"no account has the username or display name {name!r}"
+            )
+    return {**data, "invited": ids}
+
+
+async def _shown(
+    desk: WorkshopDesk, workshops: list[Workshop], me: Identity | None
+) -> list[dict[str, Any]]:
+    """Workshops as a person may see them: in full for their facilitators (the invited
+    by name too), with ``invited_you`` and, for workshops with seats, the seats taken and
+    where one's own registration stands."""
+    names: dict[str, dict[str, str]] | None = None
+    out = []
+    for workshop in workshops:
+        leads = me is not None and workshop.led_by(me)
+        shown = workshop.full_dict() if leads else workshop.public_dict()
+        if leads and workshop.invited:
+            if names is None:
+                names = {
+                    str(a["id"]): {"name": str(a["display_name"]), "username": str(a["username"])}
+                    for a in await desk.store.list_accounts()
+                }
+            shown["invited_people"] = [
+                {"id": i, **names.get(i, {"name": i, "username": ""})} for i in workshop.invited
+            ]
+        shown["invited_you"] = me is not None and me.id in workshop.invited
+        if workshop.seats is not None:
+            registrations = await desk.store.registrations_of(workshop.id)
+            shown["registration"] = taken(registrations, workshop.seats)
+            mine = state_of(registrations, workshop.seats, me.id) if me is not None else None
+            shown["your_registration"] = (
+                {"status": mine.status, "position": mine.position} if mine else None
+            )
+        out.append(shown)
+    return out
+
+
 def _force(data: dict[str, Any]) -> bool:
     force = data.get("force", False)
     if not isinstance(force, bool):
@@ -263,12 +361,7 @@ async def list_workshops(request: web.Request) -> web.Response:
     now = time.time()
     found = desk.book.all() if request.query.get("all") == "1" else desk.book.upcoming(now)
     return json_response(
-        {
-            "now": now,
-            "workshops": [
-                w.full_dict() if me is not None and w.led_by(me) else w.public_dict() for w in found
-            ],
-        },
+        {"now": now, "workshops": await _shown(desk, found, me)},
         headers={"Cache-Control": "no-cache"},
     )
 
@@ -276,9 +369,7 @@ async def list_workshops(request: web.Request) -> web.Response:
 async def get_workshop(request: web.Request) -> web.Response:
     workshop = await _workshop(request)
     me = _optional_identity(request)
-    shown = (
-        workshop.full_dict() if me is not None and workshop.led_by(me) else workshop.public_dict()
-    )
+    (shown,) = await _shown(request.app[DESK], [workshop], me)
     return json_response(shown, headers={"Cache-Control": "no-cache"})
 
 
@@ -319,7 +410,7 @@ async def get_series_calendar(request: web.Request) -> web.Response:
 async def create_workshop(request: web.Request) -> web.Response:
     me = _facilitator(request)
     desk = request.app[DESK]
-    data = await read_json_object(request)
+    data = await _with_invited_ids(desk, await read_json_object(request))
     workshop = parse_workshop(
         data,
         rooms=desk.rooms,
@@ -342,7 +433,7 @@ async def update_workshop(request: web.Request) -> web.Response:
     current = await _workshop(request)
     if not current.led_by(me):
         raise ApiError(403, "forbidden", "only this workshop's facilitators may change it")
-    data = await read_json_object(request)
+    data = await _with_invited_ids(desk, await read_json_object(request))
     workshop = parse_workshop(
         data,
         rooms=desk.rooms,
@@ -427,7 +518,7 @@ async def list_series(request: web.Request) -> web.Response:
 async def create_series(request: web.Request) -> web.Response:
     me = _facilitator(request)
     desk = request.app[DESK]
-    data = await read_json_object(request)
+    data = await _with_invited_ids(desk, await read_json_object(request))
     series = parse_series(
         data,
         rooms=desk.rooms,
@@ -450,7 +541,7 @@ async def update_series(request: web.Request) -> web.Response:
     current = await _series(request)
     if not _leads(me, current.facilitators):
         raise ApiError(403, "forbidden", "only this series' facilitators may change it")
-    data = await read_json_object(request)
+    data = await _with_invited_ids(desk, await read_json_object(request))
     series = parse_series(
         data,
         rooms=desk.rooms,
@@ -525,6 +616,101 @@ async def get_attendance_csv(request: web.Request) -> web.Response:
         charset="utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="teilnahme-{workshop.id}-{day}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+# --- registration ----------------------------------------------------------------------------
+
+
+def _registration_body(
+    workshop: Workshop, registrations: list[Registration], me: Identity
+) -> dict[str, Any]:
+    seats = workshop.seats or 0
+    mine = state_of(registrations, seats, me.id)
+    return {
+        "workshop": workshop.id,
+        "status": mine.status if mine else None,
+        "position": mine.position if mine else None,
+        **taken(registrations, seats),
+        "calendar": f"/api/workshops/{workshop.id}/calendar.ics",
+    }
+
+
+async def register(request: web.Request) -> web.Response:
+    """Register the person asking: a seat while there are seats, else the waiting list
+    (``status`` and ``position`` say which); 201 when new, 200 when registered already."""
+    me = bearer_identity(request)
+    desk = request.app[DESK]
+    workshop = await _workshop(request)
+    if workshop.seats is None:
+        raise ApiError(409, "registration_closed", "this workshop takes no registrations")
+    if workshop.starts_at <= time.time():
+        raise ApiError(409, "registration_closed", "this workshop has begun; registration is over")
+    if not workshop.admits(me, None) and workshop.access is Access.LIST:
+        raise ApiError(403, "workshop_access", "this workshop is for the people on its list")
+    added = await desk.store.register(
+        Registration(workshop.id, me.id, me.name, me.guest, time.time())
+    )
+    registrations = await desk.store.registrations_of(workshop.id)
+    if state_of(registrations, workshop.seats, me.id) is None:
+        raise ApiError(403, "registration_refused", "this person's data was deleted")
+    body = _registration_body(workshop, registrations, me)
+    return json_response(body, status=201 if added else 200)
+
+
+async def get_registration(request: web.Request) -> web.Response:
+    me = bearer_identity(request)
+    workshop = await _workshop(request)
+    registrations = await request.app[DESK].store.registrations_of(workshop.id)
+    return json_response(
+        _registration_body(workshop, registrations, me), headers={"Cache-Control": "no-store"}
+    )
+
+
+async def unregister(request: web.Request) -> web.Response:
+    """Take one's registration back (the first on the waiting list moves up)."""
+    me = bearer_identity(request)
+    desk = request.app[DESK]
+    workshop = await _workshop(request)
+    if not await desk.store.unregister(workshop.id, me.id):
+        raise ApiError(404, "not_registered", "you are not registered for this workshop")
+    registrations = await desk.store.registrations_of(workshop.id)
+    return json_response(_registration_body(workshop, registrations, me))
+
+
+async def _registrations(request: web.Request) -> tuple[Workshop, list[Registration]]:
+    me = _facilitator(request)
+    workshop = await _workshop(request)
+    if not workshop.led_by(me):
+        raise ApiError(403, "forbidden", "only this workshop's facilitators may see who registered")
+    return workshop, await request.app[DESK].store.registrations_of(workshop.id)
+
+
+async def list_registrations(request: web.Request) -> web.Response:
+    workshop, registrations = await _registrations(request)
+    seats = workshop.seats or 0
+    key = _export_options(request)["key"]
+    people = [
+        {**s.as_dict(), "key": key(s.registration.identity_id)}
+        for s in seat_states(registrations, seats)
+    ]
+    return json_response(
+        {"workshop": workshop.public_dict(), **taken(registrations, seats), "people": people},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def get_registrations_csv(request: web.Request) -> web.Response:
+    workshop, registrations = await _registrations(request)
+    day = workshop.starts_iso()[:10]
+    return web.Response(
+        text=registrations_csv(registrations, workshop.seats or 0, **_export_options(request)),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="anmeldungen-{workshop.id}-{day}.csv"',
             "Cache-Control": "no-store",
         },
     )

@@ -223,6 +223,7 @@ async def test_removing_an_account_erases_its_person(store: StoreBackend) -> Non
         "chat_messages": [],
         "station_progress": [],
         "workshop_attendance": [],
+        "workshop_registrations": [],
     }
     assert await store.remove_account("mara") is None
 
@@ -376,6 +377,7 @@ async def test_export_has_everything_about_a_person_and_nothing_else(store: Stor
             }
         ],
         "workshop_attendance": [],
+        "workshop_registrations": [],
     }
 
 
@@ -410,6 +412,7 @@ async def test_erasure_takes_identity_account_chat_and_progress(store: StoreBack
         "chat_messages": [],
         "station_progress": [],
         "workshop_attendance": [],
+        "workshop_registrations": [],
     }
     assert await store.login("mara", PASSWORD) is None
     assert await store.list_accounts() == []

@@ -99,6 +99,7 @@ async def test_export_and_delete_a_person(tmp_path: Path) -> None:
             "chat_messages": [],
             "station_progress": [],
             "workshop_attendance": [],
+            "workshop_registrations": [],
         }
         assert [m.id for m in await store.recent_chat("foyer", 0, 10)] == ["m3"]
     finally:
