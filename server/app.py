@@ -29,6 +29,8 @@ from server.http_connections import http_runner, raise_open_file_limit
 from server.hub import HubCore
 from server.logs import configure_logging
 from server.metrics import Metrics
+from server.poll_service import FORGET_EVENT as POLL_FORGET_EVENT
+from server.poll_service import PollService
 from server.revocation import BUS_EVENT as REVOKED_EVENT
 from server.sessions import SessionIssuer
 from server.settings import Settings
@@ -203,10 +205,11 @@ async def _start_hub(
         hub_events=None if cluster is None else cluster.bus.post,
     )
     voice = VoiceService.make(settings, workshops.lead, workshops.moderation)
+    polls = await PollService.open(store, workshops)
     core = HubCore(
         world,
         settings,
-        features=[visits, screens, updates, *workshops.features, voice.feature],
+        features=[visits, screens, updates, *workshops.features, polls.feature, voice.feature],
         rules=workshops.rules,
         placement=None if cluster is None else ClusterPlacement(cluster),
     )
@@ -226,6 +229,7 @@ async def _start_hub(
             http_sock.getsockname()[1], lambda: any(site.serving() for site in shared_site)
         )
     workshops.attach(core, realtime.apply)
+    polls.attach(core)
     voice.attach(core, realtime.apply)
     sessions.revocation.on_revoked(realtime.revoked)
     workshops.writer.banned = sessions.revoke
@@ -240,6 +244,7 @@ async def _start_hub(
         glue.on("mute", workshops.moderation.mute_elsewhere)
         glue.on("room_settings", workshops.moderation.room_settings_elsewhere)
         cluster.bus.on("board", lambda sender, event: workshops.board_changed(event))
+        cluster.bus.on(POLL_FORGET_EVENT, lambda sender, event: polls.forget_elsewhere(event))
         cluster.set_addresses(public_ws_url(settings, realtime.port), settings.http_url())
         try:
             await cluster.start()
@@ -251,6 +256,10 @@ async def _start_hub(
 
     async def health() -> dict[str, Any]:
         return await hub_ref[0].health()
+
+    def forget_identity(identity_id: str) -> None:
+        core.forget(identity_id)
+        polls.forget(identity_id)
 
     context = HttpContext(
         settings=settings,
@@ -264,7 +273,7 @@ async def _start_hub(
         ws_port=lambda: realtime.port,
         metrics=lambda: metrics.render() + voice.metrics_text(),
         health=health,
-        forget_identity=core.forget,
+        forget_identity=forget_identity,
     )
 
     def room_members(room_id: str) -> set[str] | None:
@@ -292,6 +301,7 @@ async def _start_hub(
         station_routes(desk, room_members),
         talk_routes(talks),
         workshops.routes(),
+        polls.routes(),
         world_edit_routes(WorldEditing(site, settings.world_dir, live)),
         icon_routes(SiteIcons(site)),
     ]
@@ -313,6 +323,7 @@ async def _start_hub(
         asyncio.create_task(sessions.revocation.refresh_forever(settings.revocation_refresh_s))
     )
     hub.tasks += workshops.start()
+    hub.tasks += polls.start()
     hub.tasks.append(asyncio.create_task(live.watch()))
     log.info(
         "hub started",

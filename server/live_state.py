@@ -27,7 +27,9 @@ WORKSHOP: Final = "workshop"
 SCREENS: Final = "screens"
 REMOVALS: Final = "removals"
 WORLD_UNDO: Final = "world_undo"
-KINDS: Final = (WORKSHOP, SCREENS, REMOVALS, WORLD_UNDO)
+#: a workshop's polls (kept after the workshop ends: ``server/polls_live.py``)
+POLLS: Final = "polls"
+KINDS: Final = (WORKSHOP, SCREENS, REMOVALS, WORLD_UNDO, POLLS)
 
 
 @dataclass(frozen=True)

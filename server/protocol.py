@@ -38,6 +38,7 @@ from server.message_spec import int_field as _int
 from server.message_spec import str_field as _str
 from server.moderation_messages import MODERATION_MESSAGES
 from server.playback_messages import PLAYBACK_MESSAGES
+from server.poll_messages import POLL_MESSAGES
 from server.station_messages import STATION_MESSAGES
 from server.voice_messages import VOICE_MESSAGES
 from server.world_messages import WORLD_MESSAGES
@@ -116,6 +117,7 @@ FEATURE_MESSAGES: Final[tuple[FeatureMessages, ...]] = (
     MODERATION_MESSAGES,
     WORLD_MESSAGES,
     VOICE_MESSAGES,
+    POLL_MESSAGES,
 )
 
 _T = TypeVar("_T")

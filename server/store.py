@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from server.identity import Identity, Role
-from server.live_state import LiveStateChange
+from server.live_state import POLLS, LiveStateChange
 from server.passwords import check_password, hash_password
+from server.polls import answers_of, without_answers_of
 from server.progress import ExportRow, ProgressEvent, ProgressRecord, StationProgress
 from server.records import ChatRecord
 from server.registrations import Registration
@@ -502,6 +503,13 @@ class Store:
                 "workshop_attendance": [
                     {**dict(row), "joined": bool(row["joined"])} for row in attendance
                 ],
+                "poll_answers": [
+                    answer
+                    for row in self._db.execute(
+                        "SELECT key, data FROM live_state WHERE kind = ? ORDER BY key", (POLLS,)
+                    ).fetchall()
+                    for answer in answers_of(row["key"], json.loads(row["data"]), identity_id)
+                ],
                 "workshop_registrations": [dict(row) for row in registrations],
             }
 
@@ -975,12 +983,20 @@ def _erased(db: sqlite3.Connection, identity_id: str) -> bool:
 
 
 def _erase(db: sqlite3.Connection, identity_id: str) -> None:
-    """Delete a person's chat, account and identity (progress and attendance cascade)."""
+    """Delete a person's chat, account, identity (progress and attendance cascade) and poll
+    answers."""
     db.execute(
         "DELETE FROM chat_messages WHERE sender_id = ? OR to_id = ?", (identity_id, identity_id)
     )
     db.execute("DELETE FROM accounts WHERE identity_id = ?", (identity_id,))
     db.execute("DELETE FROM identities WHERE id = ?", (identity_id,))
+    for row in db.execute("SELECT key, data FROM live_state WHERE kind = ?", (POLLS,)).fetchall():
+        stripped = without_answers_of(json.loads(row["data"]), identity_id)
+        if stripped is not None:
+            db.execute(
+                "UPDATE live_state SET data = ? WHERE kind = ? AND key = ?",
+                (json.dumps(stripped, ensure_ascii=False), POLLS, row["key"]),
+            )
 
 
 def _station_progress(row: sqlite3.Row) -> StationProgress:

@@ -78,12 +78,13 @@ from typing import Any, cast
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, WatchError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.identity import Identity, Role
-from server.live_state import LiveStateChange
+from server.live_state import POLLS, LiveStateChange
 from server.passwords import check_password, hash_password
+from server.polls import answers_of, without_answers_of
 from server.progress import ExportRow, ProgressRecord, StationProgress
 from server.records import ChatRecord
 from server.redis_link import safe_url
@@ -712,6 +713,7 @@ class RedisStore:
             messages = await self._messages(refs)
             progress = await self._rows(rows)
             attendance = await self._attendance_rows(identity_id)
+            kept_polls = await self.live_states(POLLS)
             registrations = await self._registration_rows(identity_id)
         return {
             "identity": _identity_row(person) if person else None,
@@ -727,12 +729,40 @@ class RedisStore:
             "chat_messages": [_chat_row(m) for m in messages],
             "station_progress": [_progress_row(r) for r in progress],
             "workshop_attendance": attendance,
+            "poll_answers": [
+                answer
+                for key, data in sorted(kept_polls.items())
+                for answer in answers_of(key, data, identity_id)
+            ],
             "workshop_registrations": registrations,
         }
+
+    async def _erase_poll_answers(self, identity_id: str) -> None:
+        """Take one person's answers out of every kept poll document (rewritten only if
+        not changed meanwhile: WATCH)."""
+        key = self._key(f"live:{POLLS}")
+        async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key)
+                    found = cast(dict[str, str], await pipe.hgetall(key))
+                    changed = {}
+                    for name, raw in found.items():
+                        stripped = without_answers_of(json.loads(raw), identity_id)
+                        if stripped is not None:
+                            changed[name] = _json(stripped)
+                    pipe.multi()
+                    for name, value in changed.items():
+                        pipe.hset(key, name, value)
+                    await pipe.execute()
+                    return
+                except WatchError:
+                    continue
 
     async def delete_identity(self, identity_id: str) -> None:
         """Erase a person: their identity, account, progress and every chat message they
         sent or got."""
+        await self._erase_poll_answers(identity_id)
         # both scripts in one MULTI/EXEC: a person is erased whole or not at all
         async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
             await self._delete_identity(

@@ -20,7 +20,8 @@ import redis.asyncio
 from redis_process import free_port
 
 from server.identity import Identity, Role
-from server.live_state import REMOVALS, SCREENS, WORKSHOP, LiveStateChange
+from server.live_state import POLLS, REMOVALS, SCREENS, WORKSHOP, LiveStateChange
+from server.polls import WorkshopPolls
 from server.progress import ExportRow, ProgressEvent, ProgressRecord, StationProgress
 from server.records import ChatRecord
 from server.settings import Settings
@@ -224,6 +225,7 @@ async def test_removing_an_account_erases_its_person(store: StoreBackend) -> Non
         "station_progress": [],
         "workshop_attendance": [],
         "workshop_registrations": [],
+        "poll_answers": [],
     }
     assert await store.remove_account("mara") is None
 
@@ -378,6 +380,7 @@ async def test_export_has_everything_about_a_person_and_nothing_else(store: Stor
         ],
         "workshop_attendance": [],
         "workshop_registrations": [],
+        "poll_answers": [],
     }
 
 
@@ -413,6 +416,7 @@ async def test_erasure_takes_identity_account_chat_and_progress(store: StoreBack
         "station_progress": [],
         "workshop_attendance": [],
         "workshop_registrations": [],
+        "poll_answers": [],
     }
     assert await store.login("mara", PASSWORD) is None
     assert await store.list_accounts() == []
@@ -759,3 +763,26 @@ async def test_the_factory_picks_the_backend_from_the_settings(
     finally:
         await sqlite.close()
         await redis.close()
+
+
+async def test_poll_answers_are_exported_and_erased_with_the_person(store: StoreBackend) -> None:
+    polls = WorkshopPolls("w1")
+    open_one = polls.open("Womit anfangen?", "single", ["LED", "PV"], False, "Mara", 1.0)
+    open_one.answer(BOB.id, "Bob", [1], 2.0)
+    open_one.answer("id-ann", "Ann", [0], 3.0)
+    await store.remember_identity(BOB, now=1.0)
+    await store.save_live_states([LiveStateChange(POLLS, "w1", polls.document())])
+    assert (await store.export_identity(BOB.id))["poll_answers"] == [
+        {
+            "workshop_id": "w1",
+            "poll_id": open_one.id,
+            "question": "Womit anfangen?",
+            "answer": ["PV"],
+            "at": 2.0,
+        }
+    ]
+    await store.delete_identity(BOB.id)
+    kept = (await store.live_states(POLLS))["w1"]
+    assert list(kept["polls"][0]["answers"]) == ["id-ann"]
+    assert (await store.export_identity(BOB.id))["poll_answers"] == []
+    assert (await store.export_identity("id-ann"))["poll_answers"][0]["answer"] == ["LED"]

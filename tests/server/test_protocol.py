@@ -76,6 +76,9 @@ def test_describe_is_json_ready_and_complete() -> None:
         "voice_ice",
         "voice_mute",
         "voice_quiet",
+        "poll_open",
+        "poll_answer",
+        "poll_close",
     }
     assert {"welcome", "joined", "room_full", "error", "pong"} <= set(table["messages"]["server"])
     assert set(table["errors"]) == set(protocol.ERRORS)

@@ -100,6 +100,7 @@ async def test_export_and_delete_a_person(tmp_path: Path) -> None:
             "station_progress": [],
             "workshop_attendance": [],
             "workshop_registrations": [],
+            "poll_answers": [],
         }
         assert [m.id for m in await store.recent_chat("foyer", 0, 10)] == ["m3"]
     finally:
