@@ -20,6 +20,9 @@ does the waiting:
   instances with people but no lease are claimed, idle overflow instances given back.
 * **bus**: direct messages to sessions on other processes (stored first), hub-wide
   events handed to the features (``on``).
+* **one identity, one live session**: every welcome is posted (``LIVE_EVENT``); a process
+  that has a session of that identity which went live earlier ends it and closes its
+  connection with ``replaced``, as a second hello on one process does.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ log = logging.getLogger("hubtwin.cluster")
 
 #: Extra seconds a hello waits beyond a stopped owner's lease before it is told to retry.
 PATIENCE_MARGIN_S = 1.0
+#: The bus event a process posts when it welcomed someone: their session elsewhere ends.
+LIVE_EVENT = "session_live"
 
 
 class ClusterPlacement:
@@ -123,6 +128,7 @@ class ClusterRealtime:
         cluster.view = self.view
         cluster.on_lost = self.lost
         cluster.bus.on("direct_chat", self._direct_chat_arrived)
+        cluster.bus.on(LIVE_EVENT, self._live_elsewhere)
         cluster.bus.on("rooms", lambda sender, payload: core.rooms_changed())
 
     def attach(self, realtime: RealtimeServer) -> None:
@@ -245,6 +251,31 @@ class ClusterRealtime:
         if not conn.open:
             return
         conn.admitted(welcome(time.time()))
+        session = self.core.session_of(conn.id)
+        if session is not None:
+            # one identity, one live session: the other processes end theirs
+            live = {"identity": session.identity.id, "session": session.id}
+            self.cluster.bus.post(LIVE_EVENT, {**live, "since": session.live_since})
+
+    def _live_elsewhere(self, sender: str, payload: Any) -> None:
+        """Another process welcomed someone (``LIVE_EVENT``): a session of theirs here that
+        went live before ends, its connection closed with ``replaced``."""
+        if not (
+            isinstance(payload, dict)
+            and isinstance(payload.get("identity"), str)
+            and isinstance(payload.get("session"), str)
+            and isinstance(payload.get("since"), float | int)
+        ):
+            log.warning("bus: a session_live event refused", extra={"from": sender})
+            return
+        session_id = payload["session"]
+        here = session_id in self.core.sessions
+        fx = self.core.live_elsewhere(
+            payload["identity"], session_id, float(payload["since"]), time.time()
+        )
+        if here and session_id not in self.core.sessions:
+            self.cluster.forget_session(session_id)  # it goes on there: its state is theirs
+        self._apply(fx)
 
     def _elsewhere(
         self, conn: WsConnection, key: InstanceKey, placement: Placement, lang: str

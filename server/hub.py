@@ -604,6 +604,25 @@ class HubCore:
         """True when this identity has a session in this process (a hello takes it over)."""
         return identity_id in self._by_identity
 
+    def live_elsewhere(
+        self, identity_id: str, session_id: str, since: float, now: float
+    ) -> Effects:
+        """Another process welcomed ``identity_id`` into its session ``session_id`` at
+        ``since``. One identity has one live session: this identity's session here ends if
+        it went live before (the later hello wins; the same instant, the smaller session id
+        gives way), its connection closed with ``replaced`` as for a reconnection here. The
+        same session (adopted there) goes on there: it only leaves this process."""
+        fx = Effects()
+        session = self._by_identity.get(identity_id)
+        if session is None or (session.live_since, session.id) >= (since, session_id):
+            return fx
+        conn = session.conn
+        self._end(session, fx, now, over=session.id != session_id)
+        if conn is not None:
+            fx.error(conn, session.lang, "replaced")
+        self._settle(fx, now)
+        return fx
+
     def adopt(
         self, conn: int, identity: Identity, hello: Hello, returning: Returning, now: float
     ) -> Effects:
@@ -797,6 +816,7 @@ class HubCore:
             conn=conn,
         )
         session.moves.updated = now
+        session.live_since = now
         self.sessions[session.id] = session
         self._by_conn[conn] = session
         self._by_resume[session.resume_key] = session
@@ -829,6 +849,7 @@ class HubCore:
             fx.close(old, "replaced")
         session.conn = conn
         session.lang = hello.lang
+        session.live_since = now
         self._by_conn[conn] = session
         was_away = session.away_since is not None
         session.away_since = None

@@ -42,6 +42,9 @@ class Session:
     slot: int = -1
     waiting: RoomInstance | None = None
     away_since: float | None = None
+    #: when its connection of the moment said hello (one identity, one live session: on
+    #: several processes the later one wins)
+    live_since: float = 0.0
     needs_full: bool = False
     last_offer: float = field(default=float("-inf"))
     #: limits go and wait: every room change is announced to everyone in two rooms

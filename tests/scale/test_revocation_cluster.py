@@ -3,7 +3,9 @@ a real redis-server, real WebSocket visitors. Signing out on one process closes 
 connection another process holds at once (the ``revoked`` bus event: the store is read
 again only every 10 minutes here), and ``hubtwin accounts --redis disable`` does the same
 from the command line. A second hello on the process holding the person's session takes
-it over, even when it asks for a room another process owns."""
+it over, even when it asks for a room another process owns; one on another process takes it
+over too (the ``session_live`` bus event closes the first with ``replaced``), whether it
+starts afresh there or resumes the session there."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +23,9 @@ from typing import Any
 import pytest
 from hub_processes import HubProcess, Visitor, start_processes, token
 
+from server.grace_state import GraceStates
+from server.redis_link import RedisLink
+from server.redis_names import RedisNames
 from world.site import PROJECT_ROOT
 
 #: far longer than the test: only the bus can tell the other process in time
@@ -159,6 +165,85 @@ async def test_a_second_hello_on_the_process_holding_the_session_takes_it_over(
         assert (await first.next(("error",)))["code"] == "replaced"
         assert call(here.http_url + "healthz", "GET")[1]["checks"]["realtime"]["sessions"] == 1
         assert call(other.http_url + "healthz", "GET")[1]["checks"]["realtime"]["sessions"] == 1
+    finally:
+        for visitor in (first, second, opener):
+            await visitor.close()
+
+
+def sessions_of(hub: HubProcess) -> int:
+    return int(call(hub.http_url + "healthz", "GET")[1]["checks"]["realtime"]["sessions"])
+
+
+async def replaced_within(visitor: Visitor, seconds: float) -> int | None:
+    """The close code of a connection the server ends with ``replaced``."""
+    assert visitor.connection is not None
+    error = await visitor.next(("error",), timeout_s=seconds)
+    assert error["code"] == "replaced", error
+    await visitor.closed(seconds)
+    return visitor.connection.close_code
+
+
+async def test_a_second_hello_on_another_process_takes_the_session_over(
+    hubs: list[HubProcess],
+) -> None:
+    first = Visitor("Twin", token=token("Twin"))
+    second = Visitor("Twin", token=first.token)
+    opener = Visitor("Opener")
+    try:
+        await first.enter(hubs[0].ws_url, room="entrance", instance=0)
+        here, other = holder(hubs, first)
+        await opener.enter(other.ws_url, room="hall", instance=0)
+        assert opener.url == other.ws_url
+        # the same token, a fresh hello (no resume key) on the process that owns the hall
+        await second.enter(other.ws_url, room="hall", instance=0)
+        assert second.url == other.ws_url and second.welcome["resumed"] is False
+        assert await replaced_within(first, WITHIN_S) == 4007
+        assert sessions_of(here) == 0, "the first session is still held"
+        assert sessions_of(other) == 2
+        # the one live session goes on: it hears the hall
+        await opener.send("chat", text="Hallo Halle")
+        assert (await second.next(("chat",), text="Hallo Halle"))["name"] == "Opener"
+    finally:
+        for visitor in (first, second, opener):
+            await visitor.close()
+
+
+async def state_written(redis_url: str, site: Path, resume: str) -> None:
+    """Wait until the process holding a session has written its state to Redis."""
+    link = RedisLink(redis_url)
+    try:
+        graces = GraceStates(link, RedisNames(site.name))
+        deadline = time.monotonic() + 10
+        while await graces.find(resume) is None:
+            assert time.monotonic() < deadline, "the session's state was not written"
+            await asyncio.sleep(0.1)
+    finally:
+        await link.close()
+
+
+async def test_a_resumed_session_taken_on_another_process_goes_on_there(
+    hubs: list[HubProcess], redis_url: str, site: tuple[Path, Path]
+) -> None:
+    first = Visitor("Wanda", token=token("Wanda"))
+    second = Visitor("Wanda", token=first.token)
+    opener = Visitor("Opener")
+    try:
+        await first.enter(hubs[0].ws_url, room="entrance", instance=0)
+        here, other = holder(hubs, first)
+        await opener.enter(other.ws_url, room="hall", instance=0)
+        assert first.resume is not None
+        # the process holding it writes its state each round; the other reads it from there
+        await state_written(redis_url, site[0], first.resume)
+        await second.enter(other.ws_url, room="hall", instance=0, resume=first.resume)
+        assert second.url == other.ws_url
+        assert second.welcome["resumed"] is True and second.session == first.session
+        assert await replaced_within(first, WITHIN_S) == 4007
+        assert sessions_of(here) == 0 and sessions_of(other) == 2
+        # its state was left to the process that has it: a reconnection there resumes it
+        resume = second.resume
+        await second.close()
+        await second.enter(other.ws_url, room="hall", instance=0, resume=resume)
+        assert second.welcome["resumed"] is True and second.session == first.session
     finally:
         for visitor in (first, second, opener):
             await visitor.close()
