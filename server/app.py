@@ -21,6 +21,8 @@ from aiohttp import web
 
 from server import protocol
 from server.accounts_http import accounts_routes
+from server.board_service import FORGET_EVENT as BOARD_FORGET_EVENT
+from server.board_service import BoardService
 from server.cluster import Cluster
 from server.cluster_realtime import ClusterPlacement, ClusterRealtime, public_ws_url
 from server.gc_policy import settle_after_start
@@ -206,10 +208,19 @@ async def _start_hub(
     )
     voice = VoiceService.make(settings, workshops.lead, workshops.moderation)
     polls = await PollService.open(store, workshops)
+    boards = await BoardService.open(store, workshops)
     core = HubCore(
         world,
         settings,
-        features=[visits, screens, updates, *workshops.features, polls.feature, voice.feature],
+        features=[
+            visits,
+            screens,
+            updates,
+            *workshops.features,
+            boards.feature,
+            polls.feature,
+            voice.feature,
+        ],
         rules=workshops.rules,
         placement=None if cluster is None else ClusterPlacement(cluster),
     )
@@ -229,6 +240,7 @@ async def _start_hub(
             http_sock.getsockname()[1], lambda: any(site.serving() for site in shared_site)
         )
     workshops.attach(core, realtime.apply)
+    boards.attach(core, realtime.apply)
     polls.attach(core)
     voice.attach(core, realtime.apply)
     sessions.revocation.on_revoked(realtime.revoked)
@@ -244,6 +256,7 @@ async def _start_hub(
         glue.on("mute", workshops.moderation.mute_elsewhere)
         glue.on("room_settings", workshops.moderation.room_settings_elsewhere)
         cluster.bus.on("board", lambda sender, event: workshops.board_changed(event))
+        cluster.bus.on(BOARD_FORGET_EVENT, lambda sender, event: boards.forget_elsewhere(event))
         cluster.bus.on(POLL_FORGET_EVENT, lambda sender, event: polls.forget_elsewhere(event))
         cluster.set_addresses(public_ws_url(settings, realtime.port), settings.http_url())
         try:
@@ -259,6 +272,7 @@ async def _start_hub(
 
     def forget_identity(identity_id: str) -> None:
         core.forget(identity_id)
+        boards.forget(identity_id)
         polls.forget(identity_id)
 
     context = HttpContext(
@@ -301,6 +315,7 @@ async def _start_hub(
         station_routes(desk, room_members),
         talk_routes(talks),
         workshops.routes(),
+        boards.routes(),
         polls.routes(),
         world_edit_routes(WorldEditing(site, settings.world_dir, live)),
         icon_routes(SiteIcons(site)),
@@ -323,6 +338,7 @@ async def _start_hub(
         asyncio.create_task(sessions.revocation.refresh_forever(settings.revocation_refresh_s))
     )
     hub.tasks += workshops.start()
+    hub.tasks += boards.start()
     hub.tasks += polls.start()
     hub.tasks.append(asyncio.create_task(live.watch()))
     log.info(

@@ -29,7 +29,9 @@ REMOVALS: Final = "removals"
 WORLD_UNDO: Final = "world_undo"
 #: a workshop's polls (kept after the workshop ends: ``server/polls_live.py``)
 POLLS: Final = "polls"
-KINDS: Final = (WORKSHOP, SCREENS, REMOVALS, WORLD_UNDO, POLLS)
+#: a workshop's boards (kept after the workshop ends: ``server/board_live.py``)
+BOARD: Final = "board"
+KINDS: Final = (WORKSHOP, SCREENS, REMOVALS, WORLD_UNDO, POLLS, BOARD)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import msgpack
 import numpy as np
 
+from server.board_messages import BOARD_MESSAGES
 from server.facilitation_messages import FACILITATION_MESSAGES
 from server.message_spec import ErrorSpec, FeatureMessage, FeatureMessages, FieldSpec, MessageSpec
 from server.message_spec import float_field as _float
@@ -118,6 +119,7 @@ FEATURE_MESSAGES: Final[tuple[FeatureMessages, ...]] = (
     WORLD_MESSAGES,
     VOICE_MESSAGES,
     POLL_MESSAGES,
+    BOARD_MESSAGES,
 )
 
 _T = TypeVar("_T")

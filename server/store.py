@@ -22,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from server.board import LIVE_KIND as BOARD_KIND
+from server.board import notes_by, without_person
 from server.identity import Identity, Role
 from server.live_state import POLLS, LiveStateChange
 from server.passwords import check_password, hash_password
@@ -499,6 +501,7 @@ class Store:
                 "identity": dict(person) if person else None,
                 "account": dict(account) if account else None,
                 "chat_messages": [dict(row) for row in chat],
+                "board_notes": notes_by(_documents(self._db, BOARD_KIND), identity_id),
                 "station_progress": [dict(row) for row in progress],
                 "workshop_attendance": [
                     {**dict(row), "joined": bool(row["joined"])} for row in attendance
@@ -518,7 +521,11 @@ class Store:
     async def delete_identity(self, identity_id: str) -> None:
         """Erase a person: their identity, account and every chat message they sent or got."""
 
-        await self._run(self._write, lambda db: _erase(db, identity_id))
+        def write(db: sqlite3.Connection) -> None:
+            _erase(db, identity_id)
+            _erase_board_notes(db, identity_id)
+
+        await self._run(self._write, write)
 
     # --- learning-station progress -------------------------------------------------------
 
@@ -997,6 +1004,20 @@ def _erase(db: sqlite3.Connection, identity_id: str) -> None:
                 "UPDATE live_state SET data = ? WHERE kind = ? AND key = ?",
                 (json.dumps(stripped, ensure_ascii=False), POLLS, row["key"]),
             )
+
+
+def _documents(db: sqlite3.Connection, kind: str) -> dict[str, Any]:
+    rows = db.execute("SELECT key, data FROM live_state WHERE kind = ?", (kind,)).fetchall()
+    return {row["key"]: json.loads(row["data"]) for row in rows}
+
+
+def _erase_board_notes(db: sqlite3.Connection, identity_id: str) -> None:
+    """Take a person's notes and dots off the kept boards."""
+    for key, data in without_person(_documents(db, BOARD_KIND), identity_id).items():
+        db.execute(
+            "UPDATE live_state SET data = ? WHERE kind = ? AND key = ?",
+            (json.dumps(data, ensure_ascii=False), BOARD_KIND, key),
+        )
 
 
 def _station_progress(row: sqlite3.Row) -> StationProgress:

@@ -81,6 +81,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, WatchError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from server.board import LIVE_KIND as BOARD_KIND
+from server.board import notes_by, without_person
 from server.identity import Identity, Role
 from server.live_state import POLLS, LiveStateChange
 from server.passwords import check_password, hash_password
@@ -727,6 +729,7 @@ class RedisStore:
                 else None
             ),
             "chat_messages": [_chat_row(m) for m in messages],
+            "board_notes": notes_by(await self.live_states(BOARD_KIND), identity_id),
             "station_progress": [_progress_row(r) for r in progress],
             "workshop_attendance": attendance,
             "poll_answers": [
@@ -759,9 +762,29 @@ class RedisStore:
                 except WatchError:
                     continue
 
+    async def _erase_board_notes(self, identity_id: str) -> None:
+        """Take a person's notes and dots off the kept boards (rewritten only if not
+        changed meanwhile: WATCH)."""
+        key = self._key(f"live:{BOARD_KIND}")
+        async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key)
+                    found = cast(dict[str, str], await pipe.hgetall(key))
+                    documents = {name: json.loads(raw) for name, raw in found.items()}
+                    changed = without_person(documents, identity_id)
+                    pipe.multi()
+                    for name, data in changed.items():
+                        pipe.hset(key, name, json.dumps(data, ensure_ascii=False))
+                    await pipe.execute()
+                    return
+                except WatchError:
+                    continue
+
     async def delete_identity(self, identity_id: str) -> None:
         """Erase a person: their identity, account, progress and every chat message they
         sent or got."""
+        await self._erase_board_notes(identity_id)
         await self._erase_poll_answers(identity_id)
         # both scripts in one MULTI/EXEC: a person is erased whole or not at all
         async with self._errors(), self._redis.pipeline(transaction=True) as pipe:

@@ -19,6 +19,7 @@ import pytest
 import redis.asyncio
 from redis_process import free_port
 
+from server.board import MAIN, Author, WorkshopBoards
 from server.identity import Identity, Role
 from server.live_state import POLLS, REMOVALS, SCREENS, WORKSHOP, LiveStateChange
 from server.polls import WorkshopPolls
@@ -226,6 +227,7 @@ async def test_removing_an_account_erases_its_person(store: StoreBackend) -> Non
         "workshop_attendance": [],
         "workshop_registrations": [],
         "poll_answers": [],
+        "board_notes": [],
     }
     assert await store.remove_account("mara") is None
 
@@ -381,6 +383,7 @@ async def test_export_has_everything_about_a_person_and_nothing_else(store: Stor
         "workshop_attendance": [],
         "workshop_registrations": [],
         "poll_answers": [],
+        "board_notes": [],
     }
 
 
@@ -417,6 +420,7 @@ async def test_erasure_takes_identity_account_chat_and_progress(store: StoreBack
         "workshop_attendance": [],
         "workshop_registrations": [],
         "poll_answers": [],
+        "board_notes": [],
     }
     assert await store.login("mara", PASSWORD) is None
     assert await store.list_accounts() == []
@@ -786,3 +790,24 @@ async def test_poll_answers_are_exported_and_erased_with_the_person(store: Store
     assert list(kept["polls"][0]["answers"]) == ["id-ann"]
     assert (await store.export_identity(BOB.id))["poll_answers"] == []
     assert (await store.export_identity("id-ann"))["poll_answers"][0]["answer"] == ["LED"]
+
+
+async def test_board_notes_are_exported_and_erased_with_the_person(store: StoreBackend) -> None:
+    boards = WorkshopBoards("w1", "Klimabilanz")
+    bobs = boards.add(MAIN, Author(BOB.id, "Bob"), 1, "Jobticket", now=2.0)
+    anns = boards.add(0, Author("id-ann", "Ann"), 0, "Ökostrom", now=3.0)
+    boards.vote(0, Author(BOB.id, "Bob"), anns.id, True, now=4.0)
+    await store.remember_identity(BOB, now=1.0)
+    await store.save_live_states([LiveStateChange("board", "w1", boards.document())])
+    assert (await store.export_identity(BOB.id))["board_notes"] == [
+        {"workshop": "w1", "group": MAIN, "column": "Maßnahmen", "text": "Jobticket",
+         "wrote": True, "dot": False, "created": 2.0},
+        {"workshop": "w1", "group": 0, "column": "Ideen", "text": None,
+         "wrote": False, "dot": True, "created": None},
+    ]  # fmt: skip
+    await store.delete_identity(BOB.id)
+    kept = WorkshopBoards.from_document((await store.live_states("board"))["w1"])
+    assert kept.notes(MAIN) == [] and [n.id for n in kept.notes(0)] == [anns.id]
+    assert kept.find(0, anns.id).voters == [] and bobs.id != anns.id
+    assert (await store.export_identity(BOB.id))["board_notes"] == []
+    assert (await store.export_identity("id-ann"))["board_notes"][0]["text"] == "Ökostrom"

@@ -79,6 +79,14 @@ def test_describe_is_json_ready_and_complete() -> None:
         "poll_open",
         "poll_answer",
         "poll_close",
+        "board_add",
+        "board_edit",
+        "board_move",
+        "board_label",
+        "board_delete",
+        "board_vote",
+        "board_setup",
+        "board_merge",
     }
     assert {"welcome", "joined", "room_full", "error", "pong"} <= set(table["messages"]["server"])
     assert set(table["errors"]) == set(protocol.ERRORS)

@@ -101,6 +101,7 @@ async def test_export_and_delete_a_person(tmp_path: Path) -> None:
             "workshop_attendance": [],
             "workshop_registrations": [],
             "poll_answers": [],
+            "board_notes": [],
         }
         assert [m.id for m in await store.recent_chat("foyer", 0, 10)] == ["m3"]
     finally:
