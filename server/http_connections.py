@@ -10,7 +10,9 @@ head. ``HubRequestHandler`` adds what aiohttp lacks:
 - a peer that already holds ``max_per_address`` connections gets a 503 and the new
   connection is closed at once (a trusted proxy is exempt: it carries many visitors and
   limits them itself; so is the machine itself at 127.0.0.1 and ::1, where a local proxy,
-  monitoring and load tests connect from);
+  monitoring and load tests connect from). Open realtime WebSockets count in the same
+  ``ConnectionLimits``, by the client's address (``count``, called at their handshake,
+  where behind a trusted proxy its ``X-Forwarded-For`` is known: server/transport.py);
 - ``Range: bytes=-0`` (the last zero bytes, which no file can satisfy, RFC 9110 §14.1.2)
   is read as a range starting beyond any file, so every file route answers it 416 with
   the file's length, as it should; aiohttp's file responses would send the whole file;
@@ -58,7 +60,7 @@ def _error_body(code: str, message: str) -> bytes:
     return orjson.dumps({"error": {"code": code, "message": message}})
 
 
-_TOO_MANY = _error_body(
+TOO_MANY_CONNECTIONS = _error_body(
     "too_many_connections",
     "Zu viele offene Verbindungen von dieser Adresse / too many open connections from this "
     "address; close some and try again",
@@ -66,9 +68,9 @@ _TOO_MANY = _error_body(
 _REFUSAL = (
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
     b"Retry-After: 5\r\nConnection: close\r\nContent-Length: "
-    + str(len(_TOO_MANY)).encode()
+    + str(len(TOO_MANY_CONNECTIONS)).encode()
     + b"\r\n\r\n"
-    + _TOO_MANY
+    + TOO_MANY_CONNECTIONS
 )
 
 
@@ -123,13 +125,20 @@ class ConnectionLimits:
         peer holds its share, in which case the connection has been answered 503 and is
         closing. Every listener that accepts connections from browsers calls this."""
         peer = transport.get_extra_info("peername")
-        key = self.key_of(peer[0] if isinstance(peer, tuple) else None)
-        if key is None:
-            return _uncounted
-        if not self.admit(key):
+        release = self.count(peer[0] if isinstance(peer, tuple) else None)
+        if release is None:
             stream = cast(asyncio.Transport, transport)
             stream.write(_REFUSAL)
             stream.close()
+        return release
+
+    def count(self, address: str | None) -> Release | None:
+        """Count one more connection of ``address`` (a peer, or the client a trusted proxy
+        names): how to give its place back, or None when the address holds its share."""
+        key = self.key_of(address)
+        if key is None:
+            return _uncounted
+        if not self.admit(key):
             return None
         released = False
 
@@ -273,12 +282,22 @@ class HubRunner(web.AppRunner):
         )
 
 
-def http_runner(app: web.Application, settings: Settings) -> HubRunner:
-    """The runner of the hub's HTTP app with the settings' limits and timeouts."""
-    limits = ConnectionLimits(
+def connection_limits(settings: Settings) -> ConnectionLimits:
+    """The open-connection cap per address of the settings (one per process, shared by
+    the HTTP side and the realtime WebSockets)."""
+    return ConnectionLimits(
         settings.http_max_connections_per_address,
         AddressSet.parse(settings.trusted_proxies),
     )
+
+
+def http_runner(
+    app: web.Application, settings: Settings, limits: ConnectionLimits | None = None
+) -> HubRunner:
+    """The runner of the hub's HTTP app with the settings' limits and timeouts; ``limits``
+    is the count of open connections it shares (the realtime side's), else its own."""
+    if limits is None:
+        limits = connection_limits(settings)
     return HubRunner(
         app,
         limits,

@@ -21,6 +21,11 @@ closed (``too_slow``); like any dropped connection its session then waits out th
 reconnection grace, since falling behind is what a bad network does too, and the client
 comes back with its resume key.
 
+Connections per address: an upgrade counts in the process's open-connection cap
+(``ConnectionLimits``, shared with the HTTP side) under the client's address, behind a
+trusted proxy the one its ``X-Forwarded-For`` names; one over the cap is answered 503
+``too_many_connections`` instead of the upgrade.
+
 Hostile framing: a text frame that is not UTF-8 closes with 1007; a frame that has begun
 but not ended within ``FRAME_TIMEOUT_S`` (a header announcing more bytes than arrive)
 closes with ``timeout``.
@@ -45,14 +50,22 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
+from websockets.datastructures import Headers
 from websockets.exceptions import InvalidState, PayloadTooBig
 from websockets.frames import Frame, Opcode
-from websockets.http11 import Request
+from websockets.http11 import Request, Response
 from websockets.server import ServerProtocol
 
 from server import protocol
 from server.chat_writer import ChatWriter
+from server.client_address import client_address
 from server.edge import Arrival, ConnectionEdge, Refusal
+from server.http_connections import (
+    TOO_MANY_CONNECTIONS,
+    ConnectionLimits,
+    Release,
+    connection_limits,
+)
 from server.hub import Effects, HubCore
 from server.metrics import Metrics
 from server.protocol import POSE_SIZE, POSE_TAG, SNAPSHOT_FULL, Pose
@@ -134,6 +147,19 @@ def kernel_unsent(fd: int) -> int:
     return int.from_bytes(answer, sys.byteorder, signed=True)
 
 
+def too_many_connections() -> Response:
+    """The answer to an upgrade from an address that holds its share of connections."""
+    headers = Headers(
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(TOO_MANY_CONNECTIONS))),
+            ("Retry-After", "5"),
+            ("Connection", "close"),
+        ]
+    )
+    return Response(503, "Service Unavailable", headers, TOO_MANY_CONNECTIONS)
+
+
 def _library_mid_frame(ws: ServerProtocol) -> bool:
     """Whether the library's frame parser has begun a frame and waits for the rest. It
     takes a frame's header and payload in steps, so its buffer may be empty meanwhile:
@@ -174,6 +200,8 @@ class WsConnection(asyncio.Protocol):
         #: while not None, messages are kept here, not handed to the core (a hello being
         #: placed by the cluster side, or a session being handed over); poses are dropped
         self.held: list[protocol.ClientMessage] | None = None
+        #: gives this connection's place in the per-address cap back (once upgraded)
+        self._release: Release | None = None
 
     # --- asyncio.Protocol --------------------------------------------------------------
 
@@ -218,6 +246,9 @@ class WsConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.ws.receive_eof()
         self.open = False
+        if self._release is not None:
+            self._release()
+            self._release = None
         self.server.lost(self)
 
     def pause_writing(self) -> None:
@@ -237,7 +268,12 @@ class WsConnection(asyncio.Protocol):
         if request.path.partition("?")[0] != WS_PATH:
             response = self.ws.reject(404, f"The realtime endpoint is {WS_PATH}.\n")
         else:
-            response = self.ws.accept(request)
+            self._release = self.server.count_connection(self.transport, request)
+            if self._release is None:
+                self.server.metrics.errors.inc("too_many_connections")
+                response = too_many_connections()
+            else:
+                response = self.ws.accept(request)
         self.ws.send_response(response)
         self._flush_ws()
         if response.status_code == 101:
@@ -535,12 +571,15 @@ class RealtimeServer:
         signer: TokenSigner,
         store: Store | None,
         metrics: Metrics,
+        limits: ConnectionLimits | None = None,
     ) -> None:
         self.core = core
         self.settings = settings
         self.verify = signer.verify
         self.store = store
         self.metrics = metrics
+        #: open connections per address, shared with the HTTP side (``http_runner``)
+        self.limits = limits if limits is not None else connection_limits(settings)
         self.port = 0
         self.connections: dict[int, WsConnection] = {}
         self._next_id = 1
@@ -600,6 +639,19 @@ class RealtimeServer:
 
     def connected(self, conn: WsConnection) -> None:
         self.connections[conn.id] = conn
+
+    def count_connection(
+        self, transport: asyncio.BaseTransport | None, request: Request
+    ) -> Release | None:
+        """Count an upgrade in the cap per address, by the client's address (behind a
+        trusted proxy the forwarded one): how to give the place back, or None (refused)."""
+        peer = transport.get_extra_info("peername") if transport is not None else None
+        address = client_address(
+            peer[0] if isinstance(peer, tuple) else None,
+            request.headers.get_all("X-Forwarded-For"),
+            self.limits.trusted_proxies,
+        )
+        return self.limits.count(address)
 
     def lost(self, conn: WsConnection) -> None:
         if self.connections.pop(conn.id, None) is None:
