@@ -320,7 +320,7 @@ async def _start_hub(
         world_edit_routes(WorldEditing(site, settings.world_dir, live)),
         icon_routes(SiteIcons(site)),
     ]
-    runner = http_runner(make_http_app(context, features), settings)
+    runner = http_runner(make_http_app(context, features), settings, realtime.limits)
     await runner.setup()
     if ws_sock is None:
         shared_site.append(SharedPortSite(runner, http_sock, realtime.new_connection))
