@@ -132,18 +132,9 @@ class WorkshopPollsFeature:
 
     def on_join(self, session: Session, fx: Effects, now: float) -> None:
         live = self.lead.live_here(session)
-        if live is None:
-            return
-        polls = self._load(live.id)
-        if polls is None:
-            return
-        for poll in polls.polls.values():
-            fx.send_to(session, self._state_frame(live.id, poll))
-            mine = poll.answers.get(session.identity.id)
-            if mine is not None:
-                fx.send_to(
-                    session, encode("poll_answered", poll=poll.id, choices=list(mine.choices))
-                )
+        polls = self.loaded.get(live.id) if live is not None else None
+        if polls is not None:
+            self._tell(session, polls, fx)
 
     def on_leave(self, session: Session, fx: Effects, now: float) -> None:
         return None
@@ -163,9 +154,8 @@ class WorkshopPollsFeature:
         for wid in list(self.loaded):
             if wid not in self.lead.lives:
                 self._unload(wid, now)
-        for wid in self.lead.lives:
-            if wid not in self.loaded:
-                self._load(wid)
+        for live in self.lead.lives.values():
+            self._ensure(live, fx)
         if self._recount and now >= self._next_counts:
             self._next_counts = now + COUNTS_EVERY_S
             for wid, poll_id in sorted(self._recount):
@@ -246,16 +236,37 @@ class WorkshopPollsFeature:
         if lead and not live.workshop.led_by(session.identity):
             fx.error(session.conn, session.lang, "not_facilitator", about=about)
             return None
-        polls = self._load(live.id)
+        polls = self._ensure(live, fx)
         if polls is None:
             fx.error(session.conn, session.lang, "polls_loading", about=about)
             return None
         return live, polls
 
-    def _load(self, workshop_id: str) -> WorkshopPolls | None:
-        polls = self.loaded.get(workshop_id)
+    def _tell(self, session: Session, polls: WorkshopPolls, fx: Effects) -> None:
+        """Every poll of the workshop, and the session's own answers."""
+        for poll in polls.polls.values():
+            fx.send_to(session, self._state_frame(polls.workshop_id, poll))
+            mine = poll.answers.get(session.identity.id)
+            if mine is not None:
+                fx.send_to(
+                    session, encode("poll_answered", poll=poll.id, choices=list(mine.choices))
+                )
+
+    def _ensure(self, live: LiveWorkshop, fx: Effects) -> WorkshopPolls | None:
+        """The polls of a workshop running here; read from what is kept when it has just
+        come to run here, and then told to whoever is in its rooms already (a workshop
+        started, or resumed after a restart). None while they are not read yet."""
+        polls = self.loaded.get(live.id)
         if polls is not None:
             return polls
+        polls = self._load(live.id)
+        if polls is not None:
+            for inst in self._instances(live):
+                for member in inst.members.values():
+                    self._tell(member, polls, fx)
+        return polls
+
+    def _load(self, workshop_id: str) -> WorkshopPolls | None:
         if workshop_id not in self.kept and not self.complete:
             return None
         try:
