@@ -205,6 +205,11 @@ async def _start_hub(
         station_ids=lambda: {station.id for station in catalogue.stations},
         talk_ids=lambda: set(talks.current(time.time()).talks),
         hub_events=None if cluster is None else cluster.bus.post,
+        station_spot=lambda station_id: (
+            (found.place.room_id, found.place.position)
+            if (found := catalogue.get(station_id)) is not None and found.place is not None
+            else None
+        ),
     )
     voice = VoiceService.make(settings, workshops.lead, workshops.moderation)
     polls = await PollService.open(store, workshops)

@@ -148,6 +148,9 @@ HubEvents = Callable[[str, dict[str, Any]], None]
 WorkshopOver = Callable[[str, Effects, float], None]
 """Told the room of a workshop that is over (ended by hand or by its time)."""
 
+StationSpot = Callable[[str], tuple[str, Sequence[float]] | None]
+"""A station id -> the room it stands in and its position, or None (no such station)."""
+
 
 class StageAnchor(Protocol):
     @property
@@ -214,6 +217,8 @@ class Facilitation:
         self._next_stage = float("-inf")
         #: told when a workshop is over (``Moderation.workshop_over``: the room's settings)
         self.over_listeners: list[WorkshopOver] = []
+        #: where a station stands (room id and position), for an agenda item's "go there"
+        self.station_place: StationSpot = lambda station_id: None
 
     def attach(self, core: HubCore) -> None:
         """The hub core whose powers (placing and moving people) this feature uses."""
@@ -882,6 +887,9 @@ class Facilitation:
     # --- gathering and touring ------------------------------------------------------------
 
     def _gather(self, session: Session, message: Gather, fx: Effects, now: float) -> None:
+        if message.item is not None:
+            self._go_to_item(session, message.item, fx)
+            return
         if not self._may_lead_here(session, fx, "gather"):
             return
         inst = session.instance
@@ -1084,6 +1092,31 @@ class Facilitation:
             **{"from": ""},
         )
         fx.send(frame, [s.conn for s in self.core.sessions.values() if s.conn is not None])
+
+    def _go_to_item(self, session: Session, item: int, fx: Effects) -> None:
+        """An agenda item's "go there": everyone in the instance, the facilitator too, in
+        rings around the station the item names (in this room), facing it."""
+        live = self._leading(session, fx, "gather")
+        if live is None:
+            return
+        inst = session.instance
+        assert inst is not None
+        if item >= len(live.workshop.agenda):
+            fx.error(session.conn, session.lang, "agenda_item_unknown", about="gather")
+            return
+        station = live.workshop.agenda[item].station
+        place = self.station_place(station) if station else None
+        if place is None or place[0] != inst.room_id:
+            fx.error(session.conn, session.lang, "station_elsewhere", about="gather")
+            return
+        centre = np.asarray(place[1], dtype=np.float64)
+        members = list(inst.members.values())
+        spots = ring_spots(self.core.world, centre, len(members), inst.room_index)
+        movable = members[: len(spots)]
+        current = np.array([inst.poses.pos[m.slot] for m in movable], dtype=np.float64)
+        for member, index in zip(movable, assign(current, spots), strict=True):
+            spot = spots[index]
+            self.core.place(member, spot, yaw_towards(spot, centre), "gather", fx)
 
     def _timer(self, session: Session, message: Timer, fx: Effects, now: float) -> None:
         live = self._leading(session, fx, "timer")

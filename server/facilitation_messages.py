@@ -110,12 +110,15 @@ class Gather(FeatureMessage):
         "gather",
         "client",
         "Facilitators: bring everyone in your room instance to you, in rings around you"
-        " on the floor, facing you.",
+        " on the floor, facing you; with item, everyone (you too) to the station that"
+        ' agenda item names, in rings around it, facing it (its "go there").',
+        (_int("item", "an agenda item naming a station", lo=0, hi=AGENDA_MAX - 1, required=False),),
     )
+    item: int | None = None
 
     @classmethod
     def from_fields(cls, fields: dict[str, Any]) -> Gather:
-        return cls()
+        return cls(fields.get("item"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -565,6 +568,10 @@ FACILITATION_MESSAGES: Final = FeatureMessages(
         ),
         "agenda_item_unknown": ErrorSpec(
             "Diesen Tagesordnungspunkt gibt es nicht.", "There is no such agenda item."
+        ),
+        "station_elsewhere": ErrorSpec(
+            "Dieser Tagesordnungspunkt nennt keine Station in diesem Raum.",
+            "This agenda item names no station in this room.",
         ),
         "hands_empty": ErrorSpec("Niemand hat sich gemeldet.", "Nobody has raised their hand."),
         "announcement_invalid": ErrorSpec(

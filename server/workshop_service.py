@@ -28,7 +28,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any, Final, Protocol
 
-from server.facilitation import Facilitation, HubEvents, StageAnchor, stage_areas
+from server.facilitation import Facilitation, HubEvents, StageAnchor, StationSpot, stage_areas
 from server.features import HubFeature
 from server.http import HttpFeature
 from server.hub import Effects, HubCore
@@ -184,6 +184,7 @@ class WorkshopService:
         station_ids: Callable[[], Collection[str]] = lambda: (),
         talk_ids: Callable[[], Collection[str]] = lambda: (),
         hub_events: HubEvents | None = None,
+        station_spot: StationSpot | None = None,
     ) -> WorkshopService:
         """Read the workshops, bans, mutes and room settings from the store and make the
         features. With several processes, ``hub_events`` posts hub-wide events
@@ -201,6 +202,8 @@ class WorkshopService:
             keep=writer.put,
             kept=await store.live_states(WORKSHOP),
         )
+        if station_spot is not None:
+            lead.station_place = station_spot
         if isinstance(screens, TalkScreens):
             screens.keep = writer.put
             screens.kept = await store.live_states(SCREENS)
