@@ -14,6 +14,7 @@ import { ServerClock } from "./net/clock.js";
 import { Connection } from "./net/connection.js";
 import { FrameCodec } from "./net/frames.js";
 import { Player } from "./player.js";
+import { PollsFeature } from "./polls.js";
 import { RoomState } from "./room-state.js";
 import { forgetEverything, forgetSession, saveSession } from "./session.js";
 import { SessionRenewal } from "./session-renewal.js";
@@ -216,6 +217,9 @@ function connect() {
     connection, table, clock, chat, crowd: app.crowd, player: app.player, roomState, scene: app.stage.scene,
     venue: app.venue, token: () => app.session.token, identity: () => app.session.identity,
     roomName: (roomId) => visit.roomName(roomId), roomIds: app.venue.rooms.map((room) => room.id),
+  });
+  app.polls = new PollsFeature({
+    connection, table, scene: app.stage.scene, venue: app.venue, token: () => app.session.token,
   });
   // Voice, where the server offers it (turned on by the visitor, with consent).
   const voice = table.accepts("voice")

@@ -68,6 +68,8 @@ export function installTestHook(app) {
         talks: app.talks ? app.talks.testState() : null,
         // {live, rules, hands, stage, upcoming, board, announcement, moderated, markers, panelOpen}
         workshops: app.workshops ? app.workshops.testState() : null,
+        // {workshop, open, current: {id, question, open, counts, answered}, polls, mine, screen}
+        polls: app.polls ? app.polls.snapshot() : null,
         world: app.liveWorld ? app.liveWorld.testState() : null,
         edit: app.edit ? app.edit.testState() : null,
         // {renewals, lastError, halfLifeAt}; the staff accounts panel {open, status, accounts}
