@@ -39,6 +39,7 @@ from server.attendance import (
     summary,
 )
 from server.identity import Role
+from server.invitations import with_invited_ids
 from server.settings import load_settings
 from server.stations import places_from_building, read_catalogue
 from server.store import Store
@@ -154,7 +155,10 @@ def _workshop_options(parser: argparse.ArgumentParser, *, required: bool) -> Non
         help="visitors wait in the foyer until a facilitator admits them (--no-admission: not)",
     )
     parser.add_argument(
-        "--invite", action="append", default=None, help="identity id on the list (repeatable)"
+        "--invite",
+        action="append",
+        default=None,
+        help="someone on the list: an account's username or display name (repeatable)",
     )
     parser.add_argument(
         "--agenda",
@@ -306,8 +310,9 @@ def add_workshop(args: argparse.Namespace) -> int:
     async def work(store: Store) -> Workshop:
         people = await _people(store, data.pop("facilitators", None), ())
         try:
+            named = await with_invited_ids(store, data)
             workshop = parse_workshop(
-                data,
+                named,
                 rooms=rooms,
                 facilitators=people,
                 workshop_id=new_workshop_id(),
@@ -340,8 +345,9 @@ def edit_workshop(args: argparse.Namespace) -> int:
             raise UsageError(f"there is no workshop {args.id!r}")
         people = await _people(store, data.pop("facilitators", None), current.facilitators)
         try:
+            named = await with_invited_ids(store, data)
             workshop = parse_workshop(
-                data,
+                named,
                 rooms=rooms,
                 facilitators=people,
                 workshop_id=current.id,
@@ -379,8 +385,9 @@ def add_series(args: argparse.Namespace) -> int:
         people = await _people(store, data.pop("facilitators", None), ())
         now = time.time()
         try:
+            named = await with_invited_ids(store, data)
             series = parse_series(
-                data,
+                named,
                 rooms=rooms,
                 facilitators=people,
                 series_id=new_series_id(),
@@ -415,8 +422,9 @@ def edit_series(args: argparse.Namespace) -> int:
         people = await _people(store, data.pop("facilitators", None), current.facilitators)
         now = time.time()
         try:
+            named = await with_invited_ids(store, data)
             series = parse_series(
-                data,
+                named,
                 rooms=rooms,
                 facilitators=people,
                 series_id=current.id,

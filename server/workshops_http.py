@@ -70,6 +70,7 @@ from server.http import (
     read_json_object,
 )
 from server.identity import Identity, Role
+from server.invitations import with_invited_ids
 from server.ratelimit import KeyedLimiter
 from server.registrations import (
     Registration,
@@ -83,7 +84,6 @@ from server.store import Store
 from server.workshop_calendar import CONTENT_TYPE as CALENDAR_TYPE
 from server.workshop_calendar import series_calendar, workshop_calendar
 from server.workshops import (
-    ID_PATTERN,
     Access,
     Person,
     Series,
@@ -254,44 +254,8 @@ async def _facilitators(
 
 
 async def _with_invited_ids(desk: WorkshopDesk, data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` with its ``invited`` names (account usernames or display names, or
-    identity ids) turned into identity ids; a name no one has, or several accounts share,
-    is refused with the reason."""
-    names = data.get("invited")
-    if not isinstance(names, list) or not names:
-        return data
-    if not all(isinstance(n, str) for n in names):
-        raise WorkshopInvalid("access_invalid", "invited is a list of names")
-    accounts = await desk.store.list_accounts()
-    by_username = {str(a["username"]).casefold(): str(a["id"]) for a in accounts}
-    by_name: dict[str, list[dict[str, Any]]] = {}
-    for account in accounts:
-        by_name.setdefault(" ".join(str(account["display_name"]).split()).casefold(), []).append(
-            account
-        )
-    ids = []
-    for raw in names:
-        name = " ".join(raw.split())
-        if not name:
-            continue
-        key = name.casefold()
-        if key in by_username:
-            ids.append(by_username[key])
-        elif len(by_name.get(key, [])) == 1:
-            ids.append(str(by_name[key][0]["id"]))
-        elif key in by_name:
-            usernames = ", ".join(sorted(str(a["username"]) for a in by_name[key]))
-            raise WorkshopInvalid(
-                "invited_ambiguous",
-                f"several accounts are called {name!r}; name one by username ({usernames})",
-            )
-        elif ID_PATTERN.match(name) and await desk.store.identity_exists(name):
-            ids.append(name)
-        else:
-            raise WorkshopInvalid(
-                "invited_unknown", f"no account has the username or display name {name!r}"
-            )
-    return {**data, "invited": ids}
+    """``data`` with its ``invited`` names as identity ids (``server/invitations.py``)."""
+    return await with_invited_ids(desk.store, data)
 
 
 async def _shown(

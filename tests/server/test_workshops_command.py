@@ -188,3 +188,49 @@ def test_the_audit_log_shows_a_ban_s_end_as_a_local_time(tmp_path: Path) -> None
     assert shown.stdout == (
         "2031-02-28 00:06:40  Mara: ban Bob in lab (until 2031-03-01 00:06 Spam)\n"
     )
+
+
+def test_the_list_names_people_by_username_or_display_name(tmp_path: Path) -> None:
+    for username, name, role in (
+        ("mara", "Mara", "facilitator"),
+        ("vera", "Vera Grün", "visitor"),
+        ("fritz", "Fritz", "visitor"),
+    ):
+        made = hubtwin(
+            tmp_path,
+            "accounts",
+            *("add", username, "--name", name, "--role", role, "--password-stdin"),
+            stdin="ein-gutes-passwort\n",
+        )
+        assert made.returncode == 0, made.stderr
+    plan = ("add", "--title", "Runde", "--room", "lab", "--minutes", "30", "--facilitator", "mara")
+    planned = hubtwin(
+        tmp_path,
+        "workshops",
+        *plan,
+        *("--starts", "2031-01-01T10:00", "--access", "list"),
+        *("--invite", "FRITZ", "--invite", "vera grün"),
+    )
+    assert planned.returncode == 0, planned.stderr
+
+    async def invited() -> tuple[list[str], dict[str, str]]:
+        store = await Store.open(tmp_path / "hub.sqlite3")
+        try:
+            (workshop,) = await store.list_workshops()
+            accounts = {str(a["id"]): str(a["username"]) for a in await store.list_accounts()}
+            return list(workshop.invited), accounts
+        finally:
+            await store.close()
+
+    ids, accounts = asyncio.run(invited())
+    assert [accounts[i] for i in ids] == ["fritz", "vera"]
+    unknown = hubtwin(
+        tmp_path,
+        "workshops",
+        *plan,
+        *("--starts", "2031-01-02T10:00", "--access", "list", "--invite", "Niemand"),
+    )
+    assert unknown.returncode == 2
+    assert unknown.stderr == (
+        "hubtwin: no account has the username or display name 'Niemand' (invited_unknown)\n"
+    ), unknown.stderr
