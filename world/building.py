@@ -5,7 +5,8 @@ builder turns into geometry. Positions in the file are given relative to a room'
 corner, so a room can move without touching what stands in it. Every mistake is reported as
 an ``InputFileError`` of one line: the file and line, the entry (counted from 1, or by its id)
 and what to do. The room newcomers arrive in is named, never guessed (``[building] entrance``),
-and so is the board that shows the workshops (an anchor with ``shows = "workshops"``). Format:
+and so are the board that shows the workshops (an anchor with ``shows = "workshops"``) and the
+boards where a workshop's notes hang (``shows = "notes"``, one per room at most). Format:
 docs/site-format.md.
 """
 
@@ -27,8 +28,9 @@ from world.toml_table import TomlTable, unknown_key_message
 
 SIDES = ("north", "south", "east", "west")
 DOOR_STYLES = ("opening", "wood", "glass")
-#: What a board anchor may show (``shows = "workshops"``); at most one board shows each.
-BOARD_SHOWS = ("workshops",)
+#: What a board anchor may show: the next workshops (one board in the building) or the notes
+#: of the workshop running in its room (one board per room).
+BOARD_SHOWS = ("workshops", "notes")
 
 
 @dataclass(frozen=True)
@@ -623,6 +625,8 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
                 raise r.fail('shows is for boards: write kind = "board" or remove shows', "shows")
             if shows not in BOARD_SHOWS:
                 raise r.fail(f"shows {shows!r}: a board shows {known}", "shows")
+            if shows == "notes":
+                shows = f"notes of room {table.get('room')}"
             if shows in shown_by:
                 raise r.fail(
                     f"anchor {shown_by[shows]} already shows the {shows}: one board each",

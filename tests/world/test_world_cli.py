@@ -70,7 +70,7 @@ def test_info_lists_rooms_spawns_stations_and_screens(
     ):
         assert anchor in lines
     spawns = len(load(hub_path).spawns)
-    assert f"7 rooms, {spawns} spawn points, 23 anchors, 8 doors" in out
+    assert f"7 rooms, {spawns} spawn points, 24 anchors, 8 doors" in out
 
 
 def test_validate_a_good_and_a_doubtful_model(

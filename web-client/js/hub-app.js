@@ -7,6 +7,7 @@
 
 import * as THREE from "three";
 import { AvatarCrowd } from "./avatars.js";
+import { BoardFeature } from "./board.js";
 import { Controls } from "./controls.js";
 import { EditMode } from "./edit/edit-mode.js";
 import { signIn } from "./net/api.js";
@@ -221,6 +222,10 @@ function connect() {
   app.polls = new PollsFeature({
     connection, table, scene: app.stage.scene, venue: app.venue, token: () => app.session.token,
   });
+  const board = new BoardFeature({
+    connection, table, hud, roomState, scene: app.stage.scene, venue: app.venue, token: () => app.session.token,
+  });
+  app.board = board;
   // Voice, where the server offers it (turned on by the visitor, with consent).
   const voice = table.accepts("voice")
     ? new VoiceFeature({

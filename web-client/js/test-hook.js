@@ -70,6 +70,8 @@ export function installTestHook(app) {
         workshops: app.workshops ? app.workshops.testState() : null,
         // {workshop, open, current: {id, question, open, counts, answered}, polls, mine, screen}
         polls: app.polls ? app.polls.snapshot() : null,
+        // {board (as board_state has it, notes kept current), wall: [the texts on each wall board]}
+        board: app.board ? app.board.testState() : null,
         world: app.liveWorld ? app.liveWorld.testState() : null,
         edit: app.edit ? app.edit.testState() : null,
         // {renewals, lastError, halfLifeAt}; the staff accounts panel {open, status, accounts}

@@ -12,6 +12,7 @@ const FIRST_FOCUS = {
   "panel-station": "#station-show-passport",
   "panel-talks": "#screen-controls button:not(:disabled), #talk-query",
   "panel-accounts": "#account-list button:not(:disabled), #account-username",
+  "panel-board": "#board-new-text, #board-body button",
 };
 
 const SHORT_SCREEN_PX = 600;
@@ -30,6 +31,7 @@ const PANEL_BUTTONS = {
   "panel-settings": "toggle-settings",
   "panel-station": "toggle-station",
   "panel-talks": "toggle-talks",
+  "panel-board": "toggle-board",
   "panel-accounts": "toggle-accounts",
   "panel-help": "toggle-help",
 };
@@ -154,7 +156,7 @@ export class Hud {
         event.preventDefault();
         return;
       }
-      for (const panelId of ["panel-chat", "panel-people", "panel-rooms", "panel-station", "panel-talks"]) {
+      for (const panelId of ["panel-chat", "panel-people", "panel-rooms", "panel-station", "panel-talks", "panel-board"]) {
         const panel = document.getElementById(panelId);
         if (!panel.hidden && panel.contains(active)) {
           this.close(panelId);
