@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from conftest import HubServer, Visitor, Visitors
+from test_accessibility import assert_clean
 
 from world.site import PROJECT_ROOT
 
@@ -112,6 +113,8 @@ def test_a_facilitator_polls_two_visitors_and_sees_the_counts_live(
         person.wait_for("s.polls.current && s.polls.current.open && s.polls.open")
     question = anna.page.locator("#poll-answer-form legend")
     assert question.inner_text() == "Womit fangen wir an?"
+    assert_clean(anna.page, "#panel-poll")
+    assert_clean(mara.page, "#panel-poll")
     # the room's screen shows the chart
     mara.wait_for("s.polls.screen && s.polls.screen.screen === 'workshop-screen'")
 
@@ -127,6 +130,8 @@ def test_a_facilitator_polls_two_visitors_and_sees_the_counts_live(
     ben.page.keyboard.press("Tab")
     ben.page.keyboard.press("Enter")
     ben.wait_for("JSON.stringify(Object.values(s.polls.mine)) === '[[1]]'")
+    # the panel is drawn again with his answer; the keyboard stays on the button
+    ben.wait_for("document.activeElement && document.activeElement.id === 'poll-submit'")
 
     # the facilitator sees the counts live: in the panel and on the screen
     mara.wait_for("s.polls.current.answered === 2 && s.polls.current.counts.join() === '0,2,0'")

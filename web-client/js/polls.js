@@ -218,7 +218,10 @@ export class PollsFeature {
       close.addEventListener("click", () => this.send("poll_close", { poll: poll.id }));
       parts.push(el("div", { className: "button-row" }, [close]));
     }
+    // drawn again (a new answer counted, the language): the keyboard stays where it was
+    const focused = box.contains(document.activeElement) ? document.activeElement.id : null;
     box.replaceChildren(...parts);
+    if (focused) (box.querySelector(`#${CSS.escape(focused)}`) ?? box.querySelector("button, input"))?.focus();
   }
 
   renderResults(poll) {
