@@ -668,10 +668,11 @@ class Store:
         return [Workshop.from_record(json.loads(row["data"])) for row in rows]
 
     async def delete_workshop(self, workshop_id: str) -> bool:
-        """Remove a workshop and its registrations."""
+        """Remove a workshop, its registrations and its polls."""
 
         def write(db: sqlite3.Connection) -> bool:
             db.execute("DELETE FROM workshop_registrations WHERE workshop_id = ?", (workshop_id,))
+            db.execute("DELETE FROM live_state WHERE kind = ? AND key = ?", (POLLS, workshop_id))
             return db.execute("DELETE FROM workshops WHERE id = ?", (workshop_id,)).rowcount > 0
 
         return await self._run(self._write, write)

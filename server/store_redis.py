@@ -926,12 +926,13 @@ class RedisStore:
         return workshops
 
     async def delete_workshop(self, workshop_id: str) -> bool:
-        """Remove a workshop and its registrations."""
+        """Remove a workshop, its registrations and its polls."""
         async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(self._key("workshop", workshop_id))
             pipe.zrem(self._key("workshops"), workshop_id)
             pipe.delete(self._key("registrations", workshop_id))
             pipe.delete(self._key("registration", workshop_id))
+            pipe.hdel(self._key(f"live:{POLLS}"), workshop_id)
             deleted, *_ = await pipe.execute()
         return bool(deleted)
 

@@ -790,6 +790,9 @@ async def test_poll_answers_are_exported_and_erased_with_the_person(store: Store
     assert list(kept["polls"][0]["answers"]) == ["id-ann"]
     assert (await store.export_identity(BOB.id))["poll_answers"] == []
     assert (await store.export_identity("id-ann"))["poll_answers"][0]["answer"] == ["LED"]
+    # the polls go with their workshop
+    await store.delete_workshop("w1")
+    assert "w1" not in await store.live_states(POLLS)
 
 
 async def test_board_notes_are_exported_and_erased_with_the_person(store: StoreBackend) -> None:
