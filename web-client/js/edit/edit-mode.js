@@ -37,6 +37,8 @@ export class EditMode {
     this.timer = null;
     this.queue = Promise.resolve();
     this.pending = 0;
+    /** Moves of each item sent and not yet answered (id -> count). */
+    this.movesUnanswered = new Map();
     this.panel = new EditPanel({
       toggle: () => this.setOpen(!this.panel.open),
       close: () => this.setOpen(false),
@@ -231,17 +233,34 @@ export class EditMode {
       Math.abs(spot.at[1] - item.at[1]) < 0.001 &&
       Math.abs(((spot.facing - item.facing + 540) % 360) - 180) < 0.05;
     if (unchanged) return;
+    this.movesUnanswered.set(item.id, (this.movesUnanswered.get(item.id) ?? 0) + 1);
     this.run(async () => {
       this.panel.say(t("edit.saving"));
       try {
         const result = await this.api.move({ id: item.id, kind: item.kind, room: spot.room, at: spot.at, facing: spot.facing });
+        this.answered(item.id);
         await this.updated(result);
         this.panel.say(this.withWarnings(t("edit.saved", { id: item.id }), result));
       } catch (error) {
-        this.handles.place(handle, item);
+        this.answered(item.id);
+        if (!this.movedSince(handle)) this.handles.place(handle, item);
         this.refused(error);
       }
     });
+  }
+
+  answered(id) {
+    const left = (this.movesUnanswered.get(id) ?? 1) - 1;
+    if (left > 0) this.movesUnanswered.set(id, left);
+    else this.movesUnanswered.delete(id);
+  }
+
+  /** True while the handle has moved further than what the server has answered: steps made
+   * while a move was on its way (not yet sent, or sent and unanswered) are not undone. */
+  movedSince(handle) {
+    const id = handle.userData.item.id;
+    const unsent = this.timer !== null && this.selectedHandle() === handle;
+    return unsent || this.movesUnanswered.has(id);
   }
 
   /** One server call at a time, in order. */
@@ -260,8 +279,9 @@ export class EditMode {
     const handle = this.handles.byId.get(id);
     if (result.item) {
       this.items.push(result.item);
-      if (handle) this.handles.place(handle, result.item);
-      else this.handles.add(result.item);
+      if (!handle) this.handles.add(result.item);
+      else if (this.movedSince(handle)) handle.userData.item = result.item;
+      else this.handles.place(handle, result.item);
     } else if (handle) {
       if (this.gizmo.object === handle) this.gizmo.detach();
       handle.removeFromParent();
