@@ -350,3 +350,19 @@ def test_with_several_processes_a_workshops_polls_wait_for_the_store() -> None:
     hub.tick()
     assert hub.polls.wanted() == []
     opened(hub)
+
+
+def test_whoever_is_in_the_room_when_the_workshop_starts_gets_its_earlier_polls() -> None:
+    earlier = WorkshopPolls("w1")
+    poll = earlier.open("Vom letzten Mal?", "single", ["Ja", "Nein"], False, "Mara", 1.0)
+    poll.answer("id-Vera", "Vera", [0], 2.0)
+    poll.close(3.0)
+    hub = PollHub(kept={"w1": earlier.document()})
+    hub.enter(1, "Mara", Role.FACILITATOR)
+    hub.enter(2, "Vera")
+    assert hub.take(2, "poll_state") == []  # no workshop runs yet
+    hub.do(1, "workshop_start", workshop="w1")
+    hub.tick()
+    state = hub.last(2, "poll_state")
+    assert state["poll"]["id"] == poll.id and state["poll"]["counts"] == [1, 0]
+    assert hub.last(2, "poll_answered") == {"t": "poll_answered", "poll": poll.id, "choices": [0]}
