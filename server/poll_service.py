@@ -12,8 +12,10 @@ record writer), gives the feature to the hub core, adds its routes and starts it
 REST::
 
     GET /api/workshops/{id}/polls.csv   its facilitators (and staff): every poll of the
-                                        workshop, one row per answer (CSV_HEADER); an
-                                        anonymous poll's rows carry no names
+                                        workshop, one row per answer (``csv_header``; times
+                                        in the site's zone, person keys as in the
+                                        attendance export); an anonymous poll's rows carry
+                                        no key, name or time
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from server.http import ApiError, HttpFeature, bearer_identity
+from server.attendance import person_key
+from server.http import CONTEXT, ApiError, HttpFeature, bearer_identity
 from server.hub import HubCore
 from server.identity import Role
 from server.live_state import POLLS
-from server.polls import CSV_HEADER, WorkshopPolls, poll_rows
+from server.polls import WorkshopPolls, csv_header, poll_rows
 from server.polls_live import WorkshopPollsFeature
 from server.store_backend import StoreBackend
 from server.workshop_service import WorkshopService
@@ -143,8 +146,11 @@ async def polls_csv(request: web.Request) -> web.Response:
         raise ApiError(500, "polls_unreadable", "the workshop's polls could not be read") from None
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    writer.writerows([[_cell(value) for value in row] for row in poll_rows(polls)])
+    context = request.app[CONTEXT]
+    key, zone = person_key(context.settings.ensure_secret()), context.site.zone
+    writer.writerow(csv_header(zone))
+    rows = poll_rows(polls, key=key, zone=zone)
+    writer.writerows([[_cell(value) for value in row] for row in rows])
     return web.Response(
         text=out.getvalue(),
         content_type="text/csv",

@@ -23,10 +23,11 @@ restart. ``poll_rows`` makes the CSV export; an anonymous poll's rows carry no n
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 SINGLE: Final = "single"
 MULTIPLE: Final = "multiple"
@@ -41,17 +42,8 @@ OPTIONS_MAX: Final = 8
 #: A workshop keeps at most this many polls.
 POLLS_MAX: Final = 50
 
-CSV_HEADER: Final = (
-    "poll_id",
-    "question",
-    "kind",
-    "anonymous",
-    "opened_at",
-    "closed_at",
-    "person",
-    "answer",
-    "answered_at",
-)
+YES: Final = "ja / yes"
+NO: Final = "nein / no"
 
 
 class PollRefused(Exception):
@@ -255,19 +247,39 @@ def new_poll_id() -> str:
     return "p" + secrets.token_hex(6)
 
 
-def poll_rows(polls: WorkshopPolls) -> list[list[str]]:
-    """The CSV rows (after ``CSV_HEADER``): one per answer, and one with empty answer
-    fields for a poll nobody answered. Anonymous polls: no names, answers in a fixed order
-    (by the answer, not by person or time). Options of multiple choices joined by " | "."""
+def csv_header(zone: ZoneInfo) -> tuple[str, ...]:
+    """The CSV's header row (German and English); the time columns name their zone."""
+    return (
+        "Umfrage / Poll",
+        "Frage / Question",
+        "Art / Kind",
+        "Anonym / Anonymous",
+        f"Geöffnet ({zone.key}) / Opened ({zone.key})",
+        f"Geschlossen ({zone.key}) / Closed ({zone.key})",
+        "Kennung / Key",
+        "Name",
+        "Antwort / Answer",
+        f"Beantwortet ({zone.key}) / Answered ({zone.key})",
+    )
+
+
+def poll_rows(
+    polls: WorkshopPolls, *, key: Callable[[str], str], zone: ZoneInfo
+) -> list[list[str]]:
+    """The CSV rows (after ``csv_header``): one per answer, and one with empty answer fields
+    for a poll nobody answered; times in ``zone``; ``key`` gives the person key of an
+    identity (as in the attendance export). Anonymous polls: no key, name or time, answers
+    in a fixed order (by the answer, not by person or time). A multiple choice's options
+    joined by " | "."""
     rows: list[list[str]] = []
     for poll in polls.polls.values():
         head = [
             poll.id,
             poll.question,
             poll.kind,
-            "yes" if poll.anonymous else "no",
-            _iso(poll.opened_at),
-            "" if poll.closed_at is None else _iso(poll.closed_at),
+            YES if poll.anonymous else NO,
+            _local(poll.opened_at, zone),
+            _local(poll.closed_at, zone),
         ]
         answers = list(poll.answers.values())
         if poll.anonymous:
@@ -275,18 +287,20 @@ def poll_rows(polls: WorkshopPolls) -> list[list[str]]:
         else:
             answers.sort(key=lambda a: (a.at, a.name))
         if not answers:
-            rows.append([*head, "", "", ""])
+            rows.append([*head, "", "", "", ""])
         for a in answers:
             text = " | ".join(poll.options[c] for c in a.choices)
             if poll.anonymous:
-                rows.append([*head, "", text, ""])
+                rows.append([*head, "", "", text, ""])
             else:
-                rows.append([*head, a.name, text, _iso(a.at)])
+                rows.append([*head, key(a.identity_id), a.name, text, _local(a.at, zone)])
     return rows
 
 
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+def _local(ts: float | None, zone: ZoneInfo) -> str:
+    if ts is None:
+        return ""
+    return datetime.fromtimestamp(ts, zone).strftime("%Y-%m-%d %H:%M:%S")
 
 
 # --- a person's answers in the kept documents (GDPR export and erasure) ---------------------

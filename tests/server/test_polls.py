@@ -5,6 +5,7 @@ decoder in a hub core with the workshop features)."""
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgpack
 import pytest
@@ -135,8 +136,9 @@ def test_an_anonymous_poll_keeps_no_names_and_exports_none() -> None:
     poll.answer("id-b", "Ben", [1], 2.0)
     poll.answer("id-a", "Ann", [0], 3.0)
     assert {a.name for a in poll.answers.values()} == {""}
-    rows = poll_rows(polls)
-    assert [row[6:] for row in rows] == [["", "Ja", ""], ["", "Nein", ""]]
+    rows = poll_rows(polls, key=lambda identity: f"key-{identity}", zone=ZoneInfo("UTC"))
+    assert [row[3] for row in rows] == ["ja / yes"] * 2
+    assert [row[6:] for row in rows] == [["", "", "Ja", ""], ["", "", "Nein", ""]]
     assert "Ann" not in repr(polls.document()) and "Ben" not in repr(polls.document())
 
 
@@ -366,3 +368,21 @@ def test_whoever_is_in_the_room_when_the_workshop_starts_gets_its_earlier_polls(
     state = hub.last(2, "poll_state")
     assert state["poll"]["id"] == poll.id and state["poll"]["counts"] == [1, 0]
     assert hub.last(2, "poll_answered") == {"t": "poll_answered", "poll": poll.id, "choices": [0]}
+
+
+def test_csv_rows_of_a_named_poll_have_the_person_key_name_answer_and_local_time() -> None:
+    polls = WorkshopPolls("w1")
+    poll = polls.open("Was tun Sie schon?", "multiple", ["A", "B", "C"], False, "Mara", 0.0)
+    poll.answer("id-b", "Ben", [2, 0], 7200.0)
+    poll.answer("id-a", "Ann", [1], 3600.0)
+    rows = poll_rows(polls, key=lambda identity: f"key-{identity}", zone=ZoneInfo("Europe/Berlin"))
+    assert rows == [
+        [poll.id, "Was tun Sie schon?", "multiple", "nein / no", "1970-01-01 01:00:00", "",
+         "key-id-a", "Ann", "B", "1970-01-01 02:00:00"],
+        [poll.id, "Was tun Sie schon?", "multiple", "nein / no", "1970-01-01 01:00:00", "",
+         "key-id-b", "Ben", "A | C", "1970-01-01 03:00:00"],
+    ]  # fmt: skip
+    poll.close(10.0)
+    nobody = polls.open("Noch etwas?", "scale", [], False, "Mara", 20.0)
+    last = poll_rows(polls, key=str, zone=ZoneInfo("UTC"))[-1]
+    assert last[0] == nobody.id and last[2] == "scale" and last[6:] == ["", "", "", ""]

@@ -18,7 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,11 +27,12 @@ import msgpack
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scale"))
-from hub_processes import HubProcess, Visitor, small_site, token
+from hub_processes import SECRET, HubProcess, Visitor, small_site, token
 
+from server.attendance import person_key
 from server.identity import Role
-from server.polls import CSV_HEADER
-from world.site import PROJECT_ROOT
+from server.polls import csv_header
+from world.site import PROJECT_ROOT, load_site
 
 STORED_WITHIN_S = 10.0
 
@@ -125,8 +126,11 @@ async def error(person: Visitor, about: str) -> str:
     return str((await person.next(("error",), about=about))["code"])
 
 
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+def local(ts: float, zone: ZoneInfo) -> str:
+    return datetime.fromtimestamp(ts, zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+key_of = person_key(SECRET)
 
 
 SVEN_TOKEN = token("Sven", Role.STAFF)
@@ -307,23 +311,28 @@ async def test_csv_export_field_by_field_and_erasure(hub: HubProcess, tmp_path: 
         status, text = await call(hub, "GET", path, SVEN_TOKEN)
         assert status == 200
         rows = list(csv.reader(io.StringIO(text)))
-        assert rows[0] == list(CSV_HEADER)
+        zone = load_site(hub.site).zone
+        assert rows[0] == list(csv_header(zone))
+        assert rows[0][4] == "Geöffnet (Europe/Berlin) / Opened (Europe/Berlin)"
         by_poll: dict[str, list[list[str]]] = {}
         for row in rows[1:]:
             by_poll.setdefault(row[0], []).append(row)
         first, second = by_poll[named["id"]], by_poll[anonymous["id"]]
         assert len(first) == 2 and len(second) == 2
-        ina_row = next(r for r in first if r[6] == "Ina")
-        olga_row = next(r for r in first if r[6] == "Olga")
-        assert ina_row[1:4] == ["Was tun Sie schon?", "multiple", "no"]
-        assert ina_row[4] == iso(named["opened_at"]) and ina_row[5] != ""
-        assert ina_row[7] == "'=Ökostrom | Recycling"  # a formula-like text is quoted
-        assert abs(datetime.fromisoformat(ina_row[8]).timestamp() - ina_at) < 3
-        assert olga_row[7] == "Jobrad"
-        for row in second:  # anonymous: no names, no times of answers, still open
-            assert row[1:4] == ["Budget?", "single", "yes"] and row[5] == ""
-            assert row[6] == "" and row[8] == ""
-        assert sorted(r[7] for r in second) == ["ja", "nein"]
+        ina_row = next(r for r in first if r[7] == "Ina")
+        olga_row = next(r for r in first if r[7] == "Olga")
+        assert ina_row[1:4] == ["Was tun Sie schon?", "multiple", "nein / no"]
+        assert ina_row[4] == local(named["opened_at"], zone) and ina_row[5] != ""
+        assert ina_row[6] == key_of("id-Ina") and olga_row[6] == key_of("id-Olga")
+        assert ina_row[6] != olga_row[6] and len(ina_row[6]) == 8
+        assert ina_row[8] == "'=Ökostrom | Recycling"  # a formula-like text is quoted
+        answered = datetime.strptime(ina_row[9], "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone)
+        assert abs(answered.timestamp() - ina_at) < 3
+        assert olga_row[8] == "Jobrad"
+        for row in second:  # anonymous: no key, name or time of the answer; still open
+            assert row[1:4] == ["Budget?", "single", "ja / yes"] and row[5] == ""
+            assert row[6] == row[7] == row[9] == ""
+        assert sorted(r[8] for r in second) == ["ja", "nein"]
         # kept by identity (one answer each, erasure), but without names
         both = await stored(
             data,
@@ -352,8 +361,8 @@ async def test_csv_export_field_by_field_and_erasure(hub: HubProcess, tmp_path: 
         await stored(data, without_ina)
         status, text = await call(hub, "GET", path, SVEN_TOKEN)
         rows = list(csv.reader(io.StringIO(text)))[1:]
-        assert [r[6] for r in rows if r[0] == named["id"]] == ["Olga"]
-        assert [r[7] for r in rows if r[0] == anonymous["id"]] == ["ja"]
+        assert [r[7] for r in rows if r[0] == named["id"]] == ["Olga"]
+        assert [r[8] for r in rows if r[0] == anonymous["id"]] == ["ja"]
     finally:
         for person in (sven, ina, olga):
             await person.close()
