@@ -13,8 +13,9 @@
 
 import * as THREE from "three";
 import {
-  createWorkshop, deleteWorkshop, fetchAttendance, fetchAttendanceCsv, fetchAudit, fetchBans, fetchWorkshops, liftBan,
-  updateWorkshop,
+  createSeries, createWorkshop, deleteSeries, deleteWorkshop, fetchAttendance, fetchAttendanceCsv, fetchAudit, fetchBans,
+  fetchRegistrations, fetchRegistrationsCsv, fetchSeries, fetchWorkshops, liftBan, registerFor, unregisterFrom,
+  updateSeries, updateWorkshop,
 } from "./net/workshops-api.js";
 import { announce } from "./ui/announcer.js";
 import { language, onLanguageChange, t } from "./ui/i18n.js";
@@ -47,6 +48,9 @@ export class WorkshopsFeature {
     this.lastModerated = null;
     this.lastEnding = null;
     this.waiting = [];
+    this.series = [];
+    /** the screens of the room one is in (from their playback_state), for an agenda item's "play" */
+    this.screens = new Set();
     this.admission = null;
     this.linkJoin = new URLSearchParams(window.location.search).get("workshop");
     this.linkCode = new URLSearchParams(window.location.search).get("code");
@@ -61,15 +65,25 @@ export class WorkshopsFeature {
       create: (body) => this.create(body),
       update: (id, body) => this.update(id, body),
       remove: (id) => this.remove(id),
+      createSeries: (body) => this.saveSeries(null, body),
+      updateSeries: (id, body) => this.saveSeries(id, body),
+      removeSeries: (id) => this.removeSeries(id),
+      register: (id) => this.register(id),
+      unregister: (id) => this.unregister(id),
+      registrations: (id) => this.registrations(id),
+      registrationsCsv: (id) => this.download(() => fetchRegistrationsCsv(this.token(), id)),
+      play: (talk) => this.play(talk),
       attendance: (id) => this.attendance(id),
-      csv: (id) => this.csv(id),
+      csv: (id) => this.download(() => fetchAttendanceCsv(this.token(), id)),
       audit: () => fetchAudit(this.token()),
       bans: () => fetchBans(this.token()),
       lift: (id) => liftBan(this.token(), id),
       copyLink: (workshop) => this.copyLink(workshop),
       toggled: (open) => {
         this.renderStrip();
-        if (open) this.panel.renderStaff().catch((error) => this.panel.say(error.message));
+        if (!open) return;
+        this.reload(); // what is planned may have changed (moved, registrations)
+        this.panel.renderStaff().catch((error) => this.panel.say(error.message));
       },
     });
     this.board = new WorkshopBoard(parts.scene, parts.venue, parts.roomName);
@@ -99,6 +113,7 @@ export class WorkshopsFeature {
       this.hands = [];
       this.stage = [];
       this.waiting = [];
+      this.screens.clear();
       this.muted.clear();
       if (this.linkJoin) {
         const id = this.linkJoin;
@@ -128,6 +143,7 @@ export class WorkshopsFeature {
       this.render();
     });
     c.on("announcement", (m) => this.showAnnouncement(m));
+    c.on("playback_state", (m) => this.screens.add(m.screen));
     c.on("waiting_list", (m) => {
       this.waiting = m.people;
       this.render();
@@ -182,13 +198,14 @@ export class WorkshopsFeature {
   async reload() {
     try {
       const identity = this.identity();
-      const token = identity && !identity.guest ? this.token() : undefined;
+      const token = identity ? this.token() : undefined;
       const listing = await fetchWorkshops(token);
       this.upcoming = listing.workshops.map((w) => ({
         ...w,
         you_lead: identity?.role === "staff" || w.facilitators.some((p) => p.id === identity?.id),
       }));
       this.board.show(this.upcoming);
+      if (["facilitator", "staff"].includes(identity?.role)) this.series = (await fetchSeries(this.token())).series;
       this.render();
     } catch (error) {
       console.warn("hubtwin: the workshops could not be read", error);
@@ -228,6 +245,67 @@ export class WorkshopsFeature {
     }
   }
 
+  async saveSeries(id, body) {
+    try {
+      const saved = id ? await updateSeries(this.token(), id, body) : await createSeries(this.token(), body);
+      this.panel.say(t("ws.seriesSaved", { title: saved.title, n: saved.sessions.length }));
+      await this.reload();
+      return saved;
+    } catch (error) {
+      this.panel.say(planError(error));
+      return null;
+    }
+  }
+
+  async removeSeries(id) {
+    try {
+      await deleteSeries(this.token(), id);
+      await this.reload();
+    } catch (error) {
+      this.panel.say(error.message);
+    }
+  }
+
+  async register(id) {
+    try {
+      const answer = await registerFor(this.token(), id);
+      const text = answer.status === "registered" ? t("ws.registeredNow") : t("ws.waitlistedNow", { n: answer.position });
+      this.panel.say(text);
+      announce(text);
+      await this.reload();
+    } catch (error) {
+      this.panel.say(this.table.errorText(error.code, language()) || error.message);
+    }
+  }
+
+  async unregister(id) {
+    try {
+      await unregisterFrom(this.token(), id);
+      this.panel.say(t("ws.unregistered"));
+      await this.reload();
+    } catch (error) {
+      this.panel.say(error.message);
+    }
+  }
+
+  async registrations(id) {
+    try {
+      this.panel.showRegistrations(await fetchRegistrations(this.token(), id));
+    } catch (error) {
+      this.panel.say(error.message);
+    }
+  }
+
+  /** An agenda item's talk on the room's first screen, playing from the start. */
+  play(talk) {
+    const [screen] = [...this.screens].sort();
+    if (!screen) {
+      this.panel.say(t("ws.noScreen"));
+      return;
+    }
+    this.send("playback", { screen, action: "select", talk, play: true });
+  }
+
   async attendance(id) {
     try {
       this.panel.showAttendance(await fetchAttendance(this.token(), id));
@@ -236,9 +314,9 @@ export class WorkshopsFeature {
     }
   }
 
-  async csv(id) {
+  async download(fetchFile) {
     try {
-      const { name, blob } = await fetchAttendanceCsv(this.token(), id);
+      const { name, blob } = await fetchFile();
       const url = URL.createObjectURL(blob);
       const link = document.createElement("a");
       link.href = url;
@@ -277,6 +355,7 @@ export class WorkshopsFeature {
       stage: this.stage,
       people: this.roomState.people(),
       upcoming: this.upcoming,
+      series: this.series,
       muted: this.muted,
       waiting: this.waiting,
       nameOf: (session) => this.roomState.nameOf(session),
@@ -387,7 +466,11 @@ export class WorkshopsFeature {
       rules: this.rules ? { ...this.rules } : null,
       hands: [...this.hands],
       stage: [...this.stage],
-      upcoming: this.upcoming.map((w) => ({ id: w.id, title: w.title, room: w.room })),
+      upcoming: this.upcoming.map((w) => ({
+        id: w.id, title: w.title, room: w.room, startsAt: w.starts_at, endsAt: w.ends_at, series: w.series,
+        invitedYou: w.invited_you, registration: w.registration ?? null, yours: w.your_registration ?? null,
+      })),
+      series: this.series.map((s) => ({ id: s.id, title: s.title, first: s.first, count: s.count, repeat: s.repeat })),
       board: this.board.lines ? [...this.board.lines] : [],
       announcement: this.lastAnnouncement,
       waiting: this.waiting.map((w) => ({ ...w })),

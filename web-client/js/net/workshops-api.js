@@ -35,15 +35,20 @@ export function fetchAttendance(token, id) {
 }
 
 /** Facilitators: the attendance as a CSV file ({name, blob}). */
-export async function fetchAttendanceCsv(token, id) {
-  const response = await fetch(`/api/workshops/${enc(id)}/attendance.csv`, {
+export function fetchAttendanceCsv(token, id) {
+  return fetchCsv(token, `/api/workshops/${enc(id)}/attendance.csv`, `teilnahme-${id}.csv`);
+}
+
+/** A CSV download with its file name from the server ({name, blob}). */
+async function fetchCsv(token, path, fallback) {
+  const response = await fetch(path, {
     headers: { Authorization: `Bearer ${token}` },
     credentials: "same-origin",
     cache: "no-store",
   });
   if (!response.ok) throw new ApiError(response.status, "http_error", `HTTP ${response.status}`);
   const disposition = response.headers.get("Content-Disposition") ?? "";
-  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `teilnahme-${id}.csv`;
+  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? fallback;
   return { name, blob: await response.blob() };
 }
 
@@ -59,4 +64,43 @@ export function fetchBans(token) {
 
 export function liftBan(token, id) {
   return request("DELETE", `/api/moderation/bans/${enc(id)}`, { token });
+}
+
+/** Facilitators: the series they lead ({series}). */
+export function fetchSeries(token) {
+  return request("GET", "/api/workshop-series", { token });
+}
+
+/** A new series and its sessions ({...series, sessions}). */
+export function createSeries(token, body) {
+  return request("POST", "/api/workshop-series", { token, body });
+}
+
+/** Change a series: its sessions follow, those changed on their own stay as they are. */
+export function updateSeries(token, id, body) {
+  return request("PUT", `/api/workshop-series/${enc(id)}`, { token, body });
+}
+
+export function deleteSeries(token, id) {
+  return request("DELETE", `/api/workshop-series/${enc(id)}`, { token });
+}
+
+/** Register for a workshop with seats ({status: "registered"|"waitlist", position, seats,
+ * taken, waiting, calendar}). */
+export function registerFor(token, id) {
+  return request("POST", `/api/workshops/${enc(id)}/registration`, { token });
+}
+
+export function unregisterFrom(token, id) {
+  return request("DELETE", `/api/workshops/${enc(id)}/registration`, { token });
+}
+
+/** Facilitators: who registered ({seats, taken, waiting, people}). */
+export function fetchRegistrations(token, id) {
+  return request("GET", `/api/workshops/${enc(id)}/registrations`, { token });
+}
+
+/** Facilitators: the registrations as a CSV file ({name, blob}). */
+export function fetchRegistrationsCsv(token, id) {
+  return fetchCsv(token, `/api/workshops/${enc(id)}/registrations.csv`, `anmeldungen-${id}.csv`);
 }

@@ -68,6 +68,15 @@ export function whenText(workshop, roomName) {
   });
 }
 
+/** "Wöchentlich, 4 Termine ab Di., 5. März, 17:00 · Werkstatt" in the UI language. */
+export function seriesText(series, roomName) {
+  const lang = language() === "en" ? "en-GB" : "de-DE";
+  const first = new Date(series.first);
+  const day = first.toLocaleDateString(lang, { weekday: "short", day: "numeric", month: "short" });
+  const time = first.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+  return t("ws.seriesWhen", { repeat: t(`ws.repeat.${series.repeat}`), count: series.count, day, time, room: roomName(series.room) });
+}
+
 /** An agenda line "20 Kennenlernen station=ID talk=ID" as an item (station and talk are
  * optional; a line without minutes takes 10). */
 export function agendaItem(line) {
@@ -92,7 +101,9 @@ export function agendaLine(item) {
 export class WorkshopPanel {
   /**
    * actions: {send(type, fields), join(id, code), create(body), update(id, body), remove(id),
-   * attendance(id), csv(id), audit(), bans(), lift(id), copyLink(workshop), toggled(open)}
+   * createSeries(body), updateSeries(id, body), removeSeries(id), register(id), unregister(id),
+   * registrations(id), registrationsCsv(id), play(talk), attendance(id), csv(id), audit(),
+   * bans(), lift(id), copyLink(workshop), toggled(open)}
    */
   constructor(actions) {
     this.actions = actions;
@@ -204,11 +215,25 @@ export class WorkshopPanel {
     parts.push(el("p", { className: "ws-now", text: current ? t("ws.item", { title: current.title }) : t("ws.itemNone") }));
     if (live.timer_ends) parts.push(el("p", { className: "ws-timer", attrs: { "data-ends": String(live.timer_ends) } }));
     if (live.agenda.length) {
-      const items = live.agenda.map((item, index) => el("li", {
-        className: index === live.item ? "current" : index < live.item ? "done" : "",
-        text: `${item.title} · ${t("ws.minutes", { n: item.minutes })}`,
-        attrs: index === live.item ? { "aria-current": "step" } : {},
-      }));
+      const items = live.agenda.map((item, index) => {
+        const row = el("li", {
+          className: index === live.item ? "current" : index < live.item ? "done" : "",
+          attrs: index === live.item ? { "aria-current": "step" } : {},
+        }, [el("span", { text: `${item.title} · ${t("ws.minutes", { n: item.minutes })}` })]);
+        row.dataset.item = String(index);
+        // An item naming a station or a talk: the group goes there, the talk plays, in one click.
+        if (live.you_lead && item.station) {
+          const go = button(t("ws.goThere"), () => send("gather", { item: index }), { className: "ws-go" });
+          go.setAttribute("aria-label", t("ws.goThereLabel", { title: item.title }));
+          row.append(" ", go);
+        }
+        if (live.you_lead && item.talk) {
+          const play = button(t("ws.play"), () => this.actions.play(item.talk), { className: "ws-play" });
+          play.setAttribute("aria-label", t("ws.playLabel", { title: item.title }));
+          row.append(" ", play);
+        }
+        return row;
+      });
       parts.push(el("h4", { text: t("ws.agenda") }), el("ol", { className: "ws-agenda" }, items));
     }
     if (live.reactions.length) {
@@ -435,15 +460,39 @@ export class WorkshopPanel {
         el("span", { className: "meta", text: t("ws.by", { names: workshop.facilitators.map((p) => p.name ?? p).join(", ") }) }),
       ];
       if (workshop.description) row.push(el("span", { className: "ws-description", text: workshop.description }));
+      if (workshop.invited_you) row.push(el("span", { className: "ws-invited", text: t("ws.invitedYou") }));
       const controls = [join, button(t("ws.copyLink"), () => this.actions.copyLink(workshop))];
       if (workshop.access === "code" && !workshop.you_lead) controls.unshift(...field(t("ws.code"), code));
       row.push(el("span", { className: "ws-inline" }, controls));
-      return el("li", {}, row);
+      if (workshop.registration) row.push(...this.registration(workshop));
+      const item = el("li", {}, row);
+      item.dataset.workshop = workshop.id;
+      return item;
     });
     this.sections.upcoming.replaceChildren(
       el("h3", { text: t("ws.upcoming") }),
       items.length ? el("ul", { className: "ws-list" }, items) : el("p", { className: "hint", text: t("ws.none") }),
     );
+  }
+
+  /** Seats of a workshop with registration: how many are taken, where one stands, and
+   * registering or taking it back (the calendar file for the registered). */
+  registration(workshop) {
+    const seats = workshop.registration;
+    const out = [el("span", { className: "meta ws-seats", text: t("ws.seatsTaken", { taken: seats.taken, seats: seats.seats, waiting: seats.waiting }) })];
+    const mine = workshop.your_registration;
+    const controls = [];
+    if (mine) {
+      const where = mine.status === "registered" ? t("ws.registered") : t("ws.waitlisted", { n: mine.position });
+      out.push(el("span", { className: "ws-registration", attrs: { "data-status": mine.status }, text: where }));
+      const calendar = el("a", { text: t("ws.calendar"), attrs: { href: `/api/workshops/${encodeURIComponent(workshop.id)}/calendar.ics`, download: `workshop-${workshop.id}.ics` } });
+      controls.push(calendar, button(t("ws.unregister"), () => this.actions.unregister(workshop.id), { className: "ws-unregister" }));
+    } else {
+      const full = seats.taken >= seats.seats;
+      controls.push(button(full ? t("ws.registerWaitlist") : t("ws.register"), () => this.actions.register(workshop.id), { className: "ws-register" }));
+    }
+    out.push(el("span", { className: "ws-inline" }, controls));
+    return out;
   }
 
   // --- planning (facilitators and staff) ------------------------------------------------------
@@ -467,6 +516,22 @@ export class WorkshopPanel {
     admission.id = "ws-admission";
     const force = el("input", { attrs: { type: "checkbox" } });
     force.id = "ws-force";
+    const seats = el("input", { attrs: { type: "number", min: "1", max: "10000", placeholder: t("ws.seatsNone") } });
+    seats.id = "ws-seats";
+    const invited = el("input", { attrs: { type: "text", maxlength: "4000", autocomplete: "off" } });
+    invited.id = "ws-invited";
+    const repeat = el("select", {}, ["none", "weekly", "biweekly", "monthly"].map((mode) => el("option", {
+      text: t(`ws.repeat.${mode}`), attrs: { value: mode },
+    })));
+    repeat.id = "ws-repeat";
+    const count = el("input", { attrs: { type: "number", min: "1", max: "52", value: "4" } });
+    count.id = "ws-count";
+    const countFields = el("div", { className: "ws-series-count" }, field(t("ws.count"), count));
+    const showCount = () => {
+      countFields.hidden = repeat.value === "none";
+    };
+    repeat.addEventListener("change", showCount);
+    showCount();
     const heading = el("h3", { text: t("ws.plan") });
     const form = el("form", { className: "ws-form", attrs: { novalidate: "" } }, [
       heading,
@@ -476,7 +541,11 @@ export class WorkshopPanel {
       ...field(t("ws.starts"), starts),
       ...field(t("ws.length"), minutes),
       ...field(t("ws.access"), access),
+      ...field(t("ws.invitedNames"), invited),
       el("label", { className: "check" }, [admission, el("span", { text: t("ws.admission") })]),
+      ...field(t("ws.seats"), seats),
+      ...field(t("ws.repeat"), repeat),
+      countFields,
       ...field(t("ws.agendaLines"), agenda),
       el("label", { className: "check" }, [force, el("span", { text: t("ws.force") })]),
       el("button", { text: t("ws.save"), className: "primary", attrs: { type: "submit" } }),
@@ -484,40 +553,73 @@ export class WorkshopPanel {
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const items = agenda.value.split("\n").map((line) => line.trim()).filter(Boolean).map(agendaItem);
+      const when = new Date(starts.value).getTime() / 1000;
       const body = {
         title: title.value,
         description: description.value,
         room: room.value,
-        starts: new Date(starts.value).getTime() / 1000,
         minutes: Number(minutes.value),
         access: access.value,
         admission: admission.checked,
         agenda: items,
+        seats: seats.value ? Number(seats.value) : null,
+        invited: invited.value.split(",").map((name) => name.trim()).filter(Boolean),
       };
       if (force.checked) body.force = true;
-      const saving = this.editing ? this.actions.update(this.editing, body) : this.actions.create(body);
+      const asSeries = this.editingSeries || (!this.editing && repeat.value !== "none");
+      if (asSeries) Object.assign(body, { first: when, repeat: repeat.value, count: Number(count.value) });
+      else body.starts = when;
+      let saving;
+      if (this.editingSeries) saving = this.actions.updateSeries(this.editingSeries, body);
+      else if (asSeries) saving = this.actions.createSeries(body);
+      else saving = this.editing ? this.actions.update(this.editing, body) : this.actions.create(body);
       saving.then((saved) => {
         if (!saved) return;
         form.reset();
         force.checked = false;
+        repeat.disabled = false;
+        showCount();
         this.editing = null;
+        this.editingSeries = null;
         heading.textContent = t("ws.plan");
       });
     });
+    const fill = (item, startsAt) => {
+      title.value = item.title;
+      description.value = item.description;
+      room.value = item.room;
+      const local = new Date(startsAt * 1000);
+      local.setMinutes(local.getMinutes() - local.getTimezoneOffset());
+      starts.value = local.toISOString().slice(0, 16);
+      minutes.value = String(item.minutes);
+      access.value = item.access;
+      admission.checked = Boolean(item.admission);
+      agenda.value = item.agenda.map(agendaLine).join("\n");
+      seats.value = item.seats ? String(item.seats) : "";
+      invited.value = (item.invited_people ?? (item.invited ?? []).map((id) => ({ id }))).map((p) => p.username || p.id).join(", ");
+    };
+    /** Fill the form with a series of mine; saving then changes it and its sessions to
+     * come (a session changed on its own stays as it is). */
+    this.editSeries = (series) => {
+      this.editing = null;
+      this.editingSeries = series.id;
+      heading.textContent = t("ws.editingSeries", { title: series.title });
+      fill(series, new Date(series.first).getTime() / 1000);
+      repeat.value = series.repeat;
+      repeat.disabled = false;
+      count.value = String(series.count);
+      showCount();
+      title.focus();
+    };
     /** Fill the form with a workshop of mine; saving then changes it. */
     this.editWorkshop = (workshop) => {
       this.editing = workshop.id;
-      heading.textContent = t("ws.editing", { title: workshop.title });
-      title.value = workshop.title;
-      description.value = workshop.description;
-      room.value = workshop.room;
-      const local = new Date(workshop.starts_at * 1000);
-      local.setMinutes(local.getMinutes() - local.getTimezoneOffset());
-      starts.value = local.toISOString().slice(0, 16);
-      minutes.value = String(workshop.minutes);
-      access.value = workshop.access;
-      admission.checked = Boolean(workshop.admission);
-      agenda.value = workshop.agenda.map(agendaLine).join("\n");
+      this.editingSeries = null;
+      heading.textContent = t(workshop.series ? "ws.editingSession" : "ws.editing", { title: workshop.title });
+      fill(workshop, workshop.starts_at);
+      repeat.value = "none";
+      repeat.disabled = true; // one session: the series is changed from its own row
+      showCount();
       title.focus();
     };
     this.mine = el("section", { className: "ws-mine" });
@@ -526,18 +628,67 @@ export class WorkshopPanel {
 
   renderMine(model) {
     const mine = model.upcoming.filter((w) => w.you_lead);
-    const rows = mine.map((workshop) => el("li", {}, [
-      el("strong", { text: workshop.title }),
-      el("span", { className: "meta", text: whenText(workshop, model.roomName) }),
-      workshop.code ? el("span", { className: "meta", text: `${t("ws.code")}: ${workshop.code}` }) : "",
-      el("span", { className: "ws-inline" }, [
-        button(t("ws.edit"), () => this.editWorkshop(workshop)),
-        button(t("ws.attendance"), () => this.actions.attendance(workshop.id)),
-        button(t("ws.csv"), () => this.actions.csv(workshop.id)),
-        button(t("ws.delete"), () => this.actions.remove(workshop.id), { className: "danger" }),
-      ]),
+    const rows = mine.map((workshop) => {
+      const row = el("li", {}, [
+        el("strong", { text: workshop.title }),
+        el("span", { className: "meta", text: whenText(workshop, model.roomName) }),
+        workshop.series ? el("span", { className: "meta ws-of-series", text: t("ws.ofSeries") }) : "",
+        workshop.code ? el("span", { className: "meta", text: `${t("ws.code")}: ${workshop.code}` }) : "",
+        el("span", { className: "ws-inline" }, [
+          button(t("ws.edit"), () => this.editWorkshop(workshop), { className: "ws-edit" }),
+          button(t("ws.attendance"), () => this.actions.attendance(workshop.id)),
+          button(t("ws.csv"), () => this.actions.csv(workshop.id)),
+          workshop.seats ? button(t("ws.registrations"), () => this.actions.registrations(workshop.id), { className: "ws-registrations" }) : "",
+          button(workshop.series ? t("ws.cancelSession") : t("ws.delete"), () => this.actions.remove(workshop.id), { className: "danger ws-delete" }),
+        ]),
+      ]);
+      row.dataset.workshop = workshop.id;
+      return row;
+    });
+    const series = (model.series ?? []).map((item) => {
+      const row = el("li", {}, [
+        el("strong", { text: item.title }),
+        el("span", { className: "meta", text: seriesText(item, model.roomName) }),
+        el("span", { className: "ws-inline" }, [
+          button(t("ws.editSeries"), () => this.editSeries(item), { className: "ws-edit-series" }),
+          button(t("ws.deleteSeries"), () => {
+            if (window.confirm(t("ws.confirmDeleteSeries", { title: item.title }))) this.actions.removeSeries(item.id);
+          }, { className: "danger ws-delete-series" }),
+        ]),
+      ]);
+      row.dataset.series = item.id;
+      return row;
+    });
+    const kept = this.mine.querySelector(".ws-attendance");
+    this.mine.replaceChildren(
+      el("h3", { text: t("ws.mine") }),
+      el("ul", { className: "ws-list", attrs: { id: "ws-mine" } }, rows),
+      el("h3", { text: t("ws.mySeries") }),
+      series.length
+        ? el("ul", { className: "ws-list", attrs: { id: "ws-series" } }, series)
+        : el("p", { className: "hint", text: t("ws.seriesNone") }),
+    );
+    if (kept) this.mine.append(kept);
+  }
+
+  /** Who registered for a workshop of mine, in order: a seat or a waiting place, and the
+   * CSV to download. */
+  showRegistrations(listing) {
+    this.say(t("ws.registrationsSummary", { taken: listing.taken, seats: listing.seats, waiting: listing.waiting }));
+    const rows = listing.people.map((person) => el("tr", {}, [
+      el("td", { text: person.display_name }),
+      el("td", { className: "ws-key", text: person.key }),
+      el("td", { text: person.status === "registered" ? t("ws.registeredShort") : t("ws.waitlistShort", { n: person.position }) }),
     ]));
-    this.mine.replaceChildren(el("h3", { text: t("ws.mine") }), el("ul", { className: "ws-list" }, rows));
+    const head = el("tr", {}, ["ws.person", "ws.key", "ws.status"].map((key) => el("th", { text: t(key), attrs: { scope: "col" } })));
+    const table = el("table", { className: "ws-registration-list" }, [
+      el("caption", { text: `${t("ws.registrations")}: ${listing.workshop.title}` }),
+      el("thead", {}, [head]),
+      el("tbody", {}, rows),
+    ]);
+    const csv = button(t("ws.registrationsCsv"), () => this.actions.registrationsCsv(listing.workshop.id), { className: "ws-registrations-csv" });
+    this.mine.querySelector(".ws-attendance")?.remove();
+    this.mine.append(el("div", { className: "ws-attendance" }, [table, csv]));
   }
 
   /** The short summary of a workshop: its figures (participants, not its facilitators) and
