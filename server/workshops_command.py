@@ -40,6 +40,13 @@ from server.attendance import (
 )
 from server.identity import Role
 from server.invitations import with_invited_ids
+from server.registrations import (
+    REGISTERED,
+    Registration,
+    registrations_csv,
+    seat_states,
+    taken,
+)
 from server.settings import load_settings
 from server.stations import places_from_building, read_catalogue
 from server.store import Store
@@ -125,6 +132,12 @@ def register(subparsers: Any) -> None:
     attendance.add_argument("id")
     attendance.add_argument("--csv", type=Path, help="write the CSV here ('-': standard output)")
     attendance.set_defaults(handler=show_attendance)
+    registrations = actions.add_parser(
+        "registrations", help="who registered, seat or waiting list (or --csv FILE)"
+    )
+    registrations.add_argument("id")
+    registrations.add_argument("--csv", type=Path, help="write the CSV here ('-': standard output)")
+    registrations.set_defaults(handler=show_registrations)
     audit = actions.add_parser("audit", help="the moderation audit log, newest first")
     audit.add_argument("--limit", type=int, default=50)
     audit.set_defaults(handler=show_audit)
@@ -153,6 +166,12 @@ def _workshop_options(parser: argparse.ArgumentParser, *, required: bool) -> Non
         action=argparse.BooleanOptionalAction,
         default=None,
         help="visitors wait in the foyer until a facilitator admits them (--no-admission: not)",
+    )
+    parser.add_argument(
+        "--seats",
+        type=int,
+        default=None,
+        help="registration with this many seats (0: no registration)",
     )
     parser.add_argument(
         "--invite",
@@ -227,6 +246,8 @@ def _fields(args: argparse.Namespace, *names: str) -> dict[str, Any]:
             data[name] = value
     if args.invite is not None:
         data["invited"] = args.invite
+    if getattr(args, "seats", None) is not None:
+        data["seats"] = args.seats or None
     if args.agenda is not None:
         data["agenda"] = [_agenda_item(item) for item in args.agenda]
     if args.facilitator is not None:
@@ -496,6 +517,39 @@ def _station_refs(args: argparse.Namespace) -> dict[str, str]:
     refs = {station.anchor: station.id for station in catalogue.stations}
     refs.update({station.id: station.id for station in catalogue.stations})
     return refs
+
+
+def show_registrations(args: argparse.Namespace) -> int:
+    site = load_site(args.site) if args.site else load_site()
+    settings = load_settings({"site": args.site, "data_dir": args.data_dir})
+    key = person_key(settings.ensure_secret())
+
+    async def work(store: Store) -> tuple[Workshop, list[Registration]]:
+        workshop = await store.workshop(args.id)
+        if workshop is None:
+            raise UsageError(f"there is no workshop {args.id!r}")
+        return workshop, await store.registrations_of(workshop.id)
+
+    workshop, registrations = _run(args, work)
+    seats = workshop.seats or 0
+    if args.csv is not None:
+        text = registrations_csv(registrations, seats, key=key, zone=site.zone)
+        if str(args.csv) == "-":
+            sys.stdout.write(text)
+        else:
+            args.csv.write_text(text, encoding="utf-8")
+            print(f"wrote {len(registrations)} registrations to {args.csv}")
+        return 0
+    figures = taken(registrations, seats)
+    print(
+        f"{workshop.title} ({workshop.starts_iso()[:16]}): {figures['taken']} of {seats} seats"
+        f" taken, {figures['waiting']} waiting"
+    )
+    for state in seat_states(registrations, seats):
+        where = "seat" if state.status == REGISTERED else f"waiting {state.position}"
+        person = state.registration
+        print(f"  {key(person.identity_id)}  {person.display_name:<32} {where}")
+    return 0
 
 
 def show_attendance(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 from unittest.mock import patch
 
 from server.cli import main
+from server.registrations import Registration
 from server.store import Store
 from server.workshop_records import AttendanceEvent, AuditEntry, Ban
 
@@ -234,3 +235,50 @@ def test_the_list_names_people_by_username_or_display_name(tmp_path: Path) -> No
     assert unknown.stderr == (
         "hubtwin: no account has the username or display name 'Niemand' (invited_unknown)\n"
     ), unknown.stderr
+
+
+def test_seats_and_the_registrations_as_csv(tmp_path: Path) -> None:
+    made = hubtwin(
+        tmp_path,
+        "accounts",
+        *("add", "mara", "--name", "Mara", "--role", "facilitator", "--password-stdin"),
+        stdin="ein-gutes-passwort\n",
+    )
+    assert made.returncode == 0, made.stderr
+    planned = hubtwin(
+        tmp_path,
+        "workshops",
+        *("add", "--title", "Runde", "--room", "lab", "--minutes", "30", "--facilitator", "mara"),
+        *("--starts", "2031-01-01T10:00", "--seats", "2"),
+    )
+    assert planned.returncode == 0, planned.stderr
+
+    async def register() -> str:
+        store = await Store.open(tmp_path / "hub.sqlite3")
+        try:
+            (workshop,) = await store.list_workshops()
+            assert workshop.seats == 2
+            for n, name in enumerate(("Ada", "=Bob", "Cem")):
+                await store.register(
+                    Registration(workshop.id, f"g-{n}", name, True, 1924675200.0 + n)
+                )
+            return workshop.id
+        finally:
+            await store.close()
+
+    workshop_id = asyncio.run(register())
+    shown = hubtwin(tmp_path, "workshops", "registrations", workshop_id, "--csv", "-")
+    assert shown.returncode == 0, shown.stderr
+    rows = list(csv.reader(io.StringIO(shown.stdout)))
+    assert rows[0][-1] == "Angemeldet (Europe/Berlin) / Registered (Europe/Berlin)"
+    assert [row[2:] for row in rows[1:]] == [
+        ["Ada", "ja / yes", "Platz / seat", "", "2030-12-28 09:00:00"],
+        ["'=Bob", "ja / yes", "Platz / seat", "", "2030-12-28 09:00:01"],
+        ["Cem", "ja / yes", "Warteliste / waiting list", "1", "2030-12-28 09:00:02"],
+    ]
+    summary = hubtwin(tmp_path, "workshops", "registrations", workshop_id)
+    assert summary.stdout.splitlines()[0].endswith(": 2 of 2 seats taken, 1 waiting")
+    cleared = hubtwin(tmp_path, "workshops", "edit", workshop_id, "--seats", "0")
+    assert cleared.returncode == 0, cleared.stderr
+    shown = hubtwin(tmp_path, "workshops", "show", workshop_id)
+    assert '"seats": null' in shown.stdout
