@@ -115,8 +115,14 @@ async def test_the_owner_counts_erasure_reaches_it_and_a_takeover_goes_on(
         for person in (ina, olga, kim):  # through the other process: sent to the owner
             await person.enter(other.ws_url, room="entrance")
             assert person.url == owner.ws_url
-        await send(sven, "poll_open", question="Womit anfangen?", kind="single",
-                   options=["LED", "PV", "Jobrad"])  # fmt: skip
+        for _ in range(40):  # the owner reads the workshop's polls as it starts: a moment
+            await send(sven, "poll_open", question="Womit anfangen?", kind="single",
+                       options=["LED", "PV", "Jobrad"])  # fmt: skip
+            answer = await sven.next(("poll_state", "error"))
+            if answer["t"] == "poll_state":
+                break
+            assert answer["code"] == "polls_loading", answer
+            await asyncio.sleep(0.25)
         pid = (await ina.next(("poll_state",), timeout_s=15))["poll"]["id"]
         for person, choice in ((ina, 1), (olga, 1), (kim, 2)):
             await person.send("poll_answer", poll=pid, choices=[choice])
