@@ -9,15 +9,26 @@ occupancy, a message to all groups."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from conftest import HubServer, Visitors
+from conftest import HubServer, Visitors, copy_built, running_hub
 from test_workshop import IN_HUB, account, by_link, post
 
 pytestmark = pytest.mark.e2e
 
 #: Waits are long: a busy machine draws several 3D pages at once.
 WAIT_MS = 60000
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[HubServer]:
+    """A hub for each test (and each attempt of it): a workshop an earlier attempt started
+    in the same room would change what the panel offers."""
+    copy_built(tmp_path / "hub-data", talks=False)
+    with running_hub(tmp_path / "hub-data") as server:
+        yield server
 
 
 @pytest.mark.timeout(900)
@@ -35,6 +46,7 @@ def test_visitors_wait_until_the_facilitator_lets_them_in_or_declines(
     )
     assert workshop["admission"] is True
     mara = by_link(visitors, hub, "Mara", workshop["id"])
+    mara.page.set_default_timeout(WAIT_MS)
     mara.page.locator(".staff-login summary").click()
     mara.page.fill("#staff-username", username)
     mara.page.fill("#staff-password", password)
@@ -125,6 +137,7 @@ def test_the_facilitator_chooses_the_groups_sees_them_fill_and_writes_to_all(
         token,
     )
     lena = by_link(visitors, hub, "Lena", workshop["id"])
+    lena.page.set_default_timeout(WAIT_MS)
     lena.page.locator(".staff-login summary").click()
     lena.page.fill("#staff-username", username)
     lena.page.fill("#staff-password", password)
