@@ -299,6 +299,10 @@ class Facilitation:
             on_stage = self._on_stage.get(key_of(inst), ())
             fx.send_to(session, encode("stage", sessions=list(on_stage)))
 
+    def on_stage(self, inst: RoomInstance) -> tuple[str, ...]:
+        """The sessions standing on the instance's stage, as last looked (every few ticks)."""
+        return self._on_stage.get(key_of(inst), ())
+
     def on_leave(self, session: Session, fx: Effects, now: float) -> None:
         inst = session.instance
         if inst is None:

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from server.janus_process import JanusSupervisor, make_config
-from server.live_workshop import InstanceKey, key_of
 from server.voice import VoiceRooms
 from server.voice_bridge import JanusServer, VoiceBridge
 
@@ -101,11 +100,7 @@ class VoiceService:
             return moderation.mutes.get(session.identity.id, 0.0) > now
 
         def stage_of(instance: RoomInstance) -> tuple[str, ...]:
-            # who stands on a stage, as the leading feature last looked (every few ticks)
-            if lead is None:
-                return ()
-            on_stage: dict[InstanceKey, tuple[str, ...]] = lead._on_stage
-            return on_stage.get(key_of(instance), ())
+            return () if lead is None else lead.on_stage(instance)
 
         feature = VoiceRooms(
             bridge,
