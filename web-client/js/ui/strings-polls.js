@@ -6,6 +6,7 @@
 export const POLL_STRINGS = {
   de: {
     "hud.polls": "Umfrage",
+    "help.polls": "Umfrage des Workshops",
     "poll.heading": "Umfrage",
     "poll.none": "In diesem Workshop gibt es noch keine Umfrage.",
     "poll.outside": "Umfragen gibt es, während hier ein Workshop läuft.",
@@ -41,6 +42,7 @@ export const POLL_STRINGS = {
   },
   en: {
     "hud.polls": "Poll",
+    "help.polls": "The workshop's poll",
     "poll.heading": "Poll",
     "poll.none": "This workshop has no poll yet.",
     "poll.outside": "Polls are held while a workshop runs here.",
