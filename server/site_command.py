@@ -24,8 +24,9 @@ from world.errors import UsageError
 from world.site import COLOUR, load_site
 
 SITE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,47}$")
-DEFAULT_PRIMARY = "#2f7d4f"
-DEFAULT_ACCENT = "#f2b705"
+#: a new site's colours until it chooses its own (deliberately not the Dortmund hub's)
+DEFAULT_PRIMARY = "#2e5e7e"
+DEFAULT_ACCENT = "#e39b2d"
 NAME_MAX = 80
 
 
@@ -39,6 +40,7 @@ def register(subparsers: Any) -> None:
     new.add_argument("--name", required=True, help='the hub\'s name, e.g. "Öko.HUB Bochum"')
     new.add_argument("--id", help="the site id (default: made from the name)")
     new.add_argument("--colour", default=DEFAULT_PRIMARY, help="primary colour, #rrggbb")
+    new.add_argument("--accent", default=DEFAULT_ACCENT, help="accent colour, #rrggbb")
     new.set_defaults(handler=new_site)
 
 
@@ -80,7 +82,7 @@ def _q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def site_toml(site_id: str, name: str, colour: str) -> str:
+def site_toml(site_id: str, name: str, colour: str, accent: str = DEFAULT_ACCENT) -> str:
     short = name if len(name) <= 24 else name[:24].rstrip()
     return f"""# {name}: the hub's id, languages, name, colours and logo.
 # Format: docs/site-format.md
@@ -97,7 +99,7 @@ short_name = {_q(short)}
 tagline.de = "Grüne Transformation gemeinsam gestalten"
 tagline.en = "Shaping the green transformation together"
 primary_colour = {_q(colour)}
-accent_colour = {_q(DEFAULT_ACCENT)}
+accent_colour = {_q(accent)}
 logo = "logo.svg"
 
 [operator]
@@ -334,10 +336,12 @@ nächsten Workshops.
 """
 
 
-def site_files(name: str, site_id: str, colour: str, today: datetime.date) -> dict[str, str]:
+def site_files(
+    name: str, site_id: str, colour: str, today: datetime.date, accent: str = DEFAULT_ACCENT
+) -> dict[str, str]:
     """The files of a new site folder, by path inside it."""
     return {
-        "site.toml": site_toml(site_id, name, colour),
+        "site.toml": site_toml(site_id, name, colour, accent),
         "logo.svg": logo_svg(name, colour),
         "building.toml": building_toml(name),
         "calculators/electricity-cost.toml": CALCULATOR,
@@ -360,10 +364,14 @@ def new_site(args: argparse.Namespace) -> int:
         )
     if not COLOUR.fullmatch(args.colour):
         raise UsageError(f'--colour {args.colour!r} must be written "#rrggbb", e.g. "#2f7d4f"')
+    if not COLOUR.fullmatch(args.accent):
+        raise UsageError(f'--accent {args.accent!r} must be written "#rrggbb", e.g. "#e39b2d"')
     folder: Path = args.path
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise UsageError(f"{folder} already exists and is not empty: choose a new folder")
-    files = site_files(name, site_id, args.colour.lower(), datetime.date.today())
+    files = site_files(
+        name, site_id, args.colour.lower(), datetime.date.today(), args.accent.lower()
+    )
     for relative, text in files.items():
         target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ import orjson
 from world.layout_file import layout_inputs
 from world.site import Site
 
-BUILDER_VERSION = "1"
+BUILDER_VERSION = "2"
 
 
 def inputs_digest(site: Site) -> str:
@@ -22,7 +22,8 @@ def inputs_digest(site: Site) -> str:
     h = hashlib.sha256(f"hubtwin-world-builder {BUILDER_VERSION}\n".encode())
     for source in sorted(Path(__file__).resolve().parent.glob("*.py")):
         h.update(source.name.encode() + b"\0" + source.read_bytes())
-    for path in (site.path / "site.toml", site.building_file, *layout_inputs(site)):
+    logo = [site.path / site.branding.logo] if site.branding.logo else []
+    for path in (site.path / "site.toml", site.building_file, *logo, *layout_inputs(site)):
         h.update(path.name.encode() + b"\0")
         if path.is_file():
             h.update(path.read_bytes())

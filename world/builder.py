@@ -32,11 +32,13 @@ from world.floor_plan import place_spawns, rasterise, walkable_mesh
 from world.furniture import place_furniture
 from world.geometry import Mesh, Placement, merge, quad
 from world.gltf_writer import GlbWriter, Primitive
+from world.materials import with_site_colours
 from world.model_materials import ModelMaterials, blocks_light, primitive, receives_baked_light
 from world.pictures import picture_atlas
 from world.pieces import GROUPS, Pieces, SignPlate
-from world.signage import SignText, poster, sign_atlas
+from world.signage import POSTER_LOGO, SignText, poster, sign_atlas
 from world.site import Site, load_site
+from world.site_logo import logo_image
 from world.staff_layout import StaffLayout, staff_layout
 from world.venue_nodes import anchors_node, colliders_node, doors_node, rooms_node, spawns_node
 from world.walls import add_floors, add_walls
@@ -269,11 +271,13 @@ def build_model(plan: BuildingPlan, site: Site, layout: StaffLayout | None = Non
         [site.branding.tagline.get(lang, "") for lang in site.languages][:2],
         primary,
         accent,
+        logo_image(site, POSTER_LOGO),
     )
 
-    writer = GlbWriter(f"Öko.HUB Twin world builder {BUILDER_VERSION}")
+    writer = GlbWriter(f"hubtwin world builder {BUILDER_VERSION}")
     images = {"signage": atlas_png, "poster": poster_png, "pictures": pictures_png}
-    materials = ModelMaterials(writer, plan.materials, images)
+    palette = with_site_colours(plan.materials, primary, accent)
+    materials = ModelMaterials(writer, palette, images)
     roots: list[int] = []
     triangles = 0
     baked = _baked_meshes(plan, pieces, materials)

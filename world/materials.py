@@ -119,6 +119,23 @@ def with_additions(additions: dict[str, MaterialSpec]) -> dict[str, MaterialSpec
     return palette
 
 
+#: the palette's names that take the site's colours (site.toml [branding]) unless the building
+#: description defines them itself: primary (brand-green) and accent (brand-yellow)
+BRAND_MATERIALS = {"brand-green": "primary", "brand-yellow": "accent"}
+
+
+def with_site_colours(
+    palette: dict[str, MaterialSpec], primary: str, accent: str
+) -> dict[str, MaterialSpec]:
+    """``palette`` with its brand materials in the site's primary and accent colours."""
+    colours = {"primary": primary, "accent": accent}
+    coloured = dict(palette)
+    for name, role in BRAND_MATERIALS.items():
+        if coloured.get(name) is PALETTE[name]:
+            coloured[name] = replace(PALETTE[name], colour=colours[role])
+    return coloured
+
+
 def material_from_table(name: str, table: dict[str, object], where: str) -> MaterialSpec:
     """A site material from ``[materials.<name>]``: colour, roughness, metallic, opacity."""
     allowed = {"colour", "roughness", "metallic", "opacity"}

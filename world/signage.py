@@ -9,7 +9,6 @@ their ASCII cousins. Every image is a power of two in both directions.
 from __future__ import annotations
 
 import io
-import math
 import unicodedata
 from dataclasses import dataclass
 
@@ -179,25 +178,14 @@ def sign_atlas(signs: dict[str, SignText]) -> tuple[bytes, dict[str, AtlasSlot]]
     return _png(atlas), slots
 
 
-def leaf_outline(
-    cx: float, cy: float, length: float, angle_deg: float
-) -> list[tuple[float, float]]:
-    """A leaf: two arcs meeting at stem and tip, turned by ``angle_deg``."""
-    points = []
-    a = math.radians(angle_deg)
-    for side in (1, -1):
-        for k in range(21):
-            t = k / 20 if side == 1 else 1 - k / 20
-            x = (t - 0.5) * length
-            y = side * math.sin(math.pi * t) * length * 0.3
-            points.append(
-                (cx + x * math.cos(a) - y * math.sin(a), cy + x * math.sin(a) + y * math.cos(a))
-            )
-    return points
+POSTER_LOGO = 180  # pixels: the logo's box at the poster's top left
 
 
-def poster(title: str, lines: list[str], primary: str, accent: str) -> bytes:
-    """The still image a screen shows until the client puts a talk on it (16:9 drawn on 2:1)."""
+def poster(
+    title: str, lines: list[str], primary: str, accent: str, logo: Image.Image | None = None
+) -> bytes:
+    """The still image a screen shows until the client puts a talk on it (16:9 drawn on 2:1):
+    the site's logo (when it has one) and name on its colours."""
     w, h = 1024, 576
     image = Image.new("RGB", (w, h), primary)
     draw = ImageDraw.Draw(image)
@@ -205,10 +193,13 @@ def poster(title: str, lines: list[str], primary: str, accent: str) -> bytes:
         r = 110 + i * 26
         draw.ellipse((w - r, h - r, w + r, h + r), outline=accent, width=3)
     draw.rectangle((0, h - 18, w, h), fill=accent)
-    draw.polygon(leaf_outline(165, 190, 170, -40), fill=accent)
-    draw.line((110, 255, 222, 125), fill=primary, width=5)
-    title_font = _fitted_font(draw, title, 140, w - 360)
-    draw_text(draw, (290, 115), title, title_font, "#ffffff")
+    left = 90
+    if logo is not None:
+        box = (75 + (POSTER_LOGO - logo.width) // 2, 100 + (POSTER_LOGO - logo.height) // 2)
+        image.paste(logo, box, logo)
+        left = 290
+    title_font = _fitted_font(draw, title, 140, w - left - 70)
+    draw_text(draw, (left, 115), title, title_font, "#ffffff")
     y = 330
     for line in lines:
         font = _fitted_font(draw, line, 40, w - 330)

@@ -20,6 +20,9 @@ from world.toml_table import TomlTable, unknown_key_message
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SITE = PROJECT_ROOT / "assets" / "sites" / "oekohub-dortmund"
 DEFAULT_TIME_ZONE = "Europe/Berlin"
+#: the colours of a site that names none (neutral: not any one hub's brand)
+DEFAULT_PRIMARY = "#2e5e7e"
+DEFAULT_ACCENT = "#e39b2d"
 SITE_KEYS = {"id", "languages", "default_language", "time_zone"}
 BRANDING_KEYS = {"name", "short_name", "tagline", "primary_colour", "accent_colour", "logo"}
 LOGO_SUFFIXES = {".svg", ".png", ".jpg", ".jpeg", ".webp"}
@@ -195,10 +198,10 @@ def load_site(path: Path | str | None = None) -> Site:
         short_name=_text(brand.table.get("short_name", site_id), branding_key("short_name")),
         tagline=_localised(brand.table.get("tagline", ""), branding_key("tagline"), languages),
         primary_colour=_colour(
-            brand.table.get("primary_colour", "#2f7d4f"), branding_key("primary_colour")
+            brand.table.get("primary_colour", DEFAULT_PRIMARY), branding_key("primary_colour")
         ),
         accent_colour=_colour(
-            brand.table.get("accent_colour", "#f2b705"), branding_key("accent_colour")
+            brand.table.get("accent_colour", DEFAULT_ACCENT), branding_key("accent_colour")
         ),
         logo=_logo(brand.table.get("logo"), folder, branding_key("logo")),
     )
