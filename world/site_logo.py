@@ -24,15 +24,15 @@ def logo_image(site: Site, size: int) -> Image.Image | None:
     try:
         if path.suffix.lower() == ".svg":
             png = cairosvg.svg2png(bytestring=path.read_bytes(), output_width=size)
-            image = Image.open(io.BytesIO(png))
+            opened = Image.open(io.BytesIO(png))
         else:
-            image = Image.open(path)
-        image.load()
+            opened = Image.open(path)
+        opened.load()
     except Exception as exc:  # any decoder's complaint is the same mistake: a broken file
         raise InputFileError(
             f"{site.path / 'site.toml'}: [branding].logo {name!r} cannot be read as an image"
             f" ({exc.__class__.__name__}); save it again as SVG or PNG"
         ) from None
-    image = image.convert("RGBA")
+    image = opened.convert("RGBA")
     image.thumbnail((size, size), Image.Resampling.LANCZOS)
     return image
