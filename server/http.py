@@ -11,7 +11,6 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import html
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -28,6 +27,7 @@ from server.identity import Identity
 from server.ratelimit import KeyedLimiter
 from server.sessions import SessionIssuer, SessionRefused
 from server.settings import Settings
+from server.site_page import branded_page, download_name
 from server.store import Store
 from server.tokens import TokenError
 from world.site import PROJECT_ROOT, Site
@@ -44,8 +44,6 @@ SITE_FILE_TYPES = {
     ".vtt": "text/vtt",
     ".css": "text/css",
 }
-_TITLE = re.compile(rb"<title>[^<]*</title>")
-_THEME_COLOUR = re.compile(rb'<meta name="theme-color" content="[^"]*">')
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S)
 _FORWARDING_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
 
@@ -156,14 +154,6 @@ def content_security_policy(index_html: bytes) -> str:
     )
 
 
-def page_for_site(page: bytes, site: Site) -> bytes:
-    """The client's page with the site's name as its title and its colour as the theme."""
-    title = html.escape(f"{site.branding.short_name} Twin").encode()
-    page = _TITLE.sub(b"<title>" + title + b"</title>", page, count=1)
-    colour = site.branding.primary_colour.encode()
-    return _THEME_COLOUR.sub(b'<meta name="theme-color" content="' + colour + b'">', page, count=1)
-
-
 # --- handlers -------------------------------------------------------------------------------
 
 
@@ -171,8 +161,11 @@ async def index(request: web.Request) -> web.StreamResponse:
     path = WEB_CLIENT_DIR / "index.html"
     if not path.is_file():
         return error_response(503, "client_missing", "the web client is not installed")
+    context = request.app[CONTEXT]
+    public = (context.settings.public_url or "").rstrip("/")
+    image = f"{public}/icons/icon-512.png" if public else None
     return web.Response(
-        body=path.read_bytes(),
+        body=branded_page(path.read_bytes(), context.site, image),
         content_type="text/html",
         charset="utf-8",
         headers={"Cache-Control": "no-cache"},
@@ -287,11 +280,13 @@ async def me(request: web.Request) -> web.Response:
 
 async def export_me(request: web.Request) -> web.Response:
     identity = bearer_identity(request)
-    data = await request.app[CONTEXT].store.export_identity(identity.id)
+    context = request.app[CONTEXT]
+    data = await context.store.export_identity(identity.id)
+    name = download_name(context.site, "meine-daten", "json")
     return json_response(
         data,
         headers={
-            "Content-Disposition": 'attachment; filename="oekohub-twin-meine-daten.json"',
+            "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "no-store",
         },
     )

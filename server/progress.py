@@ -160,7 +160,7 @@ def make_passport(
 
 _SUMMARY_TEXT = {
     "de": {
-        "heading": "Öko.HUB – Lernpass von {name}",
+        "heading": "{hub} – Lernpass von {name}",
         "date": "Stand: {date} (UTC)",
         "stations": "Besuchte Lernstationen: {opened} von {total}",
         "quizzes": "Bestandene Quizze: {passed} von {total}",
@@ -175,7 +175,7 @@ _SUMMARY_TEXT = {
         "abgeschlossen haben, keine Eingaben aus den Rechnern.",
     },
     "en": {
-        "heading": "Öko.HUB – learning passport of {name}",
+        "heading": "{hub} – learning passport of {name}",
         "date": "As of: {date} (UTC)",
         "stations": "Learning stations visited: {opened} of {total}",
         "quizzes": "Quizzes passed: {passed} of {total}",
@@ -192,13 +192,14 @@ _SUMMARY_TEXT = {
 }
 
 
-def summary_text(passport: Passport, now: float) -> str:
-    """The passport as a plain-text page a visitor can download and keep."""
+def summary_text(passport: Passport, now: float, hub: str) -> str:
+    """The passport as a plain-text page a visitor can download and keep, headed by the
+    hub's name (the site's short name)."""
     words = _SUMMARY_TEXT.get(passport.language, _SUMMARY_TEXT["en"])
     passed, quizzes = passport.quizzes
     done, experiments = passport.experiments
     date = datetime.datetime.fromtimestamp(now, datetime.UTC).strftime("%Y-%m-%d %H:%M")
-    heading = words["heading"].format(name=passport.display_name)
+    heading = words["heading"].format(hub=hub, name=passport.display_name)
     lines = [
         heading,
         "=" * len(heading),

@@ -36,6 +36,7 @@ from server.http import (
 from server.identity import Identity, Role
 from server.progress import export_csv, make_passport, summary_text
 from server.ratelimit import KeyedLimiter
+from server.site_page import download_name
 from server.station_desk import StationDesk, StationRefused
 from server.store import Store
 
@@ -186,9 +187,10 @@ async def my_summary(request: web.Request) -> web.Response:
     lang = _lang(request)
     rows = await _store(request).progress_of(identity.id)
     passport = make_passport(_desk(request).catalogue, identity.name, rows, lang)
-    name = "oekohub-lernpass.txt" if lang == "de" else "oekohub-learning-passport.txt"
+    site = request.app[CONTEXT].site
+    name = download_name(site, "lernpass" if lang == "de" else "learning-passport", "txt")
     return web.Response(
-        text=summary_text(passport, time.time()),
+        text=summary_text(passport, time.time(), site.branding.short_name),
         content_type="text/plain",
         charset="utf-8",
         headers={
@@ -249,12 +251,14 @@ async def export_progress(request: web.Request) -> web.Response:
     identity = bearer_identity(request)
     _require(identity, Role.STAFF)
     rows = await _store(request).all_progress()
+    site = request.app[CONTEXT].site
+    name = download_name(site, "lernstationen", "csv")
     return web.Response(
-        text=export_csv(_desk(request).catalogue, rows, request.app[CONTEXT].site.zone),
+        text=export_csv(_desk(request).catalogue, rows, site.zone),
         content_type="text/csv",
         charset="utf-8",
         headers={
-            "Content-Disposition": 'attachment; filename="oekohub-lernstationen.csv"',
+            "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "no-store",
         },
     )

@@ -60,12 +60,13 @@ def test_summary_text_in_each_language(catalogue: StationCatalogue) -> None:
         StationProgress("intro", 1.0),
         StationProgress("ghg", 2.0, quiz_passed_at=3.0, experiment_done_at=4.0),
     ]
-    german = summary_text(make_passport(catalogue, "Ada", rows, "de"), 1_767_225_600.0)
-    assert german.splitlines()[0] == "Öko.HUB – Lernpass von Ada"
+    german = summary_text(make_passport(catalogue, "Ada", rows, "de"), 1_767_225_600.0, "Hub")
+    assert german.splitlines()[0] == "Hub – Lernpass von Ada"
     assert "Stand: 2026-01-01 00:00 (UTC)" in german
     assert "Besuchte Lernstationen: 2 von 2" in german
     assert "[x] Klimabilanz: besucht, Quiz bestanden, Experiment durchgeführt" in german
-    english = summary_text(make_passport(catalogue, "Ada", rows[:1], "en"), 0.0)
+    english = summary_text(make_passport(catalogue, "Ada", rows[:1], "en"), 0.0, "Klimawerk")
+    assert english.splitlines()[0] == "Klimawerk – learning passport of Ada"
     assert "[ ] Carbon accounting: not visited yet, quiz open, experiment open" in english
     assert "nothing you typed into the calculators" in english
 

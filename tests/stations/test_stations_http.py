@@ -267,7 +267,7 @@ async def test_summary_download(api: Api) -> None:
     response = await api.client.get("/api/me/stations/summary?lang=de", headers=auth)
     assert response.status == 200
     assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
-    assert 'filename="oekohub-lernpass.txt"' in response.headers["Content-Disposition"]
+    assert 'filename="oekohub-dortmund-lernpass.txt"' in response.headers["Content-Disposition"]
     text = await response.text()
     assert text.startswith("Öko.HUB – Lernpass von Ada")
     assert "Besuchte Lernstationen: 1 von 2" in text
