@@ -10,6 +10,7 @@ import * as THREE from "three";
 import { mergeGeometries } from "three/addons/utils/BufferGeometryUtils.js";
 import { PoseBuffer } from "./interpolation.js";
 import { NameTags } from "./nametags.js";
+import { siteColour } from "./ui/theme.js";
 
 export const SHAPES = ["capsule", "cube", "cone", "sphere", "cylinder"];
 const INITIAL_CAPACITY = 32;
@@ -69,7 +70,7 @@ export class AvatarCrowd {
     this.visors = instanced(visor, new THREE.MeshStandardMaterial({ color: 0x1c2621, roughness: 0.3 }), this.capacity, "avatar-visors");
     const hand = new THREE.SphereGeometry(0.09, 12, 8).translate(0.32, 1.95, 0);
     const arm = new THREE.CylinderGeometry(0.035, 0.035, 0.5, 8).translate(0.3, 1.68, 0);
-    this.hands = instanced(mergeGeometries([hand, arm]), new THREE.MeshStandardMaterial({ color: 0xf2b705, roughness: 0.5 }), this.capacity, "avatar-hands");
+    this.hands = instanced(mergeGeometries([hand, arm]), new THREE.MeshStandardMaterial({ color: siteColour("accent"), roughness: 0.5 }), this.capacity, "avatar-hands");
     const blob = new THREE.PlaneGeometry(1.1, 1.1).rotateX(-Math.PI / 2).translate(0, 0.02, 0);
     const blobMaterial = new THREE.MeshBasicMaterial({ map: blobTexture(), transparent: true, depthWrite: false });
     this.shadows = instanced(blob, blobMaterial, this.capacity, "avatar-shadows");

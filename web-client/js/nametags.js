@@ -8,6 +8,7 @@
  */
 
 import * as THREE from "three";
+import { siteColour } from "./ui/theme.js";
 
 const SLOT_W = 320;
 const SLOT_H = 64;
@@ -121,7 +122,7 @@ export class NameTags {
     ctx.fillText(text, left + 16, top + height / 2 - 1);
     let iconX = left + 16 + textWidth + 8;
     if (hand) {
-      drawHand(ctx, iconX, top + 6, "#f2b705");
+      drawHand(ctx, iconX, top + 6, siteColour("accent"));
       iconX += 34;
     }
     if (speaking) {

@@ -6,6 +6,7 @@
 
 import * as THREE from "three";
 import { language, t } from "./ui/i18n.js";
+import { darker, siteColour } from "./ui/theme.js";
 
 const EXTRAS_KEY = "hubtwin";
 const SHOWS = "workshops";
@@ -49,9 +50,10 @@ export class WorkshopBoard {
     if (!this.mesh) return;
     const ctx = this.canvas.getContext("2d");
     const { width, height } = this.canvas;
-    ctx.fillStyle = "#1f3b2d";
+    const accent = siteColour("accent");
+    ctx.fillStyle = darker(siteColour("primary"), 0.55);
     ctx.fillRect(0, 0, width, height);
-    ctx.fillStyle = "#f2b705";
+    ctx.fillStyle = accent;
     ctx.font = `700 ${Math.round(height * 0.1)}px system-ui, sans-serif`;
     ctx.textBaseline = "top";
     ctx.fillText(t("ws.board.title"), width * 0.04, height * 0.06, width * 0.92);
@@ -68,7 +70,7 @@ export class WorkshopBoard {
       const y = height * 0.24 + index * rowHeight;
       const start = new Date(workshop.starts_at * 1000);
       const when = `${start.toLocaleDateString(lang, { weekday: "short", day: "numeric", month: "short" })} ${start.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" })}`;
-      ctx.fillStyle = "#f2b705";
+      ctx.fillStyle = accent;
       ctx.font = `600 ${Math.round(height * 0.06)}px system-ui, sans-serif`;
       ctx.fillText(when, width * 0.04, y, width * 0.3);
       ctx.fillStyle = "#ffffff";

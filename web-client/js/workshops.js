@@ -20,6 +20,7 @@ import {
 import { announce } from "./ui/announcer.js";
 import { language, onLanguageChange, t } from "./ui/i18n.js";
 import { WorkshopPanel } from "./ui/workshop-panel.js";
+import { siteColour } from "./ui/theme.js";
 import { WorkshopBoard } from "./workshop-board.js";
 
 const FEATURE_MESSAGES = new Set([
@@ -493,7 +494,7 @@ function makeMarker() {
   group.name = "workshop-spotlight";
   const ring = new THREE.Mesh(
     new THREE.RingGeometry(0.4, 0.55, 32),
-    new THREE.MeshBasicMaterial({ color: 0xf2b705, side: THREE.DoubleSide, depthTest: false, transparent: true, opacity: 0.9 }),
+    new THREE.MeshBasicMaterial({ color: siteColour("accent"), side: THREE.DoubleSide, depthTest: false, transparent: true, opacity: 0.9 }),
   );
   ring.rotation.x = -Math.PI / 2;
   ring.position.y = 0.03;

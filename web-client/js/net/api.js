@@ -70,6 +70,30 @@ export function exportMyData(token) {
   return request("GET", "/api/me/export", { token });
 }
 
+/**
+ * The same export as a file to save: {name, blob}, named as the server names it (the site's
+ * id first, e.g. "mein-hub-meine-daten.json").
+ */
+export async function downloadMyData(token) {
+  let response;
+  try {
+    response = await fetch("/api/me/export", {
+      headers: { Accept: "application/json", Authorization: `Bearer ${token}` },
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+  } catch (error) {
+    throw new ApiError(0, "network", error.message || "network error");
+  }
+  if (!response.ok) {
+    const error = (await response.json().catch(() => null))?.error ?? {};
+    throw new ApiError(response.status, error.code ?? "http_error", error.message ?? `HTTP ${response.status}`);
+  }
+  const disposition = response.headers.get("Content-Disposition") ?? "";
+  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? "meine-daten.json";
+  return { name, blob: await response.blob() };
+}
+
 /** Delete the bearer's data and identity. */
 export function deleteMyData(token) {
   return request("DELETE", "/api/me", { token });

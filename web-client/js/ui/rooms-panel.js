@@ -5,6 +5,7 @@
  */
 
 import { pick, t } from "./i18n.js";
+import { siteColour } from "./theme.js";
 
 export class RoomsPanel {
   /** rooms: world rooms [{id, names, bounds: {x0, x1, z0, z1}}]; onJump(roomId). */
@@ -129,7 +130,7 @@ export class RoomsPanel {
       const here = room.id === this.current;
       ctx.fillStyle = here ? "#3e5c4b" : "#33443a";
       ctx.fillRect(px(x0), pz(z0), (x1 - x0) * scale, (z1 - z0) * scale);
-      ctx.strokeStyle = here ? "#f2b705" : "#8fa99a";
+      ctx.strokeStyle = here ? siteColour("accent") : "#8fa99a";
       ctx.lineWidth = here ? 2 : 1;
       ctx.strokeRect(px(x0), pz(z0), (x1 - x0) * scale, (z1 - z0) * scale);
       const label = this.roomName(room.id);
@@ -156,7 +157,7 @@ export class RoomsPanel {
       const z = pz(me.z);
       const dx = -Math.sin(me.yaw);
       const dz = -Math.cos(me.yaw);
-      ctx.fillStyle = "#f2b705";
+      ctx.fillStyle = siteColour("accent");
       ctx.beginPath();
       ctx.moveTo(x + dx * 9, z + dz * 9);
       ctx.lineTo(x - dz * 5 - dx * 4, z + dx * 5 - dz * 4);

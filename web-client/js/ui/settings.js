@@ -4,7 +4,7 @@
  * out everywhere (every token of theirs revoked, on every device).
  */
 
-import { deleteMyData, exportMyData, signOutEverywhere } from "../net/api.js";
+import { deleteMyData, downloadMyData, signOutEverywhere } from "../net/api.js";
 import { savePreferences } from "../session.js";
 import { t } from "./i18n.js";
 import { buildLanguageSwitch } from "./start-page.js";
@@ -66,11 +66,10 @@ export class SettingsPanel {
   async exportData() {
     this.status.textContent = "";
     try {
-      const data = await exportMyData(this.token());
-      const blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
+      const { name, blob } = await downloadMyData(this.token());
       const link = document.createElement("a");
       link.href = URL.createObjectURL(blob);
-      link.download = "oekohub-twin-meine-daten.json";
+      link.download = name;
       document.body.appendChild(link);
       link.click();
       link.remove();

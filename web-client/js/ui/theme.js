@@ -38,3 +38,22 @@ export function applySiteColours(site) {
     root.setProperty("--on-accent", textOn(site.accent_colour));
   }
 }
+
+/** What the page falls back to before the site's colours are known (hub.css's defaults). */
+const FALLBACK = { primary: "#2e5e7e", accent: "#e39b2d" };
+
+/**
+ * A site colour ("primary" or "accent") as the page has it now, as #rrggbb, for what CSS does
+ * not reach: canvases and 3D materials.
+ */
+export function siteColour(name) {
+  const value = getComputedStyle(document.documentElement).getPropertyValue(`--${name}`).trim();
+  return HEX.test(value) ? value.toLowerCase() : FALLBACK[name];
+}
+
+/** colour (#rrggbb) darkened towards black: amount 0 keeps it, 1 is black. */
+export function darker(colour, amount) {
+  const value = colour.replace("#", "");
+  const channels = [0, 2, 4].map((i) => Math.round(parseInt(value.slice(i, i + 2), 16) * (1 - amount)));
+  return `#${channels.map((c) => c.toString(16).padStart(2, "0")).join("")}`;
+}
