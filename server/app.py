@@ -211,7 +211,7 @@ async def _start_hub(
             else None
         ),
     )
-    voice = VoiceService.make(settings, workshops.lead, workshops.moderation)
+    voice = VoiceService.make(settings, workshops.lead, workshops.moderation, screens)
     polls = await PollService.open(store, workshops)
     boards = await BoardService.open(store, workshops)
     core = HubCore(
@@ -225,6 +225,7 @@ async def _start_hub(
             boards.feature,
             polls.feature,
             voice.feature,
+            *([voice.sharing] if voice.sharing is not None else []),
         ],
         rules=workshops.rules,
         placement=None if cluster is None else ClusterPlacement(cluster),

@@ -40,6 +40,7 @@ from server.message_spec import str_field as _str
 from server.moderation_messages import MODERATION_MESSAGES
 from server.playback_messages import PLAYBACK_MESSAGES
 from server.poll_messages import POLL_MESSAGES
+from server.screen_share_messages import SHARE_MESSAGES
 from server.station_messages import STATION_MESSAGES
 from server.voice_messages import VOICE_MESSAGES
 from server.world_messages import WORLD_MESSAGES
@@ -118,6 +119,7 @@ FEATURE_MESSAGES: Final[tuple[FeatureMessages, ...]] = (
     MODERATION_MESSAGES,
     WORLD_MESSAGES,
     VOICE_MESSAGES,
+    SHARE_MESSAGES,
     POLL_MESSAGES,
     BOARD_MESSAGES,
 )

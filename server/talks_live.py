@@ -35,6 +35,8 @@ from server.message_spec import FeatureMessage, FeatureMessages
 from server.playback import (
     ControlMode,
     ControlPolicy,
+    Pause,
+    Play,
     PlaybackError,
     PlaybackState,
     RoomScreens,
@@ -170,6 +172,29 @@ class TalkScreens:
         }
         for change in self._documents.changes(current, now):
             self.keep(change)
+
+    def screen_ids_of(self, room_id: str) -> list[str]:
+        """The screens of a room (its ``screen`` anchors)."""
+        return list(self.screen_ids.get(room_id, ()))
+
+    def hold_for_share(
+        self, instance: RoomInstance, screen_id: str, on: bool, fx: Effects, now: float
+    ) -> bool:
+        """A screen is shared onto this screen (on): a talk playing there pauses, and True
+        says so; the share ended (off): the talk plays on. The room is told either way."""
+        screens = self.screens_of(instance)
+        screen = screens.screens.get(screen_id) if screens is not None else None
+        if screens is None or screen is None:
+            return False
+        if on and not screen.state.playing:
+            return False
+        try:
+            update = screen.handle(Pause() if on else Play(), now=now, allowed=True)
+        except PlaybackError:
+            return False
+        if update is not None:
+            fx.send(self._frame(update, screens), instance.conns())
+        return update is not None
 
     # --- hooks ---------------------------------------------------------------------------
 

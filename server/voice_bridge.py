@@ -156,6 +156,8 @@ class VoiceBridge:
         #: everyone whose Janus was lost (or who found none) is to be set up again
         self.on_restart: Callable[[], None] = lambda: None
         self.on_ready: Callable[[str, int], bytes | None] = lambda sid, gen: None
+        #: what Janus says about handles that are not voice's (screen sharing's)
+        self.on_other_event: Callable[[int, dict[str, Any]], None] = lambda handle, m: None
         self.requests = 0
         self.renegotiations = 0
         self.closed = False
@@ -376,6 +378,21 @@ class VoiceBridge:
         await server.link.message(*server.control, body)
         return room
 
+    async def room_for(self, key: InstanceKey) -> VoiceRoomState:
+        """The Janus room of a room instance (made when first needed); screen sharing
+        publishes there too (``server/screen_bridge.py``)."""
+        return await self._room(key)
+
+    async def admin(self, room: VoiceRoomState, body: dict[str, Any]) -> None:
+        """A room management request with the room's secret (failures are ignored)."""
+        await self._admin(room, body)
+
+    def new_feed(self) -> int:
+        """A feed id no one in any of the hub's Janus rooms has."""
+        feed = self._next_feed
+        self._next_feed += 1
+        return feed
+
     async def _admin(self, room: VoiceRoomState, body: dict[str, Any]) -> None:
         server = room.server
         if server.link is None or server.control is None or not server.up:
@@ -391,8 +408,7 @@ class VoiceBridge:
         person.server = room.server
         link = self._link(person)
         person.token = secrets.token_urlsafe(18)
-        person.feed = self._next_feed
-        self._next_feed += 1
+        person.feed = self.new_feed()
         await self._admin(room, {"request": "allowed", "action": "add", "allowed": [person.token]})
         person.janus_session = await link.create_session()
         person.publisher = await link.attach(person.janus_session)
@@ -582,7 +598,10 @@ class VoiceBridge:
 
     def _event(self, handle: int, message: dict[str, Any]) -> None:
         person = self._handles.get(handle)
-        if person is None or person.left:
+        if person is None:
+            self.on_other_event(handle, message)
+            return
+        if person.left:
             return
         kind = message.get("janus")
         if kind == "webrtcup" and handle == person.publisher and person.mic:

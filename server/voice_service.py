@@ -14,11 +14,14 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from server.janus_process import JanusSupervisor, make_config
+from server.screen_bridge import ScreenBridge
+from server.screen_share_feature import ScreenHolder, ScreenSharing
 from server.voice import VoiceRooms
 from server.voice_bridge import JanusServer, VoiceBridge
 
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
     from server.hub import Effects, HubCore
     from server.moderation import Moderation
     from server.room import RoomInstance, Session
+    from server.screen_share import Share
     from server.settings import Settings
 
 log = logging.getLogger("hubtwin.voice")
@@ -42,6 +46,9 @@ class VoiceService:
     supervisor: JanusSupervisor | None
     _sends: list[Callable[[str, bytes], None]] = field(default_factory=list)
     _connecting: asyncio.Task[None] | None = None
+    #: sharing a screen onto the room's screens (through the same Janus)
+    sharing: ScreenSharing | None = None
+    screen_bridge: ScreenBridge | None = None
 
     @classmethod
     def make(
@@ -49,6 +56,7 @@ class VoiceService:
         settings: Settings,
         lead: Facilitation | None = None,
         moderation: Moderation | None = None,
+        screens: ScreenHolder | None = None,
     ) -> VoiceService:
         bridge: VoiceBridge | None = None
         supervisor: JanusSupervisor | None = None
@@ -109,7 +117,17 @@ class VoiceService:
             k=settings.voice_hearing_k,
             radius=settings.voice_hearing_m,
         )
-        return cls(settings, feature, bridge, supervisor, sends)
+        screen_bridge = None if bridge is None else ScreenBridge(bridge, send)
+        sharing = None if screens is None else ScreenSharing(screen_bridge, screens)
+        return cls(
+            settings,
+            feature,
+            bridge,
+            supervisor,
+            sends,
+            sharing=sharing,
+            screen_bridge=screen_bridge,
+        )
 
     def attach(self, core: HubCore, apply: Callable[[Effects], None]) -> None:
         """Frames from the bridge go to the person's current connection."""
@@ -138,6 +156,21 @@ class VoiceService:
             apply(fx)
 
         bridge.on_restart = restart
+        sharing, screen_bridge = self.sharing, self.screen_bridge
+        if sharing is not None and screen_bridge is not None:
+
+            def live(share: Share) -> None:
+                fx = Effects()
+                sharing.arrived(share, fx)
+                apply(fx)
+
+            def broken(share: Share) -> None:
+                fx = Effects()
+                sharing.broke(share, fx, time.time())
+                apply(fx)
+
+            screen_bridge.on_live = live
+            screen_bridge.on_broken = broken
 
     async def start(self) -> None:
         if self.bridge is None:
@@ -164,6 +197,8 @@ class VoiceService:
             **self.bridge.health(),
             "in_voice": len(self.feature.members),
         }
+        if self.screen_bridge is not None:
+            out["sharing"] = self.screen_bridge.health()
         if self.supervisor is not None:
             out["janus"] = self.supervisor.health()
         return out
@@ -197,6 +232,8 @@ class VoiceService:
         return "\n".join(lines) + "\n"
 
     async def close(self) -> None:
+        if self.screen_bridge is not None:
+            await self.screen_bridge.close()
         if self.bridge is not None:
             await self.bridge.close()
         if self.supervisor is not None:

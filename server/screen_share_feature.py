@@ -1,0 +1,239 @@
+"""The hub feature of sharing a screen: the rules of ``server/screen_share.py`` applied to
+the hub's sessions, its room instances and its screens.
+
+A ``share`` message becomes a decision of ``ScreenShares``; the room instance hears it as
+``share_state`` (presenter, ``gen``, ``live``). What has to happen on the media server
+goes to a ``SharePort`` (``server/screen_bridge.py`` in the running hub, a recorder in the
+tests): publish the presenter's screen (their ``present`` offer), give a viewer of the
+same room instance a receiving connection to exactly that feed, end a share (every viewer
+of it at once) or one viewer. The port tells back when the shared screen arrives
+(``live``) or failed. A talk playing on the screen is paused while the share lasts and
+played on afterwards (``ScreenHolder``: the screens feature, ``server/talks_live.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from server.live_workshop import InstanceKey, key_of
+from server.protocol import encode
+from server.screen_share import ScreenShares, Share, ShareError
+from server.screen_share_messages import (
+    SHARE_MESSAGES,
+    ShareAllow,
+    ShareIce,
+    ShareOn,
+    ShareSdp,
+    ShareView,
+)
+
+if TYPE_CHECKING:
+    from server.features import RoomPositions
+    from server.hub import Effects
+    from server.message_spec import FeatureMessage, FeatureMessages
+    from server.room import RoomInstance, Session
+
+
+class SharePort(Protocol):
+    """What sharing asks of the media server side (all calls return at once)."""
+
+    def available(self) -> bool: ...
+
+    def present(self, share: Share) -> None: ...
+
+    def view(self, session_id: str, share: Share) -> None: ...
+
+    def unview(self, session_id: str, share: Share) -> None: ...
+
+    def signal(self, session_id: str, share: Share, pc: str, payload: dict[str, Any]) -> None: ...
+
+    def end(self, share: Share) -> None: ...
+
+
+class ScreenHolder(Protocol):
+    """The screens' talks (``server.talks_live.TalkScreens``)."""
+
+    def screen_ids_of(self, room_id: str) -> Sequence[str]: ...
+
+    def hold_for_share(
+        self, instance: RoomInstance, screen_id: str, on: bool, fx: Effects, now: float
+    ) -> bool: ...
+
+
+class ScreenSharing:
+    """The sharing feature (see the module docstring)."""
+
+    def __init__(self, port: SharePort | None, screens: ScreenHolder) -> None:
+        self.port = port
+        self.screens = screens
+        self.rules = ScreenShares()
+        self.live: set[int] = set()
+        #: shares whose screen had a talk playing (played on when the share ends)
+        self.paused: set[int] = set()
+        self._instances: dict[InstanceKey, RoomInstance] = {}
+        self._names: dict[str, str] = {}
+
+    @property
+    def messages(self) -> FeatureMessages:
+        return SHARE_MESSAGES
+
+    # --- what the port tells back -------------------------------------------------------------
+
+    def arrived(self, share: Share, fx: Effects) -> None:
+        """The media server receives the presenter's screen: the room may watch it."""
+        if self.rules.shares.get((share.room, share.screen)) != share or share.gen in self.live:
+            return
+        self.live.add(share.gen)
+        self._tell(share, fx)
+
+    def broke(self, share: Share, fx: Effects, now: float) -> None:
+        """The presenter's connection failed: the share ends."""
+        if self.rules.shares.get((share.room, share.screen)) == share:
+            del self.rules.shares[(share.room, share.screen)]
+            self._ended([share], fx, now)
+
+    # --- hooks --------------------------------------------------------------------------------
+
+    def on_join(self, session: Session, fx: Effects, now: float) -> None:
+        if session.instance is None:
+            return
+        key = key_of(session.instance)
+        self._instances[key] = session.instance
+        for share in self.rules.of_room(key):
+            fx.send_to(session, self._state(share))
+        fx.send_to(session, encode("share_allowed", sessions=self.rules.allowed_in(key)))
+
+    def on_leave(self, session: Session, fx: Effects, now: float) -> None:
+        if session.instance is None:
+            return
+        key = key_of(session.instance)
+        for share in self.rules.of_room(key):
+            if share.presenter != session.id and self.port is not None:
+                self.port.unview(session.id, share)
+        had = session.id in self.rules.allowed.get(key, set())
+        ended = self.rules.left(key, session.id)
+        self._ended(ended, fx, now, but=session)
+        if had:
+            self._tell_allowed(key, fx, but=session)
+
+    def handle(self, session: Session, message: FeatureMessage, fx: Effects, now: float) -> bool:
+        if not isinstance(message, ShareOn | ShareAllow | ShareView | ShareSdp | ShareIce):
+            return False
+        about = message.spec.type
+        instance = session.instance
+        if instance is None:
+            fx.error(session.conn, session.lang, "not_in_room", about=about)
+            return True
+        key = key_of(instance)
+        self._instances[key] = instance
+        self._names[session.id] = session.identity.name
+        role = session.identity.role
+        try:
+            if isinstance(message, ShareOn):
+                if message.on:
+                    self._start(session, instance, message.screen, fx, now)
+                else:
+                    share = self.rules.stop(key, message.screen, session.id, role)
+                    self._ended([share], fx, now)
+            elif isinstance(message, ShareAllow):
+                ended = self.rules.allow(key, message.session, message.on, role)
+                self._ended(ended, fx, now)
+                self._tell_allowed(key, fx)
+            elif isinstance(message, ShareView):
+                share = self.rules.viewable(key, message.screen, key)
+                if share.gen != message.gen or self.port is None:
+                    return True
+                if not message.on:
+                    self.port.unview(session.id, share)
+                elif share.gen not in self.live:
+                    raise ShareError("share_none")
+                elif share.presenter != session.id:
+                    self.port.view(session.id, share)
+            else:
+                share = self.rules.viewable(key, message.screen, key)
+                if share.gen != message.gen or self.port is None:
+                    return True
+                if message.pc == "present" and share.presenter != session.id:
+                    raise ShareError("share_forbidden")
+                if isinstance(message, ShareSdp):
+                    payload: dict[str, Any] = {"type": message.type, "sdp": message.sdp}
+                else:
+                    payload = {
+                        "candidate": message.candidate,
+                        "sdpMid": message.mid,
+                        "sdpMLineIndex": message.mline,
+                    }
+                self.port.signal(session.id, share, message.pc, payload)
+        except ShareError as refused:
+            fx.error(session.conn, session.lang, refused.code, about=about)
+        return True
+
+    def on_tick(self, now: float, rooms: Sequence[RoomPositions], fx: Effects) -> None:
+        return None
+
+    # --- decisions ----------------------------------------------------------------------------
+
+    def _start(
+        self, session: Session, instance: RoomInstance, screen: str, fx: Effects, now: float
+    ) -> None:
+        if self.port is None or not self.port.available():
+            raise ShareError("share_unavailable")
+        key = key_of(instance)
+        screens = self.screens.screen_ids_of(instance.room_id)
+        known = self.rules.shares.get((key, screen))
+        share = self.rules.start(key, screen, session.id, session.identity.role, screens)
+        if known == share:
+            return
+        if self.screens.hold_for_share(instance, screen, True, fx, now):
+            self.paused.add(share.gen)
+        self.port.present(share)
+        self._tell(share, fx)
+
+    def _ended(
+        self, shares: list[Share], fx: Effects, now: float, *, but: Session | None = None
+    ) -> None:
+        for share in shares:
+            self.live.discard(share.gen)
+            if self.port is not None:
+                self.port.end(share)
+            instance = self._instances.get(share.room)
+            if instance is None:
+                continue
+            fx.send(
+                encode(
+                    "share_state",
+                    screen=share.screen,
+                    gen=share.gen,
+                    presenter=None,
+                    name=None,
+                    live=False,
+                ),
+                instance.conns(but=but),
+            )
+            if share.gen in self.paused:
+                self.paused.discard(share.gen)
+                self.screens.hold_for_share(instance, share.screen, False, fx, now)
+
+    # --- frames -------------------------------------------------------------------------------
+
+    def _state(self, share: Share) -> bytes:
+        return encode(
+            "share_state",
+            screen=share.screen,
+            gen=share.gen,
+            presenter=share.presenter,
+            name=self._names.get(share.presenter),
+            live=share.gen in self.live,
+        )
+
+    def _tell(self, share: Share, fx: Effects) -> None:
+        instance = self._instances.get(share.room)
+        if instance is not None:
+            fx.send(self._state(share), instance.conns())
+
+    def _tell_allowed(self, key: InstanceKey, fx: Effects, *, but: Session | None = None) -> None:
+        instance = self._instances.get(key)
+        if instance is not None:
+            frame = encode("share_allowed", sessions=self.rules.allowed_in(key))
+            fx.send(frame, instance.conns(but=but))
