@@ -12,6 +12,7 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
+from server.cli_site import announce_site, apply_site, lift_site
 from world.errors import HubError
 
 # Modules that add subcommands; each has ``register(subparsers) -> None``.
@@ -32,7 +33,9 @@ COMMAND_MODULES = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hubtwin",
-        description="Öko.HUB Twin: run and manage a hub's digital twin.",
+        description="hubtwin: run and manage a hub's digital twin.",
+        epilog="--site PATH (the site folder; default: the hub in assets/sites) may be given "
+        "in any place, for every command that reads a site.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
@@ -43,9 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        rest, site = lift_site(sys.argv[1:] if argv is None else argv)
+    except HubError as exc:
+        print(f"hubtwin: {exc}", file=sys.stderr)
+        return exc.exit_code
+    args = parser.parse_args(rest)
     handler: Callable[[argparse.Namespace], int | None] = args.handler
     try:
+        apply_site(args, site)
+        announce_site(args)
         return handler(args) or 0
     except HubError as exc:
         print(f"hubtwin: {exc}", file=sys.stderr)
