@@ -23,6 +23,7 @@ import numpy as np
 
 from world import conventions as cv
 from world.anchor_pieces import add_board, add_station_stand, anchor_placement
+from world.anchor_walls import anchor_warnings
 from world.baked_light import Occluders, shade, subdivide
 from world.build_record import BUILDER_VERSION, is_up_to_date, write_record
 from world.building import BuildingPlan, load_building
@@ -64,6 +65,8 @@ class BuildReport:
     size: int
     seconds: float
     model: BuiltModel | None = None
+    #: one line each (file, line, the fix): anchors inside a wall or floating off it
+    warnings: tuple[str, ...] = ()
 
 
 def _focus_points(plan: BuildingPlan) -> dict[str, tuple[float, float, float]]:
@@ -374,6 +377,9 @@ def build_site(
         )
     plan = load_building(site.building_file, site.languages)
     layout = staff_layout(site, plan)
+    warnings = tuple(anchor_warnings(layout.plan))
+    for warning in warnings:
+        log.warning(warning)
     model = build_model(layout.plan, site, layout)
     digest = hashlib.sha256(model.glb).hexdigest()
     try:
@@ -399,7 +405,7 @@ def build_site(
                 "seconds": round(seconds, 2),
             },
         )
-    return BuildReport(out, True, digest, len(model.glb), seconds, model)
+    return BuildReport(out, True, digest, len(model.glb), seconds, model, warnings)
 
 
 def build_world(

@@ -122,6 +122,9 @@ class AnchorPlan:
     yaw: float
     size: tuple[float, float] | None
     extras: dict[str, Any]
+    #: ``file:line: anchor ID`` of its ``at`` in building.toml, for messages ("" if placed by
+    #: the staff's layout)
+    where: str = ""
 
 
 @dataclass(frozen=True)
@@ -659,6 +662,7 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
                 yaw=r.facing(),
                 size=size,
                 extras=extras,
+                where=anchor_place.named(f"anchor {anchor_id}").of("at"),
             )
         )
     seen: set[str] = set()

@@ -28,7 +28,9 @@ def register(subparsers: Any) -> None:
     commands = parser.add_subparsers(dest="world_command", metavar="ACTION", required=True)
 
     build = commands.add_parser("build", help="build hub.glb from the site's building.toml")
-    build.add_argument("--site", type=Path, help="site folder (default: the sample hub in assets/sites)")
+    build.add_argument(
+        "--site", type=Path, help="site folder (default: the sample hub in assets/sites)"
+    )
     build.add_argument(
         "-o",
         "--output",
