@@ -55,8 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int | None] = args.handler
     try:
         apply_site(args, site)
-        announce_site(args)
-        return handler(args) or 0
+        code = handler(args) or 0
+        if code == 0:
+            announce_site(args)
+        return code
     except HubError as exc:
         print(f"hubtwin: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -2,8 +2,9 @@
 
 ``hubtwin --site PATH workshops list`` and ``hubtwin workshops list --site PATH`` are the
 same: ``lift_site`` takes the option out of the command line before the subcommands parse
-it, and ``apply_site`` gives it to the command that reads a site. A command that changes
-data first names the site it changes (on standard error, so its output stays as it was).
+it, and ``apply_site`` gives it to the command that reads a site. A command that changed
+data then names the site it changed (on standard error, so its output stays as it was, and
+after it, so a mistake is still the one line it always is).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def changes_data(args: argparse.Namespace) -> bool:
 
 
 def announce_site(args: argparse.Namespace) -> None:
-    """For a command that changes data: one line naming the site it changes."""
+    """After a command that changed data: one line naming the site it changed."""
     if not hasattr(args, "site") or not changes_data(args):
         return
     from server.settings import load_settings
@@ -77,6 +78,7 @@ def announce_site(args: argparse.Namespace) -> None:
 
     site = load_site(load_settings({"site": args.site}).site)
     print(
-        f"hubtwin: Standort / site {site.id} ({site.branding.short_name}, {site.path})",
+        f"hubtwin: geändert / changed: Standort / site {site.id} "
+        f"({site.branding.short_name}, {site.path})",
         file=sys.stderr,
     )
