@@ -86,8 +86,8 @@ class SharedBoards:
         self._dirty: set[str] = set()
         self._next_keep = float("-inf")
         self._next_watch = float("-inf")
-        #: the board each occupied room instance showed when last looked at
-        self._shown: dict[tuple[str, int], BoardKey | None] = {}
+        #: the board each person in a room was last sent (by session id)
+        self._sent: dict[str, BoardKey | None] = {}
         self.limits = KeyedLimiter(ACTIONS_PER_S, ACTION_BURST)
         self._core: HubCore | None = None
 
@@ -178,8 +178,7 @@ class SharedBoards:
         if instance is None:
             return
         found = self.board_at(instance)
-        key = (instance.room_id, instance.number)
-        self._shown[key] = None if found is None else (found[0].workshop_id, found[1])
+        self._sent[session.id] = None if found is None else (found[0].workshop_id, found[1])
         if found is not None:
             fx.send_to(session, self._state_frame(found[0], found[1], session))
 
@@ -334,23 +333,27 @@ class SharedBoards:
             )
 
     def _watch(self, rooms: Sequence[RoomPositions], fx: Effects) -> None:
-        """Send the board of where they are to the people of a room whose board changed
-        (a workshop started or ended there, a breakout began or ended)."""
-        seen: dict[tuple[str, int], BoardKey | None] = {}
+        """Send the board of where they are to the people whose board is not the one they
+        were last sent (a workshop started, resumed or ended in their room, a breakout
+        began or ended)."""
+        sent: dict[str, BoardKey | None] = {}
         for room in rooms:
             instance = room.instance
-            key = (instance.room_id, instance.number)
             found = self.board_at(instance)
             now_shown = None if found is None else (found[0].workshop_id, found[1])
-            seen[key] = now_shown
-            if self._shown.get(key) == now_shown:
-                continue
             for session in instance.members.values():
+                before = self._sent.get(session.id)
+                if session.conn is None:  # away: sent anew when they are back (on_join)
+                    sent[session.id] = before
+                    continue
+                sent[session.id] = now_shown
+                if before == now_shown:
+                    continue
                 if found is None:
                     fx.send_to(session, encode("board_state", board=None))
                 else:
                     fx.send_to(session, self._state_frame(found[0], found[1], session))
-        self._shown = seen
+        self._sent = sent
 
 
 _HANDLED: Final = (
