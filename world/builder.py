@@ -261,7 +261,9 @@ def build_model(plan: BuildingPlan, site: Site, layout: StaffLayout | None = Non
         raise InputFileError(f"{plan.path}: no free floor for spawn points in {', '.join(missing)}")
 
     atlas_png, slots = sign_atlas(_sign_texts(plan, site, pieces))
-    pictures_png, motif_slots = picture_atlas()
+    pictures_png, motif_slots = picture_atlas(
+        site.branding.primary_colour, site.branding.accent_colour
+    )
     for plate in pieces.signs:
         kind, _, motif = plate.key.partition(":")
         if kind == "picture":

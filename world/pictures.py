@@ -120,10 +120,11 @@ def forest() -> Image.Image:
     return image
 
 
-def chart() -> Image.Image:
+def chart(primary: str = "#2e5e7e", accent: str = "#e39b2d") -> Image.Image:
+    """A CO2 chart: its header in the site's primary colour, the trend in its accent."""
     image = Image.new("RGB", (SLOT, SLOT), "#f6f4ee")
     draw = ImageDraw.Draw(image)
-    draw.rectangle((0, 0, SLOT, 70), fill="#2f7d4f")
+    draw.rectangle((0, 0, SLOT, 70), fill=primary)
     draw.text((28, 18), "CO2  2019 - 2030", fill="#ffffff", font_size=30)
     values = (100, 94, 86, 80, 71, 63, 55, 45)
     for k, v in enumerate(values):
@@ -132,8 +133,8 @@ def chart() -> Image.Image:
         colour = "#9c4a32" if k < 4 else "#4f8a5b"
         draw.rectangle((x, top, x + 38, 450), fill=colour)
     draw.line((40, 452, 480, 452), fill="#3b3f44", width=4)
-    draw.line((70, 110, 440, 260), fill="#f2b705", width=8)
-    draw.polygon([(440, 230), (470, 272), (420, 282)], fill="#f2b705")
+    draw.line((70, 110, 440, 260), fill=accent, width=8)
+    draw.polygon([(440, 230), (470, 272), (420, 282)], fill=accent)
     return image
 
 
@@ -141,14 +142,17 @@ DRAW = {"ruhr": ruhr, "solar": solar, "forest": forest, "chart": chart}
 
 
 @functools.cache
-def picture_atlas() -> tuple[bytes, dict[str, AtlasSlot]]:
-    """All motifs in one PNG atlas and each motif's place in it."""
+def picture_atlas(
+    primary: str = "#2e5e7e", accent: str = "#e39b2d"
+) -> tuple[bytes, dict[str, AtlasSlot]]:
+    """All motifs in one PNG atlas and each motif's place in it (the chart in the site's
+    primary and accent colours)."""
     atlas = Image.new("RGB", (2 * SLOT, 2 * SLOT), "#ffffff")
     slots: dict[str, AtlasSlot] = {}
     size = 2 * SLOT
     for i, name in enumerate(MOTIFS):
         x, y = (i % 2) * SLOT, (i // 2) * SLOT
-        atlas.paste(DRAW[name](), (x, y))
+        atlas.paste(chart(primary, accent) if name == "chart" else DRAW[name](), (x, y))
         slots[name] = AtlasSlot(
             (x + 2) / size, (y + 2) / size, (x + SLOT - 2) / size, (y + SLOT - 2) / size
         )
