@@ -22,10 +22,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from server.action_plans import LIVE_KIND as TEAM_KIND
+from server.action_plans import teams_of
+from server.action_plans import without_person as without_team_member
 from server.board import LIVE_KIND as BOARD_KIND
 from server.board import notes_by, without_person
 from server.identity import Identity, Role
 from server.live_state import POLLS, LiveStateChange
+from server.offers import OfferSignup
 from server.passwords import check_password, hash_password
 from server.polls import answers_of, without_answers_of
 from server.progress import ExportRow, ProgressEvent, ProgressRecord, StationProgress
@@ -179,6 +183,20 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (workshop_id, identity_id)
     );
     CREATE INDEX registrations_by_identity ON workshop_registrations (identity_id);
+    """,
+    # 8: sign-ups for the hub's offers (server/offers.py): what the person entered, kept
+    # only with their consent, in the order they came
+    """
+    CREATE TABLE offer_signups (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        offer_id TEXT NOT NULL,
+        identity_id TEXT NOT NULL REFERENCES identities(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        contact TEXT NOT NULL,
+        at REAL NOT NULL,
+        UNIQUE (offer_id, identity_id)
+    );
+    CREATE INDEX offer_signups_by_identity ON offer_signups (identity_id);
     """,
 )
 
@@ -502,6 +520,7 @@ class Store:
                 "account": dict(account) if account else None,
                 "chat_messages": [dict(row) for row in chat],
                 "board_notes": notes_by(_documents(self._db, BOARD_KIND), identity_id),
+                "teams": teams_of(_documents(self._db, TEAM_KIND), identity_id),
                 "station_progress": [dict(row) for row in progress],
                 "workshop_attendance": [
                     {**dict(row), "joined": bool(row["joined"])} for row in attendance
@@ -514,6 +533,14 @@ class Store:
                     for answer in answers_of(row["key"], json.loads(row["data"]), identity_id)
                 ],
                 "workshop_registrations": [dict(row) for row in registrations],
+                "offer_signups": [
+                    dict(row)
+                    for row in self._db.execute(
+                        "SELECT offer_id, name, contact, at FROM offer_signups"
+                        " WHERE identity_id = ? ORDER BY seq",
+                        (identity_id,),
+                    ).fetchall()
+                ],
             }
 
         return await self._run(read)
@@ -524,6 +551,7 @@ class Store:
         def write(db: sqlite3.Connection) -> None:
             _erase(db, identity_id)
             _erase_board_notes(db, identity_id)
+            _erase_team_member(db, identity_id)
 
         await self._run(self._write, write)
 
@@ -813,6 +841,65 @@ class Store:
             for row in rows
         ]
 
+    # --- sign-ups for offers ----------------------------------------------------------------
+
+    async def sign_up_for_offer(self, signup: OfferSignup, seats: int | None) -> str:
+        """Add a sign-up unless the offer's ``seats`` are all taken (one transaction: two
+        at once for the last seat never both get it). ``"added"``, ``"already"`` (signed up
+        before), ``"full"``, or ``"erased"`` (a person erased is not brought back)."""
+
+        def write(db: sqlite3.Connection) -> str:
+            s = signup
+            if _erased(db, s.identity_id):
+                return "erased"
+            if db.execute(
+                "SELECT 1 FROM offer_signups WHERE offer_id = ? AND identity_id = ?",
+                (s.offer_id, s.identity_id),
+            ).fetchone():
+                return "already"
+            count = db.execute(
+                "SELECT COUNT(*) FROM offer_signups WHERE offer_id = ?", (s.offer_id,)
+            ).fetchone()[0]
+            if seats is not None and count >= seats:
+                return "full"
+            db.execute(
+                "INSERT INTO identities (id, display_name, guest, created_at, last_seen_at)"
+                " VALUES (?, ?, 1, ?, ?) ON CONFLICT(id) DO NOTHING",
+                (s.identity_id, s.name, s.at, s.at),
+            )
+            db.execute(
+                "INSERT INTO offer_signups (offer_id, identity_id, name, contact, at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (s.offer_id, s.identity_id, s.name, s.contact, s.at),
+            )
+            return "added"
+
+        return await self._run(self._write, write)
+
+    async def cancel_offer_signup(self, offer_id: str, identity_id: str) -> bool:
+        """Take a sign-up back; False if there was none."""
+
+        def write(db: sqlite3.Connection) -> bool:
+            found = db.execute(
+                "DELETE FROM offer_signups WHERE offer_id = ? AND identity_id = ?",
+                (offer_id, identity_id),
+            )
+            return found.rowcount > 0
+
+        return await self._run(self._write, write)
+
+    async def offer_signups(self, offer_id: str) -> list[OfferSignup]:
+        """An offer's sign-ups in the order they came."""
+        rows = await self._run(
+            lambda: self._db.execute(
+                "SELECT * FROM offer_signups WHERE offer_id = ? ORDER BY seq", (offer_id,)
+            ).fetchall()
+        )
+        return [
+            OfferSignup(row["offer_id"], row["identity_id"], row["name"], row["contact"], row["at"])
+            for row in rows
+        ]
+
     # --- bans and the audit log ------------------------------------------------------------
 
     async def add_ban(self, ban: Ban) -> None:
@@ -1010,6 +1097,19 @@ def _erase(db: sqlite3.Connection, identity_id: str) -> None:
 def _documents(db: sqlite3.Connection, kind: str) -> dict[str, Any]:
     rows = db.execute("SELECT key, data FROM live_state WHERE kind = ?", (kind,)).fetchall()
     return {row["key"]: json.loads(row["data"]) for row in rows}
+
+
+def _erase_team_member(db: sqlite3.Connection, identity_id: str) -> None:
+    """Take a person out of every team (a team left without members goes)."""
+    for key, data in _documents(db, TEAM_KIND).items():
+        changed = without_team_member(data, identity_id)
+        if changed is None:
+            db.execute("DELETE FROM live_state WHERE kind = ? AND key = ?", (TEAM_KIND, key))
+        elif changed is not data:
+            db.execute(
+                "INSERT OR REPLACE INTO live_state VALUES (?, ?, ?)",
+                (TEAM_KIND, key, json.dumps(changed, ensure_ascii=False)),
+            )
 
 
 def _erase_board_notes(db: sqlite3.Connection, identity_id: str) -> None:

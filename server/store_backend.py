@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from server.identity import Identity, Role
 from server.live_state import LiveStateChange
+from server.offers import OfferSignup
 from server.progress import ExportRow, ProgressRecord, StationProgress
 from server.records import ChatRecord
 from server.registrations import Registration
@@ -105,6 +106,12 @@ class StoreBackend(Protocol):
     async def unregister(self, workshop_id: str, identity_id: str) -> bool: ...
 
     async def registrations_of(self, workshop_id: str) -> list[Registration]: ...
+
+    async def sign_up_for_offer(self, signup: OfferSignup, seats: int | None) -> str: ...
+
+    async def cancel_offer_signup(self, offer_id: str, identity_id: str) -> bool: ...
+
+    async def offer_signups(self, offer_id: str) -> list[OfferSignup]: ...
 
     async def add_ban(self, ban: Ban) -> None: ...
 

@@ -40,6 +40,11 @@ key                                  type   what
                                             "at"}`` as JSON
 ``registration-seq``                 string insertion counter of registrations
 ``registrations-of:{identity}``      set    workshop ids a person registered for
+``offer-signups:{offer}``            zset   identity ids signed up, by offer-signup-seq
+``offer-signup:{offer}``             hash   identity id -> ``{"name", "contact", "at"}``
+                                            as JSON
+``offer-signup-seq``                 string insertion counter of offer sign-ups
+``offer-signups-of:{identity}``      set    offer ids a person signed up for
 ``ban:{id}``                         string a ban as JSON
 ``bans``                             zset   ban ids, by creation time
 ``audit-seq``                        string insertion counter of audit entries
@@ -81,10 +86,14 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, WatchError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from server.action_plans import LIVE_KIND as TEAM_KIND
+from server.action_plans import teams_of
+from server.action_plans import without_person as without_team_member
 from server.board import LIVE_KIND as BOARD_KIND
 from server.board import notes_by, without_person
 from server.identity import Identity, Role
 from server.live_state import POLLS, LiveStateChange
+from server.offers import OfferSignup
 from server.passwords import check_password, hash_password
 from server.polls import answers_of, without_answers_of
 from server.progress import ExportRow, ProgressRecord, StationProgress
@@ -308,6 +317,25 @@ redis.call('SADD', KEYS[4], ARGV[3])
 return 1
 """
 
+# KEYS: offer-signups, offer-signup, offer-signup-seq, offer-signups-of, identity,
+# token-generations. ARGV: identity id, sign-up JSON, offer id, name, at, seats (-1: no
+# limit). "added", "already", "full" or "erased".
+_SIGN_UP_FOR_OFFER = """
+local absent = redis.call('EXISTS', KEYS[5]) == 0
+if absent and redis.call('HEXISTS', KEYS[6], ARGV[1]) == 1 then return 'erased' end
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 'already' end
+local seats = tonumber(ARGV[6])
+if seats >= 0 and redis.call('ZCARD', KEYS[1]) >= seats then return 'full' end
+if absent then
+  redis.call('HSET', KEYS[5], 'id', ARGV[1], 'display_name', ARGV[4], 'guest', 1,
+             'created_at', ARGV[5], 'last_seen_at', ARGV[5])
+end
+redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[3]), ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('SADD', KEYS[4], ARGV[3])
+return 'added'
+"""
+
 # KEYS: registrations-of. ARGV: identity id, then the key prefixes of registrations and
 # registration. Drops the person from every workshop's registrations.
 _ERASE_REGISTRATIONS = """
@@ -411,6 +439,7 @@ class RedisStore:
         self._erase_attendance = register(_ERASE_ATTENDANCE)
         self._register = register(_REGISTER)
         self._erase_registrations = register(_ERASE_REGISTRATIONS)
+        self._sign_up_for_offer = register(_SIGN_UP_FOR_OFFER)
         self._lift_ban = register(_LIFT_BAN)
         self._add_audit = register(_ADD_AUDIT)
         self._purge_audit = register(_PURGE_AUDIT)
@@ -717,6 +746,7 @@ class RedisStore:
             attendance = await self._attendance_rows(identity_id)
             kept_polls = await self.live_states(POLLS)
             registrations = await self._registration_rows(identity_id)
+            signups = await self._offer_signup_rows(identity_id)
         return {
             "identity": _identity_row(person) if person else None,
             "account": (
@@ -730,6 +760,7 @@ class RedisStore:
             ),
             "chat_messages": [_chat_row(m) for m in messages],
             "board_notes": notes_by(await self.live_states(BOARD_KIND), identity_id),
+            "teams": teams_of(await self.live_states(TEAM_KIND), identity_id),
             "station_progress": [_progress_row(r) for r in progress],
             "workshop_attendance": attendance,
             "poll_answers": [
@@ -738,6 +769,7 @@ class RedisStore:
                 for answer in answers_of(key, data, identity_id)
             ],
             "workshop_registrations": registrations,
+            "offer_signups": signups,
         }
 
     async def _erase_poll_answers(self, identity_id: str) -> None:
@@ -757,6 +789,33 @@ class RedisStore:
                     pipe.multi()
                     for name, value in changed.items():
                         pipe.hset(key, name, value)
+                    await pipe.execute()
+                    return
+                except WatchError:
+                    continue
+
+    async def _erase_team_member(self, identity_id: str) -> None:
+        """Take a person out of every team, a team left without members goes (rewritten
+        only if not changed meanwhile: WATCH)."""
+        key = self._key(f"live:{TEAM_KIND}")
+        async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key)
+                    found = cast(dict[str, str], await pipe.hgetall(key))
+                    gone, changed = [], {}
+                    for name, raw in found.items():
+                        data = json.loads(raw)
+                        after = without_team_member(data, identity_id)
+                        if after is None:
+                            gone.append(name)
+                        elif after is not data:
+                            changed[name] = _json(after)
+                    pipe.multi()
+                    for name, value in changed.items():
+                        pipe.hset(key, name, value)
+                    if gone:
+                        pipe.hdel(key, *gone)
                     await pipe.execute()
                     return
                 except WatchError:
@@ -786,6 +845,7 @@ class RedisStore:
         sent or got."""
         await self._erase_board_notes(identity_id)
         await self._erase_poll_answers(identity_id)
+        await self._erase_team_member(identity_id)
         # both scripts in one MULTI/EXEC: a person is erased whole or not at all
         async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
             await self._delete_identity(
@@ -809,6 +869,15 @@ class RedisStore:
                     identity_id,
                     self._key("registrations", ""),
                     self._key("registration", ""),
+                ],
+                client=pipe,
+            )
+            await self._erase_registrations(
+                keys=[self._key("offer-signups-of", identity_id)],
+                args=[
+                    identity_id,
+                    self._key("offer-signups", ""),
+                    self._key("offer-signup", ""),
                 ],
                 client=pipe,
             )
@@ -1121,6 +1190,78 @@ class RedisStore:
             if raw is not None
         ]
         return sorted(rows, key=lambda row: row["at"])
+
+    # --- sign-ups for offers ----------------------------------------------------------------
+
+    async def sign_up_for_offer(self, signup: OfferSignup, seats: int | None) -> str:
+        """Add a sign-up unless the offer's ``seats`` are all taken (one script: two at once
+        for the last seat never both get it). ``"added"``, ``"already"``, ``"full"`` or
+        ``"erased"``."""
+        s = signup
+        async with self._errors():
+            result = await self._sign_up_for_offer(
+                keys=[
+                    self._key("offer-signups", s.offer_id),
+                    self._key("offer-signup", s.offer_id),
+                    self._key("offer-signup-seq"),
+                    self._key("offer-signups-of", s.identity_id),
+                    self._key("identity", s.identity_id),
+                    self._key("token-generations"),
+                ],
+                args=[
+                    s.identity_id,
+                    _json({"name": s.name, "contact": s.contact, "at": s.at}),
+                    s.offer_id,
+                    s.name,
+                    _number(s.at),
+                    -1 if seats is None else seats,
+                ],
+            )
+        return str(result)
+
+    async def cancel_offer_signup(self, offer_id: str, identity_id: str) -> bool:
+        """Take a sign-up back; False if there was none."""
+        async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(self._key("offer-signups", offer_id), identity_id)
+            pipe.hdel(self._key("offer-signup", offer_id), identity_id)
+            pipe.srem(self._key("offer-signups-of", identity_id), offer_id)
+            removed, *_ = await pipe.execute()
+        return bool(removed)
+
+    async def offer_signups(self, offer_id: str) -> list[OfferSignup]:
+        """An offer's sign-ups in the order they came."""
+        async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.zrange(self._key("offer-signups", offer_id), 0, -1)
+            pipe.hgetall(self._key("offer-signup", offer_id))
+            ids, records = await pipe.execute()
+        out = []
+        for identity_id in ids:
+            raw = records.get(identity_id)
+            if raw is not None:
+                data = json.loads(raw)
+                out.append(
+                    OfferSignup(
+                        offer_id, identity_id, data["name"], data["contact"], float(data["at"])
+                    )
+                )
+        return out
+
+    async def _offer_signup_rows(self, identity_id: str) -> list[dict[str, Any]]:
+        """One person's sign-ups (for the export of their data), in the order they came."""
+        offers = sorted(
+            cast(set[str], await self._redis.smembers(self._key("offer-signups-of", identity_id)))
+        )
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for offer_id in offers:
+                pipe.hget(self._key("offer-signup", offer_id), identity_id)
+                pipe.zscore(self._key("offer-signups", offer_id), identity_id)
+            found: list[Any] = await pipe.execute()
+        rows = [
+            ({"offer_id": offer_id, **json.loads(raw)}, seq)
+            for offer_id, raw, seq in zip(offers, found[0::2], found[1::2], strict=True)
+            if raw is not None
+        ]
+        return [row for row, _ in sorted(rows, key=lambda pair: pair[1] or 0)]
 
     # --- bans and the audit log ------------------------------------------------------------
 

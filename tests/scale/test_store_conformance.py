@@ -226,6 +226,7 @@ async def test_removing_an_account_erases_its_person(store: StoreBackend) -> Non
         "station_progress": [],
         "workshop_attendance": [],
         "workshop_registrations": [],
+        "offer_signups": [],
         "poll_answers": [],
         "board_notes": [],
     }
@@ -382,6 +383,7 @@ async def test_export_has_everything_about_a_person_and_nothing_else(store: Stor
         ],
         "workshop_attendance": [],
         "workshop_registrations": [],
+        "offer_signups": [],
         "poll_answers": [],
         "board_notes": [],
     }
@@ -419,6 +421,7 @@ async def test_erasure_takes_identity_account_chat_and_progress(store: StoreBack
         "station_progress": [],
         "workshop_attendance": [],
         "workshop_registrations": [],
+        "offer_signups": [],
         "poll_answers": [],
         "board_notes": [],
     }

@@ -100,6 +100,7 @@ async def test_export_and_delete_a_person(tmp_path: Path) -> None:
             "station_progress": [],
             "workshop_attendance": [],
             "workshop_registrations": [],
+            "offer_signups": [],
             "poll_answers": [],
             "board_notes": [],
         }
