@@ -604,16 +604,25 @@ def _registration_body(
 
 async def register(request: web.Request) -> web.Response:
     """Register the person asking: a seat while there are seats, else the waiting list
-    (``status`` and ``position`` say which); 201 when new, 200 when registered already."""
+    (``status`` and ``position`` say which); 201 when new, 200 when registered already.
+    Registering asks what joining asks: a code-protected workshop's code (``{"code"}``),
+    or a place on a list workshop's list."""
     me = bearer_identity(request)
     desk = request.app[DESK]
+    code = None
+    if request.can_read_body:
+        code = (await read_json_object(request)).get("code")
+        if code is not None and not isinstance(code, str):
+            raise ApiError(400, "code_invalid", "code must be text")
     workshop = await _workshop(request)
     if workshop.seats is None:
         raise ApiError(409, "registration_closed", "this workshop takes no registrations")
     if workshop.starts_at <= time.time():
         raise ApiError(409, "registration_closed", "this workshop has begun; registration is over")
-    if not workshop.admits(me, None) and workshop.access is Access.LIST:
-        raise ApiError(403, "workshop_access", "this workshop is for the people on its list")
+    if not workshop.admits(me, code):
+        if workshop.access is Access.LIST:
+            raise ApiError(403, "workshop_access", "this workshop is for the people on its list")
+        raise ApiError(403, "workshop_access", "registering needs this workshop's code")
     added = await desk.store.register(
         Registration(workshop.id, me.id, me.name, me.guest, time.time())
     )

@@ -252,6 +252,31 @@ def test_one_seat_a_waiting_list_the_calendar_and_the_facilitators_list(
     assert visitors.problems() == []
 
 
+def test_registering_for_a_code_protected_workshop_takes_its_code(
+    hub: HubServer, visitors: Visitors
+) -> None:
+    username, password = account(hub, "Jonas", "facilitator")
+    token = sign_in(hub, username, password)
+    planned = {"title": "Mit Code", "room": "lab", "starts": next_day_at(far_ahead(), 14)}
+    planned |= {"minutes": 45, "seats": 3, "access": "code", "code": "WERK-7"}
+    workshop = call(hub, "POST", "/api/workshops", planned, token)
+    kim = visitors.new("Kim")
+    kim.page.locator("#toggle-workshop").click()
+    kim.wait_for("s.workshops.upcoming.some((w) => w.id === arg)", workshop["id"])
+    row = kim.page.locator(f"#workshop-upcoming li[data-workshop='{workshop['id']}']")
+    row.locator(".ws-register").click()
+    status = kim.page.locator("#workshop-status")
+    kim.wait_for(
+        "document.querySelector('#workshop-status').textContent.includes('Einladungscode')"
+    )
+    assert row.locator(".ws-unregister").count() == 0
+    row.locator("input[type=text]").fill("WERK-7")
+    row.locator(".ws-register").click()
+    kim.wait_for(SEATED, workshop["id"])
+    assert (status.text_content() or "").startswith("Angemeldet")
+    assert visitors.problems() == []
+
+
 def test_an_invitation_by_username_is_seen_and_the_invited_person_joins(
     hub: HubServer, visitors: Visitors
 ) -> None:

@@ -148,6 +148,24 @@ async def test_no_registration_without_seats_or_once_begun(
     assert (await hub.call("POST", f"/api/workshops/{made['id']}/registration"))[0] == 401
 
 
+async def test_a_code_protected_workshop_takes_registrations_with_its_code(hub: Hub) -> None:
+    await hub.account("mara", Role.FACILITATOR)
+    body = {**PLANNED, "access": "code", "code": "KLIMA-31"}
+    _, made = await hub.call("POST", "/api/workshops", "mara", body)
+    path = f"/api/workshops/{made['id']}/registration"
+    (name,) = await guests(hub, 1)
+    for refused in (None, {}, {"code": "KLIMA-30"}):
+        status, answer = await hub.call("POST", path, name, refused)
+        assert status == 403 and answer["error"]["code"] == "workshop_access", refused
+        assert "code" in answer["error"]["message"]
+    status, answer = await hub.call("POST", path, name, {"code": 31})
+    assert status == 400 and answer["error"]["code"] == "code_invalid"
+    _, shown = await hub.call("GET", path, name)
+    assert shown["status"] is None and shown["taken"] == 0
+    status, answer = await hub.call("POST", path, name, {"code": "KLIMA-31"})
+    assert status == 201 and answer["status"] == "registered"
+
+
 @pytest.mark.parametrize("seats", [0, -1, 10001, "5", True])
 async def test_bad_seat_limits_are_refused(hub: Hub, seats: Any) -> None:
     await hub.account("mara", Role.FACILITATOR)

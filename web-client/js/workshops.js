@@ -69,7 +69,7 @@ export class WorkshopsFeature {
       createSeries: (body) => this.saveSeries(null, body),
       updateSeries: (id, body) => this.saveSeries(id, body),
       removeSeries: (id) => this.removeSeries(id),
-      register: (id) => this.register(id),
+      register: (id, code) => this.register(id, code),
       unregister: (id) => this.unregister(id),
       registrations: (id) => this.registrations(id),
       registrationsCsv: (id) => this.download(() => fetchRegistrationsCsv(this.token(), id)),
@@ -267,14 +267,26 @@ export class WorkshopsFeature {
     }
   }
 
-  async register(id) {
+  /** Register for a workshop with seats; a code-protected one needs its code (typed in the
+   * list, or the one of the link that brought the visitor). */
+  async register(id, code) {
+    const workshop = this.upcoming.find((w) => w.id === id);
+    const given = code || (id === this.linkJoin ? this.linkCode : null);
+    if (workshop?.access === "code" && !workshop.you_lead && !workshop.invited_you && !given) {
+      this.panel.say(t("ws.codeNeeded"));
+      return;
+    }
     try {
-      const answer = await registerFor(this.token(), id);
+      const answer = await registerFor(this.token(), id, given);
       const text = answer.status === "registered" ? t("ws.registeredNow") : t("ws.waitlistedNow", { n: answer.position });
       this.panel.say(text);
       announce(text);
       await this.reload();
     } catch (error) {
+      if (error.code === "workshop_access" && workshop?.access === "code") {
+        this.panel.say(t("ws.codeNeeded"));
+        return;
+      }
       this.panel.say(this.table.errorText(error.code, language()) || error.message);
     }
   }

@@ -87,8 +87,9 @@ export function deleteSeries(token, id) {
 
 /** Register for a workshop with seats ({status: "registered"|"waitlist", position, seats,
  * taken, waiting, calendar}). */
-export function registerFor(token, id) {
-  return request("POST", `/api/workshops/${enc(id)}/registration`, { token });
+export function registerFor(token, id, code = null) {
+  const body = code ? { code } : undefined;
+  return request("POST", `/api/workshops/${enc(id)}/registration`, { token, body });
 }
 
 export function unregisterFrom(token, id) {

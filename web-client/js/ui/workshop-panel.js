@@ -464,7 +464,7 @@ export class WorkshopPanel {
       const controls = [join, button(t("ws.copyLink"), () => this.actions.copyLink(workshop))];
       if (workshop.access === "code" && !workshop.you_lead) controls.unshift(...field(t("ws.code"), code));
       row.push(el("span", { className: "ws-inline" }, controls));
-      if (workshop.registration) row.push(...this.registration(workshop));
+      if (workshop.registration) row.push(...this.registration(workshop, () => code.value.trim() || null));
       const item = el("li", {}, row);
       item.dataset.workshop = workshop.id;
       return item;
@@ -476,8 +476,9 @@ export class WorkshopPanel {
   }
 
   /** Seats of a workshop with registration: how many are taken, where one stands, and
-   * registering or taking it back (the calendar file for the registered). */
-  registration(workshop) {
+   * registering (with the code typed beside it, if any: codeOf()) or taking it back (the
+   * calendar file for the registered). */
+  registration(workshop, codeOf) {
     const seats = workshop.registration;
     const out = [el("span", { className: "meta ws-seats", text: t("ws.seatsTaken", { taken: seats.taken, seats: seats.seats, waiting: seats.waiting }) })];
     const mine = workshop.your_registration;
@@ -489,7 +490,7 @@ export class WorkshopPanel {
       controls.push(calendar, button(t("ws.unregister"), () => this.actions.unregister(workshop.id), { className: "ws-unregister" }));
     } else {
       const full = seats.taken >= seats.seats;
-      controls.push(button(full ? t("ws.registerWaitlist") : t("ws.register"), () => this.actions.register(workshop.id), { className: "ws-register" }));
+      controls.push(button(full ? t("ws.registerWaitlist") : t("ws.register"), () => this.actions.register(workshop.id, codeOf()), { className: "ws-register" }));
     }
     out.push(el("span", { className: "ws-inline" }, controls));
     return out;
