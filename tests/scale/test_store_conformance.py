@@ -19,6 +19,7 @@ import pytest
 import redis.asyncio
 from redis_process import free_port
 
+from server.action_plans import Team
 from server.board import MAIN, Author, WorkshopBoards
 from server.identity import Identity, Role
 from server.live_state import POLLS, REMOVALS, SCREENS, WORKSHOP, LiveStateChange
@@ -229,6 +230,7 @@ async def test_removing_an_account_erases_its_person(store: StoreBackend) -> Non
         "offer_signups": [],
         "poll_answers": [],
         "board_notes": [],
+        "teams": [],
     }
     assert await store.remove_account("mara") is None
 
@@ -386,6 +388,7 @@ async def test_export_has_everything_about_a_person_and_nothing_else(store: Stor
         "offer_signups": [],
         "poll_answers": [],
         "board_notes": [],
+        "teams": [],
     }
 
 
@@ -424,6 +427,7 @@ async def test_erasure_takes_identity_account_chat_and_progress(store: StoreBack
         "offer_signups": [],
         "poll_answers": [],
         "board_notes": [],
+        "teams": [],
     }
     assert await store.login("mara", PASSWORD) is None
     assert await store.list_accounts() == []
@@ -817,3 +821,33 @@ async def test_board_notes_are_exported_and_erased_with_the_person(store: StoreB
     assert kept.find(0, anns.id).voters == [] and bobs.id != anns.id
     assert (await store.export_identity(BOB.id))["board_notes"] == []
     assert (await store.export_identity("id-ann"))["board_notes"][0]["text"] == "Ökostrom"
+
+
+async def test_teams_are_exported_and_a_person_erased_leaves_them(store: StoreBackend) -> None:
+    shared = Team.new("t1", "Grünes Team", firm="Müller GmbH", by=(BOB.id, "Bob"), now=1.0)
+    shared.add_member("id-ann", "Ann", now=2.0)
+    owned = shared.add_measure({"title": "LED", "owner": BOB.id}, by=BOB.id, now=3.0)
+    other = shared.add_measure({"title": "Jobrad", "owner": "id-ann"}, by="id-ann", now=4.0)
+    alone = Team.new("t2", "Nur Bob", firm="", by=(BOB.id, "Bob"), now=5.0)
+    await store.remember_identity(BOB, now=1.0)
+    await store.save_live_states(
+        [
+            LiveStateChange("team", "t1", shared.as_document()),
+            LiveStateChange("team", "t2", alone.as_document()),
+        ]
+    )
+    exported = (await store.export_identity(BOB.id))["teams"]
+    assert [(t["team"], t["name"], t["firm"], t["role"]) for t in exported] == [
+        ("t1", "Grünes Team", "Müller GmbH", "lead"),
+        ("t2", "Nur Bob", "", "lead"),
+    ]
+    assert [m["title"] for m in exported[0]["measures_owned"]] == ["LED"]
+    assert exported[0]["measures_last_changed"] == [owned.id]
+    await store.delete_identity(BOB.id)
+    kept = await store.live_states("team")
+    assert list(kept) == ["t1"]  # the team Bob was alone in went with him
+    left = Team.from_document(kept["t1"])
+    assert list(left.members) == ["id-ann"] and left.members["id-ann"].role == "lead"
+    assert left.measure(owned.id).owner is None and left.measure(other.id).owner == "id-ann"
+    assert (await store.export_identity(BOB.id))["teams"] == []
+    assert [t["team"] for t in (await store.export_identity("id-ann"))["teams"]] == ["t1"]

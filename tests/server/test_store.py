@@ -103,6 +103,7 @@ async def test_export_and_delete_a_person(tmp_path: Path) -> None:
             "offer_signups": [],
             "poll_answers": [],
             "board_notes": [],
+            "teams": [],
         }
         assert [m.id for m in await store.recent_chat("foyer", 0, 10)] == ["m3"]
     finally:
