@@ -31,6 +31,8 @@ from server.http_connections import http_runner, raise_open_file_limit
 from server.hub import HubCore
 from server.logs import configure_logging
 from server.metrics import Metrics
+from server.offers_book import read_offers
+from server.offers_http import offer_routes
 from server.poll_service import FORGET_EVENT as POLL_FORGET_EVENT
 from server.poll_service import PollService
 from server.revocation import BUS_EVENT as REVOKED_EVENT
@@ -176,6 +178,7 @@ async def _start_hub(
     settings: Settings, http_sock: socket.socket, ws_sock: socket.socket | None
 ) -> RunningHub:
     site = load_site(settings.site)
+    offers = await asyncio.to_thread(read_offers, site)
     glb = await asyncio.to_thread(world_path, settings, site)
     world = await asyncio.to_thread(load, glb)
     catalogue = await asyncio.to_thread(load_catalogue, site, world)
@@ -325,6 +328,7 @@ async def _start_hub(
         polls.routes(),
         world_edit_routes(WorldEditing(site, settings.world_dir, live)),
         icon_routes(SiteIcons(site)),
+        offer_routes(offers),
     ]
     runner = http_runner(make_http_app(context, features), settings, realtime.limits)
     await runner.setup()

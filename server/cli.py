@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "server.site_command",
     "server.talks_command",
     "server.workshops_command",
+    "server.offers_command",
     "bench.command",
 )
 

@@ -25,6 +25,7 @@ CHANGING: dict[str, frozenset[str]] = {
         {"add", "edit", "remove", "series-add", "series-edit", "series-remove", "unban"}
     ),
     "talks": frozenset({"add", "build-samples"}),
+    "offers": frozenset({"put", "remove", "restore"}),
     "world": frozenset(
         {"build", "place", "add", "move", "remove", "publish", "rollback", "revert"}
     ),

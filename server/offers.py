@@ -301,9 +301,17 @@ def _keyed(at: Callable[..., str], index: int) -> Callable[[str], str]:
     return lambda key: at("offer", index, key)
 
 
-def load_offer_file(path: Path, languages: Sequence[str], zone: ZoneInfo) -> OfferFile:
-    """Read and check ``offers.toml``; a missing file is a site without offers."""
+def load_offer_file(
+    path: Path,
+    languages: Sequence[str],
+    zone: ZoneInfo,
+    vocabulary: Vocabulary | None = None,
+) -> OfferFile:
+    """Read and check ``offers.toml``; a missing file is a site without offers. With a
+    ``vocabulary`` (the site's), a file of ``[[offer]]`` tables only: offers to put in."""
     if not path.is_file():
+        if vocabulary is not None:
+            raise InputFileError(f"{path}: file not found")
         return OfferFile(Vocabulary({}, {}))
     try:
         text = path.read_text(encoding="utf-8")
@@ -319,13 +327,14 @@ def load_offer_file(path: Path, languages: Sequence[str], zone: ZoneInfo) -> Off
         line = lines.line_of(tuple(key)) if key else None
         return f"{path}:{line}" if line is not None else str(path)
 
-    unknown = sorted(set(data) - TOP_KEYS)
+    allowed = TOP_KEYS if vocabulary is None else {"offer"}
+    unknown = sorted(set(data) - allowed)
     if unknown:
         raise InputFileError(
             f"{at(unknown[0])}: unknown table {unknown[0]!r} "
-            f"(allowed: {', '.join(sorted(TOP_KEYS))})"
+            f"(allowed: {', '.join(sorted(allowed))})"
         )
-    vocab = Vocabulary(
+    vocab = vocabulary or Vocabulary(
         _labels(data.get("topics"), "topics", at, languages),
         _labels(data.get("audiences"), "audiences", at, languages),
     )
