@@ -395,7 +395,9 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(self), geolocation=()")
+    headers.setdefault(
+        "Permissions-Policy", "camera=(), microphone=(self), display-capture=(self), geolocation=()"
+    )
     if response.content_type != "text/html" or "Content-Security-Policy" in headers:
         return
     body = response.body if isinstance(response, web.Response) else None

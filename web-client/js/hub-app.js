@@ -32,6 +32,7 @@ import { RoomFullDialog } from "./ui/room-full.js";
 import { RoomsPanel } from "./ui/rooms-panel.js";
 import { SettingsPanel, applyPreferences } from "./ui/settings.js";
 import { Visit } from "./visit.js";
+import { ShareFeature } from "./share.js";
 import { VoiceFeature } from "./voice.js";
 import { WorkshopsFeature } from "./workshops.js";
 import { LiveWorld } from "./world/live-world.js";
@@ -234,6 +235,13 @@ function connect() {
     })
     : null;
   document.getElementById("toggle-voice").hidden = voice === null;
+  // Sharing a screen onto the room's screens, where the server offers it.
+  app.share = table.accepts("share")
+    ? new ShareFeature({
+      connection, hud, talks, roomState, session: () => visit.session,
+      role: () => app.session.identity.role, ice: () => voice?.ice ?? [],
+    })
+    : null;
   Object.assign(app, { connection, clock, visit, roomState, roomsPanel, hud, stations, talks, workshops, voice });
   // A new world version while inside: load it and keep one's place; staff can edit it.
   app.liveWorld = new LiveWorld(app, connection);

@@ -30,6 +30,7 @@
  *   hubtwin.lookAt(x, z)        turn to face that point (as dragging the view would)
  *   hubtwin.dropConnection()    drop the WebSocket without saying bye (reconnection)
  *   hubtwin.voiceInbound()      the voices arriving (getStats per m-line; voice.js)
+ *   hubtwin.shareInbound()      the shared screens arriving (getStats per screen; share.js)
  *   hubtwin.renewSession()      renew the token now, as the client does at half its life;
  *                                resolves true when a fresh one was kept
  */
@@ -80,6 +81,9 @@ export function installTestHook(app) {
         // {wanted, state, own, gen, mic, muted, held, quiet, notice, level, send, receive,
         // people: {session: state}, streams: [{mid, session, level, frequency}]} (voice.js)
         voice: app.voice ? app.voice.snapshot() : null,
+        // {presenting, allowed, notice, full, shares: [{screen, gen, presenter, name, live,
+        // receive, width, time, covered}]} (share.js)
+        share: app.share ? app.share.snapshot() : null,
       };
     },
 
@@ -132,6 +136,10 @@ export function installTestHook(app) {
     /** The voice receive connection's inbound audio per mid: {session, packets, energy}. */
     async voiceInbound() {
       return app.voice ? app.voice.inbound() : {};
+    },
+    /** The shared screens arriving, per screen: {framesDecoded, width} (share.js). */
+    async shareInbound() {
+      return app.share ? app.share.inbound() : {};
     },
   };
   Object.defineProperty(window, "hubtwin", { value: Object.freeze(hook), configurable: false });

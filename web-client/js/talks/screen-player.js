@@ -46,6 +46,7 @@ export class ScreenPlayer {
     this.loading = 0;
     this.lastCorrection = null;
     this.poster = null;
+    this.covering = null;
     object.traverse((child) => {
       if (child.isMesh && child.material?.name === "poster") this.poster = child;
     });
@@ -139,7 +140,15 @@ export class ScreenPlayer {
       this.texture.flipY = false; // the poster's UVs follow glTF (v down)
       this.videoMaterial = new THREE.MeshBasicMaterial({ map: this.texture, toneMapped: false });
     }
-    this.poster.material = this.videoMaterial;
+    this.poster.material = this.covering ?? this.videoMaterial;
+  }
+
+  /** Show something else on the screen (a shared screen, share.js) until cover(null). */
+  cover(material) {
+    this.covering = material;
+    if (!this.poster) return;
+    const talkShown = this.videoMaterial && this.talk && this.video?.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA;
+    this.poster.material = material ?? (talkShown ? this.videoMaterial : this.posterMaterial);
   }
 
   /** Bring the video to the room's state at once (a new state, a loaded talk). */
@@ -284,7 +293,7 @@ export class ScreenPlayer {
       for (const track of [...this.video.querySelectorAll("track")]) track.remove();
       this.video.load();
     }
-    if (this.poster && this.posterMaterial) this.poster.material = this.posterMaterial;
+    if (this.poster && this.posterMaterial) this.poster.material = this.covering ?? this.posterMaterial;
     this.drawCaption();
   }
 
