@@ -52,6 +52,7 @@ ERROR_CODES = {
     "playback_command_invalid": "the playback command is not understood",
     "talk_unknown": "there is no such talk",
     "screen_unknown": "there is no such screen in this room",
+    "screen_shared": "a screen is being shared on this screen",
 }
 
 

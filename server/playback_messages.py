@@ -113,6 +113,10 @@ PLAYBACK_ERRORS: Final = {
     "screen_unknown": ErrorSpec(
         "In diesem Raum gibt es diesen Bildschirm nicht.", "There is no such screen in this room."
     ),
+    "screen_shared": ErrorSpec(
+        "Auf diesem Bildschirm wird gerade geteilt; der Vortrag läuft danach weiter.",
+        "A screen is being shared on this screen; the talk plays on afterwards.",
+    ),
 }
 
 PLAYBACK_MESSAGES: Final = FeatureMessages(

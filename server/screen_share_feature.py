@@ -57,7 +57,14 @@ class ScreenHolder(Protocol):
     def screen_ids_of(self, room_id: str) -> Sequence[str]: ...
 
     def hold_for_share(
-        self, instance: RoomInstance, screen_id: str, on: bool, fx: Effects, now: float
+        self,
+        instance: RoomInstance,
+        screen_id: str,
+        on: bool,
+        fx: Effects,
+        now: float,
+        *,
+        resume: bool = True,
     ) -> bool: ...
 
 
@@ -92,6 +99,12 @@ class ScreenSharing:
         if self.rules.shares.get((share.room, share.screen)) == share:
             del self.rules.shares[(share.room, share.screen)]
             self._ended([share], fx, now)
+
+    def end_all(self, fx: Effects, now: float) -> None:
+        """The media server was lost: every share ends (the presenters may share again)."""
+        ended = list(self.rules.shares.values())
+        self.rules.shares.clear()
+        self._ended(ended, fx, now)
 
     # --- hooks --------------------------------------------------------------------------------
 
@@ -211,9 +224,9 @@ class ScreenSharing:
                 ),
                 instance.conns(but=but),
             )
-            if share.gen in self.paused:
-                self.paused.discard(share.gen)
-                self.screens.hold_for_share(instance, share.screen, False, fx, now)
+            resume = share.gen in self.paused
+            self.paused.discard(share.gen)
+            self.screens.hold_for_share(instance, share.screen, False, fx, now, resume=resume)
 
     # --- frames -------------------------------------------------------------------------------
 

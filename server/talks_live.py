@@ -33,6 +33,7 @@ from server.identity import Role
 from server.live_state import SCREENS, LiveDocuments, LiveSink
 from server.message_spec import FeatureMessage, FeatureMessages
 from server.playback import (
+    ERROR_CODES,
     ControlMode,
     ControlPolicy,
     Pause,
@@ -122,6 +123,8 @@ class TalkScreens:
         self.keep: LiveSink = lambda change: None
         self.kept: dict[str, Any] = {}
         self._documents = LiveDocuments(SCREENS, every_s=KEEP_EVERY_S)
+        #: screens a screen is shared onto (room, instance, screen): no talk starts there
+        self.shared: set[tuple[str, int, str]] = set()
 
     @property
     def messages(self) -> FeatureMessages:
@@ -178,10 +181,25 @@ class TalkScreens:
         return list(self.screen_ids.get(room_id, ()))
 
     def hold_for_share(
-        self, instance: RoomInstance, screen_id: str, on: bool, fx: Effects, now: float
+        self,
+        instance: RoomInstance,
+        screen_id: str,
+        on: bool,
+        fx: Effects,
+        now: float,
+        *,
+        resume: bool = True,
     ) -> bool:
         """A screen is shared onto this screen (on): a talk playing there pauses, and True
-        says so; the share ended (off): the talk plays on. The room is told either way."""
+        says so; no talk starts there meanwhile. The share ended (off): the talk plays on
+        if ``resume`` (it was playing when the share began). The room is told either way."""
+        shared = (instance.room_id, instance.number, screen_id)
+        if on:
+            self.shared.add(shared)
+        else:
+            self.shared.discard(shared)
+            if not resume:
+                return False
         screens = self.screens_of(instance)
         screen = screens.screens.get(screen_id) if screens is not None else None
         if screens is None or screen is None:
@@ -230,6 +248,9 @@ class TalkScreens:
                 return talk.duration_s if talk is not None else None
 
             command = command_from_fields(message.action, message.fields, duration_of=duration_of)
+            starts = isinstance(command, Play) or getattr(command, "play", False)
+            if starts and (instance.room_id, instance.number, message.screen) in self.shared:
+                raise PlaybackError("screen_shared", ERROR_CODES["screen_shared"])
             role = session.identity.role
             update = screens.control(
                 message.screen,

@@ -150,13 +150,17 @@ class VoiceService:
         bridge.on_failed = feature.failed
         bridge.on_ready = feature.ready
 
+        sharing = self.sharing
+
         def restart() -> None:
             fx = Effects()
             feature.restart_all(fx)
+            if sharing is not None:
+                sharing.end_all(fx, time.time())
             apply(fx)
 
         bridge.on_restart = restart
-        sharing, screen_bridge = self.sharing, self.screen_bridge
+        screen_bridge = self.screen_bridge
         if sharing is not None and screen_bridge is not None:
 
             def live(share: Share) -> None:

@@ -247,6 +247,31 @@ def test_sharing_in_the_core_tells_the_room_refuses_a_second_presenter_and_pause
     assert fiona and vera
 
 
+def test_no_talk_starts_on_a_shared_screen_and_a_lost_media_server_ends_every_share() -> None:
+    s = Scene()
+    s.enter(1, "Fred", Role.FACILITATOR)
+    s.enter(2, "Vera")
+    s.h.send(1, playback(screen="workshop-screen", action="select", talk="klimabilanz"))
+    s.h.send(1, msg(t="share", screen="workshop-screen", on=True))
+    assert s.errors(s.h.send(1, playback(screen="workshop-screen", action="play"))) == [
+        "screen_shared"
+    ]
+    s.h.take(2)
+    from server.hub import Effects
+
+    fx = Effects()
+    s.sharing.end_all(fx, s.h.now)
+    s.h.apply(fx)
+    assert [m["presenter"] for m in s.h.take(2) if m["t"] == "share_state"] == [None]
+    assert s.sharing.rules.shares == {}
+    # the talk was paused before the share, so nothing plays on by itself
+    assert not [
+        r
+        for r in s.h.send(1, playback(screen="workshop-screen", action="play"))
+        if r["t"] == "error"
+    ]
+
+
 def test_a_facilitator_stops_an_allowed_visitors_share_and_the_allowed_list_is_told() -> None:
     s = Scene()
     s.enter(1, "Fred", Role.FACILITATOR)
