@@ -33,6 +33,7 @@ from server.logs import configure_logging
 from server.metrics import Metrics
 from server.offers_book import read_offers
 from server.offers_http import offer_routes
+from server.plans_http import PlanService
 from server.poll_service import FORGET_EVENT as POLL_FORGET_EVENT
 from server.poll_service import PollService
 from server.revocation import BUS_EVENT as REVOKED_EVENT
@@ -326,6 +327,7 @@ async def _start_hub(
         workshops.routes(),
         boards.routes(),
         polls.routes(),
+        PlanService(store, desk, workshops).routes(),
         world_edit_routes(WorldEditing(site, settings.world_dir, live)),
         icon_routes(SiteIcons(site)),
         offer_routes(offers),

@@ -1,0 +1,477 @@
+"""Teams and their action plans over HTTP: the service that reads and keeps team
+documents, runs station calculators for measures, and answers the REST API.
+
+The rules are ``server/action_plans.py``; the exports ``server/plan_export.py``. Every
+route needs a session token; a team is seen only by its members and by facilitators of
+a workshop it shares (anyone else gets ``404 team_unknown``, as if there were none).
+
+REST::
+
+    GET    /api/teams                            my teams, the teams I am invited to, and
+                                                 the teams of workshops I lead
+    POST   /api/teams                            {"name", "firm"}: a new team, I lead it
+    GET    /api/teams/{id}                       the team and its plan
+    PATCH  /api/teams/{id}                       leads: {"name", "firm"}
+    POST   /api/teams/{id}/invite                leads, facilitators: {"username"}
+    POST   /api/teams/{id}/join                  {"link"} or on an invitation
+    POST   /api/teams/{id}/leave                 a member leaves (the last one ends it)
+    POST   /api/teams/{id}/link                  leads: a new link (the old one stops)
+    POST   /api/teams/{id}/workshops             leads: {"workshop", "shared": bool}
+    POST   /api/teams/{id}/measures              a new measure (fields below)
+    PATCH  /api/teams/{id}/measures/{m}          change a measure
+    DELETE /api/teams/{id}/measures/{m}          remove a measure
+    POST   /api/teams/{id}/measures/{m}/calculation
+                                                 {"station", "inputs", "lang", "use"}:
+                                                 the station's calculator runs; its result
+                                                 with inputs and factors goes into the measure
+    POST   /api/teams/{id}/measures/{m}/recompute
+                                                 the kept inputs through the calculator as
+                                                 the site declares it now
+    GET    /api/teams/{id}/plan.csv?lang=de      the plan as CSV
+    GET    /api/teams/{id}/plan.pdf?lang=de      the plan as PDF in the site's branding
+
+Measure fields: title, area, owner (a member's id), due (YYYY-MM-DD), status, co2e_kg,
+energy_kwh, money_eur (expected yearly savings), note, source_text (an estimate's origin).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any, Final
+
+from aiohttp import web
+
+from server.action_plans import (
+    LIVE_KIND,
+    PlanRefused,
+    Team,
+    calculator_source,
+    savings_from_figures,
+)
+from server.calculators import InputRejected
+from server.http import (
+    CONTEXT,
+    ApiError,
+    HttpFeature,
+    bearer_identity,
+    json_response,
+    read_json_object,
+)
+from server.identity import Identity, Role
+from server.live_state import LiveStateChange
+from server.plan_export import plan_csv, plan_pdf
+from server.site_page import download_name
+from server.station_desk import StationDesk, StationRefused
+from server.store_backend import StoreBackend
+from server.workshop_service import WorkshopService
+from server.workshops import Workshop
+
+#: teams one person may make
+TEAMS_MADE_MAX: Final = 20
+
+
+class PlanService:
+    """Team documents in the store, changed one at a time in this process."""
+
+    def __init__(
+        self,
+        store: StoreBackend,
+        desk: StationDesk,
+        workshops: WorkshopService,
+    ) -> None:
+        self.store = store
+        self.desk = desk
+        self.workshops = workshops
+        self._lock = asyncio.Lock()
+
+    async def workshop_of(self, workshop_id: str) -> Workshop | None:
+        """A workshop by id: from the book of planned workshops, else the store."""
+        return self.workshops.book.get(workshop_id) or await self.store.workshop(workshop_id)
+
+    async def teams(self) -> dict[str, Team]:
+        documents = await self.store.live_states(LIVE_KIND)
+        return {key: Team.from_document(data) for key, data in documents.items()}
+
+    async def team(self, team_id: str) -> Team:
+        documents = await self.store.live_states(LIVE_KIND)
+        data = documents.get(team_id)
+        if data is None:
+            raise PlanRefused(
+                404, "team_unknown", "Dieses Team gibt es nicht.", "There is no such team."
+            )
+        return Team.from_document(data)
+
+    async def keep(self, team: Team | None, team_id: str) -> None:
+        data = None if team is None else team.as_document()
+        await self.store.save_live_states([LiveStateChange(LIVE_KIND, team_id, data)])
+
+    async def facilitated(self, me: Identity, team: Team) -> list[str]:
+        """The team's workshops this person leads."""
+        if not me.role.at_least(Role.FACILITATOR):
+            return []
+        out = []
+        for workshop_id in team.workshops:
+            workshop = await self.workshop_of(workshop_id)
+            if workshop is not None and workshop.led_by(me):
+                out.append(workshop_id)
+        return out
+
+    # --- calculators --------------------------------------------------------------------
+
+    def calculate(
+        self, station_id: str, inputs: object, lang: str, use: dict[str, str] | None
+    ) -> tuple[dict[str, Any], dict[str, float]]:
+        """Run a station's calculator: the measure's source and savings."""
+        station = self.desk.station(station_id)
+        if station.experiment is None:
+            raise StationRefused(
+                404, "experiment_missing", f"station {station_id!r} has no experiment"
+            )
+        calculator = self.desk.catalogue.calculators.get(station.experiment.calculator)
+        if calculator is None:
+            raise StationRefused(
+                404, "calculator_unknown", f"the calculator of station {station_id!r} is gone"
+            )
+        try:
+            values = calculator.validate(inputs, lang)
+            result = calculator.compute(values)
+        except InputRejected as exc:
+            raise StationRefused(
+                422, "inputs_invalid", "the inputs cannot be used", exc.for_language(lang)
+            ) from None
+        figures = [
+            {key: f.as_dict(lang)[key] for key in ("name", "label", "value", "unit")}
+            for f in result.figures
+        ]
+        savings, chosen = savings_from_figures(figures, use)
+        factors = [f.as_dict(lang) for f in calculator.factors]
+        source = calculator_source(
+            station=station_id,
+            calculator=calculator.id,
+            inputs=values,
+            factors=factors,
+            figures=figures,
+            use=chosen,
+            now=time.time(),
+        )
+        source["language"] = lang
+        return source, savings
+
+    # --- REST ---------------------------------------------------------------------------
+
+    def routes(self) -> HttpFeature:
+        def add_routes(app: web.Application) -> None:
+            app[_SERVICE] = self
+            r = app.router
+            r.add_get("/api/teams", list_teams)
+            r.add_post("/api/teams", make_team)
+            r.add_get("/api/teams/{id}", get_team)
+            r.add_patch("/api/teams/{id}", rename_team)
+            r.add_post("/api/teams/{id}/invite", invite)
+            r.add_post("/api/teams/{id}/join", join)
+            r.add_post("/api/teams/{id}/leave", leave)
+            r.add_post("/api/teams/{id}/link", new_link)
+            r.add_post("/api/teams/{id}/workshops", share_workshop)
+            r.add_post("/api/teams/{id}/measures", add_measure)
+            r.add_patch("/api/teams/{id}/measures/{m}", change_measure)
+            r.add_delete("/api/teams/{id}/measures/{m}", remove_measure)
+            r.add_post("/api/teams/{id}/measures/{m}/calculation", put_calculation)
+            r.add_post("/api/teams/{id}/measures/{m}/recompute", recompute)
+            r.add_get("/api/teams/{id}/plan.csv", export_csv)
+            r.add_get("/api/teams/{id}/plan.pdf", export_pdf)
+
+        return add_routes
+
+
+_SERVICE: web.AppKey[PlanService] = web.AppKey("plans", PlanService)
+
+
+def _lang(request: web.Request, body: dict[str, Any] | None = None) -> str:
+    lang = (body or {}).get("lang") or request.query.get("lang") or "de"
+    return lang if lang in ("de", "en") else "de"
+
+
+def _refused(exc: PlanRefused | StationRefused, lang: str) -> ApiError:
+    if isinstance(exc, PlanRefused):
+        return ApiError(exc.status, exc.code, exc.message(lang))
+    detail = "; ".join(f"{k}: {v}" for k, v in (exc.fields or {}).items())
+    return ApiError(exc.status, exc.code, f"{exc.message}: {detail}" if detail else exc.message)
+
+
+async def _seen(
+    request: web.Request, *, lead: bool = False
+) -> tuple[PlanService, Identity, Team, list[str]]:
+    me = bearer_identity(request)
+    service = request.app[_SERVICE]
+    try:
+        team = await service.team(request.match_info["id"])
+        facilitated = await service.facilitated(me, team)
+        if lead:
+            team.check_lead(me.id, facilitated)
+        else:
+            team.check_sees(me.id, facilitated)
+    except PlanRefused as exc:
+        raise _refused(exc, _lang(request)) from None
+    return service, me, team, facilitated
+
+
+async def list_teams(request: web.Request) -> web.Response:
+    me = bearer_identity(request)
+    service = request.app[_SERVICE]
+    mine, invited = [], []
+    for team in (await service.teams()).values():
+        if team.is_member(me.id) or await service.facilitated(me, team):
+            mine.append(team.as_view(me.id))
+        elif me.id in team.invited:
+            invited.append({"id": team.id, "name": team.name, "firm": team.firm})
+    return json_response({"teams": mine, "invitations": invited})
+
+
+async def make_team(request: web.Request) -> web.Response:
+    me = bearer_identity(request)
+    body = await read_json_object(request)
+    service = request.app[_SERVICE]
+    async with service._lock:
+        teams = await service.teams()
+        made = sum(1 for t in teams.values() if t.is_lead(me.id))
+        if made >= TEAMS_MADE_MAX:
+            raise ApiError(409, "teams_full", f"at most {TEAMS_MADE_MAX} teams per person")
+        try:
+            team = Team.new(
+                "t" + secrets.token_hex(6),
+                body.get("name"),
+                firm=body.get("firm"),
+                by=(me.id, me.name),
+                now=time.time(),
+            )
+        except PlanRefused as exc:
+            raise _refused(exc, _lang(request, body)) from None
+        await service.keep(team, team.id)
+    return json_response(team.as_view(me.id), status=201)
+
+
+async def get_team(request: web.Request) -> web.Response:
+    _service, me, team, _f = await _seen(request)
+    return json_response(team.as_view(me.id))
+
+
+async def _change(
+    request: web.Request,
+    change: Callable[[Team, Identity, list[str], dict[str, Any]], Any],
+    *,
+    lead: bool = False,
+    body: bool = True,
+) -> web.Response:
+    """Read the team, check who asks, change it under the lock, keep it, answer."""
+    data = await read_json_object(request) if body else {}
+    service = request.app[_SERVICE]
+    async with service._lock:
+        service, me, team, facilitated = await _seen(request, lead=lead)
+        try:
+            answer = await change(team, me, facilitated, data)
+        except (PlanRefused, StationRefused) as exc:
+            raise _refused(exc, _lang(request, data)) from None
+        await service.keep(team, team.id)
+    return json_response(answer if answer is not None else team.as_view(me.id))
+
+
+async def rename_team(request: web.Request) -> web.Response:
+    async def change(team: Team, me: Identity, f: list[str], data: dict[str, Any]) -> None:
+        from server.action_plans import NAME_MAX_CHARS, plain_text
+
+        if "name" in data:
+            team.name = plain_text(data["name"], "name", NAME_MAX_CHARS, required=True)
+        if "firm" in data:
+            team.firm = plain_text(data["firm"], "firm", NAME_MAX_CHARS, required=False)
+
+    return await _change(request, change, lead=True)
+
+
+async def invite(request: web.Request) -> web.Response:
+    service = request.app[_SERVICE]
+
+    async def change(team: Team, me: Identity, f: list[str], data: dict[str, Any]) -> None:
+        username = data.get("username")
+        if not isinstance(username, str) or not username.strip():
+            raise ApiError(400, "username_missing", "name the account to invite (username)")
+        wanted = username.strip().lower()
+        for account in await service.store.list_accounts():
+            if str(account["username"]).lower() == wanted and not account["disabled"]:
+                team.invite(str(account["id"]), str(account["display_name"]), me.id, time.time())
+                return
+        raise ApiError(404, "account_unknown", f"there is no account {username.strip()!r}")
+
+    return await _change(request, change, lead=True)
+
+
+async def join(request: web.Request) -> web.Response:
+    me = bearer_identity(request)
+    data = await read_json_object(request)
+    service = request.app[_SERVICE]
+    lang = _lang(request, data)
+    link = data.get("link")
+    async with service._lock:
+        try:
+            team = await service.team(request.match_info["id"])
+            if (
+                not team.is_member(me.id)
+                and me.id not in team.invited
+                and not isinstance(link, str)
+            ):
+                raise PlanRefused(
+                    404, "team_unknown", "Dieses Team gibt es nicht.", "There is no such team."
+                )
+            team.join(me.id, me.name, link if isinstance(link, str) else None, time.time())
+        except PlanRefused as exc:
+            if exc.code == "team_link_invalid":
+                exc.status = 404
+            raise _refused(exc, lang) from None
+        await service.keep(team, team.id)
+    return json_response(team.as_view(me.id))
+
+
+async def leave(request: web.Request) -> web.Response:
+    me = bearer_identity(request)
+    service = request.app[_SERVICE]
+    async with service._lock:
+        try:
+            team = await service.team(request.match_info["id"])
+            if not team.is_member(me.id) and me.id not in team.invited:
+                raise PlanRefused(
+                    404, "team_unknown", "Dieses Team gibt es nicht.", "There is no such team."
+                )
+        except PlanRefused as exc:
+            raise _refused(exc, _lang(request)) from None
+        empty = team.leave(me.id)
+        await service.keep(None if empty else team, team.id)
+    return json_response({"team": team.id, "left": True, "ended": empty})
+
+
+async def new_link(request: web.Request) -> web.Response:
+    async def change(team: Team, me: Identity, f: list[str], data: dict[str, Any]) -> None:
+        team.new_link()
+
+    return await _change(request, change, lead=True, body=False)
+
+
+async def share_workshop(request: web.Request) -> web.Response:
+    service = request.app[_SERVICE]
+
+    async def change(team: Team, me: Identity, f: list[str], data: dict[str, Any]) -> None:
+        workshop_id = data.get("workshop")
+        if not isinstance(workshop_id, str) or await service.workshop_of(workshop_id) is None:
+            raise ApiError(404, "workshop_unknown", "there is no such workshop")
+        team.share(workshop_id, bool(data.get("shared", True)))
+
+    return await _change(request, change, lead=True)
+
+
+async def add_measure(request: web.Request) -> web.Response:
+    async def change(team: Team, me: Identity, f: list[str], data: dict[str, Any]) -> Any:
+        data.pop("lang", None)
+        return team.add_measure(data, by=me.id, now=time.time()).as_dict()
+
+    answer = await _change(request, change)
+    answer.set_status(201)
+    return answer
+
+
+async def change_measure(request: web.Request) -> web.Response:
+    measure_id = request.match_info["m"]
+
+    async def change(team: Team, me: Identity, f: list[str], data: dict[str, Any]) -> Any:
+        data.pop("lang", None)
+        return team.update_measure(measure_id, data, by=me.id, now=time.time()).as_dict()
+
+    return await _change(request, change)
+
+
+async def remove_measure(request: web.Request) -> web.Response:
+    measure_id = request.match_info["m"]
+
+    async def change(team: Team, me: Identity, f: list[str], data: dict[str, Any]) -> Any:
+        team.remove_measure(measure_id)
+        return {"removed": measure_id}
+
+    return await _change(request, change, body=False)
+
+
+async def put_calculation(request: web.Request) -> web.Response:
+    service = request.app[_SERVICE]
+    measure_id = request.match_info["m"]
+
+    async def change(team: Team, me: Identity, f: list[str], data: dict[str, Any]) -> Any:
+        team.measure(measure_id)
+        station = data.get("station")
+        if not isinstance(station, str):
+            raise ApiError(400, "station_missing", "name the station whose calculator to run")
+        use = data.get("use")
+        if use is not None and not (
+            isinstance(use, dict) and all(isinstance(v, str) for v in use.values())
+        ):
+            raise ApiError(400, "use_invalid", "use: saving name -> result name")
+        lang = _lang(request, data)
+        source, savings = service.calculate(station, data.get("inputs"), lang, use)
+        return team.put_calculation(
+            measure_id, source, savings, by=me.id, now=time.time()
+        ).as_dict()
+
+    return await _change(request, change)
+
+
+async def recompute(request: web.Request) -> web.Response:
+    service = request.app[_SERVICE]
+    measure_id = request.match_info["m"]
+
+    async def change(team: Team, me: Identity, f: list[str], data: dict[str, Any]) -> Any:
+        measure = team.measure(measure_id)
+        old = measure.source
+        if old is None or old.get("kind") != "calculator":
+            raise ApiError(409, "measure_not_calculated", "no calculator result is in this measure")
+        inputs = {k: v for k, v in dict(old["inputs"]).items() if v is not None}
+        lang = str(old.get("language", "de"))
+        source, savings = service.calculate(str(old["station"]), inputs, lang, dict(old["use"]))
+        before = {k: getattr(measure, k) for k in ("co2e_kg", "energy_kwh", "money_eur")}
+        after = team.put_calculation(measure_id, source, savings, by=me.id, now=time.time())
+        return {
+            "measure": after.as_dict(),
+            "before": before,
+            "factors_changed": old.get("factors") != source["factors"],
+        }
+
+    return await _change(request, change, body=False)
+
+
+async def export_csv(request: web.Request) -> web.Response:
+    _service, _me, team, _f = await _seen(request)
+    lang = _lang(request)
+    context = request.app[CONTEXT]
+    name = download_name(context.site, f"massnahmenplan-{team.id}", "csv")
+    return web.Response(
+        text=plan_csv(team, lang, context.site.zone),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+async def export_pdf(request: web.Request) -> web.Response:
+    _service, _me, team, _f = await _seen(request)
+    lang = _lang(request)
+    context = request.app[CONTEXT]
+    body = await asyncio.to_thread(plan_pdf, team, lang, context.site, time.time())
+    name = download_name(context.site, f"massnahmenplan-{team.id}", "pdf")
+    return web.Response(
+        body=body,
+        content_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
