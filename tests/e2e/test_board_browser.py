@@ -14,10 +14,11 @@ from typing import Any
 import msgpack
 import pytest
 from conftest import HubServer, Visitor, Visitors
-from test_workshop import account, by_link, post
+from test_workshop import account, by_link, open_spot, post
 from websockets.sync.client import ClientConnection, connect
 
 from server import protocol
+from world.model import World
 
 pytestmark = pytest.mark.e2e
 
@@ -78,7 +79,7 @@ def note_item(visitor: Visitor, text: str) -> Any:
 
 
 def test_two_people_pin_up_notes_and_vote_and_see_each_other_live(
-    visitors: Visitors, hub: HubServer
+    visitors: Visitors, hub: HubServer, world_model: World
 ) -> None:
     username, password = account(hub, "Mara")
     token = post(hub, "/api/session", {"username": username, "password": password})["token"]
@@ -155,4 +156,18 @@ def test_two_people_pin_up_notes_and_vote_and_see_each_other_live(
                 " && lines.includes('Jobrad für alle'))"
             )
         ada.screenshot("board-panel.png")
+        # standing at the wall board (a picture to look at, test-artifacts/board-wall.png)
+        wall = next(a for a in world_model.anchors_of("board") if a.extras.get("shows") == "notes")
+        x, z = open_spot(
+            world_model, "workshop", float(wall.position[0]) - 1.6, float(wall.position[2])
+        )
+        ben.page.keyboard.press("Escape")
+        assert ben.walk_to(x, z)["arrived"]
+        ben.page.evaluate(
+            f"window.hubtwin.lookAt({float(wall.position[0])}, {float(wall.position[2])})"
+        )
+        if ben.page.locator("#panel-station").is_visible():  # a learning station close by
+            ben.page.locator("#panel-station .close").click()
+        ben.page.wait_for_timeout(500)  # a few frames drawn before the picture
+        ben.screenshot("board-wall.png")
     assert visitors.problems() == []

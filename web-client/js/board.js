@@ -374,7 +374,7 @@ export class NotesWall {
     const top = pad * 2 + titleSize;
     const columnWidth = (width - pad) / board.columns.length;
     const headSize = Math.round(height * 0.045);
-    const textSize = Math.max(16, Math.round(height * 0.034));
+    const textSize = Math.max(18, Math.round(height * 0.042));
     board.columns.forEach((name, index) => {
       const x = pad + index * columnWidth;
       const inner = columnWidth - pad;
