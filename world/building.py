@@ -6,7 +6,8 @@ corner, so a room can move without touching what stands in it. Every mistake is 
 an ``InputFileError`` of one line: the file and line, the entry (counted from 1, or by its id)
 and what to do. The room newcomers arrive in is named, never guessed (``[building] entrance``),
 and so are the board that shows the workshops (an anchor with ``shows = "workshops"``) and the
-boards where a workshop's notes hang (``shows = "notes"``, one per room at most). Format:
+boards where a workshop's notes hang (``shows = "notes"``, one per room at most) and the one
+that lists the offers (``shows = "offers"``). Format:
 docs/site-format.md.
 """
 
@@ -30,7 +31,7 @@ SIDES = ("north", "south", "east", "west")
 DOOR_STYLES = ("opening", "wood", "glass")
 #: What a board anchor may show: the next workshops (one board in the building) or the notes
 #: of the workshop running in its room (one board per room).
-BOARD_SHOWS = ("workshops", "notes")
+BOARD_SHOWS = ("workshops", "notes", "offers")
 
 
 @dataclass(frozen=True)

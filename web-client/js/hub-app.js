@@ -8,6 +8,7 @@
 import * as THREE from "three";
 import { AvatarCrowd } from "./avatars.js";
 import { BoardFeature } from "./board.js";
+import { OffersFeature } from "./offers.js";
 import { Controls } from "./controls.js";
 import { EditMode } from "./edit/edit-mode.js";
 import { signIn } from "./net/api.js";
@@ -227,6 +228,9 @@ function connect() {
     connection, table, hud, roomState, scene: app.stage.scene, venue: app.venue, token: () => app.session.token,
   });
   app.board = board;
+  app.offers = new OffersFeature({
+    hud, scene: app.stage.scene, venue: app.venue, token: () => app.session.token, identity: () => app.session.identity,
+  });
   // Voice, where the server offers it (turned on by the visitor, with consent).
   const voice = table.accepts("voice")
     ? new VoiceFeature({

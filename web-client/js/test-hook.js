@@ -73,6 +73,8 @@ export function installTestHook(app) {
         polls: app.polls ? app.polls.snapshot() : null,
         // {board (as board_state has it, notes kept current), wall: [the texts on each wall board]}
         board: app.board ? app.board.testState() : null,
+        // {shown: offer ids in the panel's list, board: texts on the foyer's offers board, onWall}
+        offers: app.offers ? app.offers.testState() : null,
         world: app.liveWorld ? app.liveWorld.testState() : null,
         edit: app.edit ? app.edit.testState() : null,
         // {renewals, lastError, halfLifeAt}; the staff accounts panel {open, status, accounts}

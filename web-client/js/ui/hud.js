@@ -13,6 +13,7 @@ const FIRST_FOCUS = {
   "panel-talks": "#screen-controls button:not(:disabled), #talk-query",
   "panel-accounts": "#account-list button:not(:disabled), #account-username",
   "panel-board": "#board-new-text, #board-body button",
+  "panel-offers": "#offers-topic",
 };
 
 const SHORT_SCREEN_PX = 600;
@@ -32,6 +33,7 @@ const PANEL_BUTTONS = {
   "panel-station": "toggle-station",
   "panel-talks": "toggle-talks",
   "panel-board": "toggle-board",
+  "panel-offers": "toggle-offers",
   "panel-accounts": "toggle-accounts",
   "panel-help": "toggle-help",
 };

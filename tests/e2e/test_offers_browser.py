@@ -1,0 +1,95 @@
+"""The hub's offers in the browser: a visitor sees them on the board in the foyer, opens the
+panel with the key O, filters them by topic, audience and place, signs up for one (name and
+contact asked only then; refused until consent is given), sees the seat taken, and the
+sign-up is in the staff's CSV; axe-core finds nothing in the panel."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import urllib.request
+import uuid
+
+import pytest
+from conftest import PROJECT_ROOT, HubServer, Visitors
+from test_accessibility import assert_clean
+
+pytestmark = pytest.mark.e2e
+
+OFFER = "betriebsrat-transformation"
+
+
+def staff_token(hub: HubServer) -> str:
+    username, password = f"sven-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
+    subprocess.run(
+        [str(PROJECT_ROOT / ".venv" / "bin" / "hubtwin"), "accounts", "--data-dir",
+         str(hub.data_dir), "add", username, "--name", "Sven", "--role", "staff",
+         "--password-stdin"],
+        input=password + "\n", text=True, check=True, capture_output=True, cwd=PROJECT_ROOT,
+    )  # fmt: skip
+    request = urllib.request.Request(
+        hub.url + "api/session",
+        data=json.dumps({"username": username, "password": password}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return str(json.loads(response.read())["token"])
+
+
+def test_filter_the_offers_and_sign_up_with_consent(visitors: Visitors, hub: HubServer) -> None:
+    ada = visitors.new("Ada")
+    page = ada.page
+    # the board in the foyer lists the next offers
+    ada.wait_for("s.offers && s.offers.onWall && s.offers.board.length > 2")
+    board = ada.state()["offers"]["board"]
+    assert board[0] == "Angebote des Hubs"
+    assert any("Nachhaltigkeitsbericht: Einstieg für KMU" in line for line in board), board
+
+    page.locator("#view").focus()
+    page.keyboard.press("o")
+    page.locator("#panel-offers").wait_for()
+    assert page.evaluate("document.activeElement.id") == "offers-topic"
+    ada.wait_for("s.offers.shown.length === 8")
+
+    page.select_option("#offers-topic", "foerderung")
+    ada.wait_for("s.offers.shown.length === 2")
+    assert ada.state()["offers"]["shown"] == ["foerderlotse", "kompetenzregion-gruene-produktion"]
+    page.select_option("#offers-topic", "")
+    page.select_option("#offers-audience", "betriebsraete")
+    page.select_option("#offers-place", "in_person")
+    ada.wait_for(f"s.offers.shown.length === 2 && s.offers.shown[0] === '{OFFER}'")
+    page.fill("#offers-from", "2027-02-01")
+    page.fill("#offers-to", "2027-02-28")
+    page.locator("#offers-to").dispatch_event("change")
+    ada.wait_for(f"s.offers.shown.length === 1 && s.offers.shown[0] === '{OFFER}'")
+    item = page.locator(f'li[data-offer="{OFFER}"]')
+    assert "0 von 20 Plätzen vergeben" in item.inner_text()
+    assert item.locator("input").count() == 0  # nothing asked before signing up
+
+    item.locator("[data-action=signup]").click()
+    assert page.evaluate("document.activeElement.id") == f"offer-{OFFER}-name"
+    assert page.input_value(f"#offer-{OFFER}-name") == "Ada"
+    page.fill(f"#offer-{OFFER}-name", "Ada Lovelace")
+    page.fill(f"#offer-{OFFER}-contact", "ada@example.org")
+    item.locator("button[type=submit]").click()
+    item.locator(".error", has_text="willigen Sie ein").wait_for()
+    assert page.evaluate("document.activeElement.id") == f"offer-{OFFER}-consent"
+    assert_clean(page, "#panel-offers")
+    page.check(f"#offer-{OFFER}-consent")
+    item.locator("button[type=submit]").click()
+    item.locator(".offer-signed-up").wait_for()
+    assert "1 von 20 Plätzen vergeben" in page.locator(f'li[data-offer="{OFFER}"]').inner_text()
+    assert page.evaluate("document.activeElement.dataset.action") == "cancel"
+    assert_clean(page, "#panel-offers")
+
+    request = urllib.request.Request(
+        hub.url + f"api/offers/{OFFER}/signups.csv",
+        headers={"Authorization": f"Bearer {staff_token(hub)}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        rows = list(csv.reader(io.StringIO(response.read().decode("utf-8"))))
+    assert [row[1:4] for row in rows[1:]] == [[OFFER, "Ada Lovelace", "ada@example.org"]]
+    assert visitors.problems() == []
