@@ -1,7 +1,8 @@
 """The workshop board in the browser: a facilitator (speaking the protocol from Python) starts
 a workshop in the workshop room; two visitors who came by its link open the board (key B),
 pin up notes and give each other's notes a dot, and each sees the other's notes and dots
-arrive live, in the panel and on the board on the room's wall."""
+arrive live, in the panel and on the board on the room's wall; axe-core finds nothing in the
+panel."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 import msgpack
 import pytest
 from conftest import HubServer, Visitor, Visitors
+from test_accessibility import assert_clean
 from test_workshop import account, by_link, open_spot, post
 from websockets.sync.client import ClientConnection, connect
 
@@ -78,6 +80,7 @@ def note_item(visitor: Visitor, text: str) -> Any:
     return visitor.page.locator("#panel-board li.board-note", has_text=text)
 
 
+@pytest.mark.timeout(600)  # two browsers on a shared machine, axe-core in one of them
 def test_two_people_pin_up_notes_and_vote_and_see_each_other_live(
     visitors: Visitors, hub: HubServer, world_model: World
 ) -> None:
@@ -155,6 +158,7 @@ def test_two_people_pin_up_notes_and_vote_and_see_each_other_live(
                 "s.board.wall.some((lines) => lines.includes('<b>LED</b> in der Halle')"
                 " && lines.includes('Jobrad für alle'))"
             )
+        assert_clean(ada.page, "#panel-board")  # axe-core finds nothing in the panel
         ada.screenshot("board-panel.png")
         # standing at the wall board (a picture to look at, test-artifacts/board-wall.png)
         wall = next(a for a in world_model.anchors_of("board") if a.extras.get("shows") == "notes")
