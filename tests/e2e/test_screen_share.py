@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 from conftest import CHROMIUM, CHROMIUM_ARGS, HubServer, Visitor, Visitors, copy_built, running_hub
 from playwright.sync_api import Playwright, sync_playwright
+from test_accessibility import assert_clean
 from test_talks import TALK, facilitator, go_to, playing_on_screen
 from test_voice import VETH, ProtocolClient, network_namespace
 
@@ -129,6 +130,9 @@ def test_a_facilitator_shares_a_screen_a_visitor_decodes_it_and_leaving_ends_it(
         fee.wait_for(
             "s.share.presenting && s.share.presenting.send === 'connected'", timeout_ms=30000
         )
+        fee.page.locator(f'button[data-share-action="stop"][data-screen="{screen}"]').wait_for()
+        fee.page.locator("#share-people li", has_text="Ada").wait_for()
+        assert_clean(fee.page, "#panel-share")
         # the talk on that screen pauses meanwhile, for everyone
         for visitor in (fee, ada):
             visitor.wait_for("!s.talks.screens[0].playing && s.talks.screens[0].talk === arg", TALK)
@@ -153,6 +157,7 @@ def test_a_facilitator_shares_a_screen_a_visitor_decodes_it_and_leaving_ends_it(
         dialog = ada.page.locator("#share-overlay")
         dialog.wait_for(state="visible")
         assert "Fee" in ada.page.locator("#share-overlay-title").inner_text()
+        assert_clean(ada.page, "#share-overlay")
         full_video = "() => { const v = document.querySelector('#share-overlay video');"
         full_video += " return [v.videoWidth, v.currentTime]; }"
         deadline = time.monotonic() + 15
