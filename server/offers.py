@@ -220,6 +220,12 @@ def parse_offer(
             f"{where('id')}: id must be small letters, digits, - and _ (e.g. klimabilanz-kurs)",
             "id",
         )
+    for required in ("kind", "title", "summary", "topics", "audience", "place", "cost"):
+        if data.get(required) is None:
+            raise OfferInvalid(
+                f"{where('id')}: offer {offer_id!r} lacks {required} (docs/make-your-hub.md)",
+                required,
+            )
     kind = data.get("kind")
     if kind not in KINDS:
         raise OfferInvalid(

@@ -6,6 +6,7 @@ edits are read from the store on each request). The offers come from the site's
 format (an offer with a new id is added), ``remove`` takes one out, ``restore`` goes back to
 the file's version::
 
+    hubtwin offers check                    # the site's offers.toml, each mistake file:line
     hubtwin offers list --topic klimabilanz --place online
     hubtwin offers put neues-angebot.toml
     hubtwin offers remove austauschreihe-maerz
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from server.offers import PLACES, OfferFilter, filtered, load_offer_file
-from server.offers_book import OfferBook
+from server.offers_book import OfferBook, read_offers
 from server.settings import load_settings
 from server.store_factory import open_store
 from world.errors import InputFileError, UsageError
@@ -45,6 +46,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--redis", dest="redis_url", help="redis://… when the hub runs on Redis")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
+    check = actions.add_parser("check", help="read and check the site's offers.toml")
+    check.set_defaults(handler=check_offers)
     listing = actions.add_parser("list", help="the offers in force (filters optional)")
     listing.add_argument("--topic")
     listing.add_argument("--audience")
@@ -83,6 +86,17 @@ def _run(args: argparse.Namespace, work: Callable[[OfferBook], Awaitable[T]]) ->
             await store.close()
 
     return asyncio.run(main())
+
+
+def check_offers(args: argparse.Namespace) -> int:
+    site = load_site(load_settings({"site": args.site}).site)
+    checked = read_offers(site)
+    vocab = checked.vocabulary
+    print(
+        f"{len(checked.offers)} offers OK ({sum(o.signup for o in checked.offers)} with a "
+        f"sign-up) in {len(vocab.topics)} topics for {len(vocab.audiences)} audiences"
+    )
+    return 0
 
 
 def list_offers(args: argparse.Namespace) -> int:

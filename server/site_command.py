@@ -336,6 +336,36 @@ nächsten Workshops.
 """
 
 
+def offers_toml(today: datetime.date) -> str:
+    """One example offer a month from today, with its topics and audiences."""
+    day = (today + datetime.timedelta(days=30)).isoformat()
+    return f"""# The hub's offers: courses, coaching, funding programmes, events.
+# Format: docs/make-your-hub.md ("Offers"). Times are local (the site's time zone).
+
+[topics]
+klimabilanz = {{ de = "Klimabilanz", en = "Carbon accounting" }}
+
+[audiences]
+kmu = {{ de = "Kleine und mittlere Unternehmen", en = "Small and medium-sized firms" }}
+beschaeftigte = {{ de = "Beschäftigte", en = "Employees" }}
+
+[[offer]]
+id = "klimabilanz-einstieg"
+kind = "course"            # course, coaching, funding or event
+title = {{ de = "Klimabilanz: der Einstieg", en = "Carbon accounting: a start" }}
+summary = {{ de = "Grundlagen an einem Vormittag", en = "The basics in one morning" }}
+topics = ["klimabilanz"]
+audience = ["kmu", "beschaeftigte"]
+place = "both"             # online, in_person or both
+location = {{ de = "Lernraum und online", en = "Learning room and online" }}
+starts = {day}T09:00:00
+ends = {day}T12:30:00
+cost = {{ de = "kostenfrei", en = "free of charge" }}
+signup = true              # visitors sign up in the twin (name, contact, consent)
+seats = 12                 # leave out for no limit; link = "https://…" for an offer elsewhere
+"""
+
+
 def site_files(
     name: str, site_id: str, colour: str, today: datetime.date, accent: str = DEFAULT_ACCENT
 ) -> dict[str, str]:
@@ -344,6 +374,7 @@ def site_files(
         "site.toml": site_toml(site_id, name, colour, accent),
         "logo.svg": logo_svg(name, colour),
         "building.toml": building_toml(name),
+        "offers.toml": offers_toml(today),
         "calculators/electricity-cost.toml": CALCULATOR,
         "stations/topics.toml": TOPICS,
         "stations/first-steps.md": station_md(today),
