@@ -16,6 +16,7 @@ import { ServerClock } from "./net/clock.js";
 import { Connection } from "./net/connection.js";
 import { FrameCodec } from "./net/frames.js";
 import { Player } from "./player.js";
+import { PlansFeature } from "./plans.js";
 import { PollsFeature } from "./polls.js";
 import { RoomState } from "./room-state.js";
 import { forgetEverything, forgetSession, saveSession } from "./session.js";
@@ -231,6 +232,7 @@ function connect() {
   app.offers = new OffersFeature({
     hud, scene: app.stage.scene, venue: app.venue, token: () => app.session.token, identity: () => app.session.identity,
   });
+  app.plans = new PlansFeature({ token: () => app.session.token, identity: () => app.session.identity });
   // Voice, where the server offers it (turned on by the visitor, with consent).
   const voice = table.accepts("voice")
     ? new VoiceFeature({

@@ -14,6 +14,7 @@ const FIRST_FOCUS = {
   "panel-accounts": "#account-list button:not(:disabled), #account-username",
   "panel-board": "#board-new-text, #board-body button",
   "panel-offers": "#offers-topic",
+  "panel-plans": "#plans-body button, #plans-body input",
 };
 
 const SHORT_SCREEN_PX = 600;
@@ -34,6 +35,7 @@ const PANEL_BUTTONS = {
   "panel-talks": "toggle-talks",
   "panel-board": "toggle-board",
   "panel-offers": "toggle-offers",
+  "panel-plans": "toggle-plans",
   "panel-accounts": "toggle-accounts",
   "panel-help": "toggle-help",
 };
@@ -158,7 +160,7 @@ export class Hud {
         event.preventDefault();
         return;
       }
-      for (const panelId of ["panel-chat", "panel-people", "panel-rooms", "panel-station", "panel-talks", "panel-board"]) {
+      for (const panelId of ["panel-chat", "panel-people", "panel-rooms", "panel-station", "panel-talks", "panel-board", "panel-plans"]) {
         const panel = document.getElementById(panelId);
         if (!panel.hidden && panel.contains(active)) {
           this.close(panelId);

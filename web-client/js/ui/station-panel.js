@@ -293,6 +293,10 @@ export class StationPanel {
       submit.disabled = true;
       try {
         const result = await this.actions.experiment(station.id, inputs, lang);
+        // the plan panel offers to put this result into a measure (web-client/js/plans.js)
+        document.dispatchEvent(
+          new CustomEvent("hub:calculation", { detail: { station: station.id, title: experiment.title, inputs, lang } }),
+        );
         results.replaceChildren(
           el("h4", { text: t("stations.experiment.result") }),
           el(

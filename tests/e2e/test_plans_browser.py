@@ -1,0 +1,88 @@
+"""The action plan panel in the browser: Anna opens it (key G), makes a team for her firm
+and adds a measure with the keyboard-reachable form; Ben comes by the team's link, joins,
+sees Anna's measure as the server keeps it, sets it to done and adds one of his own, which
+Anna sees when she opens the panel again; Ben's first try without a title is refused by the
+form; axe-core finds nothing in the panel."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Visitor, Visitors
+from test_accessibility import assert_clean
+
+pytestmark = pytest.mark.e2e
+
+
+def open_plans(visitor: Visitor) -> None:
+    page = visitor.page
+    page.locator("#view").focus()
+    page.keyboard.press("g")
+    page.wait_for_selector("#panel-plans:not([hidden])")
+    page.wait_for_function(  # the teams are read when the panel opens
+        "() => document.querySelector('#plans-status').textContent"
+        " !== 'Ihre Teams werden geladen …'"
+    )
+
+
+def measures(visitor: Visitor) -> list[str]:
+    return list(visitor.page.locator("#plans-body .plans-measure h5").all_text_contents())
+
+
+def add_measure(visitor: Visitor, title: str, area: str, kwh: str) -> None:
+    page = visitor.page
+    page.get_by_label("Maßnahme", exact=True).fill(title)
+    page.get_by_label("Bereich", exact=True).select_option(area)
+    page.get_by_label("Energie (kWh pro Jahr)").fill(kwh)
+    page.get_by_role("button", name="Hinzufügen").click()
+    page.wait_for_function(
+        "t => [...document.querySelectorAll('#plans-body .plans-measure h5')]"
+        ".some(h => h.textContent === t)",
+        arg=title,
+    )
+
+
+def test_team_members_make_a_plan_together_in_the_panel(visitors: Visitors) -> None:
+    anna = visitors.new("Anna")
+    open_plans(anna)
+    page = anna.page
+    page.get_by_label("Name des Teams").fill("Grüne Backstube")
+    page.get_by_label("Unternehmen").fill("Bäckerei Korn GmbH")
+    page.get_by_role("button", name="Team anlegen").click()
+    page.wait_for_selector("#plans-body .plans-link input")
+    assert page.locator("#plans-status").text_content() == "Team „Grüne Backstube“ angelegt."
+    add_measure(anna, "LED in der Backstube", "energy", "7200")
+    item = page.locator("#plans-body .plans-measure").first
+    assert "Energie · Anna" in item.text_content()
+    assert "7.200 kWh" in item.text_content()
+    assert_clean(page, "#panel-plans")
+    link = page.locator("#plans-body .plans-link input").input_value()
+    assert "?team=" in link and "&join=" in link
+
+    ben = visitors.open("Ben")
+    ben.page.goto(link)
+    ben.page.wait_for_function("window.hubtwin !== undefined")
+    visitors.enter(ben)
+    open_plans(ben)
+    ben.page.get_by_role("button", name="Dem Team beitreten").click()
+    ben.page.wait_for_selector("#plans-body .plans-measure")
+    assert measures(ben) == ["LED in der Backstube"]
+    ben.page.get_by_label("Stand von „LED in der Backstube“").select_option("done")
+    ben.page.wait_for_function(
+        "() => document.querySelector('#plans-status').textContent === 'Gespeichert.'"
+    )
+    ben.page.get_by_role("button", name="Hinzufügen").click()  # no title: the form refuses
+    assert measures(ben) == ["LED in der Backstube"]
+    add_measure(ben, "Jobrad für alle", "mobility", "")
+    assert measures(ben) == ["LED in der Backstube", "Jobrad für alle"]
+
+    page.get_by_role("button", name="Zurück zu den Teams").click()
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#panel-plans", state="hidden")
+    open_plans(anna)
+    page.get_by_role("button", name="Grüne Backstube öffnen").click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('#plans-body .plans-measure').length === 2"
+    )
+    assert measures(anna) == ["LED in der Backstube", "Jobrad für alle"]
+    assert page.get_by_label("Stand von „LED in der Backstube“").input_value() == "done"
+    assert "1 von 2 Maßnahmen erledigt" in page.locator(".plans-totals").text_content()

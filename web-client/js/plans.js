@@ -1,0 +1,401 @@
+/**
+ * Teams and their green action plans: the plan panel (key G). One sees one's teams and the
+ * invitations one has, makes a team for one's company, joins one with a colleague's link
+ * (the page's address carries it: ?team=ID&join=SECRET), and in a team sees and changes its
+ * plan: measures with area, owner, due date, status and the expected yearly savings, the
+ * last result of a station's calculator put into a measure (the station panel announces it
+ * with the "hub:calculation" event), a calculated measure recomputed, the plan downloaded as
+ * CSV or PDF, and leaving the team. Everything goes through the REST API
+ * (server/plans_http.py); the server decides who may see and change what.
+ *
+ * The panel is made of forms and lists for the keyboard and screen readers; every control
+ * has a label, results are said in the status line. People's text is set with textContent.
+ */
+
+import { announce } from "./ui/announcer.js";
+import { language, onLanguageChange, t } from "./ui/i18n.js";
+
+const AREAS = ["reporting", "energy", "mobility", "materials", "water", "waste", "people", "procurement", "other"];
+const STATUSES = ["idea", "planned", "in_progress", "done"];
+
+function el(tag, { text, attrs, className } = {}, children = []) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  for (const [key, value] of Object.entries(attrs ?? {})) node.setAttribute(key, value);
+  node.append(...children);
+  return node;
+}
+
+let fieldCount = 0;
+
+/** A labelled control: [label, control] with the label bound to the control. */
+function labelled(text, control) {
+  fieldCount += 1;
+  control.id ||= `plans-field-${fieldCount}`;
+  return [el("label", { text, attrs: { for: control.id } }), control];
+}
+
+function select(name, values, labelOf, chosen) {
+  const node = el("select", { attrs: { name } });
+  for (const value of values) {
+    const option = el("option", { text: labelOf(value), attrs: { value } });
+    option.selected = value === chosen;
+    node.append(option);
+  }
+  return node;
+}
+
+function number(value) {
+  if (value === null || value === undefined) return "–";
+  return value.toLocaleString(language() === "de" ? "de-DE" : "en-GB", { maximumFractionDigits: 1 });
+}
+
+export class PlansFeature {
+  /** parts: {token(), identity()} */
+  constructor(parts) {
+    Object.assign(this, parts);
+    this.panel = document.getElementById("panel-plans");
+    this.toggle = document.getElementById("toggle-plans");
+    this.status = document.getElementById("plans-status");
+    this.body = document.getElementById("plans-body");
+    this.teams = [];
+    this.invitations = [];
+    this.teamId = null;
+    this.calculation = null; // the last result of a station's calculator
+    const query = new URLSearchParams(window.location.search);
+    this.pendingJoin = query.get("team") && query.get("join") ? { team: query.get("team"), link: query.get("join") } : null;
+    this.toggle.addEventListener("click", () => {
+      if (!this.panel.hidden) this.load();
+    });
+    document.addEventListener("hub:calculation", (event) => {
+      this.calculation = event.detail;
+      if (!this.panel.hidden) this.render();
+    });
+    onLanguageChange(() => this.render());
+    this.render();
+  }
+
+  say(text, isError = false) {
+    this.status.textContent = text;
+    this.status.classList.toggle("error", isError);
+    if (text) announce(text);
+  }
+
+  async api(method, path, body) {
+    const response = await fetch(path, {
+      method,
+      headers: { Authorization: `Bearer ${this.token()}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+      cache: "no-store",
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(data?.error?.message ?? `HTTP ${response.status}`);
+    return data;
+  }
+
+  /** Do something with the server, say what failed, and draw the panel again. */
+  async act(work, focus) {
+    try {
+      const said = await work();
+      this.say(said ?? "");
+    } catch (error) {
+      this.say(t("plans.failed", { message: error.message }), true);
+    }
+    this.render();
+    if (focus) this.panel.querySelector(focus)?.focus();
+  }
+
+  async load() {
+    this.say(t("plans.loading"));
+    await this.act(async () => {
+      const found = await this.api("GET", "/api/teams");
+      this.teams = found.teams;
+      this.invitations = found.invitations;
+      if (this.teamId && !this.team()) this.teamId = null;
+      return "";
+    });
+  }
+
+  team() {
+    return this.teams.find((team) => team.id === this.teamId) ?? null;
+  }
+
+  keep(team) {
+    const at = this.teams.findIndex((known) => known.id === team.id);
+    if (at >= 0) this.teams[at] = team;
+    else this.teams.push(team);
+  }
+
+  render() {
+    const team = this.team();
+    this.body.replaceChildren(...(team ? this.teamView(team) : this.listView()));
+  }
+
+  // --- the list of teams ------------------------------------------------------------------
+
+  listView() {
+    const nodes = [];
+    if (this.pendingJoin) {
+      const join = el("button", { text: t("plans.joinLinkButton"), className: "primary", attrs: { type: "button" } });
+      join.addEventListener("click", () => this.joinWithLink());
+      nodes.push(el("section", { className: "plans-join" }, [el("p", { text: t("plans.joinLink") }), join]));
+    }
+    nodes.push(el("h3", { text: t("plans.teams") }));
+    if (!this.teams.length) nodes.push(el("p", { text: t("plans.noTeams") }));
+    const list = el("ul", { className: "plans-teams" });
+    for (const team of this.teams) {
+      const open = el("button", { text: team.firm ? `${team.name} (${team.firm})` : team.name, attrs: { type: "button" } });
+      open.setAttribute("aria-label", t("plans.open", { name: team.name }));
+      open.addEventListener("click", () => {
+        this.teamId = team.id;
+        this.say("");
+        this.render();
+        this.body.querySelector("h3")?.focus();
+      });
+      list.append(el("li", {}, [open]));
+    }
+    nodes.push(list);
+    if (this.invitations.length) {
+      nodes.push(el("h3", { text: t("plans.invitations") }));
+      const invited = el("ul");
+      for (const team of this.invitations) {
+        const join = el("button", { text: t("plans.joinTeam", { name: team.name }), attrs: { type: "button" } });
+        join.addEventListener("click", () =>
+          this.act(async () => {
+            const joined = await this.api("POST", `/api/teams/${encodeURIComponent(team.id)}/join`, {});
+            this.keep(joined);
+            this.invitations = this.invitations.filter((known) => known.id !== team.id);
+            this.teamId = joined.id;
+            return t("plans.joined", { name: joined.name });
+          }),
+        );
+        invited.append(el("li", {}, [join]));
+      }
+      nodes.push(invited);
+    }
+    const form = el("form", { className: "plans-new-team" });
+    const name = el("input", { attrs: { name: "name", required: "", maxlength: "80", autocomplete: "off" } });
+    const firm = el("input", { attrs: { name: "firm", maxlength: "80", autocomplete: "organization" } });
+    form.append(
+      el("h3", { text: t("plans.newTeam") }),
+      ...labelled(t("plans.teamName"), name),
+      ...labelled(t("plans.firm"), firm),
+      el("div", { className: "button-row" }, [el("button", { text: t("plans.create"), className: "primary", attrs: { type: "submit" } })]),
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.act(async () => {
+        const team = await this.api("POST", "/api/teams", { name: name.value, firm: firm.value });
+        this.keep(team);
+        this.teamId = team.id;
+        return t("plans.created", { name: team.name });
+      }, "#plans-new-title");
+    });
+    nodes.push(form);
+    return nodes;
+  }
+
+  async joinWithLink() {
+    const { team, link } = this.pendingJoin;
+    await this.act(async () => {
+      const joined = await this.api("POST", `/api/teams/${encodeURIComponent(team)}/join`, { link });
+      this.pendingJoin = null;
+      this.keep(joined);
+      this.teamId = joined.id;
+      return t("plans.joined", { name: joined.name });
+    });
+  }
+
+  // --- one team's plan ----------------------------------------------------------------------
+
+  teamView(team) {
+    const base = `/api/teams/${encodeURIComponent(team.id)}`;
+    const back = el("button", { text: t("plans.back"), attrs: { type: "button" } });
+    back.addEventListener("click", () => {
+      this.teamId = null;
+      this.render();
+      this.body.querySelector("button")?.focus();
+    });
+    const heading = el("h3", { text: team.firm ? `${team.name} – ${team.firm}` : team.name, attrs: { tabindex: "-1" } });
+    const totals = team.totals;
+    const summary = el("p", {
+      className: "plans-totals",
+      text: t("plans.totals", {
+        done: totals.done,
+        count: totals.measures,
+        co2: number(totals.co2e_kg_planned),
+        kwh: number(totals.energy_kwh_planned),
+        eur: number(totals.money_eur_planned),
+      }),
+    });
+    const members = el("ul", { className: "plans-members", attrs: { "aria-label": t("plans.members") } });
+    for (const member of team.members) {
+      members.append(el("li", { text: member.role === "lead" ? `${member.name} (${t("plans.lead")})` : member.name }));
+    }
+    const nodes = [back, heading, summary, el("h4", { text: t("plans.members") }), members];
+    if (team.link) {
+      const address = `${window.location.origin}/?team=${encodeURIComponent(team.id)}&join=${encodeURIComponent(team.link)}`;
+      const link = el("input", { attrs: { readonly: "", value: address } });
+      link.addEventListener("focus", () => link.select());
+      nodes.push(el("div", { className: "plans-link" }, labelled(t("plans.link"), link)));
+    }
+    const row = el("div", { className: "button-row" });
+    for (const [kind, label] of [["csv", "plans.csv"], ["pdf", "plans.pdf"]]) {
+      const button = el("button", { text: t(label), attrs: { type: "button" } });
+      button.addEventListener("click", () => this.download(`${base}/plan.${kind}?lang=${language()}`, `plan.${kind}`));
+      row.append(button);
+    }
+    if (team.me.member) {
+      const leave = el("button", { text: t("plans.leave"), attrs: { type: "button" } });
+      leave.addEventListener("click", () =>
+        this.act(async () => {
+          await this.api("POST", `${base}/leave`);
+          this.teams = this.teams.filter((known) => known.id !== team.id);
+          this.teamId = null;
+          return t("plans.left");
+        }),
+      );
+      row.append(leave);
+    }
+    nodes.push(row, el("h4", { text: t("plans.measures") }));
+    if (!team.measures.length) nodes.push(el("p", { text: t("plans.noMeasures") }));
+    const list = el("ul", { className: "plans-measures" });
+    for (const measure of team.measures) list.append(this.measureItem(team, measure, base));
+    nodes.push(list, this.measureForm(team, base));
+    return nodes;
+  }
+
+  measureItem(team, measure, base) {
+    const owner = team.members.find((member) => member.id === measure.owner);
+    const facts = [t(`plans.area.${measure.area}`), owner?.name, measure.due].filter(Boolean).join(" · ");
+    const item = el("li", { className: "plans-measure", attrs: { "data-measure": measure.id } }, [
+      el("h5", { text: measure.title }),
+      el("p", { text: facts }),
+      el("p", {
+        text: t("plans.savings", { co2: number(measure.co2e_kg), kwh: number(measure.energy_kwh), eur: number(measure.money_eur) }),
+      }),
+    ]);
+    const source = measure.source;
+    if (source?.kind === "calculator") item.append(el("p", { className: "hint", text: t("plans.fromCalculator", { station: source.station }) }));
+    else if (source?.kind === "estimate") item.append(el("p", { className: "hint", text: source.text }));
+    const status = select("status", STATUSES, (value) => t(`plans.status.${value}`), measure.status);
+    status.setAttribute("aria-label", t("plans.statusOf", { title: measure.title }));
+    status.addEventListener("change", () =>
+      this.act(async () => {
+        await this.api("PATCH", `${base}/measures/${measure.id}`, { status: status.value });
+        this.keep(await this.api("GET", base));
+        return t("plans.saved");
+      }),
+    );
+    const row = el("div", { className: "button-row" }, [status]);
+    const calculation = this.calculation;
+    if (calculation) {
+      const use = el("button", { text: t("plans.useCalculation", { station: calculation.title }), attrs: { type: "button" } });
+      use.setAttribute("aria-label", t("plans.useCalculationFor", { station: calculation.title, title: measure.title }));
+      use.addEventListener("click", () =>
+        this.act(async () => {
+          await this.api("POST", `${base}/measures/${measure.id}/calculation`, {
+            station: calculation.station,
+            inputs: calculation.inputs,
+            lang: calculation.lang,
+          });
+          this.keep(await this.api("GET", base));
+          return t("plans.calculationTaken", { title: measure.title });
+        }),
+      );
+      row.append(use);
+    }
+    if (source?.kind === "calculator") {
+      const again = el("button", { text: "↻", attrs: { type: "button", "aria-label": t("plans.recompute", { title: measure.title }) } });
+      again.addEventListener("click", () =>
+        this.act(async () => {
+          await this.api("POST", `${base}/measures/${measure.id}/recompute`);
+          this.keep(await this.api("GET", base));
+          return t("plans.recomputed");
+        }),
+      );
+      row.append(again);
+    }
+    const remove = el("button", { text: "×", attrs: { type: "button", "aria-label": t("plans.remove", { title: measure.title }) } });
+    remove.addEventListener("click", () =>
+      this.act(async () => {
+        await this.api("DELETE", `${base}/measures/${measure.id}`);
+        this.keep(await this.api("GET", base));
+        return t("plans.removed");
+      }, "#plans-new-title"),
+    );
+    row.append(remove);
+    item.append(row);
+    return item;
+  }
+
+  measureForm(team, base) {
+    const form = el("form", { className: "plans-new-measure" });
+    const title = el("input", { attrs: { id: "plans-new-title", name: "title", required: "", maxlength: "120", autocomplete: "off" } });
+    const area = select("area", AREAS, (value) => t(`plans.area.${value}`), "energy");
+    const owner = select("owner", ["", ...team.members.map((member) => member.id)], (value) =>
+      value ? team.members.find((member) => member.id === value).name : t("plans.nobody"),
+    this.identity()?.id ?? "");
+    const due = el("input", { attrs: { name: "due", type: "date" } });
+    const status = select("status", STATUSES, (value) => t(`plans.status.${value}`), "idea");
+    const co2 = el("input", { attrs: { name: "co2e_kg", type: "number", min: "0", step: "any", inputmode: "decimal" } });
+    const kwh = el("input", { attrs: { name: "energy_kwh", type: "number", min: "0", step: "any", inputmode: "decimal" } });
+    const eur = el("input", { attrs: { name: "money_eur", type: "number", min: "0", step: "any", inputmode: "decimal" } });
+    const source = el("input", { attrs: { name: "source_text", maxlength: "300" } });
+    form.append(
+      el("h4", { text: t("plans.addMeasure") }),
+      ...labelled(t("plans.title"), title),
+      ...labelled(t("plans.area"), area),
+      ...labelled(t("plans.owner"), owner),
+      ...labelled(t("plans.due"), due),
+      ...labelled(t("plans.status"), status),
+      ...labelled(t("plans.co2"), co2),
+      ...labelled(t("plans.kwh"), kwh),
+      ...labelled(t("plans.eur"), eur),
+      ...labelled(t("plans.source"), source),
+      el("div", { className: "button-row" }, [el("button", { text: t("plans.add"), className: "primary", attrs: { type: "submit" } })]),
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const amount = (input) => (input.value === "" ? null : Number(input.value));
+      this.act(async () => {
+        const added = await this.api("POST", `${base}/measures`, {
+          title: title.value,
+          area: area.value,
+          owner: owner.value || null,
+          due: due.value || null,
+          status: status.value,
+          co2e_kg: amount(co2),
+          energy_kwh: amount(kwh),
+          money_eur: amount(eur),
+          source_text: source.value,
+        });
+        this.keep(await this.api("GET", base));
+        return t("plans.added", { title: added.title });
+      }, "#plans-new-title");
+    });
+    return form;
+  }
+
+  async download(path, fallback) {
+    try {
+      const response = await fetch(path, { headers: { Authorization: `Bearer ${this.token()}` }, cache: "no-store" });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const name = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") ?? "")?.[1] ?? fallback;
+      const url = URL.createObjectURL(await response.blob());
+      const link = el("a", { attrs: { href: url, download: name } });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (error) {
+      this.say(t("plans.failed", { message: error.message }), true);
+    }
+  }
+
+  /** For the test hook. */
+  snapshot() {
+    return { teams: this.teams.map((team) => ({ id: team.id, name: team.name, measures: team.measures.map((m) => m.title) })) };
+  }
+}
