@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from server.board import MAIN, Author, BoardError, Note, WorkshopBoards
+from server.board import MAIN, Author, BoardError, Note, WorkshopBoards, without_person
 from server.board_messages import (
     BOARD_MESSAGES,
     BoardAdd,
@@ -163,7 +163,9 @@ class SharedBoards:
         self._dirty.clear()
 
     def forget(self, identity_id: str, fx: Effects) -> None:
-        """A person erased their data: their notes and dots go from the boards here."""
+        """A person erased their data: their notes and dots go from the boards here (and
+        from the kept documents of boards not made yet)."""
+        self.kept.update(without_person(self.kept, identity_id))
         for workshop_id, boards in self.boards.items():
             if boards.forget(identity_id):
                 self._dirty.add(workshop_id)

@@ -23,7 +23,7 @@ from server.board import (
 from server.board_live import SharedBoards
 from server.board_messages import MAX_NOTE_CHARS
 from server.facilitation import Facilitation
-from server.hub import HubCore
+from server.hub import Effects, HubCore
 from server.identity import Role
 from server.live_state import BOARD, LiveStateChange
 from server.moderation import Moderation
@@ -294,6 +294,25 @@ def test_breakout_groups_have_boards_of_their_own_that_the_facilitator_merges() 
     assert [(n["text"], n["origin"], n["mine"]) for n in board["notes"]] == [
         ("aus der Gruppe von Vera", groups[2], True)
     ]
+
+
+def test_an_erased_person_leaves_no_note_or_dot_on_boards_here_made_or_kept() -> None:
+    hub = started()
+    hub.do(2, "board_add", column=0, text="von Vera")
+    hub.do(3, "board_add", column=0, text="von Kim")
+    kim_note = hub.last(3, "board_note")["id"]
+    hub.do(2, "board_vote", note=kim_note, on=True)
+    vera = hub.core.session_of(2).identity.id  # type: ignore[union-attr]
+    other = WorkshopBoards("w-old", "Früher")
+    other.add(MAIN, Author(vera, "Vera"), 0, "alt", now=1.0)
+    hub.boards.kept["w-old"] = other.document()
+    hub.take(3)
+    fx = Effects()
+    hub.boards.forget(vera, fx)
+    hub.apply(fx)
+    board = hub.last(3, "board_state")["board"]
+    assert [(n["text"], n["dots"]) for n in board["notes"]] == [("von Kim", 0)]
+    assert WorkshopBoards.from_document(hub.boards.kept["w-old"]).notes(MAIN) == []
 
 
 def test_when_the_workshop_ends_the_board_goes_and_is_kept() -> None:
