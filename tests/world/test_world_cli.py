@@ -67,10 +67,11 @@ def test_info_lists_rooms_spawns_stations_and_screens(
         "lounge-screen",
         "auditorium-stage",
         "foyer-board",
+        "foyer-offers",
     ):
         assert anchor in lines
     spawns = len(load(hub_path).spawns)
-    assert f"7 rooms, {spawns} spawn points, 24 anchors, 8 doors" in out
+    assert f"7 rooms, {spawns} spawn points, 25 anchors, 8 doors" in out
 
 
 def test_validate_a_good_and_a_doubtful_model(
