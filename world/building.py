@@ -624,7 +624,7 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
             raise r.fail(f"kind must be one of {', '.join(ANCHOR_KINDS)}", "kind")
         if "shows" in extras:
             shows = extras["shows"]
-            known = " or ".join(f'"{s}"' for s in BOARD_SHOWS)
+            known = ", ".join(f'"{s}"' for s in BOARD_SHOWS[:-1]) + f' or "{BOARD_SHOWS[-1]}"'
             if kind != "board":
                 raise r.fail('shows is for boards: write kind = "board" or remove shows', "shows")
             if shows not in BOARD_SHOWS:

@@ -81,7 +81,7 @@ MISTAKES = [
         "a board showing something unknown",
         ('kind = "screen"', 'kind = "board"\nshows = "talks"'),
         'shows = "talks"',
-        "anchor hall-screen: shows 'talks': a board shows \"workshops\" or \"notes\"",
+        'anchor hall-screen: shows \'talks\': a board shows "workshops", "notes" or "offers"',
     ),
     (
         "unknown material",
