@@ -218,6 +218,7 @@ async def _start_hub(
     voice = VoiceService.make(settings, workshops.lead, workshops.moderation, screens)
     polls = await PollService.open(store, workshops)
     boards = await BoardService.open(store, workshops)
+    plans = PlanService(store, workshops)
     core = HubCore(
         world,
         settings,
@@ -228,6 +229,7 @@ async def _start_hub(
             *workshops.features,
             boards.feature,
             polls.feature,
+            plans.feature,
             voice.feature,
             *([voice.sharing] if voice.sharing is not None else []),
         ],
@@ -252,6 +254,7 @@ async def _start_hub(
     workshops.attach(core, realtime.apply)
     boards.attach(core, realtime.apply)
     polls.attach(core)
+    plans.attach(core, realtime.apply)
     voice.attach(core, realtime.apply)
     sessions.revocation.on_revoked(realtime.revoked)
     workshops.writer.banned = sessions.revoke
@@ -327,7 +330,7 @@ async def _start_hub(
         workshops.routes(),
         boards.routes(),
         polls.routes(),
-        PlanService(store, desk, workshops).routes(),
+        plans.routes(desk),
         world_edit_routes(WorldEditing(site, settings.world_dir, live)),
         icon_routes(SiteIcons(site)),
         offer_routes(offers),
@@ -352,6 +355,7 @@ async def _start_hub(
     hub.tasks += workshops.start()
     hub.tasks += boards.start()
     hub.tasks += polls.start()
+    hub.tasks += plans.start()
     hub.tasks.append(asyncio.create_task(live.watch()))
     log.info(
         "hub started",

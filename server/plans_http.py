@@ -37,6 +37,7 @@ energy_kwh, money_eur (expected yearly savings), note, source_text (an estimate'
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -60,32 +61,84 @@ from server.http import (
     json_response,
     read_json_object,
 )
+from server.hub import Effects, HubCore
 from server.identity import Identity, Role
 from server.live_state import LiveStateChange
 from server.plan_export import plan_csv, plan_pdf
+from server.plans_live import TeamPlansFeature
 from server.site_page import download_name
 from server.station_desk import StationDesk, StationRefused
 from server.store_backend import StoreBackend
 from server.workshop_service import WorkshopService
 from server.workshops import Workshop
 
+log = logging.getLogger("hubtwin.plans")
+
 #: teams one person may make
 TEAMS_MADE_MAX: Final = 20
+#: with several processes, how often watched teams are read again
+REFRESH_S: Final = 2.0
 
 
 class PlanService:
-    """Team documents in the store, changed one at a time in this process."""
+    """Team documents in the store, changed one at a time in this process; the teams last
+    read or written are kept for the WebSocket watchers (``server/plans_live.py``)."""
 
-    def __init__(
-        self,
-        store: StoreBackend,
-        desk: StationDesk,
-        workshops: WorkshopService,
-    ) -> None:
+    def __init__(self, store: StoreBackend, workshops: WorkshopService) -> None:
         self.store = store
-        self.desk = desk
         self.workshops = workshops
+        self.desk: StationDesk | None = None
+        self.known: dict[str, dict[str, Any]] = {}
+        self.feature = TeamPlansFeature(self.view)
+        self._apply: Callable[[Effects], object] | None = None
         self._lock = asyncio.Lock()
+
+    def attach(self, core: HubCore, apply: Callable[[Effects], object]) -> None:
+        self.feature.attach(core)
+        self._apply = apply
+
+    def view(self, me: Identity, team_id: str) -> dict[str, Any] | None:
+        """The team as this person may see it (from the teams known here), or None."""
+        data = self.known.get(team_id)
+        if data is None:
+            return None
+        team = Team.from_document(data)
+        facilitated = []
+        if me.role.at_least(Role.FACILITATOR):
+            for workshop_id in team.workshops:
+                workshop = self.workshops.book.get(workshop_id)
+                if workshop is not None and workshop.led_by(me):
+                    facilitated.append(workshop_id)
+        return team.as_view(me.id) if team.may_see(me.id, facilitated) else None
+
+    def _learn(self, documents: dict[str, dict[str, Any]]) -> None:
+        """Teams read from the store: watchers of one that changed get it anew."""
+        before, self.known = self.known, dict(documents)
+        for team_id in before.keys() | documents.keys():
+            if before.get(team_id) != documents.get(team_id):
+                self._changed(team_id)
+
+    def _changed(self, team_id: str) -> None:
+        fx = Effects()
+        self.feature.changed(team_id, fx)
+        if self._apply is not None:
+            self._apply(fx)
+
+    def start(self) -> list[asyncio.Task[None]]:
+        """With several processes, teams changed elsewhere are read every ``REFRESH_S``."""
+        if not self.workshops.clustered:
+            return []
+        return [asyncio.create_task(self._refresh(), name="hubtwin-plans-refresh")]
+
+    async def _refresh(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH_S)
+            if not self.feature.watching:
+                continue
+            try:
+                self._learn(await self.store.live_states(LIVE_KIND))
+            except Exception:
+                log.exception("could not read the teams from the store")
 
     async def workshop_of(self, workshop_id: str) -> Workshop | None:
         """A workshop by id: from the book of planned workshops, else the store."""
@@ -93,10 +146,12 @@ class PlanService:
 
     async def teams(self) -> dict[str, Team]:
         documents = await self.store.live_states(LIVE_KIND)
+        self._learn(documents)
         return {key: Team.from_document(data) for key, data in documents.items()}
 
     async def team(self, team_id: str) -> Team:
         documents = await self.store.live_states(LIVE_KIND)
+        self._learn(documents)
         data = documents.get(team_id)
         if data is None:
             raise PlanRefused(
@@ -107,6 +162,11 @@ class PlanService:
     async def keep(self, team: Team | None, team_id: str) -> None:
         data = None if team is None else team.as_document()
         await self.store.save_live_states([LiveStateChange(LIVE_KIND, team_id, data)])
+        if data is None:
+            self.known.pop(team_id, None)
+        else:
+            self.known[team_id] = data
+        self._changed(team_id)
 
     async def facilitated(self, me: Identity, team: Team) -> list[str]:
         """The team's workshops this person leads."""
@@ -125,6 +185,8 @@ class PlanService:
         self, station_id: str, inputs: object, lang: str, use: dict[str, str] | None
     ) -> tuple[dict[str, Any], dict[str, float]]:
         """Run a station's calculator: the measure's source and savings."""
+        if self.desk is None:
+            raise StationRefused(503, "stations_unavailable", "the stations are not read yet")
         station = self.desk.station(station_id)
         if station.experiment is None:
             raise StationRefused(
@@ -162,7 +224,10 @@ class PlanService:
 
     # --- REST ---------------------------------------------------------------------------
 
-    def routes(self) -> HttpFeature:
+    def routes(self, desk: StationDesk) -> HttpFeature:
+        """The REST API; ``desk``: the learning stations whose calculators measures use."""
+        self.desk = desk
+
         def add_routes(app: web.Application) -> None:
             app[_SERVICE] = self
             r = app.router

@@ -38,6 +38,7 @@ from server.message_spec import float_field as _float
 from server.message_spec import int_field as _int
 from server.message_spec import str_field as _str
 from server.moderation_messages import MODERATION_MESSAGES
+from server.plan_messages import PLAN_MESSAGES
 from server.playback_messages import PLAYBACK_MESSAGES
 from server.poll_messages import POLL_MESSAGES
 from server.screen_share_messages import SHARE_MESSAGES
@@ -122,6 +123,7 @@ FEATURE_MESSAGES: Final[tuple[FeatureMessages, ...]] = (
     SHARE_MESSAGES,
     POLL_MESSAGES,
     BOARD_MESSAGES,
+    PLAN_MESSAGES,
 )
 
 _T = TypeVar("_T")

@@ -7,6 +7,7 @@ field by field, and a person's teams in their data export and gone after erasure
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -27,7 +28,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scale"))
-from hub_processes import HubProcess
+from hub_processes import HubProcess, Visitor
 
 from server.plan_export import CSV_COLUMNS
 from world.builder import build_world
@@ -483,3 +484,47 @@ def test_a_calculator_result_in_a_measure_recomputed_exported_and_erased(
     assert call(hub, "DELETE", "/api/me", ada)[0] == 200
     again_ada, _ = guest(hub, "Ada")
     assert call(hub, "GET", f"/api/teams/{tid}", again_ada)[0] == 404
+
+
+async def test_over_the_websocket_only_those_who_may_see_a_plan_watch_it(hub: HubProcess) -> None:
+    ada, _ = guest(hub, "Ada")
+    bob, _ = guest(hub, "Bob")
+    eve, _ = guest(hub, "Eve")
+    tid = call(hub, "POST", "/api/teams", ada, {"name": "Grüne Backstube"})[1]["id"]
+    call(hub, "POST", f"/api/teams/{tid}/measures", ada, {"title": "LED"})
+    link = call(hub, "GET", f"/api/teams/{tid}", ada)[1]["link"]
+    assert call(hub, "POST", f"/api/teams/{tid}/join", bob, {"link": link})[0] == 200
+    watcher, stranger = Visitor("Bob", token=bob), Visitor("Eve", token=eve)
+    try:
+        await watcher.enter(hub.ws_url, room="entrance")
+        await stranger.enter(hub.ws_url, room="entrance")
+        for team in (tid, "t-none"):
+            await stranger.send("plan_watch", team=team)
+            refused = await stranger.next(("error",))
+            assert refused["code"] == "team_unknown", refused
+        await watcher.send("plan_watch", team=tid)
+        state = await watcher.next(("plan_state",), team=tid)
+        assert [m["title"] for m in state["plan"]["measures"]] == ["LED"]
+        assert state["plan"]["me"] == {"member": True, "lead": False}
+
+        await asyncio.to_thread(
+            call, hub, "POST", f"/api/teams/{tid}/measures", ada, {"title": "Jobrad"}
+        )
+        state = await watcher.next(("plan_state",), team=tid)
+        assert [m["title"] for m in state["plan"]["measures"]] == ["LED", "Jobrad"]
+        # the stranger's connection carries nothing of it
+        await stranger.send("plan_watch", team="")
+        assert not [m for m in stranger.messages if m.get("t") == "plan_state"]
+
+        await asyncio.to_thread(call, hub, "POST", f"/api/teams/{tid}/leave", bob)
+        gone = await watcher.next(("plan_state",), team=tid)
+        assert gone["plan"] is None
+        await asyncio.to_thread(
+            call, hub, "POST", f"/api/teams/{tid}/measures", ada, {"title": "Wasser"}
+        )
+        await watcher.send("plan_watch", team=tid)
+        assert (await watcher.next(("error",)))["code"] == "team_unknown"
+        assert not [m for m in watcher.messages if m.get("t") == "plan_state"]
+    finally:
+        await watcher.close()
+        await stranger.close()

@@ -92,6 +92,7 @@ def test_describe_is_json_ready_and_complete() -> None:
         "board_vote",
         "board_setup",
         "board_merge",
+        "plan_watch",
     }
     assert {"welcome", "joined", "room_full", "error", "pong"} <= set(table["messages"]["server"])
     assert set(table["errors"]) == set(protocol.ERRORS)
