@@ -1,7 +1,8 @@
 """The hub's offers in the browser: a visitor sees them on the board in the foyer, opens the
 panel with the key O, filters them by topic, audience and place, signs up for one (name and
 contact asked only then; refused until consent is given), sees the seat taken, and the
-sign-up is in the staff's CSV; axe-core finds nothing in the panel."""
+sign-up is in the staff's CSV; staff edit an offer in the same panel; axe-core finds nothing
+in the panel."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import uuid
 import pytest
 from conftest import PROJECT_ROOT, HubServer, Visitors
 from test_accessibility import assert_clean
+from test_accounts_panel import account, staff_enters
 
 pytestmark = pytest.mark.e2e
 
@@ -92,4 +94,35 @@ def test_filter_the_offers_and_sign_up_with_consent(visitors: Visitors, hub: Hub
     with urllib.request.urlopen(request, timeout=10) as response:
         rows = list(csv.reader(io.StringIO(response.read().decode("utf-8"))))
     assert [row[1:4] for row in rows[1:]] == [[OFFER, "Ada Lovelace", "ada@example.org"]]
+    assert visitors.problems() == []
+
+
+def test_staff_edit_an_offer_in_the_panel(visitors: Visitors, hub: HubServer) -> None:
+    sabine = staff_enters(visitors, *account(hub, "Sabine", "staff"))
+    page = sabine.page
+    page.locator("#view").focus()
+    page.keyboard.press("o")
+    sabine.wait_for("s.offers && s.offers.shown.length === 8")
+    assert page.locator("#offers-csv-all").is_visible()
+    item = page.locator('li[data-offer="austauschreihe-maerz"]')
+    item.locator("[data-action=edit]").click()
+    assert page.evaluate("document.activeElement.id") == "offers-f-title-de"
+    assert page.input_value("#offers-f-starts") == "2027-03-11T17:00"
+    page.fill("#offers-f-title-de", "Austauschreihe: Ressourcen sparen im Handel (neuer Termin)")
+    page.fill("#offers-f-starts", "2027-03-18T17:00")
+    page.fill("#offers-f-ends", "2027-03-18T19:00")
+    page.fill("#offers-f-seats", "2")
+    assert_clean(page, "#panel-offers")
+    page.locator("#offers-editor button[type=submit]").click()
+    page.locator("#offers-editor").wait_for(state="detached")
+    item.locator("h3", has_text="(neuer Termin)").wait_for()
+    assert "0 von 2 Plätzen vergeben" in item.inner_text()
+    with urllib.request.urlopen(hub.url + "api/offers/austauschreihe-maerz", timeout=10) as got:
+        offer = json.loads(got.read())
+    assert (offer["starts"], offer["ends"], offer["seats"]) == (
+        "2027-03-18T17:00",
+        "2027-03-18T19:00",
+        2,
+    )
+    assert offer["title"]["en"] == "Exchange series: saving resources in retail"
     assert visitors.problems() == []
