@@ -1,7 +1,8 @@
 """The action plan panel in the browser: Anna opens it (key G), makes a team for her firm
 and adds a measure with the keyboard-reachable form; Ben comes by the team's link, joins,
-sees Anna's measure as the server keeps it, sets it to done and adds one of his own, which
-Anna sees when she opens the panel again; Ben's first try without a title is refused by the
+sees Anna's measure as the server keeps it and sets it to done, which Anna's open panel
+shows at once (plan_watch), and adds one of his own, which Anna sees when she opens the
+panel again; Ben's first try without a title is refused by the
 form; axe-core finds nothing in the panel."""
 
 from __future__ import annotations
@@ -66,9 +67,13 @@ def test_team_members_make_a_plan_together_in_the_panel(visitors: Visitors) -> N
     ben.page.get_by_role("button", name="Dem Team beitreten").click()
     ben.page.wait_for_selector("#plans-body .plans-measure")
     assert measures(ben) == ["LED in der Backstube"]
+    page.locator("#plans-body h3").focus()  # Anna reads her plan, the panel open
     ben.page.get_by_label("Stand von „LED in der Backstube“").select_option("done")
     ben.page.wait_for_function(
         "() => document.querySelector('#plans-status').textContent === 'Gespeichert.'"
+    )
+    page.wait_for_function(  # Ben's change arrives by itself (plan_state)
+        "() => document.querySelector('.plans-totals')?.textContent.startsWith('1 von 1')"
     )
     ben.page.get_by_role("button", name="Hinzufügen").click()  # no title: the form refuses
     assert measures(ben) == ["LED in der Backstube"]

@@ -232,7 +232,7 @@ function connect() {
   app.offers = new OffersFeature({
     hud, scene: app.stage.scene, venue: app.venue, token: () => app.session.token, identity: () => app.session.identity,
   });
-  app.plans = new PlansFeature({ token: () => app.session.token, identity: () => app.session.identity });
+  app.plans = new PlansFeature({ connection, token: () => app.session.token, identity: () => app.session.identity });
   // Voice, where the server offers it (turned on by the visitor, with consent).
   const voice = table.accepts("voice")
     ? new VoiceFeature({

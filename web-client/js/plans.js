@@ -5,8 +5,9 @@
  * plan: measures with area, owner, due date, status and the expected yearly savings, the
  * last result of a station's calculator put into a measure (the station panel announces it
  * with the "hub:calculation" event), a calculated measure recomputed, the plan downloaded as
- * CSV or PDF, and leaving the team. Everything goes through the REST API
- * (server/plans_http.py); the server decides who may see and change what.
+ * CSV or PDF, and leaving the team. Changes go through the REST API (server/plans_http.py);
+ * the team on view is watched over the WebSocket (plan_watch), so what others change arrives
+ * as plan_state. The server decides who may see and change what.
  *
  * The panel is made of forms and lists for the keyboard and screen readers; every control
  * has a label, results are said in the status line. People's text is set with textContent.
@@ -52,7 +53,7 @@ function number(value) {
 }
 
 export class PlansFeature {
-  /** parts: {token(), identity()} */
+  /** parts: {connection, token(), identity()} */
   constructor(parts) {
     Object.assign(this, parts);
     this.panel = document.getElementById("panel-plans");
@@ -72,7 +73,34 @@ export class PlansFeature {
       this.calculation = event.detail;
       if (!this.panel.hidden) this.render();
     });
+    this.watched = "";
+    new MutationObserver(() => this.watch()).observe(this.panel, { attributes: true, attributeFilter: ["hidden"] });
+    this.connection.on("plan_state", (m) => this.arrived(m));
+    this.connection.on("joined", () => {
+      this.watched = ""; // a new connection watches nothing yet
+      this.watch();
+    });
     onLanguageChange(() => this.render());
+    this.render();
+  }
+
+  /** Watch the team on view (and only while the panel is open). */
+  watch() {
+    const wanted = this.panel.hidden ? "" : (this.teamId ?? "");
+    if (wanted === this.watched) return;
+    if (this.connection.send("plan_watch", { team: wanted })) this.watched = wanted;
+  }
+
+  arrived(m) {
+    if (m.plan) this.keep(m.plan);
+    else {
+      this.teams = this.teams.filter((team) => team.id !== m.team);
+      if (this.teamId === m.team) this.teamId = null;
+      this.watched = "";
+    }
+    // what someone is typing in the panel stays; the new plan shows after it
+    const active = document.activeElement;
+    if (this.panel.hidden || (this.panel.contains(active) && active.matches("input, select"))) return;
     this.render();
   }
 
@@ -130,6 +158,7 @@ export class PlansFeature {
   render() {
     const team = this.team();
     this.body.replaceChildren(...(team ? this.teamView(team) : this.listView()));
+    this.watch();
   }
 
   // --- the list of teams ------------------------------------------------------------------
