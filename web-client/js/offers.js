@@ -20,6 +20,7 @@ const EXTRAS_KEY = "hubtwin";
 const SHOWS = "offers";
 const PIXELS_PER_METRE = 320;
 const ON_BOARD = 5;
+const BOARD_REFRESH_MS = 120_000;
 const KINDS = ["course", "coaching", "funding", "event"];
 const PLACES = ["online", "in_person", "both"];
 const enc = encodeURIComponent;
@@ -83,6 +84,18 @@ export class OffersFeature {
     });
     this.boardOffers = [];
     this.load();
+    // Staff may change the offers meanwhile (here, in another browser or on the command line).
+    setInterval(() => this.refreshBoard(), BOARD_REFRESH_MS);
+  }
+
+  async refreshBoard() {
+    try {
+      const listing = await request("GET", "/api/offers", { token: this.token() });
+      this.boardOffers = listing.offers;
+      this.board.show(this.boardOffers);
+    } catch {
+      // the board keeps what it shows until the next try
+    }
   }
 
   /** For tests: {shown: ids in the list, board: the texts on the foyer's board, onWall}. */
