@@ -225,6 +225,8 @@ class Team:
     workshops: list[str] = field(default_factory=list)
     measures: list[Measure] = field(default_factory=list)
     next_measure: int = 1
+    #: the team agrees that its progress is shown beside other teams' in shared workshops
+    show_progress: bool = False
 
     @classmethod
     def new(
@@ -439,6 +441,10 @@ class Team:
 
     # --- views --------------------------------------------------------------------------
 
+    def progress(self) -> dict[str, Any]:
+        """What the exchange series shows side by side (only with ``show_progress``)."""
+        return {"team": self.id, "name": self.name, "firm": self.firm, **self.totals()}
+
     def totals(self) -> dict[str, Any]:
         """Measures done and savings planned against done (the series' progress view)."""
         out: dict[str, Any] = {
@@ -465,6 +471,7 @@ class Team:
             "workshops": list(self.workshops),
             "measures": [m.as_dict() for m in self.measures],
             "totals": self.totals(),
+            "show_progress": self.show_progress,
             "me": {"member": self.is_member(viewer), "lead": self.is_lead(viewer)},
         }
 
@@ -480,6 +487,7 @@ class Team:
             "workshops": list(self.workshops),
             "measures": [m.as_dict() for m in self.measures],
             "next_measure": self.next_measure,
+            "show_progress": self.show_progress,
         }
 
     @classmethod
@@ -492,6 +500,7 @@ class Team:
             link=str(data.get("link", "")),
             workshops=[str(w) for w in data.get("workshops", [])],
             next_measure=int(data.get("next_measure", 1)),
+            show_progress=bool(data.get("show_progress", False)),
         )
         for raw in data.get("members", []):
             member = Member(

@@ -11,7 +11,7 @@ REST::
                                                  the teams of workshops I lead
     POST   /api/teams                            {"name", "firm"}: a new team, I lead it
     GET    /api/teams/{id}                       the team and its plan
-    PATCH  /api/teams/{id}                       leads: {"name", "firm"}
+    PATCH  /api/teams/{id}                       leads: {"name", "firm", "show_progress"}
     POST   /api/teams/{id}/invite                leads, facilitators: {"username"}
     POST   /api/teams/{id}/join                  {"link"} or on an invitation
     POST   /api/teams/{id}/leave                 a member leaves (the last one ends it)
@@ -29,6 +29,10 @@ REST::
                                                  the site declares it now
     GET    /api/teams/{id}/plan.csv?lang=de      the plan as CSV
     GET    /api/teams/{id}/plan.pdf?lang=de      the plan as PDF in the site's branding
+    GET    /api/workshops/{id}/plans-progress    its facilitators: the teams sharing it that
+                                                 agreed (PATCH {"show_progress": true}),
+                                                 side by side: measures, done, savings
+                                                 planned and done
 
 Measure fields: title, area, owner (a member's id), due (YYYY-MM-DD), status, co2e_kg,
 energy_kwh, money_eur (expected yearly savings), note, source_text (an estimate's origin).
@@ -247,6 +251,7 @@ class PlanService:
             r.add_post("/api/teams/{id}/measures/{m}/recompute", recompute)
             r.add_get("/api/teams/{id}/plan.csv", export_csv)
             r.add_get("/api/teams/{id}/plan.pdf", export_pdf)
+            r.add_get("/api/workshops/{id}/plans-progress", workshop_progress)
 
         return add_routes
 
@@ -351,6 +356,10 @@ async def rename_team(request: web.Request) -> web.Response:
             team.name = plain_text(data["name"], "name", NAME_MAX_CHARS, required=True)
         if "firm" in data:
             team.firm = plain_text(data["firm"], "firm", NAME_MAX_CHARS, required=False)
+        if "show_progress" in data:
+            if not isinstance(data["show_progress"], bool):
+                raise ApiError(400, "show_progress_invalid", "show_progress: true or false")
+            team.show_progress = data["show_progress"]
 
     return await _change(request, change, lead=True)
 
@@ -540,3 +549,21 @@ async def export_pdf(request: web.Request) -> web.Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+async def workshop_progress(request: web.Request) -> web.Response:
+    """The exchange series' view: the teams that share this workshop and agreed to show
+    their progress, side by side (for its facilitators)."""
+    me = bearer_identity(request)
+    service = request.app[_SERVICE]
+    workshop = await service.workshop_of(request.match_info["id"])
+    if workshop is None:
+        raise ApiError(404, "workshop_unknown", "there is no such workshop")
+    if not workshop.led_by(me):
+        raise ApiError(403, "forbidden", "only this workshop's facilitators see its teams")
+    shown = [
+        team.progress()
+        for team in (await service.teams()).values()
+        if workshop.id in team.workshops and team.show_progress
+    ]
+    return json_response({"workshop": workshop.id, "teams": sorted(shown, key=lambda t: t["name"])})

@@ -305,7 +305,21 @@ def test_only_members_and_facilitators_of_a_shared_workshop_see_and_change_a_pla
     )
     assert [t["id"] for t in call(hub, "GET", "/api/teams", fritz)[1]["teams"]] == [tid]
     assert call(hub, "GET", f"/api/teams/{tid}", gerda)[0] == 404
+    # the series' view side by side: only with the team's consent, only for its facilitators
+    progress = f"/api/workshops/{wid}/plans-progress"
+    assert call(hub, "GET", progress, fritz)[1] == {"workshop": wid, "teams": []}
+    assert call(hub, "PATCH", f"/api/teams/{tid}", ada, {"show_progress": "ja"})[0] == 400
+    assert call(hub, "PATCH", f"/api/teams/{tid}", ada, {"show_progress": True})[0] == 200
+    call(hub, "PATCH", f"/api/teams/{tid}/measures/{mid}", ada, {"status": "done", "co2e_kg": 40})
+    assert call(hub, "GET", progress, fritz)[1]["teams"] == [
+        {"team": tid, "name": "Grüne Backstube", "firm": "Grün GmbH", "measures": 2, "done": 1,
+         "co2e_kg_planned": 40.0, "co2e_kg_done": 40.0, "energy_kwh_planned": 0.0,
+         "energy_kwh_done": 0.0, "money_eur_planned": 0.0, "money_eur_done": 0.0}
+    ]  # fmt: skip
+    assert call(hub, "GET", progress, gerda)[0] == 403
+    assert call(hub, "GET", progress, ada)[0] == 403
     call(hub, "POST", f"/api/teams/{tid}/workshops", ada, {"workshop": wid, "shared": False})
+    assert call(hub, "GET", progress, fritz)[1]["teams"] == []
     assert call(hub, "GET", f"/api/teams/{tid}", fritz)[0] == 404
 
     # Bob leaves: his measure keeps no owner, he sees nothing
