@@ -2,14 +2,18 @@
 and adds a measure with the keyboard-reachable form; Ben comes by the team's link, joins,
 sees Anna's measure as the server keeps it and sets it to done, which Anna's open panel
 shows at once (plan_watch), and adds one of his own, which Anna sees when she opens the
-panel again; Ben's first try without a title is refused by the
-form; axe-core finds nothing in the panel."""
+panel again; Ben's first try without a title is refused by the form; axe-core finds
+nothing in the panel. Cem runs the lighting station's calculator and
+puts its result into a measure of his plan, then recomputes it."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from conftest import Visitor, Visitors
 from test_accessibility import assert_clean
+from test_stations import open_passport
 
 pytestmark = pytest.mark.e2e
 
@@ -91,3 +95,45 @@ def test_team_members_make_a_plan_together_in_the_panel(visitors: Visitors) -> N
     assert measures(anna) == ["LED in der Backstube", "Jobrad für alle"]
     assert page.get_by_label("Stand von „LED in der Backstube“").input_value() == "done"
     assert "1 von 2 Maßnahmen erledigt" in page.locator(".plans-totals").text_content()
+
+
+def test_a_station_calculators_result_goes_into_a_measure_and_is_recomputed(
+    visitors: Visitors,
+) -> None:
+    cem = visitors.new("Cem")
+    cem.wait_for("s.stations && s.stations.passport !== null")
+    open_passport(cem)
+    page = cem.page
+    page.locator('.passport-stamps li[data-station="energy-lighting"] button').click()
+    cem.wait_for("s.stations.open === 'energy-lighting'")
+    page.locator("#exp-energy-lighting-luminaires").fill("40")
+    page.get_by_role("button", name="Berechnen").click()
+    page.locator(".experiment-results dl").wait_for(state="visible")
+
+    page.locator("#toggle-plans").click()
+    page.wait_for_selector("#panel-plans:not([hidden])")
+    page.wait_for_function(
+        "() => document.querySelector('#plans-status').textContent"
+        " !== 'Ihre Teams werden geladen …'"
+    )
+    page.get_by_label("Name des Teams").fill("Licht-Team")
+    page.get_by_role("button", name="Team anlegen").click()
+    page.wait_for_selector("#plans-body .plans-link input")
+    add_measure(cem, "LED in der Halle", "energy", "")
+    page.get_by_role(
+        "button", name=re.compile(r"^Letztes Rechnerergebnis .* „LED in der Halle“")
+    ).click()
+    item = page.locator("#plans-body .plans-measure").first
+    # 40 luminaires x 60 W less x 2,500 h = 6,000 kWh; x 0.25 €/kWh; x 0.363 kg CO2/kWh
+    page.wait_for_function(
+        "() => document.querySelector('#plans-body .plans-measure')"
+        "?.textContent.includes('6.000 kWh')"
+    )
+    text = item.text_content() or ""
+    assert "2.178 kg CO2e · 6.000 kWh · 1.500 € pro Jahr" in text
+    assert "Aus dem Rechner der Station energy-lighting" in text
+    page.get_by_role("button", name="„LED in der Halle“ neu berechnen").click()
+    page.wait_for_function(
+        "() => document.querySelector('#plans-status').textContent === 'Neu berechnet.'"
+    )
+    assert "6.000 kWh" in (item.text_content() or "")
