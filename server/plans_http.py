@@ -70,6 +70,7 @@ from server.identity import Identity, Role
 from server.live_state import LiveStateChange
 from server.plan_export import plan_csv, plan_pdf
 from server.plans_live import TeamPlansFeature
+from server.ratelimit import KeyedLimiter
 from server.site_page import download_name
 from server.station_desk import StationDesk, StationRefused
 from server.store_backend import StoreBackend
@@ -82,6 +83,9 @@ log = logging.getLogger("hubtwin.plans")
 TEAMS_MADE_MAX: Final = 20
 #: with several processes, how often watched teams are read again
 REFRESH_S: Final = 2.0
+#: changes per person (teams made, joined, left, measures changed, calculations)
+CHANGES_PER_S: Final = 2.0
+CHANGES_BURST: Final = 40
 
 
 class PlanService:
@@ -96,6 +100,12 @@ class PlanService:
         self.feature = TeamPlansFeature(self.view)
         self._apply: Callable[[Effects], object] | None = None
         self._lock = asyncio.Lock()
+        self.limit = KeyedLimiter(rate=CHANGES_PER_S, burst=CHANGES_BURST)
+
+    def allow(self, me: Identity) -> None:
+        """One more change by this person, or HTTP 429."""
+        if not self.limit.allow(me.id, time.monotonic()):
+            raise ApiError(429, "rate_limited", "too many changes to plans; wait a moment")
 
     def attach(self, core: HubCore, apply: Callable[[Effects], object]) -> None:
         self.feature.attach(core)
@@ -304,6 +314,7 @@ async def make_team(request: web.Request) -> web.Response:
     me = bearer_identity(request)
     body = await read_json_object(request)
     service = request.app[_SERVICE]
+    service.allow(me)
     async with service._lock:
         teams = await service.teams()
         made = sum(1 for t in teams.values() if t.is_lead(me.id))
@@ -338,6 +349,7 @@ async def _change(
     """Read the team, check who asks, change it under the lock, keep it, answer."""
     data = await read_json_object(request) if body else {}
     service = request.app[_SERVICE]
+    service.allow(bearer_identity(request))
     async with service._lock:
         service, me, team, facilitated = await _seen(request, lead=lead)
         try:
@@ -385,6 +397,7 @@ async def join(request: web.Request) -> web.Response:
     me = bearer_identity(request)
     data = await read_json_object(request)
     service = request.app[_SERVICE]
+    service.allow(me)
     lang = _lang(request, data)
     link = data.get("link")
     async with service._lock:
@@ -410,6 +423,7 @@ async def join(request: web.Request) -> web.Response:
 async def leave(request: web.Request) -> web.Response:
     me = bearer_identity(request)
     service = request.app[_SERVICE]
+    service.allow(me)
     async with service._lock:
         try:
             team = await service.team(request.match_info["id"])

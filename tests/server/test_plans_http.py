@@ -322,6 +322,12 @@ def test_only_members_and_facilitators_of_a_shared_workshop_see_and_change_a_pla
     assert call(hub, "GET", progress, fritz)[1]["teams"] == []
     assert call(hub, "GET", f"/api/teams/{tid}", fritz)[0] == 404
 
+    # guessing the link is slowed down: too many tries are refused
+    tries = {
+        call(hub, "POST", f"/api/teams/{tid}/join", eve, {"link": f"x{i}"})[0] for i in range(45)
+    }
+    assert 429 in tries and tries <= {404, 429}
+
     # Bob leaves: his measure keeps no owner, he sees nothing
     assert call(hub, "POST", f"/api/teams/{tid}/leave", bob)[1] == {
         "team": tid,
