@@ -17,6 +17,9 @@ import pytest
 from conftest import PROJECT_ROOT, HubServer, Visitors
 from test_accessibility import assert_clean
 from test_accounts_panel import account, staff_enters
+from test_workshop import open_spot
+
+from world.model import World
 
 pytestmark = pytest.mark.e2e
 
@@ -41,7 +44,9 @@ def staff_token(hub: HubServer) -> str:
         return str(json.loads(response.read())["token"])
 
 
-def test_filter_the_offers_and_sign_up_with_consent(visitors: Visitors, hub: HubServer) -> None:
+def test_filter_the_offers_and_sign_up_with_consent(
+    visitors: Visitors, hub: HubServer, world_model: World
+) -> None:
     ada = visitors.new("Ada")
     page = ada.page
     # the board in the foyer lists the next offers
@@ -49,6 +54,14 @@ def test_filter_the_offers_and_sign_up_with_consent(visitors: Visitors, hub: Hub
     board = ada.state()["offers"]["board"]
     assert board[0] == "Angebote des Hubs"
     assert any("Nachhaltigkeitsbericht: Einstieg für KMU" in line for line in board), board
+    # standing at it (a picture to look at, test-artifacts/offers-board.png)
+    wall = next(a for a in world_model.anchors_of("board") if a.extras.get("shows") == "offers")
+    bx, bz = float(wall.position[0]), float(wall.position[2])
+    x, z = open_spot(world_model, "foyer", bx - 2.2, bz)
+    assert ada.walk_to(x, z)["arrived"]
+    page.evaluate(f"window.hubtwin.lookAt({bx}, {bz})")
+    page.wait_for_timeout(500)  # a few frames drawn before the picture
+    ada.screenshot("offers-board.png")
 
     page.locator("#view").focus()
     page.keyboard.press("o")

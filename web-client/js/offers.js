@@ -44,15 +44,20 @@ function locale() {
   return language() === "en" ? "en-GB" : "de-DE";
 }
 
-/** "2027-02-09T09:00" -> "Di., 9. Feb. 2027, 09:00" (the offer's local time, as sent). */
+/** "2027-02-09T09:00" -> "Di., 9. Feb. 2027" (the offer's local day, as sent). */
+function day(iso) {
+  const [y, m, d] = iso.split("T")[0].split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d)).toLocaleDateString(locale(), {
+    weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC",
+  });
+}
+
+/** "2027-02-09T09:00" -> "Di., 9. Feb. 2027, 09:00", with its end when it has one. */
 function when(offer) {
   if (!offer.starts) return t("offers.ongoing");
   const format = (iso) => {
-    const [day, time] = iso.split("T");
-    const [y, m, d] = day.split("-").map(Number);
-    const date = new Date(Date.UTC(y, m - 1, d));
-    const text = date.toLocaleDateString(locale(), { weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
-    return time && time !== "00:00" ? `${text}, ${time}` : text;
+    const time = iso.split("T")[1];
+    return time && time !== "00:00" ? `${day(iso)}, ${time}` : day(iso);
   };
   const start = format(offer.starts);
   if (!offer.ends) return start;
@@ -482,7 +487,7 @@ export class OffersBoard {
     const row = height * 0.135;
     shown.forEach((offer, index) => {
       const y = height * 0.2 + index * row;
-      const date = offer.starts ? when(offer).split(",").slice(0, 2).join(",") : t("offers.ongoing");
+      const date = offer.starts ? day(offer.starts) : t("offers.ongoing");
       ctx.fillStyle = accent;
       ctx.font = `600 ${Math.round(height * 0.055)}px system-ui, sans-serif`;
       ctx.fillText(date, width * 0.04, y, width * 0.3);
