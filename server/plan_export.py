@@ -4,7 +4,7 @@ Both name each measure's title, area, owner, due date, status, the expected year
 savings (kg CO2e, kWh, euros) and where the figures come from (an estimate's text, or the
 station calculator with its inputs and factors). Headers are German and English side by
 side; area and status are written in the asked language. The PDF is made with fpdf2 in
-the site's name and colours (``world/site.py`` branding) and sums up the plan: measures
+the site's name, colours and logo (``world/site.py`` branding) and sums up the plan: measures
 done, savings planned against done. Which VSME data points the plan can feed is in
 docs/workshops.md ("Maßnahmenpläne").
 """
@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo
 from fpdf import FPDF
 
 from server.action_plans import AREA_NAMES, STATUS_NAMES, Measure, Team
+from world.errors import InputFileError
 from world.site import Site
+from world.site_logo import logo_image
 
 CSV_COLUMNS: Final = (
     "Nr / No",
@@ -149,7 +151,7 @@ def _latin(text: str) -> str:
 
 
 def plan_pdf(team: Team, lang: str, site: Site, now: float) -> bytes:
-    """The plan as a PDF: the site's name and colours, the team, a summary, the measures."""
+    """The plan as a PDF: the site's name, colours and logo, the team, a summary, the measures."""
 
     def t(key: str) -> str:
         return _pick(_PDF_TEXT[key], lang)
@@ -164,6 +166,12 @@ def plan_pdf(team: Team, lang: str, site: Site, now: float) -> bytes:
     width = pdf.epw
     pdf.set_fill_color(*primary)
     pdf.rect(0, 0, pdf.w, 18, style="F")
+    try:
+        logo = logo_image(site, 256)
+    except InputFileError:
+        logo = None  # a broken logo file costs the PDF its logo, not the download
+    if logo is not None:
+        pdf.image(logo, x=pdf.w - pdf.r_margin - 14, y=2, h=14, keep_aspect_ratio=True, w=14)
     pdf.set_text_color(255, 255, 255)
     pdf.set_font("Helvetica", "B", 12)
     pdf.set_xy(pdf.l_margin, 5)
