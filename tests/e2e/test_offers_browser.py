@@ -99,6 +99,7 @@ def test_filter_the_offers_and_sign_up_with_consent(
     assert "1 von 20 Plätzen vergeben" in page.locator(f'li[data-offer="{OFFER}"]').inner_text()
     assert page.evaluate("document.activeElement.dataset.action") == "cancel"
     assert_clean(page, "#panel-offers")
+    ada.screenshot("offers-panel.png")
 
     request = urllib.request.Request(
         hub.url + f"api/offers/{OFFER}/signups.csv",
