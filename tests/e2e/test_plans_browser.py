@@ -59,6 +59,14 @@ def test_team_members_make_a_plan_together_in_the_panel(visitors: Visitors) -> N
     item = page.locator("#plans-body .plans-measure").first
     assert "Energie · Anna" in item.text_content()
     assert "7.200 kWh" in item.text_content()
+    consent = page.get_by_label("Fortschritt in der Austauschreihe neben anderen Teams zeigen")
+    consent.check()
+    page.wait_for_function(
+        "() => document.querySelector('#plans-status').textContent === 'Gespeichert.'"
+    )
+    assert page.get_by_label(
+        "Fortschritt in der Austauschreihe neben anderen Teams zeigen"
+    ).is_checked()
     assert_clean(page, "#panel-plans")
     link = page.locator("#plans-body .plans-link input").input_value()
     assert "?team=" in link and "&join=" in link

@@ -62,6 +62,7 @@ export class PlansFeature {
     this.body = document.getElementById("plans-body");
     this.teams = [];
     this.invitations = [];
+    this.workshops = []; // workshops to come, to share a team with
     this.teamId = null;
     this.calculation = null; // the last result of a station's calculator
     const query = new URLSearchParams(window.location.search);
@@ -140,6 +141,7 @@ export class PlansFeature {
       const found = await this.api("GET", "/api/teams");
       this.teams = found.teams;
       this.invitations = found.invitations;
+      this.workshops = (await this.api("GET", "/api/workshops")).workshops ?? [];
       if (this.teamId && !this.team()) this.teamId = null;
       return "";
     });
@@ -287,12 +289,70 @@ export class PlansFeature {
       );
       row.append(leave);
     }
-    nodes.push(row, el("h4", { text: t("plans.measures") }));
+    nodes.push(row);
+    if (team.me.lead) nodes.push(this.leadSection(team, base));
+    nodes.push(el("h4", { text: t("plans.measures") }));
     if (!team.measures.length) nodes.push(el("p", { text: t("plans.noMeasures") }));
     const list = el("ul", { className: "plans-measures" });
     for (const measure of team.measures) list.append(this.measureItem(team, measure, base));
     nodes.push(list, this.measureForm(team, base));
     return nodes;
+  }
+
+  /** For the team's leads: invite an account by name, share with a workshop, consent. */
+  leadSection(team, base) {
+    const section = el("section", { className: "plans-lead" }, [el("h4", { text: t("plans.manage") })]);
+    const invite = el("form");
+    const username = el("input", { attrs: { name: "username", autocomplete: "off", maxlength: "64" } });
+    invite.append(...labelled(t("plans.inviteName"), username), el("button", { text: t("plans.invite"), attrs: { type: "submit" } }));
+    invite.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.act(async () => {
+        this.keep(await this.api("POST", `${base}/invite`, { username: username.value }));
+        return t("plans.invited", { name: username.value });
+      });
+    });
+    section.append(invite);
+    const shared = el("ul");
+    for (const id of team.workshops) {
+      const title = this.workshops.find((w) => w.id === id)?.title ?? id;
+      const stop = el("button", { text: t("plans.unshare", { title }), attrs: { type: "button" } });
+      stop.addEventListener("click", () =>
+        this.act(async () => {
+          this.keep(await this.api("POST", `${base}/workshops`, { workshop: id, shared: false }));
+          return t("plans.saved");
+        }),
+      );
+      shared.append(el("li", {}, [stop]));
+    }
+    const offered = this.workshops.filter((w) => !team.workshops.includes(w.id));
+    if (offered.length) {
+      const form = el("form");
+      const choice = select("workshop", offered.map((w) => w.id), (id) => offered.find((w) => w.id === id).title, "");
+      form.append(...labelled(t("plans.shareWith"), choice), el("button", { text: t("plans.share"), attrs: { type: "submit" } }));
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        this.act(async () => {
+          this.keep(await this.api("POST", `${base}/workshops`, { workshop: choice.value, shared: true }));
+          return t("plans.saved");
+        });
+      });
+      section.append(form);
+    }
+    section.append(shared);
+    const consent = el("input", { attrs: { type: "checkbox", name: "show_progress" } });
+    consent.checked = Boolean(team.show_progress);
+    consent.addEventListener("change", () =>
+      this.act(async () => {
+        this.keep(await this.api("PATCH", base, { show_progress: consent.checked }));
+        return t("plans.saved");
+      }),
+    );
+    const [label] = labelled(t("plans.showProgress"), consent);
+    label.prepend(consent);
+    label.className = "check";
+    section.append(label);
+    return section;
   }
 
   measureItem(team, measure, base) {
