@@ -15,7 +15,8 @@ onto it from the share panel. Shown from what the browsers actually do:
 - a second presenter on the same screen is refused (share_taken), someone in another
   room cannot watch it (share_none), a visitor who was not allowed cannot present
   (share_forbidden);
-- the presenter leaving the room ends the share for the visitor, and the talk plays on.
+- the presenter leaving the room ends the share for the visitor, and the talk plays on;
+- a visitor the facilitator allows shares too, and another facilitator stops that share.
 """
 
 from __future__ import annotations
@@ -190,6 +191,31 @@ def test_a_facilitator_shares_a_screen_a_visitor_decodes_it_and_leaving_ends_it(
         assert not ada.state()["share"]["full"]
         ada.wait_for("s.talks.screens[0].playing && s.talks.screens[0].onScreen", timeout_ms=30000)
         assert fee.state()["share"]["presenting"] is None
+
+        # back in the room the facilitator lets Ada share; she shares; another facilitator
+        # stops it
+        fee.page.locator(f'#room-list li[data-room-id="{ROOM}"] button').click()  # still open
+        fee.wait_for("s.room === arg", ROOM)
+        fee.page.locator("#panel-rooms .close").click()
+        fee.page.locator("#toggle-share").click()
+        fee.page.locator("#share-people li", has_text="Ada").locator("input").check()
+        ada.wait_for("s.share.allowed.includes(s.session)")
+        if not ada.page.locator("#panel-share").is_visible():
+            ada.page.locator("#toggle-share").click()
+        ada.page.locator(f'button[data-share-action="share"][data-screen="{screen}"]').click()
+        ada.wait_for(
+            "s.share.presenting && s.share.presenting.send === 'connected'", timeout_ms=30000
+        )
+        fee.wait_for(
+            "s.share.shares.length === 1 && s.share.shares[0].name === 'Ada'"
+            " && s.share.shares[0].width > 0 && !s.talks.screens[0].playing",
+            timeout_ms=30000,
+        )
+        with ProtocolClient(share_hub, "Frieda", Role.FACILITATOR, room=ROOM) as third:
+            third.wait("share_state")
+            third.send({"t": "share", "screen": screen, "on": False})
+            ada.wait_for("s.share.presenting === null && s.share.shares.length === 0")
+            fee.wait_for("s.share.shares.length === 0 && s.talks.screens[0].playing")
         # Chromium's fake screen capture is a fake camera underneath, and the page rightly
         # allows no camera (Permissions-Policy camera=()): Chromium notes that, and still
         # captures; a real screen capture is governed by display-capture=(self).

@@ -78,7 +78,10 @@ export class ShareFeature {
     this.button.addEventListener("click", () => {
       const open = this.hud.isOpen("panel-share");
       if (open) this.hud.close("panel-share");
-      else this.hud.open("panel-share");
+      else {
+        this.render();
+        this.hud.open("panel-share");
+      }
       this.button.setAttribute("aria-expanded", String(!open));
     });
     this.panel.querySelector(".close").addEventListener("click", () => {
