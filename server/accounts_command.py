@@ -35,7 +35,9 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "accounts", help="create and list facilitator and staff logins"
     )
-    parser.add_argument("--site", type=Path, help="site folder (default: the sample hub in assets/sites)")
+    parser.add_argument(
+        "--site", type=Path, help="site folder (default: the sample hub in assets/sites)"
+    )
     parser.add_argument("--data-dir", type=Path, help="data folder (default var/SITE)")
     parser.add_argument("--redis", dest="redis_url", help="redis://… when the hub runs on Redis")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -25,7 +25,9 @@ def register(subparsers: Any) -> None:
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     check = actions.add_parser("check", help="report every content error with file and line")
-    check.add_argument("--site", type=Path, help="site folder (default: the sample hub in assets/sites)")
+    check.add_argument(
+        "--site", type=Path, help="site folder (default: the sample hub in assets/sites)"
+    )
     check.set_defaults(handler=check_content)
 
 

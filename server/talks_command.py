@@ -24,7 +24,9 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "talks", help="the talk library: list, add recordings, produce the sample talks"
     )
-    parser.add_argument("--site", type=Path, help="site folder (default: the sample hub in assets/sites)")
+    parser.add_argument(
+        "--site", type=Path, help="site folder (default: the sample hub in assets/sites)"
+    )
     parser.add_argument("--data-dir", type=Path, help="data folder (default var/SITE)")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 

@@ -24,7 +24,9 @@ Handler = Callable[[argparse.Namespace], int | None]
 
 
 def add_common(parser: argparse.ArgumentParser, *, data_dir: bool = False) -> None:
-    parser.add_argument("--site", type=Path, help="site folder (default: the sample hub in assets/sites)")
+    parser.add_argument(
+        "--site", type=Path, help="site folder (default: the sample hub in assets/sites)"
+    )
     if data_dir:
         parser.add_argument(
             "--data-dir", type=Path, help="data folder (default: var/SITE, or HUBTWIN_DATA_DIR)"
