@@ -218,7 +218,7 @@ async def _start_hub(
     voice = VoiceService.make(settings, workshops.lead, workshops.moderation, screens)
     polls = await PollService.open(store, workshops)
     boards = await BoardService.open(store, workshops)
-    plans = PlanService(store, workshops)
+    plans = await PlanService.open(store, workshops)
     core = HubCore(
         world,
         settings,

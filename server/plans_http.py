@@ -82,7 +82,7 @@ log = logging.getLogger("hubtwin.plans")
 #: teams one person may make
 TEAMS_MADE_MAX: Final = 20
 #: with several processes, how often watched teams are read again
-REFRESH_S: Final = 2.0
+REFRESH_S: Final = 0.5
 #: changes per person (teams made, joined, left, measures changed, calculations)
 CHANGES_PER_S: Final = 2.0
 CHANGES_BURST: Final = 40
@@ -97,7 +97,7 @@ class PlanService:
         self.workshops = workshops
         self.desk: StationDesk | None = None
         self.known: dict[str, dict[str, Any]] = {}
-        self.feature = TeamPlansFeature(self.view)
+        self.feature = TeamPlansFeature(self.view, complete=not workshops.clustered)
         self._apply: Callable[[Effects], object] | None = None
         self._lock = asyncio.Lock()
         self.limit = KeyedLimiter(rate=CHANGES_PER_S, burst=CHANGES_BURST)
@@ -106,6 +106,13 @@ class PlanService:
         """One more change by this person, or HTTP 429."""
         if not self.limit.allow(me.id, time.monotonic()):
             raise ApiError(429, "rate_limited", "too many changes to plans; wait a moment")
+
+    @classmethod
+    async def open(cls, store: StoreBackend, workshops: WorkshopService) -> PlanService:
+        """The service with every kept team read (a watch right after a restart finds it)."""
+        service = cls(store, workshops)
+        service.known = await store.live_states(LIVE_KIND)
+        return service
 
     def attach(self, core: HubCore, apply: Callable[[Effects], object]) -> None:
         self.feature.attach(core)
@@ -147,12 +154,17 @@ class PlanService:
     async def _refresh(self) -> None:
         while True:
             await asyncio.sleep(REFRESH_S)
-            if not self.feature.watching:
+            if not self.feature.watching and not self.feature.pending:
                 continue
             try:
                 self._learn(await self.store.live_states(LIVE_KIND))
             except Exception:
                 log.exception("could not read the teams from the store")
+                continue
+            fx = Effects()
+            self.feature.settle(fx)
+            if self._apply is not None:
+                self._apply(fx)
 
     async def workshop_of(self, workshop_id: str) -> Workshop | None:
         """A workshop by id: from the book of planned workshops, else the store."""

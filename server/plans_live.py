@@ -32,10 +32,15 @@ TeamView = Callable[[Identity, str], dict[str, Any] | None]
 class TeamPlansFeature:
     """The ``HubFeature`` of watching plans."""
 
-    def __init__(self, view: TeamView) -> None:
+    def __init__(self, view: TeamView, *, complete: bool = True) -> None:
         self.view = view
+        #: the teams the view knows are all there are (one process); with several, a team
+        #: changed elsewhere is known after the service's next read (``settle``)
+        self.complete = complete
         #: session id -> the team it watches
         self.watching: dict[str, str] = {}
+        #: session id -> a team to watch that the view did not show yet (several processes)
+        self.pending: dict[str, str] = {}
         self._core: HubCore | None = None
 
     def attach(self, core: HubCore) -> None:
@@ -57,17 +62,35 @@ class TeamPlansFeature:
     def handle(self, session: Session, message: FeatureMessage, fx: Effects, now: float) -> bool:
         if not isinstance(message, PlanWatch):
             return False
+        self.watching.pop(session.id, None)
+        self.pending.pop(session.id, None)
         if not message.team:
-            self.watching.pop(session.id, None)
             return True
         seen = self.view(session.identity, message.team)
+        if seen is None and not self.complete:
+            self.pending[session.id] = message.team  # answered after the next read
+            return True
         if seen is None:
-            self.watching.pop(session.id, None)
             fx.error(session.conn, session.lang, "team_unknown", about="plan_watch")
             return True
         self.watching[session.id] = message.team
         fx.send_to(session, encode("plan_state", team=message.team, plan=seen))
         return True
+
+    def settle(self, fx: Effects) -> None:
+        """The service has read every team again: pending watches are answered."""
+        sessions = self._core.sessions if self._core is not None else {}
+        for session_id, team_id in list(self.pending.items()):
+            del self.pending[session_id]
+            session = sessions.get(session_id)
+            if session is None:
+                continue
+            seen = self.view(session.identity, team_id)
+            if seen is None:
+                fx.error(session.conn, session.lang, "team_unknown", about="plan_watch")
+                continue
+            self.watching[session_id] = team_id
+            fx.send_to(session, encode("plan_state", team=team_id, plan=seen))
 
     def changed(self, team_id: str, fx: Effects) -> None:
         """A team changed (or ended): everyone watching it gets it anew, as they may see it."""
