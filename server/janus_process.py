@@ -15,7 +15,8 @@ configuration of its own under ``<data>/janus/`` and runs ``janus`` as a child:
 ``JanusSupervisor`` starts it, waits until its API answers, restarts it when it dies
 (with a growing pause, up to ``MAX_BACKOFF_S``) and reports state, restarts and pid for
 ``/healthz`` and ``/metrics``. Each (re)start is announced to ``on_up`` so the voice bridge
-connects again and sets up its rooms anew.
+connects again and sets up its rooms anew. Janus ends with the hub however the hub ends,
+SIGKILL included (its parent-death signal), so no Janus outlives the hub that ran it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+
+#: Janus gets SIGTERM when the hub process ends, however it ends (even by SIGKILL, which
+#: leaves the hub no chance to stop it): util-linux's setpriv sets the parent-death signal
+#: and then becomes Janus (same process id).
+_ENDS_WITH_THE_HUB: Final[tuple[str, ...]] = (
+    ("setpriv", "--pdeathsig", "TERM") if shutil.which("setpriv") else ()
+)
 
 log = logging.getLogger("hubtwin.janus")
 
@@ -289,6 +297,7 @@ class JanusSupervisor:
         self.state = "starting"
         with self.log_path.open("ab") as out:
             self.process = await asyncio.create_subprocess_exec(
+                *_ENDS_WITH_THE_HUB,
                 self.binary,
                 "-C",
                 str(config.folder / "janus.jcfg"),

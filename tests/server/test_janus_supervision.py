@@ -1,15 +1,19 @@
 """The hub's own Janus, for real: the configuration it is started with (secrets, token
 authentication, loopback only, a small RTP range), and the supervision: a Janus killed
 with SIGKILL is started again, the voice bridge connects to it again and /healthz and
-/metrics say so."""
+/metrics say so; a hub process killed with SIGKILL takes its Janus with it."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
+import socket
+import subprocess
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -133,3 +137,49 @@ async def test_the_hub_supervises_its_janus_and_reports_it(hub: RunningHub) -> N
     process = janus.process
     await hub.close()
     assert process is not None and process.returncode is not None, "janus outlived the hub"
+
+
+def gone(pid: int) -> bool:
+    """The process has ended (an ended child nobody reaps counts: a zombie)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status
+
+
+def test_a_killed_hub_process_takes_its_janus_with_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    if (BUILT_WORLD / "hub.glb").is_file():
+        shutil.copytree(BUILT_WORLD, data / "world")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    hubtwin = PROJECT_ROOT / ".venv" / "bin" / "hubtwin"
+    command = [str(hubtwin), "serve", "--port", str(port), "--data-dir", str(data)]
+    with (tmp_path / "hub.log").open("wb") as log:
+        hub = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        pid = None
+        while pid is None:
+            assert hub.poll() is None, (tmp_path / "hub.log").read_text()
+            assert time.monotonic() < deadline, "the hub's Janus did not come up"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz") as response:
+                    janus = json.loads(response.read())["checks"]["voice"]["janus"]
+                pid = janus["pid"] if janus["state"] == "running" else None
+            except OSError:
+                pass
+            time.sleep(0.1)
+        assert not gone(pid)
+        hub.kill()  # SIGKILL: the hub cannot stop its Janus itself
+        hub.wait()
+        deadline = time.monotonic() + 10
+        while not gone(pid):
+            assert time.monotonic() < deadline, "janus outlived the hub process"
+            time.sleep(0.05)
+    finally:
+        if hub.poll() is None:
+            hub.kill()
+            hub.wait()
