@@ -71,8 +71,9 @@ def changes_data(args: argparse.Namespace) -> bool:
 
 
 def announce_site(args: argparse.Namespace) -> None:
-    """After a command that changed data: one line naming the site it changed."""
-    if not hasattr(args, "site") or not changes_data(args):
+    """After a command that changed data: one line naming the site it changed (not with
+    ``--quiet``)."""
+    if not hasattr(args, "site") or not changes_data(args) or getattr(args, "quiet", False):
         return
     from server.settings import load_settings
     from world.site import load_site

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 from pathlib import Path
 
 import pytest
 
 from server.cli import main
-from server.cli_site import lift_site
+from server.cli_site import announce_site, lift_site
 from world.errors import UsageError
 
 SITE_TOML = """
@@ -82,6 +83,19 @@ def test_the_site_before_the_command_reaches_it_and_a_change_names_it(
     code = main(["accounts", "--data-dir", str(data), "remove", "nobody", "--site", str(site)])
     err = capsys.readouterr().err.strip()
     assert code != 0 and "\n" not in err and "kleiner-hub" not in err
+
+
+def test_quiet_keeps_the_change_line_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "site.toml").write_text(SITE_TOML, encoding="utf-8")
+    changing = argparse.Namespace(command="offers", action="restore", site=site)
+    announce_site(argparse.Namespace(**vars(changing), quiet=True))
+    assert capsys.readouterr().err == ""
+    announce_site(argparse.Namespace(**vars(changing), quiet=False))
+    assert "kleiner-hub" in capsys.readouterr().err
 
 
 def test_the_site_given_first_is_the_one_the_command_reads(
