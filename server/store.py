@@ -198,6 +198,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX offer_signups_by_identity ON offer_signups (identity_id);
     """,
+    # 9: the opt-in profiles of people to meet (server/profiles.py), one JSON per person
+    """
+    CREATE TABLE profiles (
+        identity_id TEXT PRIMARY KEY REFERENCES identities(id) ON DELETE CASCADE,
+        data TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    """,
 )
 
 
@@ -541,6 +549,7 @@ class Store:
                         (identity_id,),
                     ).fetchall()
                 ],
+                "profile": _profile_row(self._db, identity_id),
             }
 
         return await self._run(read)
@@ -900,6 +909,43 @@ class Store:
             for row in rows
         ]
 
+    # --- profiles of people to meet -------------------------------------------------------
+
+    async def save_profile(self, identity_id: str, data: dict[str, Any], at: float) -> bool:
+        """Keep a person's profile (replacing the one before); False for an erased person."""
+
+        def write(db: sqlite3.Connection) -> bool:
+            if _erased(db, identity_id):
+                return False
+            db.execute(
+                "INSERT OR IGNORE INTO identities VALUES (?, '', 1, ?, ?)", (identity_id, at, at)
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO profiles VALUES (?, ?, ?)",
+                (identity_id, json.dumps(data, ensure_ascii=False), at),
+            )
+            return True
+
+        return await self._run(self._write, write)
+
+    async def profiles_of(self, identity_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The kept profiles of these people (those without one are left out)."""
+        wanted = list(dict.fromkeys(identity_ids))
+
+        def read() -> dict[str, dict[str, Any]]:
+            found: dict[str, dict[str, Any]] = {}
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for row in self._db.execute(
+                    f"SELECT identity_id, data FROM profiles WHERE identity_id IN ({marks})",
+                    chunk,
+                ).fetchall():
+                    found[row["identity_id"]] = json.loads(row["data"])
+            return found
+
+        return await self._run(read)
+
     # --- bans and the audit log ------------------------------------------------------------
 
     async def add_ban(self, ban: Ban) -> None:
@@ -1092,6 +1138,13 @@ def _erase(db: sqlite3.Connection, identity_id: str) -> None:
                 "UPDATE live_state SET data = ? WHERE kind = ? AND key = ?",
                 (json.dumps(stripped, ensure_ascii=False), POLLS, row["key"]),
             )
+
+
+def _profile_row(db: sqlite3.Connection, identity_id: str) -> dict[str, Any] | None:
+    row = db.execute(
+        "SELECT data, updated_at FROM profiles WHERE identity_id = ?", (identity_id,)
+    ).fetchone()
+    return {**json.loads(row["data"]), "updated_at": row["updated_at"]} if row else None
 
 
 def _documents(db: sqlite3.Connection, kind: str) -> dict[str, Any]:

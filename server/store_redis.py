@@ -45,6 +45,8 @@ key                                  type   what
                                             as JSON
 ``offer-signup-seq``                 string insertion counter of offer sign-ups
 ``offer-signups-of:{identity}``      set    offer ids a person signed up for
+``profile:{identity}``               string a person's profile to meet as JSON (+
+                                            ``updated_at``)
 ``ban:{id}``                         string a ban as JSON
 ``bans``                             zset   ban ids, by creation time
 ``audit-seq``                        string insertion counter of audit entries
@@ -336,6 +338,19 @@ redis.call('SADD', KEYS[4], ARGV[3])
 return 'added'
 """
 
+# KEYS: identity, token-generations, profile. ARGV: identity id, profile JSON, at. 1 when
+# kept, 0 for an erased person.
+_SAVE_PROFILE = """
+local absent = redis.call('EXISTS', KEYS[1]) == 0
+if absent and redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end
+if absent then
+  redis.call('HSET', KEYS[1], 'id', ARGV[1], 'display_name', '', 'guest', 1,
+             'created_at', ARGV[3], 'last_seen_at', ARGV[3])
+end
+redis.call('SET', KEYS[3], ARGV[2])
+return 1
+"""
+
 # KEYS: registrations-of. ARGV: identity id, then the key prefixes of registrations and
 # registration. Drops the person from every workshop's registrations.
 _ERASE_REGISTRATIONS = """
@@ -440,6 +455,7 @@ class RedisStore:
         self._register = register(_REGISTER)
         self._erase_registrations = register(_ERASE_REGISTRATIONS)
         self._sign_up_for_offer = register(_SIGN_UP_FOR_OFFER)
+        self._save_profile = register(_SAVE_PROFILE)
         self._lift_ban = register(_LIFT_BAN)
         self._add_audit = register(_ADD_AUDIT)
         self._purge_audit = register(_PURGE_AUDIT)
@@ -747,6 +763,7 @@ class RedisStore:
             kept_polls = await self.live_states(POLLS)
             registrations = await self._registration_rows(identity_id)
             signups = await self._offer_signup_rows(identity_id)
+            profile = await self._redis.get(self._key("profile", identity_id))
         return {
             "identity": _identity_row(person) if person else None,
             "account": (
@@ -770,6 +787,7 @@ class RedisStore:
             ],
             "workshop_registrations": registrations,
             "offer_signups": signups,
+            "profile": json.loads(profile) if profile else None,
         }
 
     async def _erase_poll_answers(self, identity_id: str) -> None:
@@ -881,6 +899,7 @@ class RedisStore:
                 ],
                 client=pipe,
             )
+            pipe.delete(self._key("profile", identity_id))
             await pipe.execute()
 
     # --- learning-station progress -------------------------------------------------------
@@ -1262,6 +1281,36 @@ class RedisStore:
             if raw is not None
         ]
         return [row for row, _ in sorted(rows, key=lambda pair: pair[1] or 0)]
+
+    # --- profiles of people to meet -------------------------------------------------------
+
+    async def save_profile(self, identity_id: str, data: dict[str, Any], at: float) -> bool:
+        """Keep a person's profile (replacing the one before); False for an erased person."""
+        async with self._errors():
+            kept = await self._save_profile(
+                keys=[
+                    self._key("identity", identity_id),
+                    self._key("token-generations"),
+                    self._key("profile", identity_id),
+                ],
+                args=[identity_id, _json({**data, "updated_at": at}), _number(at)],
+            )
+        return bool(kept)
+
+    async def profiles_of(self, identity_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The kept profiles of these people (those without one are left out)."""
+        wanted = list(dict.fromkeys(identity_ids))
+        if not wanted:
+            return {}
+        async with self._errors():
+            found = await self._redis.mget([self._key("profile", i) for i in wanted])
+        out: dict[str, dict[str, Any]] = {}
+        for identity_id, raw in zip(wanted, found, strict=True):
+            if raw is not None:
+                data = json.loads(raw)
+                data.pop("updated_at", None)
+                out[identity_id] = data
+        return out
 
     # --- bans and the audit log ------------------------------------------------------------
 

@@ -101,6 +101,7 @@ async def test_export_and_delete_a_person(tmp_path: Path) -> None:
             "workshop_attendance": [],
             "workshop_registrations": [],
             "offer_signups": [],
+            "profile": None,
             "poll_answers": [],
             "board_notes": [],
             "teams": [],
