@@ -39,6 +39,37 @@ class PlanWatch(FeatureMessage):
         return cls(fields["team"])
 
 
+@dataclass(frozen=True, slots=True)
+class PlansShow(FeatureMessage):
+    spec: ClassVar[MessageSpec] = MessageSpec(
+        "plans_show",
+        "client",
+        "A facilitator of the workshop running in one's room shows (true) or hides (false)"
+        " the progress of its teams on the room's screen: the teams that share the workshop"
+        " and agreed to show their progress. Everyone in the workshop's rooms gets"
+        " plans_progress.",
+        (FieldSpec("on", "bool", "show (true) or hide (false)"),),
+    )
+    on: bool
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> PlansShow:
+        return cls(bool(fields["on"]))
+
+
+PLANS_PROGRESS = MessageSpec(
+    "plans_progress",
+    "server",
+    "The teams' progress on the room's screen, side by side (as GET"
+    " /api/workshops/{id}/plans-progress gives it): when a facilitator shows it, whenever a"
+    " shown team changes, and to whoever comes into the workshop's rooms while it is shown;"
+    " teams nil when it is hidden.",
+    (
+        str_field("workshop", "workshop id"),
+        FieldSpec("teams", "list", "one map per team: team, name, firm, totals", nullable=True),
+    ),
+)
+
 PLAN_STATE = MessageSpec(
     "plan_state",
     "server",
@@ -54,7 +85,7 @@ PLAN_ERRORS: Final = {
 
 PLAN_MESSAGES: Final = FeatureMessages(
     feature="plans",
-    client=(PlanWatch,),
-    server=(PLAN_STATE,),
+    client=(PlanWatch, PlansShow),
+    server=(PLAN_STATE, PLANS_PROGRESS),
     errors=PLAN_ERRORS,
 )

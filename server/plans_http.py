@@ -97,7 +97,12 @@ class PlanService:
         self.workshops = workshops
         self.desk: StationDesk | None = None
         self.known: dict[str, dict[str, Any]] = {}
-        self.feature = TeamPlansFeature(self.view, complete=not workshops.clustered)
+        self.feature = TeamPlansFeature(
+            self.view,
+            complete=not workshops.clustered,
+            lead=workshops.lead,
+            progress=self.progress,
+        )
         self._apply: Callable[[Effects], object] | None = None
         self._lock = asyncio.Lock()
         self.limit = KeyedLimiter(rate=CHANGES_PER_S, burst=CHANGES_BURST)
@@ -132,6 +137,13 @@ class PlanService:
                     facilitated.append(workshop_id)
         return team.as_view(me.id) if team.may_see(me.id, facilitated) else None
 
+    def progress(self, workshop_id: str) -> list[dict[str, Any]]:
+        """The progress of the teams known here that share this workshop and agreed to show
+        it, by name (the room screen; GET /api/workshops/{id}/plans-progress reads the store)."""
+        teams = [Team.from_document(data) for data in self.known.values()]
+        shown = [t.progress() for t in teams if workshop_id in t.workshops and t.show_progress]
+        return sorted(shown, key=lambda t: str(t["name"]))
+
     def _learn(self, documents: dict[str, dict[str, Any]]) -> None:
         """Teams read from the store: watchers of one that changed get it anew."""
         before, self.known = self.known, dict(documents)
@@ -154,7 +166,7 @@ class PlanService:
     async def _refresh(self) -> None:
         while True:
             await asyncio.sleep(REFRESH_S)
-            if not self.feature.watching and not self.feature.pending:
+            if not self.feature.watching and not self.feature.pending and not self.feature.shown:
                 continue
             try:
                 self._learn(await self.store.live_states(LIVE_KIND))

@@ -548,3 +548,91 @@ async def test_over_the_websocket_only_those_who_may_see_a_plan_watch_it(hub: Hu
     finally:
         await watcher.close()
         await stranger.close()
+
+
+@pytest.fixture
+def live_hub(site: tuple[Path, Path], tmp_path: Path) -> Iterator[HubProcess]:
+    """One process; Fritz leads a workshop in the entrance that began a minute ago, Gerda
+    leads none."""
+    process = HubProcess(*site, tmp_path, redis_url="")
+    data = tmp_path / "data"
+    shutil.copytree(site[1], data / "world")
+    for name in ("fritz", "gerda"):
+        hubtwin(site[0], data, "accounts", "add", name, "--name", name.capitalize(),
+                "--role", "facilitator", "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
+    starts = datetime.fromtimestamp(time.time() - 60, ZoneInfo("Europe/Berlin"))
+    hubtwin(site[0], data, "workshops", "add", "--title", "Austausch", "--room", "entrance",
+            "--starts", starts.strftime("%Y-%m-%dT%H:%M"), "--minutes", "90",
+            "--facilitator", "fritz")  # fmt: skip
+    process.start()
+    process.wait_ready()
+    yield process
+    process.stop()
+
+
+async def test_the_facilitator_shows_the_consenting_teams_progress_on_the_room_screen(
+    live_hub: HubProcess,
+) -> None:
+    hub = live_hub
+    fritz, _ = account(hub, "fritz")
+    gerda, _ = account(hub, "gerda")
+    ada, _ = guest(hub, "Ada")
+    wid = workshop_id(hub, fritz)
+    shown_tid = call(hub, "POST", "/api/teams", ada, {"name": "Backstube", "firm": "Grün GmbH"})
+    tid = shown_tid[1]["id"]
+    quiet = call(hub, "POST", "/api/teams", ada, {"name": "Ohne Zustimmung"})[1]["id"]
+    elsewhere = call(hub, "POST", "/api/teams", ada, {"name": "Nicht geteilt"})[1]["id"]
+    for team in (tid, quiet):
+        assert call(hub, "POST", f"/api/teams/{team}/workshops", ada, {"workshop": wid})[0] == 200
+    for team in (tid, elsewhere):
+        assert call(hub, "PATCH", f"/api/teams/{team}", ada, {"show_progress": True})[0] == 200
+    call(hub, "POST", f"/api/teams/{tid}/measures", ada, {"title": "LED", "co2e_kg": 300})
+    lead, other = Visitor("Fritz", token=fritz), Visitor("Gerda", token=gerda)
+    member, late, away = Visitor("Ada", token=ada), Visitor("Lea"), Visitor("Hanna")
+    people = (lead, other, member, late, away)
+    try:
+        await lead.enter(hub.ws_url, room="entrance")
+        await lead.send("plans_show", on=True)
+        assert (await lead.next(("error",), about="plans_show"))["code"] == "workshop_not_live"
+        await lead.send("workshop_start", workshop=wid)
+        await lead.next(("workshop_state",))
+        for person in (other, member):
+            await person.enter(hub.ws_url, room="entrance")
+        await away.enter(hub.ws_url, room="hall")
+        for person in (other, member):
+            await person.send("plans_show", on=True)
+            assert (await person.next(("error",), about="plans_show"))["code"] == "not_facilitator"
+        await away.send("plans_show", on=True)
+        assert (await away.next(("error",), about="plans_show"))["code"] == "workshop_not_live"
+        assert not [m for p in people for m in p.messages if m.get("t") == "plans_progress"]
+
+        await lead.send("plans_show", on=True)
+        for person in (lead, other, member):
+            shown = await person.next(("plans_progress",))
+            assert shown["workshop"] == wid
+            assert [(t["team"], t["measures"], t["done"]) for t in shown["teams"]] == [(tid, 1, 0)]
+            assert shown["teams"][0]["co2e_kg_planned"] == 300.0
+            assert shown["teams"][0]["co2e_kg_done"] == 0.0
+        # a measure done: the screen is drawn again for everyone
+        mid = call(hub, "GET", f"/api/teams/{tid}", ada)[1]["measures"][0]["id"]
+        await asyncio.to_thread(
+            call, hub, "PATCH", f"/api/teams/{tid}/measures/{mid}", ada, {"status": "done"}
+        )
+        for person in (lead, member):
+            while True:
+                shown = await person.next(("plans_progress",))
+                if shown["teams"][0]["done"] == 1:
+                    break
+            assert shown["teams"][0]["co2e_kg_done"] == 300.0
+        # whoever comes in while it is shown gets it; the hall does not
+        await late.enter(hub.ws_url, room="entrance")
+        assert [t["team"] for t in (await late.next(("plans_progress",)))["teams"]] == [tid]
+        assert not [m for m in away.messages if m.get("t") == "plans_progress"]
+
+        await lead.send("plans_show", on=False)
+        for person in (member, late):
+            while (await person.next(("plans_progress",)))["teams"] is not None:
+                pass
+    finally:
+        for person in people:
+            await person.close()

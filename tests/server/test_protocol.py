@@ -93,6 +93,7 @@ def test_describe_is_json_ready_and_complete() -> None:
         "board_setup",
         "board_merge",
         "plan_watch",
+        "plans_show",
     }
     assert {"welcome", "joined", "room_full", "error", "pong"} <= set(table["messages"]["server"])
     assert set(table["errors"]) == set(protocol.ERRORS)
