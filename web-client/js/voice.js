@@ -135,6 +135,7 @@ export class VoiceFeature {
     this.muted = !this.muted;
     if (this.stream) for (const track of this.stream.getAudioTracks()) track.enabled = !this.muted;
     this.connection.send("voice_mute", { on: this.muted });
+    this.mutedAt = Date.now();
     this.render();
   }
 
@@ -445,6 +446,7 @@ export class VoiceFeature {
       gen: this.gen,
       mic: this.mic,
       muted: this.muted,
+      mutedAt: this.mutedAt ?? null,
       held: this.held,
       quiet: this.quiet,
       notice: this.notice,
@@ -474,6 +476,7 @@ export class VoiceFeature {
         session: this.owners.get(mid) ?? null,
         packets: report.packetsReceived ?? 0,
         energy: report.totalAudioEnergy ?? 0,
+        last: report.lastPacketReceivedTimestamp ?? null,
       };
     });
     return out;
