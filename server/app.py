@@ -36,6 +36,7 @@ from server.offers_http import offer_routes
 from server.plans_http import PlanService
 from server.poll_service import FORGET_EVENT as POLL_FORGET_EVENT
 from server.poll_service import PollService
+from server.profiles_http import PeopleToMeet, Present
 from server.revocation import BUS_EVENT as REVOKED_EVENT
 from server.sessions import SessionIssuer
 from server.settings import Settings
@@ -283,8 +284,20 @@ async def _start_hub(
     async def health() -> dict[str, Any]:
         return await hub_ref[0].health()
 
+    def who_is_here() -> dict[str, Present]:
+        here: dict[str, Present] = {}
+        for session in core.sessions.values():
+            if session.instance is not None and session.identity.id not in here:
+                here[session.identity.id] = Present(
+                    session.id, session.identity.name, session.instance.room_id
+                )
+        return here
+
+    people_to_meet = PeopleToMeet(store, offers.vocabulary.topics, who_is_here)
+
     def forget_identity(identity_id: str) -> None:
         core.forget(identity_id)
+        people_to_meet.forget(identity_id)
         boards.forget(identity_id)
         polls.forget(identity_id)
 
@@ -334,6 +347,7 @@ async def _start_hub(
         world_edit_routes(WorldEditing(site, settings.world_dir, live)),
         icon_routes(SiteIcons(site)),
         offer_routes(offers),
+        people_to_meet.routes(),
     ]
     runner = http_runner(make_http_app(context, features), settings, realtime.limits)
     await runner.setup()
