@@ -9,6 +9,7 @@ import * as THREE from "three";
 import { AvatarCrowd } from "./avatars.js";
 import { BoardFeature } from "./board.js";
 import { OffersFeature } from "./offers.js";
+import { PeopleToMeetFeature } from "./people-to-meet.js";
 import { Controls } from "./controls.js";
 import { EditMode } from "./edit/edit-mode.js";
 import { signIn } from "./net/api.js";
@@ -232,7 +233,10 @@ function connect() {
   app.offers = new OffersFeature({
     hud, scene: app.stage.scene, venue: app.venue, token: () => app.session.token, identity: () => app.session.identity,
   });
-  app.plans = new PlansFeature({ connection, token: () => app.session.token, identity: () => app.session.identity });
+  app.people = new PeopleToMeetFeature({ chat, token: () => app.session.token, identity: () => app.session.identity });
+  app.plans = new PlansFeature({
+    connection, scene: app.stage.scene, venue: app.venue, token: () => app.session.token, identity: () => app.session.identity,
+  });
   // Voice, where the server offers it (turned on by the visitor, with consent).
   const voice = table.accepts("voice")
     ? new VoiceFeature({

@@ -7,12 +7,15 @@
  * with the "hub:calculation" event), a calculated measure recomputed, the plan downloaded as
  * CSV or PDF, and leaving the team. Changes go through the REST API (server/plans_http.py);
  * the team on view is watched over the WebSocket (plan_watch), so what others change arrives
- * as plan_state. The server decides who may see and change what.
+ * as plan_state. The server decides who may see and change what. In a running workshop its
+ * facilitators show the teams' progress on the room's screen (plans_show); what arrives
+ * (plans_progress) is drawn there (plans-screen.js) and said as a table in the panel.
  *
  * The panel is made of forms and lists for the keyboard and screen readers; every control
  * has a label, results are said in the status line. People's text is set with textContent.
  */
 
+import { kg, ProgressScreen } from "./plans-screen.js";
 import { announce } from "./ui/announcer.js";
 import { language, onLanguageChange, t } from "./ui/i18n.js";
 
@@ -53,7 +56,7 @@ function number(value) {
 }
 
 export class PlansFeature {
-  /** parts: {connection, token(), identity()} */
+  /** parts: {connection, scene, venue, token(), identity()} */
   constructor(parts) {
     Object.assign(this, parts);
     this.panel = document.getElementById("panel-plans");
@@ -76,10 +79,29 @@ export class PlansFeature {
     });
     this.watched = "";
     new MutationObserver(() => this.watch()).observe(this.panel, { attributes: true, attributeFilter: ["hidden"] });
+    this.room = null;
+    this.workshop = null; // {id, youLead} of the workshop running where one is
+    this.progress = null; // the teams on the room's screen (plans_progress), or null
+    this.screen = new ProgressScreen(parts.scene, parts.venue);
     this.connection.on("plan_state", (m) => this.arrived(m));
-    this.connection.on("joined", () => {
+    this.connection.on("joined", (m) => {
       this.watched = ""; // a new connection watches nothing yet
+      this.room = m.room;
+      this.workshop = null;
+      this.showProgress(null);
       this.watch();
+    });
+    this.connection.on("workshop_state", (m) => {
+      const live = m.workshop;
+      this.workshop = live ? { id: live.id, youLead: Boolean(live.you_lead) } : null;
+      if (!live) this.showProgress(null);
+      else if (!this.panel.hidden) this.render();
+    });
+    this.connection.on("plans_progress", (m) => {
+      const before = this.progress;
+      this.showProgress(m.teams ?? null);
+      if (!before && this.progress) announce(t("plans.screenShown"));
+      else if (before && !this.progress) announce(t("plans.screenGone"));
     });
     onLanguageChange(() => this.render());
     this.render();
@@ -103,6 +125,50 @@ export class PlansFeature {
     const active = document.activeElement;
     if (this.panel.hidden || (this.panel.contains(active) && active.matches("input, select"))) return;
     this.render();
+  }
+
+  /** The teams on the room's screen (or none), and in the panel as a table. */
+  showProgress(teams) {
+    this.progress = teams;
+    if (teams) this.screen.show(teams, this.room);
+    else this.screen.hide();
+    const active = document.activeElement;
+    if (this.panel.hidden || (this.panel.contains(active) && active.matches("input, select"))) return;
+    this.render();
+  }
+
+  /** For a workshop's facilitators: show or hide the teams' progress; everyone sees the table. */
+  progressView() {
+    const nodes = [];
+    if (this.workshop?.youLead) {
+      const on = !this.progress;
+      const toggle = el("button", { text: t(on ? "plans.screenShow" : "plans.screenHide"), attrs: { type: "button", id: "plans-screen-toggle" } });
+      toggle.addEventListener("click", () => {
+        if (!this.connection.send("plans_show", { on })) this.say(t("net.reconnecting"), true);
+      });
+      nodes.push(el("p", {}, [toggle]));
+    }
+    if (this.progress) {
+      const head = el("tr", {}, [
+        el("th", { text: t("plans.screenTeam"), attrs: { scope: "col" } }),
+        el("th", { text: t("plans.screenMeasures"), attrs: { scope: "col" } }),
+        el("th", { text: t("plans.screenSaved"), attrs: { scope: "col" } }),
+      ]);
+      const rows = this.progress.map((team) =>
+        el("tr", {}, [
+          el("th", { text: team.firm ? `${team.name} (${team.firm})` : team.name, attrs: { scope: "row" } }),
+          el("td", { text: `${team.done} / ${team.measures}` }),
+          el("td", { text: `${kg(team.co2e_kg_done)} / ${kg(team.co2e_kg_planned)}` }),
+        ]),
+      );
+      const table = el("table", { className: "plans-progress", attrs: { id: "plans-progress" } }, [
+        el("caption", { text: t("plans.screenShown") }),
+        el("thead", {}, [head]),
+        el("tbody", {}, rows),
+      ]);
+      nodes.push(this.progress.length ? table : el("p", { text: t("plans.screenNone") }));
+    }
+    return nodes.length ? [el("section", { className: "plans-screen" }, nodes)] : [];
   }
 
   say(text, isError = false) {
@@ -159,7 +225,7 @@ export class PlansFeature {
 
   render() {
     const team = this.team();
-    this.body.replaceChildren(...(team ? this.teamView(team) : this.listView()));
+    this.body.replaceChildren(...this.progressView(), ...(team ? this.teamView(team) : this.listView()));
     this.watch();
   }
 
@@ -485,6 +551,10 @@ export class PlansFeature {
 
   /** For the test hook. */
   snapshot() {
-    return { teams: this.teams.map((team) => ({ id: team.id, name: team.name, measures: team.measures.map((m) => m.title) })) };
+    return {
+      teams: this.teams.map((team) => ({ id: team.id, name: team.name, measures: team.measures.map((m) => m.title) })),
+      progress: this.progress,
+      screen: this.screen.shown(),
+    };
   }
 }

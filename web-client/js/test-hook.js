@@ -75,6 +75,8 @@ export function installTestHook(app) {
         board: app.board ? app.board.testState() : null,
         // {shown: offer ids in the panel's list, board: texts on the foyer's offers board, onWall}
         offers: app.offers ? app.offers.testState() : null,
+        // {teams: [{id, name, measures}], progress: teams as plans_progress has them, screen}
+        plans: app.plans ? app.plans.snapshot() : null,
         world: app.liveWorld ? app.liveWorld.testState() : null,
         edit: app.edit ? app.edit.testState() : null,
         // {renewals, lastError, halfLifeAt}; the staff accounts panel {open, status, accounts}
