@@ -16,7 +16,9 @@ REST::
     POST   /api/teams/{id}/join                  {"link"} or on an invitation
     POST   /api/teams/{id}/leave                 a member leaves (the last one ends it)
     POST   /api/teams/{id}/link                  leads: a new link (the old one stops)
-    POST   /api/teams/{id}/workshops             leads: {"workshop", "shared": bool}
+    POST   /api/teams/{id}/workshops             leads: {"workshop", "shared": bool}; a series'
+                                                 session shares (or stops) with every
+                                                 session of the series not ended yet
     POST   /api/teams/{id}/measures              a new measure (fields below)
     PATCH  /api/teams/{id}/measures/{m}          change a measure
     DELETE /api/teams/{id}/measures/{m}          remove a measure
@@ -205,6 +207,20 @@ class PlanService:
         else:
             self.known[team_id] = data
         self._changed(team_id)
+
+    def sessions_of(self, workshop: Workshop, now: float) -> list[str]:
+        """What sharing this workshop shares: the workshop, and when it is a session of a
+        series, every session of the series that has not ended (a team brings its plan
+        from one session to the next)."""
+        out = [workshop.id]
+        if workshop.series_id is not None:
+            later = [
+                w
+                for w in self.workshops.book.all()
+                if w.series_id == workshop.series_id and w.id != workshop.id and w.ends_at > now
+            ]
+            out += [w.id for w in sorted(later, key=lambda w: w.starts_at)]
+        return out
 
     async def facilitated(self, me: Identity, team: Team) -> list[str]:
         """The team's workshops this person leads."""
@@ -474,9 +490,12 @@ async def share_workshop(request: web.Request) -> web.Response:
 
     async def change(team: Team, me: Identity, f: list[str], data: dict[str, Any]) -> None:
         workshop_id = data.get("workshop")
-        if not isinstance(workshop_id, str) or await service.workshop_of(workshop_id) is None:
+        workshop = await service.workshop_of(workshop_id) if isinstance(workshop_id, str) else None
+        if workshop is None:
             raise ApiError(404, "workshop_unknown", "there is no such workshop")
-        team.share(workshop_id, bool(data.get("shared", True)))
+        shared = bool(data.get("shared", True))
+        for session in service.sessions_of(workshop, time.time()):
+            team.share(session, shared)
 
     return await _change(request, change, lead=True)
 

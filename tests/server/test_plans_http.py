@@ -636,3 +636,44 @@ async def test_the_facilitator_shows_the_consenting_teams_progress_on_the_room_s
     finally:
         for person in people:
             await person.close()
+
+
+def test_sharing_a_session_of_a_series_shares_every_session_to_come(hub: HubProcess) -> None:
+    fritz, _ = account(hub, "fritz")
+    gerda, _ = account(hub, "gerda")
+    ada, _ = guest(hub, "Ada")
+    status, made = call(
+        hub,
+        "POST",
+        "/api/workshop-series",
+        fritz,
+        {"title": "Austauschreihe", "room": "hall", "first": time.time() + 2 * 86400,
+         "minutes": 60, "repeat": "weekly", "count": 2},
+    )  # fmt: skip
+    assert status in (200, 201), made
+    listed = call(hub, "GET", "/api/workshops", fritz)[1]["workshops"]
+    sessions = sorted(
+        (w for w in listed if w.get("series") and w["title"] == "Austauschreihe"),
+        key=lambda w: w["starts"],
+    )
+    assert len(sessions) == 2
+    first, second = (w["id"] for w in sessions)
+    single = workshop_id(hub, fritz)
+    tid = call(hub, "POST", "/api/teams", ada, {"name": "Backstube"})[1]["id"]
+    call(hub, "PATCH", f"/api/teams/{tid}", ada, {"show_progress": True})
+    call(hub, "POST", f"/api/teams/{tid}/measures", ada, {"title": "LED", "co2e_kg": 120})
+    assert call(hub, "POST", f"/api/teams/{tid}/workshops", ada, {"workshop": first})[0] == 200
+    assert sorted(call(hub, "GET", f"/api/teams/{tid}", ada)[1]["workshops"]) == sorted(
+        [first, second]
+    )
+    for session in (first, second):
+        shown = call(hub, "GET", f"/api/workshops/{session}/plans-progress", fritz)[1]
+        assert [(t["team"], t["co2e_kg_planned"]) for t in shown["teams"]] == [(tid, 120.0)]
+    # a workshop of no series shares only itself; another facilitator sees nothing
+    assert call(hub, "GET", f"/api/workshops/{single}/plans-progress", fritz)[1]["teams"] == []
+    assert call(hub, "GET", f"/api/teams/{tid}", gerda)[0] == 404
+    # stopping with one session stops with the series
+    body = {"workshop": second, "shared": False}
+    assert call(hub, "POST", f"/api/teams/{tid}/workshops", ada, body)[0] == 200
+    assert call(hub, "GET", f"/api/teams/{tid}", ada)[1]["workshops"] == []
+    assert call(hub, "GET", f"/api/teams/{tid}", fritz)[0] == 404
