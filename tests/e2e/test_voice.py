@@ -296,32 +296,53 @@ def packets_from(visitor: Visitor, session: str) -> int:
     return sum(entry["packets"] for entry in inbound.values() if entry["session"] == session)
 
 
-def last_packet_from(visitor: Visitor, session: str) -> float | None:
-    """When (epoch ms, getStats' lastPacketReceivedTimestamp) the session's last audio
-    packet arrived at the visitor, None while none has."""
+WATCH_ARRIVALS = """(mids) => {
+  // every 50 ms, each watched mid's packets and the arrival time of its last packet
+  window.arrivals = {};
+  clearInterval(window.arrivalWatch);
+  window.arrivalWatch = setInterval(async () => {
+    const inbound = await window.hubtwin.voiceInbound();
+    for (const mid of mids) {
+      if (inbound[mid]) window.arrivals[mid] = { ...inbound[mid], at: Date.now() };
+    }
+  }, 50);
+}"""
+
+
+def watch_arrivals(visitor: Visitor, session: str) -> list[str]:
+    """Start following the arrivals of the session's audio at the visitor, by m-line, so
+    they are still known once the hub has taken the stream away; the watched mids."""
     inbound: dict[str, Any] = visitor.page.evaluate("window.hubtwin.voiceInbound()")
-    times = [e["last"] for e in inbound.values() if e["session"] == session and e["last"]]
-    return max(times) if times else None
+    mids = [mid for mid, entry in inbound.items() if entry["session"] == session]
+    assert mids, f"{session}'s audio does not arrive at {visitor.name}: {inbound}"
+    visitor.page.evaluate(WATCH_ARRIVALS, mids)
+    deadline = time.monotonic() + 5
+    while not visitor.page.evaluate("Object.keys(window.arrivals).length"):
+        assert time.monotonic() < deadline, "getStats said nothing"
+        visitor.page.wait_for_timeout(20)
+    return mids
 
 
 def stops_arriving(visitor: Visitor, session: str, since_ms: float, timeout_s: float = 10) -> float:
     """Seconds from ``since_ms`` (epoch ms: when the mute was decided) to the last packet of
-    the session's audio that arrived at the visitor, once its packets have stopped counting
-    up (or its stream is gone). Measured from the browser's own packet arrival times, so a
-    slow page or test process does not count, only what the server still forwarded."""
+    the session's audio that arrived at the visitor (``watch_arrivals`` started before),
+    once no more arrive. Measured from the browser's own packet arrival times
+    (lastPacketReceivedTimestamp), so a slow page or test process does not count, only what
+    the server still forwarded."""
     deadline = time.monotonic() + timeout_s
-    last = last_packet_from(visitor, session)
-    before = packets_from(visitor, session)
+    before = -1
     while time.monotonic() < deadline:
         visitor.page.wait_for_timeout(500)
-        now = packets_from(visitor, session)
-        if not receives(visitor, session) or now == before:
-            assert last is not None, f"no packet of {session} ever arrived at {visitor.name}"
+        seen: dict[str, Any] = visitor.page.evaluate("window.arrivals")
+        now = sum(entry["packets"] for entry in seen.values())
+        if now == before:
+            visitor.page.evaluate("clearInterval(window.arrivalWatch)")
+            times = [entry["last"] for entry in seen.values() if entry["last"]]
+            assert times, f"no packet of {session} ever arrived at {visitor.name}"
+            last = max(times)
             # the same clock: the audio was flowing up to about the mute
             assert abs(last - since_ms) < 10_000, f"arrival {last} vs mute {since_ms}"
-            print(f"{session}: last packet {(last - since_ms) / 1000:.3f} s after the mute")
             return max(0.0, (last - since_ms) / 1000)
-        last = last_packet_from(visitor, session)
         before = now
     raise AssertionError(f"{session}'s audio still arrives at {visitor.name}")
 
@@ -368,6 +389,7 @@ def test_a_speaker_who_mutes_stops_arriving_within_a_second(
     listener, near = people["listener"], people["near"]
     near_by(listener, near)
     hears(listener, session_of(near), TONES["near"])
+    watch_arrivals(listener, session_of(near))
     near.page.locator("#view").focus()
     near.page.keyboard.press("n")
     near.wait_for("s.voice.muted && s.voice.own === 'muted'")
@@ -385,6 +407,7 @@ def test_a_facilitator_mute_is_enforced_by_the_server(
     listener, near = people["listener"], people["near"]
     near_by(listener, near)
     hears(listener, session_of(near), TONES["near"])
+    watch_arrivals(listener, session_of(near))
     with ProtocolClient(voice_hub, "Frieda", Role.FACILITATOR) as facilitator:
         sent_ms = time.time() * 1000
         facilitator.send({"t": "mute", "session": session_of(near), "on": True, "minutes": 5})
