@@ -20,10 +20,12 @@ from test_polls_browser import IN_HUB, by_link, facilitator_account, post
 pytestmark = pytest.mark.e2e
 
 
-def call(hub: HubServer, method: str, path: str, token: str, body: dict[str, Any]) -> Any:
+def call(
+    hub: HubServer, method: str, path: str, token: str, body: dict[str, Any] | None = None
+) -> Any:
     request = urllib.request.Request(
         hub.url + path.lstrip("/"),
-        data=json.dumps(body).encode(),
+        data=None if body is None else json.dumps(body).encode(),
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
         method=method,
     )
