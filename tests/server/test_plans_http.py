@@ -677,3 +677,71 @@ def test_sharing_a_session_of_a_series_shares_every_session_to_come(hub: HubProc
     assert call(hub, "POST", f"/api/teams/{tid}/workshops", ada, body)[0] == 200
     assert call(hub, "GET", f"/api/teams/{tid}", ada)[1]["workshops"] == []
     assert call(hub, "GET", f"/api/teams/{tid}", fritz)[0] == 404
+
+
+async def test_two_teams_in_breakout_groups_each_see_only_their_own_plan(
+    live_hub: HubProcess,
+) -> None:
+    hub = live_hub
+    fritz, _ = account(hub, "fritz")
+    wid = workshop_id(hub, fritz)
+    tokens = {name: guest(hub, name)[0] for name in ("Ada", "Bob", "Cem", "Dora")}
+    team_a = call(hub, "POST", "/api/teams", tokens["Ada"], {"name": "Backstube"})[1]
+    team_b = call(hub, "POST", "/api/teams", tokens["Cem"], {"name": "Tischlerei"})[1]
+    for joiner, team, lead in (("Bob", team_a, "Ada"), ("Dora", team_b, "Cem")):
+        link = call(hub, "GET", f"/api/teams/{team['id']}", tokens[lead])[1]["link"]
+        body = {"link": link}
+        assert call(hub, "POST", f"/api/teams/{team['id']}/join", tokens[joiner], body)[0] == 200
+    a, b = team_a["id"], team_b["id"]
+    lead = Visitor("Fritz", token=fritz)
+    people = {name: Visitor(name, token=tok) for name, tok in tokens.items()}
+    try:
+        await lead.enter(hub.ws_url, room="entrance")
+        await lead.send("workshop_start", workshop=wid)
+        await lead.next(("workshop_state",))
+        for person in people.values():
+            await person.enter(hub.ws_url, room="entrance")
+        groups = [[people["Ada"].session, people["Bob"].session]]
+        groups.append([people["Cem"].session, people["Dora"].session])
+        await lead.send("breakout", groups=2, mode="chosen", minutes=10, assign=groups)
+        rooms = {}
+        for name, person in people.items():
+            joined = await person.next(("joined",))
+            rooms[name] = (joined["room"], joined["instance"])
+        assert rooms["Ada"] == rooms["Bob"] != rooms["Cem"] == rooms["Dora"]
+        assert rooms["Ada"][1] != 0 and rooms["Cem"][1] != 0
+
+        # in the breakout rooms neither team can see the other's plan
+        for person, other in ((people["Ada"], b), (people["Cem"], a)):
+            await person.send("plan_watch", team=other)
+            assert (await person.next(("error",), about="plan_watch"))["code"] == "team_unknown"
+        assert call(hub, "GET", f"/api/teams/{b}", tokens["Ada"])[0] == 404
+        assert (
+            call(hub, "POST", f"/api/teams/{b}/measures", tokens["Bob"], {"title": "X"})[0] == 404
+        )
+        assert (
+            call(hub, "POST", f"/api/teams/{a}/measures", tokens["Dora"], {"title": "X"})[0] == 404
+        )
+
+        # each team works on its own plan, and only its members get it
+        await people["Bob"].send("plan_watch", team=a)
+        await people["Dora"].send("plan_watch", team=b)
+        assert (await people["Bob"].next(("plan_state",), team=a))["plan"]["measures"] == []
+        assert (await people["Dora"].next(("plan_state",), team=b))["plan"]["measures"] == []
+        await asyncio.to_thread(
+            call, hub, "POST", f"/api/teams/{a}/measures", tokens["Ada"], {"title": "LED"}
+        )
+        await asyncio.to_thread(
+            call, hub, "POST", f"/api/teams/{b}/measures", tokens["Cem"], {"title": "Späne heizen"}
+        )
+        seen_a = await people["Bob"].next(("plan_state",), team=a)
+        seen_b = await people["Dora"].next(("plan_state",), team=b)
+        assert [m["title"] for m in seen_a["plan"]["measures"]] == ["LED"]
+        assert [m["title"] for m in seen_b["plan"]["measures"]] == ["Späne heizen"]
+        for name, foreign in (("Ada", b), ("Bob", b), ("Cem", a), ("Dora", a)):
+            got = [m for m in people[name].messages if m.get("t") == "plan_state"]
+            assert not [m for m in got if m["team"] == foreign], name
+    finally:
+        await lead.close()
+        for person in people.values():
+            await person.close()
