@@ -14,6 +14,7 @@ const FIRST_FOCUS = {
   "panel-accounts": "#account-list button:not(:disabled), #account-username",
   "panel-board": "#board-new-text, #board-body button",
   "panel-offers": "#offers-topic",
+  "panel-meet": "#meet-visible",
   "panel-plans": "#plans-body button, #plans-body input",
 };
 
@@ -35,6 +36,7 @@ const PANEL_BUTTONS = {
   "panel-talks": "toggle-talks",
   "panel-board": "toggle-board",
   "panel-offers": "toggle-offers",
+  "panel-meet": "toggle-meet",
   "panel-plans": "toggle-plans",
   "panel-accounts": "toggle-accounts",
   "panel-help": "toggle-help",
