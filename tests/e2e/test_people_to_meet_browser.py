@@ -1,0 +1,82 @@
+"""People to meet in the browser, worked with the keyboard: two visitors show a profile in
+the panel (key N), one finds the other by topic in "who is here" and among the server's
+suggestions, asks to exchange contacts, the other accepts with their own details, and only
+then can the first download the other's vCard; axe-core finds nothing in the panel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import Visitor, Visitors
+from playwright.sync_api import Locator
+from test_accessibility import assert_clean
+
+pytestmark = pytest.mark.e2e
+
+
+def press(target: Locator, key: str) -> None:
+    """Work the panel with the keyboard, as someone without a mouse does."""
+    target.focus()
+    target.press(key)
+
+
+def show_profile(visitor: Visitor, industry: str, group: str, topic: str, email: str) -> None:
+    page = visitor.page
+    page.locator("#view").focus()
+    page.keyboard.press("n")
+    page.locator("#panel-meet").wait_for()
+    page.locator("#meet-visible").wait_for()
+    for _ in range(100):  # the form arrives with the profile; the keyboard starts on it
+        if page.evaluate("document.activeElement.id") == "meet-visible":
+            break
+        page.wait_for_timeout(50)
+    assert page.evaluate("document.activeElement.id") == "meet-visible"
+    assert not page.is_checked("#meet-visible")  # off until turned on
+    page.fill("#meet-industry", industry)
+    press(page.locator(f"#meet-{group}-{topic}"), "Space")
+    page.fill("#meet-card-email", email)
+    press(page.locator("#meet-visible"), "Space")  # saves at once
+    page.locator("#meet-status", has_text="sichtbar").wait_for()
+
+
+def test_two_visitors_find_each_other_by_topic_and_exchange_contacts(
+    visitors: Visitors, tmp_path: Path
+) -> None:
+    ada, ben = visitors.together(("Ada", {}), ("Ben", {}))
+    show_profile(ada, "Handwerk", "interests", "klimabilanz", "ada@example.org")
+    show_profile(ben, "Energieberatung", "helps_with", "klimabilanz", "ben@example.org")
+    page = ada.page
+
+    page.select_option("#meet-filter-topic", "foerderung")
+    page.locator("#meet-list li", has_text="Niemand").wait_for()
+    page.select_option("#meet-filter-topic", "klimabilanz")
+    ben_item = page.locator("#meet-list li.person", has_text="Ben")
+    ben_item.wait_for()
+    assert "Energieberatung" in ben_item.inner_text()
+    suggestion = page.locator("#meet-suggestion-list li.person", has_text="Ben")
+    suggestion.wait_for()
+    assert "kann helfen bei: Klimabilanz" in suggestion.inner_text()
+    assert_clean(page, "#panel-meet")
+
+    press(ben_item.locator(".meet-ask"), "Enter")
+    page.locator("#meet-exchanges li", has_text="Warte auf Antwort von Ben").wait_for()
+    assert page.locator(".meet-vcard").count() == 0  # nothing before Ben agrees
+
+    incoming = ben.page.locator("#meet-exchanges li", has_text="Ada möchte Kontaktdaten tauschen")
+    incoming.wait_for()
+    press(incoming.locator(".meet-accept"), "Enter")
+    ben.page.locator("#meet-exchanges li", has_text="Kontakt mit Ada getauscht").wait_for()
+
+    download_button = page.locator(".meet-vcard")
+    download_button.wait_for()
+    with page.expect_download() as info:
+        press(download_button, "Enter")
+    saved = tmp_path / "ben.vcf"
+    info.value.save_as(saved)
+    card = saved.read_bytes().decode("utf-8")
+    assert card.startswith("BEGIN:VCARD\r\nVERSION:4.0\r\n")
+    assert "FN:Ben\r\n" in card and "EMAIL:ben@example.org\r\n" in card
+    assert_clean(ben.page, "#panel-meet")
+    for visitor in (ada, ben):
+        assert visitor.problems == [], visitor.problems
