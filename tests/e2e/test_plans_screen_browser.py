@@ -43,7 +43,7 @@ def test_the_facilitator_shows_the_teams_progress_on_the_room_screen(
         hub,
         "/api/workshops",
         {"title": "Austauschreihe", "room": "workshop", "starts": time.time() - 60,
-         "minutes": 60, "agenda": [{"title": "Fortschritt", "minutes": 30}]},
+         "minutes": 60, "agenda": [{"title": "Fortschritt", "minutes": 30}], "force": True},
         token,
     )  # fmt: skip
     kai = post(hub, "/api/session", {"name": "Kai"})["token"]

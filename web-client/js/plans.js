@@ -93,9 +93,11 @@ export class PlansFeature {
     });
     this.connection.on("workshop_state", (m) => {
       const live = m.workshop;
+      const before = this.workshop;
       this.workshop = live ? { id: live.id, youLead: Boolean(live.you_lead) } : null;
-      if (!live) this.showProgress(null);
-      else if (!this.panel.hidden) this.render();
+      if (!live) {
+        if (before || this.progress) this.showProgress(null);
+      } else if (before?.id !== live.id || before?.youLead !== this.workshop.youLead) this.showProgress(this.progress);
     });
     this.connection.on("plans_progress", (m) => {
       const before = this.progress;
