@@ -288,3 +288,16 @@ def test_every_avatar_shape_and_role_of_the_protocol_has_a_name(page: Page) -> N
         assert f"shape.{shape}" in table["de"] and f"shape.{shape}" in table["en"]
     for role in ("visitor", "facilitator", "staff"):
         assert f"role.{role}" in table["de"] and f"role.{role}" in table["en"]
+
+
+def test_every_key_does_one_thing() -> None:
+    """The toolbar's shortcut letters, the voice mute key and the movement keys never
+    overlap (a key given twice makes one of the two features unreachable)."""
+    page = (WEB_CLIENT / "index.html").read_text(encoding="utf-8")
+    toolbar = re.findall(r'data-shortcut="([^"]+)"', page)
+    voice = re.findall(r'const MUTE_KEY = "(\w)"', (WEB_CLIENT / "js" / "voice.js").read_text())
+    controls = (WEB_CLIENT / "js" / "controls.js").read_text(encoding="utf-8")
+    movement = [code.removeprefix("Key").lower() for code in re.findall(r"\bKey[A-Z]\b", controls)]
+    assert len(voice) == 1 and len(toolbar) > 10
+    keys = [key.lower() for key in toolbar] + voice + sorted(set(movement))
+    assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)

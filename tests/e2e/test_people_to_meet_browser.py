@@ -1,5 +1,5 @@
 """People to meet in the browser, worked with the keyboard: two visitors show a profile in
-the panel (key N), one finds the other by topic in "who is here" and among the server's
+the panel (key T), one finds the other by topic in "who is here" and among the server's
 suggestions, asks to exchange contacts, the other accepts with their own details, and only
 then can the first download the other's vCard; axe-core finds nothing in the panel."""
 
@@ -24,7 +24,7 @@ def press(target: Locator, key: str) -> None:
 def show_profile(visitor: Visitor, industry: str, group: str, topic: str, email: str) -> None:
     page = visitor.page
     page.locator("#view").focus()
-    page.keyboard.press("n")
+    page.keyboard.press("t")
     page.locator("#panel-meet").wait_for()
     page.locator("#meet-visible").wait_for()
     for _ in range(100):  # the form arrives with the profile; the keyboard starts on it
