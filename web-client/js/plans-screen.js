@@ -6,55 +6,22 @@
  * people's text: drawn with fillText, never as HTML. The plan panel says the same in words.
  */
 
-import * as THREE from "three";
+import { BAR, INK, ScreenChart, TRACK } from "./screen-chart.js";
 import { language, t } from "./ui/i18n.js";
-
-const EXTRAS_KEY = "hubtwin";
-const PIXELS_PER_METRE = 400;
-const INK = "#10261b";
-const BAR = "#2e7d4f";
-const TRACK = "#dfe9e2";
 
 export function kg(value) {
   return Number(value ?? 0).toLocaleString(language() === "de" ? "de-DE" : "en-GB", { maximumFractionDigits: 0 });
 }
 
-export class ProgressScreen {
+export class ProgressScreen extends ScreenChart {
   /** scene: the hub's scene; venue: its anchors (screens and their sizes). */
   constructor(scene, venue) {
-    this.scene = scene;
-    this.screens = (venue?.anchors ?? []).filter((a) => a.kind === "screen");
-    this.mesh = null;
-    this.anchorId = null;
-    this.teams = null;
+    // in front of the talk's picture and a poll's chart
+    super(scene, venue, { name: "plans-progress", depth: 0.05 });
   }
 
-  /** Show these teams on the first screen of the room (drawn again on every call). */
-  show(teams, roomId) {
-    const anchor = this.screens.find((a) => a.room === roomId);
-    if (!anchor) {
-      this.hide();
-      return;
-    }
-    if (this.anchorId !== anchor.id) {
-      this.hide();
-      this.attach(anchor);
-    }
-    if (!this.mesh) return;
-    this.teams = teams;
-    this.draw();
-  }
-
-  hide() {
-    if (this.mesh) {
-      this.mesh.parent?.remove(this.mesh);
-      this.mesh.geometry.dispose();
-      this.mesh.material.dispose();
-      this.texture.dispose();
-    }
-    this.mesh = null;
-    this.anchorId = null;
-    this.teams = null;
+  get teams() {
+    return this.data;
   }
 
   /** What the screen shows (for the test hook): null or {screen, teams: [{name, done, measures}]}. */
@@ -66,44 +33,12 @@ export class ProgressScreen {
     };
   }
 
-  attach(anchor) {
-    let object = null;
-    this.scene.traverse((node) => {
-      const meta = node.userData?.[EXTRAS_KEY];
-      if (!object && meta?.type === "anchor" && meta.id === anchor.id) object = node;
-    });
-    if (!object) return;
-    const [w, h] = anchor.size ?? [3.2, 1.8];
-    this.canvas = document.createElement("canvas");
-    this.canvas.width = Math.round(w * PIXELS_PER_METRE);
-    this.canvas.height = Math.round(h * PIXELS_PER_METRE);
-    this.texture = new THREE.CanvasTexture(this.canvas);
-    this.texture.colorSpace = THREE.SRGBColorSpace;
-    const material = new THREE.MeshBasicMaterial({ map: this.texture, toneMapped: false });
-    this.mesh = new THREE.Mesh(new THREE.PlaneGeometry(w, h), material);
-    this.mesh.name = "plans-progress";
-    this.mesh.position.set(0, 0, 0.05); // in front of the talk's picture and a poll's chart
-    object.add(this.mesh);
-    this.anchorId = anchor.id;
-  }
-
   draw() {
-    const { canvas, teams } = this;
-    const ctx = canvas.getContext("2d");
-    const W = canvas.width;
-    const H = canvas.height;
-    const pad = Math.round(W * 0.04);
-    ctx.fillStyle = "#ffffff";
-    ctx.fillRect(0, 0, W, H);
-    ctx.fillStyle = INK;
-    ctx.textBaseline = "top";
-    const titleSize = Math.round(H * 0.075);
-    ctx.font = `600 ${titleSize}px system-ui, sans-serif`;
-    ctx.fillText(t("plans.screenTitle"), pad, pad);
+    const { teams } = this;
+    const { ctx, W, H, pad, titleSize } = this.page(t("plans.screenTitle"));
     if (!teams.length) {
       ctx.font = `${Math.round(titleSize * 0.8)}px system-ui, sans-serif`;
       ctx.fillText(t("plans.screenNone"), pad, pad + titleSize * 1.6);
-      this.texture.needsUpdate = true;
       return;
     }
     const top = pad + titleSize * 1.6;
@@ -135,7 +70,6 @@ export class ProgressScreen {
     ctx.textBaseline = "bottom";
     ctx.font = `${small}px system-ui, sans-serif`;
     ctx.fillText(t("plans.screenLegend"), pad, H - pad / 3);
-    this.texture.needsUpdate = true;
   }
 }
 

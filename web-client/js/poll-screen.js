@@ -5,51 +5,17 @@
  * are people's text: drawn with fillText, never as HTML.
  */
 
-import * as THREE from "three";
+import { BAR, INK, ScreenChart, TRACK } from "./screen-chart.js";
 import { t } from "./ui/i18n.js";
 
-const EXTRAS_KEY = "hubtwin";
-const PIXELS_PER_METRE = 400;
-const INK = "#10261b";
-const BAR = "#2e7d4f";
-const TRACK = "#dfe9e2";
-
-export class PollScreen {
+export class PollScreen extends ScreenChart {
   /** scene: the hub's scene; venue: its anchors (screens and their sizes). */
   constructor(scene, venue) {
-    this.scene = scene;
-    this.screens = venue.anchors.filter((a) => a.kind === "screen");
-    this.mesh = null;
-    this.anchorId = null;
-    this.poll = null;
+    super(scene, venue, { name: "poll-chart", depth: 0.04 }); // in front of the talk's picture
   }
 
-  /** Show this poll on the first screen of the room (drawn again on every call). */
-  show(poll, roomId) {
-    const anchor = this.screens.find((a) => a.room === roomId);
-    if (!anchor) {
-      this.hide();
-      return;
-    }
-    if (this.anchorId !== anchor.id) {
-      this.hide();
-      this.attach(anchor);
-    }
-    if (!this.mesh) return;
-    this.poll = poll;
-    this.draw();
-  }
-
-  hide() {
-    if (this.mesh) {
-      this.mesh.parent?.remove(this.mesh);
-      this.mesh.geometry.dispose();
-      this.mesh.material.dispose();
-      this.texture.dispose();
-    }
-    this.mesh = null;
-    this.anchorId = null;
-    this.poll = null;
+  get poll() {
+    return this.data;
   }
 
   /** What the screen shows (for the test hook): null or {screen, poll, counts}. */
@@ -58,42 +24,10 @@ export class PollScreen {
     return { screen: this.anchorId, poll: this.poll.id, counts: [...this.poll.counts], open: this.poll.open };
   }
 
-  attach(anchor) {
-    let object = null;
-    this.scene.traverse((node) => {
-      const meta = node.userData?.[EXTRAS_KEY];
-      if (!object && meta?.type === "anchor" && meta.id === anchor.id) object = node;
-    });
-    if (!object) return;
-    const [w, h] = anchor.size ?? [3.2, 1.8];
-    this.canvas = document.createElement("canvas");
-    this.canvas.width = Math.round(w * PIXELS_PER_METRE);
-    this.canvas.height = Math.round(h * PIXELS_PER_METRE);
-    this.texture = new THREE.CanvasTexture(this.canvas);
-    this.texture.colorSpace = THREE.SRGBColorSpace;
-    const material = new THREE.MeshBasicMaterial({ map: this.texture, toneMapped: false });
-    this.mesh = new THREE.Mesh(new THREE.PlaneGeometry(w, h), material);
-    this.mesh.name = "poll-chart";
-    this.mesh.position.set(0, 0, 0.04); // in front of the talk's picture
-    object.add(this.mesh);
-    this.anchorId = anchor.id;
-  }
-
   draw() {
-    const { canvas, poll } = this;
-    const ctx = canvas.getContext("2d");
-    const W = canvas.width;
-    const H = canvas.height;
-    const pad = Math.round(W * 0.04);
-    ctx.fillStyle = "#ffffff";
-    ctx.fillRect(0, 0, W, H);
-    ctx.fillStyle = INK;
-    ctx.textBaseline = "top";
-    const titleSize = Math.round(H * 0.075);
-    ctx.font = `600 ${titleSize}px system-ui, sans-serif`;
+    const { poll } = this;
     const status = poll.open ? "" : ` · ${t("poll.closed")}`;
-    const head = `${t("poll.screen")}${status}`;
-    ctx.fillText(head, pad, pad);
+    const { ctx, W, H, pad, titleSize } = this.page(`${t("poll.screen")}${status}`);
     const lines = wrap(ctx, poll.question, W - 2 * pad, 2);
     lines.forEach((line, i) => ctx.fillText(line, pad, pad + (i + 1) * titleSize * 1.2));
     const top = pad + (lines.length + 1) * titleSize * 1.2 + pad / 2;
@@ -123,7 +57,6 @@ export class PollScreen {
     ctx.textBaseline = "top";
     ctx.font = `${Math.round(titleSize * 0.8)}px system-ui, sans-serif`;
     ctx.fillText(t("poll.screenAnswers", { n: poll.answered }), pad, H - pad - titleSize * 0.8);
-    this.texture.needsUpdate = true;
   }
 }
 
