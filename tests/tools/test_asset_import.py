@@ -213,6 +213,7 @@ def test_cli_import_list_show_remove(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["assets", "show", "poller", *args]) == 0
     assert "placed in the draft: nowhere" in capsys.readouterr().out
     assert main(["assets", "remove", "poller", *args]) == 0
+    assert "changed: Standort / site tool-test-hub" in capsys.readouterr().err
     assert not (site / "library" / "poller").exists()
     assert main(["assets", "show", "poller", *args]) == 2
     err = capsys.readouterr().err
