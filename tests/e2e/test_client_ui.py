@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from conftest import VIEWPORT, Visitor
+from playwright.sync_api import Page
 
 if TYPE_CHECKING:
     from conftest import Guests, HubServer, Visitors
@@ -97,6 +98,16 @@ def test_the_start_page_is_up_before_three_js_has_loaded(visitors: Visitors) -> 
     assert tina.state()["phase"] == "hub"
 
 
+def root_font_size_becomes(page: Page, size: str, timeout_s: float = 15.0) -> None:
+    """The page's root font size is size, or becomes it (a reloaded page applies the
+    settings as its scripts run)."""
+    deadline = time.monotonic() + timeout_s
+    script = "getComputedStyle(document.documentElement).fontSize"
+    while (now := page.evaluate(script)) != size:
+        assert time.monotonic() < deadline, f"root font size {now}, not {size}"
+        page.wait_for_timeout(50)
+
+
 def test_panels_open_and_close_by_keyboard_and_settings_apply(visitors: Visitors) -> None:
     emil = visitors.new("Emil")
     page = emil.page
@@ -117,14 +128,14 @@ def test_panels_open_and_close_by_keyboard_and_settings_apply(visitors: Visitors
     page.click("#toggle-settings")
     assert page.locator("#panel-settings").is_visible()
     page.select_option("#text-size", "1.5")
-    assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "24px"
+    root_font_size_becomes(page, "24px")
     page.check("#reduced-motion")
     assert page.evaluate("document.documentElement.classList.contains('reduced-motion')")
     page.keyboard.press("Escape")
     assert not page.locator("#panel-settings").is_visible()
 
     page.reload()
-    assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "24px"
+    root_font_size_becomes(page, "24px")
     assert page.evaluate("document.documentElement.classList.contains('reduced-motion')")
 
 
