@@ -20,7 +20,7 @@ from server.redis_link import RedisLink
 from server.redis_names import RedisNames
 
 FOYER = InstanceKey("foyer", 0)
-TTL = 0.4
+TTL = 1.2  # long enough that a busy machine never lets a renewed lease lapse
 
 
 # --- no I/O -----------------------------------------------------------------------------
