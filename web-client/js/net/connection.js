@@ -26,6 +26,8 @@ const FINAL_ERRORS = new Set([
 const RESUME_KEY = "hubtwin.resume";
 // More redirects than this without a welcome in between: something is wrong; slow down.
 const MAX_REDIRECTS = 5;
+/** Pings without an answer, an interval apart, after which the line counts as dead. */
+const UNANSWERED_PINGS_MAX = 2;
 
 /**
  * A realtime address as the browser opens it: ws:// or wss:// as given, or a path on this
@@ -166,6 +168,7 @@ export class Connection {
     if (type === "welcome") this.welcome(message);
     else if (type === "pong") {
       this.lastPongAt = performance.now();
+      this.unanswered = 0;
       this.clock.addSample(message.c, message.s * 1000);
     }
     else if (type === "error") this.lastError = message.code;
@@ -193,17 +196,27 @@ export class Connection {
   startHeartbeat(intervalS) {
     clearInterval(this.pingTimer);
     this.lastPongAt = performance.now();
+    this.unanswered = 0;
     const ping = () => this.send("ping", { c: performance.now() });
     // A few quick pings first so the clock offset is good from the start.
     ping();
     setTimeout(ping, 150);
     setTimeout(ping, 400);
+    let lastTick = performance.now();
     this.pingTimer = setInterval(() => {
-      if (performance.now() - this.lastPongAt > intervalS * 2500) {
-        // No answer to two pings and more: the line is dead even if the socket says open.
+      const now = performance.now();
+      if (now - lastTick < intervalS * 500) return; // ticks that bunched up after a stall
+      lastTick = now;
+      // Counted in pings, not in time since the last answer: a page that stood still (a
+      // world being built on a slow machine, a tab in the background) has its answers
+      // waiting behind this timer, and the line was fine all along.
+      if (this.unanswered >= UNANSWERED_PINGS_MAX) {
+        // No answer to several pings, each an interval apart: the line is dead even if
+        // the socket says open.
         this.socket?.close(4000, "no pong");
         return;
       }
+      this.unanswered += 1;
       ping();
     }, intervalS * 1000);
   }
