@@ -196,8 +196,12 @@ class Effects:
             self.sends.append((frame, list(conns)))
 
     def send_to(self, session: Session, frame: bytes) -> None:
+        """A frame for one person; while they are reconnecting it is held for them
+        (``Session.hold``) and sent after their welcome when they are back."""
         if session.conn is not None:
             self.sends.append((frame, [session.conn]))
+        elif session.away_since is not None:
+            session.hold(frame)
 
     def error(
         self,
@@ -855,6 +859,8 @@ class HubCore:
         session.away_since = None
         self._away.pop(session.id, None)
         fx.send_to(session, self._welcome(session, now, resumed=True))
+        for frame in session.take_held():
+            fx.send_to(session, frame)
         inst = session.instance
         if inst is not None:
             inst.changed()

@@ -24,6 +24,9 @@ from server.protocol import MOVE_BURST, MOVE_PER_S, Appearance
 from server.ratelimit import TokenBucket
 from server.sync import PoseBuffer
 
+#: Frames kept for one person while they reconnect (``Session.hold``).
+HELD_MAX = 64
+
 
 @dataclass(eq=False)
 class Session:
@@ -49,6 +52,19 @@ class Session:
     last_offer: float = field(default=float("-inf"))
     #: limits go and wait: every room change is announced to everyone in two rooms
     moves: TokenBucket = field(default_factory=lambda: TokenBucket(MOVE_PER_S, MOVE_BURST))
+    #: frames for this person alone that came while they were reconnecting (a decision on
+    #: their admission, a direct message): sent when they are back
+    held: list[bytes] = field(default_factory=list)
+
+    def hold(self, frame: bytes) -> None:
+        """Keep a frame until the reconnection; beyond ``HELD_MAX`` the oldest go (what
+        the room shows is sent afresh on the way back anyway)."""
+        self.held.append(frame)
+        del self.held[:-HELD_MAX]
+
+    def take_held(self) -> list[bytes]:
+        held, self.held = self.held, []
+        return held
 
     def person(self) -> dict[str, Any]:
         """This person as a presence entry."""

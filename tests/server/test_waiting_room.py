@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from realtime_harness import hello
+from realtime_harness import hello, person
 from workshop_harness import WorkshopHub, workshop
 
 from server.hub import Effects
@@ -178,3 +178,30 @@ def test_the_groups_say_how_many_are_in_their_rooms() -> None:
     hub.tick(1.0)
     groups = hub.last(1, "workshop_state")["workshop"]["breakout"]["groups"]
     assert [g["present"] for g in groups] == [2, 1]
+
+
+def test_a_decision_made_while_the_visitor_reconnects_reaches_them_when_back() -> None:
+    hub = waiting_hub()
+    hub.enter(2, "Ina", room="foyer")
+    (welcome,) = hub.take(2, "welcome")
+    hub.do(2, "go", room="workshop")
+    hub.tick()
+    ina = hub.session(2)
+    hub.drop(2)
+    assert hub.codes(hub.do(1, "decline", session=ina, message="Heute leider voll.")) == []
+    assert waiting_list(hub) == []
+    hub.apply(
+        hub.core.hello(7, person("Ina"), hello(room="foyer", resume=welcome["resume"]), hub.now)
+    )
+    assert hub.session(7) == ina
+    kinds = hub.kinds(7)
+    assert kinds[0] == "welcome" and "admission" in kinds
+    told = hub.last(7, "admission")
+    assert (told["state"], told["message"]) == ("declined", "Heute leider voll.")
+    # said once: a second reconnection does not bring it again
+    (again,) = hub.take(7, "welcome")
+    hub.drop(7)
+    hub.apply(
+        hub.core.hello(8, person("Ina"), hello(room="foyer", resume=again["resume"]), hub.now)
+    )
+    assert hub.take(8, "admission") == []
