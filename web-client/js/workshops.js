@@ -50,6 +50,7 @@ export class WorkshopsFeature {
     this.lastEnding = null;
     this.waiting = [];
     this.series = [];
+    this.reloadsAsked = 0;
     /** the screens of the room one is in (from their playback_state), for an agenda item's "play" */
     this.screens = new Set();
     this.admission = null;
@@ -200,13 +201,21 @@ export class WorkshopsFeature {
     try {
       const identity = this.identity();
       const token = identity ? this.token() : undefined;
-      const listing = await fetchWorkshops(token);
+      // Both lists are read before either is shown, so the panel never shows a series
+      // edit in its sessions but not yet in the series (or the other way round).
+      const leads = ["facilitator", "staff"].includes(identity?.role);
+      const asked = ++this.reloadsAsked;
+      const [listing, series] = await Promise.all([
+        fetchWorkshops(token),
+        leads ? fetchSeries(this.token()) : Promise.resolve(null),
+      ]);
+      if (asked !== this.reloadsAsked) return; // a later reading (after an edit) is on its way
       this.upcoming = listing.workshops.map((w) => ({
         ...w,
         you_lead: identity?.role === "staff" || w.facilitators.some((p) => p.id === identity?.id),
       }));
+      if (series) this.series = series.series;
       this.board.show(this.upcoming);
-      if (["facilitator", "staff"].includes(identity?.role)) this.series = (await fetchSeries(this.token())).series;
       this.render();
     } catch (error) {
       console.warn("hubtwin: the workshops could not be read", error);

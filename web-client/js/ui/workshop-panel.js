@@ -41,6 +41,10 @@ function withId(node, id) {
 /** Replace a section's content, keeping what was typed or chosen in its named inputs and
  * where the keyboard was (the state changes while a facilitator types). */
 function replaceKeeping(box, parts) {
+  // Drawn again with nothing changed (the lists are read again every few seconds): the
+  // nodes stay, so a click that is half done (pressed, not yet released) is not lost.
+  const now = box.children;
+  if (now.length === parts.length && parts.every((part, i) => part.isEqualNode(now[i]))) return;
   const kept = new Map([...box.querySelectorAll("[data-keep]")].map((n) => [n.id, n.value]));
   const focused = box.contains(document.activeElement) ? document.activeElement.id : null;
   box.replaceChildren(...parts);
