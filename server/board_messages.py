@@ -13,7 +13,7 @@ its settings change, and each changed note as ``board_note``. The rules are
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final
+from typing import ClassVar, Final
 
 from server.message_spec import (
     ErrorSpec,
@@ -49,10 +49,6 @@ class BoardAdd(FeatureMessage):
     column: int
     text: str
 
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> BoardAdd:
-        return cls(fields["column"], fields["text"])
-
 
 @dataclass(frozen=True, slots=True)
 class BoardEdit(FeatureMessage):
@@ -64,10 +60,6 @@ class BoardEdit(FeatureMessage):
     )
     note: str
     text: str
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> BoardEdit:
-        return cls(fields["note"], fields["text"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +78,6 @@ class BoardMove(FeatureMessage):
     column: int
     index: int | None
 
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> BoardMove:
-        return cls(fields["note"], fields["column"], fields.get("index"))
-
 
 @dataclass(frozen=True, slots=True)
 class BoardLabel(FeatureMessage):
@@ -102,10 +90,6 @@ class BoardLabel(FeatureMessage):
     note: str
     label: str
 
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> BoardLabel:
-        return cls(fields["note"], fields["label"])
-
 
 @dataclass(frozen=True, slots=True)
 class BoardDelete(FeatureMessage):
@@ -116,10 +100,6 @@ class BoardDelete(FeatureMessage):
         (_NOTE,),
     )
     note: str
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> BoardDelete:
-        return cls(fields["note"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,10 +113,6 @@ class BoardVote(FeatureMessage):
     )
     note: str
     on: bool
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> BoardVote:
-        return cls(fields["note"], fields["on"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,16 +143,6 @@ class BoardSetup(FeatureMessage):
     authors_shown: bool | None
     dots: int | None
 
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> BoardSetup:
-        columns = fields.get("columns")
-        return cls(
-            None if columns is None else tuple(columns),
-            fields.get("locked"),
-            fields.get("authors_shown"),
-            fields.get("dots"),
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class BoardMerge(FeatureMessage):
@@ -187,10 +153,6 @@ class BoardMerge(FeatureMessage):
         " room's board (each keeps its author and dots and says its group).",
         (),
     )
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> BoardMerge:
-        return cls()
 
 
 _NOTE_FIELDS: Final = (

@@ -10,7 +10,7 @@ not lead the workshop here gets ``not_facilitator``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from server.breakouts import MAX_GROUPS, MAX_MINUTES
 from server.message_spec import (
@@ -55,10 +55,6 @@ class WorkshopJoin(FeatureMessage):
     workshop: str
     code: str | None
 
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> WorkshopJoin:
-        return cls(fields["workshop"], fields.get("code"))
-
 
 @dataclass(frozen=True, slots=True)
 class WorkshopStart(FeatureMessage):
@@ -70,10 +66,6 @@ class WorkshopStart(FeatureMessage):
     )
     workshop: str
 
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> WorkshopStart:
-        return cls(fields["workshop"])
-
 
 @dataclass(frozen=True, slots=True)
 class WorkshopEnd(FeatureMessage):
@@ -82,10 +74,6 @@ class WorkshopEnd(FeatureMessage):
         "client",
         "Facilitators: end the workshop running where you are (breakout groups come back).",
     )
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> WorkshopEnd:
-        return cls()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +86,6 @@ class WorkshopExtend(FeatureMessage):
         (_int("minutes", "how many minutes longer", lo=1, hi=EXTEND_MAX_MIN),),
     )
     minutes: int
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> WorkshopExtend:
-        return cls(fields["minutes"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +100,6 @@ class Gather(FeatureMessage):
     )
     item: int | None = None
 
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> Gather:
-        return cls(fields.get("item"))
-
 
 @dataclass(frozen=True, slots=True)
 class Follow(FeatureMessage):
@@ -131,10 +111,6 @@ class Follow(FeatureMessage):
         (FieldSpec("on", "bool", "start or stop"),),
     )
     on: bool
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> Follow:
-        return cls(fields["on"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,10 +128,6 @@ class Spotlight(FeatureMessage):
     on: bool
     session: str | None
 
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> Spotlight:
-        return cls(fields["on"], fields.get("session"))
-
 
 @dataclass(frozen=True, slots=True)
 class Hand(FeatureMessage):
@@ -166,10 +138,6 @@ class Hand(FeatureMessage):
         (FieldSpec("up", "bool", "raise or lower"),),
     )
     up: bool
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> Hand:
-        return cls(fields["up"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,10 +155,6 @@ class Hands(FeatureMessage):
     action: str
     session: str | None
 
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> Hands:
-        return cls(fields["action"], fields.get("session"))
-
 
 @dataclass(frozen=True, slots=True)
 class Announce(FeatureMessage):
@@ -206,10 +170,6 @@ class Announce(FeatureMessage):
     text: str
     scope: str
 
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> Announce:
-        return cls(fields["text"], fields["scope"])
-
 
 @dataclass(frozen=True, slots=True)
 class Timer(FeatureMessage):
@@ -221,10 +181,6 @@ class Timer(FeatureMessage):
     )
     seconds: int
 
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> Timer:
-        return cls(fields["seconds"])
-
 
 @dataclass(frozen=True, slots=True)
 class Agenda(FeatureMessage):
@@ -235,10 +191,6 @@ class Agenda(FeatureMessage):
         (_int("item", "index into the agenda", lo=-1, hi=AGENDA_MAX - 1),),
     )
     item: int
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> Agenda:
-        return cls(fields["item"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,12 +218,7 @@ class BreakoutStart(FeatureMessage):
     groups: int
     mode: str
     minutes: int
-    assign: tuple[tuple[str, ...], ...]
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> BreakoutStart:
-        assign = tuple(tuple(group) for group in fields.get("assign", ()))
-        return cls(fields["groups"], fields["mode"], fields["minutes"], assign)
+    assign: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,20 +231,12 @@ class BreakoutVisit(FeatureMessage):
     )
     group: int
 
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> BreakoutVisit:
-        return cls(fields["group"])
-
 
 @dataclass(frozen=True, slots=True)
 class BreakoutRecall(FeatureMessage):
     spec = MessageSpec(
         "breakout_recall", "client", "Facilitators: bring every group back to the main room."
     )
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> BreakoutRecall:
-        return cls()
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,11 +252,7 @@ class Admit(FeatureMessage):
         ),
     )
     session: str | None
-    all: bool
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> Admit:
-        return cls(fields.get("session"), bool(fields.get("all", False)))
+    all: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,10 +269,6 @@ class Decline(FeatureMessage):
     )
     session: str
     message: str | None
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> Decline:
-        return cls(fields["session"], fields.get("message"))
 
 
 _AGENDA_ITEM = FieldSpec(

@@ -5,22 +5,26 @@ then each feature's ``FeatureMessages``; this module has no other dependency, so
 declare its messages (``server/station_messages.py``, ``server/playback_messages.py``) without
 importing the table it becomes part of.
 
-A feature's client message is a ``FeatureMessage`` subclass that names its ``spec``; the
-decoder hands the checked fields to ``from_fields``:
+A feature's client message is a ``FeatureMessage`` subclass, a dataclass that names its
+``spec`` and has one attribute per field of it, of the same name; the decoder hands the
+checked fields to ``from_fields``, which fills the attributes (lists become tuples; a field
+left out takes the attribute's default, or None):
 
 >>> @dataclass(frozen=True, slots=True)
 ... class Wave(FeatureMessage):
-...     spec = MessageSpec("wave", "client", "Wave at the room.", (str_field("to", "whom"),))
+...     spec = MessageSpec(
+...         "wave", "client", "Wave at the room.",
+...         (str_field("to", "whom"), int_field("times", "how often", required=False)),
+...     )
 ...     to: str
-...     @classmethod
-...     def from_fields(cls, fields):
-...         return cls(fields["to"])
->>> Wave.from_fields({"to": "all"}).to
-'all'
+...     times: int = 1
+>>> Wave.from_fields({"to": "all"})
+Wave(to='all', times=1)
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
@@ -109,14 +113,31 @@ def int_field(name: str, doc: str, lo: int = 0, hi: int = 65535, **kw: Any) -> F
 
 @dataclass(frozen=True, slots=True)
 class FeatureMessage:
-    """A feature's client message, typed. Subclasses set ``spec`` and ``from_fields``."""
+    """A feature's client message, typed: a dataclass with one attribute per field of its
+    ``spec`` (a message whose fields do not map one to one overrides ``from_fields``)."""
 
     spec: ClassVar[MessageSpec]
 
     @classmethod
     def from_fields(cls, fields: dict[str, Any]) -> FeatureMessage:
         """The typed message from fields already checked against ``spec``."""
-        raise NotImplementedError(f"{cls.__name__} must define from_fields")
+        values: dict[str, Any] = {}
+        for attribute in dataclasses.fields(cls):
+            if attribute.name in fields:
+                values[attribute.name] = _frozen(fields[attribute.name])
+            elif (
+                attribute.default is dataclasses.MISSING
+                and attribute.default_factory is dataclasses.MISSING
+            ):
+                values[attribute.name] = None
+        return cls(**values)
+
+
+def _frozen(value: Any) -> Any:
+    """A decoded value as the message keeps it: lists (and lists in lists) as tuples."""
+    if isinstance(value, list):
+        return tuple(_frozen(item) for item in value)
+    return value
 
 
 @dataclass(frozen=True)

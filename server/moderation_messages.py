@@ -9,7 +9,7 @@ through the core's room rules); every action is written to the audit log.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from server.message_spec import (
     ErrorSpec,
@@ -49,10 +49,6 @@ class Mute(FeatureMessage):
     on: bool
     minutes: int | None
 
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> Mute:
-        return cls(fields["session"], fields["on"], fields.get("minutes"))
-
 
 @dataclass(frozen=True, slots=True)
 class Remove(FeatureMessage):
@@ -68,10 +64,6 @@ class Remove(FeatureMessage):
     )
     session: str
     minutes: int | None
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> Remove:
-        return cls(fields["session"], fields.get("minutes"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +81,7 @@ class BanPerson(FeatureMessage):
     )
     session: str
     hours: int | None
-    reason: str
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> BanPerson:
-        return cls(fields["session"], fields.get("hours"), fields.get("reason", ""))
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +94,6 @@ class Lock(FeatureMessage):
         (FieldSpec("on", "bool", "lock or open"),),
     )
     on: bool
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> Lock:
-        return cls(fields["on"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +113,6 @@ class Permissions(FeatureMessage):
     reactions: str | None
     screens: str | None
 
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> Permissions:
-        return cls(fields.get("chat"), fields.get("reactions"), fields.get("screens"))
-
 
 @dataclass(frozen=True, slots=True)
 class Invite(FeatureMessage):
@@ -143,10 +123,6 @@ class Invite(FeatureMessage):
         (_TARGET,),
     )
     session: str
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> Invite:
-        return cls(fields["session"])
 
 
 MODERATION_MESSAGES: Final = FeatureMessages(

@@ -9,7 +9,7 @@ Anyone else gets ``team_unknown``, as over REST.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final
+from typing import ClassVar, Final
 
 from server.message_spec import (
     ErrorSpec,
@@ -34,10 +34,6 @@ class PlanWatch(FeatureMessage):
     )
     team: str
 
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> PlanWatch:
-        return cls(fields["team"])
-
 
 @dataclass(frozen=True, slots=True)
 class PlansShow(FeatureMessage):
@@ -51,10 +47,6 @@ class PlansShow(FeatureMessage):
         (FieldSpec("on", "bool", "show (true) or hide (false)"),),
     )
     on: bool
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> PlansShow:
-        return cls(bool(fields["on"]))
 
 
 PLANS_PROGRESS = MessageSpec(

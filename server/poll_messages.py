@@ -9,7 +9,7 @@ The rules are ``server/polls.py``; the hub feature is ``server/poll_service.py``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final
+from typing import ClassVar, Final
 
 from server.message_spec import (
     ErrorSpec,
@@ -62,17 +62,8 @@ class PollOpen(FeatureMessage):
     )
     question: str
     kind: str
-    options: tuple[str, ...]
-    anonymous: bool
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> PollOpen:
-        return cls(
-            fields["question"],
-            fields["kind"],
-            tuple(fields.get("options") or ()),
-            bool(fields.get("anonymous", False)),
-        )
+    options: tuple[str, ...] = ()
+    anonymous: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +78,6 @@ class PollAnswer(FeatureMessage):
     poll: str
     choices: tuple[int, ...]
 
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> PollAnswer:
-        return cls(fields["poll"], tuple(fields["choices"]))
-
 
 @dataclass(frozen=True, slots=True)
 class PollClose(FeatureMessage):
@@ -101,10 +88,6 @@ class PollClose(FeatureMessage):
         (_POLL_ID,),
     )
     poll: str
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> PollClose:
-        return cls(fields["poll"])
 
 
 _POLL = FieldSpec(

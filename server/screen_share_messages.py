@@ -13,7 +13,7 @@ are ignored on both sides. docs/voice.md ("Sharing a screen") describes the exch
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from server.message_spec import (
     ErrorSpec,
@@ -49,10 +49,6 @@ class ShareOn(FeatureMessage):
     screen: str
     on: bool
 
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> ShareOn:
-        return cls(fields["screen"], fields["on"])
-
 
 @dataclass(frozen=True, slots=True)
 class ShareAllow(FeatureMessage):
@@ -65,10 +61,6 @@ class ShareAllow(FeatureMessage):
     )
     session: str
     on: bool
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> ShareAllow:
-        return cls(fields["session"], fields["on"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +75,6 @@ class ShareView(FeatureMessage):
     screen: str
     gen: int
     on: bool
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> ShareView:
-        return cls(fields["screen"], fields["gen"], fields["on"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +98,6 @@ class ShareSdp(FeatureMessage):
     type: str
     sdp: str
 
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> ShareSdp:
-        return cls(fields["pc"], fields["screen"], fields["gen"], fields["type"], fields["sdp"])
-
 
 @dataclass(frozen=True, slots=True)
 class ShareIce(FeatureMessage):
@@ -136,17 +120,6 @@ class ShareIce(FeatureMessage):
     candidate: str | None
     mid: str | None
     mline: int | None
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> ShareIce:
-        return cls(
-            fields["pc"],
-            fields["screen"],
-            fields["gen"],
-            fields["candidate"],
-            fields.get("mid"),
-            fields.get("mline"),
-        )
 
 
 SHARE_MESSAGES: Final = FeatureMessages(

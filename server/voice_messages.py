@@ -14,7 +14,7 @@ of an older ``gen`` are ignored. docs/voice.md describes the whole exchange.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from server.message_spec import (
     ErrorSpec,
@@ -50,11 +50,7 @@ class VoiceOn(FeatureMessage):
         ),
     )
     on: bool
-    mic: bool
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> VoiceOn:
-        return cls(fields["on"], fields.get("mic", True))
+    mic: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +71,6 @@ class VoiceSdp(FeatureMessage):
     gen: int
     type: str
     sdp: str
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> VoiceSdp:
-        return cls(fields["pc"], fields["gen"], fields["type"], fields["sdp"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +93,6 @@ class VoiceIce(FeatureMessage):
     mid: str | None
     mline: int | None
 
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> VoiceIce:
-        return cls(
-            fields["pc"], fields["gen"], fields["candidate"], fields.get("mid"), fields.get("mline")
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class VoiceMute(FeatureMessage):
@@ -118,10 +104,6 @@ class VoiceMute(FeatureMessage):
     )
     on: bool
 
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> VoiceMute:
-        return cls(fields["on"])
-
 
 @dataclass(frozen=True, slots=True)
 class VoiceQuiet(FeatureMessage):
@@ -132,10 +114,6 @@ class VoiceQuiet(FeatureMessage):
         (FieldSpec("on", "bool", "quiet or not"),),
     )
     on: bool
-
-    @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> VoiceQuiet:
-        return cls(fields["on"])
 
 
 _PERSON = FieldSpec(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import struct
@@ -297,3 +298,30 @@ def test_random_fields_decode_or_fail_cleanly(kind: str, fields: dict) -> None:
         assert exc.code in {"bad_field", "bad_frame"}
     else:
         assert type(message).__name__.lower().replace("_", "") == kind.replace("_", "")
+
+
+def test_every_feature_message_has_an_attribute_for_each_of_its_fields() -> None:
+    """The decoder fills a feature message's attributes from the spec's fields by name (the
+    default ``from_fields``): a field without its attribute would be dropped unseen."""
+    for feature in protocol.FEATURE_MESSAGES:
+        for kind in feature.client:
+            if "from_fields" in vars(kind):
+                continue  # maps its fields itself
+            attributes = {a.name for a in dataclasses.fields(kind)}
+            named = {f.name for f in kind.spec.fields}
+            assert named <= attributes, (kind.__name__, named - attributes)
+            assert attributes <= named, (kind.__name__, attributes - named)
+
+
+def test_a_feature_message_takes_its_defaults_and_keeps_lists_as_tuples() -> None:
+    wire = {"t": "breakout", "groups": 2, "mode": "chosen", "minutes": 10}
+    plain = decode_client(msgpack.packb(wire))
+    assert plain.assign == ()  # type: ignore[union-attr]
+    chosen = decode_client(msgpack.packb(wire | {"assign": [["a", "b"], ["c"]]}))
+    assert chosen.assign == (("a", "b"), ("c",))  # type: ignore[union-attr]
+    opened = decode_client(msgpack.packb({"t": "poll_open", "question": "Wie?", "kind": "scale"}))
+    assert (opened.options, opened.anonymous) == ((), False)  # type: ignore[union-attr]
+    voice = decode_client(msgpack.packb({"t": "voice", "on": True}))
+    assert voice.mic is True  # type: ignore[union-attr]
+    joined = decode_client(msgpack.packb({"t": "workshop_join", "workshop": "w1"}))
+    assert joined.code is None  # type: ignore[union-attr]
