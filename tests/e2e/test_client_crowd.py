@@ -100,23 +100,35 @@ def test_someone_walking_through_the_room_moves_smoothly(
             guests.pose(0, x0 + direction[0] * d, y0, z0 + direction[1] * d, 0.0)
             time.sleep(1 / hz)
 
+    def sample() -> tuple[float, float, float] | None:
+        seen = kai.page.evaluate(
+            "(() => { const o = window.hubtwin.state().others.find((o) => o.name === 'Läufer');"
+            " return o ? [o.at, o.x, o.z] : null; })()"
+        )
+        return (seen[0], seen[1], seen[2]) if seen else None
+
+    last_step = speed * (int(seconds * hz) - 1) / hz
+    end = (x0 + direction[0] * last_step, z0 + direction[1] * last_step)
+    first = sample()
+    assert first is not None
+    samples = [first]  # watched from before the first step
     walker = threading.Thread(target=walk)
     walker.start()
-    samples: list[tuple[float, float, float]] = []
     walked_until: float | None = None
     try:
-        # Watch while the walker walks and a little after (a busy machine draws slowly).
-        while walked_until is None or time.monotonic() - walked_until < 1.5:
+        # Watch while the walker walks and until Kai's view has caught up with the last
+        # step (a busy machine draws slowly), for 6 s at most after it.
+        while walked_until is None or time.monotonic() - walked_until < 6.0:
             if walked_until is None and not walker.is_alive():
                 walked_until = time.monotonic()
-            sample = kai.page.evaluate(
-                "(() => { const o = window.hubtwin.state().others.find((o) => o.name === 'Läufer');"
-                " return o ? [o.at, o.x, o.z] : null; })()"
-            )
-            if sample:
-                samples.append((sample[0], sample[1], sample[2]))
+            seen = sample()
+            if seen:
+                samples.append(seen)
+                near_end = math.hypot(seen[1] - end[0], seen[2] - end[1]) < 0.25
+                if walked_until is not None and near_end:
+                    break
             kai.page.wait_for_timeout(30)
-            if len(samples) > 400:
+            if len(samples) > 600:
                 break
     finally:
         stop.set()
