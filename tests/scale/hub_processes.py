@@ -5,6 +5,8 @@ that follow redirects the way the web client does.
   entrance's capacity lowered so capacity tests are quick; its world is built once.
 * ``HubProcess``: one process on free ports with a data folder of its own, the shared
   token secret, stopped by its process id (SIGTERM, or SIGKILL to test a crash).
+* ``processes_after_planning``: two processes started after a workshop was saved in Redis
+  (they read the workshops at start).
 * ``Visitor``: one WebSocket connection with a background reader; ``enter`` says hello and
   follows ``redirect`` messages until joined.
 """
@@ -21,6 +23,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +35,9 @@ from websockets.exceptions import ConnectionClosed
 
 from server.identity import Identity, Role
 from server.protocol import PROTOCOL_VERSION, SNAPSHOT_TAG, decode_snapshot, encode_pose
+from server.store_redis import RedisStore
 from server.tokens import TokenSigner
+from server.workshops import Workshop
 from world.builder import build_world
 from world.site import PROJECT_ROOT, load_site
 
@@ -194,6 +199,30 @@ def start_processes(
     for hub in hubs:
         hub.wait_ready()
     return hubs
+
+
+async def save_workshop(redis_url: str, workshop: Workshop) -> None:
+    """A workshop planned in the hub's Redis store (of the site ``small_site`` builds)."""
+    store = await RedisStore.connect(redis_url, site="site")
+    try:
+        await store.save_workshop(workshop)
+    finally:
+        await store.close()
+
+
+@contextlib.contextmanager
+def processes_after_planning(
+    workshop: Workshop, redis_url: str, site: tuple[Path, Path], folder: Path
+) -> Iterator[list[HubProcess]]:
+    """Two processes, started after the workshop was planned (they read it at start),
+    stopped at the end."""
+    asyncio.run(save_workshop(redis_url, workshop))
+    started = start_processes(2, *site, folder, redis_url)
+    try:
+        yield started
+    finally:
+        for hub in started:
+            hub.stop()
 
 
 @dataclass

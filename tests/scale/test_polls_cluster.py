@@ -18,7 +18,7 @@ from typing import Any
 
 import msgpack
 import pytest
-from hub_processes import HubProcess, Visitor, start_processes, token
+from hub_processes import HubProcess, Visitor, processes_after_planning, token
 
 from server.identity import Role
 from server.live_state import POLLS
@@ -31,33 +31,21 @@ STORED_WITHIN_S = 10.0
 
 @pytest.fixture
 def hubs(redis_url: str, site: tuple[Path, Path], tmp_path: Path) -> Iterator[list[HubProcess]]:
-    """Two processes, started after the workshop was planned (they read it at start)."""
-    asyncio.run(plan(redis_url))
-    started = start_processes(2, *site, tmp_path, redis_url)
-    yield started
-    for hub in started:
-        hub.stop()
-
-
-async def plan(redis_url: str) -> None:
-    store = await RedisStore.connect(redis_url, site="site")
+    """Two processes, started after the workshop was planned."""
     now = time.time()
-    try:
-        await store.save_workshop(
-            Workshop(
-                id=WORKSHOP_ID,
-                title="Grüner Aktionsplan",
-                description="",
-                room="entrance",
-                starts_at=now - 60,
-                ends_at=now + 7200,
-                facilitators=(Person("id-Sven", "Sven"),),
-                agenda=(AgendaItem("Maßnahmen", 30),),
-                updated_at=now,
-            )
-        )
-    finally:
-        await store.close()
+    workshop = Workshop(
+        id=WORKSHOP_ID,
+        title="Grüner Aktionsplan",
+        description="",
+        room="entrance",
+        starts_at=now - 60,
+        ends_at=now + 7200,
+        facilitators=(Person("id-Sven", "Sven"),),
+        agenda=(AgendaItem("Maßnahmen", 30),),
+        updated_at=now,
+    )
+    with processes_after_planning(workshop, redis_url, site, tmp_path) as started:
+        yield started
 
 
 async def kept(redis_url: str, ready: Any) -> dict[str, Any]:

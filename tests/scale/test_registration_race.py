@@ -5,7 +5,6 @@ without gaps or ties, whichever process they asked."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import urllib.error
@@ -16,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hub_processes import HubProcess, start_processes, token
+from hub_processes import HubProcess, processes_after_planning, token
 
 from server.identity import Role
-from server.store_redis import RedisStore
 from server.workshops import Person, Workshop
 
 WORKSHOP_ID = "w-seats"
@@ -29,33 +27,21 @@ PEOPLE = 40
 
 @pytest.fixture
 def hubs(redis_url: str, site: tuple[Path, Path], tmp_path: Path) -> Iterator[list[HubProcess]]:
-    """Two processes, started after the workshop was planned (they read it at start)."""
-    asyncio.run(plan(redis_url))
-    started = start_processes(2, *site, tmp_path, redis_url)
-    yield started
-    for hub in started:
-        hub.stop()
-
-
-async def plan(redis_url: str) -> None:
-    store = await RedisStore.connect(redis_url, site="site")
+    """Two processes, started after the workshop was planned."""
     now = time.time()
-    try:
-        await store.save_workshop(
-            Workshop(
-                id=WORKSHOP_ID,
-                title="Kleine Runde",
-                description="",
-                room="entrance",
-                starts_at=now + 86400,
-                ends_at=now + 86400 + 3600,
-                facilitators=(Person("id-Sven", "Sven"),),
-                seats=SEATS,
-                updated_at=now,
-            )
-        )
-    finally:
-        await store.close()
+    workshop = Workshop(
+        id=WORKSHOP_ID,
+        title="Kleine Runde",
+        description="",
+        room="entrance",
+        starts_at=now + 86400,
+        ends_at=now + 86400 + 3600,
+        facilitators=(Person("id-Sven", "Sven"),),
+        seats=SEATS,
+        updated_at=now,
+    )
+    with processes_after_planning(workshop, redis_url, site, tmp_path) as started:
+        yield started
 
 
 def call(url: str, method: str, bearer: str) -> tuple[int, dict[str, Any]]:
