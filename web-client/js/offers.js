@@ -73,6 +73,7 @@ export class OffersFeature {
     this.body = document.getElementById("offers-body");
     this.listing = { offers: [], vocabulary: { topics: {}, audiences: {} } };
     this.filters = { topic: "", audience: "", place: "", from: "", to: "" };
+    this.loadsAsked = 0;
     this.board = new OffersBoard(parts.scene, parts.venue);
     this.buildFilters();
     this.status = el("p", { id: "offers-status", class: "status", role: "status" });
@@ -121,8 +122,13 @@ export class OffersFeature {
 
   async load() {
     this.status.textContent = t("offers.loading");
+    // Filters changed quickly one after the other: only the answer to the last query is
+    // shown, whichever order the answers come in.
+    const asked = ++this.loadsAsked;
     try {
-      this.listing = await request("GET", `/api/offers${this.query()}`, { token: this.token() });
+      const listing = await request("GET", `/api/offers${this.query()}`, { token: this.token() });
+      if (asked !== this.loadsAsked) return;
+      this.listing = listing;
       if (!this.query()) {
         this.boardOffers = this.listing.offers;
         this.board.show(this.boardOffers);
@@ -130,7 +136,7 @@ export class OffersFeature {
       this.buildFilterOptions();
       this.render();
     } catch (error) {
-      this.status.textContent = t("offers.error", { message: error.message });
+      if (asked === this.loadsAsked) this.status.textContent = t("offers.error", { message: error.message });
     }
   }
 
