@@ -17,6 +17,10 @@ const INITIAL_CAPACITY = 32;
 const TAG_HEIGHT = 2.05;
 const TAG_DISTANCE = 30;
 const SPEAKING_MS = 4000;
+/** How fast the delay an avatar is drawn with may change, per millisecond drawn: shrinking
+ * (it then moves at most 10 % fast) and growing (at most half as fast, never backwards). */
+const DELAY_CATCH_UP = 0.1;
+const DELAY_FALL_BACK = 0.5;
 
 function bodyGeometry(shape) {
   let body;
@@ -175,12 +179,13 @@ export class AvatarCrowd {
     const tagged = [];
     for (const avatar of this.avatars.values()) {
       // Shown a little in the past, so there is nearly always a newer update to move toward.
-      if (!avatar.buffer.sample(serverNow - avatar.buffer.delayMs, this.pose)) continue;
+      const delayMs = shownDelay(avatar, now);
+      if (!avatar.buffer.sample(serverNow - delayMs, this.pose)) continue;
       const { x, y, z, yaw } = this.pose;
       const speaking = avatar.speakingUntil > now;
       avatar.shown = {
         x, y, z, yaw, at: now, wall, speaking, hand: avatar.hand,
-        received: avatar.received, delayMs: avatar.buffer.delayMs,
+        received: avatar.received, delayMs,
       };
       this.quaternion.setFromAxisAngle(this.up, yaw);
       this.matrix.compose(this.point.set(x, y, z), this.quaternion, this.scale);
@@ -214,4 +219,24 @@ export class AvatarCrowd {
     tagged.sort((a, b) => a.distance - b.distance);
     this.tags.place(tagged);
   }
+}
+
+/** How far behind an avatar is drawn this frame: its buffer's delay, reached gradually.
+ * The buffer's delay follows how far apart updates come and can drop by a hundred
+ * milliseconds when several queued updates are read at once (a busy page); taken at once
+ * that would fast-forward the avatar, a visible jump. */
+function shownDelay(avatar, now) {
+  const target = avatar.buffer.delayMs;
+  const last = avatar.delayFrame;
+  avatar.delayFrame = now;
+  if (avatar.delayShown === undefined || last === undefined) {
+    avatar.delayShown = target;
+    return target;
+  }
+  const elapsed = Math.max(0, now - last);
+  const delay = target < avatar.delayShown
+    ? Math.max(target, avatar.delayShown - DELAY_CATCH_UP * elapsed)
+    : Math.min(target, avatar.delayShown + DELAY_FALL_BACK * elapsed);
+  avatar.delayShown = delay;
+  return delay;
 }
