@@ -6,7 +6,7 @@ that follow redirects the way the web client does.
 * ``HubProcess``: one process on free ports with a data folder of its own, the shared
   token secret, stopped by its process id (SIGTERM, or SIGKILL to test a crash).
 * ``processes_after_planning``: two processes started after a workshop was saved in Redis
-  (they read the workshops at start).
+  (they read the workshops at start); ``led_by_sven`` makes a typical one.
 * ``Visitor``: one WebSocket connection with a background reader; ``enter`` says hello and
   follows ``redirect`` messages until joined.
 """
@@ -37,7 +37,7 @@ from server.identity import Identity, Role
 from server.protocol import PROTOCOL_VERSION, SNAPSHOT_TAG, decode_snapshot, encode_pose
 from server.store_redis import RedisStore
 from server.tokens import TokenSigner
-from server.workshops import Workshop
+from server.workshops import Person, Workshop
 from world.builder import build_world
 from world.site import PROJECT_ROOT, load_site
 
@@ -199,6 +199,25 @@ def start_processes(
     for hub in hubs:
         hub.wait_ready()
     return hubs
+
+
+def led_by_sven(workshop_id: str, title: str, room: str, **fields: Any) -> Workshop:
+    """A workshop Sven leads, begun a minute ago and two hours long (``fields`` say
+    otherwise)."""
+    now = time.time()
+    return Workshop(
+        **{
+            "id": workshop_id,
+            "title": title,
+            "description": "",
+            "room": room,
+            "starts_at": now - 60,
+            "ends_at": now + 7200,
+            "facilitators": (Person("id-Sven", "Sven"),),
+            "updated_at": now,
+        }
+        | fields
+    )
 
 
 async def save_workshop(redis_url: str, workshop: Workshop) -> None:

@@ -18,12 +18,12 @@ from typing import Any
 
 import msgpack
 import pytest
-from hub_processes import HubProcess, Visitor, processes_after_planning, token
+from hub_processes import HubProcess, Visitor, led_by_sven, processes_after_planning, token
 
 from server.identity import Role
 from server.live_state import POLLS
 from server.store_redis import RedisStore
-from server.workshops import AgendaItem, Person, Workshop
+from server.workshops import AgendaItem
 
 WORKSHOP_ID = "w-polls"
 STORED_WITHIN_S = 10.0
@@ -32,18 +32,8 @@ STORED_WITHIN_S = 10.0
 @pytest.fixture
 def hubs(redis_url: str, site: tuple[Path, Path], tmp_path: Path) -> Iterator[list[HubProcess]]:
     """Two processes, started after the workshop was planned."""
-    now = time.time()
-    workshop = Workshop(
-        id=WORKSHOP_ID,
-        title="Grüner Aktionsplan",
-        description="",
-        room="entrance",
-        starts_at=now - 60,
-        ends_at=now + 7200,
-        facilitators=(Person("id-Sven", "Sven"),),
-        agenda=(AgendaItem("Maßnahmen", 30),),
-        updated_at=now,
-    )
+    agenda = (AgendaItem("Maßnahmen", 30),)
+    workshop = led_by_sven(WORKSHOP_ID, "Grüner Aktionsplan", "entrance", agenda=agenda)
     with processes_after_planning(workshop, redis_url, site, tmp_path) as started:
         yield started
 

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hub_processes import HubProcess, processes_after_planning, token
+from hub_processes import HubProcess, led_by_sven, processes_after_planning, token
 
 from server.identity import Role
-from server.workshops import Person, Workshop
 
 WORKSHOP_ID = "w-seats"
 SEATS = 7
@@ -29,16 +28,13 @@ PEOPLE = 40
 def hubs(redis_url: str, site: tuple[Path, Path], tmp_path: Path) -> Iterator[list[HubProcess]]:
     """Two processes, started after the workshop was planned."""
     now = time.time()
-    workshop = Workshop(
-        id=WORKSHOP_ID,
-        title="Kleine Runde",
-        description="",
-        room="entrance",
+    workshop = led_by_sven(
+        WORKSHOP_ID,
+        "Kleine Runde",
+        "entrance",
         starts_at=now + 86400,
         ends_at=now + 86400 + 3600,
-        facilitators=(Person("id-Sven", "Sven"),),
         seats=SEATS,
-        updated_at=now,
     )
     with processes_after_planning(workshop, redis_url, site, tmp_path) as started:
         yield started

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hub_processes import HubProcess, Visitor, processes_after_planning, token
+from hub_processes import HubProcess, Visitor, led_by_sven, processes_after_planning, token
 
 from server.identity import Role
 from server.live_state import REMOVALS, WORKSHOP
 from server.store_redis import RedisStore
-from server.workshops import Access, AgendaItem, Person, Workshop
+from server.workshops import Access, AgendaItem
 
 CODE = "KLIMA-24"
 WORKSHOP_ID = "w-takeover"
@@ -31,19 +31,9 @@ STORED_WITHIN_S = 10.0
 def hubs(redis_url: str, site: tuple[Path, Path], tmp_path: Path) -> Iterator[list[HubProcess]]:
     """Two processes, started after the workshop was planned: one with an invite code in the
     small room, begun a minute ago."""
-    now = time.time()
-    workshop = Workshop(
-        id=WORKSHOP_ID,
-        title="Klimabilanz",
-        description="",
-        room="entrance",
-        starts_at=now - 60,
-        ends_at=now + 7200,
-        facilitators=(Person("id-Sven", "Sven"),),
-        agenda=(AgendaItem("Ankommen", 10), AgendaItem("An der Station", 30)),
-        access=Access.CODE,
-        code=CODE,
-        updated_at=now,
+    agenda = (AgendaItem("Ankommen", 10), AgendaItem("An der Station", 30))
+    workshop = led_by_sven(
+        WORKSHOP_ID, "Klimabilanz", "entrance", agenda=agenda, access=Access.CODE, code=CODE
     )
     with processes_after_planning(workshop, redis_url, site, tmp_path) as started:
         yield started
