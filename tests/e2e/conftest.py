@@ -140,6 +140,15 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
         yield server
 
 
+@pytest.fixture
+def hub_per_test(tmp_path: Path) -> Iterator[HubServer]:
+    """A hub of one test's own, started again for each attempt of it (a module asks for it
+    as its ``hub`` where an attempt would meet what an earlier one left)."""
+    copy_built(tmp_path / "hub-data", talks=False)
+    with running_hub(tmp_path / "hub-data") as server:
+        yield server
+
+
 @pytest.fixture(scope="module")
 def world_model(hub: HubServer) -> World:
     """The world the server serves, loaded in the test (to pick places one can reach)."""

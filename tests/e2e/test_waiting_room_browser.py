@@ -9,11 +9,9 @@ occupancy, a message to all groups."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from conftest import HubServer, Visitors, copy_built, running_hub
+from conftest import HubServer, Visitors
 from test_workshop import IN_HUB, account, by_link, post
 
 pytestmark = pytest.mark.e2e
@@ -23,12 +21,10 @@ WAIT_MS = 60000
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> Iterator[HubServer]:
+def hub(hub_per_test: HubServer) -> HubServer:
     """A hub for each test (and each attempt of it): a workshop an earlier attempt started
     in the same room would change what the panel offers."""
-    copy_built(tmp_path / "hub-data", talks=False)
-    with running_hub(tmp_path / "hub-data") as server:
-        yield server
+    return hub_per_test
 
 
 @pytest.mark.timeout(900)

@@ -15,12 +15,11 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import msgpack
 import pytest
-from conftest import HubServer, Visitors, copy_built, running_hub
+from conftest import HubServer, Visitors
 from websockets.sync.client import ClientConnection, connect
 
 from server.smoke_check import websocket_address
@@ -120,12 +119,10 @@ class Speaker:
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> Iterator[HubServer]:
+def hub(hub_per_test: HubServer) -> HubServer:
     """A hub for each test (and each attempt of it): a workshop an earlier attempt planned
     in the same room at the same time would clash with this one's."""
-    copy_built(tmp_path / "hub-data", talks=False)
-    with running_hub(tmp_path / "hub-data") as server:
-        yield server
+    return hub_per_test
 
 
 @pytest.fixture
