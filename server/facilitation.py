@@ -35,7 +35,8 @@ the record sink as ``AttendanceEvent``; nothing else about a person is kept.
 
 Restarts and takeovers: what a running workshop is now (``live_workshop.document``: agenda
 position, countdown, spotlight, hands, breakout groups and their timer, who passed its
-access rule) goes to the live sink when it changed, at most every ``KEEP_EVERY_S``. Kept
+access rule) goes to the live sink when it changed, at most every ``KEEP_EVERY_S`` (a workshop just
+started at the next tick, so a crash a moment later does not lose it). Kept
 documents of workshops not running here (``kept``: read at start, and again and again
 with several processes) are resumed once their room is this process's: at once after a
 restart, when the room is taken over after a crash. People come back by identity (a
@@ -784,6 +785,7 @@ class Facilitation:
         live = LiveWorkshop(workshop, inst, started_at=now)
         self.lives[workshop.id] = live
         self._live_at[key_of(inst)] = live
+        self._documents.soon()
         for member in list(inst.members.values()):
             self._sync_presence(live, member, now)
         self._broadcast(live, fx, now)

@@ -66,6 +66,11 @@ class LiveDocuments:
     def due(self, now: float) -> bool:
         return now >= self._next
 
+    def soon(self) -> None:
+        """Hand the documents on at the next look, not at the usual pace (a workshop just
+        started: a crash a moment later must not lose it)."""
+        self._next = float("-inf")
+
     def changes(self, current: Mapping[str, dict[str, Any]], now: float) -> list[LiveStateChange]:
         """What differs from what was last handed on: new or changed documents, and the
         keys no longer there."""

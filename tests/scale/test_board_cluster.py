@@ -72,10 +72,6 @@ def texts(shown: dict[str, Any]) -> list[tuple[str, int]]:
     return [(n["text"], n["dots"]) for n in shown["notes"]]
 
 
-# Known race, not yet mended: about one run in five here, the process that takes the room
-# over lets Ina in but never resumes the workshop (no board for her within 45 s); in those
-# runs the workshop's kept document is not in Redis at all.
-@pytest.mark.flaky(reruns=2)
 async def test_the_owner_decides_erasure_reaches_it_and_a_takeover_goes_on(
     hubs: list[HubProcess], redis_url: str
 ) -> None:

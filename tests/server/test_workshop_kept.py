@@ -185,3 +185,16 @@ def test_a_removal_outlives_a_restart_until_its_end() -> None:
     assert "removed_from_room" in after.codes(after.take(2))
     after.now += 600
     assert after.codes(after.do(2, "go", room="workshop")) == []
+
+
+def test_a_workshop_just_started_is_kept_at_the_next_tick() -> None:
+    """A crash right after the start (before the usual half second) must not lose it."""
+    hub = KeptHub()
+    hub.enter(1, "Mara", Role.FACILITATOR)
+    hub.tick(0.05)
+    hub.do(1, "agenda", item=0)  # nothing running yet: nothing to keep
+    hub.tick(0.05)
+    assert hub.stored() == {}
+    assert hub.codes(hub.do(1, "workshop_start", workshop="w1")) == []
+    hub.tick(0.05)
+    assert set(hub.stored()) == {"w1"}
