@@ -59,7 +59,7 @@ export class Connection {
     this.poseSeq = 0;
     this.pingTimer = null;
     this.retryTimer = null;
-    this.lastPongAt = 0;
+    this.unanswered = 0;
     this.welcomed = false;
     // where the last redirect sent us: { url, room, instance }, until a welcome there
     this.redirect = null;
@@ -167,7 +167,6 @@ export class Connection {
     if (typeof type !== "string") return;
     if (type === "welcome") this.welcome(message);
     else if (type === "pong") {
-      this.lastPongAt = performance.now();
       this.unanswered = 0;
       this.clock.addSample(message.c, message.s * 1000);
     }
@@ -195,7 +194,6 @@ export class Connection {
 
   startHeartbeat(intervalS) {
     clearInterval(this.pingTimer);
-    this.lastPongAt = performance.now();
     this.unanswered = 0;
     const ping = () => this.send("ping", { c: performance.now() });
     // A few quick pings first so the clock offset is good from the start.
