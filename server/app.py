@@ -231,6 +231,7 @@ async def _start_hub(
             boards.feature,
             polls.feature,
             plans.feature,
+            plans.board,
             voice.feature,
             *([voice.sharing] if voice.sharing is not None else []),
         ],

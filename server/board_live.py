@@ -173,6 +173,23 @@ class SharedBoards:
                 if live is not None:
                     self._send_states(live, fx)
 
+    def take(self, workshop_id: str, group: int, note_id: str, fx: Effects) -> None:
+        """A note was turned into something else (a measure of a team's plan,
+        ``server/board_plans.py``): it leaves the board, and everyone at it sees it go."""
+        live = self.lead.lives.get(workshop_id)
+        if live is None:
+            return
+        boards = self.boards_of(live)
+        notes = boards.notes(group)
+        note = next((n for n in notes if n.id == note_id), None)
+        if note is None:
+            return
+        notes.remove(note)
+        self._dirty.add(workshop_id)
+        for instance in self._instances_of(live):
+            if live.group_numbers().get(instance.number, MAIN) == group:
+                self._send_note(boards, group, note_id, None, instance, fx)
+
     # --- hooks -----------------------------------------------------------------------------
 
     def on_join(self, session: Session, fx: Effects, now: float) -> None:

@@ -4,8 +4,11 @@ facilitator chose (no I/O).
 ``split`` returns the groups as lists of session ids: everyone exactly once, groups as even
 as they can be (sizes differ by at most one when dealt at random). A chosen split may leave
 people out; they are dealt to the smallest groups, so nobody is left behind in the main room.
-The realtime feature (``server/facilitation.py``) then moves each group into a fresh
-overflow instance of the workshop's room and brings everyone back on recall.
+``split_by_teams`` forms one group per team instead (the teams that share the workshop and
+have members here), people of no team together in a last group of their own, so nobody
+sees a plan on a group's board that is not theirs. The realtime feature
+(``server/facilitation.py``) then moves each group into a fresh overflow instance of the
+workshop's room and brings everyone back on recall.
 
 >>> split(["a", "b", "c", "d", "e"], 2, random.Random(1))
 [['c', 'e', 'b'], ['d', 'a']]
@@ -14,7 +17,7 @@ overflow instance of the workshop's room and brings everyone back on recall.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -66,14 +69,48 @@ def split(
     return out
 
 
+def split_by_teams(
+    participants: Sequence[str],
+    identity_of: Mapping[str, str],
+    teams: Sequence[tuple[str, Collection[str]]],
+) -> tuple[list[list[str]], list[str | None]]:
+    """One group per team with members among ``participants`` (session ids;
+    ``identity_of``: session id -> identity id; ``teams``: (team id, member identity ids)
+    in the order the groups get), and a last group of everyone in no team, if anyone.
+    Someone in several teams goes with the first of them. Returns the groups and, for
+    each, the team it was formed for (None for the last group)."""
+    people = list(dict.fromkeys(participants))
+    if not people:
+        raise BreakoutInvalid("no_participants", "nobody to split into groups")
+    groups: list[list[str]] = []
+    formed_for: list[str | None] = []
+    placed: set[str] = set()
+    for team_id, members in teams:
+        group = [p for p in people if p not in placed and identity_of.get(p) in members]
+        if group:
+            groups.append(group)
+            formed_for.append(team_id)
+            placed.update(group)
+    if not groups:
+        raise BreakoutInvalid("breakout_no_teams", "no team that shares the workshop is here")
+    rest = [p for p in people if p not in placed]
+    if rest:
+        groups.append(rest)
+        formed_for.append(None)
+    if len(groups) > MAX_GROUPS:
+        raise BreakoutInvalid("breakout_invalid", f"{len(groups)} groups, at most {MAX_GROUPS}")
+    return groups, formed_for
+
+
 @dataclass
 class Group:
     """One breakout group: its number (0-based), the instance of the room it meets in,
-    and who was sent there."""
+    who was sent there, and the team it was formed for (its plan is on the group's board)."""
 
     number: int
     instance: int
     members: list[str]
+    team: str | None = None
 
 
 @dataclass
@@ -86,6 +123,11 @@ class Breakout:
 
     def group_of(self, session_id: str) -> Group | None:
         return next((g for g in self.groups if session_id in g.members), None)
+
+    def team_at(self, number: int) -> str | None:
+        """The team whose group meets in this instance, if any."""
+        group = self.by_instance(number)
+        return None if group is None else group.team
 
     def by_instance(self, number: int) -> Group | None:
         return next((g for g in self.groups if g.instance == number), None)
@@ -105,6 +147,7 @@ class Breakout:
                     "instance": g.instance,
                     "members": list(g.members),
                     "present": present.get(g.instance, 0),
+                    "team": g.team,
                 }
                 for g in self.groups
             ],

@@ -15,7 +15,8 @@ facilitator asks and nothing a participant's client could fake:
   floor, lower one or clear all;
 - reactions are counted per agenda item; announcements go to the workshop's rooms or the
   whole hub; a countdown and the agenda position are part of the workshop's state;
-- breakout groups: participants split into groups, each moved into a fresh overflow copy of
+- breakout groups: participants split into groups (at random, as chosen, or one per team
+  that shares the workshop: ``teams_of``), each moved into a fresh overflow copy of
   the room; facilitators visit any group; recall (or the group timer) brings everyone back.
   While groups are out their places in the main room are kept (``places_reserved``).
 - a waiting room (a workshop with ``admission``): while it runs, a visitor who may come in
@@ -52,13 +53,13 @@ from __future__ import annotations
 import logging
 import math
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar, Final, Protocol
 
 import numpy as np
 
-from server.breakouts import Breakout, BreakoutInvalid, Group, split
+from server.breakouts import Breakout, BreakoutInvalid, Group, split, split_by_teams
 from server.chat import ChatRefused, clean_text
 from server.facilitation_messages import (
     ANNOUNCEMENT_MAX_CHARS,
@@ -146,6 +147,9 @@ log = logging.getLogger("hubtwin.facilitation")
 HubEvents = Callable[[str, dict[str, Any]], None]
 """Posts a hub-wide event (kind, payload) to the hub's other processes (``ClusterBus.post``)."""
 
+TeamsOf = Callable[[str], Sequence[tuple[str, Collection[str]]]]
+"""The teams that share a workshop: (team id, member identity ids), for groups by team."""
+
 WorkshopOver = Callable[[str, Effects, float], None]
 """Told the room of a workshop that is over (ended by hand or by its time)."""
 
@@ -205,6 +209,9 @@ class Facilitation:
         self.hub_events: HubEvents = hub_events or (lambda kind, payload: None)
         self._core: HubCore | None = None
         self._random = random.Random(seed)
+        #: the teams that share a workshop, for groups by team: (team id, member identity
+        #: ids) in the order their groups get (the plan service sets it)
+        self.teams_of: TeamsOf = lambda workshop_id: []
         self.lives: dict[str, LiveWorkshop] = {}
         self._live_at: dict[InstanceKey, LiveWorkshop] = {}
         self.hands: dict[InstanceKey, list[str]] = {}
@@ -1158,24 +1165,42 @@ class Facilitation:
             m.id for m in live.home.members.values() if not live.workshop.led_by(m.identity)
         ]
         chosen = message.assign if message.mode == "chosen" else None
+        teams: list[str | None] = []
         try:
-            if message.mode == "chosen" and not any(chosen or ()):
-                raise BreakoutInvalid("breakout_invalid", "chosen groups need members")
-            groups = split(participants, message.groups, self._random, chosen)
+            if message.mode == "teams":
+                identity_of = {
+                    p: m.identity.id for p in participants if (m := self.core.sessions.get(p))
+                }
+                groups, teams = split_by_teams(
+                    participants, identity_of, self.teams_of(live.workshop.id)
+                )
+            else:
+                if message.mode == "chosen" and not any(chosen or ()):
+                    raise BreakoutInvalid("breakout_invalid", "chosen groups need members")
+                groups = split(participants, message.groups, self._random, chosen)
         except BreakoutInvalid as exc:
             fx.error(session.conn, session.lang, exc.code, exc.detail, "breakout")
             return
-        self.open_breakout(live, groups, now + message.minutes * 60, fx, now)
+        self.open_breakout(live, groups, now + message.minutes * 60, fx, now, teams=teams)
 
     def open_breakout(
-        self, live: LiveWorkshop, groups: list[list[str]], ends_at: float, fx: Effects, now: float
+        self,
+        live: LiveWorkshop,
+        groups: list[list[str]],
+        ends_at: float,
+        fx: Effects,
+        now: float,
+        *,
+        teams: Sequence[str | None] = (),
     ) -> None:
-        """Move each group into a fresh copy of the workshop's room."""
+        """Move each group into a fresh copy of the workshop's room (``teams``: the team
+        each group was formed for, if any)."""
         room = live.home.room_id
         made: list[Group] = []
         for number, members in enumerate(groups):
             inst = self.core.open_instance(room, now)
-            made.append(Group(number, inst.number, list(members)))
+            team = teams[number] if number < len(teams) else None
+            made.append(Group(number, inst.number, list(members), team))
             self._live_at[key_of(inst)] = live
         live.breakout = Breakout(made, ends_at)
         sessions = self.core.sessions

@@ -29,7 +29,7 @@ ANNOUNCEMENT_MAX_CHARS: Final = 280
 TIMER_MAX_S: Final = 4 * 3600
 SCOPES: Final = ("room", "hub")
 HAND_ACTIONS: Final = ("next", "lower", "clear")
-SPLIT_MODES: Final = ("random", "chosen")
+SPLIT_MODES: Final = ("random", "chosen", "teams")
 #: A running workshop can be made this much longer at once.
 EXTEND_MAX_MIN: Final = 120
 
@@ -199,8 +199,11 @@ class BreakoutStart(FeatureMessage):
         "breakout",
         "client",
         "Facilitators, in the workshop's main room: split the participants into groups"
-        " (random, or chosen: assign lists some or all members of each group), each in a"
-        " copy of the room of its own, for some minutes; then everyone comes back.",
+        " (random, or chosen: assign lists some or all members of each group, or teams:"
+        " one group per team that shares the workshop and has members here, everyone in"
+        " no team in a last group, groups then ignored), each in a copy of the room of its"
+        " own, for some minutes; then everyone comes back. A group formed for a team shows"
+        " the team's plan on its board (board_plan).",
         (
             _int("groups", "how many groups", lo=2, hi=MAX_GROUPS),
             _str("mode", "how", choices=SPLIT_MODES),
@@ -335,6 +338,13 @@ _WORKSHOP = FieldSpec(
                             _int("instance", "the room instance it meets in"),
                             _sessions("members", "who was sent there"),
                             _int("present", "how many are in its room now", hi=1 << 20),
+                            FieldSpec(
+                                "team",
+                                "str",
+                                "the team it was formed for (mode teams), else nil",
+                                nullable=True,
+                                max_len=40,
+                            ),
                         ),
                     ),
                 ),
@@ -519,6 +529,10 @@ FACILITATION_MESSAGES: Final = FeatureMessages(
         ),
         "no_participants": ErrorSpec(
             "Hier sind keine Teilnehmenden.", "There are no participants here."
+        ),
+        "breakout_no_teams": ErrorSpec(
+            "Kein Team, das diesen Workshop teilt, ist hier.",
+            "No team that shares this workshop is here.",
         ),
         "group_unknown": ErrorSpec(
             "Diese Gruppe gibt es nicht.", "There is no such breakout group."

@@ -209,7 +209,12 @@ def document(
         else {
             "ends_at": breakout.ends_at,
             "groups": [
-                {"number": g.number, "instance": g.instance, "members": list(g.members)}
+                {
+                    "number": g.number,
+                    "instance": g.instance,
+                    "members": list(g.members),
+                    "team": g.team,
+                }
                 for g in breakout.groups
             ],
         },
@@ -241,7 +246,12 @@ def resume(data: Mapping[str, Any], workshop: Workshop, home: RoomInstance) -> R
         if breakout_data is not None:
             breakout = Breakout(
                 [
-                    Group(int(g["number"]), int(g["instance"]), [str(m) for m in g["members"]])
+                    Group(
+                        int(g["number"]),
+                        int(g["instance"]),
+                        [str(m) for m in g["members"]],
+                        None if g.get("team") is None else str(g["team"]),
+                    )
                     for g in breakout_data["groups"]
                 ],
                 float(breakout_data["ends_at"]),

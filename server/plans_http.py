@@ -58,6 +58,7 @@ from server.action_plans import (
     calculator_source,
     savings_from_figures,
 )
+from server.board_plans import BoardPlans, PlanRequest, apply_request
 from server.calculators import InputRejected
 from server.http import (
     CONTEXT,
@@ -105,9 +106,13 @@ class PlanService:
             lead=workshops.lead,
             progress=self.progress,
         )
+        #: the plans on the breakout groups' boards (``server/board_plans.py``)
+        self.board = BoardPlans(workshops.lead, self.view, None, self.submit)
+        workshops.lead.teams_of = self.teams_sharing
         self._apply: Callable[[Effects], object] | None = None
         self._lock = asyncio.Lock()
         self.limit = KeyedLimiter(rate=CHANGES_PER_S, burst=CHANGES_BURST)
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def allow(self, me: Identity) -> None:
         """One more change by this person, or HTTP 429."""
@@ -123,6 +128,7 @@ class PlanService:
 
     def attach(self, core: HubCore, apply: Callable[[Effects], object]) -> None:
         self.feature.attach(core)
+        self.board.attach(core)
         self._apply = apply
 
     def view(self, me: Identity, team_id: str) -> dict[str, Any] | None:
@@ -153,9 +159,66 @@ class PlanService:
             if before.get(team_id) != documents.get(team_id):
                 self._changed(team_id)
 
+    def teams_sharing(self, workshop_id: str) -> list[tuple[str, set[str]]]:
+        """The teams known here that share this workshop, by name: (team id, member ids)
+        (breakout groups by team, one group each in this order)."""
+        teams = [Team.from_document(data) for data in self.known.values()]
+        sharing = sorted(
+            (t for t in teams if workshop_id in t.workshops), key=lambda t: (t.name, t.id)
+        )
+        return [(t.id, set(t.members)) for t in sharing]
+
+    async def change_as(self, me: Identity, team_id: str, change: Callable[[Team], Any]) -> Any:
+        """One change to a team's plan by someone who may see the team (a member, a
+        facilitator of a workshop it shares), as the REST API's changes are made: one at a
+        time, the team read, checked, changed by the rules and kept; ``PlanRefused`` when
+        refused (``team_unknown`` for anyone who may not see it)."""
+        async with self._lock:
+            team = await self.team(team_id)
+            team.check_sees(me.id, await self.facilitated(me, team))
+            answer = change(team)
+            await self.keep(team, team.id)
+        return answer
+
+    def submit(self, request: PlanRequest) -> None:
+        """A change asked for at a breakout board (``server/board_plans.py``): made in the
+        background, then the board feature is told (``done``)."""
+        task = asyncio.get_running_loop().create_task(self._board_change(request))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _board_change(self, request: PlanRequest) -> None:
+        refused: PlanRefused | None = None
+        if not self.limit.allow(request.identity.id, time.monotonic()):
+            refused = PlanRefused(
+                429,
+                "rate_limited",
+                "Langsamer, bitte: zu viele Änderungen an Plänen.",
+                "Slow down, please: too many changes to plans.",
+            )
+        else:
+            try:
+                await self.change_as(
+                    request.identity,
+                    request.team,
+                    lambda team: apply_request(team, request, time.time()),
+                )
+            except PlanRefused as exc:
+                refused = exc
+            except Exception:
+                log.exception("a change to a plan from a board failed")
+                refused = PlanRefused(
+                    500, "plan_refused", "Das ging gerade nicht.", "That did not work just now."
+                )
+        fx = Effects()
+        self.board.done(request, refused, fx)
+        if self._apply is not None:
+            self._apply(fx)
+
     def _changed(self, team_id: str) -> None:
         fx = Effects()
         self.feature.changed(team_id, fx)
+        self.board.changed(team_id, fx)
         if self._apply is not None:
             self._apply(fx)
 

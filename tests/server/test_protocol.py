@@ -95,6 +95,8 @@ def test_describe_is_json_ready_and_complete() -> None:
         "board_merge",
         "plan_watch",
         "plans_show",
+        "board_plan_move",
+        "board_plan_adopt",
     }
     assert {"welcome", "joined", "room_full", "error", "pong"} <= set(table["messages"]["server"])
     assert set(table["errors"]) == set(protocol.ERRORS)
