@@ -217,6 +217,11 @@ class AccountDisabled(StoreError):
     """The password was right, but staff have disabled the account."""
 
 
+class LiveStateContended(StoreError):
+    """A live document changed under every try of ``change_live_state`` (others keep
+    changing it); nothing was written, the change may be tried again."""
+
+
 class Store:
     """The hub's persistent state in one SQLite file."""
 
@@ -1100,6 +1105,33 @@ class Store:
                     )
 
         await self._run(self._write, write)
+
+    async def change_live_state(
+        self,
+        kind: str,
+        key: str,
+        change: Callable[[dict[str, Any] | None], dict[str, Any] | None],
+    ) -> dict[str, Any] | None:
+        """Change one live document atomically: ``change`` gets the kept document (None
+        when there is none) and returns the one to keep (None forgets it), or raises
+        (nothing is written, the exception comes through). It must have no other effects
+        (the Redis store may run it more than once). Returns the document kept now."""
+
+        def write(db: sqlite3.Connection) -> dict[str, Any] | None:
+            row = db.execute(
+                "SELECT data FROM live_state WHERE kind = ? AND key = ?", (kind, key)
+            ).fetchone()
+            after = change(None if row is None else json.loads(row["data"]))
+            if after is None:
+                db.execute("DELETE FROM live_state WHERE kind = ? AND key = ?", (kind, key))
+            else:
+                db.execute(
+                    "INSERT OR REPLACE INTO live_state VALUES (?, ?, ?)",
+                    (kind, key, json.dumps(after, ensure_ascii=False)),
+                )
+            return after
+
+        return await self._run(self._write, write)
 
     async def live_states(self, kind: str) -> dict[str, dict[str, Any]]:
         """Key -> the kept live document, for every one of ``kind``."""

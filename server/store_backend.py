@@ -9,7 +9,7 @@ with the same parameters, and that both behave alike.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from server.identity import Identity, Role
@@ -142,6 +142,13 @@ class StoreBackend(Protocol):
     async def room_settings(self) -> dict[str, dict[str, Any]]: ...
 
     async def save_live_states(self, changes: Sequence[LiveStateChange]) -> None: ...
+
+    async def change_live_state(
+        self,
+        kind: str,
+        key: str,
+        change: Callable[[dict[str, Any] | None], dict[str, Any] | None],
+    ) -> dict[str, Any] | None: ...
 
     async def live_states(self, kind: str) -> dict[str, dict[str, Any]]: ...
 

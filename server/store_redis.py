@@ -63,6 +63,12 @@ key                                  type   what
                                             world's undo history: ``server/live_state.py``)
 =================================== ====== ==========================================
 
+``change_live_state`` changes one live document by compare-and-set: it reads the document,
+lets the caller's pure function make the new one, and a script writes that only when the
+kept text is still what was read; else it pauses a random moment, reads and tries again
+(``LIVE_CHANGE_TRIES``). Only a change to that one document makes it try again, not one to
+another key of the hash.
+
 Index members are ``<16 hex digits of chat-seq><message key>`` for chat (so equal times
 keep insertion order, as SQLite's rowid does) and the row key for progress.
 
@@ -77,9 +83,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
@@ -103,7 +110,7 @@ from server.records import ChatRecord
 from server.redis_link import safe_url
 from server.redis_names import RedisNames
 from server.registrations import Registration
-from server.store import AccountDisabled, StoreError
+from server.store import AccountDisabled, LiveStateContended, StoreError
 from server.workshop_records import AttendanceEvent, AuditEntry, Ban
 from server.workshops import Series, Workshop
 
@@ -113,6 +120,11 @@ SCHEMA_VERSION = 1
 PURGE_BATCH = 500
 #: How long a store command may take before the store counts as unreachable.
 COMMAND_TIMEOUT_S = 5.0
+#: How often ``change_live_state`` reads and tries again when others changed the document
+#: between its read and its write (each lost try means another change was kept).
+LIVE_CHANGE_TRIES = 32
+#: The pause after a lost try: random, up to this doubled with each try (at most 50 ms).
+LIVE_CHANGE_PAUSE_S = 0.001
 
 
 class StoreUnavailable(StoreError):
@@ -390,6 +402,20 @@ end
 return #refs
 """
 
+# KEYS: live:{kind}. ARGV: key, the document's text as read ("" when there was none), the
+# new text ("" forgets it). 1 when written, 0 when the document changed since it was read.
+_CHANGE_LIVE_STATE = """
+local kept = redis.call('HGET', KEYS[1], ARGV[1])
+if not kept then kept = '' end
+if kept ~= ARGV[2] then return 0 end
+if ARGV[3] == '' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+else
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+end
+return 1
+"""
+
 # KEYS: mutes. ARGV: identity id, the mute as JSON, now. Drops mutes that ended by now,
 # then sets this one.
 _SET_MUTE = """
@@ -460,6 +486,7 @@ class RedisStore:
         self._add_audit = register(_ADD_AUDIT)
         self._purge_audit = register(_PURGE_AUDIT)
         self._set_mute = register(_SET_MUTE)
+        self._change_live_state = register(_CHANGE_LIVE_STATE)
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -1442,6 +1469,37 @@ class RedisStore:
                 else:
                     pipe.hset(key, change.key, json.dumps(change.data, ensure_ascii=False))
             await pipe.execute()
+
+    async def change_live_state(
+        self,
+        kind: str,
+        key: str,
+        change: Callable[[dict[str, Any] | None], dict[str, Any] | None],
+    ) -> dict[str, Any] | None:
+        """Change one live document atomically (compare-and-set, see the module
+        docstring): ``change`` gets the kept document (None when there is none) and returns
+        the one to keep (None forgets it), or raises (nothing is written). It runs again
+        when the document changed meanwhile, so it must have no other effects. Returns the
+        document kept now; ``LiveStateContended`` after ``LIVE_CHANGE_TRIES`` lost tries."""
+        hash_key = self._key(f"live:{kind}")
+        for tries in range(LIVE_CHANGE_TRIES):
+            async with self._errors():
+                read = cast(str | None, await self._redis.hget(hash_key, key))
+            after = change(None if read is None else json.loads(read))
+            text = "" if after is None else json.dumps(after, ensure_ascii=False)
+            if text == (read or ""):
+                return after
+            async with self._errors():
+                written = await self._change_live_state(
+                    keys=[hash_key], args=[key, read or "", text]
+                )
+            if written:
+                return after
+            # the others that read alongside this try should not meet it again at once
+            await asyncio.sleep(random.uniform(0, min(LIVE_CHANGE_PAUSE_S * 2**tries, 0.05)))
+        raise LiveStateContended(
+            f"{self._url}: the live document {kind}/{key} kept changing; try again"
+        )
 
     async def live_states(self, kind: str) -> dict[str, dict[str, Any]]:
         """Key -> the kept live document, for every one of ``kind``."""

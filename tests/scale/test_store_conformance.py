@@ -30,7 +30,7 @@ from server.settings import Settings
 from server.store import MIGRATIONS, AccountDisabled, Store, StoreError
 from server.store_backend import StoreBackend
 from server.store_factory import open_store
-from server.store_redis import SCHEMA_VERSION, RedisStore, StoreUnavailable
+from server.store_redis import LIVE_CHANGE_TRIES, SCHEMA_VERSION, RedisStore, StoreUnavailable
 from server.workshop_records import AttendanceEvent
 
 SITE = "conformance"
@@ -597,6 +597,108 @@ async def test_live_documents_are_kept_by_kind_and_key_and_forgotten(
     assert await store.live_states(WORKSHOP) == {"w-1": {**running, "item": 3}}
     assert await store.live_states(SCREENS) == {"werkstatt": {"screens": []}}
     assert await store.live_states(REMOVALS) == {}
+
+
+async def test_one_live_document_is_changed_atomically_and_a_refused_change_writes_nothing(
+    store: StoreBackend,
+) -> None:
+    seen: list[dict[str, Any] | None] = []
+
+    def count(data: dict[str, Any] | None) -> dict[str, Any] | None:
+        seen.append(data)
+        return {"n": 1, "name": "Jörg"} if data is None else {**data, "n": data["n"] + 1}
+
+    assert await store.change_live_state(WORKSHOP, "w-1", count) == {"n": 1, "name": "Jörg"}
+    assert await store.change_live_state(WORKSHOP, "w-1", count) == {"n": 2, "name": "Jörg"}
+    assert seen == [None, {"n": 1, "name": "Jörg"}]
+    await store.save_live_states([LiveStateChange(WORKSHOP, "w-2", {"n": 40})])
+
+    def refuse(data: dict[str, Any] | None) -> dict[str, Any] | None:
+        raise ValueError("nein")
+
+    with pytest.raises(ValueError, match="nein"):
+        await store.change_live_state(WORKSHOP, "w-1", refuse)
+    assert await store.change_live_state(WORKSHOP, "w-2", lambda data: data) == {"n": 40}
+    assert await store.live_states(WORKSHOP) == {"w-1": {"n": 2, "name": "Jörg"}, "w-2": {"n": 40}}
+    assert await store.change_live_state(WORKSHOP, "w-2", lambda data: None) is None
+    assert await store.change_live_state(WORKSHOP, "gibt-es-nicht", lambda data: None) is None
+    assert await store.live_states(WORKSHOP) == {"w-1": {"n": 2, "name": "Jörg"}}
+    assert await store.live_states(SCREENS) == {}
+
+
+async def test_concurrent_changes_to_one_live_document_are_all_kept(
+    store: StoreBackend, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Two stores on one Redis (two processes' views) add to one document at once, and a
+    write of another key of the same kind comes between: no change is lost."""
+    other = (
+        store
+        if isinstance(store, Store)
+        else await RedisStore.connect(request.getfixturevalue("redis_url"), site=SITE)
+    )
+    try:
+
+        def add(n: int) -> Any:
+            def change(data: dict[str, Any] | None) -> dict[str, Any]:
+                return {"added": [*(data or {"added": []})["added"], n]}
+
+            return change
+
+        async def adds(through: StoreBackend, numbers: range) -> None:
+            for n in numbers:
+                await through.change_live_state(POLLS, "w-1", add(n))
+                if n % 5 == 0:
+                    await through.save_live_states([LiveStateChange(POLLS, f"w-{n}-x", {})])
+
+        await asyncio.gather(
+            *(adds(store if k % 2 else other, range(k * 20, k * 20 + 20)) for k in range(6))
+        )
+        kept = (await store.live_states(POLLS))["w-1"]["added"]
+        assert sorted(kept) == list(range(120))
+    finally:
+        if other is not store:
+            await other.close()
+
+
+@pytest.mark.scale
+async def test_a_change_that_loses_every_try_is_refused_and_writes_nothing(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis only: the document changes between every read and write (another process
+    keeps changing it); after ``LIVE_CHANGE_TRIES`` tries the change is refused."""
+    store = await RedisStore.connect(redis_url, site=SITE)
+    other = await RedisStore.connect(redis_url, site=SITE)
+    tries = 0
+    try:
+        await store.save_live_states([LiveStateChange(POLLS, "w-1", {"n": 0})])
+        meddling: list[asyncio.Task[None]] = []
+
+        def change(data: dict[str, Any] | None) -> dict[str, Any]:
+            nonlocal tries
+            tries += 1
+            assert data is not None
+            # someone else's write lands before this one: the next await runs it
+            meddling.append(
+                asyncio.ensure_future(
+                    other.save_live_states([LiveStateChange(POLLS, "w-1", {"n": -tries})])
+                )
+            )
+            return {"n": data["n"] + 100}
+
+        real_script = store._change_live_state
+
+        async def after_the_others(*args: Any, **kwargs: Any) -> Any:
+            await meddling[-1]
+            return await real_script(*args, **kwargs)
+
+        monkeypatch.setattr(store, "_change_live_state", after_the_others)
+        with pytest.raises(StoreError, match="kept changing"):
+            await store.change_live_state(POLLS, "w-1", change)
+        assert tries == LIVE_CHANGE_TRIES
+        assert (await other.live_states(POLLS))["w-1"] == {"n": -LIVE_CHANGE_TRIES}
+    finally:
+        await store.close()
+        await other.close()
 
 
 # --- both backends, one random history ----------------------------------------------------
