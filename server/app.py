@@ -37,6 +37,8 @@ from server.plans_http import PlanService
 from server.poll_service import FORGET_EVENT as POLL_FORGET_EVENT
 from server.poll_service import PollService
 from server.profiles_http import PeopleToMeet, Present
+from server.programme import PROGRAMME_FILE, SiteRefs, load_programme
+from server.programme_import import import_programme
 from server.revocation import BUS_EVENT as REVOKED_EVENT
 from server.sessions import SessionIssuer
 from server.settings import Settings
@@ -189,7 +191,16 @@ async def _start_hub(
         generated_talks_dir(settings.resolved_data_dir),
         build_hint=settings.command("hubtwin talks build-samples"),
     )
+    refs = SiteRefs(
+        [room.id for room in world.rooms], catalogue.references(), talks.current(time.time()).talks
+    )
+    programme = await asyncio.to_thread(load_programme, site.file(PROGRAMME_FILE), refs)
     store = await open_store(settings)
+    imported = await import_programme(store, programme, site.id, now=time.time())
+    for line in imported.lines():
+        log.info(line)
+    if programme.entries:
+        log.info(imported.summary())
     signer = TokenSigner(settings.ensure_secret())
     sessions = SessionIssuer(settings, signer, store)
     await sessions.revocation.load()

@@ -157,7 +157,7 @@ id = "foyer-board"
 kind = "board"
 shows = "workshops"       # the client lists the next workshops on this board
 room = "foyer"
-at = [6, 0.13]
+at = [6, 0.175]
 elevation = 1.6
 size = [3.0, 1.4]
 facing = "south"
@@ -167,7 +167,7 @@ title = {{ de = "Veranstaltungen & Workshops", en = "Events & workshops" }}
 id = "foyer-screen"
 kind = "screen"           # talks are watched together here
 room = "foyer"
-at = [0.13, 5]
+at = [0.175, 5]
 elevation = 1.8
 size = [3.2, 1.8]
 facing = "east"
@@ -366,6 +366,35 @@ seats = 12                 # leave out for no limit; link = "https://…" for an
 """
 
 
+def programme_toml(today: datetime.date) -> str:
+    """An exchange series of six monthly sessions, the first on a Tuesday at least two
+    weeks from today."""
+    soon = today + datetime.timedelta(days=14)
+    first = (soon + datetime.timedelta(days=(1 - soon.weekday()) % 7)).isoformat()
+    return f"""# The programme the hub starts with: [[workshop]] and [[series]] tables.
+# Format: docs/make-your-hub.md ("Programme"). Times are local (Europe/Berlin).
+# The hub imports each entry once, when it starts and the facilitators' accounts exist
+# (hubtwin accounts add leitung --role facilitator --name "…"); afterwards it is edited
+# in the hub.
+
+[[series]]
+key = "austauschreihe"          # names the entry for good: a new key imports a new one
+title = "Austauschreihe: Wie weit sind wir?"
+description = "Betriebe berichten von ihren grünen Maßnahmen und lernen voneinander."
+room = "lab"
+first = "{first}T17:00"
+minutes = 90
+repeat = "monthly"              # weekly, biweekly or monthly (the same weekday)
+count = 6
+facilitators = ["leitung"]      # usernames of facilitator or staff accounts
+agenda = [
+  {{ title = "Ankommen und Vorstellungsrunde", minutes = 15 }},
+  {{ title = "Berichte aus den Betrieben", minutes = 45 }},
+  {{ title = "Erste Schritte zur Klimabilanz", minutes = 30, station = "first-steps" }},
+]
+"""
+
+
 def site_files(
     name: str, site_id: str, colour: str, today: datetime.date, accent: str = DEFAULT_ACCENT
 ) -> dict[str, str]:
@@ -375,6 +404,7 @@ def site_files(
         "logo.svg": logo_svg(name, colour),
         "building.toml": building_toml(name),
         "offers.toml": offers_toml(today),
+        "programme.toml": programme_toml(today),
         "calculators/electricity-cost.toml": CALCULATOR,
         "stations/topics.toml": TOPICS,
         "stations/first-steps.md": station_md(today),

@@ -147,6 +147,12 @@ class StationCatalogue:
                 return station
         return None
 
+    def references(self) -> dict[str, str]:
+        """What may name a station (its id, or its anchor's id) -> its id."""
+        refs = {station.anchor: station.id for station in self.stations}
+        refs.update({station.id: station.id for station in self.stations})
+        return refs
+
     def at_anchor(self, anchor_id: str) -> Station | None:
         for station in self.stations:
             if station.anchor == anchor_id:

@@ -12,6 +12,7 @@ FILE`` with the whole workshop. Agenda items are ``"MINUTES TITLE"``, optionally
         --first 2030-03-12T17:00 --minutes 90 --repeat monthly --count 6 --facilitator mara
     hubtwin workshops edit w1a2b3c4d5 --starts 2030-03-12T10:00   # moved: same length
     hubtwin workshops attendance w1a2b3c4d5 --csv teilnahme.csv
+    hubtwin workshops programme          # import the site's programme.toml now
 
 A workshop planned in a room at a time another workshop has it is refused, naming that
 workshop, unless ``--force``.
@@ -40,6 +41,8 @@ from server.attendance import (
 )
 from server.identity import Role
 from server.invitations import with_invited_ids
+from server.programme import PROGRAMME_FILE, SiteRefs, load_programme
+from server.programme_import import import_programme
 from server.registrations import (
     REGISTERED,
     Registration,
@@ -51,6 +54,7 @@ from server.settings import load_settings
 from server.stations import places_from_building, read_catalogue
 from server.store import Store
 from server.store_factory import open_store
+from server.talks import WatchedLibrary, generated_talks_dir
 from server.workshop_records import AuditEntry, Ban, new_record_id
 from server.workshops import (
     Person,
@@ -122,6 +126,12 @@ def register(subparsers: Any) -> None:
     series_edit.add_argument("--repeat", choices=("weekly", "biweekly", "monthly"))
     series_edit.add_argument("--count", type=int, help="how many sessions")
     series_edit.set_defaults(handler=edit_series)
+    programme = actions.add_parser(
+        "programme",
+        help="import the site's programme.toml now (--check: only check it)",
+    )
+    programme.add_argument("--check", action="store_true", help="check the file, import nothing")
+    programme.set_defaults(handler=import_site_programme)
     series_list = actions.add_parser("series-list", help="the series and their sessions")
     series_list.set_defaults(handler=list_series)
     series_remove = actions.add_parser(
@@ -512,13 +522,31 @@ def remove_series(args: argparse.Namespace) -> int:
 # --- after the workshop, moderation ---------------------------------------------------------------
 
 
+def import_site_programme(args: argparse.Namespace) -> int:
+    site = load_site(args.site) if args.site else load_site()
+    settings = load_settings({"site": args.site, "data_dir": args.data_dir})
+    talks = WatchedLibrary(site, generated_talks_dir(settings.resolved_data_dir))
+    refs = SiteRefs(_rooms(args), _station_refs(args), talks.current(time.time()).talks)
+    path = site.file(PROGRAMME_FILE)
+    programme = load_programme(path, refs)
+    if not path.is_file():
+        print(f"{site.id}: no {PROGRAMME_FILE} in {site.path}: nothing to import")
+        return 0
+    if args.check:
+        print(f"{path}: {programme.summary()} OK")
+        return 0
+    report = _run(args, lambda store: import_programme(store, programme, site.id, now=time.time()))
+    for line in report.lines():
+        print(line)
+    print(f"{site.id}: {report.summary()}")
+    return 0
+
+
 def _station_refs(args: argparse.Namespace) -> dict[str, str]:
     """What may name a station in an agenda (its id, or its anchor's id) -> its id."""
     site = load_site(args.site) if args.site else load_site()
     catalogue, _ = read_catalogue(site, places_from_building(site))
-    refs = {station.anchor: station.id for station in catalogue.stations}
-    refs.update({station.id: station.id for station in catalogue.stations})
-    return refs
+    return catalogue.references()
 
 
 def show_registrations(args: argparse.Namespace) -> int:

@@ -51,6 +51,9 @@ def test_the_guide_from_a_new_folder_to_a_serving_hub(tmp_path: Path) -> None:
             continue  # runs until stopped; the smoke run above started and used the same hub
         done = run(command, tmp_path)
         assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+        if command.startswith("hubtwin world build"):  # the new folder is right as it stands
+            said = [line for line in done.stderr.splitlines() if "changed" not in line]
+            assert said == [], done.stderr
         outputs.append(done.stdout)
     site = load_site(tmp_path / "hub-bochum")
     assert site.id == "oeko-hub-bochum" and site.branding.name["de"] == "Öko.HUB Bochum"
@@ -59,6 +62,8 @@ def test_the_guide_from_a_new_folder_to_a_serving_hub(tmp_path: Path) -> None:
     assert checked.strip() == (
         "1 stations OK (1 with a quiz, 1 with an experiment) in 1 topics; 1 calculator"
     )
+    programme = next(out for out in outputs if "series OK" in out)
+    assert programme.strip().endswith("programme.toml: 0 workshops and 1 series OK")
     smoke = next(out for out in outputs if "smoke:" in out)
     assert "joined room 'foyer'" in smoke and "smoke: FAILED" not in smoke
 
