@@ -32,6 +32,7 @@ from server.attendance import person_key
 from server.board import WorkshopBoards
 from server.board_export import board_csv, board_markdown
 from server.board_live import SharedBoards
+from server.downloads import download
 from server.http import CONTEXT, ApiError, HttpFeature, bearer_identity
 from server.hub import Effects, HubCore
 from server.identity import Role
@@ -153,25 +154,15 @@ async def _export(request: web.Request) -> tuple[WorkshopBoards, dict[str, Any]]
     return boards, options
 
 
-def _download(text: str, content_type: str, name: str) -> web.Response:
-    return web.Response(
-        text=text,
-        content_type=content_type,
-        charset="utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        },
-    )
-
-
 async def _board_markdown(request: web.Request) -> web.Response:
     boards, options = await _export(request)
-    return _download(
-        board_markdown(boards, **options), "text/markdown", f"pinnwand-{boards.workshop_id}.md"
-    )
+    text = board_markdown(boards, **options)
+    site = request.app[CONTEXT].site
+    return download(site, f"pinnwand-{boards.workshop_id}", "md", text, "text/markdown")
 
 
 async def _board_csv(request: web.Request) -> web.Response:
     boards, options = await _export(request)
-    return _download(board_csv(boards, **options), "text/csv", f"pinnwand-{boards.workshop_id}.csv")
+    text = board_csv(boards, **options)
+    site = request.app[CONTEXT].site
+    return download(site, f"pinnwand-{boards.workshop_id}", "csv", text, "text/csv")

@@ -30,6 +30,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from server.attendance import person_key
+from server.downloads import download
 from server.http import CONTEXT, ApiError, HttpFeature, bearer_identity
 from server.hub import HubCore
 from server.identity import Role
@@ -151,15 +152,7 @@ async def polls_csv(request: web.Request) -> web.Response:
     writer.writerow(csv_header(zone))
     rows = poll_rows(polls, key=key, zone=zone)
     writer.writerows([[_cell(value) for value in row] for row in rows])
-    return web.Response(
-        text=out.getvalue(),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="umfragen-{workshop.id}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return download(context.site, f"umfragen-{workshop.id}", "csv", out.getvalue(), "text/csv")
 
 
 def _cell(text: str) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
+from server.downloads import download
 from server.http import (
     CONTEXT,
     ApiError,
@@ -36,7 +37,6 @@ from server.http import (
 from server.identity import Identity, Role
 from server.progress import export_csv, make_passport, summary_text
 from server.ratelimit import KeyedLimiter
-from server.site_page import download_name
 from server.station_desk import StationDesk, StationRefused
 from server.store import Store
 
@@ -188,16 +188,9 @@ async def my_summary(request: web.Request) -> web.Response:
     rows = await _store(request).progress_of(identity.id)
     passport = make_passport(_desk(request).catalogue, identity.name, rows, lang)
     site = request.app[CONTEXT].site
-    name = download_name(site, "lernpass" if lang == "de" else "learning-passport", "txt")
-    return web.Response(
-        text=summary_text(passport, time.time(), site.branding.short_name),
-        content_type="text/plain",
-        charset="utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    stem = "lernpass" if lang == "de" else "learning-passport"
+    text = summary_text(passport, time.time(), site.branding.short_name)
+    return download(site, stem, "txt", text, "text/plain")
 
 
 # --- facilitators and staff ----------------------------------------------------------------
@@ -252,13 +245,5 @@ async def export_progress(request: web.Request) -> web.Response:
     _require(identity, Role.STAFF)
     rows = await _store(request).all_progress()
     site = request.app[CONTEXT].site
-    name = download_name(site, "lernstationen", "csv")
-    return web.Response(
-        text=export_csv(_desk(request).catalogue, rows, site.zone),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    text = export_csv(_desk(request).catalogue, rows, site.zone)
+    return download(site, "lernstationen", "csv", text, "text/csv")

@@ -60,6 +60,7 @@ from server.attendance import (
     person_key,
     summary,
 )
+from server.downloads import download
 from server.http import (
     CONTEXT,
     ApiError,
@@ -347,14 +348,8 @@ async def get_workshop_calendar(request: web.Request) -> web.Response:
     """One workshop as a calendar file (what anyone may see of it)."""
     workshop = await _workshop(request)
     body = workshop_calendar(workshop, _base_url(request))
-    return web.Response(
-        body=body,
-        headers={
-            "Content-Type": CALENDAR_TYPE,
-            "Content-Disposition": f'attachment; filename="workshop-{workshop.id}.ics"',
-            "Cache-Control": "no-cache",
-        },
-    )
+    site = request.app[CONTEXT].site
+    return download(site, f"workshop-{workshop.id}", "ics", body, CALENDAR_TYPE, cache="no-cache")
 
 
 async def get_series_calendar(request: web.Request) -> web.Response:
@@ -574,15 +569,9 @@ async def get_attendance(request: web.Request) -> web.Response:
 async def get_attendance_csv(request: web.Request) -> web.Response:
     workshop, report = await _report_of(request)
     day = workshop.starts_iso()[:10]
-    return web.Response(
-        text=attendance_csv(report, **_export_options(request)),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="teilnahme-{workshop.id}-{day}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    text = attendance_csv(report, **_export_options(request))
+    site = request.app[CONTEXT].site
+    return download(site, f"teilnahme-{workshop.id}-{day}", "csv", text, "text/csv")
 
 
 # --- registration ----------------------------------------------------------------------------
@@ -678,15 +667,9 @@ async def list_registrations(request: web.Request) -> web.Response:
 async def get_registrations_csv(request: web.Request) -> web.Response:
     workshop, registrations = await _registrations(request)
     day = workshop.starts_iso()[:10]
-    return web.Response(
-        text=registrations_csv(registrations, workshop.seats or 0, **_export_options(request)),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="anmeldungen-{workshop.id}-{day}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    text = registrations_csv(registrations, workshop.seats or 0, **_export_options(request))
+    site = request.app[CONTEXT].site
+    return download(site, f"anmeldungen-{workshop.id}-{day}", "csv", text, "text/csv")
 
 
 # --- moderation ------------------------------------------------------------------------------

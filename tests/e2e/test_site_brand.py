@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import struct
 import subprocess
+import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -36,6 +37,17 @@ FORBIDDEN = (
     DEFAULT.id,
     DEFAULT.branding.primary_colour.lstrip("#"),
     DEFAULT.branding.accent_colour.lstrip("#"),
+)
+
+
+#: what a workshop's facilitators download
+WORKSHOP_FILES = (
+    "calendar.ics",
+    "attendance.csv",
+    "registrations.csv",
+    "polls.csv",
+    "board.md",
+    "board.csv",
 )
 
 
@@ -124,11 +136,19 @@ def test_pages_config_downloads_and_model_show_only_the_second_site(
     post(hub, f"/api/stations/{station}/open", {}, token)
 
     staff = staff_token(hub, site)
+    planned = post(
+        hub,
+        "/api/workshops",
+        {"title": "Klimawerkstatt", "room": "lab", "starts": time.time() + 3600, "minutes": 60,
+         "seats": 12, "force": True},
+        staff,
+    )["id"]  # fmt: skip
     for path, token_used in (
         ("/api/me/export", token),
         ("/api/me/stations/summary?lang=de", token),
         ("/api/me/stations/summary?lang=en", token),
         ("/api/station-progress/export.csv", staff),
+        *((f"/api/workshops/{planned}/{file}", staff) for file in WORKSHOP_FILES),
     ):
         body, headers = get(hub, path, token_used)
         disposition = headers["Content-Disposition"]
