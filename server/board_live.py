@@ -271,6 +271,8 @@ class SharedBoards:
         elif isinstance(message, BoardDelete):
             gone = boards.delete(group, who, message.note, now)
             self._send_note(boards, group, gone.id, None, instance, fx)
+            if group != MAIN:
+                self._send_counts(live, boards, fx)
             return
         elif isinstance(message, BoardSetup):
             boards.set_up(
@@ -288,7 +290,7 @@ class SharedBoards:
             return
         if note is not None:
             self._send_note(boards, group, note.id, note, instance, fx)
-            if group != MAIN and isinstance(message, (BoardAdd, BoardDelete)):
+            if group != MAIN and isinstance(message, BoardAdd):
                 self._send_counts(live, boards, fx)
 
     def _muted(self, session: Session, now: float) -> bool:

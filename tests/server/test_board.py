@@ -287,6 +287,12 @@ def test_breakout_groups_have_boards_of_their_own_that_the_facilitator_merges() 
     hub.do(2, "board_add", column=1, text="aus der Gruppe von Vera")
     assert all(m["note"]["text"] != "aus der Gruppe von Vera" for m in hub.take(3, "board_note"))
     assert hub.last(1, "board_state")["board"]["in_groups"] == 1
+    # a note taken off a group's board is no longer counted for the facilitator
+    gone = hub.do(3, "board_add", column=0, text="gleich wieder weg")
+    assert hub.last(1, "board_state")["board"]["in_groups"] == 2
+    note = next(m["note"]["id"] for m in gone if m.get("t") == "board_note")
+    assert hub.codes(hub.do(3, "board_delete", note=note)) == []
+    assert hub.last(1, "board_state")["board"]["in_groups"] == 1
     assert hub.codes(hub.do(1, "breakout_recall")) == []
     hub.tick(0.25)
     assert hub.codes(hub.do(1, "board_merge")) == []
