@@ -46,7 +46,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from aiohttp import web
@@ -76,6 +76,7 @@ from server.plans_live import TeamPlansFeature
 from server.ratelimit import KeyedLimiter
 from server.site_page import download_name
 from server.station_desk import StationDesk, StationRefused
+from server.store import LiveStateContended
 from server.store_backend import StoreBackend
 from server.workshop_service import WorkshopService
 from server.workshops import Workshop
@@ -89,11 +90,56 @@ REFRESH_S: Final = 0.5
 #: changes per person (teams made, joined, left, measures changed, calculations)
 CHANGES_PER_S: Final = 2.0
 CHANGES_BURST: Final = 40
+#: how often a change is tried again when the team gained a workshop between the check of
+#: who may change it and the change (whether the person leads it must be read anew)
+RECHECK_TRIES: Final = 3
+
+
+class _Recheck(Exception):
+    """The team shares a workshop it did not share when who asks was checked."""
+
+
+def _busy() -> PlanRefused:
+    return PlanRefused(
+        503,
+        "team_busy",
+        "Das Team wird gerade oft geändert; bitte gleich noch einmal.",
+        "The team is being changed a lot right now; please try again.",
+    )
+
+
+def _checked(
+    change: Callable[[Team], Any],
+    me: Identity,
+    seen: Team,
+    facilitated: list[str],
+    answers: list[Any],
+    *,
+    lead: bool,
+) -> Callable[[Team], Team]:
+    """``change`` as made to the team kept in the store: who asks is checked against that
+    team (the workshops it shares that they lead: ``facilitated``, found for the team as
+    ``seen``; ``_Recheck`` when it shares one more since), the answer put in ``answers``."""
+
+    def on_team(team: Team) -> Team:
+        if not set(team.workshops) <= set(seen.workshops):
+            raise _Recheck
+        leads = [w for w in facilitated if w in team.workshops]
+        if lead:
+            team.check_lead(me.id, leads)
+        else:
+            team.check_sees(me.id, leads)
+        answers[:] = [change(team)]
+        return team
+
+    return on_team
 
 
 class PlanService:
-    """Team documents in the store, changed one at a time in this process; the teams last
-    read or written are kept for the WebSocket watchers (``server/plans_live.py``)."""
+    """Team documents in the store, each change one atomic read-modify-write of the team
+    there (``StoreBackend.change_live_state``: changes made at once through several
+    processes are all kept); the teams last read or written are kept for the WebSocket
+    watchers (``server/plans_live.py``)."""
 
     def __init__(self, store: StoreBackend, workshops: WorkshopService) -> None:
         self.store = store
@@ -168,17 +214,38 @@ class PlanService:
         )
         return [(t.id, set(t.members)) for t in sharing]
 
-    async def change_as(self, me: Identity, team_id: str, change: Callable[[Team], Any]) -> Any:
+    async def change_as(
+        self,
+        me: Identity,
+        team_id: str,
+        change: Callable[[Team], Any],
+        *,
+        lead: bool = False,
+        seen: Team | None = None,
+    ) -> Any:
         """One change to a team's plan by someone who may see the team (a member, a
-        facilitator of a workshop it shares), as the REST API's changes are made: one at a
-        time, the team read, checked, changed by the rules and kept; ``PlanRefused`` when
-        refused (``team_unknown`` for anyone who may not see it)."""
+        facilitator of a workshop it shares; ``lead``: who may lead it), as every change is
+        made: atomically in the store (``change``), who asks checked against the team
+        actually changed; in this process one at a time (the teams known here stay in
+        order). ``change`` changes the team by the rules and gives the answer; it must have
+        no other effects (it may run more than once). ``seen``: the team as just read.
+        ``PlanRefused`` when refused (``team_unknown`` for anyone who may not see it,
+        ``team_busy`` when the team kept changing)."""
         async with self._lock:
-            team = await self.team(team_id)
-            team.check_sees(me.id, await self.facilitated(me, team))
-            answer = change(team)
-            await self.keep(team, team.id)
-        return answer
+            for _ in range(RECHECK_TRIES):
+                if seen is None:
+                    seen = await self.team(team_id)
+                facilitated = await self.facilitated(me, seen)
+                answers: list[Any] = []
+                try:
+                    await self.change(
+                        team_id, _checked(change, me, seen, facilitated, answers, lead=lead)
+                    )
+                except _Recheck:
+                    seen = None
+                    continue
+                return answers[0]
+        raise _busy()
 
     def submit(self, request: PlanRequest) -> None:
         """A change asked for at a breakout board (``server/board_plans.py``): made in the
@@ -265,6 +332,31 @@ class PlanService:
     async def keep(self, team: Team | None, team_id: str) -> None:
         data = None if team is None else team.as_document()
         await self.store.save_live_states([LiveStateChange(LIVE_KIND, team_id, data)])
+        self._kept(team_id, data)
+
+    async def change(self, team_id: str, change: Callable[[Team], Team | None]) -> Team | None:
+        """Change the team as the store keeps it now, atomically: ``change`` gets it, changes
+        it or raises (``PlanRefused``, ``ApiError``: nothing is written) and returns the team
+        to keep (None: the team goes). ``change`` must have no other effects: it runs again
+        when another process changed the team meanwhile. ``team_unknown`` when there is
+        none, ``team_busy`` when it kept changing under every try; returns the team kept."""
+
+        def on_document(data: dict[str, Any] | None) -> dict[str, Any] | None:
+            if data is None:
+                raise PlanRefused(
+                    404, "team_unknown", "Dieses Team gibt es nicht.", "There is no such team."
+                )
+            after = change(Team.from_document(data))
+            return None if after is None else after.as_document()
+
+        try:
+            kept = await self.store.change_live_state(LIVE_KIND, team_id, on_document)
+        except LiveStateContended:
+            raise _busy() from None
+        self._kept(team_id, kept)
+        return None if kept is None else Team.from_document(kept)
+
+    def _kept(self, team_id: str, data: dict[str, Any] | None) -> None:
         if data is None:
             self.known.pop(team_id, None)
         else:
@@ -444,27 +536,38 @@ async def get_team(request: web.Request) -> web.Response:
 
 async def _change(
     request: web.Request,
-    change: Callable[[Team, Identity, list[str], dict[str, Any]], Any],
+    change: Callable[[Team, Identity, dict[str, Any]], Any],
     *,
     lead: bool = False,
     body: bool = True,
+    prepare: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
 ) -> web.Response:
-    """Read the team, check who asks, change it under the lock, keep it, answer."""
+    """Check who asks against the team as read (the usual refusals), run ``prepare`` (what
+    needs the store or a wait, e.g. finding an account), then change the team atomically
+    in the store: who asks is checked again against the team actually changed, and
+    ``change`` (synchronous, no other effects: it may run more than once) changes it and
+    gives the answer (None: the team's view; ``PlanService.change_as``)."""
     data = await read_json_object(request) if body else {}
     service = request.app[_SERVICE]
     service.allow(bearer_identity(request))
-    async with service._lock:
-        service, me, team, facilitated = await _seen(request, lead=lead)
-        try:
-            answer = await change(team, me, facilitated, data)
-        except (PlanRefused, StationRefused) as exc:
-            raise _refused(exc, _lang(request, data)) from None
-        await service.keep(team, team.id)
-    return json_response(answer if answer is not None else team.as_view(me.id))
+    lang = _lang(request, data)
+    service, me, seen, _facilitated = await _seen(request, lead=lead)
+    if prepare is not None:
+        await prepare(data)
+
+    def change_and_answer(team: Team) -> Any:
+        answer = change(team, me, dict(data))
+        return answer if answer is not None else team.as_view(me.id)
+
+    try:
+        answer = await service.change_as(me, seen.id, change_and_answer, lead=lead, seen=seen)
+    except (PlanRefused, StationRefused) as exc:
+        raise _refused(exc, lang) from None
+    return json_response(answer)
 
 
 async def rename_team(request: web.Request) -> web.Response:
-    async def change(team: Team, me: Identity, f: list[str], data: dict[str, Any]) -> None:
+    def change(team: Team, me: Identity, data: dict[str, Any]) -> None:
         from server.action_plans import NAME_MAX_CHARS, plain_text
 
         if "name" in data:
@@ -481,19 +584,24 @@ async def rename_team(request: web.Request) -> web.Response:
 
 async def invite(request: web.Request) -> web.Response:
     service = request.app[_SERVICE]
+    found: list[tuple[str, str]] = []
 
-    async def change(team: Team, me: Identity, f: list[str], data: dict[str, Any]) -> None:
+    async def find_account(data: dict[str, Any]) -> None:
         username = data.get("username")
         if not isinstance(username, str) or not username.strip():
             raise ApiError(400, "username_missing", "name the account to invite (username)")
         wanted = username.strip().lower()
         for account in await service.store.list_accounts():
             if str(account["username"]).lower() == wanted and not account["disabled"]:
-                team.invite(str(account["id"]), str(account["display_name"]), me.id, time.time())
+                found.append((str(account["id"]), str(account["display_name"])))
                 return
         raise ApiError(404, "account_unknown", f"there is no account {username.strip()!r}")
 
-    return await _change(request, change, lead=True)
+    def change(team: Team, me: Identity, data: dict[str, Any]) -> None:
+        account_id, name = found[0]
+        team.invite(account_id, name, me.id, time.time())
+
+    return await _change(request, change, lead=True, prepare=find_account)
 
 
 async def join(request: web.Request) -> web.Response:
@@ -503,23 +611,23 @@ async def join(request: web.Request) -> web.Response:
     service.allow(me)
     lang = _lang(request, data)
     link = data.get("link")
+
+    def join_team(team: Team) -> Team:
+        if not team.is_member(me.id) and me.id not in team.invited and not isinstance(link, str):
+            raise PlanRefused(
+                404, "team_unknown", "Dieses Team gibt es nicht.", "There is no such team."
+            )
+        team.join(me.id, me.name, link if isinstance(link, str) else None, time.time())
+        return team
+
     async with service._lock:
         try:
-            team = await service.team(request.match_info["id"])
-            if (
-                not team.is_member(me.id)
-                and me.id not in team.invited
-                and not isinstance(link, str)
-            ):
-                raise PlanRefused(
-                    404, "team_unknown", "Dieses Team gibt es nicht.", "There is no such team."
-                )
-            team.join(me.id, me.name, link if isinstance(link, str) else None, time.time())
+            team = await service.change(request.match_info["id"], join_team)
         except PlanRefused as exc:
             if exc.code == "team_link_invalid":
                 exc.status = 404
             raise _refused(exc, lang) from None
-        await service.keep(team, team.id)
+    assert team is not None
     return json_response(team.as_view(me.id))
 
 
@@ -527,22 +635,25 @@ async def leave(request: web.Request) -> web.Response:
     me = bearer_identity(request)
     service = request.app[_SERVICE]
     service.allow(me)
+    team_id = request.match_info["id"]
+
+    def leave_team(team: Team) -> Team | None:
+        if not team.is_member(me.id) and me.id not in team.invited:
+            raise PlanRefused(
+                404, "team_unknown", "Dieses Team gibt es nicht.", "There is no such team."
+            )
+        return None if team.leave(me.id) else team
+
     async with service._lock:
         try:
-            team = await service.team(request.match_info["id"])
-            if not team.is_member(me.id) and me.id not in team.invited:
-                raise PlanRefused(
-                    404, "team_unknown", "Dieses Team gibt es nicht.", "There is no such team."
-                )
+            kept = await service.change(team_id, leave_team)
         except PlanRefused as exc:
             raise _refused(exc, _lang(request)) from None
-        empty = team.leave(me.id)
-        await service.keep(None if empty else team, team.id)
-    return json_response({"team": team.id, "left": True, "ended": empty})
+    return json_response({"team": team_id, "left": True, "ended": kept is None})
 
 
 async def new_link(request: web.Request) -> web.Response:
-    async def change(team: Team, me: Identity, f: list[str], data: dict[str, Any]) -> None:
+    def change(team: Team, me: Identity, data: dict[str, Any]) -> None:
         team.new_link()
 
     return await _change(request, change, lead=True, body=False)
@@ -550,21 +661,25 @@ async def new_link(request: web.Request) -> web.Response:
 
 async def share_workshop(request: web.Request) -> web.Response:
     service = request.app[_SERVICE]
+    sessions: list[str] = []
 
-    async def change(team: Team, me: Identity, f: list[str], data: dict[str, Any]) -> None:
+    async def find_workshop(data: dict[str, Any]) -> None:
         workshop_id = data.get("workshop")
         workshop = await service.workshop_of(workshop_id) if isinstance(workshop_id, str) else None
         if workshop is None:
             raise ApiError(404, "workshop_unknown", "there is no such workshop")
+        sessions.extend(service.sessions_of(workshop, time.time()))
+
+    def change(team: Team, me: Identity, data: dict[str, Any]) -> None:
         shared = bool(data.get("shared", True))
-        for session in service.sessions_of(workshop, time.time()):
+        for session in sessions:
             team.share(session, shared)
 
-    return await _change(request, change, lead=True)
+    return await _change(request, change, lead=True, prepare=find_workshop)
 
 
 async def add_measure(request: web.Request) -> web.Response:
-    async def change(team: Team, me: Identity, f: list[str], data: dict[str, Any]) -> Any:
+    def change(team: Team, me: Identity, data: dict[str, Any]) -> Any:
         data.pop("lang", None)
         return team.add_measure(data, by=me.id, now=time.time()).as_dict()
 
@@ -576,7 +691,7 @@ async def add_measure(request: web.Request) -> web.Response:
 async def change_measure(request: web.Request) -> web.Response:
     measure_id = request.match_info["m"]
 
-    async def change(team: Team, me: Identity, f: list[str], data: dict[str, Any]) -> Any:
+    def change(team: Team, me: Identity, data: dict[str, Any]) -> Any:
         data.pop("lang", None)
         return team.update_measure(measure_id, data, by=me.id, now=time.time()).as_dict()
 
@@ -586,7 +701,7 @@ async def change_measure(request: web.Request) -> web.Response:
 async def remove_measure(request: web.Request) -> web.Response:
     measure_id = request.match_info["m"]
 
-    async def change(team: Team, me: Identity, f: list[str], data: dict[str, Any]) -> Any:
+    def change(team: Team, me: Identity, data: dict[str, Any]) -> Any:
         team.remove_measure(measure_id)
         return {"removed": measure_id}
 
@@ -597,7 +712,7 @@ async def put_calculation(request: web.Request) -> web.Response:
     service = request.app[_SERVICE]
     measure_id = request.match_info["m"]
 
-    async def change(team: Team, me: Identity, f: list[str], data: dict[str, Any]) -> Any:
+    def change(team: Team, me: Identity, data: dict[str, Any]) -> Any:
         team.measure(measure_id)
         station = data.get("station")
         if not isinstance(station, str):
@@ -620,7 +735,7 @@ async def recompute(request: web.Request) -> web.Response:
     service = request.app[_SERVICE]
     measure_id = request.match_info["m"]
 
-    async def change(team: Team, me: Identity, f: list[str], data: dict[str, Any]) -> Any:
+    def change(team: Team, me: Identity, data: dict[str, Any]) -> Any:
         measure = team.measure(measure_id)
         old = measure.source
         if old is None or old.get("kind") != "calculator":
