@@ -7,9 +7,11 @@
  *
  * The panel is built for the keyboard: every note is a list item with its buttons (a dot,
  * left/right/up, edit, group, remove); after a live update the focus stays on the same button.
+ * In a breakout group formed for a team, the team's plan shows below the notes (board-plan.js).
  */
 
 import * as THREE from "three";
+import { BoardPlan, drawPlan } from "./board-plan.js";
 import { announce } from "./ui/announcer.js";
 import { language, onLanguageChange, t } from "./ui/i18n.js";
 
@@ -53,6 +55,8 @@ export class BoardFeature {
     this.panel = document.getElementById("panel-board");
     this.wall = new NotesWall(parts.scene, parts.venue);
     this.listen();
+    /** A team's plan on its breakout group's board (board-plan.js). */
+    this.plan = new BoardPlan(this);
     onLanguageChange(() => this.render());
     this.render();
   }
@@ -108,7 +112,7 @@ export class BoardFeature {
 
   /** The panel and the wall anew, keeping the keyboard where it was and what was typed. */
   render() {
-    this.wall.draw(this.board, this.roomState.room);
+    this.wall.draw(this.board, this.roomState.room, this.plan?.plan);
     const focusKey = document.activeElement?.dataset?.key;
     this.body.replaceChildren(...this.renderPanel());
     this.restoreTyped();
@@ -136,6 +140,7 @@ export class BoardFeature {
     const columns = el("div", { class: "board-columns" });
     board.columns.forEach((name, index) => columns.append(this.column(board, name, index)));
     out.push(columns);
+    out.push(...(this.plan?.panel() ?? []));
     if (board.you_lead) out.push(this.leadSection(board));
     return out;
   }
@@ -221,6 +226,8 @@ export class BoardFeature {
       });
     }
     if (note.mine || board.you_lead) button("delete", t("board.delete"), () => this.send("board_delete", { note: note.id }));
+    const adopt = this.plan?.adoptButton(note);
+    if (adopt) buttons.append(adopt);
     item.append(buttons);
     const cluster = el("form", { class: "board-cluster" });
     const inputId = `board-cluster-${note.id}`;
@@ -306,7 +313,7 @@ export class BoardFeature {
 
   /** For the browser tests: the board as shown and the texts on the wall boards. */
   testState() {
-    return { board: this.board, wall: this.wall.faces.map((face) => [...face.lines]) };
+    return { board: this.board, plan: this.plan?.plan ?? null, wall: this.wall.faces.map((face) => [...face.lines]) };
   }
 
   async download(workshopId, kind) {
@@ -365,12 +372,17 @@ export class NotesWall {
   }
 
   /** Draw the board of the room one is in (or the hint where there is none). */
-  draw(board, roomId) {
+  draw(board, roomId, plan = null) {
     for (const face of this.faces) {
       const ctx = face.canvas.getContext("2d");
       const { width, height } = face.canvas;
       face.lines = [];
-      if (board && face.anchor.room === roomId) this.drawBoard(ctx, width, height, board, face.lines);
+      if (board && face.anchor.room === roomId && plan) {
+        // The notes above, the team's plan below (board-plan.js).
+        const split = Math.round(height * 0.55);
+        this.drawBoard(ctx, width, split, board, face.lines);
+        drawPlan(ctx, width, split, height, plan, face.lines);
+      } else if (board && face.anchor.room === roomId) this.drawBoard(ctx, width, height, board, face.lines);
       else this.drawIdle(ctx, width, height, face.lines);
       face.texture.needsUpdate = true;
     }

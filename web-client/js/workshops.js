@@ -480,7 +480,7 @@ export class WorkshopsFeature {
         ? {
           id: live.id, endsAt: live.ends_at, item: live.item, youLead: live.you_lead, follow: live.follow, spotlight: [...live.spotlight],
           timerEnds: live.timer_ends, group: live.group, groups: live.breakout ? live.breakout.groups.length : 0,
-          breakout: live.breakout ? live.breakout.groups.map((g) => ({ group: g.group, members: [...g.members], present: g.present })) : null,
+          breakout: live.breakout ? live.breakout.groups.map((g) => ({ group: g.group, members: [...g.members], present: g.present, team: g.team ?? null })) : null,
           admission: live.admission,
           reactions: live.reactions.map((r) => ({ ...r })),
         }

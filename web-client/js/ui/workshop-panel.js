@@ -335,7 +335,7 @@ export class WorkshopPanel {
         return el("li", { className: "ws-group-row" }, [
           visit,
           el("span", { className: "meta ws-occupancy", text: t("ws.groupPresent", { n: group.present ?? 0, of: group.members.length }) }),
-          el("span", { className: "meta", text: names }),
+          el("span", { className: "meta", text: group.team ? `${t("ws.groupTeam")}: ${names}` : names }),
         ]);
       });
       out.push(el("ul", { className: "ws-groups", attrs: { id: "ws-groups" } }, groups));
@@ -392,7 +392,10 @@ export class WorkshopPanel {
       ...field(t("ws.groups"), count),
       ...field(t("ws.groupsMinutes"), length),
       button(t("ws.groupsStart"), start, { id: "ws-groups-start" }),
+      // The server forms the groups from the teams that share the workshop (groups ignored).
+      button(t("ws.groupsByTeam"), () => send("breakout", { groups: 2, mode: "teams", minutes: Number(length.value) }), { id: "ws-groups-teams" }),
     ])];
+    out.push(el("p", { className: "hint", text: t("ws.groupsByTeamHint") }));
     if (picks.length) {
       out.push(
         el("p", { className: "hint", text: t("ws.groupsChoose") }),
