@@ -206,6 +206,11 @@ class BoardPlans:
         self._next_watch = now + WATCH_EVERY_S
         self.refresh(fx)
 
+    def showing(self) -> bool:
+        """Does any board show a plan now (with several processes the plan service then
+        reads the teams again now and then)?"""
+        return any(shown is not None for shown in self._sent.values())
+
     def changed(self, team_id: str, fx: Effects) -> None:
         """A team changed (or ended): the boards showing it are sent anew."""
         self.refresh(fx)

@@ -298,7 +298,8 @@ class PlanService:
     async def _refresh(self) -> None:
         while True:
             await asyncio.sleep(REFRESH_S)
-            if not self.feature.watching and not self.feature.pending and not self.feature.shown:
+            watched = self.feature.watching or self.feature.pending or self.feature.shown
+            if not watched and not self.board.showing():
                 continue
             try:
                 self._learn(await self.store.live_states(LIVE_KIND))
