@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -240,8 +242,10 @@ def test_a_facilitator_sets_up_locks_hides_merges_deletes_and_downloads_the_boar
     ben.wait_for("s.board.board.notes.some((n) => n.label === 'Wasser')")
 
     # --- the downloads --------------------------------------------------------------------
+    with urllib.request.urlopen(hub.url + "api/config", timeout=10) as response:
+        site = json.loads(response.read())["site"]["id"]
     name, markdown = download(mara, "Als Markdown herunterladen", tmp_path)
-    assert name == f"pinnwand-{workshop['id']}.md"
+    assert name == f"{site}-pinnwand-{workshop['id']}.md"
     lines = markdown.splitlines()
     assert lines[0] == "# Pinnwand / Board: Klimawerkstatt"
     assert "Punkte je Person / Dots per person: 3" in lines
@@ -262,7 +266,7 @@ def test_a_facilitator_sets_up_locks_hides_merges_deletes_and_downloads_the_boar
     assert "Kauft Aktien" not in markdown
 
     name, text = download(mara, "Als CSV herunterladen", tmp_path)
-    assert name == f"pinnwand-{workshop['id']}.csv"
+    assert name == f"{site}-pinnwand-{workshop['id']}.csv"
     rows = list(csv.DictReader(io.StringIO(text)))
     got = [
         (
