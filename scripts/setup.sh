@@ -14,6 +14,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # --- Debian packages ------------------------------------------------------------------
 # tzdata: the system's time zones (the PyPI package tzdata stands in where they are missing)
 # janus: the media server for voice (docs/voice.md); the hub runs its own unless told otherwise
+# fonts-dejavu-core: the text of the plans' PDFs and the talks' slides (world/fonts.py)
 apt_packages=(ffmpeg espeak-ng fonts-dejavu-core tzdata janus)
 # nginx: tests/scale/test_nginx_proxy.py runs its own, on free ports; Debian also starts its
 # service on port 80 where services run (`systemctl disable --now nginx` if unwanted).

@@ -5,7 +5,9 @@ savings (kg CO2e, kWh, euros) and where the figures come from (an estimate's tex
 station calculator with its inputs and factors). Headers are German and English side by
 side; area and status are written in the asked language. The PDF is made with fpdf2 in
 the site's name, colours and logo (``world/site.py`` branding) and sums up the plan: measures
-done, savings planned against done. Which VSME data points the plan can feed is in
+done, savings planned against done. Its text is set in DejaVu Sans (``world/fonts.py``), so
+€, kg CO₂e, „quotes“ and ß print as they are (without the font, ``FontMissing`` says what
+to install). Which VSME data points the plan can feed is in
 docs/workshops.md ("Maßnahmenpläne").
 """
 
@@ -21,6 +23,7 @@ from fpdf import FPDF
 
 from server.action_plans import AREA_NAMES, STATUS_NAMES, Measure, Team
 from world.errors import InputFileError
+from world.fonts import font_file
 from world.site import Site
 from world.site_logo import logo_image
 
@@ -143,11 +146,18 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
-def _latin(text: str) -> str:
-    """The PDF's core fonts write Latin-1: what else there is becomes the nearest text."""
-    text = text.replace("€", "EUR").replace("–", "-").replace("—", "-").replace("„", '"')
-    text = text.replace("“", '"').replace("”", '"').replace("’", "'").replace("₂", "2")
-    return text.encode("latin-1", "replace").decode("latin-1")
+#: the PDF's font family (DejaVu Sans, regular and bold)
+FONT: Final = "DejaVu"
+#: the units of the savings as the PDF writes them
+UNITS: Final = {"co2e_kg": "kg CO₂e", "energy_kwh": "kWh", "money_eur": "€"}
+
+
+def _document() -> FPDF:
+    """An A4 document with the Unicode font (``FontMissing`` when it is not installed)."""
+    pdf = FPDF(format="A4")
+    pdf.add_font(FONT, "", font_file("regular"))
+    pdf.add_font(FONT, "B", font_file("bold"))
+    return pdf
 
 
 def plan_pdf(team: Team, lang: str, site: Site, now: float) -> bytes:
@@ -158,9 +168,9 @@ def plan_pdf(team: Team, lang: str, site: Site, now: float) -> bytes:
 
     branding = site.branding
     primary, accent = _rgb(branding.primary_colour), _rgb(branding.accent_colour)
-    pdf = FPDF(format="A4")
-    pdf.set_title(_latin(f"{t('title')} {team.name}"))
-    pdf.set_author(_latin(branding.name.get(lang) or branding.short_name))
+    pdf = _document()
+    pdf.set_title(f"{t('title')} {team.name}")
+    pdf.set_author(branding.name.get(lang) or branding.short_name)
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
     width = pdf.epw
@@ -173,14 +183,14 @@ def plan_pdf(team: Team, lang: str, site: Site, now: float) -> bytes:
     if logo is not None:
         pdf.image(logo, x=pdf.w - pdf.r_margin - 14, y=2, h=14, keep_aspect_ratio=True, w=14)
     pdf.set_text_color(255, 255, 255)
-    pdf.set_font("Helvetica", "B", 12)
+    pdf.set_font(FONT, "B", 12)
     pdf.set_xy(pdf.l_margin, 5)
-    pdf.cell(width, 8, _latin(branding.name.get(lang) or branding.short_name))
+    pdf.cell(width, 8, branding.name.get(lang) or branding.short_name)
     pdf.set_text_color(0, 0, 0)
     pdf.set_xy(pdf.l_margin, 24)
-    pdf.set_font("Helvetica", "B", 18)
-    pdf.multi_cell(width, 9, _latin(f"{t('title')}: {team.name}"))
-    pdf.set_font("Helvetica", "", 10)
+    pdf.set_font(FONT, "B", 18)
+    pdf.multi_cell(width, 9, f"{t('title')}: {team.name}")
+    pdf.set_font(FONT, "", 10)
     when = datetime.fromtimestamp(now, site.zone).strftime("%Y-%m-%d")
     lines = []
     if team.firm:
@@ -188,58 +198,57 @@ def plan_pdf(team: Team, lang: str, site: Site, now: float) -> bytes:
     lines.append(f"{t('members')}: " + ", ".join(m.name for m in team.members.values()))
     lines.append(f"{t('as_of')}: {when}")
     for line in lines:
-        pdf.multi_cell(width, 5, _latin(line))
+        pdf.multi_cell(width, 5, line)
     pdf.ln(3)
     pdf.set_draw_color(*accent)
     pdf.set_line_width(0.8)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + width, pdf.get_y())
     pdf.ln(3)
     totals = team.totals()
-    pdf.set_font("Helvetica", "B", 13)
-    pdf.cell(width, 8, _latin(t("summary")), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
+    pdf.set_font(FONT, "B", 13)
+    pdf.cell(width, 8, t("summary"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "", 10)
     pdf.multi_cell(
-        width, 5, _latin(f"{t('measures')}: {totals['measures']}, {t('done')}: {totals['done']}")
+        width, 5, f"{t('measures')}: {totals['measures']}, {t('done')}: {totals['done']}"
     )
     for key in ("planned", "done"):
         label = t("planned") if key == "planned" else t("achieved")
         figures = ", ".join(
-            f"{_number(totals[f'{name}_{key}'], lang)} {unit}"
-            for name, unit in (("co2e_kg", "kg CO2e"), ("energy_kwh", "kWh"), ("money_eur", "EUR"))
+            f"{_number(totals[f'{name}_{key}'], lang)} {unit}" for name, unit in UNITS.items()
         )
-        pdf.multi_cell(width, 5, _latin(f"{label}, {t('per_year')}: {figures}"))
+        pdf.multi_cell(width, 5, f"{label}, {t('per_year')}: {figures}")
     pdf.ln(4)
-    pdf.set_font("Helvetica", "B", 13)
-    pdf.cell(width, 8, _latin(t("measures")), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "B", 13)
+    pdf.cell(width, 8, t("measures"), new_x="LMARGIN", new_y="NEXT")
     if not team.measures:
-        pdf.set_font("Helvetica", "", 10)
-        pdf.multi_cell(width, 5, _latin(t("none")))
+        pdf.set_font(FONT, "", 10)
+        pdf.multi_cell(width, 5, t("none"))
     for index, measure in enumerate(team.measures, start=1):
         row = measure_row(team, index, measure, lang, site.zone)
         pdf.set_fill_color(*primary)
         pdf.set_text_color(255, 255, 255)
-        pdf.set_font("Helvetica", "B", 11)
-        pdf.multi_cell(width, 6, _latin(f"{index}. {measure.title}"), fill=True)
+        pdf.set_font(FONT, "B", 11)
+        pdf.multi_cell(width, 6, f"{index}. {measure.title}", fill=True)
         pdf.set_text_color(0, 0, 0)
-        pdf.set_font("Helvetica", "", 9.5)
+        pdf.set_font(FONT, "", 9.5)
         facts = f"{row[2]} | {row[5]}"
         if row[3]:
             facts += f" | {t('owner')}: {row[3]}"
         if row[4]:
             facts += f" | {t('due')}: {row[4]}"
-        pdf.multi_cell(width, 5, _latin(facts))
+        pdf.multi_cell(width, 5, facts)
         savings = [
-            f"{row[6]} kg CO2e" if row[6] else "",
-            f"{row[7]} kWh" if row[7] else "",
-            f"{row[8]} EUR" if row[8] else "",
+            f"{row[6]} {UNITS['co2e_kg']}" if row[6] else "",
+            f"{row[7]} {UNITS['energy_kwh']}" if row[7] else "",
+            f"{row[8]} {UNITS['money_eur']}" if row[8] else "",
         ]
         shown = ", ".join(s for s in savings if s)
         if shown:
-            pdf.multi_cell(width, 5, _latin(f"{shown} {t('per_year')}"))
+            pdf.multi_cell(width, 5, f"{shown} {t('per_year')}")
         for key, value in (("source", row[9]), ("inputs", row[11]), ("factors", row[12])):
             if value:
-                pdf.multi_cell(width, 4.5, _latin(f"{t(key)}: {value}"))
+                pdf.multi_cell(width, 4.5, f"{t(key)}: {value}")
         if measure.note:
-            pdf.multi_cell(width, 4.5, _latin(measure.note))
+            pdf.multi_cell(width, 4.5, measure.note)
         pdf.ln(2)
     return bytes(pdf.output())

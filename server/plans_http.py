@@ -31,6 +31,7 @@ REST::
                                                  the site declares it now
     GET    /api/teams/{id}/plan.csv?lang=de      the plan as CSV
     GET    /api/teams/{id}/plan.pdf?lang=de      the plan as PDF in the site's branding
+                                                 (503 pdf_font_missing without DejaVu Sans)
     GET    /api/workshops/{id}/plans-progress    its facilitators: the teams sharing it that
                                                  agreed (PATCH {"show_progress": true}),
                                                  side by side: measures, done, savings
@@ -38,6 +39,7 @@ REST::
 
 Measure fields: title, area, owner (a member's id), due (YYYY-MM-DD), status, co2e_kg,
 energy_kwh, money_eur (expected yearly savings), note, source_text (an estimate's origin).
+A change that meets the team changing under every try is refused with 503 ``team_busy``.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ from server.store import LiveStateContended
 from server.store_backend import StoreBackend
 from server.workshop_service import WorkshopService
 from server.workshops import Workshop
+from world.fonts import FontMissing
 
 log = logging.getLogger("hubtwin.plans")
 
@@ -775,7 +778,11 @@ async def export_pdf(request: web.Request) -> web.Response:
     _service, _me, team, _f = await _seen(request)
     lang = _lang(request)
     context = request.app[CONTEXT]
-    body = await asyncio.to_thread(plan_pdf, team, lang, context.site, time.time())
+    try:
+        body = await asyncio.to_thread(plan_pdf, team, lang, context.site, time.time())
+    except FontMissing as exc:
+        log.error("the plan's PDF cannot be made: %s", exc)
+        raise ApiError(503, "pdf_font_missing", str(exc)) from None
     name = download_name(context.site, f"massnahmenplan-{team.id}", "pdf")
     return web.Response(
         body=body,

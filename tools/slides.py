@@ -1,7 +1,7 @@
 """Slides of a produced talk drawn as 1280×720 images with Pillow, in the hub's colours.
 
-Text is set in DejaVu Sans (Debian's fonts-dejavu-core, present wherever ffmpeg is): the
-font Pillow bundles has no umlauts. Every character of a script is checked against the
+Text is set in DejaVu Sans (``world/fonts.py``; Debian's fonts-dejavu-core): the font Pillow
+bundles has no umlauts. Every character of a script is checked against the
 font first, so a slide never shows a missing-glyph box.
 """
 
@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from tools.talk_script import Slide
-from world.errors import HubError, InputFileError
+from world.errors import InputFileError
+from world.fonts import font_file
 
 WIDTH, HEIGHT = 1280, 720
 MARGIN = 72
@@ -23,13 +23,6 @@ BAND_HEIGHT = 132
 BACKGROUND = "#f7f8f5"
 TEXT = "#1f2a24"
 MUTED = "#5b665f"
-
-_FONT_DIRS = (
-    Path("/usr/share/fonts/truetype/dejavu"),
-    Path("/usr/share/fonts/dejavu"),
-    Path("/usr/local/share/fonts"),
-)
-_FONT_FILES = {"regular": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf"}
 
 
 @dataclass(frozen=True)
@@ -40,17 +33,6 @@ class SlideStyle:
     accent: str
     hub_name: str
     footer: str
-
-
-@cache
-def font_file(weight: str) -> Path:
-    for folder in _FONT_DIRS:
-        candidate = folder / _FONT_FILES[weight]
-        if candidate.is_file():
-            return candidate
-    raise HubError(
-        f"font {_FONT_FILES[weight]} not found (Debian: apt-get install fonts-dejavu-core)"
-    )
 
 
 @cache
