@@ -629,13 +629,10 @@ async def test_one_live_document_is_changed_atomically_and_a_refused_change_writ
 async def test_concurrent_changes_to_one_live_document_are_all_kept(
     store: StoreBackend, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    """Two stores on one Redis (two processes' views) add to one document at once, and a
-    write of another key of the same kind comes between: no change is lost."""
-    other = (
-        store
-        if isinstance(store, Store)
-        else await RedisStore.connect(request.getfixturevalue("redis_url"), site=SITE)
-    )
+    """Two stores on one database (two processes' views: a second connection to the SQLite
+    file, a second client of Redis) add to one document at once, and writes of other keys of
+    the same kind come between: no change is lost."""
+    other = await open_backend("sqlite" if isinstance(store, Store) else "redis", request, tmp_path)
     try:
 
         def add(n: int) -> Any:
@@ -656,8 +653,7 @@ async def test_concurrent_changes_to_one_live_document_are_all_kept(
         kept = (await store.live_states(POLLS))["w-1"]["added"]
         assert sorted(kept) == list(range(120))
     finally:
-        if other is not store:
-            await other.close()
+        await other.close()
 
 
 @pytest.mark.scale
