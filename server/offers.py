@@ -56,6 +56,7 @@ OFFER_KEYS: Final = {
     "link",
     "signup",
     "seats",
+    "waiting_list",
 }
 TOP_KEYS: Final = {"topics", "audiences", "offer"}
 IDENT: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -104,6 +105,25 @@ class Offer:
     link: str | None = None
     signup: bool = False
     seats: int | None = None
+    #: places on the waiting list once every seat is taken (0: none)
+    waiting_list: int = 0
+
+    @property
+    def limit(self) -> int | None:
+        """How many sign-ups the store takes: the seats and the waiting list."""
+        return None if self.seats is None else self.seats + self.waiting_list
+
+    def standing(self, signups: Sequence[OfferSignup], identity_id: str) -> dict[str, Any]:
+        """Where a person stands among the sign-ups (which come in the order they came):
+        ``{"status": "seat"}``, ``{"status": "waiting", "place": 2}`` (the second on the
+        waiting list), or ``{"status": None}`` (not signed up). Whoever cancels frees their
+        place for the first one behind them."""
+        order = next((i for i, s in enumerate(signups) if s.identity_id == identity_id), None)
+        if order is None:
+            return {"status": None}
+        if self.seats is None or order < self.seats:
+            return {"status": "seat"}
+        return {"status": "waiting", "place": order - self.seats + 1}
 
     def as_dict(self, zone: ZoneInfo) -> dict[str, Any]:
         """The JSON form (times as local ISO text in ``zone``), the form edits are sent in."""
@@ -122,6 +142,7 @@ class Offer:
             "link": self.link,
             "signup": self.signup,
             "seats": self.seats,
+            "waiting_list": self.waiting_list,
         }
 
 
@@ -262,6 +283,24 @@ def parse_offer(
             )
         if not signup:
             raise OfferInvalid(f"{where('seats')}: seats needs signup = true", "seats")
+    waiting_list = data.get("waiting_list")
+    if waiting_list is not None:
+        if (
+            not isinstance(waiting_list, int)
+            or isinstance(waiting_list, bool)
+            or not 0 <= waiting_list <= SEATS_MAX
+        ):
+            raise OfferInvalid(
+                f"{where('waiting_list')}: waiting_list must be a whole number from 0 to "
+                f"{SEATS_MAX}",
+                "waiting_list",
+            )
+        if seats is None and waiting_list:
+            raise OfferInvalid(
+                f"{where('waiting_list')}: waiting_list needs seats (without seats there is "
+                "no limit to wait for)",
+                "waiting_list",
+            )
     location = data.get("location")
     return Offer(
         id=offer_id,
@@ -278,6 +317,7 @@ def parse_offer(
         link=link,
         signup=signup,
         seats=seats,
+        waiting_list=(seats or 0) if waiting_list is None else waiting_list,
     )
 
 
@@ -466,12 +506,31 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-SIGNUP_COLUMNS: Final = ("Nr / No", "Angebot / Offer", "Name", "Kontakt / Contact")
+SIGNUP_COLUMNS: Final = (
+    "Nr / No",
+    "Angebot / Offer",
+    "Status",
+    "Name",
+    "Kontakt / Contact",
+)
 
 
-def signups_csv(signups: Sequence[OfferSignup], zone: ZoneInfo) -> str:
-    """The sign-ups staff export: one line each, in order; the time zone in the header;
-    the time is also when consent was given."""
+def _status_cell(offer: Offer | None, signups: Sequence[OfferSignup], identity_id: str) -> str:
+    standing = offer.standing(signups, identity_id) if offer is not None else {"status": "seat"}
+    if standing["status"] == "waiting":
+        return f"Warteliste {standing['place']} / waiting list {standing['place']}"
+    return "Platz / seat"
+
+
+def signups_csv(
+    signups: Sequence[OfferSignup], zone: ZoneInfo, offers: Mapping[str, Offer] | None = None
+) -> str:
+    """The sign-ups staff export: one line each, in order, with who has a seat and who
+    waits where (``offers``: by id, for their seats); the time zone in the header; the time
+    is also when consent was given."""
+    of_offer: dict[str, list[OfferSignup]] = {}
+    for s in signups:
+        of_offer.setdefault(s.offer_id, []).append(s)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(
@@ -485,6 +544,7 @@ def signups_csv(signups: Sequence[OfferSignup], zone: ZoneInfo) -> str:
             (
                 number,
                 s.offer_id,
+                _status_cell((offers or {}).get(s.offer_id), of_offer[s.offer_id], s.identity_id),
                 _cell(s.name),
                 _cell(s.contact),
                 datetime.fromtimestamp(s.at, zone).strftime("%Y-%m-%d %H:%M:%S"),

@@ -90,8 +90,14 @@ class OfferBook:
         """Sign a person up; True if new, False if they had signed up before."""
         offer = await self.offer(offer_id)
         signup = signup_from(offer, identity_id, body, now)
-        result = await self.store.sign_up_for_offer(signup, offer.seats)
+        result = await self.store.sign_up_for_offer(signup, offer.limit)
         if result == "full":
+            if offer.waiting_list:
+                raise OfferFull(
+                    "alle Plätze und die Warteliste sind vergeben / every seat and the whole "
+                    "waiting list are taken",
+                    "seats",
+                )
             raise OfferFull("alle Plätze sind vergeben / every seat is taken", "seats")
         if result == "erased":
             raise OfferInvalid("this person's data was erased; sign in anew", "identity")
@@ -103,4 +109,5 @@ class OfferBook:
         if offer_id is not None:
             await self.offer(offer_id)
         signups = [s for one in ids for s in await self.store.offer_signups(one)]
-        return signups_csv(signups, self.site.zone)
+        offers = {o.id: o for o in await self.offers()}
+        return signups_csv(signups, self.site.zone, offers)

@@ -6,12 +6,17 @@ the sign-ups and editing are for staff.
     GET    /api/offers?topic=&audience=&place=&from=&to=   the offers in force, filtered
            (place: online or in_person, each also finds "both"; from/to: dates YYYY-MM-DD,
            an offer matches if it runs on some day in between; ongoing ones always), with the
-           vocabulary, seats taken and, with a session, whether the caller signed up
+           vocabulary, seats taken, how many wait and, with a session, whether the caller
+           signed up and where they stand (``standing``)
     GET    /api/offers/{id}                       one offer
     POST   /api/offers/{id}/signup                signed in: {"name", "contact", "consent":
-                                                  true}; 201 new, 200 signed up before,
-                                                  409 ``offer_full`` when every seat is taken
-    DELETE /api/offers/{id}/signup                signed in: take it back
+                                                  true}; 201 new, 200 signed up before (the
+                                                  offer's ``standing``: a seat, or a place
+                                                  on its waiting list once the seats are
+                                                  taken), 409 ``offer_full`` when every seat
+                                                  and the whole waiting list are taken
+    DELETE /api/offers/{id}/signup                signed in: take it back (the first on the
+                                                  waiting list moves up to the seat)
     PUT    /api/offers/{id}                       staff: the whole offer (its JSON form)
     DELETE /api/offers/{id}                       staff: take it out of the list
     GET    /api/offers/{id}/signups.csv           staff: its sign-ups
@@ -46,6 +51,8 @@ from server.ratelimit import KeyedLimiter
 BOOK = web.AppKey("offer_book", OfferBook)
 SIGNUP_LIMIT = web.AppKey("offer_signup_limit", KeyedLimiter)
 CSV_TYPE = "text/csv"
+#: what the answers add to an offer's JSON form (not part of the offer)
+SHOWN_ONLY = ("taken", "waiting", "signed_up", "standing")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -134,9 +141,13 @@ async def _public(book: OfferBook, offer: Offer, identity: Identity | None) -> d
     data = offer.as_dict(book.site.zone)
     if offer.signup:
         signups = await book.store.offer_signups(offer.id)
-        data["taken"] = len(signups)
+        seats = len(signups) if offer.seats is None else min(len(signups), offer.seats)
+        data["taken"] = seats
+        data["waiting"] = len(signups) - seats
         if identity is not None:
-            data["signed_up"] = any(s.identity_id == identity.id for s in signups)
+            standing = offer.standing(signups, identity.id)
+            data["signed_up"] = standing["status"] is not None
+            data["standing"] = standing
     return data
 
 
@@ -163,6 +174,8 @@ async def one_offer(request: web.Request) -> web.Response:
 async def put_offer(request: web.Request) -> web.Response:
     _staff(request)
     body = await read_json_object(request)
+    for shown_only in SHOWN_ONLY:  # what GET adds may come back with the offer
+        body.pop(shown_only, None)
     offer_id = request.match_info["id"]
     if body.get("id", offer_id) != offer_id:
         raise ApiError(400, "offer_invalid", "id: the body's id differs from the address")

@@ -857,10 +857,11 @@ class Store:
 
     # --- sign-ups for offers ----------------------------------------------------------------
 
-    async def sign_up_for_offer(self, signup: OfferSignup, seats: int | None) -> str:
-        """Add a sign-up unless the offer's ``seats`` are all taken (one transaction: two
-        at once for the last seat never both get it). ``"added"``, ``"already"`` (signed up
-        before), ``"full"``, or ``"erased"`` (a person erased is not brought back)."""
+    async def sign_up_for_offer(self, signup: OfferSignup, limit: int | None) -> str:
+        """Add a sign-up unless the offer has ``limit`` sign-ups (its seats and waiting list)
+        already (one transaction: two at once for the last place never both get it).
+        ``"added"``, ``"already"`` (signed up before), ``"full"``, or ``"erased"`` (a person
+        erased is not brought back)."""
 
         def write(db: sqlite3.Connection) -> str:
             s = signup
@@ -874,7 +875,7 @@ class Store:
             count = db.execute(
                 "SELECT COUNT(*) FROM offer_signups WHERE offer_id = ?", (s.offer_id,)
             ).fetchone()[0]
-            if seats is not None and count >= seats:
+            if limit is not None and count >= limit:
                 return "full"
             db.execute(
                 "INSERT INTO identities (id, display_name, guest, created_at, last_seen_at)"

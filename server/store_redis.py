@@ -1239,10 +1239,10 @@ class RedisStore:
 
     # --- sign-ups for offers ----------------------------------------------------------------
 
-    async def sign_up_for_offer(self, signup: OfferSignup, seats: int | None) -> str:
-        """Add a sign-up unless the offer's ``seats`` are all taken (one script: two at once
-        for the last seat never both get it). ``"added"``, ``"already"``, ``"full"`` or
-        ``"erased"``."""
+    async def sign_up_for_offer(self, signup: OfferSignup, limit: int | None) -> str:
+        """Add a sign-up unless the offer has ``limit`` sign-ups (its seats and waiting list)
+        already (one script: two at once for the last place never both get it).
+        ``"added"``, ``"already"``, ``"full"`` or ``"erased"``."""
         s = signup
         async with self._errors():
             result = await self._sign_up_for_offer(
@@ -1260,7 +1260,7 @@ class RedisStore:
                     s.offer_id,
                     s.name,
                     _number(s.at),
-                    -1 if seats is None else seats,
+                    -1 if limit is None else limit,
                 ],
             )
         return str(result)

@@ -107,7 +107,9 @@ def test_filter_the_offers_and_sign_up_with_consent(
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         rows = list(csv.reader(io.StringIO(response.read().decode("utf-8"))))
-    assert [row[1:4] for row in rows[1:]] == [[OFFER, "Ada Lovelace", "ada@example.org"]]
+    assert [row[1:5] for row in rows[1:]] == [
+        [OFFER, "Platz / seat", "Ada Lovelace", "ada@example.org"]
+    ]
     assert visitors.problems() == []
 
 
@@ -139,4 +141,54 @@ def test_staff_edit_an_offer_in_the_panel(visitors: Visitors, hub: HubServer) ->
         2,
     )
     assert offer["title"]["en"] == "Exchange series: saving resources in retail"
+    assert visitors.problems() == []
+
+
+def call(hub: HubServer, method: str, path: str, token: str, body: object = None) -> object:
+    request = urllib.request.Request(
+        hub.url + path.lstrip("/"),
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"}
+        | ({"Authorization": f"Bearer {token}"} if token else {}),
+        method=method,
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_a_full_offer_has_a_waiting_list_that_moves_up(visitors: Visitors, hub: HubServer) -> None:
+    path = "/api/offers/fachkraefte-von-morgen"
+    offer = call(hub, "GET", path, staff_token(hub))
+    assert isinstance(offer, dict)
+    call(hub, "PUT", path, staff_token(hub), {**offer, "seats": 1, "waiting_list": 1})
+    guest = call(hub, "POST", "/api/session", "", {"name": "Bea"})
+    assert isinstance(guest, dict)
+    bea = str(guest["token"])
+    consent = {"name": "Bea", "contact": "bea@example.org", "consent": True}
+    call(hub, "POST", f"{path}/signup", bea, consent)
+
+    ada = visitors.new("Ada")
+    page = ada.page
+    page.locator("#view").focus()
+    page.keyboard.press("o")
+    ada.wait_for("s.offers && s.offers.shown.length === 8")
+    item = page.locator('li[data-offer="fachkraefte-von-morgen"]')
+    assert "1 von 1 Plätzen vergeben · Warteliste: 0 von 1" in item.inner_text()
+    join = item.locator("[data-action=signup]")
+    assert join.inner_text() == "Auf die Warteliste" and join.is_enabled()
+    join.click()
+    page.fill("#offer-fachkraefte-von-morgen-contact", "ada@example.org")
+    page.check("#offer-fachkraefte-von-morgen-consent")
+    item.locator("button[type=submit]").click()
+    item.locator(".offer-signed-up", has_text="Platz 1 der Warteliste").wait_for()
+    assert "Warteliste: 1 von 1 (ausgebucht)" in item.inner_text()
+    assert_clean(page, "#panel-offers")
+
+    # Bea takes her seat back: Ada moves up, and sees it when she opens the panel again
+    call(hub, "DELETE", f"{path}/signup", bea)
+    page.locator("#toggle-offers").click()
+    page.locator("#panel-offers").wait_for(state="hidden")
+    page.locator("#toggle-offers").click()
+    item.locator(".offer-signed-up", has_text="Sie sind angemeldet.").wait_for()
+    assert "1 von 1 Plätzen vergeben · Warteliste: 0 von 1" in item.inner_text()
     assert visitors.problems() == []

@@ -86,7 +86,7 @@ def test_put_remove_restore_and_list(tmp_path: Path) -> None:
     back = json.loads(hubtwin(data, "show", "foerderlotse").stdout)
     assert back["title"]["de"] == "Förderlotse: passende Förderprogramme finden"
     csv = hubtwin(data, "signups", "foerderlotse")
-    assert csv.returncode == 0 and csv.stdout.startswith("Nr / No,Angebot / Offer,Name,")
+    assert csv.returncode == 0 and csv.stdout.startswith("Nr / No,Angebot / Offer,Status,Name,")
 
 
 def test_mistakes_are_one_line_with_an_exit_code(tmp_path: Path) -> None:

@@ -98,6 +98,8 @@ def test_a_missing_file_is_a_site_without_offers(tmp_path: Path) -> None:
         (('summary = "Worum es geht"', "summary = 3"), "summary = 3", "summary must be a text"),
         (('title = { de = "Kurs", en = "Course" }', 'title = { de = "Kurs" }'), "title =", "in en"),
         (("seats = 10", "sitze = 10"), "sitze", "unknown key 'sitze'"),
+        (("seats = 10", "seats = 10\nwaiting_list = -1"), "waiting_list", "waiting_list must be"),
+        (("seats = 10", "waiting_list = 5"), "waiting_list", "waiting_list needs seats"),
         (('cost = { de = "kostenfrei", en = "free" }\n', ""), 'id = "kurs"', "lacks cost"),
         (('id = "kurs"', 'id = "Kurs!"'), 'id = "Kurs!"', "id must be small letters"),
     ],
@@ -188,4 +190,45 @@ def test_the_csv_field_by_field() -> None:
     assert rows[0][-1] == (
         "Angemeldet und eingewilligt (Europe/Berlin) / Signed up and consented (Europe/Berlin)"
     )
-    assert rows[1] == ["1", "kurs", "'=SUMME(A1)", "'@ada", "2027-01-02 03:04:05"]
+    assert rows[1] == ["1", "kurs", "Platz / seat", "'=SUMME(A1)", "'@ada", "2027-01-02 03:04:05"]
+
+
+def test_a_waiting_list_as_long_as_the_seats_unless_the_file_says_otherwise(
+    tmp_path: Path,
+) -> None:
+    offers = {
+        o.id: o
+        for o in load_offer_file(
+            write(tmp_path, HEAD + GOOD + "\n" + GOOD.replace('id = "kurs"', 'id = "klein"')
+                  .replace("seats = 10", "seats = 1\nwaiting_list = 0")),
+            LANGS,
+            ZONE,
+        ).offers
+    }  # fmt: skip
+    assert (offers["kurs"].waiting_list, offers["kurs"].limit) == (10, 20)
+    assert (offers["klein"].waiting_list, offers["klein"].limit) == (0, 1)
+
+
+def test_who_has_a_seat_and_who_waits_where_in_the_order_they_came(tmp_path: Path) -> None:
+    path = write(tmp_path, HEAD + GOOD.replace("seats = 10", "seats = 2\nwaiting_list = 3"))
+    (offer,) = load_offer_file(path, LANGS, ZONE).offers
+    at = datetime.datetime(2027, 1, 2, 3, 4, 5, tzinfo=ZONE).timestamp()
+    people = [OfferSignup("kurs", f"g-{n}", f"P{n}", f"p{n}@example.org", at + n) for n in range(4)]
+    assert [offer.standing(people, f"g-{n}") for n in range(4)] == [
+        {"status": "seat"},
+        {"status": "seat"},
+        {"status": "waiting", "place": 1},
+        {"status": "waiting", "place": 2},
+    ]
+    assert offer.standing(people, "g-9") == {"status": None}
+    # the second takes it back: the first waiting gets the seat
+    rest = [p for p in people if p.identity_id != "g-1"]
+    assert offer.standing(rest, "g-2") == {"status": "seat"}
+    assert offer.standing(rest, "g-3") == {"status": "waiting", "place": 1}
+    rows = list(csv.reader(io.StringIO(signups_csv(people, ZONE, {"kurs": offer}))))
+    assert [row[2] for row in rows[1:]] == [
+        "Platz / seat",
+        "Platz / seat",
+        "Warteliste 1 / waiting list 1",
+        "Warteliste 2 / waiting list 2",
+    ]

@@ -148,25 +148,45 @@ async def test_sign_up_needs_a_session_and_consent(hub: HubProcess) -> None:
     assert (await call(hub, "DELETE", path, ada))[0] == 404
 
 
-async def test_seat_limit_holds_under_many_sign_ups_at_once(hub: HubProcess) -> None:
-    path = "/api/offers/handlungsplan-coaching/signup"  # six seats
+async def test_seats_and_waiting_list_hold_under_many_sign_ups_at_once(hub: HubProcess) -> None:
+    offer_path = "/api/offers/handlungsplan-coaching"  # six seats, six on the waiting list
+    path = f"{offer_path}/signup"
     people = [f"P{n:02d}" for n in range(30)]
     answers = await asyncio.gather(
         *(call(hub, "POST", path, token(name.lower()), signup(name)) for name in people)
     )
     statuses = [status for status, _ in answers]
-    assert statuses.count(201) == 6 and statuses.count(409) == 24, statuses
+    assert statuses.count(201) == 12 and statuses.count(409) == 18, statuses
     full = next(a for s, a in answers if s == 409)
     assert full["error"]["code"] == "offer_full"
-    _, offer = await call(hub, "GET", "/api/offers/handlungsplan-coaching")
-    assert (offer["seats"], offer["taken"]) == (6, 6)
-    # one takes it back: exactly one more gets in
-    winner = next(p for p, (s, _) in zip(people, answers, strict=True) if s == 201)
-    assert (await call(hub, "DELETE", path, token(winner.lower())))[0] == 200
+    assert "Warteliste" in full["error"]["message"]
+    _, offer = await call(hub, "GET", offer_path)
+    assert (offer["seats"], offer["waiting_list"], offer["taken"], offer["waiting"]) == (6, 6, 6, 6)
+    standings = {}
+    for name, (status, _) in zip(people, answers, strict=True):
+        if status == 201:
+            standings[name] = (await call(hub, "GET", offer_path, token(name.lower())))[1][
+                "standing"
+            ]
+    assert sorted(s["status"] for s in standings.values()).count("seat") == 6
+    places = sorted(s["place"] for s in standings.values() if s["status"] == "waiting")
+    assert places == [1, 2, 3, 4, 5, 6]
+    # one with a seat takes it back: the first on the waiting list gets it, the rest move up
+    first_waiting = next(n for n, s in standings.items() if s == {"status": "waiting", "place": 1})
+    second = next(n for n, s in standings.items() if s == {"status": "waiting", "place": 2})
+    seated = next(n for n, s in standings.items() if s["status"] == "seat")
+    assert (await call(hub, "DELETE", path, token(seated.lower())))[0] == 200
+    _, moved = await call(hub, "GET", offer_path, token(first_waiting.lower()))
+    assert moved["standing"] == {"status": "seat"} and (moved["taken"], moved["waiting"]) == (6, 5)
+    _, behind = await call(hub, "GET", offer_path, token(second.lower()))
+    assert behind["standing"] == {"status": "waiting", "place": 1}
+    # exactly one more place on the waiting list
     late = await asyncio.gather(
         *(call(hub, "POST", path, token(f"late{n}"), signup(f"Late{n}")) for n in range(5))
     )
     assert sorted(s for s, _ in late) == [201, 409, 409, 409, 409]
+    joined = next(a for s, a in late if s == 201)
+    assert joined["offer"]["standing"] == {"status": "waiting", "place": 6}
 
 
 async def test_csv_field_by_field_over_http_and_the_command_line(
@@ -187,16 +207,17 @@ async def test_csv_field_by_field_over_http_and_the_command_line(
     assert rows[0] == [
         "Nr / No",
         "Angebot / Offer",
+        "Status",
         "Name",
         "Kontakt / Contact",
         "Angemeldet und eingewilligt (Europe/Berlin) / Signed up and consented (Europe/Berlin)",
     ]
-    assert [row[:4] for row in rows[1:]] == [
-        ["1", "klimabilanz-grundlagen", "Ada Lovelace", "ada@example.org"],
-        ["2", "klimabilanz-grundlagen", "'=Bob", "'+49 231 1234567"],
+    assert [row[:5] for row in rows[1:]] == [
+        ["1", "klimabilanz-grundlagen", "Platz / seat", "Ada Lovelace", "ada@example.org"],
+        ["2", "klimabilanz-grundlagen", "Platz / seat", "'=Bob", "'+49 231 1234567"],
     ]
     for row in rows[1:]:
-        at = datetime.strptime(row[4], "%Y-%m-%d %H:%M:%S").replace(tzinfo=ZONE)
+        at = datetime.strptime(row[5], "%Y-%m-%d %H:%M:%S").replace(tzinfo=ZONE)
         assert before <= at <= after
     status, everything = await call(
         hub, "GET", "/api/offers/signups.csv", token("sven", Role.STAFF)
@@ -244,7 +265,6 @@ async def test_staff_edit_add_and_remove_others_may_not(hub: HubProcess) -> None
     staff, ada = token("sven", Role.STAFF), token("ada")
     _, offer = await call(hub, "GET", "/api/offers/austauschreihe-maerz")
     changed = {**offer, "seats": 2, "starts": "2027-03-18T17:00", "ends": "2027-03-18T19:00"}
-    changed.pop("taken")
     assert (await call(hub, "PUT", "/api/offers/austauschreihe-maerz", ada, changed))[0] == 403
     assert (await call(hub, "PUT", "/api/offers/austauschreihe-maerz", None, changed))[0] == 401
     status, saved = await call(hub, "PUT", "/api/offers/austauschreihe-maerz", staff, changed)
@@ -283,6 +303,6 @@ async def test_sign_ups_are_in_the_export_and_gone_after_erasure(hub: HubProcess
     _, text = await call(
         hub, "GET", "/api/offers/fachkraefte-von-morgen/signups.csv", token("sven", Role.STAFF)
     )
-    assert [row[2] for row in list(csv.reader(io.StringIO(text)))[1:]] == ["Bob"]
+    assert [row[3] for row in list(csv.reader(io.StringIO(text)))[1:]] == ["Bob"]
     _, offer = await call(hub, "GET", "/api/offers/fachkraefte-von-morgen")
     assert offer["taken"] == 1

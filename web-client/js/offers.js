@@ -53,6 +53,11 @@ function day(iso) {
 }
 
 /** "2027-02-09T09:00" -> "Di., 9. Feb. 2027, 09:00", with its end when it has one. */
+/** Every seat and every place on the waiting list taken: nobody can sign up. */
+function isFull(offer) {
+  return offer.seats !== null && offer.taken + (offer.waiting ?? 0) >= offer.seats + (offer.waiting_list ?? 0);
+}
+
 function when(offer) {
   if (!offer.starts) return t("offers.ongoing");
   const format = (iso) => {
@@ -203,10 +208,14 @@ export class OffersFeature {
       el("li", {}, t("offers.cost", { cost: pick(offer.cost) })),
     );
     if (offer.signup) {
-      const full = offer.seats !== null && offer.taken >= offer.seats;
-      const seats = offer.seats !== null
-        ? t("offers.seats", { taken: offer.taken, seats: offer.seats }) + (full ? ` (${t("offers.full")})` : "")
+      const seatsTaken = offer.seats !== null && offer.taken >= offer.seats;
+      let seats = offer.seats !== null
+        ? t("offers.seats", { taken: offer.taken, seats: offer.seats })
         : t("offers.signups", { taken: offer.taken });
+      if (seatsTaken && offer.waiting_list > 0) {
+        seats += ` · ${t("offers.waiting", { waiting: offer.waiting, places: offer.waiting_list })}`;
+      }
+      if (isFull(offer)) seats += ` (${t("offers.full")})`;
       facts.append(el("li", { class: "offer-seats" }, seats));
     }
     li.append(facts);
@@ -215,13 +224,16 @@ export class OffersFeature {
       actions.append(el("a", { href: offer.link, target: "_blank", rel: "noopener noreferrer" }, t("offers.link")));
     }
     if (offer.signup && offer.signed_up) {
-      li.append(el("p", { class: "offer-signed-up" }, t("offers.signedUp")));
+      const waiting = offer.standing?.status === "waiting";
+      li.append(el("p", { class: "offer-signed-up" },
+        waiting ? t("offers.onWaitingList", { place: offer.standing.place }) : t("offers.signedUp")));
       const cancel = el("button", { type: "button", "data-action": "cancel" }, t("offers.cancel"));
       cancel.addEventListener("click", () => this.cancel(offer));
       actions.append(cancel);
     } else if (offer.signup) {
-      const full = offer.seats !== null && offer.taken >= offer.seats;
-      const signUp = el("button", { type: "button", "data-action": "signup", disabled: full }, t("offers.signup"));
+      const seatsTaken = offer.seats !== null && offer.taken >= offer.seats;
+      const label = seatsTaken && !isFull(offer) ? t("offers.joinWaitingList") : t("offers.signup");
+      const signUp = el("button", { type: "button", "data-action": "signup", disabled: isFull(offer) }, label);
       signUp.addEventListener("click", () => this.openForm(offer, li));
       actions.append(signUp);
     }
@@ -274,10 +286,13 @@ export class OffersFeature {
         return;
       }
       try {
-        await request("POST", `/api/offers/${enc(offer.id)}/signup`, {
+        const answer = await request("POST", `/api/offers/${enc(offer.id)}/signup`, {
           token: this.token(), body: { name: name.value, contact: contact.value, consent: true },
         });
-        announce(t("offers.done", { title }));
+        const standing = answer?.offer?.standing;
+        announce(standing?.status === "waiting"
+          ? t("offers.doneWaiting", { title, place: standing.place })
+          : t("offers.done", { title }));
         await this.load();
         this.list.querySelector(`[data-offer="${CSS.escape(offer.id)}"] [data-action=cancel]`)?.focus();
       } catch (failure) {
@@ -324,7 +339,7 @@ export class OffersFeature {
     const base = offer ?? {
       id: "", kind: "event", title: { de: "", en: "" }, summary: { de: "", en: "" }, topics: [], audience: [],
       place: "both", location: null, starts: null, ends: null, cost: { de: "kostenfrei", en: "free of charge" },
-      link: null, signup: true, seats: null,
+      link: null, signup: true, seats: null, waiting_list: 0,
     };
     const form = el("form", { id: "offers-editor", class: "offers-editor", "aria-labelledby": "offers-editor-heading" });
     const error = el("p", { class: "error", role: "alert" });
@@ -367,6 +382,7 @@ export class OffersFeature {
     const link = input("link", "offers.f.link", base.link, { type: "url" });
     const signup = input("signup", "offers.f.signup", base.signup, { type: "checkbox" });
     const seats = input("seats", "offers.f.seats", base.seats, { type: "number", min: 1 });
+    const waitingList = input("waiting-list", "offers.f.waitingList", base.waiting_list ?? 0, { type: "number", min: 0 });
     form.append(error);
     const row = el("div", { class: "button-row" });
     const save = el("button", { type: "submit" }, t("offers.save"));
@@ -408,9 +424,9 @@ export class OffersFeature {
         link: link.value.trim() || null,
         signup: signup.checked,
         seats: seats.value ? Number(seats.value) : null,
+        waiting_list: seats.value && waitingList.value ? Number(waitingList.value) : 0,
       };
-      delete body.taken;
-      delete body.signed_up;
+      for (const shownOnly of ["taken", "waiting", "signed_up", "standing"]) delete body[shownOnly];
       try {
         await request("PUT", `/api/offers/${enc(body.id)}`, { token: this.token(), body });
         announce(t("offers.saved", { title: pick(body.title) }));
