@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import HubServer, Visitor, Visitors
 from playwright.sync_api import Locator
+from test_accessibility import assert_clean
 from test_workshop import IN_HUB, account, by_link, post
 
 pytestmark = pytest.mark.e2e
@@ -170,6 +171,7 @@ def test_a_facilitator_sets_up_locks_hides_merges_deletes_and_downloads_the_boar
     mine = note_item(anna, "Solaranlage aufs Dach")
     for name in ("Bearbeiten", "Entfernen", "Punkt geben", "Gruppieren"):
         assert mine.get_by_role("button", name=name).count() == 0, name
+    assert_clean(ben.page, "#panel-board")
     # the facilitator still arranges the board
     assert lead.get_by_role("checkbox", name="Pinnwand sperren").is_checked()
     assert panel(mara).get_by_role("textbox", name="Neuer Zettel").count() == 1
@@ -214,6 +216,8 @@ def test_a_facilitator_sets_up_locks_hides_merges_deletes_and_downloads_the_boar
     merge = panel(mara).get_by_role(
         "button", name="Pinnwände der Gruppen zusammenführen (2 Zettel)"
     )
+    merge.wait_for()
+    assert_clean(mara.page, "#panel-board")  # axe-core: the facilitation part too
     merge.click()
     for person in (mara, anna, ben):
         person.wait_for(
@@ -244,6 +248,19 @@ def test_a_facilitator_sets_up_locks_hides_merges_deletes_and_downloads_the_boar
     # --- the downloads --------------------------------------------------------------------
     with urllib.request.urlopen(hub.url + "api/config", timeout=10) as response:
         site = json.loads(response.read())["site"]["id"]
+    # a download the server refuses says why, in the panel
+    refused = {"error": {"code": "forbidden", "message": "only facilitators may do this"}}
+    mara.page.route("**/board.md", lambda route: route.fulfill(status=403, json=refused))
+    panel(mara).get_by_role("button", name="Als Markdown herunterladen").click()
+    mara.wait_for(
+        "document.getElementById('board-status').textContent === arg",
+        "Die Pinnwand ließ sich nicht herunterladen: only facilitators may do this",
+    )
+    mara.page.unroute("**/board.md")
+    # the browser logs the refused request itself: that one, and nothing else, is expected
+    expected = [p for p in mara.problems if "403" in p and "/board.md" in p]
+    assert len(expected) == 1
+    mara.problems.remove(expected[0])
     name, markdown = download(mara, "Als Markdown herunterladen", tmp_path)
     assert name == f"{site}-pinnwand-{workshop['id']}.md"
     lines = markdown.splitlines()

@@ -323,7 +323,10 @@ export class BoardFeature {
         credentials: "same-origin",
         cache: "no-store",
       });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      if (!response.ok) {
+        const body = await response.json().catch(() => null);
+        throw new Error(body?.error?.message ?? `HTTP ${response.status}`);
+      }
       const disposition = response.headers.get("Content-Disposition") ?? "";
       const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `pinnwand.${kind}`;
       const url = URL.createObjectURL(await response.blob());
@@ -333,7 +336,7 @@ export class BoardFeature {
       link.remove();
       setTimeout(() => URL.revokeObjectURL(url), 1000);
     } catch (error) {
-      this.say(error.message);
+      this.say(t("board.exportFailed", { reason: error.message }));
     }
   }
 }
