@@ -195,7 +195,13 @@ class BoardPlans:
     # --- hooks ---------------------------------------------------------------------------------
 
     def on_join(self, session: Session, fx: Effects, now: float) -> None:
+        # A room entered or a connection resumed: the plan shown here is sent anew (the
+        # client starts from none), or nil when one was shown before and is not here.
+        before = self._sent.pop(session.id, None)
         self._update(session, fx)
+        if before is not None and session.conn is not None and session.id not in self._sent:
+            gone = encode("board_plan", workshop=before[0], group=before[1], plan=None)
+            fx.send_to(session, gone)
 
     def on_leave(self, session: Session, fx: Effects, now: float) -> None:
         return None  # the next room's on_join (or the tick) sends what is shown there
