@@ -29,7 +29,7 @@ from world.build_record import BUILDER_VERSION, is_up_to_date, write_record
 from world.building import BuildingPlan, load_building
 from world.ceilings import add_ceilings
 from world.errors import InputFileError
-from world.floor_plan import place_spawns, rasterise, walkable_mesh
+from world.floor_plan import place_spawns, rasterise_floors, walkable_mesh
 from world.furniture import place_furniture
 from world.geometry import Mesh, Placement, merge, quad
 from world.gltf_writer import GlbWriter, Primitive
@@ -41,6 +41,7 @@ from world.signage import POSTER_LOGO, SignText, poster, sign_atlas
 from world.site import Site, load_site
 from world.site_logo import logo_image
 from world.staff_layout import StaffLayout, staff_layout
+from world.stairs import add_stairs
 from world.venue_nodes import anchors_node, colliders_node, doors_node, rooms_node, spawns_node
 from world.walls import add_floors, add_walls
 
@@ -235,6 +236,7 @@ def build_model(plan: BuildingPlan, site: Site, layout: StaffLayout | None = Non
     add_floors(plan, pieces)
     add_walls(plan, pieces)
     add_ceilings(plan, pieces)
+    add_stairs(plan, pieces)
     _add_ground(plan, pieces)
     _add_facade_sign(plan, pieces)
     names = set(plan.materials)
@@ -252,10 +254,18 @@ def build_model(plan: BuildingPlan, site: Site, layout: StaffLayout | None = Non
         elif anchor.kind == "screen":
             screens.append(anchor)
 
-    raster = rasterise(plan, pieces)
-    spawns = place_spawns(plan, raster, pieces, _focus_points(plan))
+    rasters = rasterise_floors(plan, pieces)
+    focus = _focus_points(plan)
+    spawns = [s for raster in rasters for s in place_spawns(plan, raster, pieces, focus)]
+    if len(rasters) > 1:
+        order = {room.id: index for index, room in enumerate(plan.rooms)}
+        spawns.sort(key=lambda s: order[s.room])
     if layout is not None:
-        spawns = layout.spawn_points(raster, spawns)
+        by_floor = {raster.floor: raster for raster in rasters}
+        spawns = layout.spawn_points(
+            rasters[0] if len(rasters) == 1 else {r.id: by_floor[r.floor] for r in plan.rooms},
+            spawns,
+        )
     missing = sorted({r.id for r in plan.rooms} - {s.room for s in spawns})
     if missing:
         raise InputFileError(f"{plan.path}: no free floor for spawn points in {', '.join(missing)}")
@@ -311,7 +321,7 @@ def build_model(plan: BuildingPlan, site: Site, layout: StaffLayout | None = Non
     venue_children.append(anchor_node)
     venue_children.append(doors_node(writer, plan))
     venue_children.append(colliders_node(writer, pieces))
-    positions, tris = walkable_mesh(raster)
+    positions, tris = walkable_mesh(rasters)
     walk_mesh = writer.add_mesh(
         "Walkable floor",
         [
@@ -351,7 +361,7 @@ def build_model(plan: BuildingPlan, site: Site, layout: StaffLayout | None = Non
     )
     roots.append(venue)
     writer.add_scene(site.branding.short_name, roots)
-    walkable_area = float((~np.isnan(raster.heights)).sum()) * raster.cell**2
+    walkable_area = sum(float((~np.isnan(r.heights)).sum()) * r.cell**2 for r in rasters)
     return BuiltModel(
         glb=writer.to_glb(),
         triangles=triangles,

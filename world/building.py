@@ -7,7 +7,9 @@ an ``InputFileError`` of one line: the file and line, the entry (counted from 1,
 and what to do. The room newcomers arrive in is named, never guessed (``[building] entrance``),
 and so are the board that shows the workshops (an anchor with ``shows = "workshops"``) and the
 boards where a workshop's notes hang (``shows = "notes"``, one per room at most) and the one
-that lists the offers (``shows = "offers"``). Format:
+that lists the offers (``shows = "offers"``). Rooms on different floors may overlap in plan
+when the lower one ends below the upper floor; stairs and ramps (``[[stairs]]``) join a room
+to one on a higher floor, checked against the steepest a step or ramp may be. Format:
 docs/site-format.md.
 """
 
@@ -32,6 +34,14 @@ DOOR_STYLES = ("opening", "wood", "glass")
 #: What a board anchor may show: the next workshops (one board in the building) or the notes
 #: of the workshop running in its room (one board per room).
 BOARD_SHOWS = ("workshops", "notes", "offers")
+STAIR_KINDS = ("stairs", "ramp")
+#: The steepest stairs: a step at most this high (m) and at least this deep (DIN 18065).
+MAX_RISER = 0.19
+MIN_GOING = 0.26
+#: The deepest step the builder chooses when the length is not given.
+DEFAULT_GOING = 0.29
+#: The steepest ramp by default, rise over run (DIN 18040: 6 %).
+RAMP_SLOPE_LIMIT = 0.06
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,48 @@ class DoorPlan:
 
 
 @dataclass(frozen=True)
+class StairsPlan:
+    """Stairs or a ramp from a room on one floor up to a room on a higher one.
+
+    It climbs from the middle of its bottom edge (``x``, ``z``) in the direction ``yaw``
+    (0 = +Z, south; one of the four compass directions) over ``length`` metres, ``width``
+    wide, from ``bottom`` to ``top`` (the two floors' elevations). Stairs have ``steps``
+    risers of equal height and ``steps - 1`` treads; the last riser leads onto the upper
+    floor. A ramp is one even slope (``steps`` 0).
+    """
+
+    id: str
+    kind: str
+    rooms: tuple[str, str]  # (bottom room, top room)
+    x: float
+    z: float
+    yaw: float
+    width: float
+    length: float
+    bottom: float
+    top: float
+    steps: int
+    where: str = ""
+
+    @property
+    def direction(self) -> tuple[float, float]:
+        return (round(math.sin(self.yaw), 9), round(math.cos(self.yaw), 9))
+
+    def point(self, along: float, across: float = 0.0) -> tuple[float, float]:
+        """World x, z ``along`` metres up the flight, ``across`` to its right (+ local x)."""
+        dx, dz = self.direction
+        return (self.x + dx * along + dz * across, self.z + dz * along - dx * across)
+
+    def extent(self) -> tuple[float, float, float, float]:
+        """Its footprint as an axis-aligned rectangle (x0, x1, z0, z1)."""
+        corners = [
+            self.point(a, b) for a in (0.0, self.length) for b in (-self.width / 2, self.width / 2)
+        ]
+        xs, zs = [c[0] for c in corners], [c[1] for c in corners]
+        return (min(xs), max(xs), min(zs), max(zs))
+
+
+@dataclass(frozen=True)
 class WindowPlan:
     room: str
     side: str
@@ -138,6 +190,7 @@ class BuildingSettings:
     apron_material: str = "paving"
     ground_margin: float = 16.0
     railing_height: float = 1.0
+    ramp_slope_limit: float = RAMP_SLOPE_LIMIT
 
 
 @dataclass
@@ -152,6 +205,7 @@ class BuildingPlan:
     furniture: list[FurniturePlan]
     anchors: list[AnchorPlan]
     materials: dict[str, MaterialSpec] = field(default_factory=dict)
+    stairs: list[StairsPlan] = field(default_factory=list)
     #: the room newcomers arrive in (``[building] entrance``)
     entrance: str = ""
 
@@ -322,7 +376,17 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
     top = _Reader(
         data,
         top_place,
-        {"building", "floors", "rooms", "doors", "windows", "furniture", "anchors", "materials"},
+        {
+            "building",
+            "floors",
+            "rooms",
+            "doors",
+            "windows",
+            "furniture",
+            "anchors",
+            "materials",
+            "stairs",
+        },
     )
     head = _Reader(
         top.table.get("building", {}),
@@ -341,7 +405,12 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
         apron_material=head.text("apron_material", defaults.apron_material),
         ground_margin=head.number("ground_margin", defaults.ground_margin, 0.0),
         railing_height=head.number("railing_height", defaults.railing_height, 0.5),
+        ramp_slope_limit=head.number("ramp_slope_limit", defaults.ramp_slope_limit, 0.01),
     )
+    if settings.ramp_slope_limit > 0.25:
+        raise head.fail(
+            "ramp_slope_limit must be at most 0.25 (1 m up over 4 m)", "ramp_slope_limit"
+        )
     name = head.names("name", languages) if head.has("name") else {lang: "" for lang in languages}
 
     additions: dict[str, MaterialSpec] = {}
@@ -460,9 +529,18 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
         by_id[room.id] = room
     for a_i, a in enumerate(rooms):
         for b in rooms[a_i + 1 :]:
-            if a.floor == b.floor and a.x0 < b.x1 and b.x0 < a.x1 and a.z0 < b.z1 and b.z0 < a.z1:
+            if not (a.x0 < b.x1 and b.x0 < a.x1 and a.z0 < b.z1 and b.z0 < a.z1):
+                continue
+            if a.floor == b.floor:
                 raise InputFileError(
                     f"{room_lines[b.id]}: rooms {a.id} and {b.id} overlap: change x or z"
+                )
+            low, high = (a, b) if a.elevation <= b.elevation else (b, a)
+            if low.elevation + low.height > high.elevation + 1e-6:
+                raise InputFileError(
+                    f"{room_lines[low.id]}: room {low.id} ({low.height:g} m high) reaches into "
+                    f"room {high.id} above it (floor {high.floor} at {high.elevation:g} m): "
+                    "lower its height or raise that floor"
                 )
     known_rooms = ", ".join(by_id)
 
@@ -504,7 +582,12 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
                 raise r.fail(f"rooms: {unknown_room(room_id)}", "rooms")
         a, b = by_id[pair[0]], by_id[pair[1]]
         edge = _shared_edge(a, b)
-        if edge is None or a.floor != b.floor:
+        if a.floor != b.floor:
+            raise InputFileError(
+                f"{r.where}: rooms {a.id} and {b.id} are on different floors: a door joins two "
+                "rooms on one floor; join floors with [[stairs]] (stairs or a ramp)"
+            )
+        if edge is None:
             raise InputFileError(
                 f"{r.where}: rooms {a.id} and {b.id} share no wall: a door joins two rooms on "
                 "one floor whose sides touch"
@@ -675,6 +758,8 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
             )
         seen.add(anchor.id)
 
+    stairs = _read_stairs(data, top_place, place, by_id, unknown_room, settings)
+
     return BuildingPlan(
         path=path,
         name=name,
@@ -687,4 +772,111 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
         anchors=anchors,
         materials=palette,
         entrance=entrance,
+        stairs=stairs,
     )
+
+
+def _read_stairs(
+    data: dict[str, Any],
+    top_place: _Place,
+    place: Any,
+    by_id: dict[str, RoomPlan],
+    unknown_room: Any,
+    settings: BuildingSettings,
+) -> list[StairsPlan]:
+    """``[[stairs]]``: each from a room up to a room on a higher floor, within the limits."""
+    out: list[StairsPlan] = []
+    keys = {"id", "kind", "from", "to", "at", "facing", "width", "length"}
+    for i, table in enumerate(_tables(data, "stairs", top_place)):
+        r = _Reader(table, place(("stairs", i), f"stairs[{i + 1}]"), keys)
+        kind = r.text("kind", "stairs")
+        if kind not in STAIR_KINDS:
+            raise r.fail('kind must be "stairs" or "ramp"', "kind")
+        ends = []
+        for key in ("from", "to"):
+            room_id = r.text(key)
+            if room_id not in by_id:
+                raise r.fail(f"{key}: {unknown_room(room_id)}", key)
+            ends.append(by_id[room_id])
+        low, high = ends
+        stairs_id = r.ident("id") if r.has("id") else f"{low.id}-{high.id}"
+        r.rename(f"stairs {stairs_id}")
+        rise = high.elevation - low.elevation
+        if rise <= 0.01:
+            raise r.fail(
+                f"to: room {high.id} (floor {high.floor}, {high.elevation:g} m) is not above "
+                f"room {low.id} (floor {low.floor}, {low.elevation:g} m): stairs go from the "
+                "lower room to the higher one",
+                "to",
+            )
+        degrees = r.optional_compass("facing")
+        degrees = 0.0 if degrees is None else degrees % 360
+        if degrees not in (0.0, 90.0, 180.0, 270.0):
+            raise r.fail("facing must be north, south, east or west (the way it climbs)", "facing")
+        width = r.number("width", 1.2, 0.9)
+        steps = 0
+        if kind == "stairs":
+            steps = max(2, math.ceil(rise / MAX_RISER - 1e-9))
+            shortest = (steps - 1) * MIN_GOING
+            length = r.number("length", math.ceil((steps - 1) * DEFAULT_GOING * 100) / 100, 0.5)
+            going = length / (steps - 1)
+            if going < MIN_GOING - 1e-9:
+                raise r.fail(
+                    f"too steep: {steps} steps of {rise / steps * 100:.1f} cm climb {rise:g} m "
+                    f"over {length:g} m, so each tread is {going * 100:.1f} cm deep; a tread "
+                    f"must be at least {MIN_GOING * 100:g} cm deep: make length at least "
+                    f"{shortest:.2f}",
+                    "length",
+                )
+        else:
+            limit = settings.ramp_slope_limit
+            shortest = rise / limit
+            length = r.number("length", math.ceil(shortest * 100) / 100, 0.5)
+            if rise / length > limit + 1e-9:
+                raise r.fail(
+                    f"too steep: the ramp rises {rise:g} m over {length:g} m "
+                    f"({rise / length * 100:.1f} %); at most {limit * 100:g} % "
+                    f"([building] ramp_slope_limit): make length at least {shortest:.2f}",
+                    "length",
+                )
+        ax, az = r.pair("at")
+        plan = StairsPlan(
+            id=stairs_id,
+            kind=kind,
+            rooms=(low.id, high.id),
+            x=low.x0 + ax,
+            z=low.z0 + az,
+            yaw=math.radians(degrees),
+            width=width,
+            length=length,
+            bottom=low.elevation,
+            top=high.elevation,
+            steps=steps,
+            where=r.place.of("at"),
+        )
+        x0, x1, z0, z1 = plan.extent()
+        eps = 1e-6
+        if x0 < low.x0 - eps or x1 > low.x1 + eps or z0 < low.z0 - eps or z1 > low.z1 + eps:
+            raise r.fail(
+                f"the {kind} ({width:g} m wide, {length:g} m long from at {ax:g}, {az:g}) run "
+                f"out of room {low.id}: they stand in the lower room, at is measured from its "
+                f"north-west corner (0, 0 to {low.x1 - low.x0:g}, {low.z1 - low.z0:g})",
+                "at",
+            )
+        top_ends = [plan.point(length, b) for b in (-width / 2, 0.0, width / 2)]
+        if not all(high.contains(px, pz) for px, pz in top_ends):
+            px, pz = plan.point(length)
+            raise r.fail(
+                f"the top of the {kind} (x {px:g}, z {pz:g}) is not in room {high.id}: "
+                f"they must arrive, their whole width, inside or at the edge of room {high.id} "
+                f"(x {high.x0:g} to {high.x1:g}, z {high.z0:g} to {high.z1:g})",
+                "at",
+            )
+        for other in out:
+            ox0, ox1, oz0, oz1 = other.extent()
+            if x0 < ox1 and ox0 < x1 and z0 < oz1 and oz0 < z1 and other.bottom == plan.bottom:
+                raise r.fail(f"the {kind} overlap stairs {other.id}: move one of them", "at")
+        if any(o.id == stairs_id for o in out):
+            raise r.fail(f'the id {stairs_id!r} is already taken: give it an id = "…"', "id")
+        out.append(plan)
+    return out

@@ -4,8 +4,10 @@ A ceiling is one downward-facing surface at the room's height. It is single-side
 camera above the building looks straight through it into the rooms (and a ray cast from
 above passes it). The fittings are flat luminous panels in a regular grid, their long side
 along the room's longer side; they hang 4 cm below the ceiling in a slim white frame.
-Everything goes into the ``ceiling`` group, which the builder writes as a node of its own
-(``extras.hubtwin.type = "ceiling"``) so that clients can leave it out of click targets.
+Where stairs rise through the floor above, the ceiling has the same opening and no fitting
+hangs near it. Everything goes into the ``ceiling`` group, which the builder writes as a
+node of its own (``extras.hubtwin.type = "ceiling"``) so that clients can leave it out of
+click targets.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import math
 from world.building import BuildingPlan, RoomPlan
 from world.geometry import Mesh, Placement, box_faces, quad
 from world.pieces import Pieces
+from world.stairs import rect_without, slab_holes
 
 GROUP = "ceiling"
 CEILING_MATERIAL = "ceiling"
@@ -33,11 +36,12 @@ def _centres(lo: float, hi: float) -> list[float]:
     return [middle + (k - (count - 1) / 2) * SPACING for k in range(count)]
 
 
-def ceiling_mesh(room: RoomPlan) -> Mesh:
-    """The room's ceiling: its whole rectangle at its height, seen from below only."""
+def ceiling_mesh(room: RoomPlan, part: tuple[float, float, float, float] | None = None) -> Mesh:
+    """The room's ceiling (or the ``part`` x0, x1, z0, z1 of it) at its height, seen from below."""
     top = room.elevation + room.height
-    x, z = room.centre
-    flat = quad(room.x1 - room.x0, room.z1 - room.z0)
+    x0, x1, z0, z1 = part or (room.x0, room.x1, room.z0, room.z1)
+    x, z = (x0 + x1) / 2, (z0 + z1) / 2
+    flat = quad(x1 - x0, z1 - z0)
     positions = flat.positions[:, [0, 2, 1]].copy()  # the XY rectangle laid into XZ: the
     # swap mirrors it, which turns its winding to face -Y, the way its normals now point
     positions[:, 0] += x
@@ -53,12 +57,20 @@ def add_ceilings(plan: BuildingPlan, pieces: Pieces) -> int:
     for room in plan.rooms:
         if room.outdoor:
             continue
-        pieces.add(GROUP, CEILING_MATERIAL, ceiling_mesh(room))
+        holes = slab_holes(plan, room, ceiling=True)
+        if holes:
+            whole = (room.x0, room.x1, room.z0, room.z1)
+            for part in rect_without(whole, holes):
+                pieces.add(GROUP, CEILING_MATERIAL, ceiling_mesh(room, part))
+        else:
+            pieces.add(GROUP, CEILING_MATERIAL, ceiling_mesh(room))
         top = room.elevation + room.height
         along_x = (room.x1 - room.x0) >= (room.z1 - room.z0)
         length, width = PANEL if along_x else PANEL[::-1]
         for cx in _centres(room.x0, room.x1):
             for cz in _centres(room.z0, room.z1):
+                if _in_holes(cx, cz, holes):
+                    continue
                 at = Placement(cx, top - PANEL_DROP / 2, cz)
                 faces = box_faces((length, PANEL_DROP, width))
                 for name, face in faces.items():
@@ -70,6 +82,12 @@ def add_ceilings(plan: BuildingPlan, pieces: Pieces) -> int:
     return fittings
 
 
+def _in_holes(x: float, z: float, holes: list[tuple[float, float, float, float]]) -> bool:
+    """Whether a fitting at x, z would hang over (or within 0.8 m of) an opening."""
+    m = 0.8
+    return any(x0 - m <= x <= x1 + m and z0 - m <= z <= z1 + m for x0, x1, z0, z1 in holes)
+
+
 def fitting_positions(plan: BuildingPlan) -> list[tuple[str, float, float, float]]:
     """Where the fittings hang: (room id, x, y, z) of each panel's luminous face."""
     out = []
@@ -77,7 +95,9 @@ def fitting_positions(plan: BuildingPlan) -> list[tuple[str, float, float, float
         if room.outdoor:
             continue
         top = room.elevation + room.height - PANEL_DROP
+        holes = slab_holes(plan, room, ceiling=True)
         for cx in _centres(room.x0, room.x1):
             for cz in _centres(room.z0, room.z1):
-                out.append((room.id, cx, top, cz))
+                if not _in_holes(cx, cz, holes):
+                    out.append((room.id, cx, top, cz))
     return out

@@ -1,14 +1,18 @@
 """The builder's view of the floor: which cells one may stand on, the walkable mesh, spawns.
 
-Room rectangles give the floor; raised surfaces (a stage, its steps, a ramp) replace it
-where they stand; walls and furniture cut it away, widened by the avatar radius. The result
-is written into the model as a hidden mesh of rectangles on the same 10 cm grid the loader
-reads it back into, and spawn points are spread over each room where there is room to stand.
+Room rectangles give the floor; raised surfaces (a stage, its steps, a ramp, a flight of
+stairs) replace it where they stand; walls and furniture cut it away, widened by the avatar
+radius. Each floor of the building is rasterised on its own (one grid, the same cells), so a
+room above another does not hide it; where stairs rise through a floor, that floor has an
+opening. The result is written into the model as one hidden mesh of rectangles on the same
+10 cm grid the loader reads it back into (stacked into layers there), and spawn points are
+spread over each room where there is room to stand.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +49,7 @@ class FloorRaster:
     origin_z: float
     cell: float
     planes: list[tuple[Footprint | None, float, float, float]]  # per surface id
+    floor: str = ""  # the floor's id
 
     def centres(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         rows, cols = self.heights.shape
@@ -72,8 +77,36 @@ def _window(raster: FloorRaster, fp: Footprint, grow: float) -> tuple[slice, sli
     return slice(r0, max(r0, r1)), slice(c0, max(c0, c1))
 
 
-def rasterise(plan: BuildingPlan, pieces: Pieces, cell: float = GRID_CELL) -> FloorRaster:
-    """Walkable heights of the whole building on a grid aligned to multiples of ``cell``."""
+def surface_floor(plan: BuildingPlan, surface: Surface) -> str:
+    """The floor a raised surface stands on: the highest floor at or below it, there."""
+    fp, floors = surface.footprint, plan.floors
+    below = [r for r in plan.rooms if r.contains(fp.x, fp.z) and r.elevation <= surface.height]
+    if below:
+        return max(below, key=lambda r: r.elevation).floor
+    under = [f for f in floors if f.elevation <= surface.height] or floors[:1]
+    return max(under, key=lambda f: f.elevation).id
+
+
+def rasterise_floors(
+    plan: BuildingPlan, pieces: Pieces, cell: float = GRID_CELL
+) -> list[FloorRaster]:
+    """One raster per floor that has rooms, all on the same grid, lowest floor first."""
+    used = {r.floor for r in plan.rooms}
+    floors = sorted((f for f in plan.floors if f.id in used), key=lambda f: f.elevation)
+    return [rasterise(plan, pieces, cell, f.id) for f in floors]
+
+
+def rasterise(
+    plan: BuildingPlan, pieces: Pieces, cell: float = GRID_CELL, floor: str | None = None
+) -> FloorRaster:
+    """Walkable heights of one floor (the first without ``floor``) of the building.
+
+    The grid is aligned to multiples of ``cell`` and spans every room of every floor.
+    Surface ids are room indices in ``plan.rooms``, then the raised surfaces.
+    """
+    lowest = min(plan.rooms, key=lambda r: r.elevation).floor
+    floor_id = floor if floor is not None else lowest
+    single = len({r.floor for r in plan.rooms}) == 1
     x0 = math.floor(min(r.x0 for r in plan.rooms) / cell) - 2
     x1 = math.ceil(max(r.x1 for r in plan.rooms) / cell) + 2
     z0 = math.floor(min(r.z0 for r in plan.rooms) / cell) - 2
@@ -86,15 +119,24 @@ def rasterise(plan: BuildingPlan, pieces: Pieces, cell: float = GRID_CELL) -> Fl
         origin_z=z0 * cell,
         cell=cell,
         planes=[],
+        floor=floor_id,
     )
     px, pz = raster.centres()
     for index, room in enumerate(plan.rooms):
-        inside = (px > room.x0) & (px < room.x1) & (pz > room.z0) & (pz < room.z1)
-        raster.heights[inside] = room.elevation
-        raster.surface[inside] = index
+        if room.floor == floor_id:
+            inside = (px > room.x0) & (px < room.x1) & (pz > room.z0) & (pz < room.z1)
+            raster.heights[inside] = room.elevation
+            raster.surface[inside] = index
         raster.planes.append((None, room.elevation, 0.0, 0.0))
+    for stairs in plan.stairs:
+        if plan.room(stairs.rooms[1]).floor == floor_id:
+            sx0, sx1, sz0, sz1 = stairs.extent()
+            hole = (px > sx0) & (px < sx1) & (pz > sz0) & (pz < sz1)
+            raster.heights[hole] = np.nan
+            raster.surface[hole] = -1
     for surface in pieces.surfaces:
-        _raise_surface(raster, surface, len(raster.planes))
+        if single or surface_floor(plan, surface) == floor_id:
+            _raise_surface(raster, surface, len(raster.planes))
         raster.planes.append((surface.footprint, surface.height, surface.slope_x, surface.slope_z))
     radius = plan.settings.avatar_radius
     for obstacle in pieces.obstacles:
@@ -183,10 +225,23 @@ def rectangles(raster: FloorRaster) -> list[tuple[int, int, int, int, int]]:
     return sorted(out)
 
 
-def walkable_mesh(raster: FloorRaster) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """The walkable floor as triangles (positions, indices), two per rectangle."""
+def walkable_mesh(
+    rasters: FloorRaster | Sequence[FloorRaster],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """The walkable floor of one or more floors as triangles (positions, indices)."""
     positions: list[tuple[float, float, float]] = []
     triangles: list[tuple[int, int, int]] = []
+    for raster in [rasters] if isinstance(rasters, FloorRaster) else rasters:
+        _add_rectangles(raster, positions, triangles)
+    return np.array(positions, dtype=np.float64), np.array(triangles, dtype=np.int64)
+
+
+def _add_rectangles(
+    raster: FloorRaster,
+    positions: list[tuple[float, float, float]],
+    triangles: list[tuple[int, int, int]],
+) -> None:
+    """Two triangles per rectangle of one floor's walkable cells."""
     for r0, r1, c0, c1, sid in rectangles(raster):
         xa = raster.origin_x + c0 * raster.cell
         xb = raster.origin_x + c1 * raster.cell
@@ -198,7 +253,6 @@ def walkable_mesh(raster: FloorRaster) -> tuple[npt.NDArray[np.float64], npt.NDA
             positions.append((x, round(_plane_height(plane, x, z), 5), z))
         triangles.append((base, base + 2, base + 1))
         triangles.append((base, base + 3, base + 2))
-    return np.array(positions, dtype=np.float64), np.array(triangles, dtype=np.int64)
 
 
 def place_spawns(

@@ -146,14 +146,19 @@ class World:
     # --- spatial queries (vectorised) ----------------------------------------------------------
 
     def room_at(self, points: npt.ArrayLike) -> npt.NDArray[np.intp]:
-        """Index of the room each point is in (-1 outside every room)."""
+        """Index of the room each point is in (-1 outside every room).
+
+        A point on the floor of an upper room is also on the ceiling of the room below when
+        that reaches up to it: the room whose floor is highest wins.
+        """
         p = as_points(points)
         inside = np.all(
             (p[:, None, :] >= self._mins[None, :, :]) & (p[:, None, :] <= self._maxs[None, :, :]),
             axis=2,
         )
         found = inside.any(axis=1)
-        return np.where(found, np.argmax(inside, axis=1), -1).astype(np.intp)
+        floors = np.where(inside, self._mins[None, :, 1], -np.inf)
+        return np.where(found, np.argmax(floors, axis=1), -1).astype(np.intp)
 
     def is_walkable(self, points: npt.ArrayLike) -> npt.NDArray[np.bool_]:
         """Whether someone may stand at each point (floor within reach of the feet)."""

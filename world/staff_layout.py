@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,17 +104,23 @@ class StaffLayout:
             pieces.block(at, width / 2, depth / 2, height)
             pieces.collide(f"asset-{placed.id}", at, placed.asset.size, (0.0, height / 2, 0.0))
 
-    def spawn_points(self, raster: FloorRaster, automatic: list[SpawnSpot]) -> list[SpawnSpot]:
-        """The automatic spawn points, except in rooms where staff set their own."""
+    def spawn_points(
+        self, raster: FloorRaster | Mapping[str, FloorRaster], automatic: list[SpawnSpot]
+    ) -> list[SpawnSpot]:
+        """The automatic spawn points, except in rooms where staff set their own.
+
+        ``raster`` is the floor, or for a building of several floors each room's floor.
+        """
         if not self.spawns:
             return automatic
         rooms = {s.room for s in self.spawns}
         out = [s for s in automatic if s.room not in rooms]
-        rows, cols = raster.heights.shape
         for spawn in self.spawns:
-            col = int((spawn.x - raster.origin_x) // raster.cell)
-            row = int((spawn.z - raster.origin_z) // raster.cell)
-            height = raster.heights[row, col] if 0 <= row < rows and 0 <= col < cols else np.nan
+            grid = raster[spawn.room] if isinstance(raster, Mapping) else raster
+            rows, cols = grid.heights.shape
+            col = int((spawn.x - grid.origin_x) // grid.cell)
+            row = int((spawn.z - grid.origin_z) // grid.cell)
+            height = grid.heights[row, col] if 0 <= row < rows and 0 <= col < cols else np.nan
             if np.isnan(height):
                 raise InputFileError(
                     f"{self.layout.path}: spawn point {spawn.id} stands where one cannot walk "

@@ -26,9 +26,9 @@ def _v(values: Any) -> list[float]:
 
 
 def _links(plan: BuildingPlan) -> dict[str, list[str]]:
+    """Rooms one may walk between: through a door, or up and down stairs and ramps."""
     links: dict[str, list[str]] = {r.id: [] for r in plan.rooms}
-    for door in plan.doors:
-        a, b = door.rooms
+    for a, b in [door.rooms for door in plan.doors] + [s.rooms for s in plan.stairs]:
         if b not in links[a]:
             links[a].append(b)
         if a not in links[b]:

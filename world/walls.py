@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from world.building import BuildingPlan, RoomPlan
 from world.geometry import Placement
 from world.pieces import Collider, Footprint, Obstacle, Pieces, SignPlate
+from world.stairs import rect_without, slab_holes
 
 EPS = 1e-6
 
@@ -142,6 +143,22 @@ def _add_openings(plan: BuildingPlan, runs: list[WallRun]) -> None:
         run = _run_for(runs, door.axis, fixed, centre, set(door.rooms))
         if run is not None:
             run.openings.append(Opening(centre, door.width, 0.0, door.height, "door", door.style))
+    for stairs in plan.stairs:
+        # Stairs arriving at the edge of their upper room pass through its wall there, and
+        # through the lower room's wall on the same line, above the height they reach.
+        low, high = plan.room(stairs.rooms[0]), plan.room(stairs.rooms[1])
+        tx, tz = stairs.point(stairs.length)
+        axis, fixed, centre = ("z", tx, tz) if abs(stairs.direction[0]) > 0.5 else ("x", tz, tx)
+        door_height = plan.settings.door_height
+        run = _run_for(runs, axis, fixed, centre, {high.id})
+        if run is not None and run.kind != "railing":
+            top = min(door_height, high.height - 0.2)
+            run.openings.append(Opening(centre, stairs.width, 0.0, top, "door", "opening"))
+        run = _run_for(runs, axis, fixed, centre, {low.id})
+        rise = stairs.top - stairs.bottom
+        if run is not None and run.kind != "railing" and rise < low.height - 0.2:
+            top = min(rise + door_height, low.height - 0.2)
+            run.openings.append(Opening(centre, stairs.width, rise, top, "door", "opening"))
     for window in plan.windows:
         room = plan.room(window.room)
         axis, fixed = {
@@ -247,6 +264,9 @@ def _add_wall(plan: BuildingPlan, run: WallRun, pieces: Pieces, name: str) -> No
             _add_window(run, pieces, f"{name}-{part}", opening)
             part += 1
         else:
+            if opening.bottom > 0.0:  # a door up the stairs: wall below it
+                _solid(run, pieces, f"{name}-{part}", lo, hi, 0.0, opening.bottom)
+                part += 1
             _add_door_frame(run, pieces, opening)
             _add_door_signs(plan, run, pieces, opening)
         _solid(run, pieces, f"{name}-{part}", lo, hi, opening.top, run.height)
@@ -382,15 +402,17 @@ def _add_railing(run: WallRun, pieces: Pieces, name: str) -> None:
 
 
 def add_floors(plan: BuildingPlan, pieces: Pieces) -> None:
-    """A slab per room, its top at the room's floor level."""
+    """A slab per room, its top at the room's floor level, open where stairs rise through."""
     for room in plan.rooms:
         depth = 0.3 if room.outdoor else 0.15
-        size = (room.x1 - room.x0, depth, room.z1 - room.z0)
-        centre = (*room.centre,)
-        pieces.add_box_faces(
-            "architecture",
-            {"+y": room.floor_material},
-            "slab",
-            size,
-            (centre[0], room.elevation - depth / 2, centre[1]),
-        )
+        holes = slab_holes(plan, room)
+        parts = rect_without((room.x0, room.x1, room.z0, room.z1), holes) if holes else None
+        for x0, x1, z0, z1 in parts or [(room.x0, room.x1, room.z0, room.z1)]:
+            pieces.add_box_faces(
+                "architecture",
+                {"+y": room.floor_material},
+                "slab",
+                (x1 - x0, depth, z1 - z0),
+                ((x0 + x1) / 2, room.elevation - depth / 2, (z0 + z1) / 2),
+                skip=("-y",) if parts is None else (),
+            )

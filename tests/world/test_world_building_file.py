@@ -156,7 +156,7 @@ MISTAKES = [
         ("[[rooms]]", "[[lobbies]]"),
         "[[lobbies]]",
         "unknown key 'lobbies' (allowed: anchors, building, doors, floors, furniture, "
-        "materials, rooms, windows)",
+        "materials, rooms, stairs, windows)",
     ),
     (
         "wall sign without title",
