@@ -28,7 +28,7 @@ from server.cluster_realtime import ClusterPlacement, ClusterRealtime, public_ws
 from server.gc_policy import settle_after_start
 from server.http import HttpContext, make_http_app
 from server.http_connections import http_runner, raise_open_file_limit
-from server.hub import HubCore
+from server.hub import Effects, HubCore
 from server.logs import configure_logging
 from server.metrics import Metrics
 from server.offers_book import read_offers
@@ -305,7 +305,14 @@ async def _start_hub(
                 )
         return here
 
-    people_to_meet = PeopleToMeet(store, offers.vocabulary.topics, who_is_here)
+    def tell_person(identity_id: str, frame: bytes) -> None:
+        fx = Effects()
+        for session in core.sessions.values():
+            if session.identity.id == identity_id:
+                fx.send_to(session, frame)
+        realtime.apply(fx)
+
+    people_to_meet = PeopleToMeet(store, offers.vocabulary.topics, who_is_here, tell_person)
 
     def forget_identity(identity_id: str) -> None:
         core.forget(identity_id)

@@ -51,6 +51,7 @@ from server.profiles import (
     stored_profile,
     suggestions,
 )
+from server.protocol import encode
 from server.ratelimit import KeyedLimiter
 from server.store_backend import StoreBackend
 
@@ -66,6 +67,8 @@ class Present:
 
 #: identity id -> where that person is now (the first of their sessions in a room)
 WhoIsHere = Callable[[], dict[str, Present]]
+#: a realtime frame for every session of one person (identity id, frame)
+TellPerson = Callable[[str, bytes], None]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -74,13 +77,25 @@ class PeopleToMeet:
     """The profiles' service: the site's topics, who is here, and the open exchanges."""
 
     def __init__(
-        self, store: StoreBackend, topics: dict[str, dict[str, str]], who_is_here: WhoIsHere
+        self,
+        store: StoreBackend,
+        topics: dict[str, dict[str, str]],
+        who_is_here: WhoIsHere,
+        tell_person: TellPerson | None = None,
     ) -> None:
         self.store = store
         self.topics = topics
         self.who_is_here = who_is_here
+        self.tell_person = tell_person
         self.exchanges = ContactExchanges()
         self.limit = KeyedLimiter(rate=1.0, burst=20)
+
+    def tell(self, identity_id: str, exchange_id: str, state: str, name: str) -> None:
+        """The person's open sessions learn at once that an exchange of theirs moved on
+        (``contact_request``; the details stay behind REST)."""
+        if self.tell_person is not None:
+            frame = encode("contact_request", exchange=exchange_id, state=state, name=name)
+            self.tell_person(identity_id, frame)
 
     def forget(self, identity_id: str) -> None:
         """An erased person's exchanges go at once."""
@@ -243,6 +258,7 @@ async def ask_contact(request: web.Request) -> web.Response:
     exchange_id = people.exchanges.request(identity.id, to, card, time.time())
     exchange = people.exchanges.get(exchange_id, identity.id, time.time())
     assert exchange is not None
+    people.tell(to, exchange_id, "asked", identity.name)
     return json_response(
         {"exchange": _exchange(exchange, identity.id, people.who_is_here())}, status=201
     )
@@ -274,6 +290,7 @@ async def answer_contact(request: web.Request) -> web.Response:
     exchange = people.exchanges.answer(
         request.match_info["id"], identity.id, accept, card, time.time()
     )
+    people.tell(exchange.from_id, exchange.id, "accepted" if accept else "declined", identity.name)
     return json_response({"exchange": _exchange(exchange, identity.id, people.who_is_here())})
 
 

@@ -1,7 +1,8 @@
 """People to meet in the browser, worked with the keyboard: two visitors show a profile in
 the panel (key T), one finds the other by topic in "who is here" and among the server's
-suggestions, asks to exchange contacts, the other accepts with their own details, and only
-then can the first download the other's vCard; axe-core finds nothing in the panel."""
+suggestions, asks to exchange contacts (the other, whose panel is closed, is told at once in
+the chat), the other accepts with their own details, and only then can the first download
+the other's vCard; axe-core finds nothing in the panel."""
 
 from __future__ import annotations
 
@@ -59,14 +60,24 @@ def test_two_visitors_find_each_other_by_topic_and_exchange_contacts(
     assert "kann helfen bei: Klimabilanz" in suggestion.inner_text()
     assert_clean(page, "#panel-meet")
 
+    # Ben has closed the panel: the server tells him at once, in the chat and read out
+    ben.page.locator("#toggle-meet").click()
+    ben.page.locator("#panel-meet").wait_for(state="hidden")
     press(ben_item.locator(".meet-ask"), "Enter")
     page.locator("#meet-exchanges li", has_text="Warte auf Antwort von Ben").wait_for()
     assert page.locator(".meet-vcard").count() == 0  # nothing before Ben agrees
+    told = "Ada möchte Kontaktdaten mit Ihnen tauschen (Leute treffen, Taste T)."
+    ben.page.locator("#banner-text", has_text=told).wait_for(timeout=5000)
+    ben.page.locator("#chat-log li.system", has_text=told).wait_for(state="attached")
+    ben.page.locator("#view").focus()
+    ben.page.keyboard.press("t")
+    ben.page.locator("#panel-meet").wait_for()
 
     incoming = ben.page.locator("#meet-exchanges li", has_text="Ada möchte Kontaktdaten tauschen")
     incoming.wait_for()
     press(incoming.locator(".meet-accept"), "Enter")
     ben.page.locator("#meet-exchanges li", has_text="Kontakt mit Ada getauscht").wait_for()
+    page.locator("#banner-text", has_text="Ben hat den Kontaktaustausch angenommen").wait_for()
 
     download_button = page.locator(".meet-vcard")
     download_button.wait_for()

@@ -180,6 +180,10 @@ async def test_a_contact_is_given_only_after_consent(
     )
     assert status == 201 and asked["exchange"]["state"] == "asked"
     rid = asked["exchange"]["id"]
+    ada_ws, bob_ws, eve_ws = visitors
+    # Bob learns of it at once over the WebSocket, without the card
+    told = await bob_ws.next(("contact_request",), exchange=rid)
+    assert told == {"t": "contact_request", "exchange": rid, "state": "asked", "name": "ada"}
     _, incoming = await call(hub, "GET", "/api/contacts", BOB)
     assert incoming["exchanges"] == [
         {
@@ -207,6 +211,8 @@ async def test_a_contact_is_given_only_after_consent(
         hub, "POST", f"/api/contacts/{rid}/answer", BOB, {"accept": True, "card": BOB_CARD}
     )
     assert status == 200 and accepted["exchange"]["card"]["email"] == "ada@example.org"
+    told = await ada_ws.next(("contact_request",), exchange=rid)
+    assert (told["state"], told["name"]) == ("accepted", "bob")
     status, card = await call(hub, "GET", f"/api/contacts/{rid}/card.vcf", ADA)
     assert status == 200
     assert "FN:Bob Berater\\; Energie\r\n" in card and "TEL;VALUE=text:+49 231 1\r\n" in card
@@ -221,6 +227,11 @@ async def test_a_contact_is_given_only_after_consent(
         hub, "POST", f"/api/contacts/{rid2}/answer", ADA, {"accept": False}
     )
     assert status == 200 and declined["exchange"]["state"] == "declined"
+    told = await bob_ws.next(("contact_request",), exchange=rid2, state="declined")
+    assert told["name"] == "ada"
+    assert await ada_ws.next(("contact_request",), exchange=rid2, state="asked")
+    # nobody else heard anything of it
+    assert [m for m in eve_ws.messages if m.get("t") == "contact_request"] == []
     assert declined["exchange"]["card"] is None
     for who in (ADA, BOB):
         assert (await call(hub, "GET", f"/api/contacts/{rid2}/card.vcf", who))[0] == 404

@@ -91,7 +91,7 @@ function buildHub(gltf) {
     if (app.edit?.clickAt(clientX, clientY)) return; // editing: a click selects
     const point = floorPointAt(stage, raycaster, venue, clientX, clientY);
     // A click on a learning station's stand opens it; anywhere else is somewhere to walk to.
-    if (point && !app.stations?.clickAt(point)) player.walkTo(point.x, point.z);
+    if (point && !app.stations?.clickAt(point)) player.walkTo(point.x, point.z, point.y);
   });
   controls.invertLook = app.preferences.invertLook;
   Object.assign(app, { stage, venue, floor, player, crowd, controls, worldRoot: gltf.scene });
@@ -140,7 +140,7 @@ function connect() {
     hud.open("panel-chat");
     chat.writeTo(person);
   });
-  const roomsPanel = new RoomsPanel(app.venue.rooms, (roomId) => visit.jumpTo(roomId));
+  const roomsPanel = new RoomsPanel(app.venue.rooms, (roomId) => visit.jumpTo(roomId), app.venue.venue?.floors ?? []);
   const roomFull = new RoomFullDialog(
     (room, instance) => visit.jumpTo(room, instance),
     (room, instance) => connection.send("wait", { room, instance }),
@@ -233,7 +233,10 @@ function connect() {
   app.offers = new OffersFeature({
     hud, scene: app.stage.scene, venue: app.venue, token: () => app.session.token, identity: () => app.session.identity,
   });
-  app.people = new PeopleToMeetFeature({ chat, token: () => app.session.token, identity: () => app.session.identity });
+  app.people = new PeopleToMeetFeature({
+    chat, connection, note: (text) => app.visit?.banner.note(text),
+    token: () => app.session.token, identity: () => app.session.identity,
+  });
   app.plans = new PlansFeature({
     connection, scene: app.stage.scene, venue: app.venue, token: () => app.session.token, identity: () => app.session.identity,
   });
@@ -333,7 +336,7 @@ function frame(now) {
     lastMapDraw = now;
     const others = [...crowd.avatars.values()]
       .filter((avatar) => avatar.shown)
-      .map((avatar) => ({ x: avatar.shown.x, z: avatar.shown.z, colour: avatar.colour }));
+      .map((avatar) => ({ x: avatar.shown.x, y: avatar.shown.y, z: avatar.shown.z, colour: avatar.colour }));
     app.roomsPanel.drawMap({ x: player.position.x, y: player.position.y, z: player.position.z, yaw: player.yaw }, others);
   }
 

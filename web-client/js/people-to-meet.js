@@ -41,9 +41,11 @@ function labelled(id, labelKey, input) {
 }
 
 export class PeopleToMeetFeature {
-  /** parts: {chat, token(), identity()} */
+  /** parts: {chat, connection, note(text), token(), identity()} */
   constructor(parts) {
     Object.assign(this, parts);
+    // the server says at once when someone asks or answers: no need to keep the panel open
+    this.connection?.on("contact_request", (m) => this.told(m));
     this.panel = document.getElementById("panel-meet");
     this.body = document.getElementById("meet-body");
     this.vocabulary = { topics: {}, roles: [] };
@@ -83,6 +85,15 @@ export class PeopleToMeetFeature {
   stop() {
     clearInterval(this.timer);
     this.timer = null;
+  }
+
+  /** contact_request: a note at the bottom of the hub (a status region: read out too), a
+   * line in the chat to find it again, and the panel drawn anew if it is open. */
+  told({ state, name }) {
+    const text = t(`meet.told.${state}`, { name });
+    this.chat.add({ system: true, text, at: Date.now() });
+    this.note?.(text);
+    if (!this.panel.hidden && this.profile) this.refresh();
   }
 
   topicName(id) {
