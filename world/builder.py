@@ -180,6 +180,14 @@ def _sign_mesh(plate: SignPlate, slot: Any) -> Mesh:
     return plate.placement.apply(mesh)
 
 
+def _storeys(plan: BuildingPlan) -> dict[str, Any]:
+    """``floors`` for the venue node when rooms stand on more than one (for the site plan)."""
+    used = [f for f in plan.floors if any(r.floor == f.id for r in plan.rooms)]
+    if len(used) < 2:
+        return {}
+    return {"floors": [{"id": f.id, "names": f.names, "elevation": f.elevation} for f in used]}
+
+
 # Longest triangle edge per group, so baked light has vertices to live on (metres).
 BAKE_EDGE = {"architecture": 0.75, "ceiling": 1.5, "furniture": 1.0, "landscape": 2.5}
 
@@ -355,6 +363,7 @@ def build_model(plan: BuildingPlan, site: Site, layout: StaffLayout | None = Non
                     "name": plan.name,
                     "entrance": plan.entrance,
                     "avatar_radius": plan.settings.avatar_radius,
+                    **_storeys(plan),
                 }
             },
         }

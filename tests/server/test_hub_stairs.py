@@ -44,19 +44,19 @@ def _position(h: Harness) -> np.ndarray:
 
 
 def test_climbing_the_stairs_takes_the_visitor_upstairs(world: World) -> None:
-    h, _ = _in_hall_at(world, [14.0, 0.0, 9.45])
-    x, y, z = 14.0, 0.0, 9.45
+    h, _ = _in_hall_at(world, [14.0, 0.0, 8.6])
+    x, y, z = 14.0, 0.0, 8.6
     heights = []
-    for seq in range(1, 80):
+    for seq in range(1, 90):
         # the client predicts the height it climbs to (on the same floor grid); the server
         # checks the move against the steps
-        ahead = world.floor.clamp_step([[x, y, z]], [[x, y, max(z - 0.1, 2.5)]])[0]
+        ahead = world.floor.clamp_step([[x, y, z]], [[x, y, max(z - 0.097, 1.5)]])[0]
         y, z = float(ahead[1]), float(ahead[2])
         h.core.pose(1, encode_pose(seq, x, y, z, 0.0, 0.0))
         h.tick()
         heights.append(float(_position(h)[1]))
     position = _position(h)
-    assert position[1] == pytest.approx(3.2, abs=0.01) and position[2] == pytest.approx(2.5)
+    assert position[1] == pytest.approx(3.2, abs=0.01) and position[2] == pytest.approx(1.5)
     assert all(b >= a - 1e-6 for a, b in itertools.pairwise(heights))
     joined = h.take(1, "joined")
     assert [j["room"] for j in joined] == ["studio"]

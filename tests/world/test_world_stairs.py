@@ -45,8 +45,8 @@ def test_the_stairs_are_read_in_world_coordinates_within_the_limits() -> None:
     (stairs,) = plan.stairs
     assert stairs.id == "main-stairs" and stairs.kind == "stairs"
     assert stairs.rooms == ("hall", "studio")
-    assert (stairs.x, stairs.z) == (14.0, 9.2)
-    assert stairs.point(stairs.length) == pytest.approx((14.0, 9.2 - stairs.length))
+    assert (stairs.x, stairs.z) == (14.0, 8.0)
+    assert stairs.point(stairs.length) == pytest.approx((14.0, 8.0 - stairs.length))
     rise = (stairs.top - stairs.bottom) / stairs.steps
     going = stairs.length / (stairs.steps - 1)
     assert stairs.steps == 17 and rise <= MAX_RISER and going >= MIN_GOING
@@ -79,17 +79,17 @@ STAIR_MISTAKES = [
     ),
     (
         "stairs out of their room",
-        ("at = [14, 9.2]", "at = [15.5, 9.2]"),
-        "at = [15.5, 9.2]",
-        "stairs main-stairs: the stairs (1.6 m wide, 4.64 m long from at 15.5, 9.2) run out "
+        ("at = [14, 8]", "at = [15.5, 8]"),
+        "at = [15.5, 8]",
+        "stairs main-stairs: the stairs (1.6 m wide, 4.64 m long from at 15.5, 8) run out "
         "of room hall: they stand in the lower room, at is measured from its north-west "
         "corner (0, 0 to 16, 10)",
     ),
     (
         "top outside the upper room",
         ('to = "studio"', 'to = "loft"'),
-        "at = [14, 9.2]",
-        "stairs main-stairs: the top of the stairs (x 14, z 4.56) is not in room loft: they "
+        "at = [14, 8]",
+        "stairs main-stairs: the top of the stairs (x 14, z 3.36) is not in room loft: they "
         "must arrive, their whole width, inside or at the edge of room loft (x 16 to 22, "
         "z 0 to 10)",
     ),
@@ -180,12 +180,16 @@ def test_each_floor_is_built_at_its_height_with_an_opening_over_the_stairs(
     assert sorted(column.tolist()) == pytest.approx([0.0, 3.2])
     # along the flight: one surface each, rising step by step; no studio floor above it
     treads = [
-        float(np.nanmax(floor.heights[:, *_cell(two_storeys, 14.0, z)])) for z in (9.0, 7.0, 5.0)
+        float(np.nanmax(floor.heights[:, *_cell(two_storeys, 14.0, z)])) for z in (7.8, 6.0, 4.0)
     ]
     assert treads[0] < treads[1] < treads[2] < 3.2
     assert all(
-        np.isnan(floor.heights[:, *_cell(two_storeys, 14.0, z)]).sum() == 1 for z in (9.0, 7.0, 5.0)
+        np.isnan(floor.heights[:, *_cell(two_storeys, 14.0, z)]).sum() == 1 for z in (7.8, 6.0, 4.0)
     )
+    assert [(f["id"], f["elevation"]) for f in two_storeys.meta["floors"]] == [
+        ("eg", 0.0),
+        ("og", 3.2),
+    ]
     assert two_storeys.room("studio").links == ("hall",)
     assert "studio" in two_storeys.room("hall").links
 
@@ -211,13 +215,13 @@ def test_the_studio_floor_and_the_hall_ceiling_are_open_over_the_stairs() -> Non
 
 
 def test_walking_up_the_stairs_reaches_the_studio(two_storeys: World) -> None:
-    position = np.array([[14.0, 0.0, 9.45]])
+    position = np.array([[14.0, 0.0, 8.6]])
     heights = []
     for _ in range(70):
         position = two_storeys.clamp_step(position, position + np.array([[0.0, 0.0, -0.1]]))
         heights.append(float(position[0, 1]))
     assert position[0, 1] == pytest.approx(3.2)
-    assert position[0, 2] < 3.0
+    assert position[0, 2] < 2.0
     assert all(b >= a for a, b in itertools.pairwise(heights))
     assert two_storeys.room_at(position)[0] == two_storeys.room_index("studio")
 

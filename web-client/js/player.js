@@ -1,7 +1,7 @@
 /**
  * The visitor's own body: position on the walkable floor, facing (yaw) and gaze (pitch),
- * moved each frame from the controls' intent or along a click-to-walk path. The camera sits
- * at eye height. The server has the last word: correct() puts the body where it says.
+ * moved each frame from the controls' intent or along a click-to-walk path (up and down
+ * stairs too: the feet follow the floor's surfaces). The camera sits at eye height. The server has the last word: correct() puts the body where it says.
  */
 
 import * as THREE from "three";
@@ -43,13 +43,17 @@ export class Player {
     this.placeAt(x, y, z, yaw ?? this.yaw);
   }
 
-  /** Walk to (x, z) on this storey, around walls; returns false when there is no way there. */
-  walkTo(x, z) {
-    const level = Math.round(this.position.y * 2) / 2;
-    if (!this.pathfinders.has(level)) this.pathfinders.set(level, new Pathfinder(this.floor, level));
-    const path = this.pathfinders.get(level).find(this.position.x, this.position.z, x, z);
+  /**
+   * Walk to (x, z) around walls: on the surface nearest y (a clicked point's height, up or
+   * down the stairs if it is on another storey), on this storey without y. Returns false when
+   * there is no way there.
+   */
+  walkTo(x, z, y = null) {
+    if (!this.pathfinders.has("floor")) this.pathfinders.set("floor", new Pathfinder(this.floor));
+    const { x: x0, y: y0, z: z0 } = this.position;
+    const path = this.pathfinders.get("floor").find(x0, y0, z0, x, z, y);
     this.path = path && path.length > 0 ? path : null;
-    this.goal = { x, z };
+    this.goal = { x, y, z };
     this.replans = 0;
     // Why the last walk ended: "arrived", "blocked", "no path", "corrected" or "keys".
     this.walkEnd = this.path ? null : "no path";
@@ -109,9 +113,9 @@ export class Player {
       const moved = this.floor.move(this.position, (dx / distance) * step, (dz / distance) * step);
       if (!moved) {
         // Grazed an edge the plan did not see: plan again from here, a couple of times.
-        const { x, z } = this.goal;
+        const { x, y, z } = this.goal;
         const replans = this.replans;
-        if (replans >= 2 || !this.walkTo(x, z)) {
+        if (replans >= 2 || !this.walkTo(x, z, y)) {
           this.path = null;
           this.walkEnd = "blocked";
         }

@@ -23,7 +23,8 @@
  *                                items, changes, busy, status, error} (staff: edit/edit-mode.js)}
  *   hubtwin.venue()             {rooms: [{id, names, kind, capacity, bounds, floorY}], doors: [{id, rooms,
  *                                x, y, z}], spawns: [{room, x, y, z, yaw}]}
- *   hubtwin.walkTo(x, z)        walk there as a click on the floor would; resolves
+ *   hubtwin.walkTo(x, z, y?)    walk there as a click on the floor would (y: the height
+ *                                clicked, on another storey too); resolves
  *                                {arrived, position, end} when the walk ends (or after
  *                                30 s); end: "arrived", "blocked", "no path", "corrected",
  *                                "keys" or "timeout"
@@ -78,6 +79,8 @@ export function installTestHook(app) {
         // {teams: [{id, name, measures}], progress: teams as plans_progress has them, screen}
         plans: app.plans ? app.plans.snapshot() : null,
         world: app.liveWorld ? app.liveWorld.testState() : null,
+        // the site plan: {floor: the storey shown (null in a hub of one), rooms: those drawn}
+        map: app.roomsPanel ? app.roomsPanel.testState() : null,
         edit: app.edit ? app.edit.testState() : null,
         // {renewals, lastError, halfLifeAt}; the staff accounts panel {open, status, accounts}
         renewal: app.renewal ? app.renewal.testState() : null,
@@ -101,9 +104,9 @@ export function installTestHook(app) {
       };
     },
 
-    walkTo(x, z) {
+    walkTo(x, z, y = null) {
       const player = app.player;
-      if (!player || !player.walkTo(x, z)) {
+      if (!player || !player.walkTo(x, z, y)) {
         const position = player ? { x: player.position.x, y: player.position.y, z: player.position.z } : null;
         return Promise.resolve({ arrived: false, position, end: "no path" });
       }
@@ -112,7 +115,8 @@ export function installTestHook(app) {
         const check = () => {
           const position = { x: player.position.x, y: player.position.y, z: player.position.z };
           if (!player.walking) {
-            resolve({ arrived: Math.hypot(position.x - x, position.z - z) < 0.6, position, end: player.walkEnd });
+            const there = Math.hypot(position.x - x, position.z - z) < 0.6 && (y === null || Math.abs(position.y - y) < 0.6);
+            resolve({ arrived: there, position, end: player.walkEnd });
           } else if (performance.now() - started > 30000) {
             resolve({ arrived: false, position, end: "timeout" });
           } else {

@@ -1,16 +1,24 @@
 /**
  * The room list and site plan: every room of the hub with how many people are in it, the
  * room you are in marked, a button per room to jump to its spawn point, and a small
- * top-down plan with the rooms' outlines, the people around you and where you look.
+ * top-down plan with the rooms' outlines, the people around you and where you look. In a
+ * hub of several storeys the plan shows the storey you stand on, named in its corner, and
+ * the people on it; it changes as you go up or down the stairs.
  */
 
 import { pick, t } from "./i18n.js";
 import { siteColour } from "./theme.js";
 
 export class RoomsPanel {
-  /** rooms: world rooms [{id, names, bounds: {x0, x1, z0, z1}}]; onJump(roomId). */
-  constructor(rooms, onJump) {
+  /**
+   * rooms: world rooms [{id, names, floor, floorY, bounds: {x0, x1, z0, z1}}]; onJump(roomId);
+   * floors: the storeys [{id, names, elevation}] of a hub with more than one (else empty).
+   */
+  constructor(rooms, onJump, floors = []) {
     this.rooms = rooms;
+    this.floors = [...floors].sort((a, b) => a.elevation - b.elevation);
+    // The storey the plan shows: the one the visitor stands on (null: one storey only).
+    this.floorShown = null;
     this.onJump = onJump;
     this.list = document.getElementById("room-list");
     this.canvas = document.getElementById("minimap");
@@ -50,7 +58,24 @@ export class RoomsPanel {
   }
 
   onLevel(room) {
+    if (this.floorShown) return room.floor === this.floorShown.id;
     return this.lastLevel === null || Math.abs(room.floorY - this.lastLevel) <= 2;
+  }
+
+  /** The storey of feet at height y: the highest floor at or a little below them (on the
+   * stairs one is on the lower storey until the top step). */
+  floorAt(y) {
+    if (this.floors.length < 2 || y === undefined || y === null) return null;
+    let best = this.floors[0];
+    for (const floor of this.floors) if (floor.elevation <= y + 0.3) best = floor;
+    return best;
+  }
+
+  testState() {
+    return {
+      floor: this.floorShown?.id ?? null,
+      rooms: this.rooms.filter((room) => room.bounds && this.onLevel(room)).map((room) => room.id),
+    };
   }
 
   /** The server's room list: [{id, names, capacity, instances: [{instance, occupancy}]}]. */
@@ -103,7 +128,7 @@ export class RoomsPanel {
     this.list.replaceChildren(...items);
   }
 
-  /** Redraw the plan: me {x, z, yaw}, others [{x, z, colour}]. */
+  /** Redraw the plan of the storey one is on: me {x, y, z, yaw}, others [{x, y, z, colour}]. */
   drawMap(me, others) {
     const ctx = this.context;
     const { width, height } = this.canvas;
@@ -117,6 +142,7 @@ export class RoomsPanel {
     const pz = (z) => oz + (z - this.extent.z0) * scale;
     this.layout = { ox, oz, scale };
     this.lastLevel = me ? me.y : null;
+    this.floorShown = me ? this.floorAt(me.y) : null;
 
     ctx.fillStyle = "#26332c";
     ctx.fillRect(0, 0, width, height);
@@ -143,7 +169,14 @@ export class RoomsPanel {
         ctx.fillText(t("rooms.countOpen", { count: people }), px((x0 + x1) / 2), pz((z0 + z1) / 2) + 9, maxWidth);
       }
     }
+    if (this.floorShown) {
+      ctx.textAlign = "left";
+      ctx.textBaseline = "top";
+      ctx.fillStyle = "#ffffff";
+      ctx.fillText(pick(this.floorShown.names) || this.floorShown.id, 6, 4);
+    }
     for (const other of others) {
+      if (this.floorShown && this.floorAt(other.y)?.id !== this.floorShown.id) continue;
       ctx.fillStyle = other.colour;
       ctx.beginPath();
       ctx.arc(px(other.x), pz(other.z), 4, 0, Math.PI * 2);

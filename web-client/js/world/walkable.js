@@ -7,18 +7,19 @@
  * array lookup. Movement is predicted locally with the server's rules: the surface nearest
  * the feet within a tolerance, at most a stair step up or down per sub-step, and a small
  * margin kept from every edge so the server (which checks the same grid) never has to put
- * the visitor back. A blocked step slides along whichever axis is still free.
+ * the visitor back. A blocked step slides along whichever axis is still free. Stairs and
+ * ramps are surfaces like any other: one climbs them a step's height at a time.
  */
 
 import * as THREE from "three";
 
 const CELL = 0.1;
-const LAYERS = 3;
+export const LAYERS = 3;
 const LAYER_GAP = 0.5;
 const SUBSTEP = 0.05;
 // The same limits as the server's (world/conventions.py).
-const MAX_STEP_UP = 0.25;
-const FLOOR_TOLERANCE = 0.6;
+export const MAX_STEP_UP = 0.25;
+export const FLOOR_TOLERANCE = 0.6;
 // Distance kept from the floor's edges when moving: more than one server cell.
 const EDGE_MARGIN = 0.12;
 const MARGIN_OFFSETS = [
@@ -103,6 +104,21 @@ export class WalkableFloor {
     return best;
   }
 
+  /** Every surface height under (x, z), in no particular order (empty where none). */
+  surfacesAt(x, z) {
+    const c = Math.floor(x / CELL) - this.col0;
+    const r = Math.floor(z / CELL) - this.row0;
+    if (c < 0 || r < 0 || c >= this.cols || r >= this.rows) return [];
+    const stride = this.rows * this.cols;
+    const out = [];
+    for (let layer = 0; layer < LAYERS; layer++) {
+      const y = this.heights[layer * stride + r * this.cols + c];
+      if (Number.isNaN(y)) break;
+      out.push(y);
+    }
+    return out;
+  }
+
   isWalkable(x, z, nearY = null) {
     return this.heightAt(x, z, nearY) !== null;
   }
@@ -124,6 +140,24 @@ export class WalkableFloor {
       if (!this.isClear(x0 + (x1 - x0) * f, z0 + (z1 - z0) * f, nearY)) return false;
     }
     return true;
+  }
+
+  /**
+   * Whether walking straight from feet at (x0, y0, z0) to (x1, z1) works the way move() walks:
+   * step by step, up or down at most a stair step each, clear of the edges; with y1, the walk
+   * must also end on the surface at that height (the same storey, not the one above).
+   */
+  walkClear(x0, y0, z0, x1, z1, y1 = null) {
+    const length = Math.hypot(x1 - x0, z1 - z0);
+    const steps = Math.max(1, Math.ceil(length / SUBSTEP));
+    let y = y0;
+    for (let s = 1; s <= steps; s++) {
+      const f = s / steps;
+      const h = this.stepHeight(x0 + (x1 - x0) * f, z0 + (z1 - z0) * f, y);
+      if (h === null) return false;
+      y = h;
+    }
+    return y1 === null || Math.abs(y - y1) <= MAX_STEP_UP;
   }
 
   /** The floor at (x, z) reachable in one small step from feet at height y, or null. */
