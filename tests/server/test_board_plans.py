@@ -4,6 +4,7 @@ sockets (``server/breakouts.py`` ``split_by_teams``, ``server/board_plans.py``).
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from server.breakouts import MAX_GROUPS, BreakoutInvalid, split_by_teams
 from server.facilitation import Facilitation
 from server.hub import Effects, HubCore
 from server.identity import Identity, Role
+from server.live_workshop import document, resume
 from server.moderation import Moderation
 from server.settings import Settings
 from server.workshops import WorkshopBook
@@ -241,3 +243,21 @@ def test_each_teams_group_board_shows_its_plan_to_its_members_and_the_facilitato
     hub.tick(0.25)
     assert plans_of(hub, 2) == [None] and plans_of(hub, 4) == [None]
     assert [m.status for m in hub.teams["t-Backstube"].measures] == ["planned", "planned"]
+
+
+def test_the_team_of_each_group_is_kept_with_the_running_workshop() -> None:
+    hub = PlanHub()
+    hub.enter(1, "Mara", Role.FACILITATOR)
+    hub.enter(2, "Ada")
+    hub.enter(3, "Eve")
+    hub.teams = {"t-Backstube": team_of("Backstube", "Ada")}
+    hub.do(1, "workshop_start", workshop="w1")
+    assert hub.codes(hub.do(1, "breakout", groups=2, mode="teams", minutes=5)) == []
+    live = hub.lead.lives["w1"]
+    kept = json.loads(json.dumps(document(live, {}, [], {})))
+    back = resume(kept, live.workshop, live.home).live
+    assert back.breakout is not None
+    assert [(g.members, g.team) for g in back.breakout.groups] == [
+        ([hub.session(2)], "t-Backstube"),
+        ([hub.session(3)], None),
+    ]
