@@ -301,7 +301,10 @@ async def _start_hub(
         for session in core.sessions.values():
             if session.instance is not None and session.identity.id not in here:
                 here[session.identity.id] = Present(
-                    session.id, session.identity.name, session.instance.room_id
+                    session.id,
+                    session.identity.name,
+                    session.instance.room_id,
+                    session.instance.number,
                 )
         return here
 

@@ -58,11 +58,12 @@ from server.store_backend import StoreBackend
 
 @dataclass(frozen=True, slots=True)
 class Present:
-    """Someone in the hub now: their session, name and room."""
+    """Someone in the hub now: their session, name, room and its instance."""
 
     session: str
     name: str
     room: str
+    instance: int = 0
 
 
 #: identity id -> where that person is now (the first of their sessions in a room)
@@ -183,6 +184,7 @@ def _person(identity_id: str, present: Present, profile: Profile) -> dict[str, A
         "session": present.session,
         "name": present.name,
         "room": present.room,
+        "instance": present.instance,
         "profile": profile.public_view(),
     }
 

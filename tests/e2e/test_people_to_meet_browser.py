@@ -6,12 +6,16 @@ the other's vCard; axe-core finds nothing in the panel."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 from conftest import Visitor, Visitors
 from playwright.sync_api import Locator
 from test_accessibility import assert_clean
+from test_workshop import open_spot
+
+from world.model import World
 
 pytestmark = pytest.mark.e2e
 
@@ -89,5 +93,45 @@ def test_two_visitors_find_each_other_by_topic_and_exchange_contacts(
     assert card.startswith("BEGIN:VCARD\r\nVERSION:4.0\r\n")
     assert "FN:Ben\r\n" in card and "EMAIL:ben@example.org\r\n" in card
     assert_clean(ben.page, "#panel-meet")
+    for visitor in (ada, ben):
+        assert visitor.problems == [], visitor.problems
+
+
+def test_go_to_and_write_to_someone_in_another_room(visitors: Visitors, world_model: World) -> None:
+    ada, ben = visitors.together(("Ute", {}), ("Kai", {}))
+    show_profile(ada, "Handwerk", "interests", "klimabilanz", "ute@example.org")
+    show_profile(ben, "Energieberatung", "helps_with", "klimabilanz", "kai@example.org")
+    # Kai closes the panel and goes on to the lab
+    ben.page.locator("#toggle-meet").click()
+    ben.page.locator("#panel-meet").wait_for(state="hidden")
+    ben.page.click("#toggle-rooms")
+    ben.page.click('#room-list li[data-room-id="lab"] button')
+    ben.wait_for("s.room === 'lab'", timeout_ms=10000)
+    ben.page.click("#toggle-rooms")
+    spawn = ben.state()["position"]  # he walks away from where newcomers to the lab appear
+    x, z = open_spot(world_model, "lab", spawn["x"] + 4.0, spawn["z"] + 3.0)
+    assert math.hypot(x - spawn["x"], z - spawn["z"]) > 3.5
+    walked = ben.walk_to(x, z)
+    assert walked["arrived"], walked
+    page = ada.page
+    ben_item = page.locator("#meet-list li.person", has_text="Kai")
+    ben_item.wait_for()
+
+    # a message to him in the other room
+    press(ben_item.locator(".meet-message"), "Enter")
+    page.locator("#chat-recipient option", has_text="Kai (anderer Raum)").wait_for(state="attached")
+    assert page.evaluate("document.activeElement.id") == "chat-input"
+    page.fill("#chat-input", "Hallo Kai, ich komme rüber.")
+    page.keyboard.press("Enter")
+    ben.wait_for("s.chat.some((m) => m.direct && m.text === 'Hallo Kai, ich komme rüber.')")
+
+    # and there: into his room, then beside him
+    press(ben_item.locator(".meet-go"), "Enter")
+    ada.wait_for("s.room === 'lab'", timeout_ms=10000)
+    beside = (
+        "(() => { const b = s.others.find((o) => o.name === 'Kai');"
+        " return b && Math.hypot(b.x - s.position.x, b.z - s.position.z) < 2.2; })()"
+    )
+    ada.wait_for(beside, timeout_ms=20000)
     for visitor in (ada, ben):
         assert visitor.problems == [], visitor.problems

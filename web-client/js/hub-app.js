@@ -10,6 +10,7 @@ import { AvatarCrowd } from "./avatars.js";
 import { BoardFeature } from "./board.js";
 import { OffersFeature } from "./offers.js";
 import { PeopleToMeetFeature } from "./people-to-meet.js";
+import { PersonFinder } from "./go-to-person.js";
 import { Controls } from "./controls.js";
 import { EditMode } from "./edit/edit-mode.js";
 import { signIn } from "./net/api.js";
@@ -233,8 +234,9 @@ function connect() {
   app.offers = new OffersFeature({
     hud, scene: app.stage.scene, venue: app.venue, token: () => app.session.token, identity: () => app.session.identity,
   });
+  const finder = new PersonFinder({ visit, roomState, crowd: app.crowd, player: app.player });
   app.people = new PeopleToMeetFeature({
-    chat, connection, note: (text) => app.visit?.banner.note(text),
+    chat, connection, note: (text) => app.visit?.banner.note(text), goTo: (person) => finder.goTo(person),
     token: () => app.session.token, identity: () => app.session.identity,
   });
   app.plans = new PlansFeature({

@@ -41,7 +41,7 @@ function labelled(id, labelKey, input) {
 }
 
 export class PeopleToMeetFeature {
-  /** parts: {chat, connection, note(text), token(), identity()} */
+  /** parts: {chat, connection, note(text), goTo(person), token(), identity()} */
   constructor(parts) {
     Object.assign(this, parts);
     // the server says at once when someone asks or answers: no need to keep the panel open
@@ -291,11 +291,13 @@ export class PeopleToMeetFeature {
     if (p.helps_with.length) li.append(el("p", {}, `${t("meet.helps_with")}: ${p.helps_with.map((id) => this.topicName(id)).join(", ")}`));
     if (p.languages.length) li.append(el("p", {}, `${t("meet.languages")}: ${p.languages.join(", ")}`));
     const actions = el("div", { class: "actions" });
+    const go = el("button", { type: "button", class: "meet-go" }, t("meet.go", { name: person.name }));
+    go.addEventListener("click", () => this.goTo?.(person));
     const message = el("button", { type: "button", class: "meet-message" }, t("meet.message", { name: person.name }));
     message.addEventListener("click", () => this.message(person));
     const ask = el("button", { type: "button", class: "meet-ask" }, t("meet.ask", { name: person.name }));
     ask.addEventListener("click", () => this.ask(person));
-    actions.append(message, ask);
+    actions.append(go, message, ask);
     li.append(actions);
     return li;
   }
@@ -322,13 +324,10 @@ export class PeopleToMeetFeature {
 
   // --- actions --------------------------------------------------------------------------------
 
+  /** A direct message, in this room or anywhere in the hub (the server carries it there). */
   message(person) {
-    if (this.chat.people?.some((known) => known.id === person.session)) {
-      if (document.getElementById("panel-chat").hidden) document.getElementById("toggle-chat").click();
-      this.chat.writeTo({ id: person.session, name: person.name });
-    } else {
-      this.status.textContent = t("meet.notInRoom", { name: person.name });
-    }
+    if (document.getElementById("panel-chat").hidden) document.getElementById("toggle-chat").click();
+    this.chat.writeTo({ id: person.session, name: person.name });
   }
 
   async ask(person) {

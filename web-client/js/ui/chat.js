@@ -22,6 +22,8 @@ export class ChatPanel {
     this.onSend = onSend;
     this.maxChars = 500;
     this.people = [];
+    /** session id -> {id, name}: people in other rooms one chose to write to (people to meet) */
+    this.elsewhere = new Map();
     this.selfId = null;
     /** fromId -> whether their lines stand out (a facilitator, someone in the spotlight). */
     this.highlight = () => false;
@@ -62,6 +64,7 @@ export class ChatPanel {
   setPeople(people, selfId) {
     this.people = people.filter((person) => person.id !== selfId);
     this.selfId = selfId;
+    for (const person of this.people) this.elsewhere.delete(person.id);
     this.renderRecipients();
   }
 
@@ -77,12 +80,23 @@ export class ChatPanel {
       option.textContent = person.name;
       options.push(option);
     }
+    for (const person of this.elsewhere.values()) {
+      const option = document.createElement("option");
+      option.value = person.id;
+      option.textContent = t("chat.elsewhere", { name: person.name });
+      options.push(option);
+    }
     this.recipient.replaceChildren(...options);
-    this.recipient.value = this.people.some((person) => person.id === chosen) ? chosen : "";
+    const known = this.people.some((person) => person.id === chosen) || this.elsewhere.has(chosen);
+    this.recipient.value = known ? chosen : "";
   }
 
-  /** Preselect a direct message to person. */
+  /** Preselect a direct message to person: someone here, or in another room of the hub. */
   writeTo(person) {
+    if (person.id !== this.selfId && !this.people.some((known) => known.id === person.id)) {
+      this.elsewhere.set(person.id, person);
+      this.renderRecipients();
+    }
     this.recipient.value = person.id;
     this.input.focus();
   }
