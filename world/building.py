@@ -565,6 +565,8 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
     if entrance not in by_id:
         raise head.fail(f"entrance: {unknown_room(entrance)}", "entrance")
 
+    stairs = _read_stairs(data, top_place, place, by_id, unknown_room, settings)
+
     doors: list[DoorPlan] = []
     for i, table in enumerate(_tables(data, "doors", top_place)):
         r = _Reader(
@@ -583,10 +585,8 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
         a, b = by_id[pair[0]], by_id[pair[1]]
         edge = _shared_edge(a, b)
         if a.floor != b.floor:
-            raise InputFileError(
-                f"{r.where}: rooms {a.id} and {b.id} are on different floors: a door joins two "
-                "rooms on one floor; join floors with [[stairs]] (stairs or a ramp)"
-            )
+            doors.append(_door_between_floors(r, a, b, edge, stairs, settings))
+            continue
         if edge is None:
             raise InputFileError(
                 f"{r.where}: rooms {a.id} and {b.id} share no wall: a door joins two rooms on "
@@ -758,8 +758,6 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
             )
         seen.add(anchor.id)
 
-    stairs = _read_stairs(data, top_place, place, by_id, unknown_room, settings)
-
     return BuildingPlan(
         path=path,
         name=name,
@@ -773,6 +771,50 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
         materials=palette,
         entrance=entrance,
         stairs=stairs,
+    )
+
+
+def _door_between_floors(
+    r: _Reader,
+    a: RoomPlan,
+    b: RoomPlan,
+    edge: tuple[str, float, float, float] | None,
+    stairs: list[StairsPlan],
+    settings: BuildingSettings,
+) -> DoorPlan:
+    """A door between rooms on two floors: where stairs from one arrive at the other's wall."""
+    for flight in stairs:
+        if set(flight.rooms) != {a.id, b.id} or edge is None:
+            continue
+        axis, fixed, _, _ = edge
+        tx, tz = flight.point(flight.length)
+        along_x = abs(flight.direction[0]) < 0.5  # climbs north or south: the wall runs along x
+        if (axis == "x") != along_x or not math.isclose(fixed, tz if along_x else tx):
+            continue
+        middle = tx if along_x else tz
+        width = r.number("width", flight.width, 0.9)
+        start = a.x0 if axis == "x" else a.z0
+        centre = start + r.number("at") if r.has("at") else middle
+        if (
+            centre - width / 2 < middle - flight.width / 2 - 1e-6
+            or centre + width / 2 > middle + flight.width / 2 + 1e-6
+        ):
+            raise r.fail(
+                f"a door between floors stands where stairs {flight.id} arrive: at most "
+                f"{flight.width:g} m wide, centred {middle - start:g} m along the wall from "
+                f"{a.id}'s north-west corner (leave out at and width for that)",
+                "at" if r.has("at") else "width",
+            )
+        style = r.text("style", "opening")
+        if style not in DOOR_STYLES:
+            raise r.fail(f"style must be one of {', '.join(DOOR_STYLES)}", "style")
+        door_id = r.ident("id") if r.has("id") else f"{a.id}-{b.id}"
+        x, z = (centre, fixed) if axis == "x" else (fixed, centre)
+        return DoorPlan(door_id, (a.id, b.id), x, z, axis, width, settings.door_height, style)
+    raise InputFileError(
+        f"{r.where}: rooms {a.id} and {b.id} are on different floors: a door between floors "
+        "stands where [[stairs]] (stairs or a ramp) from the lower room arrive at the wall of "
+        "the upper one; add such stairs, or join the floors with stairs alone"
     )
 
 

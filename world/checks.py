@@ -1,7 +1,8 @@
 """Checking a model against the hub conventions: every problem, not just the first.
 
 ``check_model`` reads a file the way the loader does, then looks further: spawn points on
-the floor and in their rooms, doors one can walk through, every room reachable on foot,
+the floor and in their rooms, doors one can walk through, every room reachable on foot (on
+a floor of several storeys: up and down only along stairs and ramps),
 the budget (triangles, file size, texture sizes), and the Khronos validator's verdict.
 """
 
@@ -11,9 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
+import numpy.typing as npt
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from world import conventions as cv
+from world.conventions import MAX_STEP_UP
+from world.floor import WalkableFloor
 from world.gltf_reader import ModelFileError, read_gltf_file
 from world.khronos import KhronosReport, validate_file
 from world.model import World
@@ -115,17 +120,54 @@ def _check_places(world: World) -> list[str]:
     return problems
 
 
+def _floor_regions(floor: WalkableFloor) -> npt.NDArray[np.intp]:
+    """Label each walkable cell of each layer by the part of the floor one reaches on foot.
+
+    Neighbouring cells (sharing a side) join where their surfaces differ by at most a stair
+    step, whatever layer each is in: storeys above one another join only along stairs and
+    ramps. Returns ``(layers, rows, cols)``, 0 where there is no floor, else 1, 2, …
+    """
+    heights = floor.heights.astype(np.float64)
+    layers = heights.shape[0]
+    walkable = ~np.isnan(heights)
+    ids = np.full(heights.shape, -1, dtype=np.intp)
+    ids[walkable] = np.arange(int(walkable.sum()))
+    starts, ends = [], []
+    for a_slice, b_slice in (
+        ((slice(None), slice(None, -1)), (slice(None), slice(1, None))),
+        ((slice(None, -1), slice(None)), (slice(1, None), slice(None))),
+    ):
+        for la in range(layers):
+            for lb in range(layers):
+                ha, hb = heights[la][a_slice], heights[lb][b_slice]
+                with np.errstate(invalid="ignore"):
+                    joined = np.abs(ha - hb) <= MAX_STEP_UP
+                starts.append(ids[la][a_slice][joined])
+                ends.append(ids[lb][b_slice][joined])
+    count = int(walkable.sum())
+    edges = np.concatenate(starts), np.concatenate(ends)
+    graph = coo_matrix((np.ones(len(edges[0])), edges), shape=(count, count))
+    _, labels = connected_components(graph, directed=False)
+    out = np.zeros(heights.shape, dtype=np.intp)
+    out[walkable] = labels + 1
+    return out
+
+
 def _check_reachable(world: World) -> list[str]:
     """Every room with spawn points can be reached on foot from every other."""
     if not world.spawns:
         return []
-    labels, _ = ndimage.label(world.floor.walkable_mask())
+    labels = _floor_regions(world.floor)
     positions = np.stack([s.position for s in world.spawns])
     row = np.floor((positions[:, 2] - world.floor.origin_z) / world.floor.cell).astype(int)
     col = np.floor((positions[:, 0] - world.floor.origin_x) / world.floor.cell).astype(int)
-    rows, cols = labels.shape
+    _, rows, cols = labels.shape
     inside = (row >= 0) & (row < rows) & (col >= 0) & (col < cols)
-    region = np.where(inside, labels[np.clip(row, 0, rows - 1), np.clip(col, 0, cols - 1)], 0)
+    row, col = np.clip(row, 0, rows - 1), np.clip(col, 0, cols - 1)
+    column = world.floor.heights[:, row, col].astype(np.float64)  # (layers, spawns)
+    gap = np.where(np.isnan(column), np.inf, np.abs(column - positions[:, 1][None, :]))
+    layer = np.argmin(gap, axis=0)
+    region = np.where(inside, labels[layer, row, col], 0)
     main = np.bincount(region[region > 0]).argmax() if (region > 0).any() else 0
     cut_off = sorted(
         {s.room_id for s, r in zip(world.spawns, region, strict=True) if r != main and r > 0}

@@ -74,6 +74,8 @@ class World:
             digest or hashlib.sha256(repr([r.id for r in self.rooms]).encode()).hexdigest()
         )
         self._mins = np.stack([r.bounds_min for r in self.rooms])
+        #: rooms on more than one level, where a point may be in a room and the one below
+        self._stacked = bool(np.ptp(self._mins[:, 1]) > 0)
         self._maxs = np.stack([r.bounds_max for r in self.rooms])
         self._anchor_positions = (
             np.stack([a.position for a in self.anchors]) if self.anchors else np.zeros((0, 3))
@@ -157,8 +159,9 @@ class World:
             axis=2,
         )
         found = inside.any(axis=1)
-        floors = np.where(inside, self._mins[None, :, 1], -np.inf)
-        return np.where(found, np.argmax(floors, axis=1), -1).astype(np.intp)
+        if self._stacked:
+            inside = np.where(inside, self._mins[None, :, 1], -np.inf)
+        return np.where(found, np.argmax(inside, axis=1), -1).astype(np.intp)
 
     def is_walkable(self, points: npt.ArrayLike) -> npt.NDArray[np.bool_]:
         """Whether someone may stand at each point (floor within reach of the feet)."""

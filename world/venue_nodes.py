@@ -129,12 +129,13 @@ def anchors_node(
 def doors_node(writer: GlbWriter, plan: BuildingPlan) -> int:
     children = []
     for door in plan.doors:
-        room = plan.room(door.rooms[0])
+        # one walks through a door between floors at the upper one (the top of the stairs)
+        level = max(plan.room(room_id).elevation for room_id in door.rooms)
         children.append(
             writer.add_node(
                 {
                     "name": f"Door {door.id}",
-                    "translation": _v((door.x, room.elevation, door.z)),
+                    "translation": _v((door.x, level, door.z)),
                     "rotation": _quat_y(0.0 if door.axis == "x" else math.pi / 2),
                     "extras": {
                         cv.EXTRAS_KEY: {

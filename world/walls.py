@@ -153,7 +153,17 @@ def _add_openings(plan: BuildingPlan, runs: list[WallRun]) -> None:
         run = _run_for(runs, axis, fixed, centre, {high.id})
         if run is not None and run.kind != "railing":
             top = min(door_height, high.height - 0.2)
-            run.openings.append(Opening(centre, stairs.width, 0.0, top, "door", "opening"))
+            at_top = [
+                d
+                for d in plan.doors
+                if set(d.rooms) == set(stairs.rooms)
+                and math.isclose(d.z if axis == "x" else d.x, fixed)
+            ]
+            if not at_top:
+                run.openings.append(Opening(centre, stairs.width, 0.0, top, "door", "opening"))
+            for d in at_top:
+                middle = d.x if axis == "x" else d.z
+                run.openings.append(Opening(middle, d.width, 0.0, top, "door", d.style))
         run = _run_for(runs, axis, fixed, centre, {low.id})
         rise = stairs.top - stairs.bottom
         if run is not None and run.kind != "railing" and rise < low.height - 0.2:

@@ -17,6 +17,7 @@ import pytest
 from world.builder import build_site
 from world.building import MAX_RISER, MIN_GOING, load_building
 from world.ceilings import fitting_positions
+from world.checks import check_model
 from world.errors import InputFileError
 from world.model import World, load
 from world.walls import wall_runs
@@ -162,10 +163,19 @@ def test_a_room_reaching_into_the_floor_above_is_refused(site_copy: Path) -> Non
     )
 
 
-def test_a_door_between_floors_points_to_stairs(site_copy: Path) -> None:
-    building, _ = _replace(site_copy, 'rooms = ["hall", "office"]', 'rooms = ["studio", "office"]')
-    with pytest.raises(InputFileError, match="different floors: a door joins two rooms on one "):
+def test_a_door_between_floors_needs_stairs_arriving_at_it(site_copy: Path) -> None:
+    building, text = _replace(
+        site_copy, 'rooms = ["hall", "office"]', 'rooms = ["studio", "office"]'
+    )
+    with pytest.raises(InputFileError) as caught:
         load_building(building)
+    line = text[: text.index("[[doors]]")].count("\n") + 1
+    assert str(caught.value) == (
+        f"{building}:{line}: doors[1]: rooms studio and office are on different floors: a "
+        "door between floors stands where [[stairs]] (stairs or a ramp) from the lower room "
+        "arrive at the wall of the upper one; add such stairs, or join the floors with stairs "
+        "alone"
+    )
 
 
 def test_each_floor_is_built_at_its_height_with_an_opening_over_the_stairs(
@@ -285,6 +295,35 @@ width = 1.5
 """
 
 
+def test_a_door_where_the_ramp_arrives(tmp_path: Path) -> None:
+    site = tmp_path / "split"
+    site.mkdir()
+    (site / "site.toml").write_text((TWO_STOREYS / "site.toml").read_text(), encoding="utf-8")
+    door = '\n[[doors]]\nrooms = ["hall", "podium"]\nstyle = "glass"\n'
+    (site / "building.toml").write_text(RAMP_SITE + door, encoding="utf-8")
+    plan = load_building(site / "building.toml")
+    (glass,) = plan.doors
+    assert (glass.x, glass.z, glass.width, glass.style) == (12.0, 4.0, 1.5, "glass")
+    (opening,) = [
+        o
+        for run in wall_runs(plan)
+        if run.pos and run.pos.id == "podium" and run.axis == "z" and run.fixed == 12
+        for o in run.openings
+    ]
+    assert (opening.centre, opening.width, opening.style) == (4.0, 1.5, "glass")
+    build_site(site, tmp_path / "hub.glb", force=True, quiet=True)
+    result = check_model(tmp_path / "hub.glb", run_khronos=False)
+    assert result.world is not None
+    (built,) = result.world.doors
+    assert built.position[1] == pytest.approx(0.3)
+    assert not [p for p in result.problems if "door" in p or "reached" in p], result.problems
+    (site / "building.toml").write_text(
+        RAMP_SITE + door.replace('style = "glass"', 'style = "glass"\nat = 1'), encoding="utf-8"
+    )
+    with pytest.raises(InputFileError, match="stands where stairs hall-podium arrive: at most"):
+        load_building(site / "building.toml")
+
+
 def test_a_ramp_to_a_room_beside_passes_through_both_walls(tmp_path: Path) -> None:
     site = tmp_path / "split"
     site.mkdir()
@@ -307,3 +346,17 @@ def test_a_ramp_to_a_room_beside_passes_through_both_walls(tmp_path: Path) -> No
         position = world.clamp_step(position, position + np.array([[0.1, 0.0, 0.0]]))
     assert position[0, 0] > 13.0 and position[0, 1] == pytest.approx(0.3, abs=1e-4)
     assert world.room_at(position)[0] == world.room_index("podium")
+
+
+def test_the_check_finds_every_room_reachable_only_with_the_stairs(
+    site_copy: Path, tmp_path: Path
+) -> None:
+    build_site(site_copy, tmp_path / "with.glb", force=True, quiet=True)
+    problems = check_model(tmp_path / "with.glb", run_khronos=False).problems
+    assert not [p for p in problems if "reached" in p], problems
+    building = site_copy / "building.toml"
+    text = building.read_text(encoding="utf-8")
+    building.write_text(text[: text.index("# 17 steps")], encoding="utf-8")
+    build_site(site_copy, tmp_path / "without.glb", force=True, quiet=True)
+    problems = check_model(tmp_path / "without.glb", run_khronos=False).problems
+    assert any("room studio cannot be reached on foot" in p for p in problems), problems
