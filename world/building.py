@@ -8,7 +8,8 @@ and what to do. The room newcomers arrive in is named, never guessed (``[buildin
 and so are the board that shows the workshops (an anchor with ``shows = "workshops"``) and the
 boards where a workshop's notes hang (``shows = "notes"``, one per room at most) and the one
 that lists the offers (``shows = "offers"``). Rooms on different floors may overlap in plan
-when the lower one ends below the upper floor; stairs and ramps (``[[stairs]]``) join a room
+when the lower one ends below the upper floor, or when the upper one is a gallery inside a
+taller room; stairs and ramps (``[[stairs]]``) join a room
 to one on a higher floor, checked against the steepest a step or ramp may be. Format:
 docs/site-format.md.
 """
@@ -346,6 +347,20 @@ def _nearest(value: str, known: list[str]) -> str:
     return f"did you mean {near[0]!r}? " if near else ""
 
 
+def is_gallery(room: RoomPlan, hall: RoomPlan) -> bool:
+    """Whether ``room`` is a gallery in ``hall``: on a higher floor, inside it in plan and
+    within its height, so the hall stays open beside it."""
+    eps = 1e-6
+    return (
+        room.elevation > hall.elevation + eps
+        and room.elevation + room.height <= hall.elevation + hall.height + eps
+        and hall.x0 - eps <= room.x0
+        and room.x1 <= hall.x1 + eps
+        and hall.z0 - eps <= room.z0
+        and room.z1 <= hall.z1 + eps
+    )
+
+
 def _shared_edge(a: RoomPlan, b: RoomPlan) -> tuple[str, float, float, float] | None:
     """The wall two rooms share: (axis along the wall, fixed coordinate, start, end)."""
     for fixed_a, fixed_b in ((a.x1, b.x0), (a.x0, b.x1)):
@@ -536,11 +551,13 @@ def load_building(path: Path, languages: tuple[str, ...] = ("de", "en")) -> Buil
                     f"{room_lines[b.id]}: rooms {a.id} and {b.id} overlap: change x or z"
                 )
             low, high = (a, b) if a.elevation <= b.elevation else (b, a)
-            if low.elevation + low.height > high.elevation + 1e-6:
+            if low.elevation + low.height > high.elevation + 1e-6 and not is_gallery(high, low):
                 raise InputFileError(
                     f"{room_lines[low.id]}: room {low.id} ({low.height:g} m high) reaches into "
                     f"room {high.id} above it (floor {high.floor} at {high.elevation:g} m): "
-                    "lower its height or raise that floor"
+                    "lower its height or raise that floor, or make room "
+                    f"{high.id} a gallery within {low.id} (inside it in plan, its top at most "
+                    f"{low.elevation + low.height:g} m)"
                 )
     known_rooms = ", ".join(by_id)
 
@@ -906,7 +923,7 @@ def _read_stairs(
                 "at",
             )
         top_ends = [plan.point(length, b) for b in (-width / 2, 0.0, width / 2)]
-        if not all(high.contains(px, pz) for px, pz in top_ends):
+        if not all(high.contains(px, pz, -1e-6) for px, pz in top_ends):
             px, pz = plan.point(length)
             raise r.fail(
                 f"the top of the {kind} (x {px:g}, z {pz:g}) is not in room {high.id}: "

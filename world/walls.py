@@ -2,7 +2,9 @@
 
 Where two indoor rooms meet there is an interior wall (each face in its room's colour);
 where an indoor room meets the outside, an exterior wall with brick outside; where an
-outdoor room (a terrace) meets nothing, a glass railing. Doors and windows cut openings.
+outdoor room (a terrace) meets nothing, a glass railing; so does a gallery (a room on a higher
+floor inside a taller one) where it is open to the hall, and where stairs arrive at it the
+railing has a gap. Doors and windows cut openings.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import cast
 
-from world.building import BuildingPlan, RoomPlan
+from world.building import BuildingPlan, RoomPlan, is_gallery
 from world.geometry import Placement
 from world.pieces import Collider, Footprint, Obstacle, Pieces, SignPlate
 from world.stairs import rect_without, slab_holes
@@ -85,6 +88,14 @@ def wall_runs(plan: BuildingPlan) -> list[WallRun]:
                 pos = next((r for a, b, r, side in edges if side == "pos" and a < mid < b), None)
                 indoor = [r for r in (neg, pos) if r is not None and not r.outdoor]
                 outdoor = [r for r in (neg, pos) if r is not None and r.outdoor]
+                hall = _gallery_hall(plan, neg, pos)
+                if hall is not None:
+                    # a gallery's edge: open to the hall (a railing) or on the hall's own wall
+                    side = 0.05 if pos is None else -0.05
+                    px, pz = (mid, fixed + side) if axis == "x" else (fixed + side, mid)
+                    if not hall.contains(px, pz):
+                        continue
+                    indoor, outdoor = [], [r for r in (neg, pos) if r is not None]
                 if len(indoor) == 2:
                     kind, thick = "interior", s.wall_thickness
                 elif indoor:
@@ -121,6 +132,18 @@ def wall_runs(plan: BuildingPlan) -> list[WallRun]:
     return runs
 
 
+def _gallery_hall(
+    plan: BuildingPlan, neg: RoomPlan | None, pos: RoomPlan | None
+) -> RoomPlan | None:
+    """For the edge of a gallery with nothing beside it on its floor: the hall it is in."""
+    if (neg is None) == (pos is None):
+        return None
+    room = cast(RoomPlan, neg or pos)
+    if room.outdoor:
+        return None
+    return next((hall for hall in plan.rooms if is_gallery(room, hall)), None)
+
+
 def _run_for(
     runs: list[WallRun], axis: str, fixed: float, centre: float, room_ids: set[str]
 ) -> WallRun | None:
@@ -151,7 +174,7 @@ def _add_openings(plan: BuildingPlan, runs: list[WallRun]) -> None:
         axis, fixed, centre = ("z", tx, tz) if abs(stairs.direction[0]) > 0.5 else ("x", tz, tx)
         door_height = plan.settings.door_height
         run = _run_for(runs, axis, fixed, centre, {high.id})
-        if run is not None and run.kind != "railing":
+        if run is not None:
             top = min(door_height, high.height - 0.2)
             at_top = [
                 d
@@ -395,6 +418,16 @@ def _add_door_signs(plan: BuildingPlan, run: WallRun, pieces: Pieces, opening: O
 
 
 def _add_railing(run: WallRun, pieces: Pieces, name: str) -> None:
+    if run.openings:  # where stairs arrive at a gallery's edge: a gap in the railing
+        cursor = run.start
+        for k, opening in enumerate([*run.openings, None]):
+            lo = run.end if opening is None else opening.centre - opening.width / 2
+            if lo - cursor > 0.05:
+                part = replace(run, start=cursor, end=lo, openings=[])
+                _add_railing(part, pieces, f"{name}-{k}")
+            if opening is not None:
+                cursor = opening.centre + opening.width / 2
+        return
     h = run.height
     length = run.end - run.start
     posts = max(2, math.ceil(length / 1.6) + 1)
@@ -412,7 +445,9 @@ def _add_railing(run: WallRun, pieces: Pieces, name: str) -> None:
 
 
 def add_floors(plan: BuildingPlan, pieces: Pieces) -> None:
-    """A slab per room, its top at the room's floor level, open where stairs rise through."""
+    """A slab per room, its top at the room's floor level, open where stairs rise through;
+    above the lowest floor its underside shows."""
+    lowest = min(room.elevation for room in plan.rooms)
     for room in plan.rooms:
         depth = 0.3 if room.outdoor else 0.15
         holes = slab_holes(plan, room)
@@ -424,5 +459,5 @@ def add_floors(plan: BuildingPlan, pieces: Pieces) -> None:
                 "slab",
                 (x1 - x0, depth, z1 - z0),
                 ((x0 + x1) / 2, room.elevation - depth / 2, (z0 + z1) / 2),
-                skip=("-y",) if parts is None else (),
+                skip=("-y",) if parts is None and room.elevation <= lowest else (),
             )

@@ -159,7 +159,8 @@ def test_a_room_reaching_into_the_floor_above_is_refused(site_copy: Path) -> Non
     line = text[: text.index('id = "hall"')].count("\n")
     assert str(caught.value) == (
         f"{building}:{line}: room hall: room hall (3.5 m high) reaches into room studio above "
-        "it (floor og at 3.2 m): lower its height or raise that floor"
+        "it (floor og at 3.2 m): lower its height or raise that floor, or make room studio "
+        "a gallery within hall (inside it in plan, its top at most 3.5 m)"
     )
 
 
@@ -360,3 +361,80 @@ def test_the_check_finds_every_room_reachable_only_with_the_stairs(
     build_site(site_copy, tmp_path / "without.glb", force=True, quiet=True)
     problems = check_model(tmp_path / "without.glb", run_khronos=False).problems
     assert any("room studio cannot be reached on foot" in p for p in problems), problems
+
+
+GALLERY_SITE = """
+[building]
+name = { de = "Halle mit Empore", en = "Hall with a gallery" }
+ground_margin = 4
+entrance = "hall"
+
+[[floors]]
+id = "eg"
+names = { de = "Erdgeschoss", en = "Ground floor" }
+
+[[floors]]
+id = "empore"
+names = { de = "Empore", en = "Gallery" }
+elevation = 3.5
+
+[[rooms]]
+id = "hall"
+names = { de = "Halle", en = "Hall" }
+kind = "foyer"
+x = [0, 16]
+z = [0, 12]
+height = 7.0
+capacity = 40
+spawns = 4
+
+[[rooms]]
+id = "gallery"
+names = { de = "Empore", en = "Gallery" }
+kind = "lounge"
+floor = "empore"
+x = [0, 16]
+z = [0, 4]
+height = 3.5
+capacity = 20
+spawns = 3
+
+[[stairs]]
+from = "hall"
+to = "gallery"
+at = [12, 9.22]
+facing = "north"
+width = 1.6
+length = 5.22
+"""
+
+
+def test_a_gallery_in_a_hall_is_open_to_it_with_a_railing_and_reached_by_stairs(
+    tmp_path: Path,
+) -> None:
+    site = tmp_path / "gallery"
+    site.mkdir()
+    (site / "site.toml").write_text((TWO_STOREYS / "site.toml").read_text(), encoding="utf-8")
+    (site / "building.toml").write_text(GALLERY_SITE, encoding="utf-8")
+    plan = load_building(site / "building.toml")
+    runs = [run for run in wall_runs(plan) if plan.room("gallery") in (run.neg, run.pos)]
+    # only its edge towards the hall, as a railing with a gap where the stairs arrive; its
+    # other sides are the hall's walls
+    assert [(r.kind, r.axis, r.fixed, r.base) for r in runs] == [("railing", "x", 4, 3.5)]
+    assert [(o.centre, o.width) for o in runs[0].openings] == [(12.0, 1.6)]
+    build_site(site, tmp_path / "hub.glb", force=True, quiet=True)
+    world = load(tmp_path / "hub.glb")
+    below = np.array([[5.0, 0.0, 2.0]])
+    assert world.is_walkable(below)[0] and world.room_at(below)[0] == world.room_index("hall")
+    position = np.array([[12.0, 0.0, 9.8]])
+    for _ in range(80):
+        position = world.clamp_step(position, position + np.array([[0.0, 0.0, -0.1]]))
+    assert position[0, 1] == pytest.approx(3.5) and position[0, 2] < 3.0
+    assert world.room_at(position)[0] == world.room_index("gallery")
+    # from the gallery towards the hall elsewhere: the railing holds, nobody drops down
+    edge = np.array([[5.0, 3.5, 2.0]])
+    for _ in range(40):
+        edge = world.clamp_step(edge, edge + np.array([[0.0, 0.0, 0.1]]))
+    assert edge[0, 1] == pytest.approx(3.5) and edge[0, 2] < 4.0
+    problems = check_model(tmp_path / "hub.glb", run_khronos=False).problems
+    assert not [p for p in problems if "reached" in p or "error" in p], problems
