@@ -14,7 +14,7 @@
 import * as THREE from "three";
 
 const CELL = 0.1;
-export const LAYERS = 3;
+export const LAYERS = 4;
 const LAYER_GAP = 0.5;
 const SUBSTEP = 0.05;
 // The same limits as the server's (world/conventions.py).
