@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import math
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
@@ -838,9 +839,9 @@ def _door_between_floors(
 def _read_stairs(
     data: dict[str, Any],
     top_place: _Place,
-    place: Any,
+    place: Callable[[tuple[str | int, ...], str], _Place],
     by_id: dict[str, RoomPlan],
-    unknown_room: Any,
+    unknown_room: Callable[[object], str],
     settings: BuildingSettings,
 ) -> list[StairsPlan]:
     """``[[stairs]]``: each from a room up to a room on a higher floor, within the limits."""
