@@ -543,7 +543,7 @@ async def roll_back(request: web.Request) -> web.Response:
     identity = _staff(request)
     body = await read_json_object(request)
     number = body.get("version")
-    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+    if isinstance(number, bool) or not isinstance(number, int) or number < 0:
         raise UsageError("'version' must be a version number (GET /api/world/history)")
     message = _text(body, "message", required=False, limit=MAX_MESSAGE_CHARS)
     editing = _editing(request)

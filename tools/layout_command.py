@@ -355,7 +355,7 @@ def run_history(args: argparse.Namespace) -> int:
             [
                 f"{'*' if entry.current else ' '} {entry.version.number}",
                 str(meta.get("time", "")),
-                str(meta.get("author", "")),
+                str(meta.get("author") or ""),
                 str(meta.get("sha256", ""))[:12],
                 message,
             ]

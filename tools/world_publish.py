@@ -7,9 +7,10 @@ building and layout files). It writes under a temporary name, syncs every file, 
 folder into place, and only then replaces the ``versions/current`` pointer (itself written
 aside, synced and renamed over). A crash at any moment leaves the previous version current
 and whole; a half-written folder is never named like a version, and the next publish clears
-it away. ``rollback`` makes an older version current again by publishing a copy of it as a
-new version, so history only ever grows. One publish at a time: the versions folder is
-locked. ``world/versions.py`` is the reading side the server uses.
+it away. The first publish also keeps version 0, the world as the site folder builds it
+before any staff edit, so that can be gone back to too. ``rollback`` makes an older version
+current again by publishing a copy of it as a new version, so history only ever grows. One
+publish at a time: the versions folder is locked. ``world/versions.py`` is the reading side the server uses.
 """
 
 from __future__ import annotations
@@ -313,6 +314,9 @@ def publish(
                 f"cannot publish: the built model has {report.errors} Khronos validator "
                 f"error(s) (first: {first})"
             )
+        if current is None:
+            progress.step("keeping the world as built, version 0")
+            current = _store_built(site, folder, before)
         progress.step("writing the version")
         number = _next_number(folder)
         layout_file = layout_path(site.path)
@@ -347,6 +351,36 @@ def publish(
         version = _store_version(folder, number, files, meta)
     progress.finish()
     return PublishResult(version, changes, time.perf_counter() - started)
+
+
+def _store_built(site: Site, folder: Path, before: dict[str, Any]) -> WorldVersion:
+    """Version 0: the world as the site folder builds it before any staff edit, kept with
+    the first publish so that staff can roll back to it."""
+    from world.builder import build_model
+
+    plan = load_building(site.building_file, site.languages)
+    model = build_model(plan, site, staff_layout(site, plan, Layout(layout_path(site.path))))
+    meta = {
+        "number": 0,
+        "kind": "built",
+        "message": "wie aus dem Standortordner gebaut / as built from the site folder",
+        "author": None,
+        "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "parent": None,
+        "restores": None,
+        "sha256": hashlib.sha256(model.glb).hexdigest(),
+        "bytes": len(model.glb),
+        "triangles": model.triangles,
+        "site": site.id,
+        "builder": BUILDER_VERSION,
+        "changes": [],
+    }
+    files = {
+        MODEL_FILE: model.glb,
+        SNAPSHOT_FILE: orjson.dumps(before, option=orjson.OPT_INDENT_2),
+        BUILDING_COPY: site.building_file.read_bytes(),
+    }
+    return _store_version(folder, 0, files, meta)
 
 
 def rollback(

@@ -296,7 +296,7 @@ async def test_a_publish_reaches_a_connected_visitor_and_changes_the_served_worl
         told = await guest.next("world_changed")
         assert told["version"] == 3 and told["digest"] == published["meta"]["sha256"]
         _, history = await hub.call("GET", "/api/world/history", staff)
-        assert [v["version"] for v in history["versions"]] == [3, 2, 1]
+        assert [v["version"] for v in history["versions"]] == [3, 2, 1, 0]
         assert history["served"]["version"] == 3
     finally:
         await guest.close()

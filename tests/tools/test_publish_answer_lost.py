@@ -120,8 +120,9 @@ async def test_a_publish_whose_answer_is_lost_is_done(running: RunningHub, cance
                 break
             assert time.monotonic() < deadline, listing
             await asyncio.sleep(0.2)
-        [entry] = listing["versions"]
+        entry, built = listing["versions"]
         assert entry["version"] == 1 and entry["current"] is True
+        assert (built["version"], built["kind"], built["current"]) == (0, "built", False)
         assert entry["message"] == "Station versetzt" and entry["author"] == "Chefin"
         assert listing["served"]["digest"] == entry["sha256"]
 
@@ -137,4 +138,4 @@ async def test_a_publish_whose_answer_is_lost_is_done(running: RunningHub, cance
             error["message"],
         ), error
         async with http.get(f"{base}/api/world/history", headers=auth) as response:
-            assert len((await _json(response))["versions"]) == 1
+            assert len((await _json(response))["versions"]) == 2  # version 0 and version 1

@@ -41,7 +41,7 @@ def test_publish_then_rollback_round_trip(site: Path, data_dir: Path) -> None:
     assert set(_files(v1.folder)) == {"hub.glb", "meta.json", "snapshot.json", "building.toml"}
     meta = v1.meta
     assert meta["message"] == "Erste Fassung" and meta["author"] == "anna"
-    assert meta["kind"] == "publish" and meta["parent"] is None
+    assert meta["kind"] == "publish" and meta["parent"] == 0  # version 0: the world as built
     assert meta["khronos"]["errors"] == 0
     world = load(v1.model)
     assert world.digest == meta["sha256"] == hashlib.sha256(v1.model.read_bytes()).hexdigest()
@@ -70,9 +70,31 @@ def test_publish_then_rollback_round_trip(site: Path, data_dir: Path) -> None:
         (3, True),
         (2, False),
         (1, False),
+        (0, False),
     ]
     # the draft still has the cabinet: it is what the next publish would bring back
     assert [c.change for c in draft_changes(loaded, world_dir)[1]] == ["added"]
+
+
+def test_the_first_publish_keeps_the_world_as_built_to_go_back_to(
+    site: Path, data_dir: Path
+) -> None:
+    loaded = load_site(site)
+    world_dir = _world_dir(data_dir)
+    LayoutEditor(loaded).place("cabinet", "hall", (8.0, 3.0))
+    first = publish(loaded, world_dir, "Schrank aufgestellt", author="ben")
+    built = next(e.version for e in history(world_dir) if e.version.number == 0)
+    assert built.meta["kind"] == "built" and built.meta["parent"] is None
+    assert set(_files(built.folder)) == {"hub.glb", "meta.json", "snapshot.json", "building.toml"}
+    assert load(built.model).is_walkable([[8.0, 0.0, 3.0]])[0]  # no cabinet in it
+    assert not load(first.version.model).is_walkable([[8.0, 0.0, 3.0]])[0]
+    assert first.version.meta["parent"] == 0
+
+    back = rollback(loaded, world_dir, 0, author="anna")
+    assert back.version.number == 2 and back.version.meta["restores"] == 0
+    assert back.version.sha256 == built.sha256
+    assert current_world_file(world_dir) == back.version.model
+    assert [c.change for c in back.changes] == ["removed"]
 
 
 def test_nothing_to_publish_and_bad_rollbacks(site: Path, data_dir: Path) -> None:
@@ -85,7 +107,7 @@ def test_nothing_to_publish_and_bad_rollbacks(site: Path, data_dir: Path) -> Non
     assert publish(loaded, world_dir, "forced", allow_unchanged=True).version.number == 2
     with pytest.raises(NothingToDo, match="is what is live already"):
         rollback(loaded, world_dir, 1)
-    with pytest.raises(Exception, match=r"no version 9 \(versions: 1, 2\)"):
+    with pytest.raises(Exception, match=r"no version 9 \(versions: 0, 1, 2\)"):
         rollback(loaded, world_dir, 9)
 
 
@@ -149,7 +171,7 @@ def test_publish_killed_half_way_leaves_the_previous_version_live(
     assert again.version.number == next_number and again.version.meta["parent"] == 1
     left = {p.name for p in (world_dir / "versions").iterdir()}
     assert not any(name.startswith(".publishing-") for name in left)
-    assert [v.number for v in list_versions(world_dir)] == [1, next_number]
+    assert [v.number for v in list_versions(world_dir)] == [0, 1, next_number]
 
 
 def test_leftovers_of_a_publish_killed_while_checking_are_cleared(
@@ -179,7 +201,7 @@ def test_leftovers_of_a_publish_killed_while_checking_are_cleared(
 
     assert publish(loaded, world_dir, "v2 again").version.number == 2
     left = sorted(p.name for p in versions.iterdir())
-    assert left == [".lock", "0001", "0002", "current"], left
+    assert left == [".lock", "0000", "0001", "0002", "current"], left
 
 
 def test_cli_diff_publish_history_rollback_in_json(
@@ -221,6 +243,7 @@ def test_cli_diff_publish_history_rollback_in_json(
         (3, True, "rollback"),
         (2, False, "publish"),
         (1, False, "publish"),
+        (0, False, "built"),
     ]
     assert main(["world", "revert", *args]) == 0
     assert len(orjson.loads(capsys.readouterr().out)["undone"]) == 1
