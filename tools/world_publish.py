@@ -10,7 +10,8 @@ and whole; a half-written folder is never named like a version, and the next pub
 it away. The first publish also keeps version 0, the world as the site folder builds it
 before any staff edit, so that can be gone back to too. ``rollback`` makes an older version
 current again by publishing a copy of it as a new version, so history only ever grows. One
-publish at a time: the versions folder is locked. ``world/versions.py`` is the reading side the server uses.
+publish at a time: the versions folder is locked. ``world/versions.py`` is the reading side
+the server uses.
 """
 
 from __future__ import annotations
