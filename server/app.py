@@ -25,10 +25,14 @@ from server.board_service import FORGET_EVENT as BOARD_FORGET_EVENT
 from server.board_service import BoardService
 from server.cluster import Cluster
 from server.cluster_realtime import ClusterPlacement, ClusterRealtime, public_ws_url
+from server.contact_exchange import ExchangeBook, MemoryExchangeBook
+from server.contact_exchange_redis import RedisExchangeBook
 from server.gc_policy import settle_after_start
+from server.grouping_http import grouping_routes
 from server.http import HttpContext, make_http_app
 from server.http_connections import http_runner, raise_open_file_limit
 from server.hub import Effects, HubCore
+from server.hub_presence import HubPresence
 from server.logs import configure_logging
 from server.metrics import Metrics
 from server.offers_book import read_offers
@@ -36,6 +40,7 @@ from server.offers_http import offer_routes
 from server.plans_http import PlanService
 from server.poll_service import FORGET_EVENT as POLL_FORGET_EVENT
 from server.poll_service import PollService
+from server.profiles_http import BUS_EVENT as PEOPLE_TELL_EVENT
 from server.profiles_http import PeopleToMeet, Present
 from server.programme import PROGRAMME_FILE, SiteRefs, load_programme
 from server.programme_import import import_programme
@@ -296,7 +301,7 @@ async def _start_hub(
     async def health() -> dict[str, Any]:
         return await hub_ref[0].health()
 
-    def who_is_here() -> dict[str, Present]:
+    def here_in_this_process() -> dict[str, Present]:
         here: dict[str, Present] = {}
         for session in core.sessions.values():
             if session.instance is not None and session.identity.id not in here:
@@ -308,20 +313,41 @@ async def _start_hub(
                 )
         return here
 
-    def tell_person(identity_id: str, frame: bytes) -> None:
+    def tell_person_here(identity_id: str, frame: bytes) -> None:
         fx = Effects()
         for session in core.sessions.values():
             if session.identity.id == identity_id:
                 fx.send_to(session, frame)
         realtime.apply(fx)
 
-    people_to_meet = PeopleToMeet(store, offers.vocabulary.topics, who_is_here, tell_person)
+    presence = None if cluster is None else HubPresence(cluster, here_in_this_process)
+    exchange_book: ExchangeBook = MemoryExchangeBook()
+    if cluster is not None:
+        exchange_book = RedisExchangeBook(cluster.link, cluster.names)
+        cluster.bus.on(
+            PEOPLE_TELL_EVENT,
+            lambda sender, event: tell_person_here(str(event["to"]), bytes(event["frame"])),
+        )
 
-    def forget_identity(identity_id: str) -> None:
+    async def who_is_here() -> dict[str, Present]:
+        if presence is None:
+            return here_in_this_process()
+        return await presence.everyone()
+
+    def tell_person(identity_id: str, frame: bytes) -> None:
+        tell_person_here(identity_id, frame)
+        if cluster is not None:
+            cluster.bus.post(PEOPLE_TELL_EVENT, {"to": identity_id, "frame": frame})
+
+    people_to_meet = PeopleToMeet(
+        store, offers.vocabulary.topics, who_is_here, tell_person, exchange_book
+    )
+
+    async def forget_identity(identity_id: str) -> None:
         core.forget(identity_id)
-        people_to_meet.forget(identity_id)
         boards.forget(identity_id)
         polls.forget(identity_id)
+        await people_to_meet.forget(identity_id)
 
     context = HttpContext(
         settings=settings,
@@ -370,6 +396,7 @@ async def _start_hub(
         icon_routes(SiteIcons(site)),
         offer_routes(offers),
         people_to_meet.routes(),
+        grouping_routes(workshops.lead, store, offers.vocabulary.topics),
     ]
     runner = http_runner(make_http_app(context, features), settings, realtime.limits)
     await runner.setup()
@@ -393,6 +420,8 @@ async def _start_hub(
     hub.tasks += polls.start()
     hub.tasks += plans.start()
     hub.tasks.append(asyncio.create_task(live.watch()))
+    if presence is not None:
+        hub.tasks.append(asyncio.create_task(presence.run()))
     log.info(
         "hub started",
         extra={

@@ -63,8 +63,9 @@ class HttpContext:
     ws_port: Callable[[], int]
     metrics: Callable[[], str]
     health: Callable[[], Awaitable[dict[str, Any]]]
-    forget_identity: Callable[[str], object] = lambda identity_id: None
-    """Drops what the running rooms hold in memory about an erased person."""
+    forget_identity: Callable[[str], Awaitable[None] | None] = lambda identity_id: None
+    """Drops what the running rooms hold in memory about an erased person (and what the
+    hub keeps for a while elsewhere, e.g. contact exchanges in Redis: then awaitable)."""
 
 
 CONTEXT = web.AppKey("context", HttpContext)
@@ -298,7 +299,9 @@ async def delete_me(request: web.Request) -> web.Response:
     # revoked first: no request with one of these tokens can bring the person back
     await context.sessions.revoke(identity.id)
     await context.store.delete_identity(identity.id)
-    context.forget_identity(identity.id)
+    forgetting = context.forget_identity(identity.id)
+    if forgetting is not None:
+        await forgetting
     return json_response({"deleted": identity.id})
 
 

@@ -19,8 +19,11 @@ consent. Every route needs a session (guest or account).
     GET  /api/contacts/{id}/card.vcf       the other side's card as vCard, only once accepted
                                            (404 otherwise, to anyone else always)
 
-Who is here is read from this process's sessions. Profiles are kept in the store (in the
-person's export, erased with them); exchanges only in memory (server/contact_exchange.py).
+Who is here is everyone in the hub in a room: this process's sessions, and with several
+processes on one Redis the others' too (server/hub_presence.py). Profiles are kept in the
+store (in the person's export, erased with them); exchanges for their TTL only, in an
+``ExchangeBook`` (server/contact_exchange.py: in memory for a single process,
+server/contact_exchange_redis.py in Redis for several), also erased with the person.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from typing import Any
 from aiohttp import web
 
 from server.contact_card import ContactCardError, parse_card, vcard
-from server.contact_exchange import ContactExchanges, Exchange, ExchangeError
+from server.contact_exchange import Exchange, ExchangeBook, ExchangeError, MemoryExchangeBook
 from server.http import (
     ApiError,
     HttpFeature,
@@ -53,6 +56,7 @@ from server.profiles import (
 )
 from server.protocol import encode
 from server.ratelimit import KeyedLimiter
+from server.redis_link import ClusterUnavailable
 from server.store_backend import StoreBackend
 
 
@@ -66,10 +70,13 @@ class Present:
     instance: int = 0
 
 
-#: identity id -> where that person is now (the first of their sessions in a room)
-WhoIsHere = Callable[[], dict[str, Present]]
-#: a realtime frame for every session of one person (identity id, frame)
+#: identity id -> where that person is now (one of their sessions in a room), hub-wide
+WhoIsHere = Callable[[], Awaitable[dict[str, Present]]]
+#: a realtime frame for every session of one person, whichever process serves it
+#: (identity id, frame)
 TellPerson = Callable[[str, bytes], None]
+#: the hub-wide bus event that carries a ``contact_request`` frame to the other processes
+BUS_EVENT = "people:tell"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -83,12 +90,13 @@ class PeopleToMeet:
         topics: dict[str, dict[str, str]],
         who_is_here: WhoIsHere,
         tell_person: TellPerson | None = None,
+        exchanges: ExchangeBook | None = None,
     ) -> None:
         self.store = store
         self.topics = topics
         self.who_is_here = who_is_here
         self.tell_person = tell_person
-        self.exchanges = ContactExchanges()
+        self.exchanges: ExchangeBook = exchanges or MemoryExchangeBook()
         self.limit = KeyedLimiter(rate=1.0, burst=20)
 
     def tell(self, identity_id: str, exchange_id: str, state: str, name: str) -> None:
@@ -98,9 +106,9 @@ class PeopleToMeet:
             frame = encode("contact_request", exchange=exchange_id, state=state, name=name)
             self.tell_person(identity_id, frame)
 
-    def forget(self, identity_id: str) -> None:
+    async def forget(self, identity_id: str) -> None:
         """An erased person's exchanges go at once."""
-        self.exchanges.forget_person(identity_id)
+        await self.exchanges.forget_person(identity_id)
 
     async def profile(self, identity_id: str) -> Profile:
         kept = await self.store.profiles_of([identity_id])
@@ -108,7 +116,7 @@ class PeopleToMeet:
 
     async def visible_here(self, viewer: str) -> list[tuple[str, Present, Profile]]:
         """Everyone in the hub now with a visible profile, except the viewer, by name."""
-        here = self.who_is_here()
+        here = dict(await self.who_is_here())
         here.pop(viewer, None)
         kept = await self.store.profiles_of(sorted(here))
         found = [
@@ -148,6 +156,10 @@ def _errors(handler: Handler) -> Handler:
             raise ApiError(400, "card_invalid", str(exc)) from None
         except ExchangeError as exc:
             raise ApiError(409, "exchange_refused", str(exc)) from None
+        except ClusterUnavailable:
+            raise ApiError(
+                503, "unavailable", "contact exchange is not reachable now; try again shortly"
+            ) from None
 
     return wrapped
 
@@ -257,24 +269,22 @@ async def ask_contact(request: web.Request) -> web.Response:
     if to not in visible:
         raise ApiError(404, "person_unknown", "nobody with a visible profile is here by that id")
     card = parse_card(body.get("card"))
-    exchange_id = people.exchanges.request(identity.id, to, card, time.time())
-    exchange = people.exchanges.get(exchange_id, identity.id, time.time())
-    assert exchange is not None
-    people.tell(to, exchange_id, "asked", identity.name)
+    exchange = await people.exchanges.request(identity.id, to, card, time.time())
+    people.tell(to, exchange.id, "asked", identity.name)
     return json_response(
-        {"exchange": _exchange(exchange, identity.id, people.who_is_here())}, status=201
+        {"exchange": _exchange(exchange, identity.id, await people.who_is_here())}, status=201
     )
 
 
 async def list_contacts(request: web.Request) -> web.Response:
     identity = bearer_identity(request)
     people = request.app[PEOPLE]
-    names = people.who_is_here()
+    names = await people.who_is_here()
     return json_response(
         {
             "exchanges": [
                 _exchange(ex, identity.id, names)
-                for ex in people.exchanges.involving(identity.id, time.time())
+                for ex in await people.exchanges.involving(identity.id, time.time())
             ]
         }
     )
@@ -289,17 +299,19 @@ async def answer_contact(request: web.Request) -> web.Response:
     if not isinstance(accept, bool):
         raise ApiError(400, "bad_request", "accept: true or false")
     card = parse_card(body.get("card")) if accept else None
-    exchange = people.exchanges.answer(
+    exchange = await people.exchanges.answer(
         request.match_info["id"], identity.id, accept, card, time.time()
     )
     people.tell(exchange.from_id, exchange.id, "accepted" if accept else "declined", identity.name)
-    return json_response({"exchange": _exchange(exchange, identity.id, people.who_is_here())})
+    names = await people.who_is_here()
+    return json_response({"exchange": _exchange(exchange, identity.id, names)})
 
 
 async def contact_vcard(request: web.Request) -> web.Response:
     identity = bearer_identity(request)
     people = request.app[PEOPLE]
-    card = people.exchanges.card_for(request.match_info["id"], identity.id, time.time())
+    exchange = await people.exchanges.get(request.match_info["id"], identity.id, time.time())
+    card = None if exchange is None else exchange.card_of_other(identity.id)
     if card is None:
         raise ApiError(404, "no_card", "no accepted exchange with a card for you")
     return web.Response(
