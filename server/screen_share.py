@@ -97,6 +97,14 @@ class ScreenShares:
         self.shares[(room, screen)] = share
         return share
 
+    def renew(self, share: Share) -> Share:
+        """The same presenter on the same screen with a new ``gen``: the share is published
+        anew (its media server was lost, or the presenter's connection to it)."""
+        self._gen += 1
+        again = Share(share.room, share.screen, share.presenter, self._gen)
+        self.shares[(share.room, share.screen)] = again
+        return again
+
     def stop(self, room: InstanceKey, screen: str, session_id: str, role: Role) -> Share:
         """The presenter, or whoever leads the room, ends the share on ``screen``."""
         share = self.shares.get((room, screen))

@@ -9,6 +9,14 @@ same room instance a receiving connection to exactly that feed, end a share (eve
 of it at once) or one viewer. The port tells back when the shared screen arrives
 (``live``) or failed. A talk playing on the screen is paused while the share lasts and
 played on afterwards (``ScreenHolder``: the screens feature, ``server/talks_live.py``).
+
+A share outlives what only interrupts it. It is *renewed* (the same presenter and screen,
+a new ``gen``; the presenter's browser publishes again, the viewers watch the new one)
+when its room moves to another Janus, when its presenter asks for it again (their browser
+lost its connection to Janus, say after a network drop), and when the presenter's
+connection to Janus breaks while their WebSocket is away (the reconnection grace): they
+publish again once they are back. It ends when the presenter stops, leaves the room
+instance or does not come back within the grace, and when no Janus is left to go to.
 """
 
 from __future__ import annotations
@@ -80,6 +88,7 @@ class ScreenSharing:
         self.paused: set[int] = set()
         self._instances: dict[InstanceKey, RoomInstance] = {}
         self._names: dict[str, str] = {}
+        self._sessions: dict[str, Session] = {}
 
     @property
     def messages(self) -> FeatureMessages:
@@ -95,10 +104,29 @@ class ScreenSharing:
         self._tell(share, fx)
 
     def broke(self, share: Share, fx: Effects, now: float) -> None:
-        """The presenter's connection failed: the share ends."""
-        if self.rules.shares.get((share.room, share.screen)) == share:
-            del self.rules.shares[(share.room, share.screen)]
-            self._ended([share], fx, now)
+        """The presenter's connection failed: the share ends, unless it was live and the
+        presenter is away (their WebSocket dropped): then it waits for them, renewed."""
+        if self.rules.shares.get((share.room, share.screen)) != share:
+            return
+        presenter = self._sessions.get(share.presenter)
+        away = presenter is not None and presenter.conn is None
+        if share.gen in self.live and away and self.port is not None and self.port.available():
+            self._renew(share, fx)
+            return
+        del self.rules.shares[(share.room, share.screen)]
+        self._ended([share], fx, now)
+
+    def moved(self, rooms: frozenset[InstanceKey], fx: Effects, now: float) -> None:
+        """The Janus of these room instances was lost: their shares are renewed on the one
+        their room goes to (or end when none answers)."""
+        shares = [share for share in self.rules.shares.values() if share.room in rooms]
+        if self.port is None or not self.port.available():
+            for share in shares:
+                del self.rules.shares[(share.room, share.screen)]
+            self._ended(shares, fx, now)
+            return
+        for share in shares:
+            self._renew(share, fx)
 
     def end_all(self, fx: Effects, now: float) -> None:
         """The media server was lost: every share ends (the presenters may share again)."""
@@ -124,6 +152,7 @@ class ScreenSharing:
         for share in self.rules.of_room(key):
             if share.presenter != session.id and self.port is not None:
                 self.port.unview(session.id, share)
+        self._sessions.pop(session.id, None)
         had = session.id in self.rules.allowed.get(key, set())
         ended = self.rules.left(key, session.id)
         self._ended(ended, fx, now, but=session)
@@ -141,6 +170,7 @@ class ScreenSharing:
         key = key_of(instance)
         self._instances[key] = instance
         self._names[session.id] = session.identity.name
+        self._sessions[session.id] = session
         role = session.identity.role
         try:
             if isinstance(message, ShareOn):
@@ -197,11 +227,23 @@ class ScreenSharing:
         known = self.rules.shares.get((key, screen))
         share = self.rules.start(key, screen, session.id, session.identity.role, screens)
         if known == share:
+            self._renew(share, fx)  # asked again: the presenter publishes anew
             return
         if self.screens.hold_for_share(instance, screen, True, fx, now):
             self.paused.add(share.gen)
         self.port.present(share)
         self._tell(share, fx)
+
+    def _renew(self, share: Share, fx: Effects) -> None:
+        assert self.port is not None
+        again = self.rules.renew(share)
+        self.live.discard(share.gen)
+        if share.gen in self.paused:
+            self.paused.discard(share.gen)
+            self.paused.add(again.gen)
+        self.port.end(share)
+        self.port.present(again)
+        self._tell(again, fx)
 
     def _ended(
         self, shares: list[Share], fx: Effects, now: float, *, but: Session | None = None

@@ -148,7 +148,12 @@ class VoiceRooms:
 
     def restart_all(self, fx: Effects) -> None:
         """The media server was lost: everyone in voice is set up again (a new gen)."""
-        for session_id in list(self.members):
+        self.restart(fx, frozenset(self.members))
+
+    def restart(self, fx: Effects, sessions: Collection[str]) -> None:
+        """Their media server was lost (or none answered): these people are set up again
+        (a new gen) on the one their room goes to."""
+        for session_id in [s for s in self.members if s in sessions]:
             session = self._sessions.get(session_id)
             if session is not None and session.instance is not None:
                 self._start(session, self.members[session_id].mic, fx, 0.0)

@@ -22,8 +22,11 @@ of the session, voice off) is ``leave`` plus taking their token off the room at 
 
 Everything for one person runs in order in a task of its own (a queue of operations), so
 an answer never overtakes the offer it answers. Janus servers: the hub's own (supervised,
-``server/janus_process.py``) or several given with ``--janus``: rooms are spread over those
-that answer, and when one is lost its people are set up again on another (a new ``gen``).
+``server/janus_process.py``) or several given with ``--janus``: a new room goes to the one
+that answers with the fewest rooms (the first named on a tie); when one is lost its rooms
+move to another: the people and shares that were on it are set up again there (a new
+``gen``, the same path as after a restart of the hub's own Janus), everyone else stays as
+they are. A lost server is tried again every second and takes new rooms once it answers.
 """
 
 from __future__ import annotations
@@ -36,7 +39,6 @@ import hmac
 import logging
 import secrets
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -67,6 +69,8 @@ class JanusServer:
     control: tuple[int, int] | None = None
     up: bool = False
     lost: int = 0
+    #: rooms that were on this server when it was lost and were made again elsewhere
+    moved_away: int = 0
 
     @classmethod
     def from_url(cls, url: str) -> JanusServer:
@@ -153,8 +157,13 @@ class VoiceBridge:
         self._tearing: set[asyncio.Task[None]] = set()
         self.on_sending: Callable[[str, int, bool], None] = lambda sid, gen, on: None
         self.on_failed: Callable[[str, int], None] = lambda sid, gen: None
-        #: everyone whose Janus was lost (or who found none) is to be set up again
-        self.on_restart: Callable[[], None] = lambda: None
+        #: the people (sessions) and room instances whose Janus was lost (or who found
+        #: none) are to be set up again
+        self.on_restart: Callable[[frozenset[str], frozenset[InstanceKey]], None] = (
+            lambda sessions, rooms: None
+        )
+        #: rooms that were on a lost server and have no room elsewhere yet (to count moves)
+        self._homeless: dict[InstanceKey, JanusServer] = {}
         self.on_ready: Callable[[str, int], bytes | None] = lambda sid, gen: None
         #: what Janus says about handles that are not voice's (screen sharing's)
         self.on_other_event: Callable[[int, dict[str, Any]], None] = lambda handle, m: None
@@ -205,8 +214,12 @@ class VoiceBridge:
         link.on_event = self._event
         link.on_closed = lambda: self._lost(server)
         log.info("janus connected", extra={"janus": server.name})
-        if any(person.server is None for person in self.people.values()):
-            self.on_restart()
+        waiting = [person for person in self.people.values() if person.server is None]
+        if waiting:
+            self.on_restart(
+                frozenset(person.session_id for person in waiting),
+                frozenset(person.room for person in waiting),
+            )
 
     def _retry(self, server: JanusServer) -> None:
         if self.closed or server.admin_url is not None:
@@ -228,23 +241,35 @@ class VoiceBridge:
             return
         server.up = False
         server.lost += 1
-        log.warning("janus lost", extra={"janus": server.name})
-        for key in [k for k, room in self.rooms.items() if room.server is server]:
+        rooms = frozenset(k for k, room in self.rooms.items() if room.server is server)
+        log.warning("janus lost", extra={"janus": server.name, "rooms": len(rooms)})
+        for key in rooms:
             del self.rooms[key]
+            self._homeless[key] = server
+        moved: set[str] = set()
         for person in self.people.values():
-            if person.server is server:
+            if person.server is server or person.room in rooms:
+                moved.add(person.session_id)
                 person.server = None
                 person.janus_session = person.publisher = person.subscriber = None
         if not self.closed:
-            self.on_restart()
+            self.on_restart(frozenset(moved), rooms)
             self._retry(server)
 
-    def _pick(self, key: InstanceKey) -> JanusServer | None:
+    def _pick(self) -> JanusServer | None:
+        """The server for a new room: of those that answer, the one with the fewest rooms
+        (the first named on a tie)."""
         up = [server for server in self.servers if server.up]
         if not up:
             return None
-        digest = zlib.crc32(f"{key[0]}#{key[1]}".encode())
-        return up[digest % len(up)]
+        load = {id(server): 0 for server in up}
+        for room in self.rooms.values():
+            if id(room.server) in load:
+                load[id(room.server)] += 1
+        return min(up, key=lambda server: load[id(server)])
+
+    def rooms_on(self, server: JanusServer) -> int:
+        return sum(1 for room in self.rooms.values() if room.server is server)
 
     def ice_servers(self) -> list[dict[str, Any]]:
         """STUN and TURN for the browser; TURN with the TURN REST API's time-limited
@@ -351,13 +376,17 @@ class VoiceBridge:
         room = self.rooms.get(key)
         if room is not None and room.server.up:
             return room
-        server = self._pick(key)
+        server = self._pick()
         if server is None or server.link is None or server.control is None:
             raise JanusGone("no janus answers")
         number = self._next_room
         self._next_room += 1
         room = VoiceRoomState(server, number, secrets.token_urlsafe(18))
         self.rooms[key] = room
+        was = self._homeless.pop(key, None)
+        if was is not None and was is not server:
+            was.moved_away += 1
+            log.info("voice room moved", extra={"from": was.name, "to": server.name})
         body: dict[str, Any] = {
             "request": "create",
             "room": number,
@@ -652,7 +681,13 @@ class VoiceBridge:
     def health(self) -> dict[str, Any]:
         return {
             "servers": [
-                {"url": server.name, "up": server.up, "lost": server.lost}
+                {
+                    "url": server.name,
+                    "up": server.up,
+                    "lost": server.lost,
+                    "rooms": self.rooms_on(server),
+                    "moved_away": server.moved_away,
+                }
                 for server in self.servers
             ],
             "people": len(self.people),

@@ -28,6 +28,7 @@ from server.voice_bridge import JanusServer, VoiceBridge
 if TYPE_CHECKING:
     from server.facilitation import Facilitation
     from server.hub import Effects, HubCore
+    from server.live_workshop import InstanceKey
     from server.moderation import Moderation
     from server.room import RoomInstance, Session
     from server.screen_share import Share
@@ -152,11 +153,12 @@ class VoiceService:
 
         sharing = self.sharing
 
-        def restart() -> None:
+        def restart(sessions: frozenset[str], rooms: frozenset[InstanceKey]) -> None:
+            """Only the people and shares whose Janus was lost are set up again."""
             fx = Effects()
-            feature.restart_all(fx)
+            feature.restart(fx, sessions)
             if sharing is not None:
-                sharing.end_all(fx, time.time())
+                sharing.moved(rooms, fx, time.time())
             apply(fx)
 
         bridge.on_restart = restart
@@ -220,6 +222,25 @@ class VoiceService:
                 "# HELP hubtwin_voice_janus_up Janus servers that answer.",
                 "# TYPE hubtwin_voice_janus_up gauge",
                 f"hubtwin_voice_janus_up {up}",
+                "# HELP hubtwin_voice_janus_server_up Whether this Janus server answers.",
+                "# TYPE hubtwin_voice_janus_server_up gauge",
+                *(
+                    f'hubtwin_voice_janus_server_up{{server="{server.name}"}} {int(server.up)}'
+                    for server in self.bridge.servers
+                ),
+                "# HELP hubtwin_voice_janus_rooms Voice rooms on this Janus server.",
+                "# TYPE hubtwin_voice_janus_rooms gauge",
+                *(
+                    f'hubtwin_voice_janus_rooms{{server="{server.name}"}}'
+                    f" {self.bridge.rooms_on(server)}"
+                    for server in self.bridge.servers
+                ),
+                "# HELP hubtwin_voice_rooms_moved_total Rooms moved away from a lost Janus.",
+                "# TYPE hubtwin_voice_rooms_moved_total counter",
+                *(
+                    f'hubtwin_voice_rooms_moved_total{{server="{server.name}"}} {server.moved_away}'
+                    for server in self.bridge.servers
+                ),
                 "# HELP hubtwin_voice_janus_requests_total Requests sent to Janus.",
                 "# TYPE hubtwin_voice_janus_requests_total counter",
                 f"hubtwin_voice_janus_requests_total {self.bridge.requests}",

@@ -16,7 +16,9 @@ onto it from the share panel. Shown from what the browsers actually do:
   room cannot watch it (share_none), a visitor who was not allowed cannot present
   (share_forbidden);
 - the presenter leaving the room ends the share for the visitor, and the talk plays on;
-- a visitor the facilitator allows shares too, and another facilitator stops that share.
+- a visitor the facilitator allows shares too, and another facilitator stops that share;
+- the presenter's WebSocket drops and comes back: the share goes on (same ``gen``), the
+  visitor goes on decoding it.
 """
 
 from __future__ import annotations
@@ -226,6 +228,70 @@ def test_a_facilitator_shares_a_screen_a_visitor_decodes_it_and_leaving_ends_it(
             if "Permissions policy violation: camera is not allowed" not in p
         ]
         assert problems == [], "the browsers reported errors"
+    finally:
+        for group in groups:
+            group.close()
+        for browser in browsers:
+            browser.close()
+
+
+def test_a_share_goes_on_through_its_presenters_dropped_connection(
+    playwright: Playwright, share_hub: HubServer
+) -> None:
+    """The presenter's WebSocket drops and comes back within the grace: the browser keeps
+    its screen going to Janus, the hub kept the share, the visitor goes on decoding the same
+    share (it never ended)."""
+    browsers = [
+        playwright.chromium.launch(executable_path=CHROMIUM, args=FAKE_CAPTURE) for _ in range(2)
+    ]
+    groups = [Visitors(browser, share_hub) for browser in browsers]
+    try:
+        fee = facilitator(groups[0], share_hub, "Fenja")
+        go_to(fee, ROOM)
+        fee.page.locator("#panel-rooms .close").click()
+        ada = groups[1].new("Anna")
+        go_to(ada, ROOM)
+        ada.page.locator("#panel-rooms .close").click()
+        fee.wait_for("s.talks.screens.length === 1")
+        screen = fee.state()["talks"]["screens"][0]["screen"]
+        fee.page.locator("#toggle-share").click()
+        fee.page.locator(f'button[data-share-action="share"][data-screen="{screen}"]').click()
+        fee.wait_for(
+            "s.share.presenting && s.share.presenting.send === 'connected'", timeout_ms=30000
+        )
+        ada.wait_for(
+            "s.share.shares.length === 1 && s.share.shares[0].live"
+            " && s.share.shares[0].receive === 'connected' && s.share.shares[0].width > 0",
+            timeout_ms=30000,
+        )
+        gen = ada.state()["share"]["shares"][0]["gen"]
+        session = fee.state()["session"]
+        sockets: list[Any] = []
+        fee.page.on("websocket", lambda socket: sockets.append(socket))
+        fee.page.evaluate("window.hubtwin.dropConnection()")
+        deadline = time.monotonic() + 30
+        while not sockets:
+            assert time.monotonic() < deadline, "the presenter's page did not reconnect"
+            fee.page.wait_for_timeout(50)
+        fee.wait_for("s.connection === 'open' && s.room === arg", ROOM, timeout_ms=30000)
+        assert fee.state()["session"] == session, "not resumed but a new session"
+        # the visitor goes on decoding the same share; the presenter still presents it
+        base = decoded(ada, screen)
+        ada.wait_for(
+            "s.share.shares.length === 1 && s.share.shares[0].gen === arg[0]"
+            " && s.share.shares[0].receive === 'connected'",
+            [gen],
+            timeout_ms=10000,
+        )
+        deadline = time.monotonic() + 20
+        while decoded(ada, screen) < base + 30:
+            assert time.monotonic() < deadline, "the shared screen stopped after the reconnect"
+            assert ada.state()["share"]["shares"], "the share ended for the room"
+            ada.page.wait_for_timeout(100)
+        presenting = fee.state()["share"]["presenting"]
+        assert presenting is not None and presenting["gen"] == gen, presenting
+        assert presenting["send"] == "connected"
+        assert [s["gen"] for s in ada.state()["share"]["shares"]] == [gen]
     finally:
         for group in groups:
             group.close()

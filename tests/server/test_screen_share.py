@@ -290,3 +290,85 @@ def test_a_facilitator_stops_an_allowed_visitors_share_and_the_allowed_list_is_t
     assert s.errors(s.h.send(1, msg(t="share", screen="workshop-screen", on=True))) == [
         "share_unavailable"
     ]
+
+
+def states(messages: list[dict[str, Any]]) -> list[tuple[str | None, int, bool]]:
+    return [(m["presenter"], m["gen"], m["live"]) for m in messages if m["t"] == "share_state"]
+
+
+def test_a_share_moves_with_its_room_to_another_media_server() -> None:
+    from server.hub import Effects
+
+    s = Scene()
+    fred = s.enter(1, "Fred", Role.FACILITATOR)
+    s.enter(2, "Vera")
+    first = states(s.h.send(1, msg(t="share", screen="workshop-screen", on=True)))[-1]
+    share = s.sharing.rules.shares[(ROOM, "workshop-screen")]
+    fx = Effects()
+    s.sharing.arrived(share, fx)
+    s.h.apply(fx)
+    s.h.take(1), s.h.take(2)
+    s.port.calls.clear()
+    # another room's Janus was lost: nothing happens here
+    fx = Effects()
+    s.sharing.moved(frozenset({("foyer", 0)}), fx, s.h.now)
+    s.h.apply(fx)
+    assert s.h.take(2) == [] and s.port.calls == []
+    # this room's: the same presenter, a new gen, not live until published again
+    fx = Effects()
+    s.sharing.moved(frozenset({ROOM}), fx, s.h.now)
+    s.h.apply(fx)
+    seen = states(s.h.take(2))
+    assert len(seen) == 1 and seen[0][0] == fred and seen[0][1] > first[1] and not seen[0][2]
+    assert states(s.h.take(1)) == seen  # the presenter publishes again on the new gen
+    assert s.port.calls == [("end", fred, "workshop-screen"), ("present", fred, "workshop-screen")]
+    # no Janus left to go to: it ends
+    s.port.up = False
+    fx = Effects()
+    s.sharing.moved(frozenset({ROOM}), fx, s.h.now)
+    s.h.apply(fx)
+    assert [m[0] for m in states(s.h.take(2))] == [None]
+    assert s.sharing.rules.shares == {}
+
+
+def test_a_share_outlives_its_presenters_dropped_connection() -> None:
+    from server.hub import Effects
+
+    s = Scene()
+    fred_hello = s.h.hello(1, "Fred", identity=person("Fred", Role.FACILITATOR), room="workshop")
+    fred = s.h.session(1)
+    s.enter(2, "Vera")
+    s.h.send(1, msg(t="share", screen="workshop-screen", on=True))
+    share = s.sharing.rules.shares[(ROOM, "workshop-screen")]
+    fx = Effects()
+    s.sharing.arrived(share, fx)
+    s.h.apply(fx)
+    s.h.take(2)
+    # the presenter's WebSocket drops; meanwhile their connection to Janus breaks too
+    s.h.drop(1)
+    fx = Effects()
+    s.sharing.broke(share, fx, s.h.now)
+    s.h.apply(fx)
+    renewed = states(s.h.take(2))
+    assert renewed and renewed[-1][0] == fred and renewed[-1][1] > share.gen, renewed
+    # back within the grace: told the share is theirs (the new gen, to publish again)
+    key = fred_hello[0]["resume"]
+    back = s.h.hello(3, "Fred", identity=person("Fred", Role.FACILITATOR), resume=key)
+    assert states(back) == [(fred, renewed[-1][1], False)]
+    # their browser asks for it again: renewed once more, never ended for the room
+    again = s.h.send(3, msg(t="share", screen="workshop-screen", on=True))
+    assert states(again)[-1][0] == fred and states(again)[-1][1] > renewed[-1][1]
+    assert None not in [m[0] for m in states(s.h.take(2))]
+    # a broken connection while the presenter is here (and the share was not live): it ends
+    current = s.sharing.rules.shares[(ROOM, "workshop-screen")]
+    fx = Effects()
+    s.sharing.broke(current, fx, s.h.now)
+    s.h.apply(fx)
+    assert [m[0] for m in states(s.h.take(2))] == [None]
+    # a presenter who does not come back within the grace: the share ends
+    s.h.send(3, msg(t="share", screen="workshop-screen", on=True))
+    s.h.take(2)
+    s.h.drop(3)
+    s.h.now += Settings().reconnect_grace_s + 1
+    s.h.tick()
+    assert [m[0] for m in states(s.h.take(2))] == [None]

@@ -37,7 +37,7 @@ export class ShareFeature {
       this.render();
     });
     connection.on("share_sdp", (m) => this.remoteSdp(m).catch((error) => this.failed(error)));
-    connection.on("joined", () => this.enteredRoom());
+    connection.on("joined", (m) => this.enteredRoom(m));
     connection.on("error", (m) => {
       if (!String(m.about ?? "").startsWith("share")) return;
       if (m.about === "share" && this.present && this.present.gen == null) this.stopPresenting();
@@ -148,6 +148,7 @@ export class ShareFeature {
   async offer(gen) {
     const present = this.present;
     present.gen = gen;
+    present.pc?.close(); // a renewed share (another Janus, a lost connection): publish anew
     const pc = this.newPeerConnection("present", present.screen, gen);
     present.pc = pc;
     for (const track of present.stream.getVideoTracks()) {
@@ -185,8 +186,12 @@ export class ShareFeature {
       announce(t("share.started", { name: message.name ?? "", screen: this.screenName(screen) }));
     }
     if (presenter === me) {
-      if (this.present?.screen === screen && this.present.gen == null) {
+      if (this.present?.screen === screen && this.present.gen !== gen) {
         this.offer(gen).catch((error) => this.failed(error));
+      } else if (this.present?.screen === screen && this.presentBroken()) {
+        // back after a dropped connection, but the screen no longer reaches Janus: ask the
+        // hub to renew the share (a new gen), the room keeps it meanwhile
+        this.connection.send("share", { screen, on: true });
       } else if (!this.present) {
         // the hub still has us presenting (a reloaded page): end it
         this.connection.send("share", { screen, on: false });
@@ -255,7 +260,17 @@ export class ShareFeature {
     if (this.fullScreen === screen) this.dialog.close();
   }
 
-  enteredRoom() {
+  presentBroken() {
+    const state = this.present?.pc?.connectionState;
+    return state === "failed" || state === "closed";
+  }
+
+  enteredRoom(message) {
+    // a resumed connection in the same room keeps presenting and watching: the hub kept
+    // the shares and tells them again (share_state)
+    const here = message ? `${message.room}#${message.instance}` : null;
+    if (message?.via === "resume" && here === this.here) return;
+    this.here = here;
     for (const screen of [...this.views.keys()]) this.closeView(screen);
     if (this.present) this.stopPresenting();
     this.shares.clear();
