@@ -43,7 +43,9 @@ class ShareOn(FeatureMessage):
         "share",
         "client",
         "Begin (on) presenting your screen or window on one of the room's screens, or end a"
-        " share there (your own; facilitators: anyone's). Answered by share_state to the room.",
+        " share there (your own; facilitators: anyone's). Answered by share_state to the room."
+        " Asking again for the share you present renews it (a new gen: publish again), for a"
+        " browser whose present connection broke.",
         (_SCREEN, FieldSpec("on", "bool", "begin or end")),
     )
     screen: str
@@ -132,7 +134,8 @@ SHARE_MESSAGES: Final = FeatureMessages(
             "A screen of your room: who presents on it (presenter nil: nobody, the share"
             " ended) and whether the shared screen is arriving at the media server (live:"
             " ask to watch it with share_view). Sent to the room when it changes and to"
-            " whoever enters.",
+            " whoever enters. The same presenter with a new gen: the share was renewed (its"
+            " media server changed): the presenter publishes again, viewers watch the new one.",
             (
                 _SCREEN,
                 _GEN,
