@@ -28,6 +28,7 @@ from server.cluster_realtime import ClusterPlacement, ClusterRealtime, public_ws
 from server.contact_exchange import ExchangeBook, MemoryExchangeBook
 from server.contact_exchange_redis import RedisExchangeBook
 from server.gc_policy import settle_after_start
+from server.grouping_http import grouping_routes
 from server.http import HttpContext, make_http_app
 from server.http_connections import http_runner, raise_open_file_limit
 from server.hub import Effects, HubCore
@@ -395,6 +396,7 @@ async def _start_hub(
         icon_routes(SiteIcons(site)),
         offer_routes(offers),
         people_to_meet.routes(),
+        grouping_routes(workshops.lead, store, offers.vocabulary.topics),
     ]
     runner = http_runner(make_http_app(context, features), settings, realtime.limits)
     await runner.setup()

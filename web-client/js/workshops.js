@@ -14,8 +14,8 @@
 import * as THREE from "three";
 import {
   createSeries, createWorkshop, deleteSeries, deleteWorkshop, fetchAttendance, fetchAttendanceCsv, fetchAudit, fetchBans,
-  fetchRegistrations, fetchRegistrationsCsv, fetchSeries, fetchWorkshops, liftBan, registerFor, unregisterFrom,
-  updateSeries, updateWorkshop,
+  fetchGrouping, fetchRegistrations, fetchRegistrationsCsv, fetchSeries, fetchWorkshops, liftBan, registerFor,
+  unregisterFrom, updateSeries, updateWorkshop,
 } from "./net/workshops-api.js";
 import { announce } from "./ui/announcer.js";
 import { language, onLanguageChange, t } from "./ui/i18n.js";
@@ -73,6 +73,7 @@ export class WorkshopsFeature {
       register: (id, code) => this.register(id, code),
       unregister: (id) => this.unregister(id),
       registrations: (id) => this.registrations(id),
+      grouping: (id, by, groups) => fetchGrouping(this.token(), id, by, groups, language()),
       registrationsCsv: (id) => this.download(() => fetchRegistrationsCsv(this.token(), id)),
       play: (talk) => this.play(talk),
       attendance: (id) => this.attendance(id),

@@ -96,6 +96,13 @@ export function unregisterFrom(token, id) {
   return request("DELETE", `/api/workshops/${enc(id)}/registration`, { token });
 }
 
+/** Facilitators of a running workshop: its participants with the profiles they show and
+ * groups of them by "industry" or "topic" ({by, participants, groups: [{label, sessions, names}]}). */
+export function fetchGrouping(token, id, by, groups, lang) {
+  const query = `by=${enc(by)}&groups=${enc(groups)}&lang=${enc(lang)}`;
+  return request("GET", `/api/workshops/${enc(id)}/grouping?${query}`, { token });
+}
+
 /** Facilitators: who registered ({seats, taken, waiting, people}). */
 export function fetchRegistrations(token, id) {
   return request("GET", `/api/workshops/${enc(id)}/registrations`, { token });

@@ -106,7 +106,8 @@ export class WorkshopPanel {
   /**
    * actions: {send(type, fields), join(id, code), create(body), update(id, body), remove(id),
    * createSeries(body), updateSeries(id, body), removeSeries(id), register(id), unregister(id),
-   * registrations(id), registrationsCsv(id), play(talk), attendance(id), csv(id), audit(),
+   * registrations(id), registrationsCsv(id), grouping(id, by, groups), play(talk),
+   * attendance(id), csv(id), audit(),
    * bans(), lift(id), copyLink(workshop), toggled(open)}
    */
   constructor(actions) {
@@ -396,6 +397,22 @@ export class WorkshopPanel {
       button(t("ws.groupsByTeam"), () => send("breakout", { groups: 2, mode: "teams", minutes: Number(length.value) }), { id: "ws-groups-teams" }),
     ])];
     out.push(el("p", { className: "hint", text: t("ws.groupsByTeamHint") }));
+    // By profile: the server proposes groups from the profiles people chose to show; the
+    // proposal fills in the choices below, which "Gruppen bilden" then starts as they are.
+    const proposal = el("ul", { className: "ws-proposal", attrs: { id: "ws-proposal", "aria-live": "polite" } });
+    const propose = async (by) => {
+      try {
+        const answer = await this.actions.grouping(live.id, by, Number(count.value) > 2 ? Number(count.value) : 4);
+        this.applyProposal(answer, count, proposal);
+      } catch (error) {
+        this.say(error.message);
+      }
+    };
+    out.push(el("div", { className: "button-row" }, [
+      button(t("ws.groupsByIndustry"), () => propose("industry"), { id: "ws-groups-industry" }),
+      button(t("ws.groupsByTopic"), () => propose("topic"), { id: "ws-groups-topic" }),
+    ]));
+    out.push(el("p", { className: "hint", text: t("ws.groupsByProfileHint") }), proposal);
     if (picks.length) {
       out.push(
         el("p", { className: "hint", text: t("ws.groupsChoose") }),
@@ -403,6 +420,36 @@ export class WorkshopPanel {
       );
     }
     return out;
+  }
+
+  /** A proposal of groups by profile: the group count and each person's choice set to it,
+   * the groups listed with their label, and beside each name what their profile shows. */
+  applyProposal(answer, count, list) {
+    const usable = answer.groups.filter((group) => group.sessions.length);
+    if (usable.length < 2) {
+      list.replaceChildren(el("li", { text: t("ws.proposalTooFew") }));
+      return;
+    }
+    count.value = String(usable.length);
+    for (const pick of this.sections.live.querySelectorAll("select[data-session]")) pick.value = "";
+    usable.forEach((group, number) => {
+      for (const session of group.sessions) {
+        const pick = this.sections.live.querySelector(`select[data-session="${CSS.escape(session)}"]`);
+        if (pick) pick.value = String(number);
+      }
+    });
+    for (const person of answer.participants) {
+      const row = this.sections.live.querySelector(`select[data-session="${CSS.escape(person.session)}"]`)?.closest("li");
+      if (!row) continue;
+      row.querySelector(".ws-profile")?.remove();
+      const p = person.profile;
+      const facts = p ? [p.industry, p.role ? t(`meet.role.${p.role}`) : "", p.organisation].filter(Boolean).join(" · ") : t("ws.noProfile");
+      row.append(el("span", { className: "meta ws-profile", text: facts }));
+    }
+    list.replaceChildren(...usable.map((group, number) => el("li", {
+      text: t("ws.proposalGroup", { n: number + 1, label: group.label, names: group.names.join(", ") }),
+    })));
+    this.say(t("ws.proposalReady", { n: usable.length }));
   }
 
   // --- moderation ------------------------------------------------------------------------
