@@ -20,9 +20,10 @@ import signal
 import subprocess
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from conftest import HubServer, copy_built, running_hub
@@ -39,13 +40,16 @@ pytestmark = [
 ]
 
 SCREEN = "auditorium-screen"
+T = TypeVar("T")
 
 
 class Janus:
     """One Janus process run "elsewhere": API secret and admin key, no token list."""
 
-    def __init__(self, folder: Path) -> None:
-        self.config: JanusConfig = make_config(folder, rtp_ports=10)
+    def __init__(self, folder: Path, ice_enforce_list: str = "") -> None:
+        self.config: JanusConfig = make_config(
+            folder, rtp_ports=10, ice_enforce_list=ice_enforce_list
+        )
         main = write_config(self.config)
         main.write_text(main.read_text().replace("token_auth = true", "token_auth = false"))
         self.process: subprocess.Popen[bytes] | None = None
@@ -69,7 +73,7 @@ class Janus:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        until(lambda: asyncio.run(port_open(c.host, c.ws_port)), "janus did not open its port")
+        until(lambda: apart(port_open(c.host, c.ws_port)), "janus did not open its port")
 
     def kill(self) -> None:
         assert self.process is not None
@@ -92,12 +96,19 @@ class Janus:
             finally:
                 await link.close()
 
-        return asyncio.run(ask())
+        return apart(ask())
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+def apart(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end in a thread of its own (the browser tests' thread has an
+    event loop of Playwright's)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def until(condition: Callable[[], Any], what: str, timeout_s: float = 30.0) -> Any:
