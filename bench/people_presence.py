@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from functools import partial
 
 from server.hub_presence import pack_present, unpack_present
 from server.profiles_http import Present
@@ -42,8 +43,8 @@ def main() -> None:
     for count in args.people:
         here = people(count)
         text = pack_present(here)
-        pack = per_call_ms(lambda h=here: pack_present(h), args.repeat)
-        read = per_call_ms(lambda t=text: unpack_present(t), args.repeat)
+        pack = per_call_ms(partial(pack_present, here), args.repeat)
+        read = per_call_ms(partial(unpack_present, text), args.repeat)
         print(f"{count:>7} {len(text.encode()):>8} {pack:>8.2f} {read:>8.2f}")
 
 
