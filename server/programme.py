@@ -77,26 +77,16 @@ class ProgrammeEntry:
     ) -> tuple[Series | None, list[Workshop]]:
         """The series (if the entry is one) and the workshops it makes, led by ``people``
         (``WorkshopInvalid`` if a field is wrong)."""
+        given: dict[str, Any] = {
+            "rooms": refs.rooms,
+            "facilitators": people,
+            "stations": refs.stations,
+            "talks": refs.talks,
+            "now": now,
+        }
         if self.kind == "workshop":
-            workshop = parse_workshop(
-                self.fields,
-                rooms=refs.rooms,
-                facilitators=people,
-                workshop_id=record_id,
-                stations=refs.stations,
-                talks=refs.talks,
-                now=now,
-            )
-            return None, [workshop]
-        series = parse_series(
-            self.fields,
-            rooms=refs.rooms,
-            facilitators=people,
-            series_id=record_id,
-            stations=refs.stations,
-            talks=refs.talks,
-            now=now,
-        )
+            return None, [parse_workshop(self.fields, workshop_id=record_id, **given)]
+        series = parse_series(self.fields, series_id=record_id, **given)
         return series, series.sessions(now=now)
 
 
