@@ -59,7 +59,9 @@ def signup(name: str) -> dict[str, Any]:
     return {"name": name, "contact": f"{name}@example.org", "consent": True}
 
 
-def test_six_seats_for_thirty_through_two_processes(hubs: list[HubProcess]) -> None:
+def test_six_seats_and_six_waiting_for_thirty_through_two_processes(
+    hubs: list[HubProcess],
+) -> None:
     path = f"/api/offers/{OFFER}/signup"
     with ThreadPoolExecutor(PEOPLE) as pool:
         answers = list(
@@ -69,10 +71,11 @@ def test_six_seats_for_thirty_through_two_processes(hubs: list[HubProcess]) -> N
             )
         )
     statuses = [status for status, _ in answers]
-    assert statuses.count(201) == 6 and statuses.count(409) == PEOPLE - 6, statuses
+    # six seats and, as long as the seats, a waiting list of six
+    assert statuses.count(201) == 12 and statuses.count(409) == PEOPLE - 12, statuses
     for hub in hubs:
         _, offer = call(hub, "GET", f"/api/offers/{OFFER}", token("anyone"))
-        assert (offer["seats"], offer["taken"]) == (6, 6)
+        assert (offer["seats"], offer["taken"], offer["waiting"]) == (6, 6, 6)
 
 
 def test_an_edit_and_a_person_s_data_on_both_processes(hubs: list[HubProcess]) -> None:
