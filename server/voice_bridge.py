@@ -164,6 +164,7 @@ class VoiceBridge:
         )
         #: rooms that were on a lost server and have no room elsewhere yet (to count moves)
         self._homeless: dict[InstanceKey, JanusServer] = {}
+        self._room_locks: dict[InstanceKey, asyncio.Lock] = {}
         self.on_ready: Callable[[str, int], bytes | None] = lambda sid, gen: None
         #: what Janus says about handles that are not voice's (screen sharing's)
         self.on_other_event: Callable[[int, dict[str, Any]], None] = lambda handle, m: None
@@ -373,6 +374,13 @@ class VoiceBridge:
         return server.link
 
     async def _room(self, key: InstanceKey) -> VoiceRoomState:
+        # one at a time per room instance: whoever comes while the room is being made
+        # (several people set up again at once after a lost server) waits for it
+        lock = self._room_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            return await self._made_room(key)
+
+    async def _made_room(self, key: InstanceKey) -> VoiceRoomState:
         room = self.rooms.get(key)
         if room is not None and room.server.up:
             return room
@@ -382,11 +390,6 @@ class VoiceBridge:
         number = self._next_room
         self._next_room += 1
         room = VoiceRoomState(server, number, secrets.token_urlsafe(18))
-        self.rooms[key] = room
-        was = self._homeless.pop(key, None)
-        if was is not None and was is not server:
-            was.moved_away += 1
-            log.info("voice room moved", extra={"from": was.name, "to": server.name})
         body: dict[str, Any] = {
             "request": "create",
             "room": number,
@@ -405,6 +408,13 @@ class VoiceBridge:
             body["admin_key"] = server.admin_key
         self.requests += 1
         await server.link.message(*server.control, body)
+        if not server.up:
+            raise JanusGone("janus lost while the room was made")
+        self.rooms[key] = room
+        was = self._homeless.pop(key, None)
+        if was is not None and was is not server:
+            was.moved_away += 1
+            log.info("voice room moved", extra={"from": was.name, "to": server.name})
         return room
 
     async def room_for(self, key: InstanceKey) -> VoiceRoomState:

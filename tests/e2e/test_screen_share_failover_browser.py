@@ -2,10 +2,12 @@
 test starts (``--janus`` twice), two Chromiums with fake screen capture, all in a network
 namespace of its own (as tests/e2e/test_screen_share_browser.py).
 
-A facilitator shares onto the auditorium's screen and a visitor decodes it; the Janus
-holding the auditorium's room is killed with SIGKILL. The share is renewed on the other
-Janus: the presenter's browser publishes again on the new ``gen``, the visitor's browser
-watches the new one and decodes its frames, and the share never ended for the room.
+A facilitator and a visitor are in voice in the auditorium (Chromium's fake microphone),
+the facilitator shares onto the auditorium's screen and the visitor decodes it; the Janus
+holding the auditorium's room is killed with SIGKILL. The room moves to the other Janus:
+both are set up in voice again there (a new ``gen``) and the facilitator's voice arrives
+at the visitor again; the share is renewed there: the presenter's browser publishes again
+on the new ``gen``, the visitor's browser watches the new one and decodes its frames.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from conftest import CHROMIUM, HubServer, Visitors, copy_built, running_hub
 from playwright.sync_api import Playwright, sync_playwright
 from test_screen_share_browser import FAKE_CAPTURE, ROOM, decoded
 from test_talks import facilitator, go_to
-from test_voice import VETH, network_namespace
+from test_voice import VETH, network_namespace, packets_from, session_of, voice_on
 from test_voice_failover import Janus, servers, until
 
 pytestmark = [
@@ -88,6 +90,11 @@ def test_a_share_moves_to_the_other_janus_and_the_visitor_sees_it_again(
         ada = groups[1].new("Ada")
         go_to(ada, ROOM)
         ada.page.locator("#panel-rooms .close").click()
+        for visitor in (fee, ada):
+            voice_on(visitor)
+        speaker = session_of(fee)
+        until(lambda: packets_from(ada, speaker) > 0, "the facilitator's voice does not arrive")
+        voice_gen = ada.state()["voice"]["gen"]
         fee.page.locator("#toggle-share").click()
         fee.page.locator(f'button[data-share-action="share"][data-screen="{screen}"]').click()
         fee.wait_for(
@@ -122,6 +129,13 @@ def test_a_share_moves_to_the_other_janus_and_the_visitor_sees_it_again(
         while decoded(ada, screen) <= first:
             assert time.monotonic() < deadline, "no frames decoded after the move"
             ada.page.wait_for_timeout(100)
+        # voice set up again on the other Janus: the facilitator is heard again
+        ada.wait_for(
+            "s.voice.gen > arg[0] && s.voice.state === 'ready' && s.voice.send === 'connected'",
+            [voice_gen],
+            timeout_ms=30000,
+        )
+        until(lambda: packets_from(ada, speaker) > 0, "the voice did not come back", 30)
         health = servers(hub)
         assert health[0]["up"] is False and health[1]["rooms"] == 1, health
         assert health[0]["moved_away"] == 1
