@@ -165,6 +165,10 @@ def browser() -> Iterator[Browser]:
             instance.close()
 
 
+IN_HUB = "s.phase === 'hub' && s.room !== null && s.connection === 'open' && s.fps > 0"
+"""The hub is shown, its room joined and its view drawn."""
+
+
 @dataclass
 class Visitor:
     """One person in their own browser context."""
@@ -181,6 +185,15 @@ class Visitor:
     def venue(self) -> dict[str, Any]:
         result: dict[str, Any] = self.page.evaluate("window.hubtwin.venue()")
         return result
+
+    def sign_in_as_staff(self, username: str, password: str, timeout_ms: float = 60000) -> None:
+        """Sign in on the start page with a facilitator's or staff account and wait until
+        the hub is shown and joined."""
+        self.page.locator(".staff-login summary").click()
+        self.page.fill("#staff-username", username)
+        self.page.fill("#staff-password", password)
+        self.page.locator("#staff-form button[type=submit]").click()
+        self.wait_for(IN_HUB, timeout_ms=timeout_ms)
 
     def walk_to(self, x: float, z: float) -> dict[str, Any]:
         result: dict[str, Any] = self.page.evaluate(

@@ -29,8 +29,6 @@ pytestmark = pytest.mark.e2e
 
 SNAPSHOT = bytes((SNAPSHOT_TAG,))
 
-IN_HUB = "s.phase === 'hub' && s.room !== null && s.connection === 'open' && s.fps > 0"
-
 
 def account(hub: HubServer, name: str, role: str) -> tuple[str, str]:
     """An account made with the CLI: (username, password)."""
@@ -78,11 +76,7 @@ def sign_in(hub: HubServer, username: str, password: str) -> int:
 
 def staff_enters(visitors: Visitors, username: str, password: str) -> Visitor:
     sabine = visitors.open("Sabine")
-    sabine.page.locator(".staff-login summary").click()
-    sabine.page.fill("#staff-username", username)
-    sabine.page.fill("#staff-password", password)
-    sabine.page.locator("#staff-form button[type=submit]").click()
-    sabine.wait_for(IN_HUB, timeout_ms=60000)
+    sabine.sign_in_as_staff(username, password)
     return sabine
 
 

@@ -19,10 +19,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import HubServer, Visitor, Visitors
+from conftest import IN_HUB, HubServer, Visitor, Visitors
 from playwright.sync_api import Locator
 from test_accessibility import assert_clean
-from test_workshop import IN_HUB, account, by_link, post
+from test_workshop import account, by_link, post
 
 pytestmark = pytest.mark.e2e
 
@@ -99,10 +99,7 @@ def test_a_facilitator_sets_up_locks_hides_merges_deletes_and_downloads_the_boar
     )
     mara = by_link(visitors, hub, "Mara", workshop["id"])
     mara.page.set_default_timeout(WAIT_MS)
-    mara.page.locator(".staff-login summary").click()
-    mara.page.fill("#staff-username", username)
-    mara.page.fill("#staff-password", password)
-    mara.page.locator("#staff-form button[type=submit]").click()
+    mara.sign_in_as_staff(username, password, timeout_ms=WAIT_MS)
     anna = by_link(visitors, hub, "Anna", workshop["id"])
     ben = by_link(visitors, hub, "Ben", workshop["id"])
     for person in (anna, ben):  # both pages load side by side

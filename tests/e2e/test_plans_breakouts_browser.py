@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from conftest import HubServer, Visitor, Visitors
-from test_polls_browser import IN_HUB, by_link, facilitator_account, post
+from test_polls_browser import by_link, facilitator_account, post
 
 pytestmark = pytest.mark.e2e
 
@@ -69,11 +69,7 @@ def test_two_teams_work_on_their_plans_on_their_breakout_boards(
     )["id"]  # fmt: skip
 
     mara = by_link(visitors, hub, "Mara", workshop)
-    mara.page.locator(".staff-login summary").click()
-    mara.page.fill("#staff-username", username)
-    mara.page.fill("#staff-password", password)
-    mara.page.locator("#staff-form button[type=submit]").click()
-    mara.wait_for(IN_HUB, timeout_ms=60000)
+    mara.sign_in_as_staff(username, password)
     mara.wait_for("s.room === 'workshop'", timeout_ms=20000)
     mara.page.locator("#toggle-workshop").click()
     mara.page.wait_for_selector(f"#ws-start-pick option[value='{workshop}']", state="attached")

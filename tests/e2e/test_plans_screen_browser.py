@@ -15,7 +15,7 @@ import pytest
 from conftest import HubServer, Visitors
 from test_accessibility import assert_clean
 from test_plans_browser import open_plans
-from test_polls_browser import IN_HUB, by_link, facilitator_account, post
+from test_polls_browser import by_link, facilitator_account, post
 
 pytestmark = pytest.mark.e2e
 
@@ -57,11 +57,7 @@ def test_the_facilitator_shows_the_teams_progress_on_the_room_screen(
     post(hub, f"/api/teams/{quiet['id']}/measures", {"title": "Dach", "co2e_kg": 900}, kai)
 
     mara = by_link(visitors, hub, "Mara", workshop["id"])
-    mara.page.locator(".staff-login summary").click()
-    mara.page.fill("#staff-username", username)
-    mara.page.fill("#staff-password", password)
-    mara.page.locator("#staff-form button[type=submit]").click()
-    mara.wait_for(IN_HUB, timeout_ms=60000)
+    mara.sign_in_as_staff(username, password)
     anna = by_link(visitors, hub, "Anna", workshop["id"])
     Visitors.fill_in(anna)
     Visitors.wait_entered(anna)

@@ -13,7 +13,7 @@ import pytest
 from conftest import HubServer, Visitors
 from test_plans_browser import add_measure, open_plans
 from test_plans_screen_browser import call
-from test_polls_browser import IN_HUB, by_link, facilitator_account, post
+from test_polls_browser import by_link, facilitator_account, post
 
 pytestmark = pytest.mark.e2e
 
@@ -40,11 +40,7 @@ def test_a_plan_comes_along_from_one_session_of_a_series_to_the_next(
 
     # session 1 (begun a little early)
     mara = by_link(visitors, hub, "Mara", first)
-    mara.page.locator(".staff-login summary").click()
-    mara.page.fill("#staff-username", username)
-    mara.page.fill("#staff-password", password)
-    mara.page.locator("#staff-form button[type=submit]").click()
-    mara.wait_for(IN_HUB, timeout_ms=60000)
+    mara.sign_in_as_staff(username, password)
     mara.wait_for("s.room === 'workshop'", timeout_ms=20000)
     mara.page.locator("#toggle-workshop").click()
     mara.page.wait_for_selector(f"#ws-start-pick option[value='{first}']", state="attached")

@@ -21,8 +21,6 @@ from world.site import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
 
-IN_HUB = "s.phase === 'hub' && s.room !== null && s.connection === 'open' && s.fps > 0"
-
 
 def facilitator_account(hub: HubServer, name: str) -> tuple[str, str]:
     username, password = f"{name.lower()}-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
@@ -78,11 +76,7 @@ def test_a_facilitator_polls_two_visitors_and_sees_the_counts_live(
         token,
     )
     mara = by_link(visitors, hub, "Mara", workshop["id"])
-    mara.page.locator(".staff-login summary").click()
-    mara.page.fill("#staff-username", username)
-    mara.page.fill("#staff-password", password)
-    mara.page.locator("#staff-form button[type=submit]").click()
-    mara.wait_for(IN_HUB, timeout_ms=60000)
+    mara.sign_in_as_staff(username, password)
     anna = by_link(visitors, hub, "Anna", workshop["id"])
     ben = by_link(visitors, hub, "Ben", workshop["id"])
     for person in (anna, ben):  # both pages load side by side

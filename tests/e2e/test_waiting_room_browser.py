@@ -12,7 +12,7 @@ import time
 
 import pytest
 from conftest import HubServer, Visitors
-from test_workshop import IN_HUB, account, by_link, post
+from test_workshop import account, by_link, post
 
 pytestmark = pytest.mark.e2e
 
@@ -43,11 +43,7 @@ def test_visitors_wait_until_the_facilitator_lets_them_in_or_declines(
     assert workshop["admission"] is True
     mara = by_link(visitors, hub, "Mara", workshop["id"])
     mara.page.set_default_timeout(WAIT_MS)
-    mara.page.locator(".staff-login summary").click()
-    mara.page.fill("#staff-username", username)
-    mara.page.fill("#staff-password", password)
-    mara.page.locator("#staff-form button[type=submit]").click()
-    mara.wait_for(IN_HUB, timeout_ms=WAIT_MS)
+    mara.sign_in_as_staff(username, password, timeout_ms=WAIT_MS)
     mara.wait_for("s.room === 'workshop'", timeout_ms=WAIT_MS)
     mara.page.locator("#toggle-workshop").click()
     mara.page.locator("#ws-start").click()
@@ -134,11 +130,7 @@ def test_the_facilitator_chooses_the_groups_sees_them_fill_and_writes_to_all(
     )
     lena = by_link(visitors, hub, "Lena", workshop["id"])
     lena.page.set_default_timeout(WAIT_MS)
-    lena.page.locator(".staff-login summary").click()
-    lena.page.fill("#staff-username", username)
-    lena.page.fill("#staff-password", password)
-    lena.page.locator("#staff-form button[type=submit]").click()
-    lena.wait_for(IN_HUB, timeout_ms=WAIT_MS)
+    lena.sign_in_as_staff(username, password, timeout_ms=WAIT_MS)
     lena.wait_for("s.room === 'lab'", timeout_ms=WAIT_MS)
     people = []
     for name in ("Olga", "Paul", "Rita"):

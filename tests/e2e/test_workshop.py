@@ -24,8 +24,6 @@ from world.site import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
 
-IN_HUB = "s.phase === 'hub' && s.room !== null && s.connection === 'open' && s.fps > 0"
-
 
 def account(hub: HubServer, name: str) -> tuple[str, str]:
     """A facilitator account made with the CLI: (username, password)."""
@@ -105,11 +103,7 @@ def test_a_facilitator_gathers_two_visitors_and_leads_them_on_a_tour(
 
     # everyone comes in by the link; the server takes them to the workshop's room
     mara = by_link(visitors, hub, "Mara", workshop["id"])
-    mara.page.locator(".staff-login summary").click()
-    mara.page.fill("#staff-username", username)
-    mara.page.fill("#staff-password", password)
-    mara.page.locator("#staff-form button[type=submit]").click()
-    mara.wait_for(IN_HUB, timeout_ms=60000)
+    mara.sign_in_as_staff(username, password)
     anna = by_link(visitors, hub, "Anna", workshop["id"])
     Visitors.enter(anna)
     for person in (mara, anna):

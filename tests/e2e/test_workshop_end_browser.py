@@ -27,8 +27,6 @@ from world.site import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
 
-IN_HUB = "s.phase === 'hub' && s.room !== null && s.connection === 'open' && s.fps > 0"
-
 
 def account(hub: HubServer, name: str, role: str) -> tuple[str, str]:
     username, password = f"{name.lower()}-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
@@ -239,11 +237,7 @@ def test_staff_read_the_moderation_log_in_german_with_times(
     assert call(hub, "POST", "/api/moderation/bans", ban, staff_token)["expires_at"] > time.time()
 
     sven = visitors.open("Sven")
-    sven.page.locator(".staff-login summary").click()
-    sven.page.fill("#staff-username", staff)
-    sven.page.fill("#staff-password", staff_password)
-    sven.page.locator("#staff-form button[type=submit]").click()
-    sven.wait_for(IN_HUB, timeout_ms=60000)
+    sven.sign_in_as_staff(staff, staff_password)
     sven.page.locator("#toggle-workshop").click()
     log = sven.page.locator("#workshop-staff .ws-audit li")
     log.first.wait_for(timeout=15000)
@@ -275,11 +269,7 @@ def test_a_facilitator_sees_the_warning_and_extends_in_the_browser(
     lena = visitors.open("Lena")
     lena.page.goto(f"{hub.url}?workshop={workshop['id']}")
     lena.wait_for("true")
-    lena.page.locator(".staff-login summary").click()
-    lena.page.fill("#staff-username", username)
-    lena.page.fill("#staff-password", password)
-    lena.page.locator("#staff-form button[type=submit]").click()
-    lena.wait_for(IN_HUB, timeout_ms=60000)
+    lena.sign_in_as_staff(username, password)
     lena.wait_for("s.room === 'lounge'", timeout_ms=20000)
     lena.page.locator("#toggle-workshop").click()
     lena.page.locator("#ws-start").click()

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from conftest import HubServer, Visitor, Visitors, copy_built, running_hub
-from test_workshop_end_browser import IN_HUB, account, call, guest_token, sign_in
+from test_workshop_end_browser import account, call, guest_token, sign_in
 
 from world.model import World
 
@@ -46,11 +46,7 @@ def signed_in(
     person = visitors.open(name)
     if link:
         person.page.goto(link)
-    person.page.locator(".staff-login summary").click()
-    person.page.fill("#staff-username", username)
-    person.page.fill("#staff-password", password)
-    person.page.locator("#staff-form button[type=submit]").click()
-    person.wait_for(IN_HUB, timeout_ms=60000)
+    person.sign_in_as_staff(username, password)
     person.page.locator("#toggle-workshop").click()
     return person
 
