@@ -9,16 +9,9 @@
  */
 
 import { language, t } from "./ui/i18n.js";
+import { el } from "./ui/dom.js";
+import { wrapText } from "./ui/canvas-text.js";
 
-function el(tag, attributes = {}, text = null) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === false || value === null || value === undefined) continue;
-    node.setAttribute(name, value === true ? "" : String(value));
-  }
-  if (text !== null) node.textContent = text;
-  return node;
-}
 
 function statusName(status) {
   return language() === "en" ? status.en : status.de;
@@ -129,7 +122,7 @@ export function drawPlan(ctx, width, top, height, plan, lines) {
     let shown = 0;
     for (const measure of measures) {
       ctx.font = `500 ${textSize}px system-ui, sans-serif`;
-      const wrapped = wrapLines(ctx, measure.title, inner - pad * 1.5, 2);
+      const wrapped = wrapText(ctx, measure.title, inner - pad * 1.5, 2);
       const cardHeight = wrapped.length * textSize * 1.2 + pad * 0.6;
       if (y + cardHeight > height - pad * 1.5) break;
       ctx.fillStyle = "#ffffff";
@@ -148,21 +141,3 @@ export function drawPlan(ctx, width, top, height, plan, lines) {
   });
 }
 
-function wrapLines(ctx, text, width, maxLines) {
-  const words = text.replace(/\s+/g, " ").trim().split(" ");
-  const out = [];
-  let line = "";
-  for (const word of words) {
-    const candidate = line ? `${line} ${word}` : word;
-    if (ctx.measureText(candidate).width <= width || !line) {
-      line = candidate;
-      continue;
-    }
-    out.push(line);
-    line = word;
-    if (out.length === maxLines) break;
-  }
-  if (out.length < maxLines && line) out.push(line);
-  else if (line && out.length === maxLines) out[maxLines - 1] = `${out[maxLines - 1]}…`;
-  return out;
-}

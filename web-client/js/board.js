@@ -14,21 +14,14 @@ import * as THREE from "three";
 import { BoardPlan, drawPlan } from "./board-plan.js";
 import { announce } from "./ui/announcer.js";
 import { language, onLanguageChange, t } from "./ui/i18n.js";
+import { el } from "./ui/dom.js";
+import { wrapText } from "./ui/canvas-text.js";
 
 const EXTRAS_KEY = "hubtwin";
 const SHOWS = "notes";
 const PIXELS_PER_METRE = 420;
 const NOTE_COLOURS = ["#fff27a", "#b8f0c8", "#ffd1a8", "#bfe3ff", "#f7c6e6", "#e0d4ff"];
 
-function el(tag, attributes = {}, text = null) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === false || value === null || value === undefined) continue;
-    node.setAttribute(name, value === true ? "" : String(value));
-  }
-  if (text !== null) node.textContent = text;
-  return node;
-}
 
 export class BoardFeature {
   /** parts: {connection, table, hud, scene, venue, roomState, token()} */
@@ -433,7 +426,7 @@ export class NotesWall {
       let shown = 0;
       for (const note of notes) {
         ctx.font = `500 ${textSize}px system-ui, sans-serif`;
-        const wrapped = wrap(ctx, note.text, inner - pad * 1.5, 3);
+        const wrapped = wrapText(ctx, note.text, inner - pad * 1.5, 3);
         const noteHeight = wrapped.length * textSize * 1.2 + textSize * 1.5;
         if (y + noteHeight > height - pad * 2) break;
         ctx.fillStyle = NOTE_COLOURS[(note.origin + 1) % NOTE_COLOURS.length];
@@ -458,22 +451,3 @@ export class NotesWall {
   }
 }
 
-/** Up to maxLines lines of text that fit in width (the last one cut with an ellipsis). */
-function wrap(ctx, text, width, maxLines) {
-  const words = text.replace(/\s+/g, " ").trim().split(" ");
-  const lines = [];
-  let line = "";
-  for (const word of words) {
-    const candidate = line ? `${line} ${word}` : word;
-    if (ctx.measureText(candidate).width <= width || !line) {
-      line = candidate;
-      continue;
-    }
-    lines.push(line);
-    line = word;
-    if (lines.length === maxLines) break;
-  }
-  if (lines.length < maxLines && line) lines.push(line);
-  else if (line && lines.length === maxLines) lines[maxLines - 1] = `${lines[maxLines - 1]}…`;
-  return lines;
-}

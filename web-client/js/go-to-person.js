@@ -23,7 +23,7 @@ export class PersonFinder {
     this.stop();
     const here = this.roomState.room === person.room && this.roomState.instance === person.instance;
     if (!here) this.visit.jumpTo(person.room, person.instance);
-    this.wanted = { session: person.session, until: performance.now() + GIVE_UP_MS };
+    this.wanted = { ...person, until: performance.now() + GIVE_UP_MS };
     this.timer = setInterval(() => this.look(), LOOK_EVERY_MS);
     this.look();
   }
@@ -34,6 +34,7 @@ export class PersonFinder {
     this.wanted = null;
   }
 
+  /** Once in their room instance with their avatar known: a walk to beside them. */
   look() {
     const wanted = this.wanted;
     if (!wanted) return;
@@ -41,16 +42,20 @@ export class PersonFinder {
       this.stop();
       return;
     }
+    if (this.roomState.room !== wanted.room || this.roomState.instance !== wanted.instance) return;
     const pose = this.crowd.shownPose(wanted.session);
-    if (!pose) return; // not in this room instance (yet)
+    if (!pose) return;
     const me = this.player.position;
     const dx = me.x - pose.x;
     const dz = me.z - pose.z;
     const distance = Math.hypot(dx, dz);
-    this.stop();
-    if (distance <= BESIDE_M) return;
+    if (distance <= BESIDE_M) {
+      this.stop();
+      return;
+    }
     const x = pose.x + (dx / distance) * BESIDE_M;
     const z = pose.z + (dz / distance) * BESIDE_M;
-    if (!this.player.walkTo(x, z, pose.y)) this.player.walkTo(pose.x, pose.z, pose.y);
+    // no way there yet (still arriving): tried again at the next look
+    if (this.player.walkTo(x, z, pose.y) || this.player.walkTo(pose.x, pose.z, pose.y)) this.stop();
   }
 }

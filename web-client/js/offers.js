@@ -13,8 +13,9 @@
 import * as THREE from "three";
 import { ApiError, request } from "./net/api.js";
 import { announce } from "./ui/announcer.js";
-import { language, onLanguageChange, t } from "./ui/i18n.js";
+import { language, onLanguageChange, pick, t } from "./ui/i18n.js";
 import { darker, siteColour } from "./ui/theme.js";
+import { el } from "./ui/dom.js";
 
 const EXTRAS_KEY = "hubtwin";
 const SHOWS = "offers";
@@ -25,20 +26,7 @@ const KINDS = ["course", "coaching", "funding", "event"];
 const PLACES = ["online", "in_person", "both"];
 const enc = encodeURIComponent;
 
-function el(tag, attributes = {}, text = null) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === false || value === null || value === undefined) continue;
-    node.setAttribute(name, value === true ? "" : String(value));
-  }
-  if (text !== null) node.textContent = text;
-  return node;
-}
 
-function pick(texts) {
-  if (!texts) return "";
-  return texts[language()] ?? texts.de ?? Object.values(texts)[0] ?? "";
-}
 
 function locale() {
   return language() === "en" ? "en-GB" : "de-DE";

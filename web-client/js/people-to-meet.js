@@ -11,27 +11,15 @@
 
 import { request } from "./net/api.js";
 import { announce } from "./ui/announcer.js";
-import { language, onLanguageChange, t } from "./ui/i18n.js";
+import { onLanguageChange, pick, t } from "./ui/i18n.js";
+import { el } from "./ui/dom.js";
 
 const REFRESH_MS = 4000;
 const FIELDS = ["organisation", "industry", "region"];
 const CARD_FIELDS = ["name", "email", "phone", "organisation"];
 const enc = encodeURIComponent;
 
-function el(tag, attributes = {}, text = null) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === false || value === null || value === undefined) continue;
-    node.setAttribute(name, value === true ? "" : String(value));
-  }
-  if (text !== null) node.textContent = text;
-  return node;
-}
 
-function pick(texts) {
-  if (!texts) return "";
-  return texts[language()] ?? texts.de ?? Object.values(texts)[0] ?? "";
-}
 
 function labelled(id, labelKey, input) {
   input.id = id;
