@@ -207,13 +207,16 @@ class Visitor:
 
         Polled with evaluate(): wait_for_function would evaluate a string in the page,
         which the client's Content-Security-Policy (rightly) forbids."""
-        script = f"(arg) => {{ const s = window.hubtwin.state(); return Boolean({expression}); }}"
+        script = (
+            "(arg) => { if (window.hubtwin === undefined) return false;"  # still loading
+            f" const s = window.hubtwin.state(); return Boolean({expression}); }}"
+        )
         started = time.monotonic()
         while True:
             if self.page.evaluate(script, arg):
                 return time.monotonic() - started
             if (time.monotonic() - started) * 1000 > timeout_ms:
-                state = self.page.evaluate("window.hubtwin.state()")
+                state = self.page.evaluate("window.hubtwin && window.hubtwin.state()")
                 raise AssertionError(f"{self.name}: timed out waiting for {expression}: {state}")
             self.page.wait_for_timeout(25)
 
