@@ -98,5 +98,5 @@ def test_a_click_on_the_ceiling_walks_nowhere(visitors: Visitors, world_model: W
     _frames(cleo, 2)
     cleo.page.mouse.click(centre[0], box["y"] + box["height"] * 0.8)
     cleo.wait_for(
-        "Math.hypot(s.position.x - arg[0], s.position.z - arg[1]) > 0.5", [x, z], timeout_ms=20000
+        "Math.hypot(s.position.x - arg[0], s.position.z - arg[1]) > 0.5", [x, z], timeout_ms=40000
     )

@@ -93,7 +93,7 @@ def test_a_share_moves_to_the_other_janus_and_the_visitor_sees_it_again(
         for visitor in (fee, ada):
             voice_on(visitor)
         speaker = session_of(fee)
-        until(lambda: packets_from(ada, speaker) > 0, "the facilitator's voice does not arrive")
+        until(lambda: packets_from(ada, speaker) > 0, "the facilitator's voice does not arrive", 60)
         voice_gen = ada.state()["voice"]["gen"]
         fee.page.locator("#toggle-share").click()
         fee.page.locator(f'button[data-share-action="share"][data-screen="{screen}"]').click()
