@@ -35,6 +35,7 @@ from typing import Any
 
 from aiohttp import web
 
+from server.downloads import download
 from server.http import (
     CONTEXT,
     ApiError,
@@ -213,26 +214,14 @@ async def cancel_signup(request: web.Request) -> web.Response:
     return json_response({"offer": await _public(book, offer, identity)})
 
 
-def _csv(text: str, name: str) -> web.Response:
-    return web.Response(
-        text=text,
-        content_type=CSV_TYPE,
-        charset="utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        },
-    )
-
-
 async def signups_csv(request: web.Request) -> web.Response:
     _staff(request)
     book = request.app[BOOK]
     offer_id = request.match_info["id"]
-    return _csv(await book.csv(offer_id), f"{book.site.id}-{offer_id}-anmeldungen.csv")
+    return download(book.site, f"{offer_id}-anmeldungen", "csv", await book.csv(offer_id), CSV_TYPE)
 
 
 async def all_signups_csv(request: web.Request) -> web.Response:
     _staff(request)
     book = request.app[BOOK]
-    return _csv(await book.csv(None), f"{book.site.id}-angebote-anmeldungen.csv")
+    return download(book.site, "angebote-anmeldungen", "csv", await book.csv(None), CSV_TYPE)

@@ -62,6 +62,7 @@ from server.action_plans import (
 )
 from server.board_plans import BoardPlans, PlanRequest, apply_request
 from server.calculators import InputRejected
+from server.downloads import download
 from server.http import (
     CONTEXT,
     ApiError,
@@ -76,7 +77,6 @@ from server.live_state import LiveStateChange
 from server.plan_export import plan_csv, plan_pdf
 from server.plans_live import TeamPlansFeature
 from server.ratelimit import KeyedLimiter
-from server.site_page import download_name
 from server.station_desk import StationDesk, StationRefused
 from server.store import LiveStateContended
 from server.store_backend import StoreBackend
@@ -762,16 +762,8 @@ async def export_csv(request: web.Request) -> web.Response:
     _service, _me, team, _f = await _seen(request)
     lang = _lang(request)
     context = request.app[CONTEXT]
-    name = download_name(context.site, f"massnahmenplan-{team.id}", "csv")
-    return web.Response(
-        text=plan_csv(team, lang, context.site.zone),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    text = plan_csv(team, lang, context.site.zone)
+    return download(context.site, f"massnahmenplan-{team.id}", "csv", text, "text/csv")
 
 
 async def export_pdf(request: web.Request) -> web.Response:
@@ -783,15 +775,7 @@ async def export_pdf(request: web.Request) -> web.Response:
     except FontMissing as exc:
         log.error("the plan's PDF cannot be made: %s", exc)
         raise ApiError(503, "pdf_font_missing", str(exc)) from None
-    name = download_name(context.site, f"massnahmenplan-{team.id}", "pdf")
-    return web.Response(
-        body=body,
-        content_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return download(context.site, f"massnahmenplan-{team.id}", "pdf", body, "application/pdf")
 
 
 async def workshop_progress(request: web.Request) -> web.Response:
