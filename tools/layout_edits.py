@@ -10,6 +10,11 @@ folder while they read and write, so two editors cannot lose each other's change
 Positions are as in building.toml: ``at`` = (x, z) in metres from the room's north-west
 corner, ``elevation`` above the room's floor (None: stand it on whatever floor is there,
 e.g. a stage), ``facing`` in degrees (0 = south, 90 = east, 180 = north, 270 = west).
+
+A screen or board hangs on a wall: one given within ``SNAP_TO_WALL_M`` of a wall of its room
+(but not on it, or turned away from it) is hung on that wall, facing into the room, with a
+warning saying so; further away the checks refuse it. ``move(..., to_wall=True)`` puts
+anything with its back to the nearest wall.
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from server.toml_text import toml_document
-from tools.placement_checks import DraftScene
+from tools.placement_checks import DraftScene, _corners
 from tools.refusals import PlacementRefused
+from world.anchor_walls import FLOAT_LIMIT, WallSpot, wall_spots
 from world.building import BuildingPlan, RoomPlan, load_building
 from world.conventions import ANCHOR_KINDS
 from world.errors import InputFileError, UsageError
@@ -47,6 +53,9 @@ ITEM_KINDS = ("asset", "furniture", *ANCHOR_KINDS, "spawn")
 ADDABLE_KINDS = ("station", "screen", "board", "spawn")
 MOUNTED_BOTTOM = 1.0  # where a new screen's or board's lower edge goes unless told
 MAX_MOUNTED_SIZE = 12.0
+MOUNTED = ("screen", "board")
+SNAP_TO_WALL_M = 1.0  # a screen or board this close to a wall is hung on it
+WALL_GAP = 0.02  # what stands with its back to a wall keeps this from it
 
 
 @dataclass(frozen=True)
@@ -328,12 +337,14 @@ class LayoutEditor:
                         "arriving together do not stand in one another"
                     )
                 return result
-            if kind in ("screen", "board"):
+            hung: str | None = None
+            if kind in MOUNTED:
                 if size is None:
                     raise UsageError(f"a {kind} needs --size WIDTH,HEIGHT in metres")
                 if not all(0 < v <= MAX_MOUNTED_SIZE for v in size):
                     raise UsageError(f"--size: each side between 0 and {MAX_MOUNTED_SIZE:g} m")
                 height = MOUNTED_BOTTOM + size[1] / 2 if elevation is None else elevation
+                at, facing, hung = self._hang(target, at, facing)
             else:
                 size = None
                 height = self._elevation(target, at, elevation, item_id)
@@ -351,7 +362,10 @@ class LayoutEditor:
                     title=self._titles(title) if title else None,
                 )
             )
-            return self._commit(layout, "added", kind, item_id, None)
+            result = self._commit(layout, "added", kind, item_id, None)
+            if hung:
+                result.warnings.insert(0, hung)
+            return result
 
     def move(
         self,
@@ -362,8 +376,10 @@ class LayoutEditor:
         facing: float | None = None,
         room: str | None = None,
         kind: str | None = None,
+        to_wall: bool = False,
     ) -> EditResult:
-        """Move or turn anything in the draft (a new room needs a new ``at``)."""
+        """Move or turn anything in the draft (a new room needs a new ``at``); ``to_wall``:
+        then put it with its back to the nearest wall of its room, facing into the room."""
         with site_lock(self.site):
             self._load()
             before = self.item(item_id, kind)
@@ -372,11 +388,17 @@ class LayoutEditor:
             target = self._room(room or before.room)
             if target.id != before.room and at is None:
                 raise UsageError(f"moving {item_id} to room {target.id} needs --at")
-            if at is None and facing is None and elevation is None:
-                raise UsageError("say where to: --at, --facing or --room")
+            if at is None and facing is None and elevation is None and not to_wall:
+                raise UsageError("say where to: --at, --facing, --room or --to-wall")
             new_at = at if at is not None else before.at
             self._inside(target.id, new_at)
             new_facing = (facing % 360.0) if facing is not None else before.facing
+            hung: str | None = None
+            if to_wall:
+                new_at, new_facing, hung = self._to_wall(before, target, new_at)
+                at = new_at
+            elif before.kind in MOUNTED and (at is not None or facing is not None):
+                new_at, new_facing, hung = self._hang(target, new_at, new_facing)
             layout = self._copy()
             if before.kind in ("screen", "board"):
                 height = elevation if elevation is not None else before.elevation
@@ -415,7 +437,12 @@ class LayoutEditor:
                     facing=new_facing,
                 )
                 layout.anchors = [a for a in layout.anchors if a.id != item_id] + [entry]
-            return self._commit(layout, "moved", before.kind, item_id, before)
+            result = self._commit(
+                layout, "moved", before.kind, item_id, before, came_from=before.room
+            )
+            if hung:
+                result.warnings.insert(0, hung)
+            return result
 
     def remove(self, item_id: str, kind: str | None = None) -> EditResult:
         """Take anything out of the draft (building.toml items are marked removed)."""
@@ -460,13 +487,70 @@ class LayoutEditor:
             raise PlacementRefused(message, reason="invalid") from None
 
     def _commit(
-        self, layout: Layout, action: str, kind: str, item_id: str, before: LayoutItem | None
+        self,
+        layout: Layout,
+        action: str,
+        kind: str,
+        item_id: str,
+        before: LayoutItem | None,
+        came_from: str | None = None,
     ) -> EditResult:
         candidate = self._apply(layout)
-        outcome = DraftScene(candidate).check(kind, item_id)
+        outcome = DraftScene(candidate).check(kind, item_id, came_from)
         save_layout(layout)
         self._load()
         return EditResult(action, self.item(item_id, kind), before, outcome.warnings)
+
+    def _hang(
+        self, room: RoomPlan, at: tuple[float, float], facing: float
+    ) -> tuple[tuple[float, float], float, str | None]:
+        """A screen or board at ``at``: on its wall already (unchanged), hung on the nearest
+        wall within ``SNAP_TO_WALL_M`` (and a note saying so), or unchanged for the checks
+        to refuse."""
+        spots = wall_spots(self.plan, room, room.x0 + at[0], room.z0 + at[1])
+        for spot in spots:
+            turned = abs((facing - spot.facing + 180.0) % 360.0 - 180.0)
+            if turned < 2.0 and spot.distance <= FLOAT_LIMIT:
+                return at, facing, None
+        near = [s for s in spots if s.distance <= SNAP_TO_WALL_M]
+        if not near:
+            return at, facing, None
+        return self._spot_at(room, near[0], 0.0)
+
+    def _to_wall(
+        self, before: LayoutItem, room: RoomPlan, at: tuple[float, float]
+    ) -> tuple[tuple[float, float], float, str]:
+        spots = wall_spots(self.plan, room, room.x0 + at[0], room.z0 + at[1])
+        if not spots:
+            raise PlacementRefused(
+                f"{before.id}: room {room.id} has no wall there to put it against",
+                reason="not-on-wall",
+            )
+        if before.kind in MOUNTED:
+            return self._spot_at(room, spots[0], 0.0)
+        body = DraftScene(self.staff).body(before.kind, before.id)
+        facing = math.radians(before.facing)
+        ahead = (math.sin(facing), math.cos(facing))
+        back = 0.0
+        for part in body.parts:
+            for cx, cz in _corners(part.footprint):
+                back = max(back, -float((cx - body.x) * ahead[0] + (cz - body.z) * ahead[1]))
+        return self._spot_at(room, spots[0], back + WALL_GAP)
+
+    @staticmethod
+    def _spot_at(
+        room: RoomPlan, spot: WallSpot, off: float
+    ) -> tuple[tuple[float, float], float, str]:
+        """``off`` metres into the room from a point on a wall's face, facing into the room."""
+        into = math.radians(spot.facing)
+        x = spot.x + math.sin(into) * off - room.x0
+        z = spot.z + math.cos(into) * off - room.z0
+        at = (round(float(x), 3), round(float(z), 3))
+        note = (
+            f"put on the {spot.side} wall of {room.id}: at {at[0]:g}, {at[1]:g}, "
+            f"facing {spot.facing:g}"
+        )
+        return at, spot.facing, note
 
     def _room(self, room_id: str) -> RoomPlan:
         try:
@@ -480,8 +564,12 @@ class LayoutEditor:
         if not all(math.isfinite(v) for v in at):
             raise UsageError("--at: numbers only")
         if not room.contains(room.x0 + at[0], room.z0 + at[1]):
+            width, depth = room.x1 - room.x0, room.z1 - room.z0
+            past = {"west": -at[0], "east": at[0] - width, "north": -at[1], "south": at[1] - depth}
+            side = max(past, key=lambda k: past[k])
             raise PlacementRefused(
-                f"{at[0]:g}, {at[1]:g} lies outside room {room.id}: measured from its "
+                f"{at[0]:g}, {at[1]:g} lies outside room {room.id}, {past[side]:.2f} m past "
+                f"its {side} wall: measured from its "
                 f"north-west corner it spans 0..{room.x1 - room.x0:g} (x) and "
                 f"0..{room.z1 - room.z0:g} (z)",
                 reason="outside-room",

@@ -5,18 +5,24 @@ will build it: the walls with their openings, the doors, the raised floors (a st
 every item's footprint. ``check(item_id)`` refuses, with one sentence and a reason code,
 anything that would stand outside its room, in a wall, in front of a door, in the air or
 half over the edge of a stage, or through the ceiling; a spawn point must be on walkable
-floor. Overlapping other furniture is only a warning: staff may mean it.
+floor, and a screen or board must hang on a wall of its room. Overlapping other furniture is
+only a warning: staff may mean it.
+
+A refusal names the room the thing stands in and the wall it meets as seen from there: a
+thing pushed from one room into the wall it shares with the next (its middle just past the
+line between them) is still in the room it came from, and that room's wall is named.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from tools.refusals import PlacementRefused
 from world.anchor_pieces import add_station_stand, anchor_placement
+from world.anchor_walls import FLOAT_LIMIT, mounted_offset
 from world.building import AnchorPlan, RoomPlan
 from world.floor_plan import FloorRaster, rasterise
 from world.furniture import place_furniture
@@ -49,6 +55,7 @@ class Body:
     surfaces: list[Surface] = field(default_factory=list)  # raised floors it makes itself
     mounted: bool = False
     walk_over: bool = False  # a rug: no door check
+    anchor: AnchorPlan | None = None  # for stations, screens, boards: as the draft has it
 
 
 @dataclass
@@ -93,14 +100,14 @@ def _collider_footprint(c: Collider) -> tuple[Footprint, float, float]:
     return fp, c.centre[1] - c.size[1] / 2, c.centre[1] + c.size[1] / 2
 
 
-def _side(room: RoomPlan, x: float, z: float) -> str:
-    distances = {
-        "west": abs(x - room.x0),
-        "east": abs(x - room.x1),
-        "north": abs(z - room.z0),
-        "south": abs(z - room.z1),
-    }
-    return min(distances, key=lambda k: distances[k])
+def _side(body: Body, wall: Footprint) -> str:
+    """Which wall of the body's room ``wall`` is, seen from the body: a wall running along
+    x is north or south of it, one running along z west or east."""
+    along_x = abs(math.cos(wall.yaw)) >= abs(math.sin(wall.yaw))
+    runs_x = (wall.half_x >= wall.half_z) == along_x
+    if runs_x:
+        return "north" if wall.z < body.z else "south"
+    return "west" if wall.x < body.x else "east"
 
 
 class DraftScene:
@@ -205,7 +212,17 @@ class DraftScene:
         if anchor.kind == "station":
             scratch = Pieces()
             add_station_stand(anchor, at, scratch)
-            return Body(anchor.id, anchor.kind, label, room, at.x, at.z, at.y, scratch.obstacles)
+            return Body(
+                anchor.id,
+                anchor.kind,
+                label,
+                room,
+                at.x,
+                at.z,
+                at.y,
+                scratch.obstacles,
+                anchor=anchor,
+            )
         if anchor.kind in MOUNTED_KINDS and anchor.size is not None:
             width, height = anchor.size
             if anchor.kind == "screen":
@@ -221,7 +238,16 @@ class DraftScene:
                 at.y + height / 2 + above,
             )
             return Body(
-                anchor.id, anchor.kind, label, room, at.x, at.z, bottom, [part], mounted=True
+                anchor.id,
+                anchor.kind,
+                label,
+                room,
+                at.x,
+                at.z,
+                bottom,
+                [part],
+                mounted=True,
+                anchor=anchor,
             )
         return Body(
             anchor.id, anchor.kind, label, room, at.x, at.z, at.y, [self._point(at.x, at.z, at.y)]
@@ -266,21 +292,40 @@ class DraftScene:
         key = (kind if kind in ("asset", "furniture", "spawn") else "anchor", item_id)
         return self.bodies[key]
 
-    def check(self, kind: str, item_id: str) -> CheckOutcome:
-        """Refuse (``PlacementRefused``) or pass with warnings: the item as the draft has it."""
-        body = self.body(kind, item_id)
+    def check(self, kind: str, item_id: str, came_from: str | None = None) -> CheckOutcome:
+        """Refuse (``PlacementRefused``) or pass with warnings: the item as the draft has it.
+
+        ``came_from``: the room it stood in before this edit (a move)."""
+        body = self._at_home(self.body(kind, item_id), came_from)
         outcome = CheckOutcome(item_id)
         self._check_room(body)
         self._check_height(body)
         self._check_walls(body)
         if not body.walk_over:
             self._check_doors(body)
-        if not body.mounted:
+        if body.mounted:
+            self._check_on_wall(body)
+        else:
             self._check_floor(body)
         if body.kind == "spawn":
             self._check_walkable(body)
         outcome.warnings += self._overlaps(body)
         return outcome
+
+    def _at_home(self, body: Body, came_from: str | None) -> Body:
+        """The body in the room it really stands in. Its middle inside the wall between the
+        room it came from and the one the edit names (pushed into that wall, not through a
+        door) leaves it in the room it came from: that is the room and wall to name."""
+        home = self.rooms.get(came_from) if came_from else None
+        room = body.room
+        if home is None or home.id == room.id or home.floor != room.floor:
+            return body
+        reach = self.staff.plan.settings.exterior_wall_thickness
+        if home.contains(body.x, body.z, margin=-reach) and not room.contains(
+            body.x, body.z, margin=reach
+        ):
+            return replace(body, room=home)
+        return body
 
     def _refuse(self, body: Body, what: str, reason: str) -> PlacementRefused:
         return PlacementRefused(f"{body.label} in {body.room.id}: {what}", reason=reason)
@@ -328,7 +373,7 @@ class DraftScene:
                     continue
                 depth = overlap_depth(part.footprint, wall)
                 if depth > WALL_TOLERANCE:
-                    side = _side(body.room, wall.x, wall.z)
+                    side = _side(body, wall)
                     raise self._refuse(body, f"stands {depth:.2f} m into the {side} wall", "wall")
 
     def _check_doors(self, body: Body) -> None:
@@ -353,6 +398,27 @@ class DraftScene:
                         f"(keep {DOOR_CLEARANCE:g} m in front of a door free)",
                         "door",
                     )
+
+    def _check_on_wall(self, body: Body) -> None:
+        """A screen or board hangs with its back on the inner face of a wall of its room."""
+        if body.anchor is None or body.room.outdoor:
+            return
+        anchor = replace(body.anchor, room=body.room.id)
+        found = mounted_offset(self.staff.plan, anchor)
+        if found is None:
+            raise self._refuse(
+                body,
+                "hangs on no wall: turn its back to a wall of the room "
+                "(facing 0 south, 90 east, 180 north, 270 west) and put it on that wall",
+                "not-on-wall",
+            )
+        side, ahead = found
+        if ahead > FLOAT_LIMIT:
+            raise self._refuse(
+                body,
+                f"floats {ahead:.2f} m in front of the {side} wall; hang it on the wall",
+                "not-on-wall",
+            )
 
     def _check_floor(self, body: Body) -> None:
         expected = self.floor_height(body.x, body.z, body.room, skip=body.id)

@@ -154,3 +154,57 @@ def _standing(
                 f"write {fix}"
             )
     return None
+
+
+@dataclass(frozen=True)
+class WallSpot:
+    """Where a wall-mounted thing hangs on a wall of its room: the side, the point on the
+    wall's inner face (world x, z) and the facing into the room (degrees, 0 = south)."""
+
+    side: str
+    x: float
+    z: float
+    facing: float
+    distance: float  # how far the given point was from that inner face
+
+
+_FACING_INTO = {"north": 0.0, "south": 180.0, "west": 90.0, "east": 270.0}
+
+
+def wall_spots(plan: BuildingPlan, room: RoomPlan, x: float, z: float) -> list[WallSpot]:
+    """The walls of ``room`` that (x, z) lies in front of, nearest first: for each, the point
+    on its inner face straight behind (x, z). Sides without a wall there (a room open to
+    the next, outdoors) are left out."""
+    runs = wall_runs(plan)
+    spots = []
+    for side, line in _sides(room):
+        along = x if side.axis == "x" else z
+        run = _run_at(runs, room, side, line, along)
+        if run is None or run.kind == "railing":
+            continue
+        face = line + side.into * run.thickness / 2
+        position = z if side.axis == "x" else x
+        distance = abs(position - face)
+        sx, sz = (x, face) if side.axis == "x" else (face, z)
+        spots.append(WallSpot(side.name, sx, sz, _FACING_INTO[side.name], distance))
+    return sorted(spots, key=lambda s: s.distance)
+
+
+def mounted_offset(plan: BuildingPlan, anchor: AnchorPlan) -> tuple[str, float] | None:
+    """For a wall-mounted anchor: the wall behind it and how far in front of its inner face
+    it hangs (negative: inside the wall); None when no wall of its room is behind it (its
+    facing is not square to a wall, or that side has no wall there)."""
+    room = plan.room(anchor.room)
+    runs = wall_runs(plan)
+    fx, fz = math.sin(anchor.yaw), math.cos(anchor.yaw)
+    for side, line in _sides(room):
+        normal = fz if side.axis == "x" else fx
+        if abs(normal - side.into) > 1 - math.cos(SQUARE):
+            continue
+        along = anchor.x if side.axis == "x" else anchor.z
+        run = _run_at(runs, room, side, line, along)
+        if run is None:
+            return None
+        _, ahead = _offset(room, anchor, side, line, run)
+        return side.name, ahead
+    return None
