@@ -25,6 +25,9 @@ from server.board_service import FORGET_EVENT as BOARD_FORGET_EVENT
 from server.board_service import BoardService
 from server.cluster import Cluster
 from server.cluster_realtime import ClusterPlacement, ClusterRealtime, public_ws_url
+from server.consulting import CONSULTING_FILE, read_consulting
+from server.consulting_http import consulting_routes
+from server.consulting_live import ConsultingDesks, corner_places
 from server.contact_exchange import ExchangeBook, MemoryExchangeBook
 from server.contact_exchange_redis import RedisExchangeBook
 from server.gc_policy import settle_after_start
@@ -50,6 +53,7 @@ from server.settings import Settings
 from server.shared_port import SharedPortSite
 from server.site_icons import SiteIcons, icon_routes
 from server.startup_checks import bind_port, check_data_dir
+from server.station_content_http import StationContentEditing, station_content_routes
 from server.station_desk import StationDesk
 from server.stations import load_catalogue
 from server.stations_http import station_routes
@@ -191,6 +195,13 @@ async def _start_hub(
     glb = await asyncio.to_thread(world_path, settings, site)
     world = await asyncio.to_thread(load, glb)
     catalogue = await asyncio.to_thread(load_catalogue, site, world)
+    consulting_file = await asyncio.to_thread(
+        read_consulting,
+        site.file(CONSULTING_FILE),
+        {anchor.id for anchor in world.anchors_of("booth")},
+        site.languages,
+    )
+    consulting = ConsultingDesks(corner_places(world.anchors, consulting_file))
     talks = WatchedLibrary(
         site,
         generated_talks_dir(settings.resolved_data_dir),
@@ -233,6 +244,7 @@ async def _start_hub(
         ),
     )
     voice = VoiceService.make(settings, workshops.lead, workshops.moderation, screens)
+    metrics.collect_from(voice.metrics)
     polls = await PollService.open(store, workshops)
     boards = await BoardService.open(store, workshops)
     plans = await PlanService.open(store, workshops)
@@ -250,8 +262,9 @@ async def _start_hub(
             plans.board,
             voice.feature,
             *([voice.sharing] if voice.sharing is not None else []),
+            consulting,
         ],
-        rules=workshops.rules,
+        rules=[*workshops.rules, consulting],
         placement=None if cluster is None else ClusterPlacement(cluster),
     )
     glue = None if cluster is None else ClusterRealtime(cluster, core, settings, store)
@@ -270,6 +283,7 @@ async def _start_hub(
             http_sock.getsockname()[1], lambda: any(site.serving() for site in shared_site)
         )
     workshops.attach(core, realtime.apply)
+    consulting.attach(core)
     boards.attach(core, realtime.apply)
     polls.attach(core)
     plans.attach(core, realtime.apply)
@@ -347,6 +361,7 @@ async def _start_hub(
         core.forget(identity_id)
         boards.forget(identity_id)
         polls.forget(identity_id)
+        consulting.forget(identity_id)
         await people_to_meet.forget(identity_id)
 
     context = HttpContext(
@@ -359,7 +374,7 @@ async def _start_hub(
         protocol_version=protocol.PROTOCOL_VERSION,
         protocol_description=lambda: protocol.describe(settings),
         ws_port=lambda: realtime.port,
-        metrics=lambda: metrics.render() + voice.metrics_text(),
+        metrics=metrics.render,
         health=health,
         forget_identity=forget_identity,
     )
@@ -374,12 +389,13 @@ async def _start_hub(
         }
 
     desk = StationDesk(catalogue)
+    stations_follower = StationsFollower(site, visits, desk)
     live.attach(
         core,
         realtime.apply,
         updates,
         [
-            StationsFollower(site, visits, desk),
+            stations_follower,
             ScreensFollower(screens),
             StagesFollower(workshops.lead),
         ],
@@ -393,9 +409,15 @@ async def _start_hub(
         polls.routes(),
         plans.routes(desk),
         world_edit_routes(WorldEditing(site, settings.world_dir, live)),
+        station_content_routes(
+            StationContentEditing(
+                site, settings.world_dir, lambda: live.follow_again(stations_follower)
+            )
+        ),
         icon_routes(SiteIcons(site)),
         offer_routes(offers),
         people_to_meet.routes(),
+        consulting_routes(consulting_file, consulting),
         grouping_routes(workshops.lead, store, offers.vocabulary.topics),
     ]
     runner = http_runner(make_http_app(context, features), settings, realtime.limits)

@@ -270,7 +270,7 @@ class WsConnection(asyncio.Protocol):
         else:
             self._release = self.server.count_connection(self.transport, request)
             if self._release is None:
-                self.server.metrics.errors.inc("too_many_connections")
+                self.server.metrics.errors.labels("too_many_connections").inc()
                 response = too_many_connections()
             else:
                 response = self.ws.accept(request)
@@ -396,7 +396,7 @@ class WsConnection(asyncio.Protocol):
                 self.held.append(result)
             return
         if isinstance(result, Arrival) and server.cluster is not None:
-            server.metrics.messages_in.inc("hello")
+            server.metrics.messages_in.labels("hello").inc()
             self.held = []
             server.cluster.arrive(self, result)
             return
@@ -406,11 +406,11 @@ class WsConnection(asyncio.Protocol):
         server = self.server
         try:
             if isinstance(result, Arrival):
-                server.metrics.messages_in.inc("hello")
+                server.metrics.messages_in.labels("hello").inc()
                 fx = server.core.hello(self.id, result.identity, result.hello, now)
                 self.welcomed = True
             else:
-                server.metrics.messages_in.inc(protocol.TYPE_NAMES[type(result)])
+                server.metrics.messages_in.labels(protocol.TYPE_NAMES[type(result)]).inc()
                 fx = server.core.handle(self.id, result, now)
         except Exception:
             log.exception("the hub core failed on a message", extra={"conn": self.id})
@@ -438,7 +438,7 @@ class WsConnection(asyncio.Protocol):
         self.close(1007, f"bad_frame: {detail}")
 
     def refuse(self, refusal: Refusal, *, close: bool = True) -> None:
-        self.server.metrics.errors.inc(refusal.code)
+        self.server.metrics.errors.labels(refusal.code).inc()
         if refusal.first:
             log.info(
                 "refused: %s",
@@ -702,8 +702,8 @@ class RealtimeServer:
             frames += sent
             size += sent * len(frame)
         if frames:  # counted once per tick, not per frame: most frames have one recipient
-            self.metrics.messages_out.inc("snapshot", by=frames)
-            self.metrics.bytes_out.inc("snapshot", by=size)
+            self.metrics.messages_out.labels("snapshot").inc(frames)
+            self.metrics.bytes_out.labels("snapshot").inc(size)
         for closing in fx.closes:
             conn = connections.get(closing.conn)
             if conn is not None:
@@ -713,14 +713,14 @@ class RealtimeServer:
         for record in fx.records:
             self.chat_writer.put(record)
         for code in fx.errors:
-            self.metrics.errors.inc(code)
+            self.metrics.errors.labels(code).inc()
         if self.cluster is not None and (fx.handoffs or fx.remote_chats or fx.ended):
             self.cluster.take(fx)
 
     def count_sent(self, kind: str, size: int, frames: int = 1) -> None:
         if frames:
-            self.metrics.messages_out.inc(kind, by=frames)
-            self.metrics.bytes_out.inc(kind, by=size * frames)
+            self.metrics.messages_out.labels(kind).inc(frames)
+            self.metrics.bytes_out.labels(kind).inc(size * frames)
 
     # --- the tick -----------------------------------------------------------------------
 
@@ -796,8 +796,8 @@ class RealtimeServer:
         return (len(times) - 1) / (times[-1] - times[0])
 
     def _refresh_metrics(self) -> None:
-        self.metrics.bytes_in.inc(by=self.bytes_in)
-        self.metrics.messages_in.inc("pose", by=self.poses_in)
+        self.metrics.bytes_in.inc(self.bytes_in)
+        self.metrics.messages_in.labels("pose").inc(self.poses_in)
         self.bytes_in = self.poses_in = 0
         self.metrics.connections.set(float(len(self.connections)))
         self.metrics.tick_lag.set(self._last_lag)

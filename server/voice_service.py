@@ -5,7 +5,7 @@ unless voice is off, the ``VoiceBridge`` with its Janus servers: the ones named 
 ``--janus``, or one the hub runs itself (``JanusSupervisor``, configured under
 ``<data>/janus/``). ``attach(core, apply)`` connects the bridge's answers to the
 realtime side, ``start()`` starts Janus and connects, ``health()`` is the ``voice`` entry
-of ``/healthz`` and ``metrics_text()`` its lines of ``/metrics``.
+of ``/healthz`` and ``metrics()`` its families of ``/metrics``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from server.janus_process import JanusSupervisor, make_config
 from server.screen_bridge import ScreenBridge
@@ -209,52 +211,53 @@ class VoiceService:
             out["janus"] = self.supervisor.health()
         return out
 
-    def metrics_text(self) -> str:
-        """Prometheus lines: people in voice, Janus up and restarts, requests."""
-        lines = [
-            "# HELP hubtwin_voice_people People in voice in this process.",
-            "# TYPE hubtwin_voice_people gauge",
-            f"hubtwin_voice_people {len(self.feature.members)}",
-        ]
+    def metrics(self) -> Iterator[Metric]:
+        """For ``/metrics``: people in voice, Janus servers up, their rooms, restarts and
+        requests."""
+        yield GaugeMetricFamily(
+            "hubtwin_voice_people", "People in voice in this process.", len(self.feature.members)
+        )
         if self.bridge is not None:
-            up = sum(1 for server in self.bridge.servers if server.up)
-            lines += [
-                "# HELP hubtwin_voice_janus_up Janus servers that answer.",
-                "# TYPE hubtwin_voice_janus_up gauge",
-                f"hubtwin_voice_janus_up {up}",
-                "# HELP hubtwin_voice_janus_server_up Whether this Janus server answers.",
-                "# TYPE hubtwin_voice_janus_server_up gauge",
-                *(
-                    f'hubtwin_voice_janus_server_up{{server="{server.name}"}} {int(server.up)}'
-                    for server in self.bridge.servers
-                ),
-                "# HELP hubtwin_voice_janus_rooms Voice rooms on this Janus server.",
-                "# TYPE hubtwin_voice_janus_rooms gauge",
-                *(
-                    f'hubtwin_voice_janus_rooms{{server="{server.name}"}}'
-                    f" {self.bridge.rooms_on(server)}"
-                    for server in self.bridge.servers
-                ),
-                "# HELP hubtwin_voice_rooms_moved_total Rooms moved away from a lost Janus.",
-                "# TYPE hubtwin_voice_rooms_moved_total counter",
-                *(
-                    f'hubtwin_voice_rooms_moved_total{{server="{server.name}"}} {server.moved_away}'
-                    for server in self.bridge.servers
-                ),
-                "# HELP hubtwin_voice_janus_requests_total Requests sent to Janus.",
-                "# TYPE hubtwin_voice_janus_requests_total counter",
-                f"hubtwin_voice_janus_requests_total {self.bridge.requests}",
-                "# HELP hubtwin_voice_renegotiations_total Receive connections offered anew.",
-                "# TYPE hubtwin_voice_renegotiations_total counter",
-                f"hubtwin_voice_renegotiations_total {self.bridge.renegotiations}",
-            ]
+            servers = self.bridge.servers
+            yield GaugeMetricFamily(
+                "hubtwin_voice_janus_up",
+                "Janus servers that answer.",
+                sum(1 for server in servers if server.up),
+            )
+            server_up = GaugeMetricFamily(
+                "hubtwin_voice_janus_server_up",
+                "Whether this Janus server answers.",
+                labels=["server"],
+            )
+            rooms = GaugeMetricFamily(
+                "hubtwin_voice_janus_rooms", "Voice rooms on this Janus server.", labels=["server"]
+            )
+            moved = CounterMetricFamily(
+                "hubtwin_voice_rooms_moved_total",
+                "Rooms moved away from a lost Janus.",
+                labels=["server"],
+            )
+            for server in servers:
+                server_up.add_metric([server.name], int(server.up))
+                rooms.add_metric([server.name], self.bridge.rooms_on(server))
+                moved.add_metric([server.name], server.moved_away)
+            yield from (server_up, rooms, moved)
+            yield CounterMetricFamily(
+                "hubtwin_voice_janus_requests_total",
+                "Requests sent to Janus.",
+                self.bridge.requests,
+            )
+            yield CounterMetricFamily(
+                "hubtwin_voice_renegotiations_total",
+                "Receive connections offered anew.",
+                self.bridge.renegotiations,
+            )
         if self.supervisor is not None:
-            lines += [
-                "# HELP hubtwin_voice_janus_restarts_total Times the hub's Janus was restarted.",
-                "# TYPE hubtwin_voice_janus_restarts_total counter",
-                f"hubtwin_voice_janus_restarts_total {self.supervisor.restarts}",
-            ]
-        return "\n".join(lines) + "\n"
+            yield CounterMetricFamily(
+                "hubtwin_voice_janus_restarts_total",
+                "Times the hub's Janus was restarted.",
+                self.supervisor.restarts,
+            )
 
     async def close(self) -> None:
         if self.screen_bridge is not None:

@@ -221,10 +221,10 @@ def test_rooms_move_to_the_other_janus_when_one_is_killed_and_it_takes_new_ones_
         assert voice(hub)["state"] == "ok"
         assert b.rooms() == 2, "Janus B does not hold the moved room"
         text = metrics(hub)
-        assert f'hubtwin_voice_janus_server_up{{server="{a.name}"}} 0' in text
-        assert f'hubtwin_voice_janus_rooms{{server="{b.name}"}} 2' in text
-        assert f'hubtwin_voice_rooms_moved_total{{server="{a.name}"}} 1' in text
-        assert "hubtwin_voice_janus_up 1" in text
+        assert f'hubtwin_voice_janus_server_up{{server="{a.name}"}} 0.0' in text
+        assert f'hubtwin_voice_janus_rooms{{server="{b.name}"}} 2.0' in text
+        assert f'hubtwin_voice_rooms_moved_total{{server="{a.name}"}} 1.0' in text
+        assert "hubtwin_voice_janus_up 1.0" in text
         # the person on B was left alone (no new set-up)
         assert len(bruno.of("voice_state")) == bruno_states
         assert ready(bruno) == bruno_gen

@@ -130,8 +130,8 @@ async def test_the_hub_supervises_its_janus_and_reports_it(hub: RunningHub) -> N
         assert after["servers"][0]["lost"] == 1
         async with http.get(hub.url + "metrics") as response:
             text = await response.text()
-        assert "hubtwin_voice_janus_up 1" in text
-        assert "hubtwin_voice_janus_restarts_total 1" in text
+        assert "hubtwin_voice_janus_up 1.0" in text
+        assert "hubtwin_voice_janus_restarts_total 1.0" in text
     janus = hub.voice.supervisor if hub.voice is not None else None
     assert janus is not None
     process = janus.process

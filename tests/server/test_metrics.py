@@ -1,51 +1,65 @@
-"""Metrics in the Prometheus text format."""
+"""Metrics in the Prometheus text format, from the hub's own registry."""
 
 from __future__ import annotations
 
-import re
-
+import prometheus_client
+from prometheus_client.parser import text_string_to_metric_families
 from realtime_harness import Harness
 from realtime_world import box_world
 
 from server.hub import HubCore
-from server.metrics import Counter, Gauge, Histogram, Metrics
+from server.metrics import Metrics
 from server.settings import Settings
 
-SAMPLE = re.compile(r'^[a-z_]+(\{([a-z_]+="([^"\\]|\\.)*",?)+\})? ([0-9.e+-]+|\+Inf)$')
+
+def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
-def test_every_line_is_a_comment_or_a_sample() -> None:
+def test_the_text_parses_and_keeps_the_names() -> None:
     metrics = Metrics()
-    metrics.errors.inc("bad_frame")
+    metrics.errors.labels("bad_frame").inc()
     metrics.tick_duration.observe(0.003)
-    for line in metrics.render().splitlines():
-        assert line.startswith("# HELP ") or line.startswith("# TYPE ") or SAMPLE.match(line), line
+    samples = _samples(metrics.render())
+    assert samples[("hubtwin_errors_total", (("code", "bad_frame"),))] == 1
+    assert samples[("hubtwin_tick_duration_seconds_count", ())] == 1
+    assert samples[("hubtwin_ws_connections_total", ())] == 0
+    assert not any(name.endswith("_created") for name, _ in samples)
 
 
-def test_counters_and_labels_are_escaped() -> None:
-    counter = Counter("x_total", "help", ["room"])
-    counter.inc('a"b\\c\nd', by=2)
-    assert counter.render()[-1] == 'x_total{room="a\\"b\\\\c\\nd"} 2'
-
-
-def test_unlabelled_families_show_zero_before_anything_happens() -> None:
-    assert Counter("y_total", "help").render()[-1] == "y_total 0"
-    assert Gauge("g", "help", ["a"]).render() == ["# HELP g help", "# TYPE g gauge"]
+def test_labels_are_escaped() -> None:
+    metrics = Metrics()
+    metrics.errors.labels('a"b\\c\nd').inc(2)
+    text = metrics.render()
+    assert 'hubtwin_errors_total{code="a\\"b\\\\c\\nd"} 2.0' in text
+    assert _samples(text)[("hubtwin_errors_total", (("code", 'a"b\\c\nd'),))] == 2
 
 
 def test_histogram_buckets_are_cumulative() -> None:
-    histogram = Histogram("t_seconds", "help", [0.001, 0.01, 0.1])
-    for value in (0.0005, 0.001, 0.005, 0.05, 0.5):
-        histogram.observe(value)
-    lines = histogram.render()
-    assert lines[2:] == [
-        't_seconds_bucket{le="0.001"} 2',
-        't_seconds_bucket{le="0.01"} 3',
-        't_seconds_bucket{le="0.1"} 4',
-        't_seconds_bucket{le="+Inf"} 5',
-        "t_seconds_sum 0.5565",
-        "t_seconds_count 5",
-    ]
+    metrics = Metrics()
+    for value in (0.0004, 0.0005, 0.003, 0.05, 0.5):
+        metrics.tick_duration.observe(value)
+    samples = _samples(metrics.render())
+
+    def bucket(le: str) -> float:
+        return samples[("hubtwin_tick_duration_seconds_bucket", (("le", le),))]
+
+    assert [bucket("0.0005"), bucket("0.005"), bucket("0.1"), bucket("+Inf")] == [2, 3, 4, 5]
+    assert samples[("hubtwin_tick_duration_seconds_sum", ())] == sum(
+        (0.0004, 0.0005, 0.003, 0.05, 0.5)
+    )
+
+
+def test_each_hub_has_its_own_registry() -> None:
+    one, two = Metrics(), Metrics()
+    one.connections.set(3)
+    assert "hubtwin_ws_connections 3.0" in one.render()
+    assert "hubtwin_ws_connections 0.0" in two.render()
+    assert "hubtwin_ws_connections" not in prometheus_client.generate_latest().decode()
 
 
 def test_watching_the_core_shows_sessions_and_occupancy() -> None:
@@ -56,14 +70,14 @@ def test_watching_the_core_shows_sessions_and_occupancy() -> None:
     h.hello(2, "Bob", room="hall")
     h.drop(2)
     text = metrics.render()
-    assert 'hubtwin_room_occupancy{room="hall",instance="0"} 2' in text
-    assert 'hubtwin_room_occupancy{room="foyer",instance="0"} 0' in text
-    assert 'hubtwin_sessions{state="connected"} 1' in text
-    assert 'hubtwin_sessions{state="away"} 1' in text
-    assert 'hubtwin_room_waiting{room="workshop",instance="0"} 0' in text
+    assert 'hubtwin_room_occupancy{instance="0",room="hall"} 2.0' in text
+    assert 'hubtwin_room_occupancy{instance="0",room="foyer"} 0.0' in text
+    assert 'hubtwin_sessions{state="connected"} 1.0' in text
+    assert 'hubtwin_sessions{state="away"} 1.0' in text
+    assert 'hubtwin_room_waiting{instance="0",room="workshop"} 0.0' in text
 
 
 def test_refreshers_run_before_rendering() -> None:
     metrics = Metrics()
     metrics.on_render(lambda: metrics.connections.set(7))
-    assert "hubtwin_ws_connections 7" in metrics.render()
+    assert "hubtwin_ws_connections 7.0" in metrics.render()

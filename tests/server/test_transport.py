@@ -264,8 +264,8 @@ async def test_bad_input_is_answered_and_the_connection_survives(
     await other.send({"t": "ping", "c": 2})
     assert (await other.expect("pong"))["c"] == 2
     text = server.metrics.render()
-    assert 'hubtwin_errors_total{code="bad_frame"} 4' in text
-    assert 'hubtwin_errors_total{code="bad_pose"} 1' in text
+    assert 'hubtwin_errors_total{code="bad_frame"} 4.0' in text
+    assert 'hubtwin_errors_total{code="bad_pose"} 1.0' in text
 
 
 async def test_oversized_frames_close_with_1009(start: Start, client_for: Any) -> None:
@@ -397,7 +397,7 @@ async def test_a_client_that_stops_reading_is_closed_without_hurting_others(
         replies += 1
         if 'code="too_slow"' in server.metrics.render():
             break
-    assert 'hubtwin_errors_total{code="too_slow"} 1' in server.metrics.render()
+    assert 'hubtwin_errors_total{code="too_slow"} 1.0' in server.metrics.render()
     for _ in range(100):
         if len(server.connections) == 1:
             break
@@ -423,11 +423,11 @@ async def test_metrics_count_traffic(start: Start, client_for: Any) -> None:
     await client.expect("pong")
     await asyncio.sleep(0.2)
     text = server.metrics.render()
-    assert 'hubtwin_messages_received_total{type="hello"} 1' in text
-    assert 'hubtwin_messages_received_total{type="ping"} 1' in text
-    assert 'hubtwin_room_occupancy{room="foyer",instance="0"} 1' in text
-    assert 'hubtwin_sessions{state="connected"} 1' in text
-    assert "hubtwin_ws_connections 1" in text
+    assert 'hubtwin_messages_received_total{type="hello"} 1.0' in text
+    assert 'hubtwin_messages_received_total{type="ping"} 1.0' in text
+    assert 'hubtwin_room_occupancy{instance="0",room="foyer"} 1.0' in text
+    assert 'hubtwin_sessions{state="connected"} 1.0' in text
+    assert "hubtwin_ws_connections 1.0" in text
     assert 'hubtwin_messages_sent_total{kind="snapshot"}' in text
     assert "hubtwin_tick_duration_seconds_count" in text
     assert server.health()["tick_hz"] > 15
@@ -505,7 +505,7 @@ async def test_a_connection_behind_keeps_only_the_newest_snapshot() -> None:
     conn.send_snapshot(_snapshot(True, 5))
     conn.resume_writing()
     assert payloads() == [_snapshot(True, 5)] and not conn.behind
-    assert "hubtwin_snapshots_replaced_total 3" in server.metrics.render()
+    assert "hubtwin_snapshots_replaced_total 3.0" in server.metrics.render()
 
 
 async def test_behind_counts_from_the_first_snapshot_held_and_too_much_unsent_closes() -> None:
@@ -535,7 +535,7 @@ async def test_behind_counts_from_the_first_snapshot_held_and_too_much_unsent_cl
     transport.buffered = UNSENT_MAX_BYTES + 1
     transport.written.clear()
     assert not conn.send_control(b"\x81\xa1t\xa4pong")
-    assert not conn.open and 'hubtwin_errors_total{code="too_slow"} 1' in server.metrics.render()
+    assert not conn.open and 'hubtwin_errors_total{code="too_slow"} 1.0' in server.metrics.render()
     assert [frame[0] for frame in transport.written] == [0x88]  # only the close frame
     assert int.from_bytes(transport.written[0][2:4], "big") == 4006
 

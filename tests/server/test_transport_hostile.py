@@ -281,7 +281,7 @@ async def test_a_reader_that_stops_reading_is_closed_and_the_observer_keeps_the_
     stop.set()
     await asyncio.gather(walking, pumping)
     assert slow_conn.id not in server.connections, "the slow reader is still connected"
-    assert 'hubtwin_errors_total{code="too_slow"} 1' in server.metrics.render()
+    assert 'hubtwin_errors_total{code="too_slow"} 1.0' in server.metrics.render()
     assert ticks > 20 and seen >= 0.8 * ticks, f"{seen} snapshots with the walker in {ticks} ticks"
     assert most_unsent < 200 * 1024, f"{most_unsent} bytes held unsent"
 
@@ -377,7 +377,7 @@ async def test_a_trickle_reader_and_a_stopped_one_are_closed_in_seconds_at_20_hz
     for name, conn in (("trickle", trickle_conn), ("stopped", stopped_conn)):
         assert conn.id in closed_after, f"the {name} reader was not closed within 20 s"
         assert closed_after[conn.id] < bound, f"{name}: closed after {closed_after[conn.id]:.1f} s"
-    assert 'hubtwin_errors_total{code="too_slow"} 2' in server.metrics.render()
+    assert 'hubtwin_errors_total{code="too_slow"} 2.0' in server.metrics.render()
     tick_hz = server.settings.tick_hz
     assert rate >= 0.8 * tick_hz, f"the observer saw the walker at {rate:.1f} Hz ({seen} snapshots)"
 
@@ -435,7 +435,7 @@ async def test_twenty_readers_that_stop_reading_hold_little_memory(start: Start,
         most_unsent = max(most_unsent, total)
         await asyncio.sleep(0.05)
     assert not [c.id for c in readers if c.id in server.connections]
-    assert 'hubtwin_errors_total{code="too_slow"} 20' in server.metrics.render()
+    assert 'hubtwin_errors_total{code="too_slow"} 20.0' in server.metrics.render()
     assert most_unsent < 20 * 200 * 1024, f"{most_unsent / 2**20:.1f} MB held unsent"
     assert server.health()["sessions"] == 20, "their places wait for them to come back"
 
