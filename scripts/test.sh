@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Set everything up, then run the whole test suite: shellcheck, ruff, mypy and pytest
-# (unit, socket,
-# browser and Redis tests).
+# Set everything up, then run the whole test suite: shellcheck, ruff, eslint (the browser
+# client), mypy and pytest (unit, socket, browser and Redis tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
@@ -10,6 +9,8 @@ shellcheck scripts/*.sh .ci/run
 echo "==> ruff" >&2
 .venv/bin/ruff check .
 .venv/bin/ruff format --check . >/dev/null || { .venv/bin/ruff format --diff . | head -40; exit 1; }
+echo "==> eslint" >&2
+node_modules/.bin/eslint --max-warnings 0 web-client/js tools world eslint.config.js
 echo "==> mypy" >&2
 .venv/bin/mypy
 echo "==> pytest" >&2
