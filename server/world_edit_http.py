@@ -14,11 +14,15 @@ the answer, so the history shows it done.
     POST /api/world/place    {"asset", "room", "at": [x, z], "elevation"?, "facing"?, "id"?}
     POST /api/world/add      {"kind", "room", "at", "elevation"?, "facing"?, "id"?, "size"?,
                               "title"?: {"de", "en"}}  (station, screen, board, spawn)
-    POST /api/world/move     {"id", "kind"?, "room"?, "at"?, "elevation"?, "facing"?}
+    POST /api/world/move     {"id", "kind"?, "room"?, "at"?, "elevation"?, "facing"?,
+                              "to_wall"?: true}
     POST /api/world/remove   {"id", "kind"?}
     POST /api/world/undo, /api/world/redo       my last edit (each person has their own)
     POST /api/world/revert   {"id"?}             throw away draft edits (all, or one item's)
     GET  /api/world/diff                         the draft against the published world
+    GET  /api/world/check                        every draft edit through the placement checks
+    GET  /api/world/version?number=N             a version: what rolling back to it changes
+    POST /api/world/import?file=NAME&…           a model file (the body) into the library
     POST /api/world/publish  {"message"}         the draft as the next version, live at once
     GET  /api/world/history                      every version, the current one marked
     POST /api/world/rollback {"version", "message"?}
@@ -28,7 +32,13 @@ z south), ``elevation`` above the room's floor, ``facing`` in degrees (0 south, 
 Refusals: a placement that does not fit 409 ``placement_refused`` with its ``reason``
 (outside-room, wall, door, floor, ceiling, not-walkable, invalid), nothing to do 409
 ``nothing_to_do``, wrong use (unknown id, room, asset, a missing field) 400 ``edit_invalid``,
-a broken input file 422 ``input_file``, a model with validator errors 422 ``model_invalid``.
+a broken input file 422 ``input_file``, a model with validator errors 422 ``model_invalid``,
+a model over the budgets 422 ``over_budget``, a file larger than ``MAX_IMPORT_BYTES`` 413.
+
+The import takes the model file as the request body (one file: ``.glb``, ``.gltf`` with its
+data packed in, ``.obj`` or ``.stl``) and the command line's options as query parameters:
+``file`` (its name, required), ``name``, ``units``, ``up``, ``scale``, ``simplify``,
+``max_texture``, ``replace=1``, ``walk_over=1``, ``title_de``, ``title_en``.
 """
 
 from __future__ import annotations
@@ -38,6 +48,7 @@ import json
 import logging
 import math
 import os
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -54,9 +65,18 @@ from server.world_undo import (
     histories_from_record,
     histories_record,
 )
+from tools.asset_import import ImportOptions, import_asset
 from tools.layout_edits import ITEM_KINDS, EditResult, LayoutEditor
 from tools.refusals import BudgetExceeded, ModelInvalid, NothingToDo, PlacementRefused
-from tools.world_publish import draft_changes, history, publish, revert_draft, rollback
+from tools.world_publish import (
+    draft_changes,
+    draft_checks,
+    history,
+    publish,
+    revert_draft,
+    rollback,
+    version_changes,
+)
 from world.errors import HubError, InputFileError, UsageError
 from world.library import list_assets
 from world.site import Site
@@ -65,6 +85,7 @@ from world.site import Site
 UNDO_FILE = "edit-undo.json"
 MAX_MESSAGE_CHARS = 500
 MAX_TITLE_CHARS = 90
+MAX_IMPORT_BYTES = 64 * 1024 * 1024  # a model file sent to the import
 
 _T = TypeVar("_T")
 log = logging.getLogger("hubtwin.world_edit")
@@ -128,6 +149,8 @@ def world_edit_routes(editing: WorldEditing) -> HttpFeature:
             ("/api/world/library", list_library),
             ("/api/world/diff", show_diff),
             ("/api/world/history", show_history),
+            ("/api/world/check", show_checks),
+            ("/api/world/version", show_version),
         ):
             app.router.add_get(path, _refusals(handler))
         for path, handler in (
@@ -140,6 +163,7 @@ def world_edit_routes(editing: WorldEditing) -> HttpFeature:
             ("/api/world/revert", revert),
             ("/api/world/publish", publish_draft),
             ("/api/world/rollback", roll_back),
+            ("/api/world/import", import_model),
         ):
             app.router.add_post(path, _refusals(handler))
 
@@ -412,10 +436,19 @@ async def move(request: web.Request) -> web.Response:
     kind, room = _kind(body), _text(body, "room", required=False)
     at = _pair(body, "at", "x, z")
     elevation, facing = _number(body, "elevation"), _facing(body)
+    to_wall = body.get("to_wall", False)
+    if not isinstance(to_wall, bool):
+        raise UsageError("'to_wall' must be true or false")
     return await _edit(
         request,
         lambda editor: editor.move(
-            item_id, at=at, elevation=elevation, facing=facing, room=room, kind=kind
+            item_id,
+            at=at,
+            elevation=elevation,
+            facing=facing,
+            room=room,
+            kind=kind,
+            to_wall=to_wall,
         ),
     )
 
@@ -553,3 +586,103 @@ async def roll_back(request: web.Request) -> web.Response:
         return result.to_json()
 
     return json_response(await _carried_through(editing, work))
+
+
+async def show_checks(request: web.Request) -> web.Response:
+    _staff(request)
+    editing = _editing(request)
+    checks = await asyncio.to_thread(draft_checks, editing.site)
+    return json_response(
+        {
+            "checks": [c.to_json() for c in checks],
+            "refused": sum(1 for c in checks if c.refused),
+        }
+    )
+
+
+async def show_version(request: web.Request) -> web.Response:
+    _staff(request)
+    editing = _editing(request)
+    text = request.query.get("number", "")
+    if not text.isdigit():
+        raise UsageError("'number' must be a version number (GET /api/world/history)")
+    version, changes = await asyncio.to_thread(version_changes, editing.world_dir, int(text))
+    return json_response(
+        {
+            "version": version.number,
+            "meta": {k: v for k, v in version.meta.items() if k != "changes"},
+            "published_changes": version.meta.get("changes", []),
+            "changes": [c.to_json() for c in changes],
+        }
+    )
+
+
+def _import_options(query: Any, author: str) -> tuple[str, ImportOptions]:
+    """The file's name and the import's options from the query (the command line's)."""
+    file_name = Path(query.get("file", "")).name
+    if not file_name or file_name.startswith("."):
+        raise UsageError("'file' is missing: the model file's name, e.g. sofa.glb")
+
+    def number(key: str) -> float | None:
+        value = query.get(key)
+        if value in (None, ""):
+            return None
+        try:
+            result = float(value)
+        except ValueError:
+            raise UsageError(f"{key!r} must be a number") from None
+        if not math.isfinite(result):
+            raise UsageError(f"{key!r} must be a number")
+        return result
+
+    title = {
+        lang: query[f"title_{lang}"].strip()[:MAX_TITLE_CHARS]
+        for lang in ("de", "en")
+        if query.get(f"title_{lang}", "").strip()
+    }
+    max_texture = number("max_texture")
+    options = ImportOptions(
+        name=query.get("name") or None,
+        title=title or None,
+        scale=number("scale") or 1.0,
+        units=query.get("units") or "m",
+        up=query.get("up") or None,
+        simplify=number("simplify"),
+        max_texture=int(max_texture) if max_texture else None,
+        solid=False if query.get("walk_over") in ("1", "true") else None,
+        replace=query.get("replace") in ("1", "true"),
+        author=author,
+    )
+    return file_name, options
+
+
+async def import_model(request: web.Request) -> web.Response:
+    """``hubtwin assets import`` for a file sent as the body: the same import, budgets,
+    validator and refusals; the answer is the command line's JSON."""
+    identity = _staff(request)
+    editing = _editing(request)
+    file_name, options = _import_options(request.query, identity.name)
+    if (request.content_length or 0) > MAX_IMPORT_BYTES:
+        raise ApiError(413, "too_large", f"a model file may have at most {MAX_IMPORT_BYTES} bytes")
+    with tempfile.TemporaryDirectory(prefix="hubtwin-import-") as folder:
+        source = Path(folder) / file_name
+        size = 0
+        with open(source, "wb") as handle:
+            while chunk := await request.content.read(1 << 16):
+                size += len(chunk)
+                if size > MAX_IMPORT_BYTES:
+                    raise ApiError(
+                        413, "too_large", f"a model file may have at most {MAX_IMPORT_BYTES} bytes"
+                    )
+                handle.write(chunk)
+
+        def work() -> dict[str, Any]:
+            return import_asset(editing.site, source, options).to_json()
+
+        try:
+            report = await _locked(request, work)
+        except HubError as exc:
+            # the refusal names the file as it was sent, not the temporary folder
+            exc.args = (str(exc).replace(str(source), file_name),)
+            raise
+    return json_response(report)

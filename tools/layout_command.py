@@ -79,6 +79,11 @@ def register(subparsers: Any) -> None:
     move.add_argument("--room", help="move it to another room (needs --at)")
     _position_args(move, required=False)
     move.add_argument("--kind", help="which thing, when the id is used twice")
+    move.add_argument(
+        "--to-wall",
+        action="store_true",
+        help="then put it with its back to the nearest wall, facing into the room",
+    )
     add_common(move)
     move.set_defaults(handler=run_command(run_move))
 
@@ -95,8 +100,20 @@ def register(subparsers: Any) -> None:
     listing.set_defaults(handler=run_command(run_list))
 
     diff = actions.add_parser("diff", help="the draft against the published world")
+    diff.add_argument(
+        "--version",
+        type=int,
+        metavar="N",
+        help="instead: what rolling back to version N would change (a preview of it)",
+    )
     add_common(diff, data_dir=True)
     diff.set_defaults(handler=run_command(run_diff))
+
+    check = actions.add_parser(
+        "check", help="every draft edit through the placement checks (refusals and warnings)"
+    )
+    add_common(check)
+    check.set_defaults(handler=run_command(run_check))
 
     publish = actions.add_parser("publish", help="make the draft the next world version")
     publish.add_argument("-m", "--message", required=True, help="what changed, for the history")
@@ -242,6 +259,7 @@ def run_move(args: argparse.Namespace) -> int:
         facing=parse_yaw(args.yaw),
         room=args.room,
         kind=args.kind,
+        to_wall=args.to_wall,
     )
     return _edit_answer(args, result)
 
@@ -289,9 +307,27 @@ def _version_line(version: Any) -> str:
 
 
 def run_diff(args: argparse.Namespace) -> int:
-    from tools.world_publish import draft_changes
+    from tools.world_publish import draft_changes, version_changes
 
     site, settings = site_and_settings(args)
+    if args.version is not None:
+        old, back = version_changes(settings.world_dir, args.version)
+        head = f"rolling back to {_version_line(old)} would change:"
+        text = (
+            "\n".join([head, *(c.text for c in back)])
+            if back
+            else (f"{_version_line(old)} is the world as it is now")
+        )
+        emit(
+            args,
+            {
+                "version": old.number,
+                "meta": old.meta,
+                "changes": [c.to_json() for c in back],
+            },
+            text,
+        )
+        return 0
     version, changes = draft_changes(site, settings.world_dir)
     base = _version_line(version) if version else "building.toml (nothing published yet)"
     if changes:
@@ -306,6 +342,26 @@ def run_diff(args: argparse.Namespace) -> int:
         },
         text,
     )
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from tools.world_publish import draft_checks
+
+    site, _ = site_and_settings(args)
+    checks = draft_checks(site)
+    lines = []
+    for check in checks:
+        if check.refused:
+            lines.append(f"refused  {check.kind} {check.id}: {check.refused}")
+        for warning in check.warnings:
+            lines.append(f"warning  {check.kind} {check.id}: {warning}")
+    refused = sum(1 for c in checks if c.refused)
+    lines.append(
+        f"{len(checks)} edit(s) checked: {refused} refused, "
+        f"{sum(len(c.warnings) for c in checks)} warning(s)"
+    )
+    emit(args, {"checks": [c.to_json() for c in checks], "refused": refused}, "\n".join(lines))
     return 0
 
 

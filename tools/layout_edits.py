@@ -56,6 +56,7 @@ MAX_MOUNTED_SIZE = 12.0
 MOUNTED = ("screen", "board")
 SNAP_TO_WALL_M = 1.0  # a screen or board this close to a wall is hung on it
 WALL_GAP = 0.02  # what stands with its back to a wall keeps this from it
+MOUNT_GAP = 0.01  # a screen's frame (6 cm deep) hangs this in front of the wall's face
 
 
 @dataclass(frozen=True)
@@ -515,7 +516,7 @@ class LayoutEditor:
         near = [s for s in spots if s.distance <= SNAP_TO_WALL_M]
         if not near:
             return at, facing, None
-        return self._spot_at(room, near[0], 0.0)
+        return self._spot_at(room, near[0], MOUNT_GAP)
 
     def _to_wall(
         self, before: LayoutItem, room: RoomPlan, at: tuple[float, float]
@@ -527,7 +528,7 @@ class LayoutEditor:
                 reason="not-on-wall",
             )
         if before.kind in MOUNTED:
-            return self._spot_at(room, spots[0], 0.0)
+            return self._spot_at(room, spots[0], MOUNT_GAP)
         body = DraftScene(self.staff).body(before.kind, before.id)
         facing = math.radians(before.facing)
         ahead = (math.sin(facing), math.cos(facing))

@@ -245,6 +245,74 @@ def draft_changes(site: Site, world_dir: Path) -> tuple[WorldVersion | None, lis
     return version, diff(before, after)
 
 
+@dataclass(frozen=True)
+class EditCheck:
+    """How one staff edit of the draft fares in the checks publishing runs."""
+
+    kind: str
+    id: str
+    refused: str | None  # the refusal's sentence, or None when it passes
+    reason: str | None
+    warnings: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "ok": self.refused is None,
+            "refused": self.refused,
+            "reason": self.reason,
+            "warnings": self.warnings,
+        }
+
+
+def _edited(staff: StaffLayout) -> list[tuple[str, str]]:
+    layout = staff.layout
+    kinds = {a.id: a.kind for a in staff.plan.anchors}
+    return (
+        [("asset", p.id) for p in layout.placements]
+        + [(kinds[a.id], a.id) for a in layout.anchors if a.id in kinds]
+        + [("furniture", f.id) for f in layout.furniture]
+        + [("spawn", s.id) for s in layout.spawns]
+    )
+
+
+def draft_checks(site: Site) -> list[EditCheck]:
+    """Every staff edit of the draft through the placement checks, refusals and warnings
+    (overlaps) alike: what ``publish`` would refuse, and what it would let through."""
+    staff, _ = draft_state(site)
+    scene = DraftScene(staff)
+    out = []
+    for kind, item_id in _edited(staff):
+        try:
+            outcome = scene.check(kind, item_id)
+        except PlacementRefused as exc:
+            out.append(EditCheck(kind, item_id, str(exc), exc.reason, []))
+        else:
+            out.append(EditCheck(kind, item_id, None, None, outcome.warnings))
+    return out
+
+
+def version_changes(world_dir: Path, number: int) -> tuple[WorldVersion, list[Change]]:
+    """Version ``number`` and what rolling back to it would change against the current one
+    (a preview of that version)."""
+    version = read_version(versions_dir(world_dir) / folder_name(number))
+    if version is None:
+        known = ", ".join(str(v.number) for v in list_versions(world_dir)) or "none"
+        raise UsageError(f"no version {number} (versions: {known})")
+    current = current_version(world_dir)
+
+    def snapshot_of(v: WorldVersion | None) -> dict[str, Any]:
+        if v is None:
+            return {}
+        try:
+            return dict(orjson.loads((v.folder / SNAPSHOT_FILE).read_bytes()))
+        except (OSError, orjson.JSONDecodeError):
+            raise InputFileError(f"{v.folder}: {SNAPSHOT_FILE} is missing or broken") from None
+
+    return version, diff(snapshot_of(current), snapshot_of(version))
+
+
 def check_edits(staff: StaffLayout) -> None:
     """Every staff edit must still fit (building.toml may have changed under it)."""
     scene = DraftScene(staff)
