@@ -201,7 +201,7 @@ async def _start_hub(
         {anchor.id for anchor in world.anchors_of("booth")},
         site.languages,
     )
-    consulting = ConsultingDesks(corner_places(world.anchors, consulting_file))
+    consulting = ConsultingDesks(corner_places(world.anchors, consulting_file, world.entrance))
     talks = WatchedLibrary(
         site,
         generated_talks_dir(settings.resolved_data_dir),

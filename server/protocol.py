@@ -33,6 +33,7 @@ import numpy as np
 
 from server.board_messages import BOARD_MESSAGES
 from server.board_plan_messages import BOARD_PLAN_MESSAGES
+from server.consulting_messages import CONSULTING_MESSAGES
 from server.contact_messages import CONTACT_MESSAGES
 from server.facilitation_messages import FACILITATION_MESSAGES
 from server.message_spec import ErrorSpec, FeatureMessage, FeatureMessages, FieldSpec, MessageSpec
@@ -128,6 +129,7 @@ FEATURE_MESSAGES: Final[tuple[FeatureMessages, ...]] = (
     PLAN_MESSAGES,
     BOARD_PLAN_MESSAGES,
     CONTACT_MESSAGES,
+    CONSULTING_MESSAGES,
 )
 
 _T = TypeVar("_T")

@@ -27,6 +27,9 @@ from server.action_plans import teams_of
 from server.action_plans import without_person as without_team_member
 from server.board import LIVE_KIND as BOARD_KIND
 from server.board import notes_by, without_person
+from server.consulting import PERSON_KIND as CONSULTING_KIND
+from server.consulting import SLOTS_KIND as CONSULTING_SLOTS_KIND
+from server.consulting import consulting_export, without_bookings_of
 from server.identity import Identity, Role
 from server.live_state import POLLS, LiveStateChange
 from server.offers import OfferSignup
@@ -555,6 +558,11 @@ class Store:
                     ).fetchall()
                 ],
                 "profile": _profile_row(self._db, identity_id),
+                "consulting": consulting_export(
+                    _documents(self._db, CONSULTING_KIND).get(identity_id),
+                    _documents(self._db, CONSULTING_SLOTS_KIND),
+                    identity_id,
+                ),
             }
 
         return await self._run(read)
@@ -566,6 +574,7 @@ class Store:
             _erase(db, identity_id)
             _erase_board_notes(db, identity_id)
             _erase_team_member(db, identity_id)
+            _erase_consulting(db, identity_id)
 
         await self._run(self._write, write)
 
@@ -1196,6 +1205,19 @@ def _erase_team_member(db: sqlite3.Connection, identity_id: str) -> None:
                 "INSERT OR REPLACE INTO live_state VALUES (?, ?, ?)",
                 (TEAM_KIND, key, json.dumps(changed, ensure_ascii=False)),
             )
+
+
+def _erase_consulting(db: sqlite3.Connection, identity_id: str) -> None:
+    """A person's saved consulting notes and their booked slots go."""
+    db.execute(
+        "DELETE FROM live_state WHERE kind = ? AND key = ?", (CONSULTING_KIND, identity_id)
+    )
+    slots = _documents(db, CONSULTING_SLOTS_KIND)
+    for key, data in without_bookings_of(slots, identity_id).items():
+        db.execute(
+            "UPDATE live_state SET data = ? WHERE kind = ? AND key = ?",
+            (json.dumps(data, ensure_ascii=False), CONSULTING_SLOTS_KIND, key),
+        )
 
 
 def _erase_board_notes(db: sqlite3.Connection, identity_id: str) -> None:

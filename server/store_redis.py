@@ -100,6 +100,9 @@ from server.action_plans import teams_of
 from server.action_plans import without_person as without_team_member
 from server.board import LIVE_KIND as BOARD_KIND
 from server.board import notes_by, without_person
+from server.consulting import PERSON_KIND as CONSULTING_KIND
+from server.consulting import SLOTS_KIND as CONSULTING_SLOTS_KIND
+from server.consulting import consulting_export, without_bookings_of
 from server.identity import Identity, Role
 from server.live_state import POLLS, LiveStateChange
 from server.offers import OfferSignup
@@ -791,6 +794,9 @@ class RedisStore:
             registrations = await self._registration_rows(identity_id)
             signups = await self._offer_signup_rows(identity_id)
             profile = await self._redis.get(self._key("profile", identity_id))
+            consulting_notes = await self._redis.hget(
+                self._key(f"live:{CONSULTING_KIND}"), identity_id
+            )
         return {
             "identity": _identity_row(person) if person else None,
             "account": (
@@ -815,6 +821,11 @@ class RedisStore:
             "workshop_registrations": registrations,
             "offer_signups": signups,
             "profile": json.loads(profile) if profile else None,
+            "consulting": consulting_export(
+                json.loads(consulting_notes) if consulting_notes else None,
+                await self.live_states(CONSULTING_SLOTS_KIND),
+                identity_id,
+            ),
         }
 
     async def _erase_poll_answers(self, identity_id: str) -> None:
@@ -866,6 +877,26 @@ class RedisStore:
                 except WatchError:
                     continue
 
+    async def _erase_consulting(self, identity_id: str) -> None:
+        """A person's saved consulting notes and booked slots go (the slots rewritten only
+        if not changed meanwhile: WATCH)."""
+        key = self._key(f"live:{CONSULTING_SLOTS_KIND}")
+        async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key)
+                    found = cast(dict[str, str], await pipe.hgetall(key))
+                    documents = {name: json.loads(raw) for name, raw in found.items()}
+                    changed = without_bookings_of(documents, identity_id)
+                    pipe.multi()
+                    for name, data in changed.items():
+                        pipe.hset(key, name, _json(data))
+                    pipe.hdel(self._key(f"live:{CONSULTING_KIND}"), identity_id)
+                    await pipe.execute()
+                    return
+                except WatchError:
+                    continue
+
     async def _erase_board_notes(self, identity_id: str) -> None:
         """Take a person's notes and dots off the kept boards (rewritten only if not
         changed meanwhile: WATCH)."""
@@ -891,6 +922,7 @@ class RedisStore:
         await self._erase_board_notes(identity_id)
         await self._erase_poll_answers(identity_id)
         await self._erase_team_member(identity_id)
+        await self._erase_consulting(identity_id)
         # both scripts in one MULTI/EXEC: a person is erased whole or not at all
         async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
             await self._delete_identity(

@@ -97,6 +97,13 @@ def test_describe_is_json_ready_and_complete() -> None:
         "plans_show",
         "board_plan_move",
         "board_plan_adopt",
+        "consult_desk",
+        "consult_queue",
+        "consult_leave",
+        "consult_call",
+        "consult_end",
+        "consult_say",
+        "consult_notes",
     }
     assert {"welcome", "joined", "room_full", "error", "pong"} <= set(table["messages"]["server"])
     assert set(table["errors"]) == set(protocol.ERRORS)

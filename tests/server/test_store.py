@@ -102,6 +102,7 @@ async def test_export_and_delete_a_person(tmp_path: Path) -> None:
             "workshop_registrations": [],
             "offer_signups": [],
             "profile": None,
+            "consulting": {"bookings": [], "notes": []},
             "poll_answers": [],
             "board_notes": [],
             "teams": [],

@@ -1,0 +1,238 @@
+"""Consulting in the hub core (server/consulting_live.py), without sockets: desks, queues,
+calling in, the booth as a room of its own (entry refused, a hearing group of its own with
+the voice feature), the booth chat, handed notes, ending, and what visitors may not do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgpack
+import numpy as np
+from realtime_harness import Harness, person
+from realtime_world import box_world
+from test_voice_feature import RecordingPort
+
+from server.consulting_live import ConsultingDesks
+from server.hub import Effects, HubCore
+from server.identity import Role
+from server.protocol import decode_client
+from server.settings import Settings
+from server.voice import HEAR_EVERY_S, VoiceRooms
+
+CORNER = "corner-1"
+
+
+def msg(**fields: Any) -> Any:
+    return decode_client(msgpack.packb(fields))
+
+
+class Scene:
+    def __init__(self) -> None:
+        self.desks = ConsultingDesks({CORNER: ("hall", np.array([40.0, 0.0, 20.0]), 0.0)})
+        self.port = RecordingPort()
+        self.voice = VoiceRooms(self.port)
+        core = HubCore(
+            box_world(), Settings(), seed=7, features=[self.desks, self.voice], rules=[self.desks]
+        )
+        self.desks.attach(core)
+        self.h = Harness(core)
+        self.h.hello(1, "Beratung", identity=person("Beratung", Role.FACILITATOR), room="hall")
+        self.h.hello(2, "Ada", room="hall")
+        self.h.hello(3, "Bo", room="hall")
+        self.h.tick()
+        for conn in (1, 2, 3):
+            self.h.take(conn)
+
+    def sid(self, conn: int) -> str:
+        return self.h.session(conn)
+
+    def session(self, conn: int) -> Any:
+        found = self.h.core.session_of(conn)
+        assert found is not None
+        return found
+
+    def send(self, conn: int, **fields: Any) -> list[dict[str, Any]]:
+        """What ``conn`` got for it (kept in its inbox for ``state`` and ``take``)."""
+        before = len(self.h.inbox[conn])
+        self.h.apply(self.h.core.handle(conn, msg(**fields), self.h.now))
+        return list(self.h.inbox[conn][before:])
+
+    def errors(self, replies: list[dict[str, Any]]) -> list[str]:
+        return [r["code"] for r in replies if r["t"] == "error"]
+
+    def state(self, conn: int) -> dict[str, Any]:
+        states = self.h.take(conn, "consult_state")
+        assert states, f"no consult_state for {conn}"
+        return states[-1]
+
+    def place(self, conn: int, x: float, z: float) -> None:
+        fx = Effects()
+        self.h.core.place(self.session(conn), np.array([x, 0.0, z]), 0.0, "gather", fx)
+        self.h.apply(fx)
+
+    def voice_on(self, conn: int) -> None:
+        self.send(conn, t="voice", on=True, mic=True)
+        member = self.voice.members[self.sid(conn)]
+        self.voice.sending(member.session_id, member.gen, True)
+
+    def hearing_round(self) -> None:
+        self.h.tick(HEAR_EVERY_S + 0.01)
+
+    def called_in(self) -> None:
+        self.send(1, t="consult_desk", open=True, corner=CORNER)
+        self.send(2, t="consult_queue", advisor=self.sid(1), topic="CO2-Bilanz für unser Lager")
+        self.send(1, t="consult_call")
+        self.h.take(1)
+        self.h.take(2)
+
+
+def test_a_visitor_queues_with_a_topic_and_the_advisor_sees_it_and_calls_them_in() -> None:
+    s = Scene()
+    s.send(1, t="consult_desk", open=True, corner=CORNER)
+    s.send(2, t="consult_queue", advisor=s.sid(1), topic="  Förderung  für PV ")
+    desk = s.state(1)["desk"]
+    assert desk["corner"] == CORNER
+    assert [(w["name"], w["topic"]) for w in desk["queue"]] == [("Ada", "Förderung für PV")]
+    assert s.state(2)["queued"]["position"] == 1
+    s.send(3, t="consult_queue", advisor=s.sid(1), topic="Bericht")
+    assert s.state(3)["queued"]["position"] == 2
+
+    s.send(1, t="consult_call")
+    advisor, ada, bo = s.session(1), s.session(2), s.session(3)
+    assert advisor.instance is ada.instance, "both are in the booth"
+    assert ada.instance.room_id == "hall" and ada.instance.number != 0
+    assert bo.instance.number == 0, "the other visitor stays outside"
+    booth = s.state(2)["booth"]
+    assert booth == {
+        "corner": CORNER,
+        "room": "hall",
+        "instance": ada.instance.number,
+        "with": "Beratung",
+        "role": "visitor",
+        "topic": "Förderung für PV",
+    }
+    assert s.state(1)["desk"]["queue"][0]["name"] == "Bo"
+    assert s.state(3)["queued"]["position"] == 1, "Bo moved up"
+    assert s.desks.corners_taken() == {CORNER: {"room": "hall", "instance": ada.instance.number}}
+
+
+def test_nobody_else_enters_the_booth_whatever_they_send() -> None:
+    s = Scene()
+    s.called_in()
+    number = s.session(2).instance.number
+    replies = s.send(3, t="go", room="hall", instance=number)
+    assert "booth_private" in s.errors(replies)
+    assert s.session(3).instance.number == 0
+    replies = s.send(3, t="wait", room="hall", instance=number)
+    assert s.session(3).instance.number == 0
+    assert s.session(3).waiting is None or "booth_private" in s.errors(replies)
+
+
+def test_the_booth_is_a_hearing_group_of_its_own() -> None:
+    s = Scene()
+    for conn, x in ((1, 40.0), (2, 41.0), (3, 42.0)):
+        s.place(conn, x, 20.0)
+        s.voice_on(conn)
+    s.hearing_round()
+    everyone = {s.sid(1), s.sid(2), s.sid(3)}
+    assert all(s.voice.sets[sid] == everyone - {sid} for sid in everyone), "before: all near"
+
+    s.called_in()
+    for conn, x in ((1, 40.0), (2, 41.0)):
+        s.place(conn, x, 20.0)  # the booth stands where Bo stands, in another instance
+    s.voice.sending(s.sid(1), s.voice.members[s.sid(1)].gen, True)
+    s.voice.sending(s.sid(2), s.voice.members[s.sid(2)].gen, True)
+    s.hearing_round()
+    assert s.voice.sets[s.sid(1)] == {s.sid(2)}
+    assert s.voice.sets[s.sid(2)] == {s.sid(1)}
+    assert s.voice.sets[s.sid(3)] == frozenset(), "Bo hears nobody in the booth"
+    assert s.port.heard[s.sid(3)] == frozenset(), "and the media server was told so"
+    joins = [c for c in s.port.calls if c[0] == "join" and c[1] == s.sid(2)]
+    assert joins[-1][2] == ("hall", s.session(2).instance.number), "its own voice room"
+
+
+def test_booth_chat_goes_to_the_two_only_and_room_chat_is_refused_there() -> None:
+    s = Scene()
+    s.called_in()
+    s.h.take(3)
+    replies = s.send(2, t="chat", text="Hallo")
+    assert s.errors(replies) == ["booth_chat"]
+    assert not s.h.records, "nothing stored"
+    s.send(2, t="consult_say", text="https://example.org/vsme")
+    lines = s.h.take(1, "consult_line")
+    assert [(line["name"], line["mine"], line["text"]) for line in lines] == [
+        ("Ada", False, "https://example.org/vsme")
+    ]
+    assert s.h.take(3, "consult_line") == []
+    assert s.errors(s.send(3, t="consult_say", text="hi")) == ["not_in_booth"]
+
+
+def test_handed_notes_are_held_for_the_visitor_until_saved() -> None:
+    s = Scene()
+    s.called_in()
+    s.send(1, t="consult_notes", text="VSME-Basismodul", checklist=["Scope 1 erfassen", " "])
+    handed = s.h.take(2, "consult_handed")[-1]
+    assert handed["text"] == "VSME-Basismodul" and handed["checklist"] == ["Scope 1 erfassen"]
+    assert s.errors(s.send(2, t="consult_notes", text="x")) == ["not_advisor"]
+    assert s.errors(s.send(3, t="consult_notes", text="x")) == ["not_in_booth"]
+    identity = s.session(2).identity.id
+    assert s.desks.take_notes("someone-else", handed["id"]) is None
+    notes = s.desks.take_notes(identity, handed["id"])
+    assert (
+        notes is not None
+        and notes.advisor == "Beratung"
+        and notes.checklist == ("Scope 1 erfassen",)
+    )
+    assert s.desks.take_notes(identity, handed["id"]) is None, "saved once"
+
+
+def test_either_side_ends_it_and_leaving_the_booth_ends_it() -> None:
+    s = Scene()
+    s.called_in()
+    assert s.errors(s.send(3, t="consult_end")) == ["not_in_booth"]
+    s.send(2, t="consult_end")
+    assert s.session(1).instance.number == 0 and s.session(2).instance.number == 0
+    assert s.h.take(1, "consult_ended")[-1] == {
+        "t": "consult_ended",
+        "by": "Ada",
+        "reason": "ended",
+    }
+    assert s.desks.booths == {}
+
+    s.send(3, t="consult_queue", advisor=s.sid(1), topic="Bericht")
+    s.send(1, t="consult_call")
+    assert s.session(3).instance.number != 0
+    s.send(3, t="go", room="foyer")
+    s.h.tick()
+    assert s.desks.booths == {}
+    assert s.session(1).instance.number == 0, "the advisor is back in the room"
+    assert s.h.take(1, "consult_ended")[-1]["reason"] == "left"
+
+
+def test_visitors_may_not_open_a_desk_or_call_anyone_and_bad_input_is_refused() -> None:
+    s = Scene()
+    assert s.errors(s.send(2, t="consult_desk", open=True, corner=CORNER)) == ["not_advisor"]
+    assert s.errors(s.send(2, t="consult_call")) == ["not_advisor"]
+    assert s.errors(s.send(1, t="consult_desk", open=True, corner="nowhere")) == ["corner_unknown"]
+    assert s.errors(s.send(2, t="consult_queue", advisor=s.sid(1), topic="x")) == ["desk_closed"]
+    s.send(1, t="consult_desk", open=True, corner=CORNER)
+    assert s.errors(s.send(2, t="consult_queue", advisor=s.sid(1), topic="   ")) == [
+        "consult_invalid"
+    ]
+    assert s.errors(s.send(1, t="consult_call")) == ["queue_empty"]
+    s.h.hello(4, "Zweite", identity=person("Zweite", Role.STAFF), room="hall")
+    assert s.errors(s.send(4, t="consult_desk", open=True, corner=CORNER)) == ["corner_taken"]
+
+
+def test_a_closed_desk_tells_its_queue_and_a_gone_visitor_leaves_it() -> None:
+    s = Scene()
+    s.send(1, t="consult_desk", open=True, corner=CORNER)
+    s.send(2, t="consult_queue", advisor=s.sid(1), topic="Bericht")
+    s.send(3, t="consult_queue", advisor=s.sid(1), topic="Förderung")
+    s.h.take(1)
+    s.send(3, t="bye")
+    s.h.tick(1.1)
+    assert [w["name"] for w in s.state(1)["desk"]["queue"]] == ["Ada"]
+    s.send(1, t="consult_desk", open=False)
+    assert s.state(2)["queued"] is None
+    assert s.desks.open_desks() == []
