@@ -1,9 +1,11 @@
 """``hubtwin content check``: read a site's files and report every problem.
 
-It reads ``site.toml``, the anchors of ``building.toml``, the calculators and the station
-files. Each problem is one line, ``file:line: what is wrong``, the same lines the server
-refuses to start with. The anchors come from the site's ``building.toml``, so the check needs
-no built world. Exit code 0 when everything is fine, 3 when there are problems.
+It reads ``site.toml``, the station anchors, the calculators and the station files. Each
+problem is one line, ``file:line: what is wrong``, the same lines the server refuses to start
+with. The anchors are those of the draft (``building.toml`` with staff's ``layout.toml``) and
+of the published world version (``--data-dir``), so the check needs no built world; every
+placed station without content gets a warning naming it and its room. Exit code 0 when
+everything is fine (warnings included), 3 when there are problems.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from server.content_reader import ContentProblem
-from server.stations import StationCatalogue, places_from_building, read_catalogue
+from server.settings import load_settings
+from server.station_content import PlacedStation, placed_stations
+from server.stations import STATIONS_FOLDER, StationCatalogue, read_catalogue
 from world.errors import InputFileError
 from world.site import load_site
 
@@ -28,24 +32,41 @@ def register(subparsers: Any) -> None:
     check.add_argument(
         "--site", type=Path, help="site folder (default: the sample hub in assets/sites)"
     )
+    check.add_argument(
+        "--data-dir",
+        type=Path,
+        help="data folder whose published world counts too (default: var/SITE)",
+    )
     check.set_defaults(handler=check_content)
 
 
-def check_site(site_path: Path | None) -> tuple[StationCatalogue, list[ContentProblem]]:
-    """The catalogue and every problem of the site's station content."""
-    site = load_site(site_path)
-    return read_catalogue(site, places_from_building(site))
+def check_site(
+    site_path: Path | None, data_dir: Path | None = None
+) -> tuple[StationCatalogue, list[ContentProblem], list[PlacedStation]]:
+    """The catalogue, every problem of the site's station content, and the placed stations."""
+    settings = load_settings({"site": site_path, "data_dir": data_dir})
+    site = load_site(settings.site)
+    placed = placed_stations(site, settings.world_dir)
+    catalogue, problems = read_catalogue(site, [station.place for station in placed])
+    return catalogue, problems, placed
 
 
 def check_content(args: argparse.Namespace) -> int:
-    catalogue, problems = check_site(args.site)
+    catalogue, problems, placed = check_site(args.site, args.data_dir)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
         count = len(problems)
         raise InputFileError(f"{count} content problem{'s' if count != 1 else ''} found")
-    for anchor in catalogue.unused_anchors:
-        print(f"note: station anchor {anchor!r} has no station yet", file=sys.stderr)
+    used = {station.anchor for station in catalogue.stations}
+    for station in placed:
+        if station.anchor not in used:
+            print(
+                f"warning: station {station.anchor!r} in {station.where()} has no content: "
+                f"write {STATIONS_FOLDER}/{station.anchor}.md or use "
+                "„Inhalt bearbeiten / Edit content“ in the browser's edit mode",
+                file=sys.stderr,
+            )
     used = {s.experiment.calculator for s in catalogue.stations if s.experiment}
     for calculator in sorted(set(catalogue.calculators) - used):
         print(f"note: calculator {calculator!r} is used by no station yet", file=sys.stderr)

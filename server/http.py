@@ -96,19 +96,21 @@ def error_response(status: int, code: str, message: str) -> web.Response:
     return json_response({"error": {"code": code, "message": message}}, status=status)
 
 
-async def read_json_object(request: web.Request) -> dict[str, Any]:
+async def read_json_object(
+    request: web.Request, *, limit: int = MAX_JSON_BODY
+) -> dict[str, Any]:
     """The request body as a JSON object, or an HTTP 4xx with a clear message."""
-    if request.content_length is not None and request.content_length > MAX_JSON_BODY:
-        raise ApiError(413, "body_too_large", f"request body over {MAX_JSON_BODY} bytes")
+    if request.content_length is not None and request.content_length > limit:
+        raise ApiError(413, "body_too_large", f"request body over {limit} bytes")
     raw = bytearray()
     try:
         async with asyncio.timeout(request.app[CONTEXT].settings.http_body_timeout_s):
-            while len(raw) <= MAX_JSON_BODY and not request.content.at_eof():
-                raw += await request.content.read(MAX_JSON_BODY + 1 - len(raw))
+            while len(raw) <= limit and not request.content.at_eof():
+                raw += await request.content.read(limit + 1 - len(raw))
     except TimeoutError:
         raise ApiError(408, "body_too_slow", "the request body did not arrive in time") from None
-    if len(raw) > MAX_JSON_BODY:
-        raise ApiError(413, "body_too_large", f"request body over {MAX_JSON_BODY} bytes")
+    if len(raw) > limit:
+        raise ApiError(413, "body_too_large", f"request body over {limit} bytes")
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:

@@ -22,7 +22,7 @@ import datetime
 import logging
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -139,6 +139,7 @@ class StationCatalogue:
     topics: tuple[Topic, ...]
     stations: tuple[Station, ...]
     unused_anchors: tuple[str, ...] = ()
+    waiting: tuple[str, ...] = ()  # stations whose anchor is placed in the draft, unpublished
     calculators: Mapping[str, Calculator] = field(default_factory=dict)
 
     def get(self, station_id: str) -> Station | None:
@@ -196,6 +197,37 @@ def places_from_world(world: WorldLike) -> list[StationPlace]:
     return places
 
 
+def places_from_draft(site: Site) -> list[StationPlace]:
+    """The station anchors of the draft: ``building.toml`` with staff's ``layout.toml`` applied
+    (stations added, moved or removed in the browser's edit mode or with ``hubtwin world``)."""
+    from world.building import load_building
+    from world.staff_layout import staff_layout
+
+    plan = staff_layout(site, load_building(site.building_file, site.languages)).plan
+    places = []
+    for anchor in plan.anchors:
+        if anchor.kind != "station":
+            continue
+        floor = plan.room(anchor.room).elevation
+        places.append(
+            StationPlace(
+                anchor.id, anchor.room, (anchor.x, floor + anchor.elevation, anchor.z), anchor.yaw
+            )
+        )
+    return places
+
+
+def waiting_anchors(site: Site, places: Iterable[StationPlace]) -> set[str]:
+    """Station anchors placed in the draft but not among ``places`` (the served world): content
+    written for them waits for the next publish instead of being an unknown anchor."""
+    try:
+        drafted = {place.anchor_id for place in places_from_draft(site)}
+    except InputFileError as exc:
+        log.warning("the draft layout was not read: %s", exc)
+        return set()
+    return drafted - {place.anchor_id for place in places}
+
+
 def places_from_building(site: Site) -> list[StationPlace]:
     """The station anchors as the site's ``building.toml`` defines them (no model needed)."""
     from world.building import load_building
@@ -219,7 +251,8 @@ def places_from_building(site: Site) -> list[StationPlace]:
 
 def load_catalogue(site: Site, world: WorldLike) -> StationCatalogue:
     """The site's stations placed in ``world``; raises ``ContentError`` listing every problem."""
-    catalogue, problems = read_catalogue(site, places_from_world(world))
+    places = places_from_world(world)
+    catalogue, problems = read_catalogue(site, places, waiting=waiting_anchors(site, places))
     if problems:
         raise ContentError(problems)
     if catalogue.unused_anchors:
@@ -229,12 +262,16 @@ def load_catalogue(site: Site, world: WorldLike) -> StationCatalogue:
 
 
 def read_catalogue(
-    site: Site, places: Iterable[StationPlace]
+    site: Site, places: Iterable[StationPlace], *, waiting: Collection[str] = ()
 ) -> tuple[StationCatalogue, list[ContentProblem]]:
-    """Read every station file of ``site``; returns what loaded and every problem found."""
+    """Read every station file of ``site``; returns what loaded and every problem found.
+
+    A station on one of the ``waiting`` anchors (placed in the draft, not yet published) is
+    no problem but is left out of the catalogue until its anchor is among ``places``."""
     folder = site.path / STATIONS_FOLDER
     problems: list[ContentProblem] = []
-    by_anchor = {place.anchor_id: place for place in places}
+    by_anchor: dict[str, StationPlace | None] = {anchor: None for anchor in waiting}
+    by_anchor.update({place.anchor_id: place for place in places})
     empty = StationCatalogue(site.id, site.languages, site.default_language, (), ())
     if not folder.is_dir():
         problems.append(ContentProblem(folder, None, "station folder not found"))
@@ -251,13 +288,17 @@ def read_catalogue(
     _check_shared_anchors(stations, problems)
     stations.sort(key=lambda s: (s.order, s.id))
     used = {s.anchor for s in stations}
+    placed = {anchor for anchor, place in by_anchor.items() if place is not None}
+    held = tuple(s.id for s in stations if s.place is None)
+    stations = [s for s in stations if s.place is not None]
     catalogue = StationCatalogue(
         site_id=site.id,
         languages=site.languages,
         default_language=site.default_language,
         topics=tuple(topics.values()),
         stations=tuple(stations),
-        unused_anchors=tuple(sorted(set(by_anchor) - used)),
+        unused_anchors=tuple(sorted(placed - used)),
+        waiting=held,
         calculators=calculators,
     )
     return catalogue, problems
@@ -402,13 +443,12 @@ def _split(
 def _read_station(
     path: Path,
     site: Site,
-    topics: dict[str, Topic],
-    places: dict[str, StationPlace],
+    topics: Mapping[str, Topic],
+    places: Mapping[str, StationPlace | None],
     calculators: Iterable[str],
     problems: list[ContentProblem],
 ) -> Station | None:
-    station_id = path.stem
-    if not STATION_ID.match(station_id):
+    if not STATION_ID.match(path.stem):
         problems.append(
             ContentProblem(
                 path,
@@ -422,6 +462,23 @@ def _read_station(
     except UnicodeDecodeError:
         problems.append(ContentProblem(path, None, "not UTF-8 text"))
         return None
+    return parse_station(path, text, site, topics, places, calculators, problems)
+
+
+def parse_station(
+    path: Path,
+    text: str,
+    site: Site,
+    topics: Mapping[str, Topic],
+    places: Mapping[str, StationPlace | None],
+    calculators: Iterable[str],
+    problems: list[ContentProblem],
+) -> Station | None:
+    """One station file's ``text`` (to be) at ``path``, with every check; problems are added.
+
+    ``places`` maps the known station anchors to where they stand (None: placed in the
+    draft, not yet published; the station then has no place)."""
+    station_id = path.stem
     before = len(problems)
     split = _split(path, text, site.languages, problems)
     if split is None:
@@ -442,7 +499,7 @@ def _read_station(
     place = None
     if anchor is not None:
         place = places.get(anchor)
-        if place is None:
+        if anchor not in places:
             known = ", ".join(sorted(places)) or "none"
             front.problem(
                 ("anchor",),

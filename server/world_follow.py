@@ -26,7 +26,12 @@ from server.playback import RoomScreens, ScreenPlayback
 from server.protocol import encode
 from server.station_desk import StationDesk
 from server.station_proximity import ProximityWatch, StationProximity
-from server.stations import StationCatalogue, places_from_world, read_catalogue
+from server.stations import (
+    StationCatalogue,
+    places_from_world,
+    read_catalogue,
+    waiting_anchors,
+)
 from server.stations_live import StationVisits
 from server.talks_live import ScreenWorld, TalkScreens, policy_for
 from world.model import World
@@ -60,7 +65,9 @@ class StationsFollower:
         self.desk = desk
 
     def prepare(self, world: World) -> StationCatalogue:
-        catalogue, problems = read_catalogue(self.site, places_from_world(world))
+        places = places_from_world(world)
+        waiting = waiting_anchors(self.site, places)
+        catalogue, problems = read_catalogue(self.site, places, waiting=waiting)
         for problem in problems:
             log.warning("station content in the new world: %s", problem)
         return catalogue

@@ -146,6 +146,17 @@ class LiveWorld:
                 return Switch(False, self.served, str(exc))
             return self._switch(ServedWorld.of(version.model, world, version), prepared)
 
+    async def follow_again(self, follower: WorldFollower) -> None:
+        """Let one follower read its files anew for the served world (station content saved
+        in the browser): prepared in a worker thread, applied in the event loop."""
+        async with self._lock:
+            prepared = await asyncio.to_thread(follower.prepare, self.served.world)
+            if self._core is None:
+                return
+            fx = Effects()
+            follower.follow(prepared, self._core, fx, time.time())
+            self._apply(fx)
+
     def _load(self, version: WorldVersion) -> tuple[World, list[Any]]:
         world = load(version.model)
         return world, [follower.prepare(world) for follower in self._followers]

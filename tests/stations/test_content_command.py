@@ -21,7 +21,7 @@ def test_check_reports_each_problem_with_file_and_line(
     assert main(["content", "check", "--site", str(site_folder.root)]) == 0
     captured = capsys.readouterr()
     assert "1 stations OK (1 with a quiz, 1 with an experiment) in 2 topics" in captured.out
-    assert "note: station anchor 'foyer-1' has no station yet" in captured.err
+    assert "warning: station 'foyer-1' in room 'foyer' (Empfang) has no content" in captured.err
 
     broken = GOOD_STATION.replace('anchor = "lab-1"', 'anchor = "lab-99"').replace(
         'title.en = "Carbon accounting"\n', ""
