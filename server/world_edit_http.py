@@ -51,7 +51,7 @@ import os
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
@@ -65,7 +65,6 @@ from server.world_undo import (
     histories_from_record,
     histories_record,
 )
-from tools.asset_import import ImportOptions, import_asset
 from tools.layout_edits import ITEM_KINDS, EditResult, LayoutEditor
 from tools.refusals import BudgetExceeded, ModelInvalid, NothingToDo, PlacementRefused
 from tools.world_publish import (
@@ -80,6 +79,9 @@ from tools.world_publish import (
 from world.errors import HubError, InputFileError, UsageError
 from world.library import list_assets
 from world.site import Site
+
+if TYPE_CHECKING:
+    from tools.asset_import import ImportOptions
 
 #: The undo histories of the staff's edits, kept in the world folder.
 UNDO_FILE = "edit-undo.json"
@@ -619,6 +621,8 @@ async def show_version(request: web.Request) -> web.Response:
 
 def _import_options(query: Any, author: str) -> tuple[str, ImportOptions]:
     """The file's name and the import's options from the query (the command line's)."""
+    from tools.asset_import import ImportOptions  # the import's tools load only when used
+
     file_name = Path(query.get("file", "")).name
     if not file_name or file_name.startswith("."):
         raise UsageError("'file' is missing: the model file's name, e.g. sofa.glb")
@@ -677,6 +681,8 @@ async def import_model(request: web.Request) -> web.Response:
                 handle.write(chunk)
 
         def work() -> dict[str, Any]:
+            from tools.asset_import import import_asset
+
             return import_asset(editing.site, source, options).to_json()
 
         try:
