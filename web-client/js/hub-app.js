@@ -10,6 +10,7 @@ import { AvatarCrowd } from "./avatars.js";
 import { BoardFeature } from "./board.js";
 import { OffersFeature } from "./offers.js";
 import { PeopleToMeetFeature } from "./people-to-meet.js";
+import { ConsultingFeature } from "./consulting.js";
 import { PersonFinder } from "./go-to-person.js";
 import { Controls } from "./controls.js";
 import { EditMode } from "./edit/edit-mode.js";
@@ -238,6 +239,10 @@ function connect() {
   app.people = new PeopleToMeetFeature({
     chat, connection, note: (text) => app.visit?.banner.note(text), goTo: (person) => finder.goTo(person),
     token: () => app.session.token, identity: () => app.session.identity,
+  });
+  app.consulting = new ConsultingFeature({
+    connection, table, hud, stations, scene: app.stage.scene, venue: app.venue,
+    note: (text) => app.visit?.banner.note(text), token: () => app.session.token, identity: () => app.session.identity,
   });
   app.plans = new PlansFeature({
     connection, scene: app.stage.scene, venue: app.venue, token: () => app.session.token, identity: () => app.session.identity,

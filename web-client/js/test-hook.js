@@ -30,6 +30,8 @@
  *                                "keys" or "timeout"
  *   hubtwin.lookAt(x, z)        turn to face that point (as dragging the view would)
  *   hubtwin.dropConnection()    drop the WebSocket without saying bye (reconnection)
+ *   hubtwin.go(room, instance)  ask to go into a room instance, as the room-full dialog's
+ *                                choice of another instance does (the server decides)
  *   hubtwin.voiceInbound()      the voices arriving (getStats per m-line; voice.js)
  *   hubtwin.shareInbound()      the shared screens arriving (getStats per screen; share.js)
  *   hubtwin.renewSession()      renew the token now, as the client does at half its life;
@@ -76,6 +78,8 @@ export function installTestHook(app) {
         board: app.board ? app.board.testState() : null,
         // {shown: offer ids in the panel's list, board: texts on the foyer's offers board, onWall}
         offers: app.offers ? app.offers.testState() : null,
+        // {open, desk, queued, booth, lines, handed, saved, desks, bookings, status, signs}
+        consulting: app.consulting ? app.consulting.testState() : null,
         // {teams: [{id, name, measures}], progress: teams as plans_progress has them, screen}
         plans: app.plans ? app.plans.snapshot() : null,
         world: app.liveWorld ? app.liveWorld.testState() : null,
@@ -137,6 +141,9 @@ export function installTestHook(app) {
 
     dropConnection() {
       app.connection?.drop();
+    },
+    go(room, instance) {
+      return Boolean(app.connection?.send("go", { room, instance }));
     },
     async renewSession() {
       return Boolean(await app.renewal?.renew());

@@ -37,6 +37,7 @@ const PANEL_BUTTONS = {
   "panel-board": "toggle-board",
   "panel-offers": "toggle-offers",
   "panel-meet": "toggle-meet",
+  "panel-consult": "toggle-consult",
   "panel-plans": "toggle-plans",
   "panel-accounts": "toggle-accounts",
   "panel-help": "toggle-help",

@@ -51,6 +51,8 @@ export class StationPanel {
     this.station = null;
     this.passport = null;
     this.showingPassport = false;
+    /** more sections of the passport (consulting notes): functions giving a node each */
+    this.passportExtras = [];
     this.touched = false;
     this.quizResult = null;
   }
@@ -371,6 +373,7 @@ export class StationPanel {
       }
     });
     const nodes = [counts, stamps, el("div", { class: "button-row" }, [download]), downloadStatus];
+    for (const extra of this.passportExtras) nodes.push(extra());
     if (this.actions.canSeeRoom()) nodes.push(this.roomSection());
     this.passportView.replaceChildren(...nodes);
   }

@@ -9,6 +9,7 @@
 
 import { ACCOUNT_STRINGS } from "./strings-accounts.js";
 import { BOARD_STRINGS } from "./strings-board.js";
+import { CONSULTING_STRINGS } from "./strings-consulting.js";
 import { EDIT_STRINGS } from "./strings-edit.js";
 import { OFFER_STRINGS } from "./strings-offers.js";
 import { PEOPLE_STRINGS } from "./strings-people.js";
@@ -362,9 +363,11 @@ export const STRINGS = {
   de: {
     ...HUB_STRINGS.de, ...PLAN_STRINGS.de, ...POLL_STRINGS.de, ...STATION_STRINGS.de, ...TALK_STRINGS.de, ...WORKSHOP_STRINGS.de, ...EDIT_STRINGS.de,
     ...ACCOUNT_STRINGS.de, ...VOICE_STRINGS.de, ...SHARE_STRINGS.de, ...BOARD_STRINGS.de, ...OFFER_STRINGS.de, ...PEOPLE_STRINGS.de,
+    ...CONSULTING_STRINGS.de,
   },
   en: {
     ...HUB_STRINGS.en, ...PLAN_STRINGS.en, ...POLL_STRINGS.en, ...STATION_STRINGS.en, ...TALK_STRINGS.en, ...WORKSHOP_STRINGS.en, ...EDIT_STRINGS.en,
     ...ACCOUNT_STRINGS.en, ...VOICE_STRINGS.en, ...SHARE_STRINGS.en, ...BOARD_STRINGS.en, ...OFFER_STRINGS.en, ...PEOPLE_STRINGS.en,
+    ...CONSULTING_STRINGS.en,
   },
 };
