@@ -18,6 +18,7 @@ import { onLanguageChange, t } from "../ui/i18n.js";
 import { EditApi } from "./api.js";
 import { EditPanel } from "./edit-panel.js";
 import { EditHandles } from "./handles.js";
+import { StationContentEditor } from "./station-content.js";
 
 const STEP_M = 0.1;
 const COMMIT_AFTER_MS = 400;
@@ -53,7 +54,9 @@ export class EditMode {
       undo: () => this.step("undo"),
       redo: () => this.step("redo"),
       publish: (message) => this.publish(message),
+      editContent: (id) => this.stationContent.show(id),
     });
+    this.stationContent = new StationContentEditor(() => app.session.token);
     const { stage } = app;
     this.handles = new EditHandles(stage.scene);
     this.raycaster = new THREE.Raycaster();
@@ -436,6 +439,7 @@ export class EditMode {
       busy: this.pending > 0 || this.timer !== null,
       status: this.panel.status.textContent,
       error: this.panel.status.classList.contains("error"),
+      content: this.stationContent.testState(),
     };
   }
 }

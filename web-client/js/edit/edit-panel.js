@@ -35,7 +35,8 @@ function field(id, labelKey, input) {
 export class EditPanel {
   /**
    * actions: {toggle(), close(), select(id), mode(name), nudge(dx, dz), turn(deg), remove(),
-   * place(asset), addStation(title), addScreen(width, height), undo(), redo(), publish(message)}
+   * place(asset), addStation(title), addScreen(width, height), undo(), redo(), publish(message),
+   * editContent(stationId)}
    */
   constructor(actions) {
     this.actions = actions;
@@ -67,6 +68,8 @@ export class EditPanel {
     turnRight.addEventListener("click", () => actions.turn(-15));
     this.removeButton = element("button", { type: "button", id: "edit-remove", "data-i18n": "edit.remove" });
     this.removeButton.addEventListener("click", () => actions.remove());
+    this.contentButton = element("button", { type: "button", id: "edit-content", "data-i18n": "content.edit", disabled: true });
+    this.contentButton.addEventListener("click", () => actions.editContent(this.selected));
     this.selectionControls = [...Object.values(this.modeButtons), ...nudges, turnLeft, turnRight, this.removeButton];
 
     this.library = element("ul", { id: "edit-library", class: "edit-library" });
@@ -127,7 +130,7 @@ export class EditPanel {
           element("span", { id: "edit-nudge-label", class: "visually-hidden", "data-i18n": "edit.nudge" }),
           ...nudges, turnLeft, turnRight,
         ]),
-        element("div", { class: "button-row" }, [this.removeButton]),
+        element("div", { class: "button-row" }, [this.removeButton, this.contentButton]),
       ]),
       element("section", { "aria-labelledby": "edit-add-heading" }, [
         element("h3", { id: "edit-add-heading", "data-i18n": "edit.add" }),
@@ -199,6 +202,7 @@ export class EditPanel {
     this.selected = id;
     this.select.value = id ?? "";
     for (const control of this.selectionControls) control.disabled = !id;
+    this.contentButton.disabled = !this.items.some((item) => item.id === id && item.kind === "station");
   }
 
   showMode(mode) {

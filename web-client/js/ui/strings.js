@@ -15,6 +15,7 @@ import { OFFER_STRINGS } from "./strings-offers.js";
 import { PEOPLE_STRINGS } from "./strings-people.js";
 import { PLAN_STRINGS } from "./strings-plans.js";
 import { POLL_STRINGS } from "./strings-polls.js";
+import { STATION_CONTENT_STRINGS } from "./strings-station-content.js";
 import { STATION_STRINGS } from "./strings-stations.js";
 import { TALK_STRINGS } from "./strings-talks.js";
 import { SHARE_STRINGS } from "./strings-share.js";
@@ -363,11 +364,13 @@ export const STRINGS = {
   de: {
     ...HUB_STRINGS.de, ...PLAN_STRINGS.de, ...POLL_STRINGS.de, ...STATION_STRINGS.de, ...TALK_STRINGS.de, ...WORKSHOP_STRINGS.de, ...EDIT_STRINGS.de,
     ...ACCOUNT_STRINGS.de, ...VOICE_STRINGS.de, ...SHARE_STRINGS.de, ...BOARD_STRINGS.de, ...OFFER_STRINGS.de, ...PEOPLE_STRINGS.de,
+    ...STATION_CONTENT_STRINGS.de,
     ...CONSULTING_STRINGS.de,
   },
   en: {
     ...HUB_STRINGS.en, ...PLAN_STRINGS.en, ...POLL_STRINGS.en, ...STATION_STRINGS.en, ...TALK_STRINGS.en, ...WORKSHOP_STRINGS.en, ...EDIT_STRINGS.en,
     ...ACCOUNT_STRINGS.en, ...VOICE_STRINGS.en, ...SHARE_STRINGS.en, ...BOARD_STRINGS.en, ...OFFER_STRINGS.en, ...PEOPLE_STRINGS.en,
+    ...STATION_CONTENT_STRINGS.en,
     ...CONSULTING_STRINGS.en,
   },
 };
