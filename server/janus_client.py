@@ -9,6 +9,12 @@ Whatever Janus sends without being asked (an offer after a publisher left, "webr
 a keepalive every ``KEEPALIVE_S``. A closed link fails every waiting request with
 ``JanusGone`` and calls ``on_closed``.
 
+A Janus that hangs (stopped, stuck) keeps its socket open, and the WebSocket's own ping
+would notice only after about 40 s. With ``ping_s`` the link asks Janus ``ping`` every
+``ping_s`` seconds itself; without a ``pong`` within ``ping_timeout_s`` the link counts as
+``hung`` and is closed at once (its socket aborted, no closing handshake), so whoever
+uses it treats that Janus as lost within a few seconds.
+
 >>> link = await JanusLink.open(url, api_secret=secret, token=token)    # doctest: +SKIP
 >>> session = await link.create_session()                               # doctest: +SKIP
 """
@@ -31,6 +37,9 @@ log = logging.getLogger("hubtwin.janus")
 
 KEEPALIVE_S: Final = 20.0
 REQUEST_TIMEOUT_S: Final = 10.0
+#: how often the hub asks each Janus whether it still answers, and how long it waits
+PING_S: Final = 2.0
+PING_TIMEOUT_S: Final = 2.0
 
 
 class JanusGone(Exception):
@@ -56,6 +65,8 @@ class JanusLink:
         api_secret: str | None = None,
         token: str | None = None,
         admin_secret: str | None = None,
+        ping_s: float | None = None,
+        ping_timeout_s: float = PING_TIMEOUT_S,
     ) -> None:
         self.ws = ws
         self.api_secret = api_secret
@@ -68,8 +79,15 @@ class JanusLink:
         self._ack_answers: set[str] = set()
         self._sessions: set[int] = set()
         self.closed = False
+        #: Janus did not answer a ping in time (the link was closed for it)
+        self.hung = False
         self._reader = asyncio.create_task(self._read(), name="janus-reader")
         self._keepalive = asyncio.create_task(self._keep_alive(), name="janus-keepalive")
+        self._watch: asyncio.Task[None] | None = None
+        if ping_s is not None and ping_s > 0:
+            self._watch = asyncio.create_task(
+                self._watch_answers(ping_s, ping_timeout_s), name="janus-ping"
+            )
 
     @classmethod
     async def open(
@@ -80,10 +98,19 @@ class JanusLink:
         api_secret: str | None = None,
         token: str | None = None,
         admin_secret: str | None = None,
+        ping_s: float | None = None,
+        ping_timeout_s: float = PING_TIMEOUT_S,
     ) -> JanusLink:
         protocol = Subprotocol("janus-admin-protocol" if admin else "janus-protocol")
         ws = await connect(url, subprotocols=[protocol], open_timeout=5, max_size=2**22)
-        return cls(ws, api_secret=api_secret, token=token, admin_secret=admin_secret)
+        return cls(
+            ws,
+            api_secret=api_secret,
+            token=token,
+            admin_secret=admin_secret,
+            ping_s=ping_s,
+            ping_timeout_s=ping_timeout_s,
+        )
 
     async def _read(self) -> None:
         try:
@@ -103,6 +130,8 @@ class JanusLink:
                     future.exception()  # whoever waits gets it; nobody waiting is no error
             self._pending.clear()
             self._keepalive.cancel()
+            if self._watch is not None and self._watch is not asyncio.current_task():
+                self._watch.cancel()
             if self.on_closed is not None:
                 self.on_closed()
 
@@ -131,7 +160,23 @@ class JanusLink:
                 with contextlib.suppress(JanusError, JanusGone, TimeoutError):
                     await self.request({"janus": "keepalive", "session_id": session}, ack_only=True)
 
-    async def request(self, body: dict[str, Any], *, ack_only: bool = False) -> dict[str, Any]:
+    async def _watch_answers(self, every_s: float, timeout_s: float) -> None:
+        while not self.closed:
+            await asyncio.sleep(every_s)
+            try:
+                await self.request({"janus": "ping"}, timeout_s=timeout_s)
+            except JanusError:
+                continue  # refused is answered
+            except JanusGone:
+                if not self.closed:
+                    self.hung = True
+                    log.warning("janus does not answer; closing the link", extra={"s": timeout_s})
+                    self.ws.transport.abort()
+                return
+
+    async def request(
+        self, body: dict[str, Any], *, ack_only: bool = False, timeout_s: float = REQUEST_TIMEOUT_S
+    ) -> dict[str, Any]:
         """Send one request and return Janus's answer (an "error" raises ``JanusError``)."""
         if self.closed:
             raise JanusGone("janus is not connected")
@@ -149,7 +194,7 @@ class JanusLink:
             self._ack_answers.add(transaction)
         try:
             await self.ws.send(json.dumps(body))
-            answer = await asyncio.wait_for(future, REQUEST_TIMEOUT_S)
+            answer = await asyncio.wait_for(future, timeout_s)
         except ConnectionClosed as exc:
             raise JanusGone("janus closed the connection") from exc
         except TimeoutError as exc:
@@ -217,6 +262,8 @@ class JanusLink:
 
     async def close(self) -> None:
         self._keepalive.cancel()
+        if self._watch is not None:
+            self._watch.cancel()
         await self.ws.close()
         with contextlib.suppress(asyncio.CancelledError):
             await self._reader

@@ -13,7 +13,8 @@ configuration of its own under ``<data>/janus/`` and runs ``janus`` as a child:
 - the VideoRoom plugin needs an admin key to create rooms.
 
 ``JanusSupervisor`` starts it, waits until its API answers, restarts it when it dies
-(with a growing pause, up to ``MAX_BACKOFF_S``) and reports state, restarts and pid for
+or hangs (``end_hung``, when the voice bridge's ping goes unanswered; with a growing
+pause, up to ``MAX_BACKOFF_S``) and reports state, restarts and pid for
 ``/healthz`` and ``/metrics``. Each (re)start is announced to ``on_up`` so the voice bridge
 connects again and sets up its rooms anew. Janus ends with the hub however the hub ends,
 SIGKILL included (its parent-death signal), so no Janus outlives the hub that ran it.
@@ -331,6 +332,15 @@ class JanusSupervisor:
             log.error("janus did not open its ports in time", extra={"log": str(self.log_path)})
             process.kill()
         await process.wait()
+
+    def end_hung(self) -> None:
+        """Janus stopped answering though its process lives: end it (SIGKILL reaches a
+        stopped process too), and the supervisor starts it again as after a crash."""
+        process = self.process
+        if process is not None and process.returncode is None:
+            log.warning("janus hangs; ending it", extra={"pid": process.pid})
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
 
     def health(self) -> dict[str, Any]:
         return {

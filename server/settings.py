@@ -83,6 +83,10 @@ class Settings:
     voice_rtp_ports: int = 40
     voice_hearing_m: float = 12.0
     voice_hearing_k: int = 8
+    #: the hub asks each Janus "ping" this often; one that does not answer within the
+    #: timeout counts as lost (hung) and its rooms move (the hub's own is started again)
+    voice_janus_ping_s: float = 2.0
+    voice_janus_ping_timeout_s: float = 2.0
     #: ICE servers offered to browsers: STUN and TURN urls (none by default)
     voice_stun: tuple[str, ...] = ()
     voice_turn: tuple[str, ...] = ()

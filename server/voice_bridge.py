@@ -27,6 +27,9 @@ that answers with the fewest rooms (the first named on a tie); when one is lost 
 move to another: the people and shares that were on it are set up again there (a new
 ``gen``, the same path as after a restart of the hub's own Janus), everyone else stays as
 they are. A lost server is tried again every second and takes new rooms once it answers.
+A server that hangs without closing its WebSocket counts as lost as soon as it leaves a
+``ping`` unanswered (``ping_s``, ``ping_timeout_s``: within a few seconds); the hub's own
+Janus is then ended so its supervisor starts it again (``on_hung``).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-from server.janus_client import JanusError, JanusGone, JanusLink
+from server.janus_client import PING_S, PING_TIMEOUT_S, JanusError, JanusGone, JanusLink
 from server.live_workshop import InstanceKey
 from server.protocol import encode
 
@@ -71,6 +74,8 @@ class JanusServer:
     lost: int = 0
     #: rooms that were on this server when it was lost and were made again elsewhere
     moved_away: int = 0
+    #: times it was lost because it left a ping unanswered (hung, not closed)
+    hung: int = 0
 
     @classmethod
     def from_url(cls, url: str) -> JanusServer:
@@ -142,8 +147,12 @@ class VoiceBridge:
         turn: tuple[str, ...] = (),
         turn_secret: str | None = None,
         stun: tuple[str, ...] = (),
+        ping_s: float = PING_S,
+        ping_timeout_s: float = PING_TIMEOUT_S,
     ) -> None:
         self.servers = servers
+        self.ping_s = ping_s
+        self.ping_timeout_s = ping_timeout_s
         self.send = send
         self.turn = turn
         self.turn_secret = turn_secret
@@ -168,6 +177,8 @@ class VoiceBridge:
         self.on_ready: Callable[[str, int], bytes | None] = lambda sid, gen: None
         #: what Janus says about handles that are not voice's (screen sharing's)
         self.on_other_event: Callable[[int, dict[str, Any]], None] = lambda handle, m: None
+        #: a server left a ping unanswered (its link is closed and it counts as lost)
+        self.on_hung: Callable[[JanusServer], None] = lambda server: None
         self.requests = 0
         self.renegotiations = 0
         self.closed = False
@@ -203,7 +214,11 @@ class VoiceBridge:
                 finally:
                     await admin.close()
             link = await JanusLink.open(
-                server.url, api_secret=server.api_secret, token=server.token
+                server.url,
+                api_secret=server.api_secret,
+                token=server.token,
+                ping_s=self.ping_s,
+                ping_timeout_s=self.ping_timeout_s,
             )
             session = await link.create_session()
             handle = await link.attach(session)
@@ -213,7 +228,7 @@ class VoiceBridge:
             return
         server.link, server.control, server.up = link, (session, handle), True
         link.on_event = self._event
-        link.on_closed = lambda: self._lost(server)
+        link.on_closed = lambda: self._lost(server, hung=link.hung)
         log.info("janus connected", extra={"janus": server.name})
         waiting = [person for person in self.people.values() if person.server is None]
         if waiting:
@@ -235,13 +250,16 @@ class VoiceBridge:
         if task is None or task.done():
             self._connecting[key] = asyncio.create_task(again())
 
-    def _lost(self, server: JanusServer) -> None:
-        """A Janus went away: its rooms are gone; everyone who was on it is set up again
-        (the feature gives them a new gen) on a server that answers."""
+    def _lost(self, server: JanusServer, *, hung: bool = False) -> None:
+        """A Janus went away (or hangs): its rooms are gone; everyone who was on it is set
+        up again (the feature gives them a new gen) on a server that answers."""
         if not server.up:
             return
         server.up = False
         server.lost += 1
+        if hung:
+            server.hung += 1
+            self.on_hung(server)
         rooms = frozenset(k for k, room in self.rooms.items() if room.server is server)
         log.warning("janus lost", extra={"janus": server.name, "rooms": len(rooms)})
         for key in rooms:
@@ -662,7 +680,8 @@ class VoiceBridge:
             self._offer(person, data, jsep)
 
     async def _tear_down(self, person: Person) -> None:
-        """Out of Janus at once: leave the room, drop the token, end the Janus session."""
+        """Out of Janus at once: kicked from the room, the token dropped, the Janus session
+        ended."""
         server = person.server
         for handle in (person.publisher, person.subscriber):
             if handle is not None:
@@ -671,13 +690,20 @@ class VoiceBridge:
             return
         link = server.link
         room = self.rooms.get(person.room)
-        try:
-            if room is not None and person.token:
-                await self._admin(
+        # the kick cuts their media (Janus stops forwarding their audio and to them) and
+        # goes on the wire first, with no answer awaited before it; the token's removal
+        # (no joining again) goes with it
+        cuts = []
+        if room is not None and person.private_id is not None:
+            cuts.append(self._admin(room, {"request": "kick", "id": person.feed}))
+        if room is not None and person.token:
+            cuts.append(
+                self._admin(
                     room, {"request": "allowed", "action": "remove", "allowed": [person.token]}
                 )
-            if room is not None and person.private_id is not None:
-                await self._admin(room, {"request": "kick", "id": person.feed})
+            )
+        try:
+            await asyncio.gather(*cuts)
             if person.janus_session is not None:
                 await link.destroy_session(person.janus_session)
         except (JanusError, JanusGone, TimeoutError):
@@ -697,6 +723,7 @@ class VoiceBridge:
                     "lost": server.lost,
                     "rooms": self.rooms_on(server),
                     "moved_away": server.moved_away,
+                    "hung": server.hung,
                 }
                 for server in self.servers
             ],

@@ -103,7 +103,11 @@ class VoiceService:
                 turn=settings.voice_turn,
                 turn_secret=settings.voice_turn_secret,
                 stun=settings.voice_stun,
+                ping_s=settings.voice_janus_ping_s,
+                ping_timeout_s=settings.voice_janus_ping_timeout_s,
             )
+            if supervisor is not None:
+                bridge.on_hung = lambda server: supervisor.end_hung()
 
         def held(session: Session, now: float) -> bool:
             if moderation is None:

@@ -8,7 +8,10 @@ and hand-written protocol clients over real sockets.
   the share on the room's screen is renewed there (the presenter is told to publish on a
   new ``gen``, the room sees it go on, never end), the person on B is left alone;
   ``/healthz`` and ``/metrics`` show A down and the room moved;
-- A comes back: the hub connects to it again and the next new room goes there.
+- A comes back: the hub connects to it again and the next new room goes there;
+- A hangs (SIGSTOP: its process and its sockets stay, it answers nothing): the hub's own
+  ping goes unanswered and A counts as lost within seconds (not the WebSocket ping's
+  40 s), its room moves to B as for a dead one; A continued (SIGCONT) is taken back.
 """
 
 from __future__ import annotations
@@ -79,6 +82,15 @@ class Janus:
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
         self.process.wait()
+
+    def pause(self) -> None:
+        """Janus hangs: stopped, its sockets open (``resume`` continues it)."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
 
     def rooms(self) -> int:
         """How many VideoRooms this Janus holds (asked of Janus itself)."""
@@ -238,3 +250,34 @@ def test_rooms_move_to_the_other_janus_when_one_is_killed_and_it_takes_new_ones_
             ready(carla)
             until(lambda: servers(hub)[0]["rooms"] == 1, f"lounge not on A: {servers(hub)}")
             assert a.rooms() == 1
+
+
+def test_a_janus_that_hangs_is_noticed_within_seconds_and_its_room_moves(
+    hub: HubServer, janus_pair: tuple[Janus, Janus]
+) -> None:
+    a, b = janus_pair
+    until(lambda: all(s["up"] for s in servers(hub)), "the hub did not connect to both")
+    with ProtocolClient(hub, "Alma", room="auditorium") as alma:
+        alma.send({"t": "voice", "on": True, "mic": False})
+        first = ready(alma)
+        until(lambda: [s["rooms"] for s in servers(hub)] == [1, 0], "auditorium not on A")
+        a.pause()
+        try:
+            stopped = time.monotonic()
+            # the hub pings every 2 s and waits 2 s for the answer (the defaults)
+            until(lambda: not servers(hub)[0]["up"], "the hung Janus was not noticed", 10.0)
+            noticed = time.monotonic() - stopped
+            moved = ready(alma, above=first)
+            health = until(
+                lambda: (lambda s: s if s[1]["rooms"] == 1 else None)(servers(hub)),
+                f"the room did not move: {servers(hub)}",
+            )
+            assert health[0]["hung"] == 1 and health[0]["lost"] == 1, health
+            assert health[0]["rooms"] == 0 and health[0]["moved_away"] == 1, health
+            assert b.rooms() == 1, "Janus B does not hold the moved room"
+            assert moved > first
+            assert noticed < 10.0
+        finally:
+            a.resume()
+        # continued, it answers again and the hub takes it back
+        until(lambda: servers(hub)[0]["up"], "the hub did not reconnect to A")

@@ -1,11 +1,13 @@
 """The hub's own Janus, for real: the configuration it is started with (secrets, token
 authentication, loopback only, a small RTP range), and the supervision: a Janus killed
 with SIGKILL is started again, the voice bridge connects to it again and /healthz and
-/metrics say so; a hub process killed with SIGKILL takes its Janus with it."""
+/metrics say so; a Janus that hangs (SIGSTOP) is noticed by the hub's ping within seconds,
+ended and started again; a hub process killed with SIGKILL takes its Janus with it."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -137,6 +139,47 @@ async def test_the_hub_supervises_its_janus_and_reports_it(hub: RunningHub) -> N
     process = janus.process
     await hub.close()
     assert process is not None and process.returncode is not None, "janus outlived the hub"
+
+
+async def test_a_hung_janus_is_noticed_ended_and_started_again(hub: RunningHub) -> None:
+    async with aiohttp.ClientSession() as http:
+
+        async def voice() -> dict[str, Any]:
+            async with http.get(hub.url + "healthz") as response:
+                checks: dict[str, Any] = (await response.json())["checks"]
+                return checks["voice"]
+
+        async def voice_ok() -> bool:
+            return (await voice())["state"] == "ok"
+
+        await until(voice_ok)
+        before = await voice()
+        pid = before["janus"]["pid"]
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            stopped = time.monotonic()
+
+            async def noticed() -> bool:
+                return (await voice())["servers"][0]["hung"] == 1
+
+            # the hub pings every 2 s and waits 2 s (the defaults); the WebSocket's own
+            # ping would take about 40 s
+            await until(noticed, timeout=10.0)
+            took = time.monotonic() - stopped
+
+            async def restarted() -> bool:
+                state = await voice()
+                return state["state"] == "ok" and state["janus"]["restarts"] == 1
+
+            await until(restarted)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+        after = await voice()
+        assert after["janus"]["pid"] != pid
+        assert after["servers"][0]["lost"] == 1
+        assert took < 10.0
+        assert gone(pid), "the hung Janus was not ended"
 
 
 def gone(pid: int) -> bool:
