@@ -151,7 +151,7 @@ def test_a_screen_added_on_the_command_line_plays_for_a_visitor_inside(
     reloads = visitor.state()["world"]["reloads"]
     site = str(hub.data_dir.parent / "site")
     screen = f"foyer-screen-{secrets.token_hex(2)}"  # an earlier attempt may have added one
-    add = ["world", "add", "screen", screen, "--room", "foyer", "--at", "8,1.6"]
+    add = ["world", "add", "screen", screen, "--room", "foyer", "--at", "3,0.6"]  # hung on the wall
     add += ["--size", "1.6,0.9", "--facing", "south", "--site", site]
     publish = ["world", "publish", "-m", "Bildschirm im Empfang", "--quiet", "--site", site]
     publish += ["--data-dir", str(hub.data_dir)]

@@ -1,6 +1,7 @@
 /**
  * The staff edit API (server/world_edit_http.py): the draft's items, the asset library,
- * checked edits, undo/redo, the diff, publishing. Every call carries the session token; the
+ * checked edits, undo/redo, reverting, the diff and the checks, publishing, the versions
+ * (preview, rollback) and importing a model file. Every call carries the session token; the
  * server refuses anyone but staff. Refusals arrive as EditRefused (code, the server's sentence,
  * and for a placement the reason: outside-room, wall, door, floor, ceiling, not-walkable).
  */
@@ -24,13 +25,14 @@ export class EditApi {
   /** One JSON request; resolves to the answer or throws EditRefused. */
   async call(method, path, body) {
     const headers = { Accept: "application/json", Authorization: `Bearer ${this.token()}` };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const raw = body instanceof Blob; // a model file for the import: sent as it is
+    if (body !== undefined) headers["Content-Type"] = raw ? "application/octet-stream" : "application/json";
     let response;
     try {
       response = await fetch(`/api/world/${path}`, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined || raw ? body : JSON.stringify(body),
         credentials: "same-origin",
         cache: "no-store",
       });
@@ -93,5 +95,37 @@ export class EditApi {
 
   publish(message) {
     return this.call("POST", "publish", { message });
+  }
+
+  /** Throw away the draft's edits of one item (or all, without an id). */
+  revert(id) {
+    return this.call("POST", "revert", id ? { id } : {});
+  }
+
+  /** Every draft edit through the placement checks: {checks: [{id, kind, ok, refused, reason, warnings}]} */
+  check() {
+    return this.call("GET", "check");
+  }
+
+  history() {
+    return this.call("GET", "history");
+  }
+
+  /** A version and what rolling back to it would change: {version, meta, changes} */
+  version(number) {
+    return this.call("GET", `version?number=${encodeURIComponent(number)}`);
+  }
+
+  rollback(version, message) {
+    return this.call("POST", "rollback", message ? { version, message } : { version });
+  }
+
+  /** A model file into the library (hubtwin assets import): options {name, units, up, scale, title_de, title_en}. */
+  importModel(file, options = {}) {
+    const query = new URLSearchParams({ file: file.name });
+    for (const [key, value] of Object.entries(options)) {
+      if (value !== undefined && value !== null && value !== "") query.set(key, String(value));
+    }
+    return this.call("POST", `import?${query}`, file);
   }
 }

@@ -2,7 +2,11 @@
  * The staff edit mode: select something standing in the hub (in the panel's list, or by
  * clicking its handle in the 3D view), move or turn it with the three.js gizmo
  * (TransformControls) or the panel's step buttons, set up assets from the library, add
- * stations and screens, undo and redo, publish. Every change goes to the server at once
+ * stations, screens, boards and spawn points (each at a free spot in front of the staff
+ * member; a screen or board on the wall they look at), move something to another room, put
+ * it against a wall or in line with its neighbour, snap to a floor grid, revert one change,
+ * see the placement checks, import a model by dropping its file, look at the versions
+ * (preview, rollback, version 0 too), undo and redo, publish. Every change goes to the server at once
  * (saved to the draft); the server checks it with the same rules as `hubtwin world …` and a
  * refusal puts the thing back where it was, with the reason in words.
  *
@@ -18,11 +22,13 @@ import { onLanguageChange, t } from "../ui/i18n.js";
 import { EditApi } from "./api.js";
 import { EditPanel } from "./edit-panel.js";
 import { EditHandles } from "./handles.js";
+import { alignedAt, freeSpotAhead, radiusOf, snap, wallSpotAhead } from "./placement.js";
 import { StationContentEditor } from "./station-content.js";
 
 const STEP_M = 0.1;
 const COMMIT_AFTER_MS = 400;
 const PLACE_AHEAD_M = 2;
+const GRID_M = 0.5;
 const OTHER_LEFT_PANELS = ["panel-rooms", "panel-station", "panel-talks", "panel-workshop"];
 
 export class EditMode {
@@ -55,7 +61,24 @@ export class EditMode {
       redo: () => this.step("redo"),
       publish: (message) => this.publish(message),
       editContent: (id) => this.stationContent.show(id),
+      moveToRoom: (room) => this.moveToRoom(room),
+      toWall: () => this.moveSelected({ to_wall: true }),
+      align: () => this.align(),
+      grid: (on) => this.setGrid(on),
+      addBoard: (title, width, height) => this.addBoard(title, width, height),
+      addSpawn: () => this.addSpawn(),
+      importFile: (file, options) => this.importFile(file, options),
+      revert: (id) => this.revert(id),
+      check: () => this.refreshChecks(),
+      versions: () => this.loadVersions(),
+      preview: (number) => this.preview(number),
+      rollback: (number) => this.rollback(number),
     });
+    this.grid = 0;
+    this.checks = [];
+    this.versions = [];
+    this.previewed = null;
+    this.lastImport = null;
     this.stationContent = new StationContentEditor(() => app.session.token);
     const { stage } = app;
     this.handles = new EditHandles(stage.scene);
@@ -115,6 +138,7 @@ export class EditMode {
       this.panel.setLibrary(this.library);
       this.panel.setHistory(listing.history);
       this.showChanges(diff.changes);
+      this.refreshChecks();
       const keep = this.items.some((item) => item.id === this.selectedId) ? this.selectedId : null;
       this.select(keep);
     } catch (error) {
@@ -125,6 +149,17 @@ export class EditMode {
   async refreshChanges() {
     try {
       this.showChanges((await this.api.diff()).changes);
+      await this.refreshChecks();
+    } catch (error) {
+      this.refused(error);
+    }
+  }
+
+  /** The placement checks of every draft edit (what publishing would refuse or warn of). */
+  async refreshChecks() {
+    try {
+      this.checks = (await this.api.check()).checks;
+      this.panel.extras.setChecks(this.checks);
     } catch (error) {
       this.refused(error);
     }
@@ -194,8 +229,10 @@ export class EditMode {
   nudge(dx, dz) {
     const handle = this.selectedHandle();
     if (!handle) return;
-    handle.position.x += dx;
-    handle.position.z += dz;
+    const step = this.grid || 0;
+    handle.position.x += step ? Math.sign(dx) * step : dx;
+    handle.position.z += step ? Math.sign(dz) * step : dz;
+    if (step) this.snapHandle(handle);
     this.handles.follow(handle);
     this.scheduleCommit(COMMIT_AFTER_MS);
   }
@@ -297,26 +334,41 @@ export class EditMode {
 
   // --- adding and removing --------------------------------------------------------------------
 
-  /** A spot on the floor a little ahead of the visitor, facing them. */
-  ahead() {
+  /** The room the staff member stands in. */
+  hereRoom() {
     const { player, venue } = this.app;
+    const { x, y, z } = player.position;
+    const inside = (room) => x >= room.bounds.x0 && x <= room.bounds.x1 && z >= room.bounds.z0 && z <= room.bounds.z1;
+    return (
+      venue.rooms.find((r) => r.id === this.roomState.room && inside(r)) ??
+      venue.rooms.find((r) => inside(r) && y >= r.floorY - 0.5 && y <= r.floorY + r.height) ??
+      venue.rooms.find((r) => r.id === this.roomState.room)
+    );
+  }
+
+  /** Where a new thing goes: a free spot on the floor in front of the staff member, facing
+   * them (not on top of what stands there), or for a screen or board the wall they look at.
+   * ``size``: what the API would list as its size (for its footprint). */
+  ahead(kind = "asset", size = null) {
+    const { player } = this.app;
+    const room = this.hereRoom();
+    const radius = radiusOf({ size });
+    const relative = (x, z) => [Math.round((x - room.bounds.x0) * 100) / 100, Math.round((z - room.bounds.z0) * 100) / 100];
+    if (kind === "screen" || kind === "board") {
+      const spot = wallSpotAhead(room, this.items, player.position.x, player.position.z, player.yaw, radius);
+      if (spot) return { room: room.id, at: relative(spot.x, spot.z), facing: spot.facing };
+    }
+    const facing = Math.round(((THREE.MathUtils.radToDeg(player.yaw) % 360) + 360) % 360);
+    const spot = freeSpotAhead(room, this.items, player.position.x, player.position.z, player.yaw, radius);
+    if (spot) return { room: room.id, at: relative(spot.x, spot.z), facing };
     const x = player.position.x - Math.sin(player.yaw) * PLACE_AHEAD_M;
     const z = player.position.z - Math.cos(player.yaw) * PLACE_AHEAD_M;
-    const y = player.position.y;
-    const inside = (room) => x >= room.bounds.x0 && x <= room.bounds.x1 && z >= room.bounds.z0 && z <= room.bounds.z1;
-    const room =
-      venue.rooms.find((r) => inside(r) && y >= r.floorY - 0.5 && y <= r.floorY + r.height) ??
-      venue.rooms.find((r) => r.id === this.roomState.room);
-    const facing = ((THREE.MathUtils.radToDeg(player.yaw) % 360) + 360) % 360;
-    return {
-      room: room.id,
-      at: [Math.round((x - room.bounds.x0) * 100) / 100, Math.round((z - room.bounds.z0) * 100) / 100],
-      facing: Math.round(facing),
-    };
+    return { room: room.id, at: relative(x, z), facing };
   }
 
   placeAsset(asset) {
-    return this.create(() => this.api.place({ asset, ...this.ahead() }), "edit.placed");
+    const size = this.library.find((a) => a.name === asset)?.size ?? null;
+    return this.create(() => this.api.place({ asset, ...this.ahead("asset", size) }), "edit.placed");
   }
 
   addStation(title) {
@@ -325,11 +377,167 @@ export class EditMode {
       return null;
     }
     const both = { de: title.de || title.en, en: title.en || title.de };
-    return this.create(() => this.api.add({ kind: "station", title: both, ...this.ahead() }), "edit.placed");
+    return this.create(() => this.api.add({ kind: "station", title: both, ...this.ahead("station", [0.7, 1.9, 0.5]) }), "edit.placed");
   }
 
   addScreen(width, height) {
-    return this.create(() => this.api.add({ kind: "screen", size: [width, height], ...this.ahead() }), "edit.placed");
+    const size = [width, height];
+    return this.create(() => this.api.add({ kind: "screen", size, ...this.ahead("screen", size) }), "edit.placed");
+  }
+
+  addBoard(title, width, height) {
+    if (!title.de && !title.en) {
+      this.panel.say(t("edit.boardTitleMissing"), { error: true });
+      return null;
+    }
+    const both = { de: title.de || title.en, en: title.en || title.de };
+    const size = [width, height];
+    return this.create(() => this.api.add({ kind: "board", size, title: both, ...this.ahead("board", size) }), "edit.placed");
+  }
+
+  addSpawn() {
+    return this.create(() => this.api.add({ kind: "spawn", ...this.ahead("spawn", [0.6, 0, 0.6]) }), "edit.placed");
+  }
+
+  // --- more moves: another room, against a wall, in line, the grid ---------------------------
+
+  /** Move the selection with these fields (to_wall, or room and at); the answer places it. */
+  moveSelected(fields) {
+    const handle = this.selectedHandle();
+    if (!handle) return null;
+    const item = handle.userData.item;
+    this.flush();
+    return this.run(async () => {
+      this.panel.say(t("edit.saving"));
+      try {
+        const result = await this.api.move({ id: item.id, kind: item.kind, ...fields });
+        await this.updated(result);
+        this.select(item.id);
+        this.panel.say(this.withWarnings(t("edit.saved", { id: item.id }), result));
+      } catch (error) {
+        this.refused(error);
+      }
+    });
+  }
+
+  /** To a free spot in another room (the middle of the room first). */
+  moveToRoom(roomId) {
+    const handle = this.selectedHandle();
+    const room = this.app.venue.rooms.find((r) => r.id === roomId);
+    if (!handle || !room) return null;
+    const item = handle.userData.item;
+    const cx = (room.bounds.x0 + room.bounds.x1) / 2;
+    const cz = (room.bounds.z0 + room.bounds.z1) / 2;
+    const others = this.items.filter((i) => i.id !== item.id);
+    const spot = freeSpotAhead(room, others, cx, cz + 1.5, 0, radiusOf(item)) ?? { x: cx, z: cz };
+    const at = [Math.round((spot.x - room.bounds.x0) * 100) / 100, Math.round((spot.z - room.bounds.z0) * 100) / 100];
+    return this.moveSelected({ room: room.id, at, facing: item.facing });
+  }
+
+  align() {
+    const handle = this.selectedHandle();
+    if (!handle) return null;
+    const at = alignedAt(handle.userData.item, this.items);
+    if (!at) {
+      this.panel.say(t("edit.nothingToAlign"), { error: true });
+      return null;
+    }
+    return this.moveSelected({ room: handle.userData.item.room, at });
+  }
+
+  setGrid(on) {
+    this.grid = on ? GRID_M : 0;
+    this.gizmo.translationSnap = on ? GRID_M : 0.05;
+  }
+
+  /** The handle's place on the floor grid of its room. */
+  snapHandle(handle) {
+    const room = this.app.venue.rooms.find((r) => r.id === handle.userData.item.room);
+    if (!room) return;
+    handle.position.x = room.bounds.x0 + snap(handle.position.x - room.bounds.x0, this.grid);
+    handle.position.z = room.bounds.z0 + snap(handle.position.z - room.bounds.z0, this.grid);
+    this.handles.follow(handle);
+  }
+
+  // --- reverting, importing, versions ------------------------------------------------------------
+
+  revert(id) {
+    this.flush();
+    return this.run(async () => {
+      try {
+        await this.api.revert(id);
+        this.panel.say(t("edit.reverted", { id }));
+        await this.refresh();
+      } catch (error) {
+        this.refused(error);
+      }
+    });
+  }
+
+  /** A dropped (or chosen) model file through the import; the library shows it after. */
+  importFile(file, options) {
+    return this.run(async () => {
+      this.panel.say(t("edit.importing", { file: file.name }));
+      try {
+        const report = await this.api.importModel(file, options);
+        this.lastImport = { ok: true, name: report.name };
+        this.library = (await this.api.library()).assets;
+        this.panel.setLibrary(this.library);
+        const text = [this.panel.extras.describeImport(report), ...report.notes.map((n) => t("edit.warning", { message: n }))].join(" ");
+        this.panel.say(text);
+        announce(text);
+      } catch (error) {
+        this.lastImport = { ok: false, code: error.code, message: error.message };
+        this.refused(error);
+      }
+    });
+  }
+
+  loadVersions() {
+    return this.run(async () => {
+      try {
+        const answer = await this.api.history();
+        this.versions = answer.versions;
+        this.panel.extras.setVersions(this.versions, answer.served);
+      } catch (error) {
+        this.refused(error);
+      }
+    });
+  }
+
+  preview(number) {
+    return this.run(async () => {
+      try {
+        this.previewed = await this.api.version(number);
+        this.panel.extras.setPreview(this.previewed);
+      } catch (error) {
+        this.refused(error);
+      }
+    });
+  }
+
+  rollback(number) {
+    this.flush();
+    return this.run(async () => {
+      this.panel.busy(true);
+      this.panel.say(t("edit.rollingBack", { version: number }));
+      try {
+        const result = await this.api.rollback(number);
+        const text = t("edit.rolledBack", { version: number, now: result.version });
+        this.panel.say(text);
+        announce(text);
+        this.previewed = null;
+        this.panel.extras.setPreview(null);
+        const answer = await this.api.history();
+        this.versions = answer.versions;
+        this.panel.extras.setVersions(this.versions, answer.served);
+        await this.refreshChanges();
+      } catch (error) {
+        this.refused(error);
+      } finally {
+        this.panel.busy(false);
+      }
+    });
   }
 
   create(call, sayKey) {
@@ -440,6 +648,13 @@ export class EditMode {
       status: this.panel.status.textContent,
       error: this.panel.status.classList.contains("error"),
       content: this.stationContent.testState(),
+      checks: this.checks.map((c) => ({ id: c.id, ok: c.ok, warnings: c.warnings.length })),
+      versions: this.versions.map((v) => ({ version: v.version, current: v.current, kind: v.kind })),
+      preview: this.previewed ? { version: this.previewed.version, changes: this.previewed.changes.map((c) => c.text) } : null,
+      grid: this.grid,
+      lastImport: this.lastImport,
+      library: this.library.map((a) => a.name),
+      itemList: this.items.map((i) => ({ id: i.id, kind: i.kind, room: i.room, at: i.at, facing: i.facing, state: i.state })),
     };
   }
 }

@@ -9,6 +9,7 @@
  */
 
 import { formatBytes, pick, t, translatePage } from "../ui/i18n.js";
+import { EditExtras } from "./edit-panel-extras.js";
 
 const NUDGES = [
   ["north", 0, -1],
@@ -36,7 +37,7 @@ export class EditPanel {
   /**
    * actions: {toggle(), close(), select(id), mode(name), nudge(dx, dz), turn(deg), remove(),
    * place(asset), addStation(title), addScreen(width, height), undo(), redo(), publish(message),
-   * editContent(stationId)}
+   * editContent(stationId)}, and those of EditExtras (edit-panel-extras.js).
    */
   constructor(actions) {
     this.actions = actions;
@@ -70,7 +71,10 @@ export class EditPanel {
     this.removeButton.addEventListener("click", () => actions.remove());
     this.contentButton = element("button", { type: "button", id: "edit-content", "data-i18n": "content.edit", disabled: true });
     this.contentButton.addEventListener("click", () => actions.editContent(this.selected));
-    this.selectionControls = [...Object.values(this.modeButtons), ...nudges, turnLeft, turnRight, this.removeButton];
+    this.extras = new EditExtras(actions);
+    this.selectionControls = [
+      ...Object.values(this.modeButtons), ...nudges, turnLeft, turnRight, this.removeButton, ...this.extras.selectionControls,
+    ];
 
     this.library = element("ul", { id: "edit-library", class: "edit-library" });
     this.libraryNote = element("p", { class: "hint" });
@@ -131,6 +135,7 @@ export class EditPanel {
           ...nudges, turnLeft, turnRight,
         ]),
         element("div", { class: "button-row" }, [this.removeButton, this.contentButton]),
+        ...this.extras.selectionRows,
       ]),
       element("section", { "aria-labelledby": "edit-add-heading" }, [
         element("h3", { id: "edit-add-heading", "data-i18n": "edit.add" }),
@@ -141,14 +146,17 @@ export class EditPanel {
         stationForm,
         element("h4", { "data-i18n": "edit.screen" }),
         screenForm,
+        ...this.extras.addParts,
       ]),
       element("section", { "aria-labelledby": "edit-draft-heading" }, [
         element("h3", { id: "edit-draft-heading", "data-i18n": "edit.draft" }),
         element("div", { class: "button-row" }, [this.undoButton, this.redoButton]),
         this.changes,
         this.changeList,
+        ...this.extras.checkParts,
         publishForm,
       ]),
+      this.extras.versionsSection,
     ]);
     this.root.addEventListener("keydown", (event) => {
       if (event.key === "Escape") {
@@ -202,6 +210,7 @@ export class EditPanel {
     this.selected = id;
     this.select.value = id ?? "";
     for (const control of this.selectionControls) control.disabled = !id;
+    this.extras.setRooms(this.rooms ?? [], this.items.find((item) => item.id === id)?.room);
     this.contentButton.disabled = !this.items.some((item) => item.id === id && item.kind === "station");
   }
 
@@ -236,9 +245,13 @@ export class EditPanel {
   setChanges(changes) {
     this.changes.textContent = changes.length ? t("edit.changes", { n: changes.length }) : t("edit.noChanges");
     this.changeList.replaceChildren(
-      ...changes.map((change) =>
-        element("li", {}, [t(`edit.change.${change.change}`, { kind: t(`edit.kind.${change.kind}`), id: change.id })]),
-      ),
+      ...changes.map((change) => {
+        const text = t(`edit.change.${change.change}`, { kind: t(`edit.kind.${change.kind}`), id: change.id });
+        const revert = element("button", { type: "button", class: "edit-revert", dataset: { id: change.id } }, [t("edit.revert")]);
+        revert.setAttribute("aria-label", t("edit.revertOne", { id: change.id }));
+        revert.addEventListener("click", () => this.actions.revert(change.id));
+        return element("li", { dataset: { id: change.id } }, [`${text} `, revert]);
+      }),
     );
   }
 

@@ -23,6 +23,7 @@ const DEFAULT_SIZES = {
 };
 const COLOURS = { "": 0x4da3ff, moved: 0xffb020, added: 0x3ccf7a };
 const SELECTED = 0xff4fa3;
+const WALL_REACH_M = 0.35; // an exterior wall's thickness: within it, still in one's own room
 
 export class EditHandles {
   constructor(scene) {
@@ -119,7 +120,11 @@ export class EditHandles {
   spot(handle) {
     const { x, y, z } = handle.position;
     const item = handle.userData.item;
-    const room = roomAt(this.venue.rooms, x, y, z) ?? this.venue.rooms.find((r) => r.id === item.room);
+    // A thing pushed into the wall its room shares with the next stays in its own room (the
+    // server then refuses it there, naming that room's wall); only clearly past the wall is
+    // it in the other room.
+    const own = this.venue.rooms.find((r) => r.id === item.room);
+    const room = (own && near(own, x, z, WALL_REACH_M) ? own : roomAt(this.venue.rooms, x, y, z)) ?? own;
     const facing = ((THREE.MathUtils.radToDeg(handle.rotation.y) % 360) + 360) % 360;
     return {
       room: room.id,
@@ -157,6 +162,11 @@ function sizeOf(item) {
   if (size && size.length === 3) return size;
   if (size && size.length === 2) return [size[0], size[1], 0.08];
   return DEFAULT_SIZES[item.kind] ?? DEFAULT_SIZES.asset;
+}
+
+function near(room, x, z, reach) {
+  const b = room.bounds;
+  return x >= b.x0 - reach && x <= b.x1 + reach && z >= b.z0 - reach && z <= b.z1 + reach;
 }
 
 function roomAt(rooms, x, y, z) {

@@ -1,0 +1,127 @@
+/**
+ * Where the edit mode puts things (no three.js, no DOM): a free spot on the floor in front
+ * of the staff member (not on top of what stands there already), a spot on the wall they
+ * look at for a screen or board, the grid, and lining up with the nearest neighbour.
+ *
+ * Rooms as venue.js gives them (bounds x0..x1, z0..z1 in world metres); items as the edit
+ * API lists them (room, at = [x, z] from the room's north-west corner, size, kind).
+ */
+
+const MARGIN_M = 0.6; // kept from the room's edges when looking for a floor spot
+const CLEARANCE_M = 0.5; // kept between a new thing and what stands there
+const WALL_INSET_M = 0.3; // a wall spot is asked for this far into the room (the server hangs it)
+const DEFAULT_RADIUS_M = 0.5;
+
+/** Half the footprint's diagonal of an item (or of a new thing of this size). */
+export function radiusOf(item) {
+  const size = item?.size;
+  if (size && size.length === 3) return Math.hypot(size[0], size[2]) / 2;
+  if (size && size.length === 2) return size[0] / 2;
+  return DEFAULT_RADIUS_M;
+}
+
+function worldOf(room, item) {
+  return { x: room.bounds.x0 + item.at[0], z: room.bounds.z0 + item.at[1] };
+}
+
+function clearOf(room, items, x, z, radius) {
+  return items
+    .filter((item) => item.room === room.id && item.kind !== "spawn")
+    .every((item) => {
+      const p = worldOf(room, item);
+      return Math.hypot(p.x - x, p.z - z) >= radius + radiusOf(item) + CLEARANCE_M;
+    });
+}
+
+function inside(room, x, z, margin) {
+  const b = room.bounds;
+  return x >= b.x0 + margin && x <= b.x1 - margin && z >= b.z0 + margin && z <= b.z1 - margin;
+}
+
+/**
+ * A free floor spot in ``room`` ahead of (px, pz) looking along yaw (three.js: forward is
+ * -sin, -cos): 2 m ahead first, then further and to the sides, then anywhere in the room on
+ * a 1 m grid nearest the staff member. Returns world {x, z} or null.
+ */
+export function freeSpotAhead(room, items, px, pz, yaw, radius) {
+  const fx = -Math.sin(yaw);
+  const fz = -Math.cos(yaw);
+  const candidates = [];
+  for (const ahead of [2, 3, 1.5, 4, 5]) {
+    for (const side of [0, 1, -1, 2, -2, 3, -3]) {
+      candidates.push([px + fx * ahead - fz * side, pz + fz * ahead + fx * side]);
+    }
+  }
+  const b = room.bounds;
+  const grid = [];
+  for (let x = b.x0 + MARGIN_M + radius; x <= b.x1 - MARGIN_M - radius; x += 1) {
+    for (let z = b.z0 + MARGIN_M + radius; z <= b.z1 - MARGIN_M - radius; z += 1) grid.push([x, z]);
+  }
+  grid.sort((a, c) => Math.hypot(a[0] - px, a[1] - pz) - Math.hypot(c[0] - px, c[1] - pz));
+  for (const [x, z] of [...candidates, ...grid]) {
+    if (inside(room, x, z, MARGIN_M + radius) && clearOf(room, items, x, z, radius)) return { x, z };
+  }
+  return null;
+}
+
+/**
+ * A spot on the wall of ``room`` that the staff member looks at (the first edge their view
+ * meets), slid along the wall until it is clear of other things: world {x, z, facing} with
+ * facing into the room (degrees, 0 = south), or null.
+ */
+export function wallSpotAhead(room, items, px, pz, yaw, radius) {
+  const fx = -Math.sin(yaw);
+  const fz = -Math.cos(yaw);
+  const b = room.bounds;
+  const hits = [];
+  if (fx > 1e-6) hits.push([(b.x1 - px) / fx, "east"]);
+  if (fx < -1e-6) hits.push([(b.x0 - px) / fx, "west"]);
+  if (fz > 1e-6) hits.push([(b.z1 - pz) / fz, "south"]);
+  if (fz < -1e-6) hits.push([(b.z0 - pz) / fz, "north"]);
+  hits.sort((a, c) => a[0] - c[0]);
+  for (const [distance, side] of hits) {
+    const x = px + fx * distance;
+    const z = pz + fz * distance;
+    const along = side === "north" || side === "south";
+    const facing = { north: 0, south: 180, west: 90, east: 270 }[side];
+    const fixed = { north: b.z0 + WALL_INSET_M, south: b.z1 - WALL_INSET_M, west: b.x0 + WALL_INSET_M, east: b.x1 - WALL_INSET_M }[side];
+    const [lo, hi] = along ? [b.x0 + radius + 0.2, b.x1 - radius - 0.2] : [b.z0 + radius + 0.2, b.z1 - radius - 0.2];
+    if (lo > hi) continue;
+    const start = Math.min(hi, Math.max(lo, along ? x : z));
+    for (const shift of [0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6]) {
+      const a = start + shift * (radius + 0.5);
+      if (a < lo || a > hi) continue;
+      const sx = along ? a : fixed;
+      const sz = along ? fixed : a;
+      if (clearOf(room, items, sx, sz, radius)) return { x: sx, z: sz, facing };
+    }
+  }
+  return null;
+}
+
+/** ``value`` on a grid of ``step`` metres (measured from the room's corner). */
+export function snap(value, step) {
+  return step > 0 ? Math.round(value / step) * step : value;
+}
+
+/**
+ * ``item`` lined up with its nearest neighbour in the same room: the coordinate that is
+ * already closest (x or z) is made equal to the neighbour's. Returns the new at, or null
+ * when there is nobody to line up with.
+ */
+export function alignedAt(item, items) {
+  let nearest = null;
+  let best = Infinity;
+  for (const other of items) {
+    if (other.id === item.id || other.room !== item.room || other.kind === "spawn") continue;
+    const d = Math.hypot(other.at[0] - item.at[0], other.at[1] - item.at[1]);
+    if (d < best && d > 1e-3) {
+      best = d;
+      nearest = other;
+    }
+  }
+  if (!nearest) return null;
+  const dx = Math.abs(nearest.at[0] - item.at[0]);
+  const dz = Math.abs(nearest.at[1] - item.at[1]);
+  return dx <= dz ? [nearest.at[0], item.at[1]] : [item.at[0], nearest.at[1]];
+}
