@@ -169,6 +169,12 @@ IN_HUB = "s.phase === 'hub' && s.room !== null && s.connection === 'open' && s.f
 """The hub is shown, its room joined and its view drawn."""
 
 
+DRAW_FRAMES = (
+    "(n) => new Promise((done) => {"
+    " const next = (k) => (k ? requestAnimationFrame(() => next(k - 1)) : done()); next(n); })"
+)
+
+
 @dataclass
 class Visitor:
     """One person in their own browser context."""
@@ -231,6 +237,10 @@ class Visitor:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{self.name}: timed out waiting for {expression}")
             self.page.wait_for_timeout(20)
+
+    def frames(self, count: int = 3) -> None:
+        """Let the page draw ``count`` more frames (a turn of the view, a new texture)."""
+        self.page.evaluate(DRAW_FRAMES, count)
 
     def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
@@ -351,8 +361,15 @@ class Guests:
         guest = Identity(f"g-{uuid.uuid4().hex}", name, Role.VISITOR, guest=True)
         return TokenSigner(secret).issue(guest, ttl_s=3600, now=time.time())
 
-    def join(self, name: str, room: str, colour: str = "#1f5fae") -> dict[str, Any]:
-        """Connect as a guest standing in room; returns the joined message."""
+    def join(
+        self,
+        name: str,
+        room: str,
+        colour: str = "#1f5fae",
+        appearance: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Connect as a guest standing in room (looking as appearance says, or a default
+        body in colour); returns the joined message."""
         address = websocket_address(self.hub.url, self.config["ws_url"])
         ws = self.stack.enter_context(connect(address, open_timeout=10))
         hello = {
@@ -360,7 +377,7 @@ class Guests:
             "v": self.config["protocol_version"],
             "token": self._sign_in(name),
             "lang": "de",
-            "appearance": {"color": colour, "shape": "cube"},
+            "appearance": appearance or {"color": colour, "shape": "average"},
             "room": room,
         }
         ws.send(msgpack.packb(hello))

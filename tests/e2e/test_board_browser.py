@@ -172,6 +172,6 @@ def test_two_people_pin_up_notes_and_vote_and_see_each_other_live(
         )
         if ben.page.locator("#panel-station").is_visible():  # a learning station close by
             ben.page.locator("#panel-station .close").click()
-        ben.page.wait_for_timeout(500)  # a few frames drawn before the picture
+        ben.frames(3)
         ben.screenshot("board-wall.png")
     assert visitors.problems() == []

@@ -19,16 +19,6 @@ from world.model import World
 
 pytestmark = pytest.mark.e2e
 
-FRAMES = (
-    "(n) => new Promise((done) => {"
-    " const next = (k) => (k ? requestAnimationFrame(() => next(k - 1)) : done()); next(n); })"
-)
-
-
-def _frames(visitor: Visitor, count: int) -> None:
-    """Let the client draw ``count`` frames (the click's walk would have begun by then)."""
-    visitor.page.evaluate(FRAMES, count)
-
 
 def _drag_vertically(visitor: Visitor, upward: bool) -> None:
     box = visitor.page.locator("#view").bounding_box()
@@ -41,7 +31,7 @@ def _drag_vertically(visitor: Visitor, upward: bool) -> None:
         visitor.page.mouse.down()
         visitor.page.mouse.move(x, end, steps=8)
         visitor.page.mouse.up()
-        _frames(visitor, 2)
+        visitor.frames(2)
 
 
 def _position(visitor: Visitor) -> tuple[float, float]:
@@ -72,7 +62,7 @@ def test_a_click_on_the_ceiling_walks_nowhere(visitors: Visitors, world_model: W
     # facing into the room, not at a wall close by: above is then ceiling, ahead is floor
     cx, _, cz = world_model.room(room).centre
     cleo.page.evaluate("([x, z]) => window.hubtwin.lookAt(x, z)", [float(cx), float(cz)])
-    _frames(cleo, 2)
+    cleo.frames(2)
     box = cleo.page.locator("#view").bounding_box()
     assert box is not None
     centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
@@ -88,14 +78,14 @@ def test_a_click_on_the_ceiling_walks_nowhere(visitors: Visitors, world_model: W
     assert b - r < 25 and r > 120, f"no ceiling overhead, but ({r:.0f}, {g:.0f}, {b:.0f})"
     before = _position(cleo)
     cleo.page.mouse.click(*centre)
-    _frames(cleo, 12)
+    cleo.frames(12)
     after = _position(cleo)
     assert math.dist(before, after) < 0.05, f"a click on the ceiling walked {before} -> {after}"
 
     # ahead again, a click low in the view: the floor a few metres ahead, and off they go
     x, z = before
     cleo.page.evaluate("([x, z]) => window.hubtwin.lookAt(x, z)", [float(cx), float(cz)])
-    _frames(cleo, 2)
+    cleo.frames(2)
     cleo.page.mouse.click(centre[0], box["y"] + box["height"] * 0.8)
     cleo.wait_for(
         "Math.hypot(s.position.x - arg[0], s.position.z - arg[1]) > 0.5", [x, z], timeout_ms=40000

@@ -43,7 +43,7 @@ def test_fifty_avatars_cost_a_fixed_number_of_draw_calls(
     cx = sum(o["x"] for o in others) / len(others)
     cz = sum(o["z"] for o in others) / len(others)
     jana.page.evaluate("([x, z]) => window.hubtwin.lookAt(x, z)", [cx, cz])
-    jana.page.wait_for_timeout(800)
+    jana.frames(3)
 
     crowded = jana.state()
     path = jana.screenshot("crowd-fifty.png")
@@ -55,7 +55,7 @@ def test_fifty_avatars_cost_a_fixed_number_of_draw_calls(
     # The same view once everyone has left: the crowd cost only a few draw calls.
     guests.close()
     jana.wait_for("s.others.length === 0", timeout_ms=20000)
-    jana.page.wait_for_timeout(800)
+    jana.frames(3)
     alone = jana.state()
     assert alone["position"] == pytest.approx(crowded["position"])
     assert alone["yaw"] == pytest.approx(crowded["yaw"])

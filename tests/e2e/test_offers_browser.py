@@ -60,7 +60,7 @@ def test_filter_the_offers_and_sign_up_with_consent(
     x, z = open_spot(world_model, "foyer", bx - 2.2, bz)
     assert ada.walk_to(x, z)["arrived"]
     page.evaluate(f"window.hubtwin.lookAt({bx}, {bz})")
-    page.wait_for_timeout(500)  # a few frames drawn before the picture
+    ada.frames(3)
     ada.screenshot("offers-board.png")
 
     page.locator("#view").focus()

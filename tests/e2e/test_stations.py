@@ -158,10 +158,7 @@ def test_walking_away_closes_a_station_one_only_looked_at_and_a_click_on_its_sta
     assert station.place is not None
     sx, _, sz = station.place.position
     bo.page.evaluate("([x, z]) => window.hubtwin.lookAt(x, z)", [sx, sz])
-    # the camera turns in the next frames; two of them and the click aims where we look
-    bo.page.evaluate(
-        "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
-    )
+    bo.frames(2)  # the camera turns in the next frames; then the click aims where we look
     box = bo.page.locator("#view").bounding_box()
     assert box is not None
     bo.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
