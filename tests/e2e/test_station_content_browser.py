@@ -76,7 +76,8 @@ def fill(staff: Visitor, values: dict[str, str]) -> None:
         staff.page.fill(selector, text)
 
 
-@pytest.mark.timeout(300)
+# Two browsers on a busy machine: the staff member's edits, then a visitor's walk and quiz.
+@pytest.mark.timeout(600)
 def test_staff_write_a_stations_content_and_a_visitor_gets_it(
     hub: HubServer, visitors: Visitors
 ) -> None:
@@ -103,6 +104,7 @@ def test_staff_write_a_stations_content_and_a_visitor_gets_it(
         staff,
         {
             "#sc-title-de": TITLE_DE,
+            "#sc-title-en": "",  # the title the station was placed with is filled in
             "#sc-intro-de": "Wer Betrieben in Dortmund bei Förderanträgen hilft.",
             "#sc-intro-en": "Who helps businesses in Dortmund with funding applications.",
             "#sc-body-de": "## Anlaufstellen\n\nDie **Wirtschaftsförderung** berät.\n\n- Termin\n",
@@ -147,6 +149,10 @@ def test_staff_write_a_stations_content_and_a_visitor_gets_it(
     staff.wait_for("s.edit.content.error && s.edit.content.problems > 0", timeout_ms=30000)
     assert page.locator("#sc-problems", has_text="missing translation: title.en").is_visible()
     assert not (hub.data_dir.parent / "site" / STATIONS_FOLDER / f"{ANCHOR}.md").exists()
+    # the browser logs the server's 422 as a failed resource: expected here, nothing else is
+    refused = [p for p in staff.problems if "422" in p and f"/api/station-content/{ANCHOR}" in p]
+    assert len(refused) == 1
+    staff.problems.remove(refused[0])
 
     page.fill("#sc-title-en", "Funding in the neighbourhood")
     page.locator("#sc-save").click()
