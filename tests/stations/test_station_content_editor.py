@@ -5,15 +5,23 @@ cleared; and ``hubtwin content check`` warning about every placed station withou
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import msgpack
+import numpy as np
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
+from server import protocol
 from server.app import RunningHub, start_hub
 from server.cli import main
 from server.identity import Role
@@ -198,6 +206,61 @@ async def test_staff_save_content_and_the_station_answers_at_once(hub: Hub) -> N
     assert main(["content", "check", "--site", str(hub.site)]) == 0
 
 
+async def test_someone_standing_at_the_station_is_told_when_its_content_is_saved(
+    hub: Hub,
+) -> None:
+    async with hub.http.get(hub.base + "/api/config") as response:
+        ws_url = (await response.json())["ws_url"]
+    ws = await connect(ws_url, compression=None, max_size=None, close_timeout=1)
+    messages: list[dict[str, Any]] = []
+
+    async def read() -> None:
+        async for frame in ws:
+            if isinstance(frame, bytes) and frame[0] != protocol.SNAPSHOT_TAG:
+                messages.append(protocol.decode_server(frame))
+
+    reader = asyncio.create_task(read())
+    try:
+        hello = {
+            "t": "hello",
+            "v": protocol.PROTOCOL_VERSION,
+            "token": await hub.token(name="Vera"),
+            "lang": "de",
+            "appearance": {"color": "#336699", "shape": "capsule"},
+        }
+        await ws.send(msgpack.packb(hello))
+        await _until(lambda: any(m["t"] == "joined" for m in messages))
+        core = hub.running.realtime.core
+        session = next(iter(core.sessions.values()))
+        assert session.instance is not None and session.instance.room_id == "foyer"
+        anchor = hub.running.world.anchor(EMPTY_ANCHOR)
+        x, y, z = (float(v) for v in anchor.position)
+        spot = (x + 1.2 * float(np.sin(anchor.yaw)), y, z + 1.2 * float(np.cos(anchor.yaw)))
+        session.instance.poses.place(session.slot, spot, 0.0, 0.0, core.tick_count, snap=True)
+        await asyncio.sleep(0.6)  # a few rounds of the station watch: nothing stands there yet
+        assert not [m for m in messages if m["t"] == "station_near"]
+
+        status, _ = await hub.call(
+            "PUT", f"/api/station-content/{EMPTY_ANCHOR}", await hub.staff(), {"content": CONTENT}
+        )
+        assert status == 200
+        await _until(lambda: any(m["t"] == "station_near" for m in messages))
+        near = next(m for m in messages if m["t"] == "station_near")
+        assert near["station"] == EMPTY_ANCHOR and near["anchor"] == EMPTY_ANCHOR
+    finally:
+        await ws.close()
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+            await reader
+
+
+async def _until(condition: Any, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
 async def test_invalid_content_is_refused_with_the_checks_messages_and_nothing_written(
     hub: Hub,
 ) -> None:
@@ -350,8 +413,8 @@ def test_content_check_warns_about_every_placed_station_without_content(
     text = station_text({**CONTENT, "anchor": added}, site.languages)
     write_station_file(site.path / STATIONS_FOLDER / f"{added}.md", text)
     assert main(["content", "check", *where]) == 0
-    err = capsys.readouterr().err
-    assert f"station {added!r}" not in err and f"station {EMPTY_ANCHOR!r}" in err
+    after = capsys.readouterr().err
+    assert f"station {added!r}" not in after and f"station {EMPTY_ANCHOR!r}" in after
 
 
 def test_content_for_a_station_not_yet_published_waits_and_the_hub_still_starts(
