@@ -234,12 +234,12 @@ async def _start_hub(
         store,
         world,
         screens,
-        station_ids=lambda: {station.id for station in catalogue.stations},
+        station_ids=lambda: {station.id for station in visits.catalogue.stations},
         talk_ids=lambda: set(talks.current(time.time()).talks),
         hub_events=None if cluster is None else cluster.bus.post,
         station_spot=lambda station_id: (
             (found.place.room_id, found.place.position)
-            if (found := catalogue.get(station_id)) is not None and found.place is not None
+            if (found := visits.catalogue.get(station_id)) is not None and found.place is not None
             else None
         ),
     )
