@@ -533,7 +533,7 @@ def returning_of(state: GraceState, key: InstanceKey, fallback: protocol.Appeara
     """Where a session from another process comes back: at its saved pose when it returns
     to the instance the state names, else at a spawn point of ``key``'s room."""
     try:
-        appearance = protocol.Appearance(state.appearance["color"], state.appearance["shape"])
+        appearance = protocol.Appearance.from_fields(state.appearance)
     except KeyError:
         appearance = fallback
     here = state.key == key and state.position is not None

@@ -53,6 +53,7 @@ from server.protocol import (
     ClientMessage,
     Go,
     Hello,
+    Look,
     Ping,
     Pose,
     React,
@@ -338,6 +339,8 @@ class HubCore:
             self._chat(session, message, now, fx)
         elif isinstance(message, React):
             self._react(session, message, now, fx)
+        elif isinstance(message, Look):
+            self._look(session, message, fx)
         elif isinstance(message, Go):
             self._go(session, message, now, fx)
         elif isinstance(message, Wait):
@@ -1286,6 +1289,16 @@ class HubCore:
                 text = excerpt(held.line.record.text)
                 fx.error(sender.conn, sender.lang, "chat_not_stored", text, "chat")
         return fx
+
+    def _look(self, session: Session, message: Look, fx: Effects) -> None:
+        """A new look: kept for the session (a reconnection, the next room) and shown to
+        the room instance at once."""
+        session.appearance = message.appearance
+        inst = session.instance
+        if inst is not None:
+            appearance = message.appearance.as_dict()
+            look = encode("look", net=session.slot, session=session.id, appearance=appearance)
+            fx.send(look, inst.conns())
 
     def _react(self, session: Session, message: React, now: float, fx: Effects) -> None:
         inst = session.instance

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import msgpack
 import numpy as np
 
+from server.appearance import APPEARANCE_FIELD, BODY_SHAPES, CHOICES, Appearance
 from server.board_messages import BOARD_MESSAGES
 from server.board_plan_messages import BOARD_PLAN_MESSAGES
 from server.consulting_messages import CONSULTING_MESSAGES
@@ -104,7 +105,7 @@ REACT_PER_S: Final = 2.0
 MOVE_BURST: Final = 5
 MOVE_PER_S: Final = 1.0
 
-AVATAR_SHAPES: Final = ("capsule", "cube", "cone", "sphere", "cylinder")
+AVATAR_SHAPES: Final = BODY_SHAPES
 EMOJI: Final = ("👍", "👏", "❤️", "😀", "😮", "🤔", "💡", "🌱", "♻️", "🎉")
 LANGUAGES: Final = ("de", "en")
 #: Why a client is sent to another process: the instance lives there (``owner``), this
@@ -291,15 +292,7 @@ class ProtocolError(Exception):
 _VEC3 = FieldSpec(
     "pos", "list", "position [x, y, z] in metres", items=_float("", "metres"), length=3
 )
-_APPEARANCE = FieldSpec(
-    "appearance",
-    "map",
-    "how the avatar looks, chosen at join",
-    fields=(
-        _str("color", "colour as #rrggbb", max_len=7, pattern=r"^#[0-9a-fA-F]{6}$"),
-        _str("shape", "body shape", choices=AVATAR_SHAPES),
-    ),
-)
+_APPEARANCE = APPEARANCE_FIELD
 _PERSON = (
     _int("net", "avatar number in this room instance (the snapshot's net field)"),
     _str("session", "session id of the person"),
@@ -414,6 +407,13 @@ _CORE_CLIENT_MESSAGES: Final[Mapping[str, MessageSpec]] = {
             "client",
             "An emoji reaction shown above your avatar.",
             (_str("emoji", "one of the allowed emoji (see emoji)", max_len=16),),
+        ),
+        MessageSpec(
+            "look",
+            "client",
+            "Change how your avatar looks (the settings); everyone in your room instance"
+            " gets look.",
+            (_APPEARANCE,),
         ),
         MessageSpec("bye", "client", "Leaving on purpose: no reconnection grace."),
     )
@@ -571,6 +571,16 @@ _CORE_SERVER_MESSAGES: Final[Mapping[str, MessageSpec]] = {
             ),
         ),
         MessageSpec(
+            "look",
+            "server",
+            "Someone in your room instance (you too) changed how their avatar looks.",
+            (
+                _int("net", "their net number"),
+                _str("session", "their session id"),
+                _APPEARANCE,
+            ),
+        ),
+        MessageSpec(
             "rooms",
             "server",
             "Occupancy changed (sent at most once a second).",
@@ -641,15 +651,6 @@ SERVER_MESSAGES: Final[Mapping[str, MessageSpec]] = _with_features(
 
 
 @dataclass(frozen=True, slots=True)
-class Appearance:
-    color: str
-    shape: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"color": self.color, "shape": self.shape}
-
-
-@dataclass(frozen=True, slots=True)
 class Hello:
     version: int
     token: str
@@ -694,6 +695,11 @@ class React:
 
 
 @dataclass(frozen=True, slots=True)
+class Look:
+    appearance: Appearance
+
+
+@dataclass(frozen=True, slots=True)
 class Bye:
     pass
 
@@ -705,7 +711,9 @@ class Pose:
     frame: bytes
 
 
-ClientMessage = Hello | Ping | Go | Wait | CancelWait | Chat | React | Bye | Pose | FeatureMessage
+ClientMessage = (
+    Hello | Ping | Go | Wait | CancelWait | Chat | React | Look | Bye | Pose | FeatureMessage
+)
 
 #: the typed class of each feature's client message, by wire name
 FEATURE_TYPES: Final[Mapping[str, type[FeatureMessage]]] = {
@@ -721,6 +729,7 @@ TYPE_NAMES: Final[Mapping[type, str]] = {
     CancelWait: "cancel_wait",
     Chat: "chat",
     React: "react",
+    Look: "look",
     Bye: "bye",
     Pose: "pose",
     **{kind: name for name, kind in FEATURE_TYPES.items()},
@@ -734,7 +743,7 @@ def _typed(kind: str, data: dict[str, Any]) -> ClientMessage:
             data["v"],
             data["token"],
             data["lang"],
-            Appearance(look["color"], look["shape"]),
+            Appearance.from_fields(look),
             data.get("room"),
             data.get("resume"),
             data.get("instance"),
@@ -751,6 +760,8 @@ def _typed(kind: str, data: dict[str, Any]) -> ClientMessage:
         return Chat(data["text"], data.get("to"))
     if kind == "react":
         return React(data["emoji"])
+    if kind == "look":
+        return Look(Appearance.from_fields(data["appearance"]))
     if kind == "bye":
         return Bye()
     feature_type = FEATURE_TYPES.get(kind)
@@ -1057,7 +1068,7 @@ def describe(settings: Settings | None = None) -> dict[str, Any]:
             "move_burst": MOVE_BURST,
             "move_per_s": MOVE_PER_S,
         },
-        "avatar_shapes": list(AVATAR_SHAPES),
+        "appearance": {name: list(choices) for name, choices in CHOICES.items()},
         "emoji": list(EMOJI),
         "languages": list(LANGUAGES),
     }

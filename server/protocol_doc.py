@@ -115,7 +115,12 @@ def render() -> str:
         lines.append(f"| `{name}` | {value:g} |")
     lines += [
         "",
-        "Avatar shapes: " + ", ".join(f"`{s}`" for s in table["avatar_shapes"]) + ".",
+        "Avatar appearance choices (the first is the default):",
+        "",
+        *(
+            f"- `{name}`: " + ", ".join(f"`{c}`" for c in choices)
+            for name, choices in table["appearance"].items()
+        ),
         "",
         "Reactions: " + " ".join(table["emoji"]) + ".",
         "",

@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Route
 
 from server import protocol
+from server.appearance import CHOICES
 from world.site import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
@@ -282,10 +283,13 @@ def test_every_ui_string_exists_in_german_and_english(page: Page) -> None:
             assert key in german, f"{source.name} uses the unknown string {key}"
 
 
-def test_every_avatar_shape_and_role_of_the_protocol_has_a_name(page: Page) -> None:
+def test_every_avatar_choice_and_role_of_the_protocol_has_a_name(page: Page) -> None:
     table = run(page, "ui/strings.js", "m.STRINGS")
-    for shape in protocol.AVATAR_SHAPES:
-        assert f"shape.{shape}" in table["de"] and f"shape.{shape}" in table["en"]
+    prefixes = {"hair_color": "hairColour"}
+    for field, choices in CHOICES.items():
+        for choice in choices:
+            key = f"{prefixes.get(field, field)}.{choice}"
+            assert key in table["de"] and key in table["en"], key
     for role in ("visitor", "facilitator", "staff"):
         assert f"role.{role}" in table["de"] and f"role.{role}" in table["en"]
 

@@ -105,7 +105,7 @@ def test_two_visitors_meet_see_each_other_move_and_chat(
 ) -> None:
     # names of their own: people of an earlier attempt may still be away in the room
     anna_name, ben_name = (f"{name} {secrets.token_hex(2)}" for name in ("Anna", "Ben"))
-    anna, ben = visitors.together((anna_name, {}), (ben_name, {"colour": RED, "shape": "cone"}))
+    anna, ben = visitors.together((anna_name, {}), (ben_name, {"colour": RED, "shape": "broad"}))
 
     # Each sees the other: in the people list (with the name as text) and as an avatar.
     anna.wait_for("s.others.some((o) => o.name === arg)", ben_name)

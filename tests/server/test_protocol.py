@@ -47,6 +47,7 @@ def test_describe_is_json_ready_and_complete() -> None:
         "cancel_wait",
         "chat",
         "react",
+        "look",
         "bye",
         "playback",
         "workshop_join",
@@ -134,7 +135,8 @@ def test_describe_follows_settings() -> None:
 def test_valid_messages_decode_to_typed_messages() -> None:
     hello = decode_client(pack({**HELLO, "room": "foyer", "resume": "k", "extra": [1]}))
     assert isinstance(hello, protocol.Hello)
-    assert hello.appearance == protocol.Appearance("#12abEF", "capsule")
+    # a shape of before bodies is read as the average build
+    assert hello.appearance == protocol.Appearance("#12abEF", "average")
     assert (hello.room, hello.resume, hello.version) == ("foyer", "k", 1)
     assert decode_client(pack({"t": "ping", "c": 5})) == protocol.Ping(5.0)
     assert decode_client(pack({"t": "go", "room": "r"})) == protocol.Go("r", None)

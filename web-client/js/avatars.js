@@ -1,37 +1,41 @@
 /**
- * The other people in the room as 3D avatars: one instanced mesh per body shape (colour per
- * instance), one for the visors that show where someone looks, one for raised hands, and
- * the name tags (nametags.js), and soft blob shadows on the floor. However many people
- * there are, that is a handful of draw calls. Each avatar's movement comes from its
- * PoseBuffer (interpolation.js).
+ * The other people in the room as stylised human bodies (avatar-rig.js): every body part of
+ * everyone is one instanced mesh (torso, hips, head, arms, legs, each hair style, eyewear,
+ * headwear), moved per joint each frame from the interpolated pose (PoseBuffer,
+ * interpolation.js): a walk driven by the speed shown, idle breathing, the head turned and
+ * tilted to where someone looks, a raised arm for a raised hand and a wave for a reaction.
+ * Beyond FAR_DISTANCE a person is a simpler body without joints (two instanced meshes), so a
+ * crowd of hundreds costs a fixed number of draw calls and few matrices. The name tags
+ * (nametags.js) and soft blob shadows on the floor come along. The visitor's own body joins
+ * in when seen from behind (setSelf).
  */
 
 import * as THREE from "three";
-import { mergeGeometries } from "three/addons/utils/BufferGeometryUtils.js";
+import { HAIR_COLOURS, SKIN_TONES, normaliseLook } from "./avatar-look.js";
+import {
+  BUILD_WIDTH,
+  RigPose,
+  eyewearGeometries,
+  farGeometries,
+  hairGeometries,
+  headwearGeometries,
+  partGeometries,
+} from "./avatar-rig.js";
 import { PoseBuffer } from "./interpolation.js";
 import { NameTags } from "./nametags.js";
-import { siteColour } from "./ui/theme.js";
 
-export const SHAPES = ["capsule", "cube", "cone", "sphere", "cylinder"];
 const INITIAL_CAPACITY = 32;
 const TAG_HEIGHT = 2.05;
 const TAG_DISTANCE = 30;
+/** Beyond this distance from the camera (m) a person is drawn as the simple body. */
+export const FAR_DISTANCE = 15;
 const SPEAKING_MS = 4000;
+const GESTURE_MS = 1800;
 /** How fast the delay an avatar is drawn with may change, per millisecond drawn: shrinking
  * (it then moves at most 10 % fast) and growing (at most half as fast, never backwards). */
 const DELAY_CATCH_UP = 0.1;
 const DELAY_FALL_BACK = 0.5;
-
-function bodyGeometry(shape) {
-  let body;
-  if (shape === "cone") body = new THREE.ConeGeometry(0.34, 1.3, 20).translate(0, 0.65, 0);
-  else if (shape === "sphere") body = new THREE.SphereGeometry(0.45, 24, 16).translate(0, 0.75, 0);
-  else if (shape === "cube") body = new THREE.BoxGeometry(0.52, 1.25, 0.34).translate(0, 0.625, 0);
-  else if (shape === "cylinder") body = new THREE.CylinderGeometry(0.26, 0.3, 1.25, 20).translate(0, 0.625, 0);
-  else body = new THREE.CapsuleGeometry(0.27, 0.7, 6, 16).translate(0, 0.62, 0);
-  const head = new THREE.SphereGeometry(0.19, 20, 14).translate(0, 1.5, 0);
-  return mergeGeometries([body, head]);
-}
+const SELF = "self";
 
 /** A round, soft shadow texture (drawn once). */
 function blobTexture() {
@@ -46,68 +50,160 @@ function blobTexture() {
   return new THREE.CanvasTexture(canvas);
 }
 
-function instanced(geometry, material, capacity, name) {
-  const mesh = new THREE.InstancedMesh(geometry, material, capacity);
-  mesh.count = 0;
-  mesh.frustumCulled = false;
-  mesh.name = name;
-  return mesh;
+/** One instanced mesh: a body part of everyone, refilled every frame. */
+class Part {
+  constructor(group, geometry, material, name, perAvatar = 1) {
+    this.group = group;
+    this.geometry = geometry;
+    this.material = material;
+    this.name = name;
+    this.perAvatar = perAvatar;
+    this.count = 0;
+    this.mesh = null;
+    this.resize(INITIAL_CAPACITY);
+  }
+
+  resize(avatars) {
+    const capacity = avatars * this.perAvatar;
+    if (this.mesh && this.mesh.instanceMatrix.count >= capacity) return;
+    if (this.mesh) {
+      this.group.remove(this.mesh);
+      this.mesh.dispose();
+    }
+    this.mesh = new THREE.InstancedMesh(this.geometry, this.material, capacity);
+    this.mesh.count = 0;
+    this.mesh.frustumCulled = false;
+    this.mesh.name = this.name;
+    this.group.add(this.mesh);
+  }
+
+  add(matrix, colour) {
+    const n = this.count++;
+    this.mesh.setMatrixAt(n, matrix);
+    if (colour) this.mesh.setColorAt(n, colour);
+  }
+
+  finish() {
+    this.mesh.count = this.count;
+    this.mesh.instanceMatrix.needsUpdate = true;
+    if (this.mesh.instanceColor) this.mesh.instanceColor.needsUpdate = true;
+    this.count = 0;
+  }
 }
 
-/** Everyone else in the room, drawn and moved smoothly. */
+function hashOf(id) {
+  let h = 0;
+  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) | 0;
+  return (h >>> 0) / 4294967296;
+}
+
+/** Everyone else in the room, drawn and moved smoothly. options.tags: false for a preview. */
 export class AvatarCrowd {
-  constructor(scene, tickMs = 50) {
+  constructor(scene, tickMs = 50, options = {}) {
     this.scene = scene;
     this.tickMs = tickMs;
     this.avatars = new Map();
+    this.self = null;
     this.capacity = INITIAL_CAPACITY;
     this.group = new THREE.Group();
     this.group.name = "avatars";
     scene.add(this.group);
+    /** (session) => whether their voice is heard right now (voice.js), or null */
+    this.voiceSpeaking = null;
 
-    this.bodies = new Map();
-    this.bodyMaterial = new THREE.MeshStandardMaterial({ roughness: 0.6, metalness: 0 });
-    for (const shape of SHAPES) {
-      this.bodies.set(shape, instanced(bodyGeometry(shape), this.bodyMaterial, this.capacity, `avatar-${shape}`));
-    }
-    const visor = new THREE.BoxGeometry(0.26, 0.09, 0.08).translate(0, 1.53, -0.16);
-    this.visors = instanced(visor, new THREE.MeshStandardMaterial({ color: 0x1c2621, roughness: 0.3 }), this.capacity, "avatar-visors");
-    const hand = new THREE.SphereGeometry(0.09, 12, 8).translate(0.32, 1.95, 0);
-    const arm = new THREE.CylinderGeometry(0.035, 0.035, 0.5, 8).translate(0.3, 1.68, 0);
-    this.hands = instanced(mergeGeometries([hand, arm]), new THREE.MeshStandardMaterial({ color: siteColour("accent"), roughness: 0.5 }), this.capacity, "avatar-hands");
+    const material = new THREE.MeshLambertMaterial({ vertexColors: true });
+    const g = this.group;
+    const parts = partGeometries();
+    this.torso = new Part(g, parts.torso, material, "avatar-torso");
+    this.hips = new Part(g, parts.hips, material, "avatar-hips");
+    this.head = new Part(g, parts.head, material, "avatar-head");
+    this.upperArm = new Part(g, parts.upperArm, material, "avatar-upper-arms", 2);
+    this.lowerArm = new Part(g, parts.lowerArm, material, "avatar-lower-arms", 2);
+    this.upperLeg = new Part(g, parts.upperLeg, material, "avatar-upper-legs", 2);
+    this.lowerLeg = new Part(g, parts.lowerLeg, material, "avatar-lower-legs", 2);
+    const named = (geometries, prefix) =>
+      new Map(Object.entries(geometries).map(([name, geometry]) => [name, new Part(g, geometry, material, `${prefix}-${name}`)]));
+    this.hair = named(hairGeometries(), "avatar-hair");
+    this.eyewear = named(eyewearGeometries(), "avatar-eyewear");
+    this.headwear = named(headwearGeometries(), "avatar-headwear");
+    const far = farGeometries();
+    this.farBody = new Part(g, far.body, material, "avatar-far-bodies");
+    this.farHead = new Part(g, far.head, material, "avatar-far-heads");
     const blob = new THREE.PlaneGeometry(1.1, 1.1).rotateX(-Math.PI / 2).translate(0, 0.02, 0);
     const blobMaterial = new THREE.MeshBasicMaterial({ map: blobTexture(), transparent: true, depthWrite: false });
-    this.shadows = instanced(blob, blobMaterial, this.capacity, "avatar-shadows");
-    this.shadows.renderOrder = 1;
-    for (const mesh of [...this.bodies.values(), this.visors, this.hands, this.shadows]) this.group.add(mesh);
-    this.tags = new NameTags(scene);
+    this.shadows = new Part(g, blob, blobMaterial, "avatar-shadows");
+    this.shadows.mesh.renderOrder = 1;
+    this.parts = [
+      this.torso, this.hips, this.head, this.upperArm, this.lowerArm, this.upperLeg, this.lowerLeg,
+      ...this.hair.values(), ...this.eyewear.values(), ...this.headwear.values(),
+      this.farBody, this.farHead, this.shadows,
+    ];
+    this.tags = options.tags === false ? null : new NameTags(scene);
 
     this.matrix = new THREE.Matrix4();
-    this.quaternion = new THREE.Quaternion();
-    this.up = new THREE.Vector3(0, 1, 0);
-    this.scale = new THREE.Vector3(1, 1, 1);
+    this.scaleMatrix = new THREE.Matrix4();
     this.point = new THREE.Vector3();
-    this.colour = new THREE.Color();
-    this.pose = { x: 0, y: 0, z: 0, yaw: 0 };
+    this.pose = { x: 0, y: 0, z: 0, yaw: 0, pitch: 0 };
+    this.lastUpdate = null;
   }
 
-  /** Add someone or update how they look: {name, role, colour, shape}. */
-  upsert(id, look) {
+  /** Add someone or update how they look: {name, role, look} (look: avatar-look.js). */
+  upsert(id, person) {
     let avatar = this.avatars.get(id);
     if (!avatar) {
-      avatar = { id, buffer: new PoseBuffer(this.tickMs), hand: false, speakingUntil: 0, shown: null };
+      avatar = this.makeAvatar(id);
       this.avatars.set(id, avatar);
     }
-    avatar.name = look.name ?? avatar.name ?? "";
-    avatar.role = look.role ?? avatar.role ?? "visitor";
-    avatar.colour = look.colour ?? avatar.colour ?? "#2f7d4f";
-    avatar.shape = SHAPES.includes(look.shape) ? look.shape : (avatar.shape ?? SHAPES[0]);
+    avatar.name = person.name ?? avatar.name ?? "";
+    avatar.role = person.role ?? avatar.role ?? "visitor";
+    if (person.look) this.setLook(avatar, person.look);
     return avatar;
+  }
+
+  makeAvatar(id) {
+    const avatar = { id, buffer: new PoseBuffer(this.tickMs), hand: false, speakingUntil: 0, shown: null, gestureAt: -Infinity };
+    avatar.rig = new RigPose(hashOf(id) * 100);
+    this.setLook(avatar, null);
+    return avatar;
+  }
+
+  setLook(avatar, look) {
+    avatar.look = normaliseLook(look);
+    avatar.colour = avatar.look.colour;
+    avatar.colours = {
+      top: new THREE.Color(avatar.look.colour),
+      legs: new THREE.Color(avatar.look.legs),
+      skin: new THREE.Color(SKIN_TONES[avatar.look.skin]),
+      hair: new THREE.Color(HAIR_COLOURS[avatar.look.hairColour]),
+      dark: new THREE.Color("#222428"),
+    };
+  }
+
+  /** Change someone's look (the look message). */
+  restyle(id, look) {
+    const avatar = this.avatars.get(id);
+    if (avatar) this.setLook(avatar, look);
+  }
+
+  /**
+   * The visitor's own body, drawn when seen from behind: pose {x, y, z, yaw, pitch, hand,
+   * speaking} each frame, or null to hide it; look when it changed.
+   */
+  setSelf(pose, look = null) {
+    if (!this.self) this.self = this.makeAvatar(SELF);
+    if (look) this.setLook(this.self, look);
+    this.self.selfPose = pose;
+    if (!pose) {
+      this.self.shown = null;
+      this.self.rig.last = null;
+      return;
+    }
+    this.self.hand = Boolean(pose.hand);
   }
 
   remove(id) {
     this.avatars.delete(id);
-    this.tags.release(id);
+    this.tags?.release(id);
   }
 
   clear() {
@@ -119,10 +215,10 @@ export class AvatarCrowd {
   }
 
   /** A pose from the server at server time t (ms); see PoseBuffer.push. */
-  pushPose(id, t, x, y, z, yaw, snap) {
+  pushPose(id, t, x, y, z, yaw, snap, pitch = 0) {
     const avatar = this.avatars.get(id);
     if (!avatar) return;
-    avatar.buffer.push(t, x, y, z, yaw, snap);
+    avatar.buffer.push(t, x, y, z, yaw, snap, pitch);
     avatar.received = { x, z, wall: Date.now() };
   }
 
@@ -137,10 +233,18 @@ export class AvatarCrowd {
     if (avatar) avatar.speakingUntil = performance.now() + SPEAKING_MS;
   }
 
-  /** Someone reacted: show the emoji on their tag for a few seconds. */
+  /** Someone reacted: show the emoji on their tag for a few seconds, and they wave. */
   react(id, emoji) {
-    const avatar = this.avatars.get(id);
-    if (avatar) avatar.reaction = { emoji, until: performance.now() + SPEAKING_MS };
+    const avatar = id === SELF ? this.self : this.avatars.get(id);
+    if (!avatar) return;
+    const now = performance.now();
+    avatar.reaction = { emoji, until: now + SPEAKING_MS };
+    avatar.gestureAt = now;
+  }
+
+  /** The visitor reacted: their own body waves too (seen from behind). */
+  reactSelf(emoji) {
+    if (this.self) this.react(SELF, emoji);
   }
 
   /**
@@ -154,70 +258,88 @@ export class AvatarCrowd {
   ensureCapacity(count) {
     if (count <= this.capacity) return;
     while (this.capacity < count) this.capacity *= 2;
-    const grow = (mesh) => {
-      const bigger = instanced(mesh.geometry, mesh.material, this.capacity, mesh.name);
-      this.group.remove(mesh);
-      this.group.add(bigger);
-      mesh.dispose();
-      return bigger;
-    };
-    for (const [shape, mesh] of this.bodies) this.bodies.set(shape, grow(mesh));
-    this.visors = grow(this.visors);
-    this.hands = grow(this.hands);
-    this.shadows = grow(this.shadows);
-    this.shadows.renderOrder = 1;
+    for (const part of this.parts) part.resize(this.capacity);
   }
 
   /** Move every avatar to where it was shortly before server time serverNow; lay out tags. */
   update(serverNow, camera) {
-    this.ensureCapacity(this.avatars.size);
-    const counts = new Map(SHAPES.map((shape) => [shape, 0]));
-    let visors = 0;
-    let hands = 0;
+    this.ensureCapacity(this.avatars.size + 1);
     const now = performance.now();
     const wall = Date.now();
+    const dt = this.lastUpdate === null ? 0 : Math.min(0.25, (now - this.lastUpdate) / 1000);
+    this.lastUpdate = now;
     const tagged = [];
     for (const avatar of this.avatars.values()) {
       // Shown a little in the past, so there is nearly always a newer update to move toward.
       const delayMs = shownDelay(avatar, now);
       if (!avatar.buffer.sample(serverNow - delayMs, this.pose)) continue;
-      const { x, y, z, yaw } = this.pose;
+      const { x, y, z, yaw, pitch } = this.pose;
       const speaking = avatar.speakingUntil > now;
+      const voice = Boolean(this.voiceSpeaking?.(avatar.id));
+      const distance = camera.position.distanceTo(this.point.set(x, y + 1.5, z));
+      const anim = this.draw(avatar, { x, y, z, yaw, pitch, voice }, distance, dt, now);
       avatar.shown = {
-        x, y, z, yaw, at: now, wall, speaking, hand: avatar.hand,
-        received: avatar.received, delayMs,
+        x, y, z, yaw, pitch, at: now, wall, speaking, voice, hand: avatar.hand,
+        received: avatar.received, delayMs, look: { ...avatar.look }, anim,
       };
-      this.quaternion.setFromAxisAngle(this.up, yaw);
-      this.matrix.compose(this.point.set(x, y, z), this.quaternion, this.scale);
-      const body = this.bodies.get(avatar.shape);
-      const n = counts.get(avatar.shape);
-      body.setMatrixAt(n, this.matrix);
-      body.setColorAt(n, this.colour.set(avatar.colour));
-      counts.set(avatar.shape, n + 1);
-      this.shadows.setMatrixAt(visors, this.matrix);
-      this.visors.setMatrixAt(visors++, this.matrix);
-      if (avatar.hand) this.hands.setMatrixAt(hands++, this.matrix);
 
-      const distance = camera.position.distanceTo(this.point);
-      if (distance < TAG_DISTANCE) {
+      if (this.tags && distance < TAG_DISTANCE) {
         const emoji = avatar.reaction && avatar.reaction.until > now ? avatar.reaction.emoji : "";
-        this.tags.paint(avatar.id, { name: avatar.name, colour: avatar.colour, hand: avatar.hand, speaking, emoji });
+        this.tags.paint(avatar.id, { name: avatar.name, colour: avatar.colour, hand: avatar.hand, speaking, voice, emoji });
         tagged.push({ key: avatar.id, x, y: y + TAG_HEIGHT, z, distance });
       }
     }
-    for (const [shape, mesh] of this.bodies) {
-      mesh.count = counts.get(shape);
-      mesh.instanceMatrix.needsUpdate = true;
-      if (mesh.instanceColor) mesh.instanceColor.needsUpdate = true;
+    const self = this.self;
+    if (self?.selfPose) {
+      const p = self.selfPose;
+      const distance = camera.position.distanceTo(this.point.set(p.x, p.y + 1.5, p.z));
+      const anim = this.draw(self, p, distance, dt, now, true);
+      self.shown = { x: p.x, y: p.y, z: p.z, yaw: p.yaw, pitch: p.pitch, at: now, wall, hand: self.hand, look: { ...self.look }, anim };
     }
-    this.visors.count = visors;
-    this.visors.instanceMatrix.needsUpdate = true;
-    this.shadows.count = visors;
-    this.shadows.instanceMatrix.needsUpdate = true;
-    this.hands.count = hands;
-    this.hands.instanceMatrix.needsUpdate = true;
-    tagged.sort((a, b) => a.distance - b.distance);
-    this.tags.place(tagged);
+    for (const part of this.parts) part.finish();
+    if (this.tags) {
+      tagged.sort((a, b) => a.distance - b.distance);
+      this.tags.place(tagged);
+    }
+  }
+
+  /** Fill one person's body parts for this frame; returns the animation state shown. */
+  draw(avatar, pose, distance, dt, now, near = false) {
+    const { colours, look, rig } = avatar;
+    const build = BUILD_WIDTH[look.shape] ?? 1;
+    const sinceGesture = now - avatar.gestureAt;
+    const gesture = sinceGesture < GESTURE_MS ? sinceGesture / GESTURE_MS : -1;
+    // a speaker nods a little with their words
+    const pitch = (pose.pitch ?? 0) + (pose.voice ? 0.06 * Math.sin(now / 90) : 0);
+    rig.pose({ x: pose.x, y: pose.y, z: pose.z, yaw: pose.yaw, pitch, dt, t: now / 1000, hand: avatar.hand, gesture, build });
+    this.matrix.copy(rig.root);
+    this.shadows.add(this.matrix, null);
+    const lod = near || distance < FAR_DISTANCE ? "near" : "far";
+    if (lod === "far") {
+      this.scaleMatrix.makeScale(build, 1, 1);
+      this.farBody.add(this.matrix.multiply(this.scaleMatrix), colours.top);
+      this.farHead.add(rig.root, colours.skin);
+    } else {
+      this.torso.add(rig.torso, colours.top);
+      this.scaleMatrix.makeScale(build, 1, 1);
+      this.hips.add(this.matrix.copy(rig.root).multiply(this.scaleMatrix), colours.legs);
+      this.head.add(rig.head, colours.skin);
+      for (let i = 0; i < 2; i++) {
+        this.upperArm.add(rig.upperArms[i], colours.top);
+        this.lowerArm.add(rig.lowerArms[i], colours.skin);
+        this.upperLeg.add(rig.upperLegs[i], colours.legs);
+        this.lowerLeg.add(rig.lowerLegs[i], colours.legs);
+      }
+      const covered = look.headwear === "cap" || look.headwear === "beanie";
+      const hair = this.hair.get(covered && look.hair !== "long" ? "none" : look.hair);
+      hair?.add(rig.head, colours.hair);
+      this.eyewear.get(look.eyewear)?.add(rig.head, colours.dark);
+      this.headwear.get(look.headwear)?.add(rig.head, colours.top);
+    }
+    return {
+      lod, speed: rig.speed, walk: rig.walk, phase: rig.phase, legSwing: rig.legSwing,
+      armRaise: rig.armRaise, gesture, bodyYaw: rig.bodyYaw,
+    };
   }
 }
 

@@ -6,6 +6,7 @@
  */
 
 import * as THREE from "three";
+import { appearanceOf } from "./avatar-look.js";
 import { AvatarCrowd } from "./avatars.js";
 import { BoardFeature } from "./board.js";
 import { OffersFeature } from "./offers.js";
@@ -22,7 +23,8 @@ import { Player } from "./player.js";
 import { PlansFeature } from "./plans.js";
 import { PollsFeature } from "./polls.js";
 import { RoomState } from "./room-state.js";
-import { forgetEverything, forgetSession, saveSession } from "./session.js";
+import { SelfView } from "./self-view.js";
+import { forgetEverything, forgetSession, saveLook, savePreferences, saveSession } from "./session.js";
 import { SessionRenewal } from "./session-renewal.js";
 import { StationsFeature } from "./stations.js";
 import { TalksFeature } from "./talks.js";
@@ -35,6 +37,7 @@ import { LoadingScreen } from "./ui/loading.js";
 import { PeopleList } from "./ui/people.js";
 import { RoomFullDialog } from "./ui/room-full.js";
 import { RoomsPanel } from "./ui/rooms-panel.js";
+import { LookSettings } from "./ui/look-settings.js";
 import { SettingsPanel, applyPreferences } from "./ui/settings.js";
 import { Visit } from "./visit.js";
 import { ShareFeature } from "./share.js";
@@ -128,7 +131,7 @@ function connect() {
     hello: () => ({
       token: app.session.token,
       lang: language(),
-      appearance: { color: app.look.colour, shape: app.look.shape },
+      appearance: appearanceOf(app.look),
     }),
   });
   const roomState = new RoomState();
@@ -263,6 +266,18 @@ function connect() {
     })
     : null;
   Object.assign(app, { connection, clock, visit, roomState, roomsPanel, hud, stations, talks, workshops, voice });
+  // People with bodies: whose voice is heard shows on their avatar; one's own look and view.
+  app.crowd.voiceSpeaking = (session) => Boolean(voice?.isSpeaking(session));
+  app.selfView = new SelfView({
+    player: app.player, crowd: app.crowd, venue: app.venue, look: () => app.look,
+    hand: () => visit.handRaised, preferences: app.preferences, save: savePreferences,
+  });
+  app.lookSettings = new LookSettings(app.look, table.appearance, (look) => {
+    app.look = look;
+    saveLook(look);
+    app.selfView.restyle();
+    connection.send("look", { appearance: appearanceOf(look) });
+  });
   // A new world version while inside: load it and keep one's place; staff can edit it.
   app.liveWorld = new LiveWorld(app, connection);
   if (app.session.identity.role === "staff") {
@@ -335,7 +350,8 @@ function frame(now) {
   }
 
   // 3. everyone else, a little in the past, interpolated between snapshots
-  player.applyToCamera(stage.camera);
+  if (app.selfView) app.selfView.apply(stage.camera);
+  else player.applyToCamera(stage.camera);
   crowd.update(clock.now(), stage.camera);
 
   // 4. the site plan, a few times a second while it is open

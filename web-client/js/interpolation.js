@@ -21,13 +21,13 @@ export class PoseBuffer {
   }
 
   /**
-   * Add a server pose taken at server time t (ms); snap: the server says it was teleported.
-   * Samples out of order are dropped.
+   * Add a server pose taken at server time t (ms); snap: the server says it was teleported;
+   * pitch: where they look up or down. Samples out of order are dropped.
    */
-  push(t, x, y, z, yaw, snap = false) {
+  push(t, x, y, z, yaw, snap = false, pitch = 0) {
     const last = this.samples[this.samples.length - 1];
     if (last && t <= last.t) {
-      if (t === last.t) Object.assign(last, { x, y, z, yaw });
+      if (t === last.t) Object.assign(last, { x, y, z, yaw, pitch });
       return;
     }
     if (last) {
@@ -41,7 +41,7 @@ export class PoseBuffer {
       }
     }
     const jump = !last || snap || Math.hypot(x - last.x, z - last.z) > JUMP_DISTANCE;
-    this.samples.push({ t, x, y, z, yaw, jump });
+    this.samples.push({ t, x, y, z, yaw, pitch, jump });
     const cutoff = t - KEEP_MS;
     while (this.samples.length > 2 && this.samples[1].t < cutoff) this.samples.shift();
   }
@@ -55,7 +55,8 @@ export class PoseBuffer {
     return this.samples[this.samples.length - 1] ?? null;
   }
 
-  /** The pose to show at server time t, written into out {x, y, z, yaw}; false if empty. */
+  /** The pose to show at server time t, written into out {x, y, z, yaw, pitch}; false if
+   * empty. */
   sample(t, out) {
     const samples = this.samples;
     if (samples.length === 0) return false;
@@ -70,6 +71,7 @@ export class PoseBuffer {
         out.y = a.y + (b.y - a.y) * f;
         out.z = a.z + (b.z - a.z) * f;
         out.yaw = lerpAngle(a.yaw, b.yaw, f);
+        out.pitch = (a.pitch ?? 0) + ((b.pitch ?? 0) - (a.pitch ?? 0)) * f;
         return true;
       }
     }
@@ -81,6 +83,7 @@ export class PoseBuffer {
     out.y = last.y;
     out.z = last.z + (last.z - previous.z) * f;
     out.yaw = last.yaw;
+    out.pitch = last.pitch ?? 0;
     return true;
   }
 }
@@ -90,6 +93,7 @@ function copy(sample, out) {
   out.y = sample.y;
   out.z = sample.z;
   out.yaw = sample.yaw;
+  out.pitch = sample.pitch ?? 0;
   return true;
 }
 

@@ -6,6 +6,7 @@
 
 import { fetchConfig, fetchProtocol, signIn } from "./net/api.js";
 import { ProtocolTable } from "./net/protocol.js";
+import { appearanceChoicesOf, normaliseLook } from "./avatar-look.js";
 import { savedLook, savedPreferences, savedSession, saveLook, saveSession } from "./session.js";
 import { installTestHook } from "./test-hook.js";
 import { onLanguageChange, preferredLanguage, setLanguage, t, translatePage } from "./ui/i18n.js";
@@ -39,7 +40,9 @@ async function boot() {
     document.title = t("app.title", { site: config.site.short_name });
   });
 
-  const startPage = new StartPage(config, app.table.shapes, savedSession(), savedLook(), enter);
+  // A look kept by an older client ({colour, shape: "capsule"}) becomes a whole body.
+  const look = normaliseLook(savedLook(), appearanceChoicesOf(app.table.appearance));
+  const startPage = new StartPage(config, app.table.appearance, savedSession(), look, enter);
   app.startPage = startPage;
   onLanguageChange(() => startPage.render());
   setLanguage(preferredLanguage(config.site.languages, config.site.default_language));

@@ -4,7 +4,8 @@
  * Names are painted as pixels; they never reach the DOM, let alone as HTML.
  *
  * A tag shows the name, a marker for a raised hand, a speech bubble while the person has
- * just written in the chat, and the emoji of a reaction.
+ * just written in the chat, sound waves while their voice is heard, and the emoji of a
+ * reaction.
  */
 
 import * as THREE from "three";
@@ -73,8 +74,8 @@ export class NameTags {
   }
 
   /** Paint the tag for key (an avatar id) unless it already shows exactly this. */
-  paint(key, { name, colour, hand, speaking, emoji = "" }) {
-    const signature = `${name}|${colour}|${hand}|${speaking}|${emoji}`;
+  paint(key, { name, colour, hand, speaking, voice = false, emoji = "" }) {
+    const signature = `${name}|${colour}|${hand}|${speaking}|${voice}|${emoji}`;
     let entry = this.drawn.get(key);
     if (entry && entry.signature === signature) return;
     if (!entry) {
@@ -84,11 +85,11 @@ export class NameTags {
       this.drawn.set(key, entry);
     }
     entry.signature = signature;
-    this.drawSlot(entry.slot, name, colour, hand, speaking, emoji);
+    this.drawSlot(entry.slot, name, colour, hand, speaking, emoji, voice);
     this.texture.needsUpdate = true;
   }
 
-  drawSlot(slot, name, colour, hand, speaking, emoji) {
+  drawSlot(slot, name, colour, hand, speaking, emoji, voice = false) {
     const ctx = this.context;
     const x0 = (slot % COLUMNS) * SLOT_W;
     const y0 = Math.floor(slot / COLUMNS) * SLOT_H;
@@ -99,7 +100,7 @@ export class NameTags {
     ctx.clip();
 
     ctx.font = '600 26px system-ui, "Noto Sans", "DejaVu Sans", sans-serif';
-    const iconSpace = (hand ? 34 : 0) + (speaking ? 38 : 0) + (emoji ? 36 : 0);
+    const iconSpace = (hand ? 34 : 0) + (speaking ? 38 : 0) + (voice ? 30 : 0) + (emoji ? 36 : 0);
     let text = name;
     while (text.length > 1 && ctx.measureText(text).width > SLOT_W - 36 - iconSpace) {
       text = text.slice(0, -1);
@@ -128,6 +129,10 @@ export class NameTags {
     if (speaking) {
       drawBubble(ctx, iconX, top + 8);
       iconX += 38;
+    }
+    if (voice) {
+      drawWaves(ctx, iconX, top + height / 2);
+      iconX += 30;
     }
     if (emoji) ctx.fillText(emoji, iconX, top + height / 2 - 1);
     ctx.restore();
@@ -182,6 +187,18 @@ function drawHand(ctx, x, y, colour) {
   }
   roundRect(ctx, x, y + 16, 6, 12, 3);
   ctx.fill();
+}
+
+/** A speaker's sound waves: their voice is heard now. */
+function drawWaves(ctx, x, y) {
+  ctx.strokeStyle = "#ffffff";
+  ctx.lineWidth = 3;
+  ctx.lineCap = "round";
+  for (let w = 0; w < 3; w++) {
+    ctx.beginPath();
+    ctx.arc(x, y, 5 + w * 7, -0.8, 0.8);
+    ctx.stroke();
+  }
 }
 
 function drawBubble(ctx, x, y) {

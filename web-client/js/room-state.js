@@ -4,6 +4,8 @@
  * Also remembers the names of people met before, for direct messages from elsewhere.
  */
 
+import { lookOf } from "./avatar-look.js";
+
 export class RoomState {
   constructor() {
     this.room = null;
@@ -38,7 +40,7 @@ export class RoomState {
       role: entry.role,
       guest: entry.guest,
       colour: entry.appearance?.color ?? "#6b7280",
-      shape: entry.appearance?.shape ?? "capsule",
+      look: lookOf(entry.appearance),
       away: Boolean(entry.away),
       hand: false,
       handOrder: null,
@@ -66,6 +68,15 @@ export class RoomState {
   }
 
   /** Everyone here except the visitor. */
+  /** A look message: the person's new look (avatar-look.js); returns the person or null. */
+  restyle(net, appearance) {
+    const person = this.byNet.get(net);
+    if (!person) return null;
+    person.colour = appearance.color;
+    person.look = lookOf(appearance);
+    return person;
+  }
+
   others() {
     return [...this.byNet.values()].filter((person) => person.net !== this.selfNet);
   }

@@ -39,7 +39,8 @@ export function saveSession(session) {
   write(SESSION_KEY, { token: session.token, identity: session.identity, expires_at: session.expires_at });
 }
 
-/** The kept avatar look {colour, shape} or null. */
+/** The kept avatar look as it was saved (avatar-look.js; an older client kept {colour,
+ * shape}) or null: normaliseLook makes it whole. */
 export function savedLook() {
   return read(LOOK_KEY);
 }

@@ -21,6 +21,10 @@
  *                                (talks.js), world: {digest, version, reloads, loading}
  *                                (world/live-world.js), edit: {open, selected, selectedAt,
  *                                items, changes, busy, status, error} (staff: edit/edit-mode.js)}
+ *                                look, anim: {lod, speed, walk, phase, legSwing, armRaise,
+ *                                gesture} of the others' bodies (avatars.js); view: "eyes" or
+ *                                "behind"; self: the own avatar as drawn from behind (or null);
+ *                                myLook; lookPreview: {frames, look, drawCalls} (settings)
  *   hubtwin.venue()             {rooms: [{id, names, kind, capacity, bounds, floorY}], doors: [{id, rooms,
  *                                x, y, z}], spawns: [{room, x, y, z, yaw}]}
  *   hubtwin.walkTo(x, z, y?)    walk there as a click on the floor would (y: the height
@@ -63,6 +67,10 @@ export function installTestHook(app) {
           : [],
         corrections: visit ? [...visit.corrections] : [],
         lastPoseSent: app.lastPoseSentWall ?? null,
+        view: app.selfView?.mode ?? "eyes",
+        self: crowd?.self?.shown ?? null,
+        myLook: app.look ? { ...app.look } : null,
+        lookPreview: app.lookSettings ? app.lookSettings.testState() : null,
         fps: app.fps,
         drawCalls: stats.drawCalls,
         triangles: stats.triangles,

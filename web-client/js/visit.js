@@ -35,6 +35,7 @@ export class Visit {
     c.on("presence_join", (m) => this.presenceJoin(m));
     c.on("presence_leave", (m) => this.presenceLeave(m));
     c.on("presence_update", (m) => this.presenceUpdate(m));
+    c.on("look", (m) => this.lookChanged(m));
     c.on("rooms", (m) => this.roomsChanged(m.rooms));
     c.on("chat", (m) => this.chatMessage(m, false));
     c.on("reaction", (m) => this.reaction(m));
@@ -88,7 +89,7 @@ export class Visit {
   }
 
   look(person) {
-    return { name: person.name, role: person.role, colour: person.colour, shape: person.shape };
+    return { name: person.name, role: person.role, look: person.look };
   }
 
   roomName(roomId) {
@@ -135,6 +136,12 @@ export class Visit {
     if (!person) return;
     if ("away" in message) person.away = Boolean(message.away);
     this.refreshPeople();
+  }
+
+  /** Someone (perhaps we) changed how their avatar looks. */
+  lookChanged(message) {
+    const person = this.roomState.restyle(message.net, message.appearance);
+    if (person && person.session !== this.session) this.crowd.restyle(person.session, person.look);
   }
 
   /** The raised hands of the room instance, first raised first. */
@@ -188,6 +195,7 @@ export class Visit {
     if (!person) return;
     this.chat.add({ system: true, text: t("chat.reacted", { name: person.name, emoji: message.emoji }) });
     this.crowd.react(person.session, message.emoji);
+    if (person.session === this.session) this.crowd.reactSelf(message.emoji);
   }
 
   poseFix(message) {
@@ -215,7 +223,7 @@ export class Visit {
       if (entry.away !== person.away) {
         person.away = entry.away;
       }
-      this.crowd.pushPose(person.session, t0, entry.x, entry.y, entry.z, entry.yaw, entry.snap);
+      this.crowd.pushPose(person.session, t0, entry.x, entry.y, entry.z, entry.yaw, entry.snap, entry.pitch);
     }
   }
 

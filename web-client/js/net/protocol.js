@@ -1,6 +1,6 @@
 /**
  * The realtime protocol as the server describes it (GET /api/protocol): message names,
- * binary frame layouts, limits, avatar shapes, emoji and error codes. The client reads
+ * binary frame layouts, limits, avatar appearance choices, emoji and error codes. The client reads
  * these at runtime instead of keeping its own copy; only the meaning of the fields (what
  * the client does with a "joined") lives in the code.
  */
@@ -15,7 +15,8 @@ export class ProtocolTable {
     this.binary = description.binary;
     this.limits = description.limits;
     this.errors = description.errors;
-    this.shapes = description.avatar_shapes;
+    // the avatar's appearance choices by field ({shape: [...], skin: [...], ...})
+    this.appearance = description.appearance ?? {};
     this.emoji = description.emoji;
   }
 

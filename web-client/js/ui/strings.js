@@ -21,6 +21,7 @@ import { TALK_STRINGS } from "./strings-talks.js";
 import { SHARE_STRINGS } from "./strings-share.js";
 import { VOICE_STRINGS } from "./strings-voice.js";
 import { WORKSHOP_STRINGS } from "./strings-workshops.js";
+import { AVATAR_STRINGS } from "./strings-avatar.js";
 
 const HUB_STRINGS = {
   de: {
@@ -35,8 +36,6 @@ const HUB_STRINGS = {
     "start.name": "Ihr Anzeigename",
     "start.name.hint": "So sehen Sie die anderen. 1 bis 32 Zeichen, kein echter Name nötig.",
     "start.name.empty": "Bitte geben Sie einen Anzeigenamen ein.",
-    "start.colour": "Farbe Ihres Avatars",
-    "start.shape": "Form Ihres Avatars",
     "start.enter": "Hub betreten",
     "start.entering": "Einen Moment …",
     "start.staff": "Anmeldung für Moderation und Team",
@@ -59,12 +58,6 @@ const HUB_STRINGS = {
     "colour.teal": "Türkis",
     "colour.yellow": "Gelb",
     "colour.grey": "Grau",
-
-    "shape.capsule": "Kapsel",
-    "shape.cone": "Kegel",
-    "shape.cube": "Quader",
-    "shape.sphere": "Kugel",
-    "shape.cylinder": "Zylinder",
 
     "howto.heading": "So bewegen Sie sich",
     "howto.keys": "Gehen: W A S D oder Pfeil hoch/runter (Umschalt: schneller)",
@@ -204,8 +197,6 @@ const HUB_STRINGS = {
     "start.name": "Your display name",
     "start.name.hint": "This is how others see you. 1 to 32 characters, no real name needed.",
     "start.name.empty": "Please enter a display name.",
-    "start.colour": "Your avatar's colour",
-    "start.shape": "Your avatar's shape",
     "start.enter": "Enter the hub",
     "start.entering": "One moment …",
     "start.staff": "Sign-in for facilitators and team",
@@ -227,12 +218,6 @@ const HUB_STRINGS = {
     "colour.teal": "Teal",
     "colour.yellow": "Yellow",
     "colour.grey": "Grey",
-
-    "shape.capsule": "Capsule",
-    "shape.cone": "Cone",
-    "shape.cube": "Cube",
-    "shape.sphere": "Sphere",
-    "shape.cylinder": "Cylinder",
 
     "howto.heading": "How to move",
     "howto.keys": "Walk: W A S D or arrow up/down (Shift: faster)",
@@ -362,12 +347,14 @@ const HUB_STRINGS = {
 
 export const STRINGS = {
   de: {
+    ...AVATAR_STRINGS.de,
     ...HUB_STRINGS.de, ...PLAN_STRINGS.de, ...POLL_STRINGS.de, ...STATION_STRINGS.de, ...TALK_STRINGS.de, ...WORKSHOP_STRINGS.de, ...EDIT_STRINGS.de,
     ...ACCOUNT_STRINGS.de, ...VOICE_STRINGS.de, ...SHARE_STRINGS.de, ...BOARD_STRINGS.de, ...OFFER_STRINGS.de, ...PEOPLE_STRINGS.de,
     ...STATION_CONTENT_STRINGS.de,
     ...CONSULTING_STRINGS.de,
   },
   en: {
+    ...AVATAR_STRINGS.en,
     ...HUB_STRINGS.en, ...PLAN_STRINGS.en, ...POLL_STRINGS.en, ...STATION_STRINGS.en, ...TALK_STRINGS.en, ...WORKSHOP_STRINGS.en, ...EDIT_STRINGS.en,
     ...ACCOUNT_STRINGS.en, ...VOICE_STRINGS.en, ...SHARE_STRINGS.en, ...BOARD_STRINGS.en, ...OFFER_STRINGS.en, ...PEOPLE_STRINGS.en,
     ...STATION_CONTENT_STRINGS.en,

@@ -1,0 +1,257 @@
+"""People with bodies, in real Chromium: a look chosen on the start page is what another
+browser draws; a look kept by an older client still opens the start page; a walking avatar
+swings its legs with its speed and stands idle when it stops; a raised hand raises an arm
+and a reaction waves; the view from behind (key F) shows one's own body; a look changed in
+the settings reaches the others and the preview draws it; and a crowd is saved as a picture
+(test-artifacts/avatar-crowd.png) to look at."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from world.model import load
+
+if TYPE_CHECKING:
+    from conftest import Guests, HubServer, Visitor, Visitors
+
+pytestmark = pytest.mark.e2e
+
+ORANGE = "#d9682b"
+KHAKI = "#8a7a55"
+
+
+def others_named(name: str) -> str:
+    return f"s.others.find((o) => o.name === {name!r})"
+
+
+def choose(visitor: Visitor, group: str, value: str) -> None:
+    visitor.page.locator(f'#look-choices input[name="{group}"][value="{value}"]').check()
+
+
+def test_a_look_chosen_on_the_start_page_is_what_the_others_see(visitors: Visitors) -> None:
+    anna = visitors.open("Anna")
+    anna.page.fill("#display-name", "Anna")
+    for group, value in (
+        ("colour", ORANGE),
+        ("shape", "broad"),
+        ("skin", "deep"),
+        ("hair", "curly"),
+        ("hairColour", "red"),
+        ("legs", KHAKI),
+        ("eyewear", "glasses"),
+        ("headwear", "headphones"),
+    ):
+        choose(anna, group, value)
+    anna.page.locator("#enter-button").click()
+    visitors.wait_entered(anna)
+    ben = visitors.new("Ben")
+    seen = ben.first(f"{others_named('Anna')}?.look")
+    assert seen == {
+        "colour": ORANGE,
+        "shape": "broad",
+        "skin": "deep",
+        "hair": "curly",
+        "hairColour": "red",
+        "legs": KHAKI,
+        "eyewear": "glasses",
+        "headwear": "headphones",
+    }
+    assert anna.state()["myLook"] == seen
+    # near enough for the jointed body, not the far one
+    assert ben.first(f"{others_named('Anna')}?.anim")["lod"] == "near"
+    assert not visitors.problems()
+
+
+def test_a_look_kept_by_an_older_client_opens_the_start_page(visitors: Visitors) -> None:
+    """Before bodies the browser kept {colour, shape: "capsule"}: the colour stays, the rest
+    becomes the defaults, and entering works."""
+    visitor = visitors.open("Old")
+    visitor.page.evaluate(
+        "() => localStorage.setItem('hubtwin.look',"
+        " JSON.stringify({colour: '#1f5fae', shape: 'cone'}))"
+    )
+    visitor.page.reload()
+    deadline = time.monotonic() + 15
+    while not visitor.page.evaluate("window.hubtwin !== undefined"):
+        assert time.monotonic() < deadline, "the start page did not come back"
+        visitor.page.wait_for_timeout(50)
+    checked = visitor.page.evaluate(
+        "() => Object.fromEntries([...document.querySelectorAll('#look-choices input:checked')]"
+        ".map((i) => [i.name, i.value]))"
+    )
+    assert checked["colour"] == "#1f5fae" and checked["shape"] == "average", checked
+    visitors.enter(visitor)
+    assert visitor.state()["myLook"]["colour"] == "#1f5fae"
+    assert not visitors.problems()
+
+
+def _clear_line(hub: HubServer, x: float, y: float, z: float, length: float) -> float:
+    """A heading along which the floor is clear for length metres (in the same room)."""
+    world = load(hub.data_dir / "world" / "hub.glb")
+    angles = np.linspace(0, 2 * math.pi, 24, endpoint=False)
+    ends = np.stack([x + np.cos(angles) * length, np.full(24, y), z + np.sin(angles) * length], 1)
+    reached = world.clamp_step(np.tile([x, y, z], (24, 1)), ends)
+    walked = np.hypot(reached[:, 0] - x, reached[:, 2] - z)
+    here = world.room_at(np.array([[x, y, z]]))[0]
+    for k in np.linspace(0.0, 1.0, 12):
+        along = np.array([x, y, z]) + (ends - np.array([x, y, z])) * k
+        walked[np.asarray(world.room_at(along)) != here] = 0.0
+    best = int(np.argmax(walked))
+    assert walked[best] > length - 0.05, "no clear straight line from this spawn point"
+    return float(angles[best])
+
+
+def test_a_walking_avatar_swings_its_legs_and_stands_idle_when_it_stops(
+    visitors: Visitors, guests: Guests, hub: HubServer
+) -> None:
+    jana = visitors.new("Jana")
+    room = jana.state()["room"]
+    joined = guests.join("Walker", room)
+    x, y, z = joined["pose"]["pos"]
+    jana.wait_for(f"{others_named('Walker')}?.anim")
+    standing = jana.state()
+    walker = next(o for o in standing["others"] if o["name"] == "Walker")
+    assert walker["anim"]["walk"] < 0.05
+
+    heading = _clear_line(hub, x, y, z, 4.0)
+    yaw = math.atan2(-math.cos(heading), -math.sin(heading))
+
+    def walk(speed: float = 1.0, hz: int = 20) -> None:
+        """Four metres at walking pace, poses at the tick rate (on a thread of its own, so
+        the page's slow answers on this machine do not slow the walk)."""
+        for step in range(1, int(4.0 / speed * hz) + 1):
+            d = speed * step / hz
+            guests.pose(0, x + math.cos(heading) * d, y, z + math.sin(heading) * d, yaw)
+            time.sleep(1 / hz)
+
+    walker_thread = threading.Thread(target=walk)
+    walker_thread.start()
+    swings: list[float] = []
+    walks: list[float] = []
+    phases: list[float] = []
+    while walker_thread.is_alive():
+        anim = jana.page.evaluate(
+            "() => window.hubtwin.state().others.find((o) => o.name === 'Walker')?.anim"
+        )
+        if anim:
+            swings.append(anim["legSwing"])
+            walks.append(anim["walk"])
+            phases.append(anim["phase"])
+    walker_thread.join()
+    assert max(walks) > 0.6, walks
+    assert max(abs(s) for s in swings) > 0.2, f"the legs did not swing: {swings}"
+    assert len({round(p, 2) for p in phases if p > 0}) >= 3, "the walk cycle did not advance"
+
+    # standing again: the walk fades out and the cycle stops
+    jana.wait_for(f"{others_named('Walker')}.anim.walk < 0.05", timeout_ms=8000)
+    first = jana.first(f"{others_named('Walker')}.anim.phase + 1")
+    jana.frames(10)
+    assert jana.first(f"{others_named('Walker')}.anim.phase + 1") == pytest.approx(first, abs=0.05)
+
+
+def test_a_raised_hand_raises_an_arm_and_a_reaction_waves(visitors: Visitors) -> None:
+    anna, ben = visitors.together(("Anna", {}), ("Ben", {}))
+    arm = f"{others_named('Ben')}?.anim?.armRaise"
+    anna.wait_for(f"{arm} !== undefined && {arm} < 1")
+    ben.page.locator("#toggle-hand").click()
+    anna.wait_for(f"{arm} > 2.5")
+    ben.page.locator("#toggle-hand").click()
+    anna.wait_for(f"{arm} < 1")
+
+    ben.page.locator("#toggle-chat").click()
+    ben.page.locator("#reactions button").first.click()
+    anna.wait_for(f"{others_named('Ben')}?.anim?.gesture >= 0", timeout_ms=5000)
+    anna.wait_for(f"{arm} > 1.5", timeout_ms=5000)
+    assert not visitors.problems()
+
+
+def test_the_view_from_behind_shows_ones_own_body(visitors: Visitors) -> None:
+    dora = visitors.new("Dora")
+    dora.page.locator("#view").focus()
+    eyes = dora.state()
+    assert eyes["view"] == "eyes" and eyes["self"] is None
+    dora.page.keyboard.press("f")
+    dora.wait_for("s.view === 'behind' && s.self !== null && s.self.anim.lod === 'near'")
+    dora.frames(3)
+    behind = dora.state()
+    assert behind["drawCalls"] > eyes["drawCalls"], "the own body is not drawn"
+    assert dora.page.locator("#toggle-view").get_attribute("aria-pressed") == "true"
+    path = dora.screenshot("avatar-from-behind.png")
+    assert path.stat().st_size > 0
+    # walking, the own legs move too
+    dora.page.keyboard.down("w")
+    dora.wait_for("s.self.anim.walk > 0.5", timeout_ms=8000)
+    dora.page.keyboard.up("w")
+    dora.page.keyboard.press("f")
+    dora.wait_for("s.view === 'eyes' && s.self === null")
+    # the choice is kept with the display preferences
+    kept = dora.page.evaluate("() => JSON.parse(localStorage.getItem('hubtwin.preferences')).view")
+    assert kept == "eyes"
+    assert not visitors.problems()
+
+
+def test_a_look_changed_in_the_settings_reaches_the_others(visitors: Visitors) -> None:
+    anna, ben = visitors.together(("Anna", {}), ("Ben", {}))
+    ben.wait_for(f"{others_named('Anna')}?.look?.headwear === 'none'")
+    anna.page.locator("#toggle-settings").click()
+    anna.wait_for("s.lookPreview && s.lookPreview.frames > 2 && s.lookPreview.drawCalls > 5")
+    for group, value in (("headwear", "beanie"), ("shape", "slim")):
+        anna.page.locator(
+            f'#settings-look-choices input[name="settings-{group}"][value="{value}"]'
+        ).check()
+    ben.wait_for(
+        f"{others_named('Anna')}?.look?.headwear === 'beanie'"
+        f" && {others_named('Anna')}.look.shape === 'slim'"
+    )
+    assert anna.state()["lookPreview"]["look"]["headwear"] == "beanie"
+    kept = anna.page.evaluate("() => JSON.parse(localStorage.getItem('hubtwin.look'))")
+    assert kept["headwear"] == "beanie" and kept["shape"] == "slim"
+    anna.screenshot("avatar-settings-preview.png")
+    assert not visitors.problems()
+
+
+FIELDS = ("color", "shape", "skin", "hair", "hair_color", "legs", "eyewear", "headwear")
+LOOKS: list[dict[str, Any]] = [
+    dict(zip(FIELDS, values, strict=True))
+    for values in [
+        ("#2f7d4f", "average", "light", "short", "brown", "#34404c", "none", "none"),
+        ("#1f5fae", "slim", "brown", "long", "black", "#3b5b8c", "glasses", "none"),
+        ("#d9682b", "broad", "medium", "curly", "black", "#22252a", "none", "cap"),
+        ("#7b4fa8", "average", "fair", "bun", "blond", "#8a7a55", "sunglasses", "none"),
+        ("#c23b3b", "slim", "deep", "none", "grey", "#34404c", "none", "beanie"),
+        ("#1f8a8a", "broad", "olive", "short", "red", "#6b4a33", "glasses", "headphones"),
+        ("#e0b000", "average", "medium", "long", "brown", "#22252a", "none", "none"),
+        ("#6b7280", "slim", "light", "curly", "blond", "#3b5b8c", "none", "cap"),
+    ]
+]
+
+
+def test_a_crowd_of_people_is_saved_as_a_picture(visitors: Visitors, guests: Guests) -> None:
+    jana = visitors.new("Jana")
+    room = jana.state()["room"]
+    for n in range(16):
+        guests.join(f"Gast {n}", room, appearance=LOOKS[n % len(LOOKS)])
+    jana.wait_for("s.others.length === 16", timeout_ms=30000)
+    others = jana.state()["others"]
+    cx = sum(o["x"] for o in others) / len(others)
+    cz = sum(o["z"] for o in others) / len(others)
+    # a few steps back from the crowd's middle (as far as the room allows), then face it
+    me = jana.state()["position"]
+    away = math.atan2(me["z"] - cz, me["x"] - cx)
+    jana.walk_to(cx + 6 * math.cos(away), cz + 6 * math.sin(away))
+    jana.page.evaluate("([x, z]) => window.hubtwin.lookAt(x, z)", [cx, cz])
+    jana.frames(5)
+    path = jana.screenshot("avatar-crowd.png")
+    rgb = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    # skin of the deep and brown tones: reddish brown, darker than the walls
+    skin = int(((r > 1.25 * b) & (r > g) & (r < 170) & (r > 60)).sum())
+    assert skin > 200, "no faces or hands in view"
+    assert {o["anim"]["lod"] for o in jana.state()["others"]} <= {"near", "far"}
