@@ -52,14 +52,16 @@ def test_fifty_avatars_cost_a_fixed_number_of_draw_calls(
     blue = int(((b > 100) & (b > 1.6 * r) & (b > 1.2 * g)).sum())
     assert blue > 500, "the crowd is not in view"
 
-    # The same view once everyone has left: the crowd cost only a few draw calls.
+    # The same view once everyone has left: the crowd cost only a fixed number of draw calls,
+    # one per body part in use (avatars.js: seven jointed parts, four hair styles, two
+    # eyewear, three headwear, two far-body meshes, the shadows) and the name tags.
     guests.close()
     jana.wait_for("s.others.length === 0", timeout_ms=20000)
     jana.frames(3)
     alone = jana.state()
     assert alone["position"] == pytest.approx(crowded["position"])
     assert alone["yaw"] == pytest.approx(crowded["yaw"])
-    assert crowded["drawCalls"] - alone["drawCalls"] <= 8, (alone, crowded)
+    assert crowded["drawCalls"] - alone["drawCalls"] <= 20, (alone, crowded)
 
 
 def clear_direction(

@@ -45,29 +45,29 @@ function merge(parts) {
 }
 
 /** A limb hanging from its joint at the origin down -Y. */
-function limb(radius, length, segments = 8) {
-  return new THREE.CapsuleGeometry(radius, Math.max(0.01, length - 2 * radius), 3, segments).translate(0, -length / 2, 0);
+function limb(radius, length, segments = 6) {
+  return new THREE.CapsuleGeometry(radius, Math.max(0.01, length - 2 * radius), 2, segments).translate(0, -length / 2, 0);
 }
 
 /** The parts of the near body, each in its joint's space. */
 export function partGeometries() {
   const torso = merge([
-    new THREE.CylinderGeometry(0.19, 0.155, 0.44, 12, 1).scale(1, 1, 0.62).translate(0, 1.19, 0),
-    new THREE.SphereGeometry(0.19, 12, 6, 0, Math.PI * 2, 0, Math.PI / 2).scale(1, 0.45, 0.62).translate(0, 1.41, 0),
+    new THREE.CylinderGeometry(0.19, 0.155, 0.44, 10, 1).scale(1, 1, 0.62).translate(0, 1.19, 0),
+    new THREE.SphereGeometry(0.19, 10, 3, 0, Math.PI * 2, 0, Math.PI / 2).scale(1, 0.45, 0.62).translate(0, 1.41, 0),
   ]);
-  const hips = painted(new THREE.CylinderGeometry(0.16, 0.15, 0.16, 12, 1).scale(1, 1, 0.64).translate(0, 0.93, 0));
+  const hips = painted(new THREE.CylinderGeometry(0.16, 0.15, 0.16, 10, 1).scale(1, 1, 0.64).translate(0, 0.93, 0));
   const head = merge([
     new THREE.CylinderGeometry(0.05, 0.055, 0.1, 8).translate(0, 0.04, 0),
-    new THREE.SphereGeometry(0.118, 16, 12).scale(0.92, 1.1, 1).translate(0, 0.2, 0),
-    new THREE.SphereGeometry(0.022, 6, 4).translate(0, 0.19, -0.115),
-    new THREE.SphereGeometry(0.024, 6, 4).scale(0.6, 1, 1).translate(0.108, 0.2, 0),
-    new THREE.SphereGeometry(0.024, 6, 4).scale(0.6, 1, 1).translate(-0.108, 0.2, 0),
-    painted(new THREE.SphereGeometry(0.016, 6, 4).translate(0.04, 0.225, -0.1), DARK),
-    painted(new THREE.SphereGeometry(0.016, 6, 4).translate(-0.04, 0.225, -0.1), DARK),
+    new THREE.SphereGeometry(0.118, 12, 9).scale(0.92, 1.1, 1).translate(0, 0.2, 0),
+    new THREE.SphereGeometry(0.022, 4, 3).translate(0, 0.19, -0.115),
+    new THREE.SphereGeometry(0.024, 4, 3).scale(0.6, 1, 1).translate(0.108, 0.2, 0),
+    new THREE.SphereGeometry(0.024, 4, 3).scale(0.6, 1, 1).translate(-0.108, 0.2, 0),
+    painted(new THREE.SphereGeometry(0.016, 4, 3).translate(0.04, 0.225, -0.1), DARK),
+    painted(new THREE.SphereGeometry(0.016, 4, 3).translate(-0.04, 0.225, -0.1), DARK),
     painted(new THREE.BoxGeometry(0.05, 0.01, 0.01).translate(0, 0.145, -0.107), [0.45, 0.2, 0.2]),
   ]);
   const upperArm = painted(limb(0.052, UPPER_ARM));
-  const lowerArm = merge([limb(0.043, 0.25), new THREE.SphereGeometry(0.05, 8, 6).scale(0.8, 1.1, 0.6).translate(0, -0.28, 0)]);
+  const lowerArm = merge([limb(0.043, 0.25), new THREE.SphereGeometry(0.05, 6, 4).scale(0.8, 1.1, 0.6).translate(0, -0.28, 0)]);
   const upperLeg = painted(limb(0.07, UPPER_LEG + 0.02));
   const lowerLeg = merge([
     limb(0.058, 0.42),
@@ -78,18 +78,18 @@ export function partGeometries() {
 
 /** Hair styles, in the head's space. */
 export function hairGeometries() {
-  const cap = () => new THREE.SphereGeometry(0.128, 14, 8, 0, Math.PI * 2, 0, Math.PI * 0.52).scale(0.95, 1.05, 1.02).translate(0, 0.215, 0.008);
-  const back = () => new THREE.SphereGeometry(0.125, 12, 8, 0, Math.PI, 0, Math.PI * 0.8).rotateY(Math.PI / 2).scale(0.95, 1.05, 1.02).translate(0, 0.205, 0.012);
+  const cap = () => new THREE.SphereGeometry(0.128, 10, 5, 0, Math.PI * 2, 0, Math.PI * 0.52).scale(0.95, 1.05, 1.02).translate(0, 0.215, 0.008);
+  const back = () => new THREE.SphereGeometry(0.125, 6, 6, 0, Math.PI, 0, Math.PI * 0.8).rotateY(Math.PI / 2).scale(0.95, 1.05, 1.02).translate(0, 0.205, 0.012);
   const curls = [];
-  for (let i = 0; i < 10; i++) {
-    const a = (i / 10) * Math.PI * 2;
-    curls.push(new THREE.SphereGeometry(0.055, 7, 5).translate(Math.cos(a) * 0.095, 0.27 + (i % 2) * 0.02, Math.sin(a) * 0.095 + 0.01));
+  for (let i = 0; i < 8; i++) {
+    const a = (i / 8) * Math.PI * 2;
+    curls.push(new THREE.SphereGeometry(0.058, 5, 4).translate(Math.cos(a) * 0.095, 0.27 + (i % 2) * 0.02, Math.sin(a) * 0.095 + 0.01));
   }
-  curls.push(new THREE.SphereGeometry(0.08, 8, 6).translate(0, 0.31, 0.01));
+  curls.push(new THREE.SphereGeometry(0.08, 6, 4).translate(0, 0.31, 0.01));
   return {
     short: merge([cap(), back()]),
     long: merge([cap(), back(), new THREE.BoxGeometry(0.23, 0.3, 0.07).translate(0, 0.08, 0.085), new THREE.BoxGeometry(0.04, 0.22, 0.1).translate(0.11, 0.12, 0.02), new THREE.BoxGeometry(0.04, 0.22, 0.1).translate(-0.11, 0.12, 0.02)]),
-    bun: merge([cap(), back(), new THREE.SphereGeometry(0.065, 10, 8).translate(0, 0.32, 0.1)]),
+    bun: merge([cap(), back(), new THREE.SphereGeometry(0.065, 6, 5).translate(0, 0.32, 0.1)]),
     curly: merge([back(), ...curls]),
   };
 }
