@@ -22,7 +22,7 @@ import { onLanguageChange, t } from "../ui/i18n.js";
 import { EditApi } from "./api.js";
 import { EditPanel } from "./edit-panel.js";
 import { EditHandles } from "./handles.js";
-import { alignedAt, freeSpotAhead, radiusOf, snap, wallSpotAhead } from "./placement.js";
+import { alignedAt, freeSpotAhead, freeSpotsAhead, radiusOf, snap, wallSpotsAhead } from "./placement.js";
 import { StationContentEditor } from "./station-content.js";
 
 const STEP_M = 0.1;
@@ -346,29 +346,45 @@ export class EditMode {
     );
   }
 
-  /** Where a new thing goes: a free spot on the floor in front of the staff member, facing
-   * them (not on top of what stands there), or for a screen or board the wall they look at.
-   * ``size``: what the API would list as its size (for its footprint). */
+  /** Where a new thing may go, best first: free spots on the floor in front of the staff
+   * member, facing them (not on top of what stands there), or for a screen or board spots on
+   * the wall they look at. ``size``: what the API would list as its size (its footprint). */
   ahead(kind = "asset", size = null) {
     const { player } = this.app;
     const room = this.hereRoom();
     const radius = radiusOf({ size });
     const relative = (x, z) => [Math.round((x - room.bounds.x0) * 100) / 100, Math.round((z - room.bounds.z0) * 100) / 100];
+    const { x: px, z: pz } = player.position;
     if (kind === "screen" || kind === "board") {
-      const spot = wallSpotAhead(room, this.items, player.position.x, player.position.z, player.yaw, radius);
-      if (spot) return { room: room.id, at: relative(spot.x, spot.z), facing: spot.facing };
+      const spots = wallSpotsAhead(room, this.items, px, pz, player.yaw, radius);
+      if (spots.length) return spots.map((s) => ({ room: room.id, at: relative(s.x, s.z), facing: s.facing }));
     }
     const facing = Math.round(((THREE.MathUtils.radToDeg(player.yaw) % 360) + 360) % 360);
-    const spot = freeSpotAhead(room, this.items, player.position.x, player.position.z, player.yaw, radius);
-    if (spot) return { room: room.id, at: relative(spot.x, spot.z), facing };
-    const x = player.position.x - Math.sin(player.yaw) * PLACE_AHEAD_M;
-    const z = player.position.z - Math.cos(player.yaw) * PLACE_AHEAD_M;
-    return { room: room.id, at: relative(x, z), facing };
+    const spots = freeSpotsAhead(room, this.items, px, pz, player.yaw, radius);
+    if (spots.length) return spots.map((s) => ({ room: room.id, at: relative(s.x, s.z), facing }));
+    const x = px - Math.sin(player.yaw) * PLACE_AHEAD_M;
+    const z = pz - Math.cos(player.yaw) * PLACE_AHEAD_M;
+    return [{ room: room.id, at: relative(x, z), facing }];
+  }
+
+  /** Try the spots in turn until the server takes one (a spot the items list cannot tell is
+   * blocked, e.g. not walkable floor, is refused and the next one tried). */
+  async firstTaken(spots, call) {
+    let refusal = null;
+    for (const spot of spots) {
+      try {
+        return await call(spot);
+      } catch (error) {
+        if (error.code !== "placement_refused") throw error;
+        refusal = error;
+      }
+    }
+    throw refusal;
   }
 
   placeAsset(asset) {
     const size = this.library.find((a) => a.name === asset)?.size ?? null;
-    return this.create(() => this.api.place({ asset, ...this.ahead("asset", size) }), "edit.placed");
+    return this.create(() => this.firstTaken(this.ahead("asset", size), (spot) => this.api.place({ asset, ...spot })), "edit.placed");
   }
 
   addStation(title) {
@@ -377,12 +393,16 @@ export class EditMode {
       return null;
     }
     const both = { de: title.de || title.en, en: title.en || title.de };
-    return this.create(() => this.api.add({ kind: "station", title: both, ...this.ahead("station", [0.7, 1.9, 0.5]) }), "edit.placed");
+    return this.adding({ kind: "station", title: both }, [0.7, 1.9, 0.5]);
   }
 
   addScreen(width, height) {
-    const size = [width, height];
-    return this.create(() => this.api.add({ kind: "screen", size, ...this.ahead("screen", size) }), "edit.placed");
+    return this.adding({ kind: "screen", size: [width, height] }, [width, height]);
+  }
+
+  /** Add a station, screen, board or spawn point at the first spot ahead the server takes. */
+  adding(fields, size) {
+    return this.create(() => this.firstTaken(this.ahead(fields.kind, size), (spot) => this.api.add({ ...fields, ...spot })), "edit.placed");
   }
 
   addBoard(title, width, height) {
@@ -391,12 +411,11 @@ export class EditMode {
       return null;
     }
     const both = { de: title.de || title.en, en: title.en || title.de };
-    const size = [width, height];
-    return this.create(() => this.api.add({ kind: "board", size, title: both, ...this.ahead("board", size) }), "edit.placed");
+    return this.adding({ kind: "board", size: [width, height], title: both }, [width, height]);
   }
 
   addSpawn() {
-    return this.create(() => this.api.add({ kind: "spawn", ...this.ahead("spawn", [0.6, 0, 0.6]) }), "edit.placed");
+    return this.adding({ kind: "spawn" }, [0.6, 0, 0.6]);
   }
 
   // --- more moves: another room, against a wall, in line, the grid ---------------------------
@@ -481,6 +500,7 @@ export class EditMode {
       try {
         const report = await this.api.importModel(file, options);
         this.lastImport = { ok: true, name: report.name };
+        this.panel.extras.importName.value = "";
         this.library = (await this.api.library()).assets;
         this.panel.setLibrary(this.library);
         const text = [this.panel.extras.describeImport(report), ...report.notes.map((n) => t("edit.warning", { message: n }))].join(" ");

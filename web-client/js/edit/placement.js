@@ -11,13 +11,14 @@ const MARGIN_M = 0.6; // kept from the room's edges when looking for a floor spo
 const CLEARANCE_M = 0.5; // kept between a new thing and what stands there
 const WALL_INSET_M = 0.3; // a wall spot is asked for this far into the room (the server hangs it)
 const DEFAULT_RADIUS_M = 0.5;
+const FURNITURE_RADIUS_M = 1.0; // furniture is listed without a size: a sofa, a desk
 
 /** Half the footprint's diagonal of an item (or of a new thing of this size). */
 export function radiusOf(item) {
   const size = item?.size;
   if (size && size.length === 3) return Math.hypot(size[0], size[2]) / 2;
   if (size && size.length === 2) return size[0] / 2;
-  return DEFAULT_RADIUS_M;
+  return item?.kind === "furniture" ? FURNITURE_RADIUS_M : DEFAULT_RADIUS_M;
 }
 
 function worldOf(room, item) {
@@ -39,11 +40,11 @@ function inside(room, x, z, margin) {
 }
 
 /**
- * A free floor spot in ``room`` ahead of (px, pz) looking along yaw (three.js: forward is
- * -sin, -cos): 2 m ahead first, then further and to the sides, then anywhere in the room on
- * a 1 m grid nearest the staff member. Returns world {x, z} or null.
+ * Free floor spots in ``room`` ahead of (px, pz) looking along yaw (three.js: forward is
+ * -sin, -cos), best first: 2 m ahead, then further and to the sides, then anywhere in the
+ * room on a 1 m grid nearest the staff member. World [{x, z}], at most ``count``.
  */
-export function freeSpotAhead(room, items, px, pz, yaw, radius) {
+export function freeSpotsAhead(room, items, px, pz, yaw, radius, count = 6) {
   const fx = -Math.sin(yaw);
   const fz = -Math.cos(yaw);
   const candidates = [];
@@ -58,18 +59,30 @@ export function freeSpotAhead(room, items, px, pz, yaw, radius) {
     for (let z = b.z0 + MARGIN_M + radius; z <= b.z1 - MARGIN_M - radius; z += 1) grid.push([x, z]);
   }
   grid.sort((a, c) => Math.hypot(a[0] - px, a[1] - pz) - Math.hypot(c[0] - px, c[1] - pz));
+  const found = [];
   for (const [x, z] of [...candidates, ...grid]) {
-    if (inside(room, x, z, MARGIN_M + radius) && clearOf(room, items, x, z, radius)) return { x, z };
+    if (found.length >= count) break;
+    if (!inside(room, x, z, MARGIN_M + radius) || !clearOf(room, items, x, z, radius)) continue;
+    if (found.some((f) => Math.hypot(f.x - x, f.z - z) < 1)) continue;
+    found.push({ x, z });
   }
-  return null;
+  return found;
+}
+
+/** The best of freeSpotsAhead, or null. */
+export function freeSpotAhead(room, items, px, pz, yaw, radius) {
+  return freeSpotsAhead(room, items, px, pz, yaw, radius, 1)[0] ?? null;
 }
 
 /**
- * A spot on the wall of ``room`` that the staff member looks at (the first edge their view
- * meets), slid along the wall until it is clear of other things: world {x, z, facing} with
- * facing into the room (degrees, 0 = south), or null.
+ * Spots on the wall of ``room`` that the staff member looks at (the first edge their view
+ * meets, then the others), slid along the wall until clear of other things: world
+ * [{x, z, facing}] with facing into the room (degrees, 0 = south), at most ``count``.
  */
-export function wallSpotAhead(room, items, px, pz, yaw, radius) {
+export function wallSpotsAhead(room, items, px, pz, yaw, radius, count = 12) {
+  // Only other wall-mounted things keep a new one off a stretch of wall (furniture in front
+  // of it is an overlap the server only notes).
+  const mounted = items.filter((item) => item.kind === "screen" || item.kind === "board");
   const fx = -Math.sin(yaw);
   const fz = -Math.cos(yaw);
   const b = room.bounds;
@@ -79,7 +92,12 @@ export function wallSpotAhead(room, items, px, pz, yaw, radius) {
   if (fz > 1e-6) hits.push([(b.z1 - pz) / fz, "south"]);
   if (fz < -1e-6) hits.push([(b.z0 - pz) / fz, "north"]);
   hits.sort((a, c) => a[0] - c[0]);
-  for (const [distance, side] of hits) {
+  for (const side of ["north", "east", "south", "west"]) {
+    if (!hits.some((h) => h[1] === side)) hits.push([Infinity, side]);
+  }
+  const found = [];
+  for (const [far, side] of hits) {
+    const distance = Number.isFinite(far) ? far : 0;
     const x = px + fx * distance;
     const z = pz + fz * distance;
     const along = side === "north" || side === "south";
@@ -89,14 +107,15 @@ export function wallSpotAhead(room, items, px, pz, yaw, radius) {
     if (lo > hi) continue;
     const start = Math.min(hi, Math.max(lo, along ? x : z));
     for (const shift of [0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6]) {
-      const a = start + shift * (radius + 0.5);
+      const a = start + shift * 1.2;
       if (a < lo || a > hi) continue;
       const sx = along ? a : fixed;
       const sz = along ? fixed : a;
-      if (clearOf(room, items, sx, sz, radius)) return { x: sx, z: sz, facing };
+      if (clearOf(room, mounted, sx, sz, radius)) found.push({ x: sx, z: sz, facing });
+      if (found.length >= count) return found;
     }
   }
-  return null;
+  return found;
 }
 
 /** ``value`` on a grid of ``step`` metres (measured from the room's corner). */
