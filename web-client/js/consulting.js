@@ -18,7 +18,6 @@ import { ApiError, request } from "./net/api.js";
 import { announce } from "./ui/announcer.js";
 import { language, onLanguageChange, pick, t } from "./ui/i18n.js";
 import { darker, siteColour } from "./ui/theme.js";
-import { el } from "./ui/dom.js";
 
 const EXTRAS_KEY = "hubtwin";
 const REFRESH_MS = 5000;
@@ -29,6 +28,20 @@ const SIGN_SIZE = [1.6, 0.7];
 const SIGN_HEIGHT_M = 2.15;
 const PIXELS_PER_METRE = 320;
 const enc = encodeURIComponent;
+
+/** An element: attributes (text: its textContent), and children (nodes) or a text. */
+function el(tag, attributes = {}, content = null) {
+  const { text, ...rest } = attributes;
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(rest)) {
+    if (value === false || value === null || value === undefined) continue;
+    node.setAttribute(name, value === true ? "" : String(value));
+  }
+  if (text !== undefined) node.textContent = text;
+  if (typeof content === "string") node.textContent = content;
+  else if (Array.isArray(content)) node.append(...content);
+  return node;
+}
 
 function locale() {
   return language() === "en" ? "en-GB" : "de-DE";
@@ -178,6 +191,13 @@ export class ConsultingFeature {
       this.content.replaceChildren(el("p", { class: "status", text: t("consult.loading") }));
       return;
     }
+    // drawn again only when something shown changed (a refresh that changed nothing keeps
+    // the panel as it is: what the keyboard or the pointer is on stays there)
+    const shown = JSON.stringify([
+      language(), this.overview, this.bookings, this.saved, this.state, this.lines, this.handed,
+    ]);
+    if (shown === this.shown) return;
+    this.shown = shown;
     const focused = this.content.contains(document.activeElement) ? document.activeElement.id : "";
     const nodes = [];
     if (this.state.booth) nodes.push(this.boothSection());
