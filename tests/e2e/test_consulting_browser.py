@@ -1,5 +1,5 @@
 """Consulting hours in real browsers: an advisor (a facilitator account) opens a desk at a
-consulting corner in the panel (key E); visitor Ada queues with her topic, the advisor sees
+consulting corner in the panel (key R); visitor Ada queues with her topic, the advisor sees
 it and calls her in; both are in the corner's booth, a room instance of their own: visitor
 Bo, in the consulting room, does not see them, is refused when he asks to go into the booth,
 gets none of the booth chat, and the sign over the corner says a conversation is running;
@@ -75,7 +75,7 @@ def into_consulting(visitor: Visitor) -> None:
 
 def open_panel(visitor: Visitor) -> None:
     visitor.page.locator("#view").focus()
-    visitor.page.keyboard.press("e")
+    visitor.page.keyboard.press("r")
     visitor.wait_for("s.consulting.open && s.consulting.desks !== null")
 
 
@@ -166,7 +166,7 @@ def test_a_visitor_queues_is_called_in_privately_and_saves_the_notes(
     # Ada ends it: both are back in the consulting room
     if not ada.state()["consulting"]["open"]:
         ada.page.locator("#view").focus()
-        ada.page.keyboard.press("e")
+        ada.page.keyboard.press("r")
         ada.wait_for("s.consulting.open")
     ada.page.locator("#consult-end").click()
     ada.wait_for("s.consulting.booth === null && s.instance === 0", timeout_ms=WAIT_MS)

@@ -1,6 +1,6 @@
 /**
  * Consulting hours in the visit (server/consulting_live.py, server/consulting_http.py): the
- * panel (key E) shows who advises now and the next hours with free slots; a visitor queues
+ * panel (key R) shows who advises now and the next hours with free slots; a visitor queues
  * with a topic or books a slot (calendar file, a reminder in the hub when it is time); an
  * advisor (facilitator or staff) opens a desk at a corner, sees the queue with each topic
  * and calls the next one in. In the booth both write beside the voice (never stored), the

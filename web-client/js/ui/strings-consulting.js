@@ -67,7 +67,7 @@ export const CONSULTING_STRINGS = {
     "consult.sign.taken": "Gespräch läuft – bitte nicht stören",
     "consult.sign.open": "{name} berät hier · {waiting} warten",
     "consult.sign.next": "Nächste Sprechstunde: {when}",
-    "consult.sign.more": "Taste E: anstellen oder Termin buchen",
+    "consult.sign.more": "Taste R: anstellen oder Termin buchen",
   },
   en: {
     "hud.consult": "Consulting",
@@ -131,6 +131,6 @@ export const CONSULTING_STRINGS = {
     "consult.sign.taken": "Conversation in progress – please do not disturb",
     "consult.sign.open": "{name} advises here · {waiting} waiting",
     "consult.sign.next": "Next consulting hours: {when}",
-    "consult.sign.more": "Key E: queue or book a slot",
+    "consult.sign.more": "Key R: queue or book a slot",
   },
 };
