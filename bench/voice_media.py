@@ -484,6 +484,8 @@ def measure(args: argparse.Namespace) -> None:
                 str(args.people),
                 "--opus-kbit",
                 str(args.opus_kbit),
+                "--setup-s",
+                str(args.setup_s),
                 "--seconds",
                 str(args.seconds),
             ]
@@ -573,7 +575,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tokens", help=argparse.SUPPRESS)
     parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--setup-s", type=float, default=120.0, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--setup-s", type=float, default=120.0, help="longest wait for everyone to be set up"
+    )
     raw = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(raw)
     _need_aiortc()

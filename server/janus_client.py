@@ -26,6 +26,7 @@ import contextlib
 import json
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -81,6 +82,7 @@ class JanusLink:
         self.closed = False
         #: Janus did not answer a ping in time (the link was closed for it)
         self.hung = False
+        self._heard = time.monotonic()
         self._reader = asyncio.create_task(self._read(), name="janus-reader")
         self._keepalive = asyncio.create_task(self._keep_alive(), name="janus-keepalive")
         self._watch: asyncio.Task[None] | None = None
@@ -115,6 +117,7 @@ class JanusLink:
     async def _read(self) -> None:
         try:
             async for raw in self.ws:
+                self._heard = time.monotonic()
                 try:
                     message = json.loads(raw)
                 except ValueError:
@@ -163,11 +166,16 @@ class JanusLink:
     async def _watch_answers(self, every_s: float, timeout_s: float) -> None:
         while not self.closed:
             await asyncio.sleep(every_s)
+            asked = time.monotonic()
             try:
                 await self.request({"janus": "ping"}, timeout_s=timeout_s)
             except JanusError:
                 continue  # refused is answered
             except JanusGone:
+                for _ in range(3):  # what has arrived meanwhile is read first
+                    await asyncio.sleep(0)
+                if self._heard >= asked and not self.closed:
+                    continue  # it spoke meanwhile: the hub's own loop was slow, not Janus
                 if not self.closed:
                     self.hung = True
                     log.warning("janus does not answer; closing the link", extra={"s": timeout_s})
