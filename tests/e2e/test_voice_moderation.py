@@ -7,12 +7,13 @@ What is checked, from what the browsers actually receive (their getStats' packet
 times and WebAudio's loudest frequency per voice):
 
 - a facilitator removes a speaker from the lounge: the listener's last packet of that
-  speaker arrives within a second of the removal, and the removed person's browser gets
-  nothing more of the listener either (Janus cut them out at once); in the entrance they
-  are received by nobody in the lounge;
+  speaker arrives within a second of the removal (only the server can stop that: the
+  speaker's browser goes on sending until it learns of the removal), and the removed
+  person's browser gets nothing more of the listener either; set up again in the
+  entrance, they receive nothing of the lounge and the lounge nothing of them;
 - a ban likewise, both ways within a second, measured from the moment the facilitator
-  sent it: the hub takes the banned person out of Janus (kick) before their realtime
-  connection is closed;
+  sent it (the hub kicks the banned person out of Janus in the same step that ends their
+  session, before their realtime connection is closed);
 - breakout groups: people in different groups stop receiving each other, people of the
   same group hear each other, and once the groups are called back everyone hears again.
 """
