@@ -7,10 +7,11 @@ What is checked, from what the browsers actually receive (their getStats' packet
 times and WebAudio's loudest frequency per voice):
 
 - a facilitator removes a speaker from the lounge: the listener's last packet of that
-  speaker arrives within a second of the removal (only the server can stop that: the
-  speaker's browser goes on sending until it learns of the removal), and the removed
-  person's browser gets nothing more of the listener either; set up again in the
-  entrance, they receive nothing of the lounge and the lounge nothing of them;
+  speaker arrives within a second of the removal, while the speaker's page is stalled
+  (its main thread busy for 4 s, so it cannot react; its WebRTC goes on sending): only
+  the server can have cut it. The removed person's browser gets nothing more of the
+  listener either; set up again in the entrance, they receive nothing of the lounge and
+  the lounge nothing of them;
 - a ban likewise, both ways within a second, measured from the moment the facilitator
   sent it (the hub kicks the banned person out of Janus in the same step that ends their
   session, before their realtime connection is closed);
@@ -104,18 +105,35 @@ def in_the_lounge(listener: Visitor, speaker: Visitor) -> None:
     hears(speaker, session_of(listener), LISTENER_TONE)
 
 
+#: the page's main thread busy for 4 s: the browser cannot react to anything the hub says
+#: (its WebRTC goes on sending and receiving on threads of its own)
+STALL = """() => {
+  window.stalled = null;
+  setTimeout(() => {
+    const end = Date.now() + 4000;
+    window.stalled = { from: Date.now(), until: end };
+    while (Date.now() < end) {}
+  }, 0);
+}"""
+
+
 def cut_both_ways(
     listener: Visitor, speaker: Visitor, act: ProtocolClient, message: dict[str, object]
 ) -> tuple[float, float]:
-    """The facilitator ``act`` sends ``message`` about ``speaker``; seconds until the last
-    packet of the speaker arrived at the listener, and of the listener at the speaker."""
+    """The facilitator ``act`` sends ``message`` about ``speaker`` while the speaker's page
+    is stalled (so what stops, the server stopped); seconds until the last packet of the
+    speaker arrived at the listener, and of the listener at the speaker."""
     listener_session, speaker_session = session_of(listener), session_of(speaker)
     watch_arrivals(listener, speaker_session)
     watch_arrivals(speaker, listener_session)
+    speaker.page.evaluate(STALL)
     sent_ms = time.time() * 1000
     act.send(message)
     heard = stops_arriving(listener, speaker_session, since_ms=sent_ms)
     got = stops_arriving(speaker, listener_session, since_ms=sent_ms)
+    stalled = speaker.page.evaluate("window.stalled")
+    assert stalled and stalled["from"] <= sent_ms + 200, f"not stalled in time: {stalled}"
+    assert stalled["until"] >= sent_ms + 1000 * max(heard, 1.0), "the stall ended too soon"
     return heard, got
 
 
