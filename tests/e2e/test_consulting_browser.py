@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from conftest import HubServer, Visitor, Visitors
+from playwright.sync_api import Locator
 
 from world.site import PROJECT_ROOT
 
@@ -57,6 +58,13 @@ def api(hub: HubServer, method: str, path: str, body: Any = None, token: str | N
         return json.loads(response.read())
 
 
+def press(button: Locator) -> None:
+    """Work the panel with the keyboard, as someone without a mouse does (and without
+    waiting for a busy page's frames to call the button steady)."""
+    button.focus()
+    button.press("Enter")
+
+
 def into_consulting(visitor: Visitor) -> None:
     """Into the consulting room's main instance (asked again if the first ask is lost, as
     someone would click again; the server's answer, if any, is in the banner)."""
@@ -95,20 +103,20 @@ def test_a_visitor_queues_is_called_in_privately_and_saves_the_notes(
     # only the advisor has a desk to open; Bo's panel has none
     assert bo.page.locator("#consult-desk").count() == 0
     advisor.page.select_option("#consult-corner", "consulting-1")
-    advisor.page.locator("#consult-open").click()
+    press(advisor.page.locator("#consult-open"))
     advisor.wait_for("s.consulting.desk && s.consulting.desk.corner === 'consulting-1'")
     advisor_session = advisor.state()["session"]
 
     # Ada queues with her topic
     ada.wait_for("s.consulting.desks.some((d) => d.session === arg)", advisor_session)
     ada.page.fill("#consult-topic", TOPIC)
-    ada.page.locator(f'#consult-desks li[data-session="{advisor_session}"] .consult-queue').click()
+    press(ada.page.locator(f'#consult-desks li[data-session="{advisor_session}"] .consult-queue'))
     ada.wait_for("s.consulting.queued && s.consulting.queued.position === 1")
     advisor.wait_for("s.consulting.desk.queue.some((w) => w.topic === arg)", TOPIC)
     assert TOPIC in advisor.page.locator("#consult-queue").inner_text()
 
     # the advisor calls her in: both are in the booth, a room instance of its own
-    advisor.page.locator("#consult-call-next").click()
+    press(advisor.page.locator("#consult-call-next"))
     ada.wait_for(
         "s.consulting.booth && s.instance === s.consulting.booth.instance", timeout_ms=WAIT_MS
     )
@@ -141,7 +149,7 @@ def test_a_visitor_queues_is_called_in_privately_and_saves_the_notes(
 
     # the booth chat goes to the two only
     ada.page.fill("#consult-say", "Unser letzter Bericht: https://example.org/bericht-2025")
-    ada.page.locator("#consult-send").click()
+    press(ada.page.locator("#consult-send"))
     advisor.wait_for(
         "s.consulting.lines.some((l) => l.name === 'Ada' && l.text.includes('example.org'))"
     )
@@ -150,9 +158,9 @@ def test_a_visitor_queues_is_called_in_privately_and_saves_the_notes(
     # notes and a checklist handed over, saved by Ada, in her passport
     advisor.page.fill("#consult-notes", NOTES)
     advisor.page.fill("#consult-checklist", "Tankkarten sammeln\nStromrechnung 2025")
-    advisor.page.locator("#consult-hand").click()
+    press(advisor.page.locator("#consult-hand"))
     ada.wait_for("s.consulting.handed.length === 1")
-    ada.page.locator("#consult-handed .consult-save").click()
+    press(ada.page.locator("#consult-handed .consult-save"))
     ada.wait_for("s.consulting.saved.length === 1 && s.consulting.handed.length === 0")
     saved = ada.state()["consulting"]["saved"][0]
     assert saved["text"] == NOTES and saved["checklist"] == [
@@ -168,7 +176,7 @@ def test_a_visitor_queues_is_called_in_privately_and_saves_the_notes(
         ada.page.locator("#view").focus()
         ada.page.keyboard.press("r")
         ada.wait_for("s.consulting.open")
-    ada.page.locator("#consult-end").click()
+    press(ada.page.locator("#consult-end"))
     ada.wait_for("s.consulting.booth === null && s.instance === 0", timeout_ms=WAIT_MS)
     advisor.wait_for("s.consulting.booth === null && s.instance === 0", timeout_ms=WAIT_MS)
     assert api(hub, "GET", "/api/consulting/booths", token=staff["token"]) == []
