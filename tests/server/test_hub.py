@@ -50,7 +50,7 @@ def test_presence_is_announced_to_the_others() -> None:
     assert {p["name"] for p in second["presence"]} == {"p1", "p2"}
     (join,) = h.take(1)
     assert join["t"] == "presence_join" and join["name"] == "p2" and join["net"] == second["you"]
-    assert join["appearance"] == {"color": "#336699", "shape": "capsule"}
+    assert join["appearance"]["color"] == "#336699" and join["appearance"]["shape"] == "capsule"
     h.send(2, Go("hall"))
     (leave,) = h.take(1)
     assert leave == {"t": "presence_leave", "net": second["you"], "session": h.session(2)}
