@@ -25,9 +25,10 @@ function worldOf(room, item) {
   return { x: room.bounds.x0 + item.at[0], z: room.bounds.z0 + item.at[1] };
 }
 
+/** Nothing of ``items`` (spawn points too: nobody could appear under a new table) nearer. */
 function clearOf(room, items, x, z, radius) {
   return items
-    .filter((item) => item.room === room.id && item.kind !== "spawn")
+    .filter((item) => item.room === room.id)
     .every((item) => {
       const p = worldOf(room, item);
       return Math.hypot(p.x - x, p.z - z) >= radius + radiusOf(item) + CLEARANCE_M;
