@@ -96,9 +96,7 @@ def error_response(status: int, code: str, message: str) -> web.Response:
     return json_response({"error": {"code": code, "message": message}}, status=status)
 
 
-async def read_json_object(
-    request: web.Request, *, limit: int = MAX_JSON_BODY
-) -> dict[str, Any]:
+async def read_json_object(request: web.Request, *, limit: int = MAX_JSON_BODY) -> dict[str, Any]:
     """The request body as a JSON object, or an HTTP 4xx with a clear message."""
     if request.content_length is not None and request.content_length > limit:
         raise ApiError(413, "body_too_large", f"request body over {limit} bytes")

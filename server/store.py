@@ -1209,9 +1209,7 @@ def _erase_team_member(db: sqlite3.Connection, identity_id: str) -> None:
 
 def _erase_consulting(db: sqlite3.Connection, identity_id: str) -> None:
     """A person's saved consulting notes and their booked slots go."""
-    db.execute(
-        "DELETE FROM live_state WHERE kind = ? AND key = ?", (CONSULTING_KIND, identity_id)
-    )
+    db.execute("DELETE FROM live_state WHERE kind = ? AND key = ?", (CONSULTING_KIND, identity_id))
     slots = _documents(db, CONSULTING_SLOTS_KIND)
     for key, data in without_bookings_of(slots, identity_id).items():
         db.execute(
