@@ -34,7 +34,7 @@ FOCUS_MARK = """() => {
   const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2;
   const ring = style.boxShadow !== "none";
   return {
-    id: el.id || el.textContent.trim() || el.tagName,
+    id: el.id || (el.name ? `${el.name}=${el.value}` : "") || el.textContent.trim() || el.outerHTML,
     inDialog: Boolean(el.closest("#panel-settings")),
     shown: outline || ring,
   };
