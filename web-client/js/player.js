@@ -74,6 +74,7 @@ export class Player {
     if (intent.forward !== 0 || intent.strafe !== 0) {
       if (this.path) this.walkEnd = "keys";
       this.path = null;
+      this.keysMovedAt = performance.now();
       const sin = Math.sin(this.yaw);
       const cos = Math.cos(this.yaw);
       const length = Math.hypot(intent.forward, intent.strafe);
@@ -94,6 +95,7 @@ export class Player {
 
   followPath(dt, speed) {
     let budget = speed * dt;
+    let moved = false;
     while (this.path && budget > 0) {
       const target = this.path[0];
       const dx = target.x - this.position.x;
@@ -105,13 +107,15 @@ export class Player {
           this.path = null;
           this.walkEnd = "arrived";
         }
+        // A frame ends at a corner of the path: the server checks the straight line
+        // between two poses, and on a slow page a frame's walk past a corner would cut it.
+        if (moved) break;
         continue;
       }
       const step = Math.min(budget, distance);
       const facing = Math.atan2(-dx, -dz);
       this.yaw = this.reducedMotion ? this.yaw : turnToward(this.yaw, facing, dt * 4);
-      const moved = this.floor.move(this.position, (dx / distance) * step, (dz / distance) * step);
-      if (!moved) {
+      if (!this.floor.move(this.position, (dx / distance) * step, (dz / distance) * step)) {
         // Grazed an edge the plan did not see: plan again from here, a couple of times.
         const { x, y, z } = this.goal;
         const replans = this.replans;
@@ -123,6 +127,7 @@ export class Player {
         break;
       }
       budget -= step;
+      moved = true;
     }
   }
 
