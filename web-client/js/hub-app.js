@@ -238,7 +238,14 @@ function connect() {
   app.offers = new OffersFeature({
     hud, scene: app.stage.scene, venue: app.venue, token: () => app.session.token, identity: () => app.session.identity,
   });
-  const finder = new PersonFinder({ visit, roomState, crowd: app.crowd, player: app.player });
+  const finder = new PersonFinder({
+    visit, roomState, crowd: app.crowd, player: app.player, note: (text) => app.visit?.banner.note(text),
+  });
+  app.finder = finder;
+  people.onGoTo = (person) => finder.goTo({ session: person.id, room: roomState.room, instance: roomState.instance });
+  people.onFollow = (person) => (finder.following?.session === person.id ? finder.stop() : finder.follow(person));
+  people.followingId = () => finder.following?.session ?? null;
+  finder.onChange = () => people.refresh();
   app.people = new PeopleToMeetFeature({
     chat, connection, note: (text) => app.visit?.banner.note(text), goTo: (person) => finder.goTo(person),
     token: () => app.session.token, identity: () => app.session.identity,

@@ -66,6 +66,8 @@ export function installTestHook(app) {
           ? visit.chatLog.map(({ fromName, text, direct, history, outgoing }) => ({ fromName, text, direct, history, outgoing }))
           : [],
         corrections: visit ? [...visit.corrections] : [],
+        // the name of whom one follows (people list, go-to-person.js), or null
+        following: app.finder?.following?.name ?? null,
         lastPoseSent: app.lastPoseSentWall ?? null,
         view: app.selfView?.mode ?? "eyes",
         self: crowd?.self?.shown ?? null,

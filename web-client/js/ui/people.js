@@ -1,6 +1,7 @@
 /**
- * The people list of the current room: name, role, raised hand (in queue order), and a button to
- * write to someone directly. Names are set with textContent only.
+ * The people list of the current room: name, role, raised hand (in queue order), and buttons to
+ * write to someone directly, go to them and follow them (go-to-person.js, set by hub-app.js as
+ * onGoTo, onFollow and followingId). Names are set with textContent only.
  */
 
 import { t } from "./i18n.js";
@@ -60,14 +61,34 @@ export class PeopleList {
     const voice = this.voiceOf?.(person.id);
     if (voice) li.append(...this.voiceParts(person, voice));
     if (person.id !== this.selfId) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.textContent = t("chat.direct");
-      button.setAttribute("aria-label", t("people.dm", { name: person.name }));
-      button.addEventListener("click", () => this.onDirect(person));
-      li.appendChild(button);
+      li.appendChild(this.button("chat.direct", t("people.dm", { name: person.name }), () => this.onDirect(person)));
+      if (this.onGoTo) {
+        const go = this.button("people.goTo", t("people.goToName", { name: person.name }), () => this.onGoTo(person));
+        go.className = "person-go";
+        li.appendChild(go);
+      }
+      if (this.onFollow) {
+        const following = this.followingId?.() === person.id;
+        const follow = this.button(
+          following ? "people.unfollow" : "people.follow",
+          t(following ? "people.unfollowName" : "people.followName", { name: person.name }),
+          () => this.onFollow(person),
+        );
+        follow.className = "person-follow";
+        follow.setAttribute("aria-pressed", String(following));
+        li.appendChild(follow);
+      }
     }
     return li;
+  }
+
+  button(labelKey, ariaLabel, onClick) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = t(labelKey);
+    button.setAttribute("aria-label", ariaLabel);
+    button.addEventListener("click", onClick);
+    return button;
   }
 
   /** Someone's voice (voice.js sets voiceOf and onVolume): their state, a speaking
