@@ -232,6 +232,7 @@ async def test_removing_an_account_erases_its_person(store: StoreBackend) -> Non
         "poll_answers": [],
         "board_notes": [],
         "teams": [],
+        "consulting": {"bookings": [], "notes": []},
     }
     assert await store.remove_account("mara") is None
 
@@ -391,6 +392,7 @@ async def test_export_has_everything_about_a_person_and_nothing_else(store: Stor
         "poll_answers": [],
         "board_notes": [],
         "teams": [],
+        "consulting": {"bookings": [], "notes": []},
     }
 
 
@@ -431,6 +433,7 @@ async def test_erasure_takes_identity_account_chat_and_progress(store: StoreBack
         "poll_answers": [],
         "board_notes": [],
         "teams": [],
+        "consulting": {"bookings": [], "notes": []},
     }
     assert await store.login("mara", PASSWORD) is None
     assert await store.list_accounts() == []

@@ -43,7 +43,8 @@ def test_hello_with_a_good_token_arrives() -> None:
     e = edge()
     arrival = e.receive(hello_frame(), 1.0)
     assert isinstance(arrival, Arrival)
-    assert arrival.identity == ADA and arrival.hello.appearance.shape == "cone"
+    assert arrival.identity == ADA
+    assert arrival.hello.appearance.shape == "average"  # a shape of before bodies (cone)
     assert e.welcomed and e.lang == "en"
     ping = e.receive(msgpack.packb({"t": "ping", "c": 1}), 1.1)
     assert ping == protocol.Ping(1.0)
