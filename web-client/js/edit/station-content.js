@@ -9,20 +9,16 @@
  * "Inhalt bearbeiten" button) and talks to the server only when loading, previewing, saving.
  */
 
-import { ApiError } from "../net/api.js";
+import { request } from "../net/api.js";
 import { el } from "../ui/dom.js";
 import { pick, t } from "../ui/i18n.js";
+import { bodyNodes } from "../ui/station-panel.js";
 
 const MAX_OPTIONS = 8;
 
 function labelled(id, text, input) {
   input.id = id;
   return [el("label", { for: id }, text), input];
-}
-
-function bodyNodes(html) {
-  const parsed = new DOMParser().parseFromString(`<div>${html}</div>`, "text/html");
-  return [...parsed.body.firstChild.childNodes];
 }
 
 function value(input) {
@@ -34,34 +30,8 @@ class ContentApi {
     this.token = token;
   }
 
-  async call(method, path, body) {
-    const headers = { Accept: "application/json", Authorization: `Bearer ${this.token()}` };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    let response;
-    try {
-      response = await fetch(`/api/station-content/${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        credentials: "same-origin",
-        cache: "no-store",
-      });
-    } catch (error) {
-      throw new ApiError(0, "network", error.message || "network error");
-    }
-    let data = null;
-    try {
-      data = await response.json();
-    } catch {
-      data = null;
-    }
-    if (!response.ok) {
-      const error = data?.error ?? {};
-      const refused = new ApiError(response.status, error.code ?? "http_error", error.message ?? `HTTP ${response.status}`);
-      refused.problems = error.problems ?? [];
-      throw refused;
-    }
-    return data;
+  call(method, path, body) {
+    return request(method, `/api/station-content/${path}`, { body, token: this.token() });
   }
 }
 

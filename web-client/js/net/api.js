@@ -40,9 +40,11 @@ export async function request(method, path, { body, token } = {}) {
   }
   if (!response.ok) {
     const error = data?.error ?? {};
-    throw new ApiError(
+    const refused = new ApiError(
       response.status, error.code ?? "http_error", error.message ?? `HTTP ${response.status}`, error.fields ?? null,
     );
+    refused.problems = error.problems ?? [];  // every problem a content check found
+    throw refused;
   }
   return data;
 }

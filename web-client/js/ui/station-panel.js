@@ -29,7 +29,7 @@ function el(tag, props = {}, children = []) {
 }
 
 /** The server's rendered body as nodes (parsed, never executed). */
-function bodyNodes(html) {
+export function bodyNodes(html) {
   const parsed = new DOMParser().parseFromString(`<div>${html}</div>`, "text/html");
   return [...parsed.body.firstChild.childNodes];
 }
