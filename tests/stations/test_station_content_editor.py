@@ -237,21 +237,27 @@ async def test_someone_standing_at_the_station_is_told_when_its_content_is_saved
         x, y, z = (float(v) for v in anchor.position)
         spot = (x + 1.2 * float(np.sin(anchor.yaw)), y, z + 1.2 * float(np.cos(anchor.yaw)))
         session.instance.poses.place(session.slot, spot, 0.0, 0.0, core.tick_count, snap=True)
-        await asyncio.sleep(0.6)  # a few rounds of the station watch: nothing stands there yet
-        assert not [m for m in messages if m["t"] == "station_near"]
+        placed_at = core.tick_count
+        await _until(lambda: core.tick_count >= placed_at + 12)  # a few station-watch rounds
+        # (the spawn point may be near another station: only this anchor counts)
+        assert not [m for m in messages if _near(m, EMPTY_ANCHOR)]
 
         status, _ = await hub.call(
             "PUT", f"/api/station-content/{EMPTY_ANCHOR}", await hub.staff(), {"content": CONTENT}
         )
         assert status == 200
-        await _until(lambda: any(m["t"] == "station_near" for m in messages))
-        near = next(m for m in messages if m["t"] == "station_near")
+        await _until(lambda: any(_near(m, EMPTY_ANCHOR) for m in messages))
+        near = next(m for m in messages if _near(m, EMPTY_ANCHOR))
         assert near["station"] == EMPTY_ANCHOR and near["anchor"] == EMPTY_ANCHOR
     finally:
         await ws.close()
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
             await reader
+
+
+def _near(message: dict[str, Any], anchor: str) -> bool:
+    return message["t"] == "station_near" and message.get("anchor") == anchor
 
 
 async def _until(condition: Any, timeout: float = 20.0) -> None:
