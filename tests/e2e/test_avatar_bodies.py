@@ -7,6 +7,7 @@ the settings reaches the others and the preview draws it; and a crowd is saved a
 
 from __future__ import annotations
 
+import io
 import math
 import threading
 import time
@@ -66,6 +67,55 @@ def test_a_look_chosen_on_the_start_page_is_what_the_others_see(visitors: Visito
     assert anna.state()["myLook"] == seen
     # near enough for the jointed body, not the far one
     assert ben.first(f"{others_named('Anna')}?.anim")["lod"] == "near"
+    assert not visitors.problems()
+
+
+def _preview_pixels(visitor: Visitor, selector: str) -> np.ndarray:
+    """The preview canvas as the page shows it (RGB, float)."""
+    png = visitor.page.locator(selector).screenshot()
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.float32)
+
+
+def _pixels_of(rgb: np.ndarray, colour: str) -> int:
+    """How many pixels show this colour, lit or shaded: the same proportions of red, green
+    and blue (light and shade scale all three alike), not too dark to tell."""
+    target = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.float32)
+    total = rgb.sum(axis=2, keepdims=True)
+    share = rgb / np.maximum(total, 1.0)
+    near = np.abs(share - target / target.sum()).max(axis=2) < 0.03
+    return int((near & (total[..., 0] > 60)).sum())
+
+
+def test_the_start_page_previews_the_look_being_chosen(visitors: Visitors) -> None:
+    """The start page draws the avatar being chosen (decorative, beside the labelled
+    choices): the chosen top colour appears in the picture and the former one goes, and
+    trousers too; it stops drawing when the hub is entered."""
+    eva = visitors.open("Eva")
+    eva.wait_for("s.startPreview && s.startPreview.frames > 2 && s.startPreview.drawCalls > 5")
+    canvas = eva.page.locator("#start-look-preview")
+    assert canvas.is_visible()
+    assert canvas.get_attribute("aria-hidden") == "true"
+    green = eva.state()["startPreview"]["look"]["colour"]
+    before = _preview_pixels(eva, "#start-look-preview")
+    assert _pixels_of(before, green) > 300, "the chosen top is not drawn"
+    assert _pixels_of(before, ORANGE) < 20
+
+    for group, value in (("colour", ORANGE), ("legs", KHAKI)):
+        choose(eva, group, value)
+    frames = eva.state()["startPreview"]["frames"]
+    eva.wait_for(
+        f"s.startPreview.look.colour === {ORANGE!r} && s.startPreview.look.legs === {KHAKI!r}"
+        f" && s.startPreview.frames > {frames + 2}"
+    )
+    after = _preview_pixels(eva, "#start-look-preview")
+    assert _pixels_of(after, ORANGE) > 300, "the newly chosen top is not drawn"
+    assert _pixels_of(after, green) < 20
+    assert _pixels_of(after, KHAKI) > _pixels_of(before, KHAKI) + 200, "the trousers did not change"
+    eva.screenshot("start-page-avatar-preview.png")
+
+    visitors.enter(eva)
+    eva.wait_for("s.startPreview.running === false")
+    assert eva.state()["myLook"]["colour"] == ORANGE
     assert not visitors.problems()
 
 

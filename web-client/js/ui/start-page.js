@@ -1,11 +1,13 @@
 /**
- * The start page: display name, the avatar's look (appearance-form.js), language, the "how
- * to move" card, and the sign-in for facilitators and staff. A returning guest is greeted by
- * name with their look preselected.
+ * The start page: display name, the avatar's look (appearance-form.js) beside a live
+ * preview of it (look-preview.js, loaded with three.js after the page is shown, and only
+ * where WebGL is there), language, the "how to move" card, and the sign-in for
+ * facilitators and staff. A returning guest is greeted by name with their look preselected.
  */
 
 import { takeErasedNote } from "../session.js";
 import { appearanceChoicesOf } from "../avatar-look.js";
+import { webglAvailable } from "../world/webgl.js";
 import { buildAppearanceForm } from "./appearance-form.js";
 import { LANGUAGES, pick, setLanguage, t } from "./i18n.js";
 
@@ -58,7 +60,10 @@ export class StartPage {
 
     this.lookForm = buildAppearanceForm(document.getElementById("look-choices"), look, {
       choices: appearanceChoicesOf(choices),
+      onChange: (chosen) => this.preview?.setLook(chosen),
     });
+    /** the preview (LookPreview) once loaded, or null */
+    this.preview = null;
 
     this.saved = saved;
     if (saved?.identity?.guest) this.nameInput.value = saved.identity.name;
@@ -98,10 +103,25 @@ export class StartPage {
   show() {
     this.el.hidden = false;
     this.nameInput.focus();
+    this.showPreview().catch((error) => console.warn("hubtwin: no avatar preview", error));
   }
 
   hide() {
     this.el.hidden = true;
+    this.preview?.dispose();
+  }
+
+  /** Load the preview (three.js and the body code) unless there is no WebGL, and wake it. */
+  async showPreview() {
+    if (!this.preview) {
+      if (!webglAvailable()) return;
+      const { LookPreview } = await import("./look-preview.js");
+      if (this.preview) return;
+      const canvas = document.getElementById("start-look-preview");
+      this.preview = new LookPreview(canvas, this.look(), () => !this.el.hidden);
+      canvas.hidden = false;
+    }
+    this.preview.wake();
   }
 
   async submitGuest() {
