@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set everything up, then run the whole test suite: shellcheck, ruff, eslint (the browser
-# client), mypy and pytest (unit, socket, browser and Redis tests).
+# client), mypy, the import contracts (lint-imports) and pytest (unit, socket, browser and Redis tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
@@ -13,5 +13,7 @@ echo "==> eslint" >&2
 node_modules/.bin/eslint --max-warnings 0 web-client/js tools world eslint.config.js
 echo "==> mypy" >&2
 .venv/bin/mypy
+echo "==> import contracts" >&2
+.venv/bin/lint-imports --no-cache
 echo "==> pytest" >&2
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+exec .venv/bin/python -m pytest -q -p no:cacheprovider --durations=30 "$@"

@@ -43,9 +43,9 @@ from server.formula import (
     parse,
     parse_condition,
 )
-from server.toml_locations import KeyLines, toml_error_line
-from server.toml_locations import Path as KeyPath
 from server.units import Unit, UnitError, parse_unit, unit_text
+from world.toml_locations import KeyLines, toml_error_line
+from world.toml_locations import Path as KeyPath
 
 CALCULATORS_FOLDER = "calculators"
 CALCULATOR_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")

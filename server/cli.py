@@ -18,7 +18,7 @@ from world.errors import HubError
 # Modules that add subcommands; each has ``register(subparsers) -> None``.
 COMMAND_MODULES = (
     "server.serve_command",
-    "world.cli",
+    "server.world_command",
     "tools.layout_command",  # joins the world command: place, move, publish, rollback, ...
     "tools.assets_command",
     "server.accounts_command",

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from server.toml_locations import KeyLines
-from server.toml_locations import Path as KeyPath
+from world.toml_locations import KeyLines
+from world.toml_locations import Path as KeyPath
 
 Localised = dict[str, str]
 """A text per language code, e.g. ``{"de": "Klimabilanz", "en": "Carbon accounting"}``."""

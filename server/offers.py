@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from server.toml_locations import KeyLines, toml_error_line
 from world.errors import HubError, InputFileError
+from world.toml_locations import KeyLines, toml_error_line
 
 OFFERS_FILE: Final = "offers.toml"
 #: the live-document kind of staff edits (key: offer id; ``{"removed": true}`` hides one)

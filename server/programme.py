@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from server.toml_locations import KeyLines, toml_error_line
 from server.workshops import (
     Person,
     Series,
@@ -35,6 +34,7 @@ from server.workshops import (
     parse_workshop,
 )
 from world.errors import InputFileError
+from world.toml_locations import KeyLines, toml_error_line
 
 PROGRAMME_FILE: Final = "programme.toml"
 #: the store's live documents of entries imported (key: the entry's key)

@@ -32,9 +32,9 @@ from server.calculators import Calculator
 from server.content_reader import ContentProblem, FrontMatter, Localised
 from server.quiz import Quiz, read_quiz
 from server.station_markdown import render_body
-from server.toml_locations import KeyLines, toml_error_line
 from world.errors import InputFileError
 from world.site import Site
+from world.toml_locations import KeyLines, toml_error_line
 
 log = logging.getLogger("hubtwin.stations")
 

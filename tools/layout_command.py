@@ -1,8 +1,8 @@
 """``hubtwin world place | add | move | remove | list | diff | publish | history | rollback |
 revert``: editing the room layout as a draft, and publishing it as numbered world versions.
 
-These actions join the ``world`` command that world/cli.py sets up (this module registers
-after it). The work is done in tools/layout_edits.py (the edits, shared with the server's
+These actions join the ``world`` command that server/world_command.py sets up (this module
+registers after it). The work is done in tools/layout_edits.py (the edits, shared with the server's
 edit endpoint) and tools/world_publish.py; this module reads the command line and prints
 the answer: text, or JSON with ``--json``.
 """
@@ -23,7 +23,7 @@ AFTER_EDIT = "draft saved; `hubtwin world diff` shows all edits, `hubtwin world 
 def _world_actions(subparsers: Any) -> Any:
     world = subparsers.choices.get("world")
     if world is None:
-        raise RuntimeError("world.cli must register the world command before this module")
+        raise RuntimeError("server.world_command must register the world command first")
     for action in world._actions:
         if isinstance(action, argparse._SubParsersAction):
             return action
@@ -59,17 +59,23 @@ def register(subparsers: Any) -> None:
     add_common(place)
     place.set_defaults(handler=run_command(run_place))
 
-    add = actions.add_parser("add", help="add a station, screen, board or spawn point (draft)")
-    add.add_argument("kind", choices=("station", "screen", "board", "spawn"))
+    add = actions.add_parser(
+        "add", help="add a station, screen, board, spawn point or sign (draft)"
+    )
+    add.add_argument("kind", choices=("station", "screen", "board", "spawn", "sign"))
     add.add_argument("id", nargs="?", help="its id (default: made from the room)")
     add.add_argument("--room", required=True)
     _position_args(add, required=True)
     add.add_argument("--size", metavar="W,H", help="screens and boards: width,height in metres")
     add.add_argument(
+        "--width", type=float, help="signs: width in metres (the height is a quarter of it)"
+    )
+    add.add_argument(
         "--title",
         action="append",
         metavar="[LANG=]TEXT",
-        help="stations and boards: the sign, e.g. --title 'de=Wasser' --title 'en=Water'",
+        help="stations and boards: the sign, e.g. --title 'de=Wasser' --title 'en=Water'; "
+        "signs: the lettering (the first language the big line, the second the small one)",
     )
     add_common(add)
     add.set_defaults(handler=run_command(run_add))
@@ -246,6 +252,7 @@ def run_add(args: argparse.Namespace) -> int:
         item_id=args.id,
         size=parse_size(args.size),
         title=parse_titles(args.title),
+        width=args.width,
     )
     return _edit_answer(args, result)
 

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
-from server.toml_locations import KeyLines, toml_error_line
 from world.conventions import ANCHOR_KINDS, AVATAR_RADIUS, SIZED_ANCHOR_KINDS
 from world.errors import InputFileError
 from world.furniture import furniture_params
 from world.materials import MaterialSpec, material_from_table, with_additions
+from world.toml_locations import KeyLines, toml_error_line
 from world.toml_table import TomlTable, unknown_key_message
 
 SIDES = ("north", "south", "east", "west")

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from server.toml_locations import KeyLines, toml_error_line
 from world.errors import InputFileError
+from world.toml_locations import KeyLines, toml_error_line
 from world.toml_table import TomlTable, unknown_key_message
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.toml_locations import KeyLines, toml_error_line
+from world.toml_locations import KeyLines, toml_error_line
 
 TEXT = '''\
 # comment
