@@ -1,9 +1,10 @@
-"""People with bodies, in real Chromium: a look chosen on the start page is what another
-browser draws; a look kept by an older client still opens the start page; a walking avatar
-swings its legs with its speed and stands idle when it stops; a raised hand raises an arm
-and a reaction waves; the view from behind (key F) shows one's own body; a look changed in
-the settings reaches the others and the preview draws it; and a crowd is saved as a picture
-(test-artifacts/avatar-crowd.png) to look at."""
+"""People with bodies, in real Chromium: the start page previews the look being chosen; a
+look chosen there is what another browser draws; a look kept by an older client still
+opens the start page; a walking avatar swings its legs with its speed and stands idle when
+it stops; a raised hand raises an arm and a reaction waves; someone beyond 15 m is the far
+body (in their colours) and near again the jointed one; the view from behind (key F) shows
+one's own body; a look changed in the settings reaches the others and the preview draws
+it; and a crowd is saved as a picture (test-artifacts/avatar-crowd.png) to look at."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+import msgpack
 import numpy as np
 import pytest
 from PIL import Image
@@ -219,6 +221,75 @@ def test_a_raised_hand_raises_an_arm_and_a_reaction_waves(visitors: Visitors) ->
     ben.page.locator("#reactions button").first.click()
     anna.wait_for(f"{others_named('Ben')}?.anim?.gesture >= 0", timeout_ms=5000)
     anna.wait_for(f"{arm} > 1.5", timeout_ms=5000)
+    assert not visitors.problems()
+
+
+PURPLE = "#7b4fa8"
+YELLOW = "#e0b000"
+
+
+def _far_spot(hub: HubServer, room: str, x: float, z: float) -> tuple[float, float]:
+    """The walkable spot of room farthest from (x, z)."""
+    world = load(hub.data_dir / "world" / "hub.glb")
+    index = [r.id for r in world.rooms].index(room)
+    bounds = world.rooms[index]
+    xs = np.linspace(bounds.bounds_min[0] + 0.8, bounds.bounds_max[0] - 0.8, 40)
+    zs = np.linspace(bounds.bounds_min[2] + 0.8, bounds.bounds_max[2] - 0.8, 12)
+    grid = np.array([[gx, bounds.bounds_min[1], gz] for gx in xs for gz in zs])
+    usable = np.asarray(world.is_walkable(grid)) & (np.asarray(world.room_at(grid)) == index)
+    spots = grid[usable]
+    far = spots[np.argmax(np.hypot(spots[:, 0] - x, spots[:, 2] - z))]
+    return float(far[0]), float(far[2])
+
+
+def _changed(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    return np.abs(after - before).max(axis=2) > 40
+
+
+def test_a_person_far_away_is_the_far_body_and_near_again_the_jointed_one(
+    visitors: Visitors, guests: Guests, hub: HubServer
+) -> None:
+    """Beyond the level-of-detail distance (15 m) someone is drawn as the simple far body,
+    small and in their colours (their top changed from purple to yellow changes only a few
+    pixels, from purple to yellow); come close and they have their jointed body again."""
+    jana = visitors.new("Jana")
+    jana.page.click("#toggle-rooms")
+    jana.page.click('#room-list li[data-room-id="terrace"] button')
+    jana.wait_for("s.room === 'terrace'", timeout_ms=10000)
+    jana.page.click("#toggle-rooms")
+    look = dict(LOOKS[0], color=PURPLE, legs="#22252a")
+    joined = guests.join("Fern", "terrace", appearance=look)
+    x, _, z = joined["pose"]["pos"]
+    jana.wait_for(f"{others_named('Fern')}?.anim?.lod === 'near'")
+
+    fx, fz = _far_spot(hub, "terrace", x, z)
+    assert math.hypot(fx - x, fz - z) > 18, "the terrace has no spot far enough"
+    walked = jana.walk_to(fx, fz)
+    assert walked["arrived"], walked
+    jana.page.evaluate("([x, z]) => window.hubtwin.lookAt(x, z)", [x, z])
+    jana.wait_for(f"{others_named('Fern')}?.anim?.lod === 'far'")
+    me = jana.state()["position"]
+    assert math.hypot(me["x"] - x, me["z"] - z) > 15
+    jana.frames(5)
+    purple = _preview_pixels(jana, "#view")
+    guests.sockets[0].send(msgpack.packb({"t": "look", "appearance": dict(look, color=YELLOW)}))
+    jana.wait_for(f"{others_named('Fern')}?.look?.colour === {YELLOW!r}")
+    jana.frames(5)
+    yellow = _preview_pixels(jana, "#view")
+    jana.screenshot("avatar-far-body.png")
+    changed = _changed(purple, yellow)
+    assert 10 < int(changed.sum()) < 2000, f"{int(changed.sum())} pixels changed"
+    was, now = purple[changed].mean(axis=0), yellow[changed].mean(axis=0)
+    assert was[2] > was[1] and now[1] > now[2], (was, now)  # purple (blue over green) to yellow
+    # in the person's colours: their purple is gone and as much yellow came (the chairs
+    # on the terrace are yellow too)
+    assert _pixels_of(purple, PURPLE) > 5 and _pixels_of(yellow, PURPLE) < 3
+    assert _pixels_of(yellow, YELLOW) > _pixels_of(purple, YELLOW) + 5
+
+    # close again: the jointed body
+    walked = jana.walk_to(x + (fx - x) * 0.15, z + (fz - z) * 0.15)
+    assert walked["arrived"], walked
+    jana.wait_for(f"{others_named('Fern')}?.anim?.lod === 'near'")
     assert not visitors.problems()
 
 
