@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 from server.message_spec import FeatureMessage, FeatureMessages
 
 if TYPE_CHECKING:
-    from server.hub import Effects
+    from server.effects import Effects
     from server.room import RoomInstance, Session
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from server.hub import Effects
+    from server.effects import Effects
     from server.identity import Identity
     from server.room import RoomInstance, Session
 

@@ -48,7 +48,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from websockets.datastructures import Headers
 from websockets.exceptions import InvalidState, PayloadTooBig
@@ -74,7 +74,7 @@ from server.store import Store
 from server.tokens import TokenSigner
 
 if TYPE_CHECKING:
-    from server.cluster_realtime import ClusterRealtime
+    from server.room import Session
 
 log = logging.getLogger("hubtwin.realtime")
 
@@ -560,6 +560,22 @@ class WsConnection(asyncio.Protocol):
             self.transport.abort()
 
 
+class ClusterSide(Protocol):
+    """What the transport asks of the cluster layer when this process is one of several
+    (``server/cluster_realtime.py``, which builds on this module, not the other way round)."""
+
+    def attach(self, realtime: RealtimeServer) -> None: ...
+
+    def arrive(self, conn: WsConnection, arrival: Arrival) -> None:
+        """A verified hello, to be placed (the connection holds what follows meanwhile)."""
+
+    def take(self, fx: Effects) -> None:
+        """The cluster's part of the core's effects: hand-offs, remote chats, ended sessions."""
+
+    def disconnected(self, session: Session) -> None:
+        """A connection dropped; its session's grace starts."""
+
+
 class RealtimeServer:
     """The running realtime endpoint: listening socket, connections, tick loop."""
 
@@ -590,7 +606,7 @@ class RealtimeServer:
         #: chat records go to the store in batches; their lines go out once committed
         self.chat_writer = ChatWriter(store, self._chat_stored)
         #: the cluster side, when this process is one of several (``--redis``)
-        self.cluster: ClusterRealtime | None = None
+        self.cluster: ClusterSide | None = None
         self._tick_times: deque[float] = deque(maxlen=max(2, settings.tick_hz))
         self._last_lag = 0.0
         self._last_duration = 0.0
@@ -858,7 +874,7 @@ async def start_realtime(
     signer: TokenSigner,
     store: Store | None,
     metrics: Metrics,
-    cluster: ClusterRealtime | None = None,
+    cluster: ClusterSide | None = None,
     sock: socket.socket | None = None,
 ) -> RealtimeServer:
     """Seed chat history from the store, listen on ``sock`` or ``settings.ws_port`` (0 picks

@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from world.conventions import ANCHOR_KINDS, AVATAR_RADIUS, SIZED_ANCHOR_KINDS
 from world.errors import InputFileError
-from world.furniture import furniture_params
+from world.furniture import FurniturePlan, furniture_params
 from world.materials import MaterialSpec, material_from_table, with_additions
 from world.toml_locations import KeyLines, toml_error_line
 from world.toml_table import TomlTable, unknown_key_message
@@ -151,19 +151,6 @@ class WindowPlan:
     width: float
     sill: float
     height: float
-
-
-@dataclass(frozen=True)
-class FurniturePlan:
-    """One kind of piece, placed once or several times, with its type's parameters."""
-
-    type: str
-    room: str | None
-    positions: tuple[tuple[float, float], ...]  # world x, z
-    elevation: float
-    yaw: float  # radians; 0 faces +Z (south)
-    params: dict[str, Any]
-    where: str
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ Each piece is made of simple shapes (hard-edged boxes, cylinders, low-poly spher
 +Z in its own frame (a chair: where the sitter looks; a desk: towards visitors), and says
 where avatars may not walk (``Pieces.block``) and which boxes collide. Parameters and their
 defaults are listed per type in ``CATALOGUE``; docs/site-format.md shows them as a table.
+``FurniturePlan`` is one entry as building.toml or the staff layout declares it.
 """
 
 from __future__ import annotations
@@ -11,15 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from world.errors import InputFileError
 from world.geometry import Placement, box, cylinder, merge, sphere, wedge
 from world.pictures import MOTIFS
 from world.pieces import Footprint, Pieces, SignPlate, Surface
-
-if TYPE_CHECKING:
-    from world.building import FurniturePlan
 
 F = "furniture"
 # Text parameters that take one of a few words.
@@ -29,6 +27,19 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "ramp": ("left", "right", "none"),
     "shape": ("bush", "tall"),
 }
+
+
+@dataclass(frozen=True)
+class FurniturePlan:
+    """One kind of piece, placed once or several times, with its type's parameters."""
+
+    type: str
+    room: str | None
+    positions: tuple[tuple[float, float], ...]  # world x, z
+    elevation: float
+    yaw: float  # radians; 0 faces +Z (south)
+    params: dict[str, Any]
+    where: str
 
 
 class Params:
