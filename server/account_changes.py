@@ -1,8 +1,9 @@
 """What staff may change about a facilitator's or staff account, for the command line
 (``hubtwin accounts``) and the browser (``server/accounts_http.py``) alike: disable, enable,
-remove, give a new password. Each change that shuts someone out also revokes every token
-of the account at once (``server/revocation.py``), so their open connections close and
-their tokens stop working on every process.
+remove, give a new password, mark as advisor (docs/consulting.md) or not. Each change
+that shuts someone out also revokes every token of the account at once
+(``server/revocation.py``), so their open connections close and their tokens stop working
+on every process.
 """
 
 from __future__ import annotations
@@ -52,6 +53,14 @@ class AccountChanges:
         if identity_id is None:
             raise AccountUnknown(username)
         await self._revoke(identity_id)
+        return identity_id
+
+    async def mark_advisor(self, username: str, advisor: bool) -> str:
+        """Mark the account as advisor (it may sit consulting hours) or take the mark away;
+        running hubs follow within ``ADVISORS_REFRESH_S`` (server/consulting_advisors.py)."""
+        identity_id = await self._store.set_account_advisor(username, advisor)
+        if identity_id is None:
+            raise AccountUnknown(username)
         return identity_id
 
     async def reset_password(self, username: str, password: str) -> str:

@@ -1,5 +1,6 @@
 """``hubtwin accounts``: create, list, disable, enable and remove the logins of
-facilitators and staff, and give them a new password.
+facilitators and staff, give them a new password, and mark them as advisors who sit
+consulting hours (``advisor``, ``not-advisor``; docs/consulting.md).
 
 Passwords are read from standard input (one line) or asked for on the terminal; they never
 appear on the command line, where other users of the machine could see them. Disabling,
@@ -45,6 +46,7 @@ def register(subparsers: Any) -> None:
     add.add_argument("username")
     add.add_argument("--role", choices=[r.value for r in Role], default=Role.FACILITATOR.value)
     add.add_argument("--name", required=True, help="display name shown to others")
+    add.add_argument("--advisor", action="store_true", help="an advisor: may sit consulting hours")
     add.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
@@ -55,6 +57,8 @@ def register(subparsers: Any) -> None:
         ("disable", "stop an account signing in; its sign-ins are revoked at once"),
         ("enable", "let a disabled account sign in again"),
         ("remove", "remove an account and erase what is stored about its person"),
+        ("advisor", "mark an account as advisor: it may sit consulting hours"),
+        ("not-advisor", "take the advisor mark away (an open desk closes)"),
     ):
         change = actions.add_parser(action, help=text)
         change.add_argument("username")
@@ -118,6 +122,8 @@ def change_account(args: argparse.Namespace) -> int:
                 return await changes.enable(username)
             if args.change == "remove":
                 return await changes.remove(username)
+            if args.change in ("advisor", "not-advisor"):
+                return await changes.mark_advisor(username, args.change == "advisor")
             return await changes.reset_password(username, password)
         finally:
             await store.close()
@@ -127,6 +133,8 @@ def change_account(args: argparse.Namespace) -> int:
         "disable": "disabled; its sign-ins are revoked",
         "enable": "enabled; it may sign in again",
         "remove": "removed with everything stored about its person",
+        "advisor": "is an advisor; it may sit consulting hours",
+        "not-advisor": "is no advisor any more",
         "reset-password": "has a new password; its sign-ins are revoked",
     }[args.change]
     print(f"account {username!r} ({identity_id}) {done}")
@@ -150,13 +158,16 @@ def add_account(args: argparse.Namespace) -> int:
     async def create() -> str:
         store = await _open(args)
         try:
-            identity = await store.create_account(username, password, Role(args.role), name)
+            identity = await store.create_account(
+                username, password, Role(args.role), name, advisor=args.advisor
+            )
         finally:
             await store.close()
         return identity.id
 
     identity_id = asyncio.run(create())
-    print(f"created {args.role} account {username!r} ({identity_id})")
+    marked = " (advisor)" if args.advisor else ""
+    print(f"created {args.role} account {username!r}{marked} ({identity_id})")
     return 0
 
 
@@ -172,7 +183,8 @@ def list_accounts(args: argparse.Namespace) -> int:
     if not rows:
         print("no accounts yet: hubtwin accounts add USERNAME --name 'Display Name'")
         return 0
-    print(f"{'username':<24} {'role':<12} display name")
+    print(f"{'username':<24} {'role':<12} {'advisor':<8} display name")
     for row in rows:
-        print(f"{row['username']:<24} {row['role']:<12} {row['display_name']}")
+        advisor = "yes" if row["advisor"] else "-"
+        print(f"{row['username']:<24} {row['role']:<12} {advisor:<8} {row['display_name']}")
     return 0

@@ -2,10 +2,13 @@
 panel): the same changes as ``hubtwin accounts`` (``server/account_changes.py``).
 
     GET    /api/accounts                        staff: every account (no password hashes)
-    POST   /api/accounts                        staff: {"username", "name", "role", "password"}
+    POST   /api/accounts                        staff: {"username", "name", "role", "password",
+                                                "advisor" (optional, false)}
     POST   /api/accounts/{username}/disable     staff: no more sign-ins, tokens revoked
     POST   /api/accounts/{username}/enable      staff: may sign in again
     POST   /api/accounts/{username}/password    staff: {"password"}, tokens revoked
+    POST   /api/accounts/{username}/advisor     staff: {"advisor": true|false}, marked as
+                                                advisor who sits consulting hours, or not
     DELETE /api/accounts/{username}             staff: account and its person erased
 
 Staff cannot disable or remove their own account here (nobody would be left to undo it).
@@ -27,6 +30,8 @@ from server.store import StoreError
 from world.errors import UsageError
 
 CHANGES = web.AppKey("account_changes", AccountChanges)
+AdvisorMarked = Callable[[str, bool], None]
+ADVISOR_MARKED: web.AppKey[AdvisorMarked] = web.AppKey("advisor_marked")
 CHANGE_LIMIT = web.AppKey("account_change_limit", KeyedLimiter)
 USERNAME_MAX = 64
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -34,11 +39,15 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def accounts_routes() -> Callable[[web.Application], None]:
-    """The accounts routes as an ``HttpFeature``."""
+def accounts_routes(
+    advisor_marked: AdvisorMarked = lambda identity_id, advisor: None,
+) -> Callable[[web.Application], None]:
+    """The accounts routes as an ``HttpFeature``; ``advisor_marked(identity id, advisor)``
+    is told of an advisor mark given or taken here (this process follows at once)."""
 
     def add_routes(app: web.Application) -> None:
         context = app[CONTEXT]
+        app[ADVISOR_MARKED] = advisor_marked
         app[CHANGES] = AccountChanges(context.store, context.sessions.revoke)
         app[CHANGE_LIMIT] = KeyedLimiter(rate=1.0, burst=20)
         app.router.add_get("/api/accounts", list_accounts)
@@ -46,6 +55,7 @@ def accounts_routes() -> Callable[[web.Application], None]:
         app.router.add_post("/api/accounts/{username}/disable", _change(disable_account))
         app.router.add_post("/api/accounts/{username}/enable", _change(enable_account))
         app.router.add_post("/api/accounts/{username}/password", _change(new_password))
+        app.router.add_post("/api/accounts/{username}/advisor", _change(mark_advisor))
         app.router.add_delete("/api/accounts/{username}", _change(remove_account))
 
     return add_routes
@@ -109,6 +119,9 @@ async def create_account(request: web.Request) -> web.Response:
         raise ApiError(400, "field_invalid", "role is 'facilitator' or 'staff'")
     if not isinstance(password, str):
         raise ApiError(400, "field_invalid", "password must be text")
+    advisor = body.get("advisor", False)
+    if not isinstance(advisor, bool):
+        raise ApiError(400, "field_invalid", "advisor is true or false")
     check_password_length(password)
     try:
         name = clean_display_name(body.get("name"))
@@ -116,10 +129,14 @@ async def create_account(request: web.Request) -> web.Response:
         raise ApiError(400, "field_invalid", exc.message) from None
     store = request.app[CONTEXT].store
     try:
-        made = await store.create_account(username, password, Role(role), name)
+        made = await store.create_account(username, password, Role(role), name, advisor)
     except StoreError as exc:
         raise ApiError(409, "account_exists", str(exc)) from None
-    return json_response({"account": {"username": username, **made.as_dict()}}, status=201)
+    if advisor:
+        request.app[ADVISOR_MARKED](made.id, True)
+    return json_response(
+        {"account": {"username": username, **made.as_dict(), "advisor": advisor}}, status=201
+    )
 
 
 async def disable_account(request: web.Request) -> web.Response:
@@ -144,6 +161,17 @@ async def new_password(request: web.Request) -> web.Response:
     username = _username(request)
     identity_id = await request.app[CHANGES].reset_password(username, password)
     return json_response({"password_reset": username, "id": identity_id})
+
+
+async def mark_advisor(request: web.Request) -> web.Response:
+    body = await read_json_object(request)
+    advisor = body.get("advisor")
+    if not isinstance(advisor, bool):
+        raise ApiError(400, "field_invalid", "advisor is true or false")
+    username = _username(request)
+    identity_id = await request.app[CHANGES].mark_advisor(username, advisor)
+    request.app[ADVISOR_MARKED](identity_id, advisor)
+    return json_response({"username": username, "id": identity_id, "advisor": advisor})
 
 
 async def remove_account(request: web.Request) -> web.Response:

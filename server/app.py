@@ -26,6 +26,9 @@ from server.board_service import BoardService
 from server.cluster import Cluster
 from server.cluster_realtime import ClusterPlacement, ClusterRealtime, public_ws_url
 from server.consulting import CONSULTING_FILE, read_consulting
+from server.consulting_advisors import advisors_in, keep_advisors
+from server.consulting_cluster import DeskBoard
+from server.consulting_follow import ConsultingFollower
 from server.consulting_http import consulting_routes
 from server.consulting_live import ConsultingDesks, corner_places
 from server.contact_exchange import ExchangeBook, MemoryExchangeBook
@@ -201,7 +204,9 @@ async def _start_hub(
         {anchor.id for anchor in world.anchors_of("booth")},
         site.languages,
     )
-    consulting = ConsultingDesks(corner_places(world.anchors, consulting_file, world.entrance))
+    consulting = ConsultingDesks(
+        corner_places(world.anchors, consulting_file, world.entrance), consulting_file
+    )
     talks = WatchedLibrary(
         site,
         generated_talks_dir(settings.resolved_data_dir),
@@ -212,6 +217,7 @@ async def _start_hub(
     )
     programme = await asyncio.to_thread(load_programme, site.file(PROGRAMME_FILE), refs)
     store = await open_store(settings)
+    consulting.advisors = await advisors_in(store)
     imported = await import_programme(store, programme, site.id, now=time.time())
     for line in imported.lines():
         log.info(line)
@@ -335,6 +341,7 @@ async def _start_hub(
         realtime.apply(fx)
 
     presence = None if cluster is None else HubPresence(cluster, here_in_this_process)
+    desk_board = None if cluster is None else DeskBoard(cluster, consulting)
     exchange_book: ExchangeBook = MemoryExchangeBook()
     if cluster is not None:
         exchange_book = RedisExchangeBook(cluster.link, cluster.names)
@@ -398,10 +405,11 @@ async def _start_hub(
             stations_follower,
             ScreensFollower(screens),
             StagesFollower(workshops.lead),
+            ConsultingFollower(site.file(CONSULTING_FILE), site.languages, consulting),
         ],
     )
     features = [
-        accounts_routes(),
+        accounts_routes(consulting.advisor_marked),
         station_routes(desk, room_members),
         talk_routes(talks),
         workshops.routes(),
@@ -417,7 +425,7 @@ async def _start_hub(
         icon_routes(SiteIcons(site)),
         offer_routes(offers),
         people_to_meet.routes(),
-        consulting_routes(consulting_file, consulting),
+        consulting_routes(consulting, None if desk_board is None else desk_board.everywhere),
         grouping_routes(workshops.lead, store, offers.vocabulary.topics),
     ]
     runner = http_runner(make_http_app(context, features), settings, realtime.limits)
@@ -444,6 +452,9 @@ async def _start_hub(
     hub.tasks.append(asyncio.create_task(live.watch()))
     if presence is not None:
         hub.tasks.append(asyncio.create_task(presence.run()))
+    if desk_board is not None:
+        hub.tasks.append(asyncio.create_task(desk_board.run()))
+    hub.tasks.append(asyncio.create_task(keep_advisors(store, consulting)))
     log.info(
         "hub started",
         extra={

@@ -3,8 +3,9 @@ topics and the hours advisors sit, as the site folder's ``consulting.toml`` decl
 and advisors publish them; their next times and bookable slots; what a person's bookings
 and saved notes are in the kept documents (export, erasure).
 
-An advisor is an account with the role facilitator or staff: only they publish hours, open
-their desk and call someone in (``server/consulting_live.py`` decides the live part).
+An advisor is an account marked as one (``hubtwin accounts advisor``, the accounts panel):
+only they publish hours, open their desk and call someone in (``server/consulting_live.py``
+decides the live part).
 Hours repeat every week (``weekday``, ``from``, ``to`` in the site's time zone) and are cut
 into slots of ``slot_minutes``; a slot is booked by one person at most. A corner is a booth
 anchor of the building (``kind = "booth"``); while a conversation runs there it is a room of
@@ -230,11 +231,16 @@ def parse_hours(
 
 
 def read_consulting(
-    path: Path, booths: Collection[str], languages: Sequence[str]
+    path: Path,
+    booths: Collection[str],
+    languages: Sequence[str],
+    problems: list[str] | None = None,
 ) -> ConsultingFile:
     """The site's consulting file (none: no corners, no hours). ``booths``: the building's
     booth anchors, the only places a corner may be. Every mistake is one line naming the
-    file and the entry."""
+    file and the entry. With ``problems`` (a world version published while the hub runs),
+    a corner whose booth the world does not have is left out, with its hours, and said
+    there instead."""
     if not path.is_file():
         return ConsultingFile()
     name = path.name
@@ -257,9 +263,14 @@ def read_consulting(
         except ConsultingInvalid as exc:
             raise InputFileError(str(exc)) from None
     corners: dict[str, Corner] = {}
+    missing: set[str] = set()
     for number, entry in enumerate(table.get("corners", []), 1):
         where = f"{name}: corners[{number}]"
         anchor = entry.get("anchor") if isinstance(entry, dict) else None
+        if anchor not in booths and problems is not None and isinstance(anchor, str):
+            problems.append(f"{where}: anchor {anchor!r} is not a booth of this world: left out")
+            missing.add(anchor)
+            continue
         if anchor not in booths:
             raise InputFileError(
                 f"{where}: anchor {anchor!r} is not a booth anchor of building.toml"
@@ -278,6 +289,9 @@ def read_consulting(
     hours: list[Hours] = []
     for number, entry in enumerate(table.get("hours", []), 1):
         label = entry.get("id", "?") if isinstance(entry, dict) else "?"
+        if problems is not None and isinstance(entry, dict) and entry.get("corner") in missing:
+            problems.append(f"{name}: hours[{number}] ({label}): its corner is left out")
+            continue
         try:
             found = parse_hours(
                 entry if isinstance(entry, dict) else {}, topics, corners, languages

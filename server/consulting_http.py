@@ -2,7 +2,8 @@
 
     GET    /api/consulting                      topics, corners (taken now or not), the hours
                                                 with their next times and free slots, the open
-                                                desks (who is available now)
+                                                desks (who is available now, on every process),
+                                                and with a token whether one is an advisor
     POST   /api/consulting/hours                advisors: publish weekly hours (their JSON
                                                 form, docs/consulting.md); 201
     DELETE /api/consulting/hours/{id}           the advisor who published them, or staff
@@ -18,7 +19,10 @@
     DELETE /api/consulting/notes/{id}           signed in: delete saved notes
     GET    /api/consulting/booths               staff: who is in which booth (session ids)
 
-Bookings and saved notes are the store's live documents (``server/consulting.py``), each
+Advisors are the accounts marked as such (``ConsultingDesks.is_advisor``); anyone else is
+refused with 403 ``not_advisor``. The corners are those of the served world
+(``ConsultingDesks.file``, swapped by ``server/consulting_follow.py`` when a new version is
+published). Bookings and saved notes are the store's live documents (``server/consulting.py``), each
 change one atomic step there, and in the person's data export and erasure.
 """
 
@@ -47,7 +51,8 @@ from server.consulting import (
     clean_topic,
     parse_hours,
 )
-from server.consulting_live import ConsultingDesks, is_advisor
+from server.consulting_cluster import DeskView, local_view
+from server.consulting_live import ConsultingDesks
 from server.downloads import download
 from server.http import (
     CONTEXT,
@@ -61,17 +66,22 @@ from server.identity import Identity, Role
 from server.workshop_calendar import CONTENT_TYPE, PRODUCT_ID
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-FILE = web.AppKey("consulting_file", ConsultingFile)
+Everywhere = Callable[[], Awaitable[DeskView]]
 DESKS = web.AppKey("consulting_desks", ConsultingDesks)
+EVERYWHERE: web.AppKey[Everywhere] = web.AppKey("consulting_everywhere")
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def consulting_routes(file: ConsultingFile, desks: ConsultingDesks) -> HttpFeature:
-    """The routes over the site's checked ``consulting.toml`` and the live desks."""
+def consulting_routes(desks: ConsultingDesks, everywhere: Everywhere | None = None) -> HttpFeature:
+    """The routes over the live desks and the site's checked ``consulting.toml`` as the
+    served world has it; ``everywhere``: the open desks of every process (with Redis)."""
+
+    async def here() -> DeskView:
+        return local_view(desks)
 
     def add_routes(app: web.Application) -> None:
-        app[FILE] = file
         app[DESKS] = desks
+        app[EVERYWHERE] = everywhere or here
         app.router.add_get("/api/consulting", _errors(overview))
         app.router.add_post("/api/consulting/hours", _errors(publish_hours))
         app.router.add_delete("/api/consulting/hours/{id}", _errors(remove_hours))
@@ -98,17 +108,35 @@ def _errors(handler: Handler) -> Handler:
     return wrapped
 
 
+def _file(request: web.Request) -> ConsultingFile:
+    return request.app[DESKS].file
+
+
 def _advisor(request: web.Request, what: str) -> Identity:
     identity = bearer_identity(request)
-    if not is_advisor(identity):
-        raise ApiError(403, "not_advisor", f"only advisors (facilitators and staff) may {what}")
+    if not request.app[DESKS].is_advisor(identity):
+        raise ApiError(
+            403,
+            "not_advisor",
+            f"only advisors may {what}: staff mark an account as advisor"
+            " (hubtwin accounts advisor USERNAME, or the accounts panel)",
+        )
     return identity
+
+
+def _caller(request: web.Request) -> Identity | None:
+    """The caller when the request carries a valid token, else None (the overview is
+    public)."""
+    try:
+        return bearer_identity(request)
+    except ApiError:
+        return None
 
 
 async def _hours(request: web.Request) -> dict[str, Hours]:
     """The site's hours and the published ones, by id."""
     context = request.app[CONTEXT]
-    file = request.app[FILE]
+    file = _file(request)
     found = {hours.id: hours for hours in file.hours}
     for key, data in (await context.store.live_states(HOURS_KIND)).items():
         try:
@@ -133,10 +161,12 @@ async def _slots(request: web.Request) -> dict[str, Any]:
 
 async def overview(request: web.Request) -> web.Response:
     context = request.app[CONTEXT]
-    file, desks = request.app[FILE], request.app[DESKS]
+    file, desks = _file(request), request.app[DESKS]
     now = time.time()
     slots = await _slots(request)
-    taken = desks.corners_taken()
+    view = await request.app[EVERYWHERE]()
+    taken = view.taken
+    caller = _caller(request)
     shown = []
     for hours in (await _hours(request)).values():
         booked = set((slots.get(hours.id) or {}).get("slots", {}))
@@ -165,8 +195,9 @@ async def overview(request: web.Request) -> web.Response:
                 for corner in file.corners.values()
             ],
             "hours": shown,
-            "desks": desks.open_desks(),
+            "desks": view.desks,
             "time_zone": context.site.time_zone,
+            "me": {"advisor": caller is not None and desks.is_advisor(caller)},
         },
         headers={"Cache-Control": "no-cache"},
     )
@@ -175,7 +206,7 @@ async def overview(request: web.Request) -> web.Response:
 async def publish_hours(request: web.Request) -> web.Response:
     identity = _advisor(request, "publish consulting hours")
     body = await read_json_object(request)
-    context, file = request.app[CONTEXT], request.app[FILE]
+    context, file = request.app[CONTEXT], _file(request)
     body.setdefault("id", f"h-{secrets.token_hex(4)}")
     body.pop("advisor", None)
     hours = parse_hours(body, file.topics, file.corners, context.site.languages, identity.id)
@@ -224,7 +255,7 @@ async def hours_bookings(request: web.Request) -> web.Response:
 async def book(request: web.Request) -> web.Response:
     identity = bearer_identity(request)
     body = await read_json_object(request)
-    context, file = request.app[CONTEXT], request.app[FILE]
+    context, file = request.app[CONTEXT], _file(request)
     hours = (await _hours(request)).get(str(body.get("hours", "")))
     if hours is None:
         raise ApiError(404, "hours_unknown", "hours: no such consulting hours")
@@ -308,7 +339,7 @@ def booking_calendar_file(
 async def booking_calendar(request: web.Request) -> web.Response:
     identity = bearer_identity(request)
     booking = await _own_booking(request, identity)
-    context, file = request.app[CONTEXT], request.app[FILE]
+    context, file = request.app[CONTEXT], _file(request)
     corner = file.corners.get(booking["corner"])
     language = context.site.default_language
     name = corner.names.get(language, booking["corner"]) if corner else booking["corner"]

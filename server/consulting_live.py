@@ -3,8 +3,10 @@
 ``ConsultingDesks`` is a hub feature (``server/features.py``) and a room rule
 (``server/room_rules.py``). The server decides:
 
-- only advisors (facilitators and staff) open a desk, at one free consulting corner each,
-  and call someone in; a visitor queues for one open desk at a time with a topic;
+- only advisors (accounts marked as advisors: ``advisors``, kept current from the store by
+  ``server/consulting_advisors.py``) open a desk, at one free consulting corner each, and
+  call someone in; a desk whose advisor lost the mark closes; a visitor queues for one open
+  desk at a time with a topic;
 - calling in opens a new instance of the corner's room, the **booth**, and moves the
   advisor and the visitor there, face to face at the corner. A booth is a room instance of
   its own, so the voice feature puts it in a hearing group of its own (nobody outside hears
@@ -18,7 +20,9 @@
   (``take_notes``, called by POST /api/consulting/notes) or their session ends.
 
 Who sits where and waits for whom is also read by the REST side (``open_desks``,
-``corners_taken``) for the panel and the sign at the corner.
+``corners_taken``) for the panel and the sign at the corner. The corners follow the world:
+``ConsultingFollower`` reads the site's file again for each published world version and
+``use_corners`` swaps them in (a desk at a corner that is gone closes).
 
 >>> desks = ConsultingDesks(corner_places(world.anchors, file, world.entrance))  # doctest: +SKIP
 >>> core = HubCore(world, settings, features=[desks], rules=[desks])  # doctest: +SKIP
@@ -53,7 +57,6 @@ from server.consulting_messages import (
     ConsultQueue,
     ConsultSay,
 )
-from server.identity import Role
 from server.protocol import encode
 from world.errors import InputFileError
 
@@ -95,11 +98,6 @@ def corner_places(
             float(anchor.yaw),
         )
     return places
-
-
-def is_advisor(identity: Identity) -> bool:
-    """Advisors are the hub's facilitators and staff (accounts)."""
-    return identity.role.at_least(Role.FACILITATOR) and not identity.guest
 
 
 @dataclass
@@ -147,8 +145,19 @@ class HeldNotes:
 class ConsultingDesks:
     """The consulting feature and room rule (see the module docstring)."""
 
-    def __init__(self, corners: Mapping[str, CornerPlace]) -> None:
+    def __init__(
+        self,
+        corners: Mapping[str, CornerPlace],
+        file: ConsultingFile | None = None,
+        advisors: Iterable[str] = (),
+    ) -> None:
         self.corner_places: dict[str, CornerPlace] = dict(corners)
+        #: the site's consulting file as the served world has it (its corners placed there)
+        self.file = file if file is not None else ConsultingFile()
+        #: identity ids of the accounts marked as advisors
+        self.advisors: frozenset[str] = frozenset(advisors)
+        #: counts marks given or taken here (a refresh read before one is not applied)
+        self.advisor_changes = 0
         self.core: HubCore | None = None
         self.desks: dict[str, Desk] = {}
         self.queued: dict[str, str] = {}
@@ -162,6 +171,32 @@ class ConsultingDesks:
     @property
     def messages(self) -> FeatureMessages:
         return CONSULTING_MESSAGES
+
+    # --- advisors and corners -----------------------------------------------------------
+
+    def is_advisor(self, identity: Identity) -> bool:
+        """An account marked as advisor (never a guest)."""
+        return not identity.guest and identity.id in self.advisors
+
+    def advisor_marked(self, identity_id: str, advisor: bool) -> None:
+        """A mark given or taken in this process: followed at once (the next sweep closes
+        the desk of someone who is no advisor any more)."""
+        self.advisor_changes += 1
+        if advisor:
+            self.advisors = self.advisors | {identity_id}
+        else:
+            self.advisors = self.advisors - {identity_id}
+
+    def use_corners(
+        self, file: ConsultingFile, corners: Mapping[str, CornerPlace], fx: Effects
+    ) -> None:
+        """The corners of a new world version: a desk at a corner that is gone closes (its
+        queue is told); a conversation running goes on in its booth until it ends."""
+        self.file = file
+        self.corner_places = dict(corners)
+        for advisor in [a for a, d in self.desks.items() if d.corner not in corners]:
+            self._close_desk(advisor, fx)
+            self._tell(advisor, fx)
 
     # --- what the REST side reads -------------------------------------------------------
 
@@ -284,6 +319,11 @@ class ConsultingDesks:
         self._next_sweep = now + SWEEP_EVERY_S
         for advisor in [a for a in self.desks if self._session(a) is None]:
             self._close_desk(advisor, fx)
+        for advisor in list(self.desks):
+            session = self._session(advisor)
+            if session is not None and not self.is_advisor(session.identity):
+                self._close_desk(advisor, fx)
+                self._tell(advisor, fx)
         for visitor in [v for v in self.queued if self._session(v) is None]:
             self._leave_queue(visitor, fx)
         present = {s.identity.id for s in self._sessions()}
@@ -293,7 +333,7 @@ class ConsultingDesks:
     # --- decisions ----------------------------------------------------------------------
 
     def _desk(self, session: Session, message: ConsultDesk, fx: Effects, now: float) -> None:
-        if not is_advisor(session.identity):
+        if not self.is_advisor(session.identity):
             fx.error(session.conn, session.lang, "not_advisor", about="consult_desk")
             return
         if not message.open:
@@ -361,7 +401,7 @@ class ConsultingDesks:
             self._tell(waiting.session_id, fx)
 
     def _call(self, session: Session, message: ConsultCall, fx: Effects, now: float) -> None:
-        if not is_advisor(session.identity):
+        if not self.is_advisor(session.identity):
             fx.error(session.conn, session.lang, "not_advisor", about="consult_call")
             return
         desk = self.desks.get(session.id)
@@ -447,7 +487,7 @@ class ConsultingDesks:
         if booth is None:
             fx.error(session.conn, session.lang, "not_in_booth", about="consult_notes")
             return
-        if booth.advisor != session.id:
+        if booth.advisor != session.id or not self.is_advisor(session.identity):
             fx.error(session.conn, session.lang, "not_advisor", about="consult_notes")
             return
         try:

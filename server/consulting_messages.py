@@ -35,8 +35,8 @@ class ConsultDesk(FeatureMessage):
     spec = MessageSpec(
         "consult_desk",
         "client",
-        "Advisors (facilitators and staff) open their desk at a consulting corner, or close"
-        " it (the queue is told).",
+        "Advisors (accounts staff marked as advisors) open their desk at a consulting corner,"
+        " or close it (the queue is told).",
         (
             FieldSpec("open", "bool", "open or close"),
             str_field("corner", "the corner (a booth anchor id; needed to open)", required=False),
@@ -236,8 +236,8 @@ CONSULTING_MESSAGES: Final = FeatureMessages(
     ),
     errors={
         "not_advisor": ErrorSpec(
-            "Nur Beraterinnen und Berater (Moderation, Team) können das.",
-            "Only advisors (facilitators and staff) can do that.",
+            "Nur als Beratung eingetragene Konten können das.",
+            "Only accounts marked as advisors can do that.",
         ),
         "corner_unknown": ErrorSpec(
             "Diese Beratungsecke gibt es nicht.", "There is no such consulting corner."

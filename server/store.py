@@ -209,6 +209,12 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at REAL NOT NULL
     );
     """,
+    # 10: advisors (docs/consulting.md): an account marked as one sits consulting hours; the
+    # facilitators and staff of before all could, and stay marked
+    """
+    ALTER TABLE accounts ADD COLUMN advisor INTEGER NOT NULL DEFAULT 0;
+    UPDATE accounts SET advisor = 1 WHERE role IN ('facilitator', 'staff');
+    """,
 )
 
 
@@ -309,9 +315,10 @@ class Store:
         return row is not None
 
     async def create_account(
-        self, username: str, password: str, role: Role, display_name: str
+        self, username: str, password: str, role: Role, display_name: str, advisor: bool = False
     ) -> Identity:
-        """A new facilitator/staff (or visitor) account that logs in with a password."""
+        """A new facilitator/staff (or visitor) account that logs in with a password;
+        ``advisor``: marked as one who sits consulting hours."""
         hashed = await self._run(hash_password, password)
         identity = Identity(f"a-{uuid.uuid4().hex}", display_name, role, guest=False)
         now = time.time()
@@ -324,9 +331,10 @@ class Store:
                 (identity.id, display_name, now, now),
             )
             db.execute(
-                "INSERT INTO accounts (username, identity_id, password_hash, role, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (username, identity.id, hashed, role.value, now),
+                "INSERT INTO accounts"
+                " (username, identity_id, password_hash, role, created_at, advisor)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (username, identity.id, hashed, role.value, now, int(advisor)),
             )
 
         await self._run(self._write, write)
@@ -353,11 +361,15 @@ class Store:
     async def list_accounts(self) -> list[dict[str, Any]]:
         rows = await self._run(
             lambda: self._db.execute(
-                "SELECT a.username, a.role, i.display_name, i.id, a.created_at, a.disabled"
-                " FROM accounts a JOIN identities i ON i.id = a.identity_id ORDER BY a.username"
+                "SELECT a.username, a.role, i.display_name, i.id, a.created_at, a.disabled,"
+                " a.advisor FROM accounts a JOIN identities i ON i.id = a.identity_id"
+                " ORDER BY a.username"
             ).fetchall()
         )
-        return [{**dict(row), "disabled": bool(row["disabled"])} for row in rows]
+        return [
+            {**dict(row), "disabled": bool(row["disabled"]), "advisor": bool(row["advisor"])}
+            for row in rows
+        ]
 
     async def account_identity(self, identity_id: str) -> Identity | None:
         """The identity of an account as it is now (role, display name); None when there
@@ -384,6 +396,22 @@ class Store:
                 return None
             db.execute(
                 "UPDATE accounts SET disabled = ? WHERE username = ?", (int(disabled), username)
+            )
+            return str(row[0])
+
+        return await self._run(self._write, write)
+
+    async def set_account_advisor(self, username: str, advisor: bool) -> str | None:
+        """Mark an account as advisor (or not); its identity id, or None if there is none."""
+
+        def write(db: sqlite3.Connection) -> str | None:
+            row = db.execute(
+                "SELECT identity_id FROM accounts WHERE username = ?", (username,)
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE accounts SET advisor = ? WHERE username = ?", (int(advisor), username)
             )
             return str(row[0])
 
@@ -510,7 +538,7 @@ class Store:
                 (identity_id,),
             ).fetchone()
             account = self._db.execute(
-                "SELECT username, role, created_at FROM accounts WHERE identity_id = ?",
+                "SELECT username, role, created_at, advisor FROM accounts WHERE identity_id = ?",
                 (identity_id,),
             ).fetchone()
             chat = self._db.execute(
@@ -533,7 +561,9 @@ class Store:
             ).fetchall()
             return {
                 "identity": dict(person) if person else None,
-                "account": dict(account) if account else None,
+                "account": (
+                    {**dict(account), "advisor": bool(account["advisor"])} if account else None
+                ),
                 "chat_messages": [dict(row) for row in chat],
                 "board_notes": notes_by(_documents(self._db, BOARD_KIND), identity_id),
                 "teams": teams_of(_documents(self._db, TEAM_KIND), identity_id),

@@ -86,7 +86,7 @@ import json
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
@@ -152,13 +152,14 @@ return 1
 """
 
 # KEYS: account, identity, accounts set. ARGV: username, identity id, display name,
-# password hash, role, now.
+# password hash, role, now, advisor ('1' or '0').
 _CREATE_ACCOUNT = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[2], 'id', ARGV[2], 'display_name', ARGV[3], 'guest', '0',
            'created_at', ARGV[6], 'last_seen_at', ARGV[6], '_account_key', KEYS[1])
 redis.call('HSET', KEYS[1], 'username', ARGV[1], 'identity_id', ARGV[2],
-           'password_hash', ARGV[4], 'role', ARGV[5], 'created_at', ARGV[6])
+           'password_hash', ARGV[4], 'role', ARGV[5], 'created_at', ARGV[6],
+           'advisor', ARGV[7])
 redis.call('SADD', KEYS[3], KEYS[1])
 return 1
 """
@@ -447,6 +448,16 @@ _PROGRESS_FIELDS = (
 )
 
 
+def _advisor(account: Mapping[Any, Any]) -> bool:
+    """Whether an account is marked as advisor. One kept before the mark existed has no
+    field: its facilitators and staff all were advisors then, and stay so (as SQLite's
+    migration 10 marks them)."""
+    mark = account.get("advisor")
+    if mark is None:
+        return account.get("role") in (Role.FACILITATOR.value, Role.STAFF.value)
+    return mark == "1"
+
+
 def _number(value: float) -> str:
     """A float as text that reads back as the same float (in Python and in Redis)."""
     return repr(float(value))
@@ -572,9 +583,10 @@ class RedisStore:
             return bool(await self._redis.exists(self._key("identity", identity_id)))
 
     async def create_account(
-        self, username: str, password: str, role: Role, display_name: str
+        self, username: str, password: str, role: Role, display_name: str, advisor: bool = False
     ) -> Identity:
-        """A new facilitator/staff (or visitor) account that logs in with a password."""
+        """A new facilitator/staff (or visitor) account that logs in with a password;
+        ``advisor``: marked as one who sits consulting hours."""
         hashed = await asyncio.to_thread(hash_password, password)
         identity = Identity(f"a-{uuid.uuid4().hex}", display_name, role, guest=False)
         async with self._errors():
@@ -591,6 +603,7 @@ class RedisStore:
                     hashed,
                     role.value,
                     _number(time.time()),
+                    "1" if advisor else "0",
                 ],
             )
         if not created:
@@ -640,6 +653,7 @@ class RedisStore:
                 "id": account["identity_id"],
                 "created_at": float(account["created_at"]),
                 "disabled": account.get("disabled") == "1",
+                "advisor": _advisor(account),
             }
             for account, name in zip(accounts, names, strict=True)
             if account and name is not None
@@ -675,6 +689,10 @@ class RedisStore:
     async def set_account_disabled(self, username: str, disabled: bool) -> str | None:
         """Disable (or enable again) an account; its identity id, or None if there is none."""
         return await self._set_account(username, "disabled", "1" if disabled else "0")
+
+    async def set_account_advisor(self, username: str, advisor: bool) -> str | None:
+        """Mark an account as advisor (or not); its identity id, or None if there is none."""
+        return await self._set_account(username, "advisor", "1" if advisor else "0")
 
     async def set_password(self, username: str, password: str) -> str | None:
         """Give an account a new password; its identity id, or None if there is none."""
@@ -804,6 +822,7 @@ class RedisStore:
                     "username": account["username"],
                     "role": account["role"],
                     "created_at": float(account["created_at"]),
+                    "advisor": _advisor(account),
                 }
                 if account
                 else None

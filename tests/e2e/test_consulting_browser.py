@@ -1,11 +1,12 @@
-"""Consulting hours in real browsers: an advisor (a facilitator account) opens a desk at a
-consulting corner in the panel (key R); visitor Ada queues with her topic, the advisor sees
-it and calls her in; both are in the corner's booth, a room instance of their own: visitor
-Bo, in the consulting room, does not see them, is refused when he asks to go into the booth,
-gets none of the booth chat, and the sign over the corner says a conversation is running;
-the advisor hands over notes and a checklist, Ada saves them and finds them in her passport;
-Ada ends the conversation and both are back in the room. The server's own view of the booth
-(staff: GET /api/consulting/booths) names exactly the two."""
+"""Consulting hours in real browsers: an advisor (a facilitator account marked as advisor
+with ``hubtwin accounts add --advisor``) opens a desk at a consulting corner in the panel
+(key R); visitor Ada queues with her topic, the advisor sees it and calls her in; both are
+in the corner's booth, a room instance of their own: visitor Bo, in the consulting room,
+does not see them, is refused when he asks to go into the booth, gets none of the booth
+chat, and the sign over the corner says a conversation is running; the advisor hands over
+notes and a checklist, Ada saves them and finds them in her passport; Ada ends the
+conversation and both are back in the room. The server's own view of the booth (staff:
+GET /api/consulting/booths) names exactly the two."""
 
 from __future__ import annotations
 
@@ -34,12 +35,12 @@ def hub(hub_per_test: HubServer) -> HubServer:
     return hub_per_test
 
 
-def account(hub: HubServer, name: str, role: str) -> tuple[str, str]:
+def account(hub: HubServer, name: str, role: str, *, advisor: bool = False) -> tuple[str, str]:
     username, password = f"{role}-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
     subprocess.run(
         [str(PROJECT_ROOT / ".venv" / "bin" / "hubtwin"), "accounts", "--data-dir",
          str(hub.data_dir), "add", username, "--name", name, "--role", role,
-         "--password-stdin"],
+         *(["--advisor"] if advisor else []), "--password-stdin"],
         input=password.encode(),
         check=True,
         cwd=PROJECT_ROOT,
@@ -91,7 +92,7 @@ def open_panel(visitor: Visitor) -> None:
 def test_a_visitor_queues_is_called_in_privately_and_saves_the_notes(
     visitors: Visitors, hub: HubServer
 ) -> None:
-    username, password = account(hub, "Team Beratung", "facilitator")
+    username, password = account(hub, "Team Beratung", "facilitator", advisor=True)
     staff = api(hub, "POST", "/api/session", account_body(*account(hub, "Empfang", "staff")))
     advisor = visitors.open("Team Beratung")
     advisor.sign_in_as_staff(username, password)

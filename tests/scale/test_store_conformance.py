@@ -178,8 +178,16 @@ async def test_list_accounts_fields_and_order(store: StoreBackend) -> None:
     rows = await store.list_accounts()
     assert [r["username"] for r in rows] == ["Alice", "bob", "carl", "Zoë"]
     alice = rows[0]
-    assert set(alice) == {"username", "role", "display_name", "id", "created_at", "disabled"}
-    assert alice["disabled"] is False
+    assert set(alice) == {
+        "username",
+        "role",
+        "display_name",
+        "id",
+        "created_at",
+        "disabled",
+        "advisor",
+    }
+    assert alice["disabled"] is False and alice["advisor"] is False
     assert (alice["role"], alice["display_name"], alice["id"]) == (
         "staff",
         "Alice",
@@ -202,6 +210,24 @@ async def test_a_disabled_account_cannot_log_in_until_enabled(store: StoreBacken
     assert await store.account_identity(mara.id) == mara
     assert await store.set_account_disabled("nobody", True) is None
     assert await store.account_identity(ADA.id) is None
+
+
+async def test_an_account_is_marked_as_advisor_and_unmarked(store: StoreBackend) -> None:
+    mara = await store.create_account("Mara", PASSWORD, Role.FACILITATOR, "Mara", advisor=True)
+    kim = await store.create_account("kim", PASSWORD, Role.STAFF, "Kim")
+    assert [(r["username"], r["advisor"]) for r in await store.list_accounts()] == [
+        ("kim", False),
+        ("Mara", True),
+    ]
+    assert await store.set_account_advisor("KIM", True) == kim.id
+    assert await store.set_account_advisor("mara", False) == mara.id
+    assert [(r["username"], r["advisor"]) for r in await store.list_accounts()] == [
+        ("kim", True),
+        ("Mara", False),
+    ]
+    assert (await store.export_identity(kim.id))["account"]["advisor"] is True
+    assert (await store.export_identity(mara.id))["account"]["advisor"] is False
+    assert await store.set_account_advisor("nobody", True) is None
 
 
 async def test_a_new_password_replaces_the_old(store: StoreBackend) -> None:

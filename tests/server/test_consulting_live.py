@@ -14,7 +14,7 @@ from test_voice_feature import RecordingPort
 
 from server.consulting_live import ConsultingDesks
 from server.hub import Effects, HubCore
-from server.identity import Role
+from server.identity import Identity, Role
 from server.protocol import decode_client
 from server.settings import Settings
 from server.voice import HEAR_EVERY_S, VoiceRooms
@@ -28,7 +28,10 @@ def msg(**fields: Any) -> Any:
 
 class Scene:
     def __init__(self) -> None:
-        self.desks = ConsultingDesks({CORNER: ("hall", np.array([40.0, 0.0, 20.0]), 0.0)})
+        self.desks = ConsultingDesks(
+            {CORNER: ("hall", np.array([40.0, 0.0, 20.0]), 0.0)},
+            advisors={"id-Beratung", "id-Zweite"},
+        )
         self.port = RecordingPort()
         self.voice = VoiceRooms(self.port)
         core = HubCore(
@@ -222,6 +225,38 @@ def test_visitors_may_not_open_a_desk_or_call_anyone_and_bad_input_is_refused() 
     assert s.errors(s.send(1, t="consult_call")) == ["queue_empty"]
     s.h.hello(4, "Zweite", identity=person("Zweite", Role.STAFF), room="hall")
     assert s.errors(s.send(4, t="consult_desk", open=True, corner=CORNER)) == ["corner_taken"]
+
+
+def test_only_accounts_marked_as_advisors_advise_whatever_their_role() -> None:
+    s = Scene()
+    s.h.hello(4, "Chefin", identity=person("Chefin", Role.STAFF), room="hall")
+    s.h.hello(5, "Gast", identity=Identity("id-Gast", "Gast", Role.VISITOR, True), room="hall")
+    # staff without the mark is no advisor; a guest never is, even with a marked id
+    s.desks.advisor_marked("id-Gast", True)
+    for conn in (4, 5):
+        assert s.errors(s.send(conn, t="consult_desk", open=True, corner=CORNER)) == ["not_advisor"]
+        assert s.errors(s.send(conn, t="consult_call")) == ["not_advisor"]
+    s.desks.advisor_marked("id-Chefin", True)
+    assert s.errors(s.send(4, t="consult_desk", open=True, corner=CORNER)) == []
+    assert s.state(4)["desk"]["corner"] == CORNER
+
+
+def test_a_desk_closes_when_its_advisor_loses_the_mark_and_notes_are_refused() -> None:
+    s = Scene()
+    s.send(1, t="consult_desk", open=True, corner=CORNER)
+    s.send(2, t="consult_queue", advisor=s.sid(1), topic="Bericht")
+    s.send(3, t="consult_queue", advisor=s.sid(1), topic="Förderung")
+    s.send(1, t="consult_call")
+    assert s.desks.booths, "Ada is in the booth"
+    s.h.take(1)
+    s.h.take(3)
+    s.desks.advisor_marked("id-Beratung", False)
+    assert s.errors(s.send(1, t="consult_notes", text="Lesen")) == ["not_advisor"]
+    s.h.tick(1.1)
+    assert s.desks.open_desks() == []
+    assert s.state(1)["desk"] is None
+    assert s.state(3)["queued"] is None, "Bo's queue closed with the desk"
+    assert s.errors(s.send(1, t="consult_desk", open=True, corner=CORNER)) == ["not_advisor"]
 
 
 def test_a_closed_desk_tells_its_queue_and_a_gone_visitor_leaves_it() -> None:

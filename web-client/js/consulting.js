@@ -2,11 +2,12 @@
  * Consulting hours in the visit (server/consulting_live.py, server/consulting_http.py): the
  * panel (key R) shows who advises now and the next hours with free slots; a visitor queues
  * with a topic or books a slot (calendar file, a reminder in the hub when it is time); an
- * advisor (facilitator or staff) opens a desk at a corner, sees the queue with each topic
- * and calls the next one in. In the booth both write beside the voice (never stored), the
+ * advisor (an account staff marked as one: the server says so in the overview's "me")
+ * opens a desk at a corner, sees the queue with each topic and calls the next one in. In the booth both write beside the voice (never stored), the
  * advisor hands over notes and a checklist, the visitor saves them to the passport, either
  * ends it. A sign over each consulting corner (a canvas texture) says whether it is free,
- * who advises there and when the next hours are.
+ * who advises there and when the next hours are; the signs follow a new world version
+ * (followWorld: corners moved, added or taken out).
  *
  * The server decides everything (who may open a desk or call in, who is in a booth); the
  * panel shows its sentence when it refuses. Everything from the server goes into the page
@@ -81,6 +82,7 @@ export class ConsultingFeature {
     this.handed = [];
     this.drafts = { topic: "", say: "", notes: "", checklist: "" };
     this.reminded = new Set();
+    this.refreshes = 0;
     this.timer = null;
     this.signs = new ConsultingSigns(this.scene, this.venue);
     const c = this.connection;
@@ -112,9 +114,16 @@ export class ConsultingFeature {
     this.background = setInterval(() => this.refresh(), BACKGROUND_MS);
   }
 
+  /** The server decides who advises (accounts marked as advisors) and says so. */
   isAdvisor() {
-    const identity = this.identity();
-    return !identity.guest && (identity.role === "facilitator" || identity.role === "staff");
+    return Boolean(this.overview?.me?.advisor);
+  }
+
+  /** A new world version is on stage: the signs go to its corners, read anew. */
+  followWorld(scene, venue) {
+    this.signs.dispose();
+    this.signs = new ConsultingSigns(scene, venue);
+    this.refresh();
   }
 
   say(text) {
@@ -152,6 +161,7 @@ export class ConsultingFeature {
       this.overview = overview;
       this.bookings = bookings;
       this.saved = saved;
+      this.refreshes += 1;
       this.signs.show(overview);
       this.remind();
       this.render();
@@ -498,8 +508,12 @@ export class ConsultingFeature {
       saved: this.saved.map((n) => ({ id: n.id, text: n.text, checklist: n.checklist })),
       desks: this.overview ? this.overview.desks : [],
       bookings: this.bookings.map((b) => b.id),
+      reminded: [...this.reminded],
+      refreshes: this.refreshes,
+      advisor: this.isAdvisor(),
       status: this.status.textContent,
       signs: this.signs.testState(),
+      signPlaces: this.signs.places(),
     };
   }
 }
@@ -535,6 +549,18 @@ export class ConsultingSigns {
     }
   }
 
+  /** Take the signs off (the world they hang in is being replaced). */
+  dispose() {
+    for (const sign of this.signs.values()) {
+      if (!sign.mesh) continue;
+      sign.mesh.removeFromParent();
+      sign.mesh.geometry.dispose();
+      sign.mesh.material.dispose();
+      sign.texture.dispose();
+    }
+    this.signs.clear();
+  }
+
   make(sign) {
     const [w, h] = SIGN_SIZE;
     sign.canvas = document.createElement("canvas");
@@ -566,5 +592,14 @@ export class ConsultingSigns {
 
   testState() {
     return Object.fromEntries([...this.signs].map(([id, sign]) => [id, [...sign.lines]]));
+  }
+
+  /** Where each sign hangs (world coordinates), for the test hook. */
+  places() {
+    const at = new THREE.Vector3();
+    return Object.fromEntries([...this.signs].filter(([, sign]) => sign.mesh).map(([id, sign]) => {
+      sign.mesh.getWorldPosition(at);
+      return [id, [at.x, at.y, at.z]];
+    }));
   }
 }

@@ -287,6 +287,7 @@ function connect() {
   });
   // A new world version while inside: load it and keep one's place; staff can edit it.
   app.liveWorld = new LiveWorld(app, connection);
+  app.liveWorld.onChange(() => app.consulting.followWorld(app.stage.scene, app.venue));
   if (app.session.identity.role === "staff") {
     app.edit = new EditMode({ app, liveWorld: app.liveWorld, roomState });
     app.accounts = new AccountsPanel({ token: () => app.session.token, me: () => app.session.identity });

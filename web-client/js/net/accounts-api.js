@@ -1,13 +1,13 @@
 /**
  * The staff's accounts API (same origin, staff token): list, create, disable, enable, a new
- * password, remove. Errors arrive as ApiError with the server's code and sentence.
+ * password, mark as advisor or not, remove. Errors arrive as ApiError with the server's code and sentence.
  */
 
 import { request } from "./api.js";
 
 const path = (username) => `/api/accounts/${encodeURIComponent(username)}`;
 
-/** Every facilitator and staff account: [{username, role, display_name, id, disabled}]. */
+/** Every account: [{username, role, display_name, id, disabled, advisor}]. */
 export async function listAccounts(token) {
   return (await request("GET", "/api/accounts", { token })).accounts;
 }
@@ -27,6 +27,11 @@ export function enableAccount(token, username) {
 
 export function resetPassword(token, username, password) {
   return request("POST", `${path(username)}/password`, { token, body: { password } });
+}
+
+/** Mark the account as advisor (it may sit consulting hours), or take the mark away. */
+export function markAdvisor(token, username, advisor) {
+  return request("POST", `${path(username)}/advisor`, { token, body: { advisor } });
 }
 
 export function removeAccount(token, username) {

@@ -1,7 +1,8 @@
 /**
  * The staff's accounts panel: every facilitator and staff account with its state, and what
  * `hubtwin accounts` does on the command line: create, disable, enable, a new password,
- * remove (twice asked, by the button itself). Disabling, a new password and removing sign
+ * mark as advisor who sits consulting hours or not, remove (twice asked, by the button
+ * itself). Disabling, a new password and removing sign
  * the person out everywhere at once (the server revokes their tokens). Only staff see the
  * toolbar button; the server checks the role on every request anyway.
  */
@@ -11,6 +12,7 @@ import {
   disableAccount,
   enableAccount,
   listAccounts,
+  markAdvisor,
   removeAccount,
   resetPassword,
 } from "../net/accounts-api.js";
@@ -60,10 +62,12 @@ export class AccountsPanel {
     item.className = "account";
     item.dataset.username = username;
     item.dataset.disabled = String(account.disabled);
+    item.dataset.advisor = String(account.advisor);
     const label = document.createElement("p");
     label.textContent = t("acc.row", {
       name: account.display_name, username, role: t(`acc.role.${account.role}`),
     });
+    if (account.advisor) label.append(` · ${t("acc.advisor")}`);
     if (account.disabled) {
       const state = document.createElement("strong");
       state.textContent = ` · ${t("acc.disabled")}`;
@@ -87,7 +91,10 @@ export class AccountsPanel {
     });
     remove.classList.add("danger");
     remove.disabled = mine;
-    buttons.append(toggle, remove);
+    const advisor = this.button(account.advisor ? "acc.unmarkAdvisor" : "acc.markAdvisor", "advisor", () =>
+      this.change((token, name) => markAdvisor(token, name, !account.advisor), username,
+        account.advisor ? "acc.notAdvisorDone" : "acc.advisorDone"));
+    buttons.append(toggle, advisor, remove);
     item.append(buttons);
 
     const passwordRow = document.createElement("div");
@@ -152,7 +159,7 @@ export class AccountsPanel {
     return {
       open: !this.panel.hidden,
       status: this.status.textContent,
-      accounts: this.accounts.map(({ username, role, disabled }) => ({ username, role, disabled })),
+      accounts: this.accounts.map(({ username, role, disabled, advisor }) => ({ username, role, disabled, advisor })),
     };
   }
 }

@@ -32,6 +32,11 @@ export const ACCOUNT_STRINGS = {
     "acc.passwordDone": "{username} hat ein neues Passwort und ist überall abgemeldet.",
     "acc.removedDone": "{username} wurde entfernt.",
     "acc.failed": "Das hat nicht geklappt: {message}",
+    "acc.advisor": "Berät",
+    "acc.markAdvisor": "Als Beratung eintragen",
+    "acc.unmarkAdvisor": "Nicht mehr Beratung",
+    "acc.advisorDone": "{username} kann jetzt Beratungszeiten anbieten.",
+    "acc.notAdvisorDone": "{username} bietet keine Beratung mehr an.",
     "settings.signOutText":
       "Auf allen Geräten abmelden, auf denen Sie angemeldet sind (auch hier). Ihre Daten bleiben.",
     "settings.signOutEverywhere": "Überall abmelden",
@@ -65,6 +70,11 @@ export const ACCOUNT_STRINGS = {
     "acc.passwordDone": "{username} has a new password and is signed out everywhere.",
     "acc.removedDone": "{username} was removed.",
     "acc.failed": "That did not work: {message}",
+    "acc.advisor": "advisor",
+    "acc.markAdvisor": "Mark as advisor",
+    "acc.unmarkAdvisor": "No longer advisor",
+    "acc.advisorDone": "{username} can now sit consulting hours.",
+    "acc.notAdvisorDone": "{username} no longer sits consulting hours.",
     "settings.signOutText":
       "Sign out on every device you are signed in on (this one too). Your data stays.",
     "settings.signOutEverywhere": "Sign out everywhere",
