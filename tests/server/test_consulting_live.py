@@ -12,6 +12,7 @@ from realtime_harness import Harness, person
 from realtime_world import box_world
 from test_voice_feature import RecordingPort
 
+from server.consulting_cluster import DeskView, merge_views, pack_view, unpack_view
 from server.consulting_live import ConsultingDesks
 from server.hub import Effects, HubCore
 from server.identity import Identity, Role
@@ -271,3 +272,18 @@ def test_a_closed_desk_tells_its_queue_and_a_gone_visitor_leaves_it() -> None:
     s.send(1, t="consult_desk", open=False)
     assert s.state(2)["queued"] is None
     assert s.desks.open_desks() == []
+
+
+def test_the_desks_of_several_processes_merge_alike_from_each() -> None:
+    def desk(session: str, corner: str, name: str) -> dict[str, Any]:
+        return {"session": session, "name": name, "corner": corner, "waiting": 0, "busy": False}
+
+    one = DeskView([desk("s1", "b", "Ada")], {"b"})
+    two = DeskView([desk("s2", "a", "Bo"), desk("s1", "b", "Ada (old)")])
+    through_one = merge_views(one, [unpack_view(pack_view(two))])
+    through_two = merge_views(two, [unpack_view(pack_view(one))])
+    assert [d["session"] for d in through_one.desks] == ["s2", "s1"]
+    assert through_one.desks[1]["name"] == "Ada", "a process's own entry first"
+    assert through_one.taken == through_two.taken == {"b"}
+    assert unpack_view("not json").desks == []
+    assert unpack_view('{"desks": [{"session": 1}], "taken": ["a", 2]}') == DeskView([], {"a"})
