@@ -114,9 +114,13 @@ def _item_from(data: Any) -> LayoutItem | None:
 
 
 def full_title(editor: LayoutEditor, item_id: str) -> dict[str, str] | None:
-    """The title of an anchor staff added, in every language (to put it back as it was)."""
+    """The title of an anchor or sign staff added, in every language (to put it back as it
+    was)."""
     entry = next((a for a in editor.layout.anchors if a.id == item_id), None)
-    return dict(entry.title) if entry is not None and entry.title else None
+    if entry is None:
+        sign = next((s for s in editor.layout.signs if s.id == item_id), None)
+        return dict(sign.title) if sign is not None else None
+    return dict(entry.title) if entry.title else None
 
 
 def _place_as(editor: LayoutEditor, item: LayoutItem) -> EditResult:
@@ -144,6 +148,7 @@ def _put_back(editor: LayoutEditor, item: LayoutItem, title: dict[str, str] | No
         )
     if item.source == "layout":
         size = (item.size[0], item.size[1]) if item.size is not None else None
+        sign = item.kind == "sign"
         return editor.add(
             item.kind,
             item.room,
@@ -151,8 +156,9 @@ def _put_back(editor: LayoutEditor, item: LayoutItem, title: dict[str, str] | No
             elevation=item.elevation,
             facing=item.facing,
             item_id=item.id,
-            size=size,
+            size=None if sign else size,
             title=dict(title) if title else None,
+            width=size[0] if sign and size else None,
         )
     # From building.toml: take it off the draft's removed list, then put it where it stood.
     layout = copy.deepcopy(editor.layout)

@@ -13,8 +13,9 @@ e.g. a stage), ``facing`` in degrees (0 = south, 90 = east, 180 = north, 270 = w
 
 A screen or board hangs on a wall: one given within ``SNAP_TO_WALL_M`` of a wall of its room
 (but not on it, or turned away from it) is hung on that wall, facing into the room, with a
-warning saying so; further away the checks refuse it. ``move(..., to_wall=True)`` puts
-anything with its back to the nearest wall.
+warning saying so; further away the checks refuse it. A sign (lettering on a wall, what
+``building.toml`` writes as a ``wall_sign``) hangs the same way. ``move(..., to_wall=True)``
+puts anything with its back to the nearest wall.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from world.layout_file import (
     FurnitureEntry,
     Layout,
     PlacementEntry,
+    SignEntry,
     SpawnEntry,
     layout_path,
     read_layout,
@@ -48,12 +50,14 @@ from world.layout_file import (
 from world.library import get_asset
 from world.site import Site
 from world.staff_layout import StaffLayout, staff_layout
+from world.walls import wall_runs
 
-ITEM_KINDS = ("asset", "furniture", *ANCHOR_KINDS, "spawn")
-ADDABLE_KINDS = ("station", "screen", "board", "spawn")
+ITEM_KINDS = ("asset", "furniture", *ANCHOR_KINDS, "spawn", "sign")
+ADDABLE_KINDS = ("station", "screen", "board", "spawn", "sign")
 MOUNTED_BOTTOM = 1.0  # where a new screen's or board's lower edge goes unless told
 MAX_MOUNTED_SIZE = 12.0
-MOUNTED = ("screen", "board")
+MOUNTED = ("screen", "board", "sign")
+MAX_SIGN_WIDTH = 8.0
 SNAP_TO_WALL_M = 1.0  # a screen or board this close to a wall is hung on it
 WALL_GAP = 0.02  # what stands with its back to a wall keeps this from it
 MOUNT_GAP = 0.01  # a screen's frame (6 cm deep) hangs this in front of the wall's face
@@ -64,7 +68,7 @@ class LayoutItem:
     """One thing standing in the draft, as ``list`` and ``diff`` show it."""
 
     id: str
-    kind: str  # asset, furniture, station, screen, board, booth, stage, spawn
+    kind: str  # asset, furniture, station, screen, board, booth, stage, spawn, sign
     room: str
     at: tuple[float, float]  # metres from the room's north-west corner
     elevation: float  # above the room's floor
@@ -184,7 +188,54 @@ def items_of(staff: StaffLayout, language: str = "de") -> list[LayoutItem]:
                 spawn.id, "spawn", room_id, at, 0.0, _degrees(spawn.yaw), "layout", "added", ""
             )
         )
+    for sign in staff.signs:
+        room_id, at = relative(sign.room, sign.x, sign.z)
+        out.append(
+            LayoutItem(
+                sign.id,
+                "sign",
+                room_id,
+                at,
+                sign.bottom,
+                _degrees(sign.yaw),
+                "layout",
+                "added",
+                _title_text(sign.title, language),
+                (sign.width, sign.height),
+            )
+        )
     return out
+
+
+def wall_faces(plan: BuildingPlan) -> list[dict[str, Any]]:
+    """The inner face of every wall, per room it bounds (railings left out): what the
+    browser's edit mode snaps things to while dragging. ``from`` and ``to`` are the face's
+    ends in metres from the room's north-west corner, ``facing`` points into the room
+    (degrees, 0 = south); openings are part of the face (the checks refuse a door blocked)."""
+    faces = []
+    for run in wall_runs(plan):
+        if run.kind == "railing":
+            continue
+        for room, into in ((run.pos, 1.0), (run.neg, -1.0)):
+            if room is None:
+                continue
+            face = run.fixed + into * run.thickness / 2
+            if run.axis == "x":  # along x at z = fixed: a north (into +z) or south wall
+                ends = [(run.start, face), (run.end, face)]
+                facing, side = (0.0, "north") if into > 0 else (180.0, "south")
+            else:
+                ends = [(face, run.start), (face, run.end)]
+                facing, side = (90.0, "west") if into > 0 else (270.0, "east")
+            faces.append(
+                {
+                    "room": room.id,
+                    "side": side,
+                    "facing": facing,
+                    "from": [round(ends[0][0] - room.x0, 3), round(ends[0][1] - room.z0, 3)],
+                    "to": [round(ends[1][0] - room.x0, 3), round(ends[1][1] - room.z0, 3)],
+                }
+            )
+    return faces
 
 
 def _check_id(value: str) -> str:
@@ -312,8 +363,11 @@ class LayoutEditor:
         item_id: str | None = None,
         size: tuple[float, float] | None = None,
         title: dict[str, str] | None = None,
+        width: float | None = None,
     ) -> EditResult:
-        """Add a station, screen, board or spawn point."""
+        """Add a station, screen, board, spawn point or sign. A sign's ``title`` is its
+        lettering (the site's first language the big line, the second the line below),
+        ``width`` its width (its height a quarter of that), ``elevation`` its lower edge."""
         if kind not in ADDABLE_KINDS:
             raise UsageError(f"one can add {', '.join(ADDABLE_KINDS)}, not {kind!r}")
         with site_lock(self.site):
@@ -338,6 +392,10 @@ class LayoutEditor:
                         "arriving together do not stand in one another"
                     )
                 return result
+            if kind == "sign":
+                return self._add_sign(layout, target, at, elevation, facing, item_id, title, width)
+            if width is not None:
+                raise UsageError(f"a {kind} takes no --width (only a sign)")
             hung: str | None = None
             if kind in MOUNTED:
                 if size is None:
@@ -367,6 +425,47 @@ class LayoutEditor:
             if hung:
                 result.warnings.insert(0, hung)
             return result
+
+    def _add_sign(
+        self,
+        layout: Layout,
+        room: RoomPlan,
+        at: tuple[float, float],
+        bottom: float | None,
+        facing: float,
+        item_id: str,
+        title: dict[str, str] | None,
+        width: float | None,
+    ) -> EditResult:
+        if not title:
+            raise UsageError(
+                "a sign needs a --title: its lettering, e.g. --title 'de=Werkstatt' "
+                "--title 'en=Workshop'"
+            )
+        title = self._titles(title)
+        if self.site.languages[0] not in title:
+            raise UsageError(
+                f"a sign's --title needs the {self.site.languages[0]!r} text (its big line)"
+            )
+        width = SignEntry.width if width is None else width
+        if not 0 < width <= MAX_SIGN_WIDTH:
+            raise UsageError(f"--width: between 0 and {MAX_SIGN_WIDTH:g} m")
+        at, facing, hung = self._hang(room, at, facing)
+        layout.signs.append(
+            SignEntry(
+                item_id,
+                room.id,
+                at,
+                facing % 360.0,
+                title,
+                width,
+                SignEntry.bottom if bottom is None else bottom,
+            )
+        )
+        result = self._commit(layout, "added", "sign", item_id, None)
+        if hung:
+            result.warnings.insert(0, hung)
+        return result
 
     def move(
         self,
@@ -401,7 +500,7 @@ class LayoutEditor:
             elif before.kind in MOUNTED and (at is not None or facing is not None):
                 new_at, new_facing, hung = self._hang(target, new_at, new_facing)
             layout = self._copy()
-            if before.kind in ("screen", "board"):
+            if before.kind in MOUNTED:
                 height = elevation if elevation is not None else before.elevation
             elif before.kind == "spawn":
                 height = 0.0
@@ -422,6 +521,13 @@ class LayoutEditor:
                     if s.id == item_id
                     else s
                     for s in layout.spawns
+                ]
+            elif before.kind == "sign":
+                layout.signs = [
+                    replace(s, room=target.id, at=new_at, facing=new_facing, bottom=height)
+                    if s.id == item_id
+                    else s
+                    for s in layout.signs
                 ]
             elif before.kind == "furniture":
                 layout.furniture = [f for f in layout.furniture if f.id != item_id]
@@ -455,6 +561,8 @@ class LayoutEditor:
                 layout.placements = [p for p in layout.placements if p.id != item_id]
             elif before.kind == "spawn":
                 layout.spawns = [s for s in layout.spawns if s.id != item_id]
+            elif before.kind == "sign":
+                layout.signs = [s for s in layout.signs if s.id != item_id]
             elif before.kind == "furniture":
                 layout.furniture = [f for f in layout.furniture if f.id != item_id]
                 layout.removed_furniture.append(item_id)

@@ -5,7 +5,7 @@ will build it: the walls with their openings, the doors, the raised floors (a st
 every item's footprint. ``check(item_id)`` refuses, with one sentence and a reason code,
 anything that would stand outside its room, in a wall, in front of a door, in the air or
 half over the edge of a stage, or through the ceiling; a spawn point must be on walkable
-floor, and a screen or board must hang on a wall of its room. Overlapping other furniture is
+floor, and a screen, board or sign must hang on a wall of its room. Overlapping other furniture is
 only a warning: staff may mean it.
 
 A refusal names the room the thing stands in and the wall it meets as seen from there: a
@@ -26,8 +26,9 @@ from world.anchor_walls import FLOAT_LIMIT, mounted_offset
 from world.building import AnchorPlan, RoomPlan
 from world.floor_plan import FloorRaster, rasterise
 from world.furniture import place_furniture
+from world.geometry import Placement
 from world.pieces import Collider, Footprint, Obstacle, Pieces, Surface
-from world.staff_layout import StaffLayout
+from world.staff_layout import PlacedSign, StaffLayout
 from world.walls import add_floors, add_walls
 
 DOOR_CLEARANCE = 0.9  # metres kept free on each side of a door
@@ -38,6 +39,8 @@ OVERLAP_TOLERANCE = 0.02  # overlaps smaller than this are contact, not collisio
 LEVEL_TOLERANCE = 0.03
 POINT = 0.05  # half size of things that are only a point (a booth or stage anchor)
 MOUNTED_KINDS = ("screen", "board")
+OWN_KEYS = ("asset", "furniture", "spawn", "sign")  # other kinds are anchors (one id space)
+SIGN_PLATE_DEPTH = 0.03  # a wall_sign's plate, its back at the sign's origin
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,8 @@ class DraftScene:
                     [Obstacle(Footprint(spawn.x, spawn.z, radius, radius), base, base + 1.8)],
                 )
             )
+        for sign in staff.signs:
+            self._add(self._sign_body(sign))
         self._raster: FloorRaster | None = None
 
     @property
@@ -196,9 +201,39 @@ class DraftScene:
     # --- building the bodies ---------------------------------------------------------------
 
     def _add(self, body: Body) -> None:
-        self.bodies[
-            (body.kind if body.kind in ("asset", "furniture", "spawn") else "anchor", body.id)
-        ] = body
+        self.bodies[(body.kind if body.kind in OWN_KEYS else "anchor", body.id)] = body
+
+    def _sign_body(self, sign: PlacedSign) -> Body:
+        """The sign's plate as ``wall_sign`` builds it; its wall found as for a screen's."""
+        room = self.rooms[sign.room]
+        at = Placement(sign.x, room.elevation, sign.z, sign.yaw)
+        centre = at.point((0.0, 0.0, SIGN_PLATE_DEPTH / 2))
+        middle = room.elevation + sign.bottom + sign.width / 8
+        half_height = (sign.height + 0.08) / 2
+        part = Obstacle(
+            Footprint(
+                float(centre[0]),
+                float(centre[2]),
+                (sign.width + 0.08) / 2,
+                SIGN_PLATE_DEPTH / 2,
+                sign.yaw,
+            ),
+            middle - half_height,
+            middle + half_height,
+        )
+        wall = AnchorPlan(sign.id, "sign", room.id, sign.x, sign.z, sign.bottom, sign.yaw, None, {})
+        return Body(
+            sign.id,
+            "sign",
+            f"sign {sign.id}",
+            room,
+            sign.x,
+            sign.z,
+            middle - half_height,
+            [part],
+            mounted=True,
+            anchor=wall,
+        )
 
     @staticmethod
     def _point(x: float, z: float, y: float) -> Obstacle:
@@ -289,7 +324,7 @@ class DraftScene:
     # --- the checks --------------------------------------------------------------------------
 
     def body(self, kind: str, item_id: str) -> Body:
-        key = (kind if kind in ("asset", "furniture", "spawn") else "anchor", item_id)
+        key = (kind if kind in OWN_KEYS else "anchor", item_id)
         return self.bodies[key]
 
     def check(self, kind: str, item_id: str, came_from: str | None = None) -> CheckOutcome:
@@ -400,7 +435,8 @@ class DraftScene:
                     )
 
     def _check_on_wall(self, body: Body) -> None:
-        """A screen or board hangs with its back on the inner face of a wall of its room."""
+        """A screen, board or sign hangs with its back on the inner face of a wall of its
+        room."""
         if body.anchor is None or body.room.outdoor:
             return
         anchor = replace(body.anchor, room=body.room.id)

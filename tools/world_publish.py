@@ -274,6 +274,7 @@ def _edited(staff: StaffLayout) -> list[tuple[str, str]]:
         + [(kinds[a.id], a.id) for a in layout.anchors if a.id in kinds]
         + [("furniture", f.id) for f in layout.furniture]
         + [("spawn", s.id) for s in layout.spawns]
+        + [("sign", s.id) for s in layout.signs]
     )
 
 
@@ -323,6 +324,7 @@ def check_edits(staff: StaffLayout) -> None:
         + [(kinds[a.id], a.id) for a in layout.anchors if a.id in kinds]
         + [("furniture", f.id) for f in layout.furniture]
         + [("spawn", s.id) for s in layout.spawns]
+        + [("sign", s.id) for s in layout.signs]
     )
     for kind, item_id in checks:
         try:

@@ -2,7 +2,8 @@
 
 ``building.toml`` describes the building as designed; ``layout.toml`` holds what staff
 changed since with ``hubtwin world place | add | move | remove``: library assets placed in
-rooms, stations and screens added or moved, furniture moved or taken out, spawn points set.
+rooms, stations and screens added or moved, furniture moved or taken out, spawn points set,
+signs (lettering on a wall, as building.toml's ``wall_sign``) put up.
 Keeping the edits in a file of their own leaves the hand-written building description (and
 its comments) untouched. Positions are given as in ``building.toml``: metres from the room's
 north-west corner, ``facing`` in degrees (0 = south, 90 = east) or a compass word. This
@@ -24,6 +25,7 @@ from world.site import Site
 from world.toml_table import TomlTable
 
 LAYOUT_FILE = "layout.toml"
+MAX_SIGN_WIDTH = 8.0
 LAYOUT_HEADER = (
     "Staff edits to the room layout, on top of building.toml (docs/asset-tools.md).\n"
     "Written by `hubtwin world place | add | move | remove`; hand edits are fine.\n"
@@ -79,6 +81,20 @@ class SpawnEntry:
     facing: float = 0.0
 
 
+@dataclass(frozen=True)
+class SignEntry:
+    """A sign staff put up: lettering on a wall, built as ``building.toml``'s ``wall_sign``
+    (the site's first language the big line, its second the small line below)."""
+
+    id: str
+    room: str
+    at: tuple[float, float]  # on the wall's inner face, the plate's back
+    facing: float  # degrees, into the room
+    title: dict[str, str]
+    width: float = 2.4
+    bottom: float = 2.0  # the plate's lower edge above the room's floor
+
+
 @dataclass
 class Layout:
     """The parsed file (empty when the site has none yet)."""
@@ -88,6 +104,7 @@ class Layout:
     anchors: list[AnchorEntry] = field(default_factory=list)
     furniture: list[FurnitureEntry] = field(default_factory=list)
     spawns: list[SpawnEntry] = field(default_factory=list)
+    signs: list[SignEntry] = field(default_factory=list)
     removed_anchors: list[str] = field(default_factory=list)
     removed_furniture: list[str] = field(default_factory=list)
 
@@ -97,6 +114,7 @@ class Layout:
             or self.anchors
             or self.furniture
             or self.spawns
+            or self.signs
             or self.removed_anchors
             or self.removed_furniture
         )
@@ -156,6 +174,19 @@ class Layout:
                 {"id": s.id, "room": s.room, "at": list(s.at), "facing": s.facing}
                 for s in self.spawns
             ]
+        if self.signs:
+            data["signs"] = [
+                {
+                    "id": s.id,
+                    "room": s.room,
+                    "at": list(s.at),
+                    "facing": s.facing,
+                    "width": s.width,
+                    "bottom": s.bottom,
+                    "title": s.title,
+                }
+                for s in self.signs
+            ]
         return data
 
 
@@ -213,7 +244,9 @@ def read_layout(path: Path) -> Layout:
         raise InputFileError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputFileError(f"{path}: not valid TOML: {exc}") from None
-    top = _Entry(data, str(path), {"placements", "anchors", "furniture", "spawns", "removed"})
+    top = _Entry(
+        data, str(path), {"placements", "anchors", "furniture", "spawns", "signs", "removed"}
+    )
 
     for i, table in enumerate(_tables(top.table, "placements", path)):
         e = _Entry(
@@ -271,6 +304,26 @@ def read_layout(path: Path) -> Layout:
                 facing=e.facing() or 0.0,
             )
         )
+    for i, table in enumerate(_tables(top.table, "signs", path)):
+        e = _Entry(
+            table,
+            f"{path}: signs[{i}]",
+            {"id", "room", "at", "facing", "width", "bottom", "title"},
+        )
+        width, bottom = e.optional_number("width"), e.optional_number("bottom")
+        if width is not None and not 0 < width <= MAX_SIGN_WIDTH:
+            raise InputFileError(f"{e.where}: width must be between 0 and {MAX_SIGN_WIDTH:g} m")
+        layout.signs.append(
+            SignEntry(
+                id=_required(e.ident("id"), e.where, "id"),
+                room=_required(e.ident("room"), e.where, "room"),
+                at=_required(e.optional_pair("at"), e.where, "at"),
+                facing=e.facing() or 0.0,
+                title=_required(e.texts("title"), e.where, "title"),
+                width=width if width is not None else SignEntry.width,
+                bottom=bottom if bottom is not None else SignEntry.bottom,
+            )
+        )
     removed = _Entry(top.table.get("removed", {}), f"{path}: removed", {"anchors", "furniture"})
     for key, target in (
         ("anchors", layout.removed_anchors),
@@ -286,6 +339,7 @@ def read_layout(path: Path) -> Layout:
         ("anchors", [a.id for a in layout.anchors]),
         ("furniture", [f.id for f in layout.furniture]),
         ("spawns", [s.id for s in layout.spawns]),
+        ("signs", [s.id for s in layout.signs]),
     ):
         twice = sorted({i for i in ids if ids.count(i) > 1})
         if twice:

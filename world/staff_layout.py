@@ -1,12 +1,13 @@
 """The building as staff left it: ``building.toml`` with the edits of ``layout.toml`` applied.
 
 ``staff_layout(site, plan)`` returns a ``StaffLayout``: the plan with anchors added, moved or
-removed and furniture moved or removed, plus the library assets placed in rooms and the
-spawn points staff set. The builder calls its three hooks: ``add_pieces`` (placed assets
-keep avatars out and collide), ``spawn_points`` (a room with staff spawn points uses those)
-and ``add_nodes`` (the assets' models go into the hub model). The layout tools use the same
-object to list, check and compare what stands where. Furniture from ``building.toml`` gets
-ids here: ``<room>-<type>-<n>``, counted per room and type in file order.
+removed and furniture moved or removed, plus the library assets placed in rooms, the
+spawn points staff set and the signs they put up (built as ``wall_sign`` furniture). The
+builder calls its three hooks: ``add_pieces`` (placed assets keep avatars out and collide),
+``spawn_points`` (a room with staff spawn points uses those) and ``add_nodes`` (the
+assets' models go into the hub model). The layout tools use the same object to list,
+check and compare what stands where. Furniture from ``building.toml`` gets ids here:
+``<room>-<type>-<n>``, counted per room and type in file order.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from world.building import AnchorPlan, BuildingPlan, FurniturePlan, RoomPlan
 from world.conventions import SIZED_ANCHOR_KINDS
 from world.errors import InputFileError
 from world.floor_plan import FloorRaster, SpawnSpot
+from world.furniture import furniture_params
 from world.geometry import Placement
 from world.gltf_writer import GlbWriter
-from world.layout_file import Layout, layout_path, read_layout
+from world.layout_file import Layout, SignEntry, layout_path, read_layout
 from world.library import LibraryAsset, UnknownAssetError, get_asset
 from world.pieces import Pieces
 from world.site import Site
@@ -81,6 +83,50 @@ class PlacedSpawn:
     yaw: float
 
 
+@dataclass(frozen=True)
+class PlacedSign:
+    """A sign staff put up (world x, z of the plate's back; yaw in radians) and the
+    ``wall_sign`` furniture the builder makes of it."""
+
+    id: str
+    room: str
+    x: float
+    z: float
+    yaw: float
+    width: float
+    bottom: float  # the plate's lower edge above the room's floor
+    title: dict[str, str]
+    item: FurniturePlan
+
+    @property
+    def height(self) -> float:
+        """The plate's height: a quarter of its width, as ``wall_sign`` draws it."""
+        return self.width / 4
+
+
+def sign_furniture(
+    entry: SignEntry, room: RoomPlan, x: float, z: float, languages: tuple[str, ...], where: str
+) -> FurniturePlan:
+    """A staff sign as ``building.toml`` would write it: a ``wall_sign`` whose title is the
+    first language's text and whose smaller line the second's."""
+    first = entry.title.get(languages[0]) or next(iter(entry.title.values()))
+    second = next((entry.title[lang] for lang in languages[1:] if entry.title.get(lang)), "")
+    return FurniturePlan(
+        type="wall_sign",
+        room=room.id,
+        positions=((x, z),),
+        elevation=room.elevation,
+        yaw=math.radians(entry.facing),
+        params={
+            "title": first,
+            "subtitle": second if second != first else "",
+            "width": entry.width,
+            "bottom": entry.bottom,
+        },
+        where=where,
+    )
+
+
 @dataclass
 class StaffLayout:
     """``building.toml`` plus ``layout.toml``: everything that stands in the rooms."""
@@ -91,6 +137,7 @@ class StaffLayout:
     furniture: list[FurniturePiece]
     placements: list[PlacedAsset] = field(default_factory=list)
     spawns: list[PlacedSpawn] = field(default_factory=list)
+    signs: list[PlacedSign] = field(default_factory=list)
 
     # --- builder hooks ---------------------------------------------------------------------
 
@@ -286,25 +333,56 @@ def _furniture(plan: BuildingPlan, layout: Layout) -> list[FurniturePiece]:
     return out
 
 
+def _signs(plan: BuildingPlan, layout: Layout, languages: tuple[str, ...]) -> list[PlacedSign]:
+    out = []
+    for i, entry in enumerate(layout.signs):
+        where = f"{layout.path}: signs[{i}] ({entry.id})"
+        room = _room(plan, entry.room, where)
+        x, z = _inside(room, entry.at, where)
+        item = sign_furniture(entry, room, x, z, languages, where)
+        furniture_params(item.type, item.params, where, set(plan.materials))
+        out.append(
+            PlacedSign(
+                entry.id,
+                room.id,
+                x,
+                z,
+                math.radians(entry.facing),
+                entry.width,
+                entry.bottom,
+                dict(entry.title),
+                item,
+            )
+        )
+    return out
+
+
 def apply_layout(
-    plan: BuildingPlan, layout: Layout, assets: dict[str, LibraryAsset]
+    plan: BuildingPlan,
+    layout: Layout,
+    assets: dict[str, LibraryAsset],
+    languages: tuple[str, ...] = ("de", "en"),
 ) -> StaffLayout:
-    """``plan`` with ``layout`` applied; ``assets`` holds every asset the layout places."""
+    """``plan`` with ``layout`` applied; ``assets`` holds every asset the layout places;
+    ``languages`` the site's (a sign's big line is the first one's)."""
     furniture = _furniture(plan, layout)
+    signs = _signs(plan, layout, languages)
     edited = dataclasses.replace(
         plan,
         anchors=_anchors(plan, layout),
         furniture=(
             [p.item for p in furniture]
             if layout.furniture or layout.removed_furniture
-            else plan.furniture
-        ),
+            else list(plan.furniture)
+        )
+        + [s.item for s in signs],
     )
     staff = StaffLayout(
         plan=edited,
         layout=layout,
         base_anchor_ids=frozenset(a.id for a in plan.anchors),
         furniture=furniture,
+        signs=signs,
     )
     for i, entry in enumerate(layout.placements):
         where = f"{layout.path}: placements[{i}] ({entry.id})"
@@ -343,4 +421,4 @@ def staff_layout(site: Site, plan: BuildingPlan, layout: Layout | None = None) -
             except UnknownAssetError as exc:
                 where = f"{layout.path}: placements[{i}] ({entry.id})"
                 raise InputFileError(f"{where}: {exc}") from None
-    return apply_layout(plan, layout, assets)
+    return apply_layout(plan, layout, assets, tuple(site.languages))

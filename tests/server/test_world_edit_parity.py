@@ -59,6 +59,25 @@ EDITS: list[tuple[list[str], str, dict[str, Any]]] = [
         {"asset": "crate", "room": "lab", "at": [6, 10], "facing": 90},
     ),
     (["world", "remove", "lab-plant-2"], "remove", {"id": "lab-plant-2"}),
+    (
+        [
+            *("world", "add", "sign", "--room", "lab", "--at", "3,0.5", "--width", "2"),
+            *("--title", "de=Versuchslabor", "--title", "en=Test lab"),
+        ],
+        "add",
+        {
+            "kind": "sign",
+            "room": "lab",
+            "at": [3, 0.5],
+            "width": 2,
+            "title": {"de": "Versuchslabor", "en": "Test lab"},
+        },
+    ),
+    (
+        ["world", "move", "lab-sign-1", "--at", "0.5,7", "--yaw", "east"],
+        "move",
+        {"id": "lab-sign-1", "at": [0.5, 7], "facing": 90},
+    ),
 ]
 
 
@@ -152,11 +171,21 @@ async def test_the_same_edits_both_ways_leave_the_same_draft(
     code, cli_diff = cli(capsys, "world", "diff", *where, *data)
     status, api_diff = await hub.call("GET", "diff")
     assert code == 0 and status == 200
-    assert api_diff["changes"] == cli_diff["changes"] and len(api_diff["changes"]) == 5
+    assert api_diff["changes"] == cli_diff["changes"] and len(api_diff["changes"]) == 6
     code, cli_checks = cli(capsys, "world", "check", *where)
     status, api_checks = await hub.call("GET", "check")
     assert api_checks["checks"] == cli_checks["checks"]
-    assert {c["id"] for c in api_checks["checks"]} >= {"lab-7", "lounge-screen-1", "crate-1"}
+    assert {c["id"] for c in api_checks["checks"]} >= {
+        "lab-7",
+        "lounge-screen-1",
+        "crate-1",
+        "lab-sign-1",
+    }
+    status, signs = await hub.call("GET", "items?kind=sign")
+    assert status == 200 and len(signs["items"]) == 1
+    sign = signs["items"][0]
+    assert (sign["room"], sign["facing"], sign["size"]) == ("lab", 90.0, [2.0, 0.5])
+    assert sign["name"] == "Versuchslabor" and sign["at"][0] < 0.5  # hung on the west wall
 
 
 async def test_a_refused_import_says_what_the_command_line_says(
