@@ -9,11 +9,14 @@ checks and the same sentences when they refuse. Edits and publishing are done on
 a publish or rollback runs to the end (and goes live) even when its client is gone before
 the answer, so the history shows it done.
 
-    GET  /api/world/items?room=&kind=   everything standing in the draft
+    GET  /api/world/items?room=&kind=   everything standing in the draft, and the walls' inner
+                                        faces (what dragging snaps to)
     GET  /api/world/library             the asset library, with thumbnails
     POST /api/world/place    {"asset", "room", "at": [x, z], "elevation"?, "facing"?, "id"?}
     POST /api/world/add      {"kind", "room", "at", "elevation"?, "facing"?, "id"?, "size"?,
-                              "title"?: {"de", "en"}}  (station, screen, board, spawn)
+                              "title"?: {"de", "en"}, "width"?}
+                             (station, screen, board, spawn, sign: its title the lettering,
+                             "width" its width, "elevation" its lower edge)
     POST /api/world/move     {"id", "kind"?, "room"?, "at"?, "elevation"?, "facing"?,
                               "to_wall"?: true}
     POST /api/world/remove   {"id", "kind"?}
@@ -22,6 +25,8 @@ the answer, so the history shows it done.
     GET  /api/world/diff                         the draft against the published world
     GET  /api/world/check                        every draft edit through the placement checks
     GET  /api/world/version?number=N             a version: what rolling back to it changes
+    GET  /api/world/version/model?number=N       its hub.glb (the staff member's 3D preview;
+                                                 the digest in the ETag)
     POST /api/world/import?file=NAME&…           a model file (the body) into the library
     POST /api/world/publish  {"message"}         the draft as the next version, live at once
     GET  /api/world/history                      every version, the current one marked
@@ -65,7 +70,7 @@ from server.world_undo import (
     histories_from_record,
     histories_record,
 )
-from tools.layout_edits import ITEM_KINDS, EditResult, LayoutEditor
+from tools.layout_edits import ITEM_KINDS, EditResult, LayoutEditor, wall_faces
 from tools.refusals import BudgetExceeded, ModelInvalid, NothingToDo, PlacementRefused
 from tools.world_publish import (
     draft_changes,
@@ -79,6 +84,7 @@ from tools.world_publish import (
 from world.errors import HubError, InputFileError, UsageError
 from world.library import list_assets
 from world.site import Site
+from world.versions import folder_name, list_versions, read_version, versions_dir
 
 if TYPE_CHECKING:
     from tools.asset_import import ImportOptions
@@ -153,6 +159,7 @@ def world_edit_routes(editing: WorldEditing) -> HttpFeature:
             ("/api/world/history", show_history),
             ("/api/world/check", show_checks),
             ("/api/world/version", show_version),
+            ("/api/world/version/model", version_model),
         ):
             app.router.add_get(path, _refusals(handler))
         for path, handler in (
@@ -353,6 +360,7 @@ async def list_items(request: web.Request) -> web.Response:
         return {
             "items": [i.to_json() for i in items],
             "automatic_spawns": editor.automatic_spawn_rooms(),
+            "walls": wall_faces(editor.staff.plan),
         }
 
     data = await asyncio.to_thread(work)
@@ -413,6 +421,7 @@ async def add(request: web.Request) -> web.Response:
     item_id = _text(body, "id", required=False)
     size = _pair(body, "size", "width, height")
     title = _title(body)
+    width = _number(body, "width")
     assert kind is not None and room is not None
     return await _edit(
         request,
@@ -425,6 +434,7 @@ async def add(request: web.Request) -> web.Response:
             item_id=item_id,
             size=size,
             title=dict(title) if title else None,
+            width=width,
         ),
         title=title,
     )
@@ -616,6 +626,30 @@ async def show_version(request: web.Request) -> web.Response:
             "published_changes": version.meta.get("changes", []),
             "changes": [c.to_json() for c in changes],
         }
+    )
+
+
+async def version_model(request: web.Request) -> web.StreamResponse:
+    """A version's model, for one staff member to look at in 3D (nobody else is shown it)."""
+    _staff(request)
+    editing = _editing(request)
+    text = request.query.get("number", "")
+    if not text.isdigit():
+        raise UsageError("'number' must be a version number (GET /api/world/history)")
+    version = await asyncio.to_thread(
+        read_version, versions_dir(editing.world_dir) / folder_name(int(text))
+    )
+    if version is None or not version.model.is_file():
+        known = await asyncio.to_thread(list_versions, editing.world_dir)
+        listed = ", ".join(str(v.number) for v in known) or "none"
+        raise UsageError(f"no version {text} (versions: {listed})")
+    return web.FileResponse(
+        version.model,
+        headers={
+            "Content-Type": "model/gltf-binary",
+            "Cache-Control": "private, no-store",
+            "ETag": f'"{version.sha256}"',
+        },
     )
 
 
