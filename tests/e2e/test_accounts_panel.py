@@ -107,6 +107,7 @@ def test_staff_manage_accounts_in_the_browser(hub: HubServer, visitors: Visitors
         "username": fritz,
         "role": "facilitator",
         "disabled": False,
+        "advisor": False,
     }
     status, session = call(
         hub, "POST", "api/session", {"username": fritz, "password": "fritz-sein-passwort"}
