@@ -56,7 +56,11 @@ from server.settings import Settings
 from server.shared_port import SharedPortSite
 from server.site_icons import SiteIcons, icon_routes
 from server.startup_checks import bind_port, check_data_dir
-from server.station_content_http import StationContentEditing, station_content_routes
+from server.station_content_http import (
+    STATION_CONTENT_EVENT,
+    StationContentEditing,
+    station_content_routes,
+)
 from server.station_desk import StationDesk
 from server.stations import load_catalogue
 from server.stations_http import station_routes
@@ -408,6 +412,14 @@ async def _start_hub(
             ConsultingFollower(site.file(CONSULTING_FILE), site.languages, consulting),
         ],
     )
+    content_editing = StationContentEditing(
+        site,
+        settings.world_dir,
+        lambda: live.follow_again(stations_follower),
+        None if cluster is None else cluster.bus.post,
+    )
+    if cluster is not None:  # content saved in another process: read the stations again here
+        cluster.bus.on(STATION_CONTENT_EVENT, content_editing.saved_elsewhere)
     features = [
         accounts_routes(consulting.advisor_marked),
         station_routes(desk, room_members),
@@ -417,11 +429,7 @@ async def _start_hub(
         polls.routes(),
         plans.routes(desk),
         world_edit_routes(WorldEditing(site, settings.world_dir, live)),
-        station_content_routes(
-            StationContentEditing(
-                site, settings.world_dir, lambda: live.follow_again(stations_follower)
-            )
-        ),
+        station_content_routes(content_editing),
         icon_routes(SiteIcons(site)),
         offer_routes(offers),
         people_to_meet.routes(),

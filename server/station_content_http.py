@@ -4,7 +4,10 @@ Only staff may use it: visitors and facilitators get 403 ``staff_only``, a reque
 session token 401. What is saved is the site's station file (``stations/<id>.md``, the format
 of docs/content-format.md), checked with the checks of ``hubtwin content check`` first and
 written whole (``server/station_content.py``); then the running hub reads its stations again,
-so the station's API answers and whoever stands at it gets it, without a restart.
+so the station's API answers and whoever stands at it gets it, without a restart. With several
+processes on Redis, the saving one posts ``STATION_CONTENT_EVENT`` on the hub-wide bus and
+every other process reads its stations again too (the file is in the site folder they share;
+the bus only says when), so visitors served by any of them get the new content.
 
     GET  /api/station-content                  every placed station, with content or not
     GET  /api/station-content/{anchor}         one station's content as a form, with the
@@ -54,18 +57,49 @@ MAX_PREVIEW_CHARS = 60_000
 
 log = logging.getLogger("hubtwin.station_content")
 Reload = Callable[[], Awaitable[None]]
+#: Tells the other processes of a hub (the bus's ``post``) that a station's content was saved.
+TellOthers = Callable[[str, Any], None]
+#: The bus event: ``{"station": id, "anchor": anchor}``.
+STATION_CONTENT_EVENT = "station_content_saved"
 
 
 class StationContentEditing:
     """What the editor works on: the site's station files, the published world's folder, and
     how the running hub reads its stations again after a save."""
 
-    def __init__(self, site: Site, world_dir: Path | None, reload: Reload | None = None) -> None:
+    def __init__(
+        self,
+        site: Site,
+        world_dir: Path | None,
+        reload: Reload | None = None,
+        tell_others: TellOthers | None = None,
+    ) -> None:
         self.site = site
         self.world_dir = world_dir
         self.reload = reload
+        self.tell_others = tell_others
         self.lock = asyncio.Lock()
+        self._reloads: set[asyncio.Task[None]] = set()
         clear_leftovers(site)
+
+    def saved_elsewhere(self, sender: str, payload: Any) -> None:
+        """The bus handler for ``STATION_CONTENT_EVENT``: another process saved a station's
+        content; read the stations again here (in a task: handlers must not wait)."""
+        if self.reload is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._reload_for(sender, payload))
+        self._reloads.add(task)
+        task.add_done_callback(self._reloads.discard)
+
+    async def _reload_for(self, sender: str, payload: Any) -> None:
+        assert self.reload is not None
+        async with self.lock:
+            await self.reload()
+        station = payload.get("station") if isinstance(payload, dict) else None
+        log.info(
+            "station content saved elsewhere, read again",
+            extra={"station": station, "from": sender},
+        )
 
 
 EDITING = web.AppKey("station_content_editing", StationContentEditing)
@@ -250,6 +284,10 @@ async def save_content(request: web.Request) -> web.Response:
             )
         if editing.reload is not None:
             await editing.reload()
+        if editing.tell_others is not None:
+            editing.tell_others(
+                STATION_CONTENT_EVENT, {"station": answer["station"], "anchor": anchor}
+            )
     log.info(
         "station content saved",
         extra={"station": answer["station"], "anchor": anchor, "by": identity.id},
