@@ -8,6 +8,7 @@ it; and a crowd is saved as a picture (test-artifacts/avatar-crowd.png) to look 
 
 from __future__ import annotations
 
+import colorsys
 import io
 import math
 import threading
@@ -78,13 +79,26 @@ def _preview_pixels(visitor: Visitor, selector: str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.float32)
 
 
+def _proportions(colour: str) -> np.ndarray:
+    """The shares of red, green and blue in a colour (#rrggbb)."""
+    rgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.float32)
+    return rgb / rgb.sum()
+
+
+def _hue_apart(rgb: np.ndarray, colour: str) -> float:
+    """Degrees between the hue of an (r, g, b) and that of a colour (#rrggbb)."""
+    hue = colorsys.rgb_to_hsv(*(float(v) / 255 for v in rgb))[0]
+    wanted = colorsys.rgb_to_hsv(*(int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)))[0]
+    apart = abs(hue - wanted) % 1.0
+    return 360 * min(apart, 1.0 - apart)
+
+
 def _pixels_of(rgb: np.ndarray, colour: str) -> int:
     """How many pixels show this colour, lit or shaded: the same proportions of red, green
     and blue (light and shade scale all three alike), not too dark to tell."""
-    target = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.float32)
     total = rgb.sum(axis=2, keepdims=True)
     share = rgb / np.maximum(total, 1.0)
-    near = np.abs(share - target / target.sum()).max(axis=2) < 0.03
+    near = np.abs(share - _proportions(colour)).max(axis=2) < 0.03
     return int((near & (total[..., 0] > 60)).sum())
 
 
@@ -242,6 +256,15 @@ def _far_spot(hub: HubServer, room: str, x: float, z: float) -> tuple[float, flo
     return float(far[0]), float(far[2])
 
 
+def _go(visitor: Visitor, x: float, z: float, within: float = 1.0) -> dict[str, float]:
+    """Walk there (again where the server stopped the walk: a pose_fix on a busy page)."""
+    for _ in range(8):
+        where: dict[str, float] = visitor.walk_to(x, z)["position"]
+        if math.hypot(where["x"] - x, where["z"] - z) < within:
+            return where
+    raise AssertionError(f"{visitor.name} did not get to {x:.1f}, {z:.1f}: {where}")
+
+
 def _changed(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     return np.abs(after - before).max(axis=2) > 40
 
@@ -259,17 +282,35 @@ def test_a_person_far_away_is_the_far_body_and_near_again_the_jointed_one(
     jana.page.click("#toggle-rooms")
     look = dict(LOOKS[0], color=PURPLE, legs="#22252a")
     joined = guests.join("Fern", "terrace", appearance=look)
-    x, _, z = joined["pose"]["pos"]
-    jana.wait_for(f"{others_named('Fern')}?.anim?.lod === 'near'")
+    x, y, z = joined["pose"]["pos"]
+    # Fern stands still, saying so now and then (the server closes a silent connection)
+    still = threading.Event()
+
+    def stand_still() -> None:
+        while not still.wait(1.0):
+            guests.pose(0, x, y, z, 0.0)
+
+    keeper = threading.Thread(target=stand_still, daemon=True)
+    keeper.start()
+    try:
+        _far_and_near(jana, guests, hub, x, z, look)
+    finally:
+        still.set()
+        keeper.join()
+    assert not visitors.problems()
+
+
+def _far_and_near(
+    jana: Visitor, guests: Guests, hub: HubServer, x: float, z: float, look: dict[str, Any]
+) -> None:
+    jana.wait_for(f"{others_named('Fern')}?.anim")  # (the terrace's spawn points lie far apart)
 
     fx, fz = _far_spot(hub, "terrace", x, z)
     assert math.hypot(fx - x, fz - z) > 18, "the terrace has no spot far enough"
-    walked = jana.walk_to(fx, fz)
-    assert walked["arrived"], walked
+    me = _go(jana, fx, fz)
+    assert math.hypot(me["x"] - x, me["z"] - z) > 16
     jana.page.evaluate("([x, z]) => window.hubtwin.lookAt(x, z)", [x, z])
     jana.wait_for(f"{others_named('Fern')}?.anim?.lod === 'far'")
-    me = jana.state()["position"]
-    assert math.hypot(me["x"] - x, me["z"] - z) > 15
     jana.frames(5)
     purple = _preview_pixels(jana, "#view")
     guests.sockets[0].send(msgpack.packb({"t": "look", "appearance": dict(look, color=YELLOW)}))
@@ -279,18 +320,15 @@ def test_a_person_far_away_is_the_far_body_and_near_again_the_jointed_one(
     jana.screenshot("avatar-far-body.png")
     changed = _changed(purple, yellow)
     assert 10 < int(changed.sum()) < 2000, f"{int(changed.sum())} pixels changed"
+    # what changed was their purple and is their yellow (by hue: light and shade change
+    # mostly the brightness)
     was, now = purple[changed].mean(axis=0), yellow[changed].mean(axis=0)
-    assert was[2] > was[1] and now[1] > now[2], (was, now)  # purple (blue over green) to yellow
-    # in the person's colours: their purple is gone and as much yellow came (the chairs
-    # on the terrace are yellow too)
-    assert _pixels_of(purple, PURPLE) > 5 and _pixels_of(yellow, PURPLE) < 3
-    assert _pixels_of(yellow, YELLOW) > _pixels_of(purple, YELLOW) + 5
+    assert _hue_apart(was, PURPLE) < 20, was
+    assert _hue_apart(now, YELLOW) < 20, now
 
     # close again: the jointed body
-    walked = jana.walk_to(x + (fx - x) * 0.15, z + (fz - z) * 0.15)
-    assert walked["arrived"], walked
+    _go(jana, x + (fx - x) * 0.15, z + (fz - z) * 0.15, within=2.0)
     jana.wait_for(f"{others_named('Fern')}?.anim?.lod === 'near'")
-    assert not visitors.problems()
 
 
 def test_the_view_from_behind_shows_ones_own_body(visitors: Visitors) -> None:
