@@ -408,8 +408,12 @@ async def test_staff_mark_advisors_over_http_and_the_cli_and_only_they_advise(
         await mo.send("consult_desk", open=True, corner="corner-a")
         opened = await mo.next(("consult_state", "error"))
         assert opened["t"] == "consult_state" and opened["desk"]["corner"] == "corner-a"
-        status, _ = await call(hub, "POST", "/api/consulting/hours", moderation, HOURS)
+        status, published = await call(hub, "POST", "/api/consulting/hours", moderation, HOURS)
         assert status == 201
+        status, _ = await call(hub, "DELETE", f"/api/consulting/hours/{published['id']}", advisor)
+        assert status == 403, "another advisor's hours"
+        status, _ = await call(hub, "DELETE", f"/api/consulting/hours/{published['id']}", chefin)
+        assert status == 200, "staff take back anyone's hours, advisors or not"
         _, export = await call(hub, "GET", "/api/me/export", moderation)
         assert export["account"]["advisor"] is True
 
