@@ -1,7 +1,7 @@
 /**
  * Where the edit mode puts things (no three.js, no DOM): a free spot on the floor in front
  * of the staff member (not on top of what stands there already), a spot on the wall they
- * look at for a screen or board, the grid, and lining up with the nearest neighbour.
+ * look at for a screen, board or sign, the grid, and lining up with the nearest neighbour.
  *
  * Rooms as venue.js gives them (bounds x0..x1, z0..z1 in world metres); items as the edit
  * API lists them (room, at = [x, z] from the room's north-west corner, size, kind).
@@ -83,7 +83,7 @@ export function freeSpotAhead(room, items, px, pz, yaw, radius) {
 export function wallSpotsAhead(room, items, px, pz, yaw, radius, count = 12) {
   // Only other wall-mounted things keep a new one off a stretch of wall (furniture in front
   // of it is an overlap the server only notes).
-  const mounted = items.filter((item) => item.kind === "screen" || item.kind === "board");
+  const mounted = items.filter((item) => item.kind === "screen" || item.kind === "board" || item.kind === "sign");
   const fx = -Math.sin(yaw);
   const fz = -Math.cos(yaw);
   const b = room.bounds;
@@ -144,4 +144,47 @@ export function alignedAt(item, items) {
   const dx = Math.abs(nearest.at[0] - item.at[0]);
   const dz = Math.abs(nearest.at[1] - item.at[1]);
   return dx <= dz ? [nearest.at[0], item.at[1]] : [item.at[0], nearest.at[1]];
+}
+
+const WALL_SNAP_M = 0.3; // a dragged thing whose back comes this close to a wall snaps to it
+const MOUNT_GAP_M = 0.01; // as the server hangs a screen, board or sign: 1 cm off the face
+const WALL_GAP_M = 0.02; // as the server stands a thing against a wall
+const BACK_M = { station: 0.22, furniture: 0.3, booth: 0.6, stage: 0.05, asset: 0.3 };
+const MOUNTED_KINDS = ["screen", "board", "sign"];
+
+/** How far ``item``'s back lies behind its middle (what stands between it and a wall). */
+export function backDepth(item) {
+  if (MOUNTED_KINDS.includes(item.kind)) return MOUNT_GAP_M;
+  const size = item.size;
+  if (item.kind === "asset" && size && size.length === 3) return size[2] / 2 + WALL_GAP_M;
+  return (BACK_M[item.kind] ?? BACK_M.asset) + WALL_GAP_M;
+}
+
+/**
+ * Snapping to walls while dragging: ``at`` (metres from the room's north-west corner) of
+ * ``item`` being dragged in its room, against the inner faces of that room's walls (as GET
+ * /api/world/items lists them). The wall nearest ``at`` (as the server picks it for "to
+ * wall"), when the item's back comes within WALL_SNAP_M of its face (or into it), gives
+ * {at, facing, side}: flush with its back to that wall, facing into the room. Otherwise
+ * null. Spawn points never snap (nobody can stand against a wall).
+ */
+export function wallSnap(item, faces, room, at) {
+  if (item.kind === "spawn") return null;
+  const back = backDepth(item);
+  let best = null;
+  for (const face of faces) {
+    if (face.room !== room) continue;
+    const alongX = face.facing === 0 || face.facing === 180; // a north or south wall
+    const [lo, hi] = alongX ? [face.from[0], face.to[0]] : [face.from[1], face.to[1]];
+    const along = alongX ? at[0] : at[1];
+    if (along < Math.min(lo, hi) || along > Math.max(lo, hi)) continue;
+    const line = alongX ? face.from[1] : face.from[0];
+    const sign = face.facing === 0 || face.facing === 90 ? 1 : -1; // into the room: + or -
+    const ahead = ((alongX ? at[1] : at[0]) - line) * sign; // the middle's distance from the face
+    if (!best || Math.abs(ahead) < Math.abs(best.ahead)) best = { face, ahead, line, sign, alongX };
+  }
+  if (!best || best.ahead - back > WALL_SNAP_M) return null;
+  const off = best.line + best.sign * back;
+  const snapped = best.alongX ? [at[0], off] : [off, at[1]];
+  return { at: snapped.map((v) => Math.round(v * 1000) / 1000), facing: best.face.facing, side: best.face.side };
 }
