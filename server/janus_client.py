@@ -262,10 +262,10 @@ class JanusLink:
         self._sessions.add(session)
         return session
 
-    async def destroy_session(self, session: int) -> None:
+    async def destroy_session(self, session: int, *, urgent: bool = False) -> None:
         self._sessions.discard(session)
         with contextlib.suppress(JanusError, JanusGone, TimeoutError):
-            await self.request({"janus": "destroy", "session_id": session})
+            await self.request({"janus": "destroy", "session_id": session}, urgent=urgent)
 
     async def attach(self, session: int, plugin: str = "janus.plugin.videoroom") -> int:
         answer = await self.request({"janus": "attach", "session_id": session, "plugin": plugin})

@@ -472,9 +472,14 @@ class VoiceBridge:
         if server.link is None or server.control is None or not server.up:
             return
         self.requests += 1
-        with contextlib.suppress(JanusError, JanusGone, TimeoutError):
+        try:
             await server.link.message(
                 *server.control, {**body, "room": room.number, "secret": room.secret}, urgent=urgent
+            )
+        except (JanusError, JanusGone, TimeoutError) as exc:
+            log.warning(
+                "janus room request failed",
+                extra={"request": body.get("request"), "error": str(exc)},
             )
 
     async def _join(self, person: Person) -> None:
@@ -733,8 +738,8 @@ class VoiceBridge:
             )
         try:
             await asyncio.gather(*cuts)
-            if person.janus_session is not None:
-                await link.destroy_session(person.janus_session)
+            if person.janus_session is not None:  # ends what they receive too
+                await link.destroy_session(person.janus_session, urgent=True)
         except (JanusError, JanusGone, TimeoutError):
             pass
         for other in self.people.values():
