@@ -7,6 +7,16 @@ tone with a little noise, encoded to Opus by aiortc), the ``receive`` connection
 offers (answered; the audio is counted, not decoded). All of them in one room; S of them
 speak at once, the others listen. The hub decides who hears whom, Janus forwards it.
 
+Two kinds of listening client, so that a crowd fits on a small machine. The first
+``--full-clients`` clients take every packet they receive through aiortc's SRTP and time
+it (the packet-to-packet figure); the others are *counting* clients: a complete receive
+connection (ICE, DTLS, SRTP keys; Janus encrypts and sends them every packet as to a
+browser), but their RTP is counted as it comes off the socket, before SRTP, and dropped
+(RTCP and DTLS still go the full way). Janus's work is the same for both; the counting
+client spares only the benchmark's own CPU. ``--capacity`` serves a copy of the site whose
+``--room`` holds that many people, so a crowd is one room instance (one Janus room),
+not several.
+
 Media stays on this machine: the run happens in a network namespace of its own (``unshare
 --net``, root) with a veth pair (10.231.9.1/2) that Janus offers (``--voice-ice-enforce-
 list``); nothing reaches the machine's own addresses.
@@ -24,7 +34,8 @@ It prints, over a window of ``--seconds`` once everyone is set up:
   client process, on one clock.
 
     .venv/bin/python -m bench.voice_media --people 24 --speakers 24
-    .venv/bin/python -m bench.voice_media --people 200 --speakers 8 --processes 4
+    .venv/bin/python -m bench.voice_media --people 200 --speakers 8 --processes 4 \
+        --room auditorium --capacity 220 --full-clients 24
 
 More clients than one Python process can serve are spread over ``--processes`` worker
 processes. It never asserts a time: it reports.
@@ -89,13 +100,20 @@ class Counters:
     def __init__(self) -> None:
         self.measuring = False
         self.sent: dict[bytes, float] = {}
+        #: payload -> the number of the speaker who sent it (this process's speakers)
+        self.sender: dict[bytes, int] = {}
+        #: speaker number -> when a full client last received a packet of theirs
+        self.last_from: dict[int, float] = {}
         self.latencies: list[float] = []
         self.sent_packets = 0
         self.received: dict[int, list[int]] = {}  # transport id -> [packets, wire bytes]
+        #: counting clients: their ICE connection's id -> [packets, wire bytes]
+        self.at_socket: dict[int, list[int]] = {}
 
     def prune(self, now: float) -> None:
         if len(self.sent) > 20000:
             self.sent = {k: t for k, t in self.sent.items() if now - t < 5.0}
+            self.sender = {k: n for k, n in self.sender.items() if k in self.sent}
 
 
 COUNTERS = Counters()
@@ -122,14 +140,19 @@ def patch_aiortc(opus_kbit: int) -> None:
 
     async def send_rtp(self: RTCDtlsTransport, data: bytes) -> None:
         if not is_rtcp(data):
-            COUNTERS.sent[payload_of(data)] = time.monotonic()
+            payload = payload_of(data)
+            COUNTERS.sent[payload] = time.monotonic()
+            COUNTERS.sender[payload] = getattr(self, "bench_speaker", -1)
             COUNTERS.sent_packets += COUNTERS.measuring
         await send(self, data)
 
     async def handle_rtp(self: RTCDtlsTransport, data: bytes, arrival_time_ms: int) -> None:
+        now = time.monotonic()
+        speaker = COUNTERS.sender.get(payload_of(data))
+        if speaker is not None:
+            COUNTERS.last_from[speaker] = now
         if not COUNTERS.measuring:
             return
-        now = time.monotonic()
         counts = COUNTERS.received.setdefault(id(self), [0, 0])
         counts[0] += 1
         counts[1] += len(data) + SRTP_TAG + IP_UDP
@@ -140,10 +163,48 @@ def patch_aiortc(opus_kbit: int) -> None:
     for name, method in (("_send_rtp", send_rtp), ("_handle_rtp_data", handle_rtp)):
         setattr(RTCDtlsTransport, name, method)
 
+    from aioice.ice import StunProtocol
 
-def speaks(number: int, people: int, speakers: int) -> bool:
-    """Every (people / speakers)-th person speaks, so each room instance has some."""
+    arrived = StunProtocol.datagram_received
+
+    def datagram_received(self: StunProtocol, data: bytes | str, addr: tuple[Any, ...]) -> None:
+        # a counting client: an RTP packet (version 2, not RTCP) is counted and dropped
+        # here, still encrypted; STUN, DTLS and RTCP go on as usual
+        counts = COUNTERS.at_socket.get(id(self.receiver))
+        if (
+            counts is not None
+            and isinstance(data, bytes)
+            and len(data) > 12
+            and 127 < data[0] < 192
+            and not 191 < data[1] < 224
+        ):
+            if COUNTERS.measuring:
+                counts[0] += 1
+                counts[1] += len(data) + IP_UDP
+            return
+        arrived(self, data, addr)
+
+    setattr(StunProtocol, "datagram_received", datagram_received)  # noqa: B010
+
+
+def speaks(number: int, people: int, speakers: int, full: int | None = None) -> bool:
+    """Every (people / speakers)-th person speaks, so each room instance has some; with
+    ``full`` clients (one room instance) the first ``speakers`` do, among the full ones."""
+    if full is not None:
+        return number < speakers
     return speakers > 0 and number % max(1, people // speakers) == 0 and number < people
+
+
+def chunks(people: int, processes: int, full: int | None) -> list[tuple[int, int]]:
+    """(first, count) per client process: evenly; with ``full`` clients, those in the first
+    process (speakers and timed listeners on one clock, a lighter load) and the counting
+    clients spread over the others."""
+    if full is None or processes < 2 or full >= people:
+        per = -(-people // processes)
+        return [(first, min(per, people - first)) for first in range(0, people, per)]
+    rest = people - full
+    per = -(-rest // (processes - 1))
+    return [(0, full)] + [(first, min(per, people - first)) for first in range(full, people, per)]
 
 
 def tone_frames(frequency: float, seed: int, count: int = 250) -> list[np.ndarray]:
@@ -191,9 +252,13 @@ def make_tone_track(frequency: float, seed: int) -> Any:
 class Client:
     """One person: the hub's protocol over a WebSocket, aiortc for the media."""
 
-    def __init__(self, url: str, token: str, room: str, speaker: bool, number: int) -> None:
+    def __init__(
+        self, url: str, token: str, room: str, speaker: bool, number: int, counting: bool
+    ) -> None:
         self.url, self.token, self.room = url, token, room
         self.speaker, self.number = speaker, number
+        #: received RTP counted off the socket, not taken through SRTP (module docstring)
+        self.counting = counting
         self.gen = 0
         self.send_pc: Any = None
         self.recv_pc: Any = None
@@ -202,6 +267,7 @@ class Client:
         self.ws: Any = None
         self.instance = -1
         self.failed = ""
+        self.session = ""
         self.keep_alive: asyncio.Task[None] | None = None
 
     @property
@@ -213,6 +279,22 @@ class Client:
             return None
         for transceiver in self.recv_pc.getTransceivers():
             return id(transceiver.receiver.transport)
+        return None
+
+    def received(self) -> list[int]:
+        """[packets, wire bytes] received while measuring."""
+        if self.counting:
+            connection = self.connection_id()
+            return COUNTERS.at_socket.get(connection, [0, 0]) if connection else [0, 0]
+        key = self.transport_id()
+        return COUNTERS.received.get(key, [0, 0]) if key is not None else [0, 0]
+
+    def connection_id(self) -> int | None:
+        """The id of the receive connection's ICE connection (aioice)."""
+        if self.recv_pc is None:
+            return None
+        for transceiver in self.recv_pc.getTransceivers():
+            return id(transceiver.receiver.transport.transport._connection)
         return None
 
     async def send(self, message: dict[str, Any]) -> None:
@@ -257,7 +339,8 @@ class Client:
         if self.send_pc is not None:
             return
         pc = self.send_pc = RTCPeerConnection()
-        pc.addTrack(make_tone_track(300.0 + self.number, self.number))
+        sender = pc.addTrack(make_tone_track(300.0 + self.number, self.number))
+        setattr(sender.transport, "bench_speaker", self.number)  # noqa: B010 (whose packets)
 
         @pc.on("connectionstatechange")
         async def state() -> None:
@@ -273,6 +356,8 @@ class Client:
         from aiortc import RTCPeerConnection, RTCSessionDescription
 
         kind = m.get("t")
+        if kind == "welcome":
+            self.session = str(m.get("session", ""))
         if kind == "joined" and m.get("room") == self.room:
             self.instance = int(m.get("instance", -1))
             await self.send({"t": "voice", "on": True, "mic": self.speaker})
@@ -296,6 +381,9 @@ class Client:
                 except Exception as exc:  # a renegotiation aiortc cannot follow
                     self.failed = f"receive renegotiation: {exc}"
                     return
+                connection = self.connection_id()
+                if self.counting and connection is not None:
+                    COUNTERS.at_socket.setdefault(connection, [0, 0])
                 answer = self.recv_pc.localDescription
                 await self.send(
                     {"t": "voice_sdp", "pc": "receive", "gen": self.gen}
@@ -322,9 +410,15 @@ async def worker(args: argparse.Namespace) -> None:
     and prints its figures as one JSON line."""
     patch_aiortc(args.opus_kbit)
     tokens = json.loads(Path(args.tokens).read_text())
+    full = args.people if args.full_clients is None else args.full_clients
     clients = [
         Client(
-            args.url, tokens[i], args.room, speaker=speaks(i, args.people, args.speakers), number=i
+            args.url,
+            tokens[i],
+            args.room,
+            speaker=speaks(i, args.people, args.speakers, args.full_clients),
+            number=i,
+            counting=i >= full,
         )
         for i in range(args.first, args.first + args.count)
     ]
@@ -349,8 +443,7 @@ async def worker(args: argparse.Namespace) -> None:
     listeners = clients  # speakers listen to the others too
     kbit, pps = [], []
     for client in listeners:
-        key = client.transport_id()
-        counts = COUNTERS.received.get(key, [0, 0]) if key is not None else [0, 0]
+        counts = client.received()
         kbit.append(counts[1] * 8 / elapsed / 1000)
         pps.append(counts[0] / elapsed)
     speakers = sum(c.speaker for c in clients)
@@ -363,12 +456,21 @@ async def worker(args: argparse.Namespace) -> None:
                 "streams": [c.streams for c in listeners],
                 "latency": COUNTERS.latencies,
                 "set_up": sum(c.set_up for c in clients),
+                "counting": sum(c.counting for c in clients),
+                "kbit_full": [k for k, c in zip(kbit, clients, strict=True) if not c.counting],
+                "kbit_counting": [k for k, c in zip(kbit, clients, strict=True) if c.counting],
                 "instances": sorted({c.instance for c in clients}),
                 "failed": [c.failed for c in clients if c.failed],
+                "sessions": {c.number: c.session for c in clients if c.speaker},
             }
         ),
         flush=True,
     )
+    # a facilitator's mute (--mute): when each speaker was last received here, asked for
+    # after the parent sent the mute (one monotonic clock for every process of the machine)
+    line = await loop.run_in_executor(None, sys.stdin.readline)
+    if line.strip() == "report":
+        print(json.dumps({"last_from": COUNTERS.last_from, "at": time.monotonic()}), flush=True)
     for client in clients:
         await client.close()
     for task in tasks:
@@ -431,6 +533,94 @@ def voice_ok(server: Any) -> bool:
         return False
 
 
+def site_holding(data_dir: Path, room: str, capacity: int) -> Path:
+    """A copy of the site whose ``room`` holds ``capacity`` people (one room instance for
+    the whole crowd); the hub builds its world from it."""
+    from world.site import DEFAULT_SITE
+
+    site = data_dir / f"site-{room}-{capacity}"
+    if site.exists():
+        return site  # made by an earlier run (its world is built already)
+    shutil.copytree(DEFAULT_SITE, site)
+    building = site / "building.toml"
+    text = building.read_text(encoding="utf-8")
+    start = text.index(f'\nid = "{room}"\n')
+    at = text.index("\ncapacity = ", start)
+    end = text.index("\n", at + 1)
+    building.write_text(f"{text[:at]}\ncapacity = {capacity}{text[end:]}", encoding="utf-8")
+    return site
+
+
+def mute_probe(
+    args: argparse.Namespace,
+    server: Any,
+    data_dir: Path,
+    results: list[dict[str, Any]],
+    workers: list[subprocess.Popen[str]],
+) -> dict[str, Any] | None:
+    """A facilitator mutes speaker 0 while the crowd goes on: the time from sending the
+    ``mute`` to the last packet of that speaker arriving at any full client (whose own
+    client goes on sending: only the hub and Janus can stop it), and whether the other
+    speakers still arrived after it."""
+    from websockets.sync.client import connect
+
+    from server.identity import Identity, Role
+    from server.tokens import TokenSigner
+
+    sessions = {int(n): s for r in results for n, s in r["sessions"].items()}
+    if 0 not in sessions:
+        return None
+    signer = TokenSigner((data_dir / "secret.key").read_text(encoding="ascii").strip())
+    token = signer.issue(
+        Identity(f"g-{uuid.uuid4().hex}", "Frieda", Role.FACILITATOR, guest=False),
+        ttl_s=600,
+        now=time.time(),
+    )
+    with connect(server.ws_url, max_size=None, open_timeout=30) as ws:
+        ws.send(
+            msgpack.packb(
+                {"t": "hello", "v": 1, "token": token, "lang": "en"}
+                | {"appearance": {"color": "#1f5fae", "shape": "cube"}, "room": args.room}
+            )
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            frame = ws.recv(timeout=30)
+            joined = isinstance(frame, bytes) and frame[:1] != b"S"
+            if joined and msgpack.unpackb(frame).get("t") == "joined":
+                break
+        sent = time.monotonic()
+        ws.send(msgpack.packb({"t": "mute", "session": sessions[0], "on": True, "minutes": 5}))
+        refused = ""
+        end = sent + 3.0
+        while time.monotonic() < end:
+            try:
+                frame = ws.recv(timeout=max(0.01, end - time.monotonic()))
+            except TimeoutError:
+                break
+            if isinstance(frame, bytes) and frame[:1] != b"S":
+                message = msgpack.unpackb(frame)
+                if message.get("t") == "error":
+                    refused = str(message.get("code"))
+    last: dict[int, float] = {}
+    for process in workers:
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write("report\n")
+        process.stdin.flush()
+        for number, at in json.loads(process.stdout.readline())["last_from"].items():
+            last[int(number)] = max(last.get(int(number), 0.0), at)
+    others = [at - sent for number, at in last.items() if number != 0]
+    muted = last[0] - sent if 0 in last else None
+    return {
+        "refused": refused,
+        "muted_last_packet_s": None if muted is None else round(muted, 3),
+        "others_last_packet_s": round(min(others), 3) if others else None,
+        # the figure says something only if the timed clients kept up: the other speakers
+        # then still arrived well after the muted one stopped
+        "clients_kept_up": bool(others and muted is not None and min(others) > muted + 1.0),
+    }
+
+
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
@@ -443,14 +633,17 @@ def measure(args: argparse.Namespace) -> None:
     data_dir = Path(args.data_dir)
     built = PROJECT_ROOT / "var" / DEFAULT_SITE.name / "world"
     data_dir.mkdir(parents=True, exist_ok=True)
-    if not (data_dir / "world").exists() and built.is_dir():
+    if not (data_dir / "world").exists() and built.is_dir() and args.capacity is None:
         shutil.copytree(built, data_dir / "world")
     os.environ.update(
         HUBTWIN_VOICE_ICE_ENFORCE_LIST=VETH[0],
         HUBTWIN_VOICE_RTP_PORTS=str(2 * args.people + 20),
         HUBTWIN_HTTP_MAX_CONNECTIONS_PER_ADDRESS=str(4 * args.people + 100),
     )
-    server = Server(DEFAULT_SITE, data_dir, core=None)
+    site = DEFAULT_SITE
+    if args.capacity is not None:
+        site = site_holding(data_dir, args.room, args.capacity)
+    server = Server(site, data_dir, core=None)
     workers: list[subprocess.Popen[str]] = []
     try:
         deadline = time.monotonic() + START_S  # a busy shared machine starts slowly
@@ -460,9 +653,7 @@ def measure(args: argparse.Namespace) -> None:
             time.sleep(0.5)
         janus_pid = int(health(server.http_port)["checks"]["voice"]["janus"]["pid"])
         tokens = tokens_for(data_dir, args.people)
-        per = -(-args.people // args.processes)
-        for first in range(0, args.people, per):
-            count = min(per, args.people - first)
+        for first, count in chunks(args.people, args.processes, args.full_clients):
             command = [
                 sys.executable,
                 "-m",
@@ -489,6 +680,8 @@ def measure(args: argparse.Namespace) -> None:
                 "--seconds",
                 str(args.seconds),
             ]
+            if args.full_clients is not None:
+                command += ["--full-clients", str(args.full_clients)]
             workers.append(
                 subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             )
@@ -511,6 +704,12 @@ def measure(args: argparse.Namespace) -> None:
         janus_cpu = (machine.process_cpu_s(janus_pid) - janus0) / wall * 100
         hub_cpu = (machine.process_cpu_s(server.pid) - hub0) / wall * 100
         busy = (machine.busy_s() - busy0) / wall * 100
+        muted = mute_probe(args, server, data_dir, results, workers) if args.mute else None
+        for process in workers:
+            assert process.stdin is not None
+            with contextlib.suppress(OSError):
+                process.stdin.write("done\n")
+                process.stdin.flush()
     finally:
         for process in workers:
             with contextlib.suppress(Exception):
@@ -519,6 +718,8 @@ def measure(args: argparse.Namespace) -> None:
                 process.kill()
         server.stop()
     kbit = [k for r in results for k in r["kbit"]]
+    kbit_full = [k for r in results for k in r["kbit_full"]]
+    kbit_counting = [k for r in results for k in r["kbit_counting"]]
     pps = [k for r in results for k in r["pps"]]
     sent_pps = [r["sent_pps"] for r in results if r["sent_pps"] is not None]
     streams = [s for r in results for s in r["streams"]]
@@ -528,7 +729,9 @@ def measure(args: argparse.Namespace) -> None:
     hearing = hearing_cost(args.people, 1, 50)
     figures = {
         "people": args.people,
-        "speakers": sum(speaks(i, args.people, args.speakers) for i in range(args.people)),
+        "speakers": sum(
+            speaks(i, args.people, args.speakers, args.full_clients) for i in range(args.people)
+        ),
         "set_up": ready,
         "room_instances": len(instances),
         "janus_cpu_pct": round(janus_cpu, 1),
@@ -537,6 +740,12 @@ def measure(args: argparse.Namespace) -> None:
         "machine_busy_pct_of_all_cores": round(busy / (os.cpu_count() or 1), 1),
         "down_kbit_mean": round(float(np.mean(kbit)), 1) if kbit else 0.0,
         "down_kbit_max": round(max(kbit), 1) if kbit else 0.0,
+        "full_clients": len(kbit_full),
+        "counting_clients": len(kbit_counting),
+        "down_kbit_mean_full": round(float(np.mean(kbit_full)), 1) if kbit_full else 0.0,
+        "down_kbit_mean_counting": (
+            round(float(np.mean(kbit_counting)), 1) if kbit_counting else 0.0
+        ),
         "voices_mean": round(float(np.mean(streams)), 2) if streams else 0.0,
         "packets_per_s_per_speaker_sent": round(float(np.mean(sent_pps)), 1) if sent_pps else 0,
         "packets_per_s_per_listener": round(float(np.mean(pps)), 1) if pps else 0.0,
@@ -545,10 +754,12 @@ def measure(args: argparse.Namespace) -> None:
         "latency_ms_p95": round(percentile(latency, 95), 1),
         "latency_samples": len(latency),
         "failed": len(failed),
+        "mute": muted,
     }
     print(json.dumps(figures))
     print(
-        f"{args.people} people, {figures['speakers']} speaking, {ready} set up, "
+        f"{args.people} people ({len(kbit_counting)} counting at the socket), "
+        f"{figures['speakers']} speaking, {ready} set up, "
         f"{len(instances)} room instance(s): Janus {janus_cpu:.0f}% of a core, "
         f"hub {hub_cpu:.0f}% (hearing sets {hearing['core']:.2f}%), "
         f"down per listener {figures['down_kbit_mean']} kbit/s mean, "
@@ -556,6 +767,15 @@ def measure(args: argparse.Namespace) -> None:
         f"{figures['voices_max']} max, packet to packet p50 {figures['latency_ms_p50']} ms, "
         f"p95 {figures['latency_ms_p95']} ms"
     )
+    if muted is not None:
+        refused = f" (refused: {muted['refused']})" if muted["refused"] else ""
+        if not muted["clients_kept_up"]:
+            refused += " (the timed clients were behind: the figure is their backlog)"
+        print(
+            "a facilitator's mute of speaker 0: its last packet arrived"
+            f" {muted['muted_last_packet_s']} s after the mute was sent; the other speakers"
+            f" still arrived {muted['others_last_packet_s']} s after it{refused}"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -566,6 +786,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--processes", type=int, default=1, help="client processes")
     parser.add_argument("--opus-kbit", type=int, default=32, help="a speaker's Opus rate")
+    parser.add_argument(
+        "--full-clients",
+        type=int,
+        default=None,
+        help="clients that take received packets through SRTP and time them (default all);"
+        " the others count them at the socket",
+    )
+    parser.add_argument(
+        "--capacity", type=int, default=None, help="serve a copy of the site whose room holds this"
+    )
+    parser.add_argument(
+        "--mute",
+        action="store_true",
+        help="after the window a facilitator mutes speaker 0: how long its audio still arrives",
+    )
     parser.add_argument(
         "--data-dir", default="/tmp/hubtwin-voice-media", help="the hub's (kept between runs)"
     )
