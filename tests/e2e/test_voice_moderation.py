@@ -6,6 +6,13 @@ uses).
 What is checked, from what the browsers actually receive (their getStats' packet arrival
 times and WebAudio's loudest frequency per voice):
 
+- a facilitator mutes a speaker in the lounge: the listener's last packet of that speaker
+  arrives within a second of the facilitator's message (the behaviour asked for; the test
+  waits until no more packets arrive, then compares the browser's own arrival time of the
+  last one with the moment the message was sent, and prints it), the voice is taken out
+  of the listener's connection, the muted person's page shows it, and once let again the
+  listener hears them again. (That the server, not the muted browser, stops the audio is
+  shown by bench.voice_media --mute, whose speaker goes on sending whatever it is told.)
 - a facilitator removes a speaker from the lounge: the listener's last packet of that
   speaker arrives within a second of the removal, while the speaker's page is stalled
   (its main thread busy for 4 s, so it cannot react; its WebRTC goes on sending): only
@@ -134,7 +141,36 @@ def cut_both_ways(
     stalled = speaker.page.evaluate("window.stalled")
     assert stalled and stalled["from"] <= sent_ms + 200, f"not stalled in time: {stalled}"
     assert stalled["until"] >= sent_ms + 1000 * max(heard, 1.0), "the stall ended too soon"
+    print(f"measured: {message['t']}: last packet at the listener {heard:.3f} s after it")
     return heard, got
+
+
+def test_a_facilitators_mute_stops_the_speakers_audio_within_a_second(
+    people: dict[str, Visitor], voice_hub: HubServer
+) -> None:
+    listener, nils = people["listener"], people["near"]
+    for visitor, at in ((listener, LOUNGE[0]), (nils, LOUNGE[1])):
+        go_to(visitor, "lounge")
+        stand(visitor, at, within=2.5)
+        voice_on(visitor)
+    hears(listener, session_of(nils), TONES["near"])
+    watch_arrivals(listener, session_of(nils))
+    with ProtocolClient(voice_hub, "Frieda", Role.FACILITATOR, room="lounge") as facilitator:
+        try:
+            sent_ms = time.time() * 1000
+            facilitator.send({"t": "mute", "session": session_of(nils), "on": True, "minutes": 5})
+            heard = stops_arriving(listener, session_of(nils), since_ms=sent_ms)
+            print(f"measured: mute: last packet at the listener {heard:.3f} s after it")
+            assert heard <= 1.0, f"the muted speaker's audio still arrived for {heard:.2f} s"
+            # the muted person's page says so, and so does the listener's
+            nils.wait_for("s.voice.held && s.voice.own === 'held'", timeout_ms=20000)
+            listener.wait_for("s.voice.people[arg] === 'held'", session_of(nils))
+            # and the hub took the voice out of the listener's connection
+            listener.wait_for("!s.voice.streams.some((x) => x.session === arg)", session_of(nils))
+        finally:  # let again by a facilitator of the lounge, whatever happened
+            facilitator.send({"t": "mute", "session": session_of(nils), "on": False})
+            nils.wait_for("!s.voice.held", timeout_ms=20000)
+    hears(listener, session_of(nils), TONES["near"])
 
 
 def test_a_removed_speaker_is_cut_out_of_the_room_within_a_second(
