@@ -35,7 +35,6 @@ from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 from server import protocol
-from server.chat import ChatLine, excerpt, new_record
 from server.cluster import Cluster, Elsewhere, Here, LocalView, Placement
 from server.edge import Arrival, Refusal
 from server.grace_state import GraceState, resume_digest
@@ -456,50 +455,29 @@ class ClusterRealtime:
     # --- direct messages across processes -----------------------------------------------
 
     async def _direct_chat(self, chat: RemoteChat) -> None:
-        """A direct message to a session not here: found by its grace state, stored, then
-        sent to the process that has it."""
+        """A direct message to a session not here: found by its grace state, the core makes
+        the line (or refuses), it is stored, then sent to the process that has it."""
         try:
             target = await self.cluster.graces.load(chat.to)
         except Exception:
             target = None
-        sender = self.core.sessions.get(chat.session_id)
-        if sender is None:
+        made = self.core.remote_chat_line(chat, target.identity.id if target else None)
+        if isinstance(made, Effects):
+            self._apply(made)
             return
-        if target is None or sender.instance is None:
-            code = "recipient_unknown" if target is None else "not_in_room"
-            fx = Effects()
-            fx.error(sender.conn, sender.lang, code, about="chat")
-            self._apply(fx)
-            return
-        record = new_record(
-            room=sender.instance.room_id,
-            instance=sender.instance.number,
-            sender_id=sender.identity.id,
-            sender_name=sender.identity.name,
-            text=chat.text,
-            to_id=target.identity.id,
-            now=chat.now,
-        )
-        line = ChatLine(record, sender.id, chat.to).as_dict()
         if self.store is not None:
             try:
-                await self.store.add_chat(record)
+                await self.store.add_chat(made.record)
             except Exception:
-                log.exception("could not store a direct message", extra={"id": record.id})
-                fx = Effects()
-                fx.error(sender.conn, sender.lang, "chat_not_stored", excerpt(chat.text), "chat")
-                self._apply(fx)
+                log.exception("could not store a direct message", extra={"id": made.record.id})
+                self._apply(self.core.remote_chat_sent(made, stored=False))
                 return
-        self.cluster.bus.post("direct_chat", line, to=target.process_id)
-        fx = Effects()
-        fx.send_to(sender, encode("chat", **line))
-        self._apply(fx)
+        assert target is not None  # (a line is made only for a recipient found)
+        self.cluster.bus.post("direct_chat", made.as_dict(), to=target.process_id)
+        self._apply(self.core.remote_chat_sent(made, stored=True))
 
     def _direct_chat_arrived(self, sender: str, payload: Any) -> None:
         if not isinstance(payload, dict) or not isinstance(payload.get("to"), str):
-            return
-        session = self.core.sessions.get(payload["to"])
-        if session is None or session.conn is None:
             return
         fields = {name: payload.get(name) for name in _CHAT_FIELDS}
         try:
@@ -507,9 +485,7 @@ class ClusterRealtime:
         except protocol.ProtocolError as exc:
             log.warning("bus: a direct message refused", extra={"from": sender, "error": str(exc)})
             return
-        fx = Effects()
-        fx.send_to(session, encode("chat", **fields))
-        self._apply(fx)
+        self._apply(self.core.remote_chat_arrived(fields))
 
     def health(self) -> dict[str, Any]:
         """``Cluster.health()``, with ``ok`` also requiring a recent maintenance round (after

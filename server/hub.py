@@ -95,6 +95,27 @@ def world_yaw_to_wire(yaw: float) -> float:
     return float(wrap_yaw(np.array(yaw + math.pi)))
 
 
+def _chat_line(
+    sender: Session,
+    inst: RoomInstance,
+    text: str,
+    to: tuple[str, str] | None,
+    now: float,
+) -> ChatLine:
+    """A checked chat line from ``sender`` in ``inst``; ``to`` is a direct line's recipient
+    (session id, identity id), on this process or another."""
+    record = new_record(
+        room=inst.room_id,
+        instance=inst.number,
+        sender_id=sender.identity.id,
+        sender_name=sender.identity.name,
+        text=text,
+        to_id=to[1] if to is not None else None,
+        now=now,
+    )
+    return ChatLine(record, sender.id, to[0] if to is not None else None)
+
+
 def _grid_covering(world: WorldView) -> Grid:
     """The pose grid of a world: its rooms' bounds."""
     lows = np.array([r.bounds_min for r in world.rooms], dtype=np.float64)
@@ -1166,17 +1187,46 @@ class HubCore:
         if message.to is not None and target is None:
             fx.remote_chats.append(RemoteChat(session.id, message.to, text, now))
             return
-        record = new_record(
-            room=inst.room_id,
-            instance=inst.number,
-            sender_id=session.identity.id,
-            sender_name=session.identity.name,
-            text=text,
-            to_id=target.identity.id if target is not None else None,
-            now=now,
-        )
-        line = ChatLine(record, session.id, target.id if target is not None else None)
+        to = (target.id, target.identity.id) if target is not None else None
+        line = _chat_line(session, inst, text, to, now)
         fx.records.append(self.unstored_chat.hold(line, encode("chat", **line.as_dict())))
+
+    def remote_chat_line(self, chat: RemoteChat, recipient_id: str | None) -> ChatLine | Effects:
+        """A direct message to someone on another process (``Effects.remote_chats``), once
+        the cluster layer has looked the recipient up: ``recipient_id`` is their identity's
+        id, None when nobody has that session. Gives the line to store and carry over, or
+        the sender's refusal. The cluster layer stores the line, then calls
+        ``remote_chat_sent``."""
+        fx = Effects()
+        sender = self.sessions.get(chat.session_id)
+        if sender is None:
+            return fx
+        if recipient_id is None or sender.instance is None:
+            code = "recipient_unknown" if recipient_id is None else "not_in_room"
+            fx.error(sender.conn, sender.lang, code, about="chat")
+            return fx
+        return _chat_line(sender, sender.instance, chat.text, (chat.to, recipient_id), chat.now)
+
+    def remote_chat_sent(self, line: ChatLine, stored: bool) -> Effects:
+        """The cluster layer stored a direct line to another process and passed it on (the
+        sender's copy is the acknowledgement), or could not store it."""
+        fx = Effects()
+        sender = self.sessions.get(line.from_session or "")
+        if sender is None:
+            return fx
+        if stored:
+            fx.send_to(sender, encode("chat", **line.as_dict()))
+        else:
+            fx.error(sender.conn, sender.lang, "chat_not_stored", excerpt(line.record.text), "chat")
+        return fx
+
+    def remote_chat_arrived(self, fields: dict[str, Any]) -> Effects:
+        """A direct line from another process for a session here (already stored there)."""
+        fx = Effects()
+        session = self.sessions.get(fields.get("to") or "")
+        if session is not None:
+            fx.send_to(session, encode("chat", **fields))
+        return fx
 
     def chat_stored(self, stored: Iterable[str], failed: Iterable[str] = ()) -> Effects:
         """The store has committed the chat records ``stored`` (ids, in the order the core

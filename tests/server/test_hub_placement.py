@@ -11,6 +11,8 @@ import numpy as np
 from realtime_harness import Harness, person
 from realtime_world import box_world
 
+from server.chat import ChatLine
+from server.effects import Effects
 from server.hub import Handoff, HubCore, Returning
 from server.identity import Role
 from server.protocol import Appearance, Bye, Chat, Go, Hello, Wait, encode_pose
@@ -155,6 +157,45 @@ def test_a_direct_message_to_someone_elsewhere_goes_to_the_cluster_checked() -> 
     assert fx.records == [] and h.take(1) == []
     fx = h.apply(h.core.handle(1, Chat("", to="session-on-p2"), h.now))
     assert fx.remote_chats == [] and h.take(1, "error")[0]["code"] == "chat_empty"
+
+
+def test_the_core_makes_the_direct_line_for_elsewhere_and_answers_its_sender() -> None:
+    h, _ = cluster_harness({("foyer", 0)})
+    h.hello(1, "Ada")
+    h.take(1)
+    fx = h.apply(h.core.handle(1, Chat("Hallo", to="session-on-p2"), h.now))
+    (remote,) = fx.remote_chats
+
+    # nobody has that session: the sender is told, nothing to store
+    refused = h.core.remote_chat_line(remote, None)
+    assert isinstance(refused, Effects) and refused.records == []
+    h.apply(refused)
+    assert h.take(1, "error")[0]["code"] == "recipient_unknown"
+
+    # found on another process: the line to store, addressed by session, stored by identity
+    line = h.core.remote_chat_line(remote, "id-Ben")
+    assert isinstance(line, ChatLine)
+    assert (line.from_session, line.to_session) == (h.session(1), "session-on-p2")
+    assert (line.record.sender_id, line.record.to_id, line.record.text) == (
+        "id-Ada",
+        "id-Ben",
+        "Hallo",
+    )
+    assert (line.record.room, line.record.instance) == ("foyer", 0)
+    assert h.take(1) == []  # nothing for the sender until it is stored
+
+    h.apply(h.core.remote_chat_sent(line, stored=True))
+    (echo,) = h.take(1, "chat")
+    assert (echo["text"], echo["to"], echo["id"]) == ("Hallo", "session-on-p2", line.record.id)
+    h.apply(h.core.remote_chat_sent(line, stored=False))
+    assert h.take(1, "error")[0]["code"] == "chat_not_stored"
+
+    # and a line from elsewhere reaches the session it is for
+    h.hello(2, "Ben")
+    h.take(2)
+    arriving = {**line.as_dict(), "to": h.session(2)}
+    h.apply(h.core.remote_chat_arrived(arriving))
+    assert h.take(2, "chat")[0]["text"] == "Hallo"
 
 
 def test_overflow_numbers_skip_instances_of_other_processes_and_the_room_list_has_them() -> None:
