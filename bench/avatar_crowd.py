@@ -4,11 +4,14 @@ Starts ``hubtwin serve`` from a project folder (this one, or ``--root`` another 
 e.g. an older commit unpacked with ``git archive``) on a free port with a fresh data
 folder, enters the biggest room in Chromium (SwiftShader WebGL, as in the browser tests)
 and fills it with guests that speak the real protocol from Python. The guests walk slowly
-in small circles (``--standing``: they stand), so the walk is drawn too. The visitor turns
-to face the crowd; then, for each crowd size, the page records the time between its
+in small circles, so the walk is drawn too (``--standing``: they stand, sending their
+unchanged pose every few seconds, since the hub closes a silent connection). The visitor
+turns to face the crowd; then, for each crowd size, the page records the time between its
 animation frames for a few seconds and reads the draw calls and triangles of the client's
 test hook. It prints, per crowd size, the median and 95th percentile frame time, the
-frames per second, draw calls and triangles.
+frames per second, draw calls and triangles, and how busy the shared machine was
+meanwhile: the CPU used by processes other than this run's (the bench, its hub, Chromium
+and their children) and the load average.
 
     .venv/bin/python -m bench.avatar_crowd
     .venv/bin/python -m bench.avatar_crowd --root /tmp/before --sizes 50 300
@@ -43,6 +46,7 @@ import msgpack
 from playwright.sync_api import Page, ViewportSize, sync_playwright
 from websockets.asyncio.client import ClientConnection, connect
 
+from bench import machine
 from bench.first_frame import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -60,6 +64,7 @@ SAMPLE_S = 6.0
 WALK_RADIUS = 0.8
 WALK_SPEED = 0.9  # metres per second, an unhurried walk
 POSE_HZ = 10
+STAND_POSE_S = 3.0  # how often a standing guest sends its (unchanged) pose
 
 # Collects the intervals between animation frames for `ms` milliseconds (no string eval:
 # the page's CSP allows none, so this is a function Playwright passes as source).
@@ -164,13 +169,15 @@ class Crowd:
                 message = msgpack.unpackb(frame)
                 if message.get("t") == "joined":
                     x, y, z = message["pose"]["pos"]
+                    yaw = float(message["pose"].get("yaw", 0.0))
                     break
                 if message.get("t") in ("room_full", "error"):
                     raise SystemExit(f"{name} could not enter {self.room}: {message}")
-        guest = {"ws": ws, "x": x, "y": y, "z": z, "phase": self.rng.uniform(0, 2 * math.pi)}
+        guest = {"ws": ws, "x": x, "y": y, "z": z, "yaw": yaw}
+        guest["phase"] = self.rng.uniform(0, 2 * math.pi)
         guest["drain"] = asyncio.ensure_future(self._drain(ws))
-        if self.walk:
-            guest["walker"] = asyncio.ensure_future(self._walk(guest))
+        mover = self._walk(guest) if self.walk else self._stand(guest)
+        guest["walker"] = asyncio.ensure_future(mover)
         self.guests.append(guest)
 
     @staticmethod
@@ -178,6 +185,17 @@ class Crowd:
         with contextlib.suppress(Exception):
             async for _ in ws:
                 pass
+
+    async def _stand(self, guest: dict[str, Any]) -> None:
+        """Standing still, saying so every few seconds: the hub closes a connection that
+        sends nothing for too long, and filling a hall on a busy machine takes minutes."""
+        with contextlib.suppress(Exception):
+            while True:
+                await asyncio.sleep(STAND_POSE_S)
+                self.seq += 1
+                await guest["ws"].send(
+                    encode_pose(self.seq, guest["x"], guest["y"], guest["z"], guest["yaw"], 0)
+                )
 
     async def _walk(self, guest: dict[str, Any]) -> None:
         """Round and round a small circle through the spawn point, at walking pace."""
@@ -235,8 +253,64 @@ def _step_back(page: Page, room: dict[str, Any], cx: float, cz: float) -> None:
     page.evaluate("([x, z]) => window.hubtwin.walkTo(x, z)", [x, z])
 
 
+def _family(root: int) -> list[int]:
+    """A process and every process it started, however deep (the hub, Chromium's helpers)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+        children.setdefault(parent, []).append(int(entry.name))
+    family, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        family.append(pid)
+        todo.extend(children.get(pid, []))
+    return family
+
+
+def _cpu_of(pids: list[int]) -> dict[int, float]:
+    used = {}
+    for pid in pids:
+        try:
+            used[pid] = machine.process_cpu_s(pid)
+        except (OSError, ValueError, IndexError):
+            continue
+    return used
+
+
+class ForeignLoad:
+    """What the rest of the machine did while we measured: the CPU of processes that are
+    not this run's, in % of one core, and the 1-minute load average at the end."""
+
+    def start(self) -> None:
+        self.started = time.monotonic()
+        self.busy = machine.busy_s()
+        self.ours = _cpu_of(_family(os.getpid()))
+
+    def stop(self) -> dict[str, float]:
+        seconds = time.monotonic() - self.started
+        now = _cpu_of(_family(os.getpid()))
+        ours = sum(now[pid] - before for pid, before in self.ours.items() if pid in now)
+        ours += sum(used for pid, used in now.items() if pid not in self.ours)
+        foreign = machine.busy_s() - self.busy - ours
+        with open("/proc/loadavg", encoding="ascii") as loadavg:
+            load = float(loadavg.read().split()[0])
+        return {
+            "ours_pct": 100 * ours / seconds,
+            "foreign_pct": max(0.0, 100 * foreign / seconds),
+            "load": load,
+        }
+
+
 def _measure(page: Page) -> dict[str, float]:
+    meter = ForeignLoad()
+    meter.start()
     times = page.evaluate(FRAME_TIMES_JS, SAMPLE_S * 1000)[1:]
+    busy = meter.stop()
     times.sort()
     state = page.evaluate("window.hubtwin.state()")
     return {
@@ -246,7 +320,16 @@ def _measure(page: Page) -> dict[str, float]:
         "drawCalls": state["drawCalls"],
         "triangles": state["triangles"],
         "shown": len(state["others"]),
+        **busy,
     }
+
+
+def _print_load(figures: dict[str, float]) -> None:
+    print(
+        f"  meanwhile: this run {figures['ours_pct']:.0f} %, other processes "
+        f"{figures['foreign_pct']:.0f} % of one core (of {100 * (os.cpu_count() or 1)} %), "
+        f"load average {figures['load']:.1f}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -267,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             _wait_healthy(url, process)
             print(f"serving {root}; guests {'standing' if args.standing else 'walking'}")
+            info = machine.describe()
+            print(f"machine: {info['cpu']}, {info['cores']} cores")
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 try:
@@ -275,16 +360,19 @@ def main(argv: list[str] | None = None) -> int:
                     page.goto(url)
                     page.wait_for_function("window.hubtwin !== undefined", timeout=60000)
                     page.fill("#display-name", "Watcher")
-                    page.locator("#enter-button").click()
+                    page.dispatch_event("#enter-button", "click")
                     _wait(page, "s.phase === 'hub' && s.room !== null", None, 120)
                     rooms = page.evaluate("window.hubtwin.venue()")["rooms"]
                     hall = max(rooms, key=lambda r: r["capacity"])
                     if hall["capacity"] < max(args.sizes):
                         print(f"note: {hall['id']} holds {hall['capacity']} people")
-                    page.click("#toggle-rooms")
-                    page.click(f'#room-list li[data-room-id="{hall["id"]}"] button')
+                    # clicks without waiting for the page to call the buttons steady (its
+                    # frames, on a busy machine, come seconds apart)
+                    page.dispatch_event("#toggle-rooms", "click")
+                    hall_button = f'#room-list li[data-room-id="{hall["id"]}"] button'
+                    page.dispatch_event(hall_button, "click")
                     _wait(page, "s.room === arg", hall["id"], 30)
-                    page.click("#toggle-rooms")
+                    page.dispatch_event("#toggle-rooms", "click")
                     crowd = Crowd(url, data_dir, hall["id"], walk=not args.standing)
                     page.wait_for_timeout(2000)
                     alone = _measure(page)
@@ -293,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
                         f"p95, {alone['fps']:.1f} fps, {alone['drawCalls']} draw calls, "
                         f"{alone['triangles']:,} triangles"
                     )
+                    _print_load(alone)
                     for size in sorted(args.sizes):
                         crowd.add(min(size, hall["capacity"] - 1) - len(crowd.guests))
                         _wait(page, "s.others.length >= arg", len(crowd.guests), 600)
@@ -311,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
                             f"{figures['drawCalls']} draw calls, "
                             f"{figures['triangles']:,} triangles"
                         )
+                        _print_load(figures)
                         shot = Path(tmp).parent / f"avatar-crowd-{len(crowd.guests)}.png"
                         page.screenshot(path=str(shot))
                         print(f"  screenshot {shot}")
