@@ -4,8 +4,11 @@ the library, stations, screens, boards and spawn points are set up at free spots
 the staff member (a screen on the wall they look at); something moves to another room (the
 same edit by ``hubtwin world move`` gives the same layout), goes against a wall, snaps to
 the grid, and one change is reverted; a shelf nudged into the lab's wall is refused naming
-the lab and its west wall; the checks list every edit; then a publish, the versions, a
-preview of version 0 and the rollback to it."""
+the lab and its west wall; the checks list every edit; then a publish (a station and a
+spawn point), the versions, a preview of version 0 in the staff member's 3D view (that
+version's model, by its digest, without the new station, under the banner "Vorschau Version
+0"; a visitor inside meanwhile keeps the current world), the way back, and the rollback to
+version 0 from the preview's banner."""
 
 from __future__ import annotations
 
@@ -251,12 +254,21 @@ def test_import_set_up_move_revert_and_check_in_the_browser(
 def test_publish_preview_an_old_version_and_roll_back_to_version_0(
     hub: HubServer, visitors: Visitors
 ) -> None:
+    guest = visitors.open("Gast")  # someone inside meanwhile (slow to enter on a busy machine)
+    guest.page.set_default_timeout(SLOW_MACHINE_MS)
+    visitors.enter(guest)
     staff = editing(visitors)
     page = staff.page
+    page.set_viewport_size({"width": 1280, "height": 800})  # the preview's banner beside the panel
     world_dir = hub.data_dir / "world"
     before = ids(staff)
     page.locator("#edit-add-spawn").click()
     new_item(staff, before)
+    before = ids(staff)
+    page.fill("#edit-station-de", "Vorschau")
+    page.fill("#edit-station-en", "Preview")
+    page.locator("#edit-add-station button[type=submit]").click()
+    station = new_item(staff, before)["id"]
     reloads = staff.state()["world"]["reloads"]
     page.fill("#edit-message", "Startpunkt im Empfang")
     page.locator("#edit-publish-button").click()
@@ -269,22 +281,55 @@ def test_publish_preview_an_old_version_and_roll_back_to_version_0(
     assert versions[-1] == {"version": 0, "current": False, "kind": "built"}
     assert versions[0]["current"] and versions[0]["version"] >= 1
 
-    # the preview of version 0: what going back to it changes (the spawn points go)
+    current = staff.state()["world"]["digest"]
+    assert station in staff.state()["edit"]["view3d"]["anchors"]["station"]
+    guest.wait_for("s.world.digest === arg", current, timeout_ms=120000)
+    guest_reloads = guest.state()["world"]["reloads"]
+    built = read_version(versions_dir(world_dir) / "0000")
+    assert built is not None
+
+    # the preview of version 0: what going back to it changes (the spawn points go), and
+    # that version itself in the staff member's 3D view
     page.locator("#edit-versions li[data-version='0'] .edit-preview-button").click()
     staff.wait_for("s.edit.preview && s.edit.preview.version === 0", timeout_ms=30000)
     preview = staff.state()["edit"]["preview"]["changes"]
     assert preview and any("spawn" in line for line in preview), preview
     assert page.locator("#edit-version-preview").is_visible()
+    staff.wait_for("s.edit.view3d.version === 0 && !s.edit.busy", timeout_ms=120000)
+    shown = staff.state()["edit"]["view3d"]
+    assert shown["digest"] == built.sha256 == load_world(built.model).digest, shown
+    assert not shown["currentVisible"] and station not in shown["anchors"].get("station", [])
+    assert shown["banner"].startswith("Vorschau Version 0"), shown
+    assert page.locator("#edit-preview-banner").is_visible()
+    assert staff.state()["world"]["digest"] == current  # the hub still serves the current one
+    # someone inside meanwhile: still in the current world, nothing loaded again
+    assert guest.state()["world"]["digest"] == current
+    assert guest.state()["world"]["reloads"] == guest_reloads
+    assert page.locator("#edit-preview-banner").count() == 1
+    assert guest.page.locator("#edit-preview-banner").count() == 0
+    # read-only meanwhile: an edit is not made, the panel says why
+    page.locator("#edit-add-spawn").click()
+    staff.wait_for("s.edit.error && s.edit.status.includes('Version 0')", timeout_ms=30000)
+    assert staff.state()["edit"]["changes"] == 0
+
+    # the way back to the current world, then the preview again and its rollback button
+    page.locator("#edit-preview-back").click()
+    staff.wait_for("s.edit.view3d.version === null && s.edit.view3d.currentVisible")
+    assert station in staff.state()["edit"]["view3d"]["anchors"]["station"]
+    assert not page.locator("#edit-preview-banner").is_visible()
+    page.locator("#edit-versions li[data-version='0'] .edit-preview-button").click()
+    staff.wait_for("s.edit.view3d.version === 0 && !s.edit.busy", timeout_ms=120000)
 
     reloads = staff.state()["world"]["reloads"]
-    page.locator("#edit-versions li[data-version='0'] .edit-rollback-button").click()
+    page.locator("#edit-preview-rollback").click()
     staff.wait_for("s.world.reloads > arg && !s.edit.busy", reloads, timeout_ms=120000)
     staff.wait_for("s.edit.versions[0].current && s.edit.versions[0].kind === 'rollback'")
     served = current_world_file(world_dir)
     assert served is not None
-    built = read_version(versions_dir(world_dir) / "0000")
-    assert built is not None
     assert load_world(served).digest == load_world(built.model).digest
+    staff.wait_for("s.edit.view3d.version === null && s.edit.view3d.currentVisible")
+    assert station not in staff.state()["edit"]["view3d"]["anchors"].get("station", [])
+    guest.wait_for("s.world.digest === arg", built.sha256, timeout_ms=120000)
     assert staff.state()["world"]["digest"] == load_world(served).digest
     assert "0" in staff.state()["edit"]["status"] and not staff.state()["edit"]["error"]
     spots_tried(staff)

@@ -1,7 +1,7 @@
 /**
  * The staff edit API (server/world_edit_http.py): the draft's items, the asset library,
  * checked edits, undo/redo, reverting, the diff and the checks, publishing, the versions
- * (preview, rollback) and importing a model file. Every call carries the session token; the
+ * (preview: the changes and the model; rollback) and importing a model file. Every call carries the session token; the
  * server refuses anyone but staff. Refusals arrive as EditRefused (code, the server's sentence,
  * and for a placement the reason: outside-room, wall, door, floor, ceiling, not-walkable).
  */
@@ -114,6 +114,30 @@ export class EditApi {
   /** A version and what rolling back to it would change: {version, meta, changes} */
   version(number) {
     return this.call("GET", `version?number=${encodeURIComponent(number)}`);
+  }
+
+  /** A version's model (hub.glb) as an ArrayBuffer, for the staff member's 3D preview. */
+  async versionModel(number) {
+    let response;
+    try {
+      response = await fetch(`/api/world/version/model?number=${encodeURIComponent(number)}`, {
+        headers: { Authorization: `Bearer ${this.token()}` },
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+    } catch (error) {
+      throw new EditRefused(0, "network", error.message || "network error", null);
+    }
+    if (!response.ok) {
+      let error = {};
+      try {
+        error = (await response.json()).error ?? {};
+      } catch {
+        error = {};
+      }
+      throw new EditRefused(response.status, error.code ?? "http_error", error.message ?? `HTTP ${response.status}`, null);
+    }
+    return response.arrayBuffer();
   }
 
   rollback(version, message) {

@@ -2,13 +2,18 @@
  * The staff edit mode: select something standing in the hub (in the panel's list, or by
  * clicking its handle in the 3D view), move or turn it with the three.js gizmo
  * (TransformControls) or the panel's step buttons, set up assets from the library, add
- * stations, screens, boards and spawn points (each at a free spot in front of the staff
- * member; a screen or board on the wall they look at), move something to another room, put
- * it against a wall or in line with its neighbour, snap to a floor grid, revert one change,
- * see the placement checks, import a model by dropping its file, look at the versions
- * (preview, rollback, version 0 too), undo and redo, publish. Every change goes to the server at once
- * (saved to the draft); the server checks it with the same rules as `hubtwin world …` and a
- * refusal puts the thing back where it was, with the reason in words.
+ * stations, screens, boards, signs and spawn points (each at a free spot in front of the
+ * staff member; a screen, board or sign on the wall they look at), move something to another
+ * room, put it against a wall or in line with its neighbour, snap to a floor grid and
+ * (dragging with the gizmo) to walls: brought near a wall's inner face, a thing snaps flush
+ * with its back to it, facing into the room, and is saved as "to the wall" (the server puts
+ * it exactly as `hubtwin world move --to-wall` does); revert one change, see the placement
+ * checks, import a model by dropping its file, look at the versions (preview: what going
+ * back changes, and the version itself in the 3D view for oneself alone, read-only, under a
+ * banner with the way back; rollback, version 0 too), undo and redo, publish. Every change
+ * goes to the server at once (saved to the draft); the server checks it with the same rules
+ * as `hubtwin world …` and a refusal puts the thing back where it was, with the reason in
+ * words.
  *
  * Only staff get the mode (the toolbar button is made for them alone); the server refuses
  * everyone else anyway. After a publish, world_changed reloads the model for everyone
@@ -22,13 +27,15 @@ import { onLanguageChange, t } from "../ui/i18n.js";
 import { EditApi } from "./api.js";
 import { EditPanel } from "./edit-panel.js";
 import { EditHandles } from "./handles.js";
-import { alignedAt, freeSpotAhead, freeSpotsAhead, radiusOf, snap, wallSpotsAhead } from "./placement.js";
+import { alignedAt, freeSpotAhead, freeSpotsAhead, radiusOf, snap, wallSnap, wallSpotsAhead } from "./placement.js";
 import { StationContentEditor } from "./station-content.js";
+import { VersionPreview } from "./version-preview.js";
 
 const STEP_M = 0.1;
 const COMMIT_AFTER_MS = 400;
 const PLACE_AHEAD_M = 2;
 const GRID_M = 0.5;
+const MOUNTED = ["screen", "board", "sign"];
 const OTHER_LEFT_PANELS = ["panel-rooms", "panel-station", "panel-talks", "panel-workshop"];
 
 export class EditMode {
@@ -65,7 +72,11 @@ export class EditMode {
       toWall: () => this.moveSelected({ to_wall: true }),
       align: () => this.align(),
       grid: (on) => this.setGrid(on),
+      wallSnap: (on) => {
+        this.wallSnapOn = on;
+      },
       addBoard: (title, width, height) => this.addBoard(title, width, height),
+      addSign: (title, width) => this.addSign(title, width),
       addSpawn: () => this.addSpawn(),
       importFile: (file, options) => this.importFile(file, options),
       revert: (id) => this.revert(id),
@@ -75,11 +86,18 @@ export class EditMode {
       rollback: (number) => this.rollback(number),
     });
     this.grid = 0;
+    this.wallSnapOn = true;
+    /** The inner faces of the walls (GET /api/world/items), for snapping while dragging. */
+    this.walls = [];
     this.checks = [];
     this.versions = [];
     this.previewed = null;
     this.lastImport = null;
     this.stationContent = new StationContentEditor(() => app.session.token);
+    this.versionPreview = new VersionPreview(app, this.api, {
+      rollback: (number) => this.rollback(number),
+      changed: (on) => this.previewing(on),
+    });
     const { stage } = app;
     this.handles = new EditHandles(stage.scene);
     this.raycaster = new THREE.Raycaster();
@@ -90,6 +108,10 @@ export class EditMode {
     this.gizmo.enabled = false;
     stage.scene.add(this.gizmo.getHelper());
     this.gizmo.addEventListener("objectChange", () => this.dragged());
+    this.gizmo.addEventListener("mouseDown", () => {
+      const handle = this.selectedHandle();
+      if (handle) handle.userData.snapped = null;
+    });
     this.gizmo.addEventListener("mouseUp", () => this.scheduleCommit(0));
     // A press on the gizmo must not also turn the view (controls.js looks around on drags):
     // this listener runs before controls.js's, which ignores the press while disabled.
@@ -98,12 +120,14 @@ export class EditMode {
       this.app.controls.enabled = true;
     }, { capture: true });
     liveWorld.onChange(() => {
+      this.versionPreview.worldReplaced();
       if (this.panel.open) this.refresh();
     });
     onLanguageChange(() => {
       this.panel.setItems(this.items, this.app.venue.rooms);
       this.panel.setLibrary(this.library);
       this.panel.setChanges(this.changes);
+      this.versionPreview.label();
     });
     this.setMode("translate");
   }
@@ -117,8 +141,9 @@ export class EditMode {
         if (document.getElementById(id) && this.app.hud.isOpen(id)) this.app.hud.close(id);
       }
     }
+    if (!open) this.versionPreview.leave();
     this.panel.show(open);
-    this.handles.group.visible = open;
+    this.handles.group.visible = open && !this.versionPreview.active;
     this.gizmo.enabled = open;
     if (open) {
       this.refresh();
@@ -132,6 +157,7 @@ export class EditMode {
     try {
       const [listing, library, diff] = await Promise.all([this.api.items(), this.api.library(), this.api.diff()]);
       this.items = listing.items;
+      this.walls = listing.walls ?? [];
       this.library = library.assets;
       this.handles.show(this.items, this.app.venue, this.app.worldRoot);
       this.panel.setItems(this.items, this.app.venue.rooms);
@@ -193,6 +219,7 @@ export class EditMode {
   /** A click in the 3D view while editing: select the handle under it (or nothing). */
   clickAt(clientX, clientY) {
     if (!this.panel.open) return false;
+    if (this.versionPreview.active) return true; // an old version is only looked at
     this.raycaster.setFromCamera(this.pointer(clientX, clientY), this.app.stage.camera);
     const handle = this.handles.pick(this.raycaster);
     this.select(handle ? handle.userData.item.id : null);
@@ -223,7 +250,28 @@ export class EditMode {
     // Things turn about the vertical only (the gizmo's view ring would tilt them).
     const yaw = new THREE.Euler().setFromQuaternion(handle.quaternion, "YXZ").y;
     handle.rotation.set(0, yaw, 0);
+    if (this.gizmo.mode === "translate") this.snapToWall(handle);
     this.handles.follow(handle);
+  }
+
+  /** While dragging: flush against a wall whose face the thing's back comes near (facing
+   * into the room), or back to the way it faced before once dragged away from it. */
+  snapToWall(handle) {
+    const before = handle.userData.snapped;
+    const item = handle.userData.item;
+    const spot = this.handles.spot(handle);
+    const found = this.wallSnapOn ? wallSnap(item, this.walls, spot.room, spot.at) : null;
+    const room = this.app.venue.rooms.find((r) => r.id === spot.room);
+    if (!found || !room) {
+      if (before) handle.rotation.set(0, before.yaw, 0);
+      handle.userData.snapped = null;
+      return;
+    }
+    const yaw = before ? before.yaw : handle.rotation.y; // how it faced before it snapped
+    handle.position.x = room.bounds.x0 + found.at[0];
+    handle.position.z = room.bounds.z0 + found.at[1];
+    handle.rotation.set(0, THREE.MathUtils.degToRad(found.facing), 0);
+    handle.userData.snapped = { side: found.side, yaw };
   }
 
   nudge(dx, dz) {
@@ -273,11 +321,14 @@ export class EditMode {
       Math.abs(spot.at[1] - item.at[1]) < 0.001 &&
       Math.abs(((spot.facing - item.facing + 540) % 360) - 180) < 0.05;
     if (unchanged) return;
+    // Snapped to a wall while dragging: the server puts it there exactly (as --to-wall).
+    const toWall = handle.userData.snapped ? { to_wall: true } : { facing: spot.facing };
+    handle.userData.snapped = null;
     this.movesUnanswered.set(item.id, (this.movesUnanswered.get(item.id) ?? 0) + 1);
     this.run(async () => {
       this.panel.say(t("edit.saving"));
       try {
-        const result = await this.api.move({ id: item.id, kind: item.kind, room: spot.room, at: spot.at, facing: spot.facing });
+        const result = await this.api.move({ id: item.id, kind: item.kind, room: spot.room, at: spot.at, ...toWall });
         this.answered(item.id);
         await this.updated(result);
         this.panel.say(this.withWarnings(t("edit.saved", { id: item.id }), result));
@@ -355,7 +406,7 @@ export class EditMode {
     const radius = radiusOf({ size });
     const relative = (x, z) => [Math.round((x - room.bounds.x0) * 100) / 100, Math.round((z - room.bounds.z0) * 100) / 100];
     const { x: px, z: pz } = player.position;
-    if (kind === "screen" || kind === "board") {
+    if (MOUNTED.includes(kind)) {
       const spots = wallSpotsAhead(room, this.items, px, pz, player.yaw, radius);
       if (spots.length) return spots.map((s) => ({ room: room.id, at: relative(s.x, s.z), facing: s.facing }));
     }
@@ -412,6 +463,17 @@ export class EditMode {
     }
     const both = { de: title.de || title.en, en: title.en || title.de };
     return this.adding({ kind: "board", size: [width, height], title: both }, [width, height]);
+  }
+
+  /** A sign on the wall ahead: its lettering German (the big line) and English (the small
+   * line below, as building.toml's wall_sign writes title and subtitle). */
+  addSign(title, width) {
+    if (!title.de) {
+      this.panel.say(t("edit.signTextMissing"), { error: true });
+      return null;
+    }
+    const text = title.en ? { de: title.de, en: title.en } : { de: title.de };
+    return this.adding({ kind: "sign", title: text, width }, [width, width / 4]);
   }
 
   addSpawn() {
@@ -481,6 +543,7 @@ export class EditMode {
   // --- reverting, importing, versions ------------------------------------------------------------
 
   revert(id) {
+    if (this.readOnly()) return null;
     this.flush();
     return this.run(async () => {
       try {
@@ -525,15 +588,37 @@ export class EditMode {
     });
   }
 
+  /** What going back to version ``number`` changes (a list), and the version itself in the
+   * 3D view, for this staff member only. */
   preview(number) {
+    this.flush();
     return this.run(async () => {
       try {
         this.previewed = await this.api.version(number);
         this.panel.extras.setPreview(this.previewed);
+        this.panel.say(t("edit.previewLoading", { version: number }));
+        await this.versionPreview.show(number);
+        const text = t("edit.previewBanner", { version: number });
+        this.panel.say(text);
+        announce(text);
       } catch (error) {
         this.refused(error);
       }
     });
+  }
+
+  /** The 3D preview began or ended: the handles and the gizmo only with the current world. */
+  previewing(on) {
+    if (on) this.select(null);
+    this.handles.group.visible = this.panel.open && !on;
+    if (!on) this.panel.say(t("edit.previewLeft"));
+  }
+
+  /** While an old version is shown, the draft is not edited (say so, and do nothing). */
+  readOnly() {
+    if (!this.versionPreview.active) return false;
+    this.panel.say(t("edit.previewReadOnly", { version: this.versionPreview.version }), { error: true });
+    return true;
   }
 
   rollback(number) {
@@ -548,6 +633,9 @@ export class EditMode {
         announce(text);
         this.previewed = null;
         this.panel.extras.setPreview(null);
+        this.versionPreview.leave({ quiet: true });
+        this.previewing(false);
+        this.panel.say(text);
         const answer = await this.api.history();
         this.versions = answer.versions;
         this.panel.extras.setVersions(this.versions, answer.served);
@@ -561,6 +649,7 @@ export class EditMode {
   }
 
   create(call, sayKey) {
+    if (this.readOnly()) return null;
     this.flush();
     return this.run(async () => {
       try {
@@ -578,7 +667,7 @@ export class EditMode {
 
   remove() {
     const handle = this.selectedHandle();
-    if (!handle) return null;
+    if (!handle || this.readOnly()) return null;
     const item = handle.userData.item;
     this.flush();
     return this.run(async () => {
@@ -594,6 +683,7 @@ export class EditMode {
   }
 
   step(which) {
+    if (this.readOnly()) return null;
     this.flush();
     return this.run(async () => {
       try {
@@ -611,6 +701,7 @@ export class EditMode {
   // --- publishing -----------------------------------------------------------------------------
 
   publish(message) {
+    if (this.readOnly()) return null;
     if (!message) {
       this.panel.say(t("edit.messageMissing"), { error: true });
       this.panel.message.focus();
@@ -655,6 +746,37 @@ export class EditMode {
     announce(text);
   }
 
+  /** Where the selection and the gizmo's arrows (their pick zones) are on the page, in CSS
+   * pixels, and which way one metre east and one metre north go there: for a browser test
+   * to drag them with the mouse as a person would. */
+  gizmoOnScreen(handle) {
+    const { camera, canvas } = this.app.stage;
+    const rect = canvas.getBoundingClientRect();
+    const toPage = (world) => {
+      const p = world.clone().project(camera);
+      return [rect.left + ((p.x + 1) / 2) * rect.width, rect.top + ((1 - p.y) / 2) * rect.height];
+    };
+    const helper = this.gizmo.getHelper();
+    helper.updateMatrixWorld(true);
+    const pickers = helper.children[0]?.picker?.translate;
+    const arrow = (name) => {
+      const mesh = pickers?.children.find((c) => c.name === name);
+      if (!mesh) return null;
+      mesh.geometry.computeBoundingBox();
+      return toPage(mesh.geometry.boundingBox.getCenter(new THREE.Vector3()).applyMatrix4(mesh.matrixWorld));
+    };
+    const at = handle.position.clone();
+    return {
+      axis: this.gizmo.axis,
+      dragging: this.gizmo.dragging,
+      centre: toPage(at),
+      x: arrow("X"),
+      z: arrow("Z"),
+      east: toPage(at.clone().add(new THREE.Vector3(1, 0, 0))),
+      north: toPage(at.clone().add(new THREE.Vector3(0, 0, -1))),
+    };
+  }
+
   /** For the test hook. */
   testState() {
     const handle = this.selectedHandle();
@@ -672,6 +794,9 @@ export class EditMode {
       versions: this.versions.map((v) => ({ version: v.version, current: v.current, kind: v.kind })),
       preview: this.previewed ? { version: this.previewed.version, changes: this.previewed.changes.map((c) => c.text) } : null,
       grid: this.grid,
+      view3d: this.versionPreview.testState(),
+      snapped: handle?.userData.snapped ? handle.userData.snapped.side : null,
+      gizmo: handle && this.panel.open ? this.gizmoOnScreen(handle) : null,
       lastImport: this.lastImport,
       library: this.library.map((a) => a.name),
       itemList: this.items.map((i) => ({ id: i.id, kind: i.kind, room: i.room, at: i.at, facing: i.facing, state: i.state })),

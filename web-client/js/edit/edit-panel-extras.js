@@ -1,8 +1,8 @@
 /**
  * The edit panel's further tools (made here, placed by edit-panel.js): for the selection,
  * moving it to another room, putting it against the nearest wall, lining it up with its
- * neighbour, the floor grid and turns of 90°; adding a board or a spawn point; importing a
- * model by dropping its file (or choosing it); the placement checks before publishing; and
+ * neighbour, the floor grid (and snapping to walls while dragging) and turns of 90°; adding
+ * a board, a sign or a spawn point; importing a model by dropping its file (or choosing it); the placement checks before publishing; and
  * the versions: the list, a preview of one (what rolling back to it would change) and the
  * rollback, version 0 (the world as built) included. Like the panel it only shows things and
  * reports to the edit mode (edit-mode.js).
@@ -31,8 +31,8 @@ const MODEL_TYPES = ".glb,.gltf,.obj,.stl";
 
 export class EditExtras {
   /**
-   * actions: {moveToRoom(room), toWall(), align(), grid(on), turn(deg), addBoard(title, w, h),
-   * addSpawn(), importFile(file, options), revert(id), check(), versions(), preview(n), rollback(n)}
+   * actions: {moveToRoom(room), toWall(), align(), grid(on), wallSnap(on), turn(deg), addBoard(title, w, h),
+   * addSign(title, width), addSpawn(), importFile(file, options), revert(id), check(), versions(), preview(n), rollback(n)}
    */
   constructor(actions) {
     this.actions = actions;
@@ -45,10 +45,13 @@ export class EditExtras {
     const turnRight = button("edit-turn-90-right", "edit.turn90Right", () => actions.turn(-90));
     this.grid = element("input", { id: "edit-grid", type: "checkbox" });
     this.grid.addEventListener("change", () => actions.grid(this.grid.checked));
+    this.wallSnap = element("input", { id: "edit-wall-snap", type: "checkbox", checked: true });
+    this.wallSnap.addEventListener("change", () => actions.wallSnap(this.wallSnap.checked));
     this.selectionControls = [this.roomSelect, this.moveRoom, this.toWall, this.align, turnLeft, turnRight];
     this.selectionRows = [
       element("div", { class: "button-row" }, [turnLeft, turnRight, this.toWall, this.align]),
       element("label", { class: "edit-check" }, [this.grid, element("span", { "data-i18n": "edit.grid" })]),
+      element("label", { class: "edit-check" }, [this.wallSnap, element("span", { "data-i18n": "edit.wallSnap" })]),
       element("div", { class: "edit-form" }, [
         element("label", { for: "edit-room-select", "data-i18n": "edit.otherRoom" }),
         this.roomSelect,
@@ -71,6 +74,19 @@ export class EditExtras {
     boardForm.addEventListener("submit", (event) => {
       event.preventDefault();
       actions.addBoard({ de: boardDe.value.trim(), en: boardEn.value.trim() }, Number(boardWidth.value), Number(boardHeight.value));
+    });
+    const signDe = element("input", { id: "edit-sign-de", type: "text", maxlength: "90" });
+    const signEn = element("input", { id: "edit-sign-en", type: "text", maxlength: "90" });
+    const signWidth = element("input", { id: "edit-sign-width", type: "number", min: "0.5", max: "8", step: "0.1", value: "2.4" });
+    const signForm = element("form", { id: "edit-add-sign", class: "edit-form", novalidate: "" }, [
+      element("label", { for: "edit-sign-de", "data-i18n": "edit.signDe" }), signDe,
+      element("label", { for: "edit-sign-en", "data-i18n": "edit.signEn" }), signEn,
+      element("label", { for: "edit-sign-width", "data-i18n": "edit.signWidth" }), signWidth,
+      element("button", { type: "submit", "data-i18n": "edit.addSign" }),
+    ]);
+    signForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      actions.addSign({ de: signDe.value.trim(), en: signEn.value.trim() }, Number(signWidth.value));
     });
     const spawn = button("edit-add-spawn", "edit.addSpawn", () => actions.addSpawn());
     this.fileInput = element("input", { id: "edit-import-file", type: "file", accept: MODEL_TYPES });
@@ -106,6 +122,7 @@ export class EditExtras {
     this.addParts = [
       element("h4", { "data-i18n": "edit.importHeading" }), this.dropZone,
       element("h4", { "data-i18n": "edit.board" }), boardForm,
+      element("h4", { "data-i18n": "edit.sign" }), signForm,
       element("h4", { "data-i18n": "edit.kind.spawn" }), element("div", { class: "button-row" }, [spawn]),
     ];
 

@@ -1,12 +1,12 @@
 /**
  * Edit handles: one see-through box per item of the draft (placed assets, furniture,
- * stations, screens, boards, spawn points), where the server's item list says it stands, with
+ * stations, screens, boards, signs, spawn points), where the server's item list says it stands, with
  * a small arrow showing where its front looks. Built-in furniture and stations are part of
  * the hub model's merged meshes, so the handle is what moves under the gizmo; a placed
  * asset's own node (extras.hubtwin_placed) follows its handle.
  *
  * Positions as the API gives them: at = [x, z] from the room's north-west corner, elevation
- * above the room's floor (a screen's is its middle), facing in degrees (0 south = +Z, 90 east).
+ * above the room's floor (a screen's is its middle, a sign's its lower edge), facing in degrees (0 south = +Z, 90 east).
  */
 
 import * as THREE from "three";
