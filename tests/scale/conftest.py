@@ -73,15 +73,19 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def two(redis_url: str, site: tuple[Path, Path], tmp_path: Path) -> Iterator[list[HubProcess]]:
     """Two ``hubtwin serve --redis`` processes of one hub, stopped after the test."""
     hubs = start_processes(2, *site, tmp_path, redis_url)
-    yield hubs
-    for hub in hubs:
-        hub.stop()
+    try:
+        yield hubs
+    finally:
+        for hub in hubs:
+            hub.stop()
 
 
 @pytest.fixture
 def three(redis_url: str, site: tuple[Path, Path], tmp_path: Path) -> Iterator[list[HubProcess]]:
     """Three processes of one hub, stopped after the test."""
     hubs = start_processes(3, *site, tmp_path, redis_url)
-    yield hubs
-    for hub in hubs:
-        hub.stop()
+    try:
+        yield hubs
+    finally:
+        for hub in hubs:
+            hub.stop()

@@ -194,10 +194,15 @@ def start_processes(
         place = folder / f"process-{n}"
         place.mkdir()
         hubs.append(HubProcess(site, world, place, redis_url))
-    for hub in hubs:
-        hub.start()
-    for hub in hubs:
-        hub.wait_ready()
+    try:
+        for hub in hubs:
+            hub.start()
+        for hub in hubs:
+            hub.wait_ready()
+    except BaseException:
+        for hub in hubs:  # none left running when the start fails
+            hub.stop()
+        raise
     return hubs
 
 
