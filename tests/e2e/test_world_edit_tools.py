@@ -330,6 +330,11 @@ def test_publish_preview_an_old_version_and_roll_back_to_version_0(
     staff.wait_for("s.edit.view3d.version === null && s.edit.view3d.currentVisible")
     assert station not in staff.state()["edit"]["view3d"]["anchors"].get("station", [])
     guest.wait_for("s.world.digest === arg", built.sha256, timeout_ms=120000)
+    # the new station has no content yet: a page near it asked for it and got 404 (meant)
+    for person in (staff, guest):
+        person.problems[:] = [
+            p for p in person.problems if not (f"/api/stations/{station}" in p and "404" in p)
+        ]
     assert staff.state()["world"]["digest"] == load_world(served).digest
     assert "0" in staff.state()["edit"]["status"] and not staff.state()["edit"]["error"]
     spots_tried(staff)
