@@ -24,8 +24,8 @@
  *                                look, anim: {lod, speed, walk, phase, legSwing, armRaise,
  *                                gesture} of the others' bodies (avatars.js); view: "eyes" or
  *                                "behind"; self: the own avatar as drawn from behind (or null);
- *                                myLook; lookPreview: {frames, look, drawCalls, running}
- *                                (settings); startPreview: the same of the start page's
+ *                                myLook; lookPreview: {frames, look, drawCalls, running,
+ *                                live} (settings); startPreview: the same of the start page's
  *   hubtwin.venue()             {rooms: [{id, names, kind, capacity, bounds, floorY}], doors: [{id, rooms,
  *                                x, y, z}], spawns: [{room, x, y, z, yaw}]}
  *   hubtwin.walkTo(x, z, y?)    walk there as a click on the floor would (y: the height

@@ -1,8 +1,10 @@
 /**
- * A small 3D preview of the visitor's own avatar, turning slowly (still with reduced
- * motion): the crowd's own body code (avatars.js) drawing one look into a canvas of its
- * own, only while it is on screen. Used by the start page and by the settings dialog; each
- * wakes it when it comes into view, and it stops by itself when it is no longer shown.
+ * A small 3D preview of the visitor's own avatar: the crowd's own body code (avatars.js)
+ * drawing one look into a canvas of its own, only while it is on screen. Used by the start
+ * page and by the settings dialog; each wakes it when it comes into view. Turning, it draws
+ * every frame (slowly turning, still with reduced motion) until it is no longer shown; not
+ * turning (the start page, which must stay light while the hub loads behind it), it draws
+ * once when woken and once after each change of the look.
  */
 
 import * as THREE from "three";
@@ -16,18 +18,24 @@ function reducedMotion() {
 }
 
 export class LookPreview {
-  /** canvas: where to draw; look: the look shown first; shown(): whether it is on screen. */
-  constructor(canvas, look, shown) {
+  /**
+   * canvas: where to draw; look: the look shown first; shown(): whether it is on screen;
+   * turning: false to draw only when woken or changed.
+   */
+  constructor(canvas, look, shown, { turning = true } = {}) {
     this.canvas = canvas;
     this.look = look;
     this.shown = shown;
+    this.turning = turning;
     this.renderer = null;
     this.running = false;
+    this.pending = false;
     this.frames = 0;
   }
 
   pose() {
-    const yaw = reducedMotion() ? STILL_YAW : Math.PI + Math.sin(performance.now() / 1400) * 0.7;
+    const still = !this.turning || reducedMotion();
+    const yaw = still ? STILL_YAW : Math.PI + Math.sin(performance.now() / 1400) * 0.7;
     return { x: 0, y: 0, z: 0, yaw, pitch: 0, hand: false };
   }
 
@@ -35,6 +43,7 @@ export class LookPreview {
   setLook(look) {
     this.look = look;
     this.crowd?.setSelf(this.pose(), look);
+    if (!this.turning) this.drawSoon();
   }
 
   setup() {
@@ -52,23 +61,41 @@ export class LookPreview {
     this.crowd.setSelf(this.pose(), this.look);
   }
 
-  /** It came into view: draw every frame until shown() says it is gone. */
+  /** It came into view: draw (turning: every frame until shown() says it is gone). */
   wake() {
     if (this.running || !this.shown()) return;
     if (!this.renderer) this.setup();
+    if (!this.turning) {
+      this.drawSoon();
+      return;
+    }
     this.running = true;
     const draw = () => {
       if (!this.shown() || !this.renderer) {
         this.running = false;
         return;
       }
-      this.crowd.setSelf(this.pose());
-      this.crowd.update(0, this.camera);
-      this.renderer.render(this.scene, this.camera);
-      this.frames += 1;
+      this.draw();
       requestAnimationFrame(draw);
     };
     requestAnimationFrame(draw);
+  }
+
+  /** One frame, at the next animation frame (several changes before it: one frame). */
+  drawSoon() {
+    if (this.pending) return;
+    this.pending = true;
+    requestAnimationFrame(() => {
+      this.pending = false;
+      if (this.shown() && this.renderer) this.draw();
+    });
+  }
+
+  draw() {
+    this.crowd.setSelf(this.pose());
+    this.crowd.update(0, this.camera);
+    this.renderer.render(this.scene, this.camera);
+    this.frames += 1;
   }
 
   /** Let go of the drawing context (its page was left); a fresh canvas takes the old one's
@@ -84,13 +111,14 @@ export class LookPreview {
     this.canvas = fresh;
   }
 
-  /** {frames, look, drawCalls, running}: for the test hook. */
+  /** {frames, look, drawCalls, running, live}: for the test hook (live: it can draw). */
   testState() {
     return {
       frames: this.frames,
       look: { ...this.look },
       drawCalls: this.renderer?.info.render.calls ?? 0,
       running: this.running,
+      live: this.renderer !== null,
     };
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The start page: display name, the avatar's look (appearance-form.js) beside a live
- * preview of it (look-preview.js, loaded with three.js after the page is shown, and only
- * where WebGL is there), language, the "how to move" card, and the sign-in for
+ * preview of it (look-preview.js, loaded with three.js after the page is shown, only where
+ * WebGL is there, and drawn only when the look changes), language, the "how to move" card, and the sign-in for
  * facilitators and staff. A returning guest is greeted by name with their look preselected.
  */
 
@@ -118,7 +118,7 @@ export class StartPage {
       const { LookPreview } = await import("./look-preview.js");
       if (this.preview) return;
       const canvas = document.getElementById("start-look-preview");
-      this.preview = new LookPreview(canvas, this.look(), () => !this.el.hidden);
+      this.preview = new LookPreview(canvas, this.look(), () => !this.el.hidden, { turning: false });
       canvas.hidden = false;
     }
     this.preview.wake();
