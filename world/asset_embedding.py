@@ -15,14 +15,33 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from world.errors import InputFileError
+from world.geometry import Placement
 from world.gltf_reader import GltfDocument, read_gltf_file
 from world.gltf_writer import GlbWriter
+from world.library import LibraryAsset
 
-if TYPE_CHECKING:
-    from world.staff_layout import PlacedAsset
+
+@dataclass(frozen=True)
+class PlacedAsset:
+    """A library asset standing in a room (world coordinates; yaw in radians)."""
+
+    id: str
+    asset: LibraryAsset
+    room: str
+    x: float
+    y: float
+    z: float
+    elevation: float  # above the room's floor
+    yaw: float
+
+    @property
+    def placement(self) -> Placement:
+        return Placement(self.x, self.y, self.z, self.yaw)
+
 
 PLACED_EXTRAS_KEY = "hubtwin_placed"
 # Node extensions the hub loader would mistake for the hub's own venue layer.

@@ -21,13 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from world.asset_embedding import embed_assets
+from world.asset_embedding import PlacedAsset, embed_assets
 from world.building import AnchorPlan, BuildingPlan, FurniturePlan, RoomPlan
 from world.conventions import SIZED_ANCHOR_KINDS
 from world.errors import InputFileError
 from world.floor_plan import FloorRaster, SpawnSpot
 from world.furniture import furniture_params
-from world.geometry import Placement
 from world.gltf_writer import GlbWriter
 from world.layout_file import Layout, SignEntry, layout_path, read_layout
 from world.library import LibraryAsset, UnknownAssetError, get_asset
@@ -52,24 +51,6 @@ class FurniturePiece:
     @property
     def z(self) -> float:
         return self.item.positions[0][1]
-
-
-@dataclass(frozen=True)
-class PlacedAsset:
-    """A library asset standing in a room (world coordinates; yaw in radians)."""
-
-    id: str
-    asset: LibraryAsset
-    room: str
-    x: float
-    y: float
-    z: float
-    elevation: float  # above the room's floor
-    yaw: float
-
-    @property
-    def placement(self) -> Placement:
-        return Placement(self.x, self.y, self.z, self.yaw)
 
 
 @dataclass(frozen=True)
