@@ -11,13 +11,6 @@ a ban, the end of the session: at once), relay their SDP and ICE, change whom th
 receive, hold or release a facilitator-muted speaker. The port tells the feature back
 when someone's microphone is being sent (``sending``) or failed.
 
-Moderation does not wait for the next round: a facilitator's mute (``moderated``, called
-by the moderation feature in the same step) holds the speaker and takes them out of every
-hearing set at once, and someone leaving the room instance (a removal, a ban, a move to a
-breakout group, a room change) is taken out of every set as they leave; the listeners who
-lose them are told to the port as ``urgent``, so their Janus updates go ahead of routine
-ones. Whoever now comes into a set instead follows at the next round.
-
 >>> rooms = VoiceRooms(port, stage_of=lead.on_stage, held=moderation.voice_held)  # doctest: +SKIP
 """
 
@@ -70,7 +63,7 @@ class VoicePort(Protocol):
 
     def signal(self, session_id: str, gen: int, pc: str, payload: dict[str, Any]) -> None: ...
 
-    def hear(self, session_id: str, speakers: frozenset[str], urgent: bool = False) -> None: ...
+    def hear(self, session_id: str, speakers: frozenset[str]) -> None: ...
 
     def hold(self, session_id: str, held: bool) -> None: ...
 
@@ -180,25 +173,6 @@ class VoiceRooms:
             member.inside = False
             member.sending = False
         self.sets.pop(session.id, None)
-        self._out_of_every_set(session.id)
-
-    def moderated(self, identity_id: str, fx: Effects, now: float) -> None:
-        """A facilitator muted someone or let them speak again (here or in another process
-        of the hub): decided now, in the step that changed it, not at the next round. A
-        held speaker is held on the media server at once and is in nobody's set."""
-        for session_id, member in list(self.members.items()):
-            session = self._sessions.get(session_id)
-            if session is None or session.identity.id != identity_id or not member.inside:
-                continue
-            held = self.held(session, now)
-            if held == member.held:
-                continue
-            member.held = held
-            if self.port is not None:
-                self.port.hold(session_id, held)
-            self._tell_state(session, member, "ready", fx)
-            if held:
-                self._out_of_every_set(session_id)
 
     def handle(self, session: Session, message: FeatureMessage, fx: Effects, now: float) -> bool:
         if isinstance(message, VoiceOn):
@@ -237,14 +211,6 @@ class VoiceRooms:
         self._round(now, rooms, fx)
 
     # --- decisions ----------------------------------------------------------------------------
-
-    def _out_of_every_set(self, speaker: str) -> None:
-        """Nobody hears ``speaker`` any more: the listeners who did are told at once."""
-        for listener, speakers in list(self.sets.items()):
-            if speaker in speakers:
-                self.sets[listener] = speakers - {speaker}
-                if self.port is not None:
-                    self.port.hear(listener, self.sets[listener], urgent=True)
 
     def _voice(self, session: Session, message: VoiceOn, fx: Effects, now: float) -> None:
         if not message.on:

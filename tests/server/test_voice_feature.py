@@ -40,7 +40,7 @@ class RecordingPort:
     def signal(self, session_id: str, gen: int, pc: str, payload: dict[str, Any]) -> None:
         self.calls.append(("signal", session_id, gen, pc, payload.get("type")))
 
-    def hear(self, session_id: str, speakers: frozenset[str], urgent: bool = False) -> None:
+    def hear(self, session_id: str, speakers: frozenset[str]) -> None:
         self.heard[session_id] = speakers
 
     def hold(self, session_id: str, held: bool) -> None:
