@@ -16,15 +16,14 @@ drops out when its key expires. While Redis is away a process answers with its o
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from server.cluster import Cluster
 from server.consulting_live import ConsultingDesks
-from server.redis_link import Backoff, ClusterUnavailable
+from server.process_texts import ProcessTexts
 
 
 @dataclass
@@ -86,52 +85,14 @@ def merge_views(local: DeskView, remote: Iterable[DeskView]) -> DeskView:
     return DeskView(ordered, taken)
 
 
-class DeskBoard:
+class DeskBoard(ProcessTexts):
     """This process's open desks published into Redis, and every process's read back."""
 
     def __init__(self, cluster: Cluster, desks: ConsultingDesks) -> None:
-        self.cluster = cluster
+        super().__init__(cluster, "consult-desks", lambda: pack_view(local_view(desks)))
         self.desks = desks
-        self._written = ""
-
-    def key(self, process_id: str) -> str:
-        return self.cluster.names.cluster("consult-desks", process_id)
-
-    async def publish(self) -> None:
-        """Write this process's desks if they changed since the last write, else renew."""
-        link = self.cluster.link
-        text = pack_view(local_view(self.desks))
-        ttl_ms = max(1, round(self.cluster.timings.process_ttl_s * 1000))
-        key = self.key(self.cluster.process_id)
-        async with link.attempt():
-            if text != self._written or not await link.client.pexpire(key, ttl_ms):
-                await link.client.set(key, text, px=ttl_ms)
-                self._written = text
-
-    async def run(self) -> None:
-        """Publish once per maintenance round until cancelled; retry when Redis is away."""
-        backoff = Backoff(first_s=0.1, cap_s=max(self.cluster.timings.round_every_s, 0.2))
-        while True:
-            try:
-                await self.publish()
-                backoff.reset()
-                await asyncio.sleep(self.cluster.timings.round_every_s)
-            except ClusterUnavailable:
-                self._written = ""
-                await asyncio.sleep(backoff.next())
 
     async def everywhere(self) -> DeskView:
         """Every live process's open desks (only this process's while Redis is away)."""
         local = local_view(self.desks)
-        others = [p.id for p in self.cluster.processes() if p.id != self.cluster.process_id]
-        if not others:
-            return merge_views(local, [])
-        link = self.cluster.link
-        try:
-            async with link.attempt():
-                texts = cast(
-                    list[str | None], await link.client.mget([self.key(p) for p in others])
-                )
-        except ClusterUnavailable:
-            return merge_views(local, [])
-        return merge_views(local, [unpack_view(t) for t in texts if t is not None])
+        return merge_views(local, [unpack_view(t) for t in await self.others()])

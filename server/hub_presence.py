@@ -16,15 +16,13 @@ then the first process's in registry order.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Callable, Iterable
-from typing import cast
 
 from server.cluster import Cluster
+from server.process_texts import ProcessTexts
 from server.profiles_http import Present
-from server.redis_link import Backoff, ClusterUnavailable
 
 log = logging.getLogger("hubtwin.cluster")
 
@@ -68,55 +66,15 @@ def merge_present(local: Here, remote: Iterable[Here]) -> Here:
     return merged
 
 
-class HubPresence:
+class HubPresence(ProcessTexts):
     """This process's people published into Redis, and everyone's read back."""
 
     def __init__(self, cluster: Cluster, local: Callable[[], Here]) -> None:
-        self.cluster = cluster
+        super().__init__(cluster, "present", lambda: pack_present(local()))
         self.local = local
-        self._written = ""
-        self.writes = 0
-
-    def key(self, process_id: str) -> str:
-        return self.cluster.names.cluster("present", process_id)
-
-    async def publish(self) -> None:
-        """Write this process's list if it changed since the last write, else renew it."""
-        link = self.cluster.link
-        text = pack_present(self.local())
-        ttl_ms = max(1, round(self.cluster.timings.process_ttl_s * 1000))
-        key = self.key(self.cluster.process_id)
-        async with link.attempt():
-            if text != self._written or not await link.client.pexpire(key, ttl_ms):
-                await link.client.set(key, text, px=ttl_ms)
-                self._written = text
-                self.writes += 1
-
-    async def run(self) -> None:
-        """Publish once per maintenance round until cancelled; retry when Redis is away."""
-        backoff = Backoff(first_s=0.1, cap_s=max(self.cluster.timings.round_every_s, 0.2))
-        while True:
-            try:
-                await self.publish()
-                backoff.reset()
-                await asyncio.sleep(self.cluster.timings.round_every_s)
-            except ClusterUnavailable:
-                self._written = ""
-                await asyncio.sleep(backoff.next())
 
     async def everyone(self) -> Here:
         """Everyone in the hub in a room now: this process's people as they are, the other
         live processes' as last published (only this process's while Redis is away)."""
         local = self.local()
-        others = [p.id for p in self.cluster.processes() if p.id != self.cluster.process_id]
-        if not others:
-            return local
-        link = self.cluster.link
-        try:
-            async with link.attempt():
-                texts = cast(
-                    list[str | None], await link.client.mget([self.key(p) for p in others])
-                )
-        except ClusterUnavailable:
-            return local
-        return merge_present(local, [unpack_present(t) for t in texts if t is not None])
+        return merge_present(local, [unpack_present(t) for t in await self.others()])
