@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from server.action_plans import LIVE_KIND as TEAM_KIND
 from server.action_plans import teams_of
@@ -387,23 +387,15 @@ class Store:
 
     async def set_account_disabled(self, username: str, disabled: bool) -> str | None:
         """Disable (or enable again) an account; its identity id, or None if there is none."""
-
-        def write(db: sqlite3.Connection) -> str | None:
-            row = db.execute(
-                "SELECT identity_id FROM accounts WHERE username = ?", (username,)
-            ).fetchone()
-            if row is None:
-                return None
-            db.execute(
-                "UPDATE accounts SET disabled = ? WHERE username = ?", (int(disabled), username)
-            )
-            return str(row[0])
-
-        return await self._run(self._write, write)
+        return await self._set_account_flag(username, "disabled", disabled)
 
     async def set_account_advisor(self, username: str, advisor: bool) -> str | None:
         """Mark an account as advisor (or not); its identity id, or None if there is none."""
+        return await self._set_account_flag(username, "advisor", advisor)
 
+    async def _set_account_flag(
+        self, username: str, column: Literal["disabled", "advisor"], value: bool
+    ) -> str | None:
         def write(db: sqlite3.Connection) -> str | None:
             row = db.execute(
                 "SELECT identity_id FROM accounts WHERE username = ?", (username,)
@@ -411,7 +403,7 @@ class Store:
             if row is None:
                 return None
             db.execute(
-                "UPDATE accounts SET advisor = ? WHERE username = ?", (int(advisor), username)
+                f"UPDATE accounts SET {column} = ? WHERE username = ?", (int(value), username)
             )
             return str(row[0])
 
