@@ -42,7 +42,8 @@ from server.protocol import encode
 from server.ratelimit import KeyedLimiter
 
 if TYPE_CHECKING:
-    from server.hub import Effects, HubCore
+    from server.core_powers import FeatureCore
+    from server.effects import Effects
     from server.live_workshop import LiveWorkshop
     from server.room import RoomInstance, Session
 
@@ -89,9 +90,9 @@ class SharedBoards:
         #: the board each person in a room was last sent (by session id)
         self._sent: dict[str, BoardKey | None] = {}
         self.limits = KeyedLimiter(ACTIONS_PER_S, ACTION_BURST)
-        self._core: HubCore | None = None
+        self._core: FeatureCore | None = None
 
-    def attach(self, core: HubCore) -> None:
+    def attach(self, core: FeatureCore) -> None:
         """The hub core (its rooms and its room rules: the mute)."""
         self._core = core
 

@@ -46,7 +46,8 @@ from server.protocol import encode
 
 if TYPE_CHECKING:
     from server.board_live import SharedBoards
-    from server.hub import Effects, HubCore
+    from server.core_powers import FeatureCore
+    from server.effects import Effects
     from server.live_workshop import LiveWorkshop
     from server.room import RoomInstance, Session
 
@@ -156,9 +157,9 @@ class BoardPlans:
         #: notes being turned into measures (workshop id, note id)
         self._adopting: set[tuple[str, str]] = set()
         self._next_watch = float("-inf")
-        self._core: HubCore | None = None
+        self._core: FeatureCore | None = None
 
-    def attach(self, core: HubCore) -> None:
+    def attach(self, core: FeatureCore) -> None:
         """The hub core; the boards are its ``SharedBoards`` feature unless given."""
         self._core = core
         if self.boards is None:

@@ -32,9 +32,10 @@ from server.attendance import person_key
 from server.board import WorkshopBoards
 from server.board_export import board_csv, board_markdown
 from server.board_live import SharedBoards
+from server.core_powers import FeatureCore
 from server.downloads import download
+from server.effects import Effects
 from server.http import CONTEXT, ApiError, HttpFeature, bearer_identity
-from server.hub import Effects, HubCore
 from server.identity import Role
 from server.live_state import BOARD
 from server.store import Store
@@ -73,7 +74,7 @@ class BoardService:
         workshops.writer.last_words = keep_at_the_end
         return cls(store, workshops, feature)
 
-    def attach(self, core: HubCore, apply: Callable[[Effects], object]) -> None:
+    def attach(self, core: FeatureCore, apply: Callable[[Effects], object]) -> None:
         self.feature.attach(core)
         self._apply = apply
 

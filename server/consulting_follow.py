@@ -19,7 +19,8 @@ from pathlib import Path
 
 from server.consulting import ConsultingFile, read_consulting
 from server.consulting_live import ConsultingDesks, CornerPlace, corner_places
-from server.hub import Effects, HubCore
+from server.core_powers import FeatureCore
+from server.effects import Effects
 from world.errors import InputFileError
 from world.model import World
 
@@ -50,6 +51,6 @@ class ConsultingFollower:
             log.warning("consulting corners in the new world: %s", problem)
         return file, places
 
-    def follow(self, prepared: Prepared, core: HubCore, fx: Effects, now: float) -> None:
+    def follow(self, prepared: Prepared, core: FeatureCore, fx: Effects, now: float) -> None:
         if prepared is not None:
             self.desks.use_corners(*prepared, fx)

@@ -61,8 +61,9 @@ from server.protocol import encode
 from world.errors import InputFileError
 
 if TYPE_CHECKING:
+    from server.core_powers import FeatureCore
+    from server.effects import Effects
     from server.features import RoomPositions
-    from server.hub import Effects, HubCore
     from server.identity import Identity
     from server.message_spec import FeatureMessage, FeatureMessages
     from server.room import RoomInstance, Session
@@ -158,14 +159,14 @@ class ConsultingDesks:
         self.advisors: frozenset[str] = frozenset(advisors)
         #: counts marks given or taken here (a refresh read before one is not applied)
         self.advisor_changes = 0
-        self.core: HubCore | None = None
+        self.core: FeatureCore | None = None
         self.desks: dict[str, Desk] = {}
         self.queued: dict[str, str] = {}
         self.booths: dict[str, Booth] = {}
         self.held: dict[str, dict[str, HeldNotes]] = {}
         self._next_sweep = float("-inf")
 
-    def attach(self, core: HubCore) -> None:
+    def attach(self, core: FeatureCore) -> None:
         self.core = core
 
     @property

@@ -61,6 +61,8 @@ import numpy as np
 
 from server.breakouts import Breakout, BreakoutInvalid, Group, split, split_by_teams
 from server.chat import ChatRefused, clean_text
+from server.core_powers import FeatureCore
+from server.effects import Effects
 from server.facilitation_messages import (
     ANNOUNCEMENT_MAX_CHARS,
     FACILITATION_MESSAGES,
@@ -84,7 +86,6 @@ from server.facilitation_messages import (
 )
 from server.features import RoomPositions
 from server.formation import assign, column_spots, ring_spots, yaw_towards
-from server.hub import Effects, HubCore
 from server.identity import Identity, Role
 from server.live_state import WORKSHOP, LiveDocuments, LiveSink
 from server.live_workshop import (
@@ -207,7 +208,7 @@ class Facilitation:
         self._regroup: set[str] = set()
         #: hub-wide events for the other processes of the hub (the cluster bus), if any
         self.hub_events: HubEvents = hub_events or (lambda kind, payload: None)
-        self._core: HubCore | None = None
+        self._core: FeatureCore | None = None
         self._random = random.Random(seed)
         #: the teams that share a workshop, for groups by team: (team id, member identity
         #: ids) in the order their groups get (the plan service sets it)
@@ -228,12 +229,12 @@ class Facilitation:
         #: where a station stands (room id and position), for an agenda item's "go there"
         self.station_place: StationSpot = lambda station_id: None
 
-    def attach(self, core: HubCore) -> None:
+    def attach(self, core: FeatureCore) -> None:
         """The hub core whose powers (placing and moving people) this feature uses."""
         self._core = core
 
     @property
-    def core(self) -> HubCore:
+    def core(self) -> FeatureCore:
         if self._core is None:
             raise RuntimeError("Facilitation.attach(core) was not called")
         return self._core

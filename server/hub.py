@@ -23,9 +23,9 @@ import math
 import random
 import secrets
 from collections import deque
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -42,6 +42,7 @@ from server.chat import (
     excerpt,
     new_record,
 )
+from server.core_powers import InstancePlacement
 from server.effects import Closing, Effects, Handoff, RemoteChat
 from server.features import HubFeature, RoomPositions
 from server.identity import Identity
@@ -136,27 +137,6 @@ class Returning:
     position: tuple[float, float, float] | None
     yaw: float
     pitch: float
-
-
-class InstancePlacement(Protocol):
-    """Which room instances this process owns, when it is one of several (``None`` in the
-    core when it is the only one). Answers at once, from what the cluster already knows."""
-
-    def is_here(self, room: str, instance: int) -> bool: ...
-
-    def may_offer(self, room: str, instance: int) -> bool:
-        """Whether a local instance may be suggested to someone facing a full room: it is
-        here, or it was opened here and no other process is known to have it (its lease is
-        taken when the first person goes in)."""
-        ...
-
-    def overflow_number(self, room: str, taken: Collection[int]) -> int:
-        """A new overflow instance number, not in ``taken`` nor known elsewhere."""
-        ...
-
-    def rooms_summary(self, local: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The room list for clients: this process's with the others' instances."""
-        ...
 
 
 class HubCore:

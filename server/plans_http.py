@@ -62,7 +62,9 @@ from server.action_plans import (
 )
 from server.board_plans import BoardPlans, PlanRequest, apply_request
 from server.calculators import InputRejected
+from server.core_powers import FeatureCore
 from server.downloads import download
+from server.effects import Effects
 from server.http import (
     CONTEXT,
     ApiError,
@@ -71,7 +73,6 @@ from server.http import (
     json_response,
     read_json_object,
 )
-from server.hub import Effects, HubCore
 from server.identity import Identity, Role
 from server.live_state import LiveStateChange
 from server.plan_export import plan_csv, plan_pdf
@@ -175,7 +176,7 @@ class PlanService:
         service.known = await store.live_states(LIVE_KIND)
         return service
 
-    def attach(self, core: HubCore, apply: Callable[[Effects], object]) -> None:
+    def attach(self, core: FeatureCore, apply: Callable[[Effects], object]) -> None:
         self.feature.attach(core)
         self.board.attach(core)
         self._apply = apply

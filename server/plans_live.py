@@ -24,8 +24,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from server.core_powers import FeatureCore
+from server.effects import Effects
 from server.features import RoomPositions
-from server.hub import Effects, HubCore
 from server.identity import Identity
 from server.message_spec import FeatureMessage, FeatureMessages
 from server.plan_messages import PLAN_MESSAGES, PlansShow, PlanWatch
@@ -65,9 +66,9 @@ class TeamPlansFeature:
         self.watching: dict[str, str] = {}
         #: session id -> a team to watch that the view did not show yet (several processes)
         self.pending: dict[str, str] = {}
-        self._core: HubCore | None = None
+        self._core: FeatureCore | None = None
 
-    def attach(self, core: HubCore) -> None:
+    def attach(self, core: FeatureCore) -> None:
         self._core = core
 
     @property

@@ -30,9 +30,9 @@ from typing import Any, Final
 from aiohttp import web
 
 from server.attendance import person_key
+from server.core_powers import FeatureCore
 from server.downloads import download
 from server.http import CONTEXT, ApiError, HttpFeature, bearer_identity
-from server.hub import HubCore
 from server.identity import Role
 from server.live_state import POLLS
 from server.polls import WorkshopPolls, csv_header, poll_rows
@@ -76,7 +76,7 @@ class PollService:
         workshops.writer.last_words = last_words
         return cls(store, workshops, feature)
 
-    def attach(self, core: HubCore) -> None:
+    def attach(self, core: FeatureCore) -> None:
         self.feature.attach(core)
 
     def forget(self, identity_id: str) -> None:

@@ -33,8 +33,9 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+from server.core_powers import FeatureCore
+from server.effects import Effects
 from server.features import RoomPositions
-from server.hub import Effects, HubCore
 from server.live_state import POLLS, LiveSink, LiveStateChange
 from server.live_workshop import LiveWorkshop
 from server.message_spec import FeatureMessage, FeatureMessages
@@ -77,13 +78,13 @@ class WorkshopPollsFeature:
         self._next_keep = float("-inf")
         self._recount: set[tuple[str, str]] = set()
         self._next_counts = float("-inf")
-        self._core: HubCore | None = None
+        self._core: FeatureCore | None = None
 
-    def attach(self, core: HubCore) -> None:
+    def attach(self, core: FeatureCore) -> None:
         self._core = core
 
     @property
-    def core(self) -> HubCore:
+    def core(self) -> FeatureCore:
         if self._core is None:
             raise RuntimeError("WorkshopPollsFeature.attach(core) was not called")
         return self._core

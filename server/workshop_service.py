@@ -28,10 +28,11 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any, Final, Protocol
 
+from server.core_powers import FeatureCore
+from server.effects import Effects
 from server.facilitation import Facilitation, HubEvents, StageAnchor, StationSpot, stage_areas
 from server.features import HubFeature
 from server.http import HttpFeature
-from server.hub import Effects, HubCore
 from server.identity import Identity
 from server.live_state import REMOVALS, SCREENS, WORKSHOP, LiveStateChange
 from server.moderation import (
@@ -242,7 +243,7 @@ class WorkshopService:
     def rules(self) -> list[RoomRules]:
         return [self.moderation, self.lead]
 
-    def attach(self, core: HubCore, apply: Callable[[Effects], object]) -> None:
+    def attach(self, core: FeatureCore, apply: Callable[[Effects], object]) -> None:
         """The running core, and how its effects reach the connections."""
         self.lead.attach(core)
         self.moderation.attach(core)

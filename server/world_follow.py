@@ -19,9 +19,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from server.core_powers import FeatureCore
+from server.effects import Effects
 from server.facilitation import Facilitation, StageArea, stage_areas
 from server.features import RoomPositions
-from server.hub import Effects, HubCore
 from server.playback import RoomScreens, ScreenPlayback
 from server.protocol import encode
 from server.station_desk import StationDesk
@@ -47,7 +48,7 @@ class WorldFollower(Protocol):
         """Read what the new world needs (in a worker thread; may read files)."""
         ...
 
-    def follow(self, prepared: Any, core: HubCore, fx: Effects, now: float) -> None:
+    def follow(self, prepared: Any, core: FeatureCore, fx: Effects, now: float) -> None:
         """Use it (in the event loop, right after ``core.replace_world``)."""
         ...
 
@@ -72,7 +73,9 @@ class StationsFollower:
             log.warning("station content in the new world: %s", problem)
         return catalogue
 
-    def follow(self, prepared: StationCatalogue, core: HubCore, fx: Effects, now: float) -> None:
+    def follow(
+        self, prepared: StationCatalogue, core: FeatureCore, fx: Effects, now: float
+    ) -> None:
         catalogue = prepared
         old = self.visits.watch
         watch = ProximityWatch(StationProximity(catalogue))
@@ -111,7 +114,7 @@ class ScreensFollower:
     def prepare(self, world: World) -> ScreenWorld:
         return world
 
-    def follow(self, prepared: ScreenWorld, core: HubCore, fx: Effects, now: float) -> None:
+    def follow(self, prepared: ScreenWorld, core: FeatureCore, fx: Effects, now: float) -> None:
         screens = self.screens
         existing = [
             (inst, held)
@@ -145,7 +148,7 @@ class ScreensFollower:
                         fx.send(_playback_frame(state, held_new), inst.conns())
 
 
-def _instances(core: HubCore) -> list[Any]:
+def _instances(core: FeatureCore) -> list[Any]:
     return [inst for by_number in core.instances.values() for inst in by_number.values()]
 
 
@@ -163,5 +166,5 @@ class StagesFollower:
     def prepare(self, world: World) -> list[StageArea]:
         return stage_areas(world.anchors_of("stage"))
 
-    def follow(self, prepared: list[StageArea], core: HubCore, fx: Effects, now: float) -> None:
+    def follow(self, prepared: list[StageArea], core: FeatureCore, fx: Effects, now: float) -> None:
         self.lead.use_stages(prepared, fx)
