@@ -45,8 +45,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Final, Protocol
 
+from server.core_powers import FeatureCore
+from server.effects import Effects
 from server.features import RoomPositions
-from server.hub import Effects, HubCore
 from server.identity import Identity, Role
 from server.live_state import REMOVALS, LiveDocuments, LiveSink
 from server.message_spec import FeatureMessage, FeatureMessages
@@ -199,7 +200,7 @@ class Moderation:
         self.hub_events = hub_events or (lambda kind, payload: None)
         self.lead = lead
         self.screens = screens
-        self._core: HubCore | None = None
+        self._core: FeatureCore | None = None
         self._bans: dict[str, Ban] = {ban.id: ban for ban in bans}
         self.rooms: dict[str, RoomSettings] = {}
         #: identity id -> muted until (inf: until let again)
@@ -226,12 +227,12 @@ class Moderation:
             if settings is not None:
                 self._put_room(room, settings)
 
-    def attach(self, core: HubCore) -> None:
+    def attach(self, core: FeatureCore) -> None:
         """The hub core whose powers (moving and disconnecting people) this feature uses."""
         self._core = core
 
     @property
-    def core(self) -> HubCore:
+    def core(self) -> FeatureCore:
         if self._core is None:
             raise RuntimeError("Moderation.attach(core) was not called")
         return self._core

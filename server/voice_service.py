@@ -28,8 +28,9 @@ from server.voice import VoiceRooms
 from server.voice_bridge import JanusServer, VoiceBridge
 
 if TYPE_CHECKING:
+    from server.core_powers import FeatureCore
+    from server.effects import Effects
     from server.facilitation import Facilitation
-    from server.hub import Effects, HubCore
     from server.live_workshop import InstanceKey
     from server.moderation import Moderation
     from server.room import RoomInstance, Session
@@ -136,9 +137,9 @@ class VoiceService:
             screen_bridge=screen_bridge,
         )
 
-    def attach(self, core: HubCore, apply: Callable[[Effects], None]) -> None:
+    def attach(self, core: FeatureCore, apply: Callable[[Effects], None]) -> None:
         """Frames from the bridge go to the person's current connection."""
-        from server.hub import Effects
+        from server.effects import Effects
 
         def deliver(session_id: str, frame: bytes) -> None:
             session = core.sessions.get(session_id)
