@@ -37,8 +37,8 @@ from server.screen_share_messages import (
 )
 
 if TYPE_CHECKING:
+    from server.effects import Effects
     from server.features import RoomPositions
-    from server.hub import Effects
     from server.message_spec import FeatureMessage, FeatureMessages
     from server.room import RoomInstance, Session
 

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from server.effects import Effects
 from server.features import RoomPositions
-from server.hub import Effects
 from server.message_spec import FeatureMessage, FeatureMessages
 from server.protocol import encode
 from server.room import Session

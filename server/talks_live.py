@@ -27,8 +27,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+from server.effects import Effects
 from server.features import RoomPositions
-from server.hub import Effects
 from server.identity import Role
 from server.live_state import SCREENS, LiveDocuments, LiveSink
 from server.message_spec import FeatureMessage, FeatureMessages
