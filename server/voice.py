@@ -44,7 +44,7 @@ from server.voice_messages import (
 )
 
 if TYPE_CHECKING:
-    from server.hub import Effects
+    from server.effects import Effects
     from server.message_spec import FeatureMessage, FeatureMessages
     from server.room import RoomInstance, Session
 
