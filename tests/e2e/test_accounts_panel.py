@@ -202,3 +202,78 @@ def test_signing_out_elsewhere_ends_the_visit_here_with_a_note(
     banner = page.locator("#banner-text")
     assert banner.is_visible()
     assert "abgemeldet" in str(banner.text_content())
+
+
+def test_staff_create_an_advisor_with_the_keyboard(hub: HubServer, visitors: Visitors) -> None:
+    """The form that creates an account has a labelled advisor checkbox (German, and
+    English once switched), reached and ticked with the keyboard; the account is
+    made an advisor in one step and the running hub follows at once."""
+    staff_user, staff_password = account(hub, "Sabine", "staff")
+    sabine = staff_enters(visitors, staff_user, staff_password)
+    page = sabine.page
+    page.locator("#toggle-accounts").click()
+    sabine.wait_for("s.accounts.open && s.accounts.accounts.length > 0")
+    box = page.get_by_role("checkbox", name="Berät (bietet Beratungszeiten an)")
+    assert not box.is_checked()
+    assert box.get_attribute("aria-describedby") == "account-advisor-hint"
+
+    berta = f"berta-{uuid.uuid4().hex[:6]}"
+    page.fill("#account-username", berta)
+    page.fill("#account-name", "Berta")
+    page.select_option("#account-role", "facilitator")
+    page.fill("#account-password", "bertas-passwort-1")
+    page.keyboard.press("Tab")  # from the password to the checkbox
+    assert page.evaluate("document.activeElement.id") == "account-advisor"
+    page.keyboard.press("Space")
+    assert box.is_checked()
+    page.keyboard.press("Tab")  # to the create button
+    page.keyboard.press("Enter")
+    sabine.wait_for("s.accounts.accounts.some((a) => a.username === arg && a.advisor)", berta)
+    assert sabine.state()["accounts"]["status"] == (
+        f"Konto {berta} angelegt und als Beratung eingetragen."
+    )
+    assert not box.is_checked()  # the form is empty again for the next one
+    row = page.locator(f'li.account[data-username="{berta}"]')
+    assert "Berät" in row.locator("p").inner_text()
+    assert row.locator('button[data-role="advisor"]').inner_text() == "Nicht mehr Beratung"
+
+    # the server made her an advisor: the accounts list, and the running hub at once
+    status, listed = call(hub, "GET", "api/accounts", token=sabine_token(sabine))
+    assert status == 200
+    assert [a["advisor"] for a in listed["accounts"] if a["username"] == berta] == [True]
+    status, session = call(
+        hub, "POST", "api/session", {"username": berta, "password": "bertas-passwort-1"}
+    )
+    assert status == 200
+    status, overview = call(hub, "GET", "api/consulting", token=session["token"])
+    assert status == 200 and overview["me"] == {"advisor": True}
+
+    # without the tick, the next account is no advisor
+    plain = f"paul-{uuid.uuid4().hex[:6]}"
+    page.fill("#account-username", plain)
+    page.fill("#account-name", "Paul")
+    page.fill("#account-password", "pauls-passwort-1")
+    page.locator("#account-create button[type=submit]").click()
+    sabine.wait_for("s.accounts.accounts.some((a) => a.username === arg)", plain)
+    assert account_state(sabine, plain) == {
+        "username": plain,
+        "role": "facilitator",
+        "disabled": False,
+        "advisor": False,
+    }
+
+    # the same form in English
+    page.locator("#toggle-settings").click()
+    page.locator('#language-switch-hub [data-language="en"]').click()
+    page.keyboard.press("Escape")
+    if not sabine.state()["accounts"]["open"]:
+        page.locator("#toggle-accounts").click()
+    sabine.wait_for("s.accounts.open")
+    english = page.get_by_role("checkbox", name="Advisor (sits consulting hours)")
+    assert english.is_visible() and not english.is_checked()
+    assert "call visitors in" in page.locator("#account-advisor-hint").inner_text()
+
+
+def sabine_token(visitor: Visitor) -> str:
+    token: str = visitor.page.evaluate("JSON.parse(localStorage.getItem('hubtwin.session')).token")
+    return token

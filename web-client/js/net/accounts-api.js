@@ -12,7 +12,7 @@ export async function listAccounts(token) {
   return (await request("GET", "/api/accounts", { token })).accounts;
 }
 
-/** A new account: {username, name, role: "facilitator"|"staff", password}. */
+/** A new account: {username, name, role: "facilitator"|"staff", password, advisor: bool}. */
 export function createAccount(token, account) {
   return request("POST", "/api/accounts", { token, body: account });
 }

@@ -1,6 +1,6 @@
 /**
  * The staff's accounts panel: every facilitator and staff account with its state, and what
- * `hubtwin accounts` does on the command line: create, disable, enable, a new password,
+ * `hubtwin accounts` does on the command line: create (as advisor or not), disable, enable, a new password,
  * mark as advisor who sits consulting hours or not, remove (twice asked, by the button
  * itself). Disabling, a new password and removing sign
  * the person out everywhere at once (the server revokes their tokens). Only staff see the
@@ -140,11 +140,12 @@ export class AccountsPanel {
       name: document.getElementById("account-name").value,
       role: document.getElementById("account-role").value,
       password: document.getElementById("account-password").value,
+      advisor: document.getElementById("account-advisor").checked,
     };
     try {
       await createAccount(this.token(), body);
       document.getElementById("account-create").reset();
-      this.say("acc.added", { username });
+      this.say(body.advisor ? "acc.addedAdvisor" : "acc.added", { username });
       await this.load();
     } catch (error) {
       this.say("acc.failed", { message: error.message });

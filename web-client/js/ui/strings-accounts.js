@@ -37,6 +37,10 @@ export const ACCOUNT_STRINGS = {
     "acc.unmarkAdvisor": "Nicht mehr Beratung",
     "acc.advisorDone": "{username} kann jetzt Beratungszeiten anbieten.",
     "acc.notAdvisorDone": "{username} bietet keine Beratung mehr an.",
+    "acc.advisorNew": "Berät (bietet Beratungszeiten an)",
+    "acc.advisorHint":
+      "Kann am Beratungstisch sitzen, Besucherinnen und Besucher aufrufen und Notizen übergeben.",
+    "acc.addedAdvisor": "Konto {username} angelegt und als Beratung eingetragen.",
     "settings.signOutText":
       "Auf allen Geräten abmelden, auf denen Sie angemeldet sind (auch hier). Ihre Daten bleiben.",
     "settings.signOutEverywhere": "Überall abmelden",
@@ -75,6 +79,9 @@ export const ACCOUNT_STRINGS = {
     "acc.unmarkAdvisor": "No longer advisor",
     "acc.advisorDone": "{username} can now sit consulting hours.",
     "acc.notAdvisorDone": "{username} no longer sits consulting hours.",
+    "acc.advisorNew": "Advisor (sits consulting hours)",
+    "acc.advisorHint": "May sit at a consulting desk, call visitors in and hand over notes.",
+    "acc.addedAdvisor": "Account {username} created and marked as advisor.",
     "settings.signOutText":
       "Sign out on every device you are signed in on (this one too). Your data stays.",
     "settings.signOutEverywhere": "Sign out everywhere",
