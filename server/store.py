@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -546,11 +547,6 @@ class Store:
                 " FROM workshop_attendance WHERE identity_id = ? ORDER BY at, seq",
                 (identity_id,),
             ).fetchall()
-            registrations = self._db.execute(
-                "SELECT workshop_id, display_name, at FROM workshop_registrations"
-                " WHERE identity_id = ? ORDER BY seq",
-                (identity_id,),
-            ).fetchall()
             return {
                 "identity": dict(person) if person else None,
                 "account": (
@@ -570,15 +566,12 @@ class Store:
                     ).fetchall()
                     for answer in answers_of(row["key"], json.loads(row["data"]), identity_id)
                 ],
-                "workshop_registrations": [dict(row) for row in registrations],
-                "offer_signups": [
-                    dict(row)
-                    for row in self._db.execute(
-                        "SELECT offer_id, name, contact, at FROM offer_signups"
-                        " WHERE identity_id = ? ORDER BY seq",
-                        (identity_id,),
-                    ).fetchall()
-                ],
+                "workshop_registrations": _REGISTRATIONS.rows_of(
+                    self._db, identity_id, ("workshop_id", "display_name", "at")
+                ),
+                "offer_signups": _OFFER_SIGNUPS.rows_of(
+                    self._db, identity_id, ("offer_id", "name", "contact", "at")
+                ),
                 "profile": _profile_row(self._db, identity_id),
                 "consulting": consulting_export(
                     _documents(self._db, CONSULTING_KIND).get(identity_id),
@@ -834,47 +827,28 @@ class Store:
         """Put a person at the end of a workshop's registrations (one transaction: two at
         once are ordered, never tied); False if they were registered already. An erased
         person is not brought back."""
-
-        def write(db: sqlite3.Connection) -> bool:
-            r = registration
-            if _erased(db, r.identity_id):
-                return False
-            db.execute(
-                "INSERT INTO identities (id, display_name, guest, created_at, last_seen_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-                (r.identity_id, r.display_name, int(r.guest), r.at, r.at),
-            )
-            added = db.execute(
-                "INSERT INTO workshop_registrations (workshop_id, identity_id, display_name, at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT(workshop_id, identity_id) DO NOTHING",
-                (r.workshop_id, r.identity_id, r.display_name, r.at),
-            )
-            return added.rowcount > 0
-
-        return await self._run(self._write, write)
+        r = registration
+        row = {
+            "workshop_id": r.workshop_id,
+            "identity_id": r.identity_id,
+            "display_name": r.display_name,
+            "at": r.at,
+        }
+        added = await self._run(
+            self._write,
+            lambda db: _REGISTRATIONS.add(db, row, r.display_name, r.guest, limit=None),
+        )
+        return added == "added"
 
     async def unregister(self, workshop_id: str, identity_id: str) -> bool:
         """Take a registration back; False if there was none."""
-
-        def write(db: sqlite3.Connection) -> bool:
-            found = db.execute(
-                "DELETE FROM workshop_registrations WHERE workshop_id = ? AND identity_id = ?",
-                (workshop_id, identity_id),
-            )
-            return found.rowcount > 0
-
-        return await self._run(self._write, write)
+        return await self._run(
+            self._write, lambda db: _REGISTRATIONS.remove(db, workshop_id, identity_id)
+        )
 
     async def registrations_of(self, workshop_id: str) -> list[Registration]:
         """A workshop's registrations in the order they came."""
-        rows = await self._run(
-            lambda: self._db.execute(
-                "SELECT r.*, i.guest FROM workshop_registrations r"
-                " JOIN identities i ON i.id = r.identity_id"
-                " WHERE r.workshop_id = ? ORDER BY r.seq",
-                (workshop_id,),
-            ).fetchall()
-        )
+        rows = await self._run(_REGISTRATIONS.rows, self._db, workshop_id)
         return [
             Registration(
                 row["workshop_id"],
@@ -893,54 +867,27 @@ class Store:
         already (one transaction: two at once for the last place never both get it).
         ``"added"``, ``"already"`` (signed up before), ``"full"``, or ``"erased"`` (a person
         erased is not brought back)."""
-
-        def write(db: sqlite3.Connection) -> str:
-            s = signup
-            if _erased(db, s.identity_id):
-                return "erased"
-            if db.execute(
-                "SELECT 1 FROM offer_signups WHERE offer_id = ? AND identity_id = ?",
-                (s.offer_id, s.identity_id),
-            ).fetchone():
-                return "already"
-            count = db.execute(
-                "SELECT COUNT(*) FROM offer_signups WHERE offer_id = ?", (s.offer_id,)
-            ).fetchone()[0]
-            if limit is not None and count >= limit:
-                return "full"
-            db.execute(
-                "INSERT INTO identities (id, display_name, guest, created_at, last_seen_at)"
-                " VALUES (?, ?, 1, ?, ?) ON CONFLICT(id) DO NOTHING",
-                (s.identity_id, s.name, s.at, s.at),
-            )
-            db.execute(
-                "INSERT INTO offer_signups (offer_id, identity_id, name, contact, at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (s.offer_id, s.identity_id, s.name, s.contact, s.at),
-            )
-            return "added"
-
-        return await self._run(self._write, write)
+        s = signup
+        row = {
+            "offer_id": s.offer_id,
+            "identity_id": s.identity_id,
+            "name": s.name,
+            "contact": s.contact,
+            "at": s.at,
+        }
+        return await self._run(
+            self._write, lambda db: _OFFER_SIGNUPS.add(db, row, s.name, True, limit)
+        )
 
     async def cancel_offer_signup(self, offer_id: str, identity_id: str) -> bool:
         """Take a sign-up back; False if there was none."""
-
-        def write(db: sqlite3.Connection) -> bool:
-            found = db.execute(
-                "DELETE FROM offer_signups WHERE offer_id = ? AND identity_id = ?",
-                (offer_id, identity_id),
-            )
-            return found.rowcount > 0
-
-        return await self._run(self._write, write)
+        return await self._run(
+            self._write, lambda db: _OFFER_SIGNUPS.remove(db, offer_id, identity_id)
+        )
 
     async def offer_signups(self, offer_id: str) -> list[OfferSignup]:
         """An offer's sign-ups in the order they came."""
-        rows = await self._run(
-            lambda: self._db.execute(
-                "SELECT * FROM offer_signups WHERE offer_id = ? ORDER BY seq", (offer_id,)
-            ).fetchall()
-        )
+        rows = await self._run(_OFFER_SIGNUPS.rows, self._db, offer_id)
         return [
             OfferSignup(row["offer_id"], row["identity_id"], row["name"], row["contact"], row["at"])
             for row in rows
@@ -1173,6 +1120,86 @@ class Store:
             ).fetchall()
         )
         return {row["key"]: json.loads(row["data"]) for row in rows}
+
+
+@dataclass(frozen=True)
+class _SignupList:
+    """A table of lists people put themselves on, one row a person and list, in the order
+    they came (``seq``): a workshop's registrations and an offer's sign-ups. Its rows name
+    the list in ``list_column`` and the person in ``identity_id``; each method runs inside
+    the caller's transaction (or read) on the store thread."""
+
+    table: str
+    list_column: str
+
+    def add(
+        self,
+        db: sqlite3.Connection,
+        row: dict[str, Any],
+        display_name: str,
+        guest: bool,
+        limit: int | None,
+    ) -> Literal["added", "already", "full", "erased"]:
+        """Put ``row`` at the end of its list unless the person is erased (not brought back),
+        on it already, or the list has ``limit`` rows; the person gets an identity row if
+        they have none."""
+        list_id, identity_id, at = row[self.list_column], row["identity_id"], row["at"]
+        if _erased(db, identity_id):
+            return "erased"
+        if db.execute(
+            f"SELECT 1 FROM {self.table} WHERE {self.list_column} = ? AND identity_id = ?",
+            (list_id, identity_id),
+        ).fetchone():
+            return "already"
+        if limit is not None:
+            count = db.execute(
+                f"SELECT COUNT(*) FROM {self.table} WHERE {self.list_column} = ?", (list_id,)
+            ).fetchone()[0]
+            if count >= limit:
+                return "full"
+        db.execute(
+            "INSERT INTO identities (id, display_name, guest, created_at, last_seen_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+            (identity_id, display_name, int(guest), at, at),
+        )
+        db.execute(
+            f"INSERT INTO {self.table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            tuple(row.values()),
+        )
+        return "added"
+
+    def remove(self, db: sqlite3.Connection, list_id: str, identity_id: str) -> bool:
+        """Take a person off a list; False if they were not on it."""
+        found = db.execute(
+            f"DELETE FROM {self.table} WHERE {self.list_column} = ? AND identity_id = ?",
+            (list_id, identity_id),
+        )
+        return found.rowcount > 0
+
+    def rows(self, db: sqlite3.Connection, list_id: str) -> list[sqlite3.Row]:
+        """A list's rows in the order they came, each with the person's ``guest`` flag."""
+        return db.execute(
+            f"SELECT s.*, i.guest FROM {self.table} s JOIN identities i ON i.id = s.identity_id"
+            f" WHERE s.{self.list_column} = ? ORDER BY s.seq",
+            (list_id,),
+        ).fetchall()
+
+    def rows_of(
+        self, db: sqlite3.Connection, identity_id: str, columns: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """One person's rows on every list, these columns of them, in the order they came
+        (for the export of their data)."""
+        return [
+            dict(row)
+            for row in db.execute(
+                f"SELECT {', '.join(columns)} FROM {self.table} WHERE identity_id = ? ORDER BY seq",
+                (identity_id,),
+            ).fetchall()
+        ]
+
+
+_REGISTRATIONS = _SignupList("workshop_registrations", "workshop_id")
+_OFFER_SIGNUPS = _SignupList("offer_signups", "offer_id")
 
 
 def _erased(db: sqlite3.Connection, identity_id: str) -> bool:
