@@ -88,6 +88,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, cast
 
 import redis.asyncio as aioredis
@@ -318,35 +319,20 @@ redis.call('DEL', KEYS[1])
 return 1
 """
 
-# KEYS: registrations, registration, registration-seq, registrations-of, identity,
-# token-generations. ARGV: identity id, registration JSON, workshop id, display name, guest,
-# at. 1 when added at the end, 0 when registered already or erased.
-_REGISTER = """
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
-local absent = redis.call('EXISTS', KEYS[5]) == 0
-if absent and redis.call('HEXISTS', KEYS[6], ARGV[1]) == 1 then return 0 end
-if absent then
-  redis.call('HSET', KEYS[5], 'id', ARGV[1], 'display_name', ARGV[4], 'guest', ARGV[5],
-             'created_at', ARGV[6], 'last_seen_at', ARGV[6])
-end
-redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[3]), ARGV[1])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('SADD', KEYS[4], ARGV[3])
-return 1
-"""
-
-# KEYS: offer-signups, offer-signup, offer-signup-seq, offer-signups-of, identity,
-# token-generations. ARGV: identity id, sign-up JSON, offer id, name, at, seats (-1: no
-# limit). "added", "already", "full" or "erased".
-_SIGN_UP_FOR_OFFER = """
+# KEYS: a sign-up list's order, records, seq and the person's of-set (registrations,
+# registration, registration-seq, registrations-of, or offer-signups, offer-signup,
+# offer-signup-seq, offer-signups-of), identity, token-generations. ARGV: identity id, record
+# JSON, list id, display name, guest, at, limit (-1: none). "added" (at the end), "already",
+# "full" or "erased".
+_ADD_TO_SIGNUP_LIST = """
 local absent = redis.call('EXISTS', KEYS[5]) == 0
 if absent and redis.call('HEXISTS', KEYS[6], ARGV[1]) == 1 then return 'erased' end
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 'already' end
-local seats = tonumber(ARGV[6])
-if seats >= 0 and redis.call('ZCARD', KEYS[1]) >= seats then return 'full' end
+local limit = tonumber(ARGV[7])
+if limit >= 0 and redis.call('ZCARD', KEYS[1]) >= limit then return 'full' end
 if absent then
-  redis.call('HSET', KEYS[5], 'id', ARGV[1], 'display_name', ARGV[4], 'guest', 1,
-             'created_at', ARGV[5], 'last_seen_at', ARGV[5])
+  redis.call('HSET', KEYS[5], 'id', ARGV[1], 'display_name', ARGV[4], 'guest', ARGV[5],
+             'created_at', ARGV[6], 'last_seen_at', ARGV[6])
 end
 redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[3]), ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
@@ -367,12 +353,12 @@ redis.call('SET', KEYS[3], ARGV[2])
 return 1
 """
 
-# KEYS: registrations-of. ARGV: identity id, then the key prefixes of registrations and
-# registration. Drops the person from every workshop's registrations.
-_ERASE_REGISTRATIONS = """
-for _, workshop in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  redis.call('ZREM', ARGV[2] .. workshop, ARGV[1])
-  redis.call('HDEL', ARGV[3] .. workshop, ARGV[1])
+# KEYS: a sign-up list's of-set (registrations-of, offer-signups-of). ARGV: identity id,
+# then the key prefixes of the list's order and records. Drops the person from every list.
+_ERASE_FROM_SIGNUP_LISTS = """
+for _, list_id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  redis.call('ZREM', ARGV[2] .. list_id, ARGV[1])
+  redis.call('HDEL', ARGV[3] .. list_id, ARGV[1])
 end
 redis.call('DEL', KEYS[1])
 return 1
@@ -471,6 +457,25 @@ def _json(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
+@dataclass(frozen=True)
+class _SignupList:
+    """The key names of one kind of list people put themselves on, in the order they came:
+    a workshop's registrations, an offer's sign-ups (the layout above)."""
+
+    order: str  # zset per list: identity ids, by seq
+    records: str  # hash per list: identity id -> the record as JSON
+    seq: str  # the insertion counter
+    of_person: str  # set per person: the ids of the lists they are on
+
+
+_REGISTRATIONS = _SignupList(
+    "registrations", "registration", "registration-seq", "registrations-of"
+)
+_OFFER_SIGNUPS = _SignupList(
+    "offer-signups", "offer-signup", "offer-signup-seq", "offer-signups-of"
+)
+
+
 class RedisStore:
     """The hub's persistent state in Redis; see the module docstring for the layout.
 
@@ -492,9 +497,8 @@ class RedisStore:
         self._record_progress = register(_RECORD_PROGRESS)
         self._record_attendance = register(_RECORD_ATTENDANCE)
         self._erase_attendance = register(_ERASE_ATTENDANCE)
-        self._register = register(_REGISTER)
-        self._erase_registrations = register(_ERASE_REGISTRATIONS)
-        self._sign_up_for_offer = register(_SIGN_UP_FOR_OFFER)
+        self._add_to_signup_list = register(_ADD_TO_SIGNUP_LIST)
+        self._erase_from_signup_lists = register(_ERASE_FROM_SIGNUP_LISTS)
         self._save_profile = register(_SAVE_PROFILE)
         self._lift_ban = register(_LIFT_BAN)
         self._add_audit = register(_ADD_AUDIT)
@@ -959,24 +963,16 @@ class RedisStore:
             await self._erase_attendance(
                 keys=[self._key("attendance-of", identity_id)], args=[identity_id], client=pipe
             )
-            await self._erase_registrations(
-                keys=[self._key("registrations-of", identity_id)],
-                args=[
-                    identity_id,
-                    self._key("registrations", ""),
-                    self._key("registration", ""),
-                ],
-                client=pipe,
-            )
-            await self._erase_registrations(
-                keys=[self._key("offer-signups-of", identity_id)],
-                args=[
-                    identity_id,
-                    self._key("offer-signups", ""),
-                    self._key("offer-signup", ""),
-                ],
-                client=pipe,
-            )
+            for signups in (_REGISTRATIONS, _OFFER_SIGNUPS):
+                await self._erase_from_signup_lists(
+                    keys=[self._key(signups.of_person, identity_id)],
+                    args=[
+                        identity_id,
+                        self._key(signups.order, ""),
+                        self._key(signups.records, ""),
+                    ],
+                    client=pipe,
+                )
             pipe.delete(self._key("profile", identity_id))
             await pipe.execute()
 
@@ -1215,76 +1211,40 @@ class RedisStore:
         """Put a person at the end of a workshop's registrations (one script: two at once
         are ordered, never tied); False if they were registered already."""
         r = registration
-        record = {"display_name": r.display_name, "guest": r.guest, "at": r.at}
-        async with self._errors():
-            added = await self._register(
-                keys=[
-                    self._key("registrations", r.workshop_id),
-                    self._key("registration", r.workshop_id),
-                    self._key("registration-seq"),
-                    self._key("registrations-of", r.identity_id),
-                    self._key("identity", r.identity_id),
-                    self._key("token-generations"),
-                ],
-                args=[
-                    r.identity_id,
-                    _json(record),
-                    r.workshop_id,
-                    r.display_name,
-                    int(r.guest),
-                    _number(r.at),
-                ],
-            )
-        return bool(added)
+        added = await self._add_to(
+            _REGISTRATIONS,
+            r.workshop_id,
+            r.identity_id,
+            {"display_name": r.display_name, "guest": r.guest, "at": r.at},
+            r.display_name,
+            r.guest,
+            r.at,
+            limit=None,
+        )
+        return added == "added"
 
     async def unregister(self, workshop_id: str, identity_id: str) -> bool:
         """Take a registration back; False if there was none."""
-        async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
-            pipe.zrem(self._key("registrations", workshop_id), identity_id)
-            pipe.hdel(self._key("registration", workshop_id), identity_id)
-            pipe.srem(self._key("registrations-of", identity_id), workshop_id)
-            removed, *_ = await pipe.execute()
-        return bool(removed)
+        return await self._take_off(_REGISTRATIONS, workshop_id, identity_id)
 
     async def registrations_of(self, workshop_id: str) -> list[Registration]:
         """A workshop's registrations in the order they came."""
-        async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
-            pipe.zrange(self._key("registrations", workshop_id), 0, -1)
-            pipe.hgetall(self._key("registration", workshop_id))
-            ids, records = await pipe.execute()
-        out = []
-        for identity_id in ids:
-            raw = records.get(identity_id)
-            if raw is None:
-                continue
-            data = json.loads(raw)
-            out.append(
-                Registration(
-                    workshop_id,
-                    identity_id,
-                    data["display_name"],
-                    bool(data["guest"]),
-                    float(data["at"]),
-                )
+        return [
+            Registration(
+                workshop_id,
+                identity_id,
+                data["display_name"],
+                bool(data["guest"]),
+                float(data["at"]),
             )
-        return out
+            for identity_id, data in await self._signup_records(_REGISTRATIONS, workshop_id)
+        ]
 
     async def _registration_rows(self, identity_id: str) -> list[dict[str, Any]]:
         """One person's registrations (for the export of their data)."""
-        workshops = sorted(
-            cast(set[str], await self._redis.smembers(self._key("registrations-of", identity_id)))
-        )
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for workshop_id in workshops:
-                pipe.hget(self._key("registration", workshop_id), identity_id)
-            found: list[str | None] = await pipe.execute()
         rows = [
-            {
-                "workshop_id": workshop_id,
-                **{k: v for k, v in json.loads(raw).items() if k != "guest"},
-            }
-            for workshop_id, raw in zip(workshops, found, strict=True)
-            if raw is not None
+            {"workshop_id": workshop_id, **{k: v for k, v in data.items() if k != "guest"}}
+            for workshop_id, data, _ in await self._signups_of(_REGISTRATIONS, identity_id)
         ]
         return sorted(rows, key=lambda row: row["at"])
 
@@ -1295,70 +1255,115 @@ class RedisStore:
         already (one script: two at once for the last place never both get it).
         ``"added"``, ``"already"``, ``"full"`` or ``"erased"``."""
         s = signup
+        return await self._add_to(
+            _OFFER_SIGNUPS,
+            s.offer_id,
+            s.identity_id,
+            {"name": s.name, "contact": s.contact, "at": s.at},
+            s.name,
+            True,
+            s.at,
+            limit,
+        )
+
+    async def cancel_offer_signup(self, offer_id: str, identity_id: str) -> bool:
+        """Take a sign-up back; False if there was none."""
+        return await self._take_off(_OFFER_SIGNUPS, offer_id, identity_id)
+
+    async def offer_signups(self, offer_id: str) -> list[OfferSignup]:
+        """An offer's sign-ups in the order they came."""
+        return [
+            OfferSignup(offer_id, identity_id, data["name"], data["contact"], float(data["at"]))
+            for identity_id, data in await self._signup_records(_OFFER_SIGNUPS, offer_id)
+        ]
+
+    async def _offer_signup_rows(self, identity_id: str) -> list[dict[str, Any]]:
+        """One person's sign-ups (for the export of their data), in the order they came."""
+        rows = await self._signups_of(_OFFER_SIGNUPS, identity_id)
+        return [
+            {"offer_id": offer_id, **data}
+            for offer_id, data, _ in sorted(rows, key=lambda row: row[2] or 0)
+        ]
+
+    # --- the sign-up lists both of them are -------------------------------------------------
+
+    async def _add_to(
+        self,
+        signups: _SignupList,
+        list_id: str,
+        identity_id: str,
+        record: dict[str, Any],
+        display_name: str,
+        guest: bool,
+        at: float,
+        limit: int | None,
+    ) -> str:
+        """Put a person's record at the end of a list unless they are erased (not brought
+        back), on it already, or it holds ``limit`` people; ``"added"``, ``"already"``,
+        ``"full"`` or ``"erased"``."""
         async with self._errors():
-            result = await self._sign_up_for_offer(
+            result = await self._add_to_signup_list(
                 keys=[
-                    self._key("offer-signups", s.offer_id),
-                    self._key("offer-signup", s.offer_id),
-                    self._key("offer-signup-seq"),
-                    self._key("offer-signups-of", s.identity_id),
-                    self._key("identity", s.identity_id),
+                    self._key(signups.order, list_id),
+                    self._key(signups.records, list_id),
+                    self._key(signups.seq),
+                    self._key(signups.of_person, identity_id),
+                    self._key("identity", identity_id),
                     self._key("token-generations"),
                 ],
                 args=[
-                    s.identity_id,
-                    _json({"name": s.name, "contact": s.contact, "at": s.at}),
-                    s.offer_id,
-                    s.name,
-                    _number(s.at),
+                    identity_id,
+                    _json(record),
+                    list_id,
+                    display_name,
+                    int(guest),
+                    _number(at),
                     -1 if limit is None else limit,
                 ],
             )
         return str(result)
 
-    async def cancel_offer_signup(self, offer_id: str, identity_id: str) -> bool:
-        """Take a sign-up back; False if there was none."""
+    async def _take_off(self, signups: _SignupList, list_id: str, identity_id: str) -> bool:
+        """Take a person off a list; False if they were not on it."""
         async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
-            pipe.zrem(self._key("offer-signups", offer_id), identity_id)
-            pipe.hdel(self._key("offer-signup", offer_id), identity_id)
-            pipe.srem(self._key("offer-signups-of", identity_id), offer_id)
+            pipe.zrem(self._key(signups.order, list_id), identity_id)
+            pipe.hdel(self._key(signups.records, list_id), identity_id)
+            pipe.srem(self._key(signups.of_person, identity_id), list_id)
             removed, *_ = await pipe.execute()
         return bool(removed)
 
-    async def offer_signups(self, offer_id: str) -> list[OfferSignup]:
-        """An offer's sign-ups in the order they came."""
+    async def _signup_records(
+        self, signups: _SignupList, list_id: str
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """A list's people and their records, in the order they came."""
         async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
-            pipe.zrange(self._key("offer-signups", offer_id), 0, -1)
-            pipe.hgetall(self._key("offer-signup", offer_id))
+            pipe.zrange(self._key(signups.order, list_id), 0, -1)
+            pipe.hgetall(self._key(signups.records, list_id))
             ids, records = await pipe.execute()
-        out = []
-        for identity_id in ids:
-            raw = records.get(identity_id)
-            if raw is not None:
-                data = json.loads(raw)
-                out.append(
-                    OfferSignup(
-                        offer_id, identity_id, data["name"], data["contact"], float(data["at"])
-                    )
-                )
-        return out
+        return [
+            (identity_id, json.loads(raw))
+            for identity_id in ids
+            if (raw := records.get(identity_id)) is not None
+        ]
 
-    async def _offer_signup_rows(self, identity_id: str) -> list[dict[str, Any]]:
-        """One person's sign-ups (for the export of their data), in the order they came."""
-        offers = sorted(
-            cast(set[str], await self._redis.smembers(self._key("offer-signups-of", identity_id)))
+    async def _signups_of(
+        self, signups: _SignupList, identity_id: str
+    ) -> list[tuple[str, dict[str, Any], float | None]]:
+        """One person's records on every list of a kind, with each list's id and the record's
+        place (its seq), by list id."""
+        list_ids = sorted(
+            cast(set[str], await self._redis.smembers(self._key(signups.of_person, identity_id)))
         )
         async with self._redis.pipeline(transaction=False) as pipe:
-            for offer_id in offers:
-                pipe.hget(self._key("offer-signup", offer_id), identity_id)
-                pipe.zscore(self._key("offer-signups", offer_id), identity_id)
+            for list_id in list_ids:
+                pipe.hget(self._key(signups.records, list_id), identity_id)
+                pipe.zscore(self._key(signups.order, list_id), identity_id)
             found: list[Any] = await pipe.execute()
-        rows = [
-            ({"offer_id": offer_id, **json.loads(raw)}, seq)
-            for offer_id, raw, seq in zip(offers, found[0::2], found[1::2], strict=True)
+        return [
+            (list_id, json.loads(raw), seq)
+            for list_id, raw, seq in zip(list_ids, found[0::2], found[1::2], strict=True)
             if raw is not None
         ]
-        return [row for row, _ in sorted(rows, key=lambda pair: pair[1] or 0)]
 
     # --- profiles of people to meet -------------------------------------------------------
 
