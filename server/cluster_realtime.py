@@ -36,9 +36,10 @@ from typing import TYPE_CHECKING, Any
 
 from server import protocol
 from server.cluster import Cluster, Elsewhere, Here, LocalView, Placement
+from server.core_powers import ClusterCore, Returning
 from server.edge import Arrival, Refusal
+from server.effects import Effects, Handoff, RemoteChat
 from server.grace_state import GraceState, resume_digest
-from server.hub import Effects, Handoff, HubCore, RemoteChat, Returning
 from server.leases import InstanceKey
 from server.occupancy import InstanceLoad, merge_rooms_summary
 from server.protocol import CLOSE_NORMAL, encode
@@ -108,7 +109,7 @@ class ClusterRealtime:
     """The glue between one process's realtime endpoint and its ``Cluster``."""
 
     def __init__(
-        self, cluster: Cluster, core: HubCore, settings: Settings, store: Store | None
+        self, cluster: Cluster, core: ClusterCore, settings: Settings, store: Store | None
     ) -> None:
         self.cluster = cluster
         self.core = core
@@ -303,6 +304,18 @@ class ClusterRealtime:
             self._spawn(self._hand_off(handoff), "hubtwin-cluster-handoff")
         for chat in fx.remote_chats:
             self._spawn(self._direct_chat(chat), "hubtwin-cluster-chat")
+
+    def send_over(
+        self,
+        session_id: str,
+        key: InstanceKey,
+        url: str,
+        pose: tuple[tuple[float, float, float], float, float],
+    ) -> None:
+        """Hand a session of this process to the process at ``url``, into ``key`` at
+        ``pose``: a feature there brings them in (a visitor called into a consulting booth,
+        ``server/consulting_cluster.py``)."""
+        self._spawn(self._hand_over(session_id, key, url, "owner", pose), "hubtwin-cluster-send")
 
     def disconnected(self, session: Session) -> None:
         """A connection dropped (the grace starts): its state goes to Redis at once."""

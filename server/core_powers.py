@@ -6,26 +6,50 @@ polls, consulting desks, voice) and the cluster layer's placement of room instan
   instances, the world, the rules) and the few powers it may use (``place``, ``relocate``,
   ``open_instance``, ``end_session``). A feature is given it by ``attach``; it never holds
   the core itself, so nothing outside the core changes the core's books.
-- ``InstancePlacement``: what the core asks the cluster layer when the process is one of
-  several (which room instances live here).
+- ``ClusterCore``: what the cluster layer (``server/cluster_realtime.py``) may ask of the
+  core and hand it when the process is one of several: hellos and sessions coming back
+  from another process, hand-offs, direct chat across processes, who is where.
+- ``InstancePlacement``: what the core asks the cluster layer in return (which room
+  instances live here); ``Returning``: a session coming back from another process.
 
 Both are ``Protocol`` classes: ``HubCore`` has this shape, and tests may pass a stand-in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from server.effects import Effects
+    from server import protocol
+    from server.chat import ChatLine
+    from server.effects import Effects, Handoff, RemoteChat
     from server.features import HubFeature
+    from server.identity import Identity
+    from server.protocol import Hello
+    from server.records import ChatRecord
     from server.room import RoomInstance, Session
     from server.room_rules import RoomRules
     from server.worldview import WorldView
+
+
+@dataclass(frozen=True)
+class Returning:
+    """A session coming back on this process from another one (its grace state): the
+    same session id, its appearance, and where it stood (``position`` None: at a spawn
+    point of the room)."""
+
+    session_id: str
+    appearance: protocol.Appearance
+    room: str
+    instance: int
+    position: tuple[float, float, float] | None
+    yaw: float
+    pitch: float
 
 
 class InstancePlacement(Protocol):
@@ -121,3 +145,72 @@ class FeatureCore(Protocol):
     def end_session(self, session: Session, code: str, fx: Effects, now: float) -> None:
         """End a session at once, without a reconnection grace (a ban)."""
         ...
+
+
+class ClusterCore(Protocol):
+    """The core as the cluster layer sees it (``HubCore`` has this shape): every call
+    answers at once with the ``Effects`` to carry out, as the core's own entry points do."""
+
+    @property
+    def world(self) -> WorldView: ...
+
+    @property
+    def entrance(self) -> str: ...
+
+    @property
+    def sessions(self) -> Mapping[str, Session]: ...
+
+    @property
+    def instances(self) -> Mapping[str, Mapping[int, RoomInstance]]: ...
+
+    def session_of(self, conn: int) -> Session | None: ...
+
+    def has_resume(self, resume_key: str) -> bool: ...
+
+    def has_session_of(self, identity_id: str) -> bool: ...
+
+    def people_in(self, room_id: str, number: int) -> list[Session]: ...
+
+    def hello(self, conn: int, identity: Identity, hello: Hello, now: float) -> Effects:
+        """A verified hello of a session that lives (or starts) on this process."""
+        ...
+
+    def adopt(
+        self, conn: int, identity: Identity, hello: Hello, returning: Returning, now: float
+    ) -> Effects:
+        """A session another process had comes back here, where it stood."""
+        ...
+
+    def live_elsewhere(
+        self, identity_id: str, session_id: str, since: float, now: float
+    ) -> Effects:
+        """Another process welcomed this identity: its session here ends or leaves."""
+        ...
+
+    def reload_chat(
+        self, room_id: str, number: int, records: Iterable[ChatRecord], now: float
+    ) -> None:
+        """An instance just taken over: its history as the process before left it."""
+        ...
+
+    def continue_handoff(self, handoff: Handoff, now: float) -> Effects: ...
+
+    def handoff_failed(self, handoff: Handoff, code: str, now: float) -> Effects: ...
+
+    def hand_over(
+        self, session_id: str, url: str, room: str, instance: int, reason: str, now: float
+    ) -> Effects:
+        """The session goes on in the process at ``url`` (``redirect``)."""
+        ...
+
+    def rooms_changed(self) -> None:
+        """The room list changed elsewhere: send it again."""
+        ...
+
+    def remote_chat_line(self, chat: RemoteChat, recipient_id: str | None) -> ChatLine | Effects:
+        """Make the line of a direct message to someone on another process."""
+        ...
+
+    def remote_chat_sent(self, line: ChatLine, stored: bool) -> Effects: ...
+
+    def remote_chat_arrived(self, fields: dict[str, Any]) -> Effects: ...

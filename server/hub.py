@@ -24,7 +24,6 @@ import random
 import secrets
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -42,7 +41,7 @@ from server.chat import (
     excerpt,
     new_record,
 )
-from server.core_powers import InstancePlacement
+from server.core_powers import InstancePlacement, Returning
 from server.effects import Closing, Effects, Handoff, RemoteChat
 from server.features import HubFeature, RoomPositions
 from server.identity import Identity
@@ -122,21 +121,6 @@ def _grid_covering(world: WorldView) -> Grid:
     lows = np.array([r.bounds_min for r in world.rooms], dtype=np.float64)
     highs = np.array([r.bounds_max for r in world.rooms], dtype=np.float64)
     return Grid.covering(lows.min(axis=0), highs.max(axis=0))
-
-
-@dataclass(frozen=True)
-class Returning:
-    """A session coming back on this process from another one (its grace state): the
-    same session id, its appearance, and where it stood (``position`` None: at a spawn
-    point of the room)."""
-
-    session_id: str
-    appearance: protocol.Appearance
-    room: str
-    instance: int
-    position: tuple[float, float, float] | None
-    yaw: float
-    pitch: float
 
 
 class HubCore:

@@ -12,8 +12,9 @@ from realtime_harness import Harness, person
 from realtime_world import box_world
 
 from server.chat import ChatLine
+from server.core_powers import Returning
 from server.effects import Effects
-from server.hub import Handoff, HubCore, Returning
+from server.hub import Handoff, HubCore
 from server.identity import Role
 from server.protocol import Appearance, Bye, Chat, Go, Hello, Wait, encode_pose
 from server.settings import Settings
