@@ -587,9 +587,6 @@ class Store:
 
         def write(db: sqlite3.Connection) -> None:
             _erase(db, identity_id)
-            _erase_board_notes(db, identity_id)
-            _erase_team_member(db, identity_id)
-            _erase_consulting(db, identity_id)
 
         await self._run(self._write, write)
 
@@ -1202,6 +1199,44 @@ _REGISTRATIONS = _SignupList("workshop_registrations", "workshop_id")
 _OFFER_SIGNUPS = _SignupList("offer_signups", "offer_id")
 
 
+KeptChange = tuple[dict[str, Any], list[str]]
+"""What erasing a person does to the kept documents of one kind: the documents that change
+(key -> the document after) and the keys of those that go."""
+
+
+def _poll_answers_out(documents: dict[str, Any], identity_id: str) -> KeptChange:
+    changed = {}
+    for key, data in documents.items():
+        stripped = without_answers_of(data, identity_id)
+        if stripped is not None:
+            changed[key] = stripped
+    return changed, []
+
+
+def _team_member_out(documents: dict[str, Any], identity_id: str) -> KeptChange:
+    changed, gone = {}, []
+    for key, data in documents.items():
+        after = without_team_member(data, identity_id)
+        if after is None:
+            gone.append(key)
+        elif after is not data:
+            changed[key] = after
+    return changed, gone
+
+
+PERSON_OUT_OF_DOCUMENTS: dict[str, Callable[[dict[str, Any], str], KeptChange]] = {
+    POLLS: _poll_answers_out,
+    BOARD_KIND: lambda documents, identity_id: (without_person(documents, identity_id), []),
+    TEAM_KIND: _team_member_out,
+    CONSULTING_SLOTS_KIND: lambda documents, identity_id: (
+        without_bookings_of(documents, identity_id),
+        [],
+    ),
+}
+"""Each kind of kept live document that holds people, and how a person is taken out of
+its documents when they are erased (both stores)."""
+
+
 def _erased(db: sqlite3.Connection, identity_id: str) -> bool:
     """True for a person erased (revoked, and no identity row any more)."""
     return (
@@ -1215,20 +1250,24 @@ def _erased(db: sqlite3.Connection, identity_id: str) -> bool:
 
 
 def _erase(db: sqlite3.Connection, identity_id: str) -> None:
-    """Delete a person's chat, account, identity (progress and attendance cascade) and poll
-    answers."""
+    """Delete a person's chat, account, identity (progress, attendance, registrations,
+    sign-ups and profile cascade) and saved consulting notes, and take them out of the kept
+    documents that hold people (PERSON_OUT_OF_DOCUMENTS)."""
     db.execute(
         "DELETE FROM chat_messages WHERE sender_id = ? OR to_id = ?", (identity_id, identity_id)
     )
     db.execute("DELETE FROM accounts WHERE identity_id = ?", (identity_id,))
     db.execute("DELETE FROM identities WHERE id = ?", (identity_id,))
-    for row in db.execute("SELECT key, data FROM live_state WHERE kind = ?", (POLLS,)).fetchall():
-        stripped = without_answers_of(json.loads(row["data"]), identity_id)
-        if stripped is not None:
+    db.execute("DELETE FROM live_state WHERE kind = ? AND key = ?", (CONSULTING_KIND, identity_id))
+    for kind, take_out in PERSON_OUT_OF_DOCUMENTS.items():
+        changed, gone = take_out(_documents(db, kind), identity_id)
+        for key, data in changed.items():
             db.execute(
                 "UPDATE live_state SET data = ? WHERE kind = ? AND key = ?",
-                (json.dumps(stripped, ensure_ascii=False), POLLS, row["key"]),
+                (json.dumps(data, ensure_ascii=False), kind, key),
             )
+        for key in gone:
+            db.execute("DELETE FROM live_state WHERE kind = ? AND key = ?", (kind, key))
 
 
 def _profile_row(db: sqlite3.Connection, identity_id: str) -> dict[str, Any] | None:
@@ -1241,39 +1280,6 @@ def _profile_row(db: sqlite3.Connection, identity_id: str) -> dict[str, Any] | N
 def _documents(db: sqlite3.Connection, kind: str) -> dict[str, Any]:
     rows = db.execute("SELECT key, data FROM live_state WHERE kind = ?", (kind,)).fetchall()
     return {row["key"]: json.loads(row["data"]) for row in rows}
-
-
-def _erase_team_member(db: sqlite3.Connection, identity_id: str) -> None:
-    """Take a person out of every team (a team left without members goes)."""
-    for key, data in _documents(db, TEAM_KIND).items():
-        changed = without_team_member(data, identity_id)
-        if changed is None:
-            db.execute("DELETE FROM live_state WHERE kind = ? AND key = ?", (TEAM_KIND, key))
-        elif changed is not data:
-            db.execute(
-                "INSERT OR REPLACE INTO live_state VALUES (?, ?, ?)",
-                (TEAM_KIND, key, json.dumps(changed, ensure_ascii=False)),
-            )
-
-
-def _erase_consulting(db: sqlite3.Connection, identity_id: str) -> None:
-    """A person's saved consulting notes and their booked slots go."""
-    db.execute("DELETE FROM live_state WHERE kind = ? AND key = ?", (CONSULTING_KIND, identity_id))
-    slots = _documents(db, CONSULTING_SLOTS_KIND)
-    for key, data in without_bookings_of(slots, identity_id).items():
-        db.execute(
-            "UPDATE live_state SET data = ? WHERE kind = ? AND key = ?",
-            (json.dumps(data, ensure_ascii=False), CONSULTING_SLOTS_KIND, key),
-        )
-
-
-def _erase_board_notes(db: sqlite3.Connection, identity_id: str) -> None:
-    """Take a person's notes and dots off the kept boards."""
-    for key, data in without_person(_documents(db, BOARD_KIND), identity_id).items():
-        db.execute(
-            "UPDATE live_state SET data = ? WHERE kind = ? AND key = ?",
-            (json.dumps(data, ensure_ascii=False), BOARD_KIND, key),
-        )
 
 
 def _station_progress(row: sqlite3.Row) -> StationProgress:

@@ -98,23 +98,27 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.action_plans import LIVE_KIND as TEAM_KIND
 from server.action_plans import teams_of
-from server.action_plans import without_person as without_team_member
 from server.board import LIVE_KIND as BOARD_KIND
-from server.board import notes_by, without_person
+from server.board import notes_by
 from server.consulting import PERSON_KIND as CONSULTING_KIND
 from server.consulting import SLOTS_KIND as CONSULTING_SLOTS_KIND
-from server.consulting import consulting_export, without_bookings_of
+from server.consulting import consulting_export
 from server.identity import Identity, Role
 from server.live_state import POLLS, LiveStateChange
 from server.offers import OfferSignup
 from server.passwords import check_password, hash_password
-from server.polls import answers_of, without_answers_of
+from server.polls import answers_of
 from server.progress import ExportRow, ProgressRecord, StationProgress
 from server.records import ChatRecord
 from server.redis_link import safe_url
 from server.redis_names import RedisNames
 from server.registrations import Registration
-from server.store import AccountDisabled, LiveStateContended, StoreError
+from server.store import (
+    PERSON_OUT_OF_DOCUMENTS,
+    AccountDisabled,
+    LiveStateContended,
+    StoreError,
+)
 from server.workshop_records import AttendanceEvent, AuditEntry, Ban
 from server.workshops import Series, Workshop
 
@@ -851,89 +855,23 @@ class RedisStore:
             ),
         }
 
-    async def _erase_poll_answers(self, identity_id: str) -> None:
-        """Take one person's answers out of every kept poll document (rewritten only if
-        not changed meanwhile: WATCH)."""
-        key = self._key(f"live:{POLLS}")
-        async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    await pipe.watch(key)
-                    found = cast(dict[str, str], await pipe.hgetall(key))
-                    changed = {}
-                    for name, raw in found.items():
-                        stripped = without_answers_of(json.loads(raw), identity_id)
-                        if stripped is not None:
-                            changed[name] = _json(stripped)
-                    pipe.multi()
-                    for name, value in changed.items():
-                        pipe.hset(key, name, value)
-                    await pipe.execute()
-                    return
-                except WatchError:
-                    continue
-
-    async def _erase_team_member(self, identity_id: str) -> None:
-        """Take a person out of every team, a team left without members goes (rewritten
-        only if not changed meanwhile: WATCH)."""
-        key = self._key(f"live:{TEAM_KIND}")
-        async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    await pipe.watch(key)
-                    found = cast(dict[str, str], await pipe.hgetall(key))
-                    gone, changed = [], {}
-                    for name, raw in found.items():
-                        data = json.loads(raw)
-                        after = without_team_member(data, identity_id)
-                        if after is None:
-                            gone.append(name)
-                        elif after is not data:
-                            changed[name] = _json(after)
-                    pipe.multi()
-                    for name, value in changed.items():
-                        pipe.hset(key, name, value)
-                    if gone:
-                        pipe.hdel(key, *gone)
-                    await pipe.execute()
-                    return
-                except WatchError:
-                    continue
-
-    async def _erase_consulting(self, identity_id: str) -> None:
-        """A person's saved consulting notes and booked slots go (the slots rewritten only
-        if not changed meanwhile: WATCH)."""
-        key = self._key(f"live:{CONSULTING_SLOTS_KIND}")
+    async def _take_out_of_documents(self, kind: str, identity_id: str) -> None:
+        """Take a person out of the kept documents of one kind as PERSON_OUT_OF_DOCUMENTS
+        says (rewritten only if not changed meanwhile: WATCH)."""
+        key = self._key(f"live:{kind}")
+        take_out = PERSON_OUT_OF_DOCUMENTS[kind]
         async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
             while True:
                 try:
                     await pipe.watch(key)
                     found = cast(dict[str, str], await pipe.hgetall(key))
                     documents = {name: json.loads(raw) for name, raw in found.items()}
-                    changed = without_bookings_of(documents, identity_id)
-                    pipe.multi()
-                    for name, data in changed.items():
-                        pipe.hset(key, name, _json(data))
-                    pipe.hdel(self._key(f"live:{CONSULTING_KIND}"), identity_id)
-                    await pipe.execute()
-                    return
-                except WatchError:
-                    continue
-
-    async def _erase_board_notes(self, identity_id: str) -> None:
-        """Take a person's notes and dots off the kept boards (rewritten only if not
-        changed meanwhile: WATCH)."""
-        key = self._key(f"live:{BOARD_KIND}")
-        async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    await pipe.watch(key)
-                    found = cast(dict[str, str], await pipe.hgetall(key))
-                    documents = {name: json.loads(raw) for name, raw in found.items()}
-                    changed = without_person(documents, identity_id)
+                    changed, gone = take_out(documents, identity_id)
                     pipe.multi()
                     for name, data in changed.items():
                         pipe.hset(key, name, json.dumps(data, ensure_ascii=False))
+                    if gone:
+                        pipe.hdel(key, *gone)
                     await pipe.execute()
                     return
                 except WatchError:
@@ -942,10 +880,8 @@ class RedisStore:
     async def delete_identity(self, identity_id: str) -> None:
         """Erase a person: their identity, account, progress and every chat message they
         sent or got."""
-        await self._erase_board_notes(identity_id)
-        await self._erase_poll_answers(identity_id)
-        await self._erase_team_member(identity_id)
-        await self._erase_consulting(identity_id)
+        for kind in PERSON_OUT_OF_DOCUMENTS:
+            await self._take_out_of_documents(kind, identity_id)
         # both scripts in one MULTI/EXEC: a person is erased whole or not at all
         async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
             await self._delete_identity(
@@ -974,6 +910,7 @@ class RedisStore:
                     client=pipe,
                 )
             pipe.delete(self._key("profile", identity_id))
+            pipe.hdel(self._key(f"live:{CONSULTING_KIND}"), identity_id)
             await pipe.execute()
 
     # --- learning-station progress -------------------------------------------------------

@@ -953,6 +953,25 @@ async def test_board_notes_are_exported_and_erased_with_the_person(store: StoreB
     assert (await store.export_identity("id-ann"))["board_notes"][0]["text"] == "Ökostrom"
 
 
+async def test_removing_an_account_takes_its_person_out_of_boards_and_teams(
+    store: StoreBackend,
+) -> None:
+    mara = await store.create_account("mara", PASSWORD, Role.STAFF, "Mara")
+    boards = WorkshopBoards("w1", "Klimabilanz")
+    boards.add(MAIN, Author(mara.id, "Mara"), 1, "Jobticket", now=2.0)
+    alone = Team.new("t1", "Nur Mara", firm="", by=(mara.id, "Mara"), now=3.0)
+    await store.save_live_states(
+        [
+            LiveStateChange("board", "w1", boards.document()),
+            LiveStateChange("team", "t1", alone.as_document()),
+        ]
+    )
+    assert await store.remove_account("mara") == mara.id
+    kept = WorkshopBoards.from_document((await store.live_states("board"))["w1"])
+    assert kept.notes(MAIN) == []
+    assert await store.live_states("team") == {}
+
+
 async def test_teams_are_exported_and_a_person_erased_leaves_them(store: StoreBackend) -> None:
     shared = Team.new("t1", "Grünes Team", firm="Müller GmbH", by=(BOB.id, "Bob"), now=1.0)
     shared.add_member("id-ann", "Ann", now=2.0)
