@@ -603,17 +603,7 @@ class Store:
             for record in records:
                 if _erased(db, record.identity_id):
                     continue
-                db.execute(
-                    "INSERT INTO identities (id, display_name, guest, created_at, last_seen_at)"
-                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-                    (
-                        record.identity_id,
-                        record.display_name,
-                        int(record.guest),
-                        record.at,
-                        record.at,
-                    ),
-                )
+                _first_seen(db, record.identity_id, record.display_name, record.guest, record.at)
                 tried = record.event in (ProgressEvent.QUIZ_FAILED, ProgressEvent.QUIZ_PASSED)
                 passed = record.at if record.event is ProgressEvent.QUIZ_PASSED else None
                 ran = record.event is ProgressEvent.EXPERIMENT_DONE
@@ -777,11 +767,7 @@ class Store:
             for item in events:
                 if _erased(db, item.identity_id):
                     continue
-                db.execute(
-                    "INSERT INTO identities (id, display_name, guest, created_at, last_seen_at)"
-                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-                    (item.identity_id, item.display_name, int(item.guest), item.at, item.at),
-                )
+                _first_seen(db, item.identity_id, item.display_name, item.guest, item.at)
                 db.execute(
                     "INSERT INTO workshop_attendance"
                     " (workshop_id, identity_id, display_name, joined, at) VALUES (?, ?, ?, ?, ?)",
@@ -898,9 +884,7 @@ class Store:
         def write(db: sqlite3.Connection) -> bool:
             if _erased(db, identity_id):
                 return False
-            db.execute(
-                "INSERT OR IGNORE INTO identities VALUES (?, '', 1, ?, ?)", (identity_id, at, at)
-            )
+            _first_seen(db, identity_id, "", True, at)
             db.execute(
                 "INSERT OR REPLACE INTO profiles VALUES (?, ?, ?)",
                 (identity_id, json.dumps(data, ensure_ascii=False), at),
@@ -1154,11 +1138,7 @@ class _SignupList:
             ).fetchone()[0]
             if count >= limit:
                 return "full"
-        db.execute(
-            "INSERT INTO identities (id, display_name, guest, created_at, last_seen_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
-            (identity_id, display_name, int(guest), at, at),
-        )
+        _first_seen(db, identity_id, display_name, guest, at)
         db.execute(
             f"INSERT INTO {self.table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
             tuple(row.values()),
@@ -1246,6 +1226,19 @@ def _erased(db: sqlite3.Connection, identity_id: str) -> bool:
             (identity_id, identity_id),
         ).fetchone()
         is not None
+    )
+
+
+def _first_seen(
+    db: sqlite3.Connection, identity_id: str, display_name: str, guest: bool, at: float
+) -> None:
+    """Give a person the identity row their records hang on, first and last seen ``at``,
+    unless they have one (callers check ``_erased`` first: an erased person is not brought
+    back)."""
+    db.execute(
+        "INSERT INTO identities (id, display_name, guest, created_at, last_seen_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
+        (identity_id, display_name, int(guest), at, at),
     )
 
 
