@@ -27,7 +27,7 @@ from server.cluster import Cluster
 from server.cluster_realtime import ClusterPlacement, ClusterRealtime, public_ws_url
 from server.consulting import CONSULTING_FILE, read_consulting
 from server.consulting_advisors import advisors_in, keep_advisors
-from server.consulting_cluster import DeskBoard
+from server.consulting_cluster import DeskBoard, DeskRelay
 from server.consulting_follow import ConsultingFollower
 from server.consulting_http import consulting_routes
 from server.consulting_live import ConsultingDesks, corner_places
@@ -346,6 +346,10 @@ async def _start_hub(
 
     presence = None if cluster is None else HubPresence(cluster, here_in_this_process)
     desk_board = None if cluster is None else DeskBoard(cluster, consulting)
+    desk_relay = None
+    if cluster is not None and glue is not None and desk_board is not None:
+        desk_relay = DeskRelay(cluster, consulting, desk_board, realtime.apply, glue.send_over)
+        consulting.elsewhere = desk_relay
     exchange_book: ExchangeBook = MemoryExchangeBook()
     if cluster is not None:
         exchange_book = RedisExchangeBook(cluster.link, cluster.names)
@@ -462,6 +466,8 @@ async def _start_hub(
         hub.tasks.append(asyncio.create_task(presence.run()))
     if desk_board is not None:
         hub.tasks.append(asyncio.create_task(desk_board.run()))
+    if desk_relay is not None:
+        hub.tasks.append(asyncio.create_task(desk_relay.run()))
     hub.tasks.append(asyncio.create_task(keep_advisors(store, consulting)))
     log.info(
         "hub started",

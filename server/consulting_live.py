@@ -19,6 +19,14 @@
 - notes the advisor hands over are held here, in memory, until the visitor saves them
   (``take_notes``, called by POST /api/consulting/notes) or their session ends.
 
+With several processes (``elsewhere`` set, ``server/consulting_cluster.py`` carries it over
+the bus) a desk is still decided by the process that holds the advisor's session: a visitor
+on another process queues, is told their place, leaves the queue and is called in through
+it. Their queue entry names the process that serves them (``Waiting.process``); calling
+them in opens the booth here and has that process hand them over into it (they arrive with
+the same session id, the only one let in besides the advisor); one who does not arrive
+within ``ARRIVAL_S`` ends the conversation as one who left.
+
 Who sits where and waits for whom is also read by the REST side (``open_desks``,
 ``corners_taken``) for the panel and the sign at the corner. The corners follow the world:
 ``ConsultingFollower`` reads the site's file again for each published world version and
@@ -35,7 +43,7 @@ import math
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -57,7 +65,7 @@ from server.consulting_messages import (
     ConsultQueue,
     ConsultSay,
 )
-from server.protocol import encode
+from server.protocol import encode, error_frame
 from world.errors import InputFileError
 
 if TYPE_CHECKING:
@@ -76,6 +84,32 @@ CornerPlace = tuple[str, NDArray[np.float64], float]
 
 #: how often sessions that are gone are swept from queues, desks and held notes
 SWEEP_EVERY_S: Final = 1.0
+#: how long a visitor called in from another process has to arrive in the booth
+ARRIVAL_S: Final = 20.0
+
+
+class DeskElsewhere(Protocol):
+    """What the cluster layer carries for desks and visitors of other processes (no
+    answer: it posts on the bus; ``server/consulting_cluster.py``)."""
+
+    def queue(self, request: dict[str, Any]) -> None:
+        """A visitor here queues for a desk not here (``request``: visitor, advisor, name,
+        topic, lang); whichever process holds the desk decides, and every other process
+        drops the visitor from its queues (one queue at a time)."""
+
+    def leave(self, visitor: str) -> None:
+        """The visitor leaves the queue they are in, wherever its desk is."""
+
+    def tell(self, visitor: str, process: str, frame: bytes) -> None:
+        """A frame for a visitor the process ``process`` serves."""
+
+    def call(self, visitor: str, process: str, room: str, instance: int, seat: Seat) -> None:
+        """Bring the visitor (last served by ``process``) into the booth ``room#instance``
+        at ``seat``: the process that serves them hands them over to this one."""
+
+
+#: where the visitor sits in a booth: position and heading
+Seat = tuple[tuple[float, float, float], float]
 
 
 def corner_places(
@@ -107,6 +141,9 @@ class Waiting:
     name: str
     topic: str
     since: float
+    #: the process that serves the visitor (None: this one)
+    process: str | None = None
+    lang: str = "de"
 
 
 @dataclass
@@ -126,6 +163,10 @@ class Booth:
     topic: str
     #: someone left it (ended on the next tick): their session id
     left_by: str | None = None
+    visitor_name: str = ""
+    #: a visitor called in from another process: the process, and the time they must be here by
+    visitor_process: str | None = None
+    arriving_until: float | None = None
 
     @property
     def parties(self) -> tuple[str, str]:
@@ -164,6 +205,8 @@ class ConsultingDesks:
         self.queued: dict[str, str] = {}
         self.booths: dict[str, Booth] = {}
         self.held: dict[str, dict[str, HeldNotes]] = {}
+        #: the cluster layer (several processes), None in one process
+        self.elsewhere: DeskElsewhere | None = None
         self._next_sweep = float("-inf")
 
     def attach(self, core: FeatureCore) -> None:
@@ -279,6 +322,13 @@ class ConsultingDesks:
     # --- hooks --------------------------------------------------------------------------
 
     def on_join(self, session: Session, fx: Effects, now: float) -> None:
+        booth = self._booth_of(session.id)
+        if (
+            booth is not None
+            and booth.visitor == session.id
+            and self._in_booth_instance(session) is booth
+        ):
+            booth.arriving_until = booth.visitor_process = None
         if self._involved(session.id):
             fx.send_to(session, self._state(session.id))
 
@@ -294,6 +344,8 @@ class ConsultingDesks:
             self._queue(session, message, fx, now)
         elif isinstance(message, ConsultLeave):
             self._leave_queue(session.id, fx)
+            if self.elsewhere is not None:
+                self.elsewhere.leave(session.id)
             fx.send_to(session, self._state(session.id))
         elif isinstance(message, ConsultCall):
             self._call(session, message, fx, now)
@@ -315,6 +367,8 @@ class ConsultingDesks:
         for booth in [b for b in self.booths.values() if b.left_by is not None]:
             leaver = self._session(booth.left_by or "")
             self._end(booth, leaver.identity.name if leaver else "", "left", fx, now)
+        for booth in [b for b in self.booths.values() if (b.arriving_until or now) < now]:
+            self._end(booth, booth.visitor_name, "left", fx, now)
         if now < self._next_sweep:
             return
         self._next_sweep = now + SWEEP_EVERY_S
@@ -326,7 +380,8 @@ class ConsultingDesks:
                 self._close_desk(advisor, fx)
                 self._tell(advisor, fx)
         for visitor in [v for v in self.queued if self._session(v) is None]:
-            self._leave_queue(visitor, fx)
+            if self._remote_waiting(visitor) is None:
+                self._leave_queue(visitor, fx)
         present = {s.identity.id for s in self._sessions()}
         for identity_id in [i for i in self.held if i not in present]:
             del self.held[identity_id]
@@ -361,10 +416,11 @@ class ConsultingDesks:
 
     def _queue(self, session: Session, message: ConsultQueue, fx: Effects, now: float) -> None:
         desk = self.desks.get(message.advisor)
-        if desk is None or self._session(desk.advisor) is None:
+        here = desk is not None and self._session(desk.advisor) is not None
+        if not here and (self.elsewhere is None or message.advisor in self.desks):
             fx.error(session.conn, session.lang, "desk_closed", about="consult_queue")
             return
-        if desk.advisor == session.id or session.id in self.desks:
+        if message.advisor == session.id or session.id in self.desks:
             fx.error(session.conn, session.lang, "consult_busy", about="consult_queue")
             return
         if self._booth_of(session.id) is not None:
@@ -375,16 +431,101 @@ class ConsultingDesks:
         except ConsultingInvalid as exc:
             fx.error(session.conn, session.lang, "consult_invalid", str(exc), "consult_queue")
             return
-        current = self.queued.get(session.id)
-        if current is not None and current != desk.advisor:
+        if not here:
+            # a desk of another process: it decides (``queued_elsewhere`` there)
+            assert self.elsewhere is not None
+            request = {
+                "visitor": session.id,
+                "advisor": message.advisor,
+                "name": session.identity.name,
+                "topic": topic,
+                "lang": session.lang,
+            }
+            self.elsewhere.queue(request)
+            return
+        assert desk is not None
+        if self.queued.get(session.id) not in (None, desk.advisor):
             self._leave_queue(session.id, fx)
-        waiting = next((w for w in desk.queue if w.session_id == session.id), None)
+        if self.elsewhere is not None:
+            self.elsewhere.leave(session.id)  # one queue at a time, wherever
+        self._enqueue(desk, Waiting(session.id, session.identity.name, topic, now), fx)
+
+    def _enqueue(self, desk: Desk, arrived: Waiting, fx: Effects) -> None:
+        """Put someone at the end of a desk's queue, or give their new topic."""
+        waiting = next((w for w in desk.queue if w.session_id == arrived.session_id), None)
         if waiting is None:
-            desk.queue.append(Waiting(session.id, session.identity.name, topic, now))
+            desk.queue.append(arrived)
         else:
-            waiting.topic = topic
-        self.queued[session.id] = desk.advisor
+            waiting.topic = arrived.topic
+            waiting.process = arrived.process
+        self.queued[arrived.session_id] = desk.advisor
         self._tell_desk(desk, fx)
+
+    # --- visitors of other processes (``elsewhere``) ------------------------------------
+
+    def queued_elsewhere(
+        self, sender: str, request: Mapping[str, Any], fx: Effects, now: float
+    ) -> None:
+        """A visitor queues for a desk not in their process (``DeskElsewhere.queue``; also
+        called in their own process, ``sender`` being it): decided here when the desk is
+        here, else they leave any queue here (one queue at a time)."""
+        visitor, advisor = str(request["visitor"]), str(request["advisor"])
+        if self.queued.get(visitor) not in (None, advisor):
+            self._leave_queue(visitor, fx)
+        desk = self.desks.get(advisor)
+        if desk is None:
+            return
+        lang = str(request["lang"])
+        if self._session(desk.advisor) is None:
+            self._tell_away(
+                visitor, sender, error_frame("desk_closed", lang, None, "consult_queue")
+            )
+            return
+        try:
+            topic = clean_topic(request["topic"])
+        except ConsultingInvalid as exc:
+            frame = error_frame("consult_invalid", lang, str(exc), "consult_queue")
+            self._tell_away(visitor, sender, frame)
+            return
+        name = str(request["name"])
+        self._enqueue(desk, Waiting(visitor, name, topic, now, sender, lang), fx)
+
+    def left_elsewhere(self, visitor: str, fx: Effects) -> None:
+        """A visitor another process serves left the queue they were in (or queued at a
+        desk of their own process: one queue at a time)."""
+        if self._remote_waiting(visitor) is not None:
+            self._leave_queue(visitor, fx)
+
+    def remote_moved(self, visitor: str, process: str | None) -> None:
+        """A visitor waiting here from another process is served by ``process`` now (None:
+        by this one)."""
+        waiting = self._remote_waiting(visitor)
+        if waiting is not None:
+            waiting.process = process
+
+    def remote_gone(self, visitor: str, fx: Effects, now: float) -> None:
+        """A visitor waiting here from another process, or called in from there, is no
+        longer in the hub (or could not be brought): out of the queue, the booth ended."""
+        if self._remote_waiting(visitor) is not None:
+            self._leave_queue(visitor, fx)
+        booth = self._booth_of(visitor)
+        if booth is not None and booth.visitor == visitor and booth.arriving_until is not None:
+            self._end(booth, booth.visitor_name, "left", fx, now)
+
+    def waiting_elsewhere(self) -> list[Waiting]:
+        """Everyone waiting here whom another process serves (the cluster layer checks
+        they are still in the hub)."""
+        return [w for d in self.desks.values() for w in d.queue if w.process is not None]
+
+    def _remote_waiting(self, visitor: str) -> Waiting | None:
+        """The queue entry of a visitor another process serves."""
+        desk = self.desks.get(self.queued.get(visitor, ""))
+        found = next((w for w in desk.queue if w.session_id == visitor), None) if desk else None
+        return found if found is not None and found.process is not None else None
+
+    def _tell_away(self, visitor: str, process: str | None, frame: bytes) -> None:
+        if self.elsewhere is not None and process is not None:
+            self.elsewhere.tell(visitor, process, frame)
 
     def _leave_queue(self, visitor: str, fx: Effects) -> None:
         advisor = self.queued.pop(visitor, None)
@@ -399,7 +540,7 @@ class ConsultingDesks:
             return
         for waiting in desk.queue:
             self.queued.pop(waiting.session_id, None)
-            self._tell(waiting.session_id, fx)
+            self._tell(waiting.session_id, fx, waiting.process)
 
     def _call(self, session: Session, message: ConsultCall, fx: Effects, now: float) -> None:
         if not self.is_advisor(session.identity):
@@ -416,36 +557,60 @@ class ConsultingDesks:
             w
             for w in desk.queue
             if (message.visitor is None or w.session_id == message.visitor)
-            and self._session(w.session_id) is not None
-            and self._session(w.session_id).instance is not None  # type: ignore[union-attr]
+            and (w.process is not None or self._present(w.session_id))
         ]
         if not candidates or self.core is None:
             fx.error(session.conn, session.lang, "queue_empty", about="consult_call")
             return
         waiting = candidates[0]
-        visitor = self._session(waiting.session_id)
-        assert visitor is not None
+        visitor = self._session(waiting.session_id) if waiting.process is None else None
         room, place, yaw = self.corner_places[desk.corner]
         instance = self.core.open_instance(room, now)
-        booth = Booth(desk.corner, room, instance.number, session.id, visitor.id, waiting.topic)
+        booth = Booth(
+            desk.corner,
+            room,
+            instance.number,
+            session.id,
+            waiting.session_id,
+            waiting.topic,
+            visitor_name=waiting.name,
+        )
         self.booths[desk.corner] = booth
         desk.queue.remove(waiting)
-        self.queued.pop(visitor.id, None)
+        self.queued.pop(waiting.session_id, None)
         facing = np.array([math.sin(yaw), 0.0, math.cos(yaw)])
         seat = place + facing * FACE_TO_FACE_M
         self.core.relocate(session, room, instance.number, now, fx, position=place, yaw=yaw)
-        self.core.relocate(
-            visitor, room, instance.number, now, fx, position=seat, yaw=yaw + math.pi
-        )
-        if session.instance is not instance or visitor.instance is not instance:
+        if visitor is not None:
+            self.core.relocate(
+                visitor, room, instance.number, now, fx, position=seat, yaw=yaw + math.pi
+            )
+        elif self.elsewhere is not None and waiting.process is not None:
+            # brought here by the process that serves them: they arrive with this session id
+            booth.visitor_process = waiting.process
+            booth.arriving_until = now + ARRIVAL_S
+            x, y, z = (float(v) for v in seat)
+            seat_pose = ((x, y, z), float(yaw + math.pi))
+            self.elsewhere.call(
+                waiting.session_id, waiting.process, room, instance.number, seat_pose
+            )
+        arrived = visitor is None or visitor.instance is instance
+        if session.instance is not instance or not arrived:
             self._end(booth, "", "left", fx, now)
             return
         self._tell_desk(desk, fx)
-        self._tell(visitor.id, fx)
+        self._tell(waiting.session_id, fx)
+
+    def _present(self, session_id: str) -> bool:
+        session = self._session(session_id)
+        return session is not None and session.instance is not None
 
     def _end(self, booth: Booth, by: str, reason: str, fx: Effects, now: float) -> None:
         self.booths.pop(booth.corner, None)
         frame = encode("consult_ended", by=by, reason=reason)
+        if booth.visitor_process is not None and self._session(booth.visitor) is None:
+            self._tell_away(booth.visitor, booth.visitor_process, frame)
+            self._tell_away(booth.visitor, booth.visitor_process, self._state(booth.visitor))
         for party in booth.parties:
             session = self._session(party)
             if session is None:
@@ -548,15 +713,18 @@ class ConsultingDesks:
             or self._booth_of(session_id) is not None
         )
 
-    def _tell(self, session_id: str, fx: Effects) -> None:
+    def _tell(self, session_id: str, fx: Effects, process: str | None = None) -> None:
+        """Someone's ``consult_state``: here, or through ``process`` that serves them."""
         session = self._session(session_id)
         if session is not None:
             fx.send_to(session, self._state(session_id))
+        else:
+            self._tell_away(session_id, process, self._state(session_id))
 
     def _tell_desk(self, desk: Desk, fx: Effects) -> None:
         self._tell(desk.advisor, fx)
         for waiting in desk.queue:
-            self._tell(waiting.session_id, fx)
+            self._tell(waiting.session_id, fx, waiting.process)
 
     def _state(self, session_id: str) -> bytes:
         desk = self.desks.get(session_id)
@@ -585,11 +753,12 @@ class ConsultingDesks:
         booth = self._booth_of(session_id)
         if booth is not None:
             other = self._session(booth.visitor if booth.advisor == session_id else booth.advisor)
+            with_name = booth.visitor_name if booth.advisor == session_id else ""
             booth_view = {
                 "corner": booth.corner,
                 "room": booth.room,
                 "instance": booth.number,
-                "with": other.identity.name if other else "",
+                "with": other.identity.name if other else with_name,
                 "role": "advisor" if booth.advisor == session_id else "visitor",
                 "topic": booth.topic,
             }

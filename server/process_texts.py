@@ -59,9 +59,13 @@ class ProcessTexts:
 
     async def others(self) -> list[str]:
         """The other live processes' texts as last written (none while Redis is away)."""
+        return list((await self.by_process()).values())
+
+    async def by_process(self) -> dict[str, str]:
+        """The other live processes' texts by process id (none while Redis is away)."""
         others = [p.id for p in self.cluster.processes() if p.id != self.cluster.process_id]
         if not others:
-            return []
+            return {}
         link = self.cluster.link
         try:
             async with link.attempt():
@@ -69,5 +73,5 @@ class ProcessTexts:
                     list[str | None], await link.client.mget([self.key(p) for p in others])
                 )
         except ClusterUnavailable:
-            return []
-        return [t for t in texts if t is not None]
+            return {}
+        return {p: t for p, t in zip(others, texts, strict=True) if t is not None}

@@ -181,3 +181,104 @@ async def test_who_advises_now_is_the_same_through_every_process(
     finally:
         for person in (advisor, mo, ada):
             await person.close()
+
+
+async def state_where(person: Visitor, check: Any) -> dict[str, Any]:
+    """The next ``consult_state`` of ``person`` that passes ``check``."""
+    deadline = time.monotonic() + SPREAD_S
+    while True:
+        state = await person.next(("consult_state",), timeout_s=deadline - time.monotonic())
+        if check(state):
+            return state
+
+
+@pytest.mark.timeout(600)
+async def test_a_visitor_of_another_process_queues_and_is_called_into_the_booth(
+    hubs: list[HubProcess],
+) -> None:
+    advisor = Visitor("Beratung", token=await sign_in(hubs[0], "beratung"))
+    ada, ben = Visitor("ada", token=token("ada")), Visitor("ben", token=token("ben"))
+    try:
+        await advisor.enter(hubs[0].ws_url, room="entrance")
+        served = next(hub for hub in hubs if hub.ws_url == advisor.url)
+        other = next(hub for hub in hubs if hub is not served)
+        await advisor.send("consult_desk", open=True, corner="corner-a")
+        await state_where(advisor, lambda s: s["desk"] is not None)
+        await alike(hubs, lambda seen: len(seen[0]) == 1)
+        for person in (ada, ben):
+            await person.enter(other.ws_url, room="hall")
+            assert person.url == other.ws_url, "the visitors must be on the other process"
+
+        # a desk nobody has open: refused at once
+        await ada.send("consult_queue", advisor="no-such-session", topic="Bericht")
+        refused = await ada.next(("error",))
+        assert (refused["code"], refused["about"]) == ("desk_closed", "consult_queue")
+
+        # Ada and Ben queue from the other process; the advisor's process keeps the order
+        await ada.send("consult_queue", advisor=advisor.session, topic="Bericht 2026")
+        mine = await state_where(ada, lambda s: s["queued"] is not None)
+        assert mine["queued"] == {
+            "advisor": advisor.session,
+            "name": "Beratung",
+            "position": 1,
+            "topic": "Bericht 2026",
+        }
+        await ben.send("consult_queue", advisor=advisor.session, topic="Förderung")
+        await state_where(ben, lambda s: (s["queued"] or {}).get("position") == 2)
+        desk = await state_where(advisor, lambda s: len(s["desk"]["queue"]) == 2)
+        assert [(w["session"], w["name"], w["topic"]) for w in desk["desk"]["queue"]] == [
+            (ada.session, "ada", "Bericht 2026"),
+            (ben.session, "ben", "Förderung"),
+        ]
+        await alike(hubs, lambda seen: seen[0][0]["waiting"] == 2)
+
+        # Ada leaves the queue and queues again: now after Ben
+        await ada.send("consult_leave")
+        await state_where(ada, lambda s: s["queued"] is None)
+        desk = await state_where(advisor, lambda s: len(s["desk"]["queue"]) == 1)
+        assert desk["desk"]["queue"][0]["session"] == ben.session
+        await state_where(ben, lambda s: (s["queued"] or {}).get("position") == 1)
+        await ada.send("consult_queue", advisor=advisor.session, topic="Bericht 2026")
+        await state_where(ada, lambda s: (s["queued"] or {}).get("position") == 2)
+        await state_where(advisor, lambda s: len(s["desk"]["queue"]) == 2)
+
+        # the advisor calls Ada (not the first) in: her process hands her over into the booth
+        await advisor.send("consult_call", visitor=ada.session)
+        mine = await state_where(advisor, lambda s: s["booth"] is not None)
+        booth = mine["booth"]
+        assert (booth["with"], booth["role"], booth["topic"]) == ("ada", "advisor", "Bericht 2026")
+        assert [w["session"] for w in mine["desk"]["queue"]] == [ben.session]
+        redirect = await ada.next(("redirect",))
+        assert (redirect["url"], redirect["room"], redirect["instance"]) == (
+            served.ws_url,
+            booth["room"],
+            booth["instance"],
+        )
+        joined = await ada.enter(
+            redirect["url"],
+            room=redirect["room"],
+            instance=redirect["instance"],
+            resume=ada.resume,
+        )
+        assert (joined["room"], joined["instance"]) == (booth["room"], booth["instance"])
+        assert ada.url == served.ws_url
+        theirs = await state_where(ada, lambda s: s["booth"] is not None)
+        assert (theirs["booth"]["with"], theirs["booth"]["role"]) == ("Beratung", "visitor")
+        await state_where(ben, lambda s: (s["queued"] or {}).get("position") == 1)
+        await alike(
+            hubs,
+            lambda seen: seen[0][0]["busy"] and seen[0][0]["waiting"] == 1
+            and seen[1] == [("corner-a", True)],
+        )  # fmt: skip
+
+        # the booth is theirs: its chat reaches the advisor; either ends it
+        await ada.send("consult_say", text="Danke für die Zeit")
+        line = await advisor.next(("consult_line",))
+        assert (line["name"], line["text"], line["mine"]) == ("ada", "Danke für die Zeit", False)
+        await advisor.send("consult_end")
+        assert (await ada.next(("consult_ended",)))["reason"] == "ended"
+        await advisor.next(("consult_ended",))
+        await alike(hubs, lambda seen: seen[1] == [("corner-a", False)])
+    finally:
+        for person in (advisor, ada, ben):
+            await person.close()

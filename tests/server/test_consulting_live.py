@@ -8,6 +8,7 @@ from typing import Any
 
 import msgpack
 import numpy as np
+import pytest
 from realtime_harness import Harness, person
 from realtime_world import box_world
 from test_voice_feature import RecordingPort
@@ -36,7 +37,12 @@ class Scene:
         self.port = RecordingPort()
         self.voice = VoiceRooms(self.port)
         core = HubCore(
-            box_world(), Settings(), seed=7, features=[self.desks, self.voice], rules=[self.desks]
+            box_world(),
+            Settings(),
+            seed=7,
+            # the hub's order (server/app.py): consulting last, as its tick moves people
+            features=[self.voice, self.desks],
+            rules=[self.desks],
         )
         self.desks.attach(core)
         self.h = Harness(core)
@@ -287,3 +293,137 @@ def test_the_desks_of_several_processes_merge_alike_from_each() -> None:
     assert through_one.taken == through_two.taken == {"b"}
     assert unpack_view("not json").desks == []
     assert unpack_view('{"desks": [{"session": 1}], "taken": ["a", 2]}') == DeskView([], {"a"})
+
+
+class Elsewhere:
+    """The cluster layer as the feature sees it (``DeskElsewhere``), recording what it was
+    asked to carry."""
+
+    def __init__(self) -> None:
+        self.queued: list[dict[str, Any]] = []
+        self.left: list[str] = []
+        self.told: list[tuple[str, str, dict[str, Any]]] = []
+        self.called: list[tuple[str, str, str, int, Any]] = []
+
+    def queue(self, request: dict[str, Any]) -> None:
+        self.queued.append(request)
+
+    def leave(self, visitor: str) -> None:
+        self.left.append(visitor)
+
+    def tell(self, visitor: str, process: str, frame: bytes) -> None:
+        self.told.append((visitor, process, msgpack.unpackb(frame)))
+
+    def call(self, visitor: str, process: str, room: str, instance: int, seat: Any) -> None:
+        self.called.append((visitor, process, room, instance, seat))
+
+    def last_told(self, visitor: str) -> dict[str, Any]:
+        return next(m for v, _, m in reversed(self.told) if v == visitor)
+
+
+def remote(visitor: str, advisor: str, topic: str = "Bericht") -> dict[str, Any]:
+    return {"visitor": visitor, "advisor": advisor, "name": "Zoe", "topic": topic, "lang": "de"}
+
+
+def test_a_visitor_here_queueing_for_a_desk_elsewhere_is_carried_there() -> None:
+    s = Scene()
+    away = s.desks.elsewhere = Elsewhere()
+    s.send(1, t="consult_desk", open=True, corner=CORNER)
+    s.send(2, t="consult_queue", advisor=s.sid(1), topic="Bericht")
+    assert away.left == [s.sid(2)], "queueing here lets go of any queue elsewhere"
+    assert away.queued == []
+    replies = s.send(2, t="consult_queue", advisor="desk-of-another-process", topic=" PV  ")
+    assert s.errors(replies) == []
+    assert away.queued == [
+        {
+            "visitor": s.sid(2),
+            "advisor": "desk-of-another-process",
+            "name": "Ada",
+            "topic": "PV",
+            "lang": "de",
+        }
+    ]
+    assert s.desks.queued == {s.sid(2): s.sid(1)}, "the desk elsewhere decides first"
+    # the process that holds that desk takes her: this one lets her go (one queue at a time)
+    fx = Effects()
+    s.desks.queued_elsewhere("here", away.queued[0], fx, s.h.now)
+    s.h.apply(fx)
+    assert s.desks.queued == {}
+    assert s.state(1)["desk"]["queue"] == []
+    # a bad topic is refused here, before anything is carried
+    replies = s.send(3, t="consult_queue", advisor="desk-of-another-process", topic=" ")
+    assert s.errors(replies) == ["consult_invalid"]
+    s.send(2, t="consult_leave")
+    assert away.left[-1] == s.sid(2)
+
+
+def test_a_visitor_of_another_process_queues_here_in_order_and_is_told_there() -> None:
+    s = Scene()
+    away = s.desks.elsewhere = Elsewhere()
+    advisor = s.sid(1)
+    s.send(1, t="consult_desk", open=True, corner=CORNER)
+    s.send(2, t="consult_queue", advisor=advisor, topic="Förderung")
+    fx = Effects()
+    s.desks.queued_elsewhere("p2", remote("zoe-1", advisor, "  CO2  Bilanz "), fx, s.h.now)
+    s.h.apply(fx)
+    queue = s.state(1)["desk"]["queue"]
+    assert [(w["session"], w["name"], w["topic"]) for w in queue] == [
+        (s.sid(2), "Ada", "Förderung"),
+        ("zoe-1", "Zoe", "CO2 Bilanz"),
+    ]
+    told = away.last_told("zoe-1")
+    assert told["t"] == "consult_state" and told["queued"]["position"] == 2
+    assert {p for v, p, _ in away.told if v == "zoe-1"} == {"p2"}
+    # the sweep does not take her out for not being here; leaving through her process does
+    s.h.tick(1.1)
+    assert "zoe-1" in s.desks.queued
+    s.desks.remote_moved("zoe-1", "p3")
+    s.send(2, t="consult_leave")
+    assert away.last_told("zoe-1")["queued"]["position"] == 1
+    assert away.told[-1][1] == "p3", "told where she is served now"
+    s.desks.left_elsewhere("zoe-1", Effects())
+    assert s.desks.queued == {}
+    # a bad topic and a desk whose advisor is gone are answered there
+    fx = Effects()
+    s.desks.queued_elsewhere("p2", remote("zoe-1", advisor, ""), fx, s.h.now)
+    assert away.last_told("zoe-1")["code"] == "consult_invalid"
+    s.send(1, t="bye")
+    s.desks.queued_elsewhere("p2", remote("zoe-1", advisor), fx, s.h.now)
+    assert away.last_told("zoe-1")["code"] == "desk_closed"
+
+
+def test_a_visitor_of_another_process_called_in_is_brought_and_only_they_enter() -> None:
+    s = Scene()
+    away = s.desks.elsewhere = Elsewhere()
+    s.send(1, t="consult_desk", open=True, corner=CORNER)
+    fx = Effects()
+    s.desks.queued_elsewhere("p2", remote("zoe-1", s.sid(1)), fx, s.h.now)
+    s.h.apply(fx)
+    s.send(1, t="consult_call")
+    advisor = s.session(1)
+    number = advisor.instance.number
+    assert advisor.instance.room_id == "hall" and number != 0
+    [(visitor, process, room, instance, seat)] = away.called
+    assert (visitor, process, room, instance) == ("zoe-1", "p2", "hall", number)
+    position, yaw = seat
+    assert position == pytest.approx((40.0, 0.0, 21.4)) and yaw == pytest.approx(np.pi)
+    assert s.state(1)["booth"]["with"] == "Zoe"
+    assert s.desks.queued == {}
+    # the booth is kept for her alone: anyone else is refused
+    booth_instance = advisor.instance
+    assert s.desks.refuse_entry(s.session(3), booth_instance, s.h.now) == "booth_private"
+    # she never arrives: the conversation ends as one she left, and her process is told
+    s.h.tick(21.0)
+    assert s.h.take(1, "consult_ended")[0]["reason"] == "left"
+    assert s.session(1).instance.number == 0
+    assert away.last_told("zoe-1")["booth"] is None
+    assert any(m["t"] == "consult_ended" for v, _, m in away.told if v == "zoe-1")
+    # her process answering that she is not there ends it at once
+    fx = Effects()
+    s.desks.queued_elsewhere("p2", remote("zoe-1", s.sid(1)), fx, s.h.now)
+    s.send(1, t="consult_call")
+    assert s.desks.booths
+    fx = Effects()
+    s.desks.remote_gone("zoe-1", fx, s.h.now)
+    s.h.apply(fx)
+    assert not s.desks.booths
