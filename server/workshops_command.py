@@ -27,6 +27,7 @@ import re
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -58,6 +59,7 @@ from server.talks import WatchedLibrary, generated_talks_dir
 from server.workshop_records import AuditEntry, Ban, new_record_id
 from server.workshops import (
     Person,
+    Series,
     Workshop,
     WorkshopInvalid,
     new_series_id,
@@ -335,25 +337,66 @@ def show_workshop(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_workshop(args: argparse.Namespace) -> int:
-    data = _fields(args, "starts", "minutes")
-    rooms = _rooms(args)
-    stations = _station_refs(args)
+@dataclass(frozen=True)
+class _Plan:
+    """What the options of add and edit (of a workshop or a series) ask for, read from the
+    command line and the site once, turned into a workshop or series against the store."""
 
-    async def work(store: Store) -> Workshop:
-        people = await _people(store, data.pop("facilitators", None), ())
+    data: dict[str, Any]
+    rooms: list[str]
+    stations: dict[str, str]
+
+    @classmethod
+    def of(cls, args: argparse.Namespace, *names: str) -> _Plan:
+        return cls(_fields(args, *names), _rooms(args), _station_refs(args))
+
+    async def _input(
+        self, store: Store, facilitators: tuple[Person, ...]
+    ) -> tuple[dict[str, Any], list[Person]]:
+        """The fields with the invited named by id, and the facilitators (those of the one
+        being edited unless the options name others)."""
+        data = dict(self.data)
+        people = await _people(store, data.pop("facilitators", None), facilitators)
+        return await with_invited_ids(store, data), people
+
+    async def workshop(self, store: Store, current: Workshop | None) -> Workshop:
+        """A new workshop, or ``current`` changed."""
         try:
-            named = await with_invited_ids(store, data)
-            workshop = parse_workshop(
+            named, people = await self._input(store, current.facilitators if current else ())
+            return parse_workshop(
                 named,
-                rooms=rooms,
+                rooms=self.rooms,
                 facilitators=people,
-                workshop_id=new_workshop_id(),
-                stations=stations,
+                workshop_id=current.id if current else new_workshop_id(),
+                base=current,
+                stations=self.stations,
                 now=time.time(),
             )
         except WorkshopInvalid as exc:
             raise _invalid(exc) from None
+
+    async def series(self, store: Store, current: Series | None, now: float) -> Series:
+        """A new series, or ``current`` changed."""
+        try:
+            named, people = await self._input(store, current.facilitators if current else ())
+            return parse_series(
+                named,
+                rooms=self.rooms,
+                facilitators=people,
+                series_id=current.id if current else new_series_id(),
+                base=current,
+                stations=self.stations,
+                now=now,
+            )
+        except WorkshopInvalid as exc:
+            raise _invalid(exc) from None
+
+
+def add_workshop(args: argparse.Namespace) -> int:
+    plan = _Plan.of(args, "starts", "minutes")
+
+    async def work(store: Store) -> Workshop:
+        workshop = await plan.workshop(store, None)
         await _refuse_clashes(store, [workshop], args.force)
         await store.save_workshop(workshop)
         return workshop
@@ -368,28 +411,13 @@ def add_workshop(args: argparse.Namespace) -> int:
 
 
 def edit_workshop(args: argparse.Namespace) -> int:
-    data = _fields(args, "starts", "minutes")
-    rooms = _rooms(args)
-    stations = _station_refs(args)
+    plan = _Plan.of(args, "starts", "minutes")
 
     async def work(store: Store) -> Workshop:
         current = await store.workshop(args.id)
         if current is None:
             raise UsageError(f"there is no workshop {args.id!r}")
-        people = await _people(store, data.pop("facilitators", None), current.facilitators)
-        try:
-            named = await with_invited_ids(store, data)
-            workshop = parse_workshop(
-                named,
-                rooms=rooms,
-                facilitators=people,
-                workshop_id=current.id,
-                base=current,
-                stations=stations,
-                now=time.time(),
-            )
-        except WorkshopInvalid as exc:
-            raise _invalid(exc) from None
+        workshop = await plan.workshop(store, current)
         await _refuse_clashes(store, [workshop], args.force)
         await store.save_workshop(workshop)
         return workshop
@@ -410,25 +438,11 @@ def remove_workshop(args: argparse.Namespace) -> int:
 
 
 def add_series(args: argparse.Namespace) -> int:
-    data = _fields(args, "first", "minutes", "repeat", "count")
-    rooms = _rooms(args)
-    stations = _station_refs(args)
+    plan = _Plan.of(args, "first", "minutes", "repeat", "count")
 
     async def work(store: Store) -> list[Workshop]:
-        people = await _people(store, data.pop("facilitators", None), ())
         now = time.time()
-        try:
-            named = await with_invited_ids(store, data)
-            series = parse_series(
-                named,
-                rooms=rooms,
-                facilitators=people,
-                series_id=new_series_id(),
-                stations=stations,
-                now=now,
-            )
-        except WorkshopInvalid as exc:
-            raise _invalid(exc) from None
+        series = await plan.series(store, None, now)
         sessions = [w for w in series.sessions(now=now) if w.starts_at > now]
         await _refuse_clashes(store, sessions, args.force, series.id)
         await store.save_series(series)
@@ -444,29 +458,14 @@ def add_series(args: argparse.Namespace) -> int:
 
 
 def edit_series(args: argparse.Namespace) -> int:
-    data = _fields(args, "first", "minutes", "repeat", "count")
-    rooms = _rooms(args)
-    stations = _station_refs(args)
+    plan = _Plan.of(args, "first", "minutes", "repeat", "count")
 
     async def work(store: Store) -> tuple[list[Workshop], list[Workshop], int]:
         current = next((s for s in await store.list_series() if s.id == args.id), None)
         if current is None:
             raise UsageError(f"there is no series {args.id!r}")
-        people = await _people(store, data.pop("facilitators", None), current.facilitators)
         now = time.time()
-        try:
-            named = await with_invited_ids(store, data)
-            series = parse_series(
-                named,
-                rooms=rooms,
-                facilitators=people,
-                series_id=current.id,
-                base=current,
-                stations=stations,
-                now=now,
-            )
-        except WorkshopInvalid as exc:
-            raise _invalid(exc) from None
+        series = await plan.series(store, current, now)
         stored = [w for w in await store.list_workshops() if w.series_id == series.id]
         changes = series_changes(current, series, stored, now)
         await _refuse_clashes(store, changes.save, args.force, series.id)
