@@ -23,7 +23,7 @@ import math
 import random
 import secrets
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -185,6 +185,25 @@ class HubCore:
         self._handing_off: set[str] = set()
         #: chat lines whose records are on their way to the store (``chat_stored``)
         self.unstored_chat = UnstoredLines()
+        #: the one dispatch table: each typed client message to what handles it (a feature's
+        #: messages go to the feature that declared them, see ``_feature_message``)
+        self._handlers: dict[type, Callable[[Session, Any, float, Effects], None]] = {
+            Pose: self._offer_pose,
+            Ping: self._ping,
+            Chat: self._chat,
+            React: self._react,
+            Look: self._look,
+            Go: self._go,
+            Wait: self._wait,
+            CancelWait: self._cancel_wait,
+            Bye: self._bye,
+            Hello: self._hello_again,
+            **{
+                kind: self._feature_message
+                for feature in protocol.FEATURE_MESSAGES
+                for kind in feature.client
+            },
+        }
 
     # --- lifecycle verbs ------------------------------------------------------------------
 
@@ -229,27 +248,9 @@ class HubCore:
         if session is None:
             fx.close(conn, "hello_required")
             return fx
-        if isinstance(message, Pose):
-            self.pose(conn, message.frame)
-        elif isinstance(message, Ping):
-            fx.send(encode("pong", c=message.c, s=now), [conn])
-        elif isinstance(message, Chat):
-            self._chat(session, message, now, fx)
-        elif isinstance(message, React):
-            self._react(session, message, now, fx)
-        elif isinstance(message, Look):
-            self._look(session, message, fx)
-        elif isinstance(message, Go):
-            self._go(session, message, now, fx)
-        elif isinstance(message, Wait):
-            self._wait(session, message, now, fx)
-        elif isinstance(message, CancelWait):
-            self._cancel_wait(session, fx)
-        elif isinstance(message, Bye):
-            self._end(session, fx, now)
-            fx.closes.append(Closing(conn, CLOSE_NORMAL, "bye", None))
-        elif isinstance(message, Hello):
-            fx.error(conn, session.lang, "already_welcomed", about="hello")
+        handler = self._handlers.get(type(message))
+        if handler is not None:
+            handler(session, message, now, fx)
         elif isinstance(message, FeatureMessage):
             self._feature_message(session, message, now, fx)
         self._settle(fx, now)
@@ -1107,7 +1108,7 @@ class HubCore:
         fx.send_to(session, self._queued(inst, inst.enqueue(session)))
         self._rooms_dirty = True
 
-    def _cancel_wait(self, session: Session, fx: Effects) -> None:
+    def _cancel_wait(self, session: Session, message: CancelWait, now: float, fx: Effects) -> None:
         if session.waiting is None:
             fx.error(session.conn, session.lang, "not_waiting", about="cancel_wait")
             return
@@ -1217,7 +1218,7 @@ class HubCore:
                 fx.error(sender.conn, sender.lang, "chat_not_stored", text, "chat")
         return fx
 
-    def _look(self, session: Session, message: Look, fx: Effects) -> None:
+    def _look(self, session: Session, message: Look, now: float, fx: Effects) -> None:
         """A new look: kept for the session (a reconnection, the next room) and shown to
         the room instance at once."""
         session.appearance = message.appearance
@@ -1249,6 +1250,24 @@ class HubCore:
             rule.reacted(session, emoji, fx, now)
 
     # --- features -----------------------------------------------------------------------
+
+    # --- the small control messages (each handler takes the welcomed session) -------------
+
+    def _offer_pose(self, session: Session, message: Pose, now: float, fx: Effects) -> None:
+        if session.instance is not None:
+            session.instance.poses.offer(session.slot, message.frame)
+
+    def _ping(self, session: Session, message: Ping, now: float, fx: Effects) -> None:
+        fx.send_to(session, encode("pong", c=message.c, s=now))
+
+    def _hello_again(self, session: Session, message: Hello, now: float, fx: Effects) -> None:
+        fx.error(session.conn, session.lang, "already_welcomed", about="hello")
+
+    def _bye(self, session: Session, message: Bye, now: float, fx: Effects) -> None:
+        conn = session.conn
+        self._end(session, fx, now)
+        if conn is not None:
+            fx.closes.append(Closing(conn, CLOSE_NORMAL, "bye", None))
 
     def _feature_message(
         self, session: Session, message: FeatureMessage, now: float, fx: Effects

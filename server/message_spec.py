@@ -5,10 +5,11 @@ then each feature's ``FeatureMessages``; this module has no other dependency, so
 declare its messages (``server/station_messages.py``, ``server/playback_messages.py``) without
 importing the table it becomes part of.
 
-A feature's client message is a ``FeatureMessage`` subclass, a dataclass that names its
-``spec`` and has one attribute per field of it, of the same name; the decoder hands the
-checked fields to ``from_fields``, which fills the attributes (lists become tuples; a field
-left out takes the attribute's default, or None):
+Every client message, the core's and a feature's, is declared one way: a ``TypedMessage``
+(a feature's: a ``FeatureMessage``), a dataclass that names its ``spec`` and has one
+attribute per field of it, of the same name; the decoder hands the checked fields to
+``from_fields``, which fills the attributes (lists become tuples; a field left out takes the
+attribute's default, or None):
 
 >>> @dataclass(frozen=True, slots=True)
 ... class Wave(FeatureMessage):
@@ -112,14 +113,15 @@ def int_field(name: str, doc: str, lo: int = 0, hi: int = 65535, **kw: Any) -> F
 
 
 @dataclass(frozen=True, slots=True)
-class FeatureMessage:
-    """A feature's client message, typed: a dataclass with one attribute per field of its
-    ``spec`` (a message whose fields do not map one to one overrides ``from_fields``)."""
+class TypedMessage:
+    """A client message, typed: a dataclass with one attribute per field of its ``spec``
+    (a message whose fields do not map one to one overrides ``from_fields``). The core's
+    messages (``server/protocol.py``) and every feature's are declared this one way."""
 
     spec: ClassVar[MessageSpec]
 
     @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> FeatureMessage:
+    def from_fields(cls, fields: dict[str, Any]) -> TypedMessage:
         """The typed message from fields already checked against ``spec``."""
         values: dict[str, Any] = {}
         for attribute in dataclasses.fields(cls):
@@ -131,6 +133,11 @@ class FeatureMessage:
             ):
                 values[attribute.name] = None
         return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureMessage(TypedMessage):
+    """A feature's client message (the core hands it to the feature that declared it)."""
 
 
 def _frozen(value: Any) -> Any:

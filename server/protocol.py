@@ -26,7 +26,7 @@ import re
 import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import msgpack
 import numpy as np
@@ -37,7 +37,14 @@ from server.board_plan_messages import BOARD_PLAN_MESSAGES
 from server.consulting_messages import CONSULTING_MESSAGES
 from server.contact_messages import CONTACT_MESSAGES
 from server.facilitation_messages import FACILITATION_MESSAGES
-from server.message_spec import ErrorSpec, FeatureMessage, FeatureMessages, FieldSpec, MessageSpec
+from server.message_spec import (
+    ErrorSpec,
+    FeatureMessage,
+    FeatureMessages,
+    FieldSpec,
+    MessageSpec,
+    TypedMessage,
+)
 from server.message_spec import float_field as _float
 from server.message_spec import int_field as _int
 from server.message_spec import str_field as _str
@@ -347,81 +354,169 @@ _CHAT_LINE = (
 _YAW = _float("yaw", "radians about +Y, -pi..pi; 0 looks along -Z (three.js camera), pi/2 along -X")
 _PITCH = _float("pitch", "rotation about X in radians, -pi/2..pi/2, positive looks up")
 
-_CORE_CLIENT_MESSAGES: Final[Mapping[str, MessageSpec]] = {
-    m.type: m
-    for m in (
-        MessageSpec(
-            "hello",
-            "client",
-            "First message on every connection: protocol version, session token, language,"
-            " avatar; optionally a room (and instance) to start in and a resume key from an"
-            " earlier welcome.",
-            (
-                _int("v", "protocol version the client speaks"),
-                _str("token", "session token from POST /api/session", max_len=MAX_TOKEN_CHARS),
-                _str("lang", "language for server messages", choices=LANGUAGES),
-                _APPEARANCE,
-                _str("room", "room id to start in (default: the entrance)", required=False),
-                _int(
-                    "instance",
-                    "instance of that room (after a redirect; default: the main one)",
-                    required=False,
-                ),
-                _str("resume", "resume key from an earlier welcome", required=False),
+# --- the core's client messages -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hello(TypedMessage):
+    spec = MessageSpec(
+        "hello",
+        "client",
+        "First message on every connection: protocol version, session token, language,"
+        " avatar; optionally a room (and instance) to start in and a resume key from an"
+        " earlier welcome.",
+        (
+            _int("v", "protocol version the client speaks"),
+            _str("token", "session token from POST /api/session", max_len=MAX_TOKEN_CHARS),
+            _str("lang", "language for server messages", choices=LANGUAGES),
+            _APPEARANCE,
+            _str("room", "room id to start in (default: the entrance)", required=False),
+            _int(
+                "instance",
+                "instance of that room (after a redirect; default: the main one)",
+                required=False,
             ),
+            _str("resume", "resume key from an earlier welcome", required=False),
         ),
-        MessageSpec(
-            "ping",
-            "client",
-            f"Heartbeat, every {PING_INTERVAL_S:g} s; answered by pong.",
-            (_float("c", "the client's clock, echoed back (any unit)"),),
-        ),
-        MessageSpec(
-            "go",
-            "client",
-            "Jump to a room's spawn point (the room list); without instance the server picks"
-            " the main instance, or answers room_full.",
-            (
-                _str("room", "room id"),
-                _int("instance", "a specific instance (from room_full or rooms)", required=False),
-            ),
-        ),
-        MessageSpec(
-            "wait",
-            "client",
-            "Queue for a full room instance; admitted in order as places free up.",
-            (_str("room", "room id"), _int("instance", "instance to wait for")),
-        ),
-        MessageSpec("cancel_wait", "client", "Leave the queue you are in."),
-        MessageSpec(
-            "chat",
-            "client",
-            "A chat message to your room instance, or directly to one person.",
-            (
-                _str("text", "plain text", max_len=MAX_CHAT_CHARS_HARD),
-                _str("to", "recipient's session id (direct message)", required=False),
-            ),
-        ),
-        MessageSpec(
-            "react",
-            "client",
-            "An emoji reaction shown above your avatar.",
-            (_str("emoji", "one of the allowed emoji (see emoji)", max_len=16),),
-        ),
-        MessageSpec(
-            "look",
-            "client",
-            "Change how your avatar looks (the settings); everyone in your room instance"
-            " gets look.",
-            (_APPEARANCE,),
-        ),
-        MessageSpec("bye", "client", "Leaving on purpose: no reconnection grace."),
     )
-}
-CLIENT_MESSAGES: Final[Mapping[str, MessageSpec]] = _with_features(
-    _CORE_CLIENT_MESSAGES,
-    ((spec.type, spec) for feature in FEATURE_MESSAGES for spec in feature.client_specs()),
+    version: int
+    token: str
+    lang: str
+    appearance: Appearance
+    room: str | None = None
+    resume: str | None = None
+    instance: int | None = None
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> Hello:
+        return cls(
+            fields["v"],
+            fields["token"],
+            fields["lang"],
+            Appearance.from_fields(fields["appearance"]),
+            fields.get("room"),
+            fields.get("resume"),
+            fields.get("instance"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Ping(TypedMessage):
+    spec = MessageSpec(
+        "ping",
+        "client",
+        f"Heartbeat, every {PING_INTERVAL_S:g} s; answered by pong.",
+        (_float("c", "the client's clock, echoed back (any unit)"),),
+    )
+    c: float
+
+
+@dataclass(frozen=True, slots=True)
+class Go(TypedMessage):
+    spec = MessageSpec(
+        "go",
+        "client",
+        "Jump to a room's spawn point (the room list); without instance the server picks"
+        " the main instance, or answers room_full.",
+        (
+            _str("room", "room id"),
+            _int("instance", "a specific instance (from room_full or rooms)", required=False),
+        ),
+    )
+    room: str
+    instance: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Wait(TypedMessage):
+    spec = MessageSpec(
+        "wait",
+        "client",
+        "Queue for a full room instance; admitted in order as places free up.",
+        (_str("room", "room id"), _int("instance", "instance to wait for")),
+    )
+    room: str
+    instance: int
+
+
+@dataclass(frozen=True, slots=True)
+class CancelWait(TypedMessage):
+    spec = MessageSpec("cancel_wait", "client", "Leave the queue you are in.")
+
+
+@dataclass(frozen=True, slots=True)
+class Chat(TypedMessage):
+    spec = MessageSpec(
+        "chat",
+        "client",
+        "A chat message to your room instance, or directly to one person.",
+        (
+            _str("text", "plain text", max_len=MAX_CHAT_CHARS_HARD),
+            _str("to", "recipient's session id (direct message)", required=False),
+        ),
+    )
+    text: str
+    to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class React(TypedMessage):
+    spec = MessageSpec(
+        "react",
+        "client",
+        "An emoji reaction shown above your avatar.",
+        (_str("emoji", "one of the allowed emoji (see emoji)", max_len=16),),
+    )
+    emoji: str
+
+
+@dataclass(frozen=True, slots=True)
+class Look(TypedMessage):
+    spec = MessageSpec(
+        "look",
+        "client",
+        "Change how your avatar looks (the settings); everyone in your room instance gets look.",
+        (_APPEARANCE,),
+    )
+    appearance: Appearance
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> Look:
+        return cls(Appearance.from_fields(fields["appearance"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Bye(TypedMessage):
+    spec = MessageSpec("bye", "client", "Leaving on purpose: no reconnection grace.")
+
+
+@dataclass(frozen=True, slots=True)
+class Pose:
+    """A client pose frame, kept as its raw bytes: the tick reads a batch with numpy (a
+    binary frame of its own, not a message of the table)."""
+
+    frame: bytes
+
+
+ClientMessage = (
+    Hello | Ping | Go | Wait | CancelWait | Chat | React | Look | Bye | Pose | FeatureMessage
 )
+
+#: the typed class of every client message of the table by wire name, the core's first
+MESSAGE_TYPES: Final[Mapping[str, type[TypedMessage]]] = _with_features(
+    {kind.spec.type: kind for kind in (Hello, Ping, Go, Wait, CancelWait, Chat, React, Look, Bye)},
+    ((kind.spec.type, kind) for feature in FEATURE_MESSAGES for kind in feature.client),
+)
+
+#: the wire name of each typed client message
+TYPE_NAMES: Final[Mapping[type, str]] = {
+    **{kind: name for name, kind in MESSAGE_TYPES.items()},
+    Pose: "pose",
+}
+
+CLIENT_MESSAGES: Final[Mapping[str, MessageSpec]] = {
+    name: kind.spec for name, kind in MESSAGE_TYPES.items()
+}
 
 _CORE_SERVER_MESSAGES: Final[Mapping[str, MessageSpec]] = {
     m.type: m
@@ -647,129 +742,6 @@ SERVER_MESSAGES: Final[Mapping[str, MessageSpec]] = _with_features(
     ((spec.type, spec) for feature in FEATURE_MESSAGES for spec in feature.server),
 )
 
-# --- typed client messages -----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Hello:
-    version: int
-    token: str
-    lang: str
-    appearance: Appearance
-    room: str | None = None
-    resume: str | None = None
-    instance: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Ping:
-    c: float
-
-
-@dataclass(frozen=True, slots=True)
-class Go:
-    room: str
-    instance: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Wait:
-    room: str
-    instance: int
-
-
-@dataclass(frozen=True, slots=True)
-class CancelWait:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class Chat:
-    text: str
-    to: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class React:
-    emoji: str
-
-
-@dataclass(frozen=True, slots=True)
-class Look:
-    appearance: Appearance
-
-
-@dataclass(frozen=True, slots=True)
-class Bye:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class Pose:
-    """A client pose frame, kept as its raw bytes: the tick reads a batch with numpy."""
-
-    frame: bytes
-
-
-ClientMessage = (
-    Hello | Ping | Go | Wait | CancelWait | Chat | React | Look | Bye | Pose | FeatureMessage
-)
-
-#: the typed class of each feature's client message, by wire name
-FEATURE_TYPES: Final[Mapping[str, type[FeatureMessage]]] = {
-    kind.spec.type: kind for feature in FEATURE_MESSAGES for kind in feature.client
-}
-
-#: the wire name of each typed client message
-TYPE_NAMES: Final[Mapping[type, str]] = {
-    Hello: "hello",
-    Ping: "ping",
-    Go: "go",
-    Wait: "wait",
-    CancelWait: "cancel_wait",
-    Chat: "chat",
-    React: "react",
-    Look: "look",
-    Bye: "bye",
-    Pose: "pose",
-    **{kind: name for name, kind in FEATURE_TYPES.items()},
-}
-
-
-def _typed(kind: str, data: dict[str, Any]) -> ClientMessage:
-    if kind == "hello":
-        look = data["appearance"]
-        return Hello(
-            data["v"],
-            data["token"],
-            data["lang"],
-            Appearance.from_fields(look),
-            data.get("room"),
-            data.get("resume"),
-            data.get("instance"),
-        )
-    if kind == "ping":
-        return Ping(data["c"])
-    if kind == "go":
-        return Go(data["room"], data.get("instance"))
-    if kind == "wait":
-        return Wait(data["room"], data["instance"])
-    if kind == "cancel_wait":
-        return CancelWait()
-    if kind == "chat":
-        return Chat(data["text"], data.get("to"))
-    if kind == "react":
-        return React(data["emoji"])
-    if kind == "look":
-        return Look(Appearance.from_fields(data["appearance"]))
-    if kind == "bye":
-        return Bye()
-    feature_type = FEATURE_TYPES.get(kind)
-    if feature_type is not None:
-        return feature_type.from_fields(data)
-    raise ProtocolError("unknown_type", f"unknown message type {kind!r}")
-
-
 # --- validation ----------------------------------------------------------------------------
 
 
@@ -882,7 +854,7 @@ def decode_client(frame: bytes | bytearray | memoryview | str) -> ClientMessage:
     except ProtocolError as exc:
         exc.about = kind
         raise
-    return _typed(kind, values)
+    return cast(ClientMessage, MESSAGE_TYPES[kind].from_fields(values))
 
 
 def validate_server(message: Mapping[str, Any]) -> dict[str, Any]:

@@ -114,7 +114,7 @@ def test_feature_messages_are_part_of_the_one_table() -> None:
     for feature in protocol.FEATURE_MESSAGES:
         for spec in feature.client_specs():
             assert table["messages"]["client"][spec.type] == spec.describe()
-            assert protocol.TYPE_NAMES[protocol.FEATURE_TYPES[spec.type]] == spec.type
+            assert protocol.TYPE_NAMES[protocol.MESSAGE_TYPES[spec.type]] == spec.type
         for spec in feature.server:
             assert table["messages"]["server"][spec.type] == spec.describe()
         for code in feature.errors:

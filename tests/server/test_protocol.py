@@ -311,17 +311,31 @@ def test_random_fields_decode_or_fail_cleanly(kind: str, fields: dict) -> None:
         assert type(message).__name__.lower().replace("_", "") == kind.replace("_", "")
 
 
-def test_every_feature_message_has_an_attribute_for_each_of_its_fields() -> None:
-    """The decoder fills a feature message's attributes from the spec's fields by name (the
-    default ``from_fields``): a field without its attribute would be dropped unseen."""
-    for feature in protocol.FEATURE_MESSAGES:
-        for kind in feature.client:
-            if "from_fields" in vars(kind):
-                continue  # maps its fields itself
-            attributes = {a.name for a in dataclasses.fields(kind)}
-            named = {f.name for f in kind.spec.fields}
-            assert named <= attributes, (kind.__name__, named - attributes)
-            assert attributes <= named, (kind.__name__, attributes - named)
+def test_every_client_message_has_an_attribute_for_each_of_its_fields() -> None:
+    """The decoder fills a message's attributes from the spec's fields by name (the default
+    ``from_fields``), the core's messages as every feature's: a field without its attribute
+    would be dropped unseen."""
+    assert list(protocol.MESSAGE_TYPES) == list(protocol.CLIENT_MESSAGES)
+    for name, kind in protocol.MESSAGE_TYPES.items():
+        assert kind.spec.type == name
+        if "from_fields" in vars(kind):
+            continue  # maps its fields itself (hello, look: the appearance)
+        attributes = {a.name for a in dataclasses.fields(kind)}
+        named = {f.name for f in kind.spec.fields}
+        assert named <= attributes, (kind.__name__, named - attributes)
+        assert attributes <= named, (kind.__name__, attributes - named)
+
+
+def test_hello_and_look_map_their_fields_to_typed_values() -> None:
+    look = {"shape": "slim", "color": "#3a7d44"}
+    hello = decode_client(
+        pack({"t": "hello", "v": 1, "token": "t", "lang": "en", "appearance": look})
+    )
+    assert isinstance(hello, protocol.Hello)
+    assert (hello.version, hello.lang, hello.room, hello.resume) == (1, "en", None, None)
+    assert hello.appearance == protocol.Appearance.from_fields(look)
+    changed = decode_client(pack({"t": "look", "appearance": look}))
+    assert isinstance(changed, protocol.Look) and changed.appearance == hello.appearance
 
 
 def test_a_feature_message_takes_its_defaults_and_keeps_lists_as_tuples() -> None:
