@@ -3,7 +3,12 @@ the advisor (an account marked as advisor in Redis) opens a desk on the process 
 them; "who advises now" (GET /api/consulting: the open desks, and the corners with a
 conversation running, which the signs show) is the same through either process, and
 follows a visitor queueing, a conversation beginning and the desk closing. A facilitator
-without the mark is refused."""
+without the mark is refused.
+
+Visitors on the other process than the advisor's queue, in order, leave the queue and queue
+again, and are told their place; the one called in is handed over to the advisor's process
+into the booth, where they talk; a third who asks to go into the booth is refused there
+(``booth_private``), sent back, and still waits his turn."""
 
 from __future__ import annotations
 
@@ -271,6 +276,21 @@ async def test_a_visitor_of_another_process_queues_and_is_called_into_the_booth(
             and seen[1] == [("corner-a", True)],
         )  # fmt: skip
 
+        # nobody else walks in: Ben, on the other process, asks to go into the booth
+        # (his process sends him to the booth's, which refuses him and sends him back)
+        await ben.send("go", room=booth["room"], instance=booth["instance"])
+        # (his process sends him to the booth's, which refuses him and sends him back)
+        sent = await ben.next(("redirect",))
+        assert (sent["url"], sent["instance"]) == (served.ws_url, booth["instance"])
+        with pytest.raises(AssertionError, match="booth_private"):
+            await ben.enter(
+                sent["url"], room=sent["room"], instance=sent["instance"], resume=ben.resume
+            )
+        back = await ben.next(("redirect",))
+        assert (back["url"], back["room"], back["instance"]) == (other.ws_url, "hall", 0)
+        joined = await ben.enter(back["url"], room="hall", instance=0, resume=ben.resume)
+        assert (joined["room"], joined["instance"]) == ("hall", 0)
+
         # the booth is theirs: its chat reaches the advisor; either ends it
         await ada.send("consult_say", text="Danke für die Zeit")
         line = await advisor.next(("consult_line",))
@@ -278,7 +298,12 @@ async def test_a_visitor_of_another_process_queues_and_is_called_into_the_booth(
         await advisor.send("consult_end")
         assert (await ada.next(("consult_ended",)))["reason"] == "ended"
         await advisor.next(("consult_ended",))
-        await alike(hubs, lambda seen: seen[1] == [("corner-a", False)])
+        # the corner is free again, and Ben, who tried to walk in, still waits his turn
+        await alike(
+            hubs,
+            lambda seen: seen[1] == [("corner-a", False)]
+            and seen[0][0]["waiting"] == 1 and not seen[0][0]["busy"],
+        )  # fmt: skip
     finally:
         for person in (advisor, ada, ben):
             await person.close()
