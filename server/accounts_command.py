@@ -12,13 +12,12 @@ Exit codes: 0 done, 1 the store refused, 2 wrong use, 4 no such account.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from server.account_changes import AccountChanges, check_password_length
 from server.identity import Role
@@ -28,8 +27,10 @@ from server.sessions import SessionRefused, clean_display_name
 from server.settings import load_settings
 from server.store import Store
 from server.store_backend import StoreBackend
-from server.store_factory import open_store
+from server.store_factory import run_on_store
 from world.errors import UsageError
+
+T = TypeVar("T")
 
 
 def register(subparsers: Any) -> None:
@@ -73,10 +74,11 @@ def register(subparsers: Any) -> None:
     reset.set_defaults(handler=change_account, change="reset-password")
 
 
-async def _open(args: argparse.Namespace) -> Store:
-    """The hub's store as its settings say (SQLite, or Redis with --redis)."""
-    return await open_store(
-        load_settings({"site": args.site, "data_dir": args.data_dir, "redis_url": args.redis_url})
+def _run(args: argparse.Namespace, work: Callable[[Store], Awaitable[T]]) -> T:
+    """``work`` on the hub's store (SQLite, or Redis with --redis)."""
+    return run_on_store(
+        load_settings({"site": args.site, "data_dir": args.data_dir, "redis_url": args.redis_url}),
+        work,
     )
 
 
@@ -112,23 +114,19 @@ def change_account(args: argparse.Namespace) -> int:
     username = args.username.strip()
     password = _read_password(args.password_stdin) if args.change == "reset-password" else ""
 
-    async def change() -> str:
-        store = await _open(args)
-        try:
-            changes = AccountChanges(store, _revoker(args, store))
-            if args.change == "disable":
-                return await changes.disable(username)
-            if args.change == "enable":
-                return await changes.enable(username)
-            if args.change == "remove":
-                return await changes.remove(username)
-            if args.change in ("advisor", "not-advisor"):
-                return await changes.mark_advisor(username, args.change == "advisor")
-            return await changes.reset_password(username, password)
-        finally:
-            await store.close()
+    async def change(store: Store) -> str:
+        changes = AccountChanges(store, _revoker(args, store))
+        if args.change == "disable":
+            return await changes.disable(username)
+        if args.change == "enable":
+            return await changes.enable(username)
+        if args.change == "remove":
+            return await changes.remove(username)
+        if args.change in ("advisor", "not-advisor"):
+            return await changes.mark_advisor(username, args.change == "advisor")
+        return await changes.reset_password(username, password)
 
-    identity_id = asyncio.run(change())
+    identity_id = _run(args, change)
     done = {
         "disable": "disabled; its sign-ins are revoked",
         "enable": "enabled; it may sign in again",
@@ -155,31 +153,20 @@ def add_account(args: argparse.Namespace) -> int:
         raise UsageError(exc.message) from None
     password = _read_password(args.password_stdin)
 
-    async def create() -> str:
-        store = await _open(args)
-        try:
-            identity = await store.create_account(
-                username, password, Role(args.role), name, advisor=args.advisor
-            )
-        finally:
-            await store.close()
+    async def create(store: Store) -> str:
+        identity = await store.create_account(
+            username, password, Role(args.role), name, advisor=args.advisor
+        )
         return identity.id
 
-    identity_id = asyncio.run(create())
+    identity_id = _run(args, create)
     marked = " (advisor)" if args.advisor else ""
     print(f"created {args.role} account {username!r}{marked} ({identity_id})")
     return 0
 
 
 def list_accounts(args: argparse.Namespace) -> int:
-    async def read() -> list[dict[str, Any]]:
-        store = await _open(args)
-        try:
-            return await store.list_accounts()
-        finally:
-            await store.close()
-
-    rows = asyncio.run(read())
+    rows = _run(args, lambda store: store.list_accounts())
     if not rows:
         print("no accounts yet: hubtwin accounts add USERNAME --name 'Display Name'")
         return 0

@@ -17,7 +17,6 @@ the file's version::
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -28,7 +27,7 @@ from typing import Any, TypeVar
 from server.offers import PLACES, OfferFilter, filtered, load_offer_file
 from server.offers_book import OfferBook, read_offers
 from server.settings import load_settings
-from server.store_factory import open_store
+from server.store_factory import run_on_store
 from world.errors import InputFileError, UsageError
 from world.site import load_site
 
@@ -77,15 +76,7 @@ def _run(args: argparse.Namespace, work: Callable[[OfferBook], Awaitable[T]]) ->
     overrides = {"site": args.site, "data_dir": args.data_dir, "redis_url": args.redis_url}
     settings = load_settings(overrides)
     site = load_site(settings.site)
-
-    async def main() -> T:
-        store = await open_store(settings)
-        try:
-            return await work(OfferBook(site, store))
-        finally:
-            await store.close()
-
-    return asyncio.run(main())
+    return run_on_store(settings, lambda store: work(OfferBook(site, store)))
 
 
 def check_offers(args: argparse.Namespace) -> int:

@@ -1,18 +1,23 @@
 """Which store a hub process opens: SQLite by default, Redis when ``redis_url`` is set.
 
 >>> store = await open_store(settings)      # doctest: +SKIP
+>>> run_on_store(settings, lambda store: store.list_accounts())  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import cast
+from collections.abc import Awaitable, Callable
+from typing import TypeVar, cast
 
 from server.settings import Settings
 from server.store import Store
 from server.store_redis import RedisStore
 
 log = logging.getLogger("hubtwin.store")
+
+T = TypeVar("T")
 
 
 async def open_store(settings: Settings) -> Store:
@@ -29,3 +34,17 @@ async def open_store(settings: Settings) -> Store:
         return cast(Store, store)
     log.info("store: sqlite", extra={"path": str(settings.database_path)})
     return await Store.open(settings.database_path)
+
+
+def run_on_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
+    """For a command line: open the store ``settings`` ask for, run ``work`` on it in an
+    event loop of its own and close the store again (also when ``work`` fails)."""
+
+    async def main() -> T:
+        store = await open_store(settings)
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(main())

@@ -21,7 +21,6 @@ workshop, unless ``--force``.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import re
 import sys
@@ -54,7 +53,7 @@ from server.registrations import (
 from server.settings import load_settings
 from server.stations import places_from_building, read_catalogue
 from server.store import Store
-from server.store_factory import open_store
+from server.store_factory import run_on_store
 from server.talks import WatchedLibrary, generated_talks_dir
 from server.workshop_records import AuditEntry, Ban, new_record_id
 from server.workshops import (
@@ -210,17 +209,9 @@ def _workshop_options(parser: argparse.ArgumentParser, *, required: bool) -> Non
 
 
 def _run(args: argparse.Namespace, work: Callable[[Store], Awaitable[T]]) -> T:
+    """``work`` on the hub's store (SQLite, or Redis with --redis)."""
     overrides = {"site": args.site, "data_dir": args.data_dir, "redis_url": args.redis_url}
-    settings = load_settings(overrides)
-
-    async def main() -> T:
-        store = await open_store(settings)  # SQLite, or Redis with --redis
-        try:
-            return await work(store)
-        finally:
-            await store.close()
-
-    return asyncio.run(main())
+    return run_on_store(load_settings(overrides), work)
 
 
 def _rooms(args: argparse.Namespace) -> list[str]:
