@@ -124,6 +124,18 @@ class WorkshopDesk:
     unbanned: Callable[[str, Identity], None]
     """A ban was lifted in the store: no longer in force here either."""
 
+    async def save(self, workshop: Workshop) -> None:
+        """Keep a workshop made or changed: in the store, in the book, and told."""
+        await self.store.save_workshop(workshop)
+        self.book.put(workshop)
+        self.changed(workshop.id)
+
+    async def remove(self, workshop_id: str) -> None:
+        """Take a workshop away: from the store, from the book, and told."""
+        await self.store.delete_workshop(workshop_id)
+        self.book.remove(workshop_id)
+        self.changed(workshop_id)
+
 
 DESK = web.AppKey("workshop_desk", WorkshopDesk)
 EDIT_LIMIT = web.AppKey("workshop_edit_limit", KeyedLimiter)
@@ -354,35 +366,40 @@ async def get_workshop_calendar(request: web.Request) -> web.Response:
 
 async def get_series_calendar(request: web.Request) -> web.Response:
     """A series' sessions as a feed to subscribe to (what anyone may see of them)."""
-    desk = request.app[DESK]
-    series_id = request.match_info["id"]
-    found = next((s for s in await desk.store.list_series() if s.id == series_id), None)
-    if found is None:
-        raise ApiError(404, "series_unknown", "there is no such series")
-    sessions = [w for w in await desk.store.list_workshops() if w.series_id == series_id]
+    found = await _series(request)
+    workshops = await request.app[DESK].store.list_workshops()
+    sessions = [w for w in workshops if w.series_id == found.id]
     body = series_calendar(found.title, sessions, _base_url(request))
     return web.Response(
         body=body, headers={"Content-Type": CALENDAR_TYPE, "Cache-Control": "no-cache"}
     )
 
 
-async def create_workshop(request: web.Request) -> web.Response:
-    me = _facilitator(request)
+async def _planned_workshop(
+    request: web.Request, me: Identity, current: Workshop | None
+) -> tuple[Workshop, dict[str, Any]]:
+    """The workshop the request's body asks for (new, or ``current`` changed), and the body."""
     desk = request.app[DESK]
     data = await _with_invited_ids(desk, await read_json_object(request))
     workshop = parse_workshop(
         data,
         rooms=desk.rooms,
-        facilitators=await _facilitators(desk, data, me, ()),
-        workshop_id=new_workshop_id(),
+        facilitators=await _facilitators(desk, data, me, current.facilitators if current else ()),
+        workshop_id=current.id if current else new_workshop_id(),
+        base=current,
         stations=_station_refs(request),
         talks=desk.talk_ids(),
         now=time.time(),
     )
+    return workshop, data
+
+
+async def create_workshop(request: web.Request) -> web.Response:
+    me = _facilitator(request)
+    desk = request.app[DESK]
+    workshop, data = await _planned_workshop(request, me, None)
     await _refuse_clashes(desk, [workshop], data)
-    await desk.store.save_workshop(workshop)
-    desk.book.put(workshop)
-    desk.changed(workshop.id)
+    await desk.save(workshop)
     return json_response(workshop.full_dict(), status=201)
 
 
@@ -392,21 +409,9 @@ async def update_workshop(request: web.Request) -> web.Response:
     current = await _workshop(request)
     if not current.led_by(me):
         raise ApiError(403, "forbidden", "only this workshop's facilitators may change it")
-    data = await _with_invited_ids(desk, await read_json_object(request))
-    workshop = parse_workshop(
-        data,
-        rooms=desk.rooms,
-        facilitators=await _facilitators(desk, data, me, current.facilitators),
-        workshop_id=current.id,
-        base=current,
-        stations=_station_refs(request),
-        talks=desk.talk_ids(),
-        now=time.time(),
-    )
+    workshop, data = await _planned_workshop(request, me, current)
     await _refuse_clashes(desk, [workshop], data)
-    await desk.store.save_workshop(workshop)
-    desk.book.put(workshop)
-    desk.changed(workshop.id)
+    await desk.save(workshop)
     return json_response(workshop.full_dict())
 
 
@@ -416,9 +421,7 @@ async def delete_workshop(request: web.Request) -> web.Response:
     current = await _workshop(request)
     if not current.led_by(me):
         raise ApiError(403, "forbidden", "only this workshop's facilitators may remove it")
-    await desk.store.delete_workshop(current.id)
-    desk.book.remove(current.id)
-    desk.changed(current.id)
+    await desk.remove(current.id)
     return json_response({"deleted": current.id})
 
 
@@ -445,13 +448,9 @@ async def _save_sessions(
     stored = [w for w in await desk.store.list_workshops() if w.series_id == series_id]
     changes = series_changes(before, series, stored, now)
     for workshop_id in changes.remove:
-        await desk.store.delete_workshop(workshop_id)
-        desk.book.remove(workshop_id)
-        desk.changed(workshop_id)
+        await desk.remove(workshop_id)
     for workshop in changes.save:
-        await desk.store.save_workshop(workshop)
-        desk.book.put(workshop)
-        desk.changed(workshop.id)
+        await desk.save(workshop)
     gone = set(changes.remove)
     saved = {w.id: w for w in changes.save}
     after = [saved.get(w.id, w) for w in stored if w.id not in gone] + [
@@ -474,19 +473,29 @@ async def list_series(request: web.Request) -> web.Response:
     )
 
 
-async def create_series(request: web.Request) -> web.Response:
-    me = _facilitator(request)
+async def _planned_series(
+    request: web.Request, me: Identity, current: Series | None
+) -> tuple[Series, dict[str, Any]]:
+    """The series the request's body asks for (new, or ``current`` changed), and the body."""
     desk = request.app[DESK]
     data = await _with_invited_ids(desk, await read_json_object(request))
     series = parse_series(
         data,
         rooms=desk.rooms,
-        facilitators=await _facilitators(desk, data, me, ()),
-        series_id=new_series_id(),
+        facilitators=await _facilitators(desk, data, me, current.facilitators if current else ()),
+        series_id=current.id if current else new_series_id(),
+        base=current,
         stations=_station_refs(request),
         talks=desk.talk_ids(),
         now=time.time(),
     )
+    return series, data
+
+
+async def create_series(request: web.Request) -> web.Response:
+    me = _facilitator(request)
+    desk = request.app[DESK]
+    series, data = await _planned_series(request, me, None)
     await _refuse_clashes(desk, _to_come(series), data, series.id)
     await desk.store.save_series(series)
     sessions = await _save_sessions(desk, series, None)
@@ -500,17 +509,7 @@ async def update_series(request: web.Request) -> web.Response:
     current = await _series(request)
     if not _leads(me, current.facilitators):
         raise ApiError(403, "forbidden", "only this series' facilitators may change it")
-    data = await _with_invited_ids(desk, await read_json_object(request))
-    series = parse_series(
-        data,
-        rooms=desk.rooms,
-        facilitators=await _facilitators(desk, data, me, current.facilitators),
-        series_id=current.id,
-        base=current,
-        stations=_station_refs(request),
-        talks=desk.talk_ids(),
-        now=time.time(),
-    )
+    series, data = await _planned_series(request, me, current)
     await _refuse_clashes(desk, _to_come(series), data, series.id)
     await desk.store.save_series(series)
     sessions = await _save_sessions(desk, series, current)
