@@ -163,6 +163,12 @@ class Speakers:
         self.browsers: list[Any] = []
 
     def person(self, name: str, frequency: float) -> Visitor:
+        """A visitor (a guest) who entered the hub, their microphone playing ``frequency``."""
+        return self.group(name, frequency).new(name)
+
+    def group(self, name: str, frequency: float) -> Visitors:
+        """A Chromium of its own whose microphone plays ``frequency``, for ``name`` (open a
+        page in it to sign in first)."""
         wav = tone(self.folder / f"{name}.wav", frequency)
         browser = self.playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -178,7 +184,7 @@ class Speakers:
         self.browsers.append(browser)
         group = Visitors(browser, self.hub)
         self.groups.append(group)
-        return group.new(name)
+        return group
 
     def problems(self) -> list[str]:
         return [p for group in self.groups for p in group.problems()]
