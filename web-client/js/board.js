@@ -10,14 +10,15 @@
  * In a breakout group formed for a team, the team's plan shows below the notes (board-plan.js).
  */
 
-import * as THREE from "three";
 import { BoardPlan, drawPlan } from "./board-plan.js";
+import { fetchFile } from "./net/fetch-json.js";
 import { announce } from "./ui/announcer.js";
 import { language, onLanguageChange, t } from "./ui/i18n.js";
 import { el } from "./ui/dom.js";
 import { wrapText } from "./ui/canvas-text.js";
+import { saveFile } from "./ui/save-file.js";
+import { anchorNodes, canvasFace } from "./world/canvas-face.js";
 
-const EXTRAS_KEY = "hubtwin";
 const SHOWS = "notes";
 const PIXELS_PER_METRE = 420;
 const NOTE_COLOURS = ["#fff27a", "#b8f0c8", "#ffd1a8", "#bfe3ff", "#f7c6e6", "#e0d4ff"];
@@ -26,7 +27,13 @@ const NOTE_COLOURS = ["#fff27a", "#b8f0c8", "#ffd1a8", "#bfe3ff", "#f7c6e6", "#e
 export class BoardFeature {
   /** parts: {connection, table, hud, scene, venue, roomState, token()} */
   constructor(parts) {
-    Object.assign(this, parts);
+    this.connection = parts.connection;
+    this.table = parts.table;
+    this.hud = parts.hud;
+    this.roomState = parts.roomState;
+    this.scene = parts.scene;
+    this.venue = parts.venue;
+    this.token = parts.token;
     this.board = null;
     this.editing = null;
     /** What was typed or ticked in the panel and not sent yet, by data-key (kept when a
@@ -43,7 +50,8 @@ export class BoardFeature {
     this.body.addEventListener("change", keep);
     // After the form's own handler has sent it: what it held is no longer a draft.
     this.body.addEventListener("submit", (event) => {
-      for (const node of event.target.querySelectorAll("[data-key]")) this.typed.delete(node.dataset.key);
+      const form = /** @type {HTMLFormElement} */ (event.target);
+      for (const node of /** @type {NodeListOf<HTMLElement>} */ (form.querySelectorAll("[data-key]"))) this.typed.delete(node.dataset.key);
     });
     this.panel = document.getElementById("panel-board");
     this.wall = new NotesWall(parts.scene, parts.venue);
@@ -106,18 +114,20 @@ export class BoardFeature {
   /** The panel and the wall anew, keeping the keyboard where it was and what was typed. */
   render() {
     this.wall.draw(this.board, this.roomState.room, this.plan?.plan);
-    const focusKey = document.activeElement?.dataset?.key;
+    const focusKey = (/** @type {HTMLElement | null} */ (document.activeElement))?.dataset?.key;
     this.body.replaceChildren(...this.renderPanel());
     this.restoreTyped();
-    if (focusKey) this.body.querySelector(`[data-key="${CSS.escape(focusKey)}"]`)?.focus();
+    if (focusKey) (/** @type {HTMLElement | null} */ (this.body.querySelector(`[data-key="${CSS.escape(focusKey)}"]`)))?.focus();
   }
 
   restoreTyped() {
     for (const [key, value] of this.typed) {
-      const node = this.body.querySelector(`[data-key="${CSS.escape(key)}"]`);
-      const fits = node && (node.tagName !== "SELECT" || [...node.options].some((o) => o.value === value));
+      const node = /** @type {HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement | null} */ (
+        this.body.querySelector(`[data-key="${CSS.escape(key)}"]`)
+      );
+      const fits = node && (!(node instanceof HTMLSelectElement) || [...node.options].some((o) => o.value === value));
       if (!fits) this.typed.delete(key); // its form is gone (an edit cancelled, a column less)
-      else if (node.type === "checkbox") node.checked = value;
+      else if (node instanceof HTMLInputElement && node.type === "checkbox") node.checked = value;
       else node.value = value;
     }
   }
@@ -126,6 +136,7 @@ export class BoardFeature {
     const board = this.board;
     if (!board) return [el("p", { class: "hint" }, t("board.none"))];
     const where = board.group < 0 ? t("board.main") : t("board.group", { n: board.group + 1 });
+    /** @type {HTMLElement[]} */
     const out = [el("p", { class: "board-title" }, t("board.title", { title: board.title, where }))];
     if (board.locked) out.push(el("p", { class: "board-locked" }, t("board.locked")));
     out.push(el("p", { id: "board-dots" }, t("board.dotsLeft", { left: board.dots_left, dots: board.dots })));
@@ -215,7 +226,7 @@ export class BoardFeature {
       button("edit", t("board.edit"), () => {
         this.editing = note.id;
         this.render();
-        this.body.querySelector(`[data-key="${CSS.escape(`${note.id}:text`)}"]`)?.focus();
+        (/** @type {HTMLElement | null} */ (this.body.querySelector(`[data-key="${CSS.escape(`${note.id}:text`)}"]`)))?.focus();
       });
     }
     if (note.mine || board.you_lead) button("delete", t("board.delete"), () => this.send("board_delete", { note: note.id }));
@@ -244,7 +255,7 @@ export class BoardFeature {
     cancel.addEventListener("click", () => {
       this.editing = null;
       this.render();
-      this.body.querySelector(`[data-key="${CSS.escape(`${note.id}:edit`)}"]`)?.focus();
+      (/** @type {HTMLElement | null} */ (this.body.querySelector(`[data-key="${CSS.escape(`${note.id}:edit`)}"]`)))?.focus();
     });
     form.append(el("label", { for: id }, t("board.edit")), text,
       el("button", { type: "submit", "data-key": `${note.id}:save` }, t("board.save")), cancel);
@@ -311,23 +322,9 @@ export class BoardFeature {
 
   async download(workshopId, kind) {
     try {
-      const response = await fetch(`/api/workshops/${encodeURIComponent(workshopId)}/board.${kind}`, {
-        headers: { Authorization: `Bearer ${this.token()}` },
-        credentials: "same-origin",
-        cache: "no-store",
-      });
-      if (!response.ok) {
-        const body = await response.json().catch(() => null);
-        throw new Error(body?.error?.message ?? `HTTP ${response.status}`);
-      }
-      const disposition = response.headers.get("Content-Disposition") ?? "";
-      const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `pinnwand.${kind}`;
-      const url = URL.createObjectURL(await response.blob());
-      const link = el("a", { href: url, download: name });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      const path = `/api/workshops/${encodeURIComponent(workshopId)}/board.${kind}`;
+      const { name, blob } = await fetchFile(path, this.token(), `pinnwand.${kind}`);
+      saveFile(blob, name);
     } catch (error) {
       this.say(t("board.exportFailed", { reason: error.message }));
     }
@@ -343,24 +340,15 @@ export class NotesWall {
     this.faces = [];
     const anchors = venue.anchors.filter((a) => a.kind === "board" && a.shows === SHOWS);
     if (anchors.length === 0) return;
-    const objects = new Map();
-    scene.traverse((node) => {
-      const meta = node.userData?.[EXTRAS_KEY];
-      if (meta?.type === "anchor") objects.set(meta.id, node);
-    });
+    const objects = anchorNodes(scene);
     for (const anchor of anchors) {
       const object = objects.get(anchor.id);
       if (!object) continue;
       const [w, h] = anchor.size ?? [2.8, 1.5];
-      const canvas = document.createElement("canvas");
-      canvas.width = Math.round(w * PIXELS_PER_METRE);
-      canvas.height = Math.round(h * PIXELS_PER_METRE);
-      const texture = new THREE.CanvasTexture(canvas);
-      texture.colorSpace = THREE.SRGBColorSpace;
+      const { canvas, texture, mesh } = canvasFace([w, h], {
+        pixelsPerMetre: PIXELS_PER_METRE, plane: [w * 0.96, h * 0.92], name: "notes-board",
+      });
       texture.anisotropy = 4;
-      const material = new THREE.MeshBasicMaterial({ map: texture, toneMapped: false });
-      const mesh = new THREE.Mesh(new THREE.PlaneGeometry(w * 0.96, h * 0.92), material);
-      mesh.name = "notes-board";
       mesh.position.set(0, 0, 0.03);
       object.add(mesh);
       this.faces.push({ anchor, canvas, texture, lines: [] });

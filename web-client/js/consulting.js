@@ -15,34 +15,25 @@
  */
 
 import * as THREE from "three";
-import { ApiError, request } from "./net/api.js";
+import { request } from "./net/api.js";
+import { fetchFile } from "./net/fetch-json.js";
 import { announce } from "./ui/announcer.js";
 import { language, onLanguageChange, pick, t } from "./ui/i18n.js";
 import { darker, siteColour } from "./ui/theme.js";
+import { el, labelledField } from "./ui/dom.js";
+import { saveFile } from "./ui/save-file.js";
+import { anchorNodes, canvasFace } from "./world/canvas-face.js";
 
-const EXTRAS_KEY = "hubtwin";
 const REFRESH_MS = 5000;
 const BACKGROUND_MS = 30_000;
 const REMIND_BEFORE_MS = 5 * 60_000;
 const SLOTS_SHOWN = 3;
+/** @type {[number, number]} */
 const SIGN_SIZE = [1.6, 0.7];
 const SIGN_HEIGHT_M = 2.15;
 const PIXELS_PER_METRE = 320;
 const enc = encodeURIComponent;
 
-/** An element: attributes (text: its textContent), and children (nodes) or a text. */
-function el(tag, attributes = {}, content = null) {
-  const { text, ...rest } = attributes;
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(rest)) {
-    if (value === false || value === null || value === undefined) continue;
-    node.setAttribute(name, value === true ? "" : String(value));
-  }
-  if (text !== undefined) node.textContent = text;
-  if (typeof content === "string") node.textContent = content;
-  else if (Array.isArray(content)) node.append(...content);
-  return node;
-}
 
 function locale() {
   return language() === "en" ? "en-GB" : "de-DE";
@@ -58,17 +49,19 @@ function clock(epochSeconds, timeZone) {
   return new Date(epochSeconds * 1000).toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit", timeZone });
 }
 
-function labelled(id, labelKey, input) {
-  input.id = id;
-  const field = el("div", { class: "field" });
-  field.append(el("label", { for: id }, t(labelKey)), input);
-  return field;
-}
 
 export class ConsultingFeature {
   /** parts: {connection, table, hud, scene, venue, stations, note(text), token(), identity()} */
   constructor(parts) {
-    Object.assign(this, parts);
+    this.connection = parts.connection;
+    this.table = parts.table;
+    this.hud = parts.hud;
+    this.stations = parts.stations;
+    this.scene = parts.scene;
+    this.venue = parts.venue;
+    this.note = parts.note;
+    this.token = parts.token;
+    this.identity = parts.identity;
     this.panel = document.getElementById("panel-consult");
     this.body = document.getElementById("consult-body");
     this.status = el("p", { id: "consult-status", class: "status", role: "status" });
@@ -245,7 +238,7 @@ export class ConsultingFeature {
     }
     const input = this.draft("say", el("input", { type: "text", maxlength: 1000, autocomplete: "off" }));
     const form = el("form", { id: "consult-say-form" });
-    form.append(labelled("consult-say", "consult.say", input), el("button", { type: "submit", id: "consult-send", text: t("consult.send") }));
+    form.append(labelledField("consult-say", t("consult.say"), input), el("button", { type: "submit", id: "consult-send", text: t("consult.send") }));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const text = input.value.trim();
@@ -264,7 +257,7 @@ export class ConsultingFeature {
         this.send("consult_notes", { text: notes.value, checklist: items });
         this.say(t("consult.handedOver"));
       });
-      section.append(labelled("consult-notes", "consult.notes", notes), labelled("consult-checklist", "consult.checklist", checklist), hand);
+      section.append(labelledField("consult-notes", t("consult.notes"), notes), labelledField("consult-checklist", t("consult.checklist"), checklist), hand);
     }
     const end = el("button", { type: "button", id: "consult-end", text: t("consult.end") });
     end.addEventListener("click", () => this.send("consult_end"));
@@ -298,7 +291,7 @@ export class ConsultingFeature {
       if (desk?.corner === corner.id) option.selected = true;
       select.append(option);
     }
-    section.append(labelled("consult-corner", "consult.corner", select));
+    section.append(labelledField("consult-corner", t("consult.corner"), select));
     const toggle = el("button", { type: "button", id: "consult-open", text: t(desk ? "consult.close" : "consult.open") });
     toggle.addEventListener("click", () => this.send("consult_desk", desk ? { open: false } : { open: true, corner: select.value }));
     section.append(el("div", { class: "button-row" }, [toggle]));
@@ -345,7 +338,7 @@ export class ConsultingFeature {
     // an advisor at their own desk queues nowhere
     const desks = this.state.desk ? [] : this.overview.desks;
     if (!this.overview.desks.length) section.append(el("p", { text: t("consult.nobodyNow") }));
-    if (!this.state.booth && !this.state.desk) section.append(labelled("consult-topic", "consult.topic", this.topicInput()));
+    if (!this.state.booth && !this.state.desk) section.append(labelledField("consult-topic", t("consult.topic"), this.topicInput()));
     const list = el("ul", { id: "consult-desks" });
     for (const desk of desks) {
       const line = t("consult.deskLine", { name: desk.name, corner: this.cornerName(desk.corner), waiting: desk.waiting });
@@ -469,17 +462,8 @@ export class ConsultingFeature {
 
   async download(booking) {
     try {
-      const response = await fetch(`/api/consulting/bookings/${enc(booking.id)}.ics`, {
-        headers: { Authorization: `Bearer ${this.token()}` }, cache: "no-store",
-      });
-      if (!response.ok) throw new ApiError(response.status, "http_error", `HTTP ${response.status}`);
-      const disposition = response.headers.get("Content-Disposition") ?? "";
-      const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? "beratung.ics";
-      const link = el("a", { href: URL.createObjectURL(await response.blob()), download: name });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+      const { name, blob } = await fetchFile(`/api/consulting/bookings/${enc(booking.id)}.ics`, this.token(), "beratung.ics");
+      saveFile(blob, name);
     } catch (error) {
       this.say(t("consult.error", { message: error.message }));
     }
@@ -524,10 +508,9 @@ export class ConsultingSigns {
     this.signs = new Map();
     if (!scene || !venue) return;
     const booths = new Set(venue.anchors.filter((a) => a.kind === "booth").map((a) => a.id));
-    scene.traverse((node) => {
-      const meta = node.userData?.[EXTRAS_KEY];
-      if (meta?.type === "anchor" && booths.has(meta.id)) this.signs.set(meta.id, { node, lines: [], mesh: null });
-    });
+    for (const [id, node] of anchorNodes(scene)) {
+      if (booths.has(id)) this.signs.set(id, { node, lines: [], mesh: null });
+    }
   }
 
   /** Draw each corner of the overview on its sign (a corner without a sign is skipped). */
@@ -562,15 +545,10 @@ export class ConsultingSigns {
   }
 
   make(sign) {
-    const [w, h] = SIGN_SIZE;
-    sign.canvas = document.createElement("canvas");
-    sign.canvas.width = Math.round(w * PIXELS_PER_METRE);
-    sign.canvas.height = Math.round(h * PIXELS_PER_METRE);
-    sign.texture = new THREE.CanvasTexture(sign.canvas);
-    sign.texture.colorSpace = THREE.SRGBColorSpace;
-    const material = new THREE.MeshBasicMaterial({ map: sign.texture, toneMapped: false, side: THREE.DoubleSide });
-    sign.mesh = new THREE.Mesh(new THREE.PlaneGeometry(w, h), material);
-    sign.mesh.name = "consulting-sign";
+    const face = canvasFace(SIGN_SIZE, { pixelsPerMetre: PIXELS_PER_METRE, name: "consulting-sign", doubleSided: true });
+    sign.canvas = face.canvas;
+    sign.texture = face.texture;
+    sign.mesh = face.mesh;
     sign.mesh.position.set(0, SIGN_HEIGHT_M, 0);
     sign.node.add(sign.mesh);
   }

@@ -20,7 +20,11 @@ const FOLLOW_FROM_M = 2.5;
 export class PersonFinder {
   /** parts: {visit, roomState, crowd, player, note(text)}; onChange() when following changes */
   constructor(parts) {
-    Object.assign(this, parts);
+    this.visit = parts.visit;
+    this.roomState = parts.roomState;
+    this.crowd = parts.crowd;
+    this.player = parts.player;
+    this.note = parts.note;
     this.timer = null;
     this.wanted = null;
     /** {session, name, since} while following someone */

@@ -53,7 +53,7 @@ async function boot() {
   app.hub.catch(() => {}); // a failure is reported when entering
   if (!webglAvailable()) {
     document.getElementById("start-error").textContent = t("start.noWebgl");
-    document.getElementById("enter-button").disabled = true;
+    /** @type {HTMLButtonElement} */ (document.getElementById("enter-button")).disabled = true;
   }
 }
 

@@ -10,14 +10,15 @@
  * shows its sentence when it refuses.
  */
 
-import * as THREE from "three";
 import { ApiError, request } from "./net/api.js";
+import { fetchFile } from "./net/fetch-json.js";
 import { announce } from "./ui/announcer.js";
 import { language, onLanguageChange, pick, t } from "./ui/i18n.js";
 import { darker, siteColour } from "./ui/theme.js";
 import { el } from "./ui/dom.js";
+import { saveFile } from "./ui/save-file.js";
+import { anchorNodes, canvasFace } from "./world/canvas-face.js";
 
-const EXTRAS_KEY = "hubtwin";
 const SHOWS = "offers";
 const PIXELS_PER_METRE = 320;
 const ON_BOARD = 5;
@@ -61,7 +62,11 @@ function when(offer) {
 export class OffersFeature {
   /** parts: {hud, scene, venue, token(), identity()} */
   constructor(parts) {
-    Object.assign(this, parts);
+    this.hud = parts.hud;
+    this.scene = parts.scene;
+    this.venue = parts.venue;
+    this.token = parts.token;
+    this.identity = parts.identity;
     this.panel = document.getElementById("panel-offers");
     this.body = document.getElementById("offers-body");
     this.listing = { offers: [], vocabulary: { topics: {}, audiences: {} } };
@@ -282,7 +287,7 @@ export class OffersFeature {
           ? t("offers.doneWaiting", { title, place: standing.place })
           : t("offers.done", { title }));
         await this.load();
-        this.list.querySelector(`[data-offer="${CSS.escape(offer.id)}"] [data-action=cancel]`)?.focus();
+        (/** @type {HTMLElement | null} */ (this.list.querySelector(`[data-offer="${CSS.escape(offer.id)}"] [data-action=cancel]`)))?.focus();
       } catch (failure) {
         error.textContent = t("offers.error", { message: failure.message });
         if (failure instanceof ApiError && failure.code === "offer_full") await this.load();
@@ -297,7 +302,7 @@ export class OffersFeature {
       await request("DELETE", `/api/offers/${enc(offer.id)}/signup`, { token: this.token() });
       announce(t("offers.cancelled", { title: pick(offer.title) }));
       await this.load();
-      this.list.querySelector(`[data-offer="${CSS.escape(offer.id)}"] [data-action=signup]`)?.focus();
+      (/** @type {HTMLElement | null} */ (this.list.querySelector(`[data-offer="${CSS.escape(offer.id)}"] [data-action=signup]`)))?.focus();
     } catch (failure) {
       this.status.textContent = t("offers.error", { message: failure.message });
     }
@@ -343,11 +348,10 @@ export class OffersFeature {
       fieldset.append(el("legend", {}, t(labelKey)));
       for (const [id, label] of entries) {
         const box = el("input", { type: "checkbox", id: `offers-f-${key}-${id}`, value: id, checked: chosen.includes(id) });
-        fieldset.append(el("span", { class: "check" }, null));
-        fieldset.lastChild.append(box, el("label", { for: box.id }, label));
+        fieldset.append(el("span", { class: "check" }, [box, el("label", { for: box.id }, label)]));
       }
       form.append(fieldset);
-      return () => [...fieldset.querySelectorAll("input:checked")].map((box) => box.value);
+      return () => [.../** @type {NodeListOf<HTMLInputElement>} */ (fieldset.querySelectorAll("input:checked"))].map((box) => box.value);
     };
     form.append(el("h3", { id: "offers-editor-heading" }, offer ? `${t("offers.editing")}: ${pick(offer.title)}` : t("offers.new")));
     const id = input("id", "offers.f.id", base.id, { required: true, readonly: offer !== null });
@@ -431,18 +435,8 @@ export class OffersFeature {
 
   async download(path) {
     try {
-      const response = await fetch(path, { headers: { Authorization: `Bearer ${this.token()}` }, cache: "no-store" });
-      if (!response.ok) {
-        const body = await response.json().catch(() => null);
-        throw new Error(body?.error?.message ?? `HTTP ${response.status}`);
-      }
-      const disposition = response.headers.get("Content-Disposition") ?? "";
-      const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? "anmeldungen.csv";
-      const link = el("a", { href: URL.createObjectURL(await response.blob()), download: name });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+      const { name, blob } = await fetchFile(path, this.token(), "anmeldungen.csv");
+      saveFile(blob, name);
     } catch (failure) {
       this.status.textContent = t("offers.error", { message: failure.message });
     }
@@ -453,23 +447,15 @@ export class OffersFeature {
 export class OffersBoard {
   constructor(scene, venue) {
     const anchor = venue.anchors.find((a) => a.kind === "board" && a.shows === SHOWS);
-    let object = null;
-    scene.traverse((node) => {
-      const meta = node.userData?.[EXTRAS_KEY];
-      if (anchor && meta?.type === "anchor" && meta.id === anchor.id) object = node;
-    });
+    const object = anchor ? anchorNodes(scene).get(anchor.id) : undefined;
     this.mesh = null;
     this.lines = [];
     if (!anchor || !object) return;
     const [w, h] = anchor.size ?? [3.0, 1.4];
-    this.canvas = document.createElement("canvas");
-    this.canvas.width = Math.round(w * PIXELS_PER_METRE);
-    this.canvas.height = Math.round(h * PIXELS_PER_METRE);
-    this.texture = new THREE.CanvasTexture(this.canvas);
-    this.texture.colorSpace = THREE.SRGBColorSpace;
-    const material = new THREE.MeshBasicMaterial({ map: this.texture, toneMapped: false });
-    this.mesh = new THREE.Mesh(new THREE.PlaneGeometry(w * 0.96, h * 0.92), material);
-    this.mesh.name = "offers-board";
+    const face = canvasFace([w, h], { pixelsPerMetre: PIXELS_PER_METRE, plane: [w * 0.96, h * 0.92], name: "offers-board" });
+    this.canvas = face.canvas;
+    this.texture = face.texture;
+    this.mesh = face.mesh;
     this.mesh.position.set(0, 0, 0.03);
     object.add(this.mesh);
   }

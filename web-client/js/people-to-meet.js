@@ -10,9 +10,11 @@
  */
 
 import { request } from "./net/api.js";
+import { fetchFile } from "./net/fetch-json.js";
 import { announce } from "./ui/announcer.js";
 import { onLanguageChange, pick, t } from "./ui/i18n.js";
-import { el } from "./ui/dom.js";
+import { el, labelledField } from "./ui/dom.js";
+import { saveFile } from "./ui/save-file.js";
 
 const REFRESH_MS = 4000;
 const FIELDS = ["organisation", "industry", "region"];
@@ -21,17 +23,16 @@ const enc = encodeURIComponent;
 
 
 
-function labelled(id, labelKey, input) {
-  input.id = id;
-  const field = el("div", { class: "field" });
-  field.append(el("label", { for: id }, t(labelKey)), input);
-  return field;
-}
 
 export class PeopleToMeetFeature {
   /** parts: {chat, connection, note(text), goTo(person), token(), identity()} */
   constructor(parts) {
-    Object.assign(this, parts);
+    this.chat = parts.chat;
+    this.connection = parts.connection;
+    this.note = parts.note;
+    this.goTo = parts.goTo;
+    this.token = parts.token;
+    this.identity = parts.identity;
     // the server says at once when someone asks or answers: no need to keep the panel open
     this.connection?.on("contact_request", (m) => this.told(m));
     this.panel = document.getElementById("panel-meet");
@@ -109,10 +110,10 @@ export class PeopleToMeetFeature {
       const input = el("input", { type: "text", maxlength: 80, autocomplete: "off" });
       input.value = p[name] ?? "";
       this.inputs[name] = input;
-      form.append(labelled(`meet-${name}`, `meet.${name}`, input));
+      form.append(labelledField(`meet-${name}`, t(`meet.${name}`), input));
     }
     this.role = this.roleSelect("meet-role", p.role, "meet.noRole");
-    form.append(labelled("meet-role", "meet.role", this.role));
+    form.append(labelledField("meet-role", t("meet.role"), this.role));
     this.topicBoxes = {};
     for (const group of ["interests", "helps_with"]) {
       const set = el("fieldset", { id: `meet-${group}` });
@@ -130,7 +131,7 @@ export class PeopleToMeetFeature {
     }
     this.languages = el("input", { type: "text", autocomplete: "off" });
     this.languages.value = (p.languages ?? []).join(", ");
-    form.append(labelled("meet-languages", "meet.languages", this.languages));
+    form.append(labelledField("meet-languages", t("meet.languages"), this.languages));
     form.append(el("button", { type: "submit", id: "meet-save" }, t("meet.save")));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -146,7 +147,7 @@ export class PeopleToMeetFeature {
       const input = el("input", { type: name === "email" ? "email" : "text", maxlength: 120, autocomplete: "off" });
       input.value = kept[name] ?? (name === "name" ? this.identity()?.name ?? "" : "");
       this.cardInputs[name] = input;
-      card.append(labelled(`meet-card-${name}`, `meet.card.${name}`, input));
+      card.append(labelledField(`meet-card-${name}`, t(`meet.card.${name}`), input));
     }
 
     // who is here, with filters
@@ -159,9 +160,9 @@ export class PeopleToMeetFeature {
     for (const id of Object.keys(this.vocabulary.topics)) this.filterTopic.append(el("option", { value: id }, this.topicName(id)));
     this.filterRole = this.roleSelect("meet-filter-role", "", "meet.any");
     filters.append(
-      labelled("meet-filter-industry", "meet.industry", this.filterIndustry),
-      labelled("meet-filter-topic", "meet.topic", this.filterTopic),
-      labelled("meet-filter-role", "meet.role", this.filterRole),
+      labelledField("meet-filter-industry", t("meet.industry"), this.filterIndustry),
+      labelledField("meet-filter-topic", t("meet.topic"), this.filterTopic),
+      labelledField("meet-filter-role", t("meet.role"), this.filterRole),
     );
     for (const input of [this.filterTopic, this.filterRole]) input.addEventListener("change", () => this.refresh());
     this.filterIndustry.addEventListener("input", () => this.refresh());
@@ -342,18 +343,16 @@ export class PeopleToMeetFeature {
   }
 
   async download(ex) {
-    const response = await fetch(`/api/contacts/${enc(ex.id)}/card.vcf`, { headers: { Authorization: `Bearer ${this.token()}` } });
-    if (!response.ok) {
-      this.status.textContent = t("meet.error", { message: response.statusText });
+    let card;
+    try {
+      card = await fetchFile(`/api/contacts/${enc(ex.id)}/card.vcf`, this.token(), "");
+    } catch (error) {
+      this.status.textContent = t("meet.error", { message: error.message });
       return;
     }
-    const text = await response.text();
+    const text = await card.blob.text();
     this.lastCard = text;
-    const url = URL.createObjectURL(new Blob([text], { type: "text/vcard" }));
-    const link = el("a", { href: url, download: `${(ex.other_name ?? "kontakt").replace(/[^\p{L}\p{N}_-]+/gu, "-")}.vcf` });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    const name = `${(ex.other_name ?? "kontakt").replace(/[^\p{L}\p{N}_-]+/gu, "-")}.vcf`;
+    saveFile(new Blob([text], { type: "text/vcard" }), name);
   }
 }

@@ -16,20 +16,14 @@
  */
 
 import { kg, ProgressScreen } from "./plans-screen.js";
+import { fetchFile, request } from "./net/fetch-json.js";
 import { announce } from "./ui/announcer.js";
 import { language, onLanguageChange, t } from "./ui/i18n.js";
+import { saveFile } from "./ui/save-file.js";
+import { el } from "./ui/dom.js";
 
 const AREAS = ["reporting", "energy", "mobility", "materials", "water", "waste", "people", "procurement", "other"];
 const STATUSES = ["idea", "planned", "in_progress", "done"];
-
-function el(tag, { text, attrs, className } = {}, children = []) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  for (const [key, value] of Object.entries(attrs ?? {})) node.setAttribute(key, value);
-  node.append(...children);
-  return node;
-}
 
 let fieldCount = 0;
 
@@ -37,13 +31,13 @@ let fieldCount = 0;
 function labelled(text, control) {
   fieldCount += 1;
   control.id ||= `plans-field-${fieldCount}`;
-  return [el("label", { text, attrs: { for: control.id } }), control];
+  return [el("label", { text, for: control.id }), control];
 }
 
 function select(name, values, labelOf, chosen) {
-  const node = el("select", { attrs: { name } });
+  const node = el("select", { name });
   for (const value of values) {
-    const option = el("option", { text: labelOf(value), attrs: { value } });
+    const option = el("option", { text: labelOf(value), value });
     option.selected = value === chosen;
     node.append(option);
   }
@@ -58,7 +52,11 @@ function number(value) {
 export class PlansFeature {
   /** parts: {connection, scene, venue, token(), identity()} */
   constructor(parts) {
-    Object.assign(this, parts);
+    this.connection = parts.connection;
+    this.scene = parts.scene;
+    this.venue = parts.venue;
+    this.token = parts.token;
+    this.identity = parts.identity;
     this.panel = document.getElementById("panel-plans");
     this.toggle = document.getElementById("toggle-plans");
     this.status = document.getElementById("plans-status");
@@ -74,7 +72,7 @@ export class PlansFeature {
       if (!this.panel.hidden) this.load();
     });
     document.addEventListener("hub:calculation", (event) => {
-      this.calculation = event.detail;
+      this.calculation = /** @type {CustomEvent} */ (event).detail;
       if (!this.panel.hidden) this.render();
     });
     this.watched = "";
@@ -144,7 +142,7 @@ export class PlansFeature {
     const nodes = [];
     if (this.workshop?.youLead) {
       const on = !this.progress;
-      const toggle = el("button", { text: t(on ? "plans.screenShow" : "plans.screenHide"), attrs: { type: "button", id: "plans-screen-toggle" } });
+      const toggle = el("button", { text: t(on ? "plans.screenShow" : "plans.screenHide"), type: "button", id: "plans-screen-toggle" });
       toggle.addEventListener("click", () => {
         if (!this.connection.send("plans_show", { on })) this.say(t("net.reconnecting"), true);
       });
@@ -152,25 +150,25 @@ export class PlansFeature {
     }
     if (this.progress) {
       const head = el("tr", {}, [
-        el("th", { text: t("plans.screenTeam"), attrs: { scope: "col" } }),
-        el("th", { text: t("plans.screenMeasures"), attrs: { scope: "col" } }),
-        el("th", { text: t("plans.screenSaved"), attrs: { scope: "col" } }),
+        el("th", { text: t("plans.screenTeam"), scope: "col" }),
+        el("th", { text: t("plans.screenMeasures"), scope: "col" }),
+        el("th", { text: t("plans.screenSaved"), scope: "col" }),
       ]);
       const rows = this.progress.map((team) =>
         el("tr", {}, [
-          el("th", { text: team.firm ? `${team.name} (${team.firm})` : team.name, attrs: { scope: "row" } }),
+          el("th", { text: team.firm ? `${team.name} (${team.firm})` : team.name, scope: "row" }),
           el("td", { text: `${team.done} / ${team.measures}` }),
           el("td", { text: `${kg(team.co2e_kg_done)} / ${kg(team.co2e_kg_planned)}` }),
         ]),
       );
-      const table = el("table", { className: "plans-progress", attrs: { id: "plans-progress" } }, [
+      const table = el("table", { class: "plans-progress", id: "plans-progress" }, [
         el("caption", { text: t("plans.screenShown") }),
         el("thead", {}, [head]),
         el("tbody", {}, rows),
       ]);
       nodes.push(this.progress.length ? table : el("p", { text: t("plans.screenNone") }));
     }
-    return nodes.length ? [el("section", { className: "plans-screen" }, nodes)] : [];
+    return nodes.length ? [el("section", { class: "plans-screen" }, nodes)] : [];
   }
 
   say(text, isError = false) {
@@ -180,15 +178,7 @@ export class PlansFeature {
   }
 
   async api(method, path, body) {
-    const response = await fetch(path, {
-      method,
-      headers: { Authorization: `Bearer ${this.token()}`, ...(body ? { "Content-Type": "application/json" } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-      cache: "no-store",
-    });
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(data?.error?.message ?? `HTTP ${response.status}`);
-    return data;
+    return (await request(method, path, { body: body || undefined, token: this.token() })) ?? {};
   }
 
   /** Do something with the server, say what failed, and draw the panel again. */
@@ -236,15 +226,15 @@ export class PlansFeature {
   listView() {
     const nodes = [];
     if (this.pendingJoin) {
-      const join = el("button", { text: t("plans.joinLinkButton"), className: "primary", attrs: { type: "button" } });
+      const join = el("button", { text: t("plans.joinLinkButton"), class: "primary", type: "button" });
       join.addEventListener("click", () => this.joinWithLink());
-      nodes.push(el("section", { className: "plans-join" }, [el("p", { text: t("plans.joinLink") }), join]));
+      nodes.push(el("section", { class: "plans-join" }, [el("p", { text: t("plans.joinLink") }), join]));
     }
     nodes.push(el("h3", { text: t("plans.teams") }));
     if (!this.teams.length) nodes.push(el("p", { text: t("plans.noTeams") }));
-    const list = el("ul", { className: "plans-teams" });
+    const list = el("ul", { class: "plans-teams" });
     for (const team of this.teams) {
-      const open = el("button", { text: team.firm ? `${team.name} (${team.firm})` : team.name, attrs: { type: "button" } });
+      const open = el("button", { text: team.firm ? `${team.name} (${team.firm})` : team.name, type: "button" });
       open.setAttribute("aria-label", t("plans.open", { name: team.name }));
       open.addEventListener("click", () => {
         this.teamId = team.id;
@@ -259,7 +249,7 @@ export class PlansFeature {
       nodes.push(el("h3", { text: t("plans.invitations") }));
       const invited = el("ul");
       for (const team of this.invitations) {
-        const join = el("button", { text: t("plans.joinTeam", { name: team.name }), attrs: { type: "button" } });
+        const join = el("button", { text: t("plans.joinTeam", { name: team.name }), type: "button" });
         join.addEventListener("click", () =>
           this.act(async () => {
             const joined = await this.api("POST", `/api/teams/${encodeURIComponent(team.id)}/join`, {});
@@ -273,14 +263,14 @@ export class PlansFeature {
       }
       nodes.push(invited);
     }
-    const form = el("form", { className: "plans-new-team" });
-    const name = el("input", { attrs: { name: "name", required: "", maxlength: "80", autocomplete: "off" } });
-    const firm = el("input", { attrs: { name: "firm", maxlength: "80", autocomplete: "organization" } });
+    const form = el("form", { class: "plans-new-team" });
+    const name = el("input", { name: "name", required: "", maxlength: "80", autocomplete: "off" });
+    const firm = el("input", { name: "firm", maxlength: "80", autocomplete: "organization" });
     form.append(
       el("h3", { text: t("plans.newTeam") }),
       ...labelled(t("plans.teamName"), name),
       ...labelled(t("plans.firm"), firm),
-      el("div", { className: "button-row" }, [el("button", { text: t("plans.create"), className: "primary", attrs: { type: "submit" } })]),
+      el("div", { class: "button-row" }, [el("button", { text: t("plans.create"), class: "primary", type: "submit" })]),
     );
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -310,16 +300,16 @@ export class PlansFeature {
 
   teamView(team) {
     const base = `/api/teams/${encodeURIComponent(team.id)}`;
-    const back = el("button", { text: t("plans.back"), attrs: { type: "button" } });
+    const back = el("button", { text: t("plans.back"), type: "button" });
     back.addEventListener("click", () => {
       this.teamId = null;
       this.render();
       this.body.querySelector("button")?.focus();
     });
-    const heading = el("h3", { text: team.firm ? `${team.name} – ${team.firm}` : team.name, attrs: { tabindex: "-1" } });
+    const heading = el("h3", { text: team.firm ? `${team.name} – ${team.firm}` : team.name, tabindex: "-1" });
     const totals = team.totals;
     const summary = el("p", {
-      className: "plans-totals",
+      class: "plans-totals",
       text: t("plans.totals", {
         done: totals.done,
         count: totals.measures,
@@ -328,25 +318,26 @@ export class PlansFeature {
         eur: number(totals.money_eur_planned),
       }),
     });
-    const members = el("ul", { className: "plans-members", attrs: { "aria-label": t("plans.members") } });
+    const members = el("ul", { class: "plans-members", "aria-label": t("plans.members") });
     for (const member of team.members) {
       members.append(el("li", { text: member.role === "lead" ? `${member.name} (${t("plans.lead")})` : member.name }));
     }
+    /** @type {HTMLElement[]} */
     const nodes = [back, heading, summary, el("h4", { text: t("plans.members") }), members];
     if (team.link) {
       const address = `${window.location.origin}/?team=${encodeURIComponent(team.id)}&join=${encodeURIComponent(team.link)}`;
-      const link = el("input", { attrs: { readonly: "", value: address } });
+      const link = el("input", { readonly: "", value: address });
       link.addEventListener("focus", () => link.select());
-      nodes.push(el("div", { className: "plans-link" }, labelled(t("plans.link"), link)));
+      nodes.push(el("div", { class: "plans-link" }, labelled(t("plans.link"), link)));
     }
-    const row = el("div", { className: "button-row" });
+    const row = el("div", { class: "button-row" });
     for (const [kind, label] of [["csv", "plans.csv"], ["pdf", "plans.pdf"]]) {
-      const button = el("button", { text: t(label), attrs: { type: "button" } });
+      const button = el("button", { text: t(label), type: "button" });
       button.addEventListener("click", () => this.download(`${base}/plan.${kind}?lang=${language()}`, `plan.${kind}`));
       row.append(button);
     }
     if (team.me.member) {
-      const leave = el("button", { text: t("plans.leave"), attrs: { type: "button" } });
+      const leave = el("button", { text: t("plans.leave"), type: "button" });
       leave.addEventListener("click", () =>
         this.act(async () => {
           await this.api("POST", `${base}/leave`);
@@ -361,7 +352,7 @@ export class PlansFeature {
     if (team.me.lead) nodes.push(this.leadSection(team, base));
     nodes.push(el("h4", { text: t("plans.measures") }));
     if (!team.measures.length) nodes.push(el("p", { text: t("plans.noMeasures") }));
-    const list = el("ul", { className: "plans-measures" });
+    const list = el("ul", { class: "plans-measures" });
     for (const measure of team.measures) list.append(this.measureItem(team, measure, base));
     nodes.push(list, this.measureForm(team, base));
     return nodes;
@@ -369,10 +360,10 @@ export class PlansFeature {
 
   /** For the team's leads: invite an account by name, share with a workshop, consent. */
   leadSection(team, base) {
-    const section = el("section", { className: "plans-lead" }, [el("h4", { text: t("plans.manage") })]);
+    const section = el("section", { class: "plans-lead" }, [el("h4", { text: t("plans.manage") })]);
     const invite = el("form");
-    const username = el("input", { attrs: { name: "username", autocomplete: "off", maxlength: "64" } });
-    invite.append(...labelled(t("plans.inviteName"), username), el("button", { text: t("plans.invite"), attrs: { type: "submit" } }));
+    const username = el("input", { name: "username", autocomplete: "off", maxlength: "64" });
+    invite.append(...labelled(t("plans.inviteName"), username), el("button", { text: t("plans.invite"), type: "submit" }));
     invite.addEventListener("submit", (event) => {
       event.preventDefault();
       this.act(async () => {
@@ -384,7 +375,7 @@ export class PlansFeature {
     const shared = el("ul");
     for (const id of team.workshops) {
       const title = this.workshops.find((w) => w.id === id)?.title ?? id;
-      const stop = el("button", { text: t("plans.unshare", { title }), attrs: { type: "button" } });
+      const stop = el("button", { text: t("plans.unshare", { title }), type: "button" });
       stop.addEventListener("click", () =>
         this.act(async () => {
           this.keep(await this.api("POST", `${base}/workshops`, { workshop: id, shared: false }));
@@ -397,7 +388,7 @@ export class PlansFeature {
     if (offered.length) {
       const form = el("form");
       const choice = select("workshop", offered.map((w) => w.id), (id) => offered.find((w) => w.id === id).title, "");
-      form.append(...labelled(t("plans.shareWith"), choice), el("button", { text: t("plans.share"), attrs: { type: "submit" } }));
+      form.append(...labelled(t("plans.shareWith"), choice), el("button", { text: t("plans.share"), type: "submit" }));
       form.addEventListener("submit", (event) => {
         event.preventDefault();
         this.act(async () => {
@@ -408,7 +399,7 @@ export class PlansFeature {
       section.append(form);
     }
     section.append(shared);
-    const consent = el("input", { attrs: { type: "checkbox", name: "show_progress" } });
+    const consent = el("input", { type: "checkbox", name: "show_progress" });
     consent.checked = Boolean(team.show_progress);
     consent.addEventListener("change", () =>
       this.act(async () => {
@@ -426,7 +417,7 @@ export class PlansFeature {
   measureItem(team, measure, base) {
     const owner = team.members.find((member) => member.id === measure.owner);
     const facts = [t(`plans.area.${measure.area}`), owner?.name, measure.due].filter(Boolean).join(" · ");
-    const item = el("li", { className: "plans-measure", attrs: { "data-measure": measure.id } }, [
+    const item = el("li", { class: "plans-measure", "data-measure": measure.id }, [
       el("h5", { text: measure.title }),
       el("p", { text: facts }),
       el("p", {
@@ -434,8 +425,8 @@ export class PlansFeature {
       }),
     ]);
     const source = measure.source;
-    if (source?.kind === "calculator") item.append(el("p", { className: "hint", text: t("plans.fromCalculator", { station: source.station }) }));
-    else if (source?.kind === "estimate") item.append(el("p", { className: "hint", text: source.text }));
+    if (source?.kind === "calculator") item.append(el("p", { class: "hint", text: t("plans.fromCalculator", { station: source.station }) }));
+    else if (source?.kind === "estimate") item.append(el("p", { class: "hint", text: source.text }));
     const status = select("status", STATUSES, (value) => t(`plans.status.${value}`), measure.status);
     status.setAttribute("aria-label", t("plans.statusOf", { title: measure.title }));
     status.addEventListener("change", () =>
@@ -445,10 +436,10 @@ export class PlansFeature {
         return t("plans.saved");
       }),
     );
-    const row = el("div", { className: "button-row" }, [status]);
+    const row = el("div", { class: "button-row" }, [status]);
     const calculation = this.calculation;
     if (calculation) {
-      const use = el("button", { text: t("plans.useCalculation", { station: calculation.title }), attrs: { type: "button" } });
+      const use = el("button", { text: t("plans.useCalculation", { station: calculation.title }), type: "button" });
       use.setAttribute("aria-label", t("plans.useCalculationFor", { station: calculation.title, title: measure.title }));
       use.addEventListener("click", () =>
         this.act(async () => {
@@ -464,7 +455,7 @@ export class PlansFeature {
       row.append(use);
     }
     if (source?.kind === "calculator") {
-      const again = el("button", { text: "↻", attrs: { type: "button", "aria-label": t("plans.recompute", { title: measure.title }) } });
+      const again = el("button", { text: "↻", type: "button", "aria-label": t("plans.recompute", { title: measure.title }) });
       again.addEventListener("click", () =>
         this.act(async () => {
           await this.api("POST", `${base}/measures/${measure.id}/recompute`);
@@ -474,7 +465,7 @@ export class PlansFeature {
       );
       row.append(again);
     }
-    const remove = el("button", { text: "×", attrs: { type: "button", "aria-label": t("plans.remove", { title: measure.title }) } });
+    const remove = el("button", { text: "×", type: "button", "aria-label": t("plans.remove", { title: measure.title }) });
     remove.addEventListener("click", () =>
       this.act(async () => {
         await this.api("DELETE", `${base}/measures/${measure.id}`);
@@ -488,18 +479,18 @@ export class PlansFeature {
   }
 
   measureForm(team, base) {
-    const form = el("form", { className: "plans-new-measure" });
-    const title = el("input", { attrs: { id: "plans-new-title", name: "title", required: "", maxlength: "120", autocomplete: "off" } });
+    const form = el("form", { class: "plans-new-measure" });
+    const title = el("input", { id: "plans-new-title", name: "title", required: "", maxlength: "120", autocomplete: "off" });
     const area = select("area", AREAS, (value) => t(`plans.area.${value}`), "energy");
     const owner = select("owner", ["", ...team.members.map((member) => member.id)], (value) =>
       value ? team.members.find((member) => member.id === value).name : t("plans.nobody"),
     this.identity()?.id ?? "");
-    const due = el("input", { attrs: { name: "due", type: "date" } });
+    const due = el("input", { name: "due", type: "date" });
     const status = select("status", STATUSES, (value) => t(`plans.status.${value}`), "idea");
-    const co2 = el("input", { attrs: { name: "co2e_kg", type: "number", min: "0", step: "any", inputmode: "decimal" } });
-    const kwh = el("input", { attrs: { name: "energy_kwh", type: "number", min: "0", step: "any", inputmode: "decimal" } });
-    const eur = el("input", { attrs: { name: "money_eur", type: "number", min: "0", step: "any", inputmode: "decimal" } });
-    const source = el("input", { attrs: { name: "source_text", maxlength: "300" } });
+    const co2 = el("input", { name: "co2e_kg", type: "number", min: "0", step: "any", inputmode: "decimal" });
+    const kwh = el("input", { name: "energy_kwh", type: "number", min: "0", step: "any", inputmode: "decimal" });
+    const eur = el("input", { name: "money_eur", type: "number", min: "0", step: "any", inputmode: "decimal" });
+    const source = el("input", { name: "source_text", maxlength: "300" });
     form.append(
       el("h4", { text: t("plans.addMeasure") }),
       ...labelled(t("plans.title"), title),
@@ -511,7 +502,7 @@ export class PlansFeature {
       ...labelled(t("plans.kwh"), kwh),
       ...labelled(t("plans.eur"), eur),
       ...labelled(t("plans.source"), source),
-      el("div", { className: "button-row" }, [el("button", { text: t("plans.add"), className: "primary", attrs: { type: "submit" } })]),
+      el("div", { class: "button-row" }, [el("button", { text: t("plans.add"), class: "primary", type: "submit" })]),
     );
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -537,15 +528,8 @@ export class PlansFeature {
 
   async download(path, fallback) {
     try {
-      const response = await fetch(path, { headers: { Authorization: `Bearer ${this.token()}` }, cache: "no-store" });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const name = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") ?? "")?.[1] ?? fallback;
-      const url = URL.createObjectURL(await response.blob());
-      const link = el("a", { attrs: { href: url, download: name } });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      const { name, blob } = await fetchFile(path, this.token(), fallback);
+      saveFile(blob, name);
     } catch (error) {
       this.say(t("plans.failed", { message: error.message }), true);
     }

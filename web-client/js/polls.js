@@ -13,27 +13,25 @@
  */
 
 import { PollScreen } from "./poll-screen.js";
+import { fetchFile } from "./net/fetch-json.js";
 import { announce } from "./ui/announcer.js";
 import { language, onLanguageChange, t } from "./ui/i18n.js";
+import { saveFile } from "./ui/save-file.js";
+import { el } from "./ui/dom.js";
 
 const MESSAGES = new Set(["poll_open", "poll_answer", "poll_close"]);
 const KINDS = ["single", "multiple", "scale"];
 // After its close, a poll's result stays on the room's screen this long.
 const SCREEN_AFTER_CLOSE_MS = 60000;
 
-function el(tag, { text, attrs, className } = {}, children = []) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  for (const [key, value] of Object.entries(attrs ?? {})) node.setAttribute(key, value);
-  node.append(...children);
-  return node;
-}
-
 export class PollsFeature {
   /** parts: {connection, table, scene, venue, token()} */
   constructor(parts) {
-    Object.assign(this, parts);
+    this.connection = parts.connection;
+    this.table = parts.table;
+    this.scene = parts.scene;
+    this.venue = parts.venue;
+    this.token = parts.token;
     this.room = null;
     this.workshop = null; // {id, youLead} of the workshop running where one is
     this.polls = new Map(); // id -> poll (as in poll_state), in the order they came
@@ -123,7 +121,7 @@ export class PollsFeature {
     if (!giveFocus) return;
     if (open) {
       const first = this.panel.querySelector("fieldset input, #poll-question, button:not([data-close-poll])");
-      (first ?? this.panel.querySelector("[data-close-poll]")).focus();
+      (/** @type {HTMLElement} */ (first ?? this.panel.querySelector("[data-close-poll]"))).focus();
     } else {
       this.toggle.focus();
     }
@@ -173,10 +171,11 @@ export class PollsFeature {
       box.replaceChildren(el("p", { text: t("poll.none") }));
       return;
     }
+    /** @type {HTMLElement[]} */
     const parts = [
-      el("h3", { text: poll.question, attrs: { id: "poll-title" } }),
+      el("h3", { text: poll.question, id: "poll-title" }),
       el("p", {
-        className: "hint",
+        class: "hint",
         text: `${poll.open ? t("poll.open") : t("poll.closed")} · ${t(`poll.kind.${poll.kind}`)} · ${t(
           poll.anonymous ? "poll.anonymous" : "poll.named",
         )}`,
@@ -184,26 +183,26 @@ export class PollsFeature {
     ];
     const mine = this.mine.get(poll.id) ?? [];
     if (poll.open) {
-      const form = el("form", { attrs: { id: "poll-answer-form", novalidate: "" } });
+      const form = el("form", { id: "poll-answer-form", novalidate: "" });
       const multiple = poll.kind === "multiple";
       const fieldset = el("fieldset", {}, [el("legend", { text: poll.question })]);
       poll.options.forEach((option, i) => {
         const input = el("input", {
-          attrs: { type: multiple ? "checkbox" : "radio", name: "poll-choice", value: String(i), id: `poll-choice-${i}` },
+          type: multiple ? "checkbox" : "radio", name: "poll-choice", value: String(i), id: `poll-choice-${i}`,
         });
         input.checked = mine.includes(i);
-        const label = el("label", { className: "check", attrs: { for: input.id } }, [input, ` ${option}`]);
+        const label = el("label", { class: "check", for: input.id }, [input, ` ${option}`]);
         fieldset.append(label);
       });
       const submit = el("button", {
-        className: "primary",
+        class: "primary",
         text: mine.length ? t("poll.change") : t("poll.answer"),
-        attrs: { type: "submit", id: "poll-submit" },
+        type: "submit", id: "poll-submit",
       });
-      form.append(fieldset, el("div", { className: "button-row" }, [submit]));
+      form.append(fieldset, el("div", { class: "button-row" }, [submit]));
       form.addEventListener("submit", (event) => {
         event.preventDefault();
-        const choices = [...form.querySelectorAll("input:checked")].map((n) => Number(n.value));
+        const choices = [.../** @type {NodeListOf<HTMLInputElement>} */ (form.querySelectorAll("input:checked"))].map((n) => Number(n.value));
         if (!choices.length) {
           this.say(t("poll.pickOne"), true);
           return;
@@ -212,16 +211,16 @@ export class PollsFeature {
       });
       parts.push(form);
     }
-    if (mine.length) parts.push(el("p", { className: "hint", text: t("poll.counted", { answer: this.answerText(poll, mine) }) }));
+    if (mine.length) parts.push(el("p", { class: "hint", text: t("poll.counted", { answer: this.answerText(poll, mine) }) }));
     if (poll.open && this.workshop.youLead) {
-      const close = el("button", { text: t("poll.close"), attrs: { type: "button", id: "poll-close" } });
+      const close = el("button", { text: t("poll.close"), type: "button", id: "poll-close" });
       close.addEventListener("click", () => this.send("poll_close", { poll: poll.id }));
-      parts.push(el("div", { className: "button-row" }, [close]));
+      parts.push(el("div", { class: "button-row" }, [close]));
     }
     // drawn again (a new answer counted, the language): the keyboard stays where it was
     const focused = box.contains(document.activeElement) ? document.activeElement.id : null;
     box.replaceChildren(...parts);
-    if (focused) (box.querySelector(`#${CSS.escape(focused)}`) ?? box.querySelector("button, input"))?.focus();
+    if (focused) (/** @type {HTMLElement | null} */ (box.querySelector(`#${CSS.escape(focused)}`) ?? box.querySelector("button, input")))?.focus();
   }
 
   renderResults(poll) {
@@ -231,15 +230,15 @@ export class PollsFeature {
       box.replaceChildren();
       return;
     }
-    box.replaceChildren(el("h4", { text: t("poll.results"), attrs: { id: "poll-results-heading" } }), bars(poll),
-      el("p", { className: "hint", attrs: { id: "poll-answered" }, text: poll.answered ? t("poll.answered", { n: poll.answered }) : t("poll.answeredNone") }));
+    box.replaceChildren(el("h4", { text: t("poll.results"), id: "poll-results-heading" }), bars(poll),
+      el("p", { class: "hint", id: "poll-answered", text: poll.answered ? t("poll.answered", { n: poll.answered }) : t("poll.answeredNone") }));
   }
 
   renderEarlier(current) {
     const earlier = [...this.polls.values()].filter((p) => p !== current && !p.open).reverse();
     this.earlierBox.hidden = earlier.length === 0 || !this.workshop;
     if (this.earlierBox.hidden) return;
-    const list = el("ul", { className: "poll-earlier" });
+    const list = el("ul", { class: "poll-earlier" });
     for (const poll of earlier) list.append(el("li", {}, [el("p", { text: poll.question }), bars(poll)]));
     this.earlierBox.replaceChildren(el("h4", { text: t("poll.earlier") }), list);
   }
@@ -253,23 +252,23 @@ export class PollsFeature {
 
   buildLeadForm() {
     const box = this.leadBox;
-    const question = el("input", { attrs: { id: "poll-question", type: "text", maxlength: "200", autocomplete: "off" } });
-    const kind = el("select", { attrs: { id: "poll-kind" } });
-    const options = el("textarea", { attrs: { id: "poll-options", rows: "4" } });
-    const anonymous = el("input", { attrs: { id: "poll-anonymous", type: "checkbox" } });
-    const start = el("button", { className: "primary", attrs: { type: "submit", id: "poll-start" } });
-    const csv = el("button", { attrs: { type: "button", id: "poll-csv" } });
+    const question = el("input", { id: "poll-question", type: "text", maxlength: "200", autocomplete: "off" });
+    const kind = el("select", { id: "poll-kind" });
+    const options = el("textarea", { id: "poll-options", rows: "4" });
+    const anonymous = el("input", { id: "poll-anonymous", type: "checkbox" });
+    const start = el("button", { class: "primary", type: "submit", id: "poll-start" });
+    const csv = el("button", { type: "button", id: "poll-csv" });
     const labels = {
-      heading: el("h3", { attrs: { id: "poll-lead-heading" } }),
-      question: el("label", { attrs: { for: "poll-question" } }),
-      kind: el("label", { attrs: { for: "poll-kind" } }),
-      options: el("label", { attrs: { for: "poll-options" } }),
+      heading: el("h3", { id: "poll-lead-heading" }),
+      question: el("label", { for: "poll-question" }),
+      kind: el("label", { for: "poll-kind" }),
+      options: el("label", { for: "poll-options" }),
       anonymous: el("span"),
     };
-    const form = el("form", { attrs: { id: "poll-form", novalidate: "", "aria-labelledby": "poll-lead-heading" } }, [
+    const form = el("form", { id: "poll-form", novalidate: "", "aria-labelledby": "poll-lead-heading" }, [
       labels.question, question, labels.kind, kind, labels.options, options,
-      el("label", { className: "check" }, [anonymous, " ", labels.anonymous]),
-      el("div", { className: "button-row" }, [start]),
+      el("label", { class: "check" }, [anonymous, " ", labels.anonymous]),
+      el("div", { class: "button-row" }, [start]),
     ]);
     kind.addEventListener("change", () => {
       options.disabled = kind.value === "scale";
@@ -283,7 +282,7 @@ export class PollsFeature {
       this.send("poll_open", fields);
     });
     csv.addEventListener("click", () => this.downloadCsv());
-    box.replaceChildren(labels.heading, form, el("div", { className: "button-row" }, [csv]));
+    box.replaceChildren(labels.heading, form, el("div", { class: "button-row" }, [csv]));
     const translate = () => {
       labels.heading.textContent = t("poll.lead");
       labels.question.textContent = t("poll.question");
@@ -293,7 +292,7 @@ export class PollsFeature {
       start.textContent = t("poll.start");
       csv.textContent = t("poll.csv");
       const chosen = kind.value || "single";
-      kind.replaceChildren(...KINDS.map((k) => el("option", { text: t(`poll.kind.${k}`), attrs: { value: k } })));
+      kind.replaceChildren(...KINDS.map((k) => el("option", { text: t(`poll.kind.${k}`), value: k })));
       kind.value = chosen;
     };
     translate();
@@ -303,19 +302,9 @@ export class PollsFeature {
   async downloadCsv() {
     if (!this.workshop) return;
     try {
-      const response = await fetch(`/api/workshops/${encodeURIComponent(this.workshop.id)}/polls.csv`, {
-        headers: { Authorization: `Bearer ${this.token()}` },
-        cache: "no-store",
-      });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const disposition = response.headers.get("Content-Disposition") ?? "";
-      const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? "umfragen.csv";
-      const url = URL.createObjectURL(await response.blob());
-      const link = el("a", { attrs: { href: url, download: name } });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      const path = `/api/workshops/${encodeURIComponent(this.workshop.id)}/polls.csv`;
+      const { name, blob } = await fetchFile(path, this.token(), "umfragen.csv");
+      saveFile(blob, name);
     } catch {
       this.say(t("poll.csvFailed"), true);
     }
@@ -339,16 +328,16 @@ export class PollsFeature {
 function bars(poll) {
   const total = poll.counts.reduce((a, b) => a + b, 0);
   const most = Math.max(1, ...poll.counts);
-  const list = el("ul", { className: "poll-bars" });
+  const list = el("ul", { class: "poll-bars" });
   poll.options.forEach((option, i) => {
     const count = poll.counts[i] ?? 0;
     const percent = total ? Math.round((100 * count) / total) : 0;
-    const fill = el("span", { className: "poll-fill" });
+    const fill = el("span", { class: "poll-fill" });
     fill.style.width = `${(100 * count) / most}%`;
     list.append(
       el("li", {}, [
-        el("span", { className: "poll-label", text: t("poll.bar", { option, count, percent }) }),
-        el("span", { className: "poll-track", attrs: { "aria-hidden": "true" } }, [fill]),
+        el("span", { class: "poll-label", text: t("poll.bar", { option, count, percent }) }),
+        el("span", { class: "poll-track", "aria-hidden": "true" }, [fill]),
       ]),
     );
   });

@@ -5,9 +5,8 @@
  * this.data); text that people wrote is drawn with fillText, never as HTML.
  */
 
-import * as THREE from "three";
+import { anchorNodes, canvasFace } from "./world/canvas-face.js";
 
-const EXTRAS_KEY = "hubtwin";
 const PIXELS_PER_METRE = 400;
 export const INK = "#10261b";
 export const BAR = "#2e7d4f";
@@ -56,25 +55,19 @@ export class ScreenChart {
   }
 
   attach(anchor) {
-    let object = null;
-    this.scene.traverse((node) => {
-      const meta = node.userData?.[EXTRAS_KEY];
-      if (!object && meta?.type === "anchor" && meta.id === anchor.id) object = node;
-    });
+    const object = anchorNodes(this.scene).get(anchor.id);
     if (!object) return;
-    const [w, h] = anchor.size ?? [3.2, 1.8];
-    this.canvas = document.createElement("canvas");
-    this.canvas.width = Math.round(w * PIXELS_PER_METRE);
-    this.canvas.height = Math.round(h * PIXELS_PER_METRE);
-    this.texture = new THREE.CanvasTexture(this.canvas);
-    this.texture.colorSpace = THREE.SRGBColorSpace;
-    const material = new THREE.MeshBasicMaterial({ map: this.texture, toneMapped: false });
-    this.mesh = new THREE.Mesh(new THREE.PlaneGeometry(w, h), material);
-    this.mesh.name = this.name;
+    const face = canvasFace(anchor.size ?? [3.2, 1.8], { pixelsPerMetre: PIXELS_PER_METRE, name: this.name });
+    this.canvas = face.canvas;
+    this.texture = face.texture;
+    this.mesh = face.mesh;
     this.mesh.position.set(0, 0, this.depth);
     object.add(this.mesh);
     this.anchorId = anchor.id;
   }
+
+  /** Draw this.data on the canvas (each subclass draws its chart). */
+  draw() {}
 
   /** A white page with its title: {ctx, W, H, pad, titleSize} to draw the rest with. */
   page(title) {

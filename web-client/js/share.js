@@ -24,7 +24,13 @@ import { onLanguageChange, pick, t } from "./ui/i18n.js";
 export class ShareFeature {
   /** parts: {connection, hud, talks, roomState, session(), role(), ice()}. */
   constructor({ connection, hud, talks, roomState, session, role, ice }) {
-    Object.assign(this, { connection, hud, talks, roomState, session, role, ice });
+    this.connection = connection;
+    this.hud = hud;
+    this.talks = talks;
+    this.roomState = roomState;
+    this.session = session;
+    this.role = role;
+    this.ice = ice;
     this.shares = new Map(); // screen -> {gen, presenter, name, live}
     this.allowed = new Set();
     this.present = null; // {screen, stream, gen, pc, video, material}
@@ -320,7 +326,7 @@ export class ShareFeature {
     video.srcObject = holder.stream;
     video.play().catch(() => {});
     if (!this.dialog.open) this.dialog.showModal();
-    this.dialog.querySelector(".close").focus();
+    (/** @type {HTMLElement} */ (this.dialog.querySelector(".close"))).focus();
   }
 
   // --- the panel ----------------------------------------------------------------------------
@@ -346,8 +352,9 @@ export class ShareFeature {
     if (this.notice) lines.push(this.notice);
     this.panel.querySelector("#share-status").textContent = lines.join(" ");
     const list = this.panel.querySelector("#share-screens");
-    const keep = document.activeElement?.dataset?.shareAction;
-    const keepScreen = document.activeElement?.dataset?.screen;
+    const active = /** @type {HTMLElement | null} */ (document.activeElement);
+    const keep = active?.dataset?.shareAction;
+    const keepScreen = active?.dataset?.screen;
     list.replaceChildren(
       ...screens.map(({ id, title }) => {
         const share = this.shares.get(id);
@@ -369,8 +376,8 @@ export class ShareFeature {
         return item;
       }),
     );
-    if (keep) list.querySelector(`button[data-share-action="${keep}"][data-screen="${keepScreen}"]`)?.focus();
-    const lead = this.panel.querySelector("#share-lead");
+    if (keep) (/** @type {HTMLElement | null} */ (list.querySelector(`button[data-share-action="${keep}"][data-screen="${keepScreen}"]`)))?.focus();
+    const lead = /** @type {HTMLElement} */ (this.panel.querySelector("#share-lead"));
     lead.hidden = !leads;
     if (leads) {
       lead.querySelector("#share-lead-heading").textContent = t("share.allowHeading");

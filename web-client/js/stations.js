@@ -13,6 +13,7 @@ import { announce } from "./ui/announcer.js";
 import { isPhone } from "./ui/hud.js";
 import { language, onLanguageChange, t } from "./ui/i18n.js";
 import { StationPanel } from "./ui/station-panel.js";
+import { saveFile } from "./ui/save-file.js";
 
 // A stand is about 0.6 m wide and 1.9 m tall around its anchor (world/anchor_pieces.py).
 const STAND_RADIUS = 0.6;
@@ -23,7 +24,11 @@ const LEFT_PANELS = ["panel-rooms", "panel-talks"];
 export class StationsFeature {
   /** parts: {connection, hud, venue, roomState, token(), identity()}. */
   constructor({ connection, hud, venue, roomState, token, identity }) {
-    Object.assign(this, { connection, hud, roomState, token, identity });
+    this.connection = connection;
+    this.hud = hud;
+    this.roomState = roomState;
+    this.token = token;
+    this.identity = identity;
     this.stands = venue.anchors.filter((anchor) => anchor.kind === "station");
     this.stationAt = new Map();
     this.listing = new Map();
@@ -121,7 +126,7 @@ export class StationsFeature {
 
   /** Another side panel (rooms, talks, workshops) is open on the left. */
   otherPanelOpen() {
-    return [...document.querySelectorAll("#hub .panel-left")].some(
+    return [.../** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("#hub .panel-left"))].some(
       (panel) => panel.id !== "panel-station" && !panel.hidden,
     );
   }
@@ -177,14 +182,7 @@ export class StationsFeature {
 
   async download() {
     const { name, blob } = await fetchPassportSummary(this.token(), language());
-    const url = URL.createObjectURL(blob);
-    const link = document.createElement("a");
-    link.href = url;
-    link.download = name;
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    saveFile(blob, name);
   }
 
   /** For the test hook: which station is open, which one is near, what the passport says. */

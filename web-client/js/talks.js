@@ -20,7 +20,10 @@ const EXTRAS_KEY = "hubtwin";
 export class TalksFeature {
   /** parts: {connection, clock, stage, venue, hud, identity()}. */
   constructor({ connection, clock, stage, venue, hud, identity }) {
-    Object.assign(this, { connection, clock, hud, identity });
+    this.connection = connection;
+    this.clock = clock;
+    this.hud = hud;
+    this.identity = identity;
     this.room = null;
     this.audio = new ScreenAudio(stage.camera);
     this.shelf = document.getElementById("screen-media");

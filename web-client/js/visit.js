@@ -14,7 +14,21 @@ export class Visit {
    * banner, hud, clock, venue, onFirstJoin}
    */
   constructor(parts) {
-    Object.assign(this, parts);
+    this.connection = parts.connection;
+    this.table = parts.table;
+    this.roomState = parts.roomState;
+    this.clock = parts.clock;
+    this.banner = parts.banner;
+    this.hud = parts.hud;
+    this.chat = parts.chat;
+    this.people = parts.people;
+    this.roomsPanel = parts.roomsPanel;
+    this.roomFull = parts.roomFull;
+    this.settings = parts.settings;
+    this.crowd = parts.crowd;
+    this.player = parts.player;
+    this.venue = parts.venue;
+    this.onFirstJoin = parts.onFirstJoin;
     this.identity = null;
     this.serverRooms = [];
     this.chatSeen = new Set();

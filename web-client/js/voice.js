@@ -28,7 +28,13 @@ const HEARING_M = 12;
 export class VoiceFeature {
   /** parts: {connection, hud, crowd, camera, people, session(), role()}. */
   constructor({ connection, hud, crowd, camera, people, session, role }) {
-    Object.assign(this, { connection, hud, crowd, camera, people, session, role });
+    this.connection = connection;
+    this.hud = hud;
+    this.crowd = crowd;
+    this.camera = camera;
+    this.people = people;
+    this.session = session;
+    this.role = role;
     this.wanted = false;
     this.mic = false;
     this.muted = false;
@@ -53,21 +59,21 @@ export class VoiceFeature {
     this.level = 0;
     this.retryTimer = null;
     this.elements = {
-      button: document.getElementById("toggle-voice"),
+      button: /** @type {HTMLButtonElement} */ (document.getElementById("toggle-voice")),
       panel: document.getElementById("panel-voice"),
       consent: document.getElementById("voice-consent"),
       live: document.getElementById("voice-live"),
       status: document.getElementById("voice-status"),
-      meter: document.getElementById("voice-level"),
-      mute: document.getElementById("voice-mute"),
-      off: document.getElementById("voice-off"),
-      quiet: document.getElementById("voice-quiet"),
+      meter: /** @type {HTMLMeterElement} */ (document.getElementById("voice-level")),
+      mute: /** @type {HTMLButtonElement} */ (document.getElementById("voice-mute")),
+      off: /** @type {HTMLButtonElement} */ (document.getElementById("voice-off")),
+      quiet: /** @type {HTMLInputElement} */ (document.getElementById("voice-quiet")),
       quietRow: document.getElementById("voice-quiet-row"),
     };
     const el = this.elements;
     el.button.addEventListener("click", () => this.hud.toggle("panel-voice"));
-    document.getElementById("voice-with-mic").addEventListener("click", () => this.turnOn(true));
-    document.getElementById("voice-listen").addEventListener("click", () => this.turnOn(false));
+    /** @type {HTMLButtonElement} */ (document.getElementById("voice-with-mic")).addEventListener("click", () => this.turnOn(true));
+    /** @type {HTMLButtonElement} */ (document.getElementById("voice-listen")).addEventListener("click", () => this.turnOn(false));
     el.mute.addEventListener("click", () => this.toggleMute());
     el.off.addEventListener("click", () => this.turnOff());
     el.quiet.addEventListener("change", () => this.connection.send("voice_quiet", { on: el.quiet.checked }));
@@ -403,7 +409,7 @@ export class VoiceFeature {
         setParam(entry.panner.positionZ, avatar.shown.z);
       }
     }
-    for (const item of document.querySelectorAll("#people-list li[data-person-id]")) {
+    for (const item of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("#people-list li[data-person-id]"))) {
       const badge = item.querySelector(".person-voice");
       if (badge) badge.classList.toggle("speaking", this.isSpeaking(item.dataset.personId));
     }

@@ -4,11 +4,10 @@
  * the language changes.
  */
 
-import * as THREE from "three";
 import { language, t } from "./ui/i18n.js";
 import { darker, siteColour } from "./ui/theme.js";
+import { anchorNodes, canvasFace } from "./world/canvas-face.js";
 
-const EXTRAS_KEY = "hubtwin";
 const SHOWS = "workshops";
 const PIXELS_PER_METRE = 320;
 const SHOWN = 5;
@@ -18,22 +17,14 @@ export class WorkshopBoard {
   constructor(scene, venue, roomName) {
     this.roomName = roomName;
     const anchor = venue.anchors.find((a) => a.kind === "board" && a.shows === SHOWS);
-    let object = null;
-    scene.traverse((node) => {
-      const meta = node.userData?.[EXTRAS_KEY];
-      if (anchor && meta?.type === "anchor" && meta.id === anchor.id) object = node;
-    });
+    const object = anchor ? anchorNodes(scene).get(anchor.id) : undefined;
     this.mesh = null;
     if (!anchor || !object) return;
     const [w, h] = anchor.size ?? [3.2, 1.4];
-    this.canvas = document.createElement("canvas");
-    this.canvas.width = Math.round(w * PIXELS_PER_METRE);
-    this.canvas.height = Math.round(h * PIXELS_PER_METRE);
-    this.texture = new THREE.CanvasTexture(this.canvas);
-    this.texture.colorSpace = THREE.SRGBColorSpace;
-    const material = new THREE.MeshBasicMaterial({ map: this.texture, toneMapped: false });
-    this.mesh = new THREE.Mesh(new THREE.PlaneGeometry(w * 0.96, h * 0.92), material);
-    this.mesh.name = "workshop-board";
+    const face = canvasFace([w, h], { pixelsPerMetre: PIXELS_PER_METRE, plane: [w * 0.96, h * 0.92], name: "workshop-board" });
+    this.canvas = face.canvas;
+    this.texture = face.texture;
+    this.mesh = face.mesh;
     this.mesh.position.set(0, 0, 0.03);
     object.add(this.mesh);
     this.workshops = [];

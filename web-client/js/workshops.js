@@ -21,6 +21,7 @@ import { announce } from "./ui/announcer.js";
 import { language, onLanguageChange, t } from "./ui/i18n.js";
 import { WorkshopPanel } from "./ui/workshop-panel.js";
 import { siteColour } from "./ui/theme.js";
+import { saveFile } from "./ui/save-file.js";
 import { WorkshopBoard } from "./workshop-board.js";
 
 const FEATURE_MESSAGES = new Set([
@@ -38,7 +39,19 @@ export class WorkshopsFeature {
    * identity(), roomName(id), roomIds}
    */
   constructor(parts) {
-    Object.assign(this, parts);
+    this.connection = parts.connection;
+    this.table = parts.table;
+    this.clock = parts.clock;
+    this.chat = parts.chat;
+    this.crowd = parts.crowd;
+    this.player = parts.player;
+    this.roomState = parts.roomState;
+    this.scene = parts.scene;
+    this.venue = parts.venue;
+    this.token = parts.token;
+    this.identity = parts.identity;
+    this.roomName = parts.roomName;
+    this.roomIds = parts.roomIds;
     this.live = null;
     this.rules = null;
     this.hands = [];
@@ -340,14 +353,7 @@ export class WorkshopsFeature {
   async download(fetchFile) {
     try {
       const { name, blob } = await fetchFile();
-      const url = URL.createObjectURL(blob);
-      const link = document.createElement("a");
-      link.href = url;
-      link.download = name;
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      saveFile(blob, name);
     } catch (error) {
       this.panel.say(error.message);
     }
@@ -392,7 +398,9 @@ export class WorkshopsFeature {
     // The server refuses them anyway (reactions_muted, reactions_off); the buttons say so.
     const visitor = this.identity()?.role === "visitor";
     const noReactions = Boolean(this.rules?.muted) || (visitor && this.rules?.reactions === "facilitators");
-    for (const button of document.querySelectorAll("#reactions button")) button.disabled = noReactions;
+    for (const button of /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll("#reactions button"))) {
+      button.disabled = noReactions;
+    }
   }
 
   renderStrip() {

@@ -2,19 +2,11 @@
  * The staff edit API (server/world_edit_http.py): the draft's items, the asset library,
  * checked edits, undo/redo, reverting, the diff and the checks, publishing, the versions
  * (preview: the changes and the model; rollback) and importing a model file. Every call carries the session token; the
- * server refuses anyone but staff. Refusals arrive as EditRefused (code, the server's sentence,
+ * server refuses anyone but staff. Refusals arrive as ApiError (code, the server's sentence,
  * and for a placement the reason: outside-room, wall, door, floor, ceiling, not-walkable).
  */
 
-import { ApiError } from "../net/api.js";
-
-/** An ApiError that also carries a placement refusal's reason (null for other refusals). */
-export class EditRefused extends ApiError {
-  constructor(status, code, message, reason) {
-    super(status, code, message);
-    this.reason = reason;
-  }
-}
+import { refusal, request, send } from "../net/fetch-json.js";
 
 export class EditApi {
   /** token(): the current session token. */
@@ -22,36 +14,15 @@ export class EditApi {
     this.token = token;
   }
 
-  /** One JSON request; resolves to the answer or throws EditRefused. */
-  async call(method, path, body) {
-    const headers = { Accept: "application/json", Authorization: `Bearer ${this.token()}` };
-    const raw = body instanceof Blob; // a model file for the import: sent as it is
-    if (body !== undefined) headers["Content-Type"] = raw ? "application/octet-stream" : "application/json";
-    let response;
-    try {
-      response = await fetch(`/api/world/${path}`, {
-        method,
-        headers,
-        body: body === undefined || raw ? body : JSON.stringify(body),
-        credentials: "same-origin",
-        cache: "no-store",
-      });
-    } catch (error) {
-      throw new EditRefused(0, "network", error.message || "network error", null);
-    }
-    let data = null;
-    try {
-      data = await response.json();
-    } catch {
-      data = null;
-    }
-    if (!response.ok) {
-      const error = data?.error ?? {};
-      throw new EditRefused(
-        response.status, error.code ?? "http_error", error.message ?? `HTTP ${response.status}`, error.reason ?? null,
-      );
-    }
-    return data;
+  /**
+   * One JSON request (a Blob body, a model file, is sent as it is); resolves to the answer
+   * or throws ApiError.
+   * @param {string} method
+   * @param {string} path
+   * @param {any} [body]
+   */
+  call(method, path, body) {
+    return request(method, `/api/world/${path}`, { body, token: this.token() });
   }
 
   items() {
@@ -118,25 +89,10 @@ export class EditApi {
 
   /** A version's model (hub.glb) as an ArrayBuffer, for the staff member's 3D preview. */
   async versionModel(number) {
-    let response;
-    try {
-      response = await fetch(`/api/world/version/model?number=${encodeURIComponent(number)}`, {
-        headers: { Authorization: `Bearer ${this.token()}` },
-        credentials: "same-origin",
-        cache: "no-store",
-      });
-    } catch (error) {
-      throw new EditRefused(0, "network", error.message || "network error", null);
-    }
-    if (!response.ok) {
-      let error = {};
-      try {
-        error = (await response.json()).error ?? {};
-      } catch {
-        error = {};
-      }
-      throw new EditRefused(response.status, error.code ?? "http_error", error.message ?? `HTTP ${response.status}`, null);
-    }
+    const response = await send("GET", `/api/world/version/model?number=${encodeURIComponent(number)}`, {
+      token: this.token(),
+    });
+    if (!response.ok) throw await refusal(response);
     return response.arrayBuffer();
   }
 

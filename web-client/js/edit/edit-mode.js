@@ -234,7 +234,7 @@ export class EditMode {
   pressed(event) {
     if (!this.panel.open || !this.gizmo.object) return;
     const pointer = this.pointer(event.clientX, event.clientY);
-    this.gizmo.pointerHover({ x: pointer.x, y: pointer.y, button: event.button });
+    this.gizmo.pointerHover(/** @type {PointerEvent} */ ({ x: pointer.x, y: pointer.y, button: event.button }));
     if (this.gizmo.axis !== null) this.app.controls.enabled = false;
   }
 
@@ -758,9 +758,11 @@ export class EditMode {
     };
     const helper = this.gizmo.getHelper();
     helper.updateMatrixWorld(true);
-    const pickers = helper.children[0]?.picker?.translate;
+    // the gizmo keeps its handles' pick shapes per mode (three's TransformControlsGizmo)
+    const gizmo = /** @type {THREE.Object3D & {picker?: Record<string, THREE.Object3D>}} */ (helper.children[0]);
+    const pickers = gizmo?.picker?.translate;
     const arrow = (name) => {
-      const mesh = pickers?.children.find((c) => c.name === name);
+      const mesh = /** @type {THREE.Mesh | undefined} */ (pickers?.children.find((c) => c.name === name));
       if (!mesh) return null;
       mesh.geometry.computeBoundingBox();
       return toPage(mesh.geometry.boundingBox.getCenter(new THREE.Vector3()).applyMatrix4(mesh.matrixWorld));

@@ -8,21 +8,11 @@
  * reports to the edit mode (edit-mode.js).
  */
 
+import { el } from "../ui/dom.js";
 import { formatBytes, pick, t } from "../ui/i18n.js";
 
-export function element(tag, props = {}, children = []) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === "dataset") Object.assign(el.dataset, value);
-    else if (key in el && typeof value !== "string") el[key] = value;
-    else el.setAttribute(key, value);
-  }
-  el.append(...children);
-  return el;
-}
-
 function button(id, key, onClick) {
-  const b = element("button", { type: "button", id, "data-i18n": key });
+  const b = el("button", { type: "button", id, "data-i18n": key });
   b.addEventListener("click", onClick);
   return b;
 }
@@ -37,73 +27,73 @@ export class EditExtras {
   constructor(actions) {
     this.actions = actions;
     // --- the selection ---
-    this.roomSelect = element("select", { id: "edit-room-select" });
+    this.roomSelect = el("select", { id: "edit-room-select" });
     this.moveRoom = button("edit-move-room", "edit.moveToRoom", () => actions.moveToRoom(this.roomSelect.value));
     this.toWall = button("edit-to-wall", "edit.toWall", () => actions.toWall());
     this.align = button("edit-align", "edit.align", () => actions.align());
     const turnLeft = button("edit-turn-90-left", "edit.turn90Left", () => actions.turn(90));
     const turnRight = button("edit-turn-90-right", "edit.turn90Right", () => actions.turn(-90));
-    this.grid = element("input", { id: "edit-grid", type: "checkbox" });
+    this.grid = el("input", { id: "edit-grid", type: "checkbox" });
     this.grid.addEventListener("change", () => actions.grid(this.grid.checked));
-    this.wallSnap = element("input", { id: "edit-wall-snap", type: "checkbox", checked: true });
+    this.wallSnap = el("input", { id: "edit-wall-snap", type: "checkbox", checked: true });
     this.wallSnap.addEventListener("change", () => actions.wallSnap(this.wallSnap.checked));
     this.selectionControls = [this.roomSelect, this.moveRoom, this.toWall, this.align, turnLeft, turnRight];
     this.selectionRows = [
-      element("div", { class: "button-row" }, [turnLeft, turnRight, this.toWall, this.align]),
-      element("label", { class: "edit-check" }, [this.grid, element("span", { "data-i18n": "edit.grid" })]),
-      element("label", { class: "edit-check" }, [this.wallSnap, element("span", { "data-i18n": "edit.wallSnap" })]),
-      element("div", { class: "edit-form" }, [
-        element("label", { for: "edit-room-select", "data-i18n": "edit.otherRoom" }),
+      el("div", { class: "button-row" }, [turnLeft, turnRight, this.toWall, this.align]),
+      el("label", { class: "edit-check" }, [this.grid, el("span", { "data-i18n": "edit.grid" })]),
+      el("label", { class: "edit-check" }, [this.wallSnap, el("span", { "data-i18n": "edit.wallSnap" })]),
+      el("div", { class: "edit-form" }, [
+        el("label", { for: "edit-room-select", "data-i18n": "edit.otherRoom" }),
         this.roomSelect,
         this.moveRoom,
       ]),
     ];
 
     // --- adding: a board, a spawn point, a model file ---
-    const boardDe = element("input", { id: "edit-board-de", type: "text", maxlength: "90" });
-    const boardEn = element("input", { id: "edit-board-en", type: "text", maxlength: "90" });
-    const boardWidth = element("input", { id: "edit-board-width", type: "number", min: "0.3", max: "12", step: "0.1", value: "2.4" });
-    const boardHeight = element("input", { id: "edit-board-height", type: "number", min: "0.3", max: "12", step: "0.1", value: "1.2" });
-    const boardForm = element("form", { id: "edit-add-board", class: "edit-form", novalidate: "" }, [
-      element("label", { for: "edit-board-de", "data-i18n": "edit.stationTitleDe" }), boardDe,
-      element("label", { for: "edit-board-en", "data-i18n": "edit.stationTitleEn" }), boardEn,
-      element("label", { for: "edit-board-width", "data-i18n": "edit.screenWidth" }), boardWidth,
-      element("label", { for: "edit-board-height", "data-i18n": "edit.screenHeight" }), boardHeight,
-      element("button", { type: "submit", "data-i18n": "edit.addBoard" }),
+    const boardDe = el("input", { id: "edit-board-de", type: "text", maxlength: "90" });
+    const boardEn = el("input", { id: "edit-board-en", type: "text", maxlength: "90" });
+    const boardWidth = el("input", { id: "edit-board-width", type: "number", min: "0.3", max: "12", step: "0.1", value: "2.4" });
+    const boardHeight = el("input", { id: "edit-board-height", type: "number", min: "0.3", max: "12", step: "0.1", value: "1.2" });
+    const boardForm = el("form", { id: "edit-add-board", class: "edit-form", novalidate: "" }, [
+      el("label", { for: "edit-board-de", "data-i18n": "edit.stationTitleDe" }), boardDe,
+      el("label", { for: "edit-board-en", "data-i18n": "edit.stationTitleEn" }), boardEn,
+      el("label", { for: "edit-board-width", "data-i18n": "edit.screenWidth" }), boardWidth,
+      el("label", { for: "edit-board-height", "data-i18n": "edit.screenHeight" }), boardHeight,
+      el("button", { type: "submit", "data-i18n": "edit.addBoard" }),
     ]);
     boardForm.addEventListener("submit", (event) => {
       event.preventDefault();
       actions.addBoard({ de: boardDe.value.trim(), en: boardEn.value.trim() }, Number(boardWidth.value), Number(boardHeight.value));
     });
-    const signDe = element("input", { id: "edit-sign-de", type: "text", maxlength: "90" });
-    const signEn = element("input", { id: "edit-sign-en", type: "text", maxlength: "90" });
-    const signWidth = element("input", { id: "edit-sign-width", type: "number", min: "0.5", max: "8", step: "0.1", value: "2.4" });
-    const signForm = element("form", { id: "edit-add-sign", class: "edit-form", novalidate: "" }, [
-      element("label", { for: "edit-sign-de", "data-i18n": "edit.signDe" }), signDe,
-      element("label", { for: "edit-sign-en", "data-i18n": "edit.signEn" }), signEn,
-      element("label", { for: "edit-sign-width", "data-i18n": "edit.signWidth" }), signWidth,
-      element("button", { type: "submit", "data-i18n": "edit.addSign" }),
+    const signDe = el("input", { id: "edit-sign-de", type: "text", maxlength: "90" });
+    const signEn = el("input", { id: "edit-sign-en", type: "text", maxlength: "90" });
+    const signWidth = el("input", { id: "edit-sign-width", type: "number", min: "0.5", max: "8", step: "0.1", value: "2.4" });
+    const signForm = el("form", { id: "edit-add-sign", class: "edit-form", novalidate: "" }, [
+      el("label", { for: "edit-sign-de", "data-i18n": "edit.signDe" }), signDe,
+      el("label", { for: "edit-sign-en", "data-i18n": "edit.signEn" }), signEn,
+      el("label", { for: "edit-sign-width", "data-i18n": "edit.signWidth" }), signWidth,
+      el("button", { type: "submit", "data-i18n": "edit.addSign" }),
     ]);
     signForm.addEventListener("submit", (event) => {
       event.preventDefault();
       actions.addSign({ de: signDe.value.trim(), en: signEn.value.trim() }, Number(signWidth.value));
     });
     const spawn = button("edit-add-spawn", "edit.addSpawn", () => actions.addSpawn());
-    this.fileInput = element("input", { id: "edit-import-file", type: "file", accept: MODEL_TYPES });
-    this.units = element("select", { id: "edit-import-units" }, ["m", "cm", "mm", "in"].map((u) => element("option", { value: u }, [u])));
-    this.importName = element("input", { id: "edit-import-name", type: "text", maxlength: "64", autocomplete: "off" });
+    this.fileInput = el("input", { id: "edit-import-file", type: "file", accept: MODEL_TYPES });
+    this.units = el("select", { id: "edit-import-units" }, ["m", "cm", "mm", "in"].map((u) => el("option", { value: u }, [u])));
+    this.importName = el("input", { id: "edit-import-name", type: "text", maxlength: "64", autocomplete: "off" });
     this.fileInput.addEventListener("change", () => {
       const file = this.fileInput.files?.[0];
       if (file) this.importFile(file);
       this.fileInput.value = "";
     });
-    this.dropZone = element("div", { id: "edit-drop", class: "edit-drop", tabindex: "-1" }, [
-      element("p", { "data-i18n": "edit.dropHint" }),
-      element("label", { for: "edit-import-file", "data-i18n": "edit.chooseFile" }),
+    this.dropZone = el("div", { id: "edit-drop", class: "edit-drop", tabindex: "-1" }, [
+      el("p", { "data-i18n": "edit.dropHint" }),
+      el("label", { for: "edit-import-file", "data-i18n": "edit.chooseFile" }),
       this.fileInput,
-      element("label", { for: "edit-import-units", "data-i18n": "edit.units" }),
+      el("label", { for: "edit-import-units", "data-i18n": "edit.units" }),
       this.units,
-      element("label", { for: "edit-import-name", "data-i18n": "edit.importName" }),
+      el("label", { for: "edit-import-name", "data-i18n": "edit.importName" }),
       this.importName,
     ]);
     for (const kind of ["dragenter", "dragover"]) {
@@ -120,27 +110,27 @@ export class EditExtras {
       if (file) this.importFile(file);
     });
     this.addParts = [
-      element("h4", { "data-i18n": "edit.importHeading" }), this.dropZone,
-      element("h4", { "data-i18n": "edit.board" }), boardForm,
-      element("h4", { "data-i18n": "edit.sign" }), signForm,
-      element("h4", { "data-i18n": "edit.kind.spawn" }), element("div", { class: "button-row" }, [spawn]),
+      el("h4", { "data-i18n": "edit.importHeading" }), this.dropZone,
+      el("h4", { "data-i18n": "edit.board" }), boardForm,
+      el("h4", { "data-i18n": "edit.sign" }), signForm,
+      el("h4", { "data-i18n": "edit.kind.spawn" }), el("div", { class: "button-row" }, [spawn]),
     ];
 
     // --- the checks before publishing ---
-    this.checkList = element("ul", { id: "edit-checks", class: "edit-changes" });
-    this.checkSummary = element("p", { id: "edit-check-summary", class: "status" });
+    this.checkList = el("ul", { id: "edit-checks", class: "edit-changes" });
+    this.checkSummary = el("p", { id: "edit-check-summary", class: "status" });
     this.checkParts = [
-      element("div", { class: "button-row" }, [button("edit-check-button", "edit.check", () => actions.check())]),
+      el("div", { class: "button-row" }, [button("edit-check-button", "edit.check", () => actions.check())]),
       this.checkSummary,
       this.checkList,
     ];
 
     // --- the versions ---
-    this.versionList = element("ul", { id: "edit-versions", class: "edit-versions" });
-    this.preview = element("div", { id: "edit-version-preview", class: "edit-preview", hidden: true });
-    this.versionsSection = element("section", { "aria-labelledby": "edit-versions-heading" }, [
-      element("h3", { id: "edit-versions-heading", "data-i18n": "edit.versions" }),
-      element("div", { class: "button-row" }, [button("edit-versions-button", "edit.showVersions", () => actions.versions())]),
+    this.versionList = el("ul", { id: "edit-versions", class: "edit-versions" });
+    this.preview = el("div", { id: "edit-version-preview", class: "edit-preview", hidden: true });
+    this.versionsSection = el("section", { "aria-labelledby": "edit-versions-heading" }, [
+      el("h3", { id: "edit-versions-heading", "data-i18n": "edit.versions" }),
+      el("div", { class: "button-row" }, [button("edit-versions-button", "edit.showVersions", () => actions.versions())]),
       this.versionList,
       this.preview,
     ]);
@@ -153,7 +143,7 @@ export class EditExtras {
   }
 
   setRooms(rooms, current) {
-    const options = (rooms ?? []).map((room) => element("option", { value: room.id }, [pick(room.names) || room.id]));
+    const options = (rooms ?? []).map((room) => el("option", { value: room.id }, [pick(room.names) || room.id]));
     const keep = this.roomSelect.value;
     this.roomSelect.replaceChildren(...options);
     this.roomSelect.value = keep && keep !== current ? keep : (rooms.find((r) => r.id !== current)?.id ?? "");
@@ -167,8 +157,8 @@ export class EditExtras {
     this.checkSummary.classList.toggle("error", refused > 0);
     const lines = [];
     for (const check of checks) {
-      if (!check.ok) lines.push(element("li", { class: "refused", dataset: { id: check.id } }, [t("edit.checkRefused", { id: check.id, message: check.refused })]));
-      for (const warning of check.warnings) lines.push(element("li", { dataset: { id: check.id } }, [t("edit.warning", { message: warning })]));
+      if (!check.ok) lines.push(el("li", { class: "refused", dataset: { id: check.id } }, [t("edit.checkRefused", { id: check.id, message: check.refused })]));
+      for (const warning of check.warnings) lines.push(el("li", { dataset: { id: check.id } }, [t("edit.warning", { message: warning })]));
     }
     this.checkList.replaceChildren(...lines);
   }
@@ -183,18 +173,18 @@ export class EditExtras {
           author: v.author ?? "?",
           time: (v.time ?? "").replace("T", " ").slice(0, 16),
         });
-        const current = v.current ? [element("strong", {}, [` ${t("edit.versionCurrent")}`])] : [];
-        const preview = element("button", { type: "button", class: "edit-preview-button", dataset: { version: String(v.version) }, "data-i18n": "edit.preview" });
+        const current = v.current ? [el("strong", {}, [` ${t("edit.versionCurrent")}`])] : [];
+        const preview = el("button", { type: "button", class: "edit-preview-button", dataset: { version: String(v.version) }, "data-i18n": "edit.preview" });
         preview.textContent = t("edit.preview");
         preview.setAttribute("aria-label", t("edit.previewOf", { version: v.version }));
         preview.addEventListener("click", () => this.actions.preview(v.version));
-        const back = element("button", { type: "button", class: "edit-rollback-button", dataset: { version: String(v.version) }, disabled: Boolean(v.current) });
+        const back = el("button", { type: "button", class: "edit-rollback-button", dataset: { version: String(v.version) }, disabled: Boolean(v.current) });
         back.textContent = t("edit.rollback");
         back.setAttribute("aria-label", t("edit.rollbackTo", { version: v.version }));
         back.addEventListener("click", () => this.actions.rollback(v.version));
-        return element("li", { dataset: { version: String(v.version) } }, [
-          element("span", {}, [label, ...current]),
-          element("div", { class: "button-row" }, [preview, back]),
+        return el("li", { dataset: { version: String(v.version) } }, [
+          el("span", {}, [label, ...current]),
+          el("div", { class: "button-row" }, [preview, back]),
         ]);
       }),
     );
@@ -211,8 +201,8 @@ export class EditExtras {
       ? t("edit.previewHead", { version: answer.version, n: answer.changes.length })
       : t("edit.previewSame", { version: answer.version });
     this.preview.replaceChildren(
-      element("p", { class: "status" }, [head]),
-      element("ul", { class: "edit-changes" }, answer.changes.map((c) => element("li", {}, [c.text]))),
+      el("p", { class: "status" }, [head]),
+      el("ul", { class: "edit-changes" }, answer.changes.map((c) => el("li", {}, [c.text]))),
     );
     this.preview.dataset.version = String(answer.version);
     this.preview.hidden = false;

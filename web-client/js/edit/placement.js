@@ -87,6 +87,7 @@ export function wallSpotsAhead(room, items, px, pz, yaw, radius, count = 12) {
   const fx = -Math.sin(yaw);
   const fz = -Math.cos(yaw);
   const b = room.bounds;
+  /** @type {[number, string][]} */
   const hits = [];
   if (fx > 1e-6) hits.push([(b.x1 - px) / fx, "east"]);
   if (fx < -1e-6) hits.push([(b.x0 - px) / fx, "west"]);

@@ -56,13 +56,12 @@ export class StationContentEditor {
     close.addEventListener("click", () => this.close());
     this.dialog = el("dialog", { id: "station-content", class: "dialog station-content", "aria-labelledby": "sc-heading" });
     this.dialog.append(
-      el("div", { class: "panel-head" }),
+      el("div", { class: "panel-head" }, [this.heading, close]),
       this.where,
       this.status,
       this.problems,
       this.form,
     );
-    this.dialog.firstChild.append(this.heading, close);
     this.dialog.addEventListener("close", () => {
       this.anchor = null;
     });
@@ -171,8 +170,7 @@ export class StationContentEditor {
     }
 
     this.saveButton = el("button", { type: "submit", id: "sc-save" }, t("content.save"));
-    this.form.replaceChildren(settings, ...textSets, sources, quizSet, experimentSet, el("div", { class: "button-row" }));
-    this.form.lastChild.append(this.saveButton);
+    this.form.replaceChildren(settings, ...textSets, sources, quizSet, experimentSet, el("div", { class: "button-row" }, [this.saveButton]));
   }
 
   languageSet(lang, form) {
@@ -290,11 +288,11 @@ export class StationContentEditor {
       })),
     };
     const questions = [...this.questionList.querySelectorAll(".sc-question")].map((row) => ({
-      kind: row.querySelector(".sc-kind").value,
+      kind: /** @type {HTMLSelectElement} */ (row.querySelector(".sc-kind")).value,
       prompt: texts((lang) => row.querySelector(`.sc-prompt.sc-lang-${lang}`)),
       options: [...row.querySelectorAll(".sc-option")].map((option) => ({
         ...texts((lang) => option.querySelector(`.sc-option-text.sc-lang-${lang}`)),
-        correct: option.querySelector(".sc-correct").checked,
+        correct: /** @type {HTMLInputElement} */ (option.querySelector(".sc-correct")).checked,
       })),
       explanation: texts((lang) => row.querySelector(`.sc-explanation.sc-lang-${lang}`)),
     }));

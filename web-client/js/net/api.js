@@ -5,49 +5,9 @@
  * code and human sentence.
  */
 
-export class ApiError extends Error {
-  /** fields: per-input messages when the server names bad inputs ({name: message}). */
-  constructor(status, code, message, fields = null) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.fields = fields;
-  }
-}
+import { fetchFile, request } from "./fetch-json.js";
 
-/** One JSON request to the hub (same origin); resolves to the parsed body or throws ApiError. */
-export async function request(method, path, { body, token } = {}) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (token) headers.Authorization = `Bearer ${token}`;
-  let response;
-  try {
-    response = await fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: "same-origin",
-      cache: "no-store",
-    });
-  } catch (error) {
-    throw new ApiError(0, "network", error.message || "network error");
-  }
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
-  }
-  if (!response.ok) {
-    const error = data?.error ?? {};
-    const refused = new ApiError(
-      response.status, error.code ?? "http_error", error.message ?? `HTTP ${response.status}`, error.fields ?? null,
-    );
-    refused.problems = error.problems ?? [];  // every problem a content check found
-    throw refused;
-  }
-  return data;
-}
+export { ApiError, request } from "./fetch-json.js";
 
 /** The site, realtime address and world file: GET /api/config. */
 export function fetchConfig() {
@@ -76,24 +36,8 @@ export function exportMyData(token) {
  * The same export as a file to save: {name, blob}, named as the server names it (the site's
  * id first, e.g. "mein-hub-meine-daten.json").
  */
-export async function downloadMyData(token) {
-  let response;
-  try {
-    response = await fetch("/api/me/export", {
-      headers: { Accept: "application/json", Authorization: `Bearer ${token}` },
-      credentials: "same-origin",
-      cache: "no-store",
-    });
-  } catch (error) {
-    throw new ApiError(0, "network", error.message || "network error");
-  }
-  if (!response.ok) {
-    const error = (await response.json().catch(() => null))?.error ?? {};
-    throw new ApiError(response.status, error.code ?? "http_error", error.message ?? `HTTP ${response.status}`);
-  }
-  const disposition = response.headers.get("Content-Disposition") ?? "";
-  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? "meine-daten.json";
-  return { name, blob: await response.blob() };
+export function downloadMyData(token) {
+  return fetchFile("/api/me/export", token, "meine-daten.json");
 }
 
 /** Delete the bearer's data and identity. */

@@ -224,6 +224,7 @@ function readArray(reader, n, depth) {
 }
 
 function readMap(reader, n, depth) {
+  /** @type {[any, any][]} */
   const entries = [];
   let allStrings = true;
   for (let i = 0; i < n; i++) {

@@ -103,12 +103,13 @@ export class Connection {
     this.socket = socket;
     if (this.target) this.setState("redirecting", { room: this.target.room, instance: this.target.instance });
     else this.setState(this.attempt === 0 ? "connecting" : "reconnecting");
+    let opened = false;
     socket.addEventListener("open", () => {
-      socket.wasOpened = true;
+      opened = true;
       this.sendHello();
     });
     socket.addEventListener("message", (event) => this.receive(event.data));
-    socket.addEventListener("close", (event) => this.closed(socket, event));
+    socket.addEventListener("close", (event) => this.closed(socket, event, opened));
   }
 
   sendHello() {
@@ -219,7 +220,12 @@ export class Connection {
     }, intervalS * 1000);
   }
 
-  closed(socket, event) {
+  /**
+   * @param {WebSocket} socket
+   * @param {CloseEvent} event
+   * @param {boolean} opened whether the socket ever opened
+   */
+  closed(socket, event, opened) {
     if (socket !== this.socket) return;
     clearInterval(this.pingTimer);
     this.welcomed = false;
@@ -235,7 +241,7 @@ export class Connection {
       this.connect();
       return;
     }
-    if (this.target || (this.url !== this.homeUrl && !socket.wasOpened)) {
+    if (this.target || (this.url !== this.homeUrl && !opened)) {
       // the process we were sent to is gone: ask the first address again (the others
       // take its rooms over within seconds), with the resume key
       this.target = null;

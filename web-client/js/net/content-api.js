@@ -5,7 +5,8 @@
  * the bad inputs in error.fields for an experiment).
  */
 
-import { ApiError, request } from "./api.js";
+import { request } from "./api.js";
+import { fetchFile } from "./fetch-json.js";
 
 const enc = encodeURIComponent;
 
@@ -40,21 +41,8 @@ export function fetchRoomProgress(token, roomId, lang) {
 }
 
 /** My passport as a text file to keep: {name, blob}. */
-export async function fetchPassportSummary(token, lang) {
-  let response;
-  try {
-    response = await fetch(`/api/me/stations/summary?lang=${enc(lang)}`, {
-      headers: { Authorization: `Bearer ${token}` },
-      credentials: "same-origin",
-      cache: "no-store",
-    });
-  } catch (error) {
-    throw new ApiError(0, "network", error.message || "network error");
-  }
-  if (!response.ok) throw new ApiError(response.status, "http_error", `HTTP ${response.status}`);
-  const disposition = response.headers.get("Content-Disposition") ?? "";
-  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? "lernpass.txt";
-  return { name, blob: await response.blob() };
+export function fetchPassportSummary(token, lang) {
+  return fetchFile(`/api/me/stations/summary?lang=${enc(lang)}`, token, "lernpass.txt");
 }
 
 /** Talks matching a search: {talks, total, topics, speakers}. Empty fields are left out. */

@@ -4,7 +4,8 @@
  * Errors arrive as ApiError with the server's code and sentence.
  */
 
-import { ApiError, request } from "./api.js";
+import { request } from "./api.js";
+import { fetchFile } from "./fetch-json.js";
 
 const enc = encodeURIComponent;
 
@@ -36,20 +37,7 @@ export function fetchAttendance(token, id) {
 
 /** Facilitators: the attendance as a CSV file ({name, blob}). */
 export function fetchAttendanceCsv(token, id) {
-  return fetchCsv(token, `/api/workshops/${enc(id)}/attendance.csv`, `teilnahme-${id}.csv`);
-}
-
-/** A CSV download with its file name from the server ({name, blob}). */
-async function fetchCsv(token, path, fallback) {
-  const response = await fetch(path, {
-    headers: { Authorization: `Bearer ${token}` },
-    credentials: "same-origin",
-    cache: "no-store",
-  });
-  if (!response.ok) throw new ApiError(response.status, "http_error", `HTTP ${response.status}`);
-  const disposition = response.headers.get("Content-Disposition") ?? "";
-  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? fallback;
-  return { name, blob: await response.blob() };
+  return fetchFile(`/api/workshops/${enc(id)}/attendance.csv`, token, `teilnahme-${id}.csv`);
 }
 
 /** Staff: the moderation log, newest first ({entries}). */
@@ -110,5 +98,5 @@ export function fetchRegistrations(token, id) {
 
 /** Facilitators: the registrations as a CSV file ({name, blob}). */
 export function fetchRegistrationsCsv(token, id) {
-  return fetchCsv(token, `/api/workshops/${enc(id)}/registrations.csv`, `anmeldungen-${id}.csv`);
+  return fetchFile(`/api/workshops/${enc(id)}/registrations.csv`, token, `anmeldungen-${id}.csv`);
 }

@@ -28,7 +28,13 @@ export class ScreenPlayer {
    * the scene; clock: ServerClock; audio: ScreenAudio; onBlocked(player), onChange(player).
    */
   constructor({ anchor, object, clock, audio, mediaShelf, onBlocked, onChange }) {
-    Object.assign(this, { anchor, object, clock, audio, mediaShelf, onBlocked, onChange });
+    this.anchor = anchor;
+    this.object = object;
+    this.clock = clock;
+    this.audio = audio;
+    this.mediaShelf = mediaShelf;
+    this.onBlocked = onBlocked;
+    this.onChange = onChange;
     this.id = anchor.id;
     this.room = anchor.room;
     this.state = null;
@@ -45,6 +51,7 @@ export class ScreenPlayer {
     this.caption = "";
     this.loading = 0;
     this.lastCorrection = null;
+    /** @type {THREE.Mesh | null} */
     this.poster = null;
     this.covering = null;
     object.traverse((child) => {

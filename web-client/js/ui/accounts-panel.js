@@ -27,11 +27,11 @@ export class AccountsPanel {
     this.panel = document.getElementById("panel-accounts");
     this.list = document.getElementById("account-list");
     this.status = document.getElementById("accounts-status");
-    document.getElementById("toggle-accounts").hidden = false;
-    document.getElementById("toggle-accounts").addEventListener("click", () => {
+    /** @type {HTMLButtonElement} */ (document.getElementById("toggle-accounts")).hidden = false;
+    /** @type {HTMLButtonElement} */ (document.getElementById("toggle-accounts")).addEventListener("click", () => {
       if (!this.panel.hidden) this.load();
     });
-    document.getElementById("account-create").addEventListener("submit", (event) => {
+    /** @type {HTMLFormElement} */ (document.getElementById("account-create")).addEventListener("submit", (event) => {
       event.preventDefault();
       this.create();
     });
@@ -134,17 +134,17 @@ export class AccountsPanel {
   }
 
   async create() {
-    const username = document.getElementById("account-username").value.trim();
+    const username = /** @type {HTMLInputElement} */ (document.getElementById("account-username")).value.trim();
     const body = {
       username,
-      name: document.getElementById("account-name").value,
-      role: document.getElementById("account-role").value,
-      password: document.getElementById("account-password").value,
-      advisor: document.getElementById("account-advisor").checked,
+      name: /** @type {HTMLInputElement} */ (document.getElementById("account-name")).value,
+      role: /** @type {HTMLSelectElement} */ (document.getElementById("account-role")).value,
+      password: /** @type {HTMLInputElement} */ (document.getElementById("account-password")).value,
+      advisor: /** @type {HTMLInputElement} */ (document.getElementById("account-advisor")).checked,
     };
     try {
       await createAccount(this.token(), body);
-      document.getElementById("account-create").reset();
+      /** @type {HTMLFormElement} */ (document.getElementById("account-create")).reset();
       this.say(body.advisor ? "acc.addedAdvisor" : "acc.added", { username });
       await this.load();
     } catch (error) {

@@ -36,8 +36,9 @@ function radio(group, value, labelKey, swatch, checked) {
  * colour, shape, skin, hair, hairColour, legs, eyewear, headwear), another for a second form
  * on the same page. onChange(look) after every choice.
  */
-export function buildAppearanceForm(container, look, { choices = DEFAULT_CHOICES, prefix = "", onChange = () => {} } = {}) {
+export function buildAppearanceForm(container, look, { choices = DEFAULT_CHOICES, prefix = "", onChange = (_look) => {} } = {}) {
   const current = normaliseLook(look, choices);
+  /** @type {[string, string, [string, string, string | null][]][]} the look's key, its legend, its options (value, label, swatch) */
   const groups = [
     ["colour", "look.top", TOP_COLOURS.map(([name, hex]) => [hex, `colour.${name}`, hex])],
     ["shape", "look.body", choices.shape.map((v) => [v, `shape.${v}`, null])],

@@ -4,6 +4,7 @@
  * Every name and message is set with textContent; nothing from a person becomes HTML.
  */
 
+import { el } from "./dom.js";
 import { t } from "./i18n.js";
 
 const KEEP = 200;
@@ -15,9 +16,9 @@ export class ChatPanel {
    */
   constructor(onSend) {
     this.log = document.getElementById("chat-log");
-    this.form = document.getElementById("chat-form");
-    this.input = document.getElementById("chat-input");
-    this.recipient = document.getElementById("chat-recipient");
+    this.form = /** @type {HTMLFormElement} */ (document.getElementById("chat-form"));
+    this.input = /** @type {HTMLInputElement} */ (document.getElementById("chat-input"));
+    this.recipient = /** @type {HTMLSelectElement} */ (document.getElementById("chat-recipient"));
     this.error = document.getElementById("chat-error");
     this.onSend = onSend;
     this.maxChars = 500;
@@ -25,7 +26,7 @@ export class ChatPanel {
     /** session id -> {id, name}: people in other rooms one chose to write to (people to meet) */
     this.elsewhere = new Map();
     this.selfId = null;
-    /** fromId -> whether their lines stand out (a facilitator, someone in the spotlight). */
+    /** @type {(fromId: string) => boolean} whether their lines stand out (a facilitator, someone in the spotlight) */
     this.highlight = () => false;
 
     this.form.addEventListener("submit", (event) => {
@@ -50,7 +51,7 @@ export class ChatPanel {
   }
 
   relabelReactions() {
-    for (const button of document.querySelectorAll("#reactions button")) {
+    for (const button of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("#reactions button"))) {
       button.setAttribute("aria-label", t("chat.react", { emoji: button.dataset.emoji }));
     }
   }
@@ -114,20 +115,12 @@ export class ChatPanel {
       if (message.direct) li.classList.add("direct");
       if (message.history) li.classList.add("history");
       if (message.fromId && this.highlight(message.fromId)) li.classList.add("highlight");
-      const from = document.createElement("span");
-      from.className = "from";
-      from.textContent = message.fromName;
-      li.appendChild(from);
+      li.append(el("span", { class: "from" }, message.fromName));
       if (message.direct) {
-        const to = document.createElement("span");
-        to.className = "to";
-        to.textContent = message.outgoing ? `(${t("chat.directTo", { name: message.toName })}) ` : `(${t("chat.directFrom")}) `;
-        li.appendChild(to);
+        const to = message.outgoing ? `(${t("chat.directTo", { name: message.toName })}) ` : `(${t("chat.directFrom")}) `;
+        li.append(el("span", { class: "to" }, to));
       }
-      const text = document.createElement("span");
-      text.className = "text";
-      text.textContent = message.text;
-      li.appendChild(text);
+      li.append(el("span", { class: "text" }, message.text));
     }
     if (message.at) {
       const time = document.createElement("time");

@@ -1,15 +1,44 @@
 /**
- * Building the 2D panels' elements: one element with its attributes and text. Text is set
- * with textContent only, never as HTML; an attribute that is false, null or undefined is
- * left out, true is written as present.
+ * Building the 2D panels' elements: one element with its properties, attributes and text or
+ * children. Text is set with textContent only, never as HTML.
+ *
+ * props: `text` sets the text, `class` the class name, `dataset` data-* entries; a value that
+ * is false, null or undefined is left out; a key the element has as a property (checked,
+ * disabled, value, ...) takes a value that is not a string as that property; everything else
+ * is an attribute (true written as present).
  */
 
-export function el(tag, attributes = {}, text = null) {
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, any>} [props]
+ * @param {string | number | null | (Node | string)[]} [content] its text, or its children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
+export function el(tag, props = {}, content = null) {
   const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
+  for (const [key, value] of Object.entries(props)) {
     if (value === false || value === null || value === undefined) continue;
-    node.setAttribute(name, value === true ? "" : String(value));
+    if (key === "text") node.textContent = String(value);
+    else if (key === "class") node.className = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key in node && typeof value !== "string") Reflect.set(node, key, value);
+    else node.setAttribute(key, value === true ? "" : String(value));
   }
-  if (text !== null) node.textContent = text;
+  if (Array.isArray(content)) node.append(...content);
+  else if (content !== null && content !== undefined) node.textContent = String(content);
   return node;
+}
+
+/**
+ * A form field: a div.field with the label bound to input.
+ * @param {string} id
+ * @param {string} labelText
+ * @param {HTMLElement} input
+ */
+export function labelledField(id, labelText, input) {
+  input.id = id;
+  const field = el("div", { class: "field" });
+  field.append(el("label", { for: id }, labelText), input);
+  return field;
 }

@@ -51,23 +51,23 @@ export class Hud {
     for (const [panelId, buttonId] of Object.entries(PANEL_BUTTONS)) {
       document.getElementById(buttonId).addEventListener("click", () => this.toggle(panelId));
     }
-    for (const button of document.querySelectorAll("[data-close]")) {
+    for (const button of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("[data-close]"))) {
       button.addEventListener("click", () => this.close(button.dataset.close));
     }
-    document.getElementById("toggle-hand").addEventListener("click", () => this.onHand());
-    const settings = document.getElementById("panel-settings");
+    /** @type {HTMLButtonElement} */ (document.getElementById("toggle-hand")).addEventListener("click", () => this.onHand());
+    const settings = /** @type {HTMLDialogElement} */ (document.getElementById("panel-settings"));
     settings.addEventListener("close", () => this.afterClose("panel-settings"));
-    const help = document.getElementById("panel-help");
+    const help = /** @type {HTMLDialogElement} */ (document.getElementById("panel-help"));
     help.addEventListener("close", () => this.afterClose("panel-help"));
     window.addEventListener("keydown", (event) => this.shortcut(event));
-    this.menuButton = document.getElementById("toggle-menu");
+    this.menuButton = /** @type {HTMLButtonElement} */ (document.getElementById("toggle-menu"));
     this.menuButton.addEventListener("click", () => this.showMenu(!this.menuOpen()));
     // Choosing anything in the menu folds it again.
     document.getElementById("hud-toolbar").addEventListener("click", (event) => {
-      if (event.target.closest("button")) this.showMenu(false);
+      if (/** @type {Element} */ (event.target).closest("button")) this.showMenu(false);
     });
     // Panels start below the top bar, however many lines it wraps into.
-    const bar = document.querySelector(".hud-top");
+    const bar = /** @type {HTMLElement} */ (document.querySelector(".hud-top"));
     new ResizeObserver(() => {
       document.documentElement.style.setProperty("--hud-top", `${bar.offsetHeight}px`);
     }).observe(bar);
@@ -75,7 +75,7 @@ export class Hud {
 
   isOpen(panelId) {
     const panel = document.getElementById(panelId);
-    return panel.tagName === "DIALOG" ? panel.open : !panel.hidden;
+    return panel instanceof HTMLDialogElement ? panel.open : !panel.hidden;
   }
 
   menuOpen() {
@@ -86,7 +86,7 @@ export class Hud {
   showMenu(open, giveFocus = true) {
     this.menuButton.setAttribute("aria-expanded", String(open));
     document.querySelector(".hud-top").classList.toggle("menu-open", open);
-    if (open && giveFocus) document.querySelector("#hud-toolbar button:not([hidden])")?.focus();
+    if (open && giveFocus) (/** @type {HTMLElement | null} */ (document.querySelector("#hud-toolbar button:not([hidden])")))?.focus();
   }
 
   toggle(panelId) {
@@ -97,21 +97,21 @@ export class Hud {
   /** Open a panel and put the keyboard in it. */
   open(panelId, focusSelector) {
     const panel = document.getElementById(panelId);
-    if (panel.tagName === "DIALOG") {
+    if (panel instanceof HTMLDialogElement) {
       if (!panel.open) panel.showModal();
     } else {
       // On a short screen the right-hand panels take turns: two would leave neither usable.
       const stack = panel.closest(".panel-stack");
       if (isPhone()) {
         // On a phone each panel fills the screen: one at a time.
-        for (const other of document.querySelectorAll("#hub .panel:not([hidden])")) {
+        for (const other of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("#hub .panel:not([hidden])"))) {
           if (other !== panel) {
             other.hidden = true;
             this.afterClose(other.id, false);
           }
         }
       } else if (stack && window.innerHeight < SHORT_SCREEN_PX) {
-        for (const other of stack.querySelectorAll(":scope > .panel:not([hidden])")) {
+        for (const other of /** @type {NodeListOf<HTMLElement>} */ (stack.querySelectorAll(":scope > .panel:not([hidden])"))) {
           if (other !== panel) {
             other.hidden = true;
             this.afterClose(other.id, false);
@@ -129,7 +129,7 @@ export class Hud {
 
   close(panelId) {
     const panel = document.getElementById(panelId);
-    if (panel.tagName === "DIALOG") {
+    if (panel instanceof HTMLDialogElement) {
       if (panel.open) panel.close();
       return;
     }
@@ -146,7 +146,7 @@ export class Hud {
 
   /** Show whether the hand is up on its toggle button. */
   showHand(raised, label) {
-    const button = document.getElementById("toggle-hand");
+    const button = /** @type {HTMLButtonElement} */ (document.getElementById("toggle-hand"));
     button.setAttribute("aria-pressed", String(raised));
     button.dataset.i18n = raised ? "hud.hand.lower" : "hud.hand.raise";
     button.textContent = label;
@@ -175,7 +175,7 @@ export class Hud {
     }
     if (typing || document.querySelector("dialog[open]")) return;
     const key = event.key.toLowerCase();
-    const button = document.querySelector(`.toolbar [data-shortcut="${key}"]`);
+    const button = /** @type {HTMLElement | null} */ (document.querySelector(`.toolbar [data-shortcut="${key}"]`));
     if (!button) return;
     event.preventDefault();
     button.click();

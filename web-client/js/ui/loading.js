@@ -9,10 +9,10 @@ import { formatBytes, t } from "./i18n.js";
 export class LoadingScreen {
   constructor() {
     this.el = document.getElementById("loading");
-    this.bar = document.getElementById("loading-progress");
+    this.bar = /** @type {HTMLProgressElement} */ (document.getElementById("loading-progress"));
     this.status = document.getElementById("loading-status");
     this.error = document.getElementById("loading-error");
-    this.retry = document.getElementById("loading-retry");
+    this.retry = /** @type {HTMLButtonElement} */ (document.getElementById("loading-retry"));
     this.lastAnnounced = -1;
   }
 

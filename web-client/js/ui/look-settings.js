@@ -12,7 +12,7 @@ import { LookPreview } from "./look-preview.js";
 export class LookSettings {
   /** look: the current look; choices: the protocol's; onChange(look) after each choice. */
   constructor(look, choices, onChange) {
-    this.dialog = document.getElementById("panel-settings");
+    this.dialog = /** @type {HTMLDialogElement} */ (document.getElementById("panel-settings"));
     this.preview = new LookPreview(document.getElementById("look-preview"), look, () => this.dialog.open);
     this.form = buildAppearanceForm(document.getElementById("settings-look-choices"), look, {
       choices: appearanceChoicesOf(choices),

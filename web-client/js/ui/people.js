@@ -14,6 +14,17 @@ export class PeopleList {
     this.onDirect = onDirect;
     this.people = [];
     this.selfId = null;
+    // Set by hub-app.js (go-to-person.js) and voice.js where those are in use.
+    /** @type {((person: object) => void) | null} */
+    this.onGoTo = null;
+    /** @type {((person: object) => void) | null} */
+    this.onFollow = null;
+    /** @type {(() => string | null) | null} */
+    this.followingId = null;
+    /** @type {((personId: string) => object | null) | null} */
+    this.voiceOf = null;
+    /** @type {((personId: string, volume: number) => void) | null} */
+    this.onVolume = null;
   }
 
   /** people: [{id, name, role, hand, handOrder}] including the visitor (selfId). */

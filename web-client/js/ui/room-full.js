@@ -9,12 +9,12 @@ import { t } from "./i18n.js";
 export class RoomFullDialog {
   /** onGo(room, instance), onWait(room, instance), onCancel(waiting) drive the choices. */
   constructor(onGo, onWait, onCancel) {
-    this.dialog = document.getElementById("room-full");
+    this.dialog = /** @type {HTMLDialogElement} */ (document.getElementById("room-full"));
     this.text = document.getElementById("room-full-text");
     this.options = document.getElementById("room-full-options");
     this.status = document.getElementById("room-full-status");
-    this.waitButton = document.getElementById("room-full-wait");
-    this.cancelButton = document.getElementById("room-full-cancel");
+    this.waitButton = /** @type {HTMLButtonElement} */ (document.getElementById("room-full-wait"));
+    this.cancelButton = /** @type {HTMLButtonElement} */ (document.getElementById("room-full-cancel"));
     this.onGo = onGo;
     this.onWait = onWait;
     this.onCancel = onCancel;

@@ -21,7 +21,7 @@ export class RoomsPanel {
     this.floorShown = null;
     this.onJump = onJump;
     this.list = document.getElementById("room-list");
-    this.canvas = document.getElementById("minimap");
+    this.canvas = /** @type {HTMLCanvasElement} */ (document.getElementById("minimap"));
     this.context = this.canvas.getContext("2d");
     this.occupancy = new Map();
     this.capacity = new Map();

@@ -7,6 +7,7 @@
 import { deleteMyData, downloadMyData, signOutEverywhere } from "../net/api.js";
 import { savePreferences } from "../session.js";
 import { t } from "./i18n.js";
+import { saveFile } from "./save-file.js";
 import { buildLanguageSwitch } from "./start-page.js";
 
 /** Apply display preferences to the page (text size and motion). */
@@ -32,18 +33,18 @@ export class SettingsPanel {
     this.status = document.getElementById("privacy-status");
     buildLanguageSwitch(document.getElementById("language-switch-hub"), languages);
 
-    const reduced = document.getElementById("reduced-motion");
-    const invert = document.getElementById("invert-look");
-    const size = document.getElementById("text-size");
+    const reduced = /** @type {HTMLInputElement} */ (document.getElementById("reduced-motion"));
+    const invert = /** @type {HTMLInputElement} */ (document.getElementById("invert-look"));
+    const size = /** @type {HTMLSelectElement} */ (document.getElementById("text-size"));
     reduced.checked = preferences.reducedMotion;
     invert.checked = preferences.invertLook;
     size.value = String(preferences.textScale);
     reduced.addEventListener("change", () => this.update({ reducedMotion: reduced.checked }));
     invert.addEventListener("change", () => this.update({ invertLook: invert.checked }));
     size.addEventListener("change", () => this.update({ textScale: Number(size.value) }));
-    document.getElementById("export-data").addEventListener("click", () => this.exportData());
-    document.getElementById("delete-data").addEventListener("click", () => this.deleteData());
-    document.getElementById("sign-out-everywhere").addEventListener("click", () => this.signOutEverywhere());
+    /** @type {HTMLButtonElement} */ (document.getElementById("export-data")).addEventListener("click", () => this.exportData());
+    /** @type {HTMLButtonElement} */ (document.getElementById("delete-data")).addEventListener("click", () => this.deleteData());
+    /** @type {HTMLButtonElement} */ (document.getElementById("sign-out-everywhere")).addEventListener("click", () => this.signOutEverywhere());
   }
 
   async signOutEverywhere() {
@@ -67,13 +68,7 @@ export class SettingsPanel {
     this.status.textContent = "";
     try {
       const { name, blob } = await downloadMyData(this.token());
-      const link = document.createElement("a");
-      link.href = URL.createObjectURL(blob);
-      link.download = name;
-      document.body.appendChild(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+      saveFile(blob, name);
       this.status.textContent = t("settings.exported");
     } catch (error) {
       this.status.textContent = t("settings.failed", { message: error.message });

@@ -28,7 +28,7 @@ export function buildLanguageSwitch(container, languages) {
 
 /** Mark the current language's button as pressed in every language switch. */
 export function markLanguage(lang) {
-  for (const button of document.querySelectorAll("[data-language]")) {
+  for (const button of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("[data-language]"))) {
     button.setAttribute("aria-pressed", String(button.dataset.language === lang));
   }
 }
@@ -42,17 +42,17 @@ export class StartPage {
    */
   constructor(config, choices, saved, look, onEnter) {
     this.el = document.getElementById("start");
-    this.form = document.getElementById("start-form");
-    this.staffForm = document.getElementById("staff-form");
-    this.nameInput = document.getElementById("display-name");
-    this.enterButton = document.getElementById("enter-button");
+    this.form = /** @type {HTMLFormElement} */ (document.getElementById("start-form"));
+    this.staffForm = /** @type {HTMLFormElement} */ (document.getElementById("staff-form"));
+    this.nameInput = /** @type {HTMLInputElement} */ (document.getElementById("display-name"));
+    this.enterButton = /** @type {HTMLButtonElement} */ (document.getElementById("enter-button"));
     this.onEnter = onEnter;
 
     const site = config.site;
     document.getElementById("site-name").textContent = pick(site.name);
     this.site = site;
     if (site.logo) {
-      const logo = document.getElementById("site-logo");
+      const logo = /** @type {HTMLImageElement} */ (document.getElementById("site-logo"));
       logo.src = site.logo;
       logo.hidden = false;
     }
@@ -117,7 +117,7 @@ export class StartPage {
       if (!webglAvailable()) return;
       const { LookPreview } = await import("./look-preview.js");
       if (this.preview) return;
-      const canvas = document.getElementById("start-look-preview");
+      const canvas = /** @type {HTMLCanvasElement} */ (document.getElementById("start-look-preview"));
       this.preview = new LookPreview(canvas, this.look(), () => !this.el.hidden, { turning: false });
       canvas.hidden = false;
     }
@@ -139,8 +139,8 @@ export class StartPage {
   }
 
   async submitStaff() {
-    const username = document.getElementById("staff-username").value.trim();
-    const password = document.getElementById("staff-password").value;
+    const username = /** @type {HTMLInputElement} */ (document.getElementById("staff-username")).value.trim();
+    const password = /** @type {HTMLInputElement} */ (document.getElementById("staff-password")).value;
     const button = this.staffForm.querySelector("button[type=submit]");
     await this.enter({ staff: { username, password }, look: this.look() }, document.getElementById("staff-error"), button);
   }

@@ -14,19 +14,7 @@
 import { formatNumber } from "../number-text.js";
 import { UNCLEAR, inputProblem, rangeParams } from "./experiment-inputs.js";
 import { language, t } from "./i18n.js";
-
-function el(tag, props = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null) continue;
-    if (key === "text") node.textContent = value;
-    else if (key === "class") node.className = value;
-    else if (key in node && typeof value !== "string") node[key] = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
+import { el } from "./dom.js";
 
 /** The server's rendered body as nodes (parsed, never executed). */
 export function bodyNodes(html) {
@@ -121,6 +109,7 @@ export class StationPanel {
 
   renderStation() {
     const s = this.station;
+    /** @type {HTMLElement[]} */
     const nodes = [
       el("p", { class: "station-topic", text: s.topic.title }),
       el("p", { class: "station-intro", text: s.intro }),
@@ -194,7 +183,7 @@ export class StationPanel {
       again.addEventListener("click", () => {
         this.quizResult = null;
         this.renderStation();
-        this.view.querySelector(".quiz input")?.focus();
+        /** @type {HTMLElement | null} */ (this.view.querySelector(".quiz input"))?.focus();
       });
       form.append(again);
     } else {
@@ -204,7 +193,7 @@ export class StationPanel {
       event.preventDefault();
       const answers = {};
       for (const question of quiz.questions) {
-        const chosen = [...form.querySelectorAll(`input[data-question="${question.id}"]:checked`)].map((i) => i.value);
+        const chosen = [.../** @type {NodeListOf<HTMLInputElement>} */ (form.querySelectorAll(`input[data-question="${question.id}"]:checked`))].map((i) => i.value);
         if (chosen.length === 0) {
           message.textContent = t("stations.quiz.answerAll");
           return;
@@ -273,12 +262,12 @@ export class StationPanel {
         field.setAttribute("aria-invalid", "true");
         document.getElementById(`${field.id}-error`).textContent = text;
       }
-      form.querySelector("[aria-invalid=true]")?.focus();
+      (/** @type {HTMLElement | null} */ (form.querySelector("[aria-invalid=true]")))?.focus();
     };
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const inputs = {};
-      for (const input of experiment.inputs) inputs[input.name] = form.elements[input.name].value;
+      for (const input of experiment.inputs) inputs[input.name] = /** @type {HTMLInputElement} */ (form.elements.namedItem(input.name)).value;
       for (const hint of form.querySelectorAll(".experiment-input .error")) hint.textContent = "";
       for (const field of form.querySelectorAll("input")) field.removeAttribute("aria-invalid");
       message.textContent = "";
@@ -320,6 +309,7 @@ export class StationPanel {
       const amount = [formatNumber(factor.value, lang, null), factor.unit].filter(Boolean).join(" ");
       return el("li", { text: `${factor.label}: ${amount} (${factor.source})` });
     });
+    /** @type {HTMLElement[]} */
     const parts = [el("h3", { text: experiment.title }), el("p", { text: experiment.intro ?? experiment.summary }), form];
     if (factors.length) {
       parts.push(el("details", { class: "factors" }, [el("summary", { text: t("stations.experiment.factors") }), el("ul", {}, factors)]));
@@ -372,6 +362,7 @@ export class StationPanel {
         downloadStatus.textContent = error.message;
       }
     });
+    /** @type {HTMLElement[]} */
     const nodes = [counts, stamps, el("div", { class: "button-row" }, [download]), downloadStatus];
     for (const extra of this.passportExtras) nodes.push(extra());
     if (this.actions.canSeeRoom()) nodes.push(this.roomSection());

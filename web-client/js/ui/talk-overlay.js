@@ -12,11 +12,11 @@ export class TalkOverlay {
   /** onOpenChange(open): the room's screens go quiet while someone watches alone. */
   constructor(onOpenChange) {
     this.onOpenChange = onOpenChange;
-    this.dialog = document.getElementById("talk-overlay");
+    this.dialog = /** @type {HTMLDialogElement} */ (document.getElementById("talk-overlay"));
     this.title = document.getElementById("overlay-title");
     this.meta = document.getElementById("overlay-meta");
-    this.video = document.getElementById("overlay-video");
-    this.captions = document.getElementById("overlay-captions");
+    this.video = /** @type {HTMLVideoElement} */ (document.getElementById("overlay-video"));
+    this.captions = /** @type {HTMLInputElement} */ (document.getElementById("overlay-captions"));
     this.chapters = document.getElementById("overlay-chapters");
     this.error = document.getElementById("overlay-error");
     this.talk = null;

@@ -6,22 +6,11 @@
  * rule does not let you control its screens.
  */
 
+import { el } from "./dom.js";
 import { language, pick, t } from "./i18n.js";
 
 const RATES = [0.75, 1, 1.25, 1.5];
 const JUMP_S = 10;
-
-function el(tag, props = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null) continue;
-    if (key === "text") node.textContent = value;
-    else if (key === "class") node.className = value;
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
 
 /** 83.4 -> "1:23". */
 export function clockTime(seconds) {
@@ -41,10 +30,10 @@ export class TalksPanel {
     this.actions = actions;
     this.panel = document.getElementById("panel-talks");
     this.controls = document.getElementById("screen-controls");
-    this.form = document.getElementById("talk-search");
-    this.query = document.getElementById("talk-query");
-    this.topic = document.getElementById("talk-topic");
-    this.speaker = document.getElementById("talk-speaker");
+    this.form = /** @type {HTMLFormElement} */ (document.getElementById("talk-search"));
+    this.query = /** @type {HTMLInputElement} */ (document.getElementById("talk-query"));
+    this.topic = /** @type {HTMLSelectElement} */ (document.getElementById("talk-topic"));
+    this.speaker = /** @type {HTMLSelectElement} */ (document.getElementById("talk-speaker"));
     this.count = document.getElementById("talk-count");
     this.list = document.getElementById("talk-list");
     this.error = document.getElementById("screen-error");
@@ -206,7 +195,7 @@ export class TalksPanel {
   }
 
   renderTimes() {
-    for (const status of this.controls.querySelectorAll(".screen-status")) {
+    for (const status of /** @type {NodeListOf<HTMLElement>} */ (this.controls.querySelectorAll(".screen-status"))) {
       this.renderTime(status, this.snapshots.get(status.dataset.screen));
     }
   }

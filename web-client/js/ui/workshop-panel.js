@@ -8,18 +8,15 @@
 
 import { auditText, localTime } from "./audit-text.js";
 import { language, t } from "./i18n.js";
+import { el } from "./dom.js";
 
-function el(tag, { className, text, attrs } = {}, children = []) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  for (const [key, value] of Object.entries(attrs ?? {})) node.setAttribute(key, value);
-  node.append(...children);
-  return node;
-}
-
+/**
+ * @param {string} label
+ * @param {(event: MouseEvent) => void} onClick
+ * @param {{className?: string, pressed?: boolean, id?: string}} [options]
+ */
 function button(label, onClick, { className, pressed, id } = {}) {
-  const node = el("button", { className, text: label, attrs: { type: "button" } });
+  const node = el("button", { class: className, text: label, type: "button" });
   if (id) node.id = id;
   if (pressed !== undefined) node.setAttribute("aria-pressed", String(pressed));
   node.addEventListener("click", onClick);
@@ -28,7 +25,7 @@ function button(label, onClick, { className, pressed, id } = {}) {
 
 function field(labelText, input) {
   if (!input.id) input.id = `ws-${Math.random().toString(36).slice(2, 9)}`;
-  return [el("label", { text: labelText, attrs: { for: input.id } }), input];
+  return [el("label", { text: labelText, for: input.id }), input];
 }
 
 /** An input whose content survives the section being drawn again. */
@@ -66,6 +63,7 @@ export function whenText(workshop, roomName) {
   const start = new Date(workshop.starts_at * 1000);
   const end = new Date(workshop.ends_at * 1000);
   const day = start.toLocaleDateString(lang, { weekday: "short", day: "numeric", month: "short" });
+  /** @type {Intl.DateTimeFormatOptions} */
   const time = { hour: "2-digit", minute: "2-digit" };
   return t("ws.when", {
     day, from: start.toLocaleTimeString(lang, time), to: end.toLocaleTimeString(lang, time), room: roomName(workshop.room),
@@ -146,12 +144,12 @@ export class WorkshopPanel {
   show() {
     for (const other of ["panel-rooms", "panel-talks", "panel-station"]) {
       const panel = document.getElementById(other);
-      if (panel && !panel.hidden) document.querySelector(`[data-close="${other}"]`)?.click();
+      if (panel && !panel.hidden) (/** @type {HTMLElement | null} */ (document.querySelector(`[data-close="${other}"]`)))?.click();
     }
     this.panel.hidden = false;
     this.toggleButton.setAttribute("aria-expanded", "true");
     this.actions.toggled(true);
-    this.panel.querySelector("button:not([data-close-workshop]), input, select")?.focus();
+    (/** @type {HTMLElement | null} */ (this.panel.querySelector("button:not([data-close-workshop]), input, select")))?.focus();
   }
 
   close() {
@@ -181,7 +179,7 @@ export class WorkshopPanel {
 
   /** Only the countdowns change every second. */
   tick(now) {
-    for (const node of this.panel.querySelectorAll("[data-ends]")) {
+    for (const node of /** @type {NodeListOf<HTMLElement>} */ (this.panel.querySelectorAll("[data-ends]"))) {
       const left = Number(node.dataset.ends) - now;
       node.textContent = left > 0 ? t("ws.timer", { time: clock(left) }) : t("ws.timerOver");
     }
@@ -199,11 +197,11 @@ export class WorkshopPanel {
       if (leads) {
         const here = model.upcoming.filter((w) => w.room === model.room && w.you_lead);
         parts.push(el("h3", { text: t("ws.lead") }));
-        if (here.length === 0) parts.push(el("p", { className: "hint", text: t("ws.startNone") }));
+        if (here.length === 0) parts.push(el("p", { class: "hint", text: t("ws.startNone") }));
         else {
-          const select = withId(el("select", {}, here.map((w) => el("option", { text: w.title, attrs: { value: w.id } }))), "ws-start-pick");
+          const select = withId(el("select", {}, here.map((w) => el("option", { text: w.title, value: w.id }))), "ws-start-pick");
           parts.push(...field(t("ws.startPick"), select));
-          parts.push(el("div", { className: "button-row" }, [
+          parts.push(el("div", { class: "button-row" }, [
             button(t("ws.start"), () => send("workshop_start", { workshop: select.value }), { id: "ws-start", className: "primary" }),
           ]));
         }
@@ -215,15 +213,15 @@ export class WorkshopPanel {
     const names = (sessions) => sessions.map((s) => model.nameOf(s) ?? "?").join(", ");
     parts.push(el("h3", { text: `${t("ws.live")}: ${live.title}` }));
     const endsAt = new Date(live.ends_at * 1000).toLocaleTimeString(language() === "en" ? "en-GB" : "de-DE", { hour: "2-digit", minute: "2-digit" });
-    parts.push(el("p", { className: "ws-ends", text: t("ws.endsAt", { time: endsAt }) }));
+    parts.push(el("p", { class: "ws-ends", text: t("ws.endsAt", { time: endsAt }) }));
     const current = live.agenda[live.item];
-    parts.push(el("p", { className: "ws-now", text: current ? t("ws.item", { title: current.title }) : t("ws.itemNone") }));
-    if (live.timer_ends) parts.push(el("p", { className: "ws-timer", attrs: { "data-ends": String(live.timer_ends) } }));
+    parts.push(el("p", { class: "ws-now", text: current ? t("ws.item", { title: current.title }) : t("ws.itemNone") }));
+    if (live.timer_ends) parts.push(el("p", { class: "ws-timer", "data-ends": String(live.timer_ends) }));
     if (live.agenda.length) {
       const items = live.agenda.map((item, index) => {
         const row = el("li", {
-          className: index === live.item ? "current" : index < live.item ? "done" : "",
-          attrs: index === live.item ? { "aria-current": "step" } : {},
+          class: index === live.item ? "current" : index < live.item ? "done" : "",
+          ...index === live.item ? { "aria-current": "step" } : {},
         }, [el("span", { text: `${item.title} · ${t("ws.minutes", { n: item.minutes })}` })]);
         row.dataset.item = String(index);
         // An item naming a station or a talk: the group goes there, the talk plays, in one click.
@@ -239,21 +237,21 @@ export class WorkshopPanel {
         }
         return row;
       });
-      parts.push(el("h4", { text: t("ws.agenda") }), el("ol", { className: "ws-agenda" }, items));
+      parts.push(el("h4", { text: t("ws.agenda") }), el("ol", { class: "ws-agenda" }, items));
     }
     if (live.reactions.length) {
-      parts.push(el("p", { className: "ws-counts", text: `${t("ws.reactions")}: ${live.reactions.map((r) => `${r.emoji} ${r.count}`).join("  ")}` }));
+      parts.push(el("p", { class: "ws-counts", text: `${t("ws.reactions")}: ${live.reactions.map((r) => `${r.emoji} ${r.count}`).join("  ")}` }));
     }
     parts.push(el("p", { text: model.hands.length ? t("ws.hands", { names: names(model.hands) }) : t("ws.handsNone") }));
     if (live.spotlight.length) parts.push(el("p", { text: t("ws.spotlight", { names: names(live.spotlight) }) }));
     if (model.stage.length) parts.push(el("p", { text: t("ws.stage", { names: names(model.stage) }) }));
     if (live.follow && live.follow !== model.session) {
-      parts.push(el("p", { className: "ws-following", text: t("ws.following", { name: model.nameOf(live.follow) ?? "?" }) }));
+      parts.push(el("p", { class: "ws-following", text: t("ws.following", { name: model.nameOf(live.follow) ?? "?" }) }));
     }
     if (live.breakout) {
       const until = new Date(live.breakout.ends_at * 1000).toLocaleTimeString(language(), { hour: "2-digit", minute: "2-digit" });
       parts.push(el("p", { text: t("ws.groupsUntil", { time: until }) }));
-      if (live.group >= 0) parts.push(el("p", { className: "ws-group", text: t("ws.group", { n: live.group + 1 }) }));
+      if (live.group >= 0) parts.push(el("p", { class: "ws-group", text: t("ws.group", { n: live.group + 1 }) }));
     }
     if (live.you_lead && live.admission) parts.push(...this.waitingRoom(model));
     if (live.you_lead) parts.push(...this.leadControls(model, live));
@@ -264,21 +262,22 @@ export class WorkshopPanel {
    * with an optional message. */
   waitingRoom(model) {
     const send = this.actions.send;
+    /** @type {HTMLElement[]} */
     const out = [el("h4", { text: t("ws.waiting") })];
     if (!model.waiting.length) {
-      out.push(el("p", { className: "hint", attrs: { id: "ws-waiting-none" }, text: t("ws.waitingNone") }));
+      out.push(el("p", { class: "hint", id: "ws-waiting-none", text: t("ws.waitingNone") }));
       return out;
     }
-    const message = withId(el("input", { attrs: { type: "text", maxlength: "280" } }), "ws-decline-text");
+    const message = withId(el("input", { type: "text", maxlength: "280" }), "ws-decline-text");
     const lang = language() === "en" ? "en-GB" : "de-DE";
     const rows = model.waiting.map((person) => {
       const since = new Date(person.since * 1000).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
       const meta = [t("ws.waitingSince", { time: since })];
       if (person.removed) meta.push(t(`ws.waitingRemoved.${person.removed}`));
-      const row = el("li", { className: person.removed ? "ws-waiting removed" : "ws-waiting" }, [
-        el("span", { className: "name", text: person.name }),
-        el("span", { className: "meta", text: meta.join(" · ") }),
-        el("span", { className: "actions" }, [
+      const row = el("li", { class: person.removed ? "ws-waiting removed" : "ws-waiting" }, [
+        el("span", { class: "name", text: person.name }),
+        el("span", { class: "meta", text: meta.join(" · ") }),
+        el("span", { class: "actions" }, [
           button(t("ws.admit"), () => send("admit", { session: person.session }), { className: "primary" }),
           button(t("ws.decline"), () => {
             const text = message.value.trim();
@@ -289,9 +288,9 @@ export class WorkshopPanel {
       row.dataset.session = person.session;
       return row;
     });
-    out.push(el("ul", { className: "ws-people", attrs: { id: "ws-waiting" } }, rows));
+    out.push(el("ul", { class: "ws-people", id: "ws-waiting" }, rows));
     out.push(...field(t("ws.declineMessage"), message));
-    out.push(el("div", { className: "button-row" }, [
+    out.push(el("div", { class: "button-row" }, [
       button(t("ws.admitAll", { n: model.waiting.length }), () => send("admit", { all: true }), { id: "ws-admit-all" }),
     ]));
     return out;
@@ -299,28 +298,29 @@ export class WorkshopPanel {
 
   leadControls(model, live) {
     const send = this.actions.send;
+    /** @type {HTMLElement[]} */
     const out = [el("h4", { text: t("ws.lead") })];
     const following = live.follow === model.session;
     const spotlit = live.spotlight.includes(model.session);
-    out.push(el("div", { className: "button-row" }, [
+    out.push(el("div", { class: "button-row" }, [
       button(t("ws.gather"), () => send("gather", {}), { id: "ws-gather" }),
       button(following ? t("ws.followOff") : t("ws.followOn"), () => send("follow", { on: !following }), { id: "ws-follow", pressed: following }),
       button(spotlit ? t("ws.spotlightOff") : t("ws.spotlightMe"), () => send("spotlight", spotlit ? { on: false } : { on: true }), { pressed: spotlit }),
       button(t("ws.nextHand"), () => send("hands", { action: "next" }), { id: "ws-next-hand" }),
       button(t("ws.clearHands"), () => send("hands", { action: "clear" })),
     ]));
-    out.push(el("div", { className: "button-row" }, [
+    out.push(el("div", { class: "button-row" }, [
       button(t("ws.prev"), () => send("agenda", { item: Math.max(-1, live.item - 1) })),
       button(t("ws.next"), () => send("agenda", { item: Math.min(live.agenda.length - 1, live.item + 1) })),
     ]));
-    const minutes = withId(el("input", { attrs: { type: "number", min: "1", max: "240", value: "5" } }), "ws-timer-minutes");
-    out.push(el("div", { className: "ws-inline" }, [
+    const minutes = withId(el("input", { type: "number", min: "1", max: "240", value: "5" }), "ws-timer-minutes");
+    out.push(el("div", { class: "ws-inline" }, [
       ...field(t("ws.timerMinutes"), minutes),
       button(t("ws.timerStart"), () => send("timer", { seconds: Math.round(Number(minutes.value) * 60) })),
       button(t("ws.timerStop"), () => send("timer", { seconds: 0 })),
     ]));
-    const text = withId(el("input", { attrs: { type: "text", maxlength: "280" } }), "ws-announce-text");
-    out.push(el("div", { className: "ws-inline" }, [
+    const text = withId(el("input", { type: "text", maxlength: "280" }), "ws-announce-text");
+    out.push(el("div", { class: "ws-inline" }, [
       ...field(t("ws.announce"), text),
       button(t("ws.announceRoom"), () => text.value.trim() && send("announce", { text: text.value, scope: "room" }), { id: "ws-announce-room" }),
       button(t("ws.announceHub"), () => text.value.trim() && send("announce", { text: text.value, scope: "hub" })),
@@ -333,31 +333,31 @@ export class WorkshopPanel {
         );
         visit.dataset.group = String(group.group);
         const names = group.members.map((s) => model.nameOf(s) ?? "?").join(", ");
-        return el("li", { className: "ws-group-row" }, [
+        return el("li", { class: "ws-group-row" }, [
           visit,
-          el("span", { className: "meta ws-occupancy", text: t("ws.groupPresent", { n: group.present ?? 0, of: group.members.length }) }),
-          el("span", { className: "meta", text: group.team ? `${t("ws.groupTeam")}: ${names}` : names }),
+          el("span", { class: "meta ws-occupancy", text: t("ws.groupPresent", { n: group.present ?? 0, of: group.members.length }) }),
+          el("span", { class: "meta", text: group.team ? `${t("ws.groupTeam")}: ${names}` : names }),
         ]);
       });
-      out.push(el("ul", { className: "ws-groups", attrs: { id: "ws-groups" } }, groups));
-      const toGroups = withId(el("input", { attrs: { type: "text", maxlength: "280" } }), "ws-groups-text");
-      out.push(el("div", { className: "ws-inline" }, [
+      out.push(el("ul", { class: "ws-groups", id: "ws-groups" }, groups));
+      const toGroups = withId(el("input", { type: "text", maxlength: "280" }), "ws-groups-text");
+      out.push(el("div", { class: "ws-inline" }, [
         ...field(t("ws.toGroups"), toGroups),
         button(t("ws.toGroupsSend"), () => toGroups.value.trim() && send("announce", { text: toGroups.value, scope: "room" }), { id: "ws-groups-send" }),
       ]));
-      out.push(el("div", { className: "button-row" }, [
+      out.push(el("div", { class: "button-row" }, [
         button(t("ws.visitMain"), () => send("breakout_visit", { group: -1 })),
         button(t("ws.recall"), () => send("breakout_recall", {}), { className: "primary" }),
       ]));
     } else {
       out.push(...this.groupMaker(model, live));
     }
-    const longer = withId(el("input", { attrs: { type: "number", min: "1", max: "120", value: "15" } }), "ws-extend-minutes");
-    out.push(el("div", { className: "ws-inline" }, [
+    const longer = withId(el("input", { type: "number", min: "1", max: "120", value: "15" }), "ws-extend-minutes");
+    out.push(el("div", { class: "ws-inline" }, [
       ...field(t("ws.extendMinutes"), longer),
       button(t("ws.extend"), () => send("workshop_extend", { minutes: Math.round(Number(longer.value)) }), { id: "ws-extend" }),
     ]));
-    out.push(el("div", { className: "button-row" }, [
+    out.push(el("div", { class: "button-row" }, [
       button(t("ws.end"), () => send("workshop_end", {}), { className: "danger" }),
     ]));
     return out;
@@ -367,21 +367,21 @@ export class WorkshopPanel {
    * group (the others are spread at random by the server). */
   groupMaker(model, live) {
     const send = this.actions.send;
-    const count = withId(el("input", { attrs: { type: "number", min: "2", max: "20", value: "2" } }), "ws-group-count");
-    const length = withId(el("input", { attrs: { type: "number", min: "1", max: "120", value: "10" } }), "ws-group-minutes");
+    const count = withId(el("input", { type: "number", min: "2", max: "20", value: "2" }), "ws-group-count");
+    const length = withId(el("input", { type: "number", min: "1", max: "120", value: "10" }), "ws-group-minutes");
     const participants = model.people.filter((p) => p.id !== model.session && !live.leaders.includes(p.id));
     const picks = participants.map((person) => {
       const pick = withId(el("select", {}, [
-        el("option", { text: t("ws.groupAny"), attrs: { value: "" } }),
-        ...Array.from({ length: 20 }, (_, i) => el("option", { text: t("ws.groupNumber", { n: i + 1 }), attrs: { value: String(i) } })),
+        el("option", { text: t("ws.groupAny"), value: "" }),
+        ...Array.from({ length: 20 }, (_, i) => el("option", { text: t("ws.groupNumber", { n: i + 1 }), value: String(i) })),
       ]), `ws-pick-${person.id}`);
       pick.dataset.session = person.id;
-      return el("li", {}, [el("span", { className: "name", text: person.name }), pick]);
+      return el("li", {}, [el("span", { class: "name", text: person.name }), pick]);
     });
     const start = () => {
       const groups = Number(count.value);
       const assign = Array.from({ length: groups }, () => []);
-      for (const pick of this.sections.live.querySelectorAll("select[data-session]")) {
+      for (const pick of /** @type {NodeListOf<HTMLSelectElement>} */ (this.sections.live.querySelectorAll("select[data-session]"))) {
         if (pick.value !== "" && Number(pick.value) < groups) assign[Number(pick.value)].push(pick.dataset.session);
       }
       const chosen = assign.some((members) => members.length);
@@ -389,17 +389,18 @@ export class WorkshopPanel {
         ? { groups, mode: "chosen", minutes: Number(length.value), assign }
         : { groups, mode: "random", minutes: Number(length.value) });
     };
-    const out = [el("div", { className: "ws-inline" }, [
+    /** @type {HTMLElement[]} */
+    const out = [el("div", { class: "ws-inline" }, [
       ...field(t("ws.groups"), count),
       ...field(t("ws.groupsMinutes"), length),
       button(t("ws.groupsStart"), start, { id: "ws-groups-start" }),
       // The server forms the groups from the teams that share the workshop (groups ignored).
       button(t("ws.groupsByTeam"), () => send("breakout", { groups: 2, mode: "teams", minutes: Number(length.value) }), { id: "ws-groups-teams" }),
     ])];
-    out.push(el("p", { className: "hint", text: t("ws.groupsByTeamHint") }));
+    out.push(el("p", { class: "hint", text: t("ws.groupsByTeamHint") }));
     // By profile: the server proposes groups from the profiles people chose to show; the
     // proposal fills in the choices below, which "Gruppen bilden" then starts as they are.
-    const proposal = el("ul", { className: "ws-proposal", attrs: { id: "ws-proposal", "aria-live": "polite" } });
+    const proposal = el("ul", { class: "ws-proposal", id: "ws-proposal", "aria-live": "polite" });
     const propose = async (by) => {
       try {
         const answer = await this.actions.grouping(live.id, by, Number(count.value) > 2 ? Number(count.value) : 4);
@@ -408,15 +409,15 @@ export class WorkshopPanel {
         this.say(error.message);
       }
     };
-    out.push(el("div", { className: "button-row" }, [
+    out.push(el("div", { class: "button-row" }, [
       button(t("ws.groupsByIndustry"), () => propose("industry"), { id: "ws-groups-industry" }),
       button(t("ws.groupsByTopic"), () => propose("topic"), { id: "ws-groups-topic" }),
     ]));
-    out.push(el("p", { className: "hint", text: t("ws.groupsByProfileHint") }), proposal);
+    out.push(el("p", { class: "hint", text: t("ws.groupsByProfileHint") }), proposal);
     if (picks.length) {
       out.push(
-        el("p", { className: "hint", text: t("ws.groupsChoose") }),
-        el("ul", { className: "ws-people ws-group-picks" }, picks),
+        el("p", { class: "hint", text: t("ws.groupsChoose") }),
+        el("ul", { class: "ws-people ws-group-picks" }, picks),
       );
     }
     return out;
@@ -431,10 +432,10 @@ export class WorkshopPanel {
       return;
     }
     count.value = String(usable.length);
-    for (const pick of this.sections.live.querySelectorAll("select[data-session]")) pick.value = "";
+    for (const pick of /** @type {NodeListOf<HTMLSelectElement>} */ (this.sections.live.querySelectorAll("select[data-session]"))) pick.value = "";
     usable.forEach((group, number) => {
       for (const session of group.sessions) {
-        const pick = this.sections.live.querySelector(`select[data-session="${CSS.escape(session)}"]`);
+        const pick = /** @type {HTMLSelectElement | null} */ (this.sections.live.querySelector(`select[data-session="${CSS.escape(session)}"]`));
         if (pick) pick.value = String(number);
       }
     });
@@ -444,7 +445,7 @@ export class WorkshopPanel {
       row.querySelector(".ws-profile")?.remove();
       const p = person.profile;
       const facts = p ? [p.industry, p.role ? t(`meet.role.${p.role}`) : "", p.organisation].filter(Boolean).join(" · ") : t("ws.noProfile");
-      row.append(el("span", { className: "meta ws-profile", text: facts }));
+      row.append(el("span", { class: "meta ws-profile", text: facts }));
     }
     list.replaceChildren(...usable.map((group, number) => el("li", {
       text: t("ws.proposalGroup", { n: number + 1, label: group.label, names: group.names.join(", ") }),
@@ -461,13 +462,13 @@ export class WorkshopPanel {
     const send = this.actions.send;
     const rules = model.rules ?? { locked: false, chat: "everyone", reactions: "everyone", screens: "anyone" };
     const check = (label, on, change) => {
-      const input = el("input", { attrs: { type: "checkbox" } });
+      const input = el("input", { type: "checkbox" });
       input.checked = on;
       input.addEventListener("change", () => change(input.checked));
-      return el("label", { className: "check" }, [input, el("span", { text: label })]);
+      return el("label", { class: "check" }, [input, el("span", { text: label })]);
     };
     const screens = el("select", {}, ["anyone", "facilitators", "staff"].map((mode) => el("option", {
-      text: t(`ws.screens.${mode}`), attrs: { value: mode },
+      text: t(`ws.screens.${mode}`), value: mode,
     })));
     screens.id = "ws-screens";
     screens.value = rules.screens;
@@ -476,8 +477,8 @@ export class WorkshopPanel {
     const rows = people.map((person) => {
       const muted = model.muted.has(person.id);
       return el("li", {}, [
-        el("span", { className: "name", text: person.name }),
-        el("span", { className: "actions" }, [
+        el("span", { class: "name", text: person.name }),
+        el("span", { class: "actions" }, [
           button(muted ? t("ws.unmute") : t("ws.mute"), () => {
             send("mute", { session: person.id, on: !muted });
             if (muted) model.muted.delete(person.id);
@@ -497,7 +498,7 @@ export class WorkshopPanel {
       check(t("ws.chatOff"), rules.chat === "facilitators", (on) => send("permissions", { chat: on ? "facilitators" : "everyone" })),
       check(t("ws.reactionsOff"), rules.reactions === "facilitators", (on) => send("permissions", { reactions: on ? "facilitators" : "everyone" })),
       ...field(t("ws.screens"), screens),
-      people.length ? el("ul", { className: "ws-people" }, rows) : el("p", { className: "hint", text: t("ws.nobody") }),
+      people.length ? el("ul", { class: "ws-people" }, rows) : el("p", { class: "hint", text: t("ws.nobody") }),
     ]);
   }
 
@@ -505,19 +506,19 @@ export class WorkshopPanel {
 
   renderUpcoming(model) {
     const items = model.upcoming.map((workshop) => {
-      const code = el("input", { attrs: { type: "text", maxlength: "32", autocomplete: "off" } });
+      const code = el("input", { type: "text", maxlength: "32", autocomplete: "off" });
       const join = button(t("ws.join"), () => this.actions.join(workshop.id, code.value.trim() || null));
       join.dataset.workshop = workshop.id;
       const row = [
         el("strong", { text: workshop.title }),
-        el("span", { className: "meta", text: whenText(workshop, model.roomName) }),
-        el("span", { className: "meta", text: t("ws.by", { names: workshop.facilitators.map((p) => p.name ?? p).join(", ") }) }),
+        el("span", { class: "meta", text: whenText(workshop, model.roomName) }),
+        el("span", { class: "meta", text: t("ws.by", { names: workshop.facilitators.map((p) => p.name ?? p).join(", ") }) }),
       ];
-      if (workshop.description) row.push(el("span", { className: "ws-description", text: workshop.description }));
-      if (workshop.invited_you) row.push(el("span", { className: "ws-invited", text: t("ws.invitedYou") }));
+      if (workshop.description) row.push(el("span", { class: "ws-description", text: workshop.description }));
+      if (workshop.invited_you) row.push(el("span", { class: "ws-invited", text: t("ws.invitedYou") }));
       const controls = [join, button(t("ws.copyLink"), () => this.actions.copyLink(workshop))];
       if (workshop.access === "code" && !workshop.you_lead) controls.unshift(...field(t("ws.code"), code));
-      row.push(el("span", { className: "ws-inline" }, controls));
+      row.push(el("span", { class: "ws-inline" }, controls));
       if (workshop.registration) row.push(...this.registration(workshop, () => code.value.trim() || null));
       const item = el("li", {}, row);
       item.dataset.workshop = workshop.id;
@@ -525,7 +526,7 @@ export class WorkshopPanel {
     });
     this.sections.upcoming.replaceChildren(
       el("h3", { text: t("ws.upcoming") }),
-      items.length ? el("ul", { className: "ws-list" }, items) : el("p", { className: "hint", text: t("ws.none") }),
+      items.length ? el("ul", { class: "ws-list" }, items) : el("p", { class: "hint", text: t("ws.none") }),
     );
   }
 
@@ -534,19 +535,19 @@ export class WorkshopPanel {
    * calendar file for the registered). */
   registration(workshop, codeOf) {
     const seats = workshop.registration;
-    const out = [el("span", { className: "meta ws-seats", text: t("ws.seatsTaken", { taken: seats.taken, seats: seats.seats, waiting: seats.waiting }) })];
+    const out = [el("span", { class: "meta ws-seats", text: t("ws.seatsTaken", { taken: seats.taken, seats: seats.seats, waiting: seats.waiting }) })];
     const mine = workshop.your_registration;
     const controls = [];
     if (mine) {
       const where = mine.status === "registered" ? t("ws.registered") : t("ws.waitlisted", { n: mine.position });
-      out.push(el("span", { className: "ws-registration", attrs: { "data-status": mine.status }, text: where }));
-      const calendar = el("a", { text: t("ws.calendar"), attrs: { href: `/api/workshops/${encodeURIComponent(workshop.id)}/calendar.ics`, download: `workshop-${workshop.id}.ics` } });
+      out.push(el("span", { class: "ws-registration", "data-status": mine.status, text: where }));
+      const calendar = el("a", { text: t("ws.calendar"), href: `/api/workshops/${encodeURIComponent(workshop.id)}/calendar.ics`, download: `workshop-${workshop.id}.ics` });
       controls.push(calendar, button(t("ws.unregister"), () => this.actions.unregister(workshop.id), { className: "ws-unregister" }));
     } else {
       const full = seats.taken >= seats.seats;
       controls.push(button(full ? t("ws.registerWaitlist") : t("ws.register"), () => this.actions.register(workshop.id, codeOf()), { className: "ws-register" }));
     }
-    out.push(el("span", { className: "ws-inline" }, controls));
+    out.push(el("span", { class: "ws-inline" }, controls));
     return out;
   }
 
@@ -554,41 +555,41 @@ export class WorkshopPanel {
 
   buildPlan(model) {
     this.planBuilt = true;
-    const title = el("input", { attrs: { type: "text", maxlength: "120", required: "" } });
-    const description = el("textarea", { attrs: { rows: "2", maxlength: "2000" } });
-    const room = el("select", {}, model.rooms.map((r) => el("option", { text: r.name, attrs: { value: r.id } })));
+    const title = el("input", { type: "text", maxlength: "120", required: "" });
+    const description = el("textarea", { rows: "2", maxlength: "2000" });
+    const room = el("select", {}, model.rooms.map((r) => el("option", { text: r.name, value: r.id })));
     room.value = model.room ?? model.rooms[0]?.id;
-    const starts = el("input", { attrs: { type: "datetime-local", required: "" } });
+    const starts = el("input", { type: "datetime-local", required: "" });
     const soon = new Date(Date.now() + 10 * 60000);
     soon.setMinutes(soon.getMinutes() - soon.getTimezoneOffset());
     starts.value = soon.toISOString().slice(0, 16);
-    const minutes = el("input", { attrs: { type: "number", min: "5", max: "720", value: "60" } });
+    const minutes = el("input", { type: "number", min: "5", max: "720", value: "60" });
     const access = el("select", {}, ["open", "code", "list"].map((mode) => el("option", {
-      text: t(`ws.access.${mode}`), attrs: { value: mode },
+      text: t(`ws.access.${mode}`), value: mode,
     })));
-    const agenda = el("textarea", { attrs: { rows: "3" } });
-    const admission = el("input", { attrs: { type: "checkbox" } });
+    const agenda = el("textarea", { rows: "3" });
+    const admission = el("input", { type: "checkbox" });
     admission.id = "ws-admission";
-    const force = el("input", { attrs: { type: "checkbox" } });
+    const force = el("input", { type: "checkbox" });
     force.id = "ws-force";
-    const seats = el("input", { attrs: { type: "number", min: "1", max: "10000", placeholder: t("ws.seatsNone") } });
+    const seats = el("input", { type: "number", min: "1", max: "10000", placeholder: t("ws.seatsNone") });
     seats.id = "ws-seats";
-    const invited = el("input", { attrs: { type: "text", maxlength: "4000", autocomplete: "off" } });
+    const invited = el("input", { type: "text", maxlength: "4000", autocomplete: "off" });
     invited.id = "ws-invited";
     const repeat = el("select", {}, ["none", "weekly", "biweekly", "monthly"].map((mode) => el("option", {
-      text: t(`ws.repeat.${mode}`), attrs: { value: mode },
+      text: t(`ws.repeat.${mode}`), value: mode,
     })));
     repeat.id = "ws-repeat";
-    const count = el("input", { attrs: { type: "number", min: "1", max: "52", value: "4" } });
+    const count = el("input", { type: "number", min: "1", max: "52", value: "4" });
     count.id = "ws-count";
-    const countFields = el("div", { className: "ws-series-count" }, field(t("ws.count"), count));
+    const countFields = el("div", { class: "ws-series-count" }, field(t("ws.count"), count));
     const showCount = () => {
       countFields.hidden = repeat.value === "none";
     };
     repeat.addEventListener("change", showCount);
     showCount();
     const heading = el("h3", { text: t("ws.plan") });
-    const form = el("form", { className: "ws-form", attrs: { novalidate: "" } }, [
+    const form = el("form", { class: "ws-form", novalidate: "" }, [
       heading,
       ...field(t("ws.title"), title),
       ...field(t("ws.description"), description),
@@ -597,13 +598,13 @@ export class WorkshopPanel {
       ...field(t("ws.length"), minutes),
       ...field(t("ws.access"), access),
       ...field(t("ws.invitedNames"), invited),
-      el("label", { className: "check" }, [admission, el("span", { text: t("ws.admission") })]),
+      el("label", { class: "check" }, [admission, el("span", { text: t("ws.admission") })]),
       ...field(t("ws.seats"), seats),
       ...field(t("ws.repeat"), repeat),
       countFields,
       ...field(t("ws.agendaLines"), agenda),
-      el("label", { className: "check" }, [force, el("span", { text: t("ws.force") })]),
-      el("button", { text: t("ws.save"), className: "primary", attrs: { type: "submit" } }),
+      el("label", { class: "check" }, [force, el("span", { text: t("ws.force") })]),
+      el("button", { text: t("ws.save"), class: "primary", type: "submit" }),
     ]);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -677,7 +678,7 @@ export class WorkshopPanel {
       showCount();
       title.focus();
     };
-    this.mine = el("section", { className: "ws-mine" });
+    this.mine = el("section", { class: "ws-mine" });
     this.sections.plan.replaceChildren(form, this.mine);
   }
 
@@ -686,10 +687,10 @@ export class WorkshopPanel {
     const rows = mine.map((workshop) => {
       const row = el("li", {}, [
         el("strong", { text: workshop.title }),
-        el("span", { className: "meta", text: whenText(workshop, model.roomName) }),
-        workshop.series ? el("span", { className: "meta ws-of-series", text: t("ws.ofSeries") }) : "",
-        workshop.code ? el("span", { className: "meta", text: `${t("ws.code")}: ${workshop.code}` }) : "",
-        el("span", { className: "ws-inline" }, [
+        el("span", { class: "meta", text: whenText(workshop, model.roomName) }),
+        workshop.series ? el("span", { class: "meta ws-of-series", text: t("ws.ofSeries") }) : "",
+        workshop.code ? el("span", { class: "meta", text: `${t("ws.code")}: ${workshop.code}` }) : "",
+        el("span", { class: "ws-inline" }, [
           button(t("ws.edit"), () => this.editWorkshop(workshop), { className: "ws-edit" }),
           button(t("ws.attendance"), () => this.actions.attendance(workshop.id)),
           button(t("ws.csv"), () => this.actions.csv(workshop.id)),
@@ -703,8 +704,8 @@ export class WorkshopPanel {
     const series = (model.series ?? []).map((item) => {
       const row = el("li", {}, [
         el("strong", { text: item.title }),
-        el("span", { className: "meta", text: seriesText(item, model.roomName) }),
-        el("span", { className: "ws-inline" }, [
+        el("span", { class: "meta", text: seriesText(item, model.roomName) }),
+        el("span", { class: "ws-inline" }, [
           button(t("ws.editSeries"), () => this.editSeries(item), { className: "ws-edit-series" }),
           button(t("ws.deleteSeries"), () => {
             if (window.confirm(t("ws.confirmDeleteSeries", { title: item.title }))) this.actions.removeSeries(item.id);
@@ -717,11 +718,11 @@ export class WorkshopPanel {
     const kept = this.mine.querySelector(".ws-attendance");
     this.mine.replaceChildren(
       el("h3", { text: t("ws.mine") }),
-      el("ul", { className: "ws-list", attrs: { id: "ws-mine" } }, rows),
+      el("ul", { class: "ws-list", id: "ws-mine" }, rows),
       el("h3", { text: t("ws.mySeries") }),
       series.length
-        ? el("ul", { className: "ws-list", attrs: { id: "ws-series" } }, series)
-        : el("p", { className: "hint", text: t("ws.seriesNone") }),
+        ? el("ul", { class: "ws-list", id: "ws-series" }, series)
+        : el("p", { class: "hint", text: t("ws.seriesNone") }),
     );
     if (kept) this.mine.append(kept);
   }
@@ -732,18 +733,18 @@ export class WorkshopPanel {
     this.say(t("ws.registrationsSummary", { taken: listing.taken, seats: listing.seats, waiting: listing.waiting }));
     const rows = listing.people.map((person) => el("tr", {}, [
       el("td", { text: person.display_name }),
-      el("td", { className: "ws-key", text: person.key }),
+      el("td", { class: "ws-key", text: person.key }),
       el("td", { text: person.status === "registered" ? t("ws.registeredShort") : t("ws.waitlistShort", { n: person.position }) }),
     ]));
-    const head = el("tr", {}, ["ws.person", "ws.key", "ws.status"].map((key) => el("th", { text: t(key), attrs: { scope: "col" } })));
-    const table = el("table", { className: "ws-registration-list" }, [
+    const head = el("tr", {}, ["ws.person", "ws.key", "ws.status"].map((key) => el("th", { text: t(key), scope: "col" })));
+    const table = el("table", { class: "ws-registration-list" }, [
       el("caption", { text: `${t("ws.registrations")}: ${listing.workshop.title}` }),
       el("thead", {}, [head]),
       el("tbody", {}, rows),
     ]);
     const csv = button(t("ws.registrationsCsv"), () => this.actions.registrationsCsv(listing.workshop.id), { className: "ws-registrations-csv" });
     this.mine.querySelector(".ws-attendance")?.remove();
-    this.mine.append(el("div", { className: "ws-attendance" }, [table, csv]));
+    this.mine.append(el("div", { class: "ws-attendance" }, [table, csv]));
   }
 
   /** The short summary of a workshop: its figures (participants, not its facilitators) and
@@ -752,7 +753,7 @@ export class WorkshopPanel {
     this.say(t("ws.summary", { n: report.participants, peak: report.peak, minutes: report.average_minutes }));
     const rows = report.people.map((person) => el("tr", {}, [
       el("td", { text: person.name }),
-      el("td", { className: "ws-key", text: person.key ?? "" }),
+      el("td", { class: "ws-key", text: person.key ?? "" }),
       el("td", { text: t(`ws.role.${person.role ?? "participant"}`) }),
       el("td", { text: String(person.minutes) }),
       el("td", { text: String(person.stations_opened) }),
@@ -760,9 +761,9 @@ export class WorkshopPanel {
     ]));
     const columns = ["ws.person", "ws.key", "ws.role", "ws.minutesShort", "ws.stations", "ws.quizzes"];
     const head = el("tr", {}, columns.map((key) => el("th", {
-      text: t(key), attrs: { scope: "col" },
+      text: t(key), scope: "col",
     })));
-    const table = el("table", { className: "ws-attendance" }, [
+    const table = el("table", { class: "ws-attendance" }, [
       el("caption", { text: `${t("ws.attendance")}: ${report.workshop.title}` }),
       el("thead", {}, [head]),
       el("tbody", {}, rows),
@@ -788,9 +789,9 @@ export class WorkshopPanel {
     ]));
     box.replaceChildren(
       el("h3", { text: t("ws.audit") }),
-      entries.length ? el("ol", { className: "ws-audit" }, entries) : el("p", { className: "hint", text: t("ws.auditNone") }),
+      entries.length ? el("ol", { class: "ws-audit" }, entries) : el("p", { class: "hint", text: t("ws.auditNone") }),
       el("h3", { text: t("ws.bans") }),
-      banRows.length ? el("ul", { className: "ws-list" }, banRows) : el("p", { className: "hint", text: t("ws.bansNone") }),
+      banRows.length ? el("ul", { class: "ws-list" }, banRows) : el("p", { class: "hint", text: t("ws.bansNone") }),
     );
   }
 }
