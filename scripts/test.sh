@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set everything up, then run the whole test suite: shellcheck, ruff, eslint (the browser
-# client), mypy, the import contracts (lint-imports) and pytest (unit, socket, browser and Redis tests).
+# Set everything up, then run the whole test suite: shellcheck, ruff, eslint and tsc (the
+# browser client's lint and type check), mypy, the import contracts (lint-imports) and pytest
+# (unit, socket, browser and Redis tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
@@ -11,6 +12,8 @@ echo "==> ruff" >&2
 .venv/bin/ruff format --check . >/dev/null || { .venv/bin/ruff format --diff . | head -40; exit 1; }
 echo "==> eslint" >&2
 node_modules/.bin/eslint --max-warnings 0 web-client/js tools world eslint.config.js
+echo "==> tsc" >&2
+node_modules/.bin/tsc -p web-client/tsconfig.json
 echo "==> mypy" >&2
 .venv/bin/mypy
 echo "==> import contracts" >&2
