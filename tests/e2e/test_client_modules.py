@@ -305,3 +305,75 @@ def test_every_key_does_one_thing() -> None:
     assert len(voice) == 1 and len(toolbar) > 10
     keys = [key.lower() for key in toolbar] + voice + sorted(set(movement))
     assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
+
+
+# --- building the panels' elements and reading the hub's refusals ---------------------------
+
+
+def test_el_sets_text_class_properties_and_attributes(page: Page) -> None:
+    got = run(
+        page,
+        "ui/dom.js",
+        """(() => {
+          const input = m.el("input", {
+            type: "checkbox", id: "x", checked: true, disabled: false, hidden: null, value: 7,
+            "aria-label": "Wahl", maxlength: 5, dataset: { key: "k" },
+          });
+          const kids = [m.el("span", {}, "eins"), "zwei"];
+          const box = m.el("div", { class: "a b", "aria-hidden": true }, kids);
+          const p = m.el("p", { text: "<b>nicht fett</b>" });
+          const count = m.el("span", {}, 3);
+          const field = m.labelledField("f", "Name", m.el("input"));
+          const attr = (name) => input.getAttribute(name);
+          return {
+            checked: input.checked, disabled: input.hasAttribute("disabled"),
+            hidden: input.hasAttribute("hidden"), value: input.value, label: attr("aria-label"),
+            maxlength: attr("maxlength"), key: input.dataset.key, type: input.type,
+            boxClass: box.className, boxHtml: box.innerHTML,
+            ariaHidden: box.getAttribute("aria-hidden"),
+            pText: p.textContent, pElements: p.children.length, count: count.textContent,
+            field: field.outerHTML,
+          };
+        })()""",
+    )
+    assert got == {
+        "checked": True,
+        "disabled": False,
+        "hidden": False,
+        "value": "7",
+        "label": "Wahl",
+        "maxlength": "5",
+        "key": "k",
+        "type": "checkbox",
+        "boxClass": "a b",
+        "boxHtml": "<span>eins</span>zwei",
+        "ariaHidden": "",
+        "pText": "<b>nicht fett</b>",
+        "pElements": 0,
+        "count": "3",
+        "field": '<div class="field"><label for="f">Name</label><input id="f"></div>',
+    }
+
+
+def test_a_refusal_carries_the_servers_code_sentence_inputs_and_reason(page: Page) -> None:
+    got = run(
+        page,
+        "net/fetch-json.js",
+        """(async () => {
+          const body = { error: {
+            code: "bad_input", message: "Nein.", fields: { a: "zu groß" }, reason: "wall",
+            problems: [1],
+          } };
+          const said = await m.refusal(new Response(JSON.stringify(body), { status: 422 }));
+          const bare = await m.refusal(new Response("kein JSON", { status: 503 }));
+          return [
+            [said instanceof m.ApiError, said.status, said.code, said.message, said.fields,
+             said.reason, said.problems],
+            [bare.status, bare.code, bare.message, bare.fields, bare.reason, bare.problems],
+          ];
+        })()""",
+    )
+    assert got == [
+        [True, 422, "bad_input", "Nein.", {"a": "zu groß"}, "wall", [1]],
+        [503, "http_error", "HTTP 503", None, None, []],
+    ]
