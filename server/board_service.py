@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -65,13 +64,7 @@ class BoardService:
         feature = SharedBoards(
             workshops.lead, keep=workshops.writer.put, kept=await store.live_states(BOARD)
         )
-        last_words = workshops.writer.last_words
-
-        def keep_at_the_end() -> None:
-            last_words()
-            feature.keep_changes(time.time())
-
-        workshops.writer.last_words = keep_at_the_end
+        workshops.writer.also_at_the_end(feature.keep_changes)
         return cls(store, workshops, feature)
 
     def attach(self, core: FeatureCore, apply: Callable[[Effects], object]) -> None:
@@ -142,7 +135,7 @@ async def _export(request: web.Request) -> tuple[WorkshopBoards, dict[str, Any]]
         raise ApiError(403, "forbidden", "only facilitators and staff may do this")
     service = request.app[SERVICE]
     workshop_id = request.match_info["id"]
-    workshop = service.workshops.book.get(workshop_id) or await service.store.workshop(workshop_id)
+    workshop = await service.workshops.workshop_of(workshop_id)
     if workshop is None:
         raise ApiError(404, "not_found", "no such workshop")
     if not workshop.led_by(me):

@@ -317,7 +317,7 @@ class PlanService:
 
     async def workshop_of(self, workshop_id: str) -> Workshop | None:
         """A workshop by id: from the book of planned workshops, else the store."""
-        return self.workshops.book.get(workshop_id) or await self.store.workshop(workshop_id)
+        return await self.workshops.workshop_of(workshop_id)
 
     async def teams(self) -> dict[str, Team]:
         documents = await self.store.live_states(LIVE_KIND)

@@ -24,7 +24,6 @@ import asyncio
 import csv
 import io
 import logging
-import time
 from typing import Any, Final
 
 from aiohttp import web
@@ -67,13 +66,7 @@ class PollService:
         feature = WorkshopPollsFeature(
             workshops.lead, keep=workshops.writer.put, kept=kept, complete=not clustered
         )
-        before = workshops.writer.last_words
-
-        def last_words() -> None:
-            before()
-            feature.keep_changes(time.time())
-
-        workshops.writer.last_words = last_words
+        workshops.writer.also_at_the_end(feature.keep_changes)
         return cls(store, workshops, feature)
 
     def attach(self, core: FeatureCore) -> None:
@@ -136,7 +129,7 @@ async def polls_csv(request: web.Request) -> web.Response:
     if not me.role.at_least(Role.FACILITATOR):
         raise ApiError(403, "forbidden", "only this workshop's facilitators may export its polls")
     workshop_id = request.match_info["id"]
-    workshop = service.workshops.book.get(workshop_id) or await service.store.workshop(workshop_id)
+    workshop = await service.workshops.workshop_of(workshop_id)
     if workshop is None:
         raise ApiError(404, "workshop_unknown", "there is no such workshop")
     if not workshop.led_by(me):

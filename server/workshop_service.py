@@ -52,7 +52,7 @@ from server.workshop_records import (
     WorkshopExtended,
     WorkshopRecord,
 )
-from server.workshops import WorkshopBook
+from server.workshops import Workshop, WorkshopBook
 from server.workshops_http import WorkshopDesk, workshop_routes
 
 log = logging.getLogger("hubtwin.workshops")
@@ -88,6 +88,17 @@ class RecordWriter:
         self.banned: Callable[[str], Awaitable[object]] | None = None
         #: called at shutdown before the last records are written (the last live state)
         self.last_words: Callable[[], None] = lambda: None
+
+    def also_at_the_end(self, keep_changes: Callable[[float], None]) -> None:
+        """At shutdown, after the last words given before, ``keep_changes(now)`` hands over
+        one more feature's last live state."""
+        before = self.last_words
+
+        def last_words() -> None:
+            before()
+            keep_changes(time.time())
+
+        self.last_words = last_words
 
     def put(self, record: WorkshopRecord | ModerationState | LiveStateChange) -> None:
         self._queue.put_nowait(record)
@@ -238,6 +249,10 @@ class WorkshopService:
     @property
     def features(self) -> list[HubFeature]:
         return [self.lead, self.moderation]
+
+    async def workshop_of(self, workshop_id: str) -> Workshop | None:
+        """A workshop by id: from the book of planned workshops, else the store."""
+        return self.book.get(workshop_id) or await self.store.workshop(workshop_id)
 
     @property
     def rules(self) -> list[RoomRules]:
