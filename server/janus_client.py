@@ -9,6 +9,11 @@ Whatever Janus sends without being asked (an offer after a publisher left, "webr
 a keepalive every ``KEEPALIVE_S``. A closed link fails every waiting request with
 ``JanusGone`` and calls ``on_closed``.
 
+Requests go out in two lanes (``server/janus_lanes.py``): ``urgent=True`` ones (what a
+facilitator's mute, a removal or a ban needs, and the link's own ping and keepalive) at
+once; routine ones at most ``window`` unanswered at a time, the rest waiting their turn in
+the hub, so an urgent request never waits behind a crowd of routine ones.
+
 A Janus that hangs (stopped, stuck) keeps its socket open, and the WebSocket's own ping
 would notice only after about 40 s. With ``ping_s`` the link asks Janus ``ping`` every
 ``ping_s`` seconds itself; without a ``pong`` within ``ping_timeout_s`` the link counts as
@@ -34,7 +39,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
+from server.janus_lanes import ROUTINE_WINDOW, RequestLanes, Ticket
+
 log = logging.getLogger("hubtwin.janus")
+
 
 KEEPALIVE_S: Final = 20.0
 REQUEST_TIMEOUT_S: Final = 10.0
@@ -68,8 +76,11 @@ class JanusLink:
         admin_secret: str | None = None,
         ping_s: float | None = None,
         ping_timeout_s: float = PING_TIMEOUT_S,
+        window: int = ROUTINE_WINDOW,
     ) -> None:
         self.ws = ws
+        self.lanes = RequestLanes(window)
+        self._turns: dict[int, asyncio.Future[None]] = {}
         self.api_secret = api_secret
         self.token = token
         self.admin_secret = admin_secret
@@ -132,6 +143,9 @@ class JanusLink:
                     future.set_exception(JanusGone("janus closed the connection"))
                     future.exception()  # whoever waits gets it; nobody waiting is no error
             self._pending.clear()
+            for turn in self._turns.values():  # waiting routine requests fail as they go
+                if not turn.done():
+                    turn.set_result(None)
             self._keepalive.cancel()
             if self._watch is not None and self._watch is not asyncio.current_task():
                 self._watch.cancel()
@@ -161,14 +175,16 @@ class JanusLink:
             await asyncio.sleep(KEEPALIVE_S)
             for session in list(self._sessions):
                 with contextlib.suppress(JanusError, JanusGone, TimeoutError):
-                    await self.request({"janus": "keepalive", "session_id": session}, ack_only=True)
+                    await self.request(
+                        {"janus": "keepalive", "session_id": session}, ack_only=True, urgent=True
+                    )
 
     async def _watch_answers(self, every_s: float, timeout_s: float) -> None:
         while not self.closed:
             await asyncio.sleep(every_s)
             asked = time.monotonic()
             try:
-                await self.request({"janus": "ping"}, timeout_s=timeout_s)
+                await self.request({"janus": "ping"}, timeout_s=timeout_s, urgent=True)
             except JanusError:
                 continue  # refused is answered
             except JanusGone:
@@ -183,9 +199,35 @@ class JanusLink:
                 return
 
     async def request(
-        self, body: dict[str, Any], *, ack_only: bool = False, timeout_s: float = REQUEST_TIMEOUT_S
+        self,
+        body: dict[str, Any],
+        *,
+        ack_only: bool = False,
+        timeout_s: float = REQUEST_TIMEOUT_S,
+        urgent: bool = False,
     ) -> dict[str, Any]:
-        """Send one request and return Janus's answer (an "error" raises ``JanusError``)."""
+        """Send one request and return Janus's answer (an "error" raises ``JanusError``).
+        A routine request first waits for its turn (``urgent`` ones do not wait)."""
+        if self.closed:
+            raise JanusGone("janus is not connected")
+        ticket = self.lanes.ask(urgent)
+        try:
+            if not ticket.go:
+                turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                self._turns[ticket.number] = turn
+                await turn
+            return await self._send(body, ack_only, timeout_s)
+        finally:
+            self._turns.pop(ticket.number, None)
+            self._release(ticket)
+
+    def _release(self, ticket: Ticket) -> None:
+        for released in self.lanes.finished(ticket):
+            turn = self._turns.pop(released.number, None)
+            if turn is not None and not turn.done():
+                turn.set_result(None)
+
+    async def _send(self, body: dict[str, Any], ack_only: bool, timeout_s: float) -> dict[str, Any]:
         if self.closed:
             raise JanusGone("janus is not connected")
         transaction = secrets.token_hex(8)
@@ -221,10 +263,10 @@ class JanusLink:
         self._sessions.add(session)
         return session
 
-    async def destroy_session(self, session: int) -> None:
+    async def destroy_session(self, session: int, *, urgent: bool = False) -> None:
         self._sessions.discard(session)
         with contextlib.suppress(JanusError, JanusGone, TimeoutError):
-            await self.request({"janus": "destroy", "session_id": session})
+            await self.request({"janus": "destroy", "session_id": session}, urgent=urgent)
 
     async def attach(self, session: int, plugin: str = "janus.plugin.videoroom") -> int:
         answer = await self.request({"janus": "attach", "session_id": session, "plugin": plugin})
@@ -240,6 +282,8 @@ class JanusLink:
         handle: int,
         body: dict[str, Any],
         jsep: dict[str, Any] | None = None,
+        *,
+        urgent: bool = False,
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """A plugin message; returns (plugin data, jsep or None). A plugin error (its
         ``error_code``) raises ``JanusError``."""
@@ -251,7 +295,7 @@ class JanusLink:
         }
         if jsep is not None:
             request["jsep"] = jsep
-        answer = await self.request(request)
+        answer = await self.request(request, urgent=urgent)
         data = (answer.get("plugindata") or {}).get("data") or {}
         if "error_code" in data:
             raise JanusError(int(data["error_code"]), str(data.get("error", "")))

@@ -220,6 +220,9 @@ class Moderation:
         #: there; put back when the workshop is over (``workshop_over``)
         self._before_workshop: dict[str, tuple[RoomSettings, str]] = {}
         self.mutes.update(_mutes_in_memory(mutes or {}))
+        #: told (identity id) in the same step when a mute is set or lifted, here or on
+        #: the bus (voice holds the speaker at once instead of at its next round)
+        self.mute_listeners: list[Callable[[str, Effects, float], None]] = []
         if lead is not None:
             lead.over_listeners.append(self.workshop_over)
         for room, data in (rooms or {}).items():
@@ -335,6 +338,8 @@ class Moderation:
         for session in self._sessions_of(identity_id):
             fx.send_to(session, frame)
             self._send_rules(session, fx, now)
+        for listener in self.mute_listeners:
+            listener(identity_id, fx, now)
 
     def room_settings_elsewhere(self, event: Any, fx: Effects, now: float) -> None:
         """Another process of the hub changed what a room allows (the ``room_settings``
@@ -591,6 +596,8 @@ class Moderation:
             self._keep_mute(who, None, session.identity, inst.room_id, now, on=False)
             self._tell(target, self._moderated("unmuted", session.identity, inst.room_id, None), fx)
         self._send_rules(target, fx, now)
+        for listener in self.mute_listeners:
+            listener(who.id, fx, now)
 
     def _remove(self, session: Session, message: Remove, fx: Effects, now: float) -> None:
         inst = self._moderator(session, fx, "remove")

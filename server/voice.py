@@ -11,6 +11,13 @@ a ban, the end of the session: at once), relay their SDP and ICE, change whom th
 receive, hold or release a facilitator-muted speaker. The port tells the feature back
 when someone's microphone is being sent (``sending``) or failed.
 
+Moderation does not wait for the next round: a facilitator's mute (``moderated``, called
+by the moderation feature in the same step) holds the speaker and takes them out of every
+hearing set at once, and someone leaving the room instance (a removal, a ban, a move to a
+breakout group, a room change) is taken out of every set as they leave; the listeners who
+lose them are told to the port as ``urgent``, so their Janus updates go ahead of routine
+ones. Whoever now comes into a set instead follows at the next round.
+
 >>> rooms = VoiceRooms(port, stage_of=lead.on_stage, held=moderation.voice_held)  # doctest: +SKIP
 """
 
@@ -63,7 +70,7 @@ class VoicePort(Protocol):
 
     def signal(self, session_id: str, gen: int, pc: str, payload: dict[str, Any]) -> None: ...
 
-    def hear(self, session_id: str, speakers: frozenset[str]) -> None: ...
+    def hear(self, session_id: str, speakers: frozenset[str], urgent: bool = False) -> None: ...
 
     def hold(self, session_id: str, held: bool) -> None: ...
 
@@ -173,6 +180,25 @@ class VoiceRooms:
             member.inside = False
             member.sending = False
         self.sets.pop(session.id, None)
+        self._out_of_every_set(session.id)
+
+    def moderated(self, identity_id: str, fx: Effects, now: float) -> None:
+        """A facilitator muted someone or let them speak again (here or in another process
+        of the hub): decided now, in the step that changed it, not at the next round. A
+        held speaker is held on the media server at once and is in nobody's set."""
+        for session_id, member in list(self.members.items()):
+            session = self._sessions.get(session_id)
+            if session is None or session.identity.id != identity_id or not member.inside:
+                continue
+            held = self.held(session, now)
+            if held == member.held:
+                continue
+            member.held = held
+            if self.port is not None:
+                self.port.hold(session_id, held)
+            self._tell_state(session, member, "ready", fx)
+            if held:
+                self._out_of_every_set(session_id)
 
     def handle(self, session: Session, message: FeatureMessage, fx: Effects, now: float) -> bool:
         if isinstance(message, VoiceOn):
@@ -212,12 +238,27 @@ class VoiceRooms:
 
     # --- decisions ----------------------------------------------------------------------------
 
+    def _out_of_every_set(self, speaker: str, *, urgent: bool = True) -> None:
+        """Nobody hears ``speaker``'s media any more: the listeners who did are told now.
+
+        Also what keeps the sets true when someone's media is set up again (a resumed
+        session, voice turned on again): a listener's set names sessions, and the port
+        follows a set only when it changes, so a speaker whose old feed ends must leave
+        every set, or a listener whose set is the same before and after (no round fell
+        between the new set-up and their new microphone) would stay on the old feed."""
+        for listener, speakers in list(self.sets.items()):
+            if speaker in speakers:
+                self.sets[listener] = speakers - {speaker}
+                if self.port is not None:
+                    self.port.hear(listener, self.sets[listener], urgent=urgent)
+
     def _voice(self, session: Session, message: VoiceOn, fx: Effects, now: float) -> None:
         if not message.on:
             if self.members.pop(session.id, None) is not None and self.port is not None:
                 self.port.leave(session.id)
             self.sets.pop(session.id, None)
             self._sessions.pop(session.id, None)
+            self._out_of_every_set(session.id, urgent=False)
             fx.send_to(session, self._state_frame("off", 0, message.mic, False, False))
             return
         if self.port is None or not self.port.available() or session.instance is None:
@@ -233,6 +274,8 @@ class VoiceRooms:
         old = self.members.get(session.id)
         if old is not None and old.inside:
             self.port.leave(session.id)
+        if old is not None:  # their old feed ends: whoever heard it follows the new one
+            self._out_of_every_set(session.id, urgent=False)
         member = VoiceMember(session.id, key_of(session.instance), gen, mic)
         member.muted = old.muted if old is not None else False
         member.held = self.held(session, now)

@@ -18,18 +18,24 @@ person there is one Janus session with
 
 A facilitator's mute is ``moderate`` on the speaker's audio (Janus drops it) as well as
 taking the speaker out of every hearing set. Leaving (a room change, removal, ban, the end
-of the session, voice off) is ``leave`` plus taking their token off the room at once.
+of the session, voice off) is a ``kick`` plus taking their token off the room at once.
 
 Everything for one person runs in order in a task of its own (a queue of operations), so
-an answer never overtakes the offer it answers. Janus servers: the hub's own (supervised,
-``server/janus_process.py``) or several given with ``--janus``: a new room goes to the one
-that answers with the fewest rooms (the first named on a tie); when one is lost its rooms
-move to another: the people and shares that were on it are set up again there (a new
-``gen``, the same path as after a restart of the hub's own Janus), everyone else stays as
-they are. A lost server is tried again every second and takes new rooms once it answers.
-A server that hangs without closing its WebSocket counts as lost as soon as it leaves a
-``ping`` unanswered (``ping_s``, ``ping_timeout_s``: within a few seconds); the hub's own
-Janus is then ended so its supervisor starts it again (``on_hung``).
+an answer never overtakes the offer it answers. What moderation needs does not wait in
+that queue: the ``moderate`` of a mute and the ``kick`` of someone leaving are sent at once
+in a task of their own, and they, like the subscription updates that take a listener off
+a speaker they may no longer hear (``hear(..., urgent=True)``), go in the Janus link's
+urgent lane, ahead of every routine request waiting there (``server/janus_lanes.py``).
+
+Janus servers: the hub's own (supervised, ``server/janus_process.py``) or several given
+with ``--janus``: a new room goes to the one that answers with the fewest rooms (the first
+named on a tie); when one is lost its rooms move to another: the people and shares that
+were on it are set up again there (a new ``gen``, the same path as after a restart of the
+hub's own Janus), everyone else stays as they are. A lost server is tried again every
+second and takes new rooms once it answers. A server that hangs without closing its
+WebSocket counts as lost as soon as it leaves a ``ping`` unanswered (``ping_s``,
+``ping_timeout_s``: within a few seconds); the hub's own Janus is then ended so its
+supervisor starts it again (``on_hung``).
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -132,6 +138,10 @@ class Person:
     negotiating: bool = False
     sub_gen: int = 0
     left: bool = False
+    #: the next subscription update takes someone away who may no longer be heard
+    urgent: bool = False
+    #: mute and unmute go to Janus one after the other, in the order decided
+    moderating: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class VoiceBridge:
@@ -163,7 +173,8 @@ class VoiceBridge:
         self._next_room = 1
         self._connecting: dict[int, asyncio.Task[None]] = {}
         self._handles: dict[int, Person] = {}
-        self._tearing: set[asyncio.Task[None]] = set()
+        #: removals and mutes on their way to Janus (each in a task of its own)
+        self._urgent: set[asyncio.Task[None]] = set()
         self.on_sending: Callable[[str, int, bool], None] = lambda sid, gen, on: None
         self.on_failed: Callable[[str, int], None] = lambda sid, gen: None
         #: the people (sessions) and room instances whose Janus was lost (or who found
@@ -320,17 +331,25 @@ class VoiceBridge:
         if person is not None and person.gen == gen:
             person.queue.put_nowait(("signal", (pc, payload)))
 
-    def hear(self, session_id: str, speakers: frozenset[str]) -> None:
+    def hear(self, session_id: str, speakers: frozenset[str], urgent: bool = False) -> None:
         person = self.people.get(session_id)
         if person is not None:
             person.wanted = speakers
+            person.urgent = person.urgent or urgent
             person.queue.put_nowait(("hear", None))
 
     def hold(self, session_id: str, held: bool) -> None:
+        """A facilitator's mute (or its end): to Janus at once, not behind the person's
+        queue."""
         person = self.people.get(session_id)
         if person is not None:
             person.held = held
-            person.queue.put_nowait(("hold", None))
+            self._at_once(self._moderate(person))
+
+    def _at_once(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._urgent.add(task)
+        task.add_done_callback(self._urgent.discard)
 
     def _stop(self, session_id: str) -> None:
         person = self.people.pop(session_id, None)
@@ -339,9 +358,7 @@ class VoiceBridge:
         person.left = True
         if person.task is not None:
             person.task.cancel()
-        task = asyncio.create_task(self._tear_down(person))
-        self._tearing.add(task)
-        task.add_done_callback(self._tearing.discard)
+        self._at_once(self._tear_down(person))
 
     # --- one person's operations, in order ---------------------------------------------------
 
@@ -357,8 +374,6 @@ class VoiceBridge:
                     await self._signal(person, *arg)
                 elif op == "hear":
                     await self._reconcile(person)
-                elif op == "hold":
-                    await self._moderate(person)
                 elif op == "event":
                     await self._on_event(person, *arg)
             except asyncio.CancelledError:
@@ -370,7 +385,7 @@ class VoiceBridge:
                 )
                 if op in ("join", "signal"):
                     self.on_failed(person.session_id, person.gen)
-                elif op == "hear" and isinstance(exc, JanusError):
+                elif op == "hear":  # refused, or not answered in time: tried again
                     self._later(person, RETRY_HEAR_S)
             except Exception:
                 log.exception("voice operation failed", extra={"op": op})
@@ -450,14 +465,21 @@ class VoiceBridge:
         self._next_feed += 1
         return feed
 
-    async def _admin(self, room: VoiceRoomState, body: dict[str, Any]) -> None:
+    async def _admin(
+        self, room: VoiceRoomState, body: dict[str, Any], *, urgent: bool = False
+    ) -> None:
         server = room.server
         if server.link is None or server.control is None or not server.up:
             return
         self.requests += 1
-        with contextlib.suppress(JanusError, JanusGone, TimeoutError):
+        try:
             await server.link.message(
-                *server.control, {**body, "room": room.number, "secret": room.secret}
+                *server.control, {**body, "room": room.number, "secret": room.secret}, urgent=urgent
+            )
+        except (JanusError, JanusGone, TimeoutError) as exc:
+            log.warning(
+                "janus room request failed",
+                extra={"request": body.get("request"), "error": str(exc)},
             )
 
     async def _join(self, person: Person) -> None:
@@ -571,7 +593,10 @@ class VoiceBridge:
         wanted = set(self._feeds(person).values())
         have = set(person.receiving.values())
         if wanted == have:
+            person.urgent = False
             return
+        # taking away a voice that may no longer be heard (a mute, a removal) goes first
+        urgent, person.urgent = person.urgent and bool(have - wanted), False
         self.requests += 1
         if person.subscriber is None:
             if not wanted:
@@ -601,7 +626,9 @@ class VoiceBridge:
                 body["subscribe"] = [{"feed": feed} for feed in sorted(wanted - have)]
             if have - wanted:
                 body["unsubscribe"] = [{"feed": feed} for feed in sorted(have - wanted)]
-            data, jsep = await link.message(person.janus_session, person.subscriber, body)
+            data, jsep = await link.message(
+                person.janus_session, person.subscriber, body, urgent=urgent
+            )
         self._offer(person, data, jsep)
 
     def _offer(self, person: Person, data: dict[str, Any], jsep: dict[str, Any] | None) -> None:
@@ -634,21 +661,26 @@ class VoiceBridge:
             )
 
     async def _moderate(self, person: Person) -> None:
-        room = self.rooms.get(person.room)
-        if room is None or not person.sending or person.audio_mid is None:
-            return
-        await self._admin(
-            room,
-            {
-                "request": "moderate",
-                "id": person.feed,
-                "mid": person.audio_mid,
-                "mute": person.held,
-            },
-        )
+        """Janus drops (or forwards again) the person's audio: ``moderate`` on their audio
+        stream, urgent; one at a time per person, each sending what is decided by then."""
+        async with person.moderating:
+            room = self.rooms.get(person.room)
+            if room is None or person.audio_mid is None or person.left:
+                return
+            await self._admin(
+                room,
+                {
+                    "request": "moderate",
+                    "id": person.feed,
+                    "mid": person.audio_mid,
+                    "mute": person.held,
+                },
+                urgent=True,
+            )
         if person.held:
             for other in list(self.people.values()):
                 if person.feed in other.receiving.values():
+                    other.urgent = True
                     other.queue.put_nowait(("hear", None))
 
     # --- what Janus says unasked --------------------------------------------------------------
@@ -664,6 +696,11 @@ class VoiceBridge:
         if kind == "webrtcup" and handle == person.publisher and person.mic:
             person.sending = True
             self.on_sending(person.session_id, person.gen, True)
+            # whoever is to hear this person follows their (new) feed now, whatever the
+            # hub's sets say meanwhile: a set names the person, not the feed
+            for other in self.people.values():
+                if other is not person and person.session_id in other.wanted:
+                    other.queue.put_nowait(("hear", None))
             return
         if kind == "hangup" and handle == person.publisher:
             person.sending = False
@@ -695,21 +732,24 @@ class VoiceBridge:
         # (no joining again) goes with it
         cuts = []
         if room is not None and person.private_id is not None:
-            cuts.append(self._admin(room, {"request": "kick", "id": person.feed}))
+            cuts.append(self._admin(room, {"request": "kick", "id": person.feed}, urgent=True))
         if room is not None and person.token:
             cuts.append(
                 self._admin(
-                    room, {"request": "allowed", "action": "remove", "allowed": [person.token]}
+                    room,
+                    {"request": "allowed", "action": "remove", "allowed": [person.token]},
+                    urgent=True,
                 )
             )
         try:
             await asyncio.gather(*cuts)
-            if person.janus_session is not None:
-                await link.destroy_session(person.janus_session)
+            if person.janus_session is not None:  # ends what they receive too
+                await link.destroy_session(person.janus_session, urgent=True)
         except (JanusError, JanusGone, TimeoutError):
             pass
         for other in self.people.values():
             if person.feed in other.receiving.values():
+                other.urgent = True
                 other.queue.put_nowait(("hear", None))
 
     # --- health ------------------------------------------------------------------------------

@@ -125,6 +125,8 @@ class VoiceService:
             k=settings.voice_hearing_k,
             radius=settings.voice_hearing_m,
         )
+        if moderation is not None:
+            moderation.mute_listeners.append(feature.moderated)
         screen_bridge = None if bridge is None else ScreenBridge(bridge, send)
         sharing = None if screens is None else ScreenSharing(screen_bridge, screens)
         return cls(

@@ -27,6 +27,8 @@ class RecordingPort:
     up: bool = True
     calls: list[tuple[Any, ...]] = field(default_factory=list)
     heard: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: every set told, in order: (listener, speakers)
+    told: list[tuple[str, frozenset[str]]] = field(default_factory=list)
 
     def available(self) -> bool:
         return self.up
@@ -40,8 +42,9 @@ class RecordingPort:
     def signal(self, session_id: str, gen: int, pc: str, payload: dict[str, Any]) -> None:
         self.calls.append(("signal", session_id, gen, pc, payload.get("type")))
 
-    def hear(self, session_id: str, speakers: frozenset[str]) -> None:
+    def hear(self, session_id: str, speakers: frozenset[str], urgent: bool = False) -> None:
         self.heard[session_id] = speakers
+        self.told.append((session_id, speakers))
 
     def hold(self, session_id: str, held: bool) -> None:
         self.calls.append(("hold", session_id, held))
@@ -147,6 +150,49 @@ def test_the_feature_asks_for_exactly_the_near_speakers_and_follows_mutes_and_mo
     s.port.calls.clear()
     s.h.send(2, Bye())
     assert ("leave", bo) in s.port.calls
+
+
+def test_a_near_speaker_follows_a_listeners_voice_set_up_again_after_a_drop() -> None:
+    """After a network drop the resumed session's voice is set up again: a new gen, a new
+    feed on the media server, the old one ended. The near speaker's set names the same
+    session before and after, and the port follows a set only when it changes: so the set
+    must lose the old feed when it ends, or, when the new microphone arrives before the
+    next hearing round (a loaded machine), the near speaker is never told again and stays
+    on the ended feed, never hearing the new microphone."""
+    s = Scene()
+    lena = s.person(1, "Lena", 2, 2)
+    nils = s.person(2, "Nils", 4, 2)
+    s.voice_on(1)
+    s.voice_on(2)
+    s.round()
+    assert s.port.heard[nils] == {lena} and s.port.heard[lena] == {nils}
+    key = s.h.core.sessions[lena].resume_key
+    s.h.drop(1)
+    s.round()
+    s.port.told.clear()
+    s.h.hello(3, "Lena", resume=key)
+    assert s.voice.members[lena].gen == 2, "the resumed session's voice is set up again"
+    assert s.port.told == [(nils, frozenset())], "the old feed ended: out of Nils's set"
+    s.voice.sending(lena, 2, True)  # the new microphone, before any round
+    s.round()
+    assert (nils, frozenset({lena})) in s.port.told, "Nils is told to hear the new feed"
+    assert s.port.heard[lena] == {nils}
+
+
+def test_voice_turned_on_again_or_off_takes_the_old_feed_out_of_every_set() -> None:
+    s = Scene()
+    ada = s.person(1, "Ada", 2, 2)
+    bo = s.person(2, "Bo", 4, 2)
+    s.voice_on(1)
+    s.voice_on(2)
+    s.round()
+    s.port.told.clear()
+    s.voice_on(2)  # on again (a new gen), the microphone arriving before the next round
+    assert s.port.told == [(ada, frozenset())]
+    s.round()
+    assert (ada, frozenset({bo})) in s.port.told
+    s.h.send(2, msg(t="voice", on=False))
+    assert s.port.told[-1] == (ada, frozenset()) and s.voice.sets[ada] == frozenset()
 
 
 def test_signalling_of_an_old_setup_is_dropped_and_nothing_works_without_voice() -> None:
