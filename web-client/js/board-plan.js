@@ -10,7 +10,7 @@
 
 import { language, t } from "./ui/i18n.js";
 import { el } from "./ui/dom.js";
-import { wrapText } from "./ui/canvas-text.js";
+import { drawColumn } from "./ui/canvas-text.js";
 
 
 function statusName(status) {
@@ -110,34 +110,14 @@ export function drawPlan(ctx, width, top, height, plan, lines) {
   plan.statuses.forEach((status, index) => {
     const x = pad + index * columnWidth;
     const inner = columnWidth - pad;
-    ctx.fillStyle = "rgba(255,255,255,0.5)";
-    ctx.fillRect(x, columnTop, inner, height - columnTop - pad);
-    ctx.fillStyle = "#1f3a24";
-    ctx.font = `700 ${headSize}px system-ui, sans-serif`;
     const name = statusName(status);
-    ctx.fillText(name, x + pad * 0.5, columnTop + pad * 0.3, inner - pad);
-    lines.push(name);
-    let y = columnTop + headSize + pad * 0.6;
-    const measures = plan.measures.filter((m) => m.status === status.status);
-    let shown = 0;
-    for (const measure of measures) {
-      ctx.font = `500 ${textSize}px system-ui, sans-serif`;
-      const wrapped = wrapText(ctx, measure.title, inner - pad * 1.5, 2);
-      const cardHeight = wrapped.length * textSize * 1.2 + pad * 0.6;
-      if (y + cardHeight > height - pad * 1.5) break;
-      ctx.fillStyle = "#ffffff";
-      ctx.fillRect(x + pad * 0.25, y, inner - pad * 0.5, cardHeight);
-      ctx.fillStyle = "#1d1d1b";
-      wrapped.forEach((line, row) => ctx.fillText(line, x + pad * 0.75, y + pad * 0.3 + row * textSize * 1.2, inner - pad * 1.5));
-      lines.push(measure.title);
-      y += cardHeight + pad * 0.4;
-      shown += 1;
-    }
-    if (shown < measures.length) {
-      ctx.fillStyle = "#1f3a24";
-      ctx.font = `600 ${textSize}px system-ui, sans-serif`;
-      ctx.fillText(t("board.wall.more", { n: measures.length - shown }), x + pad * 0.5, height - pad - textSize, inner - pad);
-    }
+    const cards = plan.measures.filter((m) => m.status === status.status).map((m) => ({ text: m.title, fill: "#ffffff" }));
+    const shown = drawColumn(ctx, name, cards, {
+      x, top: columnTop, floor: height - pad, inner, pad, shade: "rgba(255,255,255,0.5)", ink: "#1f3a24", headSize,
+      headOffset: pad * 0.3, cardsY: columnTop + headSize + pad * 0.6, textSize, maxLines: 2, extra: pad * 0.6,
+      bottom: height - pad * 1.5, gap: pad * 0.4, more: (n) => t("board.wall.more", { n }),
+    });
+    lines.push(name, ...cards.slice(0, shown).map((card) => card.text));
   });
 }
 

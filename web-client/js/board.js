@@ -15,7 +15,7 @@ import { fetchFile } from "./net/fetch-json.js";
 import { announce } from "./ui/announcer.js";
 import { language, onLanguageChange, t } from "./ui/i18n.js";
 import { el } from "./ui/dom.js";
-import { wrapText } from "./ui/canvas-text.js";
+import { drawColumn } from "./ui/canvas-text.js";
 import { saveFile } from "./ui/save-file.js";
 import { anchorNodes, canvasFace } from "./world/canvas-face.js";
 
@@ -403,38 +403,17 @@ export class NotesWall {
     board.columns.forEach((name, index) => {
       const x = pad + index * columnWidth;
       const inner = columnWidth - pad;
-      ctx.fillStyle = "rgba(255,255,255,0.35)";
-      ctx.fillRect(x, top, inner, height - top - pad);
-      ctx.fillStyle = "#2b2116";
-      ctx.font = `700 ${headSize}px system-ui, sans-serif`;
-      ctx.fillText(name, x + pad * 0.5, top + pad * 0.5, inner - pad);
-      lines.push(name);
-      let y = top + headSize + pad;
-      const notes = board.notes.filter((note) => note.column === index);
-      let shown = 0;
-      for (const note of notes) {
-        ctx.font = `500 ${textSize}px system-ui, sans-serif`;
-        const wrapped = wrapText(ctx, note.text, inner - pad * 1.5, 3);
-        const noteHeight = wrapped.length * textSize * 1.2 + textSize * 1.5;
-        if (y + noteHeight > height - pad * 2) break;
-        ctx.fillStyle = NOTE_COLOURS[(note.origin + 1) % NOTE_COLOURS.length];
-        ctx.fillRect(x + pad * 0.25, y, inner - pad * 0.5, noteHeight);
-        ctx.fillStyle = "#1d1d1b";
-        wrapped.forEach((line, row) => ctx.fillText(line, x + pad * 0.75, y + pad * 0.3 + row * textSize * 1.2, inner - pad * 1.5));
-        ctx.font = `400 ${Math.round(textSize * 0.8)}px system-ui, sans-serif`;
-        ctx.fillStyle = "#4a4a44";
+      const notes = board.notes.filter((note) => note.column === index).map((note) => {
         const dots = "●".repeat(Math.min(note.dots, 10)) + (note.dots > 10 ? ` ${note.dots}` : "");
         const meta = [note.label, note.by, dots].filter(Boolean).join("  ");
-        ctx.fillText(meta, x + pad * 0.75, y + pad * 0.3 + wrapped.length * textSize * 1.2, inner - pad * 1.5);
-        lines.push(note.text);
-        y += noteHeight + pad * 0.5;
-        shown += 1;
-      }
-      if (shown < notes.length) {
-        ctx.fillStyle = "#2b2116";
-        ctx.font = `600 ${textSize}px system-ui, sans-serif`;
-        ctx.fillText(t("board.wall.more", { n: notes.length - shown }), x + pad * 0.5, height - pad - textSize, inner - pad);
-      }
+        return { text: note.text, fill: NOTE_COLOURS[(note.origin + 1) % NOTE_COLOURS.length], meta };
+      });
+      const shown = drawColumn(ctx, name, notes, {
+        x, top, floor: height - pad, inner, pad, shade: "rgba(255,255,255,0.35)", ink: "#2b2116", headSize,
+        headOffset: pad * 0.5, cardsY: top + headSize + pad, textSize, maxLines: 3, extra: textSize * 1.5,
+        bottom: height - pad * 2, gap: pad * 0.5, more: (n) => t("board.wall.more", { n }),
+      });
+      lines.push(name, ...notes.slice(0, shown).map((note) => note.text));
     });
   }
 }
