@@ -20,15 +20,13 @@ headers name.
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
-import io
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from server.csv_export import csv_text, formula_safe, local_time
 from server.progress import StationProgress
 from server.workshop_records import AttendanceEvent
 from server.workshops import SITE_ZONE, Workshop
@@ -186,32 +184,19 @@ def attendance_report(
     return AttendanceReport(ordered, peak, now)
 
 
-def _local(ts: float | None, zone: ZoneInfo) -> str:
-    if ts is None:
-        return ""
-    return datetime.fromtimestamp(ts, zone).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _cell(text: str) -> str:
-    """Keep spreadsheet programs from reading a name as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def attendance_csv(report: AttendanceReport, *, key: PersonKey, zone: ZoneInfo = SITE_ZONE) -> str:
     """The report as CSV (times in ``zone``, named in the headers); display names and
     person keys only."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(csv_columns(zone))
-    for number, person in enumerate(report.people, start=1):
-        writer.writerow(
+    return csv_text(
+        csv_columns(zone),
+        (
             (
                 number,
                 key(person.identity_id),
-                _cell(person.name),
+                formula_safe(person.name),
                 ROLE_LEADS if person.leads else ROLE_TAKES_PART,
-                _local(person.first_joined, zone),
-                _local(person.last_left, zone),
+                local_time(person.first_joined, zone),
+                local_time(person.last_left, zone),
                 f"{person.seconds(report.now) / 60:.1f}",
                 len(person.stays),
                 person.stations_opened,
@@ -219,8 +204,9 @@ def attendance_csv(report: AttendanceReport, *, key: PersonKey, zone: ZoneInfo =
                 person.quizzes_passed,
                 person.experiments_done,
             )
-        )
-    return out.getvalue()
+            for number, person in enumerate(report.people, start=1)
+        ),
+    )
 
 
 def summary(
@@ -243,8 +229,8 @@ def summary(
                 "key": key(p.identity_id),
                 "name": p.name,
                 "role": "facilitator" if p.leads else "participant",
-                "first_joined": _local(p.first_joined, zone),
-                "last_left": _local(p.last_left, zone),
+                "first_joined": local_time(p.first_joined, zone),
+                "last_left": local_time(p.last_left, zone),
                 "minutes": round(p.seconds(report.now) / 60, 1),
                 "stays": len(p.stays),
                 "stations_opened": p.stations_opened,

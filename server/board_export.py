@@ -9,15 +9,13 @@ may always see them) with the same short person key as the attendance export.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from datetime import datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
 from server.attendance import PersonKey
 from server.board import MAIN, Note, WorkshopBoards, all_notes
+from server.csv_export import csv_text, formula_safe, local_time
 from server.workshops import SITE_ZONE
 
 _MARKUP = re.compile(r"([\\`*_{}\[\]<>()#+!|~-])")
@@ -44,17 +42,6 @@ def csv_columns(zone: ZoneInfo) -> tuple[str, ...]:
     )
 
 
-def _local(ts: float | None, zone: ZoneInfo) -> str:
-    if ts is None:
-        return ""
-    return datetime.fromtimestamp(ts, zone).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _cell(text: str) -> str:
-    """Keep spreadsheet programs from reading a cell as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _column(boards: WorkshopBoards, note: Note) -> str:
     columns = boards.settings.columns
     return columns[note.column] if 0 <= note.column < len(columns) else ""
@@ -62,26 +49,25 @@ def _column(boards: WorkshopBoards, note: Note) -> str:
 
 def board_csv(boards: WorkshopBoards, *, key: PersonKey, zone: ZoneInfo = SITE_ZONE) -> str:
     """One row per note, in the order of ``board_markdown``."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(csv_columns(zone))
-    for number, (group, note) in enumerate(_ordered(boards), start=1):
-        writer.writerow(
+    return csv_text(
+        csv_columns(zone),
+        (
             (
                 number,
                 board_name(group),
-                _cell(_column(boards, note)),
-                _cell(note.label),
-                _cell(note.text),
+                formula_safe(_column(boards, note)),
+                formula_safe(note.label),
+                formula_safe(note.text),
                 note.dots,
-                _cell(note.author_name),
+                formula_safe(note.author_name),
                 key(note.author_id),
                 board_name(note.origin),
-                _local(note.created, zone),
-                _local(note.edited, zone),
+                local_time(note.created, zone),
+                local_time(note.edited, zone),
             )
-        )
-    return out.getvalue()
+            for number, (group, note) in enumerate(_ordered(boards), start=1)
+        ),
+    )
 
 
 def _ordered(boards: WorkshopBoards) -> list[tuple[int, Note]]:

@@ -22,8 +22,6 @@ one line with file and line; a bad edit is ``OfferInvalid`` naming the field.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -33,6 +31,7 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from server.csv_export import csv_text, formula_safe, local_time
 from world.errors import HubError, InputFileError
 from world.toml_locations import KeyLines, toml_error_line
 
@@ -501,11 +500,6 @@ def signup_from(offer: Offer, identity_id: str, body: Mapping[str, Any], now: fl
     return OfferSignup(offer.id, identity_id, name.strip(), contact.strip(), now)
 
 
-def _cell(text: str) -> str:
-    """Keep spreadsheet programs from reading a value as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 SIGNUP_COLUMNS: Final = (
     "Nr / No",
     "Angebot / Offer",
@@ -531,23 +525,20 @@ def signups_csv(
     of_offer: dict[str, list[OfferSignup]] = {}
     for s in signups:
         of_offer.setdefault(s.offer_id, []).append(s)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
+    return csv_text(
         (
             *SIGNUP_COLUMNS,
             f"Angemeldet und eingewilligt ({zone.key}) / Signed up and consented ({zone.key})",
-        )
-    )
-    for number, s in enumerate(signups, start=1):
-        writer.writerow(
+        ),
+        (
             (
                 number,
                 s.offer_id,
                 _status_cell((offers or {}).get(s.offer_id), of_offer[s.offer_id], s.identity_id),
-                _cell(s.name),
-                _cell(s.contact),
-                datetime.fromtimestamp(s.at, zone).strftime("%Y-%m-%d %H:%M:%S"),
+                formula_safe(s.name),
+                formula_safe(s.contact),
+                local_time(s.at, zone),
             )
-        )
-    return out.getvalue()
+            for number, s in enumerate(signups, start=1)
+        ),
+    )

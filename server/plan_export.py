@@ -13,8 +13,6 @@ docs/workshops.md ("Maßnahmenpläne").
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -22,6 +20,7 @@ from zoneinfo import ZoneInfo
 from fpdf import FPDF
 
 from server.action_plans import AREA_NAMES, STATUS_NAMES, Measure, Team
+from server.csv_export import csv_text, formula_safe
 from world.errors import InputFileError
 from world.fonts import font_file
 from world.site import Site
@@ -85,11 +84,6 @@ def factors_text(measure: Measure, lang: str) -> str:
     )
 
 
-def _cell(text: str) -> str:
-    """Keep spreadsheet programs from reading a text as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def measure_row(team: Team, index: int, measure: Measure, lang: str, zone: ZoneInfo) -> list[str]:
     owner = team.members.get(measure.owner) if measure.owner else None
     return [
@@ -112,12 +106,13 @@ def measure_row(team: Team, index: int, measure: Measure, lang: str, zone: ZoneI
 
 
 def plan_csv(team: Team, lang: str, zone: ZoneInfo) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for index, measure in enumerate(team.measures, start=1):
-        writer.writerow([_cell(v) for v in measure_row(team, index, measure, lang, zone)])
-    return out.getvalue()
+    return csv_text(
+        CSV_COLUMNS,
+        (
+            [formula_safe(v) for v in measure_row(team, index, measure, lang, zone)]
+            for index, measure in enumerate(team.measures, start=1)
+        ),
+    )
 
 
 # --- PDF ------------------------------------------------------------------------------------

@@ -21,8 +21,6 @@ REST::
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import logging
 from typing import Any, Final
 
@@ -30,6 +28,7 @@ from aiohttp import web
 
 from server.attendance import person_key
 from server.core_powers import FeatureCore
+from server.csv_export import csv_text, formula_safe
 from server.downloads import download
 from server.http import CONTEXT, ApiError, HttpFeature, bearer_identity
 from server.identity import Role
@@ -138,16 +137,8 @@ async def polls_csv(request: web.Request) -> web.Response:
         polls = await service.polls_of(workshop.id)
     except ValueError:
         raise ApiError(500, "polls_unreadable", "the workshop's polls could not be read") from None
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
     context = request.app[CONTEXT]
     key, zone = person_key(context.settings.ensure_secret()), context.site.zone
-    writer.writerow(csv_header(zone))
     rows = poll_rows(polls, key=key, zone=zone)
-    writer.writerows([[_cell(value) for value in row] for row in rows])
-    return download(context.site, f"umfragen-{workshop.id}", "csv", out.getvalue(), "text/csv")
-
-
-def _cell(text: str) -> str:
-    """Keep spreadsheet programs from reading a text as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    text = csv_text(csv_header(zone), [[formula_safe(value) for value in row] for row in rows])
+    return download(context.site, f"umfragen-{workshop.id}", "csv", text, "text/csv")

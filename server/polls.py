@@ -25,9 +25,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
+
+from server.csv_export import local_time
 
 SINGLE: Final = "single"
 MULTIPLE: Final = "multiple"
@@ -278,8 +279,8 @@ def poll_rows(
             poll.question,
             poll.kind,
             YES if poll.anonymous else NO,
-            _local(poll.opened_at, zone),
-            _local(poll.closed_at, zone),
+            local_time(poll.opened_at, zone),
+            local_time(poll.closed_at, zone),
         ]
         answers = list(poll.answers.values())
         if poll.anonymous:
@@ -293,14 +294,8 @@ def poll_rows(
             if poll.anonymous:
                 rows.append([*head, "", "", text, ""])
             else:
-                rows.append([*head, key(a.identity_id), a.name, text, _local(a.at, zone)])
+                rows.append([*head, key(a.identity_id), a.name, text, local_time(a.at, zone)])
     return rows
-
-
-def _local(ts: float | None, zone: ZoneInfo) -> str:
-    if ts is None:
-        return ""
-    return datetime.fromtimestamp(ts, zone).strftime("%Y-%m-%d %H:%M:%S")
 
 
 # --- a person's answers in the kept documents (GDPR export and erasure) ---------------------

@@ -12,14 +12,14 @@ Nothing here does I/O; the store persists records and reads rows back.
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+from server.csv_export import csv_text, formula_safe, local_time
 
 if TYPE_CHECKING:
     from server.stations import StationCatalogue
@@ -252,36 +252,23 @@ def export_csv(catalogue: StationCatalogue, rows: Sequence[ExportRow], zone: Zon
     """All progress as CSV, times in ``zone``; people appear as numbers 1, 2, … in this
     export, not by id."""
     numbers: dict[str, int] = {}
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(csv_columns(zone))
+    lines = []
     for row in rows:
         person = numbers.setdefault(row.identity_id, len(numbers) + 1)
         station = catalogue.get(row.progress.station_id)
         title = station.title[catalogue.default_language] if station else ""
         p = row.progress
-        writer.writerow(
+        lines.append(
             (
                 person,
-                _cell(row.display_name),
+                formula_safe(row.display_name),
                 p.station_id,
-                _cell(title),
-                _local(p.opened_at, zone),
+                formula_safe(title),
+                local_time(p.opened_at, zone),
                 p.quiz_attempts,
-                _local(p.quiz_passed_at, zone),
+                local_time(p.quiz_passed_at, zone),
                 p.experiment_runs,
-                _local(p.experiment_done_at, zone),
+                local_time(p.experiment_done_at, zone),
             )
         )
-    return out.getvalue()
-
-
-def _local(ts: float | None, zone: ZoneInfo) -> str:
-    if ts is None:
-        return ""
-    return datetime.datetime.fromtimestamp(ts, zone).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _cell(text: str) -> str:
-    """Keep spreadsheet programs from reading a name as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return csv_text(csv_columns(zone), lines)

@@ -15,13 +15,12 @@ lets the waiting in.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
+
+from server.csv_export import csv_text, formula_safe, local_time
 
 REGISTERED: Final = "registered"
 WAITLIST: Final = "waitlist"
@@ -78,11 +77,6 @@ def taken(registrations: Sequence[Registration], seats: int) -> dict[str, int]:
     return {"seats": seats, "taken": held, "waiting": len(registrations) - held}
 
 
-def _cell(text: str) -> str:
-    """Keep spreadsheet programs from reading a name as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 REGISTRATION_COLUMNS: Final = (
     "Nr / No",
     "Kennung / Key",
@@ -102,20 +96,18 @@ def registrations_csv(
 ) -> str:
     """The list a facilitator exports: one line per person in order (``key``: the person
     key of the attendance export), the time zone named in the header."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow((*REGISTRATION_COLUMNS, f"Angemeldet ({zone.key}) / Registered ({zone.key})"))
-    for number, state in enumerate(seat_states(registrations, seats), start=1):
-        r = state.registration
-        writer.writerow(
+    return csv_text(
+        (*REGISTRATION_COLUMNS, f"Angemeldet ({zone.key}) / Registered ({zone.key})"),
+        (
             (
                 number,
-                key(r.identity_id),
-                _cell(r.display_name),
-                "ja / yes" if r.guest else "nein / no",
+                key(state.registration.identity_id),
+                formula_safe(state.registration.display_name),
+                "ja / yes" if state.registration.guest else "nein / no",
                 "Platz / seat" if state.status == REGISTERED else "Warteliste / waiting list",
                 state.position or "",
-                datetime.fromtimestamp(r.at, zone).strftime("%Y-%m-%d %H:%M:%S"),
+                local_time(state.registration.at, zone),
             )
-        )
-    return out.getvalue()
+            for number, state in enumerate(seat_states(registrations, seats), start=1)
+        ),
+    )
