@@ -20,19 +20,10 @@ import { fetchFile, request } from "./net/fetch-json.js";
 import { announce } from "./ui/announcer.js";
 import { language, onLanguageChange, t } from "./ui/i18n.js";
 import { saveFile } from "./ui/save-file.js";
-import { el } from "./ui/dom.js";
+import { el, labelled } from "./ui/dom.js";
 
 const AREAS = ["reporting", "energy", "mobility", "materials", "water", "waste", "people", "procurement", "other"];
 const STATUSES = ["idea", "planned", "in_progress", "done"];
-
-let fieldCount = 0;
-
-/** A labelled control: [label, control] with the label bound to the control. */
-function labelled(text, control) {
-  fieldCount += 1;
-  control.id ||= `plans-field-${fieldCount}`;
-  return [el("label", { text, for: control.id }), control];
-}
 
 function select(name, values, labelOf, chosen) {
   const node = el("select", { name });
@@ -268,8 +259,8 @@ export class PlansFeature {
     const firm = el("input", { name: "firm", maxlength: "80", autocomplete: "organization" });
     form.append(
       el("h3", { text: t("plans.newTeam") }),
-      ...labelled(t("plans.teamName"), name),
-      ...labelled(t("plans.firm"), firm),
+      ...labelled(t("plans.teamName"), name, "plans-field"),
+      ...labelled(t("plans.firm"), firm, "plans-field"),
       el("div", { class: "button-row" }, [el("button", { text: t("plans.create"), class: "primary", type: "submit" })]),
     );
     form.addEventListener("submit", (event) => {
@@ -328,7 +319,7 @@ export class PlansFeature {
       const address = `${window.location.origin}/?team=${encodeURIComponent(team.id)}&join=${encodeURIComponent(team.link)}`;
       const link = el("input", { readonly: "", value: address });
       link.addEventListener("focus", () => link.select());
-      nodes.push(el("div", { class: "plans-link" }, labelled(t("plans.link"), link)));
+      nodes.push(el("div", { class: "plans-link" }, labelled(t("plans.link"), link, "plans-field")));
     }
     const row = el("div", { class: "button-row" });
     for (const [kind, label] of [["csv", "plans.csv"], ["pdf", "plans.pdf"]]) {
@@ -363,7 +354,7 @@ export class PlansFeature {
     const section = el("section", { class: "plans-lead" }, [el("h4", { text: t("plans.manage") })]);
     const invite = el("form");
     const username = el("input", { name: "username", autocomplete: "off", maxlength: "64" });
-    invite.append(...labelled(t("plans.inviteName"), username), el("button", { text: t("plans.invite"), type: "submit" }));
+    invite.append(...labelled(t("plans.inviteName"), username, "plans-field"), el("button", { text: t("plans.invite"), type: "submit" }));
     invite.addEventListener("submit", (event) => {
       event.preventDefault();
       this.act(async () => {
@@ -388,7 +379,7 @@ export class PlansFeature {
     if (offered.length) {
       const form = el("form");
       const choice = select("workshop", offered.map((w) => w.id), (id) => offered.find((w) => w.id === id).title, "");
-      form.append(...labelled(t("plans.shareWith"), choice), el("button", { text: t("plans.share"), type: "submit" }));
+      form.append(...labelled(t("plans.shareWith"), choice, "plans-field"), el("button", { text: t("plans.share"), type: "submit" }));
       form.addEventListener("submit", (event) => {
         event.preventDefault();
         this.act(async () => {
@@ -407,7 +398,7 @@ export class PlansFeature {
         return t("plans.saved");
       }),
     );
-    const [label] = labelled(t("plans.showProgress"), consent);
+    const [label] = labelled(t("plans.showProgress"), consent, "plans-field");
     label.prepend(consent);
     label.className = "check";
     section.append(label);
@@ -493,15 +484,15 @@ export class PlansFeature {
     const source = el("input", { name: "source_text", maxlength: "300" });
     form.append(
       el("h4", { text: t("plans.addMeasure") }),
-      ...labelled(t("plans.title"), title),
-      ...labelled(t("plans.area"), area),
-      ...labelled(t("plans.owner"), owner),
-      ...labelled(t("plans.due"), due),
-      ...labelled(t("plans.status"), status),
-      ...labelled(t("plans.co2"), co2),
-      ...labelled(t("plans.kwh"), kwh),
-      ...labelled(t("plans.eur"), eur),
-      ...labelled(t("plans.source"), source),
+      ...labelled(t("plans.title"), title, "plans-field"),
+      ...labelled(t("plans.area"), area, "plans-field"),
+      ...labelled(t("plans.owner"), owner, "plans-field"),
+      ...labelled(t("plans.due"), due, "plans-field"),
+      ...labelled(t("plans.status"), status, "plans-field"),
+      ...labelled(t("plans.co2"), co2, "plans-field"),
+      ...labelled(t("plans.kwh"), kwh, "plans-field"),
+      ...labelled(t("plans.eur"), eur, "plans-field"),
+      ...labelled(t("plans.source"), source, "plans-field"),
       el("div", { class: "button-row" }, [el("button", { text: t("plans.add"), class: "primary", type: "submit" })]),
     );
     form.addEventListener("submit", (event) => {

@@ -30,6 +30,21 @@ export function el(tag, props = {}, content = null) {
   return node;
 }
 
+let fieldCount = 0;
+
+/**
+ * A label bound to control: [label, control]; a control without an id gets one (prefix-n).
+ * @param {string} text
+ * @param {HTMLElement} control
+ * @param {string} prefix
+ * @returns {[HTMLLabelElement, HTMLElement]}
+ */
+export function labelled(text, control, prefix) {
+  fieldCount += 1;
+  control.id ||= `${prefix}-${fieldCount}`;
+  return [el("label", { text, for: control.id }), control];
+}
+
 /**
  * A form field: a div.field with the label bound to input.
  * @param {string} id

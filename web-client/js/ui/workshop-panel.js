@@ -8,7 +8,7 @@
 
 import { auditText, localTime } from "./audit-text.js";
 import { language, t } from "./i18n.js";
-import { el } from "./dom.js";
+import { el, labelled } from "./dom.js";
 
 /**
  * @param {string} label
@@ -21,11 +21,6 @@ function button(label, onClick, { className, pressed, id } = {}) {
   if (pressed !== undefined) node.setAttribute("aria-pressed", String(pressed));
   node.addEventListener("click", onClick);
   return node;
-}
-
-function field(labelText, input) {
-  if (!input.id) input.id = `ws-${Math.random().toString(36).slice(2, 9)}`;
-  return [el("label", { text: labelText, for: input.id }), input];
 }
 
 /** An input whose content survives the section being drawn again. */
@@ -200,7 +195,7 @@ export class WorkshopPanel {
         if (here.length === 0) parts.push(el("p", { class: "hint", text: t("ws.startNone") }));
         else {
           const select = withId(el("select", {}, here.map((w) => el("option", { text: w.title, value: w.id }))), "ws-start-pick");
-          parts.push(...field(t("ws.startPick"), select));
+          parts.push(...labelled(t("ws.startPick"), select, "ws-field"));
           parts.push(el("div", { class: "button-row" }, [
             button(t("ws.start"), () => send("workshop_start", { workshop: select.value }), { id: "ws-start", className: "primary" }),
           ]));
@@ -289,7 +284,7 @@ export class WorkshopPanel {
       return row;
     });
     out.push(el("ul", { class: "ws-people", id: "ws-waiting" }, rows));
-    out.push(...field(t("ws.declineMessage"), message));
+    out.push(...labelled(t("ws.declineMessage"), message, "ws-field"));
     out.push(el("div", { class: "button-row" }, [
       button(t("ws.admitAll", { n: model.waiting.length }), () => send("admit", { all: true }), { id: "ws-admit-all" }),
     ]));
@@ -315,13 +310,13 @@ export class WorkshopPanel {
     ]));
     const minutes = withId(el("input", { type: "number", min: "1", max: "240", value: "5" }), "ws-timer-minutes");
     out.push(el("div", { class: "ws-inline" }, [
-      ...field(t("ws.timerMinutes"), minutes),
+      ...labelled(t("ws.timerMinutes"), minutes, "ws-field"),
       button(t("ws.timerStart"), () => send("timer", { seconds: Math.round(Number(minutes.value) * 60) })),
       button(t("ws.timerStop"), () => send("timer", { seconds: 0 })),
     ]));
     const text = withId(el("input", { type: "text", maxlength: "280" }), "ws-announce-text");
     out.push(el("div", { class: "ws-inline" }, [
-      ...field(t("ws.announce"), text),
+      ...labelled(t("ws.announce"), text, "ws-field"),
       button(t("ws.announceRoom"), () => text.value.trim() && send("announce", { text: text.value, scope: "room" }), { id: "ws-announce-room" }),
       button(t("ws.announceHub"), () => text.value.trim() && send("announce", { text: text.value, scope: "hub" })),
     ]));
@@ -342,7 +337,7 @@ export class WorkshopPanel {
       out.push(el("ul", { class: "ws-groups", id: "ws-groups" }, groups));
       const toGroups = withId(el("input", { type: "text", maxlength: "280" }), "ws-groups-text");
       out.push(el("div", { class: "ws-inline" }, [
-        ...field(t("ws.toGroups"), toGroups),
+        ...labelled(t("ws.toGroups"), toGroups, "ws-field"),
         button(t("ws.toGroupsSend"), () => toGroups.value.trim() && send("announce", { text: toGroups.value, scope: "room" }), { id: "ws-groups-send" }),
       ]));
       out.push(el("div", { class: "button-row" }, [
@@ -354,7 +349,7 @@ export class WorkshopPanel {
     }
     const longer = withId(el("input", { type: "number", min: "1", max: "120", value: "15" }), "ws-extend-minutes");
     out.push(el("div", { class: "ws-inline" }, [
-      ...field(t("ws.extendMinutes"), longer),
+      ...labelled(t("ws.extendMinutes"), longer, "ws-field"),
       button(t("ws.extend"), () => send("workshop_extend", { minutes: Math.round(Number(longer.value)) }), { id: "ws-extend" }),
     ]));
     out.push(el("div", { class: "button-row" }, [
@@ -391,8 +386,8 @@ export class WorkshopPanel {
     };
     /** @type {HTMLElement[]} */
     const out = [el("div", { class: "ws-inline" }, [
-      ...field(t("ws.groups"), count),
-      ...field(t("ws.groupsMinutes"), length),
+      ...labelled(t("ws.groups"), count, "ws-field"),
+      ...labelled(t("ws.groupsMinutes"), length, "ws-field"),
       button(t("ws.groupsStart"), start, { id: "ws-groups-start" }),
       // The server forms the groups from the teams that share the workshop (groups ignored).
       button(t("ws.groupsByTeam"), () => send("breakout", { groups: 2, mode: "teams", minutes: Number(length.value) }), { id: "ws-groups-teams" }),
@@ -497,7 +492,7 @@ export class WorkshopPanel {
       check(t("ws.lock"), rules.locked, (on) => send("lock", { on })),
       check(t("ws.chatOff"), rules.chat === "facilitators", (on) => send("permissions", { chat: on ? "facilitators" : "everyone" })),
       check(t("ws.reactionsOff"), rules.reactions === "facilitators", (on) => send("permissions", { reactions: on ? "facilitators" : "everyone" })),
-      ...field(t("ws.screens"), screens),
+      ...labelled(t("ws.screens"), screens, "ws-field"),
       people.length ? el("ul", { class: "ws-people" }, rows) : el("p", { class: "hint", text: t("ws.nobody") }),
     ]);
   }
@@ -516,8 +511,9 @@ export class WorkshopPanel {
       ];
       if (workshop.description) row.push(el("span", { class: "ws-description", text: workshop.description }));
       if (workshop.invited_you) row.push(el("span", { class: "ws-invited", text: t("ws.invitedYou") }));
+      /** @type {HTMLElement[]} */
       const controls = [join, button(t("ws.copyLink"), () => this.actions.copyLink(workshop))];
-      if (workshop.access === "code" && !workshop.you_lead) controls.unshift(...field(t("ws.code"), code));
+      if (workshop.access === "code" && !workshop.you_lead) controls.unshift(...labelled(t("ws.code"), code, "ws-field"));
       row.push(el("span", { class: "ws-inline" }, controls));
       if (workshop.registration) row.push(...this.registration(workshop, () => code.value.trim() || null));
       const item = el("li", {}, row);
@@ -582,7 +578,7 @@ export class WorkshopPanel {
     repeat.id = "ws-repeat";
     const count = el("input", { type: "number", min: "1", max: "52", value: "4" });
     count.id = "ws-count";
-    const countFields = el("div", { class: "ws-series-count" }, field(t("ws.count"), count));
+    const countFields = el("div", { class: "ws-series-count" }, labelled(t("ws.count"), count, "ws-field"));
     const showCount = () => {
       countFields.hidden = repeat.value === "none";
     };
@@ -591,18 +587,18 @@ export class WorkshopPanel {
     const heading = el("h3", { text: t("ws.plan") });
     const form = el("form", { class: "ws-form", novalidate: "" }, [
       heading,
-      ...field(t("ws.title"), title),
-      ...field(t("ws.description"), description),
-      ...field(t("ws.room"), room),
-      ...field(t("ws.starts"), starts),
-      ...field(t("ws.length"), minutes),
-      ...field(t("ws.access"), access),
-      ...field(t("ws.invitedNames"), invited),
+      ...labelled(t("ws.title"), title, "ws-field"),
+      ...labelled(t("ws.description"), description, "ws-field"),
+      ...labelled(t("ws.room"), room, "ws-field"),
+      ...labelled(t("ws.starts"), starts, "ws-field"),
+      ...labelled(t("ws.length"), minutes, "ws-field"),
+      ...labelled(t("ws.access"), access, "ws-field"),
+      ...labelled(t("ws.invitedNames"), invited, "ws-field"),
       el("label", { class: "check" }, [admission, el("span", { text: t("ws.admission") })]),
-      ...field(t("ws.seats"), seats),
-      ...field(t("ws.repeat"), repeat),
+      ...labelled(t("ws.seats"), seats, "ws-field"),
+      ...labelled(t("ws.repeat"), repeat, "ws-field"),
       countFields,
-      ...field(t("ws.agendaLines"), agenda),
+      ...labelled(t("ws.agendaLines"), agenda, "ws-field"),
       el("label", { class: "check" }, [force, el("span", { text: t("ws.force") })]),
       el("button", { text: t("ws.save"), class: "primary", type: "submit" }),
     ]);
