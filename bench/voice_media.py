@@ -3,9 +3,9 @@
 It starts ``hubtwin serve`` with its own Janus and N clients (aiortc, the optional
 ``bench`` extra: ``.venv/bin/pip install -e '.[bench]'``) that speak the hub's protocol
 like a browser: hello, ``voice`` on, the ``send`` connection of a speaker (a synthetic
-tone with a little noise, encoded to Opus by aiortc), the ``receive`` connection the hub
-offers (answered; the audio is counted, not decoded). All of them in one room; S of them
-speak at once, the others listen. The hub decides who hears whom, Janus forwards it.
+tone with a little noise, encoded to Opus once at the start and then only sent), the
+``receive`` connection the hub offers (answered; the audio is counted, not decoded). All
+of them in one room; S of them speak at once, the others listen. The hub decides who hears whom, Janus forwards it.
 
 Two kinds of listening client, so that a crowd fits on a small machine. The first
 ``--full-clients`` clients take every packet they receive through aiortc's SRTP and time
@@ -217,11 +217,33 @@ def tone_frames(frequency: float, seed: int, count: int = 250) -> list[np.ndarra
     return [samples[i * FRAME : (i + 1) * FRAME] for i in range(count)]
 
 
+def encoded_tone(frequency: float, seed: int) -> list[bytes]:
+    """The tone's 250 frames encoded to Opus once (aiortc's encoder, at the rate
+    ``patch_aiortc`` set): a speaker then only sends, so a client process with several
+    speakers keeps the full 50 packets a second on a busy machine. The payloads repeat
+    every five seconds, longer than any packet is in flight."""
+    import av
+    from aiortc.codecs.opus import OpusEncoder
+
+    encoder = OpusEncoder()
+    payloads: list[bytes] = []
+    for pts, samples in enumerate(tone_frames(frequency, seed)):
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = RATE
+        frame.pts = pts * FRAME
+        frame.time_base = fractions.Fraction(1, RATE)
+        encoded, _ = encoder.encode(frame)
+        payloads += encoded
+    return payloads
+
+
 def make_tone_track(frequency: float, seed: int) -> Any:
+    """A speaker's microphone: the tone's Opus packets, one every 20 ms on the clock (a
+    late one is sent at once, so the rate holds on average)."""
     import av
     from aiortc import MediaStreamTrack
 
-    frames = tone_frames(frequency, seed)
+    payloads = encoded_tone(frequency, seed)
 
     class Tone(MediaStreamTrack):
         kind = "audio"
@@ -231,20 +253,18 @@ def make_tone_track(frequency: float, seed: int) -> Any:
             self.pts = 0
             self.started: float | None = None
 
-        async def recv(self) -> av.AudioFrame:
+        async def recv(self) -> av.Packet:
             if self.started is None:
                 self.started = time.monotonic()
             else:
                 wait = self.started + self.pts / RATE - time.monotonic()
                 if wait > 0:
                     await asyncio.sleep(wait)
-            samples = frames[(self.pts // FRAME) % len(frames)]
-            frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
-            frame.sample_rate = RATE
-            frame.pts = self.pts
-            frame.time_base = fractions.Fraction(1, RATE)
+            packet = av.Packet(payloads[(self.pts // FRAME) % len(payloads)])
+            packet.pts = self.pts
+            packet.time_base = fractions.Fraction(1, RATE)
             self.pts += FRAME
-            return frame
+            return packet
 
     return Tone()
 
