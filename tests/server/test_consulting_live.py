@@ -4,7 +4,8 @@ the voice feature), the booth chat, handed notes, ending, and what visitors may 
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, cast
 
 import msgpack
 import numpy as np
@@ -13,7 +14,7 @@ from realtime_harness import Harness, person
 from realtime_world import box_world
 from test_voice_feature import RecordingPort
 
-from server.consulting_cluster import DeskView, merge_views, pack_view, unpack_view
+from server.consulting_cluster import DeskRelay, DeskView, merge_views, pack_view, unpack_view
 from server.consulting_live import ConsultingDesks
 from server.hub import Effects, HubCore
 from server.identity import Identity, Role
@@ -427,3 +428,47 @@ def test_a_visitor_of_another_process_called_in_is_brought_and_only_they_enter()
     s.desks.remote_gone("zoe-1", fx, s.h.now)
     s.h.apply(fx)
     assert not s.desks.booths
+
+
+class FakeBus:
+    def __init__(self) -> None:
+        self.posted: list[tuple[str, Any, str | None]] = []
+
+    def on(self, kind: str, handler: Any) -> None:
+        return None
+
+    def post(self, kind: str, payload: Any, *, to: str | None = None) -> None:
+        self.posted.append((kind, payload, to))
+
+
+class FakeCluster:
+    """Where sessions are, as their grace states say (``Cluster.locate``)."""
+
+    process_id = "p1"
+
+    def __init__(self, located: dict[str, str]) -> None:
+        self.bus = FakeBus()
+        self.located = located
+
+    async def locate(self, session_id: str) -> str | None:
+        return self.located.get(session_id)
+
+
+def test_the_relay_follows_who_waits_from_elsewhere_by_their_grace_state() -> None:
+    s = Scene()
+    cluster = FakeCluster({"zoe-1": "p3", "kim-1": "p1"})
+    relay = DeskRelay(cast(Any, cluster), s.desks, cast(Any, None), s.h.apply, lambda *a: None)
+    s.desks.elsewhere = relay
+    advisor = s.sid(1)
+    s.send(1, t="consult_desk", open=True, corner=CORNER)
+    for visitor in ("zoe-1", "yan-1", "kim-1"):
+        fx = Effects()
+        s.desks.queued_elsewhere("p2", remote(visitor, advisor), fx, s.h.now)
+        s.h.apply(fx)
+    cluster.bus.posted.clear()
+    asyncio.run(relay.check())
+    # Zoe is served by p3 now, Yan's session is over, Kim walked into this process
+    assert {w.session_id: w.process for w in s.desks.waiting_elsewhere()} == {"zoe-1": "p3"}
+    assert [w["session"] for w in s.state(1)["desk"]["queue"]] == ["zoe-1", "kim-1"]
+    told = [(p["session"], to) for kind, p, to in cluster.bus.posted if kind == "consult:tell"]
+    assert ("zoe-1", "p3") in told and all(who != "yan-1" for who, _ in told)
