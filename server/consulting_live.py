@@ -488,7 +488,8 @@ class ConsultingDesks:
             self._tell_away(visitor, sender, frame)
             return
         name = str(request["name"])
-        self._enqueue(desk, Waiting(visitor, name, topic, now, sender, lang), fx)
+        process = None if self._session(visitor) is not None else sender  # here after all
+        self._enqueue(desk, Waiting(visitor, name, topic, now, process, lang), fx)
 
     def left_elsewhere(self, visitor: str, fx: Effects) -> None:
         """A visitor another process serves left the queue they were in (or queued at a
