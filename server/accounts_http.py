@@ -22,7 +22,14 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from server.account_changes import AccountChanges, AccountUnknown, check_password_length
-from server.http import CONTEXT, ApiError, bearer_identity, json_response, read_json_object
+from server.http import (
+    CONTEXT,
+    ApiError,
+    bearer_identity,
+    json_response,
+    read_json_object,
+    refusals_answered,
+)
 from server.identity import Identity, Role
 from server.ratelimit import KeyedLimiter
 from server.sessions import SessionRefused, clean_display_name
@@ -75,14 +82,14 @@ def _change(handler: Handler) -> Handler:
         identity = _staff(request)
         if not request.app[CHANGE_LIMIT].allow(identity.id, time.monotonic()):
             raise ApiError(429, "rate_limited", "too many changes; wait a moment")
-        try:
-            return await handler(request)
-        except AccountUnknown as exc:
-            raise ApiError(404, "account_unknown", str(exc)) from None
-        except UsageError as exc:
-            raise ApiError(400, "field_invalid", str(exc)) from None
+        return await _refusals(handler)(request)
 
     return wrapped
+
+
+_refusals = refusals_answered(
+    {AccountUnknown: (404, "account_unknown"), UsageError: (400, "field_invalid")}
+)
 
 
 def _username(request: web.Request) -> str:

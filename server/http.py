@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,6 +126,40 @@ class ApiError(Exception):
         self.status = status
         self.code = code
         self.message = message
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+RefusalAnswer = tuple[int, str] | Callable[[Any], web.StreamResponse]
+"""How a feature's refusal is answered: ``(status, error code)`` with the exception's text as
+the message, or a function making the answer from the exception."""
+
+
+def refusals_answered(
+    refusals: Mapping[type[Exception], RefusalAnswer],
+) -> Callable[[Handler], Handler]:
+    """A wrapper for a feature's route handlers that answers the feature's refusals over
+    HTTP: an exception of a listed type (the first that matches, as ``except`` clauses do)
+    becomes the answer listed for it; anything else goes on as it came.
+
+    >>> _errors = refusals_answered({OfferUnknown: (404, "offer_unknown")})  # doctest: +SKIP
+    >>> app.router.add_get("/api/offers/{id}", _errors(one_offer))  # doctest: +SKIP
+    """
+    caught = tuple(refusals)
+
+    def wrap(handler: Handler) -> Handler:
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            try:
+                return await handler(request)
+            except caught as exc:
+                answer = next(a for kind, a in refusals.items() if isinstance(exc, kind))
+                if callable(answer):
+                    return answer(exc)
+                status, code = answer
+                raise ApiError(status, code, str(exc)) from None
+
+        return wrapped
+
+    return wrap
 
 
 def bearer_identity(request: web.Request) -> Identity:

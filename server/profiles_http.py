@@ -41,8 +41,10 @@ from server.http import (
     ApiError,
     HttpFeature,
     bearer_identity,
+    error_response,
     json_response,
     read_json_object,
+    refusals_answered,
 )
 from server.identity import Identity
 from server.profiles import (
@@ -146,22 +148,16 @@ class PeopleToMeet:
 PEOPLE = web.AppKey("people_to_meet", PeopleToMeet)
 
 
-def _errors(handler: Handler) -> Handler:
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except ProfileError as exc:
-            raise ApiError(400, "profile_invalid", str(exc)) from None
-        except ContactCardError as exc:
-            raise ApiError(400, "card_invalid", str(exc)) from None
-        except ExchangeError as exc:
-            raise ApiError(409, "exchange_refused", str(exc)) from None
-        except ClusterUnavailable:
-            raise ApiError(
-                503, "unavailable", "contact exchange is not reachable now; try again shortly"
-            ) from None
-
-    return wrapped
+_errors = refusals_answered(
+    {
+        ProfileError: (400, "profile_invalid"),
+        ContactCardError: (400, "card_invalid"),
+        ExchangeError: (409, "exchange_refused"),
+        ClusterUnavailable: lambda exc: error_response(
+            503, "unavailable", "contact exchange is not reachable now; try again shortly"
+        ),
+    }
+)
 
 
 def _limited(request: web.Request, identity: Identity) -> None:

@@ -33,6 +33,7 @@ from server.http import (
     bearer_identity,
     json_response,
     read_json_object,
+    refusals_answered,
 )
 from server.identity import Identity, Role
 from server.progress import export_csv, make_passport, summary_text
@@ -75,14 +76,9 @@ def station_routes(desk: StationDesk, room_members: RoomMembers | None = None) -
     return add_routes
 
 
-def _refusals(handler: Handler) -> Handler:
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except StationRefused as exc:
-            return json_response(exc.as_dict(), status=exc.status)
-
-    return wrapped
+_refusals = refusals_answered(
+    {StationRefused: lambda exc: json_response(exc.as_dict(), status=exc.status)}
+)
 
 
 def _desk(request: web.Request) -> StationDesk:

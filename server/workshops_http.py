@@ -69,6 +69,7 @@ from server.http import (
     error_response,
     json_response,
     read_json_object,
+    refusals_answered,
 )
 from server.identity import Identity, Role
 from server.invitations import with_invited_ids
@@ -208,12 +209,14 @@ def _edits(handler: Handler) -> Handler:
         identity = bearer_identity(request)
         if not request.app[EDIT_LIMIT].allow(identity.id, time.monotonic()):
             raise ApiError(429, "rate_limited", "too many changes; wait a moment")
-        try:
-            return await handler(request)
-        except WorkshopInvalid as exc:
-            raise ApiError(400, exc.code, exc.message) from None
+        return await _refusals(handler)(request)
 
     return wrapped
+
+
+_refusals = refusals_answered(
+    {WorkshopInvalid: lambda exc: error_response(400, exc.code, exc.message)}
+)
 
 
 def _station_refs(request: web.Request) -> dict[str, str]:

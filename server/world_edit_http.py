@@ -60,7 +60,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
-from server.http import ApiError, HttpFeature, bearer_identity, json_response, read_json_object
+from server.http import (
+    ApiError,
+    HttpFeature,
+    bearer_identity,
+    json_response,
+    read_json_object,
+    refusals_answered,
+)
 from server.identity import Identity, Role
 from server.world_live import LiveWorld
 from server.world_undo import (
@@ -202,14 +209,7 @@ def _refusal(exc: HubError) -> web.Response:
     return json_response({"error": {"code": code, "message": message}}, status=status)
 
 
-def _refusals(handler: Handler) -> Handler:
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except HubError as exc:
-            return _refusal(exc)
-
-    return wrapped
+_refusals = refusals_answered({HubError: _refusal})
 
 
 def _staff(request: web.Request) -> Identity:
