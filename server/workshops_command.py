@@ -58,7 +58,6 @@ from server.talks import WatchedLibrary, generated_talks_dir
 from server.workshop_records import AuditEntry, Ban, new_record_id
 from server.workshops import (
     Person,
-    Series,
     Workshop,
     WorkshopInvalid,
     new_series_id,
@@ -110,10 +109,7 @@ def register(subparsers: Any) -> None:
 
     series_add = actions.add_parser("series-add", help="plan a recurring series and its sessions")
     _workshop_options(series_add, required=True)
-    series_add.add_argument("--first", help="the first session's start (Europe/Berlin)")
-    series_add.add_argument("--minutes", type=int, help="how long each session is")
-    series_add.add_argument("--repeat", choices=("weekly", "biweekly", "monthly"))
-    series_add.add_argument("--count", type=int, help="how many sessions")
+    _series_options(series_add)
     series_add.set_defaults(handler=add_series)
     series_edit = actions.add_parser(
         "series-edit",
@@ -122,10 +118,7 @@ def register(subparsers: Any) -> None:
     )
     series_edit.add_argument("id")
     _workshop_options(series_edit, required=False)
-    series_edit.add_argument("--first", help="the first session's start (Europe/Berlin)")
-    series_edit.add_argument("--minutes", type=int, help="how long each session is")
-    series_edit.add_argument("--repeat", choices=("weekly", "biweekly", "monthly"))
-    series_edit.add_argument("--count", type=int, help="how many sessions")
+    _series_options(series_edit)
     series_edit.set_defaults(handler=edit_series)
     programme = actions.add_parser(
         "programme",
@@ -159,6 +152,13 @@ def register(subparsers: Any) -> None:
     unban = actions.add_parser("unban", help="lift a ban (its id from 'bans')")
     unban.add_argument("id")
     unban.set_defaults(handler=lift_ban)
+
+
+def _series_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--first", help="the first session's start (Europe/Berlin)")
+    parser.add_argument("--minutes", type=int, help="how long each session is")
+    parser.add_argument("--repeat", choices=("weekly", "biweekly", "monthly"))
+    parser.add_argument("--count", type=int, help="how many sessions")
 
 
 def _workshop_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
@@ -341,43 +341,22 @@ class _Plan:
     def of(cls, args: argparse.Namespace, *names: str) -> _Plan:
         return cls(_fields(args, *names), _rooms(args), _station_refs(args))
 
-    async def _input(
-        self, store: Store, facilitators: tuple[Person, ...]
-    ) -> tuple[dict[str, Any], list[Person]]:
-        """The fields with the invited named by id, and the facilitators (those of the one
-        being edited unless the options name others)."""
+    async def parsed(
+        self,
+        store: Store,
+        parse: Callable[..., T],
+        facilitators: tuple[Person, ...],
+        **given: Any,
+    ) -> T:
+        """``parse`` (``parse_workshop`` or ``parse_series``) of the fields, with the
+        invited named by id and the facilitators (``facilitators``, those of the one being
+        edited, unless the options name others); ``given``: its id, ``base`` and ``now``."""
         data = dict(self.data)
         people = await _people(store, data.pop("facilitators", None), facilitators)
-        return await with_invited_ids(store, data), people
-
-    async def workshop(self, store: Store, current: Workshop | None) -> Workshop:
-        """A new workshop, or ``current`` changed."""
         try:
-            named, people = await self._input(store, current.facilitators if current else ())
-            return parse_workshop(
-                named,
-                rooms=self.rooms,
-                facilitators=people,
-                workshop_id=current.id if current else new_workshop_id(),
-                base=current,
-                stations=self.stations,
-                now=time.time(),
-            )
-        except WorkshopInvalid as exc:
-            raise _invalid(exc) from None
-
-    async def series(self, store: Store, current: Series | None, now: float) -> Series:
-        """A new series, or ``current`` changed."""
-        try:
-            named, people = await self._input(store, current.facilitators if current else ())
-            return parse_series(
-                named,
-                rooms=self.rooms,
-                facilitators=people,
-                series_id=current.id if current else new_series_id(),
-                base=current,
-                stations=self.stations,
-                now=now,
+            named = await with_invited_ids(store, data)
+            return parse(
+                named, rooms=self.rooms, facilitators=people, stations=self.stations, **given
             )
         except WorkshopInvalid as exc:
             raise _invalid(exc) from None
@@ -387,7 +366,9 @@ def add_workshop(args: argparse.Namespace) -> int:
     plan = _Plan.of(args, "starts", "minutes")
 
     async def work(store: Store) -> Workshop:
-        workshop = await plan.workshop(store, None)
+        workshop = await plan.parsed(
+            store, parse_workshop, (), workshop_id=new_workshop_id(), now=time.time()
+        )
         await _refuse_clashes(store, [workshop], args.force)
         await store.save_workshop(workshop)
         return workshop
@@ -408,7 +389,14 @@ def edit_workshop(args: argparse.Namespace) -> int:
         current = await store.workshop(args.id)
         if current is None:
             raise UsageError(f"there is no workshop {args.id!r}")
-        workshop = await plan.workshop(store, current)
+        workshop = await plan.parsed(
+            store,
+            parse_workshop,
+            current.facilitators,
+            workshop_id=current.id,
+            base=current,
+            now=time.time(),
+        )
         await _refuse_clashes(store, [workshop], args.force)
         await store.save_workshop(workshop)
         return workshop
@@ -433,7 +421,7 @@ def add_series(args: argparse.Namespace) -> int:
 
     async def work(store: Store) -> list[Workshop]:
         now = time.time()
-        series = await plan.series(store, None, now)
+        series = await plan.parsed(store, parse_series, (), series_id=new_series_id(), now=now)
         sessions = [w for w in series.sessions(now=now) if w.starts_at > now]
         await _refuse_clashes(store, sessions, args.force, series.id)
         await store.save_series(series)
@@ -456,7 +444,9 @@ def edit_series(args: argparse.Namespace) -> int:
         if current is None:
             raise UsageError(f"there is no series {args.id!r}")
         now = time.time()
-        series = await plan.series(store, current, now)
+        series = await plan.parsed(
+            store, parse_series, current.facilitators, series_id=current.id, base=current, now=now
+        )
         stored = [w for w in await store.list_workshops() if w.series_id == series.id]
         changes = series_changes(current, series, stored, now)
         await _refuse_clashes(store, changes.save, args.force, series.id)

@@ -378,29 +378,29 @@ async def get_series_calendar(request: web.Request) -> web.Response:
     )
 
 
-async def _planned_workshop(
-    request: web.Request, me: Identity, current: Workshop | None
-) -> tuple[Workshop, dict[str, Any]]:
-    """The workshop the request's body asks for (new, or ``current`` changed), and the body."""
+async def _plan_input(
+    request: web.Request, me: Identity, facilitators: tuple[Person, ...]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The request's body (the invited named by id), and what ``parse_workshop`` and
+    ``parse_series`` take besides: the rooms, the facilitators asked for (else
+    ``facilitators``, those of the one being edited), stations, talks and now."""
     desk = request.app[DESK]
     data = await _with_invited_ids(desk, await read_json_object(request))
-    workshop = parse_workshop(
-        data,
-        rooms=desk.rooms,
-        facilitators=await _facilitators(desk, data, me, current.facilitators if current else ()),
-        workshop_id=current.id if current else new_workshop_id(),
-        base=current,
-        stations=_station_refs(request),
-        talks=desk.talk_ids(),
-        now=time.time(),
-    )
-    return workshop, data
+    known = {
+        "rooms": desk.rooms,
+        "facilitators": await _facilitators(desk, data, me, facilitators),
+        "stations": _station_refs(request),
+        "talks": desk.talk_ids(),
+        "now": time.time(),
+    }
+    return data, known
 
 
 async def create_workshop(request: web.Request) -> web.Response:
     me = _facilitator(request)
     desk = request.app[DESK]
-    workshop, data = await _planned_workshop(request, me, None)
+    data, known = await _plan_input(request, me, ())
+    workshop = parse_workshop(data, workshop_id=new_workshop_id(), **known)
     await _refuse_clashes(desk, [workshop], data)
     await desk.save(workshop)
     return json_response(workshop.full_dict(), status=201)
@@ -412,7 +412,8 @@ async def update_workshop(request: web.Request) -> web.Response:
     current = await _workshop(request)
     if not current.led_by(me):
         raise ApiError(403, "forbidden", "only this workshop's facilitators may change it")
-    workshop, data = await _planned_workshop(request, me, current)
+    data, known = await _plan_input(request, me, current.facilitators)
+    workshop = parse_workshop(data, workshop_id=current.id, base=current, **known)
     await _refuse_clashes(desk, [workshop], data)
     await desk.save(workshop)
     return json_response(workshop.full_dict())
@@ -476,29 +477,11 @@ async def list_series(request: web.Request) -> web.Response:
     )
 
 
-async def _planned_series(
-    request: web.Request, me: Identity, current: Series | None
-) -> tuple[Series, dict[str, Any]]:
-    """The series the request's body asks for (new, or ``current`` changed), and the body."""
-    desk = request.app[DESK]
-    data = await _with_invited_ids(desk, await read_json_object(request))
-    series = parse_series(
-        data,
-        rooms=desk.rooms,
-        facilitators=await _facilitators(desk, data, me, current.facilitators if current else ()),
-        series_id=current.id if current else new_series_id(),
-        base=current,
-        stations=_station_refs(request),
-        talks=desk.talk_ids(),
-        now=time.time(),
-    )
-    return series, data
-
-
 async def create_series(request: web.Request) -> web.Response:
     me = _facilitator(request)
     desk = request.app[DESK]
-    series, data = await _planned_series(request, me, None)
+    data, known = await _plan_input(request, me, ())
+    series = parse_series(data, series_id=new_series_id(), **known)
     await _refuse_clashes(desk, _to_come(series), data, series.id)
     await desk.store.save_series(series)
     sessions = await _save_sessions(desk, series, None)
@@ -512,7 +495,8 @@ async def update_series(request: web.Request) -> web.Response:
     current = await _series(request)
     if not _leads(me, current.facilitators):
         raise ApiError(403, "forbidden", "only this series' facilitators may change it")
-    series, data = await _planned_series(request, me, current)
+    data, known = await _plan_input(request, me, current.facilitators)
+    series = parse_series(data, series_id=current.id, base=current, **known)
     await _refuse_clashes(desk, _to_come(series), data, series.id)
     await desk.store.save_series(series)
     sessions = await _save_sessions(desk, series, current)
