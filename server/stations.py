@@ -25,7 +25,7 @@ import tomllib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from server.calculator_file import CALCULATORS_FOLDER, read_calculators
 from server.calculators import Calculator
@@ -35,6 +35,9 @@ from server.station_markdown import render_body
 from world.errors import InputFileError
 from world.site import Site
 from world.toml_locations import KeyLines, toml_error_line
+
+if TYPE_CHECKING:
+    from world.building import BuildingPlan
 
 log = logging.getLogger("hubtwin.stations")
 
@@ -203,18 +206,9 @@ def places_from_draft(site: Site) -> list[StationPlace]:
     from world.building import load_building
     from world.staff_layout import staff_layout
 
-    plan = staff_layout(site, load_building(site.building_file, site.languages)).plan
-    places = []
-    for anchor in plan.anchors:
-        if anchor.kind != "station":
-            continue
-        floor = plan.room(anchor.room).elevation
-        places.append(
-            StationPlace(
-                anchor.id, anchor.room, (anchor.x, floor + anchor.elevation, anchor.z), anchor.yaw
-            )
-        )
-    return places
+    return _places_in_plan(
+        staff_layout(site, load_building(site.building_file, site.languages)).plan
+    )
 
 
 def waiting_anchors(site: Site, places: Iterable[StationPlace]) -> set[str]:
@@ -232,18 +226,21 @@ def places_from_building(site: Site) -> list[StationPlace]:
     """The station anchors as the site's ``building.toml`` defines them (no model needed)."""
     from world.building import load_building
 
-    plan = load_building(site.building_file, site.languages)
-    places = []
-    for anchor in plan.anchors:
-        if anchor.kind != "station":
-            continue
-        floor = plan.room(anchor.room).elevation
-        places.append(
-            StationPlace(
-                anchor.id, anchor.room, (anchor.x, floor + anchor.elevation, anchor.z), anchor.yaw
-            )
+    return _places_in_plan(load_building(site.building_file, site.languages))
+
+
+def _places_in_plan(plan: BuildingPlan) -> list[StationPlace]:
+    """A building plan's station anchors, standing on their rooms' floors."""
+    return [
+        StationPlace(
+            anchor.id,
+            anchor.room,
+            (anchor.x, plan.room(anchor.room).elevation + anchor.elevation, anchor.z),
+            anchor.yaw,
         )
-    return places
+        for anchor in plan.anchors
+        if anchor.kind == "station"
+    ]
 
 
 # --- reading -------------------------------------------------------------------------------
