@@ -214,3 +214,19 @@ class ClusterCore(Protocol):
     def remote_chat_sent(self, line: ChatLine, stored: bool) -> Effects: ...
 
     def remote_chat_arrived(self, fields: dict[str, Any]) -> Effects: ...
+
+
+class UsesCore:
+    """A feature that uses the core's powers: the core is made with its features, so it
+    comes afterwards, by ``attach``; ``core`` refuses to be read before."""
+
+    _core: FeatureCore | None = None
+
+    def attach(self, core: FeatureCore) -> None:
+        self._core = core
+
+    @property
+    def core(self) -> FeatureCore:
+        if self._core is None:
+            raise RuntimeError(f"{type(self).__name__}.attach(core) was not called")
+        return self._core

@@ -61,7 +61,7 @@ import numpy as np
 
 from server.breakouts import Breakout, BreakoutInvalid, Group, split, split_by_teams
 from server.chat import ChatRefused, clean_text
-from server.core_powers import FeatureCore
+from server.core_powers import UsesCore
 from server.effects import Effects
 from server.facilitation_messages import (
     ANNOUNCEMENT_MAX_CHARS,
@@ -84,7 +84,7 @@ from server.facilitation_messages import (
     WorkshopJoin,
     WorkshopStart,
 )
-from server.features import RoomPositions
+from server.features import RoomPositions, handled_by_type
 from server.formation import assign, column_spots, ring_spots, yaw_towards
 from server.identity import Identity, Role
 from server.live_state import WORKSHOP, LiveDocuments, LiveSink
@@ -181,7 +181,7 @@ def stage_areas(anchors: Sequence[StageAnchor]) -> list[StageArea]:
     return out
 
 
-class Facilitation:
+class Facilitation(UsesCore):
     """The ``HubFeature`` and ``RoomRules`` of leading workshops."""
 
     def __init__(
@@ -208,7 +208,6 @@ class Facilitation:
         self._regroup: set[str] = set()
         #: hub-wide events for the other processes of the hub (the cluster bus), if any
         self.hub_events: HubEvents = hub_events or (lambda kind, payload: None)
-        self._core: FeatureCore | None = None
         self._random = random.Random(seed)
         #: the teams that share a workshop, for groups by team: (team id, member identity
         #: ids) in the order their groups get (the plan service sets it)
@@ -228,16 +227,6 @@ class Facilitation:
         self.over_listeners: list[WorkshopOver] = []
         #: where a station stands (room id and position), for an agenda item's "go there"
         self.station_place: StationSpot = lambda station_id: None
-
-    def attach(self, core: FeatureCore) -> None:
-        """The hub core whose powers (placing and moving people) this feature uses."""
-        self._core = core
-
-    @property
-    def core(self) -> FeatureCore:
-        if self._core is None:
-            raise RuntimeError("Facilitation.attach(core) was not called")
-        return self._core
 
     @property
     def messages(self) -> FeatureMessages:
@@ -334,11 +323,7 @@ class Facilitation:
             live.counts_changed = True
 
     def handle(self, session: Session, message: FeatureMessage, fx: Effects, now: float) -> bool:
-        handler = self._handlers.get(type(message))
-        if handler is None:
-            return False
-        handler(self, session, message, fx, now)
-        return True
+        return handled_by_type(self._handlers, self, session, message, fx, now)
 
     def on_tick(self, now: float, rooms: Sequence[RoomPositions], fx: Effects) -> None:
         if self.kept:

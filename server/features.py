@@ -25,9 +25,9 @@ feature answers the way the core does (frames to send, errors), without I/O:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -76,3 +76,23 @@ class HubFeature(Protocol):
     ) -> bool: ...
 
     def on_tick(self, now: float, rooms: Sequence[RoomPositions], fx: Effects) -> None: ...
+
+
+F = TypeVar("F")
+
+
+def handled_by_type(
+    handlers: Mapping[type, Callable[[F, Session, Any, Effects, float], None]],
+    feature: F,
+    session: Session,
+    message: FeatureMessage,
+    fx: Effects,
+    now: float,
+) -> bool:
+    """``HubFeature.handle`` for a feature with a table of handlers by message type: the
+    one for ``message`` runs; False when the table has none."""
+    handler = handlers.get(type(message))
+    if handler is None:
+        return False
+    handler(feature, session, message, fx, now)
+    return True

@@ -45,9 +45,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Final, Protocol
 
-from server.core_powers import FeatureCore
+from server.core_powers import UsesCore
 from server.effects import Effects
-from server.features import RoomPositions
+from server.features import RoomPositions, handled_by_type
 from server.identity import Identity, Role
 from server.live_state import REMOVALS, LiveDocuments, LiveSink
 from server.message_spec import FeatureMessage, FeatureMessages
@@ -176,7 +176,7 @@ StateSink = Callable[[ModerationState], None]
 """Where moderation puts the state the store keeps (``list.append`` in tests)."""
 
 
-class Moderation:
+class Moderation(UsesCore):
     """The ``HubFeature`` and ``RoomRules`` of moderation."""
 
     def __init__(
@@ -200,7 +200,6 @@ class Moderation:
         self.hub_events = hub_events or (lambda kind, payload: None)
         self.lead = lead
         self.screens = screens
-        self._core: FeatureCore | None = None
         self._bans: dict[str, Ban] = {ban.id: ban for ban in bans}
         self.rooms: dict[str, RoomSettings] = {}
         #: identity id -> muted until (inf: until let again)
@@ -229,16 +228,6 @@ class Moderation:
             settings = _settings_or_none(room, data)
             if settings is not None:
                 self._put_room(room, settings)
-
-    def attach(self, core: FeatureCore) -> None:
-        """The hub core whose powers (moving and disconnecting people) this feature uses."""
-        self._core = core
-
-    @property
-    def core(self) -> FeatureCore:
-        if self._core is None:
-            raise RuntimeError("Moderation.attach(core) was not called")
-        return self._core
 
     @property
     def messages(self) -> FeatureMessages:
@@ -444,11 +433,7 @@ class Moderation:
         return None
 
     def handle(self, session: Session, message: FeatureMessage, fx: Effects, now: float) -> bool:
-        handler = self._handlers.get(type(message))
-        if handler is None:
-            return False
-        handler(self, session, message, fx, now)
-        return True
+        return handled_by_type(self._handlers, self, session, message, fx, now)
 
     def on_tick(self, now: float, rooms: Sequence[RoomPositions], fx: Effects) -> None:
         if self._removals.due(now):

@@ -33,7 +33,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from server.core_powers import FeatureCore
+from server.core_powers import UsesCore
 from server.effects import Effects
 from server.features import RoomPositions
 from server.live_state import POLLS, LiveSink, LiveStateChange
@@ -55,7 +55,7 @@ COUNTS_EVERY_S: Final = 0.25
 KEEP_EVERY_S: Final = 0.5
 
 
-class WorkshopPollsFeature:
+class WorkshopPollsFeature(UsesCore):
     """The ``HubFeature`` of workshop polls."""
 
     def __init__(
@@ -78,16 +78,6 @@ class WorkshopPollsFeature:
         self._next_keep = float("-inf")
         self._recount: set[tuple[str, str]] = set()
         self._next_counts = float("-inf")
-        self._core: FeatureCore | None = None
-
-    def attach(self, core: FeatureCore) -> None:
-        self._core = core
-
-    @property
-    def core(self) -> FeatureCore:
-        if self._core is None:
-            raise RuntimeError("WorkshopPollsFeature.attach(core) was not called")
-        return self._core
 
     @property
     def messages(self) -> FeatureMessages:
