@@ -107,7 +107,6 @@ from server.workshop_records import (
     AuditEntry,
     RecordSink,
     WorkshopExtended,
-    new_record_id,
 )
 from server.workshops import (
     WORKSHOP_MINUTES_MAX,
@@ -663,17 +662,14 @@ class Facilitation(UsesCore):
         now: float,
         gone: Sequence[Waiting] = (),
     ) -> None:
-        me = session.identity
         names = [
             s.identity.name for sid in chosen if (s := self.core.sessions.get(sid)) is not None
         ] or [w.name for w in gone]
         self.sink(
-            AuditEntry(
-                id=new_record_id("e"),
-                at=now,
-                actor_id=me.id,
-                actor_name=me.name,
-                action=action,
+            AuditEntry.of(
+                session.identity,
+                action,
+                now,
                 room=live.home.room_id,
                 detail=", ".join(names)[:200],
             )
@@ -842,16 +838,9 @@ class Facilitation(UsesCore):
         live.warned = now >= longer.ends_at - ENDING_WARNING_S
         self.book.put(longer)
         self.sink(WorkshopExtended(longer))
-        me = session.identity
         self.sink(
-            AuditEntry(
-                id=new_record_id("e"),
-                at=now,
-                actor_id=me.id,
-                actor_name=me.name,
-                action="extend",
-                room=ws.room,
-                detail=f"{message.minutes} min",
+            AuditEntry.of(
+                session.identity, "extend", now, room=ws.room, detail=f"{message.minutes} min"
             )
         )
         self._broadcast(live, fx, now)

@@ -762,19 +762,7 @@ class Moderation(UsesCore):
         detail: str,
         now: float,
     ) -> None:
-        self.sink(
-            AuditEntry(
-                id=new_record_id("e"),
-                at=now,
-                actor_id=actor.id,
-                actor_name=actor.name,
-                action=action,
-                target_id=target.id if target is not None else None,
-                target_name=target.name if target is not None else None,
-                room=room,
-                detail=detail,
-            )
-        )
+        self.sink(AuditEntry.of(actor, action, now, target=target, room=room, detail=detail))
 
     _handlers: ClassVar[
         Mapping[type, Callable[[Moderation, Session, Any, Effects, float], None]]

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from server.identity import Identity
     from server.workshops import Workshop
 
 
@@ -48,6 +49,30 @@ class AuditEntry:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def of(
+        cls,
+        actor: Identity,
+        action: str,
+        now: float,
+        *,
+        target: Identity | None = None,
+        room: str | None = None,
+        detail: str = "",
+    ) -> AuditEntry:
+        """A new entry: ``actor`` did ``action`` (to ``target``, in ``room``) ``now``."""
+        return cls(
+            id=new_record_id("e"),
+            at=now,
+            actor_id=actor.id,
+            actor_name=actor.name,
+            action=action,
+            target_id=target.id if target is not None else None,
+            target_name=target.name if target is not None else None,
+            room=room,
+            detail=detail,
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AuditEntry:
