@@ -417,16 +417,15 @@ class Guests:
         self.sockets[index].send(encode_pose(self.seq, x, y, z, yaw, 0.0))
 
     def close(self) -> None:
-        """Everyone leaves (a closed connection without bye: the server's grace applies)."""
+        """Everyone says bye (no reconnection grace); the server closes each connection once
+        it has read the bye, which ends the connection's reader."""
         for ws in self.sockets:
             with contextlib.suppress(Exception):
                 ws.send(msgpack.packb({"t": "bye"}))
-        if self.sockets:
-            time.sleep(0.5)  # let the server read every bye before the sockets close
-        self.stack.close()
-        self.sockets.clear()
         for thread in self.threads:
             thread.join(5)
+        self.stack.close()
+        self.sockets.clear()
         self.threads.clear()
 
 
@@ -437,11 +436,3 @@ def guests(hub: HubServer) -> Iterator[Guests]:
         yield group
     finally:
         group.close()
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests run SwiftShader on a shared 2-core machine, where a stall of the whole
-    machine can break a frame-timed step: each may run once more, and must then pass in full."""
-    for item in items:
-        if "tests/e2e/" in str(item.fspath) and item.get_closest_marker("flaky") is None:
-            item.add_marker(pytest.mark.flaky(reruns=1))
