@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import secrets
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -120,7 +121,7 @@ def test_two_visitors_meet_see_each_other_move_and_chat(
     anna.page.evaluate("([x, z]) => window.hubtwin.lookAt(x, z)", [x, z])
     walk = ben.walk_to(x, z)
     assert walk["arrived"], (walk, (x, z), ben.state()["corrections"])
-    ben.page.wait_for_timeout(300)  # the last pose goes out with the next frame
+    ben.frames(3)  # the last pose goes out with the next frame
     stopped = ben.state()
     # Both pages run on this machine's clock. From Ben's last pose leaving his browser to
     # Anna's browser having it, plus the interpolation delay she draws others with: when a
@@ -140,7 +141,7 @@ def test_two_visitors_meet_see_each_other_move_and_chat(
     )
 
     # Screenshots: the hub as Anna sees it, with Ben (red) in front of her.
-    anna.page.wait_for_timeout(500)
+    anna.frames(5)
     hub_shot = assert_rendered(anna.screenshot("visit-anna-sees-ben.png"))
     assert reddish_pixels(hub_shot) > 150, "Ben's red avatar is not in Anna's view"
     assert_rendered(ben.screenshot("visit-ben-view.png"))
@@ -213,8 +214,10 @@ def test_one_walks_through_a_door_and_comes_back_after_a_reload(
     assert david.state()["room"] != start_room
 
     # The room list shows where everyone is now (occupancy is sent at most once a second).
-    clara.page.wait_for_timeout(1500)
-    assert int(str(count.text_content()).split()[0]) == before + 1
+    deadline = time.monotonic() + 10
+    while int(str(count.text_content()).split()[0]) != before + 1:
+        assert time.monotonic() < deadline, f"the room list says {count.text_content()}"
+        clara.page.wait_for_timeout(50)
     clara.screenshot("visit-room-list.png")
 
     # David reloads the page: the start page greets him by name and he keeps his identity.
