@@ -178,14 +178,10 @@ class WorkshopPollsFeature(UsesCore):
         self._changed(live.id, poll.id, fx, at_once=True)
 
     def _answer(self, session: Session, message: PollAnswer, fx: Effects, now: float) -> None:
-        found = self._polls_here(session, fx, "poll_answer", lead=False)
+        found = self._poll_here(session, fx, "poll_answer", message.poll, lead=False)
         if found is None:
             return
-        live, polls = found
-        poll = polls.get(message.poll)
-        if poll is None:
-            fx.error(session.conn, session.lang, "poll_unknown", about="poll_answer")
-            return
+        live, poll = found
         try:
             poll.answer(session.identity.id, session.identity.name, message.choices, now)
         except PollRefused as exc:
@@ -196,14 +192,10 @@ class WorkshopPollsFeature(UsesCore):
         self._changed(live.id, poll.id, fx, at_once=False)
 
     def _close(self, session: Session, message: PollClose, fx: Effects, now: float) -> None:
-        found = self._polls_here(session, fx, "poll_close", lead=True)
+        found = self._poll_here(session, fx, "poll_close", message.poll, lead=True)
         if found is None:
             return
-        live, polls = found
-        poll = polls.get(message.poll)
-        if poll is None:
-            fx.error(session.conn, session.lang, "poll_unknown", about="poll_close")
-            return
+        live, poll = found
         try:
             poll.close(now)
         except PollRefused as exc:
@@ -232,6 +224,21 @@ class WorkshopPollsFeature(UsesCore):
             fx.error(session.conn, session.lang, "polls_loading", about=about)
             return None
         return live, polls
+
+    def _poll_here(
+        self, session: Session, fx: Effects, about: str, poll_id: str, *, lead: bool
+    ) -> tuple[LiveWorkshop, Poll] | None:
+        """One poll of the running workshop of the sender's room, or None after the refusal
+        (as ``_polls_here``, or no such poll)."""
+        found = self._polls_here(session, fx, about, lead=lead)
+        if found is None:
+            return None
+        live, polls = found
+        poll = polls.get(poll_id)
+        if poll is None:
+            fx.error(session.conn, session.lang, "poll_unknown", about=about)
+            return None
+        return live, poll
 
     def _tell(self, session: Session, polls: WorkshopPolls, fx: Effects) -> None:
         """Every poll of the workshop, and the session's own answers."""
