@@ -206,7 +206,7 @@ class SharedBoards:
         return None
 
     def handle(self, session: Session, message: FeatureMessage, fx: Effects, now: float) -> bool:
-        if not isinstance(message, _HANDLED):
+        if not isinstance(message, BOARD_MESSAGES.client):
             return False
         about = message.spec.type
         instance = session.instance
@@ -376,15 +376,3 @@ class SharedBoards:
                 else:
                     fx.send_to(session, self._state_frame(found[0], found[1], session))
         self._sent = sent
-
-
-_HANDLED: Final = (
-    BoardAdd,
-    BoardEdit,
-    BoardMove,
-    BoardLabel,
-    BoardDelete,
-    BoardVote,
-    BoardSetup,
-    BoardMerge,
-)
