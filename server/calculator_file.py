@@ -28,7 +28,13 @@ from server.calculators import (
     NoteSpec,
     ResultSpec,
 )
-from server.content_reader import ContentProblem, FrontMatter, Localised, describe_key
+from server.content_reader import (
+    ContentProblem,
+    FrontMatter,
+    Localised,
+    describe_key,
+    read_named_file,
+)
 from server.formula import (
     FUNCTIONS,
     Condition,
@@ -93,20 +99,8 @@ def read_calculator(
     path: Path, languages: Sequence[str], problems: list[ContentProblem]
 ) -> Calculator | None:
     """One calculator file; problems go to ``problems`` (and the result is ``None``)."""
-    if not CALCULATOR_ID.match(path.stem):
-        problems.append(
-            ContentProblem(
-                path,
-                None,
-                "file name must be the calculator id: lower-case letters, digits and dashes, "
-                "then .toml",
-            )
-        )
-        return None
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        problems.append(ContentProblem(path, None, "not UTF-8 text"))
+    text = read_named_file(path, CALCULATOR_ID, "calculator", ".toml", problems)
+    if text is None:
         return None
     try:
         data = tomllib.loads(text)

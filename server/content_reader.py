@@ -38,6 +38,29 @@ class ContentProblem:
         return f"{where}:{self.line}: {self.message}" if self.line else f"{where}: {self.message}"
 
 
+def read_named_file(
+    path: Path, id_pattern: re.Pattern[str], what: str, suffix: str, problems: list[ContentProblem]
+) -> str | None:
+    """The text of a content file named by the id of the ``what`` it holds (a station, a
+    calculator); a name that is no such id, or text that is not UTF-8, is a problem in
+    ``problems``, and None."""
+    if not id_pattern.match(path.stem):
+        problems.append(
+            ContentProblem(
+                path,
+                None,
+                f"file name must be the {what} id: lower-case letters, digits and dashes, "
+                f"then {suffix}",
+            )
+        )
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        problems.append(ContentProblem(path, None, "not UTF-8 text"))
+        return None
+
+
 def _shown(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from server.calculator_file import CALCULATORS_FOLDER, read_calculators
 from server.calculators import Calculator
-from server.content_reader import ContentProblem, FrontMatter, Localised
+from server.content_reader import ContentProblem, FrontMatter, Localised, read_named_file
 from server.quiz import Quiz, read_quiz
 from server.station_markdown import render_body
 from world.errors import InputFileError
@@ -445,19 +445,8 @@ def _read_station(
     calculators: Iterable[str],
     problems: list[ContentProblem],
 ) -> Station | None:
-    if not STATION_ID.match(path.stem):
-        problems.append(
-            ContentProblem(
-                path,
-                None,
-                "file name must be the station id: lower-case letters, digits and dashes, then .md",
-            )
-        )
-        return None
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        problems.append(ContentProblem(path, None, "not UTF-8 text"))
+    text = read_named_file(path, STATION_ID, "station", ".md", problems)
+    if text is None:
         return None
     return parse_station(path, text, site, topics, places, calculators, problems)
 
