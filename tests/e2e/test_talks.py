@@ -118,7 +118,7 @@ def test_a_facilitator_starts_and_pauses_a_talk_for_a_late_joiner_at_the_same_mo
     show.click()
     playing_on_screen(fee)
     assert not fee.state()["talks"]["prompt"]
-    fee.page.wait_for_timeout(2500)
+    fee.wait_for("s.talks.screens[0].expected > 2.5")  # the room is well into the talk
 
     ada = visitors.new("Ada")
     # Ada's browser refuses to start a video with sound until she clicks: she gets the prompt.
@@ -143,7 +143,7 @@ def test_a_facilitator_starts_and_pauses_a_talk_for_a_late_joiner_at_the_same_mo
     x, _, z = world_model.anchors_of("screen", ROOM)[0].position
     ada.page.evaluate(CLOSE_PANELS)
     ada.page.evaluate("([x, z]) => window.hubtwin.lookAt(x, z)", [float(x), float(z)])
-    ada.page.wait_for_timeout(300)
+    ada.frames(3)
     ada.screenshot("talk-late-joiner.png")
 
     # A visitor may not control the auditorium's screen; the panel says so.

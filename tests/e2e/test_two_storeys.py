@@ -96,7 +96,7 @@ def test_click_to_walk_climbs_the_stairs_to_the_upper_floor(
     start = ada.state()
     assert start["room"] == "hall" and start["position"]["y"] == pytest.approx(0.0)
     ada.page.evaluate("() => window.hubtwin.lookAt(14, 5)")
-    ada.page.wait_for_timeout(300)
+    ada.frames(3)
     ada.screenshot("two-storeys-stairs.png")
     ada.page.click("#toggle-rooms")
     ada.wait_for("s.map && s.map.floor === 'eg'")
