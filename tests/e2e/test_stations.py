@@ -5,6 +5,7 @@ the summary downloads."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any
 
@@ -63,8 +64,8 @@ def open_passport(visitor: Visitor) -> None:
         visitor.wait_for("s.stations.open !== null || s.stations.showingPassport")
         if not visitor.state()["stations"]["showingPassport"]:
             page.locator("#station-show-passport").click()
-        page.wait_for_timeout(300)
-        if visitor.state()["stations"]["showingPassport"]:
+        with contextlib.suppress(AssertionError):
+            visitor.wait_for("s.stations.showingPassport", timeout_ms=2000)
             return
     raise AssertionError(visitor.state()["stations"])
 
