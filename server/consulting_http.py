@@ -62,6 +62,7 @@ from server.http import (
     bearer_identity,
     json_response,
     read_json_object,
+    refusals_answered,
 )
 from server.identity import Identity, Role
 from server.workshop_calendar import CONTENT_TYPE, PRODUCT_ID
@@ -99,14 +100,7 @@ def consulting_routes(desks: ConsultingDesks, everywhere: Everywhere | None = No
     return add_routes
 
 
-def _errors(handler: Handler) -> Handler:
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except ConsultingInvalid as exc:
-            raise ApiError(400, "consult_invalid", str(exc)) from None
-
-    return wrapped
+_errors = refusals_answered({ConsultingInvalid: (400, "consult_invalid")})
 
 
 def _file(request: web.Request) -> ConsultingFile:

@@ -43,6 +43,7 @@ from server.http import (
     bearer_identity,
     json_response,
     read_json_object,
+    refusals_answered,
 )
 from server.identity import Identity, Role
 from server.offers import PLACES, Offer, OfferFile, OfferFilter, OfferInvalid, filtered
@@ -77,20 +78,14 @@ def offer_routes(file: OfferFile) -> HttpFeature:
     return add_routes
 
 
-def _errors(handler: Handler) -> Handler:
-    """The book's refusals as HTTP answers: 404 unknown, 409 full, 400 bad input."""
-
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except OfferUnknown as exc:
-            raise ApiError(404, "offer_unknown", str(exc)) from None
-        except OfferFull as exc:
-            raise ApiError(409, "offer_full", str(exc)) from None
-        except OfferInvalid as exc:
-            raise ApiError(400, "offer_invalid", str(exc)) from None
-
-    return wrapped
+#: the book's refusals as HTTP answers: 404 unknown, 409 full, 400 bad input
+_errors = refusals_answered(
+    {
+        OfferUnknown: (404, "offer_unknown"),
+        OfferFull: (409, "offer_full"),
+        OfferInvalid: (400, "offer_invalid"),
+    }
+)
 
 
 def _staff(request: web.Request) -> Identity:
