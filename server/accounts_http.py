@@ -16,7 +16,6 @@ Staff cannot disable or remove their own account here (nobody would be left to u
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -29,6 +28,7 @@ from server.http import (
     json_response,
     read_json_object,
     refusals_answered,
+    refuse_too_many,
 )
 from server.identity import Identity, Role
 from server.ratelimit import KeyedLimiter
@@ -80,8 +80,7 @@ def _change(handler: Handler) -> Handler:
 
     async def wrapped(request: web.Request) -> web.StreamResponse:
         identity = _staff(request)
-        if not request.app[CHANGE_LIMIT].allow(identity.id, time.monotonic()):
-            raise ApiError(429, "rate_limited", "too many changes; wait a moment")
+        refuse_too_many(request.app[CHANGE_LIMIT], identity)
         return await _refusals(handler)(request)
 
     return wrapped

@@ -162,6 +162,13 @@ def refusals_answered(
     return wrap
 
 
+def refuse_too_many(limiter: KeyedLimiter, identity: Identity, what: str = "changes") -> None:
+    """HTTP 429 when ``identity`` has done more (of ``what``) just now than ``limiter``
+    allows; otherwise it counts as one more."""
+    if not limiter.allow(identity.id, time.monotonic()):
+        raise ApiError(429, "rate_limited", f"too many {what}; wait a moment")
+
+
 def bearer_identity(request: web.Request) -> Identity:
     """The identity of the request's ``Authorization: Bearer`` token, or HTTP 401."""
     header = request.headers.get("Authorization", "")

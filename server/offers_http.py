@@ -44,6 +44,7 @@ from server.http import (
     json_response,
     read_json_object,
     refusals_answered,
+    refuse_too_many,
 )
 from server.identity import Identity, Role
 from server.offers import PLACES, Offer, OfferFile, OfferFilter, OfferInvalid, filtered
@@ -187,8 +188,7 @@ async def remove_offer(request: web.Request) -> web.Response:
 
 async def sign_up(request: web.Request) -> web.Response:
     identity = bearer_identity(request)
-    if not request.app[SIGNUP_LIMIT].allow(identity.id, time.monotonic()):
-        raise ApiError(429, "rate_limited", "too many sign-ups; wait a moment")
+    refuse_too_many(request.app[SIGNUP_LIMIT], identity, "sign-ups")
     body = await read_json_object(request)
     book = request.app[BOOK]
     offer, signup, added = await book.sign_up(

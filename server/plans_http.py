@@ -72,6 +72,7 @@ from server.http import (
     bearer_identity,
     json_response,
     read_json_object,
+    refuse_too_many,
 )
 from server.identity import Identity, Role
 from server.live_state import LiveStateChange
@@ -166,8 +167,7 @@ class PlanService:
 
     def allow(self, me: Identity) -> None:
         """One more change by this person, or HTTP 429."""
-        if not self.limit.allow(me.id, time.monotonic()):
-            raise ApiError(429, "rate_limited", "too many changes to plans; wait a moment")
+        refuse_too_many(self.limit, me, "changes to plans")
 
     @classmethod
     async def open(cls, store: StoreBackend, workshops: WorkshopService) -> PlanService:

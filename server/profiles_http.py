@@ -45,6 +45,7 @@ from server.http import (
     json_response,
     read_json_object,
     refusals_answered,
+    refuse_too_many,
 )
 from server.identity import Identity
 from server.profiles import (
@@ -161,8 +162,7 @@ _errors = refusals_answered(
 
 
 def _limited(request: web.Request, identity: Identity) -> None:
-    if not request.app[PEOPLE].limit.allow(identity.id, time.monotonic()):
-        raise ApiError(429, "rate_limited", "too many changes; wait a moment")
+    refuse_too_many(request.app[PEOPLE].limit, identity)
 
 
 def _vocabulary(people: PeopleToMeet) -> dict[str, Any]:

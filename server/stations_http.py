@@ -34,6 +34,7 @@ from server.http import (
     json_response,
     read_json_object,
     refusals_answered,
+    refuse_too_many,
 )
 from server.identity import Identity, Role
 from server.progress import export_csv, make_passport, summary_text
@@ -101,8 +102,7 @@ def _lang(request: web.Request, body: dict[str, Any] | None = None) -> str:
 def _acting(request: web.Request) -> Identity:
     """The signed-in person doing something at a station, within their rate limit."""
     identity = bearer_identity(request)
-    if not request.app[ACTION_LIMIT].allow(identity.id, time.monotonic()):
-        raise ApiError(429, "rate_limited", "too many station actions; wait a moment")
+    refuse_too_many(request.app[ACTION_LIMIT], identity, "station actions")
     return identity
 
 

@@ -70,6 +70,7 @@ from server.http import (
     json_response,
     read_json_object,
     refusals_answered,
+    refuse_too_many,
 )
 from server.identity import Identity, Role
 from server.invitations import with_invited_ids
@@ -207,8 +208,7 @@ def _edits(handler: Handler) -> Handler:
 
     async def wrapped(request: web.Request) -> web.StreamResponse:
         identity = bearer_identity(request)
-        if not request.app[EDIT_LIMIT].allow(identity.id, time.monotonic()):
-            raise ApiError(429, "rate_limited", "too many changes; wait a moment")
+        refuse_too_many(request.app[EDIT_LIMIT], identity)
         return await _refusals(handler)(request)
 
     return wrapped
