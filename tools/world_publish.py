@@ -178,9 +178,15 @@ def _switch_current(folder: Path, number: int) -> None:
 
 
 def _store_version(
-    folder: Path, number: int, files: dict[str, bytes], meta: dict[str, Any]
+    folder: Path,
+    number: int,
+    files: dict[str, bytes],
+    meta: dict[str, Any],
+    *,
+    make_current: bool = True,
 ) -> WorldVersion:
-    """Write a version folder whole, under a work name, then rename it into place."""
+    """Write a version folder whole, under a work name, then rename it into place and (with
+    ``make_current``) make it the current one."""
     work = folder / f"{WORK_PREFIX}{folder_name(number)}-{os.getpid()}"
     work.mkdir()
     for name, data in files.items():
@@ -192,7 +198,8 @@ def _store_version(
     os.replace(work, final)
     _fsync_dir(folder)
     _pause("renamed")
-    _switch_current(folder, number)
+    if make_current:
+        _switch_current(folder, number)
     version = read_version(final)
     if version is None:
         raise HubError(f"{final}: the new version cannot be read back")
@@ -451,7 +458,9 @@ def _store_built(site: Site, folder: Path, before: dict[str, Any]) -> WorldVersi
         SNAPSHOT_FILE: orjson.dumps(before, option=orjson.OPT_INDENT_2),
         BUILDING_COPY: site.building_file.read_bytes(),
     }
-    return _store_version(folder, 0, files, meta)
+    # kept, never made current: hubs watching the pointer would switch to it and announce it
+    # before the publish makes its own version current a moment later
+    return _store_version(folder, 0, files, meta, make_current=False)
 
 
 def rollback(

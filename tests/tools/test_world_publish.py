@@ -89,12 +89,35 @@ def test_the_first_publish_keeps_the_world_as_built_to_go_back_to(
     assert load(built.model).is_walkable([[8.0, 0.0, 3.0]])[0]  # no cabinet in it
     assert not load(first.version.model).is_walkable([[8.0, 0.0, 3.0]])[0]
     assert first.version.meta["parent"] == 0
+    assert current_version(world_dir).number == 1  # type: ignore[union-attr]
 
     back = rollback(loaded, world_dir, 0, author="anna")
     assert back.version.number == 2 and back.version.meta["restores"] == 0
     assert back.version.sha256 == built.sha256
     assert current_world_file(world_dir) == back.version.model
     assert [c.change for c in back.changes] == ["removed"]
+
+
+def test_the_first_publish_makes_only_its_own_version_current(
+    site: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Version 0 is kept, but the pointer hubs watch goes straight to the new version: a
+    hub polling it never switches to (and announces) version 0 on the way."""
+    import tools.world_publish
+
+    made_current: list[int] = []
+    switch = tools.world_publish._switch_current
+
+    def recorded(folder: Path, number: int) -> None:
+        made_current.append(number)
+        switch(folder, number)
+
+    monkeypatch.setattr(tools.world_publish, "_switch_current", recorded)
+    loaded = load_site(site)
+    LayoutEditor(loaded).place("cabinet", "hall", (8.0, 3.0))
+    publish(loaded, _world_dir(data_dir), "Schrank aufgestellt", author="ben")
+    assert made_current == [1]
+    assert [v.number for v in list_versions(_world_dir(data_dir))] == [0, 1]
 
 
 def test_nothing_to_publish_and_bad_rollbacks(site: Path, data_dir: Path) -> None:
