@@ -27,6 +27,11 @@ pytestmark = pytest.mark.e2e
 ORIGIN = "http://client.test"
 WEB_CLIENT = PROJECT_ROOT / "web-client"
 THREE = PROJECT_ROOT / "node_modules" / "three"
+#: a blank page of the client's origin, with index.html's import map (three)
+BLANK_PAGE = (
+    "<!doctype html><title>t</title><script type=importmap>"
+    '{"imports": {"three": "/vendor/three/build/three.module.js"}}</script>'
+)
 
 
 def _serve(route: Route) -> None:
@@ -56,7 +61,7 @@ def page(browser: Browser) -> Iterator[Page]:
     tab.on("pageerror", lambda error: errors.append(str(error)))
     tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     # A blank page of this origin, so module imports resolve against it.
-    tab.route(f"{ORIGIN}/blank", lambda r: r.fulfill(body="<!doctype html><title>t</title>"))
+    tab.route(f"{ORIGIN}/blank", lambda r: r.fulfill(body=BLANK_PAGE))
     tab.goto(f"{ORIGIN}/blank")
     try:
         yield tab
@@ -377,3 +382,44 @@ def test_a_refusal_carries_the_servers_code_sentence_inputs_and_reason(page: Pag
         [True, 422, "bad_input", "Nein.", {"a": "zu groß"}, "wall", [1]],
         [503, "http_error", "HTTP 503", None, None, []],
     ]
+
+
+def test_someone_placed_nearer_an_edge_than_the_margin_walks_out_again(page: Page) -> None:
+    """A 4 m floor with a 1 m block cut out of it (furniture). Someone the server put 5 cm
+    from the block (inside the client's edge margin) can still walk away from it, along the
+    block, and nobody steps into the block itself."""
+    result = run(
+        page,
+        "world/walkable.js",
+        """(async () => {
+            const THREE = await import("three");
+            // squares of 0.5 m over [-2, 2] x [-2, 2], none over the block [0, 1] x [0, 1]
+            const corners = [];
+            for (let x = -2; x < 2; x += 0.5) for (let z = -2; z < 2; z += 0.5) {
+                if (x >= 0 && x < 1 && z >= 0 && z < 1) continue;
+                corners.push(x, 0, z, x, 0, z + 0.5, x + 0.5, 0, z);
+                corners.push(x + 0.5, 0, z, x, 0, z + 0.5, x + 0.5, 0, z + 0.5);
+            }
+            const geometry = new THREE.BufferGeometry();
+            geometry.setAttribute("position", new THREE.Float32BufferAttribute(corners, 3));
+            const floor = new m.WalkableFloor([new THREE.Mesh(geometry)]);
+            const walk = (x, z, dx, dz) => {
+                const at = new THREE.Vector3(x, 0, z);
+                const moved = floor.move(at, dx, dz);
+                return {moved, x: at.x, z: at.z};
+            };
+            return {
+                // 5 cm left of the block, walking away from it and along it
+                away: walk(-0.05, 0.5, -0.5, 0),
+                along: walk(-0.05, 0.5, 0, -0.5),
+                // into the block: stops at its edge
+                into: walk(-0.05, 0.5, 0.5, 0),
+                // in the open, towards the block: stops at the margin as before
+                open: walk(-1.0, 0.5, 1.0, 0),
+            };
+        })()""",
+    )
+    assert result["away"]["moved"] and result["away"]["x"] == pytest.approx(-0.55, abs=0.01)
+    assert result["along"]["moved"] and result["along"]["z"] < 0.1
+    assert result["into"]["x"] < 0.0
+    assert result["open"]["moved"] and -0.2 < result["open"]["x"] < -0.1

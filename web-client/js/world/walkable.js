@@ -196,6 +196,19 @@ export class WalkableFloor {
         stepped = moved = true;
         break;
       }
+      if (!stepped && this.stepHeight(position.x, position.z, position.y) === null) {
+        // Standing nearer an edge than the margin (the server put us there, e.g. a spawn
+        // beside furniture): every step would miss the margin, so a step onto floor is
+        // allowed until we stand clear again; nobody is trapped by a margin.
+        for (const [tx, tz] of tries) {
+          if (tx === 0 && tz === 0) continue;
+          const y = this.heightAt(position.x + tx, position.z + tz, position.y, MAX_STEP_UP);
+          if (y === null) continue;
+          position.set(position.x + tx, y, position.z + tz);
+          stepped = moved = true;
+          break;
+        }
+      }
       if (!stepped) break;
     }
     return moved;
