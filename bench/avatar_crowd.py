@@ -55,10 +55,10 @@ from bench.first_frame import (
     _free_port,
     _wait_healthy,
 )
-from server.identity import Identity, Role
-from server.protocol import encode_pose
-from server.smoke_check import websocket_address
-from server.tokens import TokenSigner
+from server.app.smoke_check import websocket_address
+from server.base.identity import Identity, Role
+from server.base.tokens import TokenSigner
+from server.protocol.table import encode_pose
 
 SAMPLE_S = 6.0
 WALK_RADIUS = 0.8
@@ -101,7 +101,7 @@ def _serve(root: Path, site: Path, data_dir: Path, port: int, log: Path) -> subp
             [
                 sys.executable,
                 "-c",
-                "import sys; from server.cli import main; sys.exit(main())",
+                "import sys; from server.app.cli import main; sys.exit(main())",
                 *("serve", "--port", str(port), "--data-dir", str(data_dir)),
                 *("--site", str(site)),
             ],

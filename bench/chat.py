@@ -71,16 +71,16 @@ from bench.realtime import (
 )
 from bench.tick import _connect, hall_world
 from bench.wsclient import WsClient, client_frame
-from server.hub import HubCore
-from server.identity import Identity, Role
-from server.metrics import Metrics
-from server.protocol import CHAT_BURST, CHAT_PER_S, PROTOCOL_VERSION, SNAPSHOT_TAG
-from server.redis_names import RedisNames
-from server.settings import Settings
-from server.store import Store
-from server.store_redis import RedisStore
-from server.tokens import TokenSigner
-from server.transport import RealtimeServer
+from server.base.identity import Identity, Role
+from server.base.redis_names import RedisNames
+from server.base.settings import Settings
+from server.base.tokens import TokenSigner
+from server.core.hub import HubCore
+from server.net.metrics import Metrics
+from server.net.transport import RealtimeServer
+from server.protocol.table import CHAT_BURST, CHAT_PER_S, PROTOCOL_VERSION, SNAPSHOT_TAG
+from server.store.redis import RedisStore
+from server.store.sqlite import Store
 from world.errors import UsageError
 from world.site import PROJECT_ROOT
 

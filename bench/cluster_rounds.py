@@ -17,12 +17,12 @@ from pathlib import Path
 
 from bench.machine import Meter, describe, wait_until_quiet
 from bench.redis_relay import start_redis
-from server.cluster import Cluster, ClusterTimings, LocalView
-from server.grace_state import GraceState, resume_digest
-from server.identity import Identity, Role
-from server.leases import InstanceKey
-from server.occupancy import InstanceLoad
-from server.process_registry import ProcessInfo
+from server.base.identity import Identity, Role
+from server.cluster.cluster import Cluster, ClusterTimings, LocalView
+from server.cluster.grace_state import GraceState, resume_digest
+from server.cluster.leases import InstanceKey
+from server.cluster.occupancy import InstanceLoad
+from server.cluster.process_registry import ProcessInfo
 
 ROOMS = 12
 

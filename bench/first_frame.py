@@ -57,7 +57,7 @@ def _serve(root: Path, data_dir: Path, port: int, log: Path) -> subprocess.Popen
             [
                 sys.executable,
                 "-c",
-                "import sys; from server.cli import main; sys.exit(main())",
+                "import sys; from server.app.cli import main; sys.exit(main())",
                 *("serve", "--port", str(port), "--data-dir", str(data_dir)),
             ],
             cwd=root,

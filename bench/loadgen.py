@@ -43,7 +43,7 @@ import orjson
 from bench.walker import Path as WalkPath
 from bench.walker import plan_paths
 from bench.wsclient import WsClient, WsClosed
-from server.protocol import (
+from server.protocol.table import (
     PROTOCOL_VERSION,
     SNAPSHOT_ENTRY,
     SNAPSHOT_HEADER,

@@ -1,5 +1,5 @@
-"""What "who is here" across processes costs (``server/hub_presence.py``): the size of one
-process's list in Redis, packing it (once a round, to see whether it changed) and reading
+"""What "who is here" across processes costs (``server/features/people/presence.py``): the size of
+one process's list in Redis, packing it (once a round, to see whether it changed) and reading
 another process's back (on each ``GET /api/people``), for N people. No Redis needed: the
 commands themselves are one ``SET`` or ``PEXPIRE`` a round and one ``MGET`` a request.
 
@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from server.hub_presence import pack_present, unpack_present
-from server.profiles_http import Present
+from server.features.people.http import Present
+from server.features.people.presence import pack_present, unpack_present
 
 
 def people(count: int) -> dict[str, Present]:

@@ -145,7 +145,7 @@ class Server:
         command = [
             sys.executable,
             "-m",
-            "server.cli",
+            "server.app.cli",
             "serve",
             "--site",
             str(site),

@@ -5,7 +5,7 @@ One room's owner sends, every tick (20 Hz), one snapshot frame to each of ``remo
 clients that are connected to another process. Two ways of carrying them over Redis:
 
 * ``per-frame``: one PUBLISH per frame (pipelined per tick): what a naive relay does.
-* ``batched``: the frames of a tick as one event of ``server.bus.ClusterBus`` (the real
+* ``batched``: the frames of a tick as one event of ``server.cluster.bus.ClusterBus`` (the real
   bus: one message per channel per tick).
 
 A publisher and a subscriber run as separate processes next to a private redis-server; the
@@ -36,9 +36,9 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from bench.machine import Meter, describe, wait_until_quiet
-from server.bus import ClusterBus, unpack_batch
-from server.redis_link import RedisLink
-from server.redis_names import RedisNames
+from server.base.redis_link import RedisLink
+from server.base.redis_names import RedisNames
+from server.cluster.bus import ClusterBus, unpack_batch
 
 TICK_HZ = 20
 CHANNEL_PER_FRAME = "bench:relay:frames"

@@ -36,13 +36,13 @@ import msgpack
 from bench import machine
 from bench.tick import hall_world
 from bench.wsclient import client_frame
-from server import protocol
-from server.hub import Effects, HubCore
-from server.identity import Identity, Role
-from server.metrics import Metrics
-from server.settings import Settings
-from server.tokens import TokenSigner
-from server.transport import WsConnection, start_realtime
+from server.base.identity import Identity, Role
+from server.base.settings import Settings
+from server.base.tokens import TokenSigner
+from server.core.hub import Effects, HubCore
+from server.net.metrics import Metrics
+from server.net.transport import WsConnection, start_realtime
+from server.protocol import table as protocol
 from world.model import World
 
 TICK_S = 0.05

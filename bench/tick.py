@@ -7,7 +7,7 @@ of this process (``time.process_time``), which other processes cannot inflate. E
 frame goes through ``WsConnection.data_received`` (frame parsing, edge, core), every tick
 through ``RealtimeServer._tick`` (poses checked against the world, nearest avatars,
 snapshots packed, frames handed to the connections). What is left out is what the kernel
-does with the bytes. So a change to ``server/transport.py``, ``sync.py`` or ``hub.py`` can
+does with the bytes. So a change to ``server/net/transport.py``, ``sync.py`` or ``hub.py`` can
 be judged in seconds:
 
     .venv/bin/python -m bench.tick                        # 50 … 800 in the benchmark hall
@@ -35,13 +35,13 @@ from bench.realtime import HALL_SITE
 from bench.walker import Path as WalkPath
 from bench.walker import plan_paths
 from bench.wsclient import client_frame
-from server.hub import HubCore
-from server.identity import Identity, Role
-from server.metrics import Metrics
-from server.protocol import PROTOCOL_VERSION, encode_pose
-from server.settings import Settings
-from server.tokens import TokenSigner
-from server.transport import RealtimeServer, WsConnection
+from server.base.identity import Identity, Role
+from server.base.settings import Settings
+from server.base.tokens import TokenSigner
+from server.core.hub import HubCore
+from server.net.metrics import Metrics
+from server.net.transport import RealtimeServer, WsConnection
+from server.protocol.table import PROTOCOL_VERSION, encode_pose
 from world.builder import build_world
 from world.model import World, load
 from world.site import DEFAULT_SITE, load_site

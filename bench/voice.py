@@ -1,11 +1,12 @@
-"""What deciding who hears whom costs the hub: ``server/hearing.py`` for N people in voice.
+"""What deciding who hears whom costs the hub: ``server/features/voice/hearing.py`` for N people in
+voice.
 
-The hub works out every listener's hearing set five times a second (``server/voice.py``).
-This times one round in CPU time of this process (``time.process_time``, which other
-processes on a shared machine cannot inflate) for N people in voice spread over the rooms
-of a hub, half of them speaking, walking a little between rounds (so the sets change as
-they do in use), and prints per N: the CPU time of a round, the share of one core at five
-rounds a second, the mean and largest set (the voices a listener receives, bounded by k
+The hub works out every listener's hearing set five times a second
+(``server/features/voice/voice.py``). This times one round in CPU time of this process
+(``time.process_time``, which other processes on a shared machine cannot inflate) for N people in
+voice spread over the rooms of a hub, half of them speaking, walking a little between rounds (so the
+sets change as they do in use), and prints per N: the CPU time of a round, the share of one core at
+five rounds a second, the mean and largest set (the voices a listener receives, bounded by k
 plus the stage) and how many listeners' sets changed per round (each a Janus ``update``
 and a renegotiation).
 
@@ -24,8 +25,8 @@ import time
 import numpy as np
 
 from bench.machine import describe
-from server.hearing import HearingSets, Voices, hearing_sets
-from server.voice import HEAR_EVERY_S
+from server.features.voice.hearing import HearingSets, Voices, hearing_sets
+from server.features.voice.voice import HEAR_EVERY_S
 
 
 def crowd(n: int, rooms: int, rng: np.random.Generator) -> Voices:

@@ -5,7 +5,8 @@ It starts ``hubtwin serve`` with its own Janus and N clients (aiortc, the option
 like a browser: hello, ``voice`` on, the ``send`` connection of a speaker (a synthetic
 tone with a little noise, encoded to Opus once at the start and then only sent), the
 ``receive`` connection the hub offers (answered; the audio is counted, not decoded). All
-of them in one room; S of them speak at once, the others listen. The hub decides who hears whom, Janus forwards it.
+of them in one room; S of them speak at once, the others listen. The hub decides who hears whom,
+Janus forwards it.
 
 Two kinds of listening client, so that a crowd fits on a small machine. The first
 ``--full-clients`` clients take every packet they receive through aiortc's SRTP and time
@@ -24,7 +25,8 @@ list``); nothing reaches the machine's own addresses.
 It prints, over a window of ``--seconds`` once everyone is set up:
 
 - Janus CPU (its process's CPU time from ``/proc``, % of one core) and the hub's;
-- what the hub's hearing sets cost (``server/hearing.py`` for N people in one room, in
+- what the hub's hearing sets cost (``server/features/voice/hearing.py`` for N people in one room,
+in
   CPU time of this process, % of one core at five rounds a second);
 - downstream per listening client (RTP over the wire: SRTP bytes + 28 bytes of IPv4/UDP
   per packet, kbit/s: mean and largest) and the voices each receives (mean, largest);
@@ -522,8 +524,8 @@ def set_up_links() -> None:
 
 
 def tokens_for(data_dir: Path, people: int) -> Path:
-    from server.identity import Identity, Role
-    from server.tokens import TokenSigner
+    from server.base.identity import Identity, Role
+    from server.base.tokens import TokenSigner
 
     signer = TokenSigner((data_dir / "secret.key").read_text(encoding="ascii").strip())
     tokens = [
@@ -584,8 +586,8 @@ def mute_probe(
     speakers still arrived after it."""
     from websockets.sync.client import connect
 
-    from server.identity import Identity, Role
-    from server.tokens import TokenSigner
+    from server.base.identity import Identity, Role
+    from server.base.tokens import TokenSigner
 
     sessions = {int(n): s for r in results for n, s in r["sessions"].items()}
     if 0 not in sessions:

@@ -9,7 +9,7 @@ message in and out is what the WebSocket stack and the kernel cost, nothing else
 
 Three servers, the same client:
 
-* ``ours``: an ``asyncio.Protocol`` doing what ``server/transport.py`` does: the handshake
+* ``ours``: an ``asyncio.Protocol`` doing what ``server/net/transport.py`` does: the handshake
   with the ``websockets`` sans-I/O protocol, then final masked binary frames parsed by the
   transport's own fast path (``WsConnection._fast_frames``' loop), frames written with a
   header made once per frame and shared by its recipients.
@@ -36,7 +36,7 @@ from typing import Any
 
 from bench import machine
 from bench.wsclient import WsClient
-from server.protocol import encode_pose
+from server.protocol.table import encode_pose
 
 TICK_S = 0.05
 log = logging.getLogger("bench.wire")

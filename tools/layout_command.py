@@ -1,7 +1,7 @@
 """``hubtwin world place | add | move | remove | list | diff | publish | history | rollback |
 revert``: editing the room layout as a draft, and publishing it as numbered world versions.
 
-These actions join the ``world`` command that server/world_command.py sets up (this module
+These actions join the ``world`` command that server/app/world_command.py sets up (this module
 registers after it). The work is done in tools/layout_edits.py (the edits, shared with the server's
 edit endpoint) and tools/world_publish.py; this module reads the command line and prints
 the answer: text, or JSON with ``--json``.
@@ -23,7 +23,7 @@ AFTER_EDIT = "draft saved; `hubtwin world diff` shows all edits, `hubtwin world 
 def _world_actions(subparsers: Any) -> Any:
     world = subparsers.choices.get("world")
     if world is None:
-        raise RuntimeError("server.world_command must register the world command first")
+        raise RuntimeError("server.app.world_command must register the world command first")
     for action in world._actions:
         if isinstance(action, argparse._SubParsersAction):
             return action

@@ -18,7 +18,8 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-from server.talks import (
+from server.base.toml_text import toml_document
+from server.domain.talks import (
     FORMAT_VERSION,
     LANGUAGE,
     LANGUAGE_NAMES,
@@ -30,8 +31,7 @@ from server.talks import (
     load_topics,
     talk_folders_root,
 )
-from server.toml_text import toml_document
-from server.webvtt import VttError, parse_vtt
+from server.domain.webvtt import VttError, parse_vtt
 from tools.media_probe import MediaProbe, copy_for_web, probe, run_tool, web_media
 from world.errors import InputFileError, UsageError
 from world.site import Site

@@ -29,7 +29,8 @@ from typing import Any
 
 from PIL import Image
 
-from server.talks import (
+from server.base.toml_text import toml_document
+from server.domain.talks import (
     FORMAT_VERSION,
     LANGUAGE_NAMES,
     SCRIPT_FILE,
@@ -38,8 +39,7 @@ from server.talks import (
     load_topics,
     talk_folders_root,
 )
-from server.toml_text import toml_document
-from server.webvtt import write_vtt
+from server.domain.webvtt import write_vtt
 from tools.media_probe import probe, run_tool
 from tools.narration import Narration, narrate
 from tools.slides import check_glyphs, render_slide, style_for

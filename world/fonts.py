@@ -2,7 +2,7 @@
 ``fonts-dejavu-core``, installed by scripts/setup.sh). It has every character the hub's
 texts use (umlauts, ß, €, CO₂e's subscript, „German quotes“, dashes), where the fonts
 built into the drawing libraries have Latin-1 at most. Used by the plan's PDF
-(``server/plan_export.py``) and the talks' slides (``tools/slides.py``).
+(``server/features/board/plan_export.py``) and the talks' slides (``tools/slides.py``).
 """
 
 from __future__ import annotations

@@ -35,10 +35,10 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 from websockets.sync.client import ClientConnection, connect
 
-from server.identity import Identity, Role
-from server.protocol import encode_pose
-from server.smoke_check import websocket_address
-from server.tokens import TokenSigner
+from server.app.smoke_check import websocket_address
+from server.base.identity import Identity, Role
+from server.base.tokens import TokenSigner
+from server.protocol.table import encode_pose
 from world.model import World
 from world.model import load as load_world
 from world.site import PROJECT_ROOT

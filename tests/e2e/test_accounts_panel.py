@@ -22,7 +22,7 @@ from conftest import HubServer, Visitor, Visitors
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from server.protocol import PROTOCOL_VERSION, SNAPSHOT_TAG
+from server.protocol.table import PROTOCOL_VERSION, SNAPSHOT_TAG
 from world.site import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e

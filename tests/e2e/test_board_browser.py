@@ -19,7 +19,7 @@ from test_accessibility import assert_clean
 from test_workshop import account, by_link, open_spot, post
 from websockets.sync.client import ClientConnection, connect
 
-from server import protocol
+from server.protocol import table as protocol
 from world.model import World
 
 pytestmark = pytest.mark.e2e

@@ -1,7 +1,7 @@
 """The web client's pure modules, run in the real browser against the server's definitions.
 
 No hub server is needed: the page is served from the web-client folder by request
-interception, and the Python side (msgpack, server/protocol.py) is the reference.
+interception, and the Python side (msgpack, server/protocol/table.py) is the reference.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
-from server import protocol
-from server.appearance import CHOICES
+from server.protocol import table as protocol
+from server.protocol.appearance import CHOICES
 from world.site import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e

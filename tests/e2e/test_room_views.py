@@ -23,7 +23,7 @@ from aiohttp import web
 from PIL import Image
 from playwright.sync_api import Page, sync_playwright
 
-from server.settings import load_settings
+from server.base.settings import load_settings
 from world.builder import build_site
 from world.site import PROJECT_ROOT
 

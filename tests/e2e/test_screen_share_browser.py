@@ -36,7 +36,7 @@ from test_accessibility import assert_clean
 from test_talks import TALK, facilitator, go_to, playing_on_screen
 from test_voice import VETH, ProtocolClient, network_namespace
 
-from server.identity import Role
+from server.base.identity import Role
 
 pytestmark = [
     pytest.mark.e2e,

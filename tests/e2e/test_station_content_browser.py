@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from conftest import HubServer, Visitor, Visitors, copy_built, running_hub
 
-from server.stations import STATIONS_FOLDER
+from server.features.stations.catalogue import STATIONS_FOLDER
 from world.model import load as load_world
 from world.site import DEFAULT_SITE, PROJECT_ROOT
 

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
-from server.calculator_file import read_calculators
-from server.calculators import InputRejected
-from server.number_text import format_number, read_number
+from server.features.stations.calculator_file import read_calculators
+from server.features.stations.calculators import InputRejected
+from server.features.stations.number_text import format_number, read_number
 from world.site import DEFAULT_SITE, PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e

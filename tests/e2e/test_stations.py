@@ -14,7 +14,7 @@ import pytest
 from conftest import Visitor, Visitors
 from playwright.sync_api import Response
 
-from server.stations import Station, load_catalogue
+from server.features.stations.catalogue import Station, load_catalogue
 from world.model import World
 from world.site import DEFAULT_SITE, load_site
 

@@ -1,5 +1,5 @@
 """The browser's drift rule (web-client/js/talks/drift.js) against the server's reference
-(server/playback.py): same decisions, same rates, same expected positions."""
+(server/domain/playback.py): same decisions, same rates, same expected positions."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page
 from test_client_modules import page, run  # noqa: F401  (the module-scoped page fixture)
 
-from server.playback import correct_drift, expected_position
+from server.domain.playback import correct_drift, expected_position
 
 pytestmark = pytest.mark.e2e
 

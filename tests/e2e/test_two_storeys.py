@@ -23,10 +23,10 @@ import pytest
 from conftest import HubServer, Visitors, running_hub
 from websockets.sync.client import connect
 
-from server.identity import Identity, Role
-from server.protocol import decode_snapshot
-from server.smoke_check import websocket_address
-from server.tokens import TokenSigner
+from server.app.smoke_check import websocket_address
+from server.base.identity import Identity, Role
+from server.base.tokens import TokenSigner
+from server.protocol.table import decode_snapshot
 
 pytestmark = pytest.mark.e2e
 

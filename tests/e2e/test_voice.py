@@ -52,10 +52,10 @@ from conftest import (
 from playwright.sync_api import Playwright, sync_playwright
 from websockets.sync.client import ClientConnection, connect
 
-from server.identity import Identity, Role
-from server.protocol import encode_pose
-from server.smoke_check import websocket_address
-from server.tokens import TokenSigner
+from server.app.smoke_check import websocket_address
+from server.base.identity import Identity, Role
+from server.base.tokens import TokenSigner
+from server.protocol.table import encode_pose
 
 pytestmark = [
     pytest.mark.timeout(400),

@@ -32,9 +32,9 @@ import pytest
 from conftest import HubServer, copy_built, running_hub
 from test_voice import ProtocolClient
 
-from server.identity import Role
-from server.janus_client import JanusLink
-from server.janus_process import JanusConfig, make_config, port_open, write_config
+from server.base.identity import Role
+from server.features.voice.janus_client import JanusLink
+from server.features.voice.janus_process import JanusConfig, make_config, port_open, write_config
 
 pytestmark = [
     pytest.mark.e2e,

@@ -54,7 +54,7 @@ from test_voice import (
 )
 from test_workshop import account, post
 
-from server.identity import Role
+from server.base.identity import Role
 
 __all__ = ["netns", "playwright", "voice_hub"]  # fixtures used here, made in test_voice
 

@@ -31,7 +31,7 @@ from test_voice import (
     voice_hub,
 )
 
-from server.identity import Role
+from server.base.identity import Role
 
 __all__ = ["netns", "playwright", "voice_hub"]  # fixtures used here, made in test_voice
 

@@ -15,7 +15,7 @@ import trimesh
 from playwright.sync_api import Page
 from test_client_modules import page, run
 
-from server.cli import main
+from server.app.cli import main
 from tools.layout_edits import LayoutEditor, wall_faces
 from world.site import DEFAULT_SITE, load_site
 

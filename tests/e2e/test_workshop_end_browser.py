@@ -22,7 +22,7 @@ import pytest
 from conftest import HubServer, Visitors
 from websockets.sync.client import ClientConnection, connect
 
-from server.smoke_check import websocket_address
+from server.app.smoke_check import websocket_address
 from world.site import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e

@@ -11,8 +11,8 @@ import pytest
 from hub_processes import HubProcess, small_site, start_processes
 from redis_process import RedisProcess
 
-from server.redis_link import RedisLink
-from server.redis_names import RedisNames
+from server.base.redis_link import RedisLink
+from server.base.redis_names import RedisNames
 
 
 @pytest.fixture(scope="session")

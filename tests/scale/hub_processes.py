@@ -33,11 +33,11 @@ from redis_process import free_port
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from server.identity import Identity, Role
-from server.protocol import PROTOCOL_VERSION, SNAPSHOT_TAG, decode_snapshot, encode_pose
-from server.store_redis import RedisStore
-from server.tokens import TokenSigner
-from server.workshops import Person, Workshop
+from server.base.identity import Identity, Role
+from server.base.tokens import TokenSigner
+from server.domain.workshops import Person, Workshop
+from server.protocol.table import PROTOCOL_VERSION, SNAPSHOT_TAG, decode_snapshot, encode_pose
+from server.store.redis import RedisStore
 from world.builder import build_world
 from world.site import PROJECT_ROOT, load_site
 

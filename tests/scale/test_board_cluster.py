@@ -18,10 +18,10 @@ import pytest
 from hub_processes import HubProcess, Visitor, led_by_sven, processes_after_planning, token
 from test_polls_cluster import delete_me
 
-from server.identity import Role
-from server.live_state import BOARD
-from server.store_redis import RedisStore
-from server.workshops import AgendaItem
+from server.base.identity import Role
+from server.base.live_state import BOARD
+from server.domain.workshops import AgendaItem
+from server.store.redis import RedisStore
 
 WORKSHOP_ID = "w-board"
 STORED_WITHIN_S = 10.0

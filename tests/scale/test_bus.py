@@ -13,9 +13,9 @@ import msgpack
 import pytest
 from redis_process import RedisProcess
 
-from server.bus import BusMessageError, ClusterBus, Outbox, pack_batch, unpack_batch
-from server.redis_link import RedisLink
-from server.redis_names import RedisNames
+from server.base.redis_link import RedisLink
+from server.base.redis_names import RedisNames
+from server.cluster.bus import BusMessageError, ClusterBus, Outbox, pack_batch, unpack_batch
 
 
 def test_a_batch_unpacks_to_what_was_packed() -> None:

@@ -20,9 +20,9 @@ import pytest
 from hub_processes import HubProcess, Visitor
 from websockets.exceptions import ConnectionClosed
 
-from server.protocol import CHAT_BURST
-from server.store import Store
-from server.store_redis import RedisStore
+from server.protocol.table import CHAT_BURST
+from server.store.redis import RedisStore
+from server.store.sqlite import Store
 
 PEOPLE = 100
 ROUNDS = 3

@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 from redis_process import RedisProcess, free_port
 
-from server.chat import ChatLimits
-from server.cluster import (
+from server.base.identity import Identity, Role
+from server.base.redis_link import ClusterUnavailable
+from server.cluster.cluster import (
     Cluster,
     ClusterTimings,
     Elsewhere,
@@ -27,14 +28,13 @@ from server.cluster import (
     choose_host,
     placement_of,
 )
-from server.grace_state import GraceState, resume_digest
-from server.identity import Identity, Role
-from server.leases import InstanceKey, Owner
-from server.occupancy import InstanceLoad, merge_rooms_summary
-from server.process_registry import ProcessInfo
-from server.protocol import Appearance
-from server.redis_link import ClusterUnavailable
-from server.room import RoomInstance, Session
+from server.cluster.grace_state import GraceState, resume_digest
+from server.cluster.leases import InstanceKey, Owner
+from server.cluster.occupancy import InstanceLoad, merge_rooms_summary
+from server.cluster.process_registry import ProcessInfo
+from server.core.chat import ChatLimits
+from server.core.room import RoomInstance, Session
+from server.protocol.table import Appearance
 
 FAST = ClusterTimings(
     lease_ttl_s=1.2,

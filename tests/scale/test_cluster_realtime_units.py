@@ -1,4 +1,4 @@
-"""The pure parts of server/cluster_realtime.py, without sockets: the address other
+"""The pure parts of server/cluster/realtime.py, without sockets: the address other
 processes redirect to, where a returning session is put, how overflow numbers and the
 room list take the other processes' instances into account, and the health rule."""
 
@@ -8,15 +8,15 @@ from typing import cast
 
 import pytest
 
-from server.cluster import Cluster
-from server.cluster_realtime import ClusterPlacement, ClusterRealtime, public_ws_url, returning_of
-from server.grace_state import GraceState
-from server.hub import HubCore
-from server.identity import Identity, Role
-from server.leases import InstanceKey
-from server.occupancy import InstanceLoad
-from server.protocol import Appearance
-from server.settings import Settings
+from server.base.identity import Identity, Role
+from server.base.settings import Settings
+from server.cluster.cluster import Cluster
+from server.cluster.grace_state import GraceState
+from server.cluster.leases import InstanceKey
+from server.cluster.occupancy import InstanceLoad
+from server.cluster.realtime import ClusterPlacement, ClusterRealtime, public_ws_url, returning_of
+from server.core.hub import HubCore
+from server.protocol.table import Appearance
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from unittest.mock import patch
 
-from server.cli import main
-from server.store_redis import RedisStore
+from server.app.cli import main
+from server.store.redis import RedisStore
 
 
 def hubtwin(redis_url: str, data_dir: Path, group: str, *args: str, stdin: str = "") -> str:

@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 from hub_processes import PROJECT_ROOT, HubProcess, Visitor, start_processes, token
 
-from server.identity import Role
-from server.store_redis import RedisStore
+from server.base.identity import Role
+from server.store.redis import RedisStore
 from world.builder import build_world
 from world.site import load_site
 

@@ -23,9 +23,9 @@ from playwright.sync_api import Page, sync_playwright
 from test_consulting_cluster import PASSWORD, consulting_site, http
 from websockets.sync.client import ClientConnection, connect
 
-from server.identity import Role
-from server.protocol import PROTOCOL_VERSION, SNAPSHOT_TAG
-from server.store_redis import RedisStore
+from server.base.identity import Role
+from server.protocol.table import PROTOCOL_VERSION, SNAPSHOT_TAG
+from server.store.redis import RedisStore
 
 __all__ = ["consulting_site"]  # the module fixture used here
 

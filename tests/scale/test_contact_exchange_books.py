@@ -11,17 +11,17 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from server.contact_card import ContactCard
-from server.contact_exchange import (
+from server.base.redis_link import RedisLink
+from server.base.redis_names import RedisNames
+from server.features.people.contact_card import ContactCard
+from server.features.people.contact_exchange import (
     TTL,
     ExchangeBook,
     ExchangeError,
     ExchangeState,
     MemoryExchangeBook,
 )
-from server.contact_exchange_redis import RedisExchangeBook
-from server.redis_link import RedisLink
-from server.redis_names import RedisNames
+from server.features.people.contact_exchange_redis import RedisExchangeBook
 
 pytestmark = pytest.mark.scale
 

@@ -9,17 +9,17 @@ from dataclasses import replace
 import msgpack
 import pytest
 
-from server.grace_state import (
+from server.base.identity import Identity, Role
+from server.base.redis_link import RedisLink
+from server.base.redis_names import RedisNames
+from server.cluster.grace_state import (
     GraceState,
     GraceStateError,
     GraceStates,
     GraceWriter,
     resume_digest,
 )
-from server.identity import Identity, Role
-from server.leases import InstanceKey, LeaseStore
-from server.redis_link import RedisLink
-from server.redis_names import RedisNames
+from server.cluster.leases import InstanceKey, LeaseStore
 
 FOYER = InstanceKey("foyer", 0)
 RESUME = "resume-key-secret"

@@ -8,16 +8,16 @@ import asyncio
 
 import pytest
 
-from server.leases import (
+from server.base.redis_link import RedisLink
+from server.base.redis_names import RedisNames
+from server.cluster.leases import (
     InstanceKey,
     LeaseBook,
     LeaseStore,
     RenewResult,
     process_of,
 )
-from server.process_registry import ProcessInfo, ProcessRegistry
-from server.redis_link import RedisLink
-from server.redis_names import RedisNames
+from server.cluster.process_registry import ProcessInfo, ProcessRegistry
 
 FOYER = InstanceKey("foyer", 0)
 TTL = 1.2  # long enough that a busy machine never lets a renewed lease lapse

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from hub_processes import HubProcess, Visitor, start_processes, token
 
-from server.identity import Role
-from server.store_redis import RedisStore
+from server.base.identity import Role
+from server.store.redis import RedisStore
 
 STORED_WITHIN_S = 5.0
 

@@ -31,7 +31,7 @@ from redis_process import free_port
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from server.protocol import PROTOCOL_VERSION, SNAPSHOT_TAG, encode_pose
+from server.protocol.table import PROTOCOL_VERSION, SNAPSHOT_TAG, encode_pose
 from world.builder import build_world
 from world.site import PROJECT_ROOT, load_site
 

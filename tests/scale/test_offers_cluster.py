@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from hub_processes import HubProcess, small_site, start_processes, token
 
-from server.identity import Role
+from server.base.identity import Role
 from world.site import DEFAULT_SITE
 
 pytestmark = pytest.mark.scale

@@ -20,10 +20,10 @@ import msgpack
 import pytest
 from hub_processes import HubProcess, Visitor, led_by_sven, processes_after_planning, token
 
-from server.identity import Role
-from server.live_state import POLLS
-from server.store_redis import RedisStore
-from server.workshops import AgendaItem
+from server.base.identity import Role
+from server.base.live_state import POLLS
+from server.domain.workshops import AgendaItem
+from server.store.redis import RedisStore
 
 WORKSHOP_ID = "w-polls"
 STORED_WITHIN_S = 10.0

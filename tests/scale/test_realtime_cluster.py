@@ -17,7 +17,7 @@ import numpy as np
 from hub_processes import ENTRANCE_CAPACITY, HubProcess, Visitor, start_processes
 from redis_process import RedisProcess
 
-from server.store_redis import RedisStore
+from server.store.redis import RedisStore
 
 
 async def test_visitors_on_two_processes_meet_in_one_room(two: list[HubProcess]) -> None:

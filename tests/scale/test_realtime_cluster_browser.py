@@ -18,7 +18,7 @@ from hub_processes import HubProcess, small_site, start_processes, token
 from playwright.sync_api import Page, sync_playwright
 from websockets.sync.client import ClientConnection, connect
 
-from server.protocol import PROTOCOL_VERSION, SNAPSHOT_TAG
+from server.protocol.table import PROTOCOL_VERSION, SNAPSHOT_TAG
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

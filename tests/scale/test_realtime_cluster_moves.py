@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from hub_processes import HubProcess, Visitor, token
 
-from server.cluster import ClusterTimings
-from server.identity import Role
+from server.base.identity import Role
+from server.cluster.cluster import ClusterTimings
 from world.model import World, load
 
 #: metres per pose at 20 poses a second: 4 m/s, under the speed limit

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 from redis_process import RedisProcess
 
-from server.redis_link import Backoff, ClusterUnavailable, RedisLink, safe_url
+from server.base.redis_link import Backoff, ClusterUnavailable, RedisLink, safe_url
 
 
 def test_passwords_never_reach_logs() -> None:

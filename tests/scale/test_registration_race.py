@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from hub_processes import HubProcess, led_by_sven, processes_after_planning, token
 
-from server.identity import Role
+from server.base.identity import Role
 
 WORKSHOP_ID = "w-seats"
 SEATS = 7

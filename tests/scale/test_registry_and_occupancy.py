@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from server.leases import InstanceKey
-from server.occupancy import InstanceLoad, OccupancyTable, merge_rooms_summary, room_totals
-from server.process_registry import ProcessInfo, ProcessRegistry, make_process_id
-from server.redis_link import RedisLink
-from server.redis_names import RedisNames
+from server.base.redis_link import RedisLink
+from server.base.redis_names import RedisNames
+from server.cluster.leases import InstanceKey
+from server.cluster.occupancy import InstanceLoad, OccupancyTable, merge_rooms_summary, room_totals
+from server.cluster.process_registry import ProcessInfo, ProcessRegistry, make_process_id
 
 FOYER0 = InstanceKey("foyer", 0)
 FOYER1 = InstanceKey("foyer", 1)

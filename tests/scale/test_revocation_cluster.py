@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 from hub_processes import HubProcess, Visitor, start_processes, token
 
-from server.grace_state import GraceStates
-from server.redis_link import RedisLink
-from server.redis_names import RedisNames
+from server.base.redis_link import RedisLink
+from server.base.redis_names import RedisNames
+from server.cluster.grace_state import GraceStates
 from world.site import PROJECT_ROOT
 
 #: far longer than the test: only the bus can tell the other process in time
@@ -110,7 +110,7 @@ async def test_disabling_an_account_on_the_command_line_closes_its_connection_at
             [
                 sys.executable,
                 "-m",
-                "server.cli",
+                "server.app.cli",
                 "accounts",
                 "--site",
                 str(site_folder),

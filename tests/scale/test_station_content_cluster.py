@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from hub_processes import HubProcess, token
 
-from server.identity import Role
+from server.base.identity import Role
 from world.builder import build_world
 from world.site import PROJECT_ROOT, load_site
 

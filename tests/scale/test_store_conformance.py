@@ -19,19 +19,19 @@ import pytest
 import redis.asyncio
 from redis_process import free_port
 
-from server.action_plans import Team
-from server.board import MAIN, Author, WorkshopBoards
-from server.identity import Identity, Role
-from server.live_state import POLLS, REMOVALS, SCREENS, WORKSHOP, LiveStateChange
-from server.polls import WorkshopPolls
-from server.progress import ExportRow, ProgressEvent, ProgressRecord, StationProgress
-from server.records import ChatRecord
-from server.settings import Settings
-from server.store import MIGRATIONS, AccountDisabled, Store, StoreError
-from server.store_backend import StoreBackend
-from server.store_factory import open_store
-from server.store_redis import LIVE_CHANGE_TRIES, SCHEMA_VERSION, RedisStore, StoreUnavailable
-from server.workshop_records import AttendanceEvent
+from server.base.identity import Identity, Role
+from server.base.live_state import POLLS, REMOVALS, SCREENS, WORKSHOP, LiveStateChange
+from server.base.records import ChatRecord
+from server.base.settings import Settings
+from server.domain.action_plans import Team
+from server.domain.board import MAIN, Author, WorkshopBoards
+from server.domain.polls import WorkshopPolls
+from server.domain.station_progress import ExportRow, ProgressEvent, ProgressRecord, StationProgress
+from server.domain.workshop_records import AttendanceEvent
+from server.store.backend import StoreBackend
+from server.store.factory import open_store
+from server.store.redis import LIVE_CHANGE_TRIES, SCHEMA_VERSION, RedisStore, StoreUnavailable
+from server.store.sqlite import MIGRATIONS, AccountDisabled, Store, StoreError
 
 SITE = "conformance"
 ADA = Identity("g-ada", "Ada", Role.VISITOR, guest=True)

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from server.consulting import PERSON_KIND, SLOTS_KIND, Hours, booking_record
-from server.identity import Identity, Role
-from server.store import MIGRATIONS, Store, migrate
-from server.store_backend import StoreBackend
-from server.store_redis import RedisStore
+from server.base.identity import Identity, Role
+from server.domain.consulting import PERSON_KIND, SLOTS_KIND, Hours, booking_record
+from server.store.backend import StoreBackend
+from server.store.redis import RedisStore
+from server.store.sqlite import MIGRATIONS, Store, migrate
 
 ADA = Identity("g-ada", "Ada", Role.VISITOR, guest=True)
 BOB = Identity("g-bob", "Bob", Role.VISITOR, guest=True)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from test_store_conformance import BACKENDS, open_backend
 
-from server.identity import Identity, Role
-from server.offers import OfferSignup
-from server.store_backend import StoreBackend
+from server.base.identity import Identity, Role
+from server.domain.offers import OfferSignup
+from server.store.backend import StoreBackend
 
 
 @pytest.fixture(params=BACKENDS)

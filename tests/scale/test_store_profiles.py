@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from server.identity import Identity, Role
-from server.store import Store
-from server.store_backend import StoreBackend
-from server.store_redis import RedisStore
+from server.base.identity import Identity, Role
+from server.store.backend import StoreBackend
+from server.store.redis import RedisStore
+from server.store.sqlite import Store
 
 ADA = Identity("g-ada", "Ada", Role.VISITOR, guest=True)
 BOB = Identity("g-bob", "Bob", Role.VISITOR, guest=True)

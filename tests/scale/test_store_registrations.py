@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from test_store_conformance import BACKENDS, open_backend
 
-from server.identity import Identity, Role
-from server.registrations import REGISTERED, WAITLIST, Registration, seat_states
-from server.store_backend import StoreBackend
-from server.workshops import Person, Workshop
+from server.base.identity import Identity, Role
+from server.domain.registrations import REGISTERED, WAITLIST, Registration, seat_states
+from server.domain.workshops import Person, Workshop
+from server.store.backend import StoreBackend
 
 ADA = Identity("g-ada", "Ada", Role.VISITOR, guest=True)
 MARA = Person("a-mara", "Mara")

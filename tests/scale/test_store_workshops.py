@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 from test_store_conformance import BACKENDS, open_backend
 
-from server.identity import Identity, Role
-from server.store_backend import StoreBackend
-from server.workshop_records import AttendanceEvent, AuditEntry, Ban
-from server.workshops import (
+from server.base.identity import Identity, Role
+from server.domain.workshop_records import AttendanceEvent, AuditEntry, Ban
+from server.domain.workshops import (
     Access,
     AgendaItem,
     Person,
@@ -23,6 +22,7 @@ from server.workshops import (
     Workshop,
     parse_time,
 )
+from server.store.backend import StoreBackend
 
 ADA = Identity("g-ada", "Ada", Role.VISITOR, guest=True)
 BOB = Identity("g-bob", "Bob", Role.VISITOR, guest=True)

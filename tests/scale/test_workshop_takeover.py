@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from hub_processes import HubProcess, Visitor, led_by_sven, processes_after_planning, token
 
-from server.identity import Role
-from server.live_state import REMOVALS, WORKSHOP
-from server.store_redis import RedisStore
-from server.workshops import Access, AgendaItem
+from server.base.identity import Role
+from server.base.live_state import REMOVALS, WORKSHOP
+from server.domain.workshops import Access, AgendaItem
+from server.store.redis import RedisStore
 
 CODE = "KLIMA-24"
 WORKSHOP_ID = "w-takeover"

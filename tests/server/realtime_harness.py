@@ -13,12 +13,12 @@ from typing import Any
 
 from realtime_world import box_world
 
-from server import protocol
-from server.hub import Closing, Effects, HubCore
-from server.identity import Identity, Role
-from server.protocol import Appearance, Hello, Snapshot
-from server.records import ChatRecord
-from server.settings import Settings
+from server.base.identity import Identity, Role
+from server.base.records import ChatRecord
+from server.base.settings import Settings
+from server.core.hub import Closing, Effects, HubCore
+from server.protocol import table as protocol
+from server.protocol.table import Appearance, Hello, Snapshot
 
 
 def person(name: str, role: Role = Role.VISITOR) -> Identity:

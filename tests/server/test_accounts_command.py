@@ -9,7 +9,7 @@ from pathlib import Path
 
 def hubtwin(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "server.cli", "accounts", "--data-dir", str(data_dir), *args],
+        [sys.executable, "-m", "server.app.cli", "accounts", "--data-dir", str(data_dir), *args],
         input=stdin,
         capture_output=True,
         text=True,

@@ -1,4 +1,4 @@
-"""The rules of teams and action plans without I/O (server/action_plans.py): who sees and
+"""The rules of teams and action plans without I/O (server/domain/action_plans.py): who sees and
 changes a plan, joining and leaving, measures checked field by field, a calculator's figures
 turned into savings, the document round trip, and erasure."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.action_plans import (
+from server.domain.action_plans import (
     AREAS,
     MEASURES_MAX,
     STATUSES,

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from workshop_harness import WorkshopHub, workshop
 
-from server.formation import MIN_GAP_M
-from server.identity import Role
-from server.workshops import AgendaItem
+from server.base.identity import Role
+from server.domain.workshops import AgendaItem
+from server.workshop.formation import MIN_GAP_M
 
 #: lab-1 in the middle of the workshop room, lab-9 in the foyer
 SPOTS = {"lab-1": ("workshop", (6.0, 0.0, -6.0)), "lab-9": ("foyer", (2.0, 0.0, 2.0))}

@@ -16,13 +16,13 @@ from realtime_world import box_world
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from server import protocol
-from server.hub import HubCore
-from server.identity import Identity, Role
-from server.metrics import Metrics
-from server.settings import Settings
-from server.tokens import TokenSigner
-from server.transport import RealtimeServer, start_realtime
+from server.base.identity import Identity, Role
+from server.base.settings import Settings
+from server.base.tokens import TokenSigner
+from server.core.hub import HubCore
+from server.net.metrics import Metrics
+from server.net.transport import RealtimeServer, start_realtime
+from server.protocol import table as protocol
 
 SIGNER = TokenSigner("appearance-test-secret-long-enough")
 

@@ -1,6 +1,6 @@
-"""The shared board's rules (``server/board.py``) and its hub feature
-(``server/board_live.py``), without sockets: the core with the workshop features and the
-boards, driven through the real decoder with an injected clock."""
+"""The shared board's rules (``server/domain/board.py``) and its hub feature
+(``server/features/board/realtime.py``), without sockets: the core with the workshop features and
+the boards, driven through the real decoder with an injected clock."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ from realtime_harness import Harness
 from realtime_world import box_world
 from workshop_harness import WorkshopHub, workshop
 
-from server.board import (
+from server.base.identity import Role
+from server.base.live_state import BOARD, LiveStateChange
+from server.base.settings import Settings
+from server.core.hub import Effects, HubCore
+from server.domain.board import (
     MAIN,
     MAX_NOTES,
     Author,
@@ -20,15 +24,11 @@ from server.board import (
     notes_by,
     without_person,
 )
-from server.board_live import SharedBoards
-from server.board_messages import MAX_NOTE_CHARS
-from server.facilitation import Facilitation
-from server.hub import Effects, HubCore
-from server.identity import Role
-from server.live_state import BOARD, LiveStateChange
-from server.moderation import Moderation
-from server.settings import Settings
-from server.workshops import WorkshopBook
+from server.domain.workshops import WorkshopBook
+from server.features.board.realtime import SharedBoards
+from server.protocol.board_messages import MAX_NOTE_CHARS
+from server.workshop.facilitation import Facilitation
+from server.workshop.moderation import Moderation
 
 ADA = Author("ada", "Ada")
 BO = Author("bo", "Bo")

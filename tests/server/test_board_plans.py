@@ -1,5 +1,6 @@
 """Breakout groups by team and a team's plan on its group's board: the rules, without
-sockets (``server/breakouts.py`` ``split_by_teams``, ``server/board_plans.py``)."""
+sockets (``server/domain/breakouts.py`` ``split_by_teams``,
+``server/features/board/plans_realtime.py``)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,23 @@ from realtime_harness import Harness
 from realtime_world import box_world
 from workshop_harness import WorkshopHub, workshop
 
-from server.action_plans import STATUSES, TITLE_MAX_CHARS, PlanRefused, Team
-from server.board_live import SharedBoards
-from server.board_plans import BoardPlans, PlanRequest, apply_request, board_view, title_of
-from server.breakouts import MAX_GROUPS, BreakoutInvalid, split_by_teams
-from server.facilitation import Facilitation
-from server.hub import Effects, HubCore
-from server.identity import Identity, Role
-from server.live_workshop import document, resume
-from server.moderation import Moderation
-from server.settings import Settings
-from server.workshops import WorkshopBook
+from server.base.identity import Identity, Role
+from server.base.settings import Settings
+from server.core.hub import Effects, HubCore
+from server.core.workshop_context import document, resume
+from server.domain.action_plans import STATUSES, TITLE_MAX_CHARS, PlanRefused, Team
+from server.domain.breakouts import MAX_GROUPS, BreakoutInvalid, split_by_teams
+from server.domain.workshops import WorkshopBook
+from server.features.board.plans_realtime import (
+    BoardPlans,
+    PlanRequest,
+    apply_request,
+    board_view,
+    title_of,
+)
+from server.features.board.realtime import SharedBoards
+from server.workshop.facilitation import Facilitation
+from server.workshop.moderation import Moderation
 
 IDS = {"s1": "ada", "s2": "ben", "s3": "cleo", "s4": "dan", "s5": "eve", "s6": "finn"}
 

@@ -22,11 +22,11 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from server import protocol
-from server.app import RunningHub, start_hub
-from server.attendance import person_key
-from server.identity import Role
-from server.settings import Settings
+from server.app.assembly import RunningHub, start_hub
+from server.base.identity import Role
+from server.base.settings import Settings
+from server.protocol import table as protocol
+from server.workshop.attendance import person_key
 from world.site import DEFAULT_SITE, PROJECT_ROOT
 
 BUILT_WORLD = PROJECT_ROOT / "var" / "oekohub-dortmund" / "world"

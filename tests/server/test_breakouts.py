@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from workshop_harness import WorkshopHub
 
-from server.breakouts import BreakoutInvalid, split
-from server.identity import Role
+from server.base.identity import Role
+from server.domain.breakouts import BreakoutInvalid, split
 
 
 def test_a_random_split_is_even_and_has_everyone_once() -> None:

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.chat import ChatHistory, ChatLimits, ChatLine, ChatRefused, check_emoji, clean_text
-from server.records import ChatRecord
+from server.base.records import ChatRecord
+from server.core.chat import ChatHistory, ChatLimits, ChatLine, ChatRefused, check_emoji, clean_text
 
 
 def refused(text: str, limit: int = 20) -> str:

@@ -1,6 +1,6 @@
 """A chat line goes out only once its record is stored: the hub core's part without sockets
 (``HubCore.chat_stored``), and the batching writer between the transport and the store
-(``server/chat_writer.py``) against a real SQLite store and against one that fails."""
+(``server/store/chat_writer.py``) against a real SQLite store and against one that fails."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 
 from realtime_harness import Harness
 
-from server.chat import excerpt
-from server.chat_writer import ChatWriter
-from server.protocol import Chat, Go
-from server.records import ChatRecord
-from server.store import Store
+from server.base.records import ChatRecord
+from server.core.chat import excerpt
+from server.protocol.table import Chat, Go
+from server.store.chat_writer import ChatWriter
+from server.store.sqlite import Store
 
 
 def holding() -> Harness:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from server.cli import main
-from server.cli_site import announce_site, lift_site
+from server.app.cli import main
+from server.app.cli_site import announce_site, lift_site
 from world.errors import UsageError
 
 SITE_TOML = """

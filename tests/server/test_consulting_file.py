@@ -1,4 +1,4 @@
-"""The site's consulting.toml (server/consulting.py, no I/O beyond the file): Dortmund's
+"""The site's consulting.toml (server/domain/consulting.py, no I/O beyond the file): Dortmund's
 file is valid, every mistake is one line naming the entry, hours give their times and
 slots in the site's time zone (also across the change to summer time), and the pure
 functions of bookings: export and erasure."""
@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from server.consulting import (
+from server.domain.consulting import (
     CONSULTING_FILE,
     ConsultingInvalid,
     Hours,

@@ -91,7 +91,7 @@ MARK_SPREAD_S = 15.0
 def accounts_cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``hubtwin accounts`` on the hub's data folder (the password on standard input)."""
     return subprocess.run(
-        [sys.executable, "-m", "server.cli", "accounts", "--data-dir", str(data), *args],
+        [sys.executable, "-m", "server.app.cli", "accounts", "--data-dir", str(data), *args],
         input=PASSWORD + "\n",
         capture_output=True,
         text=True,

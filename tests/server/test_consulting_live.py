@@ -1,5 +1,5 @@
-"""Consulting in the hub core (server/consulting_live.py), without sockets: desks, queues,
-calling in, the booth as a room of its own (entry refused, a hearing group of its own with
+"""Consulting in the hub core (server/features/consulting/realtime.py), without sockets: desks,
+queues, calling in, the booth as a room of its own (entry refused, a hearing group of its own with
 the voice feature), the booth chat, handed notes, ending, and what visitors may not do."""
 
 from __future__ import annotations
@@ -14,13 +14,19 @@ from realtime_harness import Harness, person
 from realtime_world import box_world
 from test_voice_feature import RecordingPort
 
-from server.consulting_cluster import DeskRelay, DeskView, merge_views, pack_view, unpack_view
-from server.consulting_live import ConsultingDesks
-from server.hub import Effects, HubCore
-from server.identity import Identity, Role
-from server.protocol import decode_client
-from server.settings import Settings
-from server.voice import HEAR_EVERY_S, VoiceRooms
+from server.base.identity import Identity, Role
+from server.base.settings import Settings
+from server.core.hub import Effects, HubCore
+from server.features.consulting.cluster_side import (
+    DeskRelay,
+    DeskView,
+    merge_views,
+    pack_view,
+    unpack_view,
+)
+from server.features.consulting.realtime import ConsultingDesks
+from server.features.voice.voice import HEAR_EVERY_S, VoiceRooms
+from server.protocol.table import decode_client
 
 CORNER = "corner-1"
 
@@ -41,7 +47,7 @@ class Scene:
             box_world(),
             Settings(),
             seed=7,
-            # the hub's order (server/app.py): consulting last, as its tick moves people
+            # the hub's order (server/app/assembly.py): consulting last, as its tick moves people
             features=[self.voice, self.desks],
             rules=[self.desks],
         )

@@ -15,13 +15,13 @@ import pytest
 from realtime_harness import Harness, person
 from test_world_follow import with_anchors
 
-from server.consulting import CONSULTING_FILE
-from server.consulting_follow import ConsultingFollower
-from server.consulting_live import ConsultingDesks
-from server.hub import HubCore
-from server.identity import Role
-from server.protocol import decode_client
-from server.settings import Settings
+from server.base.identity import Role
+from server.base.settings import Settings
+from server.core.hub import HubCore
+from server.domain.consulting import CONSULTING_FILE
+from server.features.consulting.follow import ConsultingFollower
+from server.features.consulting.realtime import ConsultingDesks
+from server.protocol.table import decode_client
 from world.builder import build_world
 from world.model import World, load
 from world.site import DEFAULT_SITE, PROJECT_ROOT, Site, load_site

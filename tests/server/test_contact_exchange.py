@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.contact_card import ContactCard, ContactCardError, parse_card, vcard
-from server.contact_exchange import TTL, ContactExchanges, ExchangeError
+from server.features.people.contact_card import ContactCard, ContactCardError, parse_card, vcard
+from server.features.people.contact_exchange import TTL, ContactExchanges, ExchangeError
 
 ADA = ContactCard("Ada", email="ada@example.org")
 BOB = ContactCard("Bob", phone="+49 231 1234")

@@ -7,11 +7,11 @@ import math
 import msgpack
 import pytest
 
-from server import protocol
-from server.edge import Arrival, ConnectionEdge, Refusal
-from server.identity import Identity, Role
-from server.settings import Settings
-from server.tokens import TokenSigner
+from server.base.identity import Identity, Role
+from server.base.settings import Settings
+from server.base.tokens import TokenSigner
+from server.net.edge import Arrival, ConnectionEdge, Refusal
+from server.protocol import table as protocol
 
 SIGNER = TokenSigner("a-test-secret-of-enough-length")
 ADA = Identity("g-ada", "Ada", Role.VISITOR, True)

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from workshop_harness import WorkshopHub, workshop
 
-from server.facilitation import Facilitation, stage_areas
-from server.formation import MIN_GAP_M
-from server.identity import Role
-from server.live_workshop import StageArea
-from server.protocol import encode_pose
-from server.workshops import Access
+from server.base.identity import Role
+from server.core.workshop_context import StageArea
+from server.domain.workshops import Access
+from server.protocol.table import encode_pose
+from server.workshop.facilitation import Facilitation, stage_areas
+from server.workshop.formation import MIN_GAP_M
 
 #: every message only facilitators may send, with fields that are valid on the wire
 LEADING: list[tuple[str, dict[str, Any]]] = [

@@ -23,9 +23,9 @@ import pytest
 from PIL import Image
 from websockets.asyncio.client import connect
 
-from server import protocol
-from server.settings import Settings
-from server.talks import load_library
+from server.base.settings import Settings
+from server.domain.talks import load_library
+from server.protocol import table as protocol
 from world.site import DEFAULT_SITE, PROJECT_ROOT, load_site
 
 HUBTWIN = str(PROJECT_ROOT / ".venv" / "bin" / "hubtwin")
@@ -177,7 +177,7 @@ def test_an_upgrade_on_a_kept_alive_connection_gets_a_clear_answer(
 
 
 def test_a_connection_that_never_sends_a_request_line_is_closed() -> None:
-    from server.shared_port import PortRouter
+    from server.net.shared_port import PortRouter
 
     closed: list[bool] = []
 
@@ -342,7 +342,7 @@ def test_favicon_icons_and_manifest_come_from_the_site(
 
 
 def test_a_site_without_a_logo_gets_a_monogram_in_its_colour(tmp_path: Path) -> None:
-    from server.site_icons import SiteIcons
+    from server.web.site_icons import SiteIcons
 
     site = load_site(_site(tmp_path, GOOD_SITE.replace('logo = "logo.svg"\n', ""), logo=False))
     icons = SiteIcons(site)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from server.gc_policy import FULL_EVERY, MIDDLE_EVERY, YOUNG_THRESHOLD, settle_after_start
+from server.base.gc_policy import FULL_EVERY, MIDDLE_EVERY, YOUNG_THRESHOLD, settle_after_start
 
 
 @pytest.fixture

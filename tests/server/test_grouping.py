@@ -8,8 +8,8 @@ from __future__ import annotations
 from test_board_socket import Hub, running_workshop
 from test_board_socket import hub as hub  # the fixture
 
-from server.grouping import OTHERS, Participant, by_industry, by_topic
-from server.profiles import Profile
+from server.domain.profiles import Profile
+from server.workshop.grouping import OTHERS, Participant, by_industry, by_topic
 
 
 def shown(

@@ -1,5 +1,5 @@
-"""The hearing sets (server/hearing.py), without sockets: groups never mix, sets are bounded
-by k plus the stage, muted speakers are in no set, the nearest are chosen and the border
+"""The hearing sets (server/features/voice/hearing.py), without sockets: groups never mix, sets are
+bounded by k plus the stage, muted speakers are in no set, the nearest are chosen and the border
 does not flap."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.hearing import Voices, changes, hearing_sets
+from server.features.voice.hearing import Voices, changes, hearing_sets
 
 
 @st.composite

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from server.http import HttpContext, content_security_policy, make_http_app
-from server.identity import Role
-from server.records import ChatRecord
-from server.sessions import SessionIssuer
-from server.settings import Settings
-from server.store import Store
-from server.tokens import TokenSigner
+from server.base.identity import Role
+from server.base.records import ChatRecord
+from server.base.settings import Settings
+from server.base.tokens import TokenSigner
+from server.store.sqlite import Store
+from server.web.http import HttpContext, content_security_policy, make_http_app
+from server.web.sessions import SessionIssuer
 from world.site import load_site
 
 SECRET = "test-secret-of-enough-length"

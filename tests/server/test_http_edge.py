@@ -21,16 +21,16 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from server.client_address import AddressSet, client_address, parse_address
-from server.http import WEB_CLIENT_DIR, HttpContext, content_security_policy, make_http_app
-from server.http_connections import http_runner
-from server.sessions import SessionIssuer
-from server.settings import Settings, load_settings
-from server.store import Store
-from server.talks import TALK_FILE
-from server.talks_http import add_talk_routes
-from server.tokens import TokenSigner
-from server.toml_text import toml_document
+from server.base.client_address import AddressSet, client_address, parse_address
+from server.base.settings import Settings, load_settings
+from server.base.tokens import TokenSigner
+from server.base.toml_text import toml_document
+from server.domain.talks import TALK_FILE
+from server.features.talks.http import add_talk_routes
+from server.net.http_connections import http_runner
+from server.store.sqlite import Store
+from server.web.http import WEB_CLIENT_DIR, HttpContext, content_security_policy, make_http_app
+from server.web.sessions import SessionIssuer
 from world.errors import UsageError
 from world.site import DEFAULT_SITE, load_site
 

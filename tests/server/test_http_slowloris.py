@@ -233,7 +233,7 @@ def test_serve_raises_the_soft_open_file_limit_to_the_hard_limit() -> None:
 
     code = (
         "import resource\n"
-        "from server.http_connections import raise_open_file_limit\n"
+        "from server.net.http_connections import raise_open_file_limit\n"
         "print(raise_open_file_limit(), resource.getrlimit(resource.RLIMIT_NOFILE))\n"
     )
     result = subprocess.run(

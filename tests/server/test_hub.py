@@ -14,12 +14,12 @@ from realtime_harness import Harness, person
 from realtime_harness import hello as make_hello
 from realtime_world import box_world
 
-from server import protocol
-from server.hub import OVERFLOW_IDLE_S, HubCore
-from server.identity import Role
-from server.protocol import Bye, CancelWait, Chat, Go, Ping, React, Wait, encode_pose
-from server.records import ChatRecord
-from server.settings import Settings
+from server.base.identity import Role
+from server.base.records import ChatRecord
+from server.base.settings import Settings
+from server.core.hub import OVERFLOW_IDLE_S, HubCore
+from server.protocol import table as protocol
+from server.protocol.table import Bye, CancelWait, Chat, Go, Ping, React, Wait, encode_pose
 
 
 def joined_to(h: Harness, conn: int, room: str = "foyer") -> dict:

@@ -11,14 +11,14 @@ import pytest
 from realtime_harness import Harness, hello, person
 from realtime_world import box_world
 
-from server import protocol
-from server.features import RoomPositions
-from server.hub import Effects, HubCore
-from server.message_spec import FeatureMessage, FeatureMessages, MessageSpec
-from server.playback_messages import PLAYBACK_MESSAGES, Playback
-from server.protocol import Go, decode_client, encode
-from server.room import Session
-from server.settings import Settings
+from server.base.settings import Settings
+from server.core.hooks import RoomPositions
+from server.core.hub import Effects, HubCore
+from server.core.room import Session
+from server.protocol import table as protocol
+from server.protocol.message_spec import FeatureMessage, FeatureMessages, MessageSpec
+from server.protocol.playback_messages import PLAYBACK_MESSAGES, Playback
+from server.protocol.table import Go, decode_client, encode
 
 
 @dataclass

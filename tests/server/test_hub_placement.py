@@ -1,6 +1,6 @@
 """The hub core as one of several processes, driven without sockets: a placement that says
 which room instances are this process's, and what the core hands off, adopts and hands
-over (server/cluster_realtime.py resolves the hand-offs against Redis)."""
+over (server/cluster/realtime.py resolves the hand-offs against Redis)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import numpy as np
 from realtime_harness import Harness, person
 from realtime_world import box_world
 
-from server.chat import ChatLine
-from server.core_powers import Returning
-from server.effects import Effects
-from server.hub import Handoff, HubCore
-from server.identity import Role
-from server.protocol import Appearance, Bye, Chat, Go, Hello, Wait, encode_pose
-from server.settings import Settings
+from server.base.identity import Role
+from server.base.settings import Settings
+from server.core.chat import ChatLine
+from server.core.effects import Effects
+from server.core.hub import Handoff, HubCore
+from server.core.powers import Returning
+from server.protocol.table import Appearance, Bye, Chat, Go, Hello, Wait, encode_pose
 
 
 class FakePlacement:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import json
 
-from server.contact_card import ContactCard
-from server.contact_exchange import Exchange, ExchangeState, answered
-from server.hub_presence import merge_present, pack_present, unpack_present
-from server.profiles_http import Present
+from server.features.people.contact_card import ContactCard
+from server.features.people.contact_exchange import Exchange, ExchangeState, answered
+from server.features.people.http import Present
+from server.features.people.presence import merge_present, pack_present, unpack_present
 
 
 def test_a_process_s_people_read_back_as_written() -> None:

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from realtime_harness import Harness
 
-from server.hub import HubCore
-from server.protocol import ENTRY_SNAP
-from server.settings import Settings
-from server.world_updates import WorldNotice, WorldUpdates
+from server.base.settings import Settings
+from server.core.hub import HubCore
+from server.features.world.updates import WorldNotice, WorldUpdates
+from server.protocol.table import ENTRY_SNAP
 from world.floor import WalkableFloor
 from world.model import Room, SpawnPoint, World
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from realtime_harness import Harness, person
 
-from server.protocol import Wait
+from server.protocol.table import Wait
 
 
 def fill(h: Harness, room: str, capacity: int, first_conn: int = 10) -> list[int]:

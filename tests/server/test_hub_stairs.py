@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from realtime_harness import Harness
 
-from server.hub import HubCore
-from server.protocol import encode_pose
-from server.settings import Settings
+from server.base.settings import Settings
+from server.core.hub import HubCore
+from server.protocol.table import encode_pose
 from world.builder import build_site
 from world.model import World, load
 

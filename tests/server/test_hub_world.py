@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from realtime_harness import Harness
 
-from server.hub import HubCore, world_yaw_to_wire
-from server.protocol import Go, encode_pose
-from server.settings import Settings
-from server.sync import PoseBuffer, apply_poses, refill_budgets
+from server.base.settings import Settings
+from server.core.hub import HubCore, world_yaw_to_wire
+from server.core.sync import PoseBuffer, apply_poses, refill_budgets
+from server.protocol.table import Go, encode_pose
 from world.builder import build_site
 from world.model import World, load
 

@@ -23,10 +23,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from server.app import RunningHub, start_hub
-from server.janus_client import JanusError, JanusLink
-from server.janus_process import JanusSupervisor, make_config, write_config
-from server.settings import Settings
+from server.app.assembly import RunningHub, start_hub
+from server.base.settings import Settings
+from server.features.voice.janus_client import JanusError, JanusLink
+from server.features.voice.janus_process import JanusSupervisor, make_config, write_config
 from world.site import DEFAULT_SITE, PROJECT_ROOT
 
 pytestmark = pytest.mark.skipif(shutil.which("janus") is None, reason="Debian package janus")

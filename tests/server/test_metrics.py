@@ -7,9 +7,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from realtime_harness import Harness
 from realtime_world import box_world
 
-from server.hub import HubCore
-from server.metrics import Metrics
-from server.settings import Settings
+from server.base.settings import Settings
+from server.core.hub import HubCore
+from server.net.metrics import Metrics
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

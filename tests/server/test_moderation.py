@@ -9,14 +9,14 @@ import pytest
 from realtime_harness import hello, person
 from workshop_harness import WorkshopHub, workshop
 
-from server.hub import Effects
-from server.identity import Role
-from server.moderation import Moderation
-from server.playback import ControlMode, ControlPolicy, RoomScreens
-from server.protocol import encode_pose
-from server.room import RoomInstance
-from server.workshop_records import Ban
-from server.workshops import Access
+from server.base.identity import Role
+from server.core.hub import Effects
+from server.core.room import RoomInstance
+from server.domain.playback import ControlMode, ControlPolicy, RoomScreens
+from server.domain.workshop_records import Ban
+from server.domain.workshops import Access
+from server.protocol.table import encode_pose
+from server.workshop.moderation import Moderation
 
 
 def room_with(hub: WorkshopHub, *names: str) -> list[str]:

@@ -16,9 +16,13 @@ from realtime_harness import Harness, hello, person
 from realtime_world import box_world
 from workshop_harness import WorkshopHub
 
-from server.hub import Effects, HubCore
-from server.identity import Role
-from server.moderation import (
+from server.base.identity import Role
+from server.base.settings import Settings
+from server.core.hub import Effects, HubCore
+from server.domain.playback import ControlMode, ControlPolicy
+from server.protocol.table import decode_client
+from server.store.sqlite import Store
+from server.workshop.moderation import (
     RECENT_CHANGE_S,
     Moderation,
     ModerationState,
@@ -26,11 +30,7 @@ from server.moderation import (
     RoomSettings,
     RoomSettingsChange,
 )
-from server.playback import ControlMode, ControlPolicy
-from server.protocol import decode_client
-from server.settings import Settings
-from server.store import Store
-from server.workshop_service import WorkshopService
+from server.workshop.service import WorkshopService
 
 LOCKED = {"locked": True, "chat": "everyone", "reactions": "everyone", "screens": None}
 

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from server.offers import (
+from server.app.site_command import offers_toml
+from server.domain.offers import (
     OfferFilter,
     OfferInvalid,
     OfferSignup,
@@ -23,7 +24,6 @@ from server.offers import (
     signup_from,
     signups_csv,
 )
-from server.site_command import offers_toml
 from world.errors import InputFileError
 from world.site import DEFAULT_SITE
 

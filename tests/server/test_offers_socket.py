@@ -27,7 +27,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scale"))
 from hub_processes import HubProcess, small_site, token
 
-from server.identity import Role
+from server.base.identity import Role
 from world.site import DEFAULT_SITE, PROJECT_ROOT
 
 ZONE = ZoneInfo("Europe/Berlin")

@@ -1,6 +1,6 @@
 """The plan's PDF carries the site's branding: its logo when it has one, its primary colour
-in the header, and it is made in either language (server/plan_export.py). Its text, read
-back from the PDF, has each measure's fields as the CSV has them, with € and kg CO₂e,
+in the header, and it is made in either language (server/features/board/plan_export.py). Its text,
+read back from the PDF, has each measure's fields as the CSV has them, with € and kg CO₂e,
 „German quotes“ and ß as they are; without the font the PDF is refused in one line."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pypdf
 import pytest
 
 import world.fonts
-from server.action_plans import Team
-from server.plan_export import CSV_COLUMNS, plan_csv, plan_pdf
+from server.domain.action_plans import Team
+from server.features.board.plan_export import CSV_COLUMNS, plan_csv, plan_pdf
 from world.fonts import FontMissing, font_file
 from world.site import DEFAULT_SITE, PROJECT_ROOT, load_site
 

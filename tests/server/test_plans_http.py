@@ -30,7 +30,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scale"))
 from hub_processes import HubProcess, Visitor
 
-from server.plan_export import CSV_COLUMNS
+from server.features.board.plan_export import CSV_COLUMNS
 from world.builder import build_world
 from world.site import PROJECT_ROOT, load_site
 

@@ -19,11 +19,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scale"))
 from hub_processes import led_by_sven
 from realtime_world import box_world
 
-from server.action_plans import LIVE_KIND, PlanRefused, Team
-from server.identity import Identity, Role
-from server.plans_http import PlanService
-from server.store import Store
-from server.workshop_service import WorkshopService
+from server.base.identity import Identity, Role
+from server.domain.action_plans import LIVE_KIND, PlanRefused, Team
+from server.features.board.plans_http import PlanService
+from server.store.sqlite import Store
+from server.workshop.service import WorkshopService
 
 ADA = Identity("a-ada", "Ada", Role.VISITOR, guest=False)
 BOB = Identity("a-bob", "Bob", Role.VISITOR, guest=False)

@@ -1,6 +1,6 @@
-"""Workshop polls without sockets: the counting rules (``server/polls.py``) and the hub
-feature's permissions and live counts (``server/polls_live.py``, driven through the real
-decoder in a hub core with the workshop features)."""
+"""Workshop polls without sockets: the counting rules (``server/domain/polls.py``) and the hub
+feature's permissions and live counts (``server/features/polls/realtime.py``, driven through the
+real decoder in a hub core with the workshop features)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,11 @@ from realtime_harness import Harness, hello, person
 from realtime_world import box_world
 from workshop_harness import workshop
 
-from server.facilitation import Facilitation
-from server.hub import HubCore
-from server.identity import Role
-from server.live_state import POLLS, LiveStateChange
-from server.moderation import Moderation
-from server.polls import (
+from server.base.identity import Role
+from server.base.live_state import POLLS, LiveStateChange
+from server.base.settings import Settings
+from server.core.hub import HubCore
+from server.domain.polls import (
     SCALE_OPTIONS,
     PollRefused,
     WorkshopPolls,
@@ -26,10 +25,11 @@ from server.polls import (
     poll_rows,
     without_answers_of,
 )
-from server.polls_live import COUNTS_EVERY_S, KEEP_EVERY_S, WorkshopPollsFeature
-from server.protocol import decode_client
-from server.settings import Settings
-from server.workshops import WorkshopBook
+from server.domain.workshops import WorkshopBook
+from server.features.polls.realtime import COUNTS_EVERY_S, KEEP_EVERY_S, WorkshopPollsFeature
+from server.protocol.table import decode_client
+from server.workshop.facilitation import Facilitation
+from server.workshop.moderation import Moderation
 
 # --- the counting rules -------------------------------------------------------------------
 

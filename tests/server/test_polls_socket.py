@@ -29,9 +29,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scale"))
 from hub_processes import SECRET, HubProcess, Visitor, small_site, token
 
-from server.attendance import person_key
-from server.identity import Role
-from server.polls import csv_header
+from server.base.identity import Role
+from server.domain.polls import csv_header
+from server.workshop.attendance import person_key
 from world.site import PROJECT_ROOT, load_site
 
 STORED_WITHIN_S = 10.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.profiles import Filter, Profile, ProfileError, parse_profile, suggestions
+from server.domain.profiles import Filter, Profile, ProfileError, parse_profile, suggestions
 
 TOPICS = {"klimabilanz", "foerderung", "ressourcen", "vernetzung"}
 

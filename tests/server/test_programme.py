@@ -23,12 +23,12 @@ from unittest.mock import patch
 
 import pytest
 
-from server.cli import main
-from server.identity import Role
-from server.programme import SiteRefs, parse_programme
-from server.programme_import import import_programme
-from server.store import Store
-from server.workshops import SITE_ZONE, Person, Workshop
+from server.app.cli import main
+from server.base.identity import Role
+from server.domain.workshops import SITE_ZONE, Person, Workshop
+from server.store.sqlite import Store
+from server.workshop.programme import SiteRefs, parse_programme
+from server.workshop.programme_import import import_programme
 from world.errors import InputFileError
 from world.site import PROJECT_ROOT
 

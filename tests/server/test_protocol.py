@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server import protocol
-from server.protocol import ProtocolError, decode_client
-from server.protocol_doc import BEGIN, DOC_PATH, END, render, splice
+from server.protocol import table as protocol
+from server.protocol.doc import BEGIN, DOC_PATH, END, render, splice
+from server.protocol.table import ProtocolError, decode_client
 
 HELLO = {
     "t": "hello",
@@ -123,11 +123,11 @@ def test_binary_tags_cannot_start_a_msgpack_map() -> None:
 def test_docs_carry_the_generated_table() -> None:
     document = DOC_PATH.read_text(encoding="utf-8")
     assert BEGIN in document and END in document
-    assert splice(document, render()) == document, "run python -m server.protocol_doc --write"
+    assert splice(document, render()) == document, "run python -m server.protocol.doc --write"
 
 
 def test_describe_follows_settings() -> None:
-    from server.settings import Settings
+    from server.base.settings import Settings
 
     assert protocol.describe(Settings(chat_max_chars=80))["limits"]["chat_max_chars"] == 80
 

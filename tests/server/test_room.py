@@ -6,9 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from realtime_harness import person
 
-from server.chat import ChatLimits
-from server.protocol import Appearance
-from server.room import RoomInstance, Session
+from server.core.chat import ChatLimits
+from server.core.room import RoomInstance, Session
+from server.protocol.table import Appearance
 
 
 def session(name: str) -> Session:

@@ -1,7 +1,8 @@
 """Sharing a screen, without sockets and without Janus: the presenter rules
-(server/screen_share.py) and the feature in the hub core with the real screens feature
-(server/screen_share_feature.py, server/talks_live.py): who may present, one presenter
-per screen, stopping, leaving, who may watch, and the talk that pauses meanwhile."""
+(server/features/voice/screen_share.py) and the feature in the hub core with the real screens
+feature (server/features/voice/screen_realtime.py, server/features/talks/realtime.py): who may
+present, one presenter per screen, stopping, leaving, who may watch, and the talk that pauses
+meanwhile."""
 
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ from hypothesis import strategies as st
 from realtime_harness import Harness, person
 from test_talks_live import Library, TalkStub, playback, world
 
-from server.hub import HubCore
-from server.identity import Role
-from server.protocol import Go, decode_client
-from server.screen_share import ScreenShares, Share, ShareError
-from server.screen_share_feature import ScreenSharing
-from server.settings import Settings
-from server.talks_live import TalkScreens
+from server.base.identity import Role
+from server.base.settings import Settings
+from server.core.hub import HubCore
+from server.features.talks.realtime import TalkScreens
+from server.features.voice.screen_realtime import ScreenSharing
+from server.features.voice.screen_share import ScreenShares, Share, ShareError
+from server.protocol.table import Go, decode_client
 
 ROOM = ("workshop", 0)
 SCREENS = {"screen-a", "screen-b"}
@@ -211,7 +212,7 @@ def test_sharing_in_the_core_tells_the_room_refuses_a_second_presenter_and_pause
     gen = state["gen"]
     assert s.errors(s.h.send(2, msg(t="share_view", screen="workshop-screen", gen=gen, on=True)))
     share = s.sharing.rules.shares[(("workshop", 0), "workshop-screen")]
-    from server.hub import Effects
+    from server.core.hub import Effects
 
     fx = Effects()
     s.sharing.arrived(share, fx)
@@ -257,7 +258,7 @@ def test_no_talk_starts_on_a_shared_screen_and_a_lost_media_server_ends_every_sh
         "screen_shared"
     ]
     s.h.take(2)
-    from server.hub import Effects
+    from server.core.hub import Effects
 
     fx = Effects()
     s.sharing.end_all(fx, s.h.now)
@@ -297,7 +298,7 @@ def states(messages: list[dict[str, Any]]) -> list[tuple[str | None, int, bool]]
 
 
 def test_a_share_moves_with_its_room_to_another_media_server() -> None:
-    from server.hub import Effects
+    from server.core.hub import Effects
 
     s = Scene()
     fred = s.enter(1, "Fred", Role.FACILITATOR)
@@ -332,7 +333,7 @@ def test_a_share_moves_with_its_room_to_another_media_server() -> None:
 
 
 def test_a_share_outlives_its_presenters_dropped_connection() -> None:
-    from server.hub import Effects
+    from server.core.hub import Effects
 
     s = Scene()
     fred_hello = s.h.hello(1, "Fred", identity=person("Fred", Role.FACILITATOR), room="workshop")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from test_workshops_command import hubtwin
 
-from server.store import Store
-from server.workshops import SITE_ZONE, Person, Repeat, Series, series_changes
+from server.domain.workshops import SITE_ZONE, Person, Repeat, Series, series_changes
+from server.store.sqlite import Store
 
 MARA = Person("a-mara", "Mara")
 

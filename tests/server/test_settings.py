@@ -8,8 +8,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from server.logs import JsonLineFormatter
-from server.settings import load_settings
+from server.base.logs import JsonLineFormatter
+from server.base.settings import load_settings
 from world.errors import InputFileError, UsageError
 from world.site import DEFAULT_SITE, load_site
 

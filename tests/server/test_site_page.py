@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from server.http import WEB_CLIENT_DIR
-from server.site_page import branded_page, download_name
+from server.web.http import WEB_CLIENT_DIR
+from server.web.site_page import branded_page, download_name
 from world.site import load_site
 
 

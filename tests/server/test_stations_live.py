@@ -12,11 +12,11 @@ import numpy as np
 from realtime_harness import Harness, hello, person
 from realtime_world import box_world
 
-from server.hub import HubCore
-from server.protocol import Go, encode_pose
-from server.settings import Settings
-from server.stations import Station, StationCatalogue, StationPlace
-from server.stations_live import StationVisits
+from server.base.settings import Settings
+from server.core.hub import HubCore
+from server.features.stations.catalogue import Station, StationCatalogue, StationPlace
+from server.features.stations.realtime import StationVisits
+from server.protocol.table import Go, encode_pose
 
 # Box world: the foyer is x 0..20, z 0..20 with its spawn at the centre (10, 0, 10).
 STAND = (14.0, 0.0, 10.0)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from server.identity import Identity, Role
-from server.records import ChatRecord
-from server.store import MIGRATIONS, Store, StoreError
+from server.base.identity import Identity, Role
+from server.base.records import ChatRecord
+from server.store.sqlite import MIGRATIONS, Store, StoreError
 
 
 def chat(n: int, *, room: str = "foyer", to: str | None = None, sender: str = "g-1") -> ChatRecord:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from server.identity import Identity, Role
-from server.progress import ProgressEvent, ProgressRecord
-from server.store import MIGRATIONS, Store
+from server.base.identity import Identity, Role
+from server.domain.station_progress import ProgressEvent, ProgressRecord
+from server.store.sqlite import MIGRATIONS, Store
 
 ADA = Identity("g-ada", "Ada", Role.VISITOR, guest=True)
 BOB = Identity("g-bob", "Bob", Role.VISITOR, guest=True)

@@ -10,9 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from realtime_world import box_world
 
-from server import protocol
-from server.protocol import SNAPSHOT_FAR, SNAPSHOT_FULL, decode_snapshot, encode_pose
-from server.sync import (
+from server.core.sync import (
     Grid,
     PoseBuffer,
     SnapshotPlan,
@@ -23,6 +21,8 @@ from server.sync import (
     quantise_yaw,
     refill_budgets,
 )
+from server.protocol import table as protocol
+from server.protocol.table import SNAPSHOT_FAR, SNAPSHOT_FULL, decode_snapshot, encode_pose
 
 GRID = Grid((30.0, 1.5, 14.0), 0.01)
 within_grid = st.floats(-327.6, 327.6, allow_nan=False)

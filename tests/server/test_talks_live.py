@@ -12,11 +12,11 @@ import pytest
 from realtime_harness import Harness, person
 from realtime_world import BoxWorld, box_world
 
-from server.hub import HubCore
-from server.identity import Role
-from server.protocol import Go, decode_client
-from server.settings import Settings
-from server.talks_live import TalkScreens
+from server.base.identity import Role
+from server.base.settings import Settings
+from server.core.hub import HubCore
+from server.features.talks.realtime import TalkScreens
+from server.protocol.table import Go, decode_client
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,9 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from server.identity import Identity, Role
-from server.protocol import PROTOCOL_VERSION, SNAPSHOT_TAG
-from server.tokens import TokenSigner
+from server.base.identity import Identity, Role
+from server.base.tokens import TokenSigner
+from server.protocol.table import PROTOCOL_VERSION, SNAPSHOT_TAG
 from world.builder import build_world
 from world.site import PROJECT_ROOT, load_site
 
@@ -57,7 +57,7 @@ class Hub:
             [
                 sys.executable,
                 "-m",
-                "server.cli",
+                "server.app.cli",
                 "accounts",
                 "--site",
                 str(self.site),

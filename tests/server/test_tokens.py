@@ -7,8 +7,8 @@ import base64
 import orjson
 import pytest
 
-from server.identity import Identity, Role
-from server.tokens import TokenError, TokenSigner
+from server.base.identity import Identity, Role
+from server.base.tokens import TokenError, TokenSigner
 
 ADA = Identity("g-1", "Ada Lovelace", Role.VISITOR, guest=True)
 

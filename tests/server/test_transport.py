@@ -18,16 +18,16 @@ from realtime_world import box_world
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from server import protocol
-from server.hub import Effects, HubCore
-from server.identity import Identity, Role
-from server.metrics import Metrics
-from server.protocol import decode_snapshot, encode_pose
-from server.records import ChatRecord
-from server.settings import Settings
-from server.store import Store
-from server.tokens import TokenSigner
-from server.transport import RealtimeServer, start_realtime
+from server.base.identity import Identity, Role
+from server.base.records import ChatRecord
+from server.base.settings import Settings
+from server.base.tokens import TokenSigner
+from server.core.hub import Effects, HubCore
+from server.net.metrics import Metrics
+from server.net.transport import RealtimeServer, start_realtime
+from server.protocol import table as protocol
+from server.protocol.table import decode_snapshot, encode_pose
+from server.store.sqlite import Store
 
 SIGNER = TokenSigner("another-test-secret-long-enough")
 
@@ -478,7 +478,7 @@ def _snapshot(full: bool, tag: int) -> bytes:
 
 
 async def test_a_connection_behind_keeps_only_the_newest_snapshot() -> None:
-    from server.transport import WsConnection
+    from server.net.transport import WsConnection
 
     settings = Settings()
     server = RealtimeServer(
@@ -516,7 +516,7 @@ async def test_a_connection_behind_keeps_only_the_newest_snapshot() -> None:
 
 
 async def test_behind_counts_from_the_first_snapshot_held_and_too_much_unsent_closes() -> None:
-    from server.transport import UNSENT_MAX_BYTES, WsConnection
+    from server.net.transport import UNSENT_MAX_BYTES, WsConnection
 
     settings = Settings()
     server = RealtimeServer(
@@ -583,7 +583,7 @@ def test_the_same_conversation_under_uvloop() -> None:
 
 
 async def test_writes_after_the_peer_left_are_dropped_quietly() -> None:
-    from server.transport import WsConnection
+    from server.net.transport import WsConnection
 
     settings = Settings()
     core = HubCore(box_world(), settings)

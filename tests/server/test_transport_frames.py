@@ -13,13 +13,13 @@ import msgpack
 from realtime_world import box_world
 
 from bench.wsclient import client_frame
-from server import protocol
-from server.hub import HubCore
-from server.identity import Identity, Role
-from server.metrics import Metrics
-from server.settings import Settings
-from server.tokens import TokenSigner
-from server.transport import RealtimeServer, WsConnection
+from server.base.identity import Identity, Role
+from server.base.settings import Settings
+from server.base.tokens import TokenSigner
+from server.core.hub import HubCore
+from server.net.metrics import Metrics
+from server.net.transport import RealtimeServer, WsConnection
+from server.protocol import table as protocol
 
 SIGNER = TokenSigner("frames-test-secret-long-enough")
 

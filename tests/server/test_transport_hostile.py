@@ -24,18 +24,18 @@ from test_transport import SIGNER, Client, token
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench.wsclient import client_frame
-from server import protocol
-from server.hub import Effects, HubCore
-from server.metrics import Metrics
-from server.protocol import encode_pose
-from server.settings import Settings
-from server.transport import (
+from server.base.settings import Settings
+from server.core.hub import Effects, HubCore
+from server.net.metrics import Metrics
+from server.net.transport import (
     FRAME_TIMEOUT_S,
     SEND_BUFFER_BYTES,
     RealtimeServer,
     WsConnection,
     start_realtime,
 )
+from server.protocol import table as protocol
+from server.protocol.table import encode_pose
 
 OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING = 0x1, 0x2, 0x8, 0x9
 
@@ -441,7 +441,7 @@ async def test_twenty_readers_that_stop_reading_hold_little_memory(start: Start,
 
 
 async def test_the_cap_holds_for_connections_from_the_http_ports_ws_too(start: Start) -> None:
-    from server.shared_port import PortRouter
+    from server.net.shared_port import PortRouter
 
     server = await start()
     loop = asyncio.get_running_loop()

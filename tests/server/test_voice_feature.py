@@ -1,5 +1,5 @@
-"""The voice feature (server/voice.py) in the hub core, without sockets and without Janus:
-what it asks of the media server side when people turn voice on, stand near or far, mute,
+"""The voice feature (server/features/voice/voice.py) in the hub core, without sockets and without
+Janus: what it asks of the media server side when people turn voice on, stand near or far, mute,
 are muted by a facilitator, change rooms or leave, and what it refuses."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import numpy as np
 from realtime_harness import Harness
 from realtime_world import box_world
 
-from server.hub import HubCore
-from server.live_workshop import InstanceKey
-from server.protocol import Bye, Go, decode_client
-from server.room import Session
-from server.settings import Settings
-from server.voice import HEAR_EVERY_S, VoiceRooms
+from server.base.settings import Settings
+from server.core.hub import HubCore
+from server.core.room import Session
+from server.core.workshop_context import InstanceKey
+from server.features.voice.voice import HEAR_EVERY_S, VoiceRooms
+from server.protocol.table import Bye, Go, decode_client
 
 
 @dataclass
@@ -75,7 +75,7 @@ class Scene:
         return session.id
 
     def _place(self, session: Session, x: float, z: float) -> Any:
-        from server.hub import Effects
+        from server.core.hub import Effects
 
         fx = Effects()
         self.h.core.place(session, np.array([x, 0.0, z]), 0.0, "gather", fx)

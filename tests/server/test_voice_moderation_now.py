@@ -6,7 +6,8 @@ Janus.
   the facilitator's ``mute`` (or ``remove``) holds the speaker and takes them out of every
   listener's hearing set, and the listeners' changes are marked urgent, before any tick,
   not at the next hearing round.
-- The two lanes of a Janus link (``server/janus_lanes.py``): urgent requests go at once
+- The two lanes of a Janus link (``server/features/voice/janus_lanes.py``): urgent requests go at
+once
   however many routine ones wait.
 - A ``JanusLink`` over a stand-in WebSocket, and the ``VoiceBridge`` on it: with the
   routine window full and more routine requests waiting, a facilitator's mute reaches the
@@ -27,19 +28,19 @@ from realtime_harness import Harness
 from realtime_world import box_world
 from workshop_harness import WorkshopHub, workshop
 
-from server.facilitation import Facilitation
-from server.hub import Effects, HubCore
-from server.identity import Role
-from server.janus_client import JanusLink
-from server.janus_lanes import RequestLanes
-from server.live_workshop import InstanceKey
-from server.moderation import Moderation
-from server.settings import Settings
-from server.voice import HEAR_EVERY_S
-from server.voice_bridge import JanusServer, Person, VoiceBridge, VoiceRoomState
-from server.voice_service import VoiceService
-from server.workshop_records import WorkshopRecord
-from server.workshops import WorkshopBook
+from server.base.identity import Role
+from server.base.settings import Settings
+from server.core.hub import Effects, HubCore
+from server.core.workshop_context import InstanceKey
+from server.domain.workshop_records import WorkshopRecord
+from server.domain.workshops import WorkshopBook
+from server.features.voice.bridge import JanusServer, Person, VoiceBridge, VoiceRoomState
+from server.features.voice.janus_client import JanusLink
+from server.features.voice.janus_lanes import RequestLanes
+from server.features.voice.service import VoiceService
+from server.features.voice.voice import HEAR_EVERY_S
+from server.workshop.facilitation import Facilitation
+from server.workshop.moderation import Moderation
 
 
 @dataclass

@@ -13,9 +13,9 @@ import pytest
 from realtime_harness import hello, person
 from workshop_harness import WorkshopHub, workshop
 
-from server.hub import Effects
-from server.identity import Identity, Role
-from server.workshops import Access, WorkshopInvalid, parse_workshop
+from server.base.identity import Identity, Role
+from server.core.hub import Effects
+from server.domain.workshops import Access, WorkshopInvalid, parse_workshop
 
 
 def waiting_hub(**kw: Any) -> WorkshopHub:

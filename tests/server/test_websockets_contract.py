@@ -1,6 +1,6 @@
 """What the transport's fast frame path reads of ``websockets`` beyond its documented API.
 
-``server/transport.py`` parses clients' data frames itself once the handshake is done, and
+``server/net/transport.py`` parses clients' data frames itself once the handshake is done, and
 only from a frame boundary: it looks at ``ServerProtocol.reader.buffer`` to know that
 nothing is left in the library's buffer, and at ``ServerProtocol.parser_exc`` to tell an
 oversized frame. Neither is documented; ``pyproject.toml`` pins the versions where both

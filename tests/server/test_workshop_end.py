@@ -9,11 +9,11 @@ from typing import Any
 
 from workshop_harness import WorkshopHub, workshop
 
-from server.facilitation import ENDING_WARNING_S
-from server.hub import Effects
-from server.identity import Role
-from server.workshop_records import AuditEntry, WorkshopExtended
-from server.workshops import Access, Workshop
+from server.base.identity import Role
+from server.core.hub import Effects
+from server.domain.workshop_records import AuditEntry, WorkshopExtended
+from server.domain.workshops import Access, Workshop
+from server.workshop.facilitation import ENDING_WARNING_S
 
 START = 1000.0
 

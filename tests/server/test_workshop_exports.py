@@ -20,12 +20,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from test_workshops_http import SECRET, Hub, open_hub
 
-from server.attendance import person_key
-from server.identity import Role
-from server.progress import ProgressEvent, ProgressRecord
-from server.settings import load_settings
-from server.store import Store
-from server.workshop_records import AttendanceEvent
+from server.base.identity import Role
+from server.base.settings import load_settings
+from server.domain.station_progress import ProgressEvent, ProgressRecord
+from server.domain.workshop_records import AttendanceEvent
+from server.store.sqlite import Store
+from server.workshop.attendance import person_key
 
 BERLIN = ZoneInfo("Europe/Berlin")
 HEADER = [
@@ -101,7 +101,7 @@ def check_rows(rows: list[list[str]], key: dict[str, str]) -> None:
 
 def hubtwin(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args[:1], "--data-dir", str(data_dir), *args[1:]],
+        [sys.executable, "-m", "server.app.cli", *args[:1], "--data-dir", str(data_dir), *args[1:]],
         input=stdin,
         capture_output=True,
         text=True,

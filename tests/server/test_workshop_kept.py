@@ -12,15 +12,15 @@ from realtime_harness import person
 from realtime_world import box_world
 from workshop_harness import WorkshopHub, workshop
 
-from server import protocol
-from server.facilitation import COUNTS_EVERY_S, KEEP_EVERY_S, Facilitation
-from server.hub import HubCore
-from server.identity import Role
-from server.live_state import WORKSHOP, LiveStateChange
-from server.moderation import Moderation
-from server.protocol import Appearance, Hello
-from server.settings import Settings
-from server.workshops import Access
+from server.base.identity import Role
+from server.base.live_state import WORKSHOP, LiveStateChange
+from server.base.settings import Settings
+from server.core.hub import HubCore
+from server.domain.workshops import Access
+from server.protocol import table as protocol
+from server.protocol.table import Appearance, Hello
+from server.workshop.facilitation import COUNTS_EVERY_S, KEEP_EVERY_S, Facilitation
+from server.workshop.moderation import Moderation
 
 
 class KeptHub(WorkshopHub):

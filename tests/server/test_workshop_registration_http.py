@@ -21,9 +21,9 @@ import pytest
 from realtime_harness import hello
 from test_workshops_http import WORKSHOP, Hub, open_hub
 
-from server.http import CONTEXT
-from server.identity import Identity, Role
-from server.protocol import decode_client
+from server.base.identity import Identity, Role
+from server.protocol.table import decode_client
+from server.web.http import CONTEXT
 
 PLANNED = {**WORKSHOP, "access": "open", "seats": 5}
 PLANNED.pop("code")

@@ -24,7 +24,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scale"))
 from hub_processes import HubProcess, Visitor, token
 
-from server.identity import Role
+from server.base.identity import Role
 from world.builder import build_world
 from world.site import DEFAULT_SITE, PROJECT_ROOT, load_site
 

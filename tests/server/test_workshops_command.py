@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 from unittest.mock import patch
 
-from server.cli import main
-from server.registrations import Registration
-from server.store import Store
-from server.workshop_records import AttendanceEvent, AuditEntry, Ban
+from server.app.cli import main
+from server.domain.registrations import Registration
+from server.domain.workshop_records import AttendanceEvent, AuditEntry, Ban
+from server.store.sqlite import Store
 
 
 class Ran:
@@ -40,7 +40,16 @@ def hubtwin(data_dir: Path, group: str, *args: str, stdin: str = "") -> Ran:
 
 def test_a_real_process_says_what_is_wrong_in_one_line(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "server.cli", "workshops", "--data-dir", str(tmp_path), "show", "x"],
+        [
+            sys.executable,
+            "-m",
+            "server.app.cli",
+            "workshops",
+            "--data-dir",
+            str(tmp_path),
+            "show",
+            "x",
+        ],
         capture_output=True,
         text=True,
         timeout=60,

@@ -20,16 +20,16 @@ from aiohttp.test_utils import TestClient, TestServer
 from realtime_harness import Harness, hello, person
 from realtime_world import box_world
 
-from server.http import HttpContext, make_http_app
-from server.hub import HubCore
-from server.identity import Identity, Role
-from server.progress import ProgressEvent, ProgressRecord
-from server.protocol import decode_client
-from server.sessions import SessionIssuer
-from server.settings import Settings
-from server.store import Store
-from server.tokens import TokenSigner
-from server.workshop_service import WorkshopService
+from server.base.identity import Identity, Role
+from server.base.settings import Settings
+from server.base.tokens import TokenSigner
+from server.core.hub import HubCore
+from server.domain.station_progress import ProgressEvent, ProgressRecord
+from server.protocol.table import decode_client
+from server.store.sqlite import Store
+from server.web.http import HttpContext, make_http_app
+from server.web.sessions import SessionIssuer
+from server.workshop.service import WorkshopService
 from world.site import load_site
 
 SECRET = "test-secret-of-enough-length"

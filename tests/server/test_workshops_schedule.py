@@ -16,14 +16,14 @@ import pytest
 from realtime_harness import hello
 from test_workshops_http import Hub, open_hub
 
-from server.identity import Role
-from server.protocol import decode_client
-from server.store import Store
+from server.base.identity import Role
+from server.protocol.table import decode_client
+from server.store.sqlite import Store
 
 
 def hubtwin(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args[:1], "--data-dir", str(data_dir), *args[1:]],
+        [sys.executable, "-m", "server.app.cli", *args[:1], "--data-dir", str(data_dir), *args[1:]],
         input=stdin,
         capture_output=True,
         text=True,

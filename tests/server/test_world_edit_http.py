@@ -18,10 +18,10 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from server import protocol
-from server.app import RunningHub, start_hub
-from server.identity import Role
-from server.settings import Settings
+from server.app.assembly import RunningHub, start_hub
+from server.base.identity import Role
+from server.base.settings import Settings
+from server.protocol import table as protocol
 from tools.layout_edits import LayoutEditor
 from tools.world_publish import publish
 from world.site import DEFAULT_SITE, PROJECT_ROOT, load_site

@@ -17,10 +17,10 @@ import orjson
 import pytest
 import trimesh
 
-from server.app import RunningHub, start_hub
-from server.cli import main
-from server.identity import Role
-from server.settings import Settings
+from server.app.assembly import RunningHub, start_hub
+from server.app.cli import main
+from server.base.identity import Role
+from server.base.settings import Settings
 from world.site import DEFAULT_SITE, PROJECT_ROOT
 
 BUILT_WORLD = PROJECT_ROOT / "var" / "oekohub-dortmund" / "world"

@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 from realtime_harness import Harness
 
-from server.facilitation import Facilitation, stage_areas
-from server.hub import HubCore
-from server.settings import Settings
-from server.station_desk import StationDesk
-from server.stations import load_catalogue
-from server.stations_live import StationVisits
-from server.talks_live import TalkScreens
-from server.workshops import WorkshopBook
-from server.world_follow import ScreensFollower, StagesFollower, StationsFollower
+from server.app.world_follow import ScreensFollower, StagesFollower, StationsFollower
+from server.base.settings import Settings
+from server.core.hub import HubCore
+from server.domain.workshops import WorkshopBook
+from server.features.stations.catalogue import load_catalogue
+from server.features.stations.desk import StationDesk
+from server.features.stations.realtime import StationVisits
+from server.features.talks.realtime import TalkScreens
+from server.workshop.facilitation import Facilitation, stage_areas
 from world.builder import build_world
 from world.model import Anchor, World, load
 from world.site import DEFAULT_SITE, PROJECT_ROOT, Site, load_site

@@ -22,12 +22,12 @@ from test_transport import SIGNER
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from server.http_connections import http_runner
-from server.hub import HubCore
-from server.metrics import Metrics
-from server.settings import Settings
-from server.shared_port import SharedPortSite
-from server.transport import RealtimeServer, start_realtime
+from server.base.settings import Settings
+from server.core.hub import HubCore
+from server.net.http_connections import http_runner
+from server.net.metrics import Metrics
+from server.net.shared_port import SharedPortSite
+from server.net.transport import RealtimeServer, start_realtime
 
 CAP = 3
 VISITOR, NEIGHBOUR, PROXY = "127.0.0.2", "127.0.0.4", "127.0.0.3"

@@ -14,14 +14,14 @@ import numpy as np
 from realtime_harness import Harness, hello, person
 from realtime_world import box_world
 
-from server.facilitation import Facilitation
-from server.hub import HubCore
-from server.identity import Identity, Role
-from server.moderation import Moderation
-from server.protocol import decode_client
-from server.settings import Settings
-from server.workshop_records import AttendanceEvent, AuditEntry, Ban, WorkshopRecord
-from server.workshops import AgendaItem, Person, Workshop, WorkshopBook
+from server.base.identity import Identity, Role
+from server.base.settings import Settings
+from server.core.hub import HubCore
+from server.domain.workshop_records import AttendanceEvent, AuditEntry, Ban, WorkshopRecord
+from server.domain.workshops import AgendaItem, Person, Workshop, WorkshopBook
+from server.protocol.table import decode_client
+from server.workshop.facilitation import Facilitation
+from server.workshop.moderation import Moderation
 
 FACILITATOR = person("Mara", Role.FACILITATOR)
 STAFF = person("Sven", Role.STAFF)

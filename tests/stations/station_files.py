@@ -6,7 +6,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from server.stations import StationPlace
+from server.features.stations.catalogue import StationPlace
 from world.site import DEFAULT_SITE, Site, load_site
 
 TOPICS = """\

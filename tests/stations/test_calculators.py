@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from server.calculator_file import read_calculators
-from server.calculators import INPUT_PROBLEMS, InputRejected
-from server.number_text import format_number
+from server.features.stations.calculator_file import read_calculators
+from server.features.stations.calculators import INPUT_PROBLEMS, InputRejected
+from server.features.stations.number_text import format_number
 from world.site import DEFAULT_SITE
 
 CALCULATORS, _PROBLEMS = read_calculators(DEFAULT_SITE, ("de", "en"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from station_files import GOOD_STATION, SiteFolder, line_of
 
-from server.cli import main
+from server.app.cli import main
 
 
 def test_check_passes_on_the_dortmund_site(capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,10 +13,10 @@ import pytest
 from station_files import GOOD_STATION, PLACES, SiteFolder
 from test_stations_http import Api, start, stop
 
-from server.calculator_file import read_calculators
-from server.calculators import Calculator, InputRejected
-from server.cli import main
-from server.stations import read_catalogue
+from server.app.cli import main
+from server.features.stations.calculator_file import read_calculators
+from server.features.stations.calculators import Calculator, InputRejected
+from server.features.stations.catalogue import read_catalogue
 from world.site import PROJECT_ROOT
 
 DOC = PROJECT_ROOT / "docs" / "content-format.md"

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.formula import (
+from server.features.stations.formula import (
     MAX_DEPTH,
     FormulaError,
     Interval,
@@ -26,7 +26,7 @@ from server.formula import (
     parse,
     parse_condition,
 )
-from server.units import UnitError, parse_unit
+from server.features.stations.units import UnitError, parse_unit
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.number_text import NumberProblem, format_number, read_number, style_for
+from server.features.stations.number_text import (
+    NumberProblem,
+    format_number,
+    read_number,
+    style_for,
+)
 
 CASES = json.loads((Path(__file__).parent / "number_cases.json").read_text(encoding="utf-8"))
 

@@ -9,8 +9,13 @@ from dataclasses import dataclass
 import pytest
 from station_files import GOOD_STATION, PLACES, SiteFolder, line_of
 
-from server.content_reader import ContentProblem
-from server.stations import ContentError, load_catalogue, places_from_building, read_catalogue
+from server.features.stations.catalogue import (
+    ContentError,
+    load_catalogue,
+    places_from_building,
+    read_catalogue,
+)
+from server.features.stations.content_reader import ContentProblem
 from world.site import load_site
 
 # --- the hub's own content -----------------------------------------------------------------

@@ -21,12 +21,18 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from server import protocol
-from server.app import RunningHub, start_hub
-from server.cli import main
-from server.identity import Role
-from server.settings import Settings
-from server.station_content import (
+from server.app.assembly import RunningHub, start_hub
+from server.app.cli import main
+from server.base.identity import Role
+from server.base.settings import Settings
+from server.features.stations.catalogue import (
+    STATIONS_FOLDER,
+    load_catalogue,
+    places_from_building,
+    read_catalogue,
+    waiting_anchors,
+)
+from server.features.stations.content import (
     StationFile,
     check_station_text,
     form_of_text,
@@ -34,13 +40,7 @@ from server.station_content import (
     station_text,
     write_station_file,
 )
-from server.stations import (
-    STATIONS_FOLDER,
-    load_catalogue,
-    places_from_building,
-    read_catalogue,
-    waiting_anchors,
-)
+from server.protocol import table as protocol
 from tools.layout_edits import LayoutEditor
 from world.model import load as load_world
 from world.site import DEFAULT_SITE, PROJECT_ROOT, Site, load_site

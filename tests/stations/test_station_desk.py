@@ -6,10 +6,10 @@ import orjson
 import pytest
 from station_files import GOOD_STATION, PLACES, SiteFolder
 
-from server.identity import Identity, Role
-from server.progress import ProgressEvent
-from server.station_desk import StationDesk, StationRefused
-from server.stations import read_catalogue
+from server.base.identity import Identity, Role
+from server.domain.station_progress import ProgressEvent
+from server.features.stations.catalogue import read_catalogue
+from server.features.stations.desk import StationDesk, StationRefused
 
 ADA = Identity("g-ada", "Ada", Role.VISITOR, guest=True)
 

@@ -9,14 +9,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from station_files import GOOD_STATION, PLACES, SiteFolder
 
-from server.progress import (
+from server.domain.station_progress import (
     ExportRow,
     StationProgress,
     export_csv,
     make_passport,
     summary_text,
 )
-from server.stations import StationCatalogue, read_catalogue
+from server.features.stations.catalogue import StationCatalogue, read_catalogue
 
 _FRONT, _BODIES = GOOD_STATION.split("+++\n\n+++ de", 1)
 NO_EXTRAS = (  # the same station without quiz and experiment, at another anchor

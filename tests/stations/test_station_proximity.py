@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from server.station_proximity import ProximityChange, ProximityWatch, StationProximity
-from server.stations import Station, StationCatalogue, StationPlace
+from server.features.stations.catalogue import Station, StationCatalogue, StationPlace
+from server.features.stations.proximity import ProximityChange, ProximityWatch, StationProximity
 
 STANDS = {
     "a": StationPlace("lab-1", "lab", (0.0, 0.0, 0.0), 0.0),

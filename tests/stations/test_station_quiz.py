@@ -6,8 +6,8 @@ import orjson
 import pytest
 from station_files import GOOD_STATION, PLACES, SiteFolder
 
-from server.quiz import AnswerRejected, Quiz
-from server.stations import places_from_building, read_catalogue
+from server.features.stations.catalogue import places_from_building, read_catalogue
+from server.features.stations.quiz import AnswerRejected, Quiz
 from world.site import load_site
 
 

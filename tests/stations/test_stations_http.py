@@ -13,15 +13,15 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from station_files import GOOD_STATION, PLACES, SiteFolder
 
-from server.http import HttpContext, make_http_app
-from server.identity import Role
-from server.sessions import SessionIssuer
-from server.settings import Settings
-from server.station_desk import StationDesk
-from server.stations import read_catalogue
-from server.stations_http import station_routes
-from server.store import Store
-from server.tokens import TokenSigner
+from server.base.identity import Role
+from server.base.settings import Settings
+from server.base.tokens import TokenSigner
+from server.features.stations.catalogue import read_catalogue
+from server.features.stations.desk import StationDesk
+from server.features.stations.http import station_routes
+from server.store.sqlite import Store
+from server.web.http import HttpContext, make_http_app
+from server.web.sessions import SessionIssuer
 
 SECRET = "test-secret-of-enough-length"
 RIGHT = {"q1": "a", "q2": ["a", "b"]}

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from server.talks import TALK_FILE
-from server.toml_text import toml_document
+from server.base.toml_text import toml_document
+from server.domain.talks import TALK_FILE
 from world.site import DEFAULT_SITE, Site, load_site
 
 VIDEO = ["-f", "lavfi", "-i", "testsrc=size=320x240:rate=10"]

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import pytest
 
-import server.playback
-from server.identity import Role
-from server.playback import (
+import server.domain.playback
+from server.base.identity import Role
+from server.domain.playback import (
     DRIFT_MAX_RATE_CHANGE,
     DRIFT_TARGET_S,
     ControlMode,
@@ -304,7 +304,7 @@ def test_a_room_holds_its_screens_and_its_control_rule() -> None:
 
 
 def test_the_examples_in_the_module_hold() -> None:
-    assert doctest.testmod(server.playback).failed == 0
+    assert doctest.testmod(server.domain.playback).failed == 0
 
 
 # --- the drift rule -------------------------------------------------------------------------

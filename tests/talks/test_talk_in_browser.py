@@ -13,13 +13,13 @@ import pytest
 from aiohttp.test_utils import TestServer
 from playwright.async_api import async_playwright
 
-from server.http import HttpContext, make_http_app
-from server.sessions import SessionIssuer
-from server.settings import Settings
-from server.store import Store
-from server.talks import generated_talks_dir
-from server.talks_http import add_talk_routes
-from server.tokens import TokenSigner
+from server.base.settings import Settings
+from server.base.tokens import TokenSigner
+from server.domain.talks import generated_talks_dir
+from server.features.talks.http import add_talk_routes
+from server.store.sqlite import Store
+from server.web.http import HttpContext, make_http_app
+from server.web.sessions import SessionIssuer
 from tools.talk_studio import build_samples
 from world.site import Site
 

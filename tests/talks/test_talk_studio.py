@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from server.talks import load_library, load_topics
-from server.webvtt import parse_vtt
+from server.domain.talks import load_library, load_topics
+from server.domain.webvtt import parse_vtt
 from tools.media_probe import probe
 from tools.narration import caption_chunks, caption_lines
 from tools.slides import HEIGHT, WIDTH, missing_glyphs, render_slide, style_for

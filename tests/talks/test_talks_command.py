@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from server import cli
-from server.talks import load_library
+from server.app import cli
+from server.domain.talks import load_library
 from tools.talk_import import parse_chapter, parse_timecode, slug
 from world.errors import UsageError
 from world.site import Site
@@ -19,7 +19,7 @@ CAPTIONS = "WEBVTT\n\n00:00.000 --> 00:02.000\nGuten Tag und willkommen.\n"
 
 @pytest.fixture(autouse=True)
 def only_the_talks_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("server.talks_command",))
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("server.app.talks_command",))
 
 
 def hubtwin(site: Site, data: Path, *args: str) -> int:

@@ -13,14 +13,14 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from PIL import Image
 
-from server.http import HttpContext, make_http_app
-from server.sessions import SessionIssuer
-from server.settings import Settings
-from server.store import Store
-from server.talks import generated_talks_dir
-from server.talks_http import TALK_LIBRARY, add_talk_routes, version_tag
-from server.tokens import TokenSigner
-from server.webvtt import parse_vtt
+from server.base.settings import Settings
+from server.base.tokens import TokenSigner
+from server.domain.talks import generated_talks_dir
+from server.domain.webvtt import parse_vtt
+from server.features.talks.http import TALK_LIBRARY, add_talk_routes, version_tag
+from server.store.sqlite import Store
+from server.web.http import HttpContext, make_http_app
+from server.web.sessions import SessionIssuer
 from world.site import Site
 
 SECRET = "test-secret-of-enough-length"

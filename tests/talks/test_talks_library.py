@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from server.talks import (
+from server.domain.talks import (
     TALK_FILE,
     TopicCatalog,
     WatchedLibrary,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from server.toml_text import toml_document, toml_value
+from server.base.toml_text import toml_document, toml_value
 
 
 def test_a_talk_record_round_trips() -> None:

@@ -6,9 +6,16 @@ import doctest
 
 import pytest
 
-import server.toml_text
-import server.webvtt
-from server.webvtt import Cue, VttError, format_timestamp, parse_timestamp, parse_vtt, write_vtt
+import server.base.toml_text
+import server.domain.webvtt
+from server.domain.webvtt import (
+    Cue,
+    VttError,
+    format_timestamp,
+    parse_timestamp,
+    parse_vtt,
+    write_vtt,
+)
 
 
 def test_timestamps_round_trip() -> None:
@@ -65,5 +72,5 @@ def test_a_cue_that_ends_before_it_starts_is_not_written() -> None:
 
 
 def test_the_examples_in_the_modules_hold() -> None:
-    assert doctest.testmod(server.webvtt).failed == 0
-    assert doctest.testmod(server.toml_text).failed == 0
+    assert doctest.testmod(server.domain.webvtt).failed == 0
+    assert doctest.testmod(server.base.toml_text).failed == 0

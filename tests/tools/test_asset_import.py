@@ -18,7 +18,7 @@ from foreign_assets import (
 from PIL import Image
 from tools_site import write_site
 
-from server.cli import main
+from server.app.cli import main
 from tools.asset_import import ImportOptions, ImportReport, import_asset, name_from_file
 from tools.model_geometry import bounds, scene_parts
 from tools.refusals import BudgetExceeded

@@ -47,7 +47,7 @@ BESIDE = "the hub reads only files in the model's own folder (or data: URIs)"
 
 
 def _hubtwin(*args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "server.cli", *args]
+    command = [sys.executable, "-m", "server.app.cli", *args]
     return subprocess.run(
         command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False, timeout=300
     )
@@ -340,7 +340,7 @@ def test_a_model_named_relative_to_another_folder_is_imported(tmp_path: Path) ->
     work = tmp_path / "downloads"
     work.mkdir()
     cabinet_glb(work / "cabinet.glb")
-    command = [sys.executable, "-m", "server.cli", "assets", "import", "cabinet.glb"]
+    command = [sys.executable, "-m", "server.app.cli", "assets", "import", "cabinet.glb"]
     command += ["--units", "cm", "--up", "z", "--quiet", "--site", str(site)]
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     result = subprocess.run(
@@ -348,7 +348,7 @@ def test_a_model_named_relative_to_another_folder_is_imported(tmp_path: Path) ->
     )
     assert result.returncode == 0, result.stderr
     assert (site / "library" / "cabinet" / "model.glb").is_file()
-    command = [sys.executable, "-m", "server.cli", "world", "validate", "cabinet.glb"]
+    command = [sys.executable, "-m", "server.app.cli", "world", "validate", "cabinet.glb"]
     result = subprocess.run(
         command, cwd=work, env=env, capture_output=True, text=True, check=False, timeout=300
     )

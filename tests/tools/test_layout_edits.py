@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from server.cli import main
+from server.app.cli import main
 from tools.layout_edits import LayoutEditor
 from tools.refusals import PlacementRefused
 from world.builder import build_site

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from server.world_undo import EditHistory, EditStep, full_title
+from server.features.world.undo import EditHistory, EditStep, full_title
 from tools.layout_edits import LayoutEditor
 from tools.refusals import PlacementRefused
 from tools.world_publish import draft_checks

@@ -23,10 +23,10 @@ import orjson
 import pytest
 from tools_site import write_site
 
-from server.app import RunningHub, start_hub
-from server.identity import Role
-from server.settings import Settings
-from server.world_edit_http import EDITING
+from server.app.assembly import RunningHub, start_hub
+from server.base.identity import Role
+from server.base.settings import Settings
+from server.features.world.edit_http import EDITING
 from world.site import PROJECT_ROOT
 
 PASSWORD = "ein-langes-passwort"

@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from server.cli import main
+from server.app.cli import main
 from tools.layout_edits import LayoutEditor
 from tools.world_publish import draft_checks, publish, version_changes
 from world.errors import UsageError

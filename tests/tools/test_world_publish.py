@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from server.cli import main
+from server.app.cli import main
 from tools.layout_edits import LayoutEditor
 from tools.refusals import NothingToDo, PlacementRefused
 from tools.world_publish import PAUSE_ENV, draft_changes, history, publish, rollback
@@ -167,7 +167,7 @@ def test_publish_killed_half_way_leaves_the_previous_version_live(
     LayoutEditor(loaded).place("cabinet", "hall", (8.0, 3.0))
 
     env = {**os.environ, PAUSE_ENV: stage}
-    command = [sys.executable, "-m", "server.cli", "world", "publish", "-m", "v2"]
+    command = [sys.executable, "-m", "server.app.cli", "world", "publish", "-m", "v2"]
     command += ["--site", str(site), "--data-dir", str(data_dir), "--quiet"]
     process = subprocess.Popen(
         command, cwd=PROJECT_ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE
@@ -205,7 +205,7 @@ def test_leftovers_of_a_publish_killed_while_checking_are_cleared(
     publish(loaded, world_dir, "v1")
     LayoutEditor(loaded).place("cabinet", "hall", (8.0, 3.0))
     env = {**os.environ, PAUSE_ENV: "checking"}
-    command = [sys.executable, "-m", "server.cli", "world", "publish", "-m", "v2"]
+    command = [sys.executable, "-m", "server.app.cli", "world", "publish", "-m", "v2"]
     command += ["--site", str(site), "--data-dir", str(data_dir), "--quiet"]
     process = subprocess.Popen(
         command, cwd=PROJECT_ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE
@@ -275,11 +275,11 @@ def test_cli_diff_publish_history_rollback_in_json(
 
 
 def test_cli_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "server.cli", "assets", "import", str(tmp_path / "x.glb")]
+    command = [sys.executable, "-m", "server.app.cli", "assets", "import", str(tmp_path / "x.glb")]
     result = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 3
     assert result.stderr == f"hubtwin: {tmp_path / 'x.glb'}: file not found\n"
-    command = [sys.executable, "-m", "server.cli", "world", "rollback", "5"]
+    command = [sys.executable, "-m", "server.app.cli", "world", "rollback", "5"]
     command += ["--data-dir", str(tmp_path / "data")]
     result = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 2 and "Traceback" not in result.stderr
@@ -287,8 +287,8 @@ def test_cli_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
 
 
 def test_the_server_serves_the_current_published_version(site: Path, data_dir: Path) -> None:
-    from server.app import world_path
-    from server.settings import load_settings
+    from server.app.assembly import world_path
+    from server.base.settings import load_settings
 
     settings = load_settings({"site": site, "data_dir": data_dir})
     loaded = load_site(site)

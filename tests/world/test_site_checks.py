@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from tiny_site import TINY_BUILDING, TINY_SITE
 
-from server import protocol
-from server.cli import main
-from server.hub import HubCore
-from server.identity import Identity, Role
-from server.protocol import Appearance, Hello
-from server.settings import Settings
+from server.app.cli import main
+from server.base.identity import Identity, Role
+from server.base.settings import Settings
+from server.core.hub import HubCore
+from server.protocol import table as protocol
+from server.protocol.table import Appearance, Hello
 from world.builder import build_site
 from world.errors import InputFileError
 from world.model import load

@@ -15,7 +15,7 @@ from foreign_model import foreign_gltf, glb_header, write_glb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.cli import main
+from server.app.cli import main
 from world.errors import InputFileError
 from world.model import load
 from world.site import PROJECT_ROOT

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from foreign_model import write_glb
 
-from server.cli import main
+from server.app.cli import main
 from world.model import load
 
 

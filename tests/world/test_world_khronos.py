@@ -10,7 +10,7 @@ import pytest
 from foreign_model import foreign_gltf
 from PIL import Image
 
-from server.cli import main
+from server.app.cli import main
 from world import khronos
 from world.checks import check_model
 from world.khronos import ValidatorUnavailable, validate_file

@@ -1,5 +1,5 @@
 /**
- * Consulting hours in the visit (server/consulting_live.py, server/consulting_http.py): the
+ * Consulting hours in the visit (server/features/consulting/realtime.py, server/features/consulting/http.py): the
  * panel (key R) shows who advises now and the next hours with free slots; a visitor queues
  * with a topic or books a slot (calendar file, a reminder in the hub when it is time); an
  * advisor (an account staff marked as one: the server says so in the overview's "me")

@@ -1,6 +1,6 @@
 /**
  * Numbers as people write them in German and English: reading what a visitor typed, writing
- * figures. The same rules as server/number_text.py (documented there and in
+ * figures. The same rules as server/features/stations/number_text.py (documented there and in
  * docs/content-format.md, "Numbers in experiments"); both are tested against
  * tests/stations/number_cases.json.
  *

@@ -1,5 +1,5 @@
 /**
- * The hub's offers in the visit (server/offers_http.py): the panel (key O) to browse and
+ * The hub's offers in the visit (server/features/offers/http.py): the panel (key O) to browse and
  * filter them by topic, audience, place and dates, to sign up where an offer takes sign-ups
  * (name and contact asked only then, with explicit consent), and, for staff, to edit offers
  * and export their sign-ups as CSV; and the board in the foyer (the building's board anchor

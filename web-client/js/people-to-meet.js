@@ -1,5 +1,5 @@
 /**
- * People to meet in the visit (server/profiles_http.py): the panel (key T) with one's own
+ * People to meet in the visit (server/features/people/http.py): the panel (key T) with one's own
  * opt-in profile (hidden until shown; unticking "show" hides it at once), "who is here"
  * filtered by industry, topic or role, the server's suggestions, and contact exchange by
  * consent: ask with one's own card, the other accepts with theirs or declines, and after an

@@ -5,7 +5,7 @@
  * plan: measures with area, owner, due date, status and the expected yearly savings, the
  * last result of a station's calculator put into a measure (the station panel announces it
  * with the "hub:calculation" event), a calculated measure recomputed, the plan downloaded as
- * CSV or PDF, and leaving the team. Changes go through the REST API (server/plans_http.py);
+ * CSV or PDF, and leaving the team. Changes go through the REST API (server/features/board/plans_http.py);
  * the team on view is watched over the WebSocket (plan_watch), so what others change arrives
  * as plan_state. The server decides who may see and change what. In a running workshop its
  * facilitators show the teams' progress on the room's screen (plans_show); what arrives

@@ -1,5 +1,5 @@
 /**
- * The staff edit API (server/world_edit_http.py): the draft's items, the asset library,
+ * The staff edit API (server/features/world/edit_http.py): the draft's items, the asset library,
  * checked edits, undo/redo, reverting, the diff and the checks, publishing, the versions
  * (preview: the changes and the model; rollback) and importing a model file. Every call carries the session token; the
  * server refuses anyone but staff. Refusals arrive as ApiError (code, the server's sentence,

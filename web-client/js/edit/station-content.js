@@ -1,5 +1,5 @@
 /**
- * The staff's station content editor (server/station_content_http.py): title, introduction
+ * The staff's station content editor (server/features/stations/content_http.py): title, introduction
  * and text per language with a preview as visitors will see it, sources, quiz questions with
  * their explanations and the calculator to show. The server checks what is saved with the
  * checks of `hubtwin content check`, writes the site's station file and serves it at once;

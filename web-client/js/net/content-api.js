@@ -1,6 +1,6 @@
 /**
  * The REST side of the learning stations and the talk library (docs/content-format.md,
- * server/talks_http.py). Station actions are recorded per person, so they carry the session
+ * server/features/talks/http.py). Station actions are recorded per person, so they carry the session
  * token; the talk library and station content are public. Errors arrive as ApiError (with
  * the bad inputs in error.fields for an experiment).
  */

@@ -1,5 +1,5 @@
 /**
- * The workshops' REST API (server/workshops_http.py, docs/workshops.md): the public list,
+ * The workshops' REST API (server/workshop/http.py, docs/workshops.md): the public list,
  * planning for facilitators, attendance, and the moderation log and bans for staff.
  * Errors arrive as ApiError with the server's code and sentence.
  */

@@ -1,6 +1,6 @@
 /**
  * Following a screen's shared playback: where it is now, and what to do to a video that is
- * off. The same rule and numbers as server/playback.py (correct_drift, expected_position);
+ * off. The same rule and numbers as server/domain/playback.py (correct_drift, expected_position);
  * docs/watch-together.md explains them. Keeps a video within 0.25 s of the room's moment.
  */
 

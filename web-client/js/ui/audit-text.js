@@ -2,7 +2,7 @@
  * One moderation log entry (GET /api/moderation/audit) as a sentence in the UI language:
  * when in local time, where, and who did what to whom ("04.12.2026, 18:58 · Werkstatt · Mara
  * hat Ben stummgeschaltet – für 10 Min."). The server keeps the action and its
- * detail as plain words (server/moderation.py); this reads them: "10 min", "until 1767225600
+ * detail as plain words (server/workshop/moderation.py); this reads them: "10 min", "until 1767225600
  * Beleidigungen" (a ban's end in Unix seconds, then the reason), "chat=facilitators
  * reactions=everyone" and the like. Unknown actions are shown as they are.
  */

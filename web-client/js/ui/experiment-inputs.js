@@ -1,6 +1,6 @@
 /**
  * An experiment's inputs checked in the browser before they are sent, by the server's rules
- * (server/calculators.py; numbers read by number-text.js exactly as server/number_text.py
+ * (server/features/stations/calculators.py; numbers read by number-text.js exactly as server/features/stations/number_text.py
  * reads them): empty takes the default, typed text is read the visitor's way, whole numbers
  * and ranges are kept. The server checks again and decides; this shows a problem at once.
  *

@@ -8,7 +8,7 @@
  * also see the progress of the people in their room.
  *
  * Everything is built as DOM nodes with plain text; the one exception is the station body,
- * which the server renders from Markdown to safe HTML (server/station_markdown.py).
+ * which the server renders from Markdown to safe HTML (server/features/stations/markdown.py).
  */
 
 import { formatNumber } from "../number-text.js";

@@ -1,0 +1,1 @@
+"""Accounts: changes to accounts and their HTTP routes."""

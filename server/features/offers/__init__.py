@@ -1,0 +1,1 @@
+"""The site's offers: the signup book and the HTTP routes."""

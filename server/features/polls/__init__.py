@@ -1,0 +1,1 @@
+"""Workshop polls: the realtime part and the poll service."""

@@ -1,0 +1,3 @@
+"""Learning stations: the catalogue, content, quizzes, calculators and formulas, proximity, the
+station desk, realtime part and HTTP routes.
+"""

@@ -1,0 +1,3 @@
+"""Persistence behind one protocol (StoreBackend): SQLite, Redis, the choice between them and the
+chat writer. Imports server.base and server.domain only.
+"""
