@@ -32,14 +32,13 @@ from numpy.typing import NDArray
 from server.base.identity import Identity
 from server.base.records import ChatRecord
 from server.base.settings import Settings
+from server.base.text_rules import ChatRefused, clean_text
 from server.core.chat import (
     ChatHistory,
     ChatLimits,
     ChatLine,
-    ChatRefused,
     UnstoredLines,
     check_emoji,
-    clean_text,
     excerpt,
     new_record,
 )

@@ -33,20 +33,18 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from server.base.live_state import BOARD
-from server.core.chat import ChatRefused, clean_text
-from server.protocol.board_messages import (
-    MAX_COLUMN_CHARS,
-    MAX_COLUMNS,
-    MAX_DOTS,
-    MAX_LABEL_CHARS,
-    MAX_NOTE_CHARS,
-)
+from server.base.text_rules import ChatRefused, clean_text
 
 MAIN: Final = -1
 """The group number of the main room's board (breakout groups count from 0)."""
 #: The kind of live document a workshop's boards are kept as (the store's ``live_state``).
 LIVE_KIND: Final = BOARD
 MAX_NOTES: Final = 200
+MAX_NOTE_CHARS: Final = 280
+MAX_COLUMNS: Final = 6
+MAX_COLUMN_CHARS: Final = 40
+MAX_LABEL_CHARS: Final = 40
+MAX_DOTS: Final = 20
 DEFAULT_DOTS: Final = 5
 DEFAULT_COLUMNS: Final = ("Ideen", "Maßnahmen", "Nächste Schritte")
 

@@ -15,6 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Final
 
+from server.domain.board import (
+    MAX_COLUMN_CHARS,
+    MAX_COLUMNS,
+    MAX_DOTS,
+    MAX_LABEL_CHARS,
+    MAX_NOTE_CHARS,
+)
 from server.protocol.message_spec import (
     ErrorSpec,
     FeatureMessage,
@@ -26,11 +33,6 @@ from server.protocol.message_spec import (
     str_field,
 )
 
-MAX_NOTE_CHARS: Final = 280
-MAX_COLUMNS: Final = 6
-MAX_COLUMN_CHARS: Final = 40
-MAX_LABEL_CHARS: Final = 40
-MAX_DOTS: Final = 20
 #: Raw text may be longer than a note (spaces and blank lines are trimmed before counting).
 _RAW_TEXT_CHARS: Final = MAX_NOTE_CHARS * 4
 _NOTE = str_field("note", "note id (board_note.note.id)", max_len=16)

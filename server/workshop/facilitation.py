@@ -61,7 +61,7 @@ import numpy as np
 
 from server.base.identity import Identity, Role
 from server.base.live_state import WORKSHOP, LiveDocuments, LiveSink
-from server.core.chat import ChatRefused, clean_text
+from server.base.text_rules import ChatRefused, clean_text
 from server.core.effects import Effects
 from server.core.hooks import RoomPositions, handled_by_type
 from server.core.powers import UsesCore
