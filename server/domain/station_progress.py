@@ -16,13 +16,36 @@ import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from server.base.csv_export import csv_text, formula_safe, local_time
 
-if TYPE_CHECKING:
-    from server.features.stations.catalogue import StationCatalogue
+
+class ShownStation(Protocol):
+    """What a passport and an export read of a station (the stations' catalogue has it)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def title(self) -> dict[str, str]: ...
+    @property
+    def quiz(self) -> object | None: ...
+    @property
+    def experiment(self) -> object | None: ...
+
+
+class StationCatalogue(Protocol):
+    """The stations shown, as a passport and an export read them
+    (``server/features/stations/catalogue.py``'s ``StationCatalogue``)."""
+
+    @property
+    def default_language(self) -> str: ...
+    @property
+    def stations(self) -> Sequence[ShownStation]: ...
+    def get(self, station_id: str) -> ShownStation | None: ...
 
 
 class ProgressEvent(StrEnum):
