@@ -1,21 +1,24 @@
 """What of a running hub depends on the world model, brought up to date when it changes.
 
-When a new world version is swapped into the hub core (``server/features/world/serving.py``), the
-learning stations, the screens and the workshops' stages must follow it: a station moved or added in
-the new version is where people now walk up to it, a screen added is one people can play talks on.
-Each of these is a ``WorldFollower``: ``prepare`` runs in a worker thread (it may read
-files) and returns what ``follow`` then applies in the event loop, right after the core took
-the new world and before anything else happens, with the ``Effects`` of the swap (messages to send).
+When a new world version is swapped into the hub core (``server/features/world/serving.py``),
+the learning stations, the screens and the workshops' stages must follow it: a station moved
+or added in the new version is where people now walk up to it, a screen added is one people
+can play talks on. Each of these is a ``WorldFollower`` (``server/features/world/serving.py``):
+``prepare`` runs in a worker thread (it may read files) and returns what ``follow`` then
+applies in the event loop, right after the core took the new world and before anything else
+happens, with the ``Effects`` of the swap (messages to send).
 
 They work through the public parts of the features they update: ``StationVisits.catalogue``
 and ``.watch``, ``StationDesk.catalogue``, ``TalkScreens.screen_ids``, ``.policies`` and
-``.screens_of``, ``Facilitation.use_stages``.
+``.screens_of``, ``Facilitation.use_stages``. This is the composition root's wiring: the
+followers are the only place where the world's features meet the stations, talks and
+workshops.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -39,18 +42,6 @@ from world.model import World
 from world.site import Site
 
 log = logging.getLogger("hubtwin.world")
-
-
-class WorldFollower(Protocol):
-    """Something of the running hub that depends on the world model."""
-
-    def prepare(self, world: World) -> Any:
-        """Read what the new world needs (in a worker thread; may read files)."""
-        ...
-
-    def follow(self, prepared: Any, core: FeatureCore, fx: Effects, now: float) -> None:
-        """Use it (in the event loop, right after ``core.replace_world``)."""
-        ...
 
 
 class StationsFollower:

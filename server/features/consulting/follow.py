@@ -1,5 +1,5 @@
 """The consulting corners follow a world version published while the hub runs (a
-``WorldFollower``, ``server/app/world_follow.py``).
+``WorldFollower``, ``server/features/world/serving.py``).
 
 For each new version the site's ``consulting.toml`` is read again against the new world's
 booth anchors: a corner moved is where its booth now stands (the desk there stays open, the

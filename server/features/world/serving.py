@@ -27,10 +27,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from server.app.world_follow import WorldFollower
 from server.core.hub import Effects, HubCore
+from server.core.powers import FeatureCore
 from server.features.world.updates import WorldNotice, WorldUpdates
 from world.errors import HubError
 from world.model import World, load
@@ -40,6 +40,18 @@ log = logging.getLogger("hubtwin.world")
 
 POLL_EVERY_S = 2.0
 WORLD_URL = "/world/hub.glb"
+
+
+class WorldFollower(Protocol):
+    """Something of the running hub that depends on the world model."""
+
+    def prepare(self, world: World) -> Any:
+        """Read what the new world needs (in a worker thread; may read files)."""
+        ...
+
+    def follow(self, prepared: Any, core: FeatureCore, fx: Effects, now: float) -> None:
+        """Use it (in the event loop, right after ``core.replace_world``)."""
+        ...
 
 
 @dataclass(frozen=True)
