@@ -25,7 +25,6 @@ from server.base.settings import load_settings
 from server.features.accounts.changes import AccountChanges, check_password_length
 from server.store.backend import StoreBackend
 from server.store.factory import run_on_store
-from server.store.sqlite import Store
 from server.web.revocation import tell_processes
 from server.web.sessions import SessionRefused, clean_display_name
 from world.errors import UsageError
@@ -74,7 +73,7 @@ def register(subparsers: Any) -> None:
     reset.set_defaults(handler=change_account, change="reset-password")
 
 
-def _run(args: argparse.Namespace, work: Callable[[Store], Awaitable[T]]) -> T:
+def _run(args: argparse.Namespace, work: Callable[[StoreBackend], Awaitable[T]]) -> T:
     """``work`` on the hub's store (SQLite, or Redis with --redis)."""
     return run_on_store(
         load_settings({"site": args.site, "data_dir": args.data_dir, "redis_url": args.redis_url}),
@@ -114,7 +113,7 @@ def change_account(args: argparse.Namespace) -> int:
     username = args.username.strip()
     password = _read_password(args.password_stdin) if args.change == "reset-password" else ""
 
-    async def change(store: Store) -> str:
+    async def change(store: StoreBackend) -> str:
         changes = AccountChanges(store, _revoker(args, store))
         if args.change == "disable":
             return await changes.disable(username)
@@ -153,7 +152,7 @@ def add_account(args: argparse.Namespace) -> int:
         raise UsageError(exc.message) from None
     password = _read_password(args.password_stdin)
 
-    async def create(store: Store) -> str:
+    async def create(store: StoreBackend) -> str:
         identity = await store.create_account(
             username, password, Role(args.role), name, advisor=args.advisor
         )

@@ -69,8 +69,8 @@ from server.net.metrics import Metrics
 from server.net.shared_port import SharedPortSite
 from server.net.transport import RealtimeServer, start_realtime
 from server.protocol import table as protocol
+from server.store.backend import StoreBackend
 from server.store.factory import open_store
-from server.store.sqlite import Store
 from server.web.http import HttpContext, make_http_app
 from server.web.revocation import BUS_EVENT as REVOKED_EVENT
 from server.web.sessions import SessionIssuer
@@ -95,7 +95,7 @@ class RunningHub:
     settings: Settings
     site: Site
     world: World
-    store: Store
+    store: StoreBackend
     realtime: RealtimeServer
     runner: web.AppRunner
     http_port: int
@@ -164,7 +164,7 @@ def world_path(settings: Settings, site: Site) -> Path:
     return target
 
 
-async def _sweep_chat(store: Store, settings: Settings) -> None:
+async def _sweep_chat(store: StoreBackend, settings: Settings) -> None:
     while True:
         cutoff = time.time() - settings.chat_retention_days * 86400
         removed = await store.purge_chat(cutoff)

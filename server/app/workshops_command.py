@@ -55,8 +55,8 @@ from server.domain.workshops import (
     series_changes,
 )
 from server.features.stations.catalogue import places_from_building, read_catalogue
+from server.store.backend import StoreBackend
 from server.store.factory import run_on_store
-from server.store.sqlite import Store
 from server.workshop.attendance import (
     agenda_station_ids,
     attendance_csv,
@@ -208,7 +208,7 @@ def _workshop_options(parser: argparse.ArgumentParser, *, required: bool) -> Non
 # --- plumbing ----------------------------------------------------------------------------------
 
 
-def _run(args: argparse.Namespace, work: Callable[[Store], Awaitable[T]]) -> T:
+def _run(args: argparse.Namespace, work: Callable[[StoreBackend], Awaitable[T]]) -> T:
     """``work`` on the hub's store (SQLite, or Redis with --redis)."""
     overrides = {"site": args.site, "data_dir": args.data_dir, "redis_url": args.redis_url}
     return run_on_store(load_settings(overrides), work)
@@ -260,7 +260,9 @@ def _fields(args: argparse.Namespace, *names: str) -> dict[str, Any]:
     return data
 
 
-async def _people(store: Store, usernames: object, current: tuple[Person, ...]) -> list[Person]:
+async def _people(
+    store: StoreBackend, usernames: object, current: tuple[Person, ...]
+) -> list[Person]:
     if usernames is None:
         if not current:
             raise UsageError("name at least one facilitator: --facilitator USERNAME")
@@ -296,7 +298,7 @@ def _invalid(exc: WorkshopInvalid) -> UsageError:
 
 
 async def _refuse_clashes(
-    store: Store, planned: list[Workshop], force: bool, series_id: str | None = None
+    store: StoreBackend, planned: list[Workshop], force: bool, series_id: str | None = None
 ) -> None:
     if force:
         return
@@ -343,7 +345,7 @@ class _Plan:
 
     async def parsed(
         self,
-        store: Store,
+        store: StoreBackend,
         parse: Callable[..., T],
         facilitators: tuple[Person, ...],
         **given: Any,
@@ -365,7 +367,7 @@ class _Plan:
 def add_workshop(args: argparse.Namespace) -> int:
     plan = _Plan.of(args, "starts", "minutes")
 
-    async def work(store: Store) -> Workshop:
+    async def work(store: StoreBackend) -> Workshop:
         workshop = await plan.parsed(
             store, parse_workshop, (), workshop_id=new_workshop_id(), now=time.time()
         )
@@ -385,7 +387,7 @@ def add_workshop(args: argparse.Namespace) -> int:
 def edit_workshop(args: argparse.Namespace) -> int:
     plan = _Plan.of(args, "starts", "minutes")
 
-    async def work(store: Store) -> Workshop:
+    async def work(store: StoreBackend) -> Workshop:
         current = await store.workshop(args.id)
         if current is None:
             raise UsageError(f"there is no workshop {args.id!r}")
@@ -419,7 +421,7 @@ def remove_workshop(args: argparse.Namespace) -> int:
 def add_series(args: argparse.Namespace) -> int:
     plan = _Plan.of(args, "first", "minutes", "repeat", "count")
 
-    async def work(store: Store) -> list[Workshop]:
+    async def work(store: StoreBackend) -> list[Workshop]:
         now = time.time()
         series = await plan.parsed(store, parse_series, (), series_id=new_series_id(), now=now)
         sessions = [w for w in series.sessions(now=now) if w.starts_at > now]
@@ -439,7 +441,7 @@ def add_series(args: argparse.Namespace) -> int:
 def edit_series(args: argparse.Namespace) -> int:
     plan = _Plan.of(args, "first", "minutes", "repeat", "count")
 
-    async def work(store: Store) -> tuple[list[Workshop], list[Workshop], int]:
+    async def work(store: StoreBackend) -> tuple[list[Workshop], list[Workshop], int]:
         current = next((s for s in await store.list_series() if s.id == args.id), None)
         if current is None:
             raise UsageError(f"there is no series {args.id!r}")
@@ -467,7 +469,7 @@ def edit_series(args: argparse.Namespace) -> int:
 
 
 def list_series(args: argparse.Namespace) -> int:
-    async def work(store: Store) -> list[tuple[Any, list[Workshop]]]:
+    async def work(store: StoreBackend) -> list[tuple[Any, list[Workshop]]]:
         everything = await store.list_workshops()
         return [
             (series, [w for w in everything if w.series_id == series.id])
@@ -484,7 +486,7 @@ def list_series(args: argparse.Namespace) -> int:
 
 
 def remove_series(args: argparse.Namespace) -> int:
-    async def work(store: Store) -> int:
+    async def work(store: StoreBackend) -> int:
         now = time.time()
         removed = 0
         for workshop in await store.list_workshops(now):
@@ -534,7 +536,7 @@ def show_registrations(args: argparse.Namespace) -> int:
     settings = load_settings({"site": args.site, "data_dir": args.data_dir})
     key = person_key(settings.ensure_secret())
 
-    async def work(store: Store) -> tuple[Workshop, list[Registration]]:
+    async def work(store: StoreBackend) -> tuple[Workshop, list[Registration]]:
         workshop = await store.workshop(args.id)
         if workshop is None:
             raise UsageError(f"there is no workshop {args.id!r}")
@@ -568,7 +570,7 @@ def show_attendance(args: argparse.Namespace) -> int:
     settings = load_settings({"site": args.site, "data_dir": args.data_dir})
     key = person_key(settings.ensure_secret())
 
-    async def work(store: Store) -> tuple[Workshop, Any]:
+    async def work(store: StoreBackend) -> tuple[Workshop, Any]:
         workshop = await store.workshop(args.id)
         if workshop is None:
             raise UsageError(f"there is no workshop {args.id!r}")
@@ -649,7 +651,7 @@ def show_bans(args: argparse.Namespace) -> int:
 
 
 def lift_ban(args: argparse.Namespace) -> int:
-    async def work(store: Store) -> Ban | None:
+    async def work(store: StoreBackend) -> Ban | None:
         lifted = await store.lift_ban(args.id)
         if lifted is not None:
             await store.add_audit(

@@ -45,7 +45,7 @@ from server.core.room import Session
 from server.net.edge import Arrival, Refusal
 from server.protocol import table as protocol
 from server.protocol.table import CLOSE_NORMAL, encode
-from server.store.sqlite import Store
+from server.store.backend import StoreBackend
 
 if TYPE_CHECKING:
     from server.net.transport import RealtimeServer, WsConnection
@@ -109,7 +109,7 @@ class ClusterRealtime:
     """The glue between one process's realtime endpoint and its ``Cluster``."""
 
     def __init__(
-        self, cluster: Cluster, core: ClusterCore, settings: Settings, store: Store | None
+        self, cluster: Cluster, core: ClusterCore, settings: Settings, store: StoreBackend | None
     ) -> None:
         self.cluster = cluster
         self.core = core

@@ -70,8 +70,8 @@ from server.net.http_connections import (
 from server.net.metrics import Metrics
 from server.protocol import table as protocol
 from server.protocol.table import POSE_SIZE, POSE_TAG, SNAPSHOT_FULL, Pose
+from server.store.backend import StoreBackend
 from server.store.chat_writer import ChatWriter
-from server.store.sqlite import Store
 
 if TYPE_CHECKING:
     from server.core.room import Session
@@ -585,7 +585,7 @@ class RealtimeServer:
         *,
         settings: Settings,
         signer: TokenSigner,
-        store: Store | None,
+        store: StoreBackend | None,
         metrics: Metrics,
         limits: ConnectionLimits | None = None,
     ) -> None:
@@ -872,7 +872,7 @@ async def start_realtime(
     *,
     settings: Settings,
     signer: TokenSigner,
-    store: Store | None,
+    store: StoreBackend | None,
     metrics: Metrics,
     cluster: ClusterSide | None = None,
     sock: socket.socket | None = None,

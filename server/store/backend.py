@@ -1,16 +1,18 @@
-"""What the rest of the server may ask of a store: the ``StoreBackend`` protocol.
+"""What the rest of the server may ask of a store: the ``StoreBackend`` protocol, and the
+errors every store raises.
 
-Two classes have this shape: ``server.store.sqlite.Store`` (SQLite, the single-process default)
-and ``server.store.redis.RedisStore`` (several processes sharing one Redis). mypy checks
-both against the protocol (``_conforming`` below); tests/scale/test_store_conformance.py
-checks at run time that every public coroutine of ``Store`` is here and in ``RedisStore``
-with the same parameters, and that both behave alike.
+Two classes have this shape: ``server.store.sqlite.Store`` (SQLite, the single-process
+default) and ``server.store.redis.RedisStore`` (several processes sharing one Redis). mypy
+checks both against the protocol (``_conforming`` in ``server/store/factory.py``);
+tests/scale/test_store_conformance.py checks at run time that every public coroutine of
+``Store`` is here and in ``RedisStore`` with the same parameters, and that both behave
+alike. Everything outside server/store/ knows a store only as a ``StoreBackend``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from server.base.identity import Identity, Role
 from server.base.live_state import LiveStateChange
@@ -20,10 +22,20 @@ from server.domain.registrations import Registration
 from server.domain.station_progress import ExportRow, ProgressRecord, StationProgress
 from server.domain.workshop_records import AttendanceEvent, AuditEntry, Ban
 from server.domain.workshops import Series, Workshop
+from world.errors import HubError
 
-if TYPE_CHECKING:
-    from server.store.redis import RedisStore
-    from server.store.sqlite import Store
+
+class StoreError(HubError):
+    """The store refused an operation (e.g. a duplicate account)."""
+
+
+class AccountDisabled(StoreError):
+    """The password was right, but staff have disabled the account."""
+
+
+class LiveStateContended(StoreError):
+    """A live document changed under every try of ``change_live_state`` (others keep
+    changing it); nothing was written, the change may be tried again."""
 
 
 class StoreBackend(Protocol):
@@ -153,9 +165,3 @@ class StoreBackend(Protocol):
     ) -> dict[str, Any] | None: ...
 
     async def live_states(self, kind: str) -> dict[str, dict[str, Any]]: ...
-
-
-if TYPE_CHECKING:
-
-    def _conforming(sqlite: Store, redis: RedisStore) -> tuple[StoreBackend, StoreBackend]:
-        return sqlite, redis

@@ -115,12 +115,8 @@ from server.domain.registrations import Registration
 from server.domain.station_progress import ExportRow, ProgressRecord, StationProgress
 from server.domain.workshop_records import AttendanceEvent, AuditEntry, Ban
 from server.domain.workshops import Series, Workshop
-from server.store.sqlite import (
-    PERSON_OUT_OF_DOCUMENTS,
-    AccountDisabled,
-    LiveStateContended,
-    StoreError,
-)
+from server.store.backend import AccountDisabled, LiveStateContended, StoreError
+from server.store.sqlite import PERSON_OUT_OF_DOCUMENTS
 
 #: The key layout described above; a store with a higher number is refused.
 SCHEMA_VERSION = 1

@@ -41,7 +41,7 @@ from server.domain.registrations import Registration
 from server.domain.station_progress import ExportRow, ProgressEvent, ProgressRecord, StationProgress
 from server.domain.workshop_records import AttendanceEvent, AuditEntry, Ban
 from server.domain.workshops import Series, Workshop
-from world.errors import HubError
+from server.store.backend import AccountDisabled, StoreError
 
 T = TypeVar("T")
 
@@ -217,19 +217,6 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE accounts SET advisor = 1 WHERE role IN ('facilitator', 'staff');
     """,
 )
-
-
-class StoreError(HubError):
-    """The store refused an operation (e.g. a duplicate account)."""
-
-
-class AccountDisabled(StoreError):
-    """The password was right, but staff have disabled the account."""
-
-
-class LiveStateContended(StoreError):
-    """A live document changed under every try of ``change_live_state`` (others keep
-    changing it); nothing was written, the change may be tried again."""
 
 
 class Store:

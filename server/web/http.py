@@ -27,7 +27,7 @@ from server.base.identity import Identity
 from server.base.ratelimit import KeyedLimiter
 from server.base.settings import Settings
 from server.base.tokens import TokenError
-from server.store.sqlite import Store
+from server.store.backend import StoreBackend
 from server.web.sessions import SessionIssuer, SessionRefused
 from server.web.site_page import branded_page, download_name
 from world.site import PROJECT_ROOT, Site
@@ -54,7 +54,7 @@ class HttpContext:
 
     settings: Settings
     site: Site
-    store: Store
+    store: StoreBackend
     sessions: SessionIssuer
     world_file: Callable[[], Path]
     world_digest: Callable[[], str]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from server.base.identity import Identity, Role
 from server.base.settings import Settings
 from server.base.tokens import TokenError, TokenSigner
-from server.store.sqlite import AccountDisabled, Store
+from server.store.backend import AccountDisabled, StoreBackend
 from server.web.revocation import TokenRevocation
 
 NAME_MAX = 32
@@ -67,7 +67,7 @@ def clean_display_name(raw: object) -> str:
 class SessionIssuer:
     """Turns a sign-in request into a signed session token."""
 
-    def __init__(self, settings: Settings, signer: TokenSigner, store: Store) -> None:
+    def __init__(self, settings: Settings, signer: TokenSigner, store: StoreBackend) -> None:
         self._settings = settings
         self._signer = signer
         self._store = store

@@ -77,7 +77,7 @@ from server.domain.workshops import (
     series_changes,
 )
 from server.features.stations.http import DESK as STATION_DESK
-from server.store.sqlite import Store
+from server.store.backend import StoreBackend
 from server.web.downloads import download
 from server.web.http import (
     CONTEXT,
@@ -113,7 +113,7 @@ class WorkshopDesk:
     """What the routes work with: the store, the book the realtime side reads, and the
     live side's answers to changes (``server/workshop/service.py`` makes one)."""
 
-    store: Store
+    store: StoreBackend
     book: WorkshopBook
     rooms: Collection[str]
     station_ids: Callable[[], Collection[str]]

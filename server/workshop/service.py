@@ -43,7 +43,7 @@ from server.domain.workshop_records import (
 )
 from server.domain.workshops import Workshop, WorkshopBook
 from server.features.talks.realtime import TalkScreens
-from server.store.sqlite import Store
+from server.store.backend import StoreBackend
 from server.web.http import HttpFeature
 from server.workshop.facilitation import (
     Facilitation,
@@ -83,7 +83,7 @@ class RecordWriter:
     """Writes what the realtime side hands over to the store, in the background, in the
     order it came (a mute and its lifting, a lock and its unlocking)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreBackend) -> None:
         self.store = store
         self._queue: asyncio.Queue[WorkshopRecord | ModerationState | LiveStateChange] = (
             asyncio.Queue()
@@ -170,7 +170,7 @@ class WorkshopService:
 
     def __init__(
         self,
-        store: Store,
+        store: StoreBackend,
         book: WorkshopBook,
         lead: Facilitation,
         moderation: Moderation,
@@ -196,7 +196,7 @@ class WorkshopService:
     @classmethod
     async def open(
         cls,
-        store: Store,
+        store: StoreBackend,
         world: WorkshopWorld,
         screens: ScreenControl | None = None,
         station_ids: Callable[[], Collection[str]] = lambda: (),

@@ -23,7 +23,7 @@ from aiohttp import web
 from server.base.identity import Identity, Role
 from server.base.ratelimit import KeyedLimiter
 from server.features.accounts.changes import AccountChanges, AccountUnknown, check_password_length
-from server.store.sqlite import StoreError
+from server.store.backend import StoreError
 from server.web.http import (
     CONTEXT,
     ApiError,

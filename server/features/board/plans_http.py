@@ -72,8 +72,7 @@ from server.features.board.plans_realtime import BoardPlans, PlanRequest, apply_
 from server.features.board.team_realtime import TeamPlansFeature
 from server.features.stations.calculators import InputRejected
 from server.features.stations.desk import StationDesk, StationRefused
-from server.store.backend import StoreBackend
-from server.store.sqlite import LiveStateContended
+from server.store.backend import LiveStateContended, StoreBackend
 from server.web.downloads import download
 from server.web.http import (
     CONTEXT,

@@ -34,7 +34,7 @@ from server.core.powers import FeatureCore
 from server.domain.board import WorkshopBoards
 from server.features.board.export import board_csv, board_markdown
 from server.features.board.realtime import SharedBoards
-from server.store.sqlite import Store
+from server.store.backend import StoreBackend
 from server.web.downloads import download
 from server.web.http import CONTEXT, ApiError, HttpFeature, bearer_identity
 from server.workshop.attendance import person_key
@@ -51,14 +51,16 @@ KEPT_REFRESH_S: Final = 2.0
 class BoardService:
     """The boards' side of one hub process."""
 
-    def __init__(self, store: Store, workshops: WorkshopService, feature: SharedBoards) -> None:
+    def __init__(
+        self, store: StoreBackend, workshops: WorkshopService, feature: SharedBoards
+    ) -> None:
         self.store = store
         self.workshops = workshops
         self.feature = feature
         self._apply: Callable[[Effects], object] | None = None
 
     @classmethod
-    async def open(cls, store: Store, workshops: WorkshopService) -> BoardService:
+    async def open(cls, store: StoreBackend, workshops: WorkshopService) -> BoardService:
         """The feature, with the boards kept in the store, keeping changes through the
         workshops' record writer (written in the background, at shutdown too)."""
         feature = SharedBoards(

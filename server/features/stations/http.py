@@ -29,7 +29,7 @@ from server.base.identity import Identity, Role
 from server.base.ratelimit import KeyedLimiter
 from server.domain.station_progress import export_csv, make_passport, summary_text
 from server.features.stations.desk import StationDesk, StationRefused
-from server.store.sqlite import Store
+from server.store.backend import StoreBackend
 from server.web.downloads import download
 from server.web.http import (
     CONTEXT,
@@ -86,7 +86,7 @@ def _desk(request: web.Request) -> StationDesk:
     return request.app[DESK]
 
 
-def _store(request: web.Request) -> Store:
+def _store(request: web.Request) -> StoreBackend:
     return request.app[CONTEXT].store
 
 
