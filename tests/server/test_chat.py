@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.base.records import ChatRecord
-from server.core.chat import ChatHistory, ChatLimits, ChatLine, ChatRefused, check_emoji, clean_text
+from server.base.text_rules import ChatRefused, clean_text
+from server.core.chat import ChatHistory, ChatLimits, ChatLine, check_emoji
 
 
 def refused(text: str, limit: int = 20) -> str:
