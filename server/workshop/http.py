@@ -76,7 +76,6 @@ from server.domain.workshops import (
     refuse_clash,
     series_changes,
 )
-from server.features.stations.http import DESK as STATION_DESK
 from server.store.backend import StoreBackend
 from server.web.downloads import download
 from server.web.http import (
@@ -140,6 +139,9 @@ class WorkshopDesk:
 
 
 DESK = web.AppKey("workshop_desk", WorkshopDesk)
+#: The learning stations' names in an agenda (a station's anchor id and its own id -> its
+#: id), as the stations feature puts them here (``server/features/stations/http.py``).
+STATION_REFS: web.AppKey[Callable[[], dict[str, str]]] = web.AppKey("station_refs")
 EDIT_LIMIT = web.AppKey("workshop_edit_limit", KeyedLimiter)
 
 
@@ -222,10 +224,9 @@ _refusals = refusals_answered(
 def _station_refs(request: web.Request) -> dict[str, str]:
     """What may name a station in an agenda (its id, or its anchor's id) -> its id."""
     refs = {ref: ref for ref in request.app[DESK].station_ids()}
-    stations = request.app.get(STATION_DESK)
+    stations = request.app.get(STATION_REFS)
     if stations is not None:
-        for station in stations.catalogue.stations:
-            refs[station.anchor] = refs[station.id] = station.id
+        refs.update(stations())
     return refs
 
 

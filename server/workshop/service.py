@@ -25,11 +25,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Collection, Sequence
-from typing import Any, Final, Protocol
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from typing import Any, Final, Protocol, runtime_checkable
 
 from server.base.identity import Identity
-from server.base.live_state import REMOVALS, SCREENS, WORKSHOP, LiveStateChange
+from server.base.live_state import REMOVALS, SCREENS, WORKSHOP, LiveSink, LiveStateChange
 from server.core.effects import Effects
 from server.core.hooks import HubFeature
 from server.core.powers import FeatureCore
@@ -42,7 +42,6 @@ from server.domain.workshop_records import (
     WorkshopRecord,
 )
 from server.domain.workshops import Workshop, WorkshopBook
-from server.features.talks.realtime import TalkScreens
 from server.store.backend import StoreBackend
 from server.web.http import HttpFeature
 from server.workshop.facilitation import (
@@ -77,6 +76,19 @@ class WorkshopWorld(Protocol):
     def rooms(self) -> Sequence[Any]: ...
 
     def anchors_of(self, kind: str) -> Sequence[StageAnchor]: ...
+
+
+@runtime_checkable
+class KeptScreens(Protocol):
+    """Screens whose playing state the store keeps across restarts (the talks feature's
+    ``TalkScreens``): where changes go, what was kept, and how both are refreshed."""
+
+    keep: LiveSink
+    kept: dict[str, Any]
+
+    def set_kept(self, documents: Mapping[str, Any]) -> None: ...
+
+    def keep_changes(self, now: float) -> None: ...
 
 
 class RecordWriter:
@@ -222,7 +234,7 @@ class WorkshopService:
         )
         if station_spot is not None:
             lead.station_place = station_spot
-        if isinstance(screens, TalkScreens):
+        if isinstance(screens, KeptScreens):
             screens.keep = writer.put
             screens.kept = await store.live_states(SCREENS)
 
@@ -243,7 +255,7 @@ class WorkshopService:
         def last_words() -> None:
             lead.keep_changes(time.time())
             moderation.keep_removals(time.time())
-            if isinstance(screens, TalkScreens):
+            if isinstance(screens, KeptScreens):
                 screens.keep_changes(time.time())
 
         writer.last_words = last_words
@@ -360,7 +372,7 @@ class WorkshopService:
                             self.book.put(found)
                 self.lead.set_kept(kept, now)
                 self.moderation.set_kept_removals(await self.store.live_states(REMOVALS), now)
-                if isinstance(self.moderation.screens, TalkScreens):
+                if isinstance(self.moderation.screens, KeptScreens):
                     self.moderation.screens.set_kept(await self.store.live_states(SCREENS))
             except Exception:
                 log.exception("could not read the running workshops from the store")

@@ -41,6 +41,7 @@ from server.web.http import (
     refusals_answered,
     refuse_too_many,
 )
+from server.workshop.http import STATION_REFS
 
 MAX_LOOKUP = 200
 ACTIONS_PER_S = 2.0  # per person: opening stations, answering, running experiments
@@ -56,11 +57,20 @@ ACTION_LIMIT = web.AppKey("station_action_limit", KeyedLimiter)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+def station_refs(desk: StationDesk) -> dict[str, str]:
+    """What may name a station in a workshop's agenda: its anchor's id or its own -> its id."""
+    refs: dict[str, str] = {}
+    for station in desk.catalogue.stations:
+        refs[station.anchor] = refs[station.id] = station.id
+    return refs
+
+
 def station_routes(desk: StationDesk, room_members: RoomMembers | None = None) -> HttpFeature:
     """The feature to pass to ``make_http_app(context, features=[...])``."""
 
     def add_routes(app: web.Application) -> None:
         app[DESK] = desk
+        app[STATION_REFS] = lambda: station_refs(desk)
         app[ROOM_MEMBERS] = room_members
         app[ACTION_LIMIT] = KeyedLimiter(rate=ACTIONS_PER_S, burst=ACTIONS_BURST)
         app.router.add_get("/api/stations", _refusals(list_stations))
