@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import numpy as np
 import orjson
 
-from server.base.toml_text import toml_document
+from server.api import toml_document
 from tools.asset_budgets import (
     Budgets,
     ModelStats,

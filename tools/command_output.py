@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from server.base.settings import Settings, load_settings
+from server.api import Settings, load_settings
 from world.errors import HubError
 from world.site import Site, load_site
 

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from server.base.toml_text import toml_document
+from server.api import toml_document
 from tools.placement_checks import DraftScene, _corners
 from tools.refusals import PlacementRefused
 from world.anchor_walls import FLOAT_LIMIT, WallSpot, wall_spots

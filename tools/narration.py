@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from server.domain.webvtt import Cue
+from server.api import Cue
 from tools.talk_script import TalkScript
 from world.errors import HubError
 

@@ -18,20 +18,21 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-from server.base.toml_text import toml_document
-from server.domain.talks import (
+from server.api import (
     FORMAT_VERSION,
     LANGUAGE,
     LANGUAGE_NAMES,
     TALK_FILE,
     TALK_ID,
     Talk,
+    VttError,
     fold,
     load_talk,
     load_topics,
+    parse_vtt,
     talk_folders_root,
+    toml_document,
 )
-from server.domain.webvtt import VttError, parse_vtt
 from tools.media_probe import MediaProbe, copy_for_web, probe, run_tool, web_media
 from world.errors import InputFileError, UsageError
 from world.site import Site

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from server.domain.talks import LANGUAGE, SCRIPT_FILE, TALK_ID, TopicCatalog, parse_date
+from server.api import LANGUAGE, SCRIPT_FILE, TALK_ID, TopicCatalog, parse_date
 from world.errors import InputFileError
 
 LAYOUTS = ("title", "points", "sources")

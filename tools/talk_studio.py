@@ -29,8 +29,7 @@ from typing import Any
 
 from PIL import Image
 
-from server.base.toml_text import toml_document
-from server.domain.talks import (
+from server.api import (
     FORMAT_VERSION,
     LANGUAGE_NAMES,
     SCRIPT_FILE,
@@ -38,8 +37,9 @@ from server.domain.talks import (
     load_talk,
     load_topics,
     talk_folders_root,
+    toml_document,
+    write_vtt,
 )
-from server.domain.webvtt import write_vtt
 from tools.media_probe import probe, run_tool
 from tools.narration import Narration, narrate
 from tools.slides import check_glyphs, render_slide, style_for
