@@ -15,7 +15,7 @@ from server.protocol.table import describe
 
 BEGIN = "<!-- generated from server/protocol/table.py: begin -->"
 END = "<!-- generated from server/protocol/table.py: end -->"
-DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
+DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 
 
 def _cell(text: object) -> str:
