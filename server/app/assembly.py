@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from server.app.plan_calculators import StationCalculators
 from server.app.startup_checks import bind_port, check_data_dir
 from server.app.world_follow import ScreensFollower, StagesFollower, StationsFollower
 from server.base.gc_policy import settle_after_start
@@ -431,7 +432,7 @@ async def _start_hub(
         workshops.routes(),
         boards.routes(),
         polls.routes(),
-        plans.routes(desk),
+        plans.routes(StationCalculators(desk)),
         world_edit_routes(WorldEditing(site, settings.world_dir, live)),
         station_content_routes(content_editing),
         icon_routes(SiteIcons(site)),

@@ -50,7 +50,8 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
 
 from aiohttp import web
 
@@ -70,8 +71,6 @@ from server.domain.workshops import Workshop
 from server.features.board.plan_export import plan_csv, plan_pdf
 from server.features.board.plans_realtime import BoardPlans, PlanRequest, apply_request
 from server.features.board.team_realtime import TeamPlansFeature
-from server.features.stations.calculators import InputRejected
-from server.features.stations.desk import StationDesk, StationRefused
 from server.store.backend import LiveStateContended, StoreBackend
 from server.web.downloads import download
 from server.web.http import (
@@ -140,6 +139,35 @@ def _checked(
     return on_team
 
 
+@dataclass(frozen=True)
+class CalculatorRun:
+    """A station's calculator run for a measure: its id, the inputs as it read them, its
+    figures and factors (each as the stations' REST API shows them, in one language)."""
+
+    calculator: str
+    inputs: dict[str, float | None]
+    figures: list[dict[str, Any]]
+    factors: list[dict[str, Any]]
+
+
+class CalculationRefused(Exception):
+    """A calculator that cannot run for a measure: the HTTP status, code and message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class StationCalculators(Protocol):
+    """What a measure needs of the learning stations: a station's calculator run on inputs
+    (raising ``CalculationRefused``). The composition root hands it over
+    (``server/app/plan_calculators.py``), so the plans import nothing of the stations."""
+
+    def run(self, station_id: str, inputs: object, lang: str) -> CalculatorRun: ...
+
+
 class PlanService:
     """Team documents in the store, each change one atomic read-modify-write of the team
     there (``StoreBackend.change_live_state``: changes made at once through several
@@ -149,7 +177,7 @@ class PlanService:
     def __init__(self, store: StoreBackend, workshops: WorkshopService) -> None:
         self.store = store
         self.workshops = workshops
-        self.desk: StationDesk | None = None
+        self.calculators: StationCalculators | None = None
         self.known: dict[str, dict[str, Any]] = {}
         self.feature = TeamPlansFeature(
             self.view,
@@ -399,36 +427,19 @@ class PlanService:
         self, station_id: str, inputs: object, lang: str, use: dict[str, str] | None
     ) -> tuple[dict[str, Any], dict[str, float]]:
         """Run a station's calculator: the measure's source and savings."""
-        if self.desk is None:
-            raise StationRefused(503, "stations_unavailable", "the stations are not read yet")
-        station = self.desk.station(station_id)
-        if station.experiment is None:
-            raise StationRefused(
-                404, "experiment_missing", f"station {station_id!r} has no experiment"
-            )
-        calculator = self.desk.catalogue.calculators.get(station.experiment.calculator)
-        if calculator is None:
-            raise StationRefused(
-                404, "calculator_unknown", f"the calculator of station {station_id!r} is gone"
-            )
-        try:
-            values = calculator.validate(inputs, lang)
-            result = calculator.compute(values)
-        except InputRejected as exc:
-            raise StationRefused(
-                422, "inputs_invalid", "the inputs cannot be used", exc.for_language(lang)
-            ) from None
+        if self.calculators is None:
+            raise CalculationRefused(503, "stations_unavailable", "the stations are not read yet")
+        run = self.calculators.run(station_id, inputs, lang)
         figures = [
-            {key: f.as_dict(lang)[key] for key in ("name", "label", "value", "unit")}
-            for f in result.figures
+            {key: figure[key] for key in ("name", "label", "value", "unit")}
+            for figure in run.figures
         ]
         savings, chosen = savings_from_figures(figures, use)
-        factors = [f.as_dict(lang) for f in calculator.factors]
         source = calculator_source(
             station=station_id,
-            calculator=calculator.id,
-            inputs=values,
-            factors=factors,
+            calculator=run.calculator,
+            inputs=run.inputs,
+            factors=run.factors,
             figures=figures,
             use=chosen,
             now=time.time(),
@@ -438,9 +449,9 @@ class PlanService:
 
     # --- REST ---------------------------------------------------------------------------
 
-    def routes(self, desk: StationDesk) -> HttpFeature:
-        """The REST API; ``desk``: the learning stations whose calculators measures use."""
-        self.desk = desk
+    def routes(self, calculators: StationCalculators) -> HttpFeature:
+        """The REST API; ``calculators``: the learning stations' calculators measures use."""
+        self.calculators = calculators
 
         def add_routes(app: web.Application) -> None:
             app[_SERVICE] = self
@@ -474,11 +485,10 @@ def _lang(request: web.Request, body: dict[str, Any] | None = None) -> str:
     return lang if lang in ("de", "en") else "de"
 
 
-def _refused(exc: PlanRefused | StationRefused, lang: str) -> ApiError:
+def _refused(exc: PlanRefused | CalculationRefused, lang: str) -> ApiError:
     if isinstance(exc, PlanRefused):
         return ApiError(exc.status, exc.code, exc.message(lang))
-    detail = "; ".join(f"{k}: {v}" for k, v in (exc.fields or {}).items())
-    return ApiError(exc.status, exc.code, f"{exc.message}: {detail}" if detail else exc.message)
+    return ApiError(exc.status, exc.code, exc.message)
 
 
 async def _seen(
@@ -566,7 +576,7 @@ async def _change(
 
     try:
         answer = await service.change_as(me, seen.id, change_and_answer, lead=lead, seen=seen)
-    except (PlanRefused, StationRefused) as exc:
+    except (PlanRefused, CalculationRefused) as exc:
         raise _refused(exc, lang) from None
     return json_response(answer)
 
