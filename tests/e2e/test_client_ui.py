@@ -298,7 +298,7 @@ def test_text_contrast_meets_wcag_aa(visitors: Visitors) -> None:
     assert settings["failures"] == [], settings
 
 
-def test_on_a_phone_the_joystick_walks(visitors: Visitors) -> None:
+def test_on_a_phone_the_joystick_walks(visitors: Visitors, world_model: World) -> None:
     mia = visitors.new("Mia", touch=True)
     page = mia.page
     joystick = page.locator("#joystick")
@@ -306,6 +306,18 @@ def test_on_a_phone_the_joystick_walks(visitors: Visitors) -> None:
     box = joystick.bounding_box()
     assert box is not None
     before = mia.state()["position"]
+    # Facing open floor (the spawn spread may have put a table right in front of her), as a
+    # person would turn before walking on.
+    start = [before["x"], before["y"], before["z"]]
+    for turn in range(8):
+        angle = turn * math.pi / 4
+        ahead = [start[0] + math.sin(angle) * 2.0, start[1], start[2] + math.cos(angle) * 2.0]
+        reached = world_model.clamp_step([start], [ahead])[0]
+        if math.hypot(reached[0] - start[0], reached[2] - start[2]) > 1.5:
+            page.evaluate("([x, z]) => window.hubtwin.lookAt(x, z)", [ahead[0], ahead[2]])
+            break
+    else:
+        raise AssertionError(f"no open floor around {before}")
     centre_x, centre_y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(centre_x, centre_y)
     page.mouse.down()
