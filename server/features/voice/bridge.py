@@ -120,15 +120,12 @@ class VoiceRoomState:
     secret: str
 
 
-@dataclass
-class Person:
-    """One person's Janus side."""
+@dataclass(kw_only=True)
+class JanusHandles:
+    """What one peer holds on Janus, for voice (``Person``) and a shared screen (``Peer``,
+    server/features/voice/screen_bridge.py): its work queue and task, the server, the Janus
+    session and handles, the feed it publishes, and its token."""
 
-    session_id: str
-    room: InstanceKey
-    gen: int
-    mic: bool
-    held: bool
     queue: asyncio.Queue[tuple[str, Any]] = field(default_factory=asyncio.Queue)
     task: asyncio.Task[None] | None = None
     server: JanusServer | None = None
@@ -138,6 +135,17 @@ class Person:
     feed: int = 0
     private_id: int | None = None
     token: str = ""
+
+
+@dataclass
+class Person(JanusHandles):
+    """One person's Janus side."""
+
+    session_id: str
+    room: InstanceKey
+    gen: int
+    mic: bool
+    held: bool
     audio_mid: str | None = None
     sending: bool = False
     wanted: frozenset[str] = frozenset()

@@ -26,10 +26,10 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from server.features.voice.bridge import JanusServer, VoiceBridge
+from server.features.voice.bridge import JanusHandles, VoiceBridge
 from server.features.voice.janus_client import JanusError, JanusGone, JanusLink
 from server.features.voice.screen_share import Share
 from server.protocol.table import encode
@@ -38,21 +38,12 @@ log = logging.getLogger("hubtwin.share")
 
 
 @dataclass
-class Peer:
+class Peer(JanusHandles):
     """One share connection: a presenter's or a viewer's."""
 
     session_id: str
     share: Share
     pc: str
-    queue: asyncio.Queue[tuple[str, Any]] = field(default_factory=asyncio.Queue)
-    task: asyncio.Task[None] | None = None
-    server: JanusServer | None = None
-    janus_session: int | None = None
-    publisher: int | None = None
-    subscriber: int | None = None
-    feed: int = 0
-    private_id: int | None = None
-    token: str = ""
     left: bool = False
 
 
