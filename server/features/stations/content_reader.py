@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -188,25 +188,45 @@ class FrontMatter:
         if not isinstance(value, dict):
             self.problem(where, f"{name} must be a table of texts per language")
             return None
+        return self.texts_per_language(
+            where,
+            value,
+            label=lambda lang: f"{name}.{lang}",
+            unknown=lambda lang: (
+                f"{name}.{lang}: language {lang!r} is not one of the site's languages "
+                f"({', '.join(self.languages)})"
+            ),
+            max_chars=max_chars,
+        )
+
+    def texts_per_language(
+        self,
+        where: KeyPath,
+        texts: Mapping[str, Any],
+        *,
+        label: Callable[[str], str],
+        unknown: Callable[[str], str],
+        max_chars: int | None = None,
+    ) -> Localised | None:
+        """One text for each site language, each on one line; None (and the problems
+        recorded) when a language is missing or unknown or a text is empty or too long.
+        ``label(lang)`` names a text in the messages, ``unknown(lang)`` is the whole
+        message for a key that is not a site language."""
         result: Localised = {}
         ok = True
-        for lang in sorted(set(value) - set(self.languages)):
-            self.problem(
-                (*where, lang),
-                f"{name}.{lang}: language {lang!r} is not one of the site's languages "
-                f"({', '.join(self.languages)})",
-            )
+        for lang in sorted(set(texts) - set(self.languages)):
+            self.problem((*where, lang), unknown(lang))
             ok = False
         for lang in self.languages:
-            text = value.get(lang)
+            text = texts.get(lang)
             if text is None:
-                self.problem(where, f"missing translation: {name}.{lang}")
+                self.problem(where, f"missing translation: {label(lang)}")
                 ok = False
             elif not isinstance(text, str) or not text.strip():
-                self.problem((*where, lang), f"{name}.{lang} must be a non-empty text")
+                self.problem((*where, lang), f"{label(lang)} must be a non-empty text")
                 ok = False
-            elif len(text) > max_chars:
-                self.problem((*where, lang), f"{name}.{lang} is longer than {max_chars} characters")
+            elif max_chars is not None and len(text) > max_chars:
+                self.problem((*where, lang), f"{label(lang)} is longer than {max_chars} characters")
                 ok = False
             else:
                 result[lang] = " ".join(text.split())

@@ -237,23 +237,12 @@ def _read_options(
 def _option_text(
     front: FrontMatter, at: tuple[str | int, ...], texts: dict[str, Any]
 ) -> Localised | None:
-    result: Localised = {}
-    ok = True
-    for lang in sorted(set(texts) - set(front.languages)):
-        front.problem(
-            (*at, lang),
+    return front.texts_per_language(
+        at,
+        texts,
+        label=lambda lang: f"option text in {lang!r}",
+        unknown=lambda lang: (
             f"option: unknown key or language {lang!r} "
-            f"(give the text per language: {', '.join(front.languages)}; and correct)",
-        )
-        ok = False
-    for lang in front.languages:
-        value = texts.get(lang)
-        if value is None:
-            front.problem(at, f"missing translation: option text in {lang!r}")
-            ok = False
-        elif not isinstance(value, str) or not value.strip():
-            front.problem((*at, lang), f"option text in {lang!r} must be a non-empty text")
-            ok = False
-        else:
-            result[lang] = " ".join(value.split())
-    return result if ok else None
+            f"(give the text per language: {', '.join(front.languages)}; and correct)"
+        ),
+    )
