@@ -85,7 +85,6 @@ import asyncio
 import json
 import random
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -116,7 +115,7 @@ from server.domain.station_progress import ExportRow, ProgressRecord, StationPro
 from server.domain.workshop_records import AttendanceEvent, AuditEntry, Ban
 from server.domain.workshops import Series, Workshop
 from server.store.backend import AccountDisabled, LiveStateContended, StoreError
-from server.store.sqlite import PERSON_OUT_OF_DOCUMENTS
+from server.store.common import PERSON_OUT_OF_DOCUMENTS, from_row, new_account_identity
 
 #: The key layout described above; a store with a higher number is refused.
 SCHEMA_VERSION = 1
@@ -248,20 +247,34 @@ return 1
 """
 )
 
+# For the scripts that keep a person's records (as SQLite's _erased and _first_seen):
+# erased(identity key, token-generations key, id) is true for a person erased (revoked, no
+# identity any more), who is not brought back; first_seen(identity key, id, display name,
+# guest, at) gives a person without one the identity row their records hang on.
+_PERSON = """
+local function erased(identity, generations, id)
+  return redis.call('EXISTS', identity) == 0 and redis.call('HEXISTS', generations, id) == 1
+end
+local function first_seen(identity, id, name, guest, at)
+  if redis.call('EXISTS', identity) == 0 then
+    redis.call('HSET', identity, 'id', id, 'display_name', name, 'guest', guest,
+               'created_at', at, 'last_seen_at', at)
+  end
+end
+"""
+
 # KEYS: progress-people, token-generations, then per record: identity, row, progress-of.
 # ARGV per record: identity id, display name, guest, station id, event, at. An erased
 # person's events (revoked, no identity any more) are dropped.
-_RECORD_PROGRESS = """
+_RECORD_PROGRESS = (
+    _PERSON
+    + """
 for i = 0, (#KEYS - 2) / 3 - 1 do
   local identity, row, index = KEYS[3 + 3 * i], KEYS[4 + 3 * i], KEYS[5 + 3 * i]
   local id, name, guest = ARGV[6 * i + 1], ARGV[6 * i + 2], ARGV[6 * i + 3]
   local station, event, at = ARGV[6 * i + 4], ARGV[6 * i + 5], ARGV[6 * i + 6]
-  local absent = redis.call('EXISTS', identity) == 0
-  if not (absent and redis.call('HEXISTS', KEYS[2], id) == 1) then
-  if absent then
-    redis.call('HSET', identity, 'id', id, 'display_name', name, 'guest', guest,
-               'created_at', at, 'last_seen_at', at)
-  end
+  if not erased(identity, KEYS[2], id) then
+  first_seen(identity, id, name, guest, at)
   local tried = 0
   if event == 'quiz_failed' or event == 'quiz_passed' then tried = 1 end
   local ran = 0
@@ -282,21 +295,20 @@ for i = 0, (#KEYS - 2) / 3 - 1 do
 end
 return 1
 """
+)
 
 # KEYS: attendance-seq, token-generations, then per event: identity, attendance list,
 # attendance-of. ARGV per event: identity id, display name, guest, event JSON (without
 # seq), at. An erased person's events (revoked, no identity any more) are dropped.
-_RECORD_ATTENDANCE = """
+_RECORD_ATTENDANCE = (
+    _PERSON
+    + """
 for i = 0, (#KEYS - 2) / 3 - 1 do
   local identity, list, index = KEYS[3 + 3 * i], KEYS[4 + 3 * i], KEYS[5 + 3 * i]
   local id, name, guest = ARGV[5 * i + 1], ARGV[5 * i + 2], ARGV[5 * i + 3]
   local event, at = cjson.decode(ARGV[5 * i + 4]), ARGV[5 * i + 5]
-  local absent = redis.call('EXISTS', identity) == 0
-  if not (absent and redis.call('HEXISTS', KEYS[2], id) == 1) then
-    if absent then
-      redis.call('HSET', identity, 'id', id, 'display_name', name, 'guest', guest,
-                 'created_at', at, 'last_seen_at', at)
-    end
+  if not erased(identity, KEYS[2], id) then
+    first_seen(identity, id, name, guest, at)
     event['seq'] = redis.call('INCR', KEYS[1])
     redis.call('RPUSH', list, cjson.encode(event))
     redis.call('SADD', index, list)
@@ -304,6 +316,7 @@ for i = 0, (#KEYS - 2) / 3 - 1 do
 end
 return 1
 """
+)
 
 # KEYS: attendance-of. ARGV: identity id. Drops the person's events from every list.
 _ERASE_ATTENDANCE = """
@@ -324,34 +337,32 @@ return 1
 # offer-signup-seq, offer-signups-of), identity, token-generations. ARGV: identity id, record
 # JSON, list id, display name, guest, at, limit (-1: none). "added" (at the end), "already",
 # "full" or "erased".
-_ADD_TO_SIGNUP_LIST = """
-local absent = redis.call('EXISTS', KEYS[5]) == 0
-if absent and redis.call('HEXISTS', KEYS[6], ARGV[1]) == 1 then return 'erased' end
+_ADD_TO_SIGNUP_LIST = (
+    _PERSON
+    + """
+if erased(KEYS[5], KEYS[6], ARGV[1]) then return 'erased' end
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 'already' end
 local limit = tonumber(ARGV[7])
 if limit >= 0 and redis.call('ZCARD', KEYS[1]) >= limit then return 'full' end
-if absent then
-  redis.call('HSET', KEYS[5], 'id', ARGV[1], 'display_name', ARGV[4], 'guest', ARGV[5],
-             'created_at', ARGV[6], 'last_seen_at', ARGV[6])
-end
+first_seen(KEYS[5], ARGV[1], ARGV[4], ARGV[5], ARGV[6])
 redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[3]), ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('SADD', KEYS[4], ARGV[3])
 return 'added'
 """
+)
 
 # KEYS: identity, token-generations, profile. ARGV: identity id, profile JSON, at. 1 when
 # kept, 0 for an erased person.
-_SAVE_PROFILE = """
-local absent = redis.call('EXISTS', KEYS[1]) == 0
-if absent and redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end
-if absent then
-  redis.call('HSET', KEYS[1], 'id', ARGV[1], 'display_name', '', 'guest', 1,
-             'created_at', ARGV[3], 'last_seen_at', ARGV[3])
-end
+_SAVE_PROFILE = (
+    _PERSON
+    + """
+if erased(KEYS[1], KEYS[2], ARGV[1]) then return 0 end
+first_seen(KEYS[1], ARGV[1], '', 1, ARGV[3])
 redis.call('SET', KEYS[3], ARGV[2])
 return 1
 """
+)
 
 # KEYS: a sign-up list's of-set (registrations-of, offer-signups-of). ARGV: identity id,
 # then the key prefixes of the list's order and records. Drops the person from every list.
@@ -559,6 +570,15 @@ class RedisStore:
     def _key(self, *parts: str) -> str:
         return self._names.store(*parts)
 
+    async def _json_by_id(self, kind: str, ids: Sequence[str]) -> list[Any]:
+        """The JSON documents kept as ``{kind}:{id}`` for these ids, in their order (missing
+        ones left out)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for an_id in ids:
+                pipe.get(self._key(kind, an_id))
+            found: list[str | None] = await pipe.execute()
+        return [json.loads(raw) for raw in found if raw]
+
     async def ping(self) -> bool:
         """True when Redis answers."""
         try:
@@ -592,7 +612,7 @@ class RedisStore:
         """A new facilitator/staff (or visitor) account that logs in with a password;
         ``advisor``: marked as one who sits consulting hours."""
         hashed = await asyncio.to_thread(hash_password, password)
-        identity = Identity(f"a-{uuid.uuid4().hex}", display_name, role, guest=False)
+        identity = new_account_identity(display_name, role)
         async with self._errors():
             created = await self._create_account(
                 keys=[
@@ -776,11 +796,8 @@ class RedisStore:
         return [_chat_record(m) for m in messages]
 
     async def _messages(self, refs: Any) -> list[dict[str, str]]:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for ref in refs:
-                pipe.hgetall(ref[16:])
-            found: list[dict[str, str]] = await pipe.execute()
-        return [m for m in found if m]
+        """The messages (those still kept) that chat index members name."""
+        return await self._rows([ref[16:] for ref in refs])
 
     async def purge_chat(self, older_than: float) -> int:
         """Delete messages older than the retention limit; returns how many."""
@@ -936,6 +953,7 @@ class RedisStore:
             await self._record_progress(keys=keys, args=args)
 
     async def _rows(self, row_keys: Sequence[str]) -> list[dict[str, str]]:
+        """The hashes kept under these keys, in their order (missing ones left out)."""
         async with self._redis.pipeline(transaction=False) as pipe:
             for key in row_keys:
                 pipe.hgetall(key)
@@ -1012,11 +1030,8 @@ class RedisStore:
             ids = cast(
                 list[str], await self._redis.zrangebyscore(self._key("workshops"), low, "+inf")
             )
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for workshop_id in ids:
-                    pipe.get(self._key("workshop", workshop_id))
-                found: list[str | None] = await pipe.execute()
-        workshops = [Workshop.from_record(json.loads(raw)) for raw in found if raw]
+            found = await self._json_by_id("workshop", ids)
+        workshops = [Workshop.from_record(data) for data in found]
         workshops.sort(key=lambda w: (w.starts_at, w.id.encode()))
         return workshops
 
@@ -1044,11 +1059,8 @@ class RedisStore:
                 cast(set[str], await self._redis.smembers(self._key("series-all"))),
                 key=str.encode,
             )
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for series_id in ids:
-                    pipe.get(self._key("series", series_id))
-                found: list[str | None] = await pipe.execute()
-        return [Series.from_record(json.loads(raw)) for raw in found if raw]
+            found = await self._json_by_id("series", ids)
+        return [Series.from_record(data) for data in found]
 
     async def delete_series(self, series_id: str) -> bool:
         async with self._errors(), self._redis.pipeline(transaction=True) as pipe:
@@ -1340,11 +1352,8 @@ class RedisStore:
         """Every ban (or those in force at a time), oldest first."""
         async with self._errors():
             ids = cast(list[str], await self._redis.zrange(self._key("bans"), 0, -1))
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for ban_id in ids:
-                    pipe.get(self._key("ban", ban_id))
-                found: list[str | None] = await pipe.execute()
-        bans = [Ban.from_dict(json.loads(raw)) for raw in found if raw]
+            found = await self._json_by_id("ban", ids)
+        bans = [Ban.from_dict(data) for data in found]
         bans.sort(key=lambda b: (b.created_at, b.id.encode()))
         return [b for b in bans if active_at is None or b.active(active_at)]
 
@@ -1538,12 +1547,4 @@ def _progress_row(row: dict[str, str]) -> dict[str, Any]:
 
 
 def _station_progress(row: dict[str, str]) -> StationProgress:
-    fields = _progress_row(row)
-    return StationProgress(
-        station_id=fields["station_id"],
-        opened_at=fields["opened_at"],
-        quiz_attempts=fields["quiz_attempts"],
-        quiz_passed_at=fields["quiz_passed_at"],
-        experiment_runs=fields["experiment_runs"],
-        experiment_done_at=fields["experiment_done_at"],
-    )
+    return from_row(StationProgress, _progress_row(row))

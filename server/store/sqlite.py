@@ -16,7 +16,6 @@ import asyncio
 import json
 import sqlite3
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,19 +28,19 @@ from server.base.passwords import check_password, hash_password
 from server.base.records import ChatRecord
 from server.domain.action_plans import LIVE_KIND as TEAM_KIND
 from server.domain.action_plans import teams_of
-from server.domain.action_plans import without_person as without_team_member
 from server.domain.board import LIVE_KIND as BOARD_KIND
-from server.domain.board import notes_by, without_person
+from server.domain.board import notes_by
 from server.domain.consulting import PERSON_KIND as CONSULTING_KIND
 from server.domain.consulting import SLOTS_KIND as CONSULTING_SLOTS_KIND
-from server.domain.consulting import consulting_export, without_bookings_of
+from server.domain.consulting import consulting_export
 from server.domain.offers import OfferSignup
-from server.domain.polls import answers_of, without_answers_of
+from server.domain.polls import answers_of
 from server.domain.registrations import Registration
 from server.domain.station_progress import ExportRow, ProgressEvent, ProgressRecord, StationProgress
 from server.domain.workshop_records import AttendanceEvent, AuditEntry, Ban
 from server.domain.workshops import Series, Workshop
 from server.store.backend import AccountDisabled, StoreError
+from server.store.common import PERSON_OUT_OF_DOCUMENTS, from_row, new_account_identity
 
 T = TypeVar("T")
 
@@ -308,7 +307,7 @@ class Store:
         """A new facilitator/staff (or visitor) account that logs in with a password;
         ``advisor``: marked as one who sits consulting hours."""
         hashed = await self._run(hash_password, password)
-        identity = Identity(f"a-{uuid.uuid4().hex}", display_name, role, guest=False)
+        identity = new_account_identity(display_name, role)
         now = time.time()
 
         def write(db: sqlite3.Connection) -> None:
@@ -375,42 +374,32 @@ class Store:
 
     async def set_account_disabled(self, username: str, disabled: bool) -> str | None:
         """Disable (or enable again) an account; its identity id, or None if there is none."""
-        return await self._set_account_flag(username, "disabled", disabled)
+        return await self._set_account_column(username, "disabled", int(disabled))
 
     async def set_account_advisor(self, username: str, advisor: bool) -> str | None:
         """Mark an account as advisor (or not); its identity id, or None if there is none."""
-        return await self._set_account_flag(username, "advisor", advisor)
-
-    async def _set_account_flag(
-        self, username: str, column: Literal["disabled", "advisor"], value: bool
-    ) -> str | None:
-        def write(db: sqlite3.Connection) -> str | None:
-            row = db.execute(
-                "SELECT identity_id FROM accounts WHERE username = ?", (username,)
-            ).fetchone()
-            if row is None:
-                return None
-            db.execute(
-                f"UPDATE accounts SET {column} = ? WHERE username = ?", (int(value), username)
-            )
-            return str(row[0])
-
-        return await self._run(self._write, write)
+        return await self._set_account_column(username, "advisor", int(advisor))
 
     async def set_password(self, username: str, password: str) -> str | None:
         """Give an account a new password; its identity id, or None if there is none."""
         hashed = await self._run(hash_password, password)
+        return await self._set_account_column(username, "password_hash", hashed)
+
+    async def _set_account_column(
+        self,
+        username: str,
+        column: Literal["disabled", "advisor", "password_hash"],
+        value: int | str,
+    ) -> str | None:
+        """Set one column of an account; its identity id, or None if there is none."""
 
         def write(db: sqlite3.Connection) -> str | None:
-            row = db.execute(
-                "SELECT identity_id FROM accounts WHERE username = ?", (username,)
-            ).fetchone()
-            if row is None:
-                return None
-            db.execute(
-                "UPDATE accounts SET password_hash = ? WHERE username = ?", (hashed, username)
-            )
-            return str(row[0])
+            identity_id = _account_identity_id(db, username)
+            if identity_id is not None:
+                db.execute(
+                    f"UPDATE accounts SET {column} = ? WHERE username = ?", (value, username)
+                )
+            return identity_id
 
         return await self._run(self._write, write)
 
@@ -419,13 +408,10 @@ class Store:
         id it had, or None if there is no such account."""
 
         def write(db: sqlite3.Connection) -> str | None:
-            row = db.execute(
-                "SELECT identity_id FROM accounts WHERE username = ?", (username,)
-            ).fetchone()
-            if row is None:
-                return None
-            _erase(db, str(row[0]))
-            return str(row[0])
+            identity_id = _account_identity_id(db, username)
+            if identity_id is not None:
+                _erase(db, identity_id)
+            return identity_id
 
         return await self._run(self._write, write)
 
@@ -496,7 +482,7 @@ class Store:
                 (room, instance, limit),
             ).fetchall()
         )
-        return [_chat_record(row) for row in reversed(rows)]
+        return [from_row(ChatRecord, row) for row in reversed(rows)]
 
     async def purge_chat(self, older_than: float) -> int:
         """Delete messages older than the retention limit; returns how many."""
@@ -627,7 +613,7 @@ class Store:
                 (identity_id,),
             ).fetchall()
         )
-        return [_station_progress(row) for row in rows]
+        return [from_row(StationProgress, row) for row in rows]
 
     async def progress_of_many(
         self, identity_ids: Sequence[str]
@@ -649,7 +635,7 @@ class Store:
                     " ORDER BY opened_at",
                     chunk,
                 ):
-                    result[row["identity_id"]][1].append(_station_progress(row))
+                    result[row["identity_id"]][1].append(from_row(StationProgress, row))
             return result
 
         return await self._run(read)
@@ -664,7 +650,7 @@ class Store:
             ).fetchall()
         )
         return [
-            ExportRow(row["identity_id"], row["display_name"], _station_progress(row))
+            ExportRow(row["identity_id"], row["display_name"], from_row(StationProgress, row))
             for row in rows
         ]
 
@@ -1166,42 +1152,10 @@ _REGISTRATIONS = _SignupList("workshop_registrations", "workshop_id")
 _OFFER_SIGNUPS = _SignupList("offer_signups", "offer_id")
 
 
-KeptChange = tuple[dict[str, Any], list[str]]
-"""What erasing a person does to the kept documents of one kind: the documents that change
-(key -> the document after) and the keys of those that go."""
-
-
-def _poll_answers_out(documents: dict[str, Any], identity_id: str) -> KeptChange:
-    changed = {}
-    for key, data in documents.items():
-        stripped = without_answers_of(data, identity_id)
-        if stripped is not None:
-            changed[key] = stripped
-    return changed, []
-
-
-def _team_member_out(documents: dict[str, Any], identity_id: str) -> KeptChange:
-    changed, gone = {}, []
-    for key, data in documents.items():
-        after = without_team_member(data, identity_id)
-        if after is None:
-            gone.append(key)
-        elif after is not data:
-            changed[key] = after
-    return changed, gone
-
-
-PERSON_OUT_OF_DOCUMENTS: dict[str, Callable[[dict[str, Any], str], KeptChange]] = {
-    POLLS: _poll_answers_out,
-    BOARD_KIND: lambda documents, identity_id: (without_person(documents, identity_id), []),
-    TEAM_KIND: _team_member_out,
-    CONSULTING_SLOTS_KIND: lambda documents, identity_id: (
-        without_bookings_of(documents, identity_id),
-        [],
-    ),
-}
-"""Each kind of kept live document that holds people, and how a person is taken out of
-its documents when they are erased (both stores)."""
+def _account_identity_id(db: sqlite3.Connection, username: str) -> str | None:
+    """The identity id of the account named ``username``, or None if there is none."""
+    row = db.execute("SELECT identity_id FROM accounts WHERE username = ?", (username,)).fetchone()
+    return None if row is None else str(row[0])
 
 
 def _erased(db: sqlite3.Connection, identity_id: str) -> bool:
@@ -1260,30 +1214,6 @@ def _profile_row(db: sqlite3.Connection, identity_id: str) -> dict[str, Any] | N
 def _documents(db: sqlite3.Connection, kind: str) -> dict[str, Any]:
     rows = db.execute("SELECT key, data FROM live_state WHERE kind = ?", (kind,)).fetchall()
     return {row["key"]: json.loads(row["data"]) for row in rows}
-
-
-def _station_progress(row: sqlite3.Row) -> StationProgress:
-    return StationProgress(
-        station_id=row["station_id"],
-        opened_at=row["opened_at"],
-        quiz_attempts=row["quiz_attempts"],
-        quiz_passed_at=row["quiz_passed_at"],
-        experiment_runs=row["experiment_runs"],
-        experiment_done_at=row["experiment_done_at"],
-    )
-
-
-def _chat_record(row: sqlite3.Row) -> ChatRecord:
-    return ChatRecord(
-        id=row["id"],
-        room=row["room"],
-        instance=row["instance"],
-        sender_id=row["sender_id"],
-        sender_name=row["sender_name"],
-        text=row["text"],
-        to_id=row["to_id"],
-        ts=row["ts"],
-    )
 
 
 def migrate(db: sqlite3.Connection) -> int:
