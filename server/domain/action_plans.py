@@ -103,6 +103,11 @@ def _invalid(field_name: str, de: str, en: str) -> PlanRefused:
     return PlanRefused(400, "measure_invalid", f"{field_name}: {de}", f"{field_name}: {en}")
 
 
+def _full(code: str, de: str, en: str) -> PlanRefused:
+    """A limit is reached (409); ``de`` and ``en`` name it."""
+    return PlanRefused(409, code, de, en)
+
+
 def plain_text(value: object, field_name: str, max_chars: int, *, required: bool) -> str:
     """One line of plain text, trimmed; ``measure_invalid`` when missing or too long."""
     if value is None and not required:
@@ -283,8 +288,7 @@ class Team:
         if identity_id in self.members:
             return False
         if len(self.members) >= MEMBERS_MAX:
-            raise PlanRefused(
-                409,
+            raise _full(
                 "team_full",
                 f"Ein Team hat höchstens {MEMBERS_MAX} Mitglieder.",
                 f"A team has at most {MEMBERS_MAX} members.",
@@ -336,8 +340,7 @@ class Team:
     def share(self, workshop_id: str, shared: bool) -> None:
         if shared and workshop_id not in self.workshops:
             if len(self.workshops) >= WORKSHOPS_MAX:
-                raise PlanRefused(
-                    409,
+                raise _full(
                     "team_workshops_full",
                     f"Ein Team teilt höchstens {WORKSHOPS_MAX} Workshops.",
                     f"A team shares at most {WORKSHOPS_MAX} workshops.",
@@ -358,8 +361,7 @@ class Team:
 
     def add_measure(self, fields: dict[str, Any], *, by: str, now: float) -> Measure:
         if len(self.measures) >= MEASURES_MAX:
-            raise PlanRefused(
-                409,
+            raise _full(
                 "plan_full",
                 f"Ein Plan hat höchstens {MEASURES_MAX} Maßnahmen.",
                 f"A plan has at most {MEASURES_MAX} measures.",
