@@ -51,7 +51,7 @@ import secrets
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from server.core.workshop_context import InstanceKey
@@ -124,7 +124,8 @@ class VoiceRoomState:
 class JanusHandles:
     """What one peer holds on Janus, for voice (``Person``) and a shared screen (``Peer``,
     server/features/voice/screen_bridge.py): its work queue and task, the server, the Janus
-    session and handles, the feed it publishes, and its token."""
+    session and handles, the feed it publishes, and its token; with the steps both take on
+    it (joining as a publisher is ``VoiceBridge.join_publisher``)."""
 
     queue: asyncio.Queue[tuple[str, Any]] = field(default_factory=asyncio.Queue)
     task: asyncio.Task[None] | None = None
@@ -135,6 +136,39 @@ class JanusHandles:
     feed: int = 0
     private_id: int | None = None
     token: str = ""
+
+    def link(self) -> JanusLink:
+        """The link to the peer's Janus (``JanusGone`` when it has none that answers)."""
+        server = self.server
+        if server is None or server.link is None or not server.up:
+            raise JanusGone("no janus")
+        return server.link
+
+    async def trickle(self, handle: int | None, payload: dict[str, Any]) -> None:
+        """The browser's ICE candidate (no ``candidate``: it has no more) for one of the
+        peer's handles (none: dropped)."""
+        if handle is None:
+            return
+        candidate: dict[str, Any]
+        if payload.get("candidate") is None:
+            candidate = {"completed": True}
+        else:
+            candidate = {
+                key: payload[key]
+                for key in ("candidate", "sdpMid", "sdpMLineIndex")
+                if payload.get(key) is not None
+            }
+        assert self.janus_session is not None
+        await self.link().trickle(self.janus_session, handle, candidate)
+
+    def forget_handles(self, handles: dict[int, Any]) -> None:
+        """Take the peer's handles out of ``handles`` (whose they are, for Janus's events)."""
+        for handle in (self.publisher, self.subscriber):
+            if handle is not None:
+                handles.pop(handle, None)
+
+
+H = TypeVar("H", bound=JanusHandles)
 
 
 @dataclass
@@ -415,12 +449,6 @@ class VoiceBridge:
 
         asyncio.get_running_loop().call_later(delay, again)
 
-    def _link(self, person: Person) -> JanusLink:
-        server = person.server
-        if server is None or server.link is None or not server.up:
-            raise JanusGone("no janus")
-        return server.link
-
     async def _room(self, key: InstanceKey) -> VoiceRoomState:
         # one at a time per room instance: whoever comes while the room is being made
         # (several people set up again at once after a lost server) waits for it
@@ -465,10 +493,46 @@ class VoiceBridge:
             log.info("voice room moved", extra={"from": was.name, "to": server.name})
         return room
 
-    async def room_for(self, key: InstanceKey) -> VoiceRoomState:
-        """The Janus room of a room instance (made when first needed); screen sharing
-        publishes there too (``server/features/voice/screen_bridge.py``)."""
-        return await self._room(key)
+    async def join_publisher(
+        self,
+        peer: H,
+        key: InstanceKey,
+        display: str,
+        handles: dict[int, H],
+        *,
+        counted: bool = False,
+    ) -> VoiceRoomState:
+        """Into the Janus room of a room instance (made when first needed) as a publisher,
+        for a voice and for a shared screen (``server/features/voice/screen_bridge.py``): a
+        new token on the room's ``allowed`` list, a Janus session of the peer's own, a
+        publisher handle (in ``handles`` from then on) joined with a new feed id; that makes
+        the peer a participant with a private id. ``counted``: the join counts in
+        ``requests``."""
+        room = await self._room(key)
+        peer.server = room.server
+        link = peer.link()
+        peer.token = secrets.token_urlsafe(18)
+        peer.feed = self.new_feed()
+        await self._admin(room, {"request": "allowed", "action": "add", "allowed": [peer.token]})
+        peer.janus_session = await link.create_session()
+        peer.publisher = await link.attach(peer.janus_session)
+        handles[peer.publisher] = peer
+        if counted:
+            self.requests += 1
+        data, _ = await link.message(
+            peer.janus_session,
+            peer.publisher,
+            {
+                "request": "join",
+                "ptype": "publisher",
+                "room": room.number,
+                "id": peer.feed,
+                "display": display,
+                "token": peer.token,
+            },
+        )
+        peer.private_id = data.get("private_id")
+        return room
 
     async def admin(self, room: VoiceRoomState, body: dict[str, Any]) -> None:
         """A room management request with the room's secret (failures are ignored)."""
@@ -498,29 +562,9 @@ class VoiceBridge:
             )
 
     async def _join(self, person: Person) -> None:
-        room = await self._room(person.room)
-        person.server = room.server
-        link = self._link(person)
-        person.token = secrets.token_urlsafe(18)
-        person.feed = self.new_feed()
-        await self._admin(room, {"request": "allowed", "action": "add", "allowed": [person.token]})
-        person.janus_session = await link.create_session()
-        person.publisher = await link.attach(person.janus_session)
-        self._handles[person.publisher] = person
-        self.requests += 1
-        data, _ = await link.message(
-            person.janus_session,
-            person.publisher,
-            {
-                "request": "join",
-                "ptype": "publisher",
-                "room": room.number,
-                "id": person.feed,
-                "display": person.session_id,
-                "token": person.token,
-            },
+        await self.join_publisher(
+            person, person.room, person.session_id, self._handles, counted=True
         )
-        person.private_id = data.get("private_id")
         frame = self.on_ready(person.session_id, person.gen)
         if frame is not None:
             self.send(person.session_id, frame)
@@ -528,7 +572,7 @@ class VoiceBridge:
             await self._reconcile(person)
 
     async def _signal(self, person: Person, pc: str, payload: dict[str, Any]) -> None:
-        link = self._link(person)
+        link = person.link()
         assert person.janus_session is not None
         if "sdp" in payload:
             if pc == "send" and payload["type"] == "offer" and person.mic:
@@ -565,19 +609,7 @@ class VoiceBridge:
                 person.negotiating = False
                 await self._reconcile(person)
             return
-        handle = person.publisher if pc == "send" else person.subscriber
-        if handle is None:
-            return
-        candidate: dict[str, Any]
-        if payload.get("candidate") is None:
-            candidate = {"completed": True}
-        else:
-            candidate = {
-                key: payload[key]
-                for key in ("candidate", "sdpMid", "sdpMLineIndex")
-                if payload.get(key) is not None
-            }
-        await link.trickle(person.janus_session, handle, candidate)
+        await person.trickle(person.publisher if pc == "send" else person.subscriber, payload)
 
     def _feeds(self, person: Person) -> dict[str, int]:
         """The speakers this person is to receive, by session, as feeds: only people who
@@ -600,7 +632,7 @@ class VoiceBridge:
         then its answer calls this again)."""
         if person.negotiating or person.private_id is None:
             return
-        link = self._link(person)
+        link = person.link()
         assert person.janus_session is not None
         room = self.rooms.get(person.room)
         if room is None:
@@ -735,9 +767,7 @@ class VoiceBridge:
         """Out of Janus at once: kicked from the room, the token dropped, the Janus session
         ended."""
         server = person.server
-        for handle in (person.publisher, person.subscriber):
-            if handle is not None:
-                self._handles.pop(handle, None)
+        person.forget_handles(self._handles)
         if server is None or server.link is None or not server.up:
             return
         link = server.link

@@ -24,13 +24,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from server.features.voice.bridge import JanusHandles, VoiceBridge
-from server.features.voice.janus_client import JanusError, JanusGone, JanusLink
+from server.features.voice.janus_client import JanusError, JanusGone
 from server.features.voice.screen_share import Share
 from server.protocol.table import encode
 
@@ -127,42 +126,17 @@ class ScreenBridge:
             except Exception:
                 log.exception("share operation failed", extra={"op": op})
 
-    def _link(self, peer: Peer) -> JanusLink:
-        server = peer.server
-        if server is None or server.link is None or not server.up:
-            raise JanusGone("no janus")
-        return server.link
-
     async def _join(self, peer: Peer) -> None:
-        room = await self.voice.room_for(peer.share.room)
-        peer.server = room.server
-        link = self._link(peer)
-        peer.token = secrets.token_urlsafe(18)
-        peer.feed = self.voice.new_feed()
-        await self.voice.admin(
-            room, {"request": "allowed", "action": "add", "allowed": [peer.token]}
+        room = await self.voice.join_publisher(
+            peer, peer.share.room, f"{peer.pc}:{peer.share.screen}", self._handles
         )
-        peer.janus_session = await link.create_session()
-        peer.publisher = await link.attach(peer.janus_session)
-        self._handles[peer.publisher] = peer
-        data, _ = await link.message(
-            peer.janus_session,
-            peer.publisher,
-            {
-                "request": "join",
-                "ptype": "publisher",
-                "room": room.number,
-                "id": peer.feed,
-                "display": f"{peer.pc}:{peer.share.screen}",
-                "token": peer.token,
-            },
-        )
-        peer.private_id = data.get("private_id")
         if peer.pc != "view":
             return
         feed = self.feeds.get(peer.share.gen)
         if feed is None:
             raise JanusError(428, "the share is not live")
+        assert peer.janus_session is not None
+        link = peer.link()
         handle = await link.attach(peer.janus_session)
         peer.subscriber = handle
         self._handles[handle] = peer
@@ -181,7 +155,7 @@ class ScreenBridge:
             self._sdp(peer, "offer", jsep["sdp"])
 
     async def _signal(self, peer: Peer, payload: dict[str, Any]) -> None:
-        link = self._link(peer)
+        link = peer.link()
         assert peer.janus_session is not None
         if "sdp" in payload:
             if peer.pc == "present" and payload["type"] == "offer" and peer.publisher:
@@ -201,19 +175,7 @@ class ScreenBridge:
                     jsep={"type": "answer", "sdp": payload["sdp"]},
                 )
             return
-        handle = peer.publisher if peer.pc == "present" else peer.subscriber
-        if handle is None:
-            return
-        candidate: dict[str, Any]
-        if payload.get("candidate") is None:
-            candidate = {"completed": True}
-        else:
-            candidate = {
-                key: payload[key]
-                for key in ("candidate", "sdpMid", "sdpMLineIndex")
-                if payload.get(key) is not None
-            }
-        await link.trickle(peer.janus_session, handle, candidate)
+        await peer.trickle(peer.publisher if peer.pc == "present" else peer.subscriber, payload)
 
     def _sdp(self, peer: Peer, kind: str, sdp: str) -> None:
         share = peer.share
@@ -236,9 +198,7 @@ class ScreenBridge:
             self.on_broken(peer.share)
 
     async def _tear_down(self, peer: Peer) -> None:
-        for handle in (peer.publisher, peer.subscriber):
-            if handle is not None:
-                self._handles.pop(handle, None)
+        peer.forget_handles(self._handles)
         server = peer.server
         if server is None or server.link is None or not server.up:
             return
