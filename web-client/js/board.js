@@ -17,7 +17,7 @@ import { language, onLanguageChange, t } from "./ui/i18n.js";
 import { el } from "./ui/dom.js";
 import { drawColumn } from "./ui/canvas-text.js";
 import { saveFile } from "./ui/save-file.js";
-import { anchorNodes, canvasFace } from "./world/canvas-face.js";
+import { anchorNodes, boardFace } from "./world/canvas-face.js";
 
 const SHOWS = "notes";
 const PIXELS_PER_METRE = 420;
@@ -344,13 +344,8 @@ export class NotesWall {
     for (const anchor of anchors) {
       const object = objects.get(anchor.id);
       if (!object) continue;
-      const [w, h] = anchor.size ?? [2.8, 1.5];
-      const { canvas, texture, mesh } = canvasFace([w, h], {
-        pixelsPerMetre: PIXELS_PER_METRE, plane: [w * 0.96, h * 0.92], name: "notes-board",
-      });
+      const { canvas, texture } = boardFace(object, anchor.size ?? [2.8, 1.5], { pixelsPerMetre: PIXELS_PER_METRE, name: "notes-board" });
       texture.anisotropy = 4;
-      mesh.position.set(0, 0, 0.03);
-      object.add(mesh);
       this.faces.push({ anchor, canvas, texture, lines: [] });
     }
   }

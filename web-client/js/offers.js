@@ -17,7 +17,7 @@ import { language, onLanguageChange, pick, t } from "./ui/i18n.js";
 import { darker, siteColour } from "./ui/theme.js";
 import { el } from "./ui/dom.js";
 import { saveFile } from "./ui/save-file.js";
-import { anchorNodes, canvasFace } from "./world/canvas-face.js";
+import { boardAnchor, boardFace } from "./world/canvas-face.js";
 
 const SHOWS = "offers";
 const PIXELS_PER_METRE = 320;
@@ -446,18 +446,14 @@ export class OffersFeature {
 /** The board in the foyer: the next offers, drawn on a canvas over the board's face. */
 export class OffersBoard {
   constructor(scene, venue) {
-    const anchor = venue.anchors.find((a) => a.kind === "board" && a.shows === SHOWS);
-    const object = anchor ? anchorNodes(scene).get(anchor.id) : undefined;
+    const board = boardAnchor(scene, venue, SHOWS);
     this.mesh = null;
     this.lines = [];
-    if (!anchor || !object) return;
-    const [w, h] = anchor.size ?? [3.0, 1.4];
-    const face = canvasFace([w, h], { pixelsPerMetre: PIXELS_PER_METRE, plane: [w * 0.96, h * 0.92], name: "offers-board" });
+    if (!board) return;
+    const face = boardFace(board.node, board.anchor.size ?? [3.0, 1.4], { pixelsPerMetre: PIXELS_PER_METRE, name: "offers-board" });
     this.canvas = face.canvas;
     this.texture = face.texture;
     this.mesh = face.mesh;
-    this.mesh.position.set(0, 0, 0.03);
-    object.add(this.mesh);
   }
 
   /** Show these offers (the next ones first). */

@@ -6,7 +6,7 @@
 
 import { language, t } from "./ui/i18n.js";
 import { darker, siteColour } from "./ui/theme.js";
-import { anchorNodes, canvasFace } from "./world/canvas-face.js";
+import { boardAnchor, boardFace } from "./world/canvas-face.js";
 
 const SHOWS = "workshops";
 const PIXELS_PER_METRE = 320;
@@ -16,17 +16,13 @@ export class WorkshopBoard {
   /** scene: the hub's scene; venue: its anchors (the board's size comes from there). */
   constructor(scene, venue, roomName) {
     this.roomName = roomName;
-    const anchor = venue.anchors.find((a) => a.kind === "board" && a.shows === SHOWS);
-    const object = anchor ? anchorNodes(scene).get(anchor.id) : undefined;
+    const board = boardAnchor(scene, venue, SHOWS);
     this.mesh = null;
-    if (!anchor || !object) return;
-    const [w, h] = anchor.size ?? [3.2, 1.4];
-    const face = canvasFace([w, h], { pixelsPerMetre: PIXELS_PER_METRE, plane: [w * 0.96, h * 0.92], name: "workshop-board" });
+    if (!board) return;
+    const face = boardFace(board.node, board.anchor.size ?? [3.2, 1.4], { pixelsPerMetre: PIXELS_PER_METRE, name: "workshop-board" });
     this.canvas = face.canvas;
     this.texture = face.texture;
     this.mesh = face.mesh;
-    this.mesh.position.set(0, 0, 0.03);
-    object.add(this.mesh);
     this.workshops = [];
     this.lines = [];
   }

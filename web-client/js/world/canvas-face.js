@@ -1,7 +1,7 @@
 /**
  * Canvases drawn into the world: the nodes of the hub model's anchors (boards, screens,
- * consulting corners; the glTF extras mark them), and a canvas shown as a texture on a flat
- * plane, what the boards, charts and signs draw on.
+ * consulting corners; the glTF extras mark them), a canvas shown as a texture on a flat
+ * plane, what the boards, charts and signs draw on, and such a canvas on a board's face.
  */
 
 import * as THREE from "three";
@@ -40,4 +40,32 @@ export function canvasFace([w, h], { pixelsPerMetre, plane = [w, h], name, doubl
   const mesh = new THREE.Mesh(new THREE.PlaneGeometry(plane[0], plane[1]), material);
   mesh.name = name;
   return { canvas, texture, mesh };
+}
+
+/**
+ * The first board anchor of the venue that shows `shows`, with its node in the scene; null
+ * where there is none, or the model has no node for it.
+ * @param {THREE.Object3D} scene
+ * @param {{anchors: {id: string, kind: string, shows?: string, size?: [number, number]}[]}} venue
+ * @param {string} shows
+ */
+export function boardAnchor(scene, venue, shows) {
+  const anchor = venue.anchors.find((a) => a.kind === "board" && a.shows === shows);
+  const node = anchor ? anchorNodes(scene).get(anchor.id) : undefined;
+  return anchor && node ? { anchor, node } : null;
+}
+
+/**
+ * A canvas on a board's face, added to the board's node: of the board's size (metres) at
+ * pixelsPerMetre, shown inside its frame (96 % of its width, 92 % of its height) just in
+ * front of it.
+ * @param {THREE.Object3D} node
+ * @param {[number, number]} size
+ * @param {{pixelsPerMetre: number, name: string}} options
+ */
+export function boardFace(node, [w, h], { pixelsPerMetre, name }) {
+  const face = canvasFace([w, h], { pixelsPerMetre, plane: [w * 0.96, h * 0.92], name });
+  face.mesh.position.set(0, 0, 0.03);
+  node.add(face.mesh);
+  return face;
 }
