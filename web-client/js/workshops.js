@@ -236,54 +236,56 @@ export class WorkshopsFeature {
     }
   }
 
-  async create(body) {
+  create(body) {
+    return this.saved(() => createWorkshop(this.token(), body), (made) => t("ws.saved", { title: made.title }));
+  }
+
+  update(id, body) {
+    return this.saved(() => updateWorkshop(this.token(), id, body), (saved) => t("ws.saved", { title: saved.title }));
+  }
+
+  remove(id) {
+    return this.removed(() => deleteWorkshop(this.token(), id));
+  }
+
+  saveSeries(id, body) {
+    return this.saved(
+      () => (id ? updateSeries(this.token(), id, body) : createSeries(this.token(), body)),
+      (saved) => t("ws.seriesSaved", { title: saved.title, n: saved.sessions.length }),
+    );
+  }
+
+  removeSeries(id) {
+    return this.removed(() => deleteSeries(this.token(), id));
+  }
+
+  /**
+   * A workshop or series written by save(): the panel says what saying(answer) says and the
+   * list is read again; the server's answer, or null once the panel has said why not.
+   * @template T
+   * @param {() => Promise<T>} save
+   * @param {(answer: T) => string} saying
+   * @returns {Promise<T | null>}
+   */
+  async saved(save, saying) {
     try {
-      const made = await createWorkshop(this.token(), body);
-      this.panel.say(t("ws.saved", { title: made.title }));
+      const answer = await save();
+      this.panel.say(saying(answer));
       await this.reload();
-      return made;
+      return answer;
     } catch (error) {
       this.panel.say(planError(error));
       return null;
     }
   }
 
-  async update(id, body) {
+  /**
+   * A workshop or series deleted by remove(); the list is read again (or the panel says why not).
+   * @param {() => Promise<unknown>} remove
+   */
+  async removed(remove) {
     try {
-      const saved = await updateWorkshop(this.token(), id, body);
-      this.panel.say(t("ws.saved", { title: saved.title }));
-      await this.reload();
-      return saved;
-    } catch (error) {
-      this.panel.say(planError(error));
-      return null;
-    }
-  }
-
-  async remove(id) {
-    try {
-      await deleteWorkshop(this.token(), id);
-      await this.reload();
-    } catch (error) {
-      this.panel.say(error.message);
-    }
-  }
-
-  async saveSeries(id, body) {
-    try {
-      const saved = id ? await updateSeries(this.token(), id, body) : await createSeries(this.token(), body);
-      this.panel.say(t("ws.seriesSaved", { title: saved.title, n: saved.sessions.length }));
-      await this.reload();
-      return saved;
-    } catch (error) {
-      this.panel.say(planError(error));
-      return null;
-    }
-  }
-
-  async removeSeries(id) {
-    try {
-      await deleteSeries(this.token(), id);
+      await remove();
       await this.reload();
     } catch (error) {
       this.panel.say(error.message);
