@@ -16,11 +16,11 @@ import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from server.base.identity import Identity, Role
 from server.base.live_state import POLLS, LiveStateChange
@@ -573,10 +573,7 @@ class Store:
             return
 
         def write(db: sqlite3.Connection) -> None:
-            for record in records:
-                if _erased(db, record.identity_id):
-                    continue
-                _first_seen(db, record.identity_id, record.display_name, record.guest, record.at)
+            for record in _of_people_kept(db, records):
                 tried = record.event in (ProgressEvent.QUIZ_FAILED, ProgressEvent.QUIZ_PASSED)
                 passed = record.at if record.event is ProgressEvent.QUIZ_PASSED else None
                 ran = record.event is ProgressEvent.EXPERIMENT_DONE
@@ -737,10 +734,7 @@ class Store:
             return
 
         def write(db: sqlite3.Connection) -> None:
-            for item in events:
-                if _erased(db, item.identity_id):
-                    continue
-                _first_seen(db, item.identity_id, item.display_name, item.guest, item.at)
+            for item in _of_people_kept(db, events):
                 db.execute(
                     "INSERT INTO workshop_attendance"
                     " (workshop_id, identity_id, display_name, joined, at) VALUES (?, ?, ?, ?, ?)",
@@ -1181,6 +1175,33 @@ def _first_seen(
         " VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING",
         (identity_id, display_name, int(guest), at, at),
     )
+
+
+class _PersonEvent(Protocol):
+    """Something that happened to a person, to be kept (``ProgressRecord``,
+    ``AttendanceEvent``)."""
+
+    @property
+    def identity_id(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def guest(self) -> bool: ...
+    @property
+    def at(self) -> float: ...
+
+
+E = TypeVar("E", bound=_PersonEvent)
+
+
+def _of_people_kept(db: sqlite3.Connection, events: Iterable[E]) -> Iterator[E]:
+    """The events that are kept, one at a time: those of an erased person (arriving late)
+    are dropped, never bringing the person back; before each other event its person gets an
+    identity row if they have none (``_first_seen``)."""
+    for event in events:
+        if not _erased(db, event.identity_id):
+            _first_seen(db, event.identity_id, event.display_name, event.guest, event.at)
+            yield event
 
 
 def _erase(db: sqlite3.Connection, identity_id: str) -> None:
