@@ -45,14 +45,13 @@ from server.domain.talks import WatchedLibrary, generated_talks_dir
 from server.domain.workshop_records import AuditEntry, Ban, new_record_id
 from server.domain.workshops import (
     Person,
+    Series,
     Workshop,
     WorkshopInvalid,
     new_series_id,
     new_workshop_id,
     parse_series,
     parse_workshop,
-    refuse_clash,
-    series_changes,
 )
 from server.features.stations.catalogue import places_from_building, read_catalogue
 from server.store.backend import StoreBackend
@@ -65,6 +64,7 @@ from server.workshop.attendance import (
     summary,
 )
 from server.workshop.invitations import with_invited_ids
+from server.workshop.planning import InStore, end_series, plan_series, plan_workshop
 from server.workshop.programme import PROGRAMME_FILE, SiteRefs, load_programme
 from server.workshop.programme_import import import_programme
 from world.building import load_building
@@ -297,19 +297,19 @@ def _invalid(exc: WorkshopInvalid) -> UsageError:
     return UsageError(f"{exc.message} ({exc.code})")
 
 
-async def _refuse_clashes(
-    store: StoreBackend, planned: list[Workshop], force: bool, series_id: str | None = None
-) -> None:
-    if force:
-        return
-    others = [
-        w for w in await store.list_workshops() if series_id is None or w.series_id != series_id
-    ]
+async def _planned(step: Awaitable[T]) -> T:
+    """A step of ``server/workshop/planning.py``; a clash refused as one line."""
     try:
-        for workshop in planned:
-            refuse_clash(workshop, others)
+        return await step
     except WorkshopInvalid as exc:
         raise _invalid(exc) from None
+
+
+async def _series(store: StoreBackend, series_id: str) -> Series:
+    found = next((s for s in await store.list_series() if s.id == series_id), None)
+    if found is None:
+        raise UsageError(f"there is no series {series_id!r}")
+    return found
 
 
 # --- workshops ----------------------------------------------------------------------------------
@@ -371,8 +371,7 @@ def add_workshop(args: argparse.Namespace) -> int:
         workshop = await plan.parsed(
             store, parse_workshop, (), workshop_id=new_workshop_id(), now=time.time()
         )
-        await _refuse_clashes(store, [workshop], args.force)
-        await store.save_workshop(workshop)
+        await _planned(plan_workshop(InStore(store), workshop, force=args.force))
         return workshop
 
     made = _run(args, work)
@@ -399,8 +398,7 @@ def edit_workshop(args: argparse.Namespace) -> int:
             base=current,
             now=time.time(),
         )
-        await _refuse_clashes(store, [workshop], args.force)
-        await store.save_workshop(workshop)
+        await _planned(plan_workshop(InStore(store), workshop, force=args.force))
         return workshop
 
     changed = _run(args, work)
@@ -424,12 +422,8 @@ def add_series(args: argparse.Namespace) -> int:
     async def work(store: StoreBackend) -> list[Workshop]:
         now = time.time()
         series = await plan.parsed(store, parse_series, (), series_id=new_series_id(), now=now)
-        sessions = [w for w in series.sessions(now=now) if w.starts_at > now]
-        await _refuse_clashes(store, sessions, args.force, series.id)
-        await store.save_series(series)
-        for workshop in sessions:
-            await store.save_workshop(workshop)
-        return sessions
+        planned = plan_series(InStore(store), series, None, force=args.force, now=now)
+        return (await _planned(planned)).changes.save
 
     sessions = _run(args, work)
     series_id = sessions[0].series_id if sessions else ""
@@ -442,21 +436,13 @@ def edit_series(args: argparse.Namespace) -> int:
     plan = _Plan.of(args, "first", "minutes", "repeat", "count")
 
     async def work(store: StoreBackend) -> tuple[list[Workshop], list[Workshop], int]:
-        current = next((s for s in await store.list_series() if s.id == args.id), None)
-        if current is None:
-            raise UsageError(f"there is no series {args.id!r}")
+        current = await _series(store, args.id)
         now = time.time()
         series = await plan.parsed(
             store, parse_series, current.facilitators, series_id=current.id, base=current, now=now
         )
-        stored = [w for w in await store.list_workshops() if w.series_id == series.id]
-        changes = series_changes(current, series, stored, now)
-        await _refuse_clashes(store, changes.save, args.force, series.id)
-        await store.save_series(series)
-        for workshop_id in changes.remove:
-            await store.delete_workshop(workshop_id)
-        for workshop in changes.save:
-            await store.save_workshop(workshop)
+        planned = plan_series(InStore(store), series, current, force=args.force, now=now)
+        changes = (await _planned(planned)).changes
         return changes.save, changes.kept, len(changes.remove)
 
     saved, kept, removed = _run(args, work)
@@ -487,14 +473,9 @@ def list_series(args: argparse.Namespace) -> int:
 
 def remove_series(args: argparse.Namespace) -> int:
     async def work(store: StoreBackend) -> int:
-        now = time.time()
-        removed = 0
-        for workshop in await store.list_workshops(now):
-            if workshop.series_id == args.id and workshop.starts_at > now:
-                removed += await store.delete_workshop(workshop.id)
-        if not await store.delete_series(args.id):
-            raise UsageError(f"there is no series {args.id!r}")
-        return removed
+        current = await _series(store, args.id)
+        ended = await end_series(InStore(store), current, now=time.time())
+        return len(ended.changes.remove)
 
     removed = _run(args, work)
     print(f"removed the series {args.id} and {removed} sessions to come")

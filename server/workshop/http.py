@@ -73,8 +73,6 @@ from server.domain.workshops import (
     new_workshop_id,
     parse_series,
     parse_workshop,
-    refuse_clash,
-    series_changes,
 )
 from server.store.backend import StoreBackend
 from server.web.downloads import download
@@ -99,6 +97,7 @@ from server.workshop.attendance import (
 from server.workshop.calendar import CONTENT_TYPE as CALENDAR_TYPE
 from server.workshop.calendar import series_calendar, workshop_calendar
 from server.workshop.invitations import with_invited_ids
+from server.workshop.planning import WorkshopClash, end_series, plan_series, plan_workshop
 
 AUDIT_LIMIT_MAX = 1000
 EDITS_PER_S = 1.0
@@ -217,7 +216,10 @@ def _edits(handler: Handler) -> Handler:
 
 
 _refusals = refusals_answered(
-    {WorkshopInvalid: lambda exc: error_response(400, exc.code, exc.message)}
+    {
+        WorkshopClash: lambda exc: error_response(409, exc.code, exc.message),
+        WorkshopInvalid: lambda exc: error_response(400, exc.code, exc.message),
+    }
 )
 
 
@@ -314,25 +316,6 @@ def _force(data: dict[str, Any]) -> bool:
     return force
 
 
-async def _refuse_clashes(
-    desk: WorkshopDesk, planned: list[Workshop], data: dict[str, Any], series_id: str | None = None
-) -> None:
-    """409 ``workshop_clash`` when one of ``planned`` has its room at a time another
-    workshop (not of the same series) has it, unless ``force``."""
-    if _force(data):
-        return
-    others = [
-        w
-        for w in await desk.store.list_workshops()
-        if series_id is None or w.series_id != series_id
-    ]
-    try:
-        for workshop in planned:
-            refuse_clash(workshop, others)
-    except WorkshopInvalid as exc:
-        raise ApiError(409, exc.code, exc.message) from None
-
-
 # --- workshops ----------------------------------------------------------------------------
 
 
@@ -402,8 +385,7 @@ async def create_workshop(request: web.Request) -> web.Response:
     desk = request.app[DESK]
     data, known = await _plan_input(request, me, ())
     workshop = parse_workshop(data, workshop_id=new_workshop_id(), **known)
-    await _refuse_clashes(desk, [workshop], data)
-    await desk.save(workshop)
+    await plan_workshop(desk, workshop, force=_force(data))
     return json_response(workshop.full_dict(), status=201)
 
 
@@ -415,8 +397,7 @@ async def update_workshop(request: web.Request) -> web.Response:
         raise ApiError(403, "forbidden", "only this workshop's facilitators may change it")
     data, known = await _plan_input(request, me, current.facilitators)
     workshop = parse_workshop(data, workshop_id=current.id, base=current, **known)
-    await _refuse_clashes(desk, [workshop], data)
-    await desk.save(workshop)
+    await plan_workshop(desk, workshop, force=_force(data))
     return json_response(workshop.full_dict())
 
 
@@ -442,33 +423,6 @@ async def _series(request: web.Request) -> Series:
     return found
 
 
-async def _save_sessions(
-    desk: WorkshopDesk, series: Series | None, before: Series | None
-) -> list[Workshop]:
-    """Make a series' sessions to come match it (``series_changes``): new ones saved,
-    changed ones replaced, ones it no longer has removed; a session changed or cancelled on
-    its own stays so. Sessions that have begun are left as they were. The sessions to come."""
-    now = time.time()
-    series_id = series.id if series is not None else before.id if before is not None else ""
-    stored = [w for w in await desk.store.list_workshops() if w.series_id == series_id]
-    changes = series_changes(before, series, stored, now)
-    for workshop_id in changes.remove:
-        await desk.remove(workshop_id)
-    for workshop in changes.save:
-        await desk.save(workshop)
-    gone = set(changes.remove)
-    saved = {w.id: w for w in changes.save}
-    after = [saved.get(w.id, w) for w in stored if w.id not in gone] + [
-        w for w in changes.save if w.id not in {s.id for s in stored}
-    ]
-    return sorted((w for w in after if w.starts_at > now), key=lambda w: w.starts_at)
-
-
-def _to_come(series: Series) -> list[Workshop]:
-    now = time.time()
-    return [w for w in series.sessions(now=now) if w.starts_at > now]
-
-
 async def list_series(request: web.Request) -> web.Response:
     me = _facilitator(request)
     found = await request.app[DESK].store.list_series()
@@ -483,10 +437,8 @@ async def create_series(request: web.Request) -> web.Response:
     desk = request.app[DESK]
     data, known = await _plan_input(request, me, ())
     series = parse_series(data, series_id=new_series_id(), **known)
-    await _refuse_clashes(desk, _to_come(series), data, series.id)
-    await desk.store.save_series(series)
-    sessions = await _save_sessions(desk, series, None)
-    body = {**series.as_dict(), "sessions": [w.full_dict() for w in sessions]}
+    planned = await plan_series(desk, series, None, force=_force(data), now=time.time())
+    body = {**series.as_dict(), "sessions": [w.full_dict() for w in planned.to_come()]}
     return json_response(body, status=201)
 
 
@@ -498,10 +450,10 @@ async def update_series(request: web.Request) -> web.Response:
         raise ApiError(403, "forbidden", "only this series' facilitators may change it")
     data, known = await _plan_input(request, me, current.facilitators)
     series = parse_series(data, series_id=current.id, base=current, **known)
-    await _refuse_clashes(desk, _to_come(series), data, series.id)
-    await desk.store.save_series(series)
-    sessions = await _save_sessions(desk, series, current)
-    return json_response({**series.as_dict(), "sessions": [w.full_dict() for w in sessions]})
+    planned = await plan_series(desk, series, current, force=_force(data), now=time.time())
+    return json_response(
+        {**series.as_dict(), "sessions": [w.full_dict() for w in planned.to_come()]}
+    )
 
 
 async def delete_series(request: web.Request) -> web.Response:
@@ -510,8 +462,7 @@ async def delete_series(request: web.Request) -> web.Response:
     current = await _series(request)
     if not _leads(me, current.facilitators):
         raise ApiError(403, "forbidden", "only this series' facilitators may remove it")
-    await _save_sessions(desk, None, current)
-    await desk.store.delete_series(current.id)
+    await end_series(desk, current, now=time.time())
     return json_response({"deleted": current.id})
 
 

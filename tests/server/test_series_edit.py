@@ -1,7 +1,8 @@
 """Editing a series keeps what was changed on single sessions: a session moved (or
 retitled) on its own stays as it is, one cancelled on its own stays cancelled, the rest
 follow the series; sessions that have begun are never touched. The rule without I/O
-(``series_changes``), then ``hubtwin workshops series-edit`` on a real store."""
+(``series_changes``), the planning steps the REST API and the command line share
+(``server/workshop/planning.py``), then ``hubtwin workshops series-edit`` on a real store."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from test_workshops_command import hubtwin
 
 from server.domain.workshops import SITE_ZONE, Person, Repeat, Series, series_changes
 from server.store.sqlite import Store
+from server.workshop.planning import InStore, WorkshopClash, end_series, plan_series
 
 MARA = Person("a-mara", "Mara")
 
@@ -63,6 +66,37 @@ def test_sessions_that_have_begun_are_left_alone() -> None:
     changes = series_changes(before, replace(before, title="Neu"), stored, later)
     assert [w.id for w in changes.save] == [w.id for w in stored[2:]]
     assert series_changes(before, None, stored, later).remove == [w.id for w in stored[2:]]
+
+
+async def test_planning_checks_the_sessions_it_saves_for_clashes(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "hub.sqlite3")
+    try:
+        keeper = InStore(store)
+        before = series()
+        planned = await plan_series(keeper, before, None, force=False, now=NOW)
+        first, _second, third, _fourth = planned.to_come()
+        # the third cancelled on its own, and its time taken by another workshop
+        await store.delete_workshop(third.id)
+        other = replace(third, id="w-other", title="Energie sparen", series_id=None)
+        await store.save_workshop(other)
+        # the series edited: the cancelled session is not saved, so it does not clash
+        after = replace(before, title="Neu")
+        edited = await plan_series(keeper, after, before, force=False, now=NOW)
+        assert third.id not in {w.id for w in edited.changes.save}
+        assert [w.title for w in edited.to_come()] == ["Neu"] * 3
+        # a session it saves onto another workshop is refused, naming it, unless forced
+        await store.save_workshop(replace(first, id="w-first", title="Klimabilanz", series_id=None))
+        moved = replace(after, title="Neuer")
+        with pytest.raises(WorkshopClash, match="'Klimabilanz'"):
+            await plan_series(keeper, moved, after, force=False, now=NOW)
+        assert (await store.workshop(first.id)).title == "Neu"  # type: ignore[union-attr]
+        await plan_series(keeper, moved, after, force=True, now=NOW)
+        assert (await store.workshop(first.id)).title == "Neuer"  # type: ignore[union-attr]
+        ended = await end_series(keeper, moved, now=NOW)
+        assert len(ended.changes.remove) == 3 and await store.list_series() == []
+        assert {w.id for w in await store.list_workshops()} == {"w-other", "w-first"}
+    finally:
+        await store.close()
 
 
 def test_series_edit_on_the_command_line_keeps_a_moved_session(tmp_path: Path) -> None:
