@@ -414,9 +414,7 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 @web.middleware
-async def api_errors(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
+async def api_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError as exc:

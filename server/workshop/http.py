@@ -46,7 +46,7 @@ for their identity (a kept guest token or an account). Documented in docs/worksh
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +79,7 @@ from server.web.downloads import download
 from server.web.http import (
     CONTEXT,
     ApiError,
+    Handler,
     HttpFeature,
     bearer_identity,
     error_response,
@@ -102,8 +103,6 @@ from server.workshop.planning import WorkshopClash, end_series, plan_series, pla
 AUDIT_LIMIT_MAX = 1000
 EDITS_PER_S = 1.0
 EDITS_BURST = 30
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclass

@@ -16,7 +16,7 @@ Staff cannot disable or remove their own account here (nobody would be left to u
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -27,6 +27,7 @@ from server.store.backend import StoreError
 from server.web.http import (
     CONTEXT,
     ApiError,
+    Handler,
     bearer_identity,
     json_response,
     read_json_object,
@@ -42,8 +43,6 @@ ADVISOR_MARKED: web.AppKey[AdvisorMarked] = web.AppKey("advisor_marked")
 CHANGE_LIMIT = web.AppKey("account_change_limit", KeyedLimiter)
 USERNAME_MAX = 64
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def accounts_routes(

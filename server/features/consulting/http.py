@@ -68,7 +68,6 @@ from server.web.http import (
 )
 from server.workshop.calendar import CONTENT_TYPE, PRODUCT_ID
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Everywhere = Callable[[], Awaitable[DeskView]]
 DESKS = web.AppKey("consulting_desks", ConsultingDesks)
 EVERYWHERE: web.AppKey[Everywhere] = web.AppKey("consulting_everywhere")

@@ -28,7 +28,6 @@ Documented in docs/make-your-hub.md ("Offers").
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from typing import Any
@@ -56,8 +55,6 @@ SIGNUP_LIMIT = web.AppKey("offer_signup_limit", KeyedLimiter)
 CSV_TYPE = "text/csv"
 #: what the answers add to an offer's JSON form (not part of the offer)
 SHOWN_ONLY = ("taken", "waiting", "signed_up", "standing")
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def offer_routes(file: OfferFile) -> HttpFeature:

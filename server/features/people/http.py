@@ -86,8 +86,6 @@ TellPerson = Callable[[str, bytes], None]
 #: the hub-wide bus event that carries a ``contact_request`` frame to the other processes
 BUS_EVENT = "people:tell"
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 
 class PeopleToMeet:
     """The profiles' service: the site's topics, who is here, and the open exchanges."""

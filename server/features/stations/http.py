@@ -20,7 +20,7 @@ Documented in docs/content-format.md (section "REST API").
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from aiohttp import web
@@ -53,8 +53,6 @@ RoomMembers = Callable[[str], Collection[str] | None]
 DESK = web.AppKey("station_desk", StationDesk)
 ROOM_MEMBERS: web.AppKey[RoomMembers | None] = web.AppKey("station_room_members")
 ACTION_LIMIT = web.AppKey("station_action_limit", KeyedLimiter)
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def station_refs(desk: StationDesk) -> dict[str, str]:

@@ -54,7 +54,7 @@ import logging
 import math
 import os
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -104,7 +104,6 @@ MAX_IMPORT_BYTES = 64 * 1024 * 1024  # a model file sent to the import
 
 _T = TypeVar("_T")
 log = logging.getLogger("hubtwin.world_edit")
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class WorldEditing:
