@@ -20,7 +20,7 @@ import { fetchFile } from "./net/fetch-json.js";
 import { announce } from "./ui/announcer.js";
 import { language, onLanguageChange, pick, t } from "./ui/i18n.js";
 import { darker, siteColour } from "./ui/theme.js";
-import { el, labelledField } from "./ui/dom.js";
+import { el, headedSection, labelledField } from "./ui/dom.js";
 import { saveFile } from "./ui/save-file.js";
 import { anchorNodes, canvasFace } from "./world/canvas-face.js";
 
@@ -226,9 +226,8 @@ export class ConsultingFeature {
 
   boothSection() {
     const booth = this.state.booth;
-    const section = el("section", { id: "consult-booth", "aria-labelledby": "consult-booth-heading" });
+    const section = headedSection("consult-booth", t("consult.booth", { name: booth.with }));
     section.append(
-      el("h3", { id: "consult-booth-heading", text: t("consult.booth", { name: booth.with }) }),
       el("p", { class: "hint", text: t("consult.boothHint") }),
       el("p", { text: t("consult.boothTopic", { topic: booth.topic }) }),
     );
@@ -282,8 +281,7 @@ export class ConsultingFeature {
   }
 
   deskSection() {
-    const section = el("section", { id: "consult-desk", "aria-labelledby": "consult-desk-heading" });
-    section.append(el("h3", { id: "consult-desk-heading", text: t("consult.desk") }));
+    const section = headedSection("consult-desk", t("consult.desk"));
     const desk = this.state.desk;
     const select = el("select", {});
     for (const corner of this.overview.corners) {
@@ -327,8 +325,7 @@ export class ConsultingFeature {
   }
 
   nowSection() {
-    const section = el("section", { id: "consult-now", "aria-labelledby": "consult-now-heading" });
-    section.append(el("h3", { id: "consult-now-heading", text: t("consult.now") }));
+    const section = headedSection("consult-now", t("consult.now"));
     const queued = this.state.queued;
     if (queued) {
       const leave = el("button", { type: "button", id: "consult-leave", text: t("consult.leaveQueue") });
@@ -360,8 +357,7 @@ export class ConsultingFeature {
 
   hoursSection() {
     const zone = this.overview.time_zone;
-    const section = el("section", { id: "consult-hours", "aria-labelledby": "consult-hours-heading" });
-    section.append(el("h3", { id: "consult-hours-heading", text: t("consult.next") }));
+    const section = headedSection("consult-hours", t("consult.next"));
     const list = el("ul", {});
     for (const hours of this.overview.hours.filter((h) => h.next.length)) {
       const li = el("li", { class: "consult-hours" });
@@ -394,8 +390,7 @@ export class ConsultingFeature {
 
   bookingsSection() {
     const zone = this.overview.time_zone;
-    const section = el("section", { id: "consult-bookings", "aria-labelledby": "consult-bookings-heading" });
-    section.append(el("h3", { id: "consult-bookings-heading", text: t("consult.mine") }));
+    const section = headedSection("consult-bookings", t("consult.mine"));
     const list = el("ul", {});
     for (const booking of this.bookings) {
       const ics = el("button", { type: "button", class: "consult-ics", text: t("consult.calendar") });
@@ -415,8 +410,7 @@ export class ConsultingFeature {
 
   /** The saved notes, as a section of the passport (station panel). */
   passportSection() {
-    const section = el("section", { id: "passport-consulting", "aria-labelledby": "passport-consulting-heading" });
-    section.append(el("h3", { id: "passport-consulting-heading", text: t("consult.passport") }));
+    const section = headedSection("passport-consulting", t("consult.passport"));
     const list = el("ul", { class: "passport-notes" });
     for (const notes of this.saved) {
       const li = el("li", {}, [el("strong", { text: `${notes.advisor} · ${notes.topic}` })]);

@@ -13,7 +13,7 @@ import { request } from "./net/api.js";
 import { fetchFile } from "./net/fetch-json.js";
 import { announce } from "./ui/announcer.js";
 import { onLanguageChange, pick, t } from "./ui/i18n.js";
-import { el, labelledField } from "./ui/dom.js";
+import { el, headedSection, labelledField } from "./ui/dom.js";
 import { saveFile } from "./ui/save-file.js";
 
 const REFRESH_MS = 4000;
@@ -151,8 +151,7 @@ export class PeopleToMeetFeature {
     }
 
     // who is here, with filters
-    const here = el("section", { id: "meet-here", "aria-labelledby": "meet-here-heading" });
-    here.append(el("h3", { id: "meet-here-heading" }, t("meet.here")));
+    const here = headedSection("meet-here", t("meet.here"));
     const filters = el("form", { id: "meet-filters", role: "search" });
     this.filterIndustry = el("input", { type: "text", autocomplete: "off" });
     this.filterTopic = el("select");
@@ -170,13 +169,11 @@ export class PeopleToMeetFeature {
     this.list = el("ul", { id: "meet-list", "aria-live": "polite" });
     here.append(filters, this.list);
 
-    const suggestions = el("section", { id: "meet-suggestions", "aria-labelledby": "meet-suggestions-heading" });
-    suggestions.append(el("h3", { id: "meet-suggestions-heading" }, t("meet.suggestions")));
+    const suggestions = headedSection("meet-suggestions", t("meet.suggestions"));
     this.suggestionList = el("ul", { id: "meet-suggestion-list" });
     suggestions.append(this.suggestionList);
 
-    const contacts = el("section", { id: "meet-contacts", "aria-labelledby": "meet-contacts-heading" });
-    contacts.append(el("h3", { id: "meet-contacts-heading" }, t("meet.contacts")));
+    const contacts = headedSection("meet-contacts", t("meet.contacts"));
     this.exchangeList = el("ul", { id: "meet-exchanges", "aria-live": "polite" });
     contacts.append(this.exchangeList);
 

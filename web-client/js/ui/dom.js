@@ -1,6 +1,7 @@
 /**
  * Building the 2D panels' elements: one element with its properties, attributes and text or
- * children. Text is set with textContent only, never as HTML.
+ * children, a control with its label, and a section labelled by its heading. Text is set with
+ * textContent only, never as HTML.
  *
  * props: `text` sets the text, `class` the class name, `dataset` data-* entries; a value that
  * is false, null or undefined is left out; a key the element has as a property (checked,
@@ -56,4 +57,14 @@ export function labelledField(id, labelText, input) {
   const field = el("div", { class: "field" });
   field.append(el("label", { for: id }, labelText), input);
   return field;
+}
+
+/**
+ * A section labelled by its heading: section#id holding h3#id-heading with title.
+ * @param {string} id
+ * @param {string} title
+ */
+export function headedSection(id, title) {
+  const heading = el("h3", { id: `${id}-heading`, text: title });
+  return el("section", { id, "aria-labelledby": heading.id }, [heading]);
 }
