@@ -181,6 +181,31 @@ def bearer_identity(request: web.Request) -> Identity:
         raise ApiError(401, exc.code, exc.message) from None
 
 
+def changes_limited(
+    limit: web.AppKey[KeyedLimiter],
+    refusals: Callable[[Handler], Handler],
+    who: Callable[[web.Request], Identity] = bearer_identity,
+) -> Callable[[Handler], Handler]:
+    """A wrapper for a feature's route handlers that change something: who asks (``who``,
+    which may refuse them) within their rate limit (the app's ``limit``, per person: HTTP
+    429), then the handler with the feature's ``refusals`` answered (``refusals_answered``).
+
+    >>> _edits = changes_limited(EDIT_LIMIT, refusals_answered({...}))  # doctest: +SKIP
+    >>> app.router.add_put("/api/workshops/{id}", _edits(update_workshop))  # doctest: +SKIP
+    """
+
+    def wrap(handler: Handler) -> Handler:
+        answered = refusals(handler)
+
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            refuse_too_many(request.app[limit], who(request))
+            return await answered(request)
+
+        return wrapped
+
+    return wrap
+
+
 def content_security_policy(index_html: bytes) -> str:
     """A strict CSP: only this origin, inline scripts allowed by their hash alone."""
     hashes = " ".join(

@@ -82,11 +82,11 @@ from server.web.http import (
     Handler,
     HttpFeature,
     bearer_identity,
+    changes_limited,
     error_response,
     json_response,
     read_json_object,
     refusals_answered,
-    refuse_too_many,
 )
 from server.workshop.attendance import (
     agenda_station_ids,
@@ -203,22 +203,15 @@ def _leads(identity: Identity, facilitators: Collection[Person]) -> bool:
     return identity.role is Role.STAFF or any(p.id == identity.id for p in facilitators)
 
 
-def _edits(handler: Handler) -> Handler:
-    """Changes are limited per person, and bad input is a 400 with the reason."""
-
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        identity = bearer_identity(request)
-        refuse_too_many(request.app[EDIT_LIMIT], identity)
-        return await _refusals(handler)(request)
-
-    return wrapped
-
-
-_refusals = refusals_answered(
-    {
-        WorkshopClash: lambda exc: error_response(409, exc.code, exc.message),
-        WorkshopInvalid: lambda exc: error_response(400, exc.code, exc.message),
-    }
+#: changes are limited per person; bad input is a 400 with the reason, a clash a 409
+_edits = changes_limited(
+    EDIT_LIMIT,
+    refusals_answered(
+        {
+            WorkshopClash: lambda exc: error_response(409, exc.code, exc.message),
+            WorkshopInvalid: lambda exc: error_response(400, exc.code, exc.message),
+        }
+    ),
 )
 
 

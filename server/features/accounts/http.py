@@ -27,12 +27,11 @@ from server.store.backend import StoreError
 from server.web.http import (
     CONTEXT,
     ApiError,
-    Handler,
     bearer_identity,
+    changes_limited,
     json_response,
     read_json_object,
     refusals_answered,
-    refuse_too_many,
 )
 from server.web.sessions import SessionRefused, clean_display_name
 from world.errors import UsageError
@@ -74,19 +73,13 @@ def _staff(request: web.Request) -> Identity:
     return identity
 
 
-def _change(handler: Handler) -> Handler:
-    """Staff only, limited per person; unknown accounts and bad input are 4xx."""
-
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        identity = _staff(request)
-        refuse_too_many(request.app[CHANGE_LIMIT], identity)
-        return await _refusals(handler)(request)
-
-    return wrapped
-
-
-_refusals = refusals_answered(
-    {AccountUnknown: (404, "account_unknown"), UsageError: (400, "field_invalid")}
+#: staff only, limited per person; unknown accounts and bad input are 4xx
+_change = changes_limited(
+    CHANGE_LIMIT,
+    refusals_answered(
+        {AccountUnknown: (404, "account_unknown"), UsageError: (400, "field_invalid")}
+    ),
+    who=_staff,
 )
 
 
