@@ -473,6 +473,15 @@ async def test_the_accounts_routes_are_for_staff_and_refuse_clearly(hub: Hub) ->
         ("POST", "api/accounts/sina/disable", None, 400, "field_invalid"),
         ("DELETE", "api/accounts/SINA", None, 400, "field_invalid"),
         ("POST", "api/accounts/finn/password", {"password": "kurz"}, 400, "field_invalid"),
+        ("POST", "api/accounts/finn/password", {"password": 12345678}, 400, "field_invalid"),
+        ("POST", "api/accounts/finn/advisor", {"advisor": "ja"}, 400, "field_invalid"),
+        (
+            "POST",
+            "api/accounts",
+            {"username": "neu", "name": "N", "role": "staff", "password": PASSWORD, "advisor": 1},
+            400,
+            "field_invalid",
+        ),
         (
             "POST",
             "api/accounts",

@@ -17,6 +17,7 @@ Staff cannot disable or remove their own account here (nobody would be left to u
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -41,6 +42,7 @@ AdvisorMarked = Callable[[str, bool], None]
 ADVISOR_MARKED: web.AppKey[AdvisorMarked] = web.AppKey("advisor_marked")
 CHANGE_LIMIT = web.AppKey("account_change_limit", KeyedLimiter)
 USERNAME_MAX = 64
+_T = TypeVar("_T")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -83,6 +85,17 @@ _change = changes_limited(
 )
 
 
+def _field(
+    body: dict[str, Any], key: str, kind: type[_T], refusal: str, default: object = None
+) -> _T:
+    """The body's ``key``, of the type ``kind`` (``default`` when left out), or 400
+    ``field_invalid`` with ``refusal``."""
+    value = body.get(key, default)
+    if not isinstance(value, kind):
+        raise ApiError(400, "field_invalid", refusal)
+    return value
+
+
 def _username(request: web.Request) -> str:
     return request.match_info["username"]
 
@@ -106,7 +119,7 @@ async def list_accounts(request: web.Request) -> web.Response:
 
 async def create_account(request: web.Request) -> web.Response:
     body = await read_json_object(request)
-    username, password, role = body.get("username"), body.get("password"), body.get("role")
+    username, role = body.get("username"), body.get("role")
     if (
         not isinstance(username, str)
         or not 1 <= len(username) <= USERNAME_MAX
@@ -115,11 +128,8 @@ async def create_account(request: web.Request) -> web.Response:
         raise ApiError(400, "field_invalid", "a username is 1-64 letters, digits, '.', '-', '_'")
     if role not in (Role.FACILITATOR.value, Role.STAFF.value):
         raise ApiError(400, "field_invalid", "role is 'facilitator' or 'staff'")
-    if not isinstance(password, str):
-        raise ApiError(400, "field_invalid", "password must be text")
-    advisor = body.get("advisor", False)
-    if not isinstance(advisor, bool):
-        raise ApiError(400, "field_invalid", "advisor is true or false")
+    password = _field(body, "password", str, "password must be text")
+    advisor = _field(body, "advisor", bool, "advisor is true or false", default=False)
     check_password_length(password)
     try:
         name = clean_display_name(body.get("name"))
@@ -153,9 +163,7 @@ async def enable_account(request: web.Request) -> web.Response:
 
 async def new_password(request: web.Request) -> web.Response:
     body = await read_json_object(request)
-    password = body.get("password")
-    if not isinstance(password, str):
-        raise ApiError(400, "field_invalid", "password must be text")
+    password = _field(body, "password", str, "password must be text")
     username = _username(request)
     identity_id = await request.app[CHANGES].reset_password(username, password)
     return json_response({"password_reset": username, "id": identity_id})
@@ -163,9 +171,7 @@ async def new_password(request: web.Request) -> web.Response:
 
 async def mark_advisor(request: web.Request) -> web.Response:
     body = await read_json_object(request)
-    advisor = body.get("advisor")
-    if not isinstance(advisor, bool):
-        raise ApiError(400, "field_invalid", "advisor is true or false")
+    advisor = _field(body, "advisor", bool, "advisor is true or false")
     username = _username(request)
     identity_id = await request.app[CHANGES].mark_advisor(username, advisor)
     request.app[ADVISOR_MARKED](identity_id, advisor)
