@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from server.base.identity import Role
 from server.base.settings import load_settings
 from server.domain.registrations import (
     REGISTERED,
@@ -64,7 +63,7 @@ from server.workshop.attendance import (
     summary,
 )
 from server.workshop.invitations import with_invited_ids
-from server.workshop.planning import InStore, end_series, plan_series, plan_workshop
+from server.workshop.planning import InStore, end_series, leaders, plan_series, plan_workshop
 from server.workshop.programme import PROGRAMME_FILE, SiteRefs, load_programme
 from server.workshop.programme_import import import_programme
 from world.building import load_building
@@ -269,17 +268,13 @@ async def _people(
         return list(current)
     if not isinstance(usernames, list):
         raise UsageError("facilitators must be a list of usernames")
-    accounts = {
-        str(a["username"]).casefold(): a
-        for a in await store.list_accounts()
-        if a["role"] in (Role.FACILITATOR.value, Role.STAFF.value)
-    }
+    may_lead = await leaders(store)
     people = []
     for name in usernames:
-        account = accounts.get(str(name).casefold())
-        if account is None:
+        person = may_lead.get(str(name).casefold())
+        if person is None:
             raise UsageError(f"{name!r} is not the username of a facilitator or staff account")
-        people.append(Person(str(account["id"]), str(account["display_name"])))
+        people.append(person)
     return people
 
 

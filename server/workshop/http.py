@@ -98,7 +98,13 @@ from server.workshop.attendance import (
 from server.workshop.calendar import CONTENT_TYPE as CALENDAR_TYPE
 from server.workshop.calendar import series_calendar, workshop_calendar
 from server.workshop.invitations import with_invited_ids
-from server.workshop.planning import WorkshopClash, end_series, plan_series, plan_workshop
+from server.workshop.planning import (
+    WorkshopClash,
+    end_series,
+    leaders,
+    plan_series,
+    plan_workshop,
+)
 
 AUDIT_LIMIT_MAX = 1000
 EDITS_PER_S = 1.0
@@ -244,19 +250,15 @@ async def _facilitators(
     else:
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise WorkshopInvalid("facilitators_invalid", "facilitators is a list of usernames")
-        accounts = {
-            str(a["username"]).casefold(): a
-            for a in await desk.store.list_accounts()
-            if a["role"] in (Role.FACILITATOR.value, Role.STAFF.value)
-        }
+        people = await leaders(desk.store)
         chosen = []
         for name in names:
-            account = accounts.get(name.casefold())
-            if account is None:
+            person = people.get(name.casefold())
+            if person is None:
                 raise WorkshopInvalid(
                     "facilitators_invalid", f"{name!r} is not a facilitator's or staff username"
                 )
-            chosen.append(Person(str(account["id"]), str(account["display_name"])))
+            chosen.append(person)
     if me.role is not Role.STAFF and not any(p.id == me.id for p in chosen):
         chosen.insert(0, Person(me.id, me.name))
     if not chosen:

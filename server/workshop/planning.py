@@ -1,6 +1,6 @@
-"""Planning workshops and series in the store: the clash check, then saving (a series with
-its sessions to come), the same steps for the REST API (``server/workshop/http.py``) and
-``hubtwin workshops`` (``server/app/workshops_command.py``).
+"""Planning workshops and series in the store: who may lead them, the clash check, then
+saving (a series with its sessions to come), the same steps for the REST API
+(``server/workshop/http.py``) and ``hubtwin workshops`` (``server/app/workshops_command.py``).
 
 What keeps a workshop is a ``Keeper``: the routes' ``WorkshopDesk`` (the store, the book the
 realtime side reads, and the live side told) or the command line's ``InStore`` (the store
@@ -18,7 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from server.base.identity import Role
 from server.domain.workshops import (
+    Person,
     Series,
     SessionChanges,
     Workshop,
@@ -75,6 +77,18 @@ class SeriesPlanned:
             w for w in self.changes.save if w.id not in before
         ]
         return sorted((w for w in after if w.starts_at > self.now), key=lambda w: w.starts_at)
+
+
+async def leaders(store: StoreBackend) -> dict[str, Person]:
+    """Who may lead a workshop: the facilitator and staff accounts as people, by username
+    (casefolded)."""
+    return {
+        str(account["username"]).casefold(): Person(
+            str(account["id"]), str(account["display_name"])
+        )
+        for account in await store.list_accounts()
+        if account["role"] in (Role.FACILITATOR.value, Role.STAFF.value)
+    }
 
 
 def refuse_clashes(

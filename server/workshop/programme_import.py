@@ -13,15 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from server.base.identity import Role
 from server.base.live_state import LiveStateChange
 from server.domain.workshops import (
-    Person,
     Workshop,
     clash_of,
     clash_time,
 )
 from server.store.backend import StoreBackend
+from server.workshop.planning import leaders
 from server.workshop.programme import IMPORTED_KIND, Programme, ProgrammeEntry
 
 
@@ -81,23 +80,17 @@ async def import_programme(
     if not programme.entries:
         return report
     imported = await store.live_states(IMPORTED_KIND)
-    leaders = {
-        str(account["username"]).casefold(): Person(
-            str(account["id"]), str(account["display_name"])
-        )
-        for account in await store.list_accounts()
-        if account["role"] in (Role.FACILITATOR.value, Role.STAFF.value)
-    }
+    people_leading = await leaders(store)
     planned = await store.list_workshops(now)
     for entry in programme.entries:
         if entry.key in imported:
             report.kept.append(entry)
             continue
-        missing = [name for name in entry.usernames if name.casefold() not in leaders]
+        missing = [name for name in entry.usernames if name.casefold() not in people_leading]
         if missing:
             report.waiting.append((entry, missing))
             continue
-        people = [leaders[name.casefold()] for name in entry.usernames]
+        people = [people_leading[name.casefold()] for name in entry.usernames]
         series, made = entry.make(programme.refs, people, entry.record_id(site_id), now=now)
         to_come = [w for w in made if w.ends_at > now]
         if not to_come:
