@@ -363,6 +363,24 @@ export class EditMode {
     return this.queue;
   }
 
+  /**
+   * run(work), a refusal said (refused); with busy, the panel is busy while it runs.
+   * @param {() => Promise<void>} work
+   * @param {{busy?: boolean}} [options]
+   */
+  attempt(work, { busy = false } = {}) {
+    return this.run(async () => {
+      if (busy) this.panel.busy(true);
+      try {
+        await work();
+      } catch (error) {
+        this.refused(error);
+      } finally {
+        if (busy) this.panel.busy(false);
+      }
+    });
+  }
+
   /** An edit's answer: the item as it now stands (or gone), and the undo/redo counts. */
   async updated(result) {
     const id = (result.item ?? result.before).id;
@@ -488,16 +506,12 @@ export class EditMode {
     if (!handle) return null;
     const item = handle.userData.item;
     this.flush();
-    return this.run(async () => {
+    return this.attempt(async () => {
       this.panel.say(t("edit.saving"));
-      try {
-        const result = await this.api.move({ id: item.id, kind: item.kind, ...fields });
-        await this.updated(result);
-        this.select(item.id);
-        this.panel.say(this.withWarnings(t("edit.saved", { id: item.id }), result));
-      } catch (error) {
-        this.refused(error);
-      }
+      const result = await this.api.move({ id: item.id, kind: item.kind, ...fields });
+      await this.updated(result);
+      this.select(item.id);
+      this.panel.say(this.withWarnings(t("edit.saved", { id: item.id }), result));
     });
   }
 
@@ -545,14 +559,10 @@ export class EditMode {
   revert(id) {
     if (this.readOnly()) return null;
     this.flush();
-    return this.run(async () => {
-      try {
-        await this.api.revert(id);
-        this.panel.say(t("edit.reverted", { id }));
-        await this.refresh();
-      } catch (error) {
-        this.refused(error);
-      }
+    return this.attempt(async () => {
+      await this.api.revert(id);
+      this.panel.say(t("edit.reverted", { id }));
+      await this.refresh();
     });
   }
 
@@ -577,14 +587,10 @@ export class EditMode {
   }
 
   loadVersions() {
-    return this.run(async () => {
-      try {
-        const answer = await this.api.history();
-        this.versions = answer.versions;
-        this.panel.extras.setVersions(this.versions, answer.served);
-      } catch (error) {
-        this.refused(error);
-      }
+    return this.attempt(async () => {
+      const answer = await this.api.history();
+      this.versions = answer.versions;
+      this.panel.extras.setVersions(this.versions, answer.served);
     });
   }
 
@@ -592,18 +598,14 @@ export class EditMode {
    * 3D view, for this staff member only. */
   preview(number) {
     this.flush();
-    return this.run(async () => {
-      try {
-        this.previewed = await this.api.version(number);
-        this.panel.extras.setPreview(this.previewed);
-        this.panel.say(t("edit.previewLoading", { version: number }));
-        await this.versionPreview.show(number);
-        const text = t("edit.previewBanner", { version: number });
-        this.panel.say(text);
-        announce(text);
-      } catch (error) {
-        this.refused(error);
-      }
+    return this.attempt(async () => {
+      this.previewed = await this.api.version(number);
+      this.panel.extras.setPreview(this.previewed);
+      this.panel.say(t("edit.previewLoading", { version: number }));
+      await this.versionPreview.show(number);
+      const text = t("edit.previewBanner", { version: number });
+      this.panel.say(text);
+      announce(text);
     });
   }
 
@@ -623,45 +625,34 @@ export class EditMode {
 
   rollback(number) {
     this.flush();
-    return this.run(async () => {
-      this.panel.busy(true);
+    return this.attempt(async () => {
       this.panel.say(t("edit.rollingBack", { version: number }));
-      try {
-        const result = await this.api.rollback(number);
-        const text = t("edit.rolledBack", { version: number, now: result.version });
-        this.panel.say(text);
-        announce(text);
-        this.previewed = null;
-        this.panel.extras.setPreview(null);
-        this.versionPreview.leave({ quiet: true });
-        this.previewing(false);
-        this.panel.say(text);
-        const answer = await this.api.history();
-        this.versions = answer.versions;
-        this.panel.extras.setVersions(this.versions, answer.served);
-        await this.refreshChanges();
-      } catch (error) {
-        this.refused(error);
-      } finally {
-        this.panel.busy(false);
-      }
-    });
+      const result = await this.api.rollback(number);
+      const text = t("edit.rolledBack", { version: number, now: result.version });
+      this.panel.say(text);
+      announce(text);
+      this.previewed = null;
+      this.panel.extras.setPreview(null);
+      this.versionPreview.leave({ quiet: true });
+      this.previewing(false);
+      this.panel.say(text);
+      const answer = await this.api.history();
+      this.versions = answer.versions;
+      this.panel.extras.setVersions(this.versions, answer.served);
+      await this.refreshChanges();
+    }, { busy: true });
   }
 
   create(call, sayKey) {
     if (this.readOnly()) return null;
     this.flush();
-    return this.run(async () => {
-      try {
-        const result = await call();
-        await this.updated(result);
-        this.select(result.item.id);
-        const text = this.withWarnings(t(sayKey, { id: result.item.id }), result);
-        this.panel.say(text);
-        announce(text);
-      } catch (error) {
-        this.refused(error);
-      }
+    return this.attempt(async () => {
+      const result = await call();
+      await this.updated(result);
+      this.select(result.item.id);
+      const text = this.withWarnings(t(sayKey, { id: result.item.id }), result);
+      this.panel.say(text);
+      announce(text);
     });
   }
 
@@ -670,31 +661,23 @@ export class EditMode {
     if (!handle || this.readOnly()) return null;
     const item = handle.userData.item;
     this.flush();
-    return this.run(async () => {
-      try {
-        const result = await this.api.remove(item.id, item.kind);
-        this.select(null);
-        await this.updated(result);
-        this.panel.say(t("edit.removed", { id: item.id }));
-      } catch (error) {
-        this.refused(error);
-      }
+    return this.attempt(async () => {
+      const result = await this.api.remove(item.id, item.kind);
+      this.select(null);
+      await this.updated(result);
+      this.panel.say(t("edit.removed", { id: item.id }));
     });
   }
 
   step(which) {
     if (this.readOnly()) return null;
     this.flush();
-    return this.run(async () => {
-      try {
-        const result = await this.api[which]();
-        await this.updated(result);
-        const id = (result.item ?? result.before).id;
-        this.select(result.item ? id : null);
-        this.panel.say(t(which === "undo" ? "edit.undone" : "edit.redone", { id }));
-      } catch (error) {
-        this.refused(error);
-      }
+    return this.attempt(async () => {
+      const result = await this.api[which]();
+      await this.updated(result);
+      const id = (result.item ?? result.before).id;
+      this.select(result.item ? id : null);
+      this.panel.say(t(which === "undo" ? "edit.undone" : "edit.redone", { id }));
     });
   }
 
@@ -708,26 +691,19 @@ export class EditMode {
       return null;
     }
     this.flush();
-    return this.run(async () => {
-      this.panel.busy(true);
+    return this.attempt(async () => {
       this.panel.say(t("edit.publishing"));
-      try {
-        const result = await this.api.publish(message);
-        this.panel.message.value = "";
-        // Not switched live: the new version has other rooms (a restart serves it).
-        const notLive = result.live && !result.live.switched && result.live.version !== result.version;
-        const text = notLive
-          ? t("edit.publishedNotLive", { version: result.version, reason: result.live.reason })
-          : t("edit.published", { version: result.version });
-        this.panel.say(text);
-        announce(text);
-        await this.refreshChanges();
-      } catch (error) {
-        this.refused(error);
-      } finally {
-        this.panel.busy(false);
-      }
-    });
+      const result = await this.api.publish(message);
+      this.panel.message.value = "";
+      // Not switched live: the new version has other rooms (a restart serves it).
+      const notLive = result.live && !result.live.switched && result.live.version !== result.version;
+      const text = notLive
+        ? t("edit.publishedNotLive", { version: result.version, reason: result.live.reason })
+        : t("edit.published", { version: result.version });
+      this.panel.say(text);
+      announce(text);
+      await this.refreshChanges();
+    }, { busy: true });
   }
 
   // --- saying what happened ---------------------------------------------------------------------
