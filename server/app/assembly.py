@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from server.app.plan_calculators import StationCalculators
+from server.app.protocol_features import FEATURE_MESSAGES, register_features
 from server.app.startup_checks import bind_port, check_data_dir
 from server.app.world_follow import ScreensFollower, StagesFollower, StationsFollower
 from server.base.gc_policy import settle_after_start
@@ -259,6 +260,7 @@ async def _start_hub(
     polls = await PollService.open(store, workshops)
     boards = await BoardService.open(store, workshops)
     plans = await PlanService.open(store, workshops)
+    register_features()
     core = HubCore(
         world,
         settings,
@@ -388,7 +390,7 @@ async def _start_hub(
         world_file=live.world_file,
         world_digest=live.digest,
         protocol_version=protocol.PROTOCOL_VERSION,
-        protocol_description=lambda: protocol.describe(settings),
+        protocol_description=lambda: protocol.describe(settings, FEATURE_MESSAGES),
         ws_port=lambda: realtime.port,
         metrics=metrics.render,
         health=health,

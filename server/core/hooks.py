@@ -4,9 +4,10 @@ the core's dispatch.
 A feature (learning stations, the screens' playback, later workshops or live world edits)
 is an object with the ``HubFeature`` shape, passed to ``HubCore(world, settings,
 features=[...])``. Its messages and error codes are declared in a module of their own as
-``FeatureMessages`` and listed in ``server.protocol.table.FEATURE_MESSAGES``, so the one protocol
-table (``/api/protocol``, docs/protocol.md) has them; the core refuses a feature whose
-messages are not in the table.
+``FeatureMessages`` (its ``messages``); the core registers them with the one protocol table
+(``server.protocol.table.register``), so the edge decodes them, and refuses a feature whose
+message types or error codes are already taken. The composition root lists every feature's
+(``server/app/protocol_features.py``) for ``/api/protocol`` and docs/protocol.md.
 
 The core calls the hooks at fixed points, always with the ``Effects`` of the moment, so a
 feature answers the way the core does (frames to send, errors), without I/O:

@@ -150,11 +150,7 @@ class HubCore:
         self.rules = tuple(rules)
         self._feature_of: dict[str, HubFeature] = {}
         for feature in self.features:
-            if feature.messages not in protocol.FEATURE_MESSAGES:
-                raise ValueError(
-                    f"the messages of feature {feature.messages.feature!r} are not in the"
-                    " protocol table (list them in server.protocol.table.FEATURE_MESSAGES)"
-                )
+            protocol.register(feature.messages)
             for kind in feature.messages.client:
                 self._feature_of[kind.spec.type] = feature
         self.settings = settings
@@ -199,8 +195,8 @@ class HubCore:
             Hello: self._hello_again,
             **{
                 kind: self._feature_message
-                for feature in protocol.FEATURE_MESSAGES
-                for kind in feature.client
+                for feature in self.features
+                for kind in feature.messages.client
             },
         }
 

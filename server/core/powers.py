@@ -147,6 +147,16 @@ class FeatureCore(Protocol):
         ...
 
 
+class WorldSwitchingCore(FeatureCore, Protocol):
+    """What the served world may do besides a feature's powers: switch the core to a newly
+    published version of the world."""
+
+    def replace_world(self, world: WorldView, now: float) -> Effects:
+        """Use a new version of the world (the same rooms with the same bounds, else
+        ``ValueError``); whoever now stands where one may not is moved and told."""
+        ...
+
+
 class ClusterCore(Protocol):
     """The core as the cluster layer sees it (``HubCore`` has this shape): every call
     answers at once with the ``Effects`` to carry out, as the core's own entry points do."""

@@ -1,4 +1,4 @@
-"""The wire protocol: message specifications, the one protocol table (encode, decode, the message
-types), every feature's message module and the generated protocol document. Imports server.base
-and server.domain.
+"""The wire protocol: message specifications and the one protocol table (encode, decode, the
+message types, error codes). Features register their messages with it; it imports none of
+them, only server.base and server.domain.
 """

@@ -1,9 +1,9 @@
 """The vocabulary of the protocol table: error codes, fields, messages, a feature's messages.
 
 ``server/protocol/table.py`` builds the one message table from these, the core's messages first and
-then each feature's ``FeatureMessages``; this module has no other dependency, so a feature can
-declare its messages (``server/protocol/station_messages.py``,
-``server/protocol/playback_messages.py``) without importing the table it becomes part of.
+then each registered feature's ``FeatureMessages``; this module has no other dependency, so a
+feature declares its messages in its own package (``server/features/stations/messages.py``,
+``server/features/talks/messages.py``) without importing the table it becomes part of.
 
 Every client message, the core's and a feature's, is declared one way: a ``TypedMessage``
 (a feature's: a ``FeatureMessage``), a dataclass that names its ``spec`` and has one

@@ -8,8 +8,10 @@ byte, chosen so they can never start a msgpack map:
 * ``0x53`` (``"S"``) a snapshot from the server: a 16-byte header (``SNAPSHOT_HEADER``) and
   12-byte avatar entries (``SNAPSHOT_ENTRY``).
 
-``describe()`` returns all of it JSON-ready; the HTTP layer serves it at ``/api/protocol`` and
-the browser client reads its constants from there. ``decode_client`` turns one received
+Features add their messages and error codes by registering them (``register``); this package
+imports none of them. ``describe()`` returns the core's and the given features' protocol
+JSON-ready; the HTTP layer serves it at ``/api/protocol`` and the browser client reads its
+constants from there. ``decode_client`` turns one received
 frame into a typed message or raises ``ProtocolError`` with a code from ``ERRORS``.
 
 >>> frame = encode("pong", c=12.5, s=1700000000.25)
@@ -32,11 +34,6 @@ import msgpack
 import numpy as np
 
 from server.protocol.appearance import APPEARANCE_FIELD, BODY_SHAPES, CHOICES, Appearance
-from server.protocol.board_messages import BOARD_MESSAGES
-from server.protocol.board_plan_messages import BOARD_PLAN_MESSAGES
-from server.protocol.consulting_messages import CONSULTING_MESSAGES
-from server.protocol.contact_messages import CONTACT_MESSAGES
-from server.protocol.facilitation_messages import FACILITATION_MESSAGES
 from server.protocol.message_spec import (
     ErrorSpec,
     FeatureMessage,
@@ -48,14 +45,6 @@ from server.protocol.message_spec import (
 from server.protocol.message_spec import float_field as _float
 from server.protocol.message_spec import int_field as _int
 from server.protocol.message_spec import str_field as _str
-from server.protocol.moderation_messages import MODERATION_MESSAGES
-from server.protocol.plan_messages import PLAN_MESSAGES
-from server.protocol.playback_messages import PLAYBACK_MESSAGES
-from server.protocol.poll_messages import POLL_MESSAGES
-from server.protocol.screen_share_messages import SHARE_MESSAGES
-from server.protocol.station_messages import STATION_MESSAGES
-from server.protocol.voice_messages import VOICE_MESSAGES
-from server.protocol.world_messages import WORLD_MESSAGES
 
 if TYPE_CHECKING:
     from server.base.settings import Settings
@@ -121,24 +110,11 @@ REDIRECT_REASONS: Final = ("owner", "moved", "balance")
 
 # --- features ------------------------------------------------------------------------------
 
-#: The features whose messages and error codes are part of the protocol, in table order.
-#: A feature declares them in a module of its own (``FeatureMessages``) and is listed here;
-#: the hub core takes the feature's object (``server/core/hooks.py``) and checks it is listed.
-FEATURE_MESSAGES: Final[tuple[FeatureMessages, ...]] = (
-    STATION_MESSAGES,
-    PLAYBACK_MESSAGES,
-    FACILITATION_MESSAGES,
-    MODERATION_MESSAGES,
-    WORLD_MESSAGES,
-    VOICE_MESSAGES,
-    SHARE_MESSAGES,
-    POLL_MESSAGES,
-    BOARD_MESSAGES,
-    PLAN_MESSAGES,
-    BOARD_PLAN_MESSAGES,
-    CONTACT_MESSAGES,
-    CONSULTING_MESSAGES,
-)
+#: Every feature's messages and error codes in the table, by feature name. A feature declares
+#: them in a module of its own (a ``FeatureMessages``) and is registered (``register``): the
+#: hub core registers the features it is given (``server/core/hooks.py``), the composition
+#: root all of them before the first frame is decoded. The protocol package imports none.
+_FEATURES: Final[dict[str, FeatureMessages]] = {}
 
 _T = TypeVar("_T")
 
@@ -268,10 +244,8 @@ _CORE_ERRORS: Final[Mapping[str, ErrorSpec]] = {
         "The pose is invalid (not a finite number) and was discarded.",
     ),
 }
-ERRORS: Final[Mapping[str, ErrorSpec]] = _with_features(
-    _CORE_ERRORS,
-    ((code, spec) for feature in FEATURE_MESSAGES for code, spec in feature.errors.items()),
-)
+#: every error code of the table: the core's and those of the registered features
+ERRORS: Final[Mapping[str, ErrorSpec]] = dict(_CORE_ERRORS)
 
 #: Close codes used without an error message first (normal ends).
 CLOSE_NORMAL: Final = 1000
@@ -502,21 +476,35 @@ ClientMessage = (
     Hello | Ping | Go | Wait | CancelWait | Chat | React | Look | Bye | Pose | FeatureMessage
 )
 
+#: the typed class of each of the core's client messages by wire name
+_CORE_MESSAGE_TYPES: Final[Mapping[str, type[TypedMessage]]] = {
+    kind.spec.type: kind for kind in (Hello, Ping, Go, Wait, CancelWait, Chat, React, Look, Bye)
+}
 #: the typed class of every client message of the table by wire name, the core's first
-MESSAGE_TYPES: Final[Mapping[str, type[TypedMessage]]] = _with_features(
-    {kind.spec.type: kind for kind in (Hello, Ping, Go, Wait, CancelWait, Chat, React, Look, Bye)},
-    ((kind.spec.type, kind) for feature in FEATURE_MESSAGES for kind in feature.client),
-)
-
+MESSAGE_TYPES: Final[Mapping[str, type[TypedMessage]]] = dict(_CORE_MESSAGE_TYPES)
 #: the wire name of each typed client message
 TYPE_NAMES: Final[Mapping[type, str]] = {
     **{kind: name for name, kind in MESSAGE_TYPES.items()},
     Pose: "pose",
 }
-
 CLIENT_MESSAGES: Final[Mapping[str, MessageSpec]] = {
     name: kind.spec for name, kind in MESSAGE_TYPES.items()
 }
+
+
+def _error_message(codes: Iterable[str]) -> MessageSpec:
+    """The ``error`` message, its ``code`` one of ``codes``."""
+    return MessageSpec(
+        "error",
+        "server",
+        "Something you sent was refused; fatal codes are followed by a close.",
+        (
+            _str("code", "error code (see errors)", choices=tuple(codes)),
+            _str("message", "a sentence in the session language", max_len=500),
+            _str("about", "type of the message it refers to", required=False),
+        ),
+    )
+
 
 _CORE_SERVER_MESSAGES: Final[Mapping[str, MessageSpec]] = {
     m.type: m
@@ -725,22 +713,66 @@ _CORE_SERVER_MESSAGES: Final[Mapping[str, MessageSpec]] = {
             "Answer to ping: offset = s - (c_sent + c_received) / 2 in your clock.",
             (_float("c", "the client clock from ping"), _float("s", "server time (Unix seconds)")),
         ),
-        MessageSpec(
-            "error",
-            "server",
-            "Something you sent was refused; fatal codes are followed by a close.",
-            (
-                _str("code", "error code (see errors)", choices=tuple(ERRORS)),
-                _str("message", "a sentence in the session language", max_len=500),
-                _str("about", "type of the message it refers to", required=False),
-            ),
-        ),
+        _error_message(_CORE_ERRORS),
     )
 }
-SERVER_MESSAGES: Final[Mapping[str, MessageSpec]] = _with_features(
-    _CORE_SERVER_MESSAGES,
-    ((spec.type, spec) for feature in FEATURE_MESSAGES for spec in feature.server),
-)
+#: every server message of the table by wire name, the core's first
+SERVER_MESSAGES: Final[Mapping[str, MessageSpec]] = dict(_CORE_SERVER_MESSAGES)
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """The table's lookups for the core and a list of features, checked: a name (message
+    type or error code) may be used only once."""
+
+    errors: dict[str, ErrorSpec]
+    types: dict[str, type[TypedMessage]]
+    server: dict[str, MessageSpec]
+
+    @classmethod
+    def of(cls, features: Iterable[FeatureMessages]) -> _Tables:
+        features = tuple(features)
+        errors = _with_features(
+            _CORE_ERRORS, ((code, s) for f in features for code, s in f.errors.items())
+        )
+        types = _with_features(
+            _CORE_MESSAGE_TYPES, ((kind.spec.type, kind) for f in features for kind in f.client)
+        )
+        server = _with_features(
+            {**_CORE_SERVER_MESSAGES, "error": _error_message(errors)},
+            ((spec.type, spec) for f in features for spec in f.server),
+        )
+        return cls(errors, types, server)
+
+
+def register(messages: FeatureMessages) -> None:
+    """Make a feature's messages and error codes part of the table: the edge decodes its
+    client messages, its codes are errors like the core's. Registering the same object again
+    does nothing; a feature name, message type or error code already taken by something else
+    is a ``ValueError``, and the table is left as it was."""
+    known = _FEATURES.get(messages.feature)
+    if known is messages:
+        return
+    if known is not None:
+        raise ValueError(f"feature {messages.feature!r} is registered with other messages")
+    tables = _Tables.of([*_FEATURES.values(), messages])
+    _FEATURES[messages.feature] = messages
+    for live, new in (
+        (ERRORS, tables.errors),
+        (MESSAGE_TYPES, tables.types),
+        (SERVER_MESSAGES, tables.server),
+        (CLIENT_MESSAGES, {name: kind.spec for name, kind in tables.types.items()}),
+        (TYPE_NAMES, {**{kind: name for name, kind in tables.types.items()}, Pose: "pose"}),
+    ):
+        table = cast(dict[Any, Any], live)
+        table.clear()
+        table.update(new)
+
+
+def registered() -> tuple[FeatureMessages, ...]:
+    """The features registered so far, in the order they were."""
+    return tuple(_FEATURES.values())
+
 
 # --- validation ----------------------------------------------------------------------------
 
@@ -984,22 +1016,26 @@ assert SNAPSHOT_ENTRY_LAYOUT[-1]["offset"] + 1 == SNAPSHOT_ENTRY.itemsize == 12
 assert SNAPSHOT_HEADER_LAYOUT[-1]["offset"] + 8 == SNAPSHOT_HEADER_SIZE
 
 
-def describe(settings: Settings | None = None) -> dict[str, Any]:
-    """The whole protocol, JSON-ready: what ``GET /api/protocol`` serves.
+def describe(
+    settings: Settings | None = None, features: Iterable[FeatureMessages] = ()
+) -> dict[str, Any]:
+    """The protocol of the core and ``features``, JSON-ready: what ``GET /api/protocol``
+    serves (the composition root passes every feature, ``server/app/protocol_features.py``).
 
     Limits that an operator can change come from ``settings`` (the defaults without it);
     the ``welcome`` message always carries the values of the server answering."""
     from server.base.settings import Settings
 
     live = settings or Settings()
+    tables = _Tables.of(features)
     return {
         "version": PROTOCOL_VERSION,
         "supported_versions": list(SUPPORTED_VERSIONS),
         "endpoint": {"path": "/ws", "frames": "binary only, one message per frame"},
         "control": {"encoding": "msgpack map", "type_key": "t", "unknown_fields": "ignored"},
         "messages": {
-            "client": {k: m.describe() for k, m in CLIENT_MESSAGES.items()},
-            "server": {k: m.describe() for k, m in SERVER_MESSAGES.items()},
+            "client": {k: kind.spec.describe() for k, kind in tables.types.items()},
+            "server": {k: m.describe() for k, m in tables.server.items()},
         },
         "binary": {
             "byte_order": "little-endian",
@@ -1016,7 +1052,7 @@ def describe(settings: Settings | None = None) -> dict[str, Any]:
         },
         "errors": {
             code: {"de": spec.de, "en": spec.en, "close": spec.close}
-            for code, spec in ERRORS.items()
+            for code, spec in tables.errors.items()
         },
         "limits": {
             "max_frame_bytes": live.max_frame_bytes,

@@ -92,7 +92,9 @@ from server.domain.workshops import (
     clash_of,
     clash_time,
 )
-from server.protocol.facilitation_messages import (
+from server.protocol.message_spec import FeatureMessage, FeatureMessages
+from server.protocol.table import encode
+from server.workshop.facilitation_messages import (
     ANNOUNCEMENT_MAX_CHARS,
     FACILITATION_MESSAGES,
     Admit,
@@ -113,8 +115,6 @@ from server.protocol.facilitation_messages import (
     WorkshopJoin,
     WorkshopStart,
 )
-from server.protocol.message_spec import FeatureMessage, FeatureMessages
-from server.protocol.table import encode
 from server.workshop.formation import assign, column_spots, ring_spots, yaw_towards
 
 #: A tour moves its followers this often (each move is a pose_fix to them).

@@ -54,7 +54,8 @@ from server.core.room import RoomInstance, Session
 from server.domain.playback import ControlMode, ControlPolicy, RoomScreens
 from server.domain.workshop_records import AuditEntry, Ban, RecordSink, new_record_id
 from server.protocol.message_spec import FeatureMessage, FeatureMessages
-from server.protocol.moderation_messages import (
+from server.protocol.table import encode
+from server.workshop.moderation_messages import (
     MODERATION_MESSAGES,
     BanPerson,
     Invite,
@@ -63,7 +64,6 @@ from server.protocol.moderation_messages import (
     Permissions,
     Remove,
 )
-from server.protocol.table import encode
 
 log = logging.getLogger("hubtwin.moderation")
 

@@ -25,8 +25,8 @@ from server.domain.board import (
     without_person,
 )
 from server.domain.workshops import WorkshopBook
+from server.features.board.messages import MAX_NOTE_CHARS
 from server.features.board.realtime import SharedBoards
-from server.protocol.board_messages import MAX_NOTE_CHARS
 from server.workshop.facilitation import Facilitation
 from server.workshop.moderation import Moderation
 

@@ -11,13 +11,20 @@ import pytest
 from realtime_harness import Harness, hello, person
 from realtime_world import box_world
 
+from server.app.protocol_features import FEATURE_MESSAGES
 from server.base.settings import Settings
 from server.core.hooks import RoomPositions
 from server.core.hub import Effects, HubCore
 from server.core.room import Session
+from server.features.talks.messages import PLAYBACK_MESSAGES, Playback
 from server.protocol import table as protocol
-from server.protocol.message_spec import FeatureMessage, FeatureMessages, MessageSpec
-from server.protocol.playback_messages import PLAYBACK_MESSAGES, Playback
+from server.protocol.message_spec import (
+    ErrorSpec,
+    FeatureMessage,
+    FeatureMessages,
+    MessageSpec,
+    str_field,
+)
 from server.protocol.table import Go, decode_client, encode
 
 
@@ -101,17 +108,49 @@ def test_a_message_no_feature_takes_is_an_unknown_type() -> None:
         assert error["about"] == "playback" and 1 not in h.closed
 
 
-def test_a_feature_whose_messages_are_not_in_the_table_is_refused() -> None:
-    stranger = Recorder(
-        messages=FeatureMessages("stranger", server=(MessageSpec("x", "server", "x"),))
+@dataclass(frozen=True, slots=True)
+class Wave(FeatureMessage):
+    spec = MessageSpec("wave", "client", "Wave at the room.", (str_field("to", "whom"),))
+    to: str
+
+
+def test_the_hub_registers_the_messages_of_its_features() -> None:
+    waving = FeatureMessages(
+        "waving", client=(Wave,), errors={"too_many_waves": ErrorSpec("Zu viel.", "Too many.")}
     )
-    with pytest.raises(ValueError, match="not in the protocol table"):
-        harness(stranger)
+    frame = msgpack.packb({"t": "wave", "to": "all"})
+    with pytest.raises(protocol.ProtocolError) as refused:
+        decode_client(frame)
+    assert refused.value.code == "unknown_type"
+    recorder = Recorder(messages=waving)
+    h = harness(recorder)
+    assert decode_client(frame) == Wave(to="all")
+    assert protocol.ERRORS["too_many_waves"].en == "Too many."
+    assert "too_many_waves" in protocol.SERVER_MESSAGES["error"].fields[0].choices  # type: ignore[operator]
+    assert waving in protocol.registered()
+    h.hello(1, "Ada")
+    h.send(1, Wave(to="all"))
+    assert recorder.calls[-1] == ("handle", "Ada", "Wave")
+
+
+def test_a_feature_whose_names_are_taken_is_refused() -> None:
+    copies = [
+        FeatureMessages("copy_type", server=(MessageSpec("welcome", "server", "x"),)),
+        FeatureMessages("copy_code", errors={"chat_empty": ErrorSpec("x", "x")}),
+        FeatureMessages(PLAYBACK_MESSAGES.feature, server=(MessageSpec("new", "server", "x"),)),
+    ]
+    for copy in copies:
+        before = dict(protocol.SERVER_MESSAGES), dict(protocol.ERRORS)
+        with pytest.raises(ValueError, match=r"defined twice|registered with other messages"):
+            harness(Recorder(messages=copy))
+        assert (dict(protocol.SERVER_MESSAGES), dict(protocol.ERRORS)) == before
+        assert copy not in protocol.registered()
 
 
 def test_feature_messages_are_part_of_the_one_table() -> None:
-    table = protocol.describe()
-    for feature in protocol.FEATURE_MESSAGES:
+    table = protocol.describe(features=FEATURE_MESSAGES)
+    for feature in FEATURE_MESSAGES:
+        assert feature in protocol.registered()
         for spec in feature.client_specs():
             assert table["messages"]["client"][spec.type] == spec.describe()
             assert protocol.TYPE_NAMES[protocol.MESSAGE_TYPES[spec.type]] == spec.type
@@ -120,7 +159,20 @@ def test_feature_messages_are_part_of_the_one_table() -> None:
         for code in feature.errors:
             assert code in table["errors"] and protocol.ERRORS[code].close is None
     error_codes = table["messages"]["server"]["error"]["fields"][0]["choices"]
-    assert set(error_codes) == set(protocol.ERRORS)
+    assert set(error_codes) == set(table["errors"])
+
+
+def test_the_protocol_package_imports_no_feature() -> None:
+    """The table knows features only by registration (the import contracts say the same)."""
+    import ast
+    from pathlib import Path
+
+    import server.protocol
+
+    for module in Path(server.protocol.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert not node.module.startswith(("server.features", "server.workshop")), module
 
 
 def test_a_name_used_twice_is_refused() -> None:

@@ -40,7 +40,11 @@ from server.domain.action_plans import (
     Team,
 )
 from server.domain.board import BoardError
-from server.protocol.board_plan_messages import BOARD_PLAN_MESSAGES, BoardPlanAdopt, BoardPlanMove
+from server.features.board.board_plan_messages import (
+    BOARD_PLAN_MESSAGES,
+    BoardPlanAdopt,
+    BoardPlanMove,
+)
 from server.protocol.message_spec import FeatureMessage, FeatureMessages
 from server.protocol.table import encode
 

@@ -27,7 +27,7 @@ from server.base.live_state import BOARD, LiveSink, LiveStateChange
 from server.base.ratelimit import KeyedLimiter
 from server.core.hooks import RoomPositions
 from server.domain.board import MAIN, Author, BoardError, Note, WorkshopBoards, without_person
-from server.protocol.board_messages import (
+from server.features.board.messages import (
     BOARD_MESSAGES,
     BoardAdd,
     BoardDelete,

@@ -29,8 +29,8 @@ from server.core.effects import Effects
 from server.core.hooks import RoomPositions
 from server.core.powers import FeatureCore
 from server.core.room import RoomInstance, Session
+from server.features.board.plan_messages import PLAN_MESSAGES, PlansShow, PlanWatch
 from server.protocol.message_spec import FeatureMessage, FeatureMessages
-from server.protocol.plan_messages import PLAN_MESSAGES, PlansShow, PlanWatch
 from server.protocol.table import encode
 
 if TYPE_CHECKING:

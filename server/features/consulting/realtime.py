@@ -55,7 +55,7 @@ from server.domain.consulting import (
     clean_notes,
     clean_topic,
 )
-from server.protocol.consulting_messages import (
+from server.features.consulting.messages import (
     CONSULTING_MESSAGES,
     ConsultCall,
     ConsultDesk,

@@ -40,8 +40,8 @@ from server.core.powers import UsesCore
 from server.core.room import RoomInstance, Session
 from server.core.workshop_context import LiveWorkshop
 from server.domain.polls import Poll, PollRefused, WorkshopPolls, without_answers_of
+from server.features.polls.messages import POLL_MESSAGES, PollAnswer, PollClose, PollOpen
 from server.protocol.message_spec import FeatureMessage, FeatureMessages
-from server.protocol.poll_messages import POLL_MESSAGES, PollAnswer, PollClose, PollOpen
 from server.protocol.table import encode
 
 if TYPE_CHECKING:

@@ -20,9 +20,9 @@ from server.core.effects import Effects
 from server.core.hooks import RoomPositions
 from server.core.room import Session
 from server.features.stations.catalogue import StationCatalogue
+from server.features.stations.messages import STATION_MESSAGES
 from server.features.stations.proximity import ProximityChange, ProximityWatch, StationProximity
 from server.protocol.message_spec import FeatureMessage, FeatureMessages
-from server.protocol.station_messages import STATION_MESSAGES
 from server.protocol.table import encode
 
 #: How often positions are checked against the stations (walking speed is ~1.5 m/s, so

@@ -44,8 +44,8 @@ from server.domain.playback import (
     ScreenPlayback,
     command_from_fields,
 )
+from server.features.talks.messages import PLAYBACK_MESSAGES, Playback
 from server.protocol.message_spec import FeatureMessage, FeatureMessages
-from server.protocol.playback_messages import PLAYBACK_MESSAGES, Playback
 from server.protocol.table import encode
 
 #: How often the screens look for talks that were removed from the library.

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from server.core.workshop_context import InstanceKey, key_of
 from server.features.voice.screen_share import ScreenShares, Share, ShareError
-from server.protocol.screen_share_messages import (
+from server.features.voice.screen_messages import (
     SHARE_MESSAGES,
     ShareAllow,
     ShareIce,

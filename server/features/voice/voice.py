@@ -40,8 +40,7 @@ from server.features.voice.hearing import (
     Voices,
     hearing_sets,
 )
-from server.protocol.table import encode
-from server.protocol.voice_messages import (
+from server.features.voice.messages import (
     VOICE_MESSAGES,
     VoiceIce,
     VoiceMute,
@@ -49,6 +48,7 @@ from server.protocol.voice_messages import (
     VoiceQuiet,
     VoiceSdp,
 )
+from server.protocol.table import encode
 
 if TYPE_CHECKING:
     from server.core.effects import Effects

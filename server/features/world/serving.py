@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from server.core.hub import Effects, HubCore
-from server.core.powers import FeatureCore
+from server.core.effects import Effects
+from server.core.powers import FeatureCore, WorldSwitchingCore
 from server.features.world.updates import WorldNotice, WorldUpdates
 from world.errors import HubError
 from world.model import World, load
@@ -111,14 +111,14 @@ class LiveWorld:
         self.poll_every_s = poll_every_s
         self._lock = asyncio.Lock()
         self._pointer = self._pointer_state()
-        self._core: HubCore | None = None
+        self._core: WorldSwitchingCore | None = None
         self._apply: Callable[[Effects], None] = lambda fx: None
         self._updates: WorldUpdates | None = None
         self._followers: tuple[WorldFollower, ...] = ()
 
     def attach(
         self,
-        core: HubCore,
+        core: WorldSwitchingCore,
         apply: Callable[[Effects], None],
         updates: WorldUpdates,
         followers: Sequence[WorldFollower] = (),

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from server.core.effects import Effects
 from server.core.hooks import RoomPositions
 from server.core.room import Session
+from server.features.world.messages import WORLD_MESSAGES
 from server.protocol.message_spec import FeatureMessage, FeatureMessages
 from server.protocol.table import encode
-from server.protocol.world_messages import WORLD_MESSAGES
 
 
 @dataclass(frozen=True)

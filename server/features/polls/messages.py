@@ -1,5 +1,5 @@
-"""Polls in a workshop: their part of the realtime protocol (merged into
-``server/protocol/table.py``).
+"""Polls in a workshop: their part of the realtime protocol (registered in the one
+protocol table, ``server/protocol/table.py``).
 
 A facilitator of the workshop running here opens a poll (``poll_open``) and closes it
 (``poll_close``); everyone in the workshop's rooms answers (``poll_answer``) and gets the

@@ -1,4 +1,5 @@
-"""Live world updates, as part of the realtime protocol (merged into ``server/protocol/table.py``).
+"""Live world updates, as part of the realtime protocol (registered in the one
+protocol table, ``server/protocol/table.py``).
 
 When a new world version becomes current (published by staff in the browser's edit mode or
 with ``hubtwin world publish`` / ``rollback``), the server swaps it in without a restart and

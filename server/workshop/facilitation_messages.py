@@ -1,4 +1,5 @@
-"""Leading a workshop: its part of the realtime protocol (merged into ``server/protocol/table.py``).
+"""Leading a workshop: its part of the realtime protocol (registered in the one
+protocol table, ``server/protocol/table.py``).
 
 Participants join a workshop by its link, raise their hand and see what the facilitator
 does; facilitators start and end the workshop in its room and lead it: gather, follow me,

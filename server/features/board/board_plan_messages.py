@@ -1,5 +1,5 @@
-"""A team's plan on its breakout group's board in the realtime protocol (merged into
-``server/protocol/table.py``).
+"""A team's plan on its breakout group's board in the realtime protocol (registered in the one
+protocol table, ``server/protocol/table.py``).
 
 A breakout group formed for a team (``breakout`` with mode ``teams``) shows the team's
 plan on its board: its measures by status. Whoever at that board may see the plan (the

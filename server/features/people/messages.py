@@ -1,4 +1,5 @@
-"""Contact exchange in the realtime protocol (merged into ``server/protocol/table.py``).
+"""Contact exchange in the realtime protocol (registered in the one
+protocol table, ``server/protocol/table.py``).
 
 The exchange itself goes over REST (``server/features/people/http.py``); the WebSocket only tells
 the other side at once that something happened, so nobody has to keep the panel open to

@@ -1,7 +1,8 @@
 """The protocol table as Markdown: the generated part of docs/protocol.md.
 
-``python -m server.protocol.doc`` prints it; ``python -m server.protocol.doc --write`` puts it
-between the markers in docs/protocol.md. A test keeps the file in step with the table.
+``python -m server.app.protocol_doc`` prints it; ``python -m server.app.protocol_doc --write``
+puts it between the markers in docs/protocol.md. A test keeps the file in step with the table.
+It lives with the composition root because only that knows every feature's messages.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from server.app.protocol_features import FEATURE_MESSAGES
 from server.protocol.table import describe
 
 BEGIN = "<!-- generated from server/protocol/table.py: begin -->"
@@ -83,7 +85,7 @@ def _layout(title: str, layout: list[dict[str, Any]]) -> list[str]:
 
 def render() -> str:
     """The generated Markdown (message table, binary layouts, error codes, limits)."""
-    table = describe()
+    table = describe(features=FEATURE_MESSAGES)
     binary = table["binary"]
     lines = [BEGIN, "", f"Protocol version **{table['version']}**.", ""]
     lines += _messages("Client → server", table["messages"]["client"])

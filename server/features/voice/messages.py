@@ -1,4 +1,5 @@
-"""Voice: its part of the realtime protocol (merged into ``server/protocol/table.py``).
+"""Voice: its part of the realtime protocol (registered in the one
+protocol table, ``server/protocol/table.py``).
 
 The browser never talks to the media server's API. It turns voice on, and the hub joins it
 to its room's voice room on the media server (Janus), decides whom it hears

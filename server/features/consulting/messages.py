@@ -1,4 +1,5 @@
-"""Consulting hours in the realtime protocol (merged into ``server/protocol/table.py``).
+"""Consulting hours in the realtime protocol (registered in the one
+protocol table, ``server/protocol/table.py``).
 
 An advisor opens a desk at a consulting corner (``consult_desk``); visitors queue for it
 with a topic (``consult_queue``); the advisor calls the next one in (``consult_call``) and

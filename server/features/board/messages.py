@@ -1,5 +1,5 @@
-"""The shared board of a workshop: its part of the realtime protocol (merged into
-``server/protocol/table.py``).
+"""The shared board of a workshop: its part of the realtime protocol (registered in the one
+protocol table, ``server/protocol/table.py``).
 
 Everyone in a room where a workshop runs works on the board of that room (the main room's,
 or in a breakout room their group's): ``board_add``, ``board_edit``, ``board_move``,

@@ -1,4 +1,5 @@
-"""Teams' action plans in the realtime protocol (merged into ``server/protocol/table.py``).
+"""Teams' action plans in the realtime protocol (registered in the one
+protocol table, ``server/protocol/table.py``).
 
 A plan is read and changed over REST (``server/features/board/plans_http.py``); over the WebSocket a
 member (or a facilitator of a workshop the team shares) watches it (``plan_watch``) and gets

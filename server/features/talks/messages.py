@@ -1,4 +1,5 @@
-"""Watching together, as part of the realtime protocol (merged into ``server/protocol/table.py``).
+"""Watching together, as part of the realtime protocol (registered in the one
+protocol table, ``server/protocol/table.py``).
 
 A visitor controls a screen of their room with ``playback``; everyone in the room instance
 gets the screen's new state as ``playback_state`` (and every screen's state when they enter).

@@ -1,4 +1,5 @@
-"""Moderation: its part of the realtime protocol (merged into ``server/protocol/table.py``).
+"""Moderation: its part of the realtime protocol (registered in the one
+protocol table, ``server/protocol/table.py``).
 
 Facilitators and staff mute someone's chat, remove someone from a room, ban someone from
 the hub, lock a room, set what a room allows (chat, reactions, who moves the screens) and

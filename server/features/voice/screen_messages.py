@@ -1,4 +1,5 @@
-"""Sharing a screen: its part of the realtime protocol (merged into ``server/protocol/table.py``).
+"""Sharing a screen: its part of the realtime protocol (registered in the one
+protocol table, ``server/protocol/table.py``).
 
 A presenter shares a screen or window onto one of the room's in-world screens; the hub
 decides who may (``server/features/voice/screen_share.py``), publishes it on the media server

@@ -1,4 +1,5 @@
-"""The learning stations' part of the realtime protocol (merged into ``server/protocol/table.py``).
+"""The learning stations' part of the realtime protocol (registered in the one
+protocol table, ``server/protocol/table.py``).
 
 The server tells a visitor when they walk up to a station and when they walk away
 (``server/features/stations/realtime.py`` decides, from the poses of the tick). Everything done at a
