@@ -47,15 +47,9 @@ export class SettingsPanel {
     /** @type {HTMLButtonElement} */ (document.getElementById("sign-out-everywhere")).addEventListener("click", () => this.signOutEverywhere());
   }
 
-  async signOutEverywhere() {
+  signOutEverywhere() {
     this.status.textContent = "";
-    try {
-      await signOutEverywhere(this.token());
-      this.status.textContent = t("session.revoked");
-      this.onSignedOut();
-    } catch (error) {
-      this.status.textContent = t("settings.failed", { message: error.message });
-    }
+    return this.report(() => signOutEverywhere(this.token()), "session.revoked", () => this.onSignedOut());
   }
 
   update(change) {
@@ -64,24 +58,32 @@ export class SettingsPanel {
     this.onChange(this.preferences);
   }
 
-  async exportData() {
+  exportData() {
     this.status.textContent = "";
-    try {
+    return this.report(async () => {
       const { name, blob } = await downloadMyData(this.token());
       saveFile(blob, name);
-      this.status.textContent = t("settings.exported");
-    } catch (error) {
-      this.status.textContent = t("settings.failed", { message: error.message });
-    }
+    }, "settings.exported");
   }
 
   async deleteData() {
     this.status.textContent = "";
     if (!window.confirm(t("settings.deleteConfirm"))) return;
+    await this.report(() => deleteMyData(this.token()), "settings.deleted", () => this.onDeleted());
+  }
+
+  /**
+   * The status line says how work went: doneKey's text once it is done (then after() runs),
+   * or why it failed.
+   * @param {() => Promise<unknown>} work
+   * @param {string} doneKey
+   * @param {() => void} [after]
+   */
+  async report(work, doneKey, after = () => {}) {
     try {
-      await deleteMyData(this.token());
-      this.status.textContent = t("settings.deleted");
-      this.onDeleted();
+      await work();
+      this.status.textContent = t(doneKey);
+      after();
     } catch (error) {
       this.status.textContent = t("settings.failed", { message: error.message });
     }
