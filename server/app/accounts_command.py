@@ -16,9 +16,9 @@ import getpass
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
+from server.app.cli_site import add_site_options
 from server.base.identity import Role
 from server.base.passwords import MIN_LENGTH
 from server.base.settings import load_settings
@@ -36,10 +36,7 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "accounts", help="create and list facilitator and staff logins"
     )
-    parser.add_argument(
-        "--site", type=Path, help="site folder (default: the sample hub in assets/sites)"
-    )
-    parser.add_argument("--data-dir", type=Path, help="data folder (default var/SITE)")
+    add_site_options(parser, data_dir=True)
     parser.add_argument("--redis", dest="redis_url", help="redis://… when the hub runs on Redis")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     add = actions.add_parser("add", help="create an account")

@@ -34,6 +34,16 @@ CHANGING: dict[str, frozenset[str]] = {
 _ACTION_KEYS = ("action", "world_command", "assets_command")
 
 
+def add_site_options(parser: argparse.ArgumentParser, *, data_dir: bool = False) -> None:
+    """``--site`` (and with ``data_dir`` ``--data-dir``) as every command that reads a site
+    takes them."""
+    parser.add_argument(
+        SITE_OPTION, type=Path, help="site folder (default: the sample hub in assets/sites)"
+    )
+    if data_dir:
+        parser.add_argument("--data-dir", type=Path, help="data folder (default var/SITE)")
+
+
 def lift_site(argv: Sequence[str]) -> tuple[list[str], Path | None]:
     """``argv`` without ``--site PATH`` (or ``--site=PATH``), and that path."""
     rest: list[str] = []

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from server.app.cli_site import add_site_options
 from server.base.settings import load_settings
 from server.features.stations.catalogue import STATIONS_FOLDER, StationCatalogue, read_catalogue
 from server.features.stations.content import PlacedStation, placed_stations
@@ -29,9 +30,7 @@ def register(subparsers: Any) -> None:
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     check = actions.add_parser("check", help="report every content error with file and line")
-    check.add_argument(
-        "--site", type=Path, help="site folder (default: the sample hub in assets/sites)"
-    )
+    add_site_options(check)
     check.add_argument(
         "--data-dir",
         type=Path,

@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from server.app.cli_site import add_site_options
 from server.base.settings import load_settings
 from server.domain.offers import PLACES, OfferFilter, filtered, load_offer_file
 from server.features.offers.book import OfferBook, read_offers
@@ -38,10 +39,7 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "offers", help="the hub's offers: list, change, export sign-ups"
     )
-    parser.add_argument(
-        "--site", type=Path, help="site folder (default: the sample hub in assets/sites)"
-    )
-    parser.add_argument("--data-dir", type=Path, help="data folder (default var/SITE)")
+    add_site_options(parser, data_dir=True)
     parser.add_argument("--redis", dest="redis_url", help="redis://… when the hub runs on Redis")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 

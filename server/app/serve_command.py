@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from server.app.cli_site import add_site_options
+
 if TYPE_CHECKING:
     from server.app.assembly import RunningHub
 
@@ -14,9 +16,7 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "serve", help="run the hub: web client, REST API and realtime rooms"
     )
-    parser.add_argument(
-        "--site", type=Path, help="site folder (default: the sample hub in assets/sites)"
-    )
+    add_site_options(parser)
     parser.add_argument("--config", type=Path, help="TOML settings file")
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, dest="http_port", help="HTTP port (default 8080)")

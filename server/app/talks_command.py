@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from server.app.cli_site import add_site_options
 from server.base.settings import load_settings
 from world.errors import UsageError
 from world.site import Site, load_site
@@ -24,10 +25,7 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "talks", help="the talk library: list, add recordings, produce the sample talks"
     )
-    parser.add_argument(
-        "--site", type=Path, help="site folder (default: the sample hub in assets/sites)"
-    )
-    parser.add_argument("--data-dir", type=Path, help="data folder (default var/SITE)")
+    add_site_options(parser, data_dir=True)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     listing = actions.add_parser("list", help="list the talks and any problems with them")

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from server.app.cli_site import add_site_options
 from server.base.settings import load_settings
 from server.domain.registrations import (
     REGISTERED,
@@ -77,10 +78,7 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "workshops", help="plan workshops and series; attendance, audit log and bans"
     )
-    parser.add_argument(
-        "--site", type=Path, help="site folder (default: the sample hub in assets/sites)"
-    )
-    parser.add_argument("--data-dir", type=Path, help="data folder (default var/SITE)")
+    add_site_options(parser, data_dir=True)
     parser.add_argument("--redis", dest="redis_url", help="redis://… when the hub runs on Redis")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 

@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from server.app.cli_site import add_site_options
 from server.base.settings import load_settings
 from world.build_record import is_up_to_date
 from world.errors import InputFileError
@@ -28,9 +29,7 @@ def register(subparsers: Any) -> None:
     commands = parser.add_subparsers(dest="world_command", metavar="ACTION", required=True)
 
     build = commands.add_parser("build", help="build hub.glb from the site's building.toml")
-    build.add_argument(
-        "--site", type=Path, help="site folder (default: the sample hub in assets/sites)"
-    )
+    add_site_options(build)
     build.add_argument(
         "-o",
         "--output",
