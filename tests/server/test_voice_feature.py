@@ -17,6 +17,7 @@ from server.core.hub import HubCore
 from server.core.room import Session
 from server.core.workshop_context import InstanceKey
 from server.features.voice.voice import HEAR_EVERY_S, VoiceRooms
+from server.features.voice.webrtc_signal import janus_signal
 from server.protocol.table import Bye, Go, decode_client
 
 
@@ -208,6 +209,18 @@ def test_signalling_of_an_old_setup_is_dropped_and_nothing_works_without_voice()
     assert s.port.calls == [("signal", s.session(1).id, 2, "send", "offer")]
     replies = s.h.send(1, msg(t="voice_quiet", on=True))
     assert [r.get("code") for r in replies if r["t"] == "error"] == ["not_facilitator"]
+
+
+def test_a_browser_signal_reaches_janus_as_janus_takes_it() -> None:
+    """Voice and screen sharing hand on an SDP as a jsep and an ICE candidate as a trickle."""
+    offer = msg(t="voice_sdp", pc="send", gen=1, type="offer", sdp="v=0")
+    assert janus_signal(offer) == {"type": "offer", "sdp": "v=0"}
+    for kind, pc in (("voice_ice", "send"), ("share_ice", "present")):
+        line = "candidate:1 1 udp 1 10.0.0.1 5000 typ host"
+        ice = msg(t=kind, pc=pc, screen="s", gen=1, candidate=line, mid="0", mline=0)
+        assert janus_signal(ice) == {"candidate": line, "sdpMid": "0", "sdpMLineIndex": 0}
+    done = msg(t="voice_ice", pc="receive", gen=1, candidate=None)
+    assert janus_signal(done) == {"candidate": None, "sdpMid": None, "sdpMLineIndex": None}
 
 
 def test_without_a_media_server_voice_is_refused_clearly() -> None:

@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from server.core.workshop_context import InstanceKey, key_of
-from server.features.voice.screen_share import ScreenShares, Share, ShareError
 from server.features.voice.screen_messages import (
     SHARE_MESSAGES,
     ShareAllow,
@@ -34,6 +33,8 @@ from server.features.voice.screen_messages import (
     ShareSdp,
     ShareView,
 )
+from server.features.voice.screen_share import ScreenShares, Share, ShareError
+from server.features.voice.webrtc_signal import janus_signal
 from server.protocol.table import encode
 
 if TYPE_CHECKING:
@@ -199,15 +200,7 @@ class ScreenSharing:
                     return True
                 if message.pc == "present" and share.presenter != session.id:
                     raise ShareError("share_forbidden")
-                if isinstance(message, ShareSdp):
-                    payload: dict[str, Any] = {"type": message.type, "sdp": message.sdp}
-                else:
-                    payload = {
-                        "candidate": message.candidate,
-                        "sdpMid": message.mid,
-                        "sdpMLineIndex": message.mline,
-                    }
-                self.port.signal(session.id, share, message.pc, payload)
+                self.port.signal(session.id, share, message.pc, janus_signal(message))
         except ShareError as refused:
             fx.error(session.conn, session.lang, refused.code, about=about)
         return True

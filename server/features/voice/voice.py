@@ -48,6 +48,7 @@ from server.features.voice.messages import (
     VoiceQuiet,
     VoiceSdp,
 )
+from server.features.voice.webrtc_signal import janus_signal
 from server.protocol.table import encode
 
 if TYPE_CHECKING:
@@ -208,15 +209,7 @@ class VoiceRooms:
             if member is None:
                 fx.error(session.conn, session.lang, "voice_off", about=message.spec.type)
             elif message.gen == member.gen and self.port is not None:
-                if isinstance(message, VoiceSdp):
-                    payload: dict[str, Any] = {"type": message.type, "sdp": message.sdp}
-                else:
-                    payload = {
-                        "candidate": message.candidate,
-                        "sdpMid": message.mid,
-                        "sdpMLineIndex": message.mline,
-                    }
-                self.port.signal(session.id, message.gen, message.pc, payload)
+                self.port.signal(session.id, message.gen, message.pc, janus_signal(message))
         elif isinstance(message, VoiceMute):
             member = self.members.get(session.id)
             if member is None:
