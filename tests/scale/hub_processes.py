@@ -65,9 +65,14 @@ def small_site(folder: Path) -> tuple[Path, Path]:
     return site, world
 
 
+#: long enough for a whole test run: test modules make tokens when they are collected, which
+#: can be more than an hour before their tests run
+TOKEN_TTL_S = 24 * 3600
+
+
 def token(name: str, role: Role = Role.VISITOR) -> str:
     identity = Identity(f"id-{name}", name, role, guest=role is Role.VISITOR)
-    return TokenSigner(SECRET).issue(identity, ttl_s=3600, now=time.time())
+    return TokenSigner(SECRET).issue(identity, ttl_s=TOKEN_TTL_S, now=time.time())
 
 
 def get_json(url: str) -> tuple[int, dict[str, Any]]:
