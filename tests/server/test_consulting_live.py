@@ -24,7 +24,7 @@ from server.features.consulting.cluster_side import (
     pack_view,
     unpack_view,
 )
-from server.features.consulting.realtime import ConsultingDesks
+from server.features.consulting.realtime import SWEEP_EVERY_S, ConsultingDesks
 from server.features.voice.voice import HEAR_EVERY_S, VoiceRooms
 from server.protocol.table import decode_client
 
@@ -478,3 +478,39 @@ def test_the_relay_follows_who_waits_from_elsewhere_by_their_grace_state() -> No
     assert [w["session"] for w in s.state(1)["desk"]["queue"]] == ["zoe-1", "kim-1"]
     told = [(p["session"], to) for kind, p, to in cluster.bus.posted if kind == "consult:tell"]
     assert ("zoe-1", "p3") in told and all(who != "yan-1" for who, _ in told)
+
+
+def test_a_visitor_sent_to_another_process_and_back_keeps_the_place() -> None:
+    """Someone queued here whose session leaves this process (sent to another, as one
+    refused at a booth's door is, and back) keeps their place: the relay finds where the
+    session went on. Only a session found nowhere leaves the queue; a hub of one process
+    lets it go at once."""
+    for clustered in (True, False):
+        s = Scene()
+        cluster = FakeCluster({})
+        relay = DeskRelay(cast(Any, cluster), s.desks, cast(Any, None), s.h.apply, lambda *a: None)
+        if clustered:
+            s.desks.elsewhere = relay
+        s.send(1, t="consult_desk", open=True, corner=CORNER)
+        ada, bo = s.sid(2), s.sid(3)
+        s.send(2, t="consult_queue", advisor=s.sid(1), topic="Bericht")
+        s.send(3, t="consult_queue", advisor=s.sid(1), topic="PV")
+        s.h.drop(2)
+        s.h.tick(Settings().reconnect_grace_s + 0.5)  # her session is gone from here
+        s.h.tick(SWEEP_EVERY_S + 0.1)
+        queue = [w["session"] for w in s.state(1)["desk"]["queue"]]
+        if not clustered:
+            assert queue == [bo], "a hub of one process lets a session gone go"
+            continue
+        assert queue == [ada, bo]
+        replies = s.send(1, t="consult_call", visitor=ada)
+        assert s.errors(replies) == ["queue_empty"], "not called in while being looked up"
+        cluster.located[ada] = "p2"
+        cluster.bus.posted.clear()
+        asyncio.run(relay.check())
+        assert {w.session_id: w.process for w in s.desks.waiting_elsewhere()} == {ada: "p2"}
+        told = [(p["session"], to) for kind, p, to in cluster.bus.posted if kind == "consult:tell"]
+        assert told == [(ada, "p2")], "she is told her place where she is now"
+        del cluster.located[ada]
+        asyncio.run(relay.check())
+        assert [w["session"] for w in s.state(1)["desk"]["queue"]] == [bo], "found nowhere"

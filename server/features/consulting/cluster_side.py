@@ -33,7 +33,9 @@ Before a queue request is posted the desk's process is looked up in the desks ev
 process publishes (a desk nobody has: ``desk_closed`` at once). Every ``CHECK_EVERY_S`` the
 desk's process looks up the visitors waiting from elsewhere by their grace state
 (``Cluster.locate``): one served by another process now is told there from then on, one
-whose session is over (no state, and queued longer than ``SETTLE_S``) leaves the queue.
+whose session is over (no state, and queued longer than ``SETTLE_S``) leaves the queue. A
+visitor queued here whose session left this process is looked up the same way (they may be
+on their way to another process and back, as someone sent back from a booth is).
 Pub/sub keeps nothing: a request lost while Redis is away is answered by nobody, and the
 visitor asks again; nothing of it is stored.
 """
@@ -299,11 +301,11 @@ class DeskRelay:
             except ClusterUnavailable:
                 return
             fx = Effects()
-            if process is None and now - waiting.since > SETTLE_S:
+            if process is None and now - waiting.settled_since > SETTLE_S:
                 self.desks.remote_gone(waiting.session_id, fx, time.time())
             elif process is not None and process != waiting.process:
                 here = process == self.cluster.process_id
-                self.desks.remote_moved(waiting.session_id, None if here else process)
+                self.desks.remote_moved(waiting.session_id, None if here else process, fx)
             self.apply(fx)
 
     async def run(self) -> None:

@@ -86,6 +86,9 @@ CornerPlace = tuple[str, NDArray[np.float64], float]
 SWEEP_EVERY_S: Final = 1.0
 #: how long a visitor called in from another process has to arrive in the booth
 ARRIVAL_S: Final = 20.0
+#: the process of a queued visitor whose session has left this one, until the cluster layer
+#: finds where it went on (``Waiting.process``)
+SOMEWHERE: Final = ""
 
 
 class DeskElsewhere(Protocol):
@@ -141,9 +144,17 @@ class Waiting:
     name: str
     topic: str
     since: float
-    #: the process that serves the visitor (None: this one)
+    #: the process that serves the visitor (None: this one; ``SOMEWHERE``: being looked up)
     process: str | None = None
     lang: str = "de"
+    #: when the visitor's session left this process (a walk to another and back keeps the
+    #: place; the cluster layer drops it once it finds the session nowhere)
+    left_here_at: float | None = None
+
+    @property
+    def settled_since(self) -> float:
+        """Since when where the visitor is may be asked of the cluster's grace states."""
+        return max(self.since, self.left_here_at or self.since)
 
 
 @dataclass
@@ -380,7 +391,12 @@ class ConsultingDesks:
                 self._close_desk(advisor, fx)
                 self._tell(advisor, fx)
         for visitor in [v for v in self.queued if self._session(v) is None]:
-            if self._remote_waiting(visitor) is None:
+            waiting = self._waiting(visitor)
+            if waiting is not None and waiting.process is None and self.elsewhere is not None:
+                # with other processes the session may have gone on to one of them (and come
+                # back): the cluster layer finds where, or that it is over
+                waiting.process, waiting.left_here_at = SOMEWHERE, now
+            elif waiting is None or waiting.process is None:
                 self._leave_queue(visitor, fx)
         present = {s.identity.id for s in self._sessions()}
         for identity_id in [i for i in self.held if i not in present]:
@@ -497,12 +513,15 @@ class ConsultingDesks:
         if self._remote_waiting(visitor) is not None:
             self._leave_queue(visitor, fx)
 
-    def remote_moved(self, visitor: str, process: str | None) -> None:
+    def remote_moved(self, visitor: str, process: str | None, fx: Effects | None = None) -> None:
         """A visitor waiting here from another process is served by ``process`` now (None:
-        by this one)."""
+        by this one); with ``fx`` they are told their state there (they may have missed a
+        change on the way)."""
         waiting = self._remote_waiting(visitor)
         if waiting is not None:
             waiting.process = process
+            if fx is not None:
+                self._tell(visitor, fx, process)
 
     def remote_gone(self, visitor: str, fx: Effects, now: float) -> None:
         """A visitor waiting here from another process, or called in from there, is no
@@ -518,14 +537,18 @@ class ConsultingDesks:
         they are still in the hub)."""
         return [w for d in self.desks.values() for w in d.queue if w.process is not None]
 
-    def _remote_waiting(self, visitor: str) -> Waiting | None:
-        """The queue entry of a visitor another process serves."""
+    def _waiting(self, visitor: str) -> Waiting | None:
+        """A queued visitor's entry."""
         desk = self.desks.get(self.queued.get(visitor, ""))
-        found = next((w for w in desk.queue if w.session_id == visitor), None) if desk else None
+        return next((w for w in desk.queue if w.session_id == visitor), None) if desk else None
+
+    def _remote_waiting(self, visitor: str) -> Waiting | None:
+        """The queue entry of a visitor another process serves (or may)."""
+        found = self._waiting(visitor)
         return found if found is not None and found.process is not None else None
 
     def _tell_away(self, visitor: str, process: str | None, frame: bytes) -> None:
-        if self.elsewhere is not None and process is not None:
+        if self.elsewhere is not None and process:  # not here, nor being looked up
             self.elsewhere.tell(visitor, process, frame)
 
     def _leave_queue(self, visitor: str, fx: Effects) -> None:
@@ -558,7 +581,7 @@ class ConsultingDesks:
             w
             for w in desk.queue
             if (message.visitor is None or w.session_id == message.visitor)
-            and (w.process is not None or self._present(w.session_id))
+            and (w.process or self._present(w.session_id))  # not while being looked up
         ]
         if not candidates or self.core is None:
             fx.error(session.conn, session.lang, "queue_empty", about="consult_call")
