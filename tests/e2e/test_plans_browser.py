@@ -51,7 +51,7 @@ def test_team_members_make_a_plan_together_in_the_panel(visitors: Visitors) -> N
     open_plans(anna)
     page = anna.page
     page.get_by_label("Name des Teams").fill("Grüne Backstube")
-    page.get_by_label("Unternehmen").fill("Bäckerei Korn GmbH")
+    page.locator("#panel-plans").get_by_label("Unternehmen", exact=True).fill("Bäckerei Korn GmbH")
     page.get_by_role("button", name="Team anlegen").click()
     page.wait_for_selector("#plans-body .plans-link input")
     assert page.locator("#plans-status").text_content() == "Team „Grüne Backstube“ angelegt."
