@@ -35,10 +35,11 @@ def measures(visitor: Visitor) -> list[str]:
 
 def add_measure(visitor: Visitor, title: str, area: str, kwh: str) -> None:
     page = visitor.page
-    page.get_by_label("Maßnahme", exact=True).fill(title)
-    page.get_by_label("Bereich", exact=True).select_option(area)
-    page.get_by_label("Energie (kWh pro Jahr)").fill(kwh)
-    page.get_by_role("button", name="Hinzufügen").click()
+    panel = page.locator("#panel-plans")  # (a station's panel may be open beside it)
+    panel.get_by_label("Maßnahme", exact=True).fill(title)
+    panel.get_by_label("Bereich", exact=True).select_option(area)
+    panel.get_by_label("Energie (kWh pro Jahr)").fill(kwh)
+    panel.get_by_role("button", name="Hinzufügen").click()
     page.wait_for_function(
         "t => [...document.querySelectorAll('#plans-body .plans-measure h5')]"
         ".some(h => h.textContent === t)",
@@ -50,8 +51,9 @@ def test_team_members_make_a_plan_together_in_the_panel(visitors: Visitors) -> N
     anna = visitors.new("Anna")
     open_plans(anna)
     page = anna.page
-    page.get_by_label("Name des Teams").fill("Grüne Backstube")
-    page.locator("#panel-plans").get_by_label("Unternehmen", exact=True).fill("Bäckerei Korn GmbH")
+    plans = page.locator("#panel-plans")  # (a station's panel may be open beside it)
+    plans.get_by_label("Name des Teams").fill("Grüne Backstube")
+    plans.get_by_label("Unternehmen", exact=True).fill("Bäckerei Korn GmbH")
     page.get_by_role("button", name="Team anlegen").click()
     page.wait_for_selector("#plans-body .plans-link input")
     assert page.locator("#plans-status").text_content() == "Team „Grüne Backstube“ angelegt."
@@ -59,12 +61,12 @@ def test_team_members_make_a_plan_together_in_the_panel(visitors: Visitors) -> N
     item = page.locator("#plans-body .plans-measure").first
     assert "Energie · Anna" in item.text_content()
     assert "7.200 kWh" in item.text_content()
-    consent = page.get_by_label("Fortschritt in der Austauschreihe neben anderen Teams zeigen")
+    consent = plans.get_by_label("Fortschritt in der Austauschreihe neben anderen Teams zeigen")
     consent.check()
     page.wait_for_function(
         "() => document.querySelector('#plans-status').textContent === 'Gespeichert.'"
     )
-    assert page.get_by_label(
+    assert plans.get_by_label(
         "Fortschritt in der Austauschreihe neben anderen Teams zeigen"
     ).is_checked()
     assert_clean(page, "#panel-plans")
@@ -76,18 +78,19 @@ def test_team_members_make_a_plan_together_in_the_panel(visitors: Visitors) -> N
     ben.page.wait_for_function("window.hubtwin !== undefined")
     visitors.enter(ben)
     open_plans(ben)
+    ben_plans = ben.page.locator("#panel-plans")
     ben.page.get_by_role("button", name="Dem Team beitreten").click()
     ben.page.wait_for_selector("#plans-body .plans-measure")
     assert measures(ben) == ["LED in der Backstube"]
     page.locator("#plans-body h3").focus()  # Anna reads her plan, the panel open
-    ben.page.get_by_label("Stand von „LED in der Backstube“").select_option("done")
+    ben_plans.get_by_label("Stand von „LED in der Backstube“").select_option("done")
     ben.page.wait_for_function(
         "() => document.querySelector('#plans-status').textContent === 'Gespeichert.'"
     )
     page.wait_for_function(  # Ben's change arrives by itself (plan_state)
         "() => document.querySelector('.plans-totals')?.textContent.startsWith('1 von 1')"
     )
-    ben.page.get_by_role("button", name="Hinzufügen").click()  # no title: the form refuses
+    ben_plans.get_by_role("button", name="Hinzufügen").click()  # no title: the form refuses
     assert measures(ben) == ["LED in der Backstube"]
     add_measure(ben, "Jobrad für alle", "mobility", "")
     assert measures(ben) == ["LED in der Backstube", "Jobrad für alle"]
@@ -101,7 +104,7 @@ def test_team_members_make_a_plan_together_in_the_panel(visitors: Visitors) -> N
         "() => document.querySelectorAll('#plans-body .plans-measure').length === 2"
     )
     assert measures(anna) == ["LED in der Backstube", "Jobrad für alle"]
-    assert page.get_by_label("Stand von „LED in der Backstube“").input_value() == "done"
+    assert plans.get_by_label("Stand von „LED in der Backstube“").input_value() == "done"
     assert "1 von 2 Maßnahmen erledigt" in page.locator(".plans-totals").text_content()
 
 
