@@ -56,7 +56,7 @@ def test_a_plan_comes_along_from_one_session_of_a_series_to_the_next(
     open_plans(anna)
     anna.page.get_by_role("button", name="Dem Team beitreten").click()
     anna.page.wait_for_selector("#plans-body .plans-link input")
-    anna.page.get_by_label("CO2e (kg pro Jahr)").fill("250")
+    anna.page.locator("#panel-plans").get_by_label("CO2e (kg pro Jahr)").fill("250")
     add_measure(anna, "LED in der Backstube", "energy", "7200")
 
     # session 1 ends; session 2 (moved to now) starts
