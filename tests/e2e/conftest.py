@@ -242,6 +242,13 @@ class Visitor:
         """Let the page draw ``count`` more frames (a turn of the view, a new texture)."""
         self.page.evaluate(DRAW_FRAMES, count)
 
+    def clear_view(self) -> None:
+        """Close the panel a learning station nearby opens by itself: on the test's small
+        window it covers most of the view."""
+        if self.page.locator("#panel-station").is_visible():
+            self.page.locator("#panel-station button.close").click()
+            self.page.locator("#panel-station").wait_for(state="hidden")
+
     def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / name

@@ -348,6 +348,7 @@ def _far_and_near(
     assert math.hypot(me["x"] - x, me["z"] - z) > 16
     jana.page.evaluate("([x, z]) => window.hubtwin.lookAt(x, z)", [x, z])
     jana.wait_for(f"{others_named('Fern')}?.anim?.lod === 'far'")
+    jana.clear_view()
     jana.frames(5)
     purple = _preview_pixels(jana, "#view")
     guests.sockets[0].send(msgpack.packb({"t": "look", "appearance": dict(look, color=YELLOW)}))

@@ -78,8 +78,7 @@ def test_a_speakers_avatar_shows_their_voice_while_it_arrives(
     lena.page.locator(f"{badge}.speaking").wait_for(state="attached", timeout=15000)
     him = lena.first(shown("Nils"))
     lena.page.evaluate("([x, z]) => window.hubtwin.lookAt(x, z)", [him["x"], him["z"]])
-    if lena.page.locator("#panel-station").is_visible():  # opened by a station nearby
-        lena.page.locator("#panel-station button.close").click()
+    lena.clear_view()
     lena.frames(3)
     lena.screenshot("avatar-speaking.png")  # the sound waves on his name tag
 

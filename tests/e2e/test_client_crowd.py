@@ -43,6 +43,7 @@ def test_fifty_avatars_cost_a_fixed_number_of_draw_calls(
     cx = sum(o["x"] for o in others) / len(others)
     cz = sum(o["z"] for o in others) / len(others)
     jana.page.evaluate("([x, z]) => window.hubtwin.lookAt(x, z)", [cx, cz])
+    jana.clear_view()
     jana.frames(3)
 
     crowded = jana.state()

@@ -141,6 +141,7 @@ def test_two_visitors_meet_see_each_other_move_and_chat(
     )
 
     # Screenshots: the hub as Anna sees it, with Ben (red) in front of her.
+    anna.clear_view()
     anna.frames(5)
     hub_shot = assert_rendered(anna.screenshot("visit-anna-sees-ben.png"))
     assert reddish_pixels(hub_shot) > 150, "Ben's red avatar is not in Anna's view"
