@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import Visitor, Visitors
-from playwright.sync_api import Response
+from playwright.sync_api import Response, Route
 
 from server.features.stations.catalogue import Station, load_catalogue
 from world.model import World
@@ -164,6 +164,48 @@ def test_walking_away_closes_a_station_one_only_looked_at_and_a_click_on_its_sta
     assert box is not None
     bo.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     bo.wait_for("s.stations.open === arg", station.id)
+
+
+def test_a_panel_opened_while_the_station_walked_up_to_loads_stays_open(
+    visitors: Visitors, world_model: World
+) -> None:
+    """Walking up to a stand opens its panel once its content has come; someone who opened
+    another panel meanwhile keeps that one, and the stations button shows the station."""
+    station = foyer_station_with_quiz(world_model)
+    assert station.place is not None
+    sx, _, sz = station.place.position
+    cy = visitors.new("Cy")
+    spawns = [s for s in cy.venue()["spawns"] if s["room"] == "foyer"]
+    away = max(spawns, key=lambda s: math.hypot(s["x"] - sx, s["z"] - sz))
+    walk(cy, away["x"], away["z"])
+    cy.wait_for("s.stations.near === null")
+    cy.clear_view()
+
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    cy.page.route(f"**/api/stations/{station.id}/open", hold)
+    x, z = in_front_of(world_model, station)
+    walk(cy, x, z)
+    cy.wait_for("s.stations.near === arg", station.id)
+    while not held:  # (the page's events, the held request among them, come while it waits)
+        cy.page.wait_for_timeout(20)
+    cy.page.locator("#toggle-rooms").click()
+    cy.page.locator("#panel-rooms").wait_for(state="visible")
+    held[0].continue_()
+    cy.page.wait_for_function(
+        "t => document.getElementById('station-heading').textContent === t", arg=station.title["de"]
+    )
+    cy.wait_for("s.stations.passport.stamps.includes(arg)", station.id)
+    assert cy.page.locator("#panel-rooms").is_visible()
+    assert cy.page.locator("#panel-station").is_hidden()
+
+    cy.page.locator("#toggle-station").click()
+    cy.wait_for("s.stations.open === arg", station.id)
+    assert cy.page.locator("#panel-rooms").is_hidden()
+    assert cy.page.locator("#station-heading").inner_text() == station.title["de"]
 
 
 def open_carbon_calculator(visitor: Visitor) -> None:

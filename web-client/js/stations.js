@@ -100,8 +100,14 @@ export class StationsFeature {
     try {
       const { station } = await openStation(this.token(), stationId, language());
       this.panel.showStation(station);
-      this.show(via !== "near");
-      announce(t("stations.announce", { title: station.title }));
+      // Someone who opened another panel while the station was loading keeps it (as in
+      // arrived()): they are told, and the stations button opens it.
+      if (via === "near" && !this.isOpen() && this.otherPanelOpen()) {
+        announce(t("stations.nearby", { title: station.title }));
+      } else {
+        this.show(via !== "near");
+        announce(t("stations.announce", { title: station.title }));
+      }
     } catch (error) {
       this.panel.status.textContent = error.message;
     }
