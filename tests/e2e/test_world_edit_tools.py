@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import trimesh
 from conftest import HubServer, Visitor, Visitors, copy_built, running_hub
+from playwright.sync_api import Route
 
 from world.model import load as load_world
 from world.site import DEFAULT_SITE, PROJECT_ROOT
@@ -338,3 +339,50 @@ def test_publish_preview_an_old_version_and_roll_back_to_version_0(
     assert staff.state()["world"]["digest"] == load_world(served).digest
     assert "0" in staff.state()["edit"]["status"] and not staff.state()["edit"]["error"]
     spots_tried(staff)
+
+
+@pytest.mark.timeout(300)
+def test_a_refused_step_puts_the_item_back_where_the_server_has_it(visitors: Visitors) -> None:
+    """Two quick steps on a slow connection: the first is saved, the second refused. The
+    item goes back to where the first put it, not to where it stood before both."""
+    staff = editing(visitors)
+    page = staff.page
+    page.select_option("#edit-item", "lab-shelf-1")
+    staff.wait_for("s.edit.selected === 'lab-shelf-1'")
+    page.locator("#edit-grid").uncheck()
+    for _ in range(8):  # west, step by step, until the wall refuses a step
+        page.locator("#edit-west").click()
+        staff.wait_for("!s.edit.busy", timeout_ms=60000)
+        if staff.state()["edit"]["error"]:
+            break
+    assert staff.state()["edit"]["error"], "the wall refused no step"
+    expected_refusals(staff, "move")
+    page.locator("#edit-east").click()
+    staff.wait_for("!s.edit.busy && !s.edit.error", timeout_ms=60000)
+    shelf = item(staff, "lab-shelf-1")
+    assert shelf is not None
+    last_free = shelf["at"][0] - 0.1  # one step west is still free, two are not
+
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.route("**/api/world/move", hold)
+    page.locator("#edit-west").click()
+    while not held:  # (the page's events, the held request among them, come while it waits)
+        page.wait_for_timeout(20)
+    page.locator("#edit-west").click()
+    staff.wait_for("s.edit.queued === 2")  # the second step waits behind the first
+    held[0].continue_()
+    while len(held) < 2:
+        page.wait_for_timeout(20)
+    held[1].continue_()
+    staff.wait_for("!s.edit.busy && s.edit.error", timeout_ms=60000)
+    page.unroute("**/api/world/move", hold)
+    expected_refusals(staff, "move")
+    shelf = item(staff, "lab-shelf-1")
+    assert shelf is not None and abs(shelf["at"][0] - last_free) < 0.01, shelf
+    shown = staff.state()["edit"]["selectedAt"]
+    assert abs(shown["at"][0] - last_free) < 0.01, shown
+    assert staff.problems == [], staff.problems

@@ -334,7 +334,8 @@ export class EditMode {
         this.panel.say(this.withWarnings(t("edit.saved", { id: item.id }), result));
       } catch (error) {
         this.answered(item.id);
-        if (!this.movedSince(handle)) this.handles.place(handle, item);
+        // back to where the server has it: an earlier move may have been answered since
+        if (!this.movedSince(handle)) this.handles.place(handle, handle.userData.item);
         this.refused(error);
       }
     });
@@ -765,6 +766,7 @@ export class EditMode {
       items: this.items.length,
       changes: this.changes.length,
       busy: this.pending > 0 || this.timer !== null,
+      queued: this.pending,
       status: this.panel.status.textContent,
       error: this.panel.status.classList.contains("error"),
       content: this.stationContent.testState(),
