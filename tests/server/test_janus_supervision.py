@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,7 +27,12 @@ import pytest
 from server.app.assembly import RunningHub, start_hub
 from server.base.settings import Settings
 from server.features.voice.janus_client import JanusError, JanusLink
-from server.features.voice.janus_process import JanusSupervisor, make_config, write_config
+from server.features.voice.janus_process import (
+    JanusSupervisor,
+    ends_with_the_hub,
+    make_config,
+    write_config,
+)
 from world.site import DEFAULT_SITE, PROJECT_ROOT
 
 pytestmark = pytest.mark.skipif(shutil.which("janus") is None, reason="Debian package janus")
@@ -226,3 +232,42 @@ def test_a_killed_hub_process_takes_its_janus_with_it(tmp_path: Path) -> None:
         if hub.poll() is None:
             hub.kill()
             hub.wait()
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="util-linux's setpriv")
+def test_the_parent_death_guard_runs_janus_only_under_a_living_hub() -> None:
+    """The command prefix runs the command when its parent is the hub it names; one whose
+    hub is already gone (here: a parent that is not the one named) ends at once, since the
+    parent-death signal, set too late, would never come."""
+    under_the_hub = subprocess.run(
+        [*ends_with_the_hub(os.getpid()), "echo", "running"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert under_the_hub.returncode == 0, under_the_hub.stderr
+    assert under_the_hub.stdout.startswith("running")
+    orphaned = subprocess.run(
+        [*ends_with_the_hub(os.getpid() + 1), "sleep", "30"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert orphaned.returncode == 1
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="util-linux's setpriv")
+def test_janus_started_under_the_guard_has_the_parent_death_signal() -> None:
+    """What Janus becomes keeps setpriv's parent-death signal through the shell's exec."""
+    script = (  # prctl(PR_GET_PDEATHSIG, &signal)
+        "import ctypes; v = ctypes.c_int(); ctypes.CDLL(None).prctl(2, ctypes.byref(v));"
+        " print(v.value)"
+    )
+    shown = subprocess.run(
+        [*ends_with_the_hub(os.getpid()), sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert int(shown.stdout) == signal.SIGTERM

@@ -36,12 +36,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-#: Janus gets SIGTERM when the hub process ends, however it ends (even by SIGKILL, which
-#: leaves the hub no chance to stop it): util-linux's setpriv sets the parent-death signal
-#: and then becomes Janus (same process id).
-_ENDS_WITH_THE_HUB: Final[tuple[str, ...]] = (
-    ("setpriv", "--pdeathsig", "TERM") if shutil.which("setpriv") else ()
-)
+#: After setpriv has set the parent-death signal, the shell checks that its parent is still
+#: the hub (one killed between the fork and setpriv would never send the signal) and then
+#: becomes Janus: ``sh -c GUARD guard <hub pid> janus ...``.
+_PARENT_GUARD: Final = '[ "$PPID" = "$1" ] || exit 1; shift; exec "$@"'
+
+
+def ends_with_the_hub(hub_pid: int) -> tuple[str, ...]:
+    """The command prefix by which Janus gets SIGTERM when the hub process ends, however it
+    ends (even by SIGKILL, which leaves the hub no chance to stop it): util-linux's setpriv
+    sets the parent-death signal, a shell checks the hub is still its parent, and then
+    becomes Janus (same process id throughout). Without setpriv, nothing."""
+    if not shutil.which("setpriv"):
+        return ()
+    return ("setpriv", "--pdeathsig", "TERM", "sh", "-c", _PARENT_GUARD, "guard", str(hub_pid))
+
 
 log = logging.getLogger("hubtwin.janus")
 
@@ -298,7 +307,7 @@ class JanusSupervisor:
         self.state = "starting"
         with self.log_path.open("ab") as out:
             self.process = await asyncio.create_subprocess_exec(
-                *_ENDS_WITH_THE_HUB,
+                *ends_with_the_hub(os.getpid()),
                 self.binary,
                 "-C",
                 str(config.folder / "janus.jcfg"),
