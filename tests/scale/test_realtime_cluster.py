@@ -17,6 +17,9 @@ import numpy as np
 from hub_processes import ENTRANCE_CAPACITY, HubProcess, Visitor, start_processes
 from redis_process import RedisProcess
 
+from server.base.redis_link import RedisLink
+from server.base.redis_names import RedisNames
+from server.cluster.grace_state import GraceStates
 from server.store.redis import RedisStore
 
 
@@ -116,6 +119,25 @@ async def test_capacity_stays_exact_with_joins_spread_over_three_processes(
         await asyncio.gather(*(person.close() for person in people))
 
 
+async def kept_at(
+    redis_url: str, resume: str, target: tuple[float, float, float], timeout_s: float = 20.0
+) -> None:
+    """Wait until the session's grace state in Redis has it standing at target."""
+    link = RedisLink(redis_url)
+    try:
+        graces = GraceStates(link, RedisNames("site"))
+        deadline = time.monotonic() + timeout_s
+        while True:
+            state = await graces.find(resume)
+            at = state.position if state is not None else None
+            if at is not None and abs(at[0] - target[0]) < 0.3 and abs(at[2] - target[2]) < 0.3:
+                return
+            assert time.monotonic() < deadline, f"the grace state stands at {at}, not {target}"
+            await asyncio.sleep(0.1)
+    finally:
+        await link.close()
+
+
 async def test_people_come_back_after_their_process_is_killed(
     two: list[HubProcess], redis_url: str
 ) -> None:
@@ -132,7 +154,7 @@ async def test_people_come_back_after_their_process_is_killed(
             await asyncio.sleep(0.05)
         await anna.send("chat", text="Bevor der Prozess stirbt")
         await anna.next(("chat",))
-        await asyncio.sleep(1.5)  # a round writes Anna's grace state
+        await kept_at(redis_url, anna.resume, target)  # a round writes Anna's grace state
         session, identity = anna.session, anna.welcome["identity"]
 
         first.kill()
