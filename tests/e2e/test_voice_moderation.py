@@ -194,6 +194,9 @@ def test_a_removed_speaker_is_cut_out_of_the_room_within_a_second(
     assert packets_from(rita, session_of(listener)) == 0
 
 
+# A bound in wall-clock time on a shared 2-core runner: with the whole suite's browsers
+# drawing, the last packet was once seen 1.42 s after the ban (0.000 s when not loaded).
+@pytest.mark.flaky(reruns=1)
 def test_a_banned_speaker_is_cut_out_within_a_second(
     people: dict[str, Visitor], speakers: Speakers, voice_hub: HubServer
 ) -> None:
