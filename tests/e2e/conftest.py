@@ -32,7 +32,14 @@ from typing import Any
 
 import msgpack
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Route,
+    sync_playwright,
+)
 from websockets.sync.client import ClientConnection, connect
 
 from server.app.smoke_check import websocket_address
@@ -248,6 +255,23 @@ class Visitor:
         if self.page.locator("#panel-station").is_visible():
             self.page.locator("#panel-station button.close").click()
             self.page.locator("#panel-station").wait_for(state="hidden")
+
+    def hold_requests(self, pattern: str) -> list[Route]:
+        """From now on the page's requests to pattern wait, as on a slow connection, until
+        the test continues them (``route.continue_()``); the list fills as they come."""
+        held: list[Route] = []
+
+        def hold(route: Route) -> None:
+            held.append(route)
+
+        self.page.route(pattern, hold)
+        return held
+
+    def until_held(self, held: list[Route], count: int) -> None:
+        """Wait until count requests are held (the page's events, held requests among
+        them, come in while it waits)."""
+        while len(held) < count:
+            self.page.wait_for_timeout(20)
 
     def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)

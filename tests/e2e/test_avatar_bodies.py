@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from world.model import load
+from world.model import World, load
 
 if TYPE_CHECKING:
     from conftest import Guests, HubServer, Visitor, Visitors
@@ -244,7 +244,7 @@ PURPLE = "#7b4fa8"
 YELLOW = "#e0b000"
 
 
-def _room_floor(hub: HubServer, room: str) -> tuple[Any, int, np.ndarray]:
+def _room_floor(hub: HubServer, room: str) -> tuple[World, int, np.ndarray]:
     """The world, the room's index and a grid of the room's walkable spots."""
     world = load(hub.data_dir / "world" / "hub.glb")
     index = [r.id for r in world.rooms].index(room)
@@ -256,10 +256,12 @@ def _room_floor(hub: HubServer, room: str) -> tuple[Any, int, np.ndarray]:
     return world, index, grid[usable]
 
 
-def _open_end(hub: HubServer, room: str, x: float, y: float, z: float) -> tuple[float, float]:
+def _open_end(
+    floor: tuple[World, int, np.ndarray], x: float, y: float, z: float
+) -> tuple[float, float]:
     """How far one standing at (x, z) can walk straight along the room's length (x), to
     the end with the longer clear way, a metre short of where the floor stops being clear."""
-    world, index, _ = _room_floor(hub, room)
+    world, index, _ = floor
     bounds = world.rooms[index]
     best = (x, z)
     for end in (bounds.bounds_min[0] + 0.8, bounds.bounds_max[0] - 0.8):
@@ -274,10 +276,10 @@ def _open_end(hub: HubServer, room: str, x: float, y: float, z: float) -> tuple[
     return best
 
 
-def _far_spot(hub: HubServer, room: str, x: float, z: float) -> tuple[float, float]:
-    """The walkable spot of room nearest to (x, z) beyond 17.5 m: far enough for the far
+def _far_spot(floor: tuple[World, int, np.ndarray], x: float, z: float) -> tuple[float, float]:
+    """The walkable spot of the room nearest to (x, z) beyond 17.5 m: far enough for the far
     body, near enough that it covers more than a few pixels."""
-    _, _, spots = _room_floor(hub, room)
+    _, _, spots = floor
     apart = np.hypot(spots[:, 0] - x, spots[:, 2] - z)
     beyond = np.flatnonzero(apart > 17.5)
     assert beyond.size, f"the room has no spot 17.5 m from {x:.1f}, {z:.1f}"
@@ -314,7 +316,8 @@ def test_a_person_far_away_is_the_far_body_and_near_again_the_jointed_one(
     x, y, z = joined["pose"]["pos"]
     # Fern walks to an end of the terrace (the spawn may be in its middle, from where no
     # spot is far enough), at a walker's pace
-    ex, ez = _open_end(hub, "terrace", x, y, z)
+    terrace = _room_floor(hub, "terrace")
+    ex, ez = _open_end(terrace, x, y, z)
     steps = max(int(abs(ex - x) / 0.15), 1)
     for step in range(1, steps + 1):
         guests.pose(0, x + (ex - x) * step / steps, y, z, 0.0)
@@ -331,7 +334,7 @@ def test_a_person_far_away_is_the_far_body_and_near_again_the_jointed_one(
     keeper = threading.Thread(target=stand_still, daemon=True)
     keeper.start()
     try:
-        _far_and_near(jana, guests, hub, x, z, look)
+        _far_and_near(jana, guests, terrace, x, z, look)
     finally:
         still.set()
         keeper.join()
@@ -339,11 +342,16 @@ def test_a_person_far_away_is_the_far_body_and_near_again_the_jointed_one(
 
 
 def _far_and_near(
-    jana: Visitor, guests: Guests, hub: HubServer, x: float, z: float, look: dict[str, Any]
+    jana: Visitor,
+    guests: Guests,
+    terrace: tuple[World, int, np.ndarray],
+    x: float,
+    z: float,
+    look: dict[str, Any],
 ) -> None:
     jana.wait_for(f"{others_named('Fern')}?.anim")  # (the terrace's spawn points lie far apart)
 
-    fx, fz = _far_spot(hub, "terrace", x, z)
+    fx, fz = _far_spot(terrace, x, z)
     me = _go(jana, fx, fz)
     assert math.hypot(me["x"] - x, me["z"] - z) > 16
     jana.page.evaluate("([x, z]) => window.hubtwin.lookAt(x, z)", [x, z])

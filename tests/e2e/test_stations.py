@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import Visitor, Visitors
-from playwright.sync_api import Response, Route
+from playwright.sync_api import Response
 
 from server.features.stations.catalogue import Station, load_catalogue
 from world.model import World
@@ -181,17 +181,11 @@ def test_a_panel_opened_while_the_station_walked_up_to_loads_stays_open(
     cy.wait_for("s.stations.near === null")
     cy.clear_view()
 
-    held: list[Route] = []
-
-    def hold(route: Route) -> None:
-        held.append(route)
-
-    cy.page.route(f"**/api/stations/{station.id}/open", hold)
+    held = cy.hold_requests(f"**/api/stations/{station.id}/open")
     x, z = in_front_of(world_model, station)
     walk(cy, x, z)
     cy.wait_for("s.stations.near === arg", station.id)
-    while not held:  # (the page's events, the held request among them, come while it waits)
-        cy.page.wait_for_timeout(20)
+    cy.until_held(held, 1)
     cy.page.locator("#toggle-rooms").click()
     cy.page.locator("#panel-rooms").wait_for(state="visible")
     held[0].continue_()

@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 import trimesh
 from conftest import HubServer, Visitor, Visitors, copy_built, running_hub
-from playwright.sync_api import Route
 
 from world.model import load as load_world
 from world.site import DEFAULT_SITE, PROJECT_ROOT
@@ -363,23 +362,16 @@ def test_a_refused_step_puts_the_item_back_where_the_server_has_it(visitors: Vis
     assert shelf is not None
     last_free = shelf["at"][0] - 0.1  # one step west is still free, two are not
 
-    held: list[Route] = []
-
-    def hold(route: Route) -> None:
-        held.append(route)
-
-    page.route("**/api/world/move", hold)
+    held = staff.hold_requests("**/api/world/move")
     page.locator("#edit-west").click()
-    while not held:  # (the page's events, the held request among them, come while it waits)
-        page.wait_for_timeout(20)
+    staff.until_held(held, 1)
     page.locator("#edit-west").click()
     staff.wait_for("s.edit.queued === 2")  # the second step waits behind the first
     held[0].continue_()
-    while len(held) < 2:
-        page.wait_for_timeout(20)
+    staff.until_held(held, 2)
     held[1].continue_()
     staff.wait_for("!s.edit.busy && s.edit.error", timeout_ms=60000)
-    page.unroute("**/api/world/move", hold)
+    page.unroute("**/api/world/move")
     expected_refusals(staff, "move")
     shelf = item(staff, "lab-shelf-1")
     assert shelf is not None and abs(shelf["at"][0] - last_free) < 0.01, shelf

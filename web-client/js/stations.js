@@ -100,9 +100,8 @@ export class StationsFeature {
     try {
       const { station } = await openStation(this.token(), stationId, language());
       this.panel.showStation(station);
-      // Someone who opened another panel while the station was loading keeps it (as in
-      // arrived()): they are told, and the stations button opens it.
-      if (via === "near" && !this.isOpen() && this.otherPanelOpen()) {
+      // Someone who opened another panel while the station was loading keeps it.
+      if (via === "near" && this.leftAlone()) {
         announce(t("stations.nearby", { title: station.title }));
       } else {
         this.show(via !== "near");
@@ -137,13 +136,18 @@ export class StationsFeature {
     );
   }
 
+  /** Whether a station walked up to only says it is near instead of opening its panel:
+   * for someone reading another panel, or on a phone (where a panel would fill the screen
+   * mid-step). The stations button opens it. */
+  leftAlone() {
+    return !this.isOpen() && (this.otherPanelOpen() || isPhone());
+  }
+
   arrived(stationId) {
     this.nearStation = stationId;
     // Someone busy with another station's quiz or experiment is not interrupted.
     if (this.isOpen() && this.panel.touched && this.panel.stationId !== stationId) return;
-    // Nor is someone reading another panel, nor someone on a phone (where a panel would
-    // fill the screen mid-step): they are told, and the stations button opens it.
-    if (!this.isOpen() && (this.otherPanelOpen() || isPhone())) {
+    if (this.leftAlone()) {
       announce(t("stations.nearby", { title: this.listing.get(stationId)?.title ?? stationId }));
       return;
     }

@@ -20,7 +20,8 @@
  *                                position, expected, serverNow, paused, ...}], overlay}
  *                                (talks.js), world: {digest, version, reloads, loading}
  *                                (world/live-world.js), edit: {open, selected, selectedAt,
- *                                items, changes, busy, queued (server calls waiting or on their way), status, error, ...} (staff: edit/edit-mode.js)}
+ *                                items, changes, busy, queued (server calls waiting or on
+ *                                their way), status, error, ...} (staff: edit/edit-mode.js)}
  *                                look, anim: {lod, speed, walk, phase, legSwing, armRaise,
  *                                gesture} of the others' bodies (avatars.js); view: "eyes" or
  *                                "behind"; self: the own avatar as drawn from behind (or null);
